@@ -1,0 +1,72 @@
+/*
+ * log.h — structured logging: one JSON object per line on stderr.
+ *
+ * Every line carries ts (RFC 3339, UTC, ms), level, service, request_id (when
+ * the calling thread has one) and msg, plus optional string fields. Every
+ * message and field value passes through log_redact() before it is written, so
+ * an email, phone number, card token, API key or secret that slips into a log
+ * call is masked anyway (SPEC §10, non-negotiable 4). Fields whose key names a
+ * secret ("email", "phone", "cardToken", "apiKey", "secret", "password",
+ * "authorization", "token", ...) are replaced wholesale by "[REDACTED]".
+ *
+ * Usage:
+ *     log_init("booking-svc", LOG_LEVEL_INFO);
+ *     log_set_request_id("req-8f2c");            // per thread; NULL clears
+ *     log_info("listening on port %d", port);
+ *     log_kv(LOG_LEVEL_WARN, "pms call failed", "hotelId", hotel, "status", "503", NULL);
+ *
+ * Thread-safety: all functions are thread-safe; a line is written with one
+ * write(2) so lines from different threads never interleave. The request id is
+ * thread-local. Ownership: callers keep ownership of every string they pass.
+ */
+#ifndef COMMON_LOG_H
+#define COMMON_LOG_H
+
+#include <stddef.h>
+
+typedef enum {
+    LOG_LEVEL_DEBUG = 0,
+    LOG_LEVEL_INFO = 1,
+    LOG_LEVEL_WARN = 2,
+    LOG_LEVEL_ERROR = 3,
+} log_level_t;
+
+/* Sets the service name and the minimum level written. Safe to call again. */
+void log_init(const char *service, log_level_t min_level);
+
+/* Parses "debug" | "info" | "warn" | "error" (case-insensitive).
+ * Returns 0 and sets *out, or -1 when the text names no level. */
+int log_level_parse(const char *text, log_level_t *out);
+
+/* Sets (copies) or, with NULL, clears the calling thread's request id. */
+void log_set_request_id(const char *request_id);
+
+/* The calling thread's request id, or NULL. Valid until the next set. */
+const char *log_request_id(void);
+
+/* Writes a printf-formatted message at `level`. */
+void log_msgf(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes `msg` with string fields given as key, value pairs ended by NULL.
+ * A NULL value is written as JSON null. */
+void log_kv(log_level_t level, const char *msg, ...) __attribute__((sentinel));
+
+#define log_debug(...) log_msgf(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msgf(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_warn(...) log_msgf(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_error(...) log_msgf(LOG_LEVEL_ERROR, __VA_ARGS__)
+
+/* Copies `in` into `out` (capacity `out_size`, always NUL-terminated) with
+ * sensitive substrings masked: email addresses, phone numbers (7+ digits with
+ * optional +, spaces, dashes), card tokens (tok_..., pm_..., card_...), card
+ * numbers (13-19 digits), bearer tokens and long key-like secrets (sk_..., pk_...,
+ * 32+ chars of [A-Za-z0-9_-]). Returns the length written (truncated to fit). */
+size_t log_redact(const char *in, char *out, size_t out_size);
+
+/* True when a field key names a secret that must never be written as is. */
+int log_key_is_sensitive(const char *key);
+
+/* Redirects output to `fd` (default 2). For tests. */
+void log_set_fd(int fd);
+
+#endif /* COMMON_LOG_H */

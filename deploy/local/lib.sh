@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# lib.sh — shared definitions for deploy/local/{setup,stack,test,run}.
+# Sourced, never executed. Every path is project-local; every port is an
+# environment variable with a default (README "Configuration").
+
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ROOT_DIR
+
+KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
+CACHE_DIR="${LODGING_CACHE_DIR:-$ROOT_DIR/.local/cache}"
+KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+VENV_DIR="$ROOT_DIR/.local/venv"
+BUILD_DIR="${BUILD_DIR:-$ROOT_DIR/build}"
+
+LOCAL_STACK_DIR="${LOCAL_STACK_DIR:-$ROOT_DIR/.local/stack}"
+case "$LOCAL_STACK_DIR" in /*) ;; *) LOCAL_STACK_DIR="$ROOT_DIR/$LOCAL_STACK_DIR" ;; esac
+
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+REDIS_PORT="${REDIS_PORT:-16379}"
+MYSQL_PORT="${MYSQL_PORT:-13306}"
+BOOKING_SVC_PORT="${BOOKING_SVC_PORT:-8081}"
+INVENTORY_SVC_PORT="${INVENTORY_SVC_PORT:-8082}"
+WEBHOOK_INGEST_PORT="${WEBHOOK_INGEST_PORT:-8083}"
+POLLER_PORT="${POLLER_PORT:-8084}"
+PMS_SANDBOX_PORT="${PMS_SANDBOX_PORT:-8091}"
+PAY_SANDBOX_PORT="${PAY_SANDBOX_PORT:-8092}"
+
+MYSQL_USER_NAME="lodging"
+MYSQL_USER_PASSWORD="lodging"
+MYSQL_DATABASE="lodging"
+
+# Kafka topics of ARCHITECTURE.md; each also gets a "<topic>.dlq".
+KAFKA_TOPICS=(pms.events sync.jobs sync.results booking.events booking.compensations ops.alerts)
+KAFKA_PARTITIONS=3
+
+# Readiness deadlines, in seconds.
+READY_TIMEOUT_S="${READY_TIMEOUT_S:-90}"
+STOP_TIMEOUT_S="${STOP_TIMEOUT_S:-30}"
+
+info() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() {
+    printf '\033[1;31merror:\033[0m %s\n' "$*" >&2
+    exit 1
+}
+
+# Runs a command as root (directly, or through sudo when not root).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root (or sudo) to run: $*"
+    fi
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND... — polls COMMAND until it succeeds
+# or the deadline passes (then returns 1). Never a fixed sleep.
+wait_until() {
+    local timeout_s="$1" what="$2"
+    shift 2
+    local deadline=$((SECONDS + timeout_s))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            warn "timed out after ${timeout_s}s waiting for $what"
+            return 1
+        fi
+        sleep 0.2
+    done
+}

@@ -1,0 +1,60 @@
+/*
+ * testsupport.h — small helpers shared by the integration tests.
+ *
+ * Integration tests run against the real local stack; they find it through the
+ * same environment variables the services read, with the same local defaults,
+ * and isolate themselves with random names.
+ *
+ *     const char *brokers = ts_env("KAFKA_BROKERS", TS_DEFAULT_KAFKA_BROKERS);
+ *     char topic[64]; ts_unique_name("it_kafka", topic, sizeof topic);
+ *     ck_assert(TS_POLL_UNTIL(counter_reached(&c), 10000));
+ *
+ * Thread-safety: all helpers are thread-safe. Ownership: ts_env returns the
+ * environment's string or the default (not to be freed).
+ */
+#ifndef TESTSUPPORT_H
+#define TESTSUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TS_DEFAULT_KAFKA_BROKERS "127.0.0.1:19092"
+#define TS_DEFAULT_REDIS_URL "redis://127.0.0.1:16379"
+#define TS_DEFAULT_MYSQL_URL "mysql://lodging:lodging@127.0.0.1:13306/lodging"
+#define TS_POLL_INTERVAL_MS 20
+
+/* The variable's value, or `def` when unset or empty. */
+const char *ts_env(const char *name, const char *def);
+
+/* Writes "<prefix>_<pid>_<random hex>" into out. Returns out. */
+char *ts_unique_name(const char *prefix, char *out, size_t out_size);
+
+/* Monotonic milliseconds. */
+int64_t ts_now_ms(void);
+
+/* Sleeps briefly between polls (never used as synchronisation on its own). */
+void ts_poll_pause(void);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0). */
+int ts_free_port(void);
+
+/* Evaluates `cond` until it is true or `timeout_ms` passed; yields whether it
+ * became true. */
+#define TS_POLL_UNTIL(cond, timeout_ms)                                                            \
+    ({                                                                                             \
+        int64_t ts_deadline_ = ts_now_ms() + (timeout_ms);                                         \
+        bool ts_ok_ = false;                                                                       \
+        for (;;) {                                                                                 \
+            if (cond) {                                                                            \
+                ts_ok_ = true;                                                                     \
+                break;                                                                             \
+            }                                                                                      \
+            if (ts_now_ms() >= ts_deadline_)                                                       \
+                break;                                                                             \
+            ts_poll_pause();                                                                       \
+        }                                                                                          \
+        ts_ok_;                                                                                    \
+    })
+
+#endif /* TESTSUPPORT_H */
