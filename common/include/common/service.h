@@ -1,0 +1,98 @@
+/*
+ * service.h — the runtime every service's main.c wires up, so that main.c is
+ * wiring only (STYLE.md rule 3): common configuration, logging, the HTTP
+ * server with /healthz /readyz /metrics, readiness checks, signal handling and
+ * graceful shutdown.
+ *
+ * Usage (a whole main.c):
+ *     static const service_info_t info = {.name = "poller", .port_env = "POLLER_PORT",
+ *                                         .default_port = 8084, .description = "..."};
+ *     int rc = service_handle_args(&info, argc, argv);       // --help, --version
+ *     if (rc >= 0) return rc;
+ *     service_t *svc = service_new(&info);
+ *     http_server_route(service_http(svc), "GET", "/api/polling", list_jobs, jobs);
+ *     service_on_shutdown(svc, stop_scheduler, jobs);
+ *     rc = service_run(svc);                 // blocks until SIGTERM/SIGINT
+ *     service_free(svc);
+ *     return rc;
+ *
+ * Shutdown (SIGTERM or SIGINT): /readyz turns 503 first (so Kubernetes stops
+ * routing), the HTTP server stops accepting and drains in-flight requests, the
+ * shutdown hooks run in reverse order of registration (flush producers, commit
+ * offsets, close pools), and service_run returns 0. A malformed configuration
+ * value makes service_run log every error and return 2 without starting.
+ *
+ * Thread-safety: service_new blocks SIGTERM/SIGINT in the calling thread, so
+ * call it in main() before creating any thread: every thread created later
+ * inherits the mask and the signals are taken only by service_run (sigwait).
+ * service_stopping() may be called from any thread. Ownership: the service
+ * owns its config, HTTP server and settings; hooks' ctx are borrowed.
+ */
+#ifndef COMMON_SERVICE_H
+#define COMMON_SERVICE_H
+
+#include <stdbool.h>
+
+#include "common/config.h"
+#include "common/http_server.h"
+
+#define SERVICE_VERSION "0.1.0"
+#define SERVICE_DEFAULT_KAFKA_BROKERS "127.0.0.1:19092"
+#define SERVICE_DEFAULT_REDIS_URL "redis://127.0.0.1:16379"
+#define SERVICE_DEFAULT_MYSQL_URL "mysql://lodging:lodging@127.0.0.1:13306/lodging"
+#define SERVICE_MAX_HTTP_THREADS 256
+#define SERVICE_MAX_BODY_BYTES (64 * 1024 * 1024)
+#define SERVICE_MAX_DRAIN_MS 300000
+
+typedef struct service_info {
+    const char *name;        /* "booking-svc" */
+    const char *description; /* one line for --help */
+    const char *port_env;    /* "BOOKING_SVC_PORT" */
+    int default_port;
+    const char *env_help;    /* extra lines for --help (service-specific vars), or NULL */
+} service_info_t;
+
+/* Settings every service reads (README "Configuration"). Strings are owned by
+ * the service's config. */
+typedef struct service_settings {
+    int port;
+    const char *bind_address;
+    unsigned http_threads;
+    size_t max_body_bytes;
+    unsigned drain_timeout_ms;
+    const char *kafka_brokers;
+    const char *kafka_topic_prefix;
+    const char *redis_url;
+    const char *mysql_url;
+} service_settings_t;
+
+typedef struct service service_t;
+typedef bool (*service_check_fn)(void *ctx, const char **reason);
+typedef void (*service_hook_fn)(void *ctx);
+
+/* Handles --help and --version (returns 0 after printing), an unknown
+ * argument (returns 2 after printing usage), or returns -1: go on. */
+int service_handle_args(const service_info_t *info, int argc, char **argv);
+
+/* Reads the configuration, initialises logging, creates (does not start) the
+ * HTTP server. NULL only on OOM. */
+service_t *service_new(const service_info_t *info);
+void service_free(service_t *svc);
+
+config_t *service_config(service_t *svc);
+http_server_t *service_http(service_t *svc);
+const service_settings_t *service_settings(const service_t *svc);
+
+/* /readyz is 200 only while every check passes; the reason names the check. */
+int service_add_ready_check(service_t *svc, const char *name, service_check_fn fn, void *ctx);
+/* Runs during shutdown, after the HTTP drain, last registered first. */
+int service_on_shutdown(service_t *svc, service_hook_fn fn, void *ctx);
+
+/* Starts serving and blocks until SIGTERM/SIGINT; returns the exit code:
+ * 0 clean stop, 1 could not start, 2 bad configuration. */
+int service_run(service_t *svc);
+
+/* True once shutdown began (for worker loops). */
+bool service_stopping(const service_t *svc);
+
+#endif /* COMMON_SERVICE_H */

@@ -1,0 +1,666 @@
+/*
+ * http_server.c — libmicrohttpd-based HTTP server (see http_server.h).
+ *
+ * Request lifecycle (libmicrohttpd calls the access handler several times per
+ * request): the first call allocates an http_request_t and, when the declared
+ * Content-Length is over the limit, answers 413 straight away; the following
+ * calls append body chunks (or discard them once over the limit); the last
+ * call (upload size 0) routes and runs the handler. The completion callback is
+ * the one free point of a request: it records metrics, writes the access log
+ * line, decrements the in-flight count and frees everything.
+ */
+#include "common/http_server.h"
+
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+#define MAX_ROUTES 64
+#define MAX_SEGMENTS 16
+#define MAX_PARAMS 8
+#define MAX_RESPONSE_HEADERS 16
+#define REQUEST_ID_MAX_LEN 64
+#define CONNECTION_TIMEOUT_S 30
+#define CONNECTION_MEMORY_LIMIT_BYTES (64 * 1024)
+#define DRAIN_POLL_MS 10
+#define UNMATCHED_ROUTE "unmatched"
+
+typedef struct route {
+    char method[16];
+    char *pattern;
+    char *segments[MAX_SEGMENTS];
+    int segment_count;
+    http_handler_fn fn;
+    void *ctx;
+} route_t;
+
+struct http_server {
+    http_server_config_t cfg;
+    char *service;
+    char *bind_address;
+    struct MHD_Daemon *daemon;
+    route_t routes[MAX_ROUTES];
+    int route_count;
+    atomic_int in_flight; /* requests between first call and completion */
+    int port;
+    metric_t *requests_total;
+    metric_t *request_seconds;
+};
+
+typedef struct header_pair {
+    char *name;
+    char *value;
+} header_pair_t;
+
+struct http_request {
+    http_server_t *srv;
+    struct MHD_Connection *conn;
+    const char *method; /* owned by libmicrohttpd for the request's lifetime */
+    const char *path;
+    char id[REQUEST_ID_MAX_LEN + 1];
+    char *body;
+    size_t body_len;
+    size_t body_cap;
+    bool too_large;
+    bool responded;
+    int status;
+    size_t response_bytes;
+    const char *route_pattern;
+    char *param_names[MAX_PARAMS];
+    char *param_values[MAX_PARAMS];
+    int param_count;
+    header_pair_t headers[MAX_RESPONSE_HEADERS];
+    int header_count;
+    int64_t started_ms;
+};
+
+/* ------------------------------------------------------------ routing -- */
+
+/* Splits a path into segments, in place, in `buf`. Returns the count or -1. */
+static int split_path(char *buf, char **segments)
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *s = strtok_r(buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+        if (n == MAX_SEGMENTS)
+            return -1;
+        segments[n++] = s;
+    }
+    return n;
+}
+
+int http_server_route(http_server_t *srv, const char *method, const char *pattern,
+                      http_handler_fn fn, void *ctx)
+{
+    if (!srv || !method || !pattern || pattern[0] != '/' || !fn || srv->route_count == MAX_ROUTES ||
+        strlen(method) >= sizeof srv->routes[0].method)
+        return -1;
+    route_t *r = &srv->routes[srv->route_count];
+    memset(r, 0, sizeof *r);
+    r->pattern = strdup(pattern);
+    char *copy = strdup(pattern);
+    if (!r->pattern || !copy)
+        goto fail;
+    char *segs[MAX_SEGMENTS];
+    int n = split_path(copy, segs);
+    if (n < 0)
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        r->segments[i] = strdup(segs[i]);
+        if (!r->segments[i])
+            goto fail;
+    }
+    r->segment_count = n;
+    free(copy);
+    snprintf(r->method, sizeof r->method, "%s", method);
+    r->fn = fn;
+    r->ctx = ctx;
+    srv->route_count++;
+    return 0;
+fail:
+    free(copy);
+    free(r->pattern);
+    for (int i = 0; i < MAX_SEGMENTS; i++)
+        free(r->segments[i]);
+    memset(r, 0, sizeof *r);
+    return -1;
+}
+
+/* Does `r` match the path segments? Fills the request's params when it does
+ * and `req` is given. */
+static bool route_matches(const route_t *r, char **segs, int n, http_request_t *req)
+{
+    if (r->segment_count != n)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (r->segments[i][0] != ':' && strcmp(r->segments[i], segs[i]) != 0)
+            return false;
+    if (!req)
+        return true;
+    for (int i = 0; i < n && req->param_count < MAX_PARAMS; i++) {
+        if (r->segments[i][0] != ':')
+            continue;
+        req->param_names[req->param_count] = strdup(r->segments[i] + 1);
+        req->param_values[req->param_count] = strdup(segs[i]);
+        req->param_count++;
+    }
+    return true;
+}
+
+/* Finds the route for the request. NULL: *path_known tells 404 from 405, and
+ * `allow` lists the methods the path supports. */
+static const route_t *route_find(http_server_t *srv, http_request_t *req, bool *path_known,
+                                 char *allow, size_t allow_size)
+{
+    char buf[2048];
+    char *segs[MAX_SEGMENTS];
+    *path_known = false;
+    allow[0] = '\0';
+    if (strlen(req->path) >= sizeof buf)
+        return NULL;
+    strcpy(buf, req->path);
+    int n = split_path(buf, segs);
+    if (n < 0)
+        return NULL;
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    for (int i = 0; i < srv->route_count; i++) {
+        const route_t *r = &srv->routes[i];
+        if (!route_matches(r, segs, n, NULL))
+            continue;
+        if (strcmp(r->method, method) == 0) {
+            route_matches(r, segs, n, req);
+            return r;
+        }
+        *path_known = true;
+        size_t used = strlen(allow);
+        snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", r->method);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------- responses -- */
+
+int http_response_header(http_request_t *req, const char *name, const char *value)
+{
+    if (req->header_count == MAX_RESPONSE_HEADERS)
+        return -1;
+    header_pair_t *h = &req->headers[req->header_count];
+    h->name = strdup(name);
+    h->value = strdup(value);
+    if (!h->name || !h->value) {
+        free(h->name);
+        free(h->value);
+        return -1;
+    }
+    req->header_count++;
+    return 0;
+}
+
+int http_respond(http_request_t *req, int status, const char *content_type, const char *body,
+                 size_t len)
+{
+    if (req->responded)
+        return -1;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return -1;
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, "X-Request-Id", req->id);
+    for (int i = 0; i < req->header_count; i++)
+        MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+    enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    req->responded = true;
+    req->status = status;
+    req->response_bytes = len;
+    return rc == MHD_YES ? 0 : -1;
+}
+
+int http_respond_json(http_request_t *req, int status, struct json_object *obj)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    return http_respond(req, status, "application/json; charset=utf-8", text, len);
+}
+
+int http_respond_error(http_request_t *req, int status, const char *code, const char *field,
+                       const char *message)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(0));
+    json_object_object_add(o, "error", json_object_new_string(message ? message : ""));
+    json_object_object_add(o, "errorCode", json_object_new_string(code ? code : "ERROR"));
+    if (field)
+        json_object_object_add(o, "field", json_object_new_string(field));
+    int rc = http_respond_json(req, status, o);
+    json_object_put(o);
+    return rc;
+}
+
+/* ----------------------------------------------------------- requests -- */
+
+const char *http_request_method(const http_request_t *req)
+{
+    return req->method;
+}
+
+const char *http_request_path(const http_request_t *req)
+{
+    return req->path;
+}
+
+const char *http_request_id(const http_request_t *req)
+{
+    return req->id;
+}
+
+const char *http_request_param(const http_request_t *req, const char *name)
+{
+    for (int i = 0; i < req->param_count; i++)
+        if (req->param_names[i] && strcmp(req->param_names[i], name) == 0)
+            return req->param_values[i];
+    return NULL;
+}
+
+const char *http_request_query(const http_request_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_request_header(const http_request_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_body(const http_request_t *req, size_t *len)
+{
+    if (len)
+        *len = req->body_len;
+    return req->body ? req->body : "";
+}
+
+struct json_object *http_request_json_object(http_request_t *req)
+{
+    char msg[256];
+    if (req->body_len == 0) {
+        http_respond_error(req, 400, "VALIDATION_ERROR", "body", "request body is empty");
+        return NULL;
+    }
+    json_tokener *tok = json_tokener_new();
+    if (!tok) {
+        http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+        return NULL;
+    }
+    json_object *obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+    enum json_tokener_error err = json_tokener_get_error(tok);
+    size_t offset = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (err != json_tokener_success || !obj) {
+        snprintf(msg, sizeof msg, "body is not valid JSON: %s at offset %zu",
+                 err == json_tokener_continue ? "unexpected end of input"
+                                              : json_tokener_error_desc(err),
+                 offset);
+        json_object_put(obj);
+        http_respond_error(req, 400, "VALIDATION_ERROR", "body", msg);
+        return NULL;
+    }
+    for (size_t i = offset; i < req->body_len; i++) {
+        if (!strchr(" \t\r\n", req->body[i])) {
+            snprintf(msg, sizeof msg, "body is not valid JSON: trailing data at offset %zu", i);
+            json_object_put(obj);
+            http_respond_error(req, 400, "VALIDATION_ERROR", "body", msg);
+            return NULL;
+        }
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        json_object_put(obj);
+        http_respond_error(req, 400, "VALIDATION_ERROR", "body", "body must be a JSON object");
+        return NULL;
+    }
+    return obj;
+}
+
+/* -------------------------------------------------------- built-in routes -- */
+
+static int handle_healthz(http_request_t *req, void *ctx)
+{
+    http_server_t *srv = ctx;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "status", json_object_new_string("ok"));
+    json_object_object_add(o, "service", json_object_new_string(srv->service));
+    int rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
+static int handle_readyz(http_request_t *req, void *ctx)
+{
+    http_server_t *srv = ctx;
+    const char *reason = NULL;
+    bool ready = !srv->cfg.ready || srv->cfg.ready(srv->cfg.ready_ctx, &reason);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "status", json_object_new_string(ready ? "ready" : "not_ready"));
+    if (!ready)
+        json_object_object_add(o, "reason", json_object_new_string(reason ? reason : "unknown"));
+    int rc = http_respond_json(req, ready ? 200 : 503, o);
+    json_object_put(o);
+    return rc;
+}
+
+static int handle_metrics(http_request_t *req, void *ctx)
+{
+    (void)ctx;
+    char *text = metrics_render();
+    if (!text)
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    int rc = http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* --------------------------------------------------- libmicrohttpd glue -- */
+
+static bool request_id_is_sane(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > REQUEST_ID_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(id[i] == '.' || id[i] == '_' || id[i] == '-' || (id[i] >= '0' && id[i] <= '9') ||
+              (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+static http_request_t *request_new(http_server_t *srv, struct MHD_Connection *conn,
+                                   const char *url, const char *method)
+{
+    http_request_t *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    req->started_ms = clock_now_ms();
+    req->route_pattern = UNMATCHED_ROUTE;
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (request_id_is_sane(given)) {
+        snprintf(req->id, sizeof req->id, "%s", given);
+    } else {
+        uint8_t r[8];
+        crypto_random_bytes(r, sizeof r);
+        for (size_t i = 0; i < sizeof r; i++)
+            snprintf(req->id + 2 * i, 3, "%02x", r[i]);
+    }
+    atomic_fetch_add(&srv->in_flight, 1);
+    return req;
+}
+
+static void request_free(http_request_t *req)
+{
+    for (int i = 0; i < req->param_count; i++) {
+        free(req->param_names[i]);
+        free(req->param_values[i]);
+    }
+    for (int i = 0; i < req->header_count; i++) {
+        free(req->headers[i].name);
+        free(req->headers[i].value);
+    }
+    free(req->body);
+    free(req);
+}
+
+/* Appends a chunk; marks the request too large instead of growing past the limit. */
+static void request_append(http_request_t *req, const char *data, size_t len)
+{
+    if (req->too_large)
+        return;
+    if (req->body_len + len > req->srv->cfg.max_body_bytes) {
+        req->too_large = true;
+        return;
+    }
+    if (req->body_len + len + 1 > req->body_cap) {
+        size_t cap = (req->body_len + len + 1) * 2;
+        if (cap > req->srv->cfg.max_body_bytes + 1)
+            cap = req->srv->cfg.max_body_bytes + 1;
+        char *p = realloc(req->body, cap);
+        if (!p) {
+            req->too_large = true;
+            return;
+        }
+        req->body = p;
+        req->body_cap = cap;
+    }
+    memcpy(req->body + req->body_len, data, len);
+    req->body_len += len;
+    req->body[req->body_len] = '\0';
+}
+
+static void respond_too_large(http_request_t *req)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "request body is larger than %zu bytes",
+             req->srv->cfg.max_body_bytes);
+    http_respond_error(req, 413, "PAYLOAD_TOO_LARGE", "body", msg);
+}
+
+/* Routes and runs the handler once the whole body is in. */
+static void request_dispatch(http_request_t *req)
+{
+    http_server_t *srv = req->srv;
+    if (req->too_large) {
+        respond_too_large(req);
+        return;
+    }
+    bool path_known = false;
+    char allow[128];
+    const route_t *r = route_find(srv, req, &path_known, allow, sizeof allow);
+    if (!r) {
+        if (path_known && strcmp(req->method, "OPTIONS") == 0) {
+            http_response_header(req, "Allow", allow);
+            http_respond(req, 204, NULL, "", 0);
+        } else if (path_known) {
+            char msg[192];
+            http_response_header(req, "Allow", allow);
+            snprintf(msg, sizeof msg, "method %.16s is not allowed here; allowed: %s",
+                     req->method, allow);
+            http_respond_error(req, 405, "METHOD_NOT_ALLOWED", NULL, msg);
+        } else {
+            http_respond_error(req, 404, "NOT_FOUND", NULL, "no such endpoint");
+        }
+        return;
+    }
+    req->route_pattern = r->pattern;
+    log_set_request_id(req->id);
+    int rc = r->fn(req, r->ctx);
+    log_set_request_id(NULL);
+    if (!req->responded) {
+        if (rc == 0)
+            log_error("handler for %s %s returned without responding", r->method, r->pattern);
+        http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "internal error");
+    }
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    http_server_t *srv = cls;
+    http_request_t *req = *con_cls;
+    if (!req) {
+        req = request_new(srv, conn, url, method);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body_bytes) {
+            req->too_large = true;
+            respond_too_large(req);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        request_append(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!req->responded)
+        request_dispatch(req);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    http_server_t *srv = cls;
+    http_request_t *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    int64_t elapsed_ms = clock_now_ms() - req->started_ms;
+    char status[16], duration[32], bytes[32];
+    snprintf(status, sizeof status, "%d", req->responded ? req->status : 0);
+    snprintf(duration, sizeof duration, "%lld", (long long)elapsed_ms);
+    snprintf(bytes, sizeof bytes, "%zu", req->response_bytes);
+    metrics_counter_inc(srv->requests_total, srv->service, req->route_pattern, req->method, status);
+    metrics_histogram_observe(srv->request_seconds, (double)elapsed_ms / 1000.0, srv->service,
+                              req->route_pattern);
+    log_set_request_id(req->id);
+    /* The path only: query strings may carry personal data. */
+    log_kv(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
+           "http request", "method", req->method, "path", req->path, "route", req->route_pattern,
+           "status", status, "duration_ms", duration, "bytes", bytes,
+           "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false", NULL);
+    log_set_request_id(NULL);
+    request_free(req);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_kv(LOG_LEVEL_WARN, "libmicrohttpd", "detail", msg, NULL);
+}
+
+/* ----------------------------------------------------------- lifecycle -- */
+
+http_server_t *http_server_new(const http_server_config_t *cfg)
+{
+    http_server_t *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return NULL;
+    srv->cfg = *cfg;
+    srv->service = strdup(cfg->service ? cfg->service : "service");
+    srv->bind_address = strdup(cfg->bind_address ? cfg->bind_address : "0.0.0.0");
+    if (!srv->service || !srv->bind_address) {
+        http_server_free(srv);
+        return NULL;
+    }
+    if (srv->cfg.threads == 0)
+        srv->cfg.threads = HTTP_DEFAULT_THREADS;
+    if (srv->cfg.max_body_bytes == 0)
+        srv->cfg.max_body_bytes = HTTP_DEFAULT_MAX_BODY_BYTES;
+    if (srv->cfg.drain_timeout_ms == 0)
+        srv->cfg.drain_timeout_ms = HTTP_DEFAULT_DRAIN_TIMEOUT_MS;
+    atomic_init(&srv->in_flight, 0);
+    srv->requests_total = metrics_counter("http_requests_total", "HTTP requests by route and status",
+                                          4, "service", "route", "method", "status");
+    srv->request_seconds =
+        metrics_histogram("http_request_duration_seconds", "HTTP request latency",
+                          METRICS_LATENCY_BUCKETS_S, METRICS_LATENCY_BUCKET_COUNT, 2, "service",
+                          "route");
+    http_server_route(srv, "GET", "/healthz", handle_healthz, srv);
+    http_server_route(srv, "GET", "/readyz", handle_readyz, srv);
+    http_server_route(srv, "GET", "/metrics", handle_metrics, NULL);
+    return srv;
+}
+
+int http_server_start(http_server_t *srv)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->cfg.port)};
+    if (inet_pton(AF_INET, srv->bind_address, &addr.sin_addr) != 1) {
+        log_error("invalid bind address %s", srv->bind_address);
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+    srv->daemon = MHD_start_daemon(
+        flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY_LIMIT_BYTES, MHD_OPTION_END);
+    if (!srv->daemon) {
+        log_error("cannot listen on %s:%d (port in use or not permitted)", srv->bind_address,
+                  srv->cfg.port);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : srv->cfg.port;
+    char port[16];
+    snprintf(port, sizeof port, "%d", srv->port);
+    log_kv(LOG_LEVEL_INFO, "http server listening", "address", srv->bind_address, "port", port,
+           NULL);
+    return 0;
+}
+
+void http_server_stop(http_server_t *srv)
+{
+    if (!srv || !srv->daemon)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon); /* stop accepting */
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    int64_t deadline = clock_now_ms() + srv->cfg.drain_timeout_ms;
+    while (atomic_load(&srv->in_flight) > 0 && clock_now_ms() < deadline)
+        clock_source_system()->sleep_ms(NULL, DRAIN_POLL_MS);
+    if (atomic_load(&srv->in_flight) > 0)
+        log_warn("stopping with %d requests still in flight after %u ms",
+                 atomic_load(&srv->in_flight), srv->cfg.drain_timeout_ms);
+    MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+}
+
+int http_server_port(const http_server_t *srv)
+{
+    return srv->port;
+}
+
+void http_server_free(http_server_t *srv)
+{
+    if (!srv)
+        return;
+    http_server_stop(srv);
+    for (int i = 0; i < srv->route_count; i++) {
+        free(srv->routes[i].pattern);
+        for (int j = 0; j < srv->routes[i].segment_count; j++)
+            free(srv->routes[i].segments[j]);
+    }
+    free(srv->service);
+    free(srv->bind_address);
+    free(srv);
+}

@@ -1,0 +1,266 @@
+/*
+ * service.c — the common service runtime (see service.h).
+ */
+#include "common/service.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+#define SERVICE_MAX_CHECKS 16
+#define SERVICE_MAX_HOOKS 16
+
+typedef struct named_check {
+    const char *name;
+    service_check_fn fn;
+    void *ctx;
+} named_check_t;
+
+typedef struct hook {
+    service_hook_fn fn;
+    void *ctx;
+} hook_t;
+
+struct service {
+    service_info_t info;
+    config_t *cfg;
+    service_settings_t settings;
+    http_server_t *http;
+    named_check_t checks[SERVICE_MAX_CHECKS];
+    int check_count;
+    hook_t hooks[SERVICE_MAX_HOOKS];
+    int hook_count;
+    atomic_bool stopping;
+    char not_ready_reason[128]; /* written by readiness calls; racy text is acceptable */
+};
+
+static const char COMMON_ENV_HELP[] =
+    "  LOG_LEVEL                  debug | info | warn | error (default info)\n"
+    "  HTTP_BIND_ADDRESS          address to listen on (default 0.0.0.0)\n"
+    "  HTTP_THREADS               HTTP worker threads (default 4)\n"
+    "  HTTP_MAX_BODY_BYTES        larger request bodies get 413 (default 1048576)\n"
+    "  SHUTDOWN_DRAIN_TIMEOUT_MS  how long SIGTERM waits for in-flight requests (default 10000)\n"
+    "  KAFKA_BROKERS              (default " SERVICE_DEFAULT_KAFKA_BROKERS ")\n"
+    "  KAFKA_TOPIC_PREFIX         prefix for every topic name (default empty)\n"
+    "  REDIS_URL                  (default " SERVICE_DEFAULT_REDIS_URL ")\n"
+    "  MYSQL_URL                  (default mysql://lodging:***@127.0.0.1:13306/lodging)\n";
+
+static void print_usage(const service_info_t *info, FILE *out)
+{
+    fprintf(out,
+            "usage: %s [--help] [--version]\n\n%s\n\n"
+            "Configuration (environment variables):\n"
+            "  %-26s HTTP port (default %d)\n%s%s",
+            info->name, info->description ? info->description : "", info->port_env,
+            info->default_port, COMMON_ENV_HELP, info->env_help ? info->env_help : "");
+}
+
+int service_handle_args(const service_info_t *info, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_usage(info, stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("%s %s\n", info->name, SERVICE_VERSION);
+            return 0;
+        }
+        fprintf(stderr, "%s: unknown argument '%s'\n", info->name, argv[i]);
+        print_usage(info, stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Validates a URL setting, recording an error in the config when it is bad. */
+static void check_url(config_t *cfg, const char *name, const char *value)
+{
+    config_url_t url;
+    char err[128];
+    if (config_url_parse(value, &url, err, sizeof err) != 0)
+        config_add_error(cfg, name, err);
+    else
+        config_url_clear(&url);
+}
+
+static void read_settings(service_t *svc)
+{
+    config_t *cfg = svc->cfg;
+    service_settings_t *s = &svc->settings;
+    log_level_t level = LOG_LEVEL_INFO;
+    const char *level_text = config_get_str(cfg, "LOG_LEVEL", "info");
+    if (log_level_parse(level_text, &level) != 0)
+        config_add_error(cfg, "LOG_LEVEL", "must be one of debug, info, warn, error");
+    log_init(svc->info.name, level);
+
+    s->port = config_get_port(cfg, svc->info.port_env, svc->info.default_port);
+    s->bind_address = config_get_str(cfg, "HTTP_BIND_ADDRESS", "0.0.0.0");
+    s->http_threads = (unsigned)config_get_int(cfg, "HTTP_THREADS", HTTP_DEFAULT_THREADS, 1,
+                                               SERVICE_MAX_HTTP_THREADS);
+    s->max_body_bytes = (size_t)config_get_int(cfg, "HTTP_MAX_BODY_BYTES",
+                                               HTTP_DEFAULT_MAX_BODY_BYTES, 1,
+                                               SERVICE_MAX_BODY_BYTES);
+    s->drain_timeout_ms = (unsigned)config_get_int(cfg, "SHUTDOWN_DRAIN_TIMEOUT_MS",
+                                                   HTTP_DEFAULT_DRAIN_TIMEOUT_MS, 1,
+                                                   SERVICE_MAX_DRAIN_MS);
+    s->kafka_brokers = config_get_str(cfg, "KAFKA_BROKERS", SERVICE_DEFAULT_KAFKA_BROKERS);
+    s->kafka_topic_prefix = config_get_str(cfg, "KAFKA_TOPIC_PREFIX", "");
+    s->redis_url = config_get_str(cfg, "REDIS_URL", SERVICE_DEFAULT_REDIS_URL);
+    s->mysql_url = config_get_str(cfg, "MYSQL_URL", SERVICE_DEFAULT_MYSQL_URL);
+    check_url(cfg, "REDIS_URL", s->redis_url);
+    check_url(cfg, "MYSQL_URL", s->mysql_url);
+}
+
+static bool service_ready(void *ctx, const char **reason)
+{
+    service_t *svc = ctx;
+    if (atomic_load(&svc->stopping)) {
+        *reason = "shutting down";
+        return false;
+    }
+    for (int i = 0; i < svc->check_count; i++) {
+        const char *why = NULL;
+        if (!svc->checks[i].fn(svc->checks[i].ctx, &why)) {
+            snprintf(svc->not_ready_reason, sizeof svc->not_ready_reason, "%s: %s",
+                     svc->checks[i].name, why ? why : "not ready");
+            *reason = svc->not_ready_reason;
+            return false;
+        }
+    }
+    return true;
+}
+
+service_t *service_new(const service_info_t *info)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    service_t *svc = calloc(1, sizeof *svc);
+    if (!svc)
+        return NULL;
+    svc->info = *info;
+    atomic_init(&svc->stopping, false);
+    svc->cfg = config_new(NULL);
+    if (!svc->cfg)
+        goto fail;
+    read_settings(svc);
+    http_server_config_t hc = {
+        .service = info->name,
+        .bind_address = svc->settings.bind_address,
+        .port = svc->settings.port,
+        .threads = svc->settings.http_threads,
+        .max_body_bytes = svc->settings.max_body_bytes,
+        .drain_timeout_ms = svc->settings.drain_timeout_ms,
+        .ready = service_ready,
+        .ready_ctx = svc,
+    };
+    svc->http = http_server_new(&hc);
+    if (!svc->http)
+        goto fail;
+    metrics_gauge_set(metrics_gauge("service_info", "Service name and version", 2, "service",
+                                    "version"),
+                      1, info->name, SERVICE_VERSION);
+    metrics_gauge_set(metrics_gauge("process_start_time_seconds",
+                                    "Start time of the process since the Unix epoch", 0),
+                      (double)clock_wall_ms() / 1000.0);
+    return svc;
+fail:
+    service_free(svc);
+    return NULL;
+}
+
+void service_free(service_t *svc)
+{
+    if (!svc)
+        return;
+    http_server_free(svc->http);
+    config_free(svc->cfg);
+    free(svc);
+}
+
+config_t *service_config(service_t *svc)
+{
+    return svc->cfg;
+}
+
+http_server_t *service_http(service_t *svc)
+{
+    return svc->http;
+}
+
+const service_settings_t *service_settings(const service_t *svc)
+{
+    return &svc->settings;
+}
+
+bool service_stopping(const service_t *svc)
+{
+    return atomic_load(&svc->stopping);
+}
+
+int service_add_ready_check(service_t *svc, const char *name, service_check_fn fn, void *ctx)
+{
+    if (svc->check_count == SERVICE_MAX_CHECKS)
+        return -1;
+    svc->checks[svc->check_count++] = (named_check_t){name, fn, ctx};
+    return 0;
+}
+
+int service_on_shutdown(service_t *svc, service_hook_fn fn, void *ctx)
+{
+    if (svc->hook_count == SERVICE_MAX_HOOKS)
+        return -1;
+    svc->hooks[svc->hook_count++] = (hook_t){fn, ctx};
+    return 0;
+}
+
+/* Logs each configuration error on its own line. */
+static void log_config_errors(const config_t *cfg)
+{
+    char *copy = strdup(config_errors(cfg));
+    char *save = NULL;
+    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save))
+        log_kv(LOG_LEVEL_ERROR, "invalid configuration", "detail", line, NULL);
+    free(copy);
+}
+
+int service_run(service_t *svc)
+{
+    if (config_error_count(svc->cfg) > 0) {
+        log_config_errors(svc->cfg);
+        return 2;
+    }
+    if (http_server_start(svc->http) != 0)
+        return 1;
+    log_info("%s %s started on port %d", svc->info.name, SERVICE_VERSION,
+             http_server_port(svc->http));
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    atomic_store(&svc->stopping, true);
+    http_server_stop(svc->http);
+    for (int i = svc->hook_count - 1; i >= 0; i--)
+        svc->hooks[i].fn(svc->hooks[i].ctx);
+    log_info("%s stopped", svc->info.name);
+    return 0;
+}
