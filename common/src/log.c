@@ -224,7 +224,9 @@ size_t log_redact(const char *in, char *out, size_t out_size)
         } else if (boundary) {
             size_t run = 0;
             while (in[i + run] && (isalnum((unsigned char)in[i + run]) ||
-                                   strchr("+/=_-", in[i + run])))
+                                   strchr("+/_-", in[i + run])))
+                run++;
+            while (in[i + run] == '=') /* base64 padding */
                 run++;
             if (run >= SECRET_MIN_RUN) {
                 n = run;
