@@ -260,7 +260,7 @@ START_TEST(test_request_ids_are_echoed_when_sane_and_generated_otherwise)
 }
 END_TEST
 
-/* Sends raw bytes, reads whatever comes back until close (or nothing). */
+/* Sends raw bytes and hangs up. */
 static void send_raw(const char *data, size_t len)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -269,11 +269,7 @@ static void send_raw(const char *data, size_t len)
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     ssize_t w = write(fd, data, len);
     (void)w;
-    shutdown(fd, SHUT_WR);
-    char buf[1024];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
-    close(fd);
+    close(fd); /* no waiting for an answer: some of these never get one */
 }
 
 START_TEST(test_garbage_and_truncated_requests_never_crash_the_server)
