@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -296,42 +297,10 @@ const char *http_request_body(const http_request_t *req, size_t *len)
 
 struct json_object *http_request_json_object(http_request_t *req)
 {
-    char msg[256];
-    if (req->body_len == 0) {
-        http_respond_error(req, 400, "VALIDATION_ERROR", "body", "request body is empty");
-        return NULL;
-    }
-    json_tokener *tok = json_tokener_new();
-    if (!tok) {
-        http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
-        return NULL;
-    }
-    json_object *obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
-    enum json_tokener_error err = json_tokener_get_error(tok);
-    size_t offset = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (err != json_tokener_success || !obj) {
-        snprintf(msg, sizeof msg, "body is not valid JSON: %s at offset %zu",
-                 err == json_tokener_continue ? "unexpected end of input"
-                                              : json_tokener_error_desc(err),
-                 offset);
-        json_object_put(obj);
-        http_respond_error(req, 400, "VALIDATION_ERROR", "body", msg);
-        return NULL;
-    }
-    for (size_t i = offset; i < req->body_len; i++) {
-        if (!strchr(" \t\r\n", req->body[i])) {
-            snprintf(msg, sizeof msg, "body is not valid JSON: trailing data at offset %zu", i);
-            json_object_put(obj);
-            http_respond_error(req, 400, "VALIDATION_ERROR", "body", msg);
-            return NULL;
-        }
-    }
-    if (!json_object_is_type(obj, json_type_object)) {
-        json_object_put(obj);
-        http_respond_error(req, 400, "VALIDATION_ERROR", "body", "body must be a JSON object");
-        return NULL;
-    }
+    json_error_t err;
+    json_object *obj = json_parse_object(req->body, req->body_len, &err);
+    if (!obj)
+        http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
     return obj;
 }
 
