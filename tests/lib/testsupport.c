@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/db.h"
+
 const char *ts_env(const char *name, const char *def)
 {
     const char *v = getenv(name);
@@ -54,4 +56,52 @@ int ts_free_port(void)
         port = ntohs(a.sin_port);
     close(fd);
     return port;
+}
+
+/* The MYSQL_URL without its database part ("mysql://u:p@host:port"). */
+static void server_url(char *out, size_t size)
+{
+    const char *url = ts_env("MYSQL_URL", TS_DEFAULT_MYSQL_URL);
+    const char *slash = strrchr(url, '/');
+    if (slash && slash > url && slash[-1] != '/')
+        snprintf(out, size, "%.*s", (int)(slash - url), url);
+    else
+        snprintf(out, size, "%s", url);
+}
+
+/* Runs one administrative statement on the server. */
+static int admin_exec(const char *sql)
+{
+    char url[512], err[256];
+    server_url(url, sizeof url);
+    db_t *db = db_new(url, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "testsupport: %s\n", err);
+        return -1;
+    }
+    int rc = db_exec_script_statement(db, sql) == DB_OK ? 0 : -1;
+    if (rc != 0)
+        fprintf(stderr, "testsupport: %s\n", db_error(db));
+    db_free(db);
+    return rc;
+}
+
+int ts_db_create(const char *prefix, char *name_out, size_t name_size, char *url_out,
+                 size_t url_size)
+{
+    char sql[256], url[512];
+    ts_unique_name(prefix, name_out, name_size);
+    snprintf(sql, sizeof sql, "CREATE DATABASE `%s` CHARACTER SET utf8mb4", name_out);
+    if (admin_exec(sql) != 0)
+        return -1;
+    server_url(url, sizeof url);
+    snprintf(url_out, url_size, "%s/%s", url, name_out);
+    return 0;
+}
+
+void ts_db_drop(const char *name)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", name);
+    admin_exec(sql);
 }

@@ -39,6 +39,13 @@ void ts_poll_pause(void);
 /* A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0). */
 int ts_free_port(void);
 
+/* Creates an empty database with a unique name on the MYSQL_URL server and
+ * writes a mysql:// URL for it into url_out. Returns 0 or -1. */
+int ts_db_create(const char *prefix, char *name_out, size_t name_size, char *url_out,
+                 size_t url_size);
+/* Drops a database made by ts_db_create. */
+void ts_db_drop(const char *name);
+
 /* Evaluates `cond` until it is true or `timeout_ms` passed; yields whether it
  * became true. */
 #define TS_POLL_UNTIL(cond, timeout_ms)                                                            \

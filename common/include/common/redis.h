@@ -1,0 +1,99 @@
+/*
+ * redis.h — a Redis connection (hiredis 0.14) with timeouts, reconnect, and
+ * the commands the cache needs: GET/MGET, SET EX (single and pipelined),
+ * SET NX EX (locks, leases), DEL, TTL, INCRBY and Lua (EVALSHA with EVAL
+ * fallback). Plus a small pool for HTTP handler threads.
+ *
+ * Cluster readiness: hiredis 0.14 has no cluster routing, so every multi-key
+ * call must stay inside one hotel's hash tag (`inv:{hotel_123}:...`), which is
+ * what the key scheme of SPEC §3 guarantees.
+ *
+ * Usage:
+ *     char err[128];
+ *     redis_client_t *r = redis_client_new("redis://127.0.0.1:16379", 500, 500, err, sizeof err);
+ *     const char *keys[] = {"inv:{h1}:r1:2025-11-01", "inv:{h1}:r1:2025-11-02"};
+ *     char *vals[2];
+ *     if (redis_mget(r, keys, 2, vals) == REDIS_CLIENT_OK) ... redis_values_free(vals, 2);
+ *     redis_client_free(r);
+ *
+ * Reconnect: after a connection error the next call reconnects. Reads and
+ * idempotent writes (GET, MGET, TTL, PING, SET EX, DEL) are retried once on a
+ * fresh connection; INCRBY, SET NX and EVAL are not (their effect may already
+ * have happened), they report REDIS_CLIENT_ERR_IO instead.
+ *
+ * Thread-safety: a redis_client_t is ONE connection: use it from one thread
+ * at a time (per-thread clients, or redis_pool). Ownership: returned values
+ * are malloc'd and freed by the caller (redis_values_free for arrays).
+ */
+#ifndef COMMON_REDIS_H
+#define COMMON_REDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    REDIS_CLIENT_OK = 0,
+    REDIS_CLIENT_ERR_CONNECT = -1, /* cannot connect */
+    REDIS_CLIENT_ERR_IO = -2,      /* connection lost or timed out mid-command */
+    REDIS_CLIENT_ERR_REPLY = -3,   /* the server answered an error */
+    REDIS_CLIENT_ERR_INVALID = -4, /* bad arguments, unexpected reply type, OOM */
+} redis_client_err_t;
+
+#define REDIS_DEFAULT_CONNECT_TIMEOUT_MS 500
+#define REDIS_DEFAULT_COMMAND_TIMEOUT_MS 500
+
+typedef struct redis_client redis_client_t;
+
+/* Parses the URL and connects. NULL with a reason in err when the URL is bad;
+ * an unreachable server is not fatal here (the next call retries). */
+redis_client_t *redis_client_new(const char *url, int connect_timeout_ms, int command_timeout_ms,
+                                 char *err, size_t err_size);
+void redis_client_free(redis_client_t *r);
+
+/* The last error text (for logs). */
+const char *redis_client_error(const redis_client_t *r);
+
+redis_client_err_t redis_ping(redis_client_t *r);
+/* *out = value (malloc'd) or NULL on a miss. */
+redis_client_err_t redis_get(redis_client_t *r, const char *key, char **out);
+/* values[i] = malloc'd value or NULL on a miss; one round trip. */
+redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t n,
+                              char **values);
+void redis_values_free(char **values, size_t n);
+redis_client_err_t redis_set_ex(redis_client_t *r, const char *key, const char *value,
+                                int ttl_s);
+/* SET key value EX ttl for n pairs in one round trip (a pipeline). */
+redis_client_err_t redis_set_ex_many(redis_client_t *r, const char *const *keys,
+                                     const char *const *values, size_t n, int ttl_s);
+/* *was_set = 1 when the key did not exist and is now set. */
+redis_client_err_t redis_set_nx_ex(redis_client_t *r, const char *key, const char *value,
+                                   int ttl_s, int *was_set);
+/* *deleted (optional) = how many existed. */
+redis_client_err_t redis_del(redis_client_t *r, const char *const *keys, size_t n,
+                             long long *deleted);
+/* *ttl_s = seconds left, -1 no expiry, -2 no such key. */
+redis_client_err_t redis_ttl(redis_client_t *r, const char *key, long long *ttl_s);
+redis_client_err_t redis_incrby(redis_client_t *r, const char *key, long long delta,
+                                long long *result);
+/* Runs a Lua script (EVALSHA, loading it on NOSCRIPT). The reply is reduced to
+ * an integer (*int_out) or a string (*str_out, malloc'd), whichever it is;
+ * either out may be NULL. */
+redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char *const *keys,
+                              size_t nkeys, const char *const *args, size_t nargs,
+                              long long *int_out, char **str_out);
+
+/* Any other command, not retried; the reply reduced as for redis_eval. */
+redis_client_err_t redis_command_argv(redis_client_t *r, int argc, const char **argv,
+                                      long long *int_out, char **str_out);
+
+/* --- pool: N connections for N threads --- */
+typedef struct redis_pool redis_pool_t;
+
+redis_pool_t *redis_pool_new(const char *url, size_t size, int connect_timeout_ms,
+                             int command_timeout_ms, char *err, size_t err_size);
+void redis_pool_free(redis_pool_t *p);
+/* Blocks until a connection is free. Always returns one. */
+redis_client_t *redis_pool_acquire(redis_pool_t *p);
+void redis_pool_release(redis_pool_t *p, redis_client_t *r);
+
+#endif /* COMMON_REDIS_H */
