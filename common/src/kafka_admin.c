@@ -9,8 +9,32 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/log.h"
+#include "kafka_internal.h"
 
 #define READY_POLL_MS 200
+
+/* syslog levels (librdkafka) → ours. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    log_level_t l = level <= 3 ? LOG_LEVEL_ERROR : level == 4 ? LOG_LEVEL_WARN
+                  : level <= 6 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+    log_kv(l, "librdkafka", "facility", fac, "detail", buf, NULL);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk, (void)opaque;
+    log_kv(LOG_LEVEL_WARN, "librdkafka error", "error", rd_kafka_err2name(err), "detail", reason,
+           NULL);
+}
+
+void kafka_conf_route_logs(rd_kafka_conf_t *conf)
+{
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+}
 
 static rd_kafka_t *admin_client(const char *brokers, char *err, size_t err_size)
 {
@@ -20,6 +44,7 @@ static rd_kafka_t *admin_client(const char *brokers, char *err, size_t err_size)
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    kafka_conf_route_logs(conf);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
     if (!rk)
         rd_kafka_conf_destroy(conf);

@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "kafka_internal.h"
 
 #define DLQ_RETRY_BACKOFF_MS 1000
 #define REASON_MAX 512
@@ -85,6 +86,7 @@ kafka_consumer_t *kafka_consumer_new(const kafka_consumer_config_t *cfg, char *e
         }
     }
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    kafka_conf_route_logs(conf);
     kafka_consumer_t *c = calloc(1, sizeof *c);
     if (!c) {
         rd_kafka_conf_destroy(conf);

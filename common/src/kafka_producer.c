@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "kafka_internal.h"
 
 struct kafka_producer {
     rd_kafka_t *rk;
@@ -119,6 +120,7 @@ kafka_producer_t *kafka_producer_new(const char *brokers, const char *client_id,
         return NULL;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    kafka_conf_route_logs(conf);
     kafka_producer_t *p = calloc(1, sizeof *p);
     if (!p) {
         rd_kafka_conf_destroy(conf);

@@ -129,7 +129,7 @@ static size_t match_digit_run(const char *s, int *digits)
         if (isdigit((unsigned char)s[i])) {
             n++;
             i++;
-        } else if (strchr(" -().", s[i]) && s[i + 1] && (isdigit((unsigned char)s[i + 1]) ||
+        } else if (strchr(" -()", s[i]) && s[i + 1] && (isdigit((unsigned char)s[i + 1]) ||
                                                         strchr("(", s[i + 1]))) {
             i++;
         } else {
