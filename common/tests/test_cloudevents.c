@@ -1,5 +1,6 @@
 /* Unit tests for cloudevents.c — the CloudEvents 1.0 envelope. */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,57 @@ START_TEST(test_time_accepts_offsets_and_fractions)
 }
 END_TEST
 
+/* Reads a file into a static buffer. */
+static const char *slurp(const char *path, size_t *len)
+{
+    static char buf[65536];
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_every_proto_example_event_parses_as_a_cloudevent)
+{
+    const char *dir = LODGING_SOURCE_DIR "/proto/examples/events";
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int parsed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strstr(e->d_name, ".json"))
+            continue;
+        char path[1024], err[256];
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        const char *text = slurp(path, &len);
+        cloudevent_t *ev = cloudevent_parse(text, len, err, sizeof err);
+        ck_assert_msg(ev != NULL, "%s: %s", e->d_name, err);
+        ck_assert_msg(strncmp(ev->type, "lodging.", 8) == 0, "%s: type %s", e->d_name, ev->type);
+        ck_assert_ptr_nonnull(ev->data);
+        cloudevent_free(ev);
+        parsed++;
+    }
+    closedir(d);
+    ck_assert_int_ge(parsed, 20);
+}
+END_TEST
+
+START_TEST(test_invalid_proto_envelopes_are_rejected)
+{
+    static const char *files[] = {"missing-id.json", "bad-specversion.json"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[1024], err[256];
+        size_t len;
+        snprintf(path, sizeof path, "%s/proto/examples/invalid/%s", LODGING_SOURCE_DIR, files[i]);
+        const char *text = slurp(path, &len);
+        ck_assert_ptr_null(cloudevent_parse(text, len, err, sizeof err));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cloudevents");
@@ -83,6 +135,8 @@ int main(void)
     tcase_add_test(tc, test_an_event_round_trips_with_unicode_data);
     tcase_add_test(tc, test_every_missing_or_invalid_attribute_is_named);
     tcase_add_test(tc, test_time_accepts_offsets_and_fractions);
+    tcase_add_test(tc, test_every_proto_example_event_parses_as_a_cloudevent);
+    tcase_add_test(tc, test_invalid_proto_envelopes_are_rejected);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
