@@ -1,0 +1,32 @@
+# One image per service: docker build --build-arg SERVICE=booking-svc -t lodging/booking-svc .
+# SERVICE is one of booking-svc, inventory-svc, webhook-ingest, poller.
+
+FROM debian:12 AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        build-essential cmake pkg-config \
+        librdkafka-dev libcurl4-openssl-dev libhiredis-dev libjson-c-dev \
+        default-libmysqlclient-dev libssl-dev check libsubunit-dev libmicrohttpd-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    && cmake --build /build -j"$(nproc)" \
+    && mkdir -p /out/bin \
+    && cp /build/services/*/booking-svc /build/services/*/inventory-svc \
+          /build/services/*/webhook-ingest /build/services/*/poller \
+          /build/tools/migrate/lodging-migrate /build/tools/kafka-admin/lodging-kafka-admin /out/bin/ \
+    && cp -r db /out/db
+
+FROM debian:12-slim
+ARG SERVICE
+RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<service>" && false)
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        librdkafka1 libcurl4 libhiredis0.14 libjson-c5 libmariadb3 libssl3 libmicrohttpd12 \
+        ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home lodging
+COPY --from=build /out/bin/ /usr/local/bin/
+COPY --from=build /out/db/ /opt/lodging/db/
+ENV SERVICE_BINARY=/usr/local/bin/${SERVICE}
+USER 10001
+ENTRYPOINT ["/bin/sh", "-c", "exec \"$SERVICE_BINARY\" \"$@\"", "--"]
