@@ -14,6 +14,7 @@ function(lodging_add_check_test)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE common PkgConfig::CHECK ${T_LIBS})
+  target_include_directories(${T_NAME} PRIVATE ${CMAKE_SOURCE_DIR}/tests/lib)
   target_compile_definitions(${T_NAME} PRIVATE
       LODGING_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LODGING_BINARY_DIR="${CMAKE_BINARY_DIR}")
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})

@@ -264,3 +264,22 @@ int service_run(service_t *svc)
     log_info("%s stopped", svc->info.name);
     return 0;
 }
+
+int service_main(const service_info_t *info, int argc, char **argv, service_wire_fn wire,
+                 void *ctx)
+{
+    int rc = service_handle_args(info, argc, argv);
+    if (rc >= 0)
+        return rc;
+    service_t *svc = service_new(info);
+    if (!svc)
+        return 1;
+    if (wire && wire(svc, ctx) != 0) {
+        log_error("%s: start-up wiring failed", info->name);
+        rc = 1;
+    } else {
+        rc = service_run(svc);
+    }
+    service_free(svc);
+    return rc;
+}

@@ -5,6 +5,7 @@
 
 #include "common/breaker.h"
 #include "common/metrics.h"
+#include "check_run.h"
 
 static clock_manual_t manual;
 static clock_source_t clk;
@@ -174,10 +175,7 @@ int main(void)
     tcase_add_test(tc, test_state_is_exported_as_a_metric);
     tcase_add_test(tc, test_concurrent_successes_keep_the_breaker_closed);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = check_run(s);
     metrics_reset();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

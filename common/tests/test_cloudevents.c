@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cloudevents.h"
+#include "check_run.h"
 
 START_TEST(test_an_event_round_trips_with_unicode_data)
 {
@@ -138,9 +139,5 @@ int main(void)
     tcase_add_test(tc, test_every_proto_example_event_parses_as_a_cloudevent);
     tcase_add_test(tc, test_invalid_proto_envelopes_are_rejected);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "check_run.h"
 
 static const char *const *fake_env;
 
@@ -127,9 +128,5 @@ int main(void)
     tcase_add_test(tc, test_mysql_and_redis_urls_parse_with_credentials_and_escapes);
     tcase_add_test(tc, test_malformed_urls_are_rejected_with_a_reason);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/crypto.h"
+#include "check_run.h"
 
 typedef struct vector {
     uint8_t key_byte;
@@ -208,9 +209,5 @@ int main(void)
     tcase_add_test(tc, test_uuid_v4_has_version_and_variant_bits);
     tcase_add_test(tc, test_random_ids_are_prefixed_and_unique);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

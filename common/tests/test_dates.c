@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/dates.h"
+#include "check_run.h"
 
 static bool parses(const char *s)
 {
@@ -136,9 +137,5 @@ int main(void)
     tcase_add_test(tc, test_query_ranges_are_inclusive_and_bounded);
     tcase_add_test(tc, test_rfc3339_timestamps_have_milliseconds_and_z);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

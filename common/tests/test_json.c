@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "check_run.h"
 
 static json_object *body;
 static json_error_t err;
@@ -140,9 +141,5 @@ int main(void)
     tcase_add_test(tc, test_invalid_bodies_are_rejected_with_a_reason);
     tcase_add_test(tc, test_serialisation_keeps_slashes_and_unicode);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

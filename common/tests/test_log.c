@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "check_run.h"
 
 static FILE *sink;
 
@@ -188,9 +189,5 @@ int main(void)
     tcase_add_test(tc, test_levels_parse_by_name);
     tcase_add_test(tc, test_concurrent_lines_never_interleave);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

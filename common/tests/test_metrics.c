@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/metrics.h"
+#include "check_run.h"
 
 static void teardown(void)
 {
@@ -102,9 +103,5 @@ int main(void)
     tcase_add_test(tc, test_declaring_a_family_twice_returns_the_same_one_and_a_clash_returns_null);
     tcase_add_test(tc, test_histogram_rejects_unsorted_buckets);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "common/retry.h"
+#include "check_run.h"
 
 /* An rng that always returns the bound (the largest wait full jitter allows). */
 static uint64_t rng_max(void *ctx, uint64_t bound)
@@ -134,9 +135,5 @@ int main(void)
     tcase_add_test(tc, test_retry_after_from_the_server_is_honoured_and_bounded);
     tcase_add_test(tc, test_http_statuses_are_classified);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

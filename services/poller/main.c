@@ -18,13 +18,5 @@ int main(int argc, char **argv)
         .port_env = "POLLER_PORT",
         .default_port = 8084,
     };
-    int rc = service_handle_args(&info, argc, argv);
-    if (rc >= 0)
-        return rc;
-    service_t *svc = service_new(&info);
-    if (!svc)
-        return 1;
-    rc = service_run(svc);
-    service_free(svc);
-    return rc;
+    return service_main(&info, argc, argv, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include "common/db.h"
 #include "testsupport.h"
+#include "check_run.h"
 
 static char dbname[64], url[512];
 static db_t *db;
@@ -155,9 +156,5 @@ int main(void)
     tcase_add_test(tc, test_affected_rows_and_sql_errors);
     tcase_add_test(tc, test_a_killed_connection_is_replaced_on_the_next_call);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

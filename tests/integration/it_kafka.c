@@ -14,6 +14,7 @@
 #include "common/kafka.h"
 #include "common/log.h"
 #include "testsupport.h"
+#include "check_run.h"
 
 #define WAIT_MS 60000
 #define ADMIN_TIMEOUT_MS 30000
@@ -346,9 +347,5 @@ int main(void)
     tcase_add_test(tc, test_a_consumer_that_crashes_before_commit_gets_the_message_again);
     tcase_add_test(tc, test_send_sync_reports_failure_for_a_missing_topic);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -11,6 +11,7 @@
 #include "common/kafka.h"
 #include "common/log.h"
 #include "testsupport.h"
+#include "check_run.h"
 
 #define MOCK_BROKERS 1
 #define TOPIC "faults"
@@ -116,9 +117,5 @@ int main(void)
     tcase_add_test(tc, test_the_idempotent_producer_retries_transient_errors_without_duplicates);
     tcase_add_test(tc, test_send_sync_fails_when_the_broker_stays_down);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -9,6 +9,7 @@
 #include "common/db.h"
 #include "common/migrate.h"
 #include "testsupport.h"
+#include "check_run.h"
 
 #define MIGRATIONS_DIR LODGING_SOURCE_DIR "/db/migrations"
 
@@ -148,9 +149,5 @@ int main(void)
     tcase_add_test(tc, test_two_concurrent_runners_apply_each_file_once);
     tcase_add_test(tc, test_sql_splitting_respects_quotes_and_comments);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -7,6 +7,7 @@
 
 #include "common/redis.h"
 #include "testsupport.h"
+#include "check_run.h"
 
 #define TIMEOUT_MS 2000
 
@@ -153,9 +154,5 @@ int main(void)
     tcase_add_test(tc, test_a_killed_connection_is_replaced_on_the_next_call);
     tcase_add_test(tc, test_an_unreachable_server_is_a_connect_error_not_a_crash);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -12,6 +12,7 @@
 
 #include "common/http_client.h"
 #include "testsupport.h"
+#include "check_run.h"
 
 #define START_TIMEOUT_MS 15000
 #define STOP_TIMEOUT_MS 15000
@@ -139,9 +140,5 @@ int main(void)
     tcase_add_loop_test(tc, test_each_service_serves_health_and_stops_cleanly_on_sigterm, 0, n);
     tcase_add_loop_test(tc, test_each_service_refuses_a_malformed_port_with_exit_code_2, 0, n);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -5,16 +5,15 @@
  * graceful shutdown.
  *
  * Usage (a whole main.c):
- *     static const service_info_t info = {.name = "poller", .port_env = "POLLER_PORT",
- *                                         .default_port = 8084, .description = "..."};
- *     int rc = service_handle_args(&info, argc, argv);       // --help, --version
- *     if (rc >= 0) return rc;
- *     service_t *svc = service_new(&info);
- *     http_server_route(service_http(svc), "GET", "/api/polling", list_jobs, jobs);
- *     service_on_shutdown(svc, stop_scheduler, jobs);
- *     rc = service_run(svc);                 // blocks until SIGTERM/SIGINT
- *     service_free(svc);
- *     return rc;
+ *     static int wire(service_t *svc, void *ctx) {           // routes, consumers, hooks
+ *         http_server_route(service_http(svc), "GET", "/api/polling", list_jobs, ctx);
+ *         return service_on_shutdown(svc, stop_scheduler, ctx);
+ *     }
+ *     int main(int argc, char **argv) {
+ *         static const service_info_t info = {.name = "poller", .port_env = "POLLER_PORT",
+ *                                             .default_port = 8084, .description = "..."};
+ *         return service_main(&info, argc, argv, wire, &jobs);   // until SIGTERM
+ *     }
  *
  * Shutdown (SIGTERM or SIGINT): /readyz turns 503 first (so Kubernetes stops
  * routing), the HTTP server stops accepting and drains in-flight requests, the
@@ -91,6 +90,14 @@ int service_on_shutdown(service_t *svc, service_hook_fn fn, void *ctx);
 /* Starts serving and blocks until SIGTERM/SIGINT; returns the exit code:
  * 0 clean stop, 1 could not start, 2 bad configuration. */
 int service_run(service_t *svc);
+
+/* Wires a service's own parts into svc; non-zero aborts the start (exit 1). */
+typedef int (*service_wire_fn)(service_t *svc, void *ctx);
+
+/* The whole life of a service: arguments, service_new, wire (may be NULL),
+ * service_run, service_free. Returns the process exit code. */
+int service_main(const service_info_t *info, int argc, char **argv, service_wire_fn wire,
+                 void *ctx);
 
 /* True once shutdown began (for worker loops). */
 bool service_stopping(const service_t *svc);
