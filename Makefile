@@ -1,14 +1,8 @@
 # The README's two commands. Everything else lives in deploy/local/.
-.PHONY: run test build stack-down
+.PHONY: run test
 
 run:   ## set up, build and run the whole stack in the foreground (Ctrl-C stops it)
 	deploy/local/run
 
 test:  ## set up, build and run every test on a real local stack, then under ASan+UBSan
 	deploy/local/test
-
-build: ## configure and build into build/ (needs deploy/local/setup once)
-	cmake -S . -B build && cmake --build build -j
-
-stack-down: ## stop a stack left running
-	deploy/local/stack down

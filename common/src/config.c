@@ -214,8 +214,7 @@ static int url_fail(config_url_t *out, char *err, size_t err_size, const char *w
 }
 
 /* Parses host[:port] or [v6]:port in s[0..len). */
-static int parse_host_port(const char *s, size_t len, config_url_t *out, char *err,
-                           size_t err_size)
+static int parse_host_port(const char *s, size_t len, config_url_t *out, char *err, size_t err_size)
 {
     const char *host = s, *colon = NULL;
     size_t host_len;
@@ -242,7 +241,8 @@ static int parse_host_port(const char *s, size_t len, config_url_t *out, char *e
         size_t plen = (size_t)(s + len - p);
         long port = 0;
         for (size_t i = 0; i < plen; i++) {
-            if (!isdigit((unsigned char)p[i]) || (port = port * 10 + (p[i] - '0')) > CONFIG_PORT_MAX)
+            if (!isdigit((unsigned char)p[i]) ||
+                (port = port * 10 + (p[i] - '0')) > CONFIG_PORT_MAX)
                 return url_fail(out, err, err_size, "port must be a number from 1 to 65535");
         }
         if (plen == 0 || port < CONFIG_PORT_MIN)

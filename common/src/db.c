@@ -208,7 +208,8 @@ static void bind_params(MYSQL_BIND *b, const db_param_t *params, size_t n)
             break;
         case DB_PARAM_TEXT:
         case DB_PARAM_BLOB:
-            b[i].buffer_type = params[i].type == DB_PARAM_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+            b[i].buffer_type =
+                params[i].type == DB_PARAM_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
             b[i].buffer = (void *)params[i].data;
             b[i].buffer_length = (unsigned long)params[i].len;
             break;
@@ -251,8 +252,8 @@ static db_err_t prepare_execute(db_t *db, const char *sql, const db_param_t *par
     return DB_ERR_GONE;
 }
 
-db_err_t db_exec(db_t *db, const char *sql, const db_param_t *params, size_t n,
-                 uint64_t *affected, uint64_t *insert_id)
+db_err_t db_exec(db_t *db, const char *sql, const db_param_t *params, size_t n, uint64_t *affected,
+                 uint64_t *insert_id)
 {
     MYSQL_STMT *stmt;
     db_err_t e = prepare_execute(db, sql, params, n, &stmt);
@@ -341,8 +342,7 @@ static db_err_t fetch_all(db_t *db, MYSQL_STMT *stmt, db_result_t **out)
     return DB_OK;
 }
 
-db_err_t db_query(db_t *db, const char *sql, const db_param_t *params, size_t n,
-                  db_result_t **out)
+db_err_t db_query(db_t *db, const char *sql, const db_param_t *params, size_t n, db_result_t **out)
 {
     *out = NULL;
     MYSQL_STMT *stmt;

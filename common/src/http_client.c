@@ -50,8 +50,8 @@ http_client_t *http_client_new(const http_client_config_t *cfg)
     pthread_mutex_init(&c->lock, NULL);
     c->base_url = strdup(cfg->base_url ? cfg->base_url : "");
     c->user_agent = strdup(cfg->user_agent ? cfg->user_agent : DEFAULT_USER_AGENT);
-    c->connect_timeout_ms =
-        cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : HTTP_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
+    c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
+                                                        : HTTP_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
     c->total_timeout_ms =
         cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : HTTP_CLIENT_DEFAULT_TOTAL_TIMEOUT_MS;
     c->max_response_bytes = cfg->max_response_bytes > 0 ? cfg->max_response_bytes
@@ -361,11 +361,11 @@ http_client_err_t http_client_post_form(http_client_t *c, const char *path,
         memset(resp, 0, sizeof *resp);
         return HTTP_CLIENT_ERR_INVALID;
     }
-    http_client_err_t rc = http_client_request(
-        c, "POST", path, NULL,
-        with_header(buf, MAX_EXTRA_HEADERS, headers,
-                    "Content-Type: application/x-www-form-urlencoded"),
-        body, strlen(body), resp);
+    http_client_err_t rc =
+        http_client_request(c, "POST", path, NULL,
+                            with_header(buf, MAX_EXTRA_HEADERS, headers,
+                                        "Content-Type: application/x-www-form-urlencoded"),
+                            body, strlen(body), resp);
     free(body);
     return rc;
 }

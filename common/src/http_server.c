@@ -356,8 +356,8 @@ static bool request_id_is_sane(const char *id)
     return true;
 }
 
-static http_request_t *request_new(http_server_t *srv, struct MHD_Connection *conn,
-                                   const char *url, const char *method)
+static http_request_t *request_new(http_server_t *srv, struct MHD_Connection *conn, const char *url,
+                                   const char *method)
 {
     http_request_t *req = calloc(1, sizeof *req);
     if (!req)
@@ -447,8 +447,8 @@ static void request_dispatch(http_request_t *req)
         } else if (path_known) {
             char msg[192];
             http_response_header(req, "Allow", allow);
-            snprintf(msg, sizeof msg, "method %.16s is not allowed here; allowed: %s",
-                     req->method, allow);
+            snprintf(msg, sizeof msg, "method %.16s is not allowed here; allowed: %s", req->method,
+                     allow);
             http_respond_error(req, 405, "METHOD_NOT_ALLOWED", NULL, msg);
         } else {
             http_respond_error(req, 404, "NOT_FOUND", NULL, "no such endpoint");
@@ -467,8 +467,8 @@ static void request_dispatch(http_request_t *req)
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     http_server_t *srv = cls;
@@ -516,8 +516,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* The path only: query strings may carry personal data. */
     log_kv(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
            "http request", "method", req->method, "path", req->path, "route", req->route_pattern,
-           "status", status, "duration_ms", duration, "bytes", bytes,
-           "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false", NULL);
+           "status", status, "duration_ms", duration, "bytes", bytes, "completed",
+           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false", NULL);
     log_set_request_id(NULL);
     request_free(req);
     atomic_fetch_sub(&srv->in_flight, 1);
@@ -555,12 +555,12 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
     if (srv->cfg.drain_timeout_ms == 0)
         srv->cfg.drain_timeout_ms = HTTP_DEFAULT_DRAIN_TIMEOUT_MS;
     atomic_init(&srv->in_flight, 0);
-    srv->requests_total = metrics_counter("http_requests_total", "HTTP requests by route and status",
-                                          4, "service", "route", "method", "status");
-    srv->request_seconds =
-        metrics_histogram("http_request_duration_seconds", "HTTP request latency",
-                          METRICS_LATENCY_BUCKETS_S, METRICS_LATENCY_BUCKET_COUNT, 2, "service",
-                          "route");
+    srv->requests_total =
+        metrics_counter("http_requests_total", "HTTP requests by route and status", 4, "service",
+                        "route", "method", "status");
+    srv->request_seconds = metrics_histogram("http_request_duration_seconds",
+                                             "HTTP request latency", METRICS_LATENCY_BUCKETS_S,
+                                             METRICS_LATENCY_BUCKET_COUNT, 2, "service", "route");
     http_server_route(srv, "GET", "/healthz", handle_healthz, srv);
     http_server_route(srv, "GET", "/readyz", handle_readyz, srv);
     http_server_route(srv, "GET", "/metrics", handle_metrics, NULL);
@@ -578,11 +578,10 @@ int http_server_start(http_server_t *srv)
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY_LIMIT_BYTES, MHD_OPTION_END);
+        on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT_BYTES, MHD_OPTION_END);
     if (!srv->daemon) {
         log_error("cannot listen on %s:%d (port in use or not permitted)", srv->bind_address,
                   srv->cfg.port);

@@ -176,9 +176,8 @@ int json_get_bool(struct json_object *obj, const char *path, bool required, bool
     return 0;
 }
 
-static int get_typed(struct json_object *obj, const char *path, bool required,
-                     enum json_type type, const char *what, struct json_object **out,
-                     json_error_t *err)
+static int get_typed(struct json_object *obj, const char *path, bool required, enum json_type type,
+                     const char *what, struct json_object **out, json_error_t *err)
 {
     struct json_object *v = NULL;
     *out = NULL;
@@ -205,7 +204,7 @@ int json_get_array(struct json_object *obj, const char *path, bool required,
 
 char *json_to_string_dup(struct json_object *obj)
 {
-    const char *s =
-        json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
     return s ? strdup(s) : NULL;
 }

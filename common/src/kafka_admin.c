@@ -18,8 +18,10 @@
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    log_level_t l = level <= 3 ? LOG_LEVEL_ERROR : level == 4 ? LOG_LEVEL_WARN
-                  : level <= 6 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+    log_level_t l = level <= 3   ? LOG_LEVEL_ERROR
+                    : level == 4 ? LOG_LEVEL_WARN
+                    : level <= 6 ? LOG_LEVEL_INFO
+                                 : LOG_LEVEL_DEBUG;
     log_kv(l, "librdkafka", "facility", fac, "detail", buf, NULL);
 }
 
@@ -79,8 +81,7 @@ int kafka_admin_create_topics(const char *brokers, const char *const *names, siz
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_event_t *ev = NULL;
     for (size_t i = 0; topics && i < n; i++) {
-        topics[i] = rd_kafka_NewTopic_new(names[i], partitions, replication_factor, err,
-                                          err_size);
+        topics[i] = rd_kafka_NewTopic_new(names[i], partitions, replication_factor, err, err_size);
         if (!topics[i])
             goto done;
     }

@@ -67,13 +67,21 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, NULL);
 }
 
-kafka_consumer_t *kafka_consumer_new(const kafka_consumer_config_t *cfg, char *err,
-                                     size_t err_size)
+kafka_consumer_t *kafka_consumer_new(const kafka_consumer_config_t *cfg, char *err, size_t err_size)
 {
     const char *defaults[] = {
-        "bootstrap.servers", cfg->brokers,      "group.id", cfg->group_id,
-        "enable.auto.commit", "true",           "enable.auto.offset.store", "false",
-        "auto.offset.reset", "earliest",        "enable.partition.eof", "false",
+        "bootstrap.servers",
+        cfg->brokers,
+        "group.id",
+        cfg->group_id,
+        "enable.auto.commit",
+        "true",
+        "enable.auto.offset.store",
+        "false",
+        "auto.offset.reset",
+        "earliest",
+        "enable.partition.eof",
+        "false",
         NULL,
     };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -164,9 +172,9 @@ static size_t dlq_headers(const rd_kafka_message_t *m, const char *reason, kafka
         const char *name;
         const void *value;
         size_t size;
-        for (size_t i = 0; n < KAFKA_MAX_HEADERS - 4 &&
-                           rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                               RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (size_t i = 0;
+             n < KAFKA_MAX_HEADERS - 4 &&
+             rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
              i++) {
             original_values[n] = strndup(value ? value : "", size);
             out[n] = (kafka_header_t){name, original_values[n]};
@@ -216,8 +224,14 @@ static bool send_to_dlq(kafka_consumer_t *c, const rd_kafka_message_t *m, const 
 static void handle(kafka_consumer_t *c, const rd_kafka_message_t *m)
 {
     kafka_message_t view = {
-        .topic = rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset,
-        .key = m->key, .key_len = m->key_len, .value = m->payload, .len = m->len, .raw = m,
+        .topic = rd_kafka_topic_name(m->rkt),
+        .partition = m->partition,
+        .offset = m->offset,
+        .key = m->key,
+        .key_len = m->key_len,
+        .value = m->payload,
+        .len = m->len,
+        .raw = m,
     };
     char reason[REASON_MAX];
     kafka_handler_result_t r = KAFKA_HANDLER_RETRY;

@@ -44,8 +44,8 @@ typedef struct completion {
 
 static metric_t *produced_metric(void)
 {
-    return metrics_counter("kafka_produced_total", "Kafka messages produced by topic and result",
-                           2, "topic", "result");
+    return metrics_counter("kafka_produced_total", "Kafka messages produced by topic and result", 2,
+                           "topic", "result");
 }
 
 static void completion_release(completion_t *c)
@@ -93,8 +93,7 @@ static void *poll_loop(void *arg)
 }
 
 /* Applies NULL-terminated property/value pairs. */
-static int apply_config(rd_kafka_conf_t *conf, const char *const *pairs, char *err,
-                        size_t err_size)
+static int apply_config(rd_kafka_conf_t *conf, const char *const *pairs, char *err, size_t err_size)
 {
     for (const char *const *kv = pairs; kv && kv[0] && kv[1]; kv += 2)
         if (rd_kafka_conf_set(conf, kv[0], kv[1], err, err_size) != RD_KAFKA_CONF_OK)
@@ -108,10 +107,10 @@ kafka_producer_t *kafka_producer_new(const char *brokers, const char *client_id,
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", KAFKA_DEFAULT_MESSAGE_TIMEOUT_MS);
     const char *defaults[] = {
-        "bootstrap.servers", brokers,       "client.id", client_id ? client_id : "lodging",
-        "enable.idempotence", "true",       "acks", "all",
-        "message.timeout.ms", timeout,      "linger.ms", "5",
-        "compression.type", "lz4",          NULL,
+        "bootstrap.servers",  brokers, "client.id", client_id ? client_id : "lodging",
+        "enable.idempotence", "true",  "acks",      "all",
+        "message.timeout.ms", timeout, "linger.ms", "5",
+        "compression.type",   "lz4",   NULL,
     };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (apply_config(conf, defaults, err, err_size) != 0 ||

@@ -75,8 +75,8 @@ const char *log_request_id(void)
 /* ------------------------------------------------------------ redaction -- */
 
 static const char *SENSITIVE_KEY_PARTS[] = {
-    "email", "phone", "card", "token", "apikey", "api_key", "api-key", "secret",
-    "password", "passwd", "authorization", "signature", "cvc", "cvv", "credential",
+    "email",    "phone",  "card",          "token",     "apikey", "api_key", "api-key",    "secret",
+    "password", "passwd", "authorization", "signature", "cvc",    "cvv",     "credential",
 };
 
 int log_key_is_sensitive(const char *key)
@@ -129,8 +129,8 @@ static size_t match_digit_run(const char *s, int *digits)
         if (isdigit((unsigned char)s[i])) {
             n++;
             i++;
-        } else if (strchr(" -()", s[i]) && s[i + 1] && (isdigit((unsigned char)s[i + 1]) ||
-                                                        strchr("(", s[i + 1]))) {
+        } else if (strchr(" -()", s[i]) && s[i + 1] &&
+                   (isdigit((unsigned char)s[i + 1]) || strchr("(", s[i + 1]))) {
             i++;
         } else {
             break;
@@ -149,10 +149,10 @@ static size_t match_prefixed_secret(const char *s, const char **label)
         const char *prefix;
         const char *label;
     } prefixes[] = {
-        {"tok_", "[card-token]"}, {"pm_", "[card-token]"},   {"card_", "[card-token]"},
-        {"src_", "[card-token]"}, {"sk_", "[secret]"},       {"rk_", "[secret]"},
-        {"pk_", "[secret]"},      {"whsec_", "[secret]"},    {"test_sk_", "[secret]"},
-        {"live_sk_", "[secret]"}, {"test_ck_", "[secret]"},  {"live_ck_", "[secret]"},
+        {"tok_", "[card-token]"}, {"pm_", "[card-token]"},  {"card_", "[card-token]"},
+        {"src_", "[card-token]"}, {"sk_", "[secret]"},      {"rk_", "[secret]"},
+        {"pk_", "[secret]"},      {"whsec_", "[secret]"},   {"test_sk_", "[secret]"},
+        {"live_sk_", "[secret]"}, {"test_ck_", "[secret]"}, {"live_ck_", "[secret]"},
     };
     for (size_t p = 0; p < sizeof prefixes / sizeof *prefixes; p++) {
         size_t n = strlen(prefixes[p].prefix);
@@ -223,8 +223,8 @@ size_t log_redact(const char *in, char *out, size_t out_size)
                         : "[phone]";
         } else if (boundary) {
             size_t run = 0;
-            while (in[i + run] && (isalnum((unsigned char)in[i + run]) ||
-                                   strchr("+/_-", in[i + run])))
+            while (in[i + run] &&
+                   (isalnum((unsigned char)in[i + run]) || strchr("+/_-", in[i + run])))
                 run++;
             while (in[i + run] == '=') /* base64 padding */
                 run++;

@@ -53,8 +53,7 @@ static metric_t *families_tail;
 
 /* ------------------------------------------------------------ registry -- */
 
-static bool same_shape(const metric_t *m, metric_type_t type, int label_count,
-                       const char **labels)
+static bool same_shape(const metric_t *m, metric_type_t type, int label_count, const char **labels)
 {
     if (m->type != type || m->label_count != label_count)
         return false;
@@ -86,8 +85,7 @@ static void family_free(metric_t *m)
 
 /* Finds or creates a family. Returns NULL on a shape clash or OOM. */
 static metric_t *family_get(metric_type_t type, const char *name, const char *help,
-                            const double *bounds, size_t bound_count, int label_count,
-                            va_list ap)
+                            const double *bounds, size_t bound_count, int label_count, va_list ap)
 {
     const char *labels[METRICS_MAX_LABELS];
     if (!name || label_count < 0 || label_count > METRICS_MAX_LABELS)

@@ -40,8 +40,8 @@ struct redis_client {
 
 static metric_t *commands_metric(void)
 {
-    return metrics_counter("redis_commands_total", "Redis commands by command and result", 2,
-                           "cmd", "result");
+    return metrics_counter("redis_commands_total", "Redis commands by command and result", 2, "cmd",
+                           "result");
 }
 
 static struct timeval to_timeval(int ms)
@@ -62,7 +62,8 @@ static redisReply *run(redis_client_t *r, int argc, const char **argv, const siz
 {
     redisReply *reply = redisCommandArgv(r->ctx, argc, argv, lens);
     if (!reply) {
-        snprintf(r->error, sizeof r->error, "redis: %s", r->ctx->errstr[0] ? r->ctx->errstr : "I/O error");
+        snprintf(r->error, sizeof r->error, "redis: %s",
+                 r->ctx->errstr[0] ? r->ctx->errstr : "I/O error");
         disconnect(r);
     }
     return reply;
@@ -172,8 +173,10 @@ redis_client_t *redis_client_new(const char *url, int connect_timeout_ms, int co
     r->port = u.port ? u.port : REDIS_DEFAULT_PORT;
     r->db = u.path ? atoi(u.path) : 0;
     config_url_clear(&u);
-    r->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : REDIS_DEFAULT_CONNECT_TIMEOUT_MS;
-    r->command_timeout_ms = command_timeout_ms > 0 ? command_timeout_ms : REDIS_DEFAULT_COMMAND_TIMEOUT_MS;
+    r->connect_timeout_ms =
+        connect_timeout_ms > 0 ? connect_timeout_ms : REDIS_DEFAULT_CONNECT_TIMEOUT_MS;
+    r->command_timeout_ms =
+        command_timeout_ms > 0 ? command_timeout_ms : REDIS_DEFAULT_COMMAND_TIMEOUT_MS;
     ensure_connected(r); /* failure is fine: calls reconnect */
     return r;
 }
@@ -245,8 +248,7 @@ redis_client_err_t redis_get(redis_client_t *r, const char *key, char **out)
     return rc;
 }
 
-redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t n,
-                              char **values)
+redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t n, char **values)
 {
     if (n == 0)
         return REDIS_CLIENT_OK;
@@ -321,8 +323,8 @@ redis_client_err_t redis_set_ex_many(redis_client_t *r, const char *const *keys,
     return REDIS_CLIENT_ERR_IO;
 }
 
-redis_client_err_t redis_set_nx_ex(redis_client_t *r, const char *key, const char *value,
-                                   int ttl_s, int *was_set)
+redis_client_err_t redis_set_nx_ex(redis_client_t *r, const char *key, const char *value, int ttl_s,
+                                   int *was_set)
 {
     char ttl[16];
     snprintf(ttl, sizeof ttl, "%d", ttl_s);

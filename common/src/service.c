@@ -106,12 +106,10 @@ static void read_settings(service_t *svc)
     s->bind_address = config_get_str(cfg, "HTTP_BIND_ADDRESS", "0.0.0.0");
     s->http_threads = (unsigned)config_get_int(cfg, "HTTP_THREADS", HTTP_DEFAULT_THREADS, 1,
                                                SERVICE_MAX_HTTP_THREADS);
-    s->max_body_bytes = (size_t)config_get_int(cfg, "HTTP_MAX_BODY_BYTES",
-                                               HTTP_DEFAULT_MAX_BODY_BYTES, 1,
-                                               SERVICE_MAX_BODY_BYTES);
-    s->drain_timeout_ms = (unsigned)config_get_int(cfg, "SHUTDOWN_DRAIN_TIMEOUT_MS",
-                                                   HTTP_DEFAULT_DRAIN_TIMEOUT_MS, 1,
-                                                   SERVICE_MAX_DRAIN_MS);
+    s->max_body_bytes = (size_t)config_get_int(
+        cfg, "HTTP_MAX_BODY_BYTES", HTTP_DEFAULT_MAX_BODY_BYTES, 1, SERVICE_MAX_BODY_BYTES);
+    s->drain_timeout_ms = (unsigned)config_get_int(
+        cfg, "SHUTDOWN_DRAIN_TIMEOUT_MS", HTTP_DEFAULT_DRAIN_TIMEOUT_MS, 1, SERVICE_MAX_DRAIN_MS);
     s->kafka_brokers = config_get_str(cfg, "KAFKA_BROKERS", SERVICE_DEFAULT_KAFKA_BROKERS);
     s->kafka_topic_prefix = config_get_str(cfg, "KAFKA_TOPIC_PREFIX", "");
     s->redis_url = config_get_str(cfg, "REDIS_URL", SERVICE_DEFAULT_REDIS_URL);
@@ -170,9 +168,9 @@ service_t *service_new(const service_info_t *info)
     svc->http = http_server_new(&hc);
     if (!svc->http)
         goto fail;
-    metrics_gauge_set(metrics_gauge("service_info", "Service name and version", 2, "service",
-                                    "version"),
-                      1, info->name, SERVICE_VERSION);
+    metrics_gauge_set(
+        metrics_gauge("service_info", "Service name and version", 2, "service", "version"), 1,
+        info->name, SERVICE_VERSION);
     metrics_gauge_set(metrics_gauge("process_start_time_seconds",
                                     "Start time of the process since the Unix epoch", 0),
                       (double)clock_wall_ms() / 1000.0);
@@ -265,8 +263,7 @@ int service_run(service_t *svc)
     return 0;
 }
 
-int service_main(const service_info_t *info, int argc, char **argv, service_wire_fn wire,
-                 void *ctx)
+int service_main(const service_info_t *info, int argc, char **argv, service_wire_fn wire, void *ctx)
 {
     int rc = service_handle_args(info, argc, argv);
     if (rc >= 0)

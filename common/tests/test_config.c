@@ -80,9 +80,8 @@ START_TEST(test_mysql_and_redis_urls_parse_with_credentials_and_escapes)
 {
     config_url_t u;
     char err[128];
-    ck_assert_int_eq(config_url_parse("mysql://lodging:p%40ss@127.0.0.1:13306/lodging", &u, err,
-                                      sizeof err),
-                     0);
+    ck_assert_int_eq(
+        config_url_parse("mysql://lodging:p%40ss@127.0.0.1:13306/lodging", &u, err, sizeof err), 0);
     ck_assert_str_eq(u.scheme, "mysql");
     ck_assert_str_eq(u.user, "lodging");
     ck_assert_str_eq(u.password, "p@ss");
@@ -105,8 +104,14 @@ END_TEST
 
 START_TEST(test_malformed_urls_are_rejected_with_a_reason)
 {
-    static const char *bad[] = {"", "localhost:6379", "ftp://x", "redis://:6379", "redis://h:0",
-                                "redis://h:70000", "redis://h:12a", "mysql://u:%zz@h/db",
+    static const char *bad[] = {"",
+                                "localhost:6379",
+                                "ftp://x",
+                                "redis://:6379",
+                                "redis://h:0",
+                                "redis://h:70000",
+                                "redis://h:12a",
+                                "mysql://u:%zz@h/db",
                                 "redis://[::1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         config_url_t u;

@@ -28,8 +28,9 @@ static const vector_t RFC4231[] = {
      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
     {0xaa, 20, NULL, NULL, 0xdd, 50,
      "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
-    {0, 25, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
-            "\x16\x17\x18\x19",
+    {0, 25,
+     "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
+     "\x16\x17\x18\x19",
      NULL, 0xcd, 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
     {0x0c, 20, NULL, "Test With Truncation", 0, 0, "a3b6167473100ee06e0c796c2955552b"},
     {0xaa, 131, NULL, "Test Using Larger Than Block-Size Key - Hash Key First", 0, 0,
@@ -74,10 +75,10 @@ static uint8_t key[CRYPTO_AES_KEY_LEN];
 static void setup_key(void)
 {
     char err[128];
-    ck_assert_int_eq(crypto_key_from_text(
-                         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", key,
-                         err, sizeof err),
-                     0);
+    ck_assert_int_eq(
+        crypto_key_from_text("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                             key, err, sizeof err),
+        0);
 }
 
 START_TEST(test_aes_gcm_round_trip_with_aad)
@@ -133,9 +134,9 @@ START_TEST(test_keys_parse_from_hex_or_base64_and_reject_others)
 {
     uint8_t k[CRYPTO_AES_KEY_LEN];
     char err[128];
-    ck_assert_int_eq(crypto_key_from_text("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", k, err,
-                                          sizeof err),
-                     0);
+    ck_assert_int_eq(
+        crypto_key_from_text("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", k, err, sizeof err),
+        0);
     ck_assert_int_eq(k[31], 0x1f);
     ck_assert_int_eq(crypto_key_from_text("short", k, err, sizeof err), -1);
     ck_assert_int_eq(crypto_key_from_text("", k, err, sizeof err), -1);

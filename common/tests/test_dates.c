@@ -24,9 +24,9 @@ END_TEST
 
 START_TEST(test_malformed_dates_are_rejected)
 {
-    static const char *bad[] = {"2025-13-01", "2025-00-10", "2025-04-31", "2025-1-1",
-                                "2025-11-01T", "25-11-01", "2025/11/01", "", "abcd-ef-gh",
-                                "1969-12-31", " 2025-11-01"};
+    static const char *bad[] = {"2025-13-01",  "2025-00-10", "2025-04-31", "2025-1-1",
+                                "2025-11-01T", "25-11-01",   "2025/11/01", "",
+                                "abcd-ef-gh",  "1969-12-31", " 2025-11-01"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         ck_assert_msg(!parses(bad[i]), "accepted %s", bad[i]);
     ck_assert(!parses(NULL));
@@ -69,9 +69,8 @@ START_TEST(test_a_stay_has_nights_from_check_in_to_the_day_before_check_out)
     dates_day_t in, out;
     int nights = 0;
     char err[128];
-    ck_assert_int_eq(dates_validate_stay("2025-11-01", "2025-11-03", &in, &out, &nights, err,
-                                         sizeof err),
-                     0);
+    ck_assert_int_eq(
+        dates_validate_stay("2025-11-01", "2025-11-03", &in, &out, &nights, err, sizeof err), 0);
     ck_assert_int_eq(nights, 2);
     ck_assert_int_eq(out - in, 2);
 }
@@ -85,19 +84,19 @@ START_TEST(test_invalid_stays_name_the_problem)
     ck_assert_int_eq(dates_validate_stay("2025-11-3", "2025-11-05", &in, &out, &n, err, sizeof err),
                      -1);
     ck_assert_str_eq(err, "checkIn must be a date YYYY-MM-DD");
-    ck_assert_int_eq(dates_validate_stay("2025-11-03", "2025-11-31", &in, &out, &n, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        dates_validate_stay("2025-11-03", "2025-11-31", &in, &out, &n, err, sizeof err), -1);
     ck_assert_str_eq(err, "checkOut must be a date YYYY-MM-DD");
-    ck_assert_int_eq(dates_validate_stay("2025-11-03", "2025-11-03", &in, &out, &n, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        dates_validate_stay("2025-11-03", "2025-11-03", &in, &out, &n, err, sizeof err), -1);
     ck_assert_str_eq(err, "checkOut must be after checkIn");
-    ck_assert_int_eq(dates_validate_stay("2025-11-03", "2025-11-01", &in, &out, &n, err, sizeof err),
-                     -1);
-    ck_assert_int_eq(dates_validate_stay("2025-01-01", "2026-01-01", &in, &out, &n, err, sizeof err),
-                     0);
+    ck_assert_int_eq(
+        dates_validate_stay("2025-11-03", "2025-11-01", &in, &out, &n, err, sizeof err), -1);
+    ck_assert_int_eq(
+        dates_validate_stay("2025-01-01", "2026-01-01", &in, &out, &n, err, sizeof err), 0);
     ck_assert_int_eq(n, 365);
-    ck_assert_int_eq(dates_validate_stay("2024-01-01", "2025-01-01", &in, &out, &n, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        dates_validate_stay("2024-01-01", "2025-01-01", &in, &out, &n, err, sizeof err), -1);
     ck_assert_str_eq(err, "a stay may be at most 365 nights");
 }
 END_TEST

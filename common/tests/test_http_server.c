@@ -84,11 +84,14 @@ static bool is_ready(void *ctx, const char **reason)
 static void setup(void)
 {
     log_init("test", LOG_LEVEL_ERROR);
-    http_server_config_t cfg = {.service = "test", .bind_address = "127.0.0.1", .port = 0,
-                                .max_body_bytes = SMALL_BODY_LIMIT, .ready = is_ready};
+    http_server_config_t cfg = {.service = "test",
+                                .bind_address = "127.0.0.1",
+                                .port = 0,
+                                .max_body_bytes = SMALL_BODY_LIMIT,
+                                .ready = is_ready};
     srv = http_server_new(&cfg);
-    ck_assert_int_eq(http_server_route(srv, "GET", "/api/bookings/:bookingId", handle_booking, NULL),
-                     0);
+    ck_assert_int_eq(
+        http_server_route(srv, "GET", "/api/bookings/:bookingId", handle_booking, NULL), 0);
     ck_assert_int_eq(http_server_route(srv, "POST", "/api/echo", handle_echo, NULL), 0);
     ck_assert_int_eq(http_server_route(srv, "GET", "/forgetful", handle_forgetful, NULL), 0);
     ck_assert_int_eq(http_server_route(srv, "GET", "/slow", handle_slow, NULL), 0);
@@ -245,7 +248,8 @@ START_TEST(test_request_ids_are_echoed_when_sane_and_generated_otherwise)
     http_client_response_clear(&r);
     /* The id is visible through curl only as a header; check via a raw request. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_server_port(srv))};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)http_server_port(srv))};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc-123\r\n"
@@ -265,7 +269,8 @@ END_TEST
 static void send_raw(const char *data, size_t len)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_server_port(srv))};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)http_server_port(srv))};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     ssize_t w = write(fd, data, len);
@@ -281,7 +286,8 @@ START_TEST(test_garbage_and_truncated_requests_never_crash_the_server)
     memset(huge, 'h', sizeof huge);
     memcpy(huge, head, strlen(head));
     send_raw(huge, sizeof huge);
-    const char *truncated = "POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"a\"";
+    const char *truncated =
+        "POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"a\"";
     send_raw(truncated, strlen(truncated));
     const char *nul = "POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{\0\0}\n";
     send_raw(nul, 60);

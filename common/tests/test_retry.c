@@ -72,7 +72,7 @@ START_TEST(test_full_jitter_stays_between_zero_and_the_cap)
         min_seen = w < min_seen ? w : min_seen;
         max_seen = w > max_seen ? w : max_seen;
     }
-    ck_assert(min_seen < 100);  /* the whole range is used, not just the top */
+    ck_assert(min_seen < 100); /* the whole range is used, not just the top */
     ck_assert(max_seen > 1900);
     ck_assert(retry_backoff_ms(&p, 10) <= 2000);
 }

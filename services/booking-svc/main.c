@@ -1,5 +1,6 @@
 /*
- * booking-svc — the checkout saga: hold, pre-authorise, confirm, capture, with compensation; bookings and booking events.
+ * booking-svc — the checkout saga: hold, pre-authorise, confirm, capture, with compensation;
+ * bookings and booking events.
  *
  * main.c is wiring only (STYLE.md rule 3): the common service runtime gives
  * configuration, logging, /healthz /readyz /metrics and graceful shutdown.
@@ -16,7 +17,8 @@ int main(int argc, char **argv)
 {
     static const service_info_t info = {
         .name = "booking-svc",
-        .description = "the checkout saga: hold, pre-authorise, confirm, capture, with compensation; bookings and booking events.",
+        .description = "the checkout saga: hold, pre-authorise, confirm, capture, with "
+                       "compensation; bookings and booking events.",
         .port_env = "BOOKING_SVC_PORT",
         .default_port = 8081,
     };

@@ -1,5 +1,6 @@
 /*
- * inventory-svc — the Redis inventory and rate cache in front of the PMS: cache-first reads, invalidation, sync jobs, admin.
+ * inventory-svc — the Redis inventory and rate cache in front of the PMS: cache-first reads,
+ * invalidation, sync jobs, admin.
  *
  * main.c is wiring only (STYLE.md rule 3): the common service runtime gives
  * configuration, logging, /healthz /readyz /metrics and graceful shutdown.
@@ -15,7 +16,8 @@ int main(int argc, char **argv)
 {
     static const service_info_t info = {
         .name = "inventory-svc",
-        .description = "the Redis inventory and rate cache in front of the PMS: cache-first reads, invalidation, sync jobs, admin.",
+        .description = "the Redis inventory and rate cache in front of the PMS: cache-first reads, "
+                       "invalidation, sync jobs, admin.",
         .port_env = "INVENTORY_SVC_PORT",
         .default_port = 8082,
     };

@@ -1,5 +1,6 @@
 /*
- * poller — per-hotel polling schedules for PMSs without webhooks: emits 30-day sync jobs, tracks results, raises alerts.
+ * poller — per-hotel polling schedules for PMSs without webhooks: emits 30-day sync jobs, tracks
+ * results, raises alerts.
  *
  * main.c is wiring only (STYLE.md rule 3): the common service runtime gives
  * configuration, logging, /healthz /readyz /metrics and graceful shutdown.
@@ -14,7 +15,8 @@ int main(int argc, char **argv)
 {
     static const service_info_t info = {
         .name = "poller",
-        .description = "per-hotel polling schedules for PMSs without webhooks: emits 30-day sync jobs, tracks results, raises alerts.",
+        .description = "per-hotel polling schedules for PMSs without webhooks: emits 30-day sync "
+                       "jobs, tracks results, raises alerts.",
         .port_env = "POLLER_PORT",
         .default_port = 8084,
     };

@@ -1,5 +1,6 @@
 /*
- * webhook-ingest — receives PMS webhooks, verifies their HMAC signature, de-duplicates and publishes them to pms.events.
+ * webhook-ingest — receives PMS webhooks, verifies their HMAC signature, de-duplicates and
+ * publishes them to pms.events.
  *
  * main.c is wiring only (STYLE.md rule 3): the common service runtime gives
  * configuration, logging, /healthz /readyz /metrics and graceful shutdown.
@@ -14,7 +15,8 @@ int main(int argc, char **argv)
 {
     static const service_info_t info = {
         .name = "webhook-ingest",
-        .description = "receives PMS webhooks, verifies their HMAC signature, de-duplicates and publishes them to pms.events.",
+        .description = "receives PMS webhooks, verifies their HMAC signature, de-duplicates and "
+                       "publishes them to pms.events.",
         .port_env = "WEBHOOK_INGEST_PORT",
         .default_port = 8083,
     };

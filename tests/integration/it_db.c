@@ -17,14 +17,13 @@ static void setup(void)
     char err[256];
     db = db_new(url, err, sizeof err);
     ck_assert_msg(db != NULL, "%s", err);
-    ck_assert_int_eq(db_exec_script_statement(db,
-                                              "CREATE TABLE t ("
-                                              " id VARCHAR(40) NOT NULL PRIMARY KEY,"
-                                              " price DECIMAL(15,2) NOT NULL,"
-                                              " nights INT NULL,"
-                                              " stay DATE NULL,"
-                                              " name VARCHAR(64) NULL,"
-                                              " blob_col VARBINARY(64) NULL) ENGINE=InnoDB"),
+    ck_assert_int_eq(db_exec_script_statement(db, "CREATE TABLE t ("
+                                                  " id VARCHAR(40) NOT NULL PRIMARY KEY,"
+                                                  " price DECIMAL(15,2) NOT NULL,"
+                                                  " nights INT NULL,"
+                                                  " stay DATE NULL,"
+                                                  " name VARCHAR(64) NULL,"
+                                                  " blob_col VARBINARY(64) NULL) ENGINE=InnoDB"),
                      DB_OK);
 }
 
@@ -36,10 +35,11 @@ static void teardown(void)
 
 static db_err_t insert(const char *id, const char *price)
 {
-    db_param_t p[] = {DB_STR(id), DB_STR(price), DB_INT(2), DB_STR("2025-11-01"),
-                      DB_STR("홍길동"), DB_BLOB("\x00\x01\x02", 3)};
-    return db_exec(db, "INSERT INTO t (id, price, nights, stay, name, blob_col) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
+    db_param_t p[] = {DB_STR(id),           DB_STR(price),    DB_INT(2),
+                      DB_STR("2025-11-01"), DB_STR("홍길동"), DB_BLOB("\x00\x01\x02", 3)};
+    return db_exec(db,
+                   "INSERT INTO t (id, price, nights, stay, name, blob_col) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
                    p, 6, NULL, NULL);
 }
 
@@ -48,9 +48,9 @@ START_TEST(test_every_bind_type_round_trips_exactly)
     ck_assert_int_eq(insert("bk_1", "250000.00"), DB_OK);
     db_param_t p[] = {DB_STR("bk_1")};
     db_result_t *res = NULL;
-    ck_assert_int_eq(db_query(db, "SELECT price, nights, stay, name, blob_col FROM t WHERE id = ?",
-                              p, 1, &res),
-                     DB_OK);
+    ck_assert_int_eq(
+        db_query(db, "SELECT price, nights, stay, name, blob_col FROM t WHERE id = ?", p, 1, &res),
+        DB_OK);
     ck_assert_uint_eq(db_result_rows(res), 1);
     ck_assert_str_eq(db_result_text(res, 0, 0), "250000.00");
     int64_t nights = 0;

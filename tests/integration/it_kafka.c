@@ -83,9 +83,9 @@ static void setup(void)
     snprintf(dlq, sizeof dlq, "%s%s", topic, KAFKA_DLQ_SUFFIX);
     ts_unique_name("it_group", group, sizeof group);
     const char *names[] = {topic, dlq};
-    ck_assert_msg(kafka_admin_create_topics(brokers, names, 2, 3, 1, ADMIN_TIMEOUT_MS, err,
-                                            sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(
+        kafka_admin_create_topics(brokers, names, 2, 3, 1, ADMIN_TIMEOUT_MS, err, sizeof err) == 0,
+        "%s", err);
     memset(&seen, 0, sizeof seen);
     pthread_mutex_init(&seen.lock, NULL);
 }
@@ -110,9 +110,14 @@ static kafka_consumer_t *consumer_for(const char *t, const char *const *extra)
 {
     char err[256];
     const char *topics[] = {t, NULL};
-    kafka_consumer_config_t cfg = {.brokers = brokers, .group_id = group, .topics = topics,
-                                   .handler = record, .ctx = &seen, .max_attempts = 3,
-                                   .retry_backoff_ms = 10, .extra = extra};
+    kafka_consumer_config_t cfg = {.brokers = brokers,
+                                   .group_id = group,
+                                   .topics = topics,
+                                   .handler = record,
+                                   .ctx = &seen,
+                                   .max_attempts = 3,
+                                   .retry_backoff_ms = 10,
+                                   .extra = extra};
     kafka_consumer_t *c = kafka_consumer_new(&cfg, err, sizeof err);
     ck_assert_msg(c != NULL, "%s", err);
     return c;
@@ -137,8 +142,8 @@ START_TEST(test_a_cloudevent_round_trips_with_key_and_headers)
     kafka_producer_t *p = producer();
     json_object *data = json_object_new_object();
     json_object_object_add(data, "hotelId", json_object_new_string("hotel_123"));
-    cloudevent_t *ev = cloudevent_new("lodging.pms.inventory.updated", "/webhook-ingest",
-                                      "hotel_123", data);
+    cloudevent_t *ev =
+        cloudevent_new("lodging.pms.inventory.updated", "/webhook-ingest", "hotel_123", data);
     char *json = cloudevent_to_json(ev);
     kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
     cloudevent_kafka_headers(ev, h);
@@ -260,8 +265,11 @@ START_TEST(test_dlq_messages_carry_the_reason_and_source_headers)
     int ok = 0;
     char err[256], g[96];
     const char *topics[] = {dlq, NULL};
-    kafka_consumer_config_t cfg = {.brokers = brokers, .group_id = ts_unique_name("g", g, sizeof g),
-                                   .topics = topics, .handler = check_dlq_headers, .ctx = &ok};
+    kafka_consumer_config_t cfg = {.brokers = brokers,
+                                   .group_id = ts_unique_name("g", g, sizeof g),
+                                   .topics = topics,
+                                   .handler = check_dlq_headers,
+                                   .ctx = &ok};
     kafka_consumer_t *d = kafka_consumer_new(&cfg, err, sizeof err);
     ck_assert(TS_POLL_UNTIL((kafka_consumer_poll_once(d, 100), ok != 0), WAIT_MS));
     ck_assert_int_eq(ok, 1);
@@ -282,14 +290,14 @@ static void crashing_child(void)
 {
     char err[256];
     kafka_producer_t *p = kafka_producer_new(brokers, "crasher", NULL, err, sizeof err);
-    if (!p || kafka_producer_send_sync(p, topic, "k", 1, "survivor", 8, NULL, 0, err,
-                                       sizeof err) != 0)
+    if (!p ||
+        kafka_producer_send_sync(p, topic, "k", 1, "survivor", 8, NULL, 0, err, sizeof err) != 0)
         _exit(1);
     kafka_producer_free(p);
     const char *topics[] = {topic, NULL};
     const char *extra[] = {"session.timeout.ms", "6000", NULL};
-    kafka_consumer_config_t cfg = {.brokers = brokers, .group_id = group, .topics = topics,
-                                   .handler = crash, .extra = extra};
+    kafka_consumer_config_t cfg = {
+        .brokers = brokers, .group_id = group, .topics = topics, .handler = crash, .extra = extra};
     kafka_consumer_t *c = kafka_consumer_new(&cfg, err, sizeof err);
     if (!c)
         _exit(1);

@@ -57,7 +57,9 @@ static int count_messages(int expected)
     const char *topics[] = {TOPIC, NULL};
     kafka_consumer_config_t cfg = {.brokers = bootstrap,
                                    .group_id = ts_unique_name("faults", group, sizeof group),
-                                   .topics = topics, .handler = count_message, .ctx = &count};
+                                   .topics = topics,
+                                   .handler = count_message,
+                                   .ctx = &count};
     kafka_consumer_t *c = kafka_consumer_new(&cfg, err, sizeof err);
     ck_assert_msg(c != NULL, "%s", err);
     TS_POLL_UNTIL((kafka_consumer_poll_once(c, 100), count >= expected), WAIT_MS);
@@ -76,10 +78,9 @@ START_TEST(test_the_idempotent_producer_retries_transient_errors_without_duplica
     /* Warm up (the producer id is acquired), then fail the next produce requests. */
     ck_assert_int_eq(kafka_producer_send_sync(p, TOPIC, "k", 1, "m0", 2, NULL, 0, err, sizeof err),
                      0);
-    rd_kafka_mock_push_request_errors(mock, KAFKA_API_KEY_PRODUCE, 3,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    rd_kafka_mock_push_request_errors(
+        mock, KAFKA_API_KEY_PRODUCE, 3, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
     ck_assert_msg(kafka_producer_send_sync(p, TOPIC, "k", 1, "m1", 2, NULL, 0, err, sizeof err) ==
                       0,
                   "%s", err);
@@ -99,9 +100,8 @@ START_TEST(test_send_sync_fails_when_the_broker_stays_down)
     ck_assert_int_eq(kafka_producer_send_sync(p, TOPIC, "k", 1, "up", 2, NULL, 0, err, sizeof err),
                      0);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
-    ck_assert_int_eq(kafka_producer_send_sync(p, TOPIC, "k", 1, "down", 4, NULL, 0, err,
-                                              sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        kafka_producer_send_sync(p, TOPIC, "k", 1, "down", 4, NULL, 0, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "delivery"));
     ck_assert_int_eq(rd_kafka_mock_broker_set_up(mock, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
     kafka_producer_free(p);

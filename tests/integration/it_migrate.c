@@ -16,9 +16,9 @@
 static char dbname[64], url[512];
 
 static const char *EXPECTED_TABLES[] = {
-    "listings", "room_types", "pms_config", "room_inventory", "rate_plan", "booking",
-    "saga_instance", "saga_step_log", "outbox", "idempotency_keys", "received_messages",
-    "schema_migrations",
+    "listings",  "room_types",       "pms_config",        "room_inventory",
+    "rate_plan", "booking",          "saga_instance",     "saga_step_log",
+    "outbox",    "idempotency_keys", "received_messages", "schema_migrations",
 };
 
 static void setup(void)
@@ -61,8 +61,9 @@ START_TEST(test_an_empty_database_gets_every_table_and_a_second_run_applies_noth
     for (size_t i = 0; i < sizeof EXPECTED_TABLES / sizeof *EXPECTED_TABLES; i++) {
         db_param_t p[] = {DB_STR(dbname), DB_STR(EXPECTED_TABLES[i])};
         db_result_t *res = NULL;
-        ck_assert_int_eq(db_query(db, "SELECT 1 FROM information_schema.tables "
-                                      "WHERE table_schema = ? AND table_name = ?",
+        ck_assert_int_eq(db_query(db,
+                                  "SELECT 1 FROM information_schema.tables "
+                                  "WHERE table_schema = ? AND table_name = ?",
                                   p, 2, &res),
                          DB_OK);
         ck_assert_msg(db_result_rows(res) == 1, "table %s missing", EXPECTED_TABLES[i]);
@@ -80,8 +81,9 @@ START_TEST(test_a_changed_applied_file_is_an_error_naming_it)
     int applied;
     char err[512] = "";
     ck_assert_int_eq(migrate_apply(db, MIGRATIONS_DIR, &applied, err, sizeof err), 0);
-    ck_assert_int_eq(db_exec(db, "UPDATE schema_migrations SET checksum = REPEAT('0', 64) "
-                                 "WHERE version = 1",
+    ck_assert_int_eq(db_exec(db,
+                             "UPDATE schema_migrations SET checksum = REPEAT('0', 64) "
+                             "WHERE version = 1",
                              NULL, 0, NULL, NULL),
                      DB_OK);
     ck_assert_int_eq(migrate_apply(db, MIGRATIONS_DIR, &applied, err, sizeof err), -1);
@@ -131,9 +133,9 @@ static int collect(const char *stmt, void *ctx)
 START_TEST(test_sql_splitting_respects_quotes_and_comments)
 {
     int n = 0;
-    ck_assert_int_eq(migrate_split_sql("-- c; c\nSELECT 'a;b';\n/* x; y */ SELECT \"c;\";\n  \n",
-                                       collect, &n),
-                     0);
+    ck_assert_int_eq(
+        migrate_split_sql("-- c; c\nSELECT 'a;b';\n/* x; y */ SELECT \"c;\";\n  \n", collect, &n),
+        0);
     ck_assert_int_eq(n, 2);
 }
 END_TEST

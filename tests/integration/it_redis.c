@@ -16,11 +16,10 @@ static char prefix[64];
 static char k1[128], k2[128], k3[128];
 
 /* The decrement-never-below-zero script the cache will use for bookings. */
-static const char DECR_FLOOR_ZERO[] =
-    "local v = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
-    "if v < 0 then return -1 end\n"
-    "if v < tonumber(ARGV[1]) then return -2 end\n"
-    "return redis.call('DECRBY', KEYS[1], ARGV[1])\n";
+static const char DECR_FLOOR_ZERO[] = "local v = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
+                                      "if v < 0 then return -1 end\n"
+                                      "if v < tonumber(ARGV[1]) then return -2 end\n"
+                                      "return redis.call('DECRBY', KEYS[1], ARGV[1])\n";
 
 static void setup(void)
 {

@@ -113,8 +113,7 @@ START_TEST(test_each_service_refuses_a_malformed_port_with_exit_code_2)
 {
     const service_case_t *sc = &SERVICES[_i];
     char err_path[256];
-    snprintf(err_path, sizeof err_path, "%s/it_lifecycle_bad_%s.log", LODGING_BINARY_DIR,
-             sc->name);
+    snprintf(err_path, sizeof err_path, "%s/it_lifecycle_bad_%s.log", LODGING_BINARY_DIR, sc->name);
     pid_t pid = spawn(sc->name, sc->port_env, "80a", err_path);
     int status = wait_exit(pid, STOP_TIMEOUT_MS);
     ck_assert(status != -1 && WIFEXITED(status));

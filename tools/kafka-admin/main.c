@@ -2,9 +2,9 @@
  * lodging-kafka-admin — topic administration for the local stack and
  * operators, without a JVM:
  *
- *   lodging-kafka-admin [--brokers B] create-topics [--partitions N] [--replication-factor R] NAME...
- *   lodging-kafka-admin [--brokers B] delete-topics NAME...
- *   lodging-kafka-admin [--brokers B] wait-ready [--timeout-ms T]
+ *   lodging-kafka-admin [--brokers B] create-topics [--partitions N] [--replication-factor R]
+ * NAME... lodging-kafka-admin [--brokers B] delete-topics NAME... lodging-kafka-admin [--brokers B]
+ * wait-ready [--timeout-ms T]
  *
  * --brokers defaults to $KAFKA_BROKERS, then 127.0.0.1:19092. Creating a topic
  * that exists succeeds. Exit 0 on success, 1 on failure, 2 on bad usage.

@@ -46,8 +46,10 @@ static int ensure_database(const char *url)
     char server_url[1024], sql[256];
     const char *slash = strrchr(url, '/');
     snprintf(server_url, sizeof server_url, "%.*s", (int)(slash - url), url);
-    snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 "
-             "COLLATE utf8mb4_unicode_ci", u.path);
+    snprintf(sql, sizeof sql,
+             "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 "
+             "COLLATE utf8mb4_unicode_ci",
+             u.path);
     config_url_clear(&u);
     db_t *db = db_new(server_url, err, sizeof err);
     if (!db) {

@@ -19,8 +19,8 @@
 #include <stdint.h>
 
 typedef struct clock_source {
-    int64_t (*now_ms)(void *ctx);             /* monotonic milliseconds */
-    void (*sleep_ms)(void *ctx, int64_t ms);  /* ms <= 0 returns at once */
+    int64_t (*now_ms)(void *ctx);            /* monotonic milliseconds */
+    void (*sleep_ms)(void *ctx, int64_t ms); /* ms <= 0 returns at once */
     void *ctx;
 } clock_source_t;
 

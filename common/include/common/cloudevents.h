@@ -34,9 +34,9 @@ typedef struct cloudevent {
     char *id;
     char *source;
     char *type;
-    char *subject;         /* may be NULL */
-    char *time;            /* RFC 3339 */
-    char *dataschema;      /* may be NULL */
+    char *subject;            /* may be NULL */
+    char *time;               /* RFC 3339 */
+    char *dataschema;         /* may be NULL */
     struct json_object *data; /* may be NULL */
 } cloudevent_t;
 

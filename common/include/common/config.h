@@ -66,8 +66,8 @@ typedef struct config_url {
     char *user;     /* NULL when absent */
     char *password; /* NULL when absent; never log it */
     char *host;
-    int port;       /* 0 when absent */
-    char *path;     /* without the leading '/', NULL when absent */
+    int port;   /* 0 when absent */
+    char *path; /* without the leading '/', NULL when absent */
 } config_url_t;
 
 /* Parses `text` into *out. Returns 0, or -1 with a reason in `err`. */

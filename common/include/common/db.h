@@ -75,11 +75,10 @@ const char *db_error(const db_t *db);
 db_err_t db_ping(db_t *db);
 
 /* Executes a statement. affected / insert_id may be NULL. */
-db_err_t db_exec(db_t *db, const char *sql, const db_param_t *params, size_t n,
-                 uint64_t *affected, uint64_t *insert_id);
+db_err_t db_exec(db_t *db, const char *sql, const db_param_t *params, size_t n, uint64_t *affected,
+                 uint64_t *insert_id);
 /* Executes a query and buffers every row. */
-db_err_t db_query(db_t *db, const char *sql, const db_param_t *params, size_t n,
-                  db_result_t **out);
+db_err_t db_query(db_t *db, const char *sql, const db_param_t *params, size_t n, db_result_t **out);
 /* Runs SQL text with no parameters (DDL in migrations; never with values). */
 db_err_t db_exec_script_statement(db_t *db, const char *sql);
 

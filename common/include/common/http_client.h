@@ -40,22 +40,22 @@ typedef enum {
 } http_client_err_t;
 
 typedef struct http_client_config {
-    const char *base_url;            /* "https://api.cloudbeds.com" — paths are appended */
-    long connect_timeout_ms;         /* default 2000 */
-    long total_timeout_ms;           /* default 10000 */
-    size_t max_response_bytes;       /* default 8 MiB */
-    const char *user_agent;          /* default "lodging/0.1" */
+    const char *base_url;               /* "https://api.cloudbeds.com" — paths are appended */
+    long connect_timeout_ms;            /* default 2000 */
+    long total_timeout_ms;              /* default 10000 */
+    size_t max_response_bytes;          /* default 8 MiB */
+    const char *user_agent;             /* default "lodging/0.1" */
     const char *const *default_headers; /* "Name: value" strings, NULL-terminated */
 } http_client_config_t;
 
 typedef struct http_client_response {
-    int status;           /* 0 when no response */
-    char *body;           /* NUL-terminated, may contain NULs; length in body_len */
+    int status; /* 0 when no response */
+    char *body; /* NUL-terminated, may contain NULs; length in body_len */
     size_t body_len;
     double latency_ms;
-    long retry_after_ms;  /* from a Retry-After header, -1 when absent */
+    long retry_after_ms; /* from a Retry-After header, -1 when absent */
     char content_type[128];
-    char error[256];      /* transport error text when not HTTP_CLIENT_OK */
+    char error[256]; /* transport error text when not HTTP_CLIENT_OK */
 } http_client_response_t;
 
 typedef struct http_client http_client_t;

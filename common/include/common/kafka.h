@@ -113,10 +113,10 @@ typedef struct kafka_consumer_config {
     const char *const *topics; /* NULL-terminated */
     kafka_handler_fn handler;
     void *ctx;
-    int max_attempts;          /* default KAFKA_DEFAULT_MAX_ATTEMPTS */
-    int retry_backoff_ms;      /* default KAFKA_DEFAULT_RETRY_BACKOFF_MS */
+    int max_attempts;               /* default KAFKA_DEFAULT_MAX_ATTEMPTS */
+    int retry_backoff_ms;           /* default KAFKA_DEFAULT_RETRY_BACKOFF_MS */
     kafka_producer_t *dlq_producer; /* NULL: the consumer makes its own */
-    const char *const *extra;  /* librdkafka property, value pairs, NULL-terminated */
+    const char *const *extra;       /* librdkafka property, value pairs, NULL-terminated */
 } kafka_consumer_config_t;
 
 typedef struct kafka_consumer kafka_consumer_t;

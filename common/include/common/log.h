@@ -58,8 +58,8 @@ void log_kv(log_level_t level, const char *msg, ...) __attribute__((sentinel));
 
 /* Copies `in` into `out` (capacity `out_size`, always NUL-terminated) with
  * sensitive substrings masked: email addresses, phone numbers (7+ digits with
- * optional +, spaces, dashes; never dots, so IP addresses survive), card tokens (tok_..., pm_..., card_...), card
- * numbers (13-19 digits), bearer tokens and long key-like secrets (sk_..., pk_...,
+ * optional +, spaces, dashes; never dots, so IP addresses survive), card tokens (tok_..., pm_...,
+ * card_...), card numbers (13-19 digits), bearer tokens and long key-like secrets (sk_..., pk_...,
  * 32+ chars of [A-Za-z0-9_-]). Returns the length written (truncated to fit). */
 size_t log_redact(const char *in, char *out, size_t out_size);
 

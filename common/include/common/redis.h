@@ -57,17 +57,15 @@ redis_client_err_t redis_ping(redis_client_t *r);
 /* *out = value (malloc'd) or NULL on a miss. */
 redis_client_err_t redis_get(redis_client_t *r, const char *key, char **out);
 /* values[i] = malloc'd value or NULL on a miss; one round trip. */
-redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t n,
-                              char **values);
+redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t n, char **values);
 void redis_values_free(char **values, size_t n);
-redis_client_err_t redis_set_ex(redis_client_t *r, const char *key, const char *value,
-                                int ttl_s);
+redis_client_err_t redis_set_ex(redis_client_t *r, const char *key, const char *value, int ttl_s);
 /* SET key value EX ttl for n pairs in one round trip (a pipeline). */
 redis_client_err_t redis_set_ex_many(redis_client_t *r, const char *const *keys,
                                      const char *const *values, size_t n, int ttl_s);
 /* *was_set = 1 when the key did not exist and is now set. */
-redis_client_err_t redis_set_nx_ex(redis_client_t *r, const char *key, const char *value,
-                                   int ttl_s, int *was_set);
+redis_client_err_t redis_set_nx_ex(redis_client_t *r, const char *key, const char *value, int ttl_s,
+                                   int *was_set);
 /* *deleted (optional) = how many existed. */
 redis_client_err_t redis_del(redis_client_t *r, const char *const *keys, size_t n,
                              long long *deleted);

@@ -48,7 +48,7 @@ typedef struct service_info {
     const char *description; /* one line for --help */
     const char *port_env;    /* "BOOKING_SVC_PORT" */
     int default_port;
-    const char *env_help;    /* extra lines for --help (service-specific vars), or NULL */
+    const char *env_help; /* extra lines for --help (service-specific vars), or NULL */
 } service_info_t;
 
 /* Settings every service reads (README "Configuration"). Strings are owned by
