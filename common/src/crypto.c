@@ -149,6 +149,22 @@ int crypto_key_from_text(const char *text, uint8_t key[CRYPTO_AES_KEY_LEN], char
     return -1;
 }
 
+int crypto_key_from_env(const char *name, uint8_t key[CRYPTO_AES_KEY_LEN], char *err,
+                        size_t err_size)
+{
+    const char *text = getenv(name);
+    char why[128];
+    if (!text || !*text) {
+        snprintf(err, err_size, "%s is not set", name);
+        return -1;
+    }
+    if (crypto_key_from_text(text, key, why, sizeof why) != 0) {
+        snprintf(err, err_size, "%s: %s", name, why);
+        return -1;
+    }
+    return 0;
+}
+
 /* One GCM pass; `encrypt` selects the direction. Returns 0 or -1. */
 static int gcm_run(bool encrypt, const uint8_t *key, const uint8_t *nonce, const uint8_t *in,
                    size_t len, const void *aad, size_t aad_len, uint8_t *out, uint8_t *tag)

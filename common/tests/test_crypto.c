@@ -143,6 +143,25 @@ START_TEST(test_keys_parse_from_hex_or_base64_and_reject_others)
 }
 END_TEST
 
+START_TEST(test_keys_come_from_the_environment_and_errors_name_the_variable)
+{
+    uint8_t k[CRYPTO_AES_KEY_LEN];
+    char err[128];
+    unsetenv("TEST_CRYPTO_KEY");
+    ck_assert_int_eq(crypto_key_from_env("TEST_CRYPTO_KEY", k, err, sizeof err), -1);
+    ck_assert_str_eq(err, "TEST_CRYPTO_KEY is not set");
+    setenv("TEST_CRYPTO_KEY", "not-a-key-value", 1);
+    ck_assert_int_eq(crypto_key_from_env("TEST_CRYPTO_KEY", k, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "TEST_CRYPTO_KEY: "));
+    ck_assert_ptr_null(strstr(err, "not-a-key-value"));
+    setenv("TEST_CRYPTO_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+           1);
+    ck_assert_int_eq(crypto_key_from_env("TEST_CRYPTO_KEY", k, err, sizeof err), 0);
+    ck_assert_int_eq(k[1], 1);
+    unsetenv("TEST_CRYPTO_KEY");
+}
+END_TEST
+
 START_TEST(test_base64_round_trip)
 {
     const char *data = "any carnal pleas";
@@ -206,6 +225,7 @@ int main(void)
     tcase_add_test(tc, test_aes_gcm_detects_tampering_wrong_key_and_wrong_aad);
     tcase_add_test(tc, test_empty_plaintext_encrypts_and_decrypts);
     tcase_add_test(tc, test_keys_parse_from_hex_or_base64_and_reject_others);
+    tcase_add_test(tc, test_keys_come_from_the_environment_and_errors_name_the_variable);
     tcase_add_test(tc, test_base64_round_trip);
     tcase_add_test(tc, test_uuid_v4_has_version_and_variant_bits);
     tcase_add_test(tc, test_random_ids_are_prefixed_and_unique);

@@ -49,6 +49,11 @@ bool crypto_equal_constant_time(const void *a, size_t a_len, const void *b, size
 int crypto_key_from_text(const char *text, uint8_t key[CRYPTO_AES_KEY_LEN], char *err,
                          size_t err_size);
 
+/* Reads the key from environment variable `name` (e.g. PMS_CONFIG_ENCRYPTION_KEY);
+ * the error names the variable and never contains its value. */
+int crypto_key_from_env(const char *name, uint8_t key[CRYPTO_AES_KEY_LEN], char *err,
+                        size_t err_size);
+
 /* AES-256-GCM. 0 on success; -1 on failure (decrypt: tampered, wrong key,
  * wrong AAD, malformed blob). */
 int crypto_encrypt(const uint8_t key[CRYPTO_AES_KEY_LEN], const void *plaintext, size_t len,
