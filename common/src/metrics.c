@@ -180,9 +180,10 @@ void metrics_reset(void)
 
 /* -------------------------------------------------------------- series -- */
 
-/* Finds or creates the series for the label values in `ap`; called with the
- * family lock held. NULL on OOM (the observation is dropped). */
-static series_t *series_get(metric_t *m, va_list ap)
+/* Finds the series for the label values in `ap` and, when `create`, makes it
+ * if missing; called with the family lock held. NULL when absent or on OOM
+ * (the observation is dropped). */
+static series_t *series_get(metric_t *m, bool create, va_list ap)
 {
     const char *values[METRICS_MAX_LABELS];
     for (int i = 0; i < m->label_count; i++) {
@@ -197,6 +198,8 @@ static series_t *series_get(metric_t *m, va_list ap)
         if (i == m->label_count)
             return s;
     }
+    if (!create)
+        return NULL;
     series_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -230,7 +233,7 @@ typedef enum { OP_ADD, OP_SET, OP_OBSERVE } op_t;
 static void apply(metric_t *m, op_t op, double v, va_list ap)
 {
     pthread_mutex_lock(&m->lock);
-    series_t *s = series_get(m, ap);
+    series_t *s = series_get(m, true, ap);
     if (s) {
         if (op == OP_ADD) {
             s->value += v;
@@ -305,7 +308,7 @@ double metrics_value(metric_t *m, ...)
     va_list ap;
     va_start(ap, m);
     pthread_mutex_lock(&m->lock);
-    series_t *s = series_get(m, ap);
+    series_t *s = series_get(m, false, ap);
     double v = !s ? 0 : m->type == METRIC_HISTOGRAM ? (double)s->count : s->value;
     pthread_mutex_unlock(&m->lock);
     va_end(ap);

@@ -39,8 +39,10 @@ struct service {
     hook_t hooks[SERVICE_MAX_HOOKS];
     int hook_count;
     atomic_bool stopping;
-    char not_ready_reason[128]; /* written by readiness calls; racy text is acceptable */
 };
+
+/* Readiness runs on HTTP worker threads: each keeps its own reason text. */
+static _Thread_local char not_ready_reason[128];
 
 static const char COMMON_ENV_HELP[] =
     "  LOG_LEVEL                  debug | info | warn | error (default info)\n"
@@ -128,9 +130,9 @@ static bool service_ready(void *ctx, const char **reason)
     for (int i = 0; i < svc->check_count; i++) {
         const char *why = NULL;
         if (!svc->checks[i].fn(svc->checks[i].ctx, &why)) {
-            snprintf(svc->not_ready_reason, sizeof svc->not_ready_reason, "%s: %s",
-                     svc->checks[i].name, why ? why : "not ready");
-            *reason = svc->not_ready_reason;
+            snprintf(not_ready_reason, sizeof not_ready_reason, "%s: %s", svc->checks[i].name,
+                     why ? why : "not ready");
+            *reason = not_ready_reason;
             return false;
         }
     }
