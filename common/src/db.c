@@ -317,6 +317,11 @@ static db_err_t fetch_all(db_t *db, MYSQL_STMT *stmt, db_result_t **out)
             cell_t *cell = &res->cells[r * res->cols + c];
             if (nulls[c])
                 continue;
+            if (lens[c] >= b[c].buffer_length) { /* would have been truncated */
+                snprintf(db->error, sizeof db->error, "column %zu value longer than reported", c);
+                e = DB_ERR_INVALID;
+                break;
+            }
             cell->data = malloc(lens[c] + 1);
             if (!cell->data) {
                 e = DB_ERR_INVALID;
