@@ -326,6 +326,95 @@ START_TEST(test_a_consumer_that_crashes_before_commit_gets_the_message_again)
 }
 END_TEST
 
+#define REBALANCE_MESSAGES 60
+
+/* Which of the numbered messages were handled, by anyone, and how often. */
+typedef struct tally {
+    pthread_mutex_t lock;
+    int handled[REBALANCE_MESSAGES + 1];
+    int distinct;
+    int after_restart; /* numbered messages seen by the consumer started last */
+    bool restarted;
+} tally_t;
+
+static kafka_handler_result_t tally_message(const kafka_message_t *m, void *ctx, char *reason,
+                                            size_t reason_size)
+{
+    (void)reason, (void)reason_size;
+    tally_t *t = ctx;
+    char text[32];
+    snprintf(text, sizeof text, "%.*s", (int)m->len, (const char *)m->value);
+    int n = atoi(text);
+    pthread_mutex_lock(&t->lock);
+    if (n >= 0 && n <= REBALANCE_MESSAGES) {
+        if (t->handled[n]++ == 0)
+            t->distinct++;
+        if (t->restarted && n < REBALANCE_MESSAGES)
+            t->after_restart++;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return KAFKA_HANDLER_OK;
+}
+
+static int tally_distinct(tally_t *t)
+{
+    pthread_mutex_lock(&t->lock);
+    int n = t->distinct;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+static kafka_consumer_t *tally_consumer(tally_t *t)
+{
+    char err[256];
+    const char *topics[] = {topic, NULL};
+    kafka_consumer_config_t cfg = {.brokers = brokers,
+                                   .group_id = group,
+                                   .topics = topics,
+                                   .handler = tally_message,
+                                   .ctx = t};
+    kafka_consumer_t *c = kafka_consumer_new(&cfg, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(kafka_consumer_start(c), 0);
+    return c;
+}
+
+START_TEST(test_a_rebalance_loses_nothing_and_commits_what_was_handled)
+{
+    tally_t t = {0};
+    pthread_mutex_init(&t.lock, NULL);
+    kafka_producer_t *p = producer();
+    char err[256], key[16], value[16];
+    for (int i = 0; i < REBALANCE_MESSAGES; i++) {
+        snprintf(key, sizeof key, "k%d", i % 10);
+        snprintf(value, sizeof value, "%d", i);
+        ck_assert_int_eq(kafka_producer_send(p, topic, key, strlen(key), value, strlen(value), NULL,
+                                             0, NULL, NULL, err, sizeof err),
+                         0);
+    }
+    ck_assert_int_eq(kafka_producer_flush(p, WAIT_MS), 0);
+    kafka_consumer_t *a = tally_consumer(&t);
+    ck_assert(TS_POLL_UNTIL(tally_distinct(&t) >= 1, WAIT_MS));
+    kafka_consumer_t *b = tally_consumer(&t); /* joins: the group rebalances */
+    ck_assert(TS_POLL_UNTIL(tally_distinct(&t) == REBALANCE_MESSAGES, WAIT_MS));
+    kafka_consumer_free(a);
+    kafka_consumer_free(b);
+
+    /* A new member of the group starts after the committed offsets. */
+    pthread_mutex_lock(&t.lock);
+    t.restarted = true;
+    pthread_mutex_unlock(&t.lock);
+    snprintf(value, sizeof value, "%d", REBALANCE_MESSAGES);
+    send(p, topic, "k0", value);
+    kafka_consumer_t *c = tally_consumer(&t);
+    ck_assert(TS_POLL_UNTIL(tally_distinct(&t) == REBALANCE_MESSAGES + 1, WAIT_MS));
+    kafka_consumer_free(c);
+    ck_assert_int_eq(t.after_restart, 0);
+    pthread_mutex_destroy(&t.lock);
+    kafka_producer_free(p);
+}
+END_TEST
+
 START_TEST(test_send_sync_reports_failure_for_a_missing_topic)
 {
     const char *extra[] = {"message.timeout.ms", "3000", NULL};
@@ -353,6 +442,7 @@ int main(void)
     tcase_add_test(tc, test_a_poison_message_goes_to_the_dlq_with_its_reason_and_key);
     tcase_add_test(tc, test_dlq_messages_carry_the_reason_and_source_headers);
     tcase_add_test(tc, test_a_consumer_that_crashes_before_commit_gets_the_message_again);
+    tcase_add_test(tc, test_a_rebalance_loses_nothing_and_commits_what_was_handled);
     tcase_add_test(tc, test_send_sync_reports_failure_for_a_missing_topic);
     suite_add_tcase(s, tc);
     return check_run(s);
