@@ -3,6 +3,10 @@
 # Sourced, never executed. Every path is project-local; every port is an
 # environment variable with a default (README "Configuration").
 
+# mariadbd and mariadb-install-db live in /usr/sbin, which not every PATH has.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
+export PATH
+
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export ROOT_DIR
 
