@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables used by the scripts that source this
 # lib.sh — shared definitions for deploy/local/{setup,stack,test,run}.
 # Sourced, never executed. Every path is project-local; every port is an
 # environment variable with a default (README "Configuration").
