@@ -4,6 +4,11 @@
 #include "testsupport.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/db.h"
+#include "common/http_client.h"
 
 const char *ts_env(const char *name, const char *def)
 {
@@ -104,4 +110,95 @@ void ts_db_drop(const char *name)
     char sql[256];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", name);
     admin_exec(sql);
+}
+
+struct ts_proc {
+    pid_t pid;
+    bool exited;
+    int status;
+};
+
+ts_proc_t *ts_proc_start(const char *path, const char *const *env, const char *log_path)
+{
+    if (access(path, X_OK) != 0) {
+        fprintf(stderr, "testsupport: %s is not an executable: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    ts_proc_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->pid = fork();
+    if (p->pid < 0) {
+        free(p);
+        return NULL;
+    }
+    if (p->pid == 0) {
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(path, path, (char *)NULL);
+        _exit(127);
+    }
+    return p;
+}
+
+pid_t ts_proc_pid(const ts_proc_t *p)
+{
+    return p ? p->pid : -1;
+}
+
+bool ts_proc_alive(ts_proc_t *p)
+{
+    if (!p || p->exited)
+        return false;
+    if (waitpid(p->pid, &p->status, WNOHANG) == p->pid)
+        p->exited = true;
+    return !p->exited;
+}
+
+int ts_proc_stop(ts_proc_t *p, int sig, int timeout_ms)
+{
+    if (!p)
+        return -1;
+    int status = -1;
+    if (!p->exited) {
+        kill(p->pid, sig ? sig : SIGTERM);
+        if (TS_POLL_UNTIL(!ts_proc_alive(p), timeout_ms)) {
+            status = p->status;
+        } else {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &p->status, 0);
+        }
+    } else {
+        status = p->status;
+    }
+    free(p);
+    return status;
+}
+
+bool ts_http_wait_ok(int port, const char *path, int timeout_ms)
+{
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    http_client_config_t cc = {.base_url = base, .connect_timeout_ms = 500,
+                               .total_timeout_ms = 2000};
+    http_client_t *c = http_client_new(&cc);
+    if (!c)
+        return false;
+    bool ok = TS_POLL_UNTIL(
+        ({
+            http_client_response_t r;
+            bool up = http_client_get(c, path, NULL, NULL, &r) == HTTP_CLIENT_OK &&
+                      r.status == 200;
+            http_client_response_clear(&r);
+            up;
+        }),
+        timeout_ms);
+    http_client_free(c);
+    return ok;
 }

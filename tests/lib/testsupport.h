@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TS_DEFAULT_KAFKA_BROKERS "127.0.0.1:19092"
 #define TS_DEFAULT_REDIS_URL "redis://127.0.0.1:16379"
@@ -45,6 +46,27 @@ int ts_db_create(const char *prefix, char *name_out, size_t name_size, char *url
                  size_t url_size);
 /* Drops a database made by ts_db_create. */
 void ts_db_drop(const char *name);
+
+/* A child process run by a test (a sandbox or a service binary). */
+typedef struct ts_proc ts_proc_t;
+
+/* fork+exec `path` with extra environment entries "NAME=value" (NULL-terminated,
+ * may be NULL) on top of the test's own environment; stdout and stderr are
+ * appended to `log_path` (NULL = /dev/null). NULL when the binary cannot run. */
+ts_proc_t *ts_proc_start(const char *path, const char *const *env, const char *log_path);
+
+/* Sends `sig` (SIGTERM when 0), waits up to timeout_ms, then SIGKILLs; returns
+ * the wait status (or -1 when it had to be killed) and frees p. NULL is a no-op. */
+int ts_proc_stop(ts_proc_t *p, int sig, int timeout_ms);
+
+pid_t ts_proc_pid(const ts_proc_t *p);
+
+/* True while the child has not exited (reaps it when it has). */
+bool ts_proc_alive(ts_proc_t *p);
+
+/* Polls GET http://127.0.0.1:<port><path> until it answers 200 or timeout_ms
+ * passed; true when it did. */
+bool ts_http_wait_ok(int port, const char *path, int timeout_ms);
 
 /* Evaluates `cond` until it is true or `timeout_ms` passed; yields whether it
  * became true. */
