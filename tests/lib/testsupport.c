@@ -185,16 +185,15 @@ bool ts_http_wait_ok(int port, const char *path, int timeout_ms)
 {
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    http_client_config_t cc = {.base_url = base, .connect_timeout_ms = 500,
-                               .total_timeout_ms = 2000};
+    http_client_config_t cc = {
+        .base_url = base, .connect_timeout_ms = 500, .total_timeout_ms = 2000};
     http_client_t *c = http_client_new(&cc);
     if (!c)
         return false;
     bool ok = TS_POLL_UNTIL(
         ({
             http_client_response_t r;
-            bool up = http_client_get(c, path, NULL, NULL, &r) == HTTP_CLIENT_OK &&
-                      r.status == 200;
+            bool up = http_client_get(c, path, NULL, NULL, &r) == HTTP_CLIENT_OK && r.status == 200;
             http_client_response_clear(&r);
             up;
         }),
