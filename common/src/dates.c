@@ -139,3 +139,70 @@ void dates_now_rfc3339(char out[DATES_RFC3339_LEN + 1])
     clock_gettime(CLOCK_REALTIME, &ts);
     dates_format_rfc3339((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out);
 }
+
+/* Reads exactly n digits; -1 when they are not all there. */
+static int read_digits(const char **p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (!isdigit((unsigned char)**p))
+            return -1;
+        v = v * 10 + (**p - '0');
+    }
+    return v;
+}
+
+int dates_parse_rfc3339(const char *text, int64_t *unix_ms)
+{
+    if (!text || strlen(text) < 19)
+        return -1;
+    char day_text[DATES_ISO_LEN + 1];
+    memcpy(day_text, text, DATES_ISO_LEN);
+    day_text[DATES_ISO_LEN] = '\0';
+    dates_day_t day;
+    if (dates_parse_iso(day_text, &day) != 0 ||
+        (text[10] != 'T' && text[10] != 't' && text[10] != ' '))
+        return -1;
+    const char *p = text + 11;
+    int hh = read_digits(&p, 2);
+    if (hh < 0 || *p++ != ':')
+        return -1;
+    int mm = read_digits(&p, 2);
+    if (mm < 0 || *p++ != ':')
+        return -1;
+    int ss = read_digits(&p, 2);
+    if (ss < 0 || hh > 23 || mm > 59 || ss > 60)
+        return -1;
+    int64_t ms = 0;
+    if (*p == '.') {
+        p++;
+        int digits = 0;
+        for (; isdigit((unsigned char)*p); p++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        if (digits == 0)
+            return -1;
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1;
+        int oh = read_digits(&p, 2);
+        if (oh < 0 || *p++ != ':')
+            return -1;
+        int om = read_digits(&p, 2);
+        if (om < 0 || oh > 23 || om > 59)
+            return -1;
+        offset_min = sign * (oh * 60 + om);
+    } else if (text[10] != ' ' || *p != '\0') {
+        return -1; /* RFC 3339 needs an offset; the space form is the vendors' UTC */
+    }
+    if (*p != '\0')
+        return -1;
+    int64_t secs = (int64_t)day * 86400 + hh * 3600 + mm * 60 + ss - (int64_t)offset_min * 60;
+    *unix_ms = secs * 1000 + ms;
+    return 0;
+}

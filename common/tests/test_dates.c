@@ -123,6 +123,31 @@ START_TEST(test_rfc3339_timestamps_have_milliseconds_and_z)
 }
 END_TEST
 
+START_TEST(test_rfc3339_parse)
+{
+    int64_t ms = 0;
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01T09:30:00.123Z", &ms), 0);
+    ck_assert_int_eq(ms, 1761989400123LL);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01T09:30:00Z", &ms), 0);
+    ck_assert_int_eq(ms, 1761989400000LL);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01T18:30:00+09:00", &ms), 0);
+    ck_assert_int_eq(ms, 1761989400000LL);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01 09:30:00", &ms), 0);
+    ck_assert_int_eq(ms, 1761989400000LL);
+    char t[DATES_RFC3339_LEN + 1];
+    dates_format_rfc3339(1761989400123LL, t);
+    ck_assert_int_eq(dates_parse_rfc3339(t, &ms), 0);
+    ck_assert_int_eq(ms, 1761989400123LL);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01T09:30:00", &ms), -1);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01T25:30:00Z", &ms), -1);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-02-30T09:30:00Z", &ms), -1);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01T09:30:00Zjunk", &ms), -1);
+    ck_assert_int_eq(dates_parse_rfc3339("2025-11-01T09:30:00.Z", &ms), -1);
+    ck_assert_int_eq(dates_parse_rfc3339("", &ms), -1);
+    ck_assert_int_eq(dates_parse_rfc3339(NULL, &ms), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dates");
@@ -135,6 +160,7 @@ int main(void)
     tcase_add_test(tc, test_invalid_stays_name_the_problem);
     tcase_add_test(tc, test_query_ranges_are_inclusive_and_bounded);
     tcase_add_test(tc, test_rfc3339_timestamps_have_milliseconds_and_z);
+    tcase_add_test(tc, test_rfc3339_parse);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

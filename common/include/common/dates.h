@@ -53,4 +53,9 @@ void dates_now_rfc3339(char out[DATES_RFC3339_LEN + 1]);
 /* A Unix-ms timestamp as RFC 3339 with milliseconds. */
 void dates_format_rfc3339(int64_t unix_ms, char out[DATES_RFC3339_LEN + 1]);
 
+/* Parses an RFC 3339 timestamp ("2025-11-01T09:30:00Z", with optional
+ * fraction and a Z or ±hh:mm offset; also the vendors' "2025-11-01 09:30:00",
+ * taken as UTC) into Unix milliseconds. 0, or -1 when malformed. */
+int dates_parse_rfc3339(const char *text, int64_t *unix_ms);
+
 #endif /* COMMON_DATES_H */
