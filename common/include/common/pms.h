@@ -1,0 +1,237 @@
+/*
+ * pms.h — the PMS connector: one interface over the hotels' property
+ * management systems (the ledger of record for inventory and reservations),
+ * a factory by vendor name, per-hotel credentials, and the resilience every
+ * call goes through.
+ *
+ * Usage:
+ *     pms_config_t cfg = PMS_CONFIG_DEFAULT;
+ *     cfg.base_url = "http://127.0.0.1:8091";            // the sandbox; prod:
+ * https://api.cloudbeds.com pms_connector_t *pms = pms_connector_new("cloudbeds", &cfg, err, sizeof
+ * err); pms_nights_t nights; pms_error_t e; if (pms_get_inventory(pms, "hotel_123", "room_456",
+ * first, 30, &nights, &e) == PMS_OK)
+ *         ... nights.items[i].available / .total ...
+ *     pms_nights_free(&nights);
+ *
+ * Every vendor HTTP request goes through, in this order: the hotel's token
+ * bucket (the vendor's published limit by default — Cloudbeds: 5 requests a
+ * second per property), the (vendor, hotel) circuit breaker (SPEC §8: 5
+ * consecutive failures → OPEN 60 s → HALF_OPEN, 2 successes → CLOSED), and
+ * retry with exponential backoff and full jitter for retryable failures only
+ * (timeouts, connection errors, 5xx, 429 honouring Retry-After). Answers that
+ * are the PMS saying "no" (not found, no availability, rejected, auth) count
+ * as successes for the breaker: the PMS is up.
+ *
+ * Holds: a short-lived claim on rooms for a stay (SPEC §4 step 2). How a
+ * vendor implements it is the vendor file's business (Cloudbeds: a
+ * reservation in "not_confirmed" state tagged with its expiry — see
+ * cloudbeds.c); callers see create / release / confirm. Release of a hold
+ * that is already released or expired is a success (compensations must be
+ * safe to repeat); confirm of an expired hold fails with PMS_ERR_CONFLICT and
+ * is never turned into a reservation.
+ *
+ * Dates: a stay is [check_in, check_out); a range of nights is first + count.
+ * Money: exact integers in the currency's minor unit (money.h).
+ * Credentials: per hotel, from key_fn (default: env PMS_<hotelId>_API_KEY,
+ * see pms_key_from_env); never logged.
+ * Thread-safety: a connector is shared by all threads of a service.
+ * Ownership: result structs own their memory; free them with their _free.
+ */
+#ifndef COMMON_PMS_H
+#define COMMON_PMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/breaker.h"
+#include "common/clock.h"
+#include "common/dates.h"
+#include "common/retry.h"
+
+#define PMS_ID_MAX 64
+#define PMS_MAX_NIGHTS 400
+#define PMS_DEFAULT_TIMEOUT_MS 5000
+#define PMS_DEFAULT_RATE_WAIT_MS 2000
+#define PMS_DEFAULT_HOLD_TTL_S 180
+
+typedef enum {
+    PMS_OK = 0,
+    PMS_ERR_NOT_FOUND,       /* hotel, room type, hold or reservation unknown to the PMS */
+    PMS_ERR_NO_AVAILABILITY, /* not enough rooms on some night of the stay */
+    PMS_ERR_CONFLICT,        /* its state forbids it (e.g. confirming an expired hold) */
+    PMS_ERR_REJECTED,        /* the PMS refused the request as invalid */
+    PMS_ERR_AUTH,            /* no credentials for the hotel, or the PMS refused them */
+    PMS_ERR_RATE_LIMITED,    /* 429 after retries, or no local token within the wait */
+    PMS_ERR_UNAVAILABLE,     /* circuit open: the call was not attempted */
+    PMS_ERR_TRANSIENT,       /* timeout, connection failure, 5xx — after the retries */
+    PMS_ERR_PROTOCOL,        /* an answer we could not understand */
+    PMS_ERR_INVALID,         /* the caller's arguments; nothing was sent */
+} pms_err_t;
+
+typedef struct pms_error {
+    pms_err_t code;
+    int http_status; /* of the last attempt; 0 when none */
+    int attempts;    /* HTTP requests made for the failing step */
+    char message[256];
+} pms_error_t;
+
+typedef struct pms_hotel {
+    char id[PMS_ID_MAX];
+    char name[256];
+    char address[256];
+    char city[128];
+    char country[64];
+    double latitude, longitude;
+    char currency[4];
+    char timezone[64];
+} pms_hotel_t;
+
+typedef struct pms_room_type {
+    char id[PMS_ID_MAX];
+    char name[256];
+    int max_occupancy;
+    int total_rooms;
+    char **photos; /* image URLs */
+    size_t photo_count;
+} pms_room_type_t;
+
+typedef struct pms_room_types {
+    pms_room_type_t *items;
+    size_t count;
+} pms_room_types_t;
+
+/* One night of one room type. `rate` is the price of that night in minor
+ * units of `currency` (0 and currency "" when the call did not ask for it). */
+typedef struct pms_night {
+    dates_day_t date;
+    int available;
+    int total;
+    int64_t rate;
+} pms_night_t;
+
+typedef struct pms_nights {
+    pms_night_t *items;
+    size_t count;
+    char currency[4];
+} pms_nights_t;
+
+typedef struct pms_guest {
+    const char *first_name, *last_name, *email, *phone;
+    const char *country; /* ISO 3166-1 alpha-2; default "KR" */
+} pms_guest_t;
+
+typedef struct pms_hold_request {
+    const char *hotel_id;
+    const char *room_type_id;
+    dates_day_t check_in, check_out;
+    int rooms; /* default 1 */
+    int adults, children;
+    pms_guest_t guest;
+    int ttl_seconds; /* default PMS_DEFAULT_HOLD_TTL_S */
+    /* Our reference (booking id): a retried create with the same reference
+     * must not hold twice where the vendor supports it. */
+    const char *reference;
+} pms_hold_request_t;
+
+typedef struct pms_hold {
+    char hold_id[PMS_ID_MAX];
+    int64_t expires_at_ms; /* wall clock, Unix ms */
+    int64_t total;         /* price of the stay, minor units */
+    char currency[4];
+} pms_hold_t;
+
+typedef enum {
+    PMS_RES_UNKNOWN = 0,
+    PMS_RES_HOLD,      /* not yet confirmed */
+    PMS_RES_CONFIRMED, /* also checked in / out */
+    PMS_RES_CANCELLED, /* also no-show, expired holds */
+} pms_res_status_t;
+
+typedef struct pms_reservation {
+    char reservation_id[PMS_ID_MAX];
+    char confirmation_number[PMS_ID_MAX];
+    pms_res_status_t status;
+    char room_type_id[PMS_ID_MAX];
+    dates_day_t check_in, check_out;
+    int64_t total;
+    char currency[4];
+    int64_t hold_expires_at_ms; /* 0 when not a hold */
+    char reference[128];
+} pms_reservation_t;
+
+/* Writes the hotel's API key into out; returns 0, or -1 when there is none. */
+typedef int (*pms_key_fn)(void *ctx, const char *vendor, const char *hotel_id, char *out,
+                          size_t out_size);
+
+typedef struct pms_config {
+    const char *base_url; /* vendor root; NULL = the vendor's production URL */
+    pms_key_fn key_fn;    /* NULL = pms_key_from_env */
+    void *key_ctx;
+    long timeout_ms;             /* per HTTP request */
+    double rate_per_second;      /* per hotel; <= 0 = the vendor's published limit */
+    double rate_burst;           /* <= 0 = rate_per_second */
+    int64_t rate_wait_ms;        /* longest wait for a token before PMS_ERR_RATE_LIMITED */
+    retry_policy_t retry;        /* max_retries < 0 = no retries */
+    breaker_config_t breaker;    /* template: name is set per (vendor, hotel) */
+    const clock_source_t *clock; /* for the limiter; NULL = system */
+} pms_config_t;
+
+#define PMS_CONFIG_DEFAULT                                                                         \
+    ((pms_config_t){.timeout_ms = PMS_DEFAULT_TIMEOUT_MS,                                          \
+                    .rate_wait_ms = PMS_DEFAULT_RATE_WAIT_MS,                                      \
+                    .retry = RETRY_POLICY_DEFAULT,                                                 \
+                    .breaker = BREAKER_CONFIG_DEFAULT(NULL)})
+
+typedef struct pms_connector pms_connector_t;
+
+/* Vendors this build knows ("cloudbeds"), NULL-terminated. */
+const char *const *pms_vendors(void);
+bool pms_vendor_known(const char *vendor);
+
+/* NULL (and a reason in err) for an unknown vendor or a bad config. */
+pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, char *err,
+                                   size_t err_size);
+void pms_connector_free(pms_connector_t *c);
+const char *pms_connector_vendor(const pms_connector_t *c);
+
+pms_err_t pms_get_hotel(pms_connector_t *c, const char *hotel_id, pms_hotel_t *out,
+                        pms_error_t *err);
+pms_err_t pms_get_room_types(pms_connector_t *c, const char *hotel_id, pms_room_types_t *out,
+                             pms_error_t *err);
+/* Availability (and total rooms) per night; rate left 0. */
+pms_err_t pms_get_inventory(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            dates_day_t first_night, int nights, pms_nights_t *out,
+                            pms_error_t *err);
+/* Price per night (and availability, when the vendor returns it together). */
+pms_err_t pms_get_rates(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                        dates_day_t first_night, int nights, pms_nights_t *out, pms_error_t *err);
+pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
+                          pms_error_t *err);
+pms_err_t pms_release_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                           pms_error_t *err);
+pms_err_t pms_confirm_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                           pms_reservation_t *out, pms_error_t *err);
+pms_err_t pms_cancel_reservation(pms_connector_t *c, const char *hotel_id,
+                                 const char *reservation_id, pms_error_t *err);
+pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const char *reservation_id,
+                              pms_reservation_t *out, pms_error_t *err);
+
+/* State of the (vendor, hotel) breaker (CLOSED when it has none yet). */
+breaker_state_t pms_breaker_state(pms_connector_t *c, const char *hotel_id);
+
+void pms_room_types_free(pms_room_types_t *rt);
+void pms_nights_free(pms_nights_t *n);
+
+const char *pms_err_name(pms_err_t e);
+/* A failure the caller may see go away by trying later. */
+bool pms_err_retryable(pms_err_t e);
+const char *pms_res_status_name(pms_res_status_t s);
+
+/* The default key lookup: env PMS_<hotelId>_API_KEY, with the hotel id as
+ * given or upper-cased with every non-alphanumeric character as '_'
+ * (hotel-123 → PMS_HOTEL_123_API_KEY). */
+int pms_key_from_env(void *ctx, const char *vendor, const char *hotel_id, char *out,
+                     size_t out_size);
+
+#endif /* COMMON_PMS_H */

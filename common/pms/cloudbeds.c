@@ -1,0 +1,808 @@
+/*
+ * cloudbeds.c — the Cloudbeds PMS API v1.3 behind pms.h, on its documented
+ * wire format: https://api.cloudbeds.com/api/v1.3/{method}, the property's
+ * key in `x-api-key`, the property in `X-PROPERTY-ID` (and the propertyID
+ * parameter), GET with query strings, POST/PUT form-encoded, JSON answers
+ * {"success": bool, "data" | fields, "message"}, YYYY-MM-DD dates. Published
+ * limit: 5 requests a second per property — our default per-hotel rate.
+ *
+ *   pms.h                  Cloudbeds
+ *   get_hotel              GET  getHotelDetails
+ *   get_room_types         GET  getRoomTypes (roomTypeUnits = total rooms)
+ *   get_inventory / rates  GET  getRatePlans detailedRates=true: roomRateDetailed[]
+ *                               has roomsAvailable and the rate of every night
+ *   create_hold            POST postReservation, custom field holdExpiresAt
+ *   release_hold / cancel  PUT  putReservation status=canceled
+ *   confirm_hold           GET  getReservation, then PUT putReservation status=confirmed
+ *   get_reservation        GET  getReservation
+ *
+ * The hold. Cloudbeds has no short, typed-by-room-type hold: its nearest
+ * thing, a room block of type courtesy_hold (postRoomBlock), is counted in
+ * whole hours (lengthOfHoldInHours), pins specific rooms rather than a room
+ * type, and turning it into a booking takes deleteRoomBlock + postReservation
+ * — a window in which another channel can sell the room. So a hold is what an
+ * integrator builds from the reservation itself: postReservation creates the
+ * reservation in status not_confirmed (the property's setting for API
+ * bookings awaiting payment), which takes the rooms out of inventory at once,
+ * tagged with the custom field holdExpiresAt (the UTC time the hold lapses)
+ * and our booking id as thirdPartyIdentifier. Confirm re-reads it and refuses
+ * (and cancels) a hold past its expiry before putting status=confirmed, so an
+ * expired hold is never confirmed; release is putReservation status=canceled.
+ * The hotel's PMS does not cancel lapsed holds by itself: booking-svc's
+ * recovery sweeps them (and the sandbox simulates the lapse).
+ *
+ * Money: Cloudbeds speaks decimal numbers in the property's currency
+ * (getHotelDetails propertyCurrency.currencyCode); they are converted to
+ * exact minor units here and refused when not representable.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudbeds_internal.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/money.h"
+#include "pms_internal.h"
+
+#define CLOUDBEDS_URL "https://api.cloudbeds.com"
+#define API "/api/v1.3/"
+#define META_TTL_MS (10 * 60 * 1000)
+#define META_MAX_ROOM_TYPES 256
+
+/* --- per-connector cache of what rarely changes: currency, room-type sizes --- */
+
+typedef struct room_units {
+    char id[PMS_ID_MAX];
+    int units;
+} room_units_t;
+
+typedef struct hotel_meta {
+    char hotel_id[PMS_ID_MAX];
+    char currency[4];
+    int64_t currency_at_ms; /* 0 = unknown */
+    room_units_t *rooms;
+    size_t room_count;
+    int64_t rooms_at_ms;
+    struct hotel_meta *next;
+} hotel_meta_t;
+
+typedef struct cb_state {
+    pthread_mutex_t mu;
+    hotel_meta_t *hotels;
+} cb_state_t;
+
+static void *state_new(void)
+{
+    cb_state_t *s = calloc(1, sizeof *s);
+    if (s)
+        pthread_mutex_init(&s->mu, NULL);
+    return s;
+}
+
+static void state_free(void *p)
+{
+    cb_state_t *s = p;
+    if (!s)
+        return;
+    for (hotel_meta_t *h = s->hotels, *next; h; h = next) {
+        next = h->next;
+        free(h->rooms);
+        free(h);
+    }
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+/* The hotel's entry; caller holds s->mu. NULL on OOM. */
+static hotel_meta_t *meta_entry(cb_state_t *s, const char *hotel_id)
+{
+    hotel_meta_t *h = s->hotels;
+    while (h && strcmp(h->hotel_id, hotel_id) != 0)
+        h = h->next;
+    if (!h && (h = calloc(1, sizeof *h))) {
+        snprintf(h->hotel_id, sizeof h->hotel_id, "%s", hotel_id);
+        h->next = s->hotels;
+        s->hotels = h;
+    }
+    return h;
+}
+
+static bool fresh(int64_t at_ms)
+{
+    return at_ms > 0 && clock_now_ms() - at_ms < META_TTL_MS;
+}
+
+/* --- wire helpers --- */
+
+static void auth_headers(const char *api_key, const char *hotel_id,
+                         char out[PMS_MAX_HEADERS][PMS_HEADER_MAX], int *count)
+{
+    snprintf(out[0], PMS_HEADER_MAX, "x-api-key: %s", api_key);
+    snprintf(out[1], PMS_HEADER_MAX, "X-PROPERTY-ID: %s", hotel_id);
+    *count = 2;
+}
+
+static bool contains_ci(const char *haystack, const char *needle)
+{
+    return haystack && strcasestr(haystack, needle) != NULL;
+}
+
+/* Cloudbeds answers JSON with "success"; errors carry "message". Statuses:
+ * 2xx with success=false is a refusal; 401/403 auth; 404 not found; 409 a
+ * state conflict; 429 rate limit; 408/5xx transient. A refusal that speaks of
+ * availability is typed as such, so the saga can say "sold out". */
+static pms_err_t classify(const http_client_response_t *r, pms_error_t *err)
+{
+    json_error_t je;
+    struct json_object *root = r->body_len ? json_parse_object(r->body, r->body_len, &je) : NULL;
+    const char *message = NULL;
+    bool success = false;
+    if (root) {
+        json_get_string(root, "message", false, 0, 1024, &message, &je);
+        json_get_bool(root, "success", false, false, &success, &je);
+    }
+    char text[200];
+    snprintf(text, sizeof text, "%s", message && *message ? message : "");
+    bool is_json = root != NULL;
+    if (root)
+        json_object_put(root);
+
+    pms_err_t code;
+    if (r->status == 429) {
+        code = PMS_ERR_RATE_LIMITED;
+    } else if (r->status == 408 || r->status >= 500 || r->status == 0) {
+        code = PMS_ERR_TRANSIENT;
+    } else if (r->status == 401 || r->status == 403) {
+        code = PMS_ERR_AUTH;
+    } else if (r->status == 404) {
+        code = PMS_ERR_NOT_FOUND;
+    } else if (r->status >= 200 && r->status < 300) {
+        if (!is_json)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "Cloudbeds answered %d without a JSON object",
+                            r->status);
+        if (success)
+            return PMS_OK;
+        code = PMS_ERR_REJECTED;
+    } else if (r->status == 409) {
+        code = PMS_ERR_CONFLICT;
+    } else {
+        code = PMS_ERR_REJECTED;
+    }
+    if ((code == PMS_ERR_REJECTED || code == PMS_ERR_CONFLICT) &&
+        (contains_ci(text, "no availability") || contains_ci(text, "not available") ||
+         contains_ci(text, "sold out")))
+        code = PMS_ERR_NO_AVAILABILITY;
+    return pms_fail(err, code, "Cloudbeds %d: %s", r->status, *text ? text : "(no message)");
+}
+
+/* Parses a successful response body (classify said OK, so it is an object). */
+static struct json_object *body_json(const http_client_response_t *r, pms_error_t *err)
+{
+    json_error_t je;
+    struct json_object *root = json_parse_object(r->body, r->body_len, &je);
+    if (!root)
+        pms_fail(err, PMS_ERR_PROTOCOL, "Cloudbeds answer is not JSON: %s", je.message);
+    return root;
+}
+
+typedef pms_err_t (*parse_fn)(struct json_object *root, void *ctx, pms_error_t *err);
+
+/* One request and the parse of its answer. */
+static pms_err_t call(pms_connector_t *c, const pms_http_call_t *hc, parse_fn parse, void *ctx,
+                      pms_error_t *err)
+{
+    http_client_response_t resp;
+    pms_err_t e = pms_http(c, hc, &resp, err);
+    if (e != PMS_OK)
+        return e;
+    struct json_object *root = body_json(&resp, err);
+    http_client_response_clear(&resp);
+    if (!root)
+        return PMS_ERR_PROTOCOL;
+    e = parse ? parse(root, ctx, err) : PMS_OK;
+    json_object_put(root);
+    return e;
+}
+
+/* A string member, "" when absent or not a string. */
+static const char *str_of(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return "";
+    return json_object_get_string(v);
+}
+
+/* A number member (JSON number or numeric string); false when neither. */
+static bool num_of(struct json_object *o, const char *key, double *out)
+{
+    struct json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v))
+        return false;
+    if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+        *out = json_object_get_double(v);
+        return true;
+    }
+    if (json_object_is_type(v, json_type_string)) {
+        char *end;
+        const char *s = json_object_get_string(v);
+        *out = strtod(s, &end);
+        return *s && *end == '\0';
+    }
+    return false;
+}
+
+static struct json_object *member(struct json_object *o, const char *key, json_type type)
+{
+    struct json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
+        return NULL;
+    return v;
+}
+
+static pms_err_t money_of(struct json_object *o, const char *key, const char *currency,
+                          int64_t *out, pms_error_t *err)
+{
+    double d;
+    if (!num_of(o, key, &d))
+        return pms_fail(err, PMS_ERR_PROTOCOL, "Cloudbeds answer lacks the number %s", key);
+    if (money_from_double(d, currency, out) != 0)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "%s %.4f is not an amount in %s", key, d, currency);
+    return PMS_OK;
+}
+
+/* --- parsers (cloudbeds_internal.h) --- */
+
+pms_err_t cloudbeds_parse_hotel(struct json_object *root, pms_hotel_t *out, pms_error_t *err)
+{
+    struct json_object *d = member(root, "data", json_type_object);
+    if (!d || !*str_of(d, "propertyID"))
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getHotelDetails answer lacks data.propertyID");
+    snprintf(out->id, sizeof out->id, "%s", str_of(d, "propertyID"));
+    snprintf(out->name, sizeof out->name, "%s", str_of(d, "propertyName"));
+    struct json_object *cur = member(d, "propertyCurrency", json_type_object);
+    snprintf(out->currency, sizeof out->currency, "%s", str_of(cur, "currencyCode"));
+    if (!money_currency_known(out->currency))
+        return pms_fail(err, PMS_ERR_PROTOCOL, "unknown property currency '%s'", out->currency);
+    struct json_object *a = member(d, "propertyAddress", json_type_object);
+    const char *a1 = str_of(a, "propertyAddress1"), *a2 = str_of(a, "propertyAddress2");
+    snprintf(out->address, sizeof out->address, "%s%s%s", a1, *a1 && *a2 ? ", " : "", a2);
+    snprintf(out->city, sizeof out->city, "%s", str_of(a, "propertyCity"));
+    snprintf(out->country, sizeof out->country, "%s", str_of(a, "propertyCountry"));
+    if (!num_of(a, "propertyLatitude", &out->latitude))
+        out->latitude = 0;
+    if (!num_of(a, "propertyLongitude", &out->longitude))
+        out->longitude = 0;
+    snprintf(out->timezone, sizeof out->timezone, "%s", str_of(d, "propertyTimezone"));
+    return PMS_OK;
+}
+
+static char **photo_list(struct json_object *arr, size_t *count)
+{
+    *count = 0;
+    size_t n = arr ? json_object_array_length(arr) : 0;
+    char **photos = n ? calloc(n, sizeof *photos) : NULL;
+    for (size_t i = 0; photos && i < n; i++) {
+        struct json_object *p = json_object_array_get_idx(arr, i);
+        const char *url = json_object_is_type(p, json_type_string) ? json_object_get_string(p)
+                                                                   : str_of(p, "image");
+        if (*url && (photos[*count] = strdup(url)))
+            (*count)++;
+    }
+    return photos;
+}
+
+pms_err_t cloudbeds_parse_room_types(struct json_object *root, pms_room_types_t *out,
+                                     pms_error_t *err)
+{
+    struct json_object *data = member(root, "data", json_type_array);
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getRoomTypes answer lacks the data array");
+    size_t n = json_object_array_length(data);
+    out->items = n ? calloc(n, sizeof *out->items) : NULL;
+    if (n && !out->items)
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *rt = json_object_array_get_idx(data, i);
+        pms_room_type_t *t = &out->items[out->count];
+        const char *id = str_of(rt, "roomTypeID");
+        if (!*id || strlen(id) >= sizeof t->id) {
+            pms_room_types_free(out);
+            return pms_fail(err, PMS_ERR_PROTOCOL, "room type %zu has no usable roomTypeID", i);
+        }
+        snprintf(t->id, sizeof t->id, "%s", id);
+        snprintf(t->name, sizeof t->name, "%s", str_of(rt, "roomTypeName"));
+        double v;
+        t->max_occupancy = num_of(rt, "maxGuests", &v) ? (int)v : 0;
+        t->total_rooms = num_of(rt, "roomTypeUnits", &v) ? (int)v : 0;
+        t->photos = photo_list(member(rt, "roomTypePhotos", json_type_array), &t->photo_count);
+        out->count++;
+    }
+    return PMS_OK;
+}
+
+/* The plan whose nights we use: the room type's own, non-derived, no-promo
+ * plan (the public base rate); any plan of the room type otherwise. */
+static struct json_object *base_plan(struct json_object *data, const char *room_type_id)
+{
+    struct json_object *any = NULL;
+    for (size_t i = 0; i < json_object_array_length(data); i++) {
+        struct json_object *p = json_object_array_get_idx(data, i);
+        const char *rt = str_of(p, "roomTypeID");
+        if (*rt && strcmp(rt, room_type_id) != 0)
+            continue;
+        struct json_object *derived = member(p, "isDerived", json_type_boolean);
+        bool is_derived = derived && json_object_get_boolean(derived);
+        if (!is_derived && !*str_of(p, "promoCode"))
+            return p;
+        if (!any)
+            any = p;
+    }
+    return any;
+}
+
+pms_err_t cloudbeds_parse_rate_plans(struct json_object *root, const char *room_type_id,
+                                     dates_day_t first_night, int nights, const char *currency,
+                                     pms_nights_t *out, pms_error_t *err)
+{
+    struct json_object *data = member(root, "data", json_type_array);
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getRatePlans answer lacks the data array");
+    struct json_object *plan = base_plan(data, room_type_id);
+    if (!plan)
+        return pms_fail(err, PMS_ERR_NOT_FOUND, "no rate plan for room type %s", room_type_id);
+    struct json_object *detailed = member(plan, "roomRateDetailed", json_type_array);
+    if (!detailed)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getRatePlans answer lacks roomRateDetailed");
+    out->items = calloc((size_t)nights, sizeof *out->items);
+    if (!out->items)
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    snprintf(out->currency, sizeof out->currency, "%s", currency);
+    for (int i = 0; i < nights; i++) {
+        out->items[i].date = first_night + i;
+        out->items[i].available = -1; /* not seen yet */
+    }
+    for (size_t i = 0; i < json_object_array_length(detailed); i++) {
+        struct json_object *night = json_object_array_get_idx(detailed, i);
+        dates_day_t day;
+        if (dates_parse_iso(str_of(night, "date"), &day) != 0)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "roomRateDetailed[%zu].date is not a date", i);
+        if (day < first_night || day >= first_night + nights)
+            continue;
+        pms_night_t *n = &out->items[day - first_night];
+        double avail;
+        if (!num_of(night, "roomsAvailable", &avail) || avail < 0 || avail > 100000)
+            return pms_fail(err, PMS_ERR_PROTOCOL,
+                            "roomRateDetailed[%zu].roomsAvailable is missing or out of range", i);
+        n->available = (int)avail;
+        const char *rate_key = member(night, "totalRate", json_type_int) ||
+                                       member(night, "totalRate", json_type_double)
+                                   ? "totalRate"
+                                   : "rateBase";
+        pms_err_t e = money_of(night, rate_key, currency, &n->rate, err);
+        if (e != PMS_OK)
+            return e;
+    }
+    for (int i = 0; i < nights; i++) {
+        if (out->items[i].available < 0) {
+            char day[DATES_ISO_LEN + 1];
+            dates_format_iso(first_night + i, day);
+            return pms_fail(err, PMS_ERR_PROTOCOL, "Cloudbeds gave no availability for %s", day);
+        }
+    }
+    out->count = (size_t)nights;
+    return PMS_OK;
+}
+
+static pms_res_status_t status_of(const char *s)
+{
+    if (strcmp(s, "not_confirmed") == 0)
+        return PMS_RES_HOLD;
+    if (strcmp(s, "confirmed") == 0 || strcmp(s, "checked_in") == 0 ||
+        strcmp(s, "checked_out") == 0)
+        return PMS_RES_CONFIRMED;
+    if (strcmp(s, "canceled") == 0 || strcmp(s, "no_show") == 0)
+        return PMS_RES_CANCELLED;
+    return PMS_RES_UNKNOWN;
+}
+
+pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char *currency,
+                                           pms_hold_t *out, pms_error_t *err)
+{
+    const char *id = str_of(root, "reservationID");
+    if (!*id || strlen(id) >= sizeof out->hold_id)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "postReservation answer lacks reservationID");
+    snprintf(out->hold_id, sizeof out->hold_id, "%s", id);
+    snprintf(out->currency, sizeof out->currency, "%s", currency);
+    return money_of(root, "grandTotal", currency, &out->total, err);
+}
+
+pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
+                                      pms_reservation_t *out, pms_error_t *err)
+{
+    struct json_object *d = member(root, "data", json_type_object);
+    const char *id = str_of(d, "reservationID");
+    if (!*id || strlen(id) >= sizeof out->reservation_id)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservation answer lacks data.reservationID");
+    snprintf(out->reservation_id, sizeof out->reservation_id, "%s", id);
+    /* Cloudbeds shows guests the reservation ID as their confirmation code. */
+    snprintf(out->confirmation_number, sizeof out->confirmation_number, "%s", id);
+    out->status = status_of(str_of(d, "status"));
+    if (out->status == PMS_RES_UNKNOWN)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "unknown reservation status '%s'",
+                        str_of(d, "status"));
+    if (dates_parse_iso(str_of(d, "startDate"), &out->check_in) != 0 ||
+        dates_parse_iso(str_of(d, "endDate"), &out->check_out) != 0)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservation answer lacks its dates");
+    snprintf(out->currency, sizeof out->currency, "%s", currency);
+    pms_err_t e = money_of(d, "total", currency, &out->total, err);
+    if (e != PMS_OK)
+        return e;
+    snprintf(out->reference, sizeof out->reference, "%s", str_of(d, "thirdPartyIdentifier"));
+    struct json_object *rooms = member(d, "unassigned", json_type_array);
+    if (!rooms || json_object_array_length(rooms) == 0)
+        rooms = member(d, "assigned", json_type_array);
+    if (rooms && json_object_array_length(rooms) > 0)
+        snprintf(out->room_type_id, sizeof out->room_type_id, "%s",
+                 str_of(json_object_array_get_idx(rooms, 0), "roomTypeID"));
+    struct json_object *fields = member(d, "customFields", json_type_array);
+    for (size_t i = 0; fields && i < json_object_array_length(fields); i++) {
+        struct json_object *f = json_object_array_get_idx(fields, i);
+        if (strcmp(str_of(f, "customFieldName"), CLOUDBEDS_HOLD_FIELD) == 0 &&
+            dates_parse_rfc3339(str_of(f, "customFieldValue"), &out->hold_expires_at_ms) != 0)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "%s is not an RFC 3339 time",
+                            CLOUDBEDS_HOLD_FIELD);
+    }
+    return PMS_OK;
+}
+
+/* --- cached facts --- */
+
+typedef struct currency_ctx {
+    char currency[4];
+} currency_ctx_t;
+
+static pms_err_t parse_currency(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    pms_hotel_t h = {0};
+    pms_err_t e = cloudbeds_parse_hotel(root, &h, err);
+    if (e == PMS_OK)
+        memcpy(((currency_ctx_t *)ctx)->currency, h.currency, sizeof h.currency);
+    return e;
+}
+
+/* The property's currency (cached META_TTL_MS). */
+static pms_err_t hotel_currency(pms_connector_t *c, const char *hotel_id, char currency[4],
+                                pms_error_t *err)
+{
+    cb_state_t *s = pms_vendor_state(c);
+    pthread_mutex_lock(&s->mu);
+    hotel_meta_t *h = meta_entry(s, hotel_id);
+    bool cached = h && fresh(h->currency_at_ms);
+    if (cached)
+        memcpy(currency, h->currency, 4);
+    pthread_mutex_unlock(&s->mu);
+    if (cached)
+        return PMS_OK;
+    const char *q[] = {"propertyID", hotel_id, NULL};
+    pms_http_call_t hc = {hotel_id, "getHotelDetails", "GET", API "getHotelDetails", q, NULL};
+    currency_ctx_t cc = {{0}};
+    pms_err_t e = call(c, &hc, parse_currency, &cc, err);
+    if (e != PMS_OK)
+        return e;
+    memcpy(currency, cc.currency, 4);
+    pthread_mutex_lock(&s->mu);
+    if ((h = meta_entry(s, hotel_id))) {
+        memcpy(h->currency, cc.currency, 4);
+        h->currency_at_ms = clock_now_ms();
+    }
+    pthread_mutex_unlock(&s->mu);
+    return PMS_OK;
+}
+
+static pms_err_t parse_room_types(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    return cloudbeds_parse_room_types(root, ctx, err);
+}
+
+static pms_err_t fetch_room_types(pms_connector_t *c, const char *hotel_id, pms_room_types_t *out,
+                                  pms_error_t *err)
+{
+    const char *q[] = {"propertyIDs", hotel_id, NULL};
+    pms_http_call_t hc = {hotel_id, "getRoomTypes", "GET", API "getRoomTypes", q, NULL};
+    pms_err_t e = call(c, &hc, parse_room_types, out, err);
+    if (e != PMS_OK) {
+        pms_room_types_free(out);
+        return e;
+    }
+    cb_state_t *s = pms_vendor_state(c);
+    room_units_t *units = calloc(out->count ? out->count : 1, sizeof *units);
+    if (!units)
+        return PMS_OK; /* the answer is good; only the cache is skipped */
+    for (size_t i = 0; i < out->count; i++) {
+        memcpy(units[i].id, out->items[i].id, sizeof units[i].id);
+        units[i].units = out->items[i].total_rooms;
+    }
+    pthread_mutex_lock(&s->mu);
+    hotel_meta_t *h = meta_entry(s, hotel_id);
+    if (h) {
+        free(h->rooms);
+        h->rooms = units;
+        h->room_count = out->count;
+        h->rooms_at_ms = clock_now_ms();
+        units = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(units);
+    return PMS_OK;
+}
+
+/* Total rooms of a room type (cached META_TTL_MS). */
+static pms_err_t room_units(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            int *units, pms_error_t *err)
+{
+    cb_state_t *s = pms_vendor_state(c);
+    for (int pass = 0; pass < 2; pass++) {
+        int found = -1;
+        bool cached = false;
+        pthread_mutex_lock(&s->mu);
+        hotel_meta_t *h = meta_entry(s, hotel_id);
+        if (h && fresh(h->rooms_at_ms)) {
+            cached = true;
+            for (size_t i = 0; i < h->room_count; i++)
+                if (strcmp(h->rooms[i].id, room_type_id) == 0)
+                    found = h->rooms[i].units;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (found >= 0) {
+            *units = found;
+            return PMS_OK;
+        }
+        if (cached && pass == 1)
+            break;
+        pms_room_types_t rt = {0};
+        pms_err_t e = fetch_room_types(c, hotel_id, &rt, err);
+        pms_room_types_free(&rt);
+        if (e != PMS_OK)
+            return e;
+    }
+    return pms_fail(err, PMS_ERR_NOT_FOUND, "hotel %s has no room type %s", hotel_id, room_type_id);
+}
+
+/* --- operations --- */
+
+static pms_err_t parse_hotel(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    return cloudbeds_parse_hotel(root, ctx, err);
+}
+
+static pms_err_t get_hotel(pms_connector_t *c, const char *hotel_id, pms_hotel_t *out,
+                           pms_error_t *err)
+{
+    const char *q[] = {"propertyID", hotel_id, NULL};
+    pms_http_call_t hc = {hotel_id, "getHotelDetails", "GET", API "getHotelDetails", q, NULL};
+    return call(c, &hc, parse_hotel, out, err);
+}
+
+static pms_err_t get_room_types(pms_connector_t *c, const char *hotel_id, pms_room_types_t *out,
+                                pms_error_t *err)
+{
+    return fetch_room_types(c, hotel_id, out, err);
+}
+
+typedef struct nights_ctx {
+    const char *room_type_id;
+    dates_day_t first;
+    int nights;
+    const char *currency;
+    pms_nights_t *out;
+} nights_ctx_t;
+
+static pms_err_t parse_nights(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    nights_ctx_t *n = ctx;
+    return cloudbeds_parse_rate_plans(root, n->room_type_id, n->first, n->nights, n->currency,
+                                      n->out, err);
+}
+
+static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            dates_day_t first_night, int nights, bool want_total, pms_nights_t *out,
+                            pms_error_t *err)
+{
+    char currency[4];
+    pms_err_t e = hotel_currency(c, hotel_id, currency, err);
+    int total = 0;
+    if (e == PMS_OK && want_total)
+        e = room_units(c, hotel_id, room_type_id, &total, err);
+    if (e != PMS_OK)
+        return e;
+    char start[DATES_ISO_LEN + 1], end[DATES_ISO_LEN + 1];
+    dates_format_iso(first_night, start);
+    dates_format_iso(first_night + nights, end);
+    const char *q[] = {"propertyIDs", hotel_id, "roomTypeID",    room_type_id, "startDate", start,
+                       "endDate",     end,      "detailedRates", "true",       NULL};
+    pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
+    nights_ctx_t nc = {room_type_id, first_night, nights, currency, out};
+    e = call(c, &hc, parse_nights, &nc, err);
+    if (e != PMS_OK)
+        return e;
+    for (size_t i = 0; i < out->count; i++) {
+        out->items[i].total = want_total ? total : 0;
+        if (want_total && out->items[i].available > total)
+            out->items[i].total = out->items[i].available; /* units grew since cached */
+    }
+    return PMS_OK;
+}
+
+typedef struct hold_ctx {
+    const char *currency;
+    pms_hold_t *out;
+} hold_ctx_t;
+
+static pms_err_t parse_hold(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    hold_ctx_t *h = ctx;
+    return cloudbeds_parse_post_reservation(root, h->currency, h->out, err);
+}
+
+static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
+                             pms_error_t *err)
+{
+    char currency[4];
+    pms_err_t e = hotel_currency(c, req->hotel_id, currency, err);
+    if (e != PMS_OK)
+        return e;
+    int ttl = req->ttl_seconds > 0 ? req->ttl_seconds : PMS_DEFAULT_HOLD_TTL_S;
+    int64_t expires = clock_wall_ms() + (int64_t)ttl * 1000;
+    char start[DATES_ISO_LEN + 1], end[DATES_ISO_LEN + 1], expires_text[DATES_RFC3339_LEN + 1];
+    char rooms[12], adults[12], children[12];
+    dates_format_iso(req->check_in, start);
+    dates_format_iso(req->check_out, end);
+    dates_format_rfc3339(expires, expires_text);
+    snprintf(rooms, sizeof rooms, "%d", req->rooms > 0 ? req->rooms : 1);
+    snprintf(adults, sizeof adults, "%d", req->adults);
+    snprintf(children, sizeof children, "%d", req->children);
+    const char *country = req->guest.country && *req->guest.country ? req->guest.country : "KR";
+    /* The platform collects payment through its own gateway, so Cloudbeds
+     * records the booking without a card: paymentMethod is "cash"
+     * (pay-at-property in Cloudbeds' terms) and no cardToken is sent. */
+    const char *form[] = {"propertyID",
+                          req->hotel_id,
+                          "startDate",
+                          start,
+                          "endDate",
+                          end,
+                          "guestFirstName",
+                          req->guest.first_name,
+                          "guestLastName",
+                          req->guest.last_name,
+                          "guestCountry",
+                          country,
+                          "guestEmail",
+                          req->guest.email,
+                          "guestPhone",
+                          req->guest.phone ? req->guest.phone : "",
+                          "rooms[0][roomTypeID]",
+                          req->room_type_id,
+                          "rooms[0][quantity]",
+                          rooms,
+                          "adults[0][roomTypeID]",
+                          req->room_type_id,
+                          "adults[0][quantity]",
+                          adults,
+                          "children[0][roomTypeID]",
+                          req->room_type_id,
+                          "children[0][quantity]",
+                          children,
+                          "paymentMethod",
+                          "cash",
+                          "thirdPartyIdentifier",
+                          req->reference ? req->reference : "",
+                          "customFields[0][fieldName]",
+                          CLOUDBEDS_HOLD_FIELD,
+                          "customFields[0][fieldValue]",
+                          expires_text,
+                          NULL};
+    pms_http_call_t hc = {req->hotel_id, "postReservation", "POST", API "postReservation", NULL,
+                          form};
+    hold_ctx_t hx = {currency, out};
+    e = call(c, &hc, parse_hold, &hx, err);
+    if (e == PMS_OK)
+        out->expires_at_ms = expires;
+    return e;
+}
+
+/* putReservation status=<status>. */
+static pms_err_t put_status(pms_connector_t *c, const char *hotel_id, const char *reservation_id,
+                            const char *status, pms_error_t *err)
+{
+    const char *form[] = {"propertyID", hotel_id, "reservationID", reservation_id, "status",
+                          status,       NULL};
+    pms_http_call_t hc = {hotel_id, "putReservation", "PUT", API "putReservation", NULL, form};
+    return call(c, &hc, NULL, NULL, err);
+}
+
+static pms_err_t release_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                              pms_error_t *err)
+{
+    return put_status(c, hotel_id, hold_id, "canceled", err);
+}
+
+static pms_err_t cancel_reservation(pms_connector_t *c, const char *hotel_id,
+                                    const char *reservation_id, pms_error_t *err)
+{
+    return put_status(c, hotel_id, reservation_id, "canceled", err);
+}
+
+typedef struct res_ctx {
+    const char *currency;
+    pms_reservation_t *out;
+} res_ctx_t;
+
+static pms_err_t parse_res(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    res_ctx_t *r = ctx;
+    return cloudbeds_parse_reservation(root, r->currency, r->out, err);
+}
+
+static pms_err_t get_reservation(pms_connector_t *c, const char *hotel_id,
+                                 const char *reservation_id, pms_reservation_t *out,
+                                 pms_error_t *err)
+{
+    char currency[4];
+    pms_err_t e = hotel_currency(c, hotel_id, currency, err);
+    if (e != PMS_OK)
+        return e;
+    const char *q[] = {"propertyID", hotel_id, "reservationID", reservation_id, NULL};
+    pms_http_call_t hc = {hotel_id, "getReservation", "GET", API "getReservation", q, NULL};
+    res_ctx_t rc = {currency, out};
+    return call(c, &hc, parse_res, &rc, err);
+}
+
+static pms_err_t confirm_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                              pms_reservation_t *out, pms_error_t *err)
+{
+    pms_err_t e = get_reservation(c, hotel_id, hold_id, out, err);
+    if (e != PMS_OK)
+        return e;
+    switch (out->status) {
+    case PMS_RES_CONFIRMED:
+        return PMS_OK; /* a retried confirm: already done */
+    case PMS_RES_CANCELLED:
+        return pms_fail(err, PMS_ERR_CONFLICT, "hold %s expired or was released", hold_id);
+    case PMS_RES_HOLD:
+        break;
+    case PMS_RES_UNKNOWN:
+        return pms_fail(err, PMS_ERR_PROTOCOL, "hold %s has an unknown status", hold_id);
+    }
+    if (out->hold_expires_at_ms > 0 && clock_wall_ms() >= out->hold_expires_at_ms) {
+        pms_error_t ignored;
+        put_status(c, hotel_id, hold_id, "canceled", &ignored);
+        out->status = PMS_RES_CANCELLED;
+        return pms_fail(err, PMS_ERR_CONFLICT, "hold %s expired before it was confirmed", hold_id);
+    }
+    e = put_status(c, hotel_id, hold_id, "confirmed", err);
+    if (e == PMS_OK)
+        out->status = PMS_RES_CONFIRMED;
+    return e;
+}
+
+const pms_vendor_t pms_vendor_cloudbeds = {
+    .name = "cloudbeds",
+    .default_base_url = CLOUDBEDS_URL,
+    .default_rate_per_second = 5.0,
+    .state_new = state_new,
+    .state_free = state_free,
+    .auth_headers = auth_headers,
+    .classify = classify,
+    .get_hotel = get_hotel,
+    .get_room_types = get_room_types,
+    .get_nights = get_nights,
+    .create_hold = create_hold,
+    .release_hold = release_hold,
+    .confirm_hold = confirm_hold,
+    .cancel_reservation = cancel_reservation,
+    .get_reservation = get_reservation,
+};

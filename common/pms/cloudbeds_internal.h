@@ -1,0 +1,32 @@
+/*
+ * cloudbeds_internal.h — the Cloudbeds response parsers, exposed for the unit
+ * tests that run them on recorded real-format responses
+ * (proto/examples/pms/cloudbeds/). Each takes the whole parsed response body.
+ */
+#ifndef COMMON_CLOUDBEDS_INTERNAL_H
+#define COMMON_CLOUDBEDS_INTERNAL_H
+
+#include <json-c/json.h>
+
+#include "common/pms.h"
+
+/* The name of the custom field that carries a hold's expiry (RFC 3339 UTC). */
+#define CLOUDBEDS_HOLD_FIELD "holdExpiresAt"
+
+pms_err_t cloudbeds_parse_hotel(struct json_object *root, pms_hotel_t *out, pms_error_t *err);
+pms_err_t cloudbeds_parse_room_types(struct json_object *root, pms_room_types_t *out,
+                                     pms_error_t *err);
+/* getRatePlans with detailedRates=true → one entry per night of
+ * [first_night, first_night + nights) for room_type_id, in `currency`.
+ * A night the answer leaves out is a protocol error (never a made-up number). */
+pms_err_t cloudbeds_parse_rate_plans(struct json_object *root, const char *room_type_id,
+                                     dates_day_t first_night, int nights, const char *currency,
+                                     pms_nights_t *out, pms_error_t *err);
+/* postReservation's answer, as a hold. */
+pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char *currency,
+                                           pms_hold_t *out, pms_error_t *err);
+/* getReservation's answer. */
+pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
+                                      pms_reservation_t *out, pms_error_t *err);
+
+#endif /* COMMON_CLOUDBEDS_INTERNAL_H */

@@ -1,0 +1,543 @@
+/*
+ * pms.c — the vendor-neutral half of the PMS connector (see pms.h): the
+ * factory, per-hotel rate limiters and circuit breakers, the retry loop around
+ * each vendor HTTP request, metrics, and argument checks done once for every
+ * vendor.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/ratelimit.h"
+#include "pms_internal.h"
+
+static const pms_vendor_t *const VENDORS[] = {&pms_vendor_cloudbeds, NULL};
+static const char *const VENDOR_NAMES[] = {"cloudbeds", NULL};
+
+/* Per-hotel resilience state, created on the hotel's first call. */
+typedef struct hotel_state {
+    char hotel_id[PMS_ID_MAX];
+    breaker_t *breaker;
+    ratelimit_t *limiter;
+    struct hotel_state *next;
+} hotel_state_t;
+
+struct pms_connector {
+    const pms_vendor_t *vendor;
+    pms_config_t cfg;
+    char base_url[512];
+    http_client_t *http;
+    pthread_mutex_t mu; /* guards hotels */
+    hotel_state_t *hotels;
+    metric_t *requests;
+    metric_t *latency;
+    void *vendor_state;
+};
+
+const char *const *pms_vendors(void)
+{
+    return VENDOR_NAMES;
+}
+
+static const pms_vendor_t *find_vendor(const char *name)
+{
+    for (size_t i = 0; name && VENDORS[i]; i++)
+        if (strcmp(VENDORS[i]->name, name) == 0)
+            return VENDORS[i];
+    return NULL;
+}
+
+bool pms_vendor_known(const char *vendor)
+{
+    return find_vendor(vendor) != NULL;
+}
+
+pms_err_t pms_fail(pms_error_t *err, pms_err_t code, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, char *err,
+                                   size_t err_size)
+{
+    const pms_vendor_t *v = find_vendor(vendor);
+    if (!v) {
+        snprintf(err, err_size, "unknown PMS vendor '%s' (known: cloudbeds)",
+                 vendor ? vendor : "(null)");
+        return NULL;
+    }
+    pms_connector_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    c->vendor = v;
+    c->cfg = cfg ? *cfg : PMS_CONFIG_DEFAULT;
+    if (c->cfg.timeout_ms <= 0)
+        c->cfg.timeout_ms = PMS_DEFAULT_TIMEOUT_MS;
+    if (c->cfg.rate_per_second <= 0)
+        c->cfg.rate_per_second = v->default_rate_per_second;
+    if (c->cfg.rate_burst <= 0)
+        c->cfg.rate_burst = c->cfg.rate_per_second < 1 ? 1 : c->cfg.rate_per_second;
+    if (c->cfg.rate_wait_ms < 0)
+        c->cfg.rate_wait_ms = 0;
+    if (!c->cfg.key_fn)
+        c->cfg.key_fn = pms_key_from_env;
+    const char *base = c->cfg.base_url && *c->cfg.base_url ? c->cfg.base_url : v->default_base_url;
+    snprintf(c->base_url, sizeof c->base_url, "%s", base);
+    size_t n = strlen(c->base_url);
+    while (n > 0 && c->base_url[n - 1] == '/')
+        c->base_url[--n] = '\0';
+    c->cfg.base_url = c->base_url;
+    http_client_config_t hc = {.base_url = c->base_url,
+                               .connect_timeout_ms =
+                                   c->cfg.timeout_ms < 2000 ? c->cfg.timeout_ms : 2000,
+                               .total_timeout_ms = c->cfg.timeout_ms,
+                               .user_agent = "lodging-pms-connector/0.1"};
+    c->http = http_client_new(&hc);
+    if (!c->http) {
+        snprintf(err, err_size, "cannot create the HTTP client for %s", c->base_url);
+        free(c);
+        return NULL;
+    }
+    if (v->state_new && !(c->vendor_state = v->state_new())) {
+        snprintf(err, err_size, "out of memory");
+        http_client_free(c->http);
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    c->requests =
+        metrics_counter("pms_requests_total", "PMS vendor HTTP requests by method and outcome", 3,
+                        "vendor", "method", "outcome");
+    c->latency = metrics_histogram("pms_request_duration_seconds",
+                                   "PMS vendor HTTP request latency", METRICS_LATENCY_BUCKETS_S,
+                                   METRICS_LATENCY_BUCKET_COUNT, 2, "vendor", "method");
+    return c;
+}
+
+void pms_connector_free(pms_connector_t *c)
+{
+    if (!c)
+        return;
+    for (hotel_state_t *h = c->hotels, *next; h; h = next) {
+        next = h->next;
+        breaker_free(h->breaker);
+        ratelimit_free(h->limiter);
+        free(h);
+    }
+    if (c->vendor->state_free)
+        c->vendor->state_free(c->vendor_state);
+    http_client_free(c->http);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+void *pms_vendor_state(const pms_connector_t *c)
+{
+    return c->vendor_state;
+}
+
+const char *pms_connector_vendor(const pms_connector_t *c)
+{
+    return c->vendor->name;
+}
+
+const pms_config_t *pms_connector_config(const pms_connector_t *c)
+{
+    return &c->cfg;
+}
+
+/* The hotel's breaker and limiter, created on first use; NULL on OOM. */
+static hotel_state_t *hotel_state(pms_connector_t *c, const char *hotel_id, bool create)
+{
+    pthread_mutex_lock(&c->mu);
+    hotel_state_t *h = c->hotels;
+    while (h && strcmp(h->hotel_id, hotel_id) != 0)
+        h = h->next;
+    if (!h && create && (h = calloc(1, sizeof *h))) {
+        snprintf(h->hotel_id, sizeof h->hotel_id, "%s", hotel_id);
+        char name[128];
+        snprintf(name, sizeof name, "pms:%s:%s", c->vendor->name, hotel_id);
+        breaker_config_t bc = c->cfg.breaker;
+        bc.name = name;
+        h->breaker = breaker_new(&bc);
+        h->limiter = ratelimit_new(c->cfg.rate_per_second, c->cfg.rate_burst, c->cfg.clock);
+        if (!h->breaker || !h->limiter) {
+            breaker_free(h->breaker);
+            ratelimit_free(h->limiter);
+            free(h);
+            h = NULL;
+        } else {
+            h->next = c->hotels;
+            c->hotels = h;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return h;
+}
+
+breaker_state_t pms_breaker_state(pms_connector_t *c, const char *hotel_id)
+{
+    hotel_state_t *h = hotel_id ? hotel_state(c, hotel_id, false) : NULL;
+    return h ? breaker_state(h->breaker) : BREAKER_CLOSED;
+}
+
+/* Does this outcome mean the PMS is failing (as opposed to saying "no")? */
+static bool counts_as_failure(pms_err_t e)
+{
+    return e == PMS_ERR_TRANSIENT || e == PMS_ERR_RATE_LIMITED || e == PMS_ERR_PROTOCOL;
+}
+
+typedef struct attempt_ctx {
+    pms_connector_t *c;
+    const pms_http_call_t *call;
+    hotel_state_t *hotel;
+    const char *const *headers;
+    const char *body;
+    size_t body_len;
+    http_client_response_t *resp;
+    pms_error_t *err;
+    pms_err_t result;
+} attempt_ctx_t;
+
+static retry_outcome_t attempt(void *arg, int n, int64_t *retry_after_ms)
+{
+    attempt_ctx_t *a = arg;
+    pms_connector_t *c = a->c;
+    a->err->attempts = n + 1;
+    http_client_response_clear(a->resp);
+    if (breaker_state(a->hotel->breaker) == BREAKER_OPEN) {
+        a->result = pms_fail(a->err, PMS_ERR_UNAVAILABLE, "%s circuit is open for hotel %s",
+                             c->vendor->name, a->call->hotel_id);
+        return RETRY_FATAL;
+    }
+    if (!ratelimit_acquire(a->hotel->limiter, c->cfg.rate_wait_ms)) {
+        a->result = pms_fail(a->err, PMS_ERR_RATE_LIMITED,
+                             "rate limit for hotel %s (%.1f requests/s) exhausted",
+                             a->call->hotel_id, c->cfg.rate_per_second);
+        metrics_counter_inc(c->requests, c->vendor->name, a->call->op, "local_rate_limited");
+        return RETRY_FATAL;
+    }
+    if (!breaker_allow(a->hotel->breaker)) {
+        a->result = pms_fail(a->err, PMS_ERR_UNAVAILABLE, "%s circuit is open for hotel %s",
+                             c->vendor->name, a->call->hotel_id);
+        return RETRY_FATAL;
+    }
+    http_client_err_t hr =
+        http_client_request(c->http, a->call->method, a->call->path, a->call->query, a->headers,
+                            a->body, a->body_len, a->resp);
+    a->err->http_status = a->resp->status;
+    if (hr != HTTP_CLIENT_OK) {
+        a->result = pms_fail(a->err, PMS_ERR_TRANSIENT, "%s %s: %s", c->vendor->name, a->call->op,
+                             http_client_err_name(hr));
+    } else {
+        a->err->message[0] = '\0';
+        a->result = c->vendor->classify(a->resp, a->err);
+        a->err->code = a->result;
+    }
+    metrics_histogram_observe(c->latency, a->resp->latency_ms / 1000.0, c->vendor->name,
+                              a->call->op);
+    metrics_counter_inc(c->requests, c->vendor->name, a->call->op, pms_err_name(a->result));
+    if (counts_as_failure(a->result))
+        breaker_record_failure(a->hotel->breaker);
+    else
+        breaker_record_success(a->hotel->breaker);
+    if (a->result == PMS_OK)
+        return RETRY_OK;
+    if (a->result == PMS_ERR_TRANSIENT || a->result == PMS_ERR_RATE_LIMITED) {
+        if (a->resp->retry_after_ms > 0)
+            *retry_after_ms = a->resp->retry_after_ms;
+        return RETRY_RETRYABLE;
+    }
+    return RETRY_FATAL;
+}
+
+pms_err_t pms_http(pms_connector_t *c, const pms_http_call_t *call, http_client_response_t *resp,
+                   pms_error_t *err)
+{
+    memset(resp, 0, sizeof *resp);
+    hotel_state_t *hotel = hotel_state(c, call->hotel_id, true);
+    if (!hotel)
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    char key[512];
+    if (c->cfg.key_fn(c->cfg.key_ctx, c->vendor->name, call->hotel_id, key, sizeof key) != 0 ||
+        !*key)
+        return pms_fail(err, PMS_ERR_AUTH, "no %s API key configured for hotel %s", c->vendor->name,
+                        call->hotel_id);
+    char header_buf[PMS_MAX_HEADERS + 1][PMS_HEADER_MAX];
+    const char *headers[PMS_MAX_HEADERS + 2] = {0};
+    int count = 0;
+    c->vendor->auth_headers(key, call->hotel_id, header_buf, &count);
+    crypto_wipe(key, sizeof key);
+    for (int i = 0; i < count; i++)
+        headers[i] = header_buf[i];
+    char *body = NULL;
+    if (call->form) {
+        body = http_client_form_encode(call->form);
+        if (!body)
+            return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+        headers[count++] = "Content-Type: application/x-www-form-urlencoded";
+    }
+    attempt_ctx_t a = {.c = c,
+                       .call = call,
+                       .hotel = hotel,
+                       .headers = headers,
+                       .body = body,
+                       .body_len = body ? strlen(body) : 0,
+                       .resp = resp,
+                       .err = err,
+                       .result = PMS_ERR_TRANSIENT};
+    retry_policy_t policy = c->cfg.retry;
+    if (policy.max_retries < 0)
+        policy.max_retries = 0;
+    retry_run(&policy, attempt, &a);
+    free(body);
+    crypto_wipe(header_buf, sizeof header_buf);
+    if (a.result != PMS_OK) {
+        http_client_response_clear(resp);
+        log_kv(LOG_LEVEL_WARN, "pms call failed", "vendor", c->vendor->name, "method", call->op,
+               "hotel", call->hotel_id, "error", pms_err_name(a.result), "detail", err->message,
+               NULL);
+    }
+    return a.result;
+}
+
+/* --- argument checks shared by every vendor --- */
+
+static bool id_ok(const char *id)
+{
+    if (!id || !*id || strlen(id) >= PMS_ID_MAX)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+            return false;
+    return true;
+}
+
+static pms_err_t start(pms_error_t *err)
+{
+    memset(err, 0, sizeof *err);
+    return PMS_OK;
+}
+
+#define CHECK_ID(err, name, value)                                                                 \
+    do {                                                                                           \
+        if (!id_ok(value))                                                                         \
+            return pms_fail(err, PMS_ERR_INVALID,                                                  \
+                            name " must be 1-%d characters of letters, digits, '_', '-' or '.'",   \
+                            PMS_ID_MAX - 1);                                                       \
+    } while (0)
+
+pms_err_t pms_get_hotel(pms_connector_t *c, const char *hotel_id, pms_hotel_t *out,
+                        pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    return c->vendor->get_hotel(c, hotel_id, out, err);
+}
+
+pms_err_t pms_get_room_types(pms_connector_t *c, const char *hotel_id, pms_room_types_t *out,
+                             pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    return c->vendor->get_room_types(c, hotel_id, out, err);
+}
+
+static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            dates_day_t first_night, int nights, bool inventory, pms_nights_t *out,
+                            pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "roomTypeId", room_type_id);
+    if (nights < 1 || nights > PMS_MAX_NIGHTS)
+        return pms_fail(err, PMS_ERR_INVALID, "nights must be between 1 and %d", PMS_MAX_NIGHTS);
+    pms_err_t e =
+        c->vendor->get_nights(c, hotel_id, room_type_id, first_night, nights, inventory, out, err);
+    if (e != PMS_OK)
+        pms_nights_free(out);
+    return e;
+}
+
+pms_err_t pms_get_inventory(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            dates_day_t first_night, int nights, pms_nights_t *out,
+                            pms_error_t *err)
+{
+    return get_nights(c, hotel_id, room_type_id, first_night, nights, true, out, err);
+}
+
+pms_err_t pms_get_rates(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                        dates_day_t first_night, int nights, pms_nights_t *out, pms_error_t *err)
+{
+    return get_nights(c, hotel_id, room_type_id, first_night, nights, false, out, err);
+}
+
+pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
+                          pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", req->hotel_id);
+    CHECK_ID(err, "roomTypeId", req->room_type_id);
+    if (req->check_out <= req->check_in || req->check_out - req->check_in > 30)
+        return pms_fail(err, PMS_ERR_INVALID, "a stay must be 1 to 30 nights");
+    if (req->rooms < 0 || req->rooms > 10 || req->adults < 1 || req->adults > 20 ||
+        req->children < 0 || req->children > 20)
+        return pms_fail(err, PMS_ERR_INVALID, "rooms must be 1-10, adults 1-20 and children 0-20");
+    if (!req->guest.first_name || !*req->guest.first_name || !req->guest.last_name ||
+        !*req->guest.last_name || !req->guest.email || !*req->guest.email)
+        return pms_fail(err, PMS_ERR_INVALID,
+                        "the guest's first name, last name and email are "
+                        "required");
+    if (req->ttl_seconds < 0 || req->ttl_seconds > 24 * 3600)
+        return pms_fail(err, PMS_ERR_INVALID, "ttl_seconds must be between 1 and 86400");
+    return c->vendor->create_hold(c, req, out, err);
+}
+
+pms_err_t pms_release_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                           pms_error_t *err)
+{
+    start(err);
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "holdId", hold_id);
+    return c->vendor->release_hold(c, hotel_id, hold_id, err);
+}
+
+pms_err_t pms_confirm_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                           pms_reservation_t *out, pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "holdId", hold_id);
+    return c->vendor->confirm_hold(c, hotel_id, hold_id, out, err);
+}
+
+pms_err_t pms_cancel_reservation(pms_connector_t *c, const char *hotel_id,
+                                 const char *reservation_id, pms_error_t *err)
+{
+    start(err);
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "reservationId", reservation_id);
+    return c->vendor->cancel_reservation(c, hotel_id, reservation_id, err);
+}
+
+pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const char *reservation_id,
+                              pms_reservation_t *out, pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "reservationId", reservation_id);
+    return c->vendor->get_reservation(c, hotel_id, reservation_id, out, err);
+}
+
+/* --- results and names --- */
+
+void pms_room_types_free(pms_room_types_t *rt)
+{
+    if (!rt)
+        return;
+    for (size_t i = 0; i < rt->count; i++) {
+        for (size_t j = 0; j < rt->items[i].photo_count; j++)
+            free(rt->items[i].photos[j]);
+        free(rt->items[i].photos);
+    }
+    free(rt->items);
+    memset(rt, 0, sizeof *rt);
+}
+
+void pms_nights_free(pms_nights_t *n)
+{
+    if (!n)
+        return;
+    free(n->items);
+    memset(n, 0, sizeof *n);
+}
+
+const char *pms_err_name(pms_err_t e)
+{
+    switch (e) {
+    case PMS_OK:
+        return "ok";
+    case PMS_ERR_NOT_FOUND:
+        return "not_found";
+    case PMS_ERR_NO_AVAILABILITY:
+        return "no_availability";
+    case PMS_ERR_CONFLICT:
+        return "conflict";
+    case PMS_ERR_REJECTED:
+        return "rejected";
+    case PMS_ERR_AUTH:
+        return "auth";
+    case PMS_ERR_RATE_LIMITED:
+        return "rate_limited";
+    case PMS_ERR_UNAVAILABLE:
+        return "unavailable";
+    case PMS_ERR_TRANSIENT:
+        return "transient";
+    case PMS_ERR_PROTOCOL:
+        return "protocol";
+    case PMS_ERR_INVALID:
+        return "invalid";
+    }
+    return "unknown";
+}
+
+bool pms_err_retryable(pms_err_t e)
+{
+    return e == PMS_ERR_RATE_LIMITED || e == PMS_ERR_UNAVAILABLE || e == PMS_ERR_TRANSIENT;
+}
+
+const char *pms_res_status_name(pms_res_status_t s)
+{
+    switch (s) {
+    case PMS_RES_HOLD:
+        return "hold";
+    case PMS_RES_CONFIRMED:
+        return "confirmed";
+    case PMS_RES_CANCELLED:
+        return "cancelled";
+    case PMS_RES_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
+int pms_key_from_env(void *ctx, const char *vendor, const char *hotel_id, char *out,
+                     size_t out_size)
+{
+    (void)ctx;
+    (void)vendor;
+    char name[PMS_ID_MAX + 16];
+    snprintf(name, sizeof name, "PMS_%s_API_KEY", hotel_id);
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        char *p = name + 4;
+        for (; *p && strcmp(p, "_API_KEY") != 0; p++)
+            *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+        v = getenv(name);
+    }
+    if (!v || !*v || strlen(v) >= out_size)
+        return -1;
+    snprintf(out, out_size, "%s", v);
+    return 0;
+}

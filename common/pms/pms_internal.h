@@ -1,0 +1,82 @@
+/*
+ * pms_internal.h — what a vendor file (cloudbeds.c, …) implements and what the
+ * generic layer (pms.c) offers it. Not a public header: services use pms.h.
+ *
+ * A vendor turns each pms.h operation into one or more vendor HTTP requests,
+ * each made with pms_http(), which applies the hotel's rate limiter, the
+ * (vendor, hotel) breaker and the retry policy, and asks the vendor's
+ * `classify` what each response means.
+ */
+#ifndef COMMON_PMS_INTERNAL_H
+#define COMMON_PMS_INTERNAL_H
+
+#include "common/http_client.h"
+#include "common/pms.h"
+
+#define PMS_MAX_HEADERS 4
+#define PMS_HEADER_MAX 384
+
+typedef struct pms_vendor {
+    const char *name;
+    const char *default_base_url;
+    double default_rate_per_second;
+    /* The vendor's own per-connector state (caches), or NULL. */
+    void *(*state_new)(void);
+    void (*state_free)(void *state);
+    /* Request headers carrying the hotel's credentials. */
+    void (*auth_headers)(const char *api_key, const char *hotel_id,
+                         char out[PMS_MAX_HEADERS][PMS_HEADER_MAX], int *count);
+    /* What a response (any status) means; fills err->message on failure.
+     * PMS_ERR_TRANSIENT and PMS_ERR_RATE_LIMITED are retried. */
+    pms_err_t (*classify)(const http_client_response_t *resp, pms_error_t *err);
+
+    pms_err_t (*get_hotel)(pms_connector_t *c, const char *hotel_id, pms_hotel_t *out,
+                           pms_error_t *err);
+    pms_err_t (*get_room_types)(pms_connector_t *c, const char *hotel_id, pms_room_types_t *out,
+                                pms_error_t *err);
+    pms_err_t (*get_nights)(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            dates_day_t first_night, int nights, bool want_total, pms_nights_t *out,
+                            pms_error_t *err);
+    pms_err_t (*create_hold)(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
+                             pms_error_t *err);
+    pms_err_t (*release_hold)(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                              pms_error_t *err);
+    pms_err_t (*confirm_hold)(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                              pms_reservation_t *out, pms_error_t *err);
+    pms_err_t (*cancel_reservation)(pms_connector_t *c, const char *hotel_id,
+                                    const char *reservation_id, pms_error_t *err);
+    pms_err_t (*get_reservation)(pms_connector_t *c, const char *hotel_id,
+                                 const char *reservation_id, pms_reservation_t *out,
+                                 pms_error_t *err);
+} pms_vendor_t;
+
+extern const pms_vendor_t pms_vendor_cloudbeds;
+
+/* One vendor HTTP request. `query` and `form` are NULL-terminated key, value
+ * pairs; a form is sent as application/x-www-form-urlencoded. */
+typedef struct pms_http_call {
+    const char *hotel_id;
+    const char *op; /* the vendor method, for metrics and logs */
+    const char *method;
+    const char *path;
+    const char *const *query;
+    const char *const *form;
+} pms_http_call_t;
+
+/* Makes the request under limiter, breaker and retry. On PMS_OK *resp holds
+ * the successful response (clear it); on failure it is cleared already and
+ * err says why. */
+pms_err_t pms_http(pms_connector_t *c, const pms_http_call_t *call, http_client_response_t *resp,
+                   pms_error_t *err);
+
+/* Sets err (code, message) and returns the code. */
+pms_err_t pms_fail(pms_error_t *err, pms_err_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The vendor state made by state_new. */
+void *pms_vendor_state(const pms_connector_t *c);
+
+/* The connector's config (for vendors needing e.g. the clock). */
+const pms_config_t *pms_connector_config(const pms_connector_t *c);
+
+#endif /* COMMON_PMS_INTERNAL_H */

@@ -1,0 +1,303 @@
+/* The Cloudbeds connector's parsing and error typing, on the recorded
+ * real-format responses in proto/examples/pms/cloudbeds/ (no network). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pms/cloudbeds_internal.h"
+#include "../pms/pms_internal.h"
+#include "check_run.h"
+#include "common/json.h"
+
+static struct json_object *example(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/proto/examples/pms/cloudbeds/%s", LODGING_SOURCE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "missing example %s", path);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    json_error_t je;
+    struct json_object *o = json_parse_object(buf, n, &je);
+    ck_assert_msg(o != NULL, "%s: %s", name, je.message);
+    return o;
+}
+
+static dates_day_t day(const char *iso)
+{
+    dates_day_t d;
+    ck_assert_int_eq(dates_parse_iso(iso, &d), 0);
+    return d;
+}
+
+START_TEST(test_hotel_details)
+{
+    struct json_object *o = example("getHotelDetails.json");
+    pms_hotel_t h = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_hotel(o, &h, &e), PMS_OK);
+    ck_assert_str_eq(h.id, "hotel_123");
+    ck_assert_str_eq(h.name, "Hanok Stay Seoul");
+    ck_assert_str_eq(h.currency, "KRW");
+    ck_assert_str_eq(h.city, "Seoul");
+    ck_assert_str_eq(h.country, "KR");
+    ck_assert_str_eq(h.address, "12 Sajik-ro, Jongno-gu");
+    ck_assert_str_eq(h.timezone, "Asia/Seoul");
+    ck_assert(h.latitude > 37.57 && h.latitude < 37.58); /* a string in Cloudbeds' answer */
+    ck_assert(h.longitude > 126.97 && h.longitude < 126.98);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_room_types)
+{
+    struct json_object *o = example("getRoomTypes.json");
+    pms_room_types_t rt = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_room_types(o, &rt, &e), PMS_OK);
+    ck_assert_uint_eq(rt.count, 2);
+    ck_assert_str_eq(rt.items[0].id, "room_456");
+    ck_assert_str_eq(rt.items[0].name, "Deluxe Double");
+    ck_assert_int_eq(rt.items[0].max_occupancy, 3);
+    ck_assert_int_eq(rt.items[0].total_rooms, 10);
+    ck_assert_uint_eq(rt.items[0].photo_count, 1);
+    ck_assert_str_eq(rt.items[0].photos[0], "https://img.example.com/room_456/1.jpg");
+    ck_assert_uint_eq(rt.items[1].photo_count, 0);
+    ck_assert_int_eq(rt.items[1].total_rooms, 4);
+    pms_room_types_free(&rt);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_rate_plans_use_the_base_plan_per_night)
+{
+    struct json_object *o = example("getRatePlans.json");
+    pms_nights_t n = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_rate_plans(o, "room_456", day("2025-11-01"), 2, "KRW", &n, &e),
+                     PMS_OK);
+    ck_assert_uint_eq(n.count, 2);
+    ck_assert_str_eq(n.currency, "KRW");
+    ck_assert_int_eq(n.items[0].date, day("2025-11-01"));
+    ck_assert_int_eq(n.items[0].available, 5);
+    ck_assert_int_eq(n.items[0].rate, 125000); /* the base plan, not the promo one */
+    ck_assert_int_eq(n.items[1].available, 3);
+    ck_assert_int_eq(n.items[1].rate, 125000);
+    pms_nights_free(&n);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_rate_plans_missing_night_is_a_protocol_error)
+{
+    struct json_object *o = example("getRatePlans.json");
+    pms_nights_t n = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_rate_plans(o, "room_456", day("2025-11-01"), 3, "KRW", &n, &e),
+                     PMS_ERR_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(e.message, "2025-11-03"));
+    pms_nights_free(&n);
+    /* A room type the answer does not have. */
+    ck_assert_int_eq(cloudbeds_parse_rate_plans(o, "room_999", day("2025-11-01"), 2, "KRW", &n, &e),
+                     PMS_ERR_NOT_FOUND);
+    pms_nights_free(&n);
+    /* USD cents: 125000 is fine, but a KRW rate with decimals is refused. */
+    json_object_put(o);
+    json_error_t je;
+    const char *text = "{\"success\":true,\"data\":[{\"roomTypeID\":\"r\",\"isDerived\":false,"
+                       "\"roomRateDetailed\":[{\"date\":\"2025-11-01\",\"roomsAvailable\":1,"
+                       "\"totalRate\":189.5}]}]}";
+    o = json_parse_object(text, strlen(text), &je);
+    ck_assert_int_eq(cloudbeds_parse_rate_plans(o, "r", day("2025-11-01"), 1, "USD", &n, &e),
+                     PMS_OK);
+    ck_assert_int_eq(n.items[0].rate, 18950);
+    pms_nights_free(&n);
+    ck_assert_int_eq(cloudbeds_parse_rate_plans(o, "r", day("2025-11-01"), 1, "KRW", &n, &e),
+                     PMS_ERR_PROTOCOL);
+    pms_nights_free(&n);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_post_reservation_is_a_hold)
+{
+    struct json_object *o = example("postReservation.json");
+    pms_hold_t h = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_post_reservation(o, "KRW", &h, &e), PMS_OK);
+    ck_assert_str_eq(h.hold_id, "8801234567");
+    ck_assert_int_eq(h.total, 250000);
+    ck_assert_str_eq(h.currency, "KRW");
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_reservation_states)
+{
+    struct json_object *o = example("getReservation-hold.json");
+    pms_reservation_t r = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_reservation(o, "KRW", &r, &e), PMS_OK);
+    ck_assert_str_eq(r.reservation_id, "8801234567");
+    ck_assert_str_eq(r.confirmation_number, "8801234567");
+    ck_assert_int_eq(r.status, PMS_RES_HOLD);
+    ck_assert_str_eq(r.room_type_id, "room_456");
+    ck_assert_int_eq(r.check_in, day("2025-11-01"));
+    ck_assert_int_eq(r.check_out, day("2025-11-03"));
+    ck_assert_int_eq(r.total, 250000);
+    ck_assert_str_eq(r.reference, "bk_01JB2Q8Z4T6Y");
+    int64_t expected;
+    ck_assert_int_eq(dates_parse_rfc3339("2025-10-20T09:33:00Z", &expected), 0);
+    ck_assert_int_eq(r.hold_expires_at_ms, expected);
+    json_object_put(o);
+
+    o = example("getReservation-confirmed.json");
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(cloudbeds_parse_reservation(o, "KRW", &r, &e), PMS_OK);
+    ck_assert_int_eq(r.status, PMS_RES_CONFIRMED);
+    json_object_put(o);
+}
+END_TEST
+
+/* classify() on a response built in memory. */
+static pms_err_t classify(int status, const char *body, pms_error_t *e)
+{
+    http_client_response_t r = {.status = status,
+                                .body = (char *)body,
+                                .body_len = body ? strlen(body) : 0,
+                                .retry_after_ms = -1};
+    memset(e, 0, sizeof *e);
+    return pms_vendor_cloudbeds.classify(&r, e);
+}
+
+static const char *read_example_text(const char *name)
+{
+    struct json_object *o = example(name);
+    static char text[4096];
+    snprintf(text, sizeof text, "%s", json_object_to_json_string(o));
+    json_object_put(o);
+    return text;
+}
+
+START_TEST(test_errors_are_typed)
+{
+    pms_error_t e;
+    ck_assert_int_eq(classify(200, read_example_text("putReservation.json"), &e), PMS_OK);
+    ck_assert_int_eq(classify(401, read_example_text("error-auth.json"), &e), PMS_ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(e.message, "Invalid API key"));
+    ck_assert_int_eq(classify(403, "{\"success\":false}", &e), PMS_ERR_AUTH);
+    ck_assert_int_eq(classify(404, "{\"success\":false,\"message\":\"Reservation not found\"}", &e),
+                     PMS_ERR_NOT_FOUND);
+    ck_assert_int_eq(classify(409, read_example_text("error-no-availability.json"), &e),
+                     PMS_ERR_NO_AVAILABILITY);
+    ck_assert_int_eq(
+        classify(409, "{\"success\":false,\"message\":\"Reservation 1 is canceled\"}", &e),
+        PMS_ERR_CONFLICT);
+    ck_assert_int_eq(classify(400, read_example_text("error-bad-parameter.json"), &e),
+                     PMS_ERR_REJECTED);
+    /* Cloudbeds also refuses with HTTP 200 and success=false. */
+    ck_assert_int_eq(classify(200, "{\"success\":false,\"message\":\"Invalid guestEmail\"}", &e),
+                     PMS_ERR_REJECTED);
+    ck_assert_int_eq(
+        classify(200, "{\"success\":false,\"message\":\"Room type not available\"}", &e),
+        PMS_ERR_NO_AVAILABILITY);
+    ck_assert_int_eq(classify(429, "{\"success\":false,\"message\":\"Too many requests\"}", &e),
+                     PMS_ERR_RATE_LIMITED);
+    ck_assert_int_eq(classify(503, "<html>maintenance</html>", &e), PMS_ERR_TRANSIENT);
+    ck_assert_int_eq(classify(408, NULL, &e), PMS_ERR_TRANSIENT);
+    ck_assert_int_eq(classify(200, "<html>not json</html>", &e), PMS_ERR_PROTOCOL);
+    ck_assert_int_eq(classify(200, "", &e), PMS_ERR_PROTOCOL);
+}
+END_TEST
+
+START_TEST(test_retryable_and_names)
+{
+    ck_assert(pms_err_retryable(PMS_ERR_TRANSIENT));
+    ck_assert(pms_err_retryable(PMS_ERR_RATE_LIMITED));
+    ck_assert(pms_err_retryable(PMS_ERR_UNAVAILABLE));
+    ck_assert(!pms_err_retryable(PMS_ERR_NO_AVAILABILITY));
+    ck_assert(!pms_err_retryable(PMS_ERR_AUTH));
+    ck_assert_str_eq(pms_err_name(PMS_ERR_NO_AVAILABILITY), "no_availability");
+    ck_assert(pms_vendor_known("cloudbeds"));
+    ck_assert(!pms_vendor_known("opera"));
+    char err[128];
+    ck_assert_ptr_null(pms_connector_new("opera", NULL, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "opera"));
+}
+END_TEST
+
+START_TEST(test_keys_from_env)
+{
+    char key[64];
+    unsetenv("PMS_hotel_123_API_KEY");
+    unsetenv("PMS_HOTEL_123_API_KEY");
+    ck_assert_int_eq(pms_key_from_env(NULL, "cloudbeds", "hotel_123", key, sizeof key), -1);
+    setenv("PMS_HOTEL_123_API_KEY", "k-upper", 1);
+    ck_assert_int_eq(pms_key_from_env(NULL, "cloudbeds", "hotel_123", key, sizeof key), 0);
+    ck_assert_str_eq(key, "k-upper");
+    setenv("PMS_hotel_123_API_KEY", "k-exact", 1);
+    ck_assert_int_eq(pms_key_from_env(NULL, "cloudbeds", "hotel_123", key, sizeof key), 0);
+    ck_assert_str_eq(key, "k-exact");
+    setenv("PMS_HOTEL_9_B_API_KEY", "k-dash", 1);
+    ck_assert_int_eq(pms_key_from_env(NULL, "cloudbeds", "hotel-9.b", key, sizeof key), 0);
+    ck_assert_str_eq(key, "k-dash");
+}
+END_TEST
+
+START_TEST(test_bad_arguments_send_nothing)
+{
+    char err[128];
+    pms_config_t cfg = PMS_CONFIG_DEFAULT;
+    cfg.base_url = "http://127.0.0.1:9"; /* nothing listens: a sent request would be TRANSIENT */
+    pms_connector_t *c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    pms_error_t e;
+    pms_nights_t n;
+    ck_assert_int_eq(pms_get_inventory(c, "hotel 1", "r", 0, 1, &n, &e), PMS_ERR_INVALID);
+    ck_assert_int_eq(pms_get_inventory(c, "h", "r", 0, 0, &n, &e), PMS_ERR_INVALID);
+    ck_assert_int_eq(pms_get_inventory(c, "h", "r", 0, PMS_MAX_NIGHTS + 1, &n, &e),
+                     PMS_ERR_INVALID);
+    pms_hold_request_t req = {.hotel_id = "h",
+                              .room_type_id = "r",
+                              .check_in = 10,
+                              .check_out = 10,
+                              .adults = 1,
+                              .guest = {.first_name = "a", .last_name = "b", .email = "c"}};
+    pms_hold_t h;
+    ck_assert_int_eq(pms_create_hold(c, &req, &h, &e), PMS_ERR_INVALID);
+    req.check_out = 12;
+    req.adults = 0;
+    ck_assert_int_eq(pms_create_hold(c, &req, &h, &e), PMS_ERR_INVALID);
+    req.adults = 2;
+    req.guest.email = "";
+    ck_assert_int_eq(pms_create_hold(c, &req, &h, &e), PMS_ERR_INVALID);
+    /* No key for the hotel: typed as auth, before any request. */
+    unsetenv("PMS_h_API_KEY");
+    unsetenv("PMS_H_API_KEY");
+    pms_hotel_t hotel;
+    ck_assert_int_eq(pms_get_hotel(c, "h", &hotel, &e), PMS_ERR_AUTH);
+    ck_assert_int_eq(e.attempts, 0);
+    pms_connector_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pms_cloudbeds");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, test_hotel_details);
+    tcase_add_test(tc, test_room_types);
+    tcase_add_test(tc, test_rate_plans_use_the_base_plan_per_night);
+    tcase_add_test(tc, test_rate_plans_missing_night_is_a_protocol_error);
+    tcase_add_test(tc, test_post_reservation_is_a_hold);
+    tcase_add_test(tc, test_reservation_states);
+    tcase_add_test(tc, test_errors_are_typed);
+    tcase_add_test(tc, test_retryable_and_names);
+    tcase_add_test(tc, test_keys_from_env);
+    tcase_add_test(tc, test_bad_arguments_send_nothing);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
