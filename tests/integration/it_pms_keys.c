@@ -1,0 +1,132 @@
+/* Hotel API keys: the environment first, then pms_config.api_key_enc
+ * (AES-256-GCM bound to its row), cached, never readable from another row. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_run.h"
+#include "common/migrate.h"
+#include "common/pms.h"
+#include "common/pms_keys.h"
+#include "testsupport.h"
+
+#define MIGRATIONS_DIR LODGING_SOURCE_DIR "/db/migrations"
+
+static char dbname[96], url[512];
+static db_pool_t *pool;
+static uint8_t aes[CRYPTO_AES_KEY_LEN];
+
+static void setup(void)
+{
+    ck_assert_int_eq(ts_db_create("lodging_it_keys", dbname, sizeof dbname, url, sizeof url), 0);
+    char err[512];
+    db_t *db = db_new(url, err, sizeof err);
+    ck_assert_msg(db != NULL, "%s", err);
+    int applied = 0;
+    ck_assert_msg(migrate_apply(db, MIGRATIONS_DIR, &applied, err, sizeof err) == 0, "%s", err);
+    db_free(db);
+    pool = db_pool_new(url, 2, err, sizeof err);
+    ck_assert_msg(pool != NULL, "%s", err);
+    ck_assert_int_eq(crypto_random_bytes(aes, sizeof aes), 0);
+    unsetenv("PMS_hotel_k1_API_KEY");
+    unsetenv("PMS_HOTEL_K1_API_KEY");
+    unsetenv("PMS_hotel_k2_API_KEY");
+    unsetenv("PMS_HOTEL_K2_API_KEY");
+}
+
+static void teardown(void)
+{
+    db_pool_free(pool);
+    ts_db_drop(dbname);
+}
+
+static void store(const char *hotel, const uint8_t *blob, size_t len)
+{
+    db_t *db = db_pool_acquire(pool);
+    db_param_t p[] = {DB_STR("cloudbeds"), DB_STR(hotel), DB_BLOB(blob, len)};
+    ck_assert_int_eq(db_exec(db,
+                             "INSERT INTO pms_config (vendor, hotel_id, api_key_enc) VALUES (?, ?, "
+                             "?) ON DUPLICATE KEY UPDATE api_key_enc = VALUES(api_key_enc)",
+                             p, 3, NULL, NULL),
+                     DB_OK);
+    db_pool_release(pool, db);
+}
+
+static void store_key(const char *hotel, const char *key)
+{
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(pms_keystore_encrypt(aes, "cloudbeds", hotel, key, &blob, &len), 0);
+    ck_assert_ptr_null(memmem(blob, len, key, strlen(key))); /* not stored in the clear */
+    store(hotel, blob, len);
+    free(blob);
+}
+
+START_TEST(test_key_from_the_database_and_env_wins)
+{
+    store_key("hotel_k1", "cbk_secret_one");
+    pms_keystore_t *ks = pms_keystore_new(pool, aes, 60000);
+    char key[128];
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_k1", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_secret_one");
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_none", key, sizeof key), -1);
+    setenv("PMS_hotel_k1_API_KEY", "cbk_from_env", 1);
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_k1", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_from_env");
+    unsetenv("PMS_hotel_k1_API_KEY");
+    pms_keystore_free(ks);
+}
+END_TEST
+
+START_TEST(test_cache_and_forget)
+{
+    store_key("hotel_k1", "cbk_old");
+    pms_keystore_t *ks = pms_keystore_new(pool, aes, 600000);
+    char key[128];
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_k1", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_old");
+    store_key("hotel_k1", "cbk_new");
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_k1", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_old"); /* cached */
+    pms_keystore_forget(ks, "cloudbeds", "hotel_k1");
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_k1", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_new");
+    pms_keystore_free(ks);
+}
+END_TEST
+
+START_TEST(test_a_blob_moved_to_another_row_or_a_wrong_key_does_not_decrypt)
+{
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(pms_keystore_encrypt(aes, "cloudbeds", "hotel_k1", "cbk_k1", &blob, &len), 0);
+    store("hotel_k2", blob, len); /* hotel_k1's key copied into hotel_k2's row */
+    free(blob);
+    pms_keystore_t *ks = pms_keystore_new(pool, aes, 0);
+    char key[128];
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_k2", key, sizeof key), -1);
+    pms_keystore_free(ks);
+
+    store_key("hotel_k1", "cbk_k1");
+    uint8_t other[CRYPTO_AES_KEY_LEN];
+    memcpy(other, aes, sizeof other);
+    other[0] ^= 0xff;
+    ks = pms_keystore_new(pool, other, 0);
+    ck_assert_int_eq(pms_keystore_lookup(ks, "cloudbeds", "hotel_k1", key, sizeof key), -1);
+    pms_keystore_free(ks);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pms_keys");
+    TCase *tc = tcase_create("keystore");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_key_from_the_database_and_env_wins);
+    tcase_add_test(tc, test_cache_and_forget);
+    tcase_add_test(tc, test_a_blob_moved_to_another_row_or_a_wrong_key_does_not_decrypt);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
