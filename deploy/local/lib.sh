@@ -30,6 +30,17 @@ POLLER_PORT="${POLLER_PORT:-8084}"
 PMS_SANDBOX_PORT="${PMS_SANDBOX_PORT:-8091}"
 PAY_SANDBOX_PORT="${PAY_SANDBOX_PORT:-8092}"
 
+# The sandboxes' demo credentials (sandbox/pms-sandbox/seed.json,
+# sandbox/pay-sandbox): local only, never real keys.
+SANDBOX_PAYMENT_KEY="sk_test_sandbox"
+SANDBOX_WEBHOOK_SECRET="whsec_sandbox"
+SANDBOX_PMS_KEYS=(
+    PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123
+    PMS_hotel_busan_API_KEY=cbk_sandbox_hotel_busan
+    PMS_hotel_tokyo_API_KEY=cbk_sandbox_hotel_tokyo
+    PMS_hotel_nyc_API_KEY=cbk_sandbox_hotel_nyc
+)
+
 MYSQL_USER_NAME="lodging"
 MYSQL_USER_PASSWORD="lodging"
 MYSQL_DATABASE="lodging"
