@@ -1,0 +1,212 @@
+/*
+ * payment.h — the payment connector: one interface over card gateways
+ * (pre-authorise, capture, void, refund, get), a factory by gateway name, and
+ * the resilience every call goes through (SPEC §4 steps 3 and 5, §8).
+ *
+ * Usage:
+ *     payment_config_t cfg = PAYMENT_CONFIG_DEFAULT;
+ *     cfg.api_key = getenv("PAYMENT_API_KEY");             // never logged
+ *     cfg.base_url = "http://127.0.0.1:8092";              // the sandbox; NULL = api.stripe.com
+ *     payment_connector_t *pay = payment_connector_new("stripe", &cfg, why, sizeof why);
+ *     pay_preauth_request_t rq = {.amount = 250000, .currency = "KRW", .card_token = token,
+ *                                 .idempotency_key = "bk_42:preauth", .booking_id = "bk_42"};
+ *     pay_payment_t auth; pay_error_t e;
+ *     if (payment_preauthorize(pay, &rq, &auth, &e) == PAY_OK)
+ *         payment_capture(pay, auth.id, 250000, "bk_42:capture", &auth, &e);
+ *     payment_connector_free(pay);
+ *
+ * Money: `amount` is an exact integer in the currency's minor unit
+ * (money.h): KRW and JPY have none, so 250000 KRW is sent as 250000; USD
+ * 189.50 is 18950. Nothing is ever converted through a floating point.
+ *
+ * Resilience (per HTTP attempt, in this order): the gateway's circuit breaker
+ * ("payment:<gateway>"; 5 consecutive failures → OPEN 60 s → HALF_OPEN, 2
+ * successes → CLOSED), then the request, then retry with exponential backoff
+ * and full jitter for retryable answers only: timeouts, connection errors,
+ * 5xx, 429 (honouring Retry-After) and 409 (another request with the same
+ * idempotency key still running — the Stripe SDKs retry it too). A card
+ * decline (402), a validation error, auth, not found or wrong state is never
+ * retried, and it counts as a success for the breaker: the gateway is up.
+ * Only timeouts, connection errors and 5xx count as breaker failures.
+ *
+ * Idempotency: every POST carries an Idempotency-Key; retries of one call
+ * reuse it, which is what makes retrying a POST safe. Pass a key that is
+ * stable across process restarts (the saga's "<bookingId>:<step>") so a
+ * crash-and-retry never charges twice; NULL makes the connector generate one
+ * per call (safe within the call only).
+ *
+ * Errors come back typed (pay_err_t) with the gateway's own type, code,
+ * decline code and message in pay_error_t (the message is the gateway's text
+ * for humans; it may be shown to a guest for card errors and never contains
+ * the API key). Metrics: payment_requests_total{gateway,op,outcome} (outcome
+ * = pay_err_name of the call's result) and payment_latency_seconds{gateway,op}
+ * (per call, retries and waits included).
+ *
+ * Thread-safety: a connector is shared by all threads of a service. The
+ * manual clocks tests inject are not thread-safe: use them from one thread.
+ * Ownership: the connector copies every string of the config; results are
+ * plain structs the caller owns.
+ */
+#ifndef COMMON_PAYMENT_H
+#define COMMON_PAYMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/breaker.h"
+#include "common/clock.h"
+#include "common/retry.h"
+
+#define PAY_ID_MAX 128
+#define PAYMENT_DEFAULT_CONNECT_TIMEOUT_MS 2000
+#define PAYMENT_DEFAULT_TIMEOUT_MS 10000
+#define PAYMENT_STRIPE_DEFAULT_BASE_URL "https://api.stripe.com"
+
+typedef enum {
+    PAY_OK = 0,
+    PAY_ERR_CARD_DECLINED,      /* card_declined (generic and other issuer reasons) */
+    PAY_ERR_INSUFFICIENT_FUNDS, /* card_declined / insufficient_funds */
+    PAY_ERR_EXPIRED_CARD,       /* expired_card */
+    PAY_ERR_INCORRECT_CVC,      /* incorrect_cvc */
+    PAY_ERR_PROCESSING,         /* processing_error: the card could not be processed; try later */
+    PAY_ERR_RATE_LIMITED,       /* 429 after the retries */
+    PAY_ERR_AUTH,               /* the gateway refused our API key (401/403) or none is set */
+    PAY_ERR_NOT_FOUND,          /* no such payment */
+    PAY_ERR_INVALID_REQUEST,    /* the gateway (or we, before sending) found the request invalid */
+    PAY_ERR_IDEMPOTENCY, /* key reused with other parameters, or still in use after retries */
+    PAY_ERR_STATE, /* the payment's state forbids it: capture of a cancelled/expired authorisation
+                    */
+    PAY_ERR_UNAVAILABLE, /* circuit open: the call was not attempted */
+    PAY_ERR_TRANSIENT,   /* timeout, connection failure, 5xx — after the retries */
+    PAY_ERR_PROTOCOL,    /* an answer we could not understand */
+} pay_err_t;
+
+typedef struct pay_error {
+    pay_err_t code;
+    int http_status;             /* of the last attempt; 0 when none */
+    char type[48];               /* the gateway's error type ("card_error") */
+    char vendor_code[64];        /* the gateway's error code ("card_declined") */
+    char decline_code[64];       /* the issuer's reason ("insufficient_funds") */
+    char param[64];              /* the parameter at fault, when the gateway says */
+    char message[256];           /* for humans; never contains credentials */
+    char payment_id[PAY_ID_MAX]; /* the payment a card error left behind, when known */
+    int attempts;                /* HTTP requests made by the call (0: none) */
+    int64_t waited_ms;           /* time spent waiting between attempts */
+    int64_t retry_after_ms;      /* the gateway's last Retry-After, 0 when none */
+} pay_error_t;
+
+typedef enum {
+    PAY_STATUS_UNKNOWN = 0,
+    PAY_STATUS_AUTHORIZED, /* requires_capture: funds held, nothing moved yet */
+    PAY_STATUS_CAPTURED,   /* succeeded */
+    PAY_STATUS_CANCELED,   /* voided, or the authorisation expired */
+    PAY_STATUS_FAILED,     /* requires_payment_method / requires_action / requires_confirmation */
+    PAY_STATUS_PROCESSING,
+} pay_status_t;
+
+typedef struct pay_payment {
+    char id[PAY_ID_MAX];
+    pay_status_t status;
+    char gateway_status[32]; /* the gateway's own word ("requires_capture") */
+    int64_t amount;          /* minor units */
+    int64_t amount_capturable;
+    int64_t amount_received;
+    int64_t amount_refunded;      /* known after payment_get (0 otherwise) */
+    char currency[4];             /* upper-case ISO 4217 */
+    int64_t created;              /* Unix seconds */
+    int64_t canceled_at;          /* Unix seconds, 0 when not cancelled */
+    char cancellation_reason[32]; /* "automatic" when an authorisation expired */
+    char booking_id[PAY_ID_MAX];  /* from the metadata we sent */
+} pay_payment_t;
+
+typedef enum {
+    PAY_REFUND_UNKNOWN = 0,
+    PAY_REFUND_SUCCEEDED,
+    PAY_REFUND_PENDING,
+    PAY_REFUND_FAILED,
+    PAY_REFUND_CANCELED,
+} pay_refund_status_t;
+
+typedef struct pay_refund {
+    char id[PAY_ID_MAX];
+    char payment_id[PAY_ID_MAX];
+    pay_refund_status_t status;
+    int64_t amount; /* minor units */
+    char currency[4];
+    int64_t created;
+} pay_refund_t;
+
+typedef struct pay_preauth_request {
+    int64_t amount;              /* minor units, > 0, exact */
+    const char *currency;        /* ISO 4217, any case ("KRW") */
+    const char *card_token;      /* the client's card token ("tok_visa"); never logged */
+    const char *idempotency_key; /* NULL = generated per call */
+    const char *description;     /* optional */
+    const char *booking_id;      /* optional; sent as metadata */
+} pay_preauth_request_t;
+
+typedef struct payment_config {
+    const char *base_url; /* NULL = the gateway's production URL */
+    const char *api_key;  /* required (env PAYMENT_API_KEY); never logged */
+    long connect_timeout_ms;
+    long timeout_ms;             /* per HTTP attempt */
+    retry_policy_t retry;        /* max_retries < 0 = no retries */
+    breaker_config_t breaker;    /* name NULL = "payment:<gateway>" */
+    const clock_source_t *clock; /* used by retry and breaker when they name none; NULL = system */
+} payment_config_t;
+
+#define PAYMENT_CONFIG_DEFAULT                                                                     \
+    ((payment_config_t){.connect_timeout_ms = PAYMENT_DEFAULT_CONNECT_TIMEOUT_MS,                  \
+                        .timeout_ms = PAYMENT_DEFAULT_TIMEOUT_MS,                                  \
+                        .retry = RETRY_POLICY_DEFAULT,                                             \
+                        .breaker = BREAKER_CONFIG_DEFAULT(NULL)})
+
+typedef struct payment_connector payment_connector_t;
+
+/* Gateways this build knows ("stripe"), NULL-terminated. */
+const char *const *payment_gateways(void);
+
+/* NULL (and a reason in why) for an unknown gateway or a bad config. */
+payment_connector_t *payment_connector_new(const char *gateway, const payment_config_t *cfg,
+                                           char *why, size_t why_size);
+void payment_connector_free(payment_connector_t *c); /* accepts NULL */
+const char *payment_connector_gateway(const payment_connector_t *c);
+/* The connector's breaker (for readiness checks and tests). */
+breaker_t *payment_connector_breaker(payment_connector_t *c);
+
+/* Places a hold for req->amount on the card (no money moves). PAY_OK with
+ * out->status AUTHORIZED; a decline returns its PAY_ERR_* with the failed
+ * payment's id in err->payment_id. */
+pay_err_t payment_preauthorize(payment_connector_t *c, const pay_preauth_request_t *req,
+                               pay_payment_t *out, pay_error_t *err);
+
+/* Captures `amount` (0 = everything capturable; at most amount_capturable)
+ * of an authorisation; the rest of the hold is released. */
+pay_err_t payment_capture(payment_connector_t *c, const char *auth_id, int64_t amount,
+                          const char *idempotency_key, pay_payment_t *out, pay_error_t *err);
+
+/* Releases an authorisation (no money moved). Voiding one that is already
+ * cancelled is PAY_ERR_STATE; callers compensating treat it as done. */
+pay_err_t payment_void(payment_connector_t *c, const char *auth_id, const char *idempotency_key,
+                       pay_payment_t *out, pay_error_t *err);
+
+/* Refunds `amount` (0 = everything not yet refunded) of a captured payment. */
+pay_err_t payment_refund(payment_connector_t *c, const char *payment_id, int64_t amount,
+                         const char *idempotency_key, pay_refund_t *out, pay_error_t *err);
+
+/* Reads a payment as the gateway has it now (amount_refunded included). */
+pay_err_t payment_get(payment_connector_t *c, const char *id, pay_payment_t *out, pay_error_t *err);
+
+/* "PAY_OK", "PAY_ERR_CARD_DECLINED", ... */
+const char *pay_err_name(pay_err_t e);
+/* Could the same request succeed later without changing it? (rate limited,
+ * unavailable, transient, processing error) — for the caller's own retry or
+ * compensation queue; the connector has already retried what it may. */
+bool pay_err_retryable(pay_err_t e);
+/* True for the decline family (card declined, insufficient funds, expired
+ * card, incorrect CVC, processing error): the guest must use another card. */
+bool pay_err_is_decline(pay_err_t e);
+const char *pay_status_name(pay_status_t s);
+
+#endif /* COMMON_PAYMENT_H */
