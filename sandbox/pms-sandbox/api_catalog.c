@@ -1,0 +1,320 @@
+/*
+ * api_catalog.c — the read-only vendor methods: getHotelDetails,
+ * getRoomTypes, getRatePlans, getAvailableRoomTypes (shapes as in Cloudbeds'
+ * OpenAPI description, plus the fields the connector relies on).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudbeds_call.h"
+#include "money_json.h"
+
+#define RATE_PLAN_ID "base"
+#define RATE_PLAN_NAME_PUBLIC "Standard Rate"
+#define RATE_PLAN_NAME_PRIVATE "BAR"
+#define ROOM_TYPE_LIST_MAX_LEN 4096
+#define MAX_ROOMS_PER_SEARCH 100
+#define MAX_GUESTS_PER_SEARCH 100
+
+static void add_string(json_object *o, const char *key, const char *value)
+{
+    json_object_object_add(o, key, json_object_new_string(value ? value : ""));
+}
+
+static json_object *currency_json(const seed_hotel_t *h)
+{
+    json_object *c = json_object_new_object();
+    add_string(c, "currencyCode", h->currency_code);
+    add_string(c, "currencySymbol", h->currency_symbol);
+    add_string(c, "currencyPosition", h->currency_position);
+    return c;
+}
+
+/* --------------------------------------------------- getHotelDetails -- */
+
+static json_object *address_json(const seed_hotel_t *h)
+{
+    json_object *a = json_object_new_object();
+    add_string(a, "propertyAddress1", h->address1);
+    add_string(a, "propertyAddress2", h->address2);
+    add_string(a, "propertyCity", h->city);
+    add_string(a, "propertyState", h->state);
+    add_string(a, "propertyZip", h->zip);
+    add_string(a, "propertyCountry", h->country);
+    add_string(a, "propertyLatitude", h->latitude);
+    add_string(a, "propertyLongitude", h->longitude);
+    return a;
+}
+
+int api_get_hotel_details(api_call_t *call)
+{
+    const seed_hotel_t *h = call->hotel;
+    json_object *d = json_object_new_object();
+    add_string(d, "propertyID", h->id);
+    add_string(d, "propertyName", h->name);
+    add_string(d, "propertyType", h->type);
+    json_object_object_add(d, "propertyImage", api_photos_json(h->photos, h->photo_count));
+    add_string(d, "propertyDescription", h->description);
+    json_object_object_add(d, "propertyCurrency", currency_json(h));
+    add_string(d, "propertyPrimaryLanguage", h->language);
+    add_string(d, "propertyPhone", h->phone);
+    add_string(d, "propertyEmail", h->email);
+    json_object_object_add(d, "propertyAddress", address_json(h));
+    add_string(d, "propertyTimezone", h->timezone);
+    return api_reply(call, d);
+}
+
+/* ------------------------------------------------------ getRoomTypes -- */
+
+/* Checks that every id of a comma-separated room-type filter exists (404). */
+static int check_room_type_filter(api_call_t *call, const char *name, const char *list)
+{
+    char id[API_ID_MAX_LEN + 1];
+    bool too_long = false;
+    while (api_list_next(&list, id, sizeof id, &too_long)) {
+        if (too_long)
+            return api_param_fail(call, 404, "Room type in %s not found", name);
+        if (*id && !seed_find_room_type(call->hotel, id, NULL))
+            return api_param_fail(call, 404, "Room type %s not found", id);
+    }
+    return 0;
+}
+
+static json_object *room_type_json(const seed_hotel_t *h, const seed_room_type_t *rt)
+{
+    json_object *o = json_object_new_object();
+    add_string(o, "roomTypeID", rt->id);
+    add_string(o, "propertyID", h->id);
+    add_string(o, "roomTypeName", rt->name);
+    add_string(o, "roomTypeNameShort", rt->short_name);
+    add_string(o, "roomTypeDescription", rt->description);
+    json_object_object_add(o, "isPrivate", json_object_new_boolean(1));
+    json_object_object_add(o, "maxGuests", json_object_new_int(rt->max_guests));
+    json_object_object_add(o, "adultsIncluded", json_object_new_int(rt->adults_included));
+    json_object_object_add(o, "childrenIncluded", json_object_new_int(rt->children_included));
+    json_object_object_add(o, "roomTypePhotos", api_photos_json(rt->photos, rt->photo_count));
+    json_object_object_add(o, "roomTypeFeatures",
+                           api_strings_json(rt->features, rt->feature_count));
+    json_object_object_add(o, "roomTypeUnits", json_object_new_int(rt->units));
+    return o;
+}
+
+int api_get_room_types(api_call_t *call)
+{
+    const char *filter = NULL;
+    if (api_param_text(call, "roomTypeIDs", false, ROOM_TYPE_LIST_MAX_LEN, &filter) != 0 ||
+        check_room_type_filter(call, "roomTypeIDs", filter) != 0)
+        return 0;
+    const seed_hotel_t *h = call->hotel;
+    json_object *data = json_object_new_array();
+    for (size_t i = 0; i < h->room_type_count; i++)
+        if (api_list_contains(filter, h->room_types[i].id))
+            json_object_array_add(data, room_type_json(h, &h->room_types[i]));
+    size_t n = json_object_array_length(data);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(1));
+    json_object_object_add(o, "data", data);
+    json_object_object_add(o, "count", json_object_new_int((int)n));
+    json_object_object_add(o, "total", json_object_new_int((int)n));
+    return api_reply_raw(call, o);
+}
+
+/* ------------------------------------------------------ getRatePlans -- */
+
+/* Availability and price of one room type over a stay. */
+typedef struct stay_quote {
+    int64_t first_rate_minor;
+    int64_t total_minor; /* one room, every night */
+    int min_available;
+} stay_quote_t;
+
+/* Reads nights [start, end) of a room type into `nights` (room for
+ * LEDGER_INVENTORY_DAYS) and sums them up. 0, or -1 after answering. */
+static int quote_stay(api_call_t *call, const seed_room_type_t *rt, dates_day_t start,
+                      dates_day_t end, ledger_night_t *nights, stay_quote_t *q)
+{
+    int count = (int)(end - start);
+    ledger_err_t rc =
+        ledger_get_nights(call->api->ledger, call->hotel->id, rt->id, start, count, nights);
+    if (rc != LEDGER_OK)
+        return api_param_fail(call, rc == LEDGER_ERR_OUT_OF_RANGE ? 400 : 404,
+                              "No inventory for room type %s on these dates", rt->id);
+    *q = (stay_quote_t){.first_rate_minor = nights[0].rate_minor, .min_available = INT32_MAX};
+    for (int i = 0; i < count; i++) {
+        q->total_minor += nights[i].rate_minor;
+        if (nights[i].available < q->min_available)
+            q->min_available = nights[i].available;
+    }
+    return 0;
+}
+
+static json_object *rate_detail_json(const ledger_night_t *n, const char *currency)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "date", api_date_json(n->date));
+    json_object_object_add(o, "rateBase", money_json(n->rate_minor, currency));
+    json_object_object_add(o, "totalRate", money_json(n->rate_minor, currency));
+    json_object_object_add(o, "roomsAvailable", json_object_new_int(n->available));
+    json_object_object_add(o, "closedToArrival", json_object_new_boolean(0));
+    json_object_object_add(o, "closedToDeparture", json_object_new_boolean(0));
+    json_object_object_add(o, "blocked", json_object_new_boolean(0));
+    json_object_object_add(o, "minLos", json_object_new_int(0));
+    json_object_object_add(o, "maxLos", json_object_new_int(0));
+    json_object_object_add(o, "cutOff", json_object_new_int(0));
+    json_object_object_add(o, "lastMinuteBooking", json_object_new_int(0));
+    return o;
+}
+
+static json_object *rate_plan_json(const seed_hotel_t *h, const seed_room_type_t *rt,
+                                   const stay_quote_t *q, const ledger_night_t *nights, int count,
+                                   bool detailed)
+{
+    char rate_id[API_ID_MAX_LEN + 16];
+    snprintf(rate_id, sizeof rate_id, "%s-%s", rt->id, RATE_PLAN_ID);
+    json_object *o = json_object_new_object();
+    add_string(o, "rateID", rate_id);
+    json_object_object_add(o, "isDerived", json_object_new_boolean(0));
+    json_object_object_add(o, "roomRate", money_json(q->first_rate_minor, h->currency_code));
+    json_object_object_add(o, "totalRate", money_json(q->total_minor, h->currency_code));
+    json_object_object_add(o, "roomsAvailable", json_object_new_int(q->min_available));
+    add_string(o, "roomTypeID", rt->id);
+    add_string(o, "propertyID", h->id);
+    add_string(o, "ratePlanID", RATE_PLAN_ID);
+    add_string(o, "ratePlanNamePublic", RATE_PLAN_NAME_PUBLIC);
+    add_string(o, "ratePlanNamePrivate", RATE_PLAN_NAME_PRIVATE);
+    json_object_object_add(o, "addOns", json_object_new_array());
+    if (detailed) {
+        json_object *arr = json_object_new_array();
+        for (int i = 0; i < count; i++)
+            json_object_array_add(arr, rate_detail_json(&nights[i], h->currency_code));
+        json_object_object_add(o, "roomRateDetailed", arr);
+    }
+    return o;
+}
+
+/* Validates the optional guest counts every search accepts. */
+static int read_guests(api_call_t *call, long def_adults, long *adults, long *children)
+{
+    if (api_param_int(call, "adults", false, 0, MAX_GUESTS_PER_SEARCH, def_adults, adults) != 0 ||
+        api_param_int(call, "children", false, 0, MAX_GUESTS_PER_SEARCH, 0, children) != 0)
+        return -1;
+    return 0;
+}
+
+int api_get_rate_plans(api_call_t *call)
+{
+    dates_day_t start, end;
+    const char *filter = NULL;
+    bool detailed = false;
+    long adults = 0, children = 0;
+    if (api_param_stay(call, API_MAX_RANGE_NIGHTS, &start, &end) != 0 ||
+        api_param_text(call, "roomTypeID", false, ROOM_TYPE_LIST_MAX_LEN, &filter) != 0 ||
+        check_room_type_filter(call, "roomTypeID", filter) != 0 ||
+        api_param_bool(call, "detailedRates", false, &detailed) != 0 ||
+        read_guests(call, 0, &adults, &children) != 0)
+        return 0;
+    const seed_hotel_t *h = call->hotel;
+    ledger_night_t *nights = calloc(LEDGER_INVENTORY_DAYS, sizeof *nights);
+    if (!nights)
+        return api_fail(call, 503, "Out of memory, try again");
+    json_object *data = json_object_new_array();
+    for (size_t i = 0; i < h->room_type_count; i++) {
+        const seed_room_type_t *rt = &h->room_types[i];
+        stay_quote_t q;
+        if (!api_list_contains(filter, rt->id))
+            continue;
+        if (quote_stay(call, rt, start, end, nights, &q) != 0) {
+            json_object_put(data);
+            free(nights);
+            return 0;
+        }
+        json_object_array_add(data,
+                              rate_plan_json(h, rt, &q, nights, (int)(end - start), detailed));
+    }
+    free(nights);
+    return api_reply(call, data);
+}
+
+/* --------------------------------------------- getAvailableRoomTypes -- */
+
+static json_object *available_room_json(const seed_hotel_t *h, const seed_room_type_t *rt,
+                                        const stay_quote_t *q, const ledger_night_t *nights,
+                                        int count, bool detailed)
+{
+    char rate_id[API_ID_MAX_LEN + 16];
+    snprintf(rate_id, sizeof rate_id, "%s-%s", rt->id, RATE_PLAN_ID);
+    json_object *o = json_object_new_object();
+    add_string(o, "roomTypeID", rt->id);
+    add_string(o, "roomTypeName", rt->name);
+    add_string(o, "roomTypeNameShort", rt->short_name);
+    add_string(o, "roomTypeDescription", rt->description);
+    json_object_object_add(o, "maxGuests", json_object_new_int(rt->max_guests));
+    json_object_object_add(o, "adultsIncluded", json_object_new_int(rt->adults_included));
+    json_object_object_add(o, "childrenIncluded", json_object_new_int(rt->children_included));
+    json_object_object_add(o, "roomTypePhotos", api_photos_json(rt->photos, rt->photo_count));
+    json_object_object_add(o, "roomTypeFeatures",
+                           api_strings_json(rt->features, rt->feature_count));
+    json_object_object_add(o, "roomRate", money_json(q->total_minor, h->currency_code));
+    add_string(o, "roomRateID", rate_id);
+    add_string(o, "ratePlanNamePublic", RATE_PLAN_NAME_PUBLIC);
+    add_string(o, "ratePlanNamePrivate", RATE_PLAN_NAME_PRIVATE);
+    json_object_object_add(o, "roomsAvailable", json_object_new_int(q->min_available));
+    if (detailed) {
+        json_object *arr = json_object_new_array();
+        for (int i = 0; i < count; i++) {
+            json_object *n = json_object_new_object();
+            json_object_object_add(n, "date", api_date_json(nights[i].date));
+            json_object_object_add(n, "rate", money_json(nights[i].rate_minor, h->currency_code));
+            json_object_array_add(arr, n);
+        }
+        json_object_object_add(o, "roomRateDetailed", arr);
+    }
+    return o;
+}
+
+int api_get_available_room_types(api_call_t *call)
+{
+    dates_day_t start, end;
+    long rooms = 1, adults = 1, children = 0;
+    bool detailed = false;
+    if (api_param_stay(call, API_MAX_RANGE_NIGHTS, &start, &end) != 0 ||
+        api_param_int(call, "rooms", false, 1, MAX_ROOMS_PER_SEARCH, 1, &rooms) != 0 ||
+        read_guests(call, 1, &adults, &children) != 0 ||
+        api_param_bool(call, "detailedRates", false, &detailed) != 0)
+        return 0;
+    const seed_hotel_t *h = call->hotel;
+    ledger_night_t *nights = calloc(LEDGER_INVENTORY_DAYS, sizeof *nights);
+    if (!nights)
+        return api_fail(call, 503, "Out of memory, try again");
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < h->room_type_count; i++) {
+        const seed_room_type_t *rt = &h->room_types[i];
+        stay_quote_t q;
+        if (quote_stay(call, rt, start, end, nights, &q) != 0) {
+            json_object_put(list);
+            free(nights);
+            return 0;
+        }
+        if (q.min_available >= rooms && rt->max_guests >= adults + children)
+            json_object_array_add(
+                list, available_room_json(h, rt, &q, nights, (int)(end - start), detailed));
+    }
+    free(nights);
+    int room_count = (int)json_object_array_length(list);
+    json_object *property = json_object_new_object();
+    add_string(property, "propertyID", h->id);
+    json_object *currencies = json_object_new_array();
+    json_object_array_add(currencies, currency_json(h));
+    json_object_object_add(property, "propertyCurrency", currencies);
+    json_object_object_add(property, "propertyRooms", list);
+    json_object *data = json_object_new_array();
+    json_object_array_add(data, property);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(1));
+    json_object_object_add(o, "data", data);
+    json_object_object_add(o, "roomCount", json_object_new_int(room_count));
+    json_object_object_add(o, "count", json_object_new_int(1));
+    json_object_object_add(o, "total", json_object_new_int(1));
+    return api_reply_raw(call, o);
+}

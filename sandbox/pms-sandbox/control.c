@@ -1,0 +1,497 @@
+/*
+ * control.c — the /_sandbox/ control endpoints (see control.h).
+ */
+#include "control.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dates.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/money.h"
+#include "money_json.h"
+
+#define FIELD_ID_MAX_LEN 64
+#define DEFAULT_INVENTORY_DAYS 30
+#define ERROR_CODE "VALIDATION_ERROR"
+
+struct control {
+    ledger_t *ledger;
+    webhooks_t *webhooks;
+    sandbox_faults_t *faults;
+    char *seed_path;
+};
+
+/* ----------------------------------------------------------- helpers -- */
+
+static int respond_json(http_request_t *req, int status, json_object *o)
+{
+    int rc = http_respond_json(req, status, o);
+    json_object_put(o);
+    return rc;
+}
+
+static int bad_field(http_request_t *req, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int bad_field(http_request_t *req, const char *field, const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    return http_respond_error(req, 400, ERROR_CODE, field, message);
+}
+
+static json_object *date_json(dates_day_t day)
+{
+    char text[DATES_ISO_LEN + 1];
+    dates_format_iso(day, text);
+    return json_object_new_string(text);
+}
+
+static json_object *time_json(int64_t unix_ms)
+{
+    char text[DATES_RFC3339_LEN + 1];
+    dates_format_rfc3339(unix_ms, text);
+    return json_object_new_string(text);
+}
+
+/* A required date field of a JSON body. 0, or -1 after answering 400. */
+static int body_date(http_request_t *req, json_object *body, const char *field, dates_day_t *out)
+{
+    const char *text = NULL;
+    json_error_t err;
+    if (json_get_string(body, field, true, 1, 32, &text, &err) != 0) {
+        bad_field(req, err.field, "%s", err.message);
+        return -1;
+    }
+    if (dates_parse_iso(text, out) != 0) {
+        bad_field(req, field, "%s must be a date YYYY-MM-DD", field);
+        return -1;
+    }
+    return 0;
+}
+
+static int body_id(http_request_t *req, json_object *body, const char *field, bool required,
+                   const char **out)
+{
+    json_error_t err;
+    if (json_get_string(body, field, required, 1, FIELD_ID_MAX_LEN, out, &err) != 0) {
+        bad_field(req, err.field, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* Answers a ledger error of a front-desk call with the field it concerns. */
+static int ledger_failure(control_t *ctl, http_request_t *req, ledger_err_t rc, const char *what)
+{
+    dates_day_t first, last;
+    char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
+    switch (rc) {
+    case LEDGER_ERR_NO_PROPERTY:
+        return http_respond_error(req, 404, "NOT_FOUND", "propertyID", "no such property");
+    case LEDGER_ERR_NO_ROOM_TYPE:
+        return http_respond_error(req, 404, "NOT_FOUND", "roomTypeID",
+                                  "no such room type in this property");
+    case LEDGER_ERR_NO_RESERVATION:
+        return http_respond_error(req, 404, "NOT_FOUND", "reservationID", "no such reservation");
+    case LEDGER_ERR_OUT_OF_RANGE:
+        ledger_window(ctl->ledger, &first, &last);
+        dates_format_iso(first, from);
+        dates_format_iso(last, to);
+        return bad_field(req, "from", "from..to must lie within the inventory, %s..%s", from, to);
+    case LEDGER_ERR_CANCELED:
+        return http_respond_error(req, 409, "CONFLICT", "reservationID",
+                                  "the reservation is canceled already");
+    case LEDGER_ERR_INVALID:
+        return bad_field(req, what, "%s is out of range", what);
+    default:
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    }
+}
+
+static json_object *reservation_summary_json(const ledger_reservation_t *r)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "reservationID", json_object_new_string(r->reservation_id));
+    json_object_object_add(o, "propertyID", json_object_new_string(r->property_id));
+    json_object_object_add(o, "roomTypeID", json_object_new_string(r->room_type_id));
+    json_object_object_add(o, "quantity", json_object_new_int(r->quantity));
+    json_object_object_add(o, "startDate", date_json(r->start));
+    json_object_object_add(o, "endDate", date_json(r->end));
+    json_object_object_add(o, "status", json_object_new_string(ledger_status_name(r->status)));
+    json_object_object_add(o, "isHold", json_object_new_boolean(r->is_hold));
+    json_object_object_add(o, "holdExpiresAt", r->is_hold ? time_json(r->hold_expires_ms) : NULL);
+    json_object_object_add(o, "cancelReason",
+                           r->status == LEDGER_CANCELED
+                               ? json_object_new_string(ledger_cancel_reason_name(r->cancel_reason))
+                               : NULL);
+    json_object_object_add(o, "thirdPartyIdentifier",
+                           *r->third_party_id ? json_object_new_string(r->third_party_id) : NULL);
+    json_object_object_add(o, "grandTotal", money_json(r->grand_total_minor, r->currency));
+    json_object_object_add(o, "currency", json_object_new_string(r->currency));
+    json_object_object_add(o, "createdAt", time_json(r->created_ms));
+    json_object_object_add(o, "updatedAt", time_json(r->updated_ms));
+    return o;
+}
+
+/* ------------------------------------------------------------- reset -- */
+
+int control_reset(control_t *ctl, char *err, size_t err_size)
+{
+    seed_t *seed = seed_load_file(ctl->seed_path, err, err_size);
+    if (!seed)
+        return -1;
+    if (ledger_reload(ctl->ledger, seed, ledger_default_first_day()) != LEDGER_OK) {
+        snprintf(err, err_size, "out of memory");
+        seed_unref(seed);
+        return -1;
+    }
+    webhooks_reset(ctl->webhooks, seed);
+    sandbox_faults_clear(ctl->faults);
+    seed_unref(seed);
+    log_info("sandbox reset: seed reloaded, reservations, faults and webhooks cleared");
+    return 0;
+}
+
+static int handle_reset(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    char err[256];
+    if (control_reset(ctl, err, sizeof err) != 0)
+        return http_respond_error(req, 500, "SEED_UNAVAILABLE", NULL, err);
+    dates_day_t first, last;
+    ledger_window(ctl->ledger, &first, &last);
+    seed_t *seed = ledger_seed(ctl->ledger);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "reset", json_object_new_boolean(1));
+    json_object_object_add(o, "hotels", json_object_new_int((int)seed_hotel_count(seed)));
+    json_object_object_add(o, "firstNight", date_json(first));
+    json_object_object_add(o, "lastNight", date_json(last));
+    seed_unref(seed);
+    return respond_json(req, 200, o);
+}
+
+/* ------------------------------------------------------ ledger, view -- */
+
+static int handle_ledger(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    const char *property = http_request_query(req, "propertyID");
+    ledger_reservation_t *list = NULL;
+    size_t count = 0;
+    ledger_err_t rc =
+        ledger_list(ctl->ledger, property && *property ? property : NULL, &list, &count);
+    if (rc != LEDGER_OK)
+        return ledger_failure(ctl, req, rc, "propertyID");
+    json_object *arr = json_object_new_array();
+    int open_holds = 0, confirmed = 0, canceled = 0;
+    for (size_t i = 0; i < count; i++) {
+        json_object_array_add(arr, reservation_summary_json(&list[i]));
+        open_holds += list[i].status == LEDGER_NOT_CONFIRMED;
+        confirmed += list[i].status == LEDGER_CONFIRMED;
+        canceled += list[i].status == LEDGER_CANCELED;
+    }
+    free(list);
+    json_object *summary = json_object_new_object();
+    json_object_object_add(summary, "openHolds", json_object_new_int(open_holds));
+    json_object_object_add(summary, "confirmed", json_object_new_int(confirmed));
+    json_object_object_add(summary, "canceled", json_object_new_int(canceled));
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "reservations", arr);
+    json_object_object_add(o, "summary", summary);
+    return respond_json(req, 200, o);
+}
+
+/* A query date, or `def` when absent. 0, or -1 after answering 400. */
+static int query_date(http_request_t *req, const char *name, dates_day_t def, dates_day_t *out)
+{
+    const char *text = http_request_query(req, name);
+    *out = def;
+    if (text && *text && dates_parse_iso(text, out) != 0) {
+        bad_field(req, name, "%s must be a date YYYY-MM-DD", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int handle_inventory(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    const char *property = http_request_query(req, "propertyID");
+    const char *room_type = http_request_query(req, "roomTypeID");
+    if (!property || !*property)
+        return bad_field(req, "propertyID", "propertyID is required");
+    if (!room_type || !*room_type)
+        return bad_field(req, "roomTypeID", "roomTypeID is required");
+    dates_day_t first_night, last_night, from, to;
+    ledger_window(ctl->ledger, &first_night, &last_night);
+    if (query_date(req, "from", first_night, &from) != 0 ||
+        query_date(req, "to", from + DEFAULT_INVENTORY_DAYS - 1, &to) != 0)
+        return 0;
+    if (to < from)
+        return bad_field(req, "to", "to must not be before from");
+    if (to - from + 1 > LEDGER_INVENTORY_DAYS)
+        return bad_field(req, "to", "at most %d days at a time", LEDGER_INVENTORY_DAYS);
+    ledger_night_t *nights = calloc((size_t)(to - from + 1), sizeof *nights);
+    if (!nights)
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    ledger_err_t rc =
+        ledger_get_nights(ctl->ledger, property, room_type, from, (int)(to - from + 1), nights);
+    if (rc != LEDGER_OK) {
+        free(nights);
+        return ledger_failure(ctl, req, rc, "from");
+    }
+    seed_t *seed = ledger_seed(ctl->ledger);
+    const seed_hotel_t *hotel = seed_find_hotel(seed, property);
+    const char *currency = hotel ? hotel->currency_code : "";
+    json_object *arr = json_object_new_array();
+    for (int i = 0; i <= to - from; i++) {
+        json_object *n = json_object_new_object();
+        json_object_object_add(n, "date", date_json(nights[i].date));
+        json_object_object_add(n, "available", json_object_new_int(nights[i].available));
+        json_object_object_add(n, "total", json_object_new_int(nights[i].total));
+        json_object_object_add(n, "rate", money_json(nights[i].rate_minor, currency));
+        json_object_array_add(arr, n);
+    }
+    seed_unref(seed);
+    free(nights);
+    return respond_json(req, 200, arr);
+}
+
+/* -------------------------------------------------------- front desk -- */
+
+/* propertyID, roomTypeID, from, to of a front-desk body. */
+typedef struct desk_range {
+    const char *property;
+    const char *room_type;
+    dates_day_t from;
+    dates_day_t to;
+} desk_range_t;
+
+static int read_desk_range(http_request_t *req, json_object *body, desk_range_t *r)
+{
+    if (body_id(req, body, "propertyID", true, &r->property) != 0 ||
+        body_id(req, body, "roomTypeID", true, &r->room_type) != 0 ||
+        body_date(req, body, "from", &r->from) != 0 || body_date(req, body, "to", &r->to) != 0)
+        return -1;
+    if (r->to < r->from) {
+        bad_field(req, "to", "to must not be before from");
+        return -1;
+    }
+    return 0;
+}
+
+static int handle_set_availability(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    desk_range_t r;
+    int64_t available = 0;
+    json_error_t err;
+    int rc = 0;
+    if (read_desk_range(req, body, &r) != 0) {
+        rc = 0;
+    } else if (json_get_int64(body, "available", true, 0, SEED_MAX_UNITS, 0, &available, &err) !=
+               0) {
+        rc = bad_field(req, err.field, "%s", err.message);
+    } else {
+        ledger_err_t lr = ledger_set_availability(ctl->ledger, r.property, r.room_type, r.from,
+                                                  r.to, (int)available);
+        if (lr != LEDGER_OK) {
+            rc = ledger_failure(ctl, req, lr, "available");
+        } else {
+            log_kv(LOG_LEVEL_INFO, "front desk set availability", "propertyID", r.property,
+                   "roomTypeID", r.room_type, NULL);
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "updated", json_object_new_boolean(1));
+            json_object_object_add(o, "nights", json_object_new_int((int)(r.to - r.from + 1)));
+            rc = respond_json(req, 200, o);
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
+/* The "rate" field in major units of the hotel's currency, as minor units. */
+static int read_rate(control_t *ctl, http_request_t *req, json_object *body, const char *property,
+                     int64_t *minor)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(body, "rate", &v)) {
+        bad_field(req, "rate", "rate is required");
+        return -1;
+    }
+    if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) {
+        bad_field(req, "rate", "rate must be a number");
+        return -1;
+    }
+    seed_t *seed = ledger_seed(ctl->ledger);
+    const seed_hotel_t *hotel = seed_find_hotel(seed, property);
+    const char *currency = hotel ? hotel->currency_code : "";
+    int rc = money_from_double(json_object_get_double(v), currency, minor);
+    if (!hotel)
+        http_respond_error(req, 404, "NOT_FOUND", "propertyID", "no such property");
+    else if (rc != 0)
+        bad_field(req, "rate", "rate must be a non-negative amount of %s with at most %d decimals",
+                  currency, hotel->currency_exponent);
+    seed_unref(seed);
+    return hotel && rc == 0 ? 0 : -1;
+}
+
+static int handle_set_rate(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    desk_range_t r;
+    int64_t rate = 0;
+    int rc = 0;
+    if (read_desk_range(req, body, &r) == 0 && read_rate(ctl, req, body, r.property, &rate) == 0) {
+        ledger_err_t lr = ledger_set_rate(ctl->ledger, r.property, r.room_type, r.from, r.to, rate);
+        if (lr != LEDGER_OK) {
+            rc = ledger_failure(ctl, req, lr, "rate");
+        } else {
+            log_kv(LOG_LEVEL_INFO, "front desk set rate", "propertyID", r.property, "roomTypeID",
+                   r.room_type, NULL);
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "updated", json_object_new_boolean(1));
+            json_object_object_add(o, "nights", json_object_new_int((int)(r.to - r.from + 1)));
+            rc = respond_json(req, 200, o);
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
+/* Shared by the front-desk cancel and the expire-now helper. */
+static int handle_reservation_change(http_request_t *req, control_t *ctl, bool expire)
+{
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    const char *property = NULL, *id = NULL;
+    int rc = 0;
+    if (body_id(req, body, "propertyID", !expire, &property) == 0 &&
+        body_id(req, body, "reservationID", true, &id) == 0) {
+        ledger_reservation_t r;
+        ledger_err_t lr =
+            expire ? ledger_expire_now(ctl->ledger, property, id, &r)
+                   : ledger_cancel(ctl->ledger, property, id, LEDGER_CANCEL_FRONT_DESK, &r);
+        if (lr == LEDGER_ERR_INVALID) {
+            rc = http_respond_error(req, 409, "CONFLICT", "reservationID",
+                                    "the reservation is not a live hold");
+        } else if (lr != LEDGER_OK) {
+            rc = ledger_failure(ctl, req, lr, "reservationID");
+        } else {
+            log_kv(LOG_LEVEL_INFO, expire ? "hold expired on request" : "front desk canceled",
+                   "reservationID", r.reservation_id, "propertyID", r.property_id, NULL);
+            rc = respond_json(req, 200, reservation_summary_json(&r));
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
+static int handle_frontdesk_cancel(http_request_t *req, void *ctx)
+{
+    return handle_reservation_change(req, ctx, false);
+}
+
+static int handle_expire_now(http_request_t *req, void *ctx)
+{
+    return handle_reservation_change(req, ctx, true);
+}
+
+/* ---------------------------------------------------------- webhooks -- */
+
+static int handle_webhook_switch(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    const char *property = NULL;
+    bool enabled = true;
+    json_error_t err;
+    int rc = 0;
+    if (body_id(req, body, "propertyID", true, &property) != 0)
+        rc = 0;
+    else if (json_get_bool(body, "enabled", true, true, &enabled, &err) != 0)
+        rc = bad_field(req, err.field, "%s", err.message);
+    else if (webhooks_set_enabled(ctl->webhooks, property, enabled) != 0)
+        rc = http_respond_error(req, 404, "NOT_FOUND", "propertyID", "no such property");
+    else {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "propertyID", json_object_new_string(property));
+        json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
+        rc = respond_json(req, 200, o);
+    }
+    json_object_put(body);
+    return rc;
+}
+
+static int handle_deliveries(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    return respond_json(req, 200, webhooks_deliveries_json(ctl->webhooks));
+}
+
+/* --------------------------------------------------------- lifecycle -- */
+
+control_t *control_new(const control_config_t *cfg)
+{
+    control_t *ctl = calloc(1, sizeof *ctl);
+    if (!ctl)
+        return NULL;
+    ctl->ledger = cfg->ledger;
+    ctl->webhooks = cfg->webhooks;
+    ctl->faults = cfg->faults;
+    ctl->seed_path = strdup(cfg->seed_path);
+    if (!ctl->seed_path) {
+        free(ctl);
+        return NULL;
+    }
+    return ctl;
+}
+
+void control_free(control_t *ctl)
+{
+    if (!ctl)
+        return;
+    free(ctl->seed_path);
+    free(ctl);
+}
+
+int control_routes(control_t *ctl, http_server_t *srv)
+{
+    static const struct {
+        const char *method;
+        const char *path;
+        http_handler_fn fn;
+    } routes[] = {
+        {"POST", CONTROL_PREFIX "/reset", handle_reset},
+        {"GET", CONTROL_PREFIX "/ledger", handle_ledger},
+        {"GET", CONTROL_PREFIX "/inventory", handle_inventory},
+        {"POST", CONTROL_PREFIX "/frontdesk/availability", handle_set_availability},
+        {"POST", CONTROL_PREFIX "/frontdesk/rate", handle_set_rate},
+        {"POST", CONTROL_PREFIX "/frontdesk/cancel", handle_frontdesk_cancel},
+        {"POST", CONTROL_PREFIX "/webhooks", handle_webhook_switch},
+        {"GET", CONTROL_PREFIX "/webhooks/deliveries", handle_deliveries},
+        {"POST", CONTROL_PREFIX "/holds/expire-now", handle_expire_now},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        if (http_server_route(srv, routes[i].method, routes[i].path, routes[i].fn, ctl) != 0)
+            return -1;
+    return sandbox_faults_routes(ctl->faults, srv);
+}

@@ -1,0 +1,106 @@
+/*
+ * seed.h — the demo hotels the sandbox serves, read from a JSON seed file
+ * (sandbox/pms-sandbox/seed.json, or PMS_SANDBOX_SEED): each hotel's API key,
+ * name, address, currency, time zone and photos, and its room types with
+ * units, base and weekend rates, photos and features. See README.md for the
+ * file format.
+ *
+ * Usage:
+ *     char err[256];
+ *     seed_t *seed = seed_load_file("seed.json", err, sizeof err);   // NULL → err says why
+ *     const seed_hotel_t *h = seed_find_hotel(seed, "hotel_123");
+ *     const seed_room_type_t *rt = seed_find_room_type(h, "room_456", NULL);
+ *     seed_t *again = seed_ref(seed); ... seed_unref(again); seed_unref(seed);
+ *
+ * A seed is immutable once loaded and reference-counted, so a reset can load
+ * a new one while requests still render from the old. Thread-safety: reads,
+ * seed_ref and seed_unref are thread-safe. Ownership: every string belongs to
+ * the seed and lives until the last reference is dropped.
+ */
+#ifndef PMS_SANDBOX_SEED_H
+#define PMS_SANDBOX_SEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEED_MAX_HOTELS 64
+#define SEED_MAX_ROOM_TYPES 32
+#define SEED_MAX_UNITS 1000
+#define SEED_MAX_GUESTS 20
+#define SEED_ID_MAX_LEN 64
+#define SEED_MAX_FILE_BYTES (4 * 1024 * 1024)
+
+typedef struct seed_photo {
+    char *thumb;
+    char *image;
+} seed_photo_t;
+
+typedef struct seed_room_type {
+    char *id;
+    char *name;
+    char *short_name;
+    char *description;
+    int max_guests;
+    int adults_included;
+    int children_included;
+    int units;                  /* rooms of this type */
+    int64_t base_rate_minor;    /* Sunday..Thursday nights */
+    int64_t weekend_rate_minor; /* Friday and Saturday nights */
+    seed_photo_t *photos;
+    size_t photo_count;
+    char **features;
+    size_t feature_count;
+} seed_room_type_t;
+
+typedef struct seed_hotel {
+    char *id; /* propertyID */
+    char *api_key;
+    char *name;
+    char *type;
+    char *description;
+    char *currency_code; /* ISO 4217 */
+    char *currency_symbol;
+    char *currency_position; /* "before" | "after" */
+    int currency_exponent;   /* minor-unit decimals (common/money.h) */
+    char *language;
+    char *phone;
+    char *email;
+    char *address1;
+    char *address2;
+    char *city;
+    char *state;
+    char *zip;
+    char *country;
+    char *latitude;
+    char *longitude;
+    char *timezone;
+    bool webhooks_enabled;
+    seed_photo_t *photos;
+    size_t photo_count;
+    seed_room_type_t *room_types;
+    size_t room_type_count;
+} seed_hotel_t;
+
+typedef struct seed seed_t;
+
+/* Parses a seed. NULL with a reason naming the field ("hotels[1].roomTypes[0]
+ * .units must be an integer between 1 and 1000") when it is invalid. The
+ * result holds one reference. */
+seed_t *seed_parse(const char *text, size_t len, char *err, size_t err_size);
+/* Reads and parses a file (at most SEED_MAX_FILE_BYTES). */
+seed_t *seed_load_file(const char *path, char *err, size_t err_size);
+
+seed_t *seed_ref(seed_t *seed);
+void seed_unref(seed_t *seed); /* frees with the last reference; accepts NULL */
+
+size_t seed_hotel_count(const seed_t *seed);
+const seed_hotel_t *seed_hotel_at(const seed_t *seed, size_t index);
+const seed_hotel_t *seed_find_hotel(const seed_t *seed, const char *property_id);
+/* The hotel whose API key this is (compared in constant time), or NULL. */
+const seed_hotel_t *seed_find_hotel_by_key(const seed_t *seed, const char *api_key);
+/* The room type and (when index is not NULL) its position, or NULL. */
+const seed_room_type_t *seed_find_room_type(const seed_hotel_t *hotel, const char *room_type_id,
+                                            size_t *index);
+
+#endif /* PMS_SANDBOX_SEED_H */
