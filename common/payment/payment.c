@@ -418,9 +418,21 @@ pay_err_t payment_preauthorize(payment_connector_t *c, const pay_preauth_request
     return run_call(&call, "preauthorize");
 }
 
-pay_err_t payment_capture(payment_connector_t *c, const char *auth_id, int64_t amount,
+/* Copies an id argument before the results are cleared: callers may pass
+ * out->id itself ("payment_get(c, p.id, &p, &e)"). */
+static const char *keep_id(const char *id, char buf[PAY_ID_MAX])
+{
+    if (!id)
+        return NULL;
+    snprintf(buf, PAY_ID_MAX, "%s", id);
+    return strlen(id) < PAY_ID_MAX ? buf : id;
+}
+
+pay_err_t payment_capture(payment_connector_t *c, const char *auth_id_given, int64_t amount,
                           const char *idempotency_key_given, pay_payment_t *out, pay_error_t *err)
 {
+    char idbuf[PAY_ID_MAX];
+    const char *auth_id = keep_id(auth_id_given, idbuf);
     memset(err, 0, sizeof *err);
     memset(out, 0, sizeof *out);
     char keybuf[64];
@@ -443,9 +455,11 @@ pay_err_t payment_capture(payment_connector_t *c, const char *auth_id, int64_t a
     return run_call(&call, "capture");
 }
 
-pay_err_t payment_void(payment_connector_t *c, const char *auth_id,
+pay_err_t payment_void(payment_connector_t *c, const char *auth_id_given,
                        const char *idempotency_key_given, pay_payment_t *out, pay_error_t *err)
 {
+    char idbuf[PAY_ID_MAX];
+    const char *auth_id = keep_id(auth_id_given, idbuf);
     memset(err, 0, sizeof *err);
     memset(out, 0, sizeof *out);
     char keybuf[64];
@@ -463,9 +477,11 @@ pay_err_t payment_void(payment_connector_t *c, const char *auth_id,
     return run_call(&call, "void");
 }
 
-pay_err_t payment_refund(payment_connector_t *c, const char *payment_id, int64_t amount,
+pay_err_t payment_refund(payment_connector_t *c, const char *payment_id_given, int64_t amount,
                          const char *idempotency_key_given, pay_refund_t *out, pay_error_t *err)
 {
+    char idbuf[PAY_ID_MAX];
+    const char *payment_id = keep_id(payment_id_given, idbuf);
     memset(err, 0, sizeof *err);
     memset(out, 0, sizeof *out);
     char keybuf[64];
@@ -488,8 +504,11 @@ pay_err_t payment_refund(payment_connector_t *c, const char *payment_id, int64_t
     return run_call(&call, "refund");
 }
 
-pay_err_t payment_get(payment_connector_t *c, const char *id, pay_payment_t *out, pay_error_t *err)
+pay_err_t payment_get(payment_connector_t *c, const char *id_given, pay_payment_t *out,
+                      pay_error_t *err)
 {
+    char idbuf[PAY_ID_MAX];
+    const char *id = keep_id(id_given, idbuf);
     memset(err, 0, sizeof *err);
     memset(out, 0, sizeof *out);
     if (!valid_id_or_refuse(id, "id", err))

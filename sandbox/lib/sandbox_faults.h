@@ -63,10 +63,12 @@ void sandbox_faults_free(sandbox_faults_t *faults); /* accepts NULL */
 typedef void (*sandbox_error_fn)(http_request_t *req, int status, const char *message,
                                  long retry_after_s, void *ctx);
 
-/* Each vendor endpoint calls this first with its operation name
- * ("postReservation", "payment_intents.create"): applies injected latency and
- * hangs; returns true when a fault response was already sent (the handler
- * must then return 0 without responding). */
+/* Each vendor endpoint calls this with its operation name
+ * ("postReservation", "payment_intents.create") before doing the
+ * operation's work (first thing, or after its own auth and idempotency
+ * checks when faults should act like a slow vendor holding the request):
+ * applies injected latency and hangs; returns true when a fault response was
+ * already sent (the handler must then return 0 without responding). */
 bool sandbox_faults_apply(sandbox_faults_t *faults, http_request_t *req, const char *op,
                           sandbox_error_fn fn, void *ctx);
 

@@ -242,11 +242,15 @@ static bool authorized(stripe_api_t *api, http_request_t *req)
 
 /* ------------------------------------------------------------- pipeline -- */
 
+/* Counts a request reaching an endpoint, or (replay) one answered from the
+ * idempotency table. */
 static void count_request(stripe_api_t *api, int index, bool replay)
 {
     pthread_mutex_lock(&api->stats_mu);
-    api->requests[index]++;
-    api->replays += replay;
+    if (replay)
+        api->replays++;
+    else
+        api->requests[index]++;
     pthread_mutex_unlock(&api->stats_mu);
 }
 
@@ -325,8 +329,7 @@ static int handle_endpoint(http_request_t *req, void *ctx)
     const route_ctx_t *rc = ctx;
     stripe_api_t *api = rc->api;
     const char *op = rc->endpoint->op;
-    if (sandbox_faults_apply(api->faults, req, op, fault_error, api))
-        return 0;
+    count_request(api, rc->index, false);
     if (!authorized(api, req))
         return 0;
     bool post = strcmp(rc->endpoint->method, "POST") == 0;
@@ -344,7 +347,15 @@ static int handle_endpoint(http_request_t *req, void *ctx)
         form_clear(&form);
         return 0;
     }
-    count_request(api, rc->index, false);
+    /* Faults act while the key is reserved, as a slow gateway would: a
+     * retry of a hanging request meets 409 until the first one finishes.
+     * An injected error means the endpoint never ran: nothing is saved. */
+    if (sandbox_faults_apply(api->faults, req, op, fault_error, api)) {
+        if (reserved)
+            idem_abandon(api->idem, key);
+        form_clear(&form);
+        return 0;
+    }
     char request_id[96];
     snprintf(request_id, sizeof request_id, REQUEST_ID_PREFIX "%s", http_request_id(req));
     op_request_t rq = {.store = api->store,

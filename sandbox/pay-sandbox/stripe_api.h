@@ -14,11 +14,13 @@
  *   POST /_sandbox/reset                     forget everything
  *   GET  /_sandbox/ledger                    every intent and refund, with a summary
  *
- * Each vendor request goes: injected faults (by the operation name above) →
- * API key (Bearer or Basic; 401 Stripe-style with the key masked) → form
- * parsing → idempotency (POST with an Idempotency-Key) → validation → the
- * ledger. Every error is Stripe's error object; nothing crashes on input.
- * Logs carry the operation, outcome and object id, never tokens or keys.
+ * Each vendor request goes: API key (Bearer or Basic; 401 Stripe-style with
+ * the key masked) → form parsing → idempotency (POST with an
+ * Idempotency-Key: replay, mismatch, in flight) → injected faults (by the
+ * operation name above; they act while the key is reserved, like a slow
+ * gateway, and an injected error saves nothing) → validation → the ledger.
+ * Every error is Stripe's error object; nothing crashes on input. Logs
+ * carry the operation, outcome and object id, never tokens or keys.
  *
  * Thread-safety: handlers run on the server's threads; all state is behind
  * the store's, the idempotency table's and the stats' mutexes. Ownership:
