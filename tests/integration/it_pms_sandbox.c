@@ -614,7 +614,10 @@ START_TEST(test_an_expired_hold_gives_its_rooms_back_and_cannot_be_confirmed)
     answer_clear(&a);
     ck_assert_int_eq(available_on(ROOM, in), 10);
     /* The expiry was announced. */
-    ck_assert(TS_POLL_UNTIL(inbox_find("/hook", "booking_cancel", id, NULL) != NULL, WAIT_MS));
+    json_object *ev = NULL;
+    ck_assert(
+        TS_POLL_UNTIL((ev = inbox_find("/hook", "booking_cancel", id, NULL)) != NULL, WAIT_MS));
+    json_object_put(ev);
 }
 END_TEST
 
