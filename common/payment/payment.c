@@ -109,6 +109,25 @@ pay_err_t pay_error_set(pay_error_t *err, pay_err_t code, const char *fmt, ...)
 
 /* ----------------------------------------------------------- lifecycle -- */
 
+#define PAYMENT_TIMEOUT_MIN_MS 100
+#define PAYMENT_TIMEOUT_MAX_MS 120000
+
+const char *payment_config_from_env(config_t *cfg, payment_config_t *out)
+{
+    *out = PAYMENT_CONFIG_DEFAULT;
+    const char *gateway = config_get_str(cfg, "PAYMENT_GATEWAY", GATEWAY_NAMES[0]);
+    bool known = false;
+    for (int i = 0; GATEWAY_NAMES[i]; i++)
+        known |= strcmp(GATEWAY_NAMES[i], gateway) == 0;
+    if (!known)
+        config_add_error(cfg, "PAYMENT_GATEWAY", "unknown payment gateway (known: stripe)");
+    out->base_url = config_get_str(cfg, "PAYMENT_BASE_URL", NULL);
+    out->api_key = config_require_str(cfg, "PAYMENT_API_KEY");
+    out->timeout_ms = config_get_int(cfg, "PAYMENT_TIMEOUT_MS", PAYMENT_DEFAULT_TIMEOUT_MS,
+                                     PAYMENT_TIMEOUT_MIN_MS, PAYMENT_TIMEOUT_MAX_MS);
+    return gateway;
+}
+
 payment_connector_t *payment_connector_new(const char *gateway, const payment_config_t *cfg,
                                            char *why, size_t why_size)
 {

@@ -223,6 +223,44 @@ START_TEST(test_names_and_classes_of_errors)
 }
 END_TEST
 
+static const char *fake_env(const char *name, void *ctx)
+{
+    const char *const *pairs = ctx;
+    for (int i = 0; pairs[i]; i += 2)
+        if (strcmp(pairs[i], name) == 0)
+            return pairs[i + 1];
+    return NULL;
+}
+
+START_TEST(test_config_from_env_reads_the_gateway_settings_and_requires_the_key)
+{
+    const char *env[] = {"PAYMENT_BASE_URL",
+                         "http://127.0.0.1:8092",
+                         "PAYMENT_API_KEY",
+                         "sk_test_sandbox",
+                         "PAYMENT_TIMEOUT_MS",
+                         "3000",
+                         NULL};
+    config_t *cfg = config_new_with_lookup(fake_env, env);
+    payment_config_t pc;
+    ck_assert_str_eq(payment_config_from_env(cfg, &pc), "stripe");
+    ck_assert_str_eq(pc.base_url, "http://127.0.0.1:8092");
+    ck_assert_str_eq(pc.api_key, "sk_test_sandbox");
+    ck_assert_int_eq(pc.timeout_ms, 3000);
+    ck_assert_int_eq(pc.retry.max_retries, RETRY_MAX_RETRIES);
+    ck_assert_uint_eq(config_error_count(cfg), 0);
+    config_free(cfg);
+
+    const char *missing[] = {"PAYMENT_GATEWAY", "paypal", NULL};
+    cfg = config_new_with_lookup(fake_env, missing);
+    payment_config_from_env(cfg, &pc);
+    ck_assert_uint_eq(config_error_count(cfg), 2);
+    ck_assert_ptr_nonnull(strstr(config_errors(cfg), "PAYMENT_API_KEY"));
+    ck_assert_ptr_nonnull(strstr(config_errors(cfg), "PAYMENT_GATEWAY"));
+    config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("payment_stripe_parse");
@@ -237,6 +275,7 @@ int main(void)
     tcase_add_test(tc, test_unreadable_answers_are_classified_by_status);
     tcase_add_test(tc, test_resource_missing_is_not_found_only_for_the_payment);
     tcase_add_test(tc, test_names_and_classes_of_errors);
+    tcase_add_test(tc, test_config_from_env_reads_the_gateway_settings_and_requires_the_key);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -56,6 +56,7 @@
 
 #include "common/breaker.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/retry.h"
 
 #define PAY_ID_MAX 128
@@ -161,6 +162,14 @@ typedef struct payment_config {
                         .timeout_ms = PAYMENT_DEFAULT_TIMEOUT_MS,                                  \
                         .retry = RETRY_POLICY_DEFAULT,                                             \
                         .breaker = BREAKER_CONFIG_DEFAULT(NULL)})
+
+/* Fills *out (starting from PAYMENT_CONFIG_DEFAULT) from the environment a
+ * service reads: PAYMENT_GATEWAY (default "stripe"), PAYMENT_BASE_URL
+ * (default: the gateway's production URL), PAYMENT_API_KEY (required: a
+ * missing key is recorded as a config error, so the service exits 2 naming
+ * it), PAYMENT_TIMEOUT_MS (per attempt, default 10000). Returns the gateway
+ * name. Strings are owned by cfg. */
+const char *payment_config_from_env(config_t *cfg, payment_config_t *out);
 
 typedef struct payment_connector payment_connector_t;
 
