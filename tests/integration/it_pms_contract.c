@@ -1,0 +1,530 @@
+/* Contract tests: the PMS connector (common/pms, Cloudbeds) against the
+ * pms-sandbox speaking Cloudbeds' wire format. Every operation, every typed
+ * error, the breaker (5 failures → open, half-open recovery), retry only on
+ * retryable failures and honouring Retry-After, the per-hotel rate limiter,
+ * and client timeouts. Each test runs its own sandbox on a free port. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_run.h"
+#include "common/http_client.h"
+#include "common/json.h"
+#include "common/pms.h"
+#include "testsupport.h"
+
+#define HOTEL "hotel_123"
+#define ROOM "room_456"
+#define SANDBOX LODGING_BINARY_DIR "/sandbox/pms-sandbox/pms-sandbox"
+
+static ts_proc_t *sandbox;
+static int port;
+static http_client_t *control;
+static clock_manual_t manual;
+static clock_source_t manual_clock;
+
+static void start_sandbox(void)
+{
+    port = ts_free_port();
+    char port_env[48], log_path[128];
+    snprintf(port_env, sizeof port_env, "PMS_SANDBOX_PORT=%d", port);
+    snprintf(log_path, sizeof log_path, "%s/it_pms_contract_%d.log", LODGING_BINARY_DIR, port);
+    const char *env[] = {port_env, "LOG_LEVEL=warn", NULL};
+    sandbox = ts_proc_start(SANDBOX, env, log_path);
+    ck_assert_ptr_nonnull(sandbox);
+    ck_assert_msg(ts_http_wait_ok(port, "/healthz", 15000), "pms-sandbox did not start (%s)",
+                  log_path);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
+    control = http_client_new(&cc);
+    setenv("PMS_hotel_123_API_KEY", "cbk_sandbox_hotel_123", 1);
+    manual = (clock_manual_t){.now_ms = 1000000};
+    manual_clock = clock_source_manual(&manual);
+}
+
+static void stop_sandbox(void)
+{
+    http_client_free(control);
+    control = NULL;
+    ck_assert_int_eq(ts_proc_stop(sandbox, 0, 10000), 0);
+    sandbox = NULL;
+}
+
+/* A connector on the sandbox. Retries and breaker run on the manual clock, so
+ * backoff and open periods pass without sleeping; the limiter is generous
+ * unless a test sets its own. */
+static pms_connector_t *connector(int max_retries, double rate)
+{
+    pms_config_t cfg = PMS_CONFIG_DEFAULT;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    cfg.base_url = base;
+    cfg.timeout_ms = 3000;
+    cfg.retry.max_retries = max_retries;
+    cfg.retry.clock = &manual_clock;
+    cfg.breaker.clock = &manual_clock;
+    cfg.clock = &manual_clock;
+    cfg.rate_per_second = rate;
+    cfg.rate_wait_ms = 0;
+    char err[128];
+    pms_connector_t *c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    return c;
+}
+
+/* POSTs a JSON control body; returns the status. */
+static int control_post(const char *path, const char *json)
+{
+    http_client_response_t r;
+    int status =
+        http_client_post_json(control, path, NULL, json, &r) == HTTP_CLIENT_OK ? r.status : 0;
+    http_client_response_clear(&r);
+    return status;
+}
+
+static void fault(const char *json)
+{
+    ck_assert_int_eq(control_post("/_sandbox/faults", json), 201);
+}
+
+static void clear_faults(void)
+{
+    http_client_response_t r;
+    ck_assert_int_eq(
+        http_client_request(control, "DELETE", "/_sandbox/faults", NULL, NULL, NULL, 0, &r),
+        HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    http_client_response_clear(&r);
+}
+
+/* The sandbox's own view of availability for one night. */
+static int sandbox_available(dates_day_t night)
+{
+    char d[DATES_ISO_LEN + 1];
+    dates_format_iso(night, d);
+    const char *q[] = {"propertyID", HOTEL, "roomTypeID", ROOM, "from", d, "to", d, NULL};
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(control, "/_sandbox/inventory", q, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    struct json_object *o = json_tokener_parse(r.body);
+    http_client_response_clear(&r);
+    ck_assert_ptr_nonnull(o);
+    struct json_object *arr = o, *items;
+    if (json_object_object_get_ex(o, "inventory", &items))
+        arr = items;
+    ck_assert(json_object_is_type(arr, json_type_array));
+    ck_assert_int_eq(json_object_array_length(arr), 1);
+    struct json_object *avail;
+    ck_assert(json_object_object_get_ex(json_object_array_get_idx(arr, 0), "available", &avail));
+    int v = json_object_get_int(avail);
+    json_object_put(o);
+    return v;
+}
+
+/* The status of a reservation in the sandbox's ledger ("" when absent). */
+static const char *ledger_status(const char *reservation_id, char *out, size_t size)
+{
+    http_client_response_t r;
+    const char *q[] = {"propertyID", HOTEL, NULL};
+    ck_assert_int_eq(http_client_get(control, "/_sandbox/ledger", q, NULL, &r), HTTP_CLIENT_OK);
+    struct json_object *o = json_tokener_parse(r.body);
+    http_client_response_clear(&r);
+    ck_assert_ptr_nonnull(o);
+    struct json_object *list;
+    ck_assert(json_object_object_get_ex(o, "reservations", &list));
+    snprintf(out, size, "%s", "");
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct json_object *res = json_object_array_get_idx(list, i), *id, *st;
+        if (json_object_object_get_ex(res, "reservationID", &id) &&
+            strcmp(json_object_get_string(id), reservation_id) == 0 &&
+            json_object_object_get_ex(res, "status", &st))
+            snprintf(out, size, "%s", json_object_get_string(st));
+    }
+    json_object_put(o);
+    return out;
+}
+
+static pms_hold_request_t hold_request(dates_day_t check_in, int nights)
+{
+    return (pms_hold_request_t){.hotel_id = HOTEL,
+                                .room_type_id = ROOM,
+                                .check_in = check_in,
+                                .check_out = check_in + nights,
+                                .rooms = 1,
+                                .adults = 2,
+                                .children = 0,
+                                .guest = {.first_name = "홍",
+                                          .last_name = "길동",
+                                          .email = "hong@example.com",
+                                          .phone = "+82-10-1234-5678"},
+                                .ttl_seconds = 180};
+}
+
+START_TEST(test_hotel_and_room_types)
+{
+    pms_connector_t *c = connector(0, 100);
+    pms_hotel_t h;
+    pms_error_t e;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_str_eq(h.id, HOTEL);
+    ck_assert_str_eq(h.currency, "KRW");
+    ck_assert_str_eq(h.timezone, "Asia/Seoul");
+    ck_assert(strlen(h.name) > 0 && strlen(h.city) > 0);
+    pms_room_types_t rt;
+    ck_assert_int_eq(pms_get_room_types(c, HOTEL, &rt, &e), PMS_OK);
+    ck_assert_uint_ge(rt.count, 2);
+    bool found = false;
+    for (size_t i = 0; i < rt.count; i++) {
+        if (strcmp(rt.items[i].id, ROOM) == 0) {
+            found = true;
+            ck_assert_int_eq(rt.items[i].total_rooms, 10);
+            ck_assert_int_eq(rt.items[i].max_occupancy, 3);
+            ck_assert_uint_ge(rt.items[i].photo_count, 1);
+        }
+    }
+    ck_assert(found);
+    pms_room_types_free(&rt);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_inventory_and_rates_per_night)
+{
+    pms_connector_t *c = connector(0, 100);
+    dates_day_t first = dates_today_utc() + 20;
+    pms_nights_t inv, rates;
+    pms_error_t e;
+    ck_assert_int_eq(pms_get_inventory(c, HOTEL, ROOM, first, 30, &inv, &e), PMS_OK);
+    ck_assert_uint_eq(inv.count, 30);
+    ck_assert_int_eq(pms_get_rates(c, HOTEL, ROOM, first, 30, &rates, &e), PMS_OK);
+    ck_assert_uint_eq(rates.count, 30);
+    ck_assert_str_eq(rates.currency, "KRW");
+    for (int i = 0; i < 30; i++) {
+        ck_assert_int_eq(inv.items[i].date, first + i);
+        ck_assert_int_eq(inv.items[i].total, 10);
+        ck_assert_int_eq(inv.items[i].available, sandbox_available(first + i));
+        /* Seed: 125000 KRW on weekdays, 150000 on Friday and Saturday nights. */
+        int weekday = (int)((first + i + 4) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
+        int64_t expected = weekday == 5 || weekday == 6 ? 150000 : 125000;
+        ck_assert_int_eq(rates.items[i].rate, expected);
+    }
+    pms_nights_free(&inv);
+    pms_nights_free(&rates);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_hold_release_restores_exactly_once)
+{
+    pms_connector_t *c = connector(0, 100);
+    dates_day_t in = dates_today_utc() + 40;
+    int before = sandbox_available(in), before2 = sandbox_available(in + 1);
+    int after_stay = sandbox_available(in + 2);
+    pms_hold_request_t req = hold_request(in, 2);
+    req.reference = "bk_contract_release";
+    pms_hold_t hold;
+    pms_error_t e;
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_OK);
+    ck_assert(strlen(hold.hold_id) > 0);
+    ck_assert_str_eq(hold.currency, "KRW");
+    ck_assert_int_gt(hold.total, 0);
+    ck_assert_int_gt(hold.expires_at_ms, clock_wall_ms() + 170000);
+    ck_assert_int_eq(sandbox_available(in), before - 1);
+    ck_assert_int_eq(sandbox_available(in + 1), before2 - 1);
+    ck_assert_int_eq(sandbox_available(in + 2), after_stay); /* check-out night is not held */
+
+    pms_reservation_t r;
+    ck_assert_int_eq(pms_get_reservation(c, HOTEL, hold.hold_id, &r, &e), PMS_OK);
+    ck_assert_int_eq(r.status, PMS_RES_HOLD);
+    ck_assert_int_eq(r.check_in, in);
+    ck_assert_int_eq(r.check_out, in + 2);
+    ck_assert_str_eq(r.room_type_id, ROOM);
+    ck_assert_str_eq(r.reference, "bk_contract_release");
+    ck_assert_int_eq(r.total, hold.total);
+    ck_assert(r.hold_expires_at_ms / 1000 == hold.expires_at_ms / 1000);
+
+    ck_assert_int_eq(pms_release_hold(c, HOTEL, hold.hold_id, &e), PMS_OK);
+    ck_assert_int_eq(sandbox_available(in), before);
+    ck_assert_int_eq(sandbox_available(in + 1), before2);
+    /* A compensation may run twice: the second release changes nothing. */
+    ck_assert_int_eq(pms_release_hold(c, HOTEL, hold.hold_id, &e), PMS_OK);
+    ck_assert_int_eq(sandbox_available(in), before);
+    char st[32];
+    ck_assert_str_eq(ledger_status(hold.hold_id, st, sizeof st), "canceled");
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_hold_confirm_cancel)
+{
+    pms_connector_t *c = connector(0, 100);
+    dates_day_t in = dates_today_utc() + 50;
+    int before = sandbox_available(in);
+    pms_hold_request_t req = hold_request(in, 1);
+    pms_hold_t hold;
+    pms_error_t e;
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_OK);
+    pms_reservation_t r;
+    ck_assert_int_eq(pms_confirm_hold(c, HOTEL, hold.hold_id, &r, &e), PMS_OK);
+    ck_assert_int_eq(r.status, PMS_RES_CONFIRMED);
+    ck_assert_str_eq(r.reservation_id, hold.hold_id);
+    ck_assert(strlen(r.confirmation_number) > 0);
+    ck_assert_int_eq(sandbox_available(in), before - 1);
+    /* A retried confirm is a success, not a second booking. */
+    ck_assert_int_eq(pms_confirm_hold(c, HOTEL, hold.hold_id, &r, &e), PMS_OK);
+    ck_assert_int_eq(sandbox_available(in), before - 1);
+    ck_assert_int_eq(pms_get_reservation(c, HOTEL, hold.hold_id, &r, &e), PMS_OK);
+    ck_assert_int_eq(r.status, PMS_RES_CONFIRMED);
+    ck_assert_int_eq(pms_cancel_reservation(c, HOTEL, hold.hold_id, &e), PMS_OK);
+    ck_assert_int_eq(sandbox_available(in), before);
+    ck_assert_int_eq(pms_get_reservation(c, HOTEL, hold.hold_id, &r, &e), PMS_OK);
+    ck_assert_int_eq(r.status, PMS_RES_CANCELLED);
+    /* A cancelled reservation cannot be confirmed again. */
+    ck_assert_int_eq(pms_confirm_hold(c, HOTEL, hold.hold_id, &r, &e), PMS_ERR_CONFLICT);
+    ck_assert_int_eq(sandbox_available(in), before);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_expired_hold_is_never_confirmed)
+{
+    pms_connector_t *c = connector(0, 100);
+    dates_day_t in = dates_today_utc() + 60;
+    int before = sandbox_available(in);
+    pms_hold_request_t req = hold_request(in, 1);
+    req.ttl_seconds = 1;
+    pms_hold_t hold;
+    pms_error_t e;
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_OK);
+    ck_assert_int_eq(sandbox_available(in), before - 1);
+    /* The sandbox lapses the hold and gives the room back by itself. */
+    ck_assert(TS_POLL_UNTIL(sandbox_available(in) == before, 15000));
+    pms_reservation_t r;
+    ck_assert_int_eq(pms_confirm_hold(c, HOTEL, hold.hold_id, &r, &e), PMS_ERR_CONFLICT);
+    ck_assert_int_eq(sandbox_available(in), before);
+    char st[32];
+    ck_assert_str_eq(ledger_status(hold.hold_id, st, sizeof st), "canceled");
+    ck_assert_int_eq(pms_release_hold(c, HOTEL, hold.hold_id, &e), PMS_OK);
+    ck_assert_int_eq(sandbox_available(in), before);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_typed_errors)
+{
+    pms_connector_t *c = connector(0, 100);
+    pms_error_t e;
+    dates_day_t in = dates_today_utc() + 70;
+
+    /* No availability: the front desk closes the second night. */
+    char body[256], d1[DATES_ISO_LEN + 1];
+    dates_format_iso(in + 1, d1);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+             "\"available\":0}",
+             HOTEL, ROOM, d1, d1);
+    ck_assert_int_eq(control_post("/_sandbox/frontdesk/availability", body), 200);
+    int before = sandbox_available(in);
+    pms_hold_request_t req = hold_request(in, 3);
+    pms_hold_t hold;
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_ERR_NO_AVAILABILITY);
+    ck_assert_msg(strstr(e.message, d1) != NULL, "message names the night: %s", e.message);
+    ck_assert_int_eq(sandbox_available(in), before); /* all or nothing */
+
+    /* Rejected: more adults than the room type takes. */
+    req = hold_request(in + 5, 1);
+    req.adults = 9;
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_ERR_REJECTED);
+    ck_assert_int_eq(e.http_status, 400);
+
+    /* Not found: an unknown reservation and an unknown room type. */
+    pms_reservation_t r;
+    ck_assert_int_eq(pms_get_reservation(c, HOTEL, "999999999", &r, &e), PMS_ERR_NOT_FOUND);
+    ck_assert_int_eq(pms_release_hold(c, HOTEL, "999999999", &e), PMS_ERR_NOT_FOUND);
+    pms_nights_t n;
+    ck_assert_int_eq(pms_get_inventory(c, HOTEL, "room_nope", in, 2, &n, &e), PMS_ERR_NOT_FOUND);
+
+    /* Auth: a wrong key, and no key at all (nothing sent). */
+    setenv("PMS_hotel_123_API_KEY", "cbk_wrong", 1);
+    pms_hotel_t h;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_AUTH);
+    ck_assert_int_eq(e.http_status, 401);
+    ck_assert_ptr_null(strstr(e.message, "cbk_wrong")); /* the key is never echoed */
+    unsetenv("PMS_hotel_123_API_KEY");
+    unsetenv("PMS_HOTEL_123_API_KEY");
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_AUTH);
+    ck_assert_int_eq(e.attempts, 0);
+    setenv("PMS_hotel_123_API_KEY", "cbk_sandbox_hotel_123", 1);
+
+    /* Transient: a 502 from the vendor's edge. */
+    fault("{\"op\":\"getHotelDetails\",\"status\":502,\"failNext\":1}");
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
+    ck_assert_int_eq(e.http_status, 502);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
+{
+    pms_connector_t *c = connector(0, 1000);
+    pms_hotel_t h;
+    pms_error_t e;
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
+    fault("{\"op\":\"getHotelDetails\",\"status\":500}");
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
+        ck_assert_int_eq(e.http_status, 500);
+    }
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_OPEN);
+    /* Open: rejected at once, nothing sent. */
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_UNAVAILABLE);
+    ck_assert_int_eq(e.http_status, 0);
+    /* Another hotel's breaker is its own. */
+    ck_assert_int_eq(pms_breaker_state(c, "hotel_busan"), BREAKER_CLOSED);
+
+    clear_faults();
+    manual.now_ms += 60000; /* the open period passes */
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_HALF_OPEN);
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_HALF_OPEN);
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
+
+    /* A failing trial in half-open opens it again. */
+    fault("{\"op\":\"getHotelDetails\",\"status\":503}");
+    for (int i = 0; i < 5; i++)
+        pms_get_hotel(c, HOTEL, &h, &e);
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_OPEN);
+    manual.now_ms += 60000;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_OPEN);
+
+    /* "No" answers are the PMS working: they never open the breaker. */
+    clear_faults();
+    manual.now_ms += 60000;
+    pms_get_hotel(c, HOTEL, &h, &e);
+    pms_get_hotel(c, HOTEL, &h, &e);
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
+    pms_reservation_t r;
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(pms_get_reservation(c, HOTEL, "999999999", &r, &e), PMS_ERR_NOT_FOUND);
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_retry_only_retryable_and_honour_retry_after)
+{
+    pms_connector_t *c = connector(3, 1000);
+    pms_hotel_t h;
+    pms_error_t e;
+    /* Two 503s, then success: three attempts, backoff slept on the clock. */
+    fault("{\"op\":\"getHotelDetails\",\"status\":503,\"failNext\":2}");
+    manual.sleep_count = 0;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_int_eq(e.attempts, 3);
+    ck_assert_int_eq(manual.sleep_count, 2);
+    ck_assert_int_le(manual.sleeps[0], 500); /* full jitter under the 500 ms cap */
+    ck_assert_int_le(manual.sleeps[1], 1000);
+
+    /* A 400 is the PMS saying no: one attempt, no sleep. */
+    fault("{\"op\":\"getHotelDetails\",\"status\":400,\"failNext\":1}");
+    manual.sleep_count = 0;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_REJECTED);
+    ck_assert_int_eq(e.attempts, 1);
+    ck_assert_int_eq(manual.sleep_count, 0);
+
+    /* 429 with Retry-After: 3 → the wait is at least 3 s, then it succeeds. */
+    fault("{\"op\":\"getHotelDetails\",\"status\":429,\"failNext\":1,\"retryAfter\":3}");
+    manual.sleep_count = 0;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_int_eq(e.attempts, 2);
+    ck_assert_int_eq(manual.sleep_count, 1);
+    ck_assert_int_ge(manual.sleeps[0], 3000);
+
+    /* Retries exhausted: 4 attempts, the last error typed. */
+    fault("{\"op\":\"getHotelDetails\",\"status\":500}");
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
+    ck_assert_int_eq(e.attempts, 4);
+    clear_faults();
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_rate_limiter_per_hotel)
+{
+    pms_connector_t *c = connector(0, 2); /* 2 requests a second, burst 2 */
+    pms_hotel_t h;
+    pms_error_t e;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_RATE_LIMITED);
+    ck_assert_int_eq(e.http_status, 0); /* refused locally: nothing reached the PMS */
+    /* The limit is per hotel: another hotel still has its tokens. */
+    setenv("PMS_hotel_busan_API_KEY", "cbk_sandbox_hotel_busan", 1);
+    ck_assert_int_eq(pms_get_hotel(c, "hotel_busan", &h, &e), PMS_OK);
+    manual.now_ms += 500; /* one token earned */
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_RATE_LIMITED);
+    /* Local refusals do not open the breaker. */
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_timeout_is_transient)
+{
+    pms_config_t cfg = PMS_CONFIG_DEFAULT;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    cfg.base_url = base;
+    cfg.timeout_ms = 300;
+    cfg.retry.max_retries = 0;
+    char err[128];
+    pms_connector_t *c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    fault("{\"op\":\"getHotelDetails\",\"hangMs\":3000,\"failNext\":1}");
+    pms_hotel_t h;
+    pms_error_t e;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
+    ck_assert_ptr_nonnull(strstr(e.message, "timeout"));
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_sandbox_down_then_up)
+{
+    pms_connector_t *c = connector(0, 1000);
+    pms_hotel_t h;
+    pms_error_t e;
+    fault("{\"down\":true}");
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
+    ck_assert_int_eq(e.http_status, 503);
+    clear_faults();
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    pms_connector_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pms_contract");
+    TCase *tc = tcase_create("cloudbeds");
+    tcase_add_checked_fixture(tc, start_sandbox, stop_sandbox);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_hotel_and_room_types);
+    tcase_add_test(tc, test_inventory_and_rates_per_night);
+    tcase_add_test(tc, test_hold_release_restores_exactly_once);
+    tcase_add_test(tc, test_hold_confirm_cancel);
+    tcase_add_test(tc, test_expired_hold_is_never_confirmed);
+    tcase_add_test(tc, test_typed_errors);
+    tcase_add_test(tc, test_breaker_opens_after_five_failures_and_recovers_half_open);
+    tcase_add_test(tc, test_retry_only_retryable_and_honour_retry_after);
+    tcase_add_test(tc, test_rate_limiter_per_hotel);
+    tcase_add_test(tc, test_timeout_is_transient);
+    tcase_add_test(tc, test_sandbox_down_then_up);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
