@@ -70,6 +70,21 @@ pms_err_t pms_fail(pms_error_t *err, pms_err_t code, const char *fmt, ...)
     return code;
 }
 
+const char *pms_config_from_env(config_t *cfg, pms_config_t *out)
+{
+    *out = PMS_CONFIG_DEFAULT;
+    const char *vendor = config_get_str(cfg, "PMS_VENDOR", VENDOR_NAMES[0]);
+    if (!find_vendor(vendor))
+        config_add_error(cfg, "PMS_VENDOR", "unknown PMS vendor (known: cloudbeds)");
+    out->base_url = config_get_str(cfg, "PMS_BASE_URL", NULL);
+    out->timeout_ms = config_get_int(cfg, "PMS_TIMEOUT_MS", PMS_DEFAULT_TIMEOUT_MS, 100, 120000);
+    out->rate_per_second = config_get_double(cfg, "PMS_RATE_LIMIT_PER_SECOND", 0, 0, 1000);
+    out->rate_burst = config_get_double(cfg, "PMS_RATE_LIMIT_BURST", 0, 0, 10000);
+    out->rate_wait_ms =
+        config_get_int(cfg, "PMS_RATE_LIMIT_WAIT_MS", PMS_DEFAULT_RATE_WAIT_MS, 0, 60000);
+    return vendor;
+}
+
 pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, char *err,
                                    size_t err_size)
 {

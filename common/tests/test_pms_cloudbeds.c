@@ -284,6 +284,45 @@ START_TEST(test_bad_arguments_send_nothing)
 }
 END_TEST
 
+static const char *lookup(const char *name, void *ctx)
+{
+    const char *const *kv = ctx;
+    for (; kv[0]; kv += 2)
+        if (strcmp(kv[0], name) == 0)
+            return kv[1];
+    return NULL;
+}
+
+START_TEST(test_config_from_env)
+{
+    const char *good[] = {"PMS_BASE_URL",
+                          "http://127.0.0.1:8091",
+                          "PMS_TIMEOUT_MS",
+                          "1500",
+                          "PMS_RATE_LIMIT_PER_SECOND",
+                          "2.5",
+                          NULL};
+    config_t *cfg = config_new_with_lookup(lookup, good);
+    pms_config_t pc;
+    ck_assert_str_eq(pms_config_from_env(cfg, &pc), "cloudbeds");
+    ck_assert_uint_eq(config_error_count(cfg), 0);
+    ck_assert_str_eq(pc.base_url, "http://127.0.0.1:8091");
+    ck_assert_int_eq(pc.timeout_ms, 1500);
+    ck_assert(pc.rate_per_second > 2.49 && pc.rate_per_second < 2.51);
+    ck_assert_int_eq(pc.rate_wait_ms, PMS_DEFAULT_RATE_WAIT_MS);
+    ck_assert_int_eq(pc.retry.max_retries, RETRY_MAX_RETRIES);
+    config_free(cfg);
+
+    const char *bad[] = {"PMS_VENDOR", "opera", "PMS_TIMEOUT_MS", "5s", NULL};
+    cfg = config_new_with_lookup(lookup, bad);
+    pms_config_from_env(cfg, &pc);
+    ck_assert_uint_eq(config_error_count(cfg), 2);
+    ck_assert_ptr_nonnull(strstr(config_errors(cfg), "PMS_VENDOR"));
+    ck_assert_ptr_nonnull(strstr(config_errors(cfg), "PMS_TIMEOUT_MS"));
+    config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pms_cloudbeds");
@@ -298,6 +337,7 @@ int main(void)
     tcase_add_test(tc, test_retryable_and_names);
     tcase_add_test(tc, test_keys_from_env);
     tcase_add_test(tc, test_bad_arguments_send_nothing);
+    tcase_add_test(tc, test_config_from_env);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

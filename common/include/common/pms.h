@@ -46,6 +46,7 @@
 
 #include "common/breaker.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/dates.h"
 #include "common/retry.h"
 
@@ -182,6 +183,13 @@ typedef struct pms_config {
                     .rate_wait_ms = PMS_DEFAULT_RATE_WAIT_MS,                                      \
                     .retry = RETRY_POLICY_DEFAULT,                                                 \
                     .breaker = BREAKER_CONFIG_DEFAULT(NULL)})
+
+/* Reads PMS_VENDOR (default "cloudbeds"; returned), PMS_BASE_URL (default
+ * the vendor's production URL), PMS_TIMEOUT_MS (5000), PMS_RATE_LIMIT_PER_SECOND
+ * (the vendor's published limit), PMS_RATE_LIMIT_BURST and
+ * PMS_RATE_LIMIT_WAIT_MS (2000) into *out (starting from PMS_CONFIG_DEFAULT).
+ * Malformed values are recorded as config errors (the service refuses to start). */
+const char *pms_config_from_env(config_t *cfg, pms_config_t *out);
 
 typedef struct pms_connector pms_connector_t;
 
