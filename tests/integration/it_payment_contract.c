@@ -542,6 +542,62 @@ START_TEST(test_a_timed_out_request_retried_with_its_key_authorises_once)
 }
 END_TEST
 
+typedef struct raw_call {
+    const char *key;
+    int status;
+} raw_call_t;
+
+/* One form POST creating an authorisation with a given key (thread body). */
+static void *raw_create(void *arg)
+{
+    raw_call_t *call = arg;
+    char idem[128];
+    snprintf(idem, sizeof idem, "Idempotency-Key: %s", call->key);
+    const char *headers[] = {"Authorization: Bearer " API_KEY, idem, NULL};
+    const char *form[] = {"amount",
+                          "250000",
+                          "currency",
+                          "krw",
+                          "capture_method",
+                          "manual",
+                          "confirm",
+                          "true",
+                          "payment_method_data[type]",
+                          "card",
+                          "payment_method_data[card][token]",
+                          "tok_visa",
+                          NULL};
+    http_client_config_t cc = {.base_url = base_url, .total_timeout_ms = 10000};
+    http_client_t *c = http_client_new(&cc);
+    http_client_response_t r;
+    call->status =
+        http_client_post_form(c, "/v1/payment_intents", headers, form, &r) == HTTP_CLIENT_OK
+            ? r.status
+            : -1;
+    http_client_response_clear(&r);
+    http_client_free(c);
+    return NULL;
+}
+
+START_TEST(test_a_key_still_in_flight_answers_409_then_replays)
+{
+    set_fault("{\"op\":\"payment_intents.create\",\"hangMs\":800,\"failNext\":1}");
+    raw_call_t first = {.key = "bk_inflight:preauth"}, second = first, third = first;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, raw_create, &first), 0);
+    /* The first request holds the key while the gateway "hangs". */
+    ck_assert(TS_POLL_UNTIL(ledger_int("stats.idempotencyKeys") == 1, POLL_TIMEOUT_MS));
+    raw_create(&second);
+    ck_assert_int_eq(second.status, 409);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(first.status, 200);
+    raw_create(&third);
+    ck_assert_int_eq(third.status, 200);
+    ck_assert_int_eq(ledger_int("stats.idempotentReplays"), 1);
+    ck_assert_int_eq(ledger_int("summary.paymentIntents"), 1);
+}
+END_TEST
+
 /* ------------------------------------------------- breaker and retries -- */
 
 START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
@@ -899,6 +955,7 @@ int main(void)
     tcase_add_test(tc, test_a_key_reused_with_other_parameters_is_an_idempotency_error);
     tcase_add_test(tc, test_concurrent_identical_requests_make_one_authorisation);
     tcase_add_test(tc, test_a_timed_out_request_retried_with_its_key_authorises_once);
+    tcase_add_test(tc, test_a_key_still_in_flight_answers_409_then_replays);
     tcase_add_test(tc, test_breaker_opens_after_five_failures_and_recovers_half_open);
     tcase_add_test(tc, test_declines_do_not_open_the_breaker);
     tcase_add_test(tc, test_5xx_is_retried_with_the_same_key_until_it_succeeds);
