@@ -142,25 +142,33 @@ static size_t match_digit_run(const char *s, int *digits)
     return i;
 }
 
-/* Card tokens and provider secrets: tok_..., pm_..., sk_live_... */
+/* Card tokens and provider secrets: tok_..., pm_..., sk_live_... Stripe's
+ * card_ and src_ object ids always carry digits; requiring one keeps error
+ * codes such as card_declined readable. */
 static size_t match_prefixed_secret(const char *s, const char **label)
 {
     static const struct {
         const char *prefix;
         const char *label;
+        bool needs_digit;
     } prefixes[] = {
-        {"tok_", "[card-token]"}, {"pm_", "[card-token]"},  {"card_", "[card-token]"},
-        {"src_", "[card-token]"}, {"sk_", "[secret]"},      {"rk_", "[secret]"},
-        {"pk_", "[secret]"},      {"whsec_", "[secret]"},   {"test_sk_", "[secret]"},
-        {"live_sk_", "[secret]"}, {"test_ck_", "[secret]"}, {"live_ck_", "[secret]"},
+        {"tok_", "[card-token]", false}, {"pm_", "[card-token]", false},
+        {"card_", "[card-token]", true}, {"src_", "[card-token]", true},
+        {"sk_", "[secret]", false},      {"rk_", "[secret]", false},
+        {"pk_", "[secret]", false},      {"whsec_", "[secret]", false},
+        {"test_sk_", "[secret]", false}, {"live_sk_", "[secret]", false},
+        {"test_ck_", "[secret]", false}, {"live_ck_", "[secret]", false},
     };
     for (size_t p = 0; p < sizeof prefixes / sizeof *prefixes; p++) {
         size_t n = strlen(prefixes[p].prefix);
         if (strncmp(s, prefixes[p].prefix, n) != 0 || !isalnum((unsigned char)s[n]))
             continue;
         size_t i = n;
+        bool digit = false;
         while (s[i] && (isalnum((unsigned char)s[i]) || s[i] == '_'))
-            i++;
+            digit |= isdigit((unsigned char)s[i++]) != 0;
+        if (prefixes[p].needs_digit && !digit)
+            continue;
         *label = prefixes[p].label;
         return i;
     }

@@ -110,6 +110,10 @@ START_TEST(test_emails_phones_cards_and_tokens_in_text_are_masked)
     ck_assert_str_eq(redact("card 4242 4242 4242 4242 used"), "card [card-number] used");
     ck_assert_str_eq(redact("token tok_visa_1234 ok"), "token [card-token] ok");
     ck_assert_str_eq(redact("pm_card_visa"), "[card-token]");
+    ck_assert_str_eq(redact("card card_1N3T00LkdIwHu7ix seen"), "card [card-token] seen");
+    /* Stripe's error codes are not card ids: they stay readable. */
+    ck_assert_str_eq(redact("code=card_declined decline=insufficient_funds"),
+                     "code=card_declined decline=insufficient_funds");
     ck_assert_str_eq(redact("key sk_test_4eC39HqLyjWDarjtT1zdp7dc"), "key [secret]");
     ck_assert_str_eq(redact("Authorization: Bearer abc.def"), "Authorization: Bearer [redacted]");
     ck_assert_str_eq(redact("k=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"), "k=[secret]");
