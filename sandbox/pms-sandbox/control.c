@@ -289,6 +289,17 @@ static int read_desk_range(http_request_t *req, json_object *body, desk_range_t 
     return 0;
 }
 
+/* The units of a room type (0 when unknown). */
+static int room_type_units(control_t *ctl, const char *property, const char *room_type)
+{
+    seed_t *seed = ledger_seed(ctl->ledger);
+    const seed_room_type_t *rt =
+        seed_find_room_type(seed_find_hotel(seed, property), room_type, NULL);
+    int units = rt ? rt->units : 0;
+    seed_unref(seed);
+    return units;
+}
+
 static int handle_set_availability(http_request_t *req, void *ctx)
 {
     control_t *ctl = ctx;
@@ -307,7 +318,10 @@ static int handle_set_availability(http_request_t *req, void *ctx)
     } else {
         ledger_err_t lr = ledger_set_availability(ctl->ledger, r.property, r.room_type, r.from,
                                                   r.to, (int)available);
-        if (lr != LEDGER_OK) {
+        if (lr == LEDGER_ERR_INVALID) {
+            rc = bad_field(req, "available", "available must be between 0 and %d (the units of %s)",
+                           room_type_units(ctl, r.property, r.room_type), r.room_type);
+        } else if (lr != LEDGER_OK) {
             rc = ledger_failure(ctl, req, lr, "available");
         } else {
             log_kv(LOG_LEVEL_INFO, "front desk set availability", "propertyID", r.property,
