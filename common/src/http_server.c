@@ -600,9 +600,11 @@ void http_server_stop(http_server_t *srv)
 {
     if (!srv || !srv->daemon)
         return;
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon); /* stop accepting */
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    /* Stop accepting. With internal threads the quiesced listen socket may
+     * still be in a worker's epoll set: libmicrohttpd requires it to stay open
+     * until MHD_stop_daemon has returned (closing it earlier aborts the process
+     * with "Failed to remove listen FD from epoll set"). */
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     int64_t deadline = clock_now_ms() + srv->cfg.drain_timeout_ms;
     while (atomic_load(&srv->in_flight) > 0 && clock_now_ms() < deadline)
         clock_source_system()->sleep_ms(NULL, DRAIN_POLL_MS);
@@ -611,6 +613,8 @@ void http_server_stop(http_server_t *srv)
                  atomic_load(&srv->in_flight), srv->cfg.drain_timeout_ms);
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
 }
 
 int http_server_port(const http_server_t *srv)
