@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -600,11 +601,14 @@ void http_server_stop(http_server_t *srv)
 {
     if (!srv || !srv->daemon)
         return;
-    /* Stop accepting. With internal threads the quiesced listen socket may
-     * still be in a worker's epoll set: libmicrohttpd requires it to stay open
-     * until MHD_stop_daemon has returned (closing it earlier aborts the process
-     * with "Failed to remove listen FD from epoll set"). */
+    /* Stop accepting: shutdown() makes the kernel refuse new connections at
+     * once. The socket itself stays open until MHD_stop_daemon has returned,
+     * as libmicrohttpd requires with internal threads (a worker's epoll set may
+     * still hold it; closing it earlier aborts the process now and then with
+     * "Failed to remove listen FD from epoll set"). */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        shutdown(fd, SHUT_RDWR);
     int64_t deadline = clock_now_ms() + srv->cfg.drain_timeout_ms;
     while (atomic_load(&srv->in_flight) > 0 && clock_now_ms() < deadline)
         clock_source_system()->sleep_ms(NULL, DRAIN_POLL_MS);
