@@ -8,6 +8,7 @@
  * main.c is wiring only (STYLE.md rule 3): configuration, the modules, their
  * routes, and their shutdown.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -108,8 +109,12 @@ static int wire(service_t *svc, void *ctx)
         sandbox_close(app);
         return -1;
     }
-    log_kv(LOG_LEVEL_INFO, "pms-sandbox wired", "seed", s.seed_path, "webhookUrl",
-           s.webhooks.url ? s.webhooks.url : "(none)", NULL);
+    char url[WEBHOOKS_URL_MAX_LEN + 1]; /* without a query string, which could hold a token */
+    snprintf(url, sizeof url, "%.*s", (int)strcspn(s.webhooks.url ? s.webhooks.url : "", "?#"),
+             s.webhooks.url ? s.webhooks.url : "");
+    const char *seed_name = strrchr(s.seed_path, '/') ? strrchr(s.seed_path, '/') + 1 : s.seed_path;
+    log_kv(LOG_LEVEL_INFO, "pms-sandbox wired", "seed", seed_name, "webhookUrl",
+           *url ? url : "(none)", NULL);
     return 0;
 }
 
