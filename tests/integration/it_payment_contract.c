@@ -18,19 +18,14 @@
 #include "common/metrics.h"
 #include "common/payment.h"
 #include "testsupport.h"
+#include "ts_sandbox.h"
 
-#define SANDBOX LODGING_BINARY_DIR "/sandbox/pay-sandbox/pay-sandbox"
 #define API_KEY "sk_test_sandbox"
 #define KRW_STAY 250000
-#define START_TIMEOUT_MS 15000
 #define POLL_TIMEOUT_MS 10000
 #define CONCURRENT_CALLERS 6
 
-static ts_proc_t *sandbox;
-static int port;
-static char base_url[64];
-static char log_path[160];
-static http_client_t *control;
+static ts_sandbox_t sb;
 static clock_manual_t manual;
 static clock_source_t manual_clock;
 
@@ -38,18 +33,8 @@ static clock_source_t manual_clock;
 
 static void start_sandbox_with(const char *extra_env)
 {
-    port = ts_free_port();
-    char port_env[48];
-    snprintf(port_env, sizeof port_env, "PAY_SANDBOX_PORT=%d", port);
-    snprintf(log_path, sizeof log_path, "%s/it_payment_contract_%d.log", LODGING_BINARY_DIR, port);
-    const char *env[] = {port_env, "LOG_LEVEL=info", "HTTP_THREADS=8", extra_env, NULL};
-    sandbox = ts_proc_start(SANDBOX, env, log_path);
-    ck_assert_ptr_nonnull(sandbox);
-    ck_assert_msg(ts_http_wait_ok(port, "/healthz", START_TIMEOUT_MS),
-                  "pay-sandbox did not start (%s)", log_path);
-    snprintf(base_url, sizeof base_url, "http://127.0.0.1:%d", port);
-    http_client_config_t cc = {.base_url = base_url, .total_timeout_ms = 10000};
-    control = http_client_new(&cc);
+    const char *env[] = {"LOG_LEVEL=info", "HTTP_THREADS=8", extra_env, NULL};
+    ts_sandbox_start(&sb, "pay-sandbox", "PAY_SANDBOX_PORT", env);
     manual = (clock_manual_t){.now_ms = 1000000};
     manual_clock = clock_source_manual(&manual);
 }
@@ -67,10 +52,7 @@ static void start_sandbox_short_ttl(void)
 
 static void stop_sandbox(void)
 {
-    http_client_free(control);
-    control = NULL;
-    ck_assert_int_eq(ts_proc_stop(sandbox, 0, 10000), 0);
-    sandbox = NULL;
+    ts_sandbox_stop(&sb);
 }
 
 /* Backoff draws: the longest wait every time, or none. */
@@ -99,7 +81,7 @@ typedef struct connector_opts {
 static payment_connector_t *connector_with(connector_opts_t o)
 {
     payment_config_t cfg = PAYMENT_CONFIG_DEFAULT;
-    cfg.base_url = base_url;
+    cfg.base_url = sb.base_url;
     cfg.api_key = o.api_key ? o.api_key : API_KEY;
     cfg.timeout_ms = o.timeout_ms ? o.timeout_ms : 5000;
     cfg.retry.max_retries = o.max_retries;
@@ -132,42 +114,10 @@ static pay_preauth_request_t stay(const char *token, const char *key)
                                    .booking_id = "bk_contract"};
 }
 
-/* --------------------------------------------------------- control API -- */
-
-static int control_post(const char *path, const char *json)
-{
-    http_client_response_t r;
-    ck_assert_int_eq(http_client_post_json(control, path, NULL, json, &r), HTTP_CLIENT_OK);
-    int status = r.status;
-    http_client_response_clear(&r);
-    return status;
-}
-
-static void set_fault(const char *json)
-{
-    ck_assert_int_eq(control_post("/_sandbox/faults", json), 201);
-}
-
-static void clear_faults(void)
-{
-    http_client_response_t r;
-    ck_assert_int_eq(
-        http_client_request(control, "DELETE", "/_sandbox/faults", NULL, NULL, NULL, 0, &r),
-        HTTP_CLIENT_OK);
-    ck_assert_int_eq(r.status, 200);
-    http_client_response_clear(&r);
-}
-
 /* GET /_sandbox/ledger, parsed (caller puts). */
 static json_object *ledger(void)
 {
-    http_client_response_t r;
-    ck_assert_int_eq(http_client_get(control, "/_sandbox/ledger", NULL, NULL, &r), HTTP_CLIENT_OK);
-    ck_assert_int_eq(r.status, 200);
-    json_object *o = json_tokener_parse(r.body);
-    ck_assert_ptr_nonnull(o);
-    http_client_response_clear(&r);
-    return o;
+    return ts_sandbox_get_json(&sb, "/_sandbox/ledger", NULL);
 }
 
 /* An integer at a dotted path of the ledger ("summary.openAuthorizations"). */
@@ -500,7 +450,7 @@ START_TEST(test_concurrent_identical_requests_make_one_authorisation)
 {
     /* The first request holds the key for 300 ms; the others meet 409
      * (idempotency_key_in_use), retry, and get the first one's answer. */
-    set_fault("{\"op\":\"payment_intents.create\",\"latencyMs\":300,\"failNext\":1}");
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.create\",\"latencyMs\":300,\"failNext\":1}");
     payment_connector_t *pay = connector_with(
         (connector_opts_t){.max_retries = 8, .base_ms = 50, .cap_ms = 200, .rng = rng_max});
     caller_t callers[CONCURRENT_CALLERS];
@@ -527,7 +477,7 @@ START_TEST(test_a_timed_out_request_retried_with_its_key_authorises_once)
     /* The gateway takes 1.2 s on the first request; the client gives up
      * after 400 ms and retries with the same key until the first answer is
      * saved, then gets it. */
-    set_fault("{\"op\":\"payment_intents.create\",\"hangMs\":1200,\"failNext\":1}");
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.create\",\"hangMs\":1200,\"failNext\":1}");
     payment_connector_t *pay = connector_with((connector_opts_t){
         .max_retries = 10, .base_ms = 100, .cap_ms = 400, .rng = rng_max, .timeout_ms = 400});
     pay_preauth_request_t rq = stay("tok_visa", "bk_timeout:preauth");
@@ -567,7 +517,7 @@ static void *raw_create(void *arg)
                           "payment_method_data[card][token]",
                           "tok_visa",
                           NULL};
-    http_client_config_t cc = {.base_url = base_url, .total_timeout_ms = 10000};
+    http_client_config_t cc = {.base_url = sb.base_url, .total_timeout_ms = 10000};
     http_client_t *c = http_client_new(&cc);
     http_client_response_t r;
     call->status =
@@ -581,7 +531,7 @@ static void *raw_create(void *arg)
 
 START_TEST(test_a_key_still_in_flight_answers_409_then_replays)
 {
-    set_fault("{\"op\":\"payment_intents.create\",\"hangMs\":800,\"failNext\":1}");
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.create\",\"hangMs\":800,\"failNext\":1}");
     raw_call_t first = {.key = "bk_inflight:preauth"}, second = first, third = first;
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, raw_create, &first), 0);
@@ -602,7 +552,7 @@ END_TEST
 
 START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
 {
-    set_fault("{\"op\":\"*\",\"status\":500}");
+    ts_sandbox_fault(&sb, "{\"op\":\"*\",\"status\":500}");
     payment_connector_t *pay = connector(0);
     breaker_t *b = payment_connector_breaker(pay);
     ck_assert_str_eq(breaker_name(b), "payment:stripe");
@@ -625,7 +575,7 @@ START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
     ck_assert_int_eq(breaker_state(b), BREAKER_OPEN);
 
     /* Recovered: two successful trials close it. */
-    clear_faults();
+    ts_sandbox_clear_faults(&sb);
     manual.now_ms += BREAKER_OPEN_MS + 1;
     pay_preauth_request_t rq = stay("tok_visa", NULL);
     ck_assert_int_eq(payment_preauthorize(pay, &rq, &p, &e), PAY_OK);
@@ -651,7 +601,7 @@ END_TEST
 
 START_TEST(test_5xx_is_retried_with_the_same_key_until_it_succeeds)
 {
-    set_fault("{\"op\":\"payment_intents.create\",\"status\":503,\"failNext\":2}");
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.create\",\"status\":503,\"failNext\":2}");
     payment_connector_t *pay =
         connector_with((connector_opts_t){.max_retries = 3, .manual_time = true, .rng = rng_max});
     pay_preauth_request_t rq = stay("tok_visa", "bk_retry:preauth");
@@ -672,7 +622,7 @@ END_TEST
 
 START_TEST(test_5xx_after_every_retry_is_transient)
 {
-    set_fault("{\"op\":\"payment_intents.capture\",\"status\":502}");
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.capture\",\"status\":502}");
     payment_connector_t *pay = connector(3);
     pay_payment_t p;
     pay_error_t e;
@@ -687,7 +637,8 @@ END_TEST
 
 START_TEST(test_429_waits_at_least_retry_after)
 {
-    set_fault("{\"op\":\"payment_intents.create\",\"status\":429,\"retryAfter\":2,\"failNext\":1}");
+    ts_sandbox_fault(
+        &sb, "{\"op\":\"payment_intents.create\",\"status\":429,\"retryAfter\":2,\"failNext\":1}");
     payment_connector_t *pay = connector(3); /* backoff draws 0: only Retry-After waits */
     pay_preauth_request_t rq = stay("tok_visa", "bk_429:preauth");
     pay_payment_t p;
@@ -700,7 +651,7 @@ START_TEST(test_429_waits_at_least_retry_after)
     payment_connector_free(pay);
 
     /* Rate limited on every attempt: typed, after the retries. */
-    set_fault("{\"op\":\"payment_intents.retrieve\",\"status\":429,\"retryAfter\":1}");
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.retrieve\",\"status\":429,\"retryAfter\":1}");
     pay = connector(2);
     ck_assert_int_eq(payment_get(pay, "pi_any", &p, &e), PAY_ERR_RATE_LIMITED);
     ck_assert_int_eq(e.attempts, 3);
@@ -713,17 +664,17 @@ END_TEST
 
 START_TEST(test_a_down_gateway_is_transient_and_a_timeout_too)
 {
-    ck_assert_int_eq(control_post("/_sandbox/faults", "{\"down\":true}"), 201);
+    ck_assert_int_eq(ts_sandbox_post(&sb, "/_sandbox/faults", "{\"down\":true}"), 201);
     payment_connector_t *pay = connector(1);
     pay_payment_t p;
     pay_error_t e;
     ck_assert_int_eq(payment_get(pay, "pi_any", &p, &e), PAY_ERR_TRANSIENT);
     ck_assert_int_eq(e.http_status, 503);
     ck_assert_int_eq(e.attempts, 2);
-    clear_faults();
+    ts_sandbox_clear_faults(&sb);
     payment_connector_free(pay);
 
-    set_fault("{\"op\":\"payment_intents.retrieve\",\"hangMs\":1000}");
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.retrieve\",\"hangMs\":1000}");
     pay = connector_with(
         (connector_opts_t){.max_retries = 1, .manual_time = true, .timeout_ms = 200});
     ck_assert_int_eq(payment_get(pay, "pi_any", &p, &e), PAY_ERR_TRANSIENT);
@@ -769,7 +720,7 @@ static void raw(const char *method, const char *path, const char *body, size_t l
 {
     const char *headers[] = {"Authorization: Bearer " API_KEY,
                              "Content-Type: application/x-www-form-urlencoded", NULL};
-    ck_assert_int_eq(http_client_request(control, method, path, NULL, headers, body, len, r),
+    ck_assert_int_eq(http_client_request(sb.control, method, path, NULL, headers, body, len, r),
                      HTTP_CLIENT_OK);
 }
 
@@ -838,14 +789,14 @@ START_TEST(test_malformed_requests_get_stripe_errors_and_the_sandbox_stays_up)
     assert_stripe_error(&r, 400, "invalid_request_error", NULL);
     http_client_response_clear(&r);
     /* No key at all. */
-    ck_assert_int_eq(http_client_post_form(control, "/v1/payment_intents", NULL,
+    ck_assert_int_eq(http_client_post_form(sb.control, "/v1/payment_intents", NULL,
                                            (const char *[]){"amount", "1", NULL}, &r),
                      HTTP_CLIENT_OK);
     assert_stripe_error(&r, 401, "invalid_request_error", NULL);
     http_client_response_clear(&r);
 
-    ck_assert(ts_proc_alive(sandbox));
-    ck_assert(ts_http_wait_ok(port, "/healthz", 1000));
+    ck_assert(ts_proc_alive(sb.proc));
+    ck_assert(ts_http_wait_ok(sb.port, "/healthz", 1000));
     ck_assert_int_eq(ledger_int("summary.paymentIntents"), 0);
     payment_connector_t *pay = connector(0);
     pay_preauth_request_t rq = stay("tok_visa", NULL);
@@ -859,7 +810,7 @@ END_TEST
 /* Does the sandbox's log contain `needle`? */
 static bool log_contains(const char *needle)
 {
-    FILE *f = fopen(log_path, "r");
+    FILE *f = fopen(sb.log_path, "r");
     if (!f)
         return false;
     char line[4096];
@@ -902,8 +853,9 @@ START_TEST(test_fault_control_api_validates_lists_and_clears)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         http_client_response_t r;
-        ck_assert_int_eq(http_client_post_json(control, "/_sandbox/faults", NULL, bad[i].body, &r),
-                         HTTP_CLIENT_OK);
+        ck_assert_int_eq(
+            http_client_post_json(sb.control, "/_sandbox/faults", NULL, bad[i].body, &r),
+            HTTP_CLIENT_OK);
         ck_assert_int_eq(r.status, 400);
         json_object *o = json_tokener_parse(r.body), *field = NULL;
         ck_assert(json_object_object_get_ex(o, "field", &field));
@@ -911,13 +863,15 @@ START_TEST(test_fault_control_api_validates_lists_and_clears)
         json_object_put(o);
         http_client_response_clear(&r);
     }
-    set_fault("{\"op\":\"refunds.create\",\"status\":500,\"failNext\":2}");
+    ts_sandbox_fault(&sb, "{\"op\":\"refunds.create\",\"status\":500,\"failNext\":2}");
     http_client_response_t r;
-    ck_assert_int_eq(http_client_get(control, "/_sandbox/faults", NULL, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_int_eq(http_client_get(sb.control, "/_sandbox/faults", NULL, NULL, &r),
+                     HTTP_CLIENT_OK);
     ck_assert_ptr_nonnull(strstr(r.body, "refunds.create"));
     http_client_response_clear(&r);
-    clear_faults();
-    ck_assert_int_eq(http_client_get(control, "/_sandbox/faults", NULL, NULL, &r), HTTP_CLIENT_OK);
+    ts_sandbox_clear_faults(&sb);
+    ck_assert_int_eq(http_client_get(sb.control, "/_sandbox/faults", NULL, NULL, &r),
+                     HTTP_CLIENT_OK);
     ck_assert_ptr_null(strstr(r.body, "refunds.create"));
     http_client_response_clear(&r);
 
@@ -927,8 +881,8 @@ START_TEST(test_fault_control_api_validates_lists_and_clears)
     pay_payment_t p;
     pay_error_t e;
     ck_assert_int_eq(payment_preauthorize(pay, &rq, &p, &e), PAY_OK);
-    set_fault("{\"op\":\"*\",\"status\":500}");
-    ck_assert_int_eq(control_post("/_sandbox/reset", "{}"), 200);
+    ts_sandbox_fault(&sb, "{\"op\":\"*\",\"status\":500}");
+    ck_assert_int_eq(ts_sandbox_post(&sb, "/_sandbox/reset", "{}"), 200);
     ck_assert_int_eq(ledger_int("summary.paymentIntents"), 0);
     ck_assert_int_eq(ledger_int("stats.idempotencyKeys"), 0);
     ck_assert_int_eq(payment_get(pay, p.id, &p, &e), PAY_ERR_NOT_FOUND);

@@ -9,36 +9,20 @@
 #include <string.h>
 
 #include "check_run.h"
-#include "common/http_client.h"
 #include "common/json.h"
 #include "common/pms.h"
 #include "testsupport.h"
+#include "ts_sandbox.h"
 
 #define HOTEL "hotel_123"
 #define ROOM "room_456"
-#define SANDBOX LODGING_BINARY_DIR "/sandbox/pms-sandbox/pms-sandbox"
-
-static ts_proc_t *sandbox;
-static int port;
-static http_client_t *control;
+static ts_sandbox_t sb;
 static clock_manual_t manual;
 static clock_source_t manual_clock;
 
 static void start_sandbox(void)
 {
-    port = ts_free_port();
-    char port_env[48], log_path[128];
-    snprintf(port_env, sizeof port_env, "PMS_SANDBOX_PORT=%d", port);
-    snprintf(log_path, sizeof log_path, "%s/it_pms_contract_%d.log", LODGING_BINARY_DIR, port);
-    const char *env[] = {port_env, "LOG_LEVEL=warn", NULL};
-    sandbox = ts_proc_start(SANDBOX, env, log_path);
-    ck_assert_ptr_nonnull(sandbox);
-    ck_assert_msg(ts_http_wait_ok(port, "/healthz", 15000), "pms-sandbox did not start (%s)",
-                  log_path);
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
-    control = http_client_new(&cc);
+    ts_sandbox_start(&sb, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
     setenv("PMS_hotel_123_API_KEY", "cbk_sandbox_hotel_123", 1);
     manual = (clock_manual_t){.now_ms = 1000000};
     manual_clock = clock_source_manual(&manual);
@@ -46,10 +30,7 @@ static void start_sandbox(void)
 
 static void stop_sandbox(void)
 {
-    http_client_free(control);
-    control = NULL;
-    ck_assert_int_eq(ts_proc_stop(sandbox, 0, 10000), 0);
-    sandbox = NULL;
+    ts_sandbox_stop(&sb);
 }
 
 /* A connector on the sandbox. Retries and breaker run on the manual clock, so
@@ -58,9 +39,7 @@ static void stop_sandbox(void)
 static pms_connector_t *connector(int max_retries, double rate)
 {
     pms_config_t cfg = PMS_CONFIG_DEFAULT;
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    cfg.base_url = base;
+    cfg.base_url = sb.base_url;
     cfg.timeout_ms = 3000;
     cfg.retry.max_retries = max_retries;
     cfg.retry.clock = &manual_clock;
@@ -74,43 +53,13 @@ static pms_connector_t *connector(int max_retries, double rate)
     return c;
 }
 
-/* POSTs a JSON control body; returns the status. */
-static int control_post(const char *path, const char *json)
-{
-    http_client_response_t r;
-    int status =
-        http_client_post_json(control, path, NULL, json, &r) == HTTP_CLIENT_OK ? r.status : 0;
-    http_client_response_clear(&r);
-    return status;
-}
-
-static void fault(const char *json)
-{
-    ck_assert_int_eq(control_post("/_sandbox/faults", json), 201);
-}
-
-static void clear_faults(void)
-{
-    http_client_response_t r;
-    ck_assert_int_eq(
-        http_client_request(control, "DELETE", "/_sandbox/faults", NULL, NULL, NULL, 0, &r),
-        HTTP_CLIENT_OK);
-    ck_assert_int_eq(r.status, 200);
-    http_client_response_clear(&r);
-}
-
 /* The sandbox's own view of availability for one night. */
 static int sandbox_available(dates_day_t night)
 {
     char d[DATES_ISO_LEN + 1];
     dates_format_iso(night, d);
     const char *q[] = {"propertyID", HOTEL, "roomTypeID", ROOM, "from", d, "to", d, NULL};
-    http_client_response_t r;
-    ck_assert_int_eq(http_client_get(control, "/_sandbox/inventory", q, NULL, &r), HTTP_CLIENT_OK);
-    ck_assert_int_eq(r.status, 200);
-    struct json_object *o = json_tokener_parse(r.body);
-    http_client_response_clear(&r);
-    ck_assert_ptr_nonnull(o);
+    struct json_object *o = ts_sandbox_get_json(&sb, "/_sandbox/inventory", q);
     struct json_object *arr = o, *items;
     if (json_object_object_get_ex(o, "inventory", &items))
         arr = items;
@@ -126,12 +75,8 @@ static int sandbox_available(dates_day_t night)
 /* The status of a reservation in the sandbox's ledger ("" when absent). */
 static const char *ledger_status(const char *reservation_id, char *out, size_t size)
 {
-    http_client_response_t r;
     const char *q[] = {"propertyID", HOTEL, NULL};
-    ck_assert_int_eq(http_client_get(control, "/_sandbox/ledger", q, NULL, &r), HTTP_CLIENT_OK);
-    struct json_object *o = json_tokener_parse(r.body);
-    http_client_response_clear(&r);
-    ck_assert_ptr_nonnull(o);
+    struct json_object *o = ts_sandbox_get_json(&sb, "/_sandbox/ledger", q);
     struct json_object *list;
     ck_assert(json_object_object_get_ex(o, "reservations", &list));
     snprintf(out, size, "%s", "");
@@ -325,7 +270,7 @@ START_TEST(test_typed_errors)
              "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
              "\"available\":0}",
              HOTEL, ROOM, d1, d1);
-    ck_assert_int_eq(control_post("/_sandbox/frontdesk/availability", body), 200);
+    ck_assert_int_eq(ts_sandbox_post(&sb, "/_sandbox/frontdesk/availability", body), 200);
     int before = sandbox_available(in);
     pms_hold_request_t req = hold_request(in, 3);
     pms_hold_t hold;
@@ -359,7 +304,7 @@ START_TEST(test_typed_errors)
     setenv("PMS_hotel_123_API_KEY", "cbk_sandbox_hotel_123", 1);
 
     /* Transient: a 502 from the vendor's edge. */
-    fault("{\"op\":\"getHotelDetails\",\"status\":502,\"failNext\":1}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":502,\"failNext\":1}");
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
     ck_assert_int_eq(e.http_status, 502);
     pms_connector_free(c);
@@ -372,7 +317,7 @@ START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
     pms_hotel_t h;
     pms_error_t e;
     ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
-    fault("{\"op\":\"getHotelDetails\",\"status\":500}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":500}");
     for (int i = 0; i < 5; i++) {
         ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
         ck_assert_int_eq(e.http_status, 500);
@@ -384,7 +329,7 @@ START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
     /* Another hotel's breaker is its own. */
     ck_assert_int_eq(pms_breaker_state(c, "hotel_busan"), BREAKER_CLOSED);
 
-    clear_faults();
+    ts_sandbox_clear_faults(&sb);
     manual.now_ms += 60000; /* the open period passes */
     ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_HALF_OPEN);
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
@@ -393,7 +338,7 @@ START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
     ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
 
     /* A failing trial in half-open opens it again. */
-    fault("{\"op\":\"getHotelDetails\",\"status\":503}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":503}");
     for (int i = 0; i < 5; i++)
         pms_get_hotel(c, HOTEL, &h, &e);
     ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_OPEN);
@@ -402,7 +347,7 @@ START_TEST(test_breaker_opens_after_five_failures_and_recovers_half_open)
     ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_OPEN);
 
     /* "No" answers are the PMS working: they never open the breaker. */
-    clear_faults();
+    ts_sandbox_clear_faults(&sb);
     manual.now_ms += 60000;
     pms_get_hotel(c, HOTEL, &h, &e);
     pms_get_hotel(c, HOTEL, &h, &e);
@@ -421,7 +366,7 @@ START_TEST(test_retry_only_retryable_and_honour_retry_after)
     pms_hotel_t h;
     pms_error_t e;
     /* Two 503s, then success: three attempts, backoff slept on the clock. */
-    fault("{\"op\":\"getHotelDetails\",\"status\":503,\"failNext\":2}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":503,\"failNext\":2}");
     manual.sleep_count = 0;
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
     ck_assert_int_eq(e.attempts, 3);
@@ -430,14 +375,15 @@ START_TEST(test_retry_only_retryable_and_honour_retry_after)
     ck_assert_int_le(manual.sleeps[1], 1000);
 
     /* A 400 is the PMS saying no: one attempt, no sleep. */
-    fault("{\"op\":\"getHotelDetails\",\"status\":400,\"failNext\":1}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":400,\"failNext\":1}");
     manual.sleep_count = 0;
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_REJECTED);
     ck_assert_int_eq(e.attempts, 1);
     ck_assert_int_eq(manual.sleep_count, 0);
 
     /* 429 with Retry-After: 3 → the wait is at least 3 s, then it succeeds. */
-    fault("{\"op\":\"getHotelDetails\",\"status\":429,\"failNext\":1,\"retryAfter\":3}");
+    ts_sandbox_fault(&sb,
+                     "{\"op\":\"getHotelDetails\",\"status\":429,\"failNext\":1,\"retryAfter\":3}");
     manual.sleep_count = 0;
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
     ck_assert_int_eq(e.attempts, 2);
@@ -445,10 +391,10 @@ START_TEST(test_retry_only_retryable_and_honour_retry_after)
     ck_assert_int_ge(manual.sleeps[0], 3000);
 
     /* Retries exhausted: 4 attempts, the last error typed. */
-    fault("{\"op\":\"getHotelDetails\",\"status\":500}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":500}");
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
     ck_assert_int_eq(e.attempts, 4);
-    clear_faults();
+    ts_sandbox_clear_faults(&sb);
     pms_connector_free(c);
 }
 END_TEST
@@ -477,15 +423,13 @@ END_TEST
 START_TEST(test_timeout_is_transient)
 {
     pms_config_t cfg = PMS_CONFIG_DEFAULT;
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    cfg.base_url = base;
+    cfg.base_url = sb.base_url;
     cfg.timeout_ms = 300;
     cfg.retry.max_retries = 0;
     char err[128];
     pms_connector_t *c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
     ck_assert_ptr_nonnull(c);
-    fault("{\"op\":\"getHotelDetails\",\"hangMs\":3000,\"failNext\":1}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"hangMs\":3000,\"failNext\":1}");
     pms_hotel_t h;
     pms_error_t e;
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
@@ -499,10 +443,10 @@ START_TEST(test_sandbox_down_then_up)
     pms_connector_t *c = connector(0, 1000);
     pms_hotel_t h;
     pms_error_t e;
-    fault("{\"down\":true}");
+    ts_sandbox_fault(&sb, "{\"down\":true}");
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
     ck_assert_int_eq(e.http_status, 503);
-    clear_faults();
+    ts_sandbox_clear_faults(&sb);
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
     pms_connector_free(c);
 }
