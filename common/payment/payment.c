@@ -447,6 +447,22 @@ static const char *keep_id(const char *id, char buf[PAY_ID_MAX])
     return strlen(id) < PAY_ID_MAX ? buf : id;
 }
 
+/* Checks an amount (0 = all) and an id, then settles the idempotency key;
+ * the key, or NULL with err set. */
+static const char *checked_amount_call(int64_t amount, const char *op, const char *id,
+                                       const char *id_name, const char *key_given, char *keybuf,
+                                       size_t keybuf_size, pay_error_t *err)
+{
+    if (amount < 0 || amount > MONEY_MAX_MINOR) {
+        pay_error_set(err, PAY_ERR_INVALID_REQUEST, "%s amount must be 0 (all) or positive", op);
+        snprintf(err->param, sizeof err->param, "amount");
+        return NULL;
+    }
+    if (!valid_id_or_refuse(id, id_name, err))
+        return NULL;
+    return idempotency_key(key_given, keybuf, keybuf_size, err);
+}
+
 pay_err_t payment_capture(payment_connector_t *c, const char *auth_id_given, int64_t amount,
                           const char *idempotency_key_given, pay_payment_t *out, pay_error_t *err)
 {
@@ -455,13 +471,8 @@ pay_err_t payment_capture(payment_connector_t *c, const char *auth_id_given, int
     memset(err, 0, sizeof *err);
     memset(out, 0, sizeof *out);
     char keybuf[64];
-    const char *key = NULL;
-    if (amount < 0 || amount > MONEY_MAX_MINOR) {
-        pay_error_set(err, PAY_ERR_INVALID_REQUEST, "capture amount must be 0 (all) or positive");
-        snprintf(err->param, sizeof err->param, "amount");
-    } else if (valid_id_or_refuse(auth_id, "auth_id", err)) {
-        key = idempotency_key(idempotency_key_given, keybuf, sizeof keybuf, err);
-    }
+    const char *key = checked_amount_call(amount, "capture", auth_id, "auth_id",
+                                          idempotency_key_given, keybuf, sizeof keybuf, err);
     if (!key)
         return refuse(c, "capture", err);
     call_t call = {.c = c,
@@ -504,13 +515,8 @@ pay_err_t payment_refund(payment_connector_t *c, const char *payment_id_given, i
     memset(err, 0, sizeof *err);
     memset(out, 0, sizeof *out);
     char keybuf[64];
-    const char *key = NULL;
-    if (amount < 0 || amount > MONEY_MAX_MINOR) {
-        pay_error_set(err, PAY_ERR_INVALID_REQUEST, "refund amount must be 0 (all) or positive");
-        snprintf(err->param, sizeof err->param, "amount");
-    } else if (valid_id_or_refuse(payment_id, "payment_id", err)) {
-        key = idempotency_key(idempotency_key_given, keybuf, sizeof keybuf, err);
-    }
+    const char *key = checked_amount_call(amount, "refund", payment_id, "payment_id",
+                                          idempotency_key_given, keybuf, sizeof keybuf, err);
     if (!key)
         return refuse(c, "refund", err);
     call_t call = {.c = c,
