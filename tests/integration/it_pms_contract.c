@@ -4,6 +4,7 @@
  * retryable failures and honouring Retry-After, the per-hotel rate limiter,
  * and client timeouts. Each test runs its own sandbox on a free port. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,62 @@ START_TEST(test_sandbox_down_then_up)
 }
 END_TEST
 
+typedef struct racer {
+    pms_connector_t *c;
+    dates_day_t in;
+    pms_err_t result;
+    pms_hold_t hold;
+} racer_t;
+
+static void *race_for_a_room(void *arg)
+{
+    racer_t *r = arg;
+    pms_hold_request_t req = hold_request(r->in, 2);
+    pms_error_t e;
+    r->result = pms_create_hold(r->c, &req, &r->hold, &e);
+    return NULL;
+}
+
+START_TEST(test_one_connector_shared_by_threads_never_overbooks)
+{
+    enum { RACERS = 16, LEFT = 2 };
+    pms_connector_t *c = connector(0, 1000);
+    dates_day_t in = dates_today_utc() + 90;
+    char body[256], d0[DATES_ISO_LEN + 1], d1[DATES_ISO_LEN + 1];
+    dates_format_iso(in, d0);
+    dates_format_iso(in + 1, d1);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+             "\"available\":%d}",
+             HOTEL, ROOM, d0, d1, LEFT);
+    ck_assert_int_eq(ts_sandbox_post(&sb, "/_sandbox/frontdesk/availability", body), 200);
+    racer_t racers[RACERS];
+    pthread_t threads[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        racers[i] = (racer_t){.c = c, .in = in};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, race_for_a_room, &racers[i]), 0);
+    }
+    int won = 0, sold_out = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(threads[i], NULL);
+        won += racers[i].result == PMS_OK;
+        sold_out += racers[i].result == PMS_ERR_NO_AVAILABILITY;
+    }
+    ck_assert_int_eq(won, LEFT);
+    ck_assert_int_eq(sold_out, RACERS - LEFT);
+    ck_assert_int_eq(sandbox_available(in), 0);
+    ck_assert_int_eq(sandbox_available(in + 1), 0);
+    pms_error_t e;
+    for (int i = 0; i < RACERS; i++)
+        if (racers[i].result == PMS_OK)
+            ck_assert_int_eq(pms_release_hold(c, HOTEL, racers[i].hold.hold_id, &e), PMS_OK);
+    ck_assert_int_eq(sandbox_available(in), LEFT);
+    ck_assert_int_eq(sandbox_available(in + 1), LEFT);
+    ck_assert_int_eq(pms_breaker_state(c, HOTEL), BREAKER_CLOSED);
+    pms_connector_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pms_contract");
@@ -469,6 +526,7 @@ int main(void)
     tcase_add_test(tc, test_rate_limiter_per_hotel);
     tcase_add_test(tc, test_timeout_is_transient);
     tcase_add_test(tc, test_sandbox_down_then_up);
+    tcase_add_test(tc, test_one_connector_shared_by_threads_never_overbooks);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
