@@ -15,6 +15,7 @@
  *   release_hold / cancel  PUT  putReservation status=canceled
  *   confirm_hold           GET  getReservation, then PUT putReservation status=confirmed
  *   get_reservation        GET  getReservation
+ *   subscribe_webhooks     POST postWebhook, once per event we consume
  *
  * The hold. Cloudbeds has no short, typed-by-room-type hold: its nearest
  * thing, a room block of type courtesy_hold (postRoomBlock), is counted in
@@ -458,6 +459,15 @@ pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *curr
     return PMS_OK;
 }
 
+pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_error_t *err)
+{
+    const char *sid = str_of(member(root, "data", json_type_object), "subscriptionID");
+    if (!*sid || strlen(sid) >= PMS_ID_MAX)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "postWebhook answer lacks data.subscriptionID");
+    snprintf(id, PMS_ID_MAX, "%s", sid);
+    return PMS_OK;
+}
+
 /* --- cached facts --- */
 
 typedef struct currency_ctx {
@@ -789,6 +799,38 @@ static pms_err_t confirm_hold(pms_connector_t *c, const char *hotel_id, const ch
     return e;
 }
 
+/* The Cloudbeds events we consume (object, action): new reservations and
+ * status changes (confirmations, cancellations) made at the front desk or by
+ * other channels. Cloudbeds has no event for availability or rates. */
+static const char *const WEBHOOK_EVENTS[][2] = {
+    {"reservation", "created"},
+    {"reservation", "status_changed"},
+};
+
+static pms_err_t parse_subscription(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    return cloudbeds_parse_subscription(root, ctx, err);
+}
+
+static pms_err_t subscribe_webhooks(pms_connector_t *c, const char *hotel_id,
+                                    const char *endpoint_url, pms_subscriptions_t *out,
+                                    pms_error_t *err)
+{
+    for (size_t i = 0; i < sizeof WEBHOOK_EVENTS / sizeof WEBHOOK_EVENTS[0]; i++) {
+        const char *form[] = {"propertyID",         hotel_id,     "object",
+                              WEBHOOK_EVENTS[i][0], "action",     WEBHOOK_EVENTS[i][1],
+                              "endpointUrl",        endpoint_url, NULL};
+        pms_http_call_t hc = {hotel_id, "postWebhook", "POST", API "postWebhook", NULL, form};
+        pms_err_t e = call(c, &hc, parse_subscription, out->ids[out->count], err);
+        if (e != PMS_OK)
+            return e;
+        snprintf(out->events[out->count], PMS_ID_MAX, "%s/%s", WEBHOOK_EVENTS[i][0],
+                 WEBHOOK_EVENTS[i][1]);
+        out->count++;
+    }
+    return PMS_OK;
+}
+
 const pms_vendor_t pms_vendor_cloudbeds = {
     .name = "cloudbeds",
     .default_base_url = CLOUDBEDS_URL,
@@ -805,4 +847,5 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .confirm_hold = confirm_hold,
     .cancel_reservation = cancel_reservation,
     .get_reservation = get_reservation,
+    .subscribe_webhooks = subscribe_webhooks,
 };

@@ -29,4 +29,7 @@ pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char 
 pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
                                       pms_reservation_t *out, pms_error_t *err);
 
+/* postWebhook's answer: data.subscriptionID into id (PMS_ID_MAX bytes). */
+pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_error_t *err);
+
 #endif /* COMMON_CLOUDBEDS_INTERNAL_H */

@@ -465,6 +465,19 @@ pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const ch
     return c->vendor->get_reservation(c, hotel_id, reservation_id, out, err);
 }
 
+pms_err_t pms_subscribe_webhooks(pms_connector_t *c, const char *hotel_id, const char *endpoint_url,
+                                 pms_subscriptions_t *out, pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    if (!endpoint_url ||
+        (strncmp(endpoint_url, "https://", 8) != 0 && strncmp(endpoint_url, "http://", 7) != 0) ||
+        strlen(endpoint_url) > 1024)
+        return pms_fail(err, PMS_ERR_INVALID, "endpoint_url must be an http(s) URL");
+    return c->vendor->subscribe_webhooks(c, hotel_id, endpoint_url, out, err);
+}
+
 /* --- results and names --- */
 
 void pms_room_types_free(pms_room_types_t *rt)

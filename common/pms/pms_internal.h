@@ -48,6 +48,9 @@ typedef struct pms_vendor {
     pms_err_t (*get_reservation)(pms_connector_t *c, const char *hotel_id,
                                  const char *reservation_id, pms_reservation_t *out,
                                  pms_error_t *err);
+    pms_err_t (*subscribe_webhooks)(pms_connector_t *c, const char *hotel_id,
+                                    const char *endpoint_url, pms_subscriptions_t *out,
+                                    pms_error_t *err);
 } pms_vendor_t;
 
 extern const pms_vendor_t pms_vendor_cloudbeds;

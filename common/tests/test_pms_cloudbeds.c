@@ -162,6 +162,21 @@ START_TEST(test_reservation_states)
 }
 END_TEST
 
+START_TEST(test_webhook_subscription)
+{
+    struct json_object *o = example("postWebhook.json");
+    char id[PMS_ID_MAX];
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_subscription(o, id, &e), PMS_OK);
+    ck_assert_str_eq(id, "7f1c2a9e5b");
+    json_object_put(o);
+    json_error_t je;
+    o = json_parse_object("{\"success\":true,\"data\":{}}", 27, &je);
+    ck_assert_int_eq(cloudbeds_parse_subscription(o, id, &e), PMS_ERR_PROTOCOL);
+    json_object_put(o);
+}
+END_TEST
+
 /* classify() on a response built in memory. */
 static pms_err_t classify(int status, const char *body, pms_error_t *e)
 {
@@ -333,6 +348,7 @@ int main(void)
     tcase_add_test(tc, test_rate_plans_missing_night_is_a_protocol_error);
     tcase_add_test(tc, test_post_reservation_is_a_hold);
     tcase_add_test(tc, test_reservation_states);
+    tcase_add_test(tc, test_webhook_subscription);
     tcase_add_test(tc, test_errors_are_typed);
     tcase_add_test(tc, test_retryable_and_names);
     tcase_add_test(tc, test_keys_from_env);

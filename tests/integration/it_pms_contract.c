@@ -453,6 +453,33 @@ START_TEST(test_sandbox_down_then_up)
 }
 END_TEST
 
+START_TEST(test_webhook_subscriptions)
+{
+    pms_connector_t *c = connector(0, 100);
+    pms_subscriptions_t subs;
+    pms_error_t e;
+    const char *url = "http://127.0.0.1:9/api/webhooks/pms/cloudbeds";
+    ck_assert_int_eq(pms_subscribe_webhooks(c, HOTEL, url, &subs, &e), PMS_OK);
+    ck_assert_uint_eq(subs.count, 2);
+    ck_assert_str_eq(subs.events[0], "reservation/created");
+    ck_assert_str_eq(subs.events[1], "reservation/status_changed");
+    ck_assert_str_ne(subs.ids[0], subs.ids[1]);
+    /* The PMS lists them (Cloudbeds getWebhooks). */
+    const char *headers[] = {"x-api-key: cbk_sandbox_hotel_123", NULL};
+    const char *q[] = {"propertyID", HOTEL, NULL};
+    http_client_response_t r;
+    ck_assert_int_eq(
+        http_client_request(sb.control, "GET", "/api/v1.3/getWebhooks", q, headers, NULL, 0, &r),
+        HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, subs.ids[0]));
+    ck_assert_ptr_nonnull(strstr(r.body, subs.ids[1]));
+    http_client_response_clear(&r);
+    ck_assert_int_eq(pms_subscribe_webhooks(c, HOTEL, "ftp://x", &subs, &e), PMS_ERR_INVALID);
+    pms_connector_free(c);
+}
+END_TEST
+
 typedef struct racer {
     pms_connector_t *c;
     dates_day_t in;
@@ -526,6 +553,7 @@ int main(void)
     tcase_add_test(tc, test_rate_limiter_per_hotel);
     tcase_add_test(tc, test_timeout_is_transient);
     tcase_add_test(tc, test_sandbox_down_then_up);
+    tcase_add_test(tc, test_webhook_subscriptions);
     tcase_add_test(tc, test_one_connector_shared_by_threads_never_overbooks);
     suite_add_tcase(s, tc);
     return check_run(s);

@@ -161,6 +161,15 @@ typedef struct pms_reservation {
     char reference[128];
 } pms_reservation_t;
 
+#define PMS_MAX_SUBSCRIPTIONS 8
+
+/* Webhook subscriptions made for a hotel: one per vendor event. */
+typedef struct pms_subscriptions {
+    size_t count;
+    char ids[PMS_MAX_SUBSCRIPTIONS][PMS_ID_MAX];    /* the vendor's subscription ids */
+    char events[PMS_MAX_SUBSCRIPTIONS][PMS_ID_MAX]; /* "reservation/created" */
+} pms_subscriptions_t;
+
 /* Writes the hotel's API key into out; returns 0, or -1 when there is none. */
 typedef int (*pms_key_fn)(void *ctx, const char *vendor, const char *hotel_id, char *out,
                           size_t out_size);
@@ -224,6 +233,14 @@ pms_err_t pms_cancel_reservation(pms_connector_t *c, const char *hotel_id,
                                  const char *reservation_id, pms_error_t *err);
 pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const char *reservation_id,
                               pms_reservation_t *out, pms_error_t *err);
+
+/* Subscribes endpoint_url (webhook-ingest's /api/webhooks/pms/<vendor>) to
+ * the vendor's events for the hotel (Cloudbeds: reservation/created and
+ * reservation/status_changed — it has none for availability or rates, which
+ * is why hotels are also polled). On failure, out holds the subscriptions
+ * made before it (keep them: the vendor has them too). */
+pms_err_t pms_subscribe_webhooks(pms_connector_t *c, const char *hotel_id, const char *endpoint_url,
+                                 pms_subscriptions_t *out, pms_error_t *err);
 
 /* State of the (vendor, hotel) breaker (CLOSED when it has none yet). */
 breaker_state_t pms_breaker_state(pms_connector_t *c, const char *hotel_id);
