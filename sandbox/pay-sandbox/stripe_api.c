@@ -15,10 +15,10 @@
 #include "common/crypto.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "form.h"
 #include "idempotency.h"
 #include "pay_store.h"
 #include "sandbox_faults.h"
+#include "sandbox_form.h"
 #include "stripe_ops.h"
 
 #define JSON_TYPE "application/json"
@@ -255,9 +255,9 @@ static void count_request(stripe_api_t *api, int index, bool replay)
 }
 
 /* "POST /v1/refunds\n<sorted params>": what a reused key must match. */
-static char *fingerprint(http_request_t *req, const form_t *form)
+static char *fingerprint(http_request_t *req, const sandbox_form_t *form)
 {
-    char *params = form_canonical(form);
+    char *params = sandbox_form_canonical(form);
     if (!params)
         return NULL;
     size_t n = strlen(params) + FINGERPRINT_HEAD_MAX;
@@ -271,7 +271,7 @@ static char *fingerprint(http_request_t *req, const form_t *form)
 /* Answers from the idempotency table when it can. Returns true when the
  * request was answered; false with *reserved set when it should run. */
 static bool idempotency_gate(stripe_api_t *api, http_request_t *req, const route_ctx_t *rc,
-                             const char *key, const form_t *form, bool *reserved)
+                             const char *key, const sandbox_form_t *form, bool *reserved)
 {
     *reserved = false;
     char message[512];
@@ -333,18 +333,18 @@ static int handle_endpoint(http_request_t *req, void *ctx)
     if (!authorized(api, req))
         return 0;
     bool post = strcmp(rc->endpoint->method, "POST") == 0;
-    form_t form = {0};
+    sandbox_form_t *form = NULL; /* NULL, read as empty, for a GET */
     char why[160];
     size_t len = 0;
     const char *body = http_request_body(req, &len);
-    if (post && form_parse(body, len, &form, why, sizeof why) != 0) {
+    if (post && !(form = sandbox_form_parse(body, len, why, sizeof why))) {
         stripe_error_spec_t e = {.type = "invalid_request_error", .message = why};
         return send_error(req, 400, &e);
     }
     const char *key = post ? http_request_header(req, "Idempotency-Key") : NULL;
     bool reserved = false;
-    if (key && idempotency_gate(api, req, rc, key, &form, &reserved)) {
-        form_clear(&form);
+    if (key && idempotency_gate(api, req, rc, key, form, &reserved)) {
+        sandbox_form_free(form);
         return 0;
     }
     /* Faults act while the key is reserved, as a slow gateway would: a
@@ -353,7 +353,7 @@ static int handle_endpoint(http_request_t *req, void *ctx)
     if (sandbox_faults_apply(api->faults, req, op, fault_error, api)) {
         if (reserved)
             idem_abandon(api->idem, key);
-        form_clear(&form);
+        sandbox_form_free(form);
         return 0;
     }
     char request_id[96];
@@ -361,7 +361,7 @@ static int handle_endpoint(http_request_t *req, void *ctx)
     op_request_t rq = {.store = api->store,
                        .request_id = request_id,
                        .path_id = http_request_param(req, "id"),
-                       .form = &form,
+                       .form = form,
                        .expand = post ? NULL : http_request_query(req, "expand[]")};
     answer_t ans = {0};
     rc->endpoint->fn(&rq, &ans);
@@ -377,7 +377,7 @@ static int handle_endpoint(http_request_t *req, void *ctx)
     int result = send_text(req, ans.status, text, text_len);
     log_request(op, ans.status, ans.outcome, ans.object_id, false);
     answer_clear(&ans);
-    form_clear(&form);
+    sandbox_form_free(form);
     return result;
 }
 

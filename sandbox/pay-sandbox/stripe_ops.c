@@ -129,21 +129,22 @@ static bool is_metadata_key(const char *key)
 
 /* The first parameter not in `allowed` (entries ending in '[' allow any key
  * with that prefix; "metadata[" allows metadata[<key>]), or NULL. */
-static const char *first_unknown(const form_t *f, const char *const *allowed)
+static const char *first_unknown(const sandbox_form_t *f, const char *const *allowed)
 {
-    for (size_t i = 0; i < f->count; i++) {
+    for (size_t i = 0; i < sandbox_form_field_count(f); i++) {
+        const char *key = sandbox_form_field_key(f, i);
         bool known = false;
         for (int a = 0; allowed[a] && !known; a++) {
             size_t n = strlen(allowed[a]);
             if (strcmp(allowed[a], METADATA_PREFIX) == 0)
-                known = is_metadata_key(f->keys[i]);
+                known = is_metadata_key(key);
             else if (allowed[a][n - 1] == '[')
-                known = strncmp(f->keys[i], allowed[a], n) == 0;
+                known = strncmp(key, allowed[a], n) == 0;
             else
-                known = strcmp(f->keys[i], allowed[a]) == 0;
+                known = strcmp(key, allowed[a]) == 0;
         }
         if (!known)
-            return f->keys[i];
+            return key;
     }
     return NULL;
 }
@@ -163,14 +164,14 @@ static char *metadata_json(const op_request_t *rq, answer_t *ans)
 {
     json_object *o = json_object_new_object();
     int keys = 0;
-    for (size_t i = 0; i < rq->form->count; i++) {
-        const char *k = rq->form->keys[i];
+    for (size_t i = 0; i < sandbox_form_field_count(rq->form); i++) {
+        const char *k = sandbox_form_field_key(rq->form, i);
+        const char *v = sandbox_form_field_value(rq->form, i);
         if (!is_metadata_key(k))
             continue;
         size_t n = strlen(k) - strlen(METADATA_PREFIX) - 1;
         char name[METADATA_KEY_MAX + 1];
-        if (n > METADATA_KEY_MAX || strlen(rq->form->values[i]) > METADATA_VALUE_MAX ||
-            ++keys > METADATA_MAX_KEYS) {
+        if (n > METADATA_KEY_MAX || strlen(v) > METADATA_VALUE_MAX || ++keys > METADATA_MAX_KEYS) {
             invalid_param(ans, rq, "parameter_invalid_string", k,
                           "Metadata may have up to %d keys, each up to %d characters, with values "
                           "up to %d characters.",
@@ -180,7 +181,7 @@ static char *metadata_json(const op_request_t *rq, answer_t *ans)
         }
         memcpy(name, k + strlen(METADATA_PREFIX), n);
         name[n] = '\0';
-        json_object_object_add(o, name, json_object_new_string(rq->form->values[i]));
+        json_object_object_add(o, name, json_object_new_string(v));
     }
     char *text = json_to_string_dup(o);
     json_object_put(o);
@@ -193,7 +194,7 @@ static char *metadata_json(const op_request_t *rq, answer_t *ans)
  * ans filled when malformed. */
 static bool optional_amount(const op_request_t *rq, const char *param, int64_t *out, answer_t *ans)
 {
-    const char *text = form_get(rq->form, param);
+    const char *text = sandbox_form_get(rq->form, param);
     *out = -1;
     if (!text)
         return true;
@@ -220,8 +221,8 @@ typedef struct create_params {
 
 static bool create_amount_and_currency(const op_request_t *rq, create_params_t *p, answer_t *ans)
 {
-    const char *amount = form_get(rq->form, "amount");
-    const char *currency = form_get(rq->form, "currency");
+    const char *amount = sandbox_form_get(rq->form, "amount");
+    const char *currency = sandbox_form_get(rq->form, "currency");
     if (!amount) {
         invalid_param(ans, rq, "parameter_missing", "amount", "Missing required param: amount.");
         return false;
@@ -264,11 +265,11 @@ static bool create_amount_and_currency(const op_request_t *rq, create_params_t *
 
 static bool create_flags(const op_request_t *rq, create_params_t *p, answer_t *ans)
 {
-    const char *capture = form_get(rq->form, "capture_method");
+    const char *capture = sandbox_form_get(rq->form, "capture_method");
     const char *names[] = {"confirm", "error_on_requires_action"};
     bool flags[2] = {false, false};
     for (int i = 0; i < 2; i++) {
-        const char *text = form_get(rq->form, names[i]);
+        const char *text = sandbox_form_get(rq->form, names[i]);
         if (text && !parse_bool(text, &flags[i])) {
             invalid_param(ans, rq, "parameter_invalid_boolean", names[i], "Invalid boolean: %.32s",
                           text);
@@ -284,22 +285,24 @@ static bool create_flags(const op_request_t *rq, create_params_t *p, answer_t *a
         return false;
     }
     p->manual = capture && strcmp(capture, "manual") == 0;
-    for (size_t i = 0; i < rq->form->count; i++)
-        if (strncmp(rq->form->keys[i], "payment_method_types[", 21) == 0 &&
-            strcmp(rq->form->values[i], "card") != 0) {
+    for (size_t i = 0; i < sandbox_form_field_count(rq->form); i++) {
+        const char *v = sandbox_form_field_value(rq->form, i);
+        if (strncmp(sandbox_form_field_key(rq->form, i), "payment_method_types[", 21) == 0 &&
+            strcmp(v, "card") != 0) {
             invalid_param(ans, rq, "payment_intent_invalid_parameter", "payment_method_types",
                           "The payment method type \"%.32s\" is invalid. This sandbox supports "
                           "\"card\".",
-                          rq->form->values[i]);
+                          v);
             return false;
         }
+    }
     return true;
 }
 
 static bool create_card(const op_request_t *rq, create_params_t *p, answer_t *ans)
 {
-    const char *type = form_get(rq->form, "payment_method_data[type]");
-    const char *token = form_get(rq->form, TOKEN_PARAM);
+    const char *type = sandbox_form_get(rq->form, "payment_method_data[type]");
+    const char *token = sandbox_form_get(rq->form, TOKEN_PARAM);
     if (type && strcmp(type, "card") != 0) {
         invalid_param(ans, rq, NULL, "payment_method_data[type]",
                       "Invalid payment_method_data[type]: this sandbox supports card");
@@ -351,7 +354,7 @@ void op_create_payment_intent(const op_request_t *rq, answer_t *ans)
                                           METADATA_PREFIX,
                                           NULL};
     create_params_t p = {0};
-    const char *description = form_get(rq->form, "description");
+    const char *description = sandbox_form_get(rq->form, "description");
     if (!known_params(rq, allowed, ans) || !create_amount_and_currency(rq, &p, ans) ||
         !create_flags(rq, &p, ans) || !create_card(rq, &p, ans))
         return;
@@ -370,7 +373,7 @@ void op_create_payment_intent(const op_request_t *rq, answer_t *ans)
                              .card = p.card,
                              .description = description,
                              .metadata_json = metadata,
-                             .booking_id = form_get(rq->form, "metadata[booking_id]")};
+                             .booking_id = sandbox_form_get(rq->form, "metadata[booking_id]")};
     pay_intent_t pi;
     store_rc_t rc = pay_store_create(rq->store, &cp, &pi);
     free(metadata);
@@ -472,7 +475,7 @@ void op_cancel_payment_intent(const op_request_t *rq, answer_t *ans)
                                           "requested_by_customer", NULL};
     if (!known_params(rq, allowed, ans))
         return;
-    const char *reason = form_get(rq->form, "cancellation_reason");
+    const char *reason = sandbox_form_get(rq->form, "cancellation_reason");
     if (reason && !reason_allowed(reason, reasons)) {
         invalid_param(ans, rq, NULL, "cancellation_reason",
                       "Invalid cancellation_reason: must be one of abandoned, duplicate, "
@@ -552,8 +555,8 @@ void op_create_refund(const op_request_t *rq, answer_t *ans)
     int64_t amount;
     if (!known_params(rq, allowed, ans) || !optional_amount(rq, "amount", &amount, ans))
         return;
-    const char *payment_intent = form_get(rq->form, "payment_intent");
-    const char *reason = form_get(rq->form, "reason");
+    const char *payment_intent = sandbox_form_get(rq->form, "payment_intent");
+    const char *reason = sandbox_form_get(rq->form, "reason");
     if (!payment_intent) {
         invalid_param(ans, rq, "parameter_missing", "payment_intent",
                       "One of the following params should be provided for this request: "

@@ -17,8 +17,8 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
-#include "form.h"
 #include "pay_store.h"
+#include "sandbox_form.h"
 #include "stripe_json.h"
 
 typedef struct answer {
@@ -31,10 +31,10 @@ typedef struct answer {
 
 typedef struct op_request {
     pay_store_t *store;
-    const char *request_id; /* for request_log_url */
-    const char *path_id;    /* :id from the path, or NULL */
-    const form_t *form;     /* POST parameters (empty for GET) */
-    const char *expand;     /* GET ?expand[]=..., or NULL */
+    const char *request_id;     /* for request_log_url */
+    const char *path_id;        /* :id from the path, or NULL */
+    const sandbox_form_t *form; /* POST parameters (NULL, read as empty, for GET) */
+    const char *expand;         /* GET ?expand[]=..., or NULL */
 } op_request_t;
 
 void op_create_payment_intent(const op_request_t *rq, answer_t *ans);

@@ -73,7 +73,7 @@ static int read_guest_count(api_call_t *call, const char *group, bool required,
 {
     char name[64];
     const char *rt = NULL;
-    if (form_max_index(call->form, group) > 0)
+    if (sandbox_form_max_index(call->form, group) > 0)
         return api_param_fail(call, 400, "Only %s[0] is supported (one room type per reservation)",
                               group);
     snprintf(name, sizeof name, "%s[0][roomTypeID]", group);
@@ -90,7 +90,7 @@ static int read_rooms(api_call_t *call, reservation_input_t *in)
 {
     const char *room_type_id = NULL;
     long quantity = 0, adults = 0, children = 0;
-    if (form_max_index(call->form, "rooms") > 0)
+    if (sandbox_form_max_index(call->form, "rooms") > 0)
         return api_param_fail(call, 400,
                               "Only rooms[0] is supported (one room type per reservation)");
     if (api_param_text(call, "rooms[0][roomTypeID]", true, 1024, &room_type_id) != 0 ||
@@ -122,10 +122,10 @@ static int read_rooms(api_call_t *call, reservation_input_t *in)
 /* customFields[i][fieldName|fieldValue]; holdExpiresAt makes the reservation a hold. */
 static int read_custom_fields(api_call_t *call, ledger_booking_t *b)
 {
-    int last = form_max_index(call->form, "customFields");
-    if (last > FORM_MAX_INDEX)
+    int last = sandbox_form_max_index(call->form, "customFields");
+    if (last > SANDBOX_FORM_MAX_INDEX)
         return api_param_fail(call, 400, "Parameter customFields has more than %d entries",
-                              FORM_MAX_INDEX + 1);
+                              SANDBOX_FORM_MAX_INDEX + 1);
     for (int i = 0; i <= last; i++) {
         char name_key[64], value_key[64];
         const char *name = NULL, *value = NULL;

@@ -116,7 +116,7 @@ int api_param_fail(api_call_t *call, int status, const char *fmt, ...)
 /* The raw value: the form body first, then the query string. */
 static const char *param_raw(api_call_t *call, const char *name)
 {
-    const char *v = call->form ? form_get(call->form, name) : NULL;
+    const char *v = sandbox_form_get(call->form, name);
     return v ? v : http_request_query(call->req, name);
 }
 
@@ -131,7 +131,7 @@ int api_param_text(api_call_t *call, const char *name, bool required, size_t max
         return 0;
     }
     size_t len = strlen(v);
-    if (!form_utf8_valid(v, len))
+    if (!sandbox_form_utf8_valid(v, len))
         return api_param_fail(call, 400, "Parameter %s is not valid UTF-8", name);
     if (len > max_len)
         return api_param_fail(call, 400, "Parameter %s is longer than %zu characters", name,
@@ -329,7 +329,7 @@ static int read_form(api_call_t *call)
     if (len > 0 && type && strncasecmp(type, FORM_CONTENT_TYPE, strlen(FORM_CONTENT_TYPE)) != 0)
         return api_param_fail(call, 400, "The request body must be %s", FORM_CONTENT_TYPE);
     char err[160];
-    call->form = form_parse(body, len, err, sizeof err);
+    call->form = sandbox_form_parse(body, len, err, sizeof err);
     if (!call->form)
         return api_param_fail(call, 400, "%s", err);
     return 0;
@@ -349,7 +349,7 @@ static int resolve_property(api_call_t *call, const api_method_t *m, const seed_
     if (!given) {
         name = "X-PROPERTY-ID";
         given = http_request_header(call->req, "X-PROPERTY-ID");
-        if (given && !form_utf8_valid(given, strlen(given)))
+        if (given && !sandbox_form_utf8_valid(given, strlen(given)))
             return api_param_fail(call, 400, "Header X-PROPERTY-ID is not valid UTF-8");
     }
     if (!given || !*given) {
@@ -361,7 +361,7 @@ static int resolve_property(api_call_t *call, const api_method_t *m, const seed_
     snprintf(id, sizeof id, "%.*s", (int)(n < sizeof id - 1 ? n : sizeof id - 1), given);
     if (given[n] == ',' && !api_list_contains(given + n + 1, id))
         return api_param_fail(call, 400, "Parameter %s may name only one property here", name);
-    if (strlen(id) > API_ID_MAX_LEN || !form_utf8_valid(id, strlen(id)))
+    if (strlen(id) > API_ID_MAX_LEN || !sandbox_form_utf8_valid(id, strlen(id)))
         return api_param_fail(call, 404, "Property not found");
     const seed_hotel_t *h = seed_find_hotel(call->seed, id);
     if (!h)
@@ -404,7 +404,7 @@ static int handle_vendor(http_request_t *req, void *ctx)
         return 0;
     api_call_t call = {.req = req, .api = api, .seed = ledger_seed(api->ledger)};
     int rc = run_method(&call, m);
-    form_free(call.form);
+    sandbox_form_free(call.form);
     seed_unref(call.seed);
     return rc;
 }

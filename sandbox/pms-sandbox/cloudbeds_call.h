@@ -25,7 +25,7 @@
 
 #include "cloudbeds_api.h"
 #include "common/dates.h"
-#include "form.h"
+#include "sandbox_form.h"
 #include "seed.h"
 
 #define API_ID_MAX_LEN 64
@@ -42,7 +42,7 @@ typedef struct api_call {
     cloudbeds_api_t *api;
     seed_t *seed;              /* a reference held for the call */
     const seed_hotel_t *hotel; /* the property, authenticated */
-    form_t *form;              /* POST/PUT body, NULL otherwise */
+    sandbox_form_t *form;      /* POST/PUT body, NULL otherwise */
 } api_call_t;
 
 /* --- responses: each returns 0 (the handler's return value) --- */

@@ -1,5 +1,5 @@
-/* Unit tests for the pay-sandbox's own modules, without a network: form
- * decoding, the idempotency table, the test tokens and the ledger's state
+/* Unit tests for the pay-sandbox's own modules, without a network: the
+ * idempotency table, the test tokens and the ledger's state
  * machine. The HTTP behaviour is tested end to end by
  * tests/integration/it_payment_contract.c. */
 #include <check.h>
@@ -8,61 +8,9 @@
 #include <string.h>
 
 #include "check_run.h"
-#include "form.h"
 #include "idempotency.h"
 #include "pay_store.h"
 #include "test_tokens.h"
-
-/* ---------------------------------------------------------------- form -- */
-
-START_TEST(test_form_decodes_percent_plus_and_brackets)
-{
-    const char *body = "amount=250000&currency=krw&metadata%5Bbooking_id%5D=bk+1&"
-                       "payment_method_types[]=card&payment_method_types[]=card&flag";
-    form_t f;
-    char why[128];
-    ck_assert_int_eq(form_parse(body, strlen(body), &f, why, sizeof why), 0);
-    ck_assert_str_eq(form_get(&f, "amount"), "250000");
-    ck_assert_str_eq(form_get(&f, "metadata[booking_id]"), "bk 1");
-    ck_assert_uint_eq(form_count(&f, "payment_method_types[]"), 2);
-    ck_assert_str_eq(form_get(&f, "flag"), "");
-    ck_assert_ptr_null(form_get(&f, "missing"));
-    form_clear(&f);
-}
-END_TEST
-
-START_TEST(test_form_refuses_bad_escapes_nul_and_nameless_pairs)
-{
-    static const char *const bad[] = {"amount=%zz", "amount=%4", "amount=%", "a=%00", "=1"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        form_t f;
-        char why[128] = "";
-        ck_assert_int_eq(form_parse(bad[i], strlen(bad[i]), &f, why, sizeof why), -1);
-        ck_assert(why[0] != '\0');
-        ck_assert_uint_eq(f.count, 0);
-    }
-    form_t f;
-    char why[128];
-    const char with_nul[] = {'a', '=', '1', '\0', '2'};
-    ck_assert_int_eq(form_parse(with_nul, sizeof with_nul, &f, why, sizeof why), -1);
-}
-END_TEST
-
-START_TEST(test_form_canonical_ignores_parameter_order)
-{
-    form_t a, b;
-    char why[64];
-    const char *x = "b=2&a=1&a=0", *y = "a=0&a=1&b=2";
-    ck_assert_int_eq(form_parse(x, strlen(x), &a, why, sizeof why), 0);
-    ck_assert_int_eq(form_parse(y, strlen(y), &b, why, sizeof why), 0);
-    char *ca = form_canonical(&a), *cb = form_canonical(&b);
-    ck_assert_str_eq(ca, cb);
-    free(ca);
-    free(cb);
-    form_clear(&a);
-    form_clear(&b);
-}
-END_TEST
 
 /* --------------------------------------------------------- idempotency -- */
 
@@ -202,9 +150,6 @@ int main(void)
 {
     Suite *s = suite_create("pay_sandbox");
     TCase *tc = tcase_create("modules");
-    tcase_add_test(tc, test_form_decodes_percent_plus_and_brackets);
-    tcase_add_test(tc, test_form_refuses_bad_escapes_nul_and_nameless_pairs);
-    tcase_add_test(tc, test_form_canonical_ignores_parameter_order);
     tcase_add_test(tc, test_idempotency_replays_refuses_mismatch_and_in_flight);
     tcase_add_test(tc, test_tokens_drive_the_documented_outcomes);
     tcase_add_test(tc, test_store_authorises_captures_partially_and_refunds_exactly);

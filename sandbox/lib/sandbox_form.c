@@ -1,19 +1,22 @@
 /*
- * form.c — form-urlencoded parsing with PHP-style nested keys (see form.h).
+ * sandbox_form.c — form-urlencoded parsing with PHP-style nested keys and a
+ * canonical re-encoding (see sandbox_form.h).
  */
-#include "form.h"
+#include "sandbox_form.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/http_client.h"
 
 typedef struct form_field {
     char *key;
     char *value;
 } form_field_t;
 
-struct form {
-    form_field_t fields[FORM_MAX_FIELDS];
+struct sandbox_form {
+    form_field_t fields[SANDBOX_FORM_MAX_FIELDS];
     size_t count;
 };
 
@@ -38,7 +41,7 @@ static size_t utf8_sequence(unsigned char lead, unsigned *min, unsigned *bits)
     return 0;
 }
 
-bool form_utf8_valid(const char *s, size_t len)
+bool sandbox_form_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -107,7 +110,7 @@ static char *decode(const char *s, size_t len, const char **why)
         out[n++] = c;
     }
     out[n] = '\0';
-    if (!form_utf8_valid(out, n)) {
+    if (!sandbox_form_utf8_valid(out, n)) {
         *why = "invalid UTF-8";
         goto fail;
     }
@@ -120,7 +123,7 @@ fail:
 /* ----------------------------------------------------------- parsing -- */
 
 /* Adds the pair text[0..len) ("key=value" or "key"). 0, or -1 with err. */
-static int add_pair(form_t *f, const char *text, size_t len, char *err, size_t err_size)
+static int add_pair(sandbox_form_t *f, const char *text, size_t len, char *err, size_t err_size)
 {
     const char *eq = memchr(text, '=', len);
     size_t key_len = eq ? (size_t)(eq - text) : len;
@@ -129,14 +132,18 @@ static int add_pair(form_t *f, const char *text, size_t len, char *err, size_t e
         snprintf(err, err_size, "Malformed form body: a field has an empty name");
         return -1;
     }
-    if (f->count == FORM_MAX_FIELDS) {
-        snprintf(err, err_size, "Malformed form body: more than %d fields", FORM_MAX_FIELDS);
+    if (f->count == SANDBOX_FORM_MAX_FIELDS) {
+        snprintf(err, err_size, "Malformed form body: more than %d fields",
+                 SANDBOX_FORM_MAX_FIELDS);
         return -1;
     }
     char *key = decode(text, key_len, &why);
     char *value = key ? decode(eq ? eq + 1 : "", eq ? len - key_len - 1 : 0, &why) : NULL;
     if (!key || !value) {
-        snprintf(err, err_size, "Malformed form body: %s in field %.64s", why, key ? key : "name");
+        if (key)
+            snprintf(err, err_size, "Malformed form body: %s in field %.64s", why, key);
+        else
+            snprintf(err, err_size, "Malformed form body: %s in a field name", why);
         free(key);
         free(value);
         return -1;
@@ -145,9 +152,9 @@ static int add_pair(form_t *f, const char *text, size_t len, char *err, size_t e
     return 0;
 }
 
-form_t *form_parse(const char *text, size_t len, char *err, size_t err_size)
+sandbox_form_t *sandbox_form_parse(const char *text, size_t len, char *err, size_t err_size)
 {
-    form_t *f = calloc(1, sizeof *f);
+    sandbox_form_t *f = calloc(1, sizeof *f);
     if (!f) {
         snprintf(err, err_size, "out of memory");
         return NULL;
@@ -157,7 +164,7 @@ form_t *form_parse(const char *text, size_t len, char *err, size_t err_size)
         const char *amp = memchr(text + start, '&', len - start);
         size_t end = amp ? (size_t)(amp - text) : len;
         if (end > start && add_pair(f, text + start, end - start, err, err_size) != 0) {
-            form_free(f);
+            sandbox_form_free(f);
             return NULL;
         }
         start = end + 1;
@@ -165,7 +172,7 @@ form_t *form_parse(const char *text, size_t len, char *err, size_t err_size)
     return f;
 }
 
-void form_free(form_t *form)
+void sandbox_form_free(sandbox_form_t *form)
 {
     if (!form)
         return;
@@ -178,7 +185,7 @@ void form_free(form_t *form)
 
 /* ------------------------------------------------------------ lookup -- */
 
-const char *form_get(const form_t *form, const char *key)
+const char *sandbox_form_get(const sandbox_form_t *form, const char *key)
 {
     for (size_t i = 0; form && key && i < form->count; i++)
         if (strcmp(form->fields[i].key, key) == 0)
@@ -186,16 +193,40 @@ const char *form_get(const form_t *form, const char *key)
     return NULL;
 }
 
-const char *form_get_indexed(const form_t *form, const char *name, int index, const char *field)
+size_t sandbox_form_count(const sandbox_form_t *form, const char *key)
+{
+    size_t n = 0;
+    for (size_t i = 0; form && key && i < form->count; i++)
+        n += strcmp(form->fields[i].key, key) == 0;
+    return n;
+}
+
+size_t sandbox_form_field_count(const sandbox_form_t *form)
+{
+    return form ? form->count : 0;
+}
+
+const char *sandbox_form_field_key(const sandbox_form_t *form, size_t i)
+{
+    return form && i < form->count ? form->fields[i].key : NULL;
+}
+
+const char *sandbox_form_field_value(const sandbox_form_t *form, size_t i)
+{
+    return form && i < form->count ? form->fields[i].value : NULL;
+}
+
+const char *sandbox_form_get_indexed(const sandbox_form_t *form, const char *name, int index,
+                                     const char *field)
 {
     char key[256];
     int n = snprintf(key, sizeof key, "%s[%d][%s]", name, index, field);
     if (n < 0 || (size_t)n >= sizeof key)
         return NULL;
-    return form_get(form, key);
+    return sandbox_form_get(form, key);
 }
 
-int form_max_index(const form_t *form, const char *name)
+int sandbox_form_max_index(const sandbox_form_t *form, const char *name)
 {
     int max = -1;
     size_t name_len = strlen(name);
@@ -209,10 +240,35 @@ int form_max_index(const form_t *form, const char *name)
         long idx = strtol(k + name_len + 1, &end, 10);
         if (end == k + name_len + 1 || *end != ']' || idx < 0)
             continue;
-        if (idx > FORM_MAX_INDEX)
-            idx = FORM_MAX_INDEX + 1; /* reported so callers can reject it */
+        if (idx > SANDBOX_FORM_MAX_INDEX)
+            idx = SANDBOX_FORM_MAX_INDEX + 1; /* reported so callers can reject it */
         if ((int)idx > max)
             max = (int)idx;
     }
     return max;
+}
+
+/* --------------------------------------------------------- canonical -- */
+
+static int compare_fields(const void *a, const void *b)
+{
+    const form_field_t *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : strcmp(x->value, y->value);
+}
+
+char *sandbox_form_canonical(const sandbox_form_t *form)
+{
+    size_t count = sandbox_form_field_count(form);
+    form_field_t sorted[SANDBOX_FORM_MAX_FIELDS];
+    const char *flat[2 * SANDBOX_FORM_MAX_FIELDS + 1];
+    if (count)
+        memcpy(sorted, form->fields, count * sizeof sorted[0]);
+    qsort(sorted, count, sizeof sorted[0], compare_fields);
+    for (size_t i = 0; i < count; i++) {
+        flat[2 * i] = sorted[i].key;
+        flat[2 * i + 1] = sorted[i].value;
+    }
+    flat[2 * count] = NULL;
+    return http_client_form_encode(flat);
 }
