@@ -575,8 +575,14 @@ int http_server_start(http_server_t *srv)
         log_error("invalid bind address %s", srv->bind_address);
         return -1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+    /* poll(), not epoll: libmicrohttpd 0.9.75 races with itself when a
+     * thread-pooled epoll daemon is quiesced (MHD_quiesce_daemon and a worker
+     * both remove the listen socket from the worker's epoll set; the loser
+     * aborts the process: "Failed to remove listen FD from epoll set"). With
+     * poll(), quiescing only signals the workers. Each worker polls just its
+     * own connections, so poll() costs nothing at our connection counts. */
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -601,11 +607,10 @@ void http_server_stop(http_server_t *srv)
 {
     if (!srv || !srv->daemon)
         return;
-    /* Stop accepting: shutdown() makes the kernel refuse new connections at
-     * once. The socket itself stays open until MHD_stop_daemon has returned,
-     * as libmicrohttpd requires with internal threads (a worker's epoll set may
-     * still hold it; closing it earlier aborts the process now and then with
-     * "Failed to remove listen FD from epoll set"). */
+    /* Stop accepting: quiescing takes the listen socket from the workers, and
+     * shutdown() makes the kernel refuse new connections at once. The socket
+     * itself stays open until MHD_stop_daemon has returned, as libmicrohttpd
+     * requires with internal threads. */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         shutdown(fd, SHUT_RDWR);

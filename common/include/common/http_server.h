@@ -1,6 +1,6 @@
 /*
  * http_server.h — the HTTP server every service runs (libmicrohttpd, thread
- * pool + epoll), with method + path routing, path parameters, buffered JSON
+ * pool, poll()), with method + path routing, path parameters, buffered JSON
  * bodies, request ids, an access log, and the built-in /healthz, /readyz and
  * /metrics endpoints.
  *
