@@ -531,7 +531,10 @@ static void *raw_create(void *arg)
 
 START_TEST(test_a_key_still_in_flight_answers_409_then_replays)
 {
-    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.create\",\"hangMs\":800,\"failNext\":1}");
+    /* The hang is the window in which the second request must arrive: long
+     * enough for a loaded machine (ASan, parallel tests), short of the
+     * client's 10 s timeout. */
+    ts_sandbox_fault(&sb, "{\"op\":\"payment_intents.create\",\"hangMs\":4000,\"failNext\":1}");
     raw_call_t first = {.key = "bk_inflight:preauth"}, second = first, third = first;
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, raw_create, &first), 0);
