@@ -93,6 +93,41 @@ static void unexpected_state(answer_t *ans, const op_request_t *rq, const pay_in
     snprintf(ans->object_id, sizeof ans->object_id, "%s", pi->id);
 }
 
+/* Stripe's 500 api_error: the sandbox ran out of memory (never saved). */
+static void answer_out_of_memory(answer_t *ans, const op_request_t *rq)
+{
+    stripe_error_spec_t e = {.type = "api_error", .message = "out of memory"};
+    answer_error(ans, 500, &e, rq->request_id, NULL);
+}
+
+/* Answers a capture or cancel of the path's intent as the store decided:
+ * the changed intent, 404 for an unknown id, Stripe's wrong-state error
+ * ("<refusal> because it has a status of <s>. Only a PaymentIntent with one
+ * of the following statuses may be <done>: <statuses>.") or 500. */
+static void answer_intent_change(answer_t *ans, const op_request_t *rq, store_rc_t rc,
+                                 const pay_intent_t *pi, const char *refusal, const char *done,
+                                 const char *statuses)
+{
+    char message[MESSAGE_MAX];
+    switch (rc) {
+    case STORE_OK:
+        answer_ok(ans, stripe_json_payment_intent(pi, false), pi->id);
+        break;
+    case STORE_NOT_FOUND:
+        no_such_intent(ans, rq, 404, "intent", rq->path_id);
+        break;
+    case STORE_BAD_STATE:
+        snprintf(message, sizeof message,
+                 "%s because it has a status of %s. Only a PaymentIntent with one of the "
+                 "following statuses may be %s: %s.",
+                 refusal, pi_status_text(pi->status), done, statuses);
+        unexpected_state(ans, rq, pi, message);
+        break;
+    default:
+        answer_out_of_memory(ans, rq);
+    }
+}
+
 /* ---------------------------------------------------------- parameters -- */
 
 /* Strict decimal integer (optional '-'), no spaces, no overflow. */
@@ -378,8 +413,7 @@ void op_create_payment_intent(const op_request_t *rq, answer_t *ans)
     store_rc_t rc = pay_store_create(rq->store, &cp, &pi);
     free(metadata);
     if (rc != STORE_OK) {
-        stripe_error_spec_t e = {.type = "api_error", .message = "out of memory"};
-        answer_error(ans, 500, &e, rq->request_id, NULL);
+        answer_out_of_memory(ans, rq);
         return;
     }
     if (pi.card && !pi.card->approved && pi.charge_id[0]) {
@@ -427,33 +461,16 @@ void op_capture_payment_intent(const op_request_t *rq, answer_t *ans)
     if (!known_params(rq, allowed, ans) || !optional_amount(rq, "amount_to_capture", &amount, ans))
         return;
     pay_intent_t pi;
-    char message[MESSAGE_MAX];
-    switch (pay_store_capture(rq->store, rq->path_id, amount, &pi)) {
-    case STORE_OK:
-        answer_ok(ans, stripe_json_payment_intent(&pi, false), pi.id);
-        break;
-    case STORE_NOT_FOUND:
-        no_such_intent(ans, rq, 404, "intent", rq->path_id);
-        break;
-    case STORE_BAD_STATE:
-        snprintf(message, sizeof message,
-                 "This PaymentIntent could not be captured because it has a status of %s. Only a "
-                 "PaymentIntent with one of the following statuses may be captured: "
-                 "requires_capture.",
-                 pi_status_text(pi.status));
-        unexpected_state(ans, rq, &pi, message);
-        break;
-    case STORE_BAD_AMOUNT:
+    store_rc_t rc = pay_store_capture(rq->store, rq->path_id, amount, &pi);
+    if (rc == STORE_BAD_AMOUNT) {
         invalid_param(ans, rq, "amount_too_large", "amount_to_capture",
                       "The amount_to_capture (%lld) must be less than or equal to the "
                       "PaymentIntent's amount_capturable (%lld).",
                       (long long)amount, (long long)pi.amount_capturable);
         ans->saveable = true;
-        break;
-    default: {
-        stripe_error_spec_t e = {.type = "api_error", .message = "out of memory"};
-        answer_error(ans, 500, &e, rq->request_id, NULL);
-    }
+    } else {
+        answer_intent_change(ans, rq, rc, &pi, "This PaymentIntent could not be captured",
+                             "captured", "requires_capture");
     }
     pay_intent_clear(&pi);
 }
@@ -483,28 +500,10 @@ void op_cancel_payment_intent(const op_request_t *rq, answer_t *ans)
         return;
     }
     pay_intent_t pi;
-    char message[MESSAGE_MAX];
-    switch (pay_store_cancel(rq->store, rq->path_id, reason, &pi)) {
-    case STORE_OK:
-        answer_ok(ans, stripe_json_payment_intent(&pi, false), pi.id);
-        break;
-    case STORE_NOT_FOUND:
-        no_such_intent(ans, rq, 404, "intent", rq->path_id);
-        break;
-    case STORE_BAD_STATE:
-        snprintf(message, sizeof message,
-                 "You cannot cancel this PaymentIntent because it has a status of %s. Only a "
-                 "PaymentIntent with one of the following statuses may be canceled: "
-                 "requires_payment_method, requires_capture, requires_confirmation, "
-                 "requires_action, processing.",
-                 pi_status_text(pi.status));
-        unexpected_state(ans, rq, &pi, message);
-        break;
-    default: {
-        stripe_error_spec_t e = {.type = "api_error", .message = "out of memory"};
-        answer_error(ans, 500, &e, rq->request_id, NULL);
-    }
-    }
+    store_rc_t rc = pay_store_cancel(rq->store, rq->path_id, reason, &pi);
+    answer_intent_change(ans, rq, rc, &pi, "You cannot cancel this PaymentIntent", "canceled",
+                         "requires_payment_method, requires_capture, requires_confirmation, "
+                         "requires_action, processing");
     pay_intent_clear(&pi);
 }
 
@@ -538,9 +537,7 @@ static void refund_refused(const op_request_t *rq, store_rc_t rc, const char *pa
         e.param = "amount";
         break;
     default:
-        snprintf(message, sizeof message, "out of memory");
-        e.type = "api_error";
-        answer_error(ans, 500, &e, rq->request_id, NULL);
+        answer_out_of_memory(ans, rq);
         return;
     }
     answer_error(ans, 400, &e, rq->request_id, NULL);
