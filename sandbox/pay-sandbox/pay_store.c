@@ -291,24 +291,22 @@ store_rc_t pay_store_get(pay_store_t *st, const char *id, pay_intent_t *out)
     return rc;
 }
 
-store_rc_t pay_store_capture(pay_store_t *st, const char *id, int64_t amount, pay_intent_t *out)
+/* Decides and makes one state change of an intent (the store's lock held):
+ * STORE_OK when made, or why it was refused. */
+typedef store_rc_t (*intent_change_fn)(pay_intent_t *pi, const void *arg);
+
+/* Runs `change` on intent `id` under the lock and copies the intent as it
+ * then is to `out`, also when the change was refused (the caller's error
+ * names the intent's state). STORE_NOT_FOUND for an unknown id. */
+static store_rc_t change_intent(pay_store_t *st, const char *id, intent_change_fn change,
+                                const void *arg, pay_intent_t *out)
 {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&st->mu);
     store_rc_t rc = STORE_NOT_FOUND;
     pay_intent_t *pi = find_intent(st, id);
     if (pi) {
-        int64_t take = amount < 0 ? pi->amount_capturable : amount;
-        if (pi->status != PI_REQUIRES_CAPTURE) {
-            rc = STORE_BAD_STATE;
-        } else if (take > pi->amount_capturable) {
-            rc = STORE_BAD_AMOUNT;
-        } else {
-            pi->amount_received = take;
-            pi->amount_capturable = 0; /* the rest of the hold is released */
-            pi->status = PI_SUCCEEDED;
-            rc = STORE_OK;
-        }
+        rc = change(pi, arg);
         store_rc_t copied = copy_intent(out, pi);
         if (copied != STORE_OK)
             rc = copied;
@@ -317,29 +315,42 @@ store_rc_t pay_store_capture(pay_store_t *st, const char *id, int64_t amount, pa
     return rc;
 }
 
+/* arg: the int64_t amount to capture, or -1 for all that is capturable. */
+static store_rc_t capture_change(pay_intent_t *pi, const void *arg)
+{
+    int64_t amount = *(const int64_t *)arg;
+    int64_t take = amount < 0 ? pi->amount_capturable : amount;
+    if (pi->status != PI_REQUIRES_CAPTURE)
+        return STORE_BAD_STATE;
+    if (take > pi->amount_capturable)
+        return STORE_BAD_AMOUNT;
+    pi->amount_received = take;
+    pi->amount_capturable = 0; /* the rest of the hold is released */
+    pi->status = PI_SUCCEEDED;
+    return STORE_OK;
+}
+
+store_rc_t pay_store_capture(pay_store_t *st, const char *id, int64_t amount, pay_intent_t *out)
+{
+    return change_intent(st, id, capture_change, &amount, out);
+}
+
+/* arg: the cancellation reason (char *), or NULL. */
+static store_rc_t cancel_change(pay_intent_t *pi, const void *arg)
+{
+    const char *reason = arg;
+    if (pi->status == PI_SUCCEEDED || pi->status == PI_CANCELED)
+        return STORE_BAD_STATE;
+    pi->status = PI_CANCELED;
+    pi->canceled_at_s = now_s();
+    pi->amount_capturable = 0;
+    snprintf(pi->cancellation_reason, sizeof pi->cancellation_reason, "%s", reason ? reason : "");
+    return STORE_OK;
+}
+
 store_rc_t pay_store_cancel(pay_store_t *st, const char *id, const char *reason, pay_intent_t *out)
 {
-    memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&st->mu);
-    store_rc_t rc = STORE_NOT_FOUND;
-    pay_intent_t *pi = find_intent(st, id);
-    if (pi) {
-        if (pi->status == PI_SUCCEEDED || pi->status == PI_CANCELED) {
-            rc = STORE_BAD_STATE;
-        } else {
-            pi->status = PI_CANCELED;
-            pi->canceled_at_s = now_s();
-            pi->amount_capturable = 0;
-            snprintf(pi->cancellation_reason, sizeof pi->cancellation_reason, "%s",
-                     reason ? reason : "");
-            rc = STORE_OK;
-        }
-        store_rc_t copied = copy_intent(out, pi);
-        if (copied != STORE_OK)
-            rc = copied;
-    }
-    pthread_mutex_unlock(&st->mu);
-    return rc;
+    return change_intent(st, id, cancel_change, reason, out);
 }
 
 /* Adds a refund of `amount` to pi. Caller holds the lock. */
