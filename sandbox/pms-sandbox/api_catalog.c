@@ -149,6 +149,56 @@ static int quote_stay(api_call_t *call, const seed_room_type_t *rt, dates_day_t 
     return 0;
 }
 
+/* One room type quoted over a stay: what a list entry is built from. */
+typedef struct room_quote {
+    const seed_hotel_t *hotel;
+    const seed_room_type_t *rt;
+    stay_quote_t q;
+    const ledger_night_t *nights; /* the stay's nights, first to last */
+    int count;                    /* nights */
+} room_quote_t;
+
+/* Builds one room type's list entry, or NULL to leave the room type out. */
+typedef json_object *(*room_entry_fn)(const room_quote_t *quote, const void *ctx);
+
+/* Quotes every room type of the call's hotel that `filter` names (a
+ * comma-separated list; NULL for all) over [start, end) and gathers the
+ * entries `entry` builds into a new array. NULL after answering when a quote
+ * fails or memory runs out. */
+static json_object *quote_room_types(api_call_t *call, dates_day_t start, dates_day_t end,
+                                     const char *filter, room_entry_fn entry, const void *ctx)
+{
+    const seed_hotel_t *h = call->hotel;
+    ledger_night_t *nights = calloc(LEDGER_INVENTORY_DAYS, sizeof *nights);
+    if (!nights) {
+        api_fail(call, 503, "Out of memory, try again");
+        return NULL;
+    }
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < h->room_type_count; i++) {
+        room_quote_t quote = {
+            .hotel = h, .rt = &h->room_types[i], .nights = nights, .count = (int)(end - start)};
+        if (!api_list_contains(filter, quote.rt->id))
+            continue;
+        if (quote_stay(call, quote.rt, start, end, nights, &quote.q) != 0) {
+            json_object_put(list);
+            list = NULL;
+            break;
+        }
+        json_object *o = entry(&quote, ctx);
+        if (o)
+            json_object_array_add(list, o);
+    }
+    free(nights);
+    return list;
+}
+
+/* The id of a room type's (only) rate plan. */
+static void rate_id_of(const seed_room_type_t *rt, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "%s-%s", rt->id, RATE_PLAN_ID);
+}
+
 static json_object *rate_detail_json(const ledger_night_t *n, const char *currency)
 {
     json_object *o = json_object_new_object();
@@ -166,12 +216,15 @@ static json_object *rate_detail_json(const ledger_night_t *n, const char *curren
     return o;
 }
 
-static json_object *rate_plan_json(const seed_hotel_t *h, const seed_room_type_t *rt,
-                                   const stay_quote_t *q, const ledger_night_t *nights, int count,
-                                   bool detailed)
+/* ctx: the bool detailedRates. */
+static json_object *rate_plan_json(const room_quote_t *quote, const void *ctx)
 {
+    const seed_hotel_t *h = quote->hotel;
+    const seed_room_type_t *rt = quote->rt;
+    const stay_quote_t *q = &quote->q;
+    bool detailed = *(const bool *)ctx;
     char rate_id[API_ID_MAX_LEN + 16];
-    snprintf(rate_id, sizeof rate_id, "%s-%s", rt->id, RATE_PLAN_ID);
+    rate_id_of(rt, rate_id, sizeof rate_id);
     json_object *o = json_object_new_object();
     add_string(o, "rateID", rate_id);
     json_object_object_add(o, "isDerived", json_object_new_boolean(0));
@@ -186,8 +239,8 @@ static json_object *rate_plan_json(const seed_hotel_t *h, const seed_room_type_t
     json_object_object_add(o, "addOns", json_object_new_array());
     if (detailed) {
         json_object *arr = json_object_new_array();
-        for (int i = 0; i < count; i++)
-            json_object_array_add(arr, rate_detail_json(&nights[i], h->currency_code));
+        for (int i = 0; i < quote->count; i++)
+            json_object_array_add(arr, rate_detail_json(&quote->nights[i], h->currency_code));
         json_object_object_add(o, "roomRateDetailed", arr);
     }
     return o;
@@ -214,36 +267,30 @@ int api_get_rate_plans(api_call_t *call)
         api_param_bool(call, "detailedRates", false, &detailed) != 0 ||
         read_guests(call, 0, &adults, &children) != 0)
         return 0;
-    const seed_hotel_t *h = call->hotel;
-    ledger_night_t *nights = calloc(LEDGER_INVENTORY_DAYS, sizeof *nights);
-    if (!nights)
-        return api_fail(call, 503, "Out of memory, try again");
-    json_object *data = json_object_new_array();
-    for (size_t i = 0; i < h->room_type_count; i++) {
-        const seed_room_type_t *rt = &h->room_types[i];
-        stay_quote_t q;
-        if (!api_list_contains(filter, rt->id))
-            continue;
-        if (quote_stay(call, rt, start, end, nights, &q) != 0) {
-            json_object_put(data);
-            free(nights);
-            return 0;
-        }
-        json_object_array_add(data,
-                              rate_plan_json(h, rt, &q, nights, (int)(end - start), detailed));
-    }
-    free(nights);
-    return api_reply(call, data);
+    json_object *data = quote_room_types(call, start, end, filter, rate_plan_json, &detailed);
+    return data ? api_reply(call, data) : 0;
 }
 
 /* --------------------------------------------- getAvailableRoomTypes -- */
 
-static json_object *available_room_json(const seed_hotel_t *h, const seed_room_type_t *rt,
-                                        const stay_quote_t *q, const ledger_night_t *nights,
-                                        int count, bool detailed)
+/* What a getAvailableRoomTypes search asks for. */
+typedef struct room_search {
+    long rooms, guests;
+    bool detailed;
+} room_search_t;
+
+/* ctx: the room_search_t. NULL when the room type cannot take the search
+ * (too few rooms free on some night, or too many guests). */
+static json_object *available_room_json(const room_quote_t *quote, const void *ctx)
 {
+    const seed_hotel_t *h = quote->hotel;
+    const seed_room_type_t *rt = quote->rt;
+    const stay_quote_t *q = &quote->q;
+    const room_search_t *search = ctx;
+    if (q->min_available < search->rooms || rt->max_guests < search->guests)
+        return NULL;
     char rate_id[API_ID_MAX_LEN + 16];
-    snprintf(rate_id, sizeof rate_id, "%s-%s", rt->id, RATE_PLAN_ID);
+    rate_id_of(rt, rate_id, sizeof rate_id);
     json_object *o = json_object_new_object();
     add_string(o, "roomTypeID", rt->id);
     add_string(o, "roomTypeName", rt->name);
@@ -260,12 +307,13 @@ static json_object *available_room_json(const seed_hotel_t *h, const seed_room_t
     add_string(o, "ratePlanNamePublic", RATE_PLAN_NAME_PUBLIC);
     add_string(o, "ratePlanNamePrivate", RATE_PLAN_NAME_PRIVATE);
     json_object_object_add(o, "roomsAvailable", json_object_new_int(q->min_available));
-    if (detailed) {
+    if (search->detailed) {
         json_object *arr = json_object_new_array();
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < quote->count; i++) {
+            const ledger_night_t *night = &quote->nights[i];
             json_object *n = json_object_new_object();
-            json_object_object_add(n, "date", api_date_json(nights[i].date));
-            json_object_object_add(n, "rate", money_json(nights[i].rate_minor, h->currency_code));
+            json_object_object_add(n, "date", api_date_json(night->date));
+            json_object_object_add(n, "rate", money_json(night->rate_minor, h->currency_code));
             json_object_array_add(arr, n);
         }
         json_object_object_add(o, "roomRateDetailed", arr);
@@ -283,24 +331,11 @@ int api_get_available_room_types(api_call_t *call)
         read_guests(call, 1, &adults, &children) != 0 ||
         api_param_bool(call, "detailedRates", false, &detailed) != 0)
         return 0;
+    room_search_t search = {.rooms = rooms, .guests = adults + children, .detailed = detailed};
+    json_object *list = quote_room_types(call, start, end, NULL, available_room_json, &search);
+    if (!list)
+        return 0;
     const seed_hotel_t *h = call->hotel;
-    ledger_night_t *nights = calloc(LEDGER_INVENTORY_DAYS, sizeof *nights);
-    if (!nights)
-        return api_fail(call, 503, "Out of memory, try again");
-    json_object *list = json_object_new_array();
-    for (size_t i = 0; i < h->room_type_count; i++) {
-        const seed_room_type_t *rt = &h->room_types[i];
-        stay_quote_t q;
-        if (quote_stay(call, rt, start, end, nights, &q) != 0) {
-            json_object_put(list);
-            free(nights);
-            return 0;
-        }
-        if (q.min_available >= rooms && rt->max_guests >= adults + children)
-            json_object_array_add(
-                list, available_room_json(h, rt, &q, nights, (int)(end - start), detailed));
-    }
-    free(nights);
     int room_count = (int)json_object_array_length(list);
     json_object *property = json_object_new_object();
     add_string(property, "propertyID", h->id);
