@@ -289,6 +289,17 @@ static int read_desk_range(http_request_t *req, json_object *body, desk_range_t 
     return 0;
 }
 
+/* Logs a front-desk change of a range (`what`) and answers
+ * {"updated":true,"nights":N}. */
+static int respond_range_updated(http_request_t *req, const desk_range_t *r, const char *what)
+{
+    log_kv(LOG_LEVEL_INFO, what, "propertyID", r->property, "roomTypeID", r->room_type, NULL);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "updated", json_object_new_boolean(1));
+    json_object_object_add(o, "nights", json_object_new_int((int)(r->to - r->from + 1)));
+    return respond_json(req, 200, o);
+}
+
 /* The units of a room type (0 when unknown). */
 static int room_type_units(control_t *ctl, const char *property, const char *room_type)
 {
@@ -324,12 +335,7 @@ static int handle_set_availability(http_request_t *req, void *ctx)
         } else if (lr != LEDGER_OK) {
             rc = ledger_failure(ctl, req, lr, "available");
         } else {
-            log_kv(LOG_LEVEL_INFO, "front desk set availability", "propertyID", r.property,
-                   "roomTypeID", r.room_type, NULL);
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "updated", json_object_new_boolean(1));
-            json_object_object_add(o, "nights", json_object_new_int((int)(r.to - r.from + 1)));
-            rc = respond_json(req, 200, o);
+            rc = respond_range_updated(req, &r, "front desk set availability");
         }
     }
     json_object_put(body);
@@ -373,16 +379,8 @@ static int handle_set_rate(http_request_t *req, void *ctx)
     int rc = 0;
     if (read_desk_range(req, body, &r) == 0 && read_rate(ctl, req, body, r.property, &rate) == 0) {
         ledger_err_t lr = ledger_set_rate(ctl->ledger, r.property, r.room_type, r.from, r.to, rate);
-        if (lr != LEDGER_OK) {
-            rc = ledger_failure(ctl, req, lr, "rate");
-        } else {
-            log_kv(LOG_LEVEL_INFO, "front desk set rate", "propertyID", r.property, "roomTypeID",
-                   r.room_type, NULL);
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "updated", json_object_new_boolean(1));
-            json_object_object_add(o, "nights", json_object_new_int((int)(r.to - r.from + 1)));
-            rc = respond_json(req, 200, o);
-        }
+        rc = lr == LEDGER_OK ? respond_range_updated(req, &r, "front desk set rate")
+                             : ledger_failure(ctl, req, lr, "rate");
     }
     json_object_put(body);
     return rc;
