@@ -60,28 +60,35 @@ void cloudbeds_api_error(http_request_t *req, int status, const char *message, l
     json_object_put(o);
 }
 
+/* Answers Cloudbeds' error with a printf-style message. */
+static void respond_error_v(http_request_t *req, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void respond_error_v(http_request_t *req, int status, const char *fmt, va_list ap)
+{
+    char message[MESSAGE_MAX_LEN];
+    vsnprintf(message, sizeof message, fmt, ap);
+    cloudbeds_api_error(req, status, message, 0, NULL);
+}
+
 static int fail_request(http_request_t *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int fail_request(http_request_t *req, int status, const char *fmt, ...)
 {
-    char message[MESSAGE_MAX_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    respond_error_v(req, status, fmt, ap);
     va_end(ap);
-    cloudbeds_api_error(req, status, message, 0, NULL);
     return 0;
 }
 
 int api_fail(api_call_t *call, int status, const char *fmt, ...)
 {
-    char message[MESSAGE_MAX_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    respond_error_v(call->req, status, fmt, ap);
     va_end(ap);
-    cloudbeds_api_error(call->req, status, message, 0, NULL);
     return 0;
 }
 
@@ -104,12 +111,10 @@ int api_reply(api_call_t *call, json_object *data)
 
 int api_param_fail(api_call_t *call, int status, const char *fmt, ...)
 {
-    char message[MESSAGE_MAX_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    respond_error_v(call->req, status, fmt, ap);
     va_end(ap);
-    cloudbeds_api_error(call->req, status, message, 0, NULL);
     return -1;
 }
 
