@@ -213,6 +213,26 @@ void ledger_window(ledger_t *ledger, dates_day_t *first, dates_day_t *last_inclu
     pthread_rwlock_unlock(&ledger->table_lock);
 }
 
+/* --------------------------------------------------------- inventory -- */
+
+/* Where night `d` of room type `t` lies in a hotel's flat inventory arrays
+ * (d inside the window). */
+static size_t night_cell(const ledger_t *l, size_t t, dates_day_t d)
+{
+    return t * LEDGER_INVENTORY_DAYS + (size_t)(d - l->first_day);
+}
+
+/* Fills out[0..count) with nights first.. of room type `t` (inside the window). */
+static void read_nights(const ledger_t *l, const hotel_state_t *h, size_t t, dates_day_t first,
+                        int count, ledger_night_t *out)
+{
+    for (int i = 0; i < count; i++) {
+        size_t cell = night_cell(l, t, first + i);
+        out[i] = (ledger_night_t){first + i, h->available[cell], h->seed->room_types[t].units,
+                                  h->rate_minor[cell]};
+    }
+}
+
 /* ------------------------------------------------------------ events -- */
 
 /* Copies nights [first, last] of room type `t` into a malloc'd array. */
@@ -221,11 +241,8 @@ static ledger_night_t *nights_copy(const ledger_t *l, const hotel_state_t *h, si
 {
     int n = (int)(last - first + 1);
     ledger_night_t *out = calloc((size_t)n, sizeof *out);
-    for (int i = 0; out && i < n; i++) {
-        size_t cell = t * LEDGER_INVENTORY_DAYS + (size_t)(first - l->first_day + i);
-        out[i] = (ledger_night_t){first + i, h->available[cell], h->seed->room_types[t].units,
-                                  h->rate_minor[cell]};
-    }
+    if (out)
+        read_nights(l, h, t, first, n, out);
     return out;
 }
 
@@ -292,7 +309,7 @@ static void cancel_locked(ledger_t *l, hotel_state_t *h, ledger_reservation_t *r
         h->open_holds--;
     size_t t = room_type_index(h, r->room_type_id);
     for (dates_day_t d = r->start; d < r->end; d++)
-        h->available[t * LEDGER_INVENTORY_DAYS + (size_t)(d - l->first_day)] += r->quantity;
+        h->available[night_cell(l, t, d)] += r->quantity;
     r->status = LEDGER_CANCELED;
     r->cancel_reason = reason;
     r->updated_ms = now;
@@ -361,10 +378,31 @@ ledger_err_t ledger_get_nights(ledger_t *ledger, const char *property_id, const 
         return LEDGER_ERR_NO_PROPERTY;
     size_t t = 0;
     ledger_err_t rc = check_range(ledger, h, room_type_id, first, first + count - 1, &t);
-    for (int i = 0; rc == LEDGER_OK && i < count; i++) {
-        size_t cell = t * LEDGER_INVENTORY_DAYS + (size_t)(first - ledger->first_day + i);
-        out[i] = (ledger_night_t){first + i, h->available[cell], h->seed->room_types[t].units,
-                                  h->rate_minor[cell]};
+    if (rc == LEDGER_OK)
+        read_nights(ledger, h, t, first, count, out);
+    hotel_leave(ledger, h);
+    return rc;
+}
+
+/* Acts on one reservation inside its hotel (the hotel entered): LEDGER_OK
+ * or why not. `arg` is the action's own. */
+typedef ledger_err_t (*reservation_act_fn)(ledger_t *l, hotel_state_t *h, ledger_reservation_t *r,
+                                           const void *arg);
+
+/* Enters the hotel, runs `act` (NULL: only read) on the reservation and
+ * copies it as it then is to `out`, whatever `act` decided. */
+static ledger_err_t on_reservation(ledger_t *ledger, const char *property_id,
+                                   const char *reservation_id, reservation_act_fn act,
+                                   const void *arg, ledger_reservation_t *out)
+{
+    hotel_state_t *h = hotel_enter(ledger, property_id);
+    if (!h)
+        return LEDGER_ERR_NO_PROPERTY;
+    ledger_reservation_t *r = find_reservation(h, reservation_id);
+    ledger_err_t rc = LEDGER_ERR_NO_RESERVATION;
+    if (r) {
+        rc = act ? act(ledger, h, r, arg) : LEDGER_OK;
+        *out = *r;
     }
     hotel_leave(ledger, h);
     return rc;
@@ -373,14 +411,7 @@ ledger_err_t ledger_get_nights(ledger_t *ledger, const char *property_id, const 
 ledger_err_t ledger_get(ledger_t *ledger, const char *property_id, const char *reservation_id,
                         ledger_reservation_t *out)
 {
-    hotel_state_t *h = hotel_enter(ledger, property_id);
-    if (!h)
-        return LEDGER_ERR_NO_PROPERTY;
-    ledger_reservation_t *r = find_reservation(h, reservation_id);
-    if (r)
-        *out = *r;
-    hotel_leave(ledger, h);
-    return r ? LEDGER_OK : LEDGER_ERR_NO_RESERVATION;
+    return on_reservation(ledger, property_id, reservation_id, NULL, NULL, out);
 }
 
 ledger_err_t ledger_list(ledger_t *ledger, const char *property_id, ledger_reservation_t **out,
@@ -493,7 +524,7 @@ static ledger_reservation_t *find_replay(const hotel_state_t *h, const char *thi
 static ledger_err_t take_rooms(ledger_t *l, hotel_state_t *h, size_t t, const ledger_booking_t *b,
                                int64_t *nightly, dates_day_t *short_night)
 {
-    size_t base = t * LEDGER_INVENTORY_DAYS + (size_t)(b->start - l->first_day);
+    size_t base = night_cell(l, t, b->start);
     int nights = (int)(b->end - b->start);
     for (int i = 0; i < nights; i++) {
         if (h->available[base + (size_t)i] < b->quantity) {
@@ -510,7 +541,7 @@ static ledger_err_t take_rooms(ledger_t *l, hotel_state_t *h, size_t t, const le
 
 static void give_rooms_back(ledger_t *l, hotel_state_t *h, size_t t, const ledger_booking_t *b)
 {
-    size_t base = t * LEDGER_INVENTORY_DAYS + (size_t)(b->start - l->first_day);
+    size_t base = night_cell(l, t, b->start);
     for (int i = 0; i < (int)(b->end - b->start); i++)
         h->available[base + (size_t)i] += b->quantity;
 }
@@ -572,43 +603,40 @@ ledger_err_t ledger_create(ledger_t *ledger, const ledger_booking_t *b, ledger_r
     return rc;
 }
 
+/* A hold becomes confirmed; confirming a confirmed reservation is a no-op. */
+static ledger_err_t confirm_locked(ledger_t *l, hotel_state_t *h, ledger_reservation_t *r,
+                                   const void *arg)
+{
+    (void)arg;
+    if (r->status == LEDGER_CANCELED)
+        return LEDGER_ERR_CANCELED;
+    if (r->status == LEDGER_NOT_CONFIRMED) {
+        r->status = LEDGER_CONFIRMED;
+        r->updated_ms = now_ms(l);
+        h->open_holds--;
+        emit_booking(l, h, LEDGER_EVENT_BOOKING_CONFIRMED, r);
+    }
+    return LEDGER_OK;
+}
+
 ledger_err_t ledger_confirm(ledger_t *ledger, const char *property_id, const char *reservation_id,
                             ledger_reservation_t *out)
 {
-    hotel_state_t *h = hotel_enter(ledger, property_id);
-    if (!h)
-        return LEDGER_ERR_NO_PROPERTY;
-    ledger_reservation_t *r = find_reservation(h, reservation_id);
-    ledger_err_t rc = LEDGER_OK;
-    if (!r) {
-        rc = LEDGER_ERR_NO_RESERVATION;
-    } else if (r->status == LEDGER_CANCELED) {
-        rc = LEDGER_ERR_CANCELED;
-    } else if (r->status == LEDGER_NOT_CONFIRMED) {
-        r->status = LEDGER_CONFIRMED;
-        r->updated_ms = now_ms(ledger);
-        h->open_holds--;
-        emit_booking(ledger, h, LEDGER_EVENT_BOOKING_CONFIRMED, r);
-    }
-    if (r)
-        *out = *r;
-    hotel_leave(ledger, h);
-    return rc;
+    return on_reservation(ledger, property_id, reservation_id, confirm_locked, NULL, out);
+}
+
+/* arg: the ledger_cancel_reason_t. Canceling a canceled reservation is a no-op. */
+static ledger_err_t cancel_act(ledger_t *l, hotel_state_t *h, ledger_reservation_t *r,
+                               const void *arg)
+{
+    cancel_locked(l, h, r, *(const ledger_cancel_reason_t *)arg, now_ms(l));
+    return LEDGER_OK;
 }
 
 ledger_err_t ledger_cancel(ledger_t *ledger, const char *property_id, const char *reservation_id,
                            ledger_cancel_reason_t reason, ledger_reservation_t *out)
 {
-    hotel_state_t *h = hotel_enter(ledger, property_id);
-    if (!h)
-        return LEDGER_ERR_NO_PROPERTY;
-    ledger_reservation_t *r = find_reservation(h, reservation_id);
-    if (r) {
-        cancel_locked(ledger, h, r, reason, now_ms(ledger));
-        *out = *r;
-    }
-    hotel_leave(ledger, h);
-    return r ? LEDGER_OK : LEDGER_ERR_NO_RESERVATION;
+    return on_reservation(ledger, property_id, reservation_id, cancel_act, &reason, out);
 }
 
 /* Expires `r` now when it is a live hold; the result says what it was. */
@@ -663,43 +691,50 @@ int ledger_expire_due(ledger_t *ledger)
 
 /* -------------------------------------------------------- front desk -- */
 
-ledger_err_t ledger_set_availability(ledger_t *ledger, const char *property_id,
-                                     const char *room_type_id, dates_day_t first, dates_day_t last,
-                                     int available)
+/* What the front desk sets on a range of nights. */
+typedef enum night_field { NIGHT_AVAILABLE, NIGHT_RATE } night_field_t;
+
+/* Sets `field` of nights [first, last] of a room type to `value` (0 up to
+ * the room type's units for availability, any non-negative rate) and tells
+ * the listener. */
+static ledger_err_t set_nights(ledger_t *ledger, const char *property_id, const char *room_type_id,
+                               dates_day_t first, dates_day_t last, night_field_t field,
+                               int64_t value)
 {
     hotel_state_t *h = hotel_enter(ledger, property_id);
     if (!h)
         return LEDGER_ERR_NO_PROPERTY;
     size_t t = 0;
     ledger_err_t rc = check_range(ledger, h, room_type_id, first, last, &t);
-    if (rc == LEDGER_OK && (available < 0 || available > h->seed->room_types[t].units))
+    if (rc == LEDGER_OK &&
+        (value < 0 || (field == NIGHT_AVAILABLE && value > h->seed->room_types[t].units)))
         rc = LEDGER_ERR_INVALID;
     if (rc == LEDGER_OK) {
-        for (dates_day_t d = first; d <= last; d++)
-            h->available[t * LEDGER_INVENTORY_DAYS + (size_t)(d - ledger->first_day)] = available;
-        emit_nights(ledger, h, LEDGER_EVENT_INVENTORY, t, first, last);
+        for (dates_day_t d = first; d <= last; d++) {
+            if (field == NIGHT_AVAILABLE)
+                h->available[night_cell(ledger, t, d)] = (int)value;
+            else
+                h->rate_minor[night_cell(ledger, t, d)] = value;
+        }
+        emit_nights(ledger, h,
+                    field == NIGHT_AVAILABLE ? LEDGER_EVENT_INVENTORY : LEDGER_EVENT_RATE, t, first,
+                    last);
     }
     hotel_leave(ledger, h);
     return rc;
 }
 
+ledger_err_t ledger_set_availability(ledger_t *ledger, const char *property_id,
+                                     const char *room_type_id, dates_day_t first, dates_day_t last,
+                                     int available)
+{
+    return set_nights(ledger, property_id, room_type_id, first, last, NIGHT_AVAILABLE, available);
+}
+
 ledger_err_t ledger_set_rate(ledger_t *ledger, const char *property_id, const char *room_type_id,
                              dates_day_t first, dates_day_t last, int64_t rate_minor)
 {
-    hotel_state_t *h = hotel_enter(ledger, property_id);
-    if (!h)
-        return LEDGER_ERR_NO_PROPERTY;
-    size_t t = 0;
-    ledger_err_t rc = check_range(ledger, h, room_type_id, first, last, &t);
-    if (rc == LEDGER_OK && rate_minor < 0)
-        rc = LEDGER_ERR_INVALID;
-    if (rc == LEDGER_OK) {
-        for (dates_day_t d = first; d <= last; d++)
-            h->rate_minor[t * LEDGER_INVENTORY_DAYS + (size_t)(d - ledger->first_day)] = rate_minor;
-        emit_nights(ledger, h, LEDGER_EVENT_RATE, t, first, last);
-    }
-    hotel_leave(ledger, h);
-    return rc;
+    return set_nights(ledger, property_id, room_type_id, first, last, NIGHT_RATE, rate_minor);
 }
 
 /* ------------------------------------------------------------- names -- */
