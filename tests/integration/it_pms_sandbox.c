@@ -21,15 +21,14 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "testsupport.h"
+#include "ts_sandbox.h"
 
-#define SANDBOX LODGING_BINARY_DIR "/sandbox/pms-sandbox/pms-sandbox"
 #define HOTEL "hotel_123"
 #define KEY "cbk_sandbox_hotel_123"
 #define ROOM "room_456"       /* 10 units, 125000 KRW */
 #define LAST_ROOMS "room_458" /* 3 units */
 #define SECRET "whsec_it_pms_sandbox"
 #define RACERS 40
-#define START_TIMEOUT_MS 15000
 #define WAIT_MS 15000
 #define MAX_RECEIVED 256
 
@@ -119,7 +118,7 @@ static json_object *inbox_find(const char *path, const char *type, const char *n
 
 /* ----------------------------------------------------------- fixture -- */
 
-static ts_proc_t *sandbox;
+static ts_sandbox_t sb;
 static int port;
 static http_server_t *receiver;
 static http_client_t *client;
@@ -136,28 +135,19 @@ static void start_with(const char *seed_path)
     ck_assert_int_eq(http_server_start(receiver), 0);
     snprintf(receiver_url, sizeof receiver_url, "http://127.0.0.1:%d", http_server_port(receiver));
 
-    port = ts_free_port();
-    static char port_env[48], url_env[160], seed_env[200], log_path[160];
-    snprintf(port_env, sizeof port_env, "PMS_SANDBOX_PORT=%d", port);
+    static char url_env[160], seed_env[200];
     snprintf(url_env, sizeof url_env, "PMS_SANDBOX_WEBHOOK_URL=%s/hook", receiver_url);
     snprintf(seed_env, sizeof seed_env, "PMS_SANDBOX_SEED=%s", seed_path);
-    snprintf(log_path, sizeof log_path, "%s/it_pms_sandbox_%d.log", LODGING_BINARY_DIR, port);
-    const char *env[] = {port_env,
-                         url_env,
+    const char *env[] = {url_env,
                          seed_env,
                          "PMS_WEBHOOK_SECRET=" SECRET,
                          "PMS_SANDBOX_WEBHOOK_BACKOFF_MS=50",
                          "PMS_SANDBOX_SWEEP_INTERVAL_MS=50",
                          "HTTP_THREADS=8",
-                         "LOG_LEVEL=warn",
                          NULL};
-    sandbox = ts_proc_start(SANDBOX, env, log_path);
-    ck_assert_ptr_nonnull(sandbox);
-    ck_assert_msg(ts_http_wait_ok(port, "/healthz", START_TIMEOUT_MS),
-                  "pms-sandbox did not start (see %s)", log_path);
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 20000};
+    ts_sandbox_start(&sb, "pms-sandbox", "PMS_SANDBOX_PORT", env);
+    port = sb.port;
+    http_client_config_t cc = {.base_url = sb.base_url, .total_timeout_ms = 20000};
     client = http_client_new(&cc);
 }
 
@@ -170,8 +160,7 @@ static void teardown(void)
 {
     http_client_free(client);
     client = NULL;
-    ck_assert_int_eq(ts_proc_stop(sandbox, 0, 10000), 0); /* exit 0: clean shutdown */
-    sandbox = NULL;
+    ts_sandbox_stop(&sb); /* asserts exit 0: a clean shutdown */
     http_server_free(receiver);
     receiver = NULL;
     inbox_clear();
@@ -1265,7 +1254,7 @@ START_TEST(test_malformed_requests_get_vendor_errors_and_the_sandbox_stays_up)
                     (const char *)junk, sizeof junk, answer, sizeof answer);
     ck_assert_int_ge(status, 400);
     ck_assert_int_lt(status, 500);
-    ck_assert(ts_proc_alive(sandbox));
+    ck_assert(ts_proc_alive(sb.proc));
     ck_assert(ts_http_wait_ok(port, "/healthz", 2000));
     const char *q[] = {"propertyID", HOTEL, NULL};
     answer_t a = vendor("GET", "getHotelDetails", KEY, q);
