@@ -200,6 +200,19 @@ static bool is_uuid(const char *s)
     return !is_word((unsigned char)s[i]);
 }
 
+/* A URL path of ours ("/_sandbox/frontdesk/availability",
+ * "/api/polling/cloudbeds/hotel_123/start"): starts with '/', lower-case
+ * words. Long tokens (base64, mixed case) are not that. */
+static bool looks_like_path(const char *s, size_t n)
+{
+    if (s[0] != '/')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (isupper((unsigned char)s[i]) || s[i] == '+' || s[i] == '=')
+            return false;
+    return true;
+}
+
 size_t log_redact(const char *in, char *out, size_t out_size)
 {
     size_t o = 0;
@@ -236,6 +249,11 @@ size_t log_redact(const char *in, char *out, size_t out_size)
                 run++;
             while (in[i + run] == '=') /* base64 padding */
                 run++;
+            if (run >= SECRET_MIN_RUN && looks_like_path(in + i, run)) {
+                o = append(out, out_size, o, in + i, run); /* kept whole */
+                i += run;
+                continue;
+            }
             if (run >= SECRET_MIN_RUN) {
                 n = run;
                 label = "[secret]";

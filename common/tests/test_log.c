@@ -117,6 +117,7 @@ START_TEST(test_emails_phones_cards_and_tokens_in_text_are_masked)
     ck_assert_str_eq(redact("key sk_test_4eC39HqLyjWDarjtT1zdp7dc"), "key [secret]");
     ck_assert_str_eq(redact("Authorization: Bearer abc.def"), "Authorization: Bearer [redacted]");
     ck_assert_str_eq(redact("k=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"), "k=[secret]");
+    ck_assert_str_eq(redact("k /AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"), "k [secret]");
 }
 END_TEST
 
@@ -127,6 +128,8 @@ START_TEST(test_dates_ids_and_paths_survive_redaction)
         "checkIn 2025-11-01 checkOut 2025-11-03",
         "hotel_123 room_456",
         "/api/bookings/bk_abc123/cancel",
+        "/_sandbox/frontdesk/availability",
+        "/api/polling/cloudbeds/hotel_123456789/start",
         "booking 3f2b8c1e-9d4a-4c1b-8e2f-1a2b3c4d5e6f",
         "amount 250000 KRW",
         "took 12 ms, status 503",
