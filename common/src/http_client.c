@@ -1,5 +1,5 @@
 /*
- * http_client.c — libcurl client with per-thread keep-alive handles (see
+ * http_client.c — libcurl client with a pool of keep-alive handles (see
  * http_client.h).
  */
 #include "common/http_client.h"
@@ -17,12 +17,6 @@
 #define URL_MAX 4096
 #define DEFAULT_USER_AGENT "lodging/0.1"
 
-typedef struct thread_handle {
-    pthread_t thread;
-    CURL *easy;
-    bool used;
-} thread_handle_t;
-
 struct http_client {
     char *base_url;
     long connect_timeout_ms;
@@ -30,8 +24,9 @@ struct http_client {
     size_t max_response_bytes;
     char *user_agent;
     struct curl_slist *default_headers;
-    pthread_mutex_t lock; /* guards handles[] (the table, not the handles' use) */
-    thread_handle_t handles[HTTP_CLIENT_MAX_THREADS];
+    pthread_mutex_t lock;                     /* guards idle[] and idle_count */
+    CURL *idle[HTTP_CLIENT_MAX_IDLE_HANDLES]; /* handles not in use, with their connections */
+    int idle_count;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -74,9 +69,8 @@ void http_client_free(http_client_t *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < HTTP_CLIENT_MAX_THREADS; i++)
-        if (c->handles[i].used)
-            curl_easy_cleanup(c->handles[i].easy);
+    for (int i = 0; i < c->idle_count; i++)
+        curl_easy_cleanup(c->idle[i]);
     curl_slist_free_all(c->default_headers);
     pthread_mutex_destroy(&c->lock);
     free(c->base_url);
@@ -84,27 +78,33 @@ void http_client_free(http_client_t *c)
     free(c);
 }
 
-/* The calling thread's handle (created on first use), reset for a new request. */
-static CURL *thread_easy(http_client_t *c)
+/* A handle for one request: an idle one (its keep-alive connection comes
+ * with it) or a new one. NULL on OOM. */
+static CURL *handle_acquire(http_client_t *c)
 {
-    pthread_t self = pthread_self();
     CURL *easy = NULL;
     pthread_mutex_lock(&c->lock);
-    int free_slot = -1;
-    for (int i = 0; i < HTTP_CLIENT_MAX_THREADS; i++) {
-        if (c->handles[i].used && pthread_equal(c->handles[i].thread, self)) {
-            easy = c->handles[i].easy;
-            break;
-        }
-        if (!c->handles[i].used && free_slot < 0)
-            free_slot = i;
-    }
-    if (!easy && free_slot >= 0 && (easy = curl_easy_init()) != NULL)
-        c->handles[free_slot] = (thread_handle_t){self, easy, true};
+    if (c->idle_count > 0)
+        easy = c->idle[--c->idle_count];
     pthread_mutex_unlock(&c->lock);
     if (easy)
         curl_easy_reset(easy); /* keeps the connection cache */
+    else
+        easy = curl_easy_init();
     return easy;
+}
+
+/* Gives a handle back for the next request; beyond the idle cap it is closed. */
+static void handle_release(http_client_t *c, CURL *easy)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->idle_count < HTTP_CLIENT_MAX_IDLE_HANDLES) {
+        c->idle[c->idle_count++] = easy;
+        easy = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (easy)
+        curl_easy_cleanup(easy);
 }
 
 /* ---------------------------------------------------------------- encoding -- */
@@ -251,6 +251,10 @@ static http_client_err_t map_curl_error(CURLcode rc, bool too_large)
     }
 }
 
+static http_client_err_t perform(http_client_t *c, CURL *easy, const char *method, const char *url,
+                                 const char *const *headers, const char *body, size_t body_len,
+                                 http_client_response_t *resp);
+
 http_client_err_t http_client_request(http_client_t *c, const char *method, const char *path,
                                       const char *const *query, const char *const *headers,
                                       const char *body, size_t body_len,
@@ -263,11 +267,25 @@ http_client_err_t http_client_request(http_client_t *c, const char *method, cons
     int n = snprintf(url, sizeof url, "%s%s%s%s", c->base_url, path ? path : "",
                      qs && *qs ? "?" : "", qs && *qs ? qs : "");
     free(qs);
-    CURL *easy = thread_easy(c);
-    if (n < 0 || (size_t)n >= sizeof url || !easy) {
-        snprintf(resp->error, sizeof resp->error, "%s", easy ? "URL too long" : "no curl handle");
+    if (n < 0 || (size_t)n >= sizeof url) {
+        snprintf(resp->error, sizeof resp->error, "URL too long");
         return HTTP_CLIENT_ERR_INVALID;
     }
+    CURL *easy = handle_acquire(c);
+    if (!easy) {
+        snprintf(resp->error, sizeof resp->error, "no curl handle (out of memory)");
+        return HTTP_CLIENT_ERR_INVALID;
+    }
+    http_client_err_t result = perform(c, easy, method, url, headers, body, body_len, resp);
+    handle_release(c, easy);
+    return result;
+}
+
+/* One request on a handle of our own. */
+static http_client_err_t perform(http_client_t *c, CURL *easy, const char *method, const char *url,
+                                 const char *const *headers, const char *body, size_t body_len,
+                                 http_client_response_t *resp)
+{
     struct curl_slist *hdrs = NULL;
     for (struct curl_slist *h = c->default_headers; h; h = h->next)
         hdrs = curl_slist_append(hdrs, h->data);

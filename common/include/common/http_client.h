@@ -12,10 +12,12 @@
  *         use(r.status, r.body, r.latency_ms);
  *     http_client_response_clear(&r); http_client_free(c);
  *
- * Connections: each thread gets its own curl easy handle per client (kept in a
- * small table guarded by the client's mutex, found by thread id), so
- * keep-alive connections are reused and a handle is never used by two threads
- * at once. Request and response bodies and auth headers are never logged.
+ * Connections: a request takes a curl easy handle from the client's pool of
+ * idle ones (or makes one) and gives it back when done, so keep-alive
+ * connections are reused, a handle is never used by two requests at once, and
+ * any number of threads — long-lived or not — may share a client. At most
+ * HTTP_CLIENT_MAX_IDLE_HANDLES idle handles are kept; more are closed.
+ * Request and response bodies and auth headers are never logged.
  * Thread-safety: a client may be shared by any number of threads.
  * Ownership: the response body is malloc'd; http_client_response_clear frees it.
  */
@@ -28,7 +30,7 @@
 #define HTTP_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define HTTP_CLIENT_DEFAULT_TOTAL_TIMEOUT_MS 10000
 #define HTTP_CLIENT_DEFAULT_MAX_RESPONSE_BYTES (8 * 1024 * 1024)
-#define HTTP_CLIENT_MAX_THREADS 64
+#define HTTP_CLIENT_MAX_IDLE_HANDLES 64
 
 typedef enum {
     HTTP_CLIENT_OK = 0,           /* a response arrived (any status) */
