@@ -15,6 +15,8 @@
  *   release_hold / cancel  PUT  putReservation status=canceled
  *   confirm_hold           GET  getReservation, then PUT putReservation status=confirmed
  *   get_reservation        GET  getReservation
+ *   find_reservation       GET  getReservations (by check-in day; our reference is
+ *                               thirdPartyIdentifier), then getReservation
  *   subscribe_webhooks     POST postWebhook, once per event we consume
  *
  * The hold. Cloudbeds has no short, typed-by-room-type hold: its nearest
@@ -459,6 +461,30 @@ pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *curr
     return PMS_OK;
 }
 
+pms_err_t cloudbeds_parse_reservation_list(struct json_object *root, const char *reference,
+                                           char *id, bool *found, int *total, pms_error_t *err)
+{
+    struct json_object *data = member(root, "data", json_type_array);
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservations answer lacks the data array");
+    double t;
+    *total = num_of(root, "total", &t) ? (int)t : (int)json_object_array_length(data);
+    for (size_t i = 0; i < json_object_array_length(data); i++) {
+        struct json_object *r = json_object_array_get_idx(data, i);
+        const char *rid = str_of(r, "reservationID");
+        if (strcmp(str_of(r, "thirdPartyIdentifier"), reference) != 0 || !*rid ||
+            strlen(rid) >= PMS_ID_MAX)
+            continue;
+        bool live = status_of(str_of(r, "status")) != PMS_RES_CANCELLED;
+        if (!*found || live)
+            snprintf(id, PMS_ID_MAX, "%s", rid);
+        *found = true;
+        if (live)
+            break;
+    }
+    return PMS_OK;
+}
+
 pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_error_t *err)
 {
     const char *sid = str_of(member(root, "data", json_type_object), "subscriptionID");
@@ -582,6 +608,9 @@ static pms_err_t room_units(pms_connector_t *c, const char *hotel_id, const char
 }
 
 /* --- operations --- */
+
+static pms_err_t find_reservation(pms_connector_t *c, const char *hotel_id, const char *reference,
+                                  dates_day_t check_in, pms_reservation_t *out, pms_error_t *err);
 
 static pms_err_t parse_hotel(struct json_object *root, void *ctx, pms_error_t *err)
 {
@@ -715,13 +744,29 @@ static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, 
                           "customFields[0][fieldValue]",
                           expires_text,
                           NULL};
-    pms_http_call_t hc = {req->hotel_id, "postReservation", "POST", API "postReservation", NULL,
-                          form};
+    pms_http_call_t hc = {req->hotel_id, "postReservation",     "POST", API "postReservation", NULL,
+                          form,          .not_idempotent = true};
     hold_ctx_t hx = {currency, out};
     e = call(c, &hc, parse_hold, &hx, err);
-    if (e == PMS_OK)
+    if (e == PMS_OK) {
         out->expires_at_ms = expires;
-    return e;
+        return PMS_OK;
+    }
+    if (e != PMS_ERR_TRANSIENT || !req->reference || !*req->reference)
+        return e;
+    /* A timeout or a 5xx: the hold may exist. Look for it rather than retry. */
+    pms_reservation_t found;
+    pms_error_t lookup;
+    if (find_reservation(c, req->hotel_id, req->reference, req->check_in, &found, &lookup) !=
+            PMS_OK ||
+        found.status != PMS_RES_HOLD)
+        return e;
+    snprintf(out->hold_id, sizeof out->hold_id, "%s", found.reservation_id);
+    memcpy(out->currency, found.currency, sizeof out->currency);
+    out->total = found.total;
+    out->expires_at_ms = found.hold_expires_at_ms > 0 ? found.hold_expires_at_ms : expires;
+    memset(err, 0, sizeof *err);
+    return PMS_OK;
 }
 
 /* putReservation status=<status>. */
@@ -799,6 +844,61 @@ static pms_err_t confirm_hold(pms_connector_t *c, const char *hotel_id, const ch
     return e;
 }
 
+typedef struct list_ctx {
+    const char *reference;
+    char *id;
+    bool *found;
+    int *total;
+} list_ctx_t;
+
+static pms_err_t parse_list(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    list_ctx_t *l = ctx;
+    return cloudbeds_parse_reservation_list(root, l->reference, l->id, l->found, l->total, err);
+}
+
+#define FIND_PAGE_SIZE 100
+#define FIND_MAX_PAGES 20
+
+static pms_err_t find_reservation(pms_connector_t *c, const char *hotel_id, const char *reference,
+                                  dates_day_t check_in, pms_reservation_t *out, pms_error_t *err)
+{
+    char day[DATES_ISO_LEN + 1], page_text[12], size_text[12], id[PMS_ID_MAX] = "";
+    dates_format_iso(check_in, day);
+    snprintf(size_text, sizeof size_text, "%d", FIND_PAGE_SIZE);
+    bool found = false;
+    for (int page = 1; page <= FIND_MAX_PAGES; page++) {
+        snprintf(page_text, sizeof page_text, "%d", page);
+        const char *q[] = {"propertyID",
+                           hotel_id,
+                           "checkInFrom",
+                           day,
+                           "checkInTo",
+                           day,
+                           "includeCustomFields",
+                           "true",
+                           "pageNumber",
+                           page_text,
+                           "pageSize",
+                           size_text,
+                           NULL};
+        pms_http_call_t hc = {hotel_id, "getReservations", "GET", API "getReservations", q, NULL};
+        int total = 0;
+        bool live_found = false;
+        list_ctx_t lc = {reference, id, &live_found, &total};
+        pms_err_t e = call(c, &hc, parse_list, &lc, err);
+        if (e != PMS_OK)
+            return e;
+        found |= live_found;
+        if (found || page * FIND_PAGE_SIZE >= total)
+            break;
+    }
+    if (!found)
+        return pms_fail(err, PMS_ERR_NOT_FOUND, "no reservation with reference %s on %s", reference,
+                        day);
+    return get_reservation(c, hotel_id, id, out, err);
+}
+
 /* The Cloudbeds events we consume (object, action): new reservations and
  * status changes (confirmations, cancellations) made at the front desk or by
  * other channels. Cloudbeds has no event for availability or rates. */
@@ -847,5 +947,6 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .confirm_hold = confirm_hold,
     .cancel_reservation = cancel_reservation,
     .get_reservation = get_reservation,
+    .find_reservation = find_reservation,
     .subscribe_webhooks = subscribe_webhooks,
 };

@@ -29,6 +29,12 @@ pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char 
 pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
                                       pms_reservation_t *out, pms_error_t *err);
 
+/* getReservations' answer: the reservation made with `reference`, a live
+ * one (not canceled) before a canceled one, into id (PMS_ID_MAX bytes);
+ * *found says whether there is one, *total is the answer's "total". */
+pms_err_t cloudbeds_parse_reservation_list(struct json_object *root, const char *reference,
+                                           char *id, bool *found, int *total, pms_error_t *err);
+
 /* postWebhook's answer: data.subscriptionID into id (PMS_ID_MAX bytes). */
 pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_error_t *err);
 

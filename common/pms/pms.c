@@ -273,6 +273,9 @@ static retry_outcome_t attempt(void *arg, int n, int64_t *retry_after_ms)
         breaker_record_success(a->hotel->breaker);
     if (a->result == PMS_OK)
         return RETRY_OK;
+    bool surely_not_acted = a->result == PMS_ERR_RATE_LIMITED || hr == HTTP_CLIENT_ERR_CONNECT;
+    if (a->call->not_idempotent && !surely_not_acted)
+        return RETRY_FATAL;
     if (a->result == PMS_ERR_TRANSIENT || a->result == PMS_ERR_RATE_LIMITED) {
         if (a->resp->retry_after_ms > 0)
             *retry_after_ms = a->resp->retry_after_ms;
@@ -463,6 +466,18 @@ pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const ch
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "reservationId", reservation_id);
     return c->vendor->get_reservation(c, hotel_id, reservation_id, out, err);
+}
+
+pms_err_t pms_find_reservation(pms_connector_t *c, const char *hotel_id, const char *reference,
+                               dates_day_t check_in, pms_reservation_t *out, pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    if (!reference || !*reference || strlen(reference) >= sizeof out->reference)
+        return pms_fail(err, PMS_ERR_INVALID, "reference must be 1-%zu characters",
+                        sizeof out->reference - 1);
+    return c->vendor->find_reservation(c, hotel_id, reference, check_in, out, err);
 }
 
 pms_err_t pms_subscribe_webhooks(pms_connector_t *c, const char *hotel_id, const char *endpoint_url,

@@ -48,6 +48,8 @@ typedef struct pms_vendor {
     pms_err_t (*get_reservation)(pms_connector_t *c, const char *hotel_id,
                                  const char *reservation_id, pms_reservation_t *out,
                                  pms_error_t *err);
+    pms_err_t (*find_reservation)(pms_connector_t *c, const char *hotel_id, const char *reference,
+                                  dates_day_t check_in, pms_reservation_t *out, pms_error_t *err);
     pms_err_t (*subscribe_webhooks)(pms_connector_t *c, const char *hotel_id,
                                     const char *endpoint_url, pms_subscriptions_t *out,
                                     pms_error_t *err);
@@ -64,6 +66,11 @@ typedef struct pms_http_call {
     const char *path;
     const char *const *query;
     const char *const *form;
+    /* A request that may take effect twice if repeated (postReservation on a
+     * vendor without idempotency keys): retried only when the vendor surely
+     * did not act on it (429, connection refused) — never after a timeout or
+     * a 5xx, when it may have. */
+    bool not_idempotent;
 } pms_http_call_t;
 
 /* Makes the request under limiter, breaker and retry. On PMS_OK *resp holds

@@ -162,6 +162,26 @@ START_TEST(test_reservation_states)
 }
 END_TEST
 
+START_TEST(test_reservation_list_finds_the_live_one_by_reference)
+{
+    struct json_object *o = example("getReservations.json");
+    char id[PMS_ID_MAX] = "";
+    bool found = false;
+    int total = 0;
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_reservation_list(o, "bk_01JB2Q8Z4T6Y", id, &found, &total, &e),
+                     PMS_OK);
+    ck_assert(found);
+    ck_assert_str_eq(id, "8801234567"); /* the live hold, not the cancelled one before it */
+    ck_assert_int_eq(total, 3);
+    found = false;
+    ck_assert_int_eq(cloudbeds_parse_reservation_list(o, "bk_other", id, &found, &total, &e),
+                     PMS_OK);
+    ck_assert(!found);
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_webhook_subscription)
 {
     struct json_object *o = example("postWebhook.json");
@@ -348,6 +368,7 @@ int main(void)
     tcase_add_test(tc, test_rate_plans_missing_night_is_a_protocol_error);
     tcase_add_test(tc, test_post_reservation_is_a_hold);
     tcase_add_test(tc, test_reservation_states);
+    tcase_add_test(tc, test_reservation_list_finds_the_live_one_by_reference);
     tcase_add_test(tc, test_webhook_subscription);
     tcase_add_test(tc, test_errors_are_typed);
     tcase_add_test(tc, test_retryable_and_names);

@@ -1,5 +1,5 @@
 /*
- * api_reservations.c — postReservation, putReservation, getReservation: the
+ * api_reservations.c — postReservation, putReservation, getReservation(s): the
  * hold / confirm / cancel protocol the connector speaks (a hold is a
  * reservation in not_confirmed carrying a holdExpiresAt custom field).
  */
@@ -393,4 +393,101 @@ int api_get_reservation(api_call_t *call)
     if (rc != LEDGER_OK)
         return fail_lookup(call, rc, id);
     return api_reply(call, reservation_json(&r));
+}
+
+/* ----------------------------------------------------- getReservations -- */
+
+/* One reservation as an item of getReservations' list (Cloudbeds gives
+ * adults and children as strings there, and rooms[] per unit). */
+static json_object *list_item_json(const ledger_reservation_t *r, bool custom_fields)
+{
+    char guest_name[2 * LEDGER_TEXT_LEN + 2], number[32];
+    snprintf(guest_name, sizeof guest_name, "%s %s", r->guest_first_name, r->guest_last_name);
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "propertyID", json_object_new_string(r->property_id));
+    json_object_object_add(d, "reservationID", json_object_new_string(r->reservation_id));
+    json_object_object_add(d, "dateCreated", api_time_json(r->created_ms));
+    json_object_object_add(d, "dateModified", api_time_json(r->updated_ms));
+    json_object_object_add(d, "status", json_object_new_string(ledger_status_name(r->status)));
+    json_object_object_add(d, "guestID", json_object_new_string(r->guest_id));
+    json_object_object_add(d, "guestName", json_object_new_string(guest_name));
+    json_object_object_add(d, "startDate", api_date_json(r->start));
+    json_object_object_add(d, "endDate", api_date_json(r->end));
+    json_object_object_add(d, "allotmentBlockCode", NULL);
+    json_object_object_add(d, "groupCode", NULL);
+    snprintf(number, sizeof number, "%d", r->adults);
+    json_object_object_add(d, "adults", json_object_new_string(number));
+    snprintf(number, sizeof number, "%d", r->children);
+    json_object_object_add(d, "children", json_object_new_string(number));
+    json_object_object_add(d, "balance", money_json(r->grand_total_minor, r->currency));
+    json_object_object_add(d, "sourceName", json_object_new_string(SOURCE_NAME));
+    json_object_object_add(d, "sourceID", json_object_new_string(SOURCE_ID));
+    json_object_object_add(d, "thirdPartyIdentifier", json_object_new_string(r->third_party_id));
+    if (custom_fields)
+        json_object_object_add(d, "customFields", custom_fields_json(r));
+    json_object *rooms = json_object_new_array();
+    for (int room = 0; room < r->quantity; room++) {
+        char sub_id[LEDGER_RESERVATION_ID_LEN + 16];
+        snprintf(sub_id, sizeof sub_id, "%s-%d", r->reservation_id, room + 1);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "roomTypeID", json_object_new_string(r->room_type_id));
+        json_object_object_add(o, "roomTypeName", json_object_new_string(r->room_type_name));
+        json_object_object_add(o, "subReservationID", json_object_new_string(sub_id));
+        json_object_array_add(rooms, o);
+    }
+    json_object_object_add(d, "rooms", rooms);
+    json_object_object_add(d, "origin", json_object_new_string("api"));
+    json_object_object_add(d, "mealPlans", json_object_new_string(""));
+    return d;
+}
+
+int api_get_reservations(api_call_t *call)
+{
+    const char *status = NULL, *room_type = NULL;
+    dates_day_t in_from = 0, in_to = 0;
+    bool has_from = false, has_to = false, custom_fields = false;
+    long page = 1, page_size = 100;
+    if (api_param_text(call, "status", false, 16, &status) != 0 ||
+        api_param_text(call, "roomTypeID", false, SEED_ID_MAX_LEN, &room_type) != 0 ||
+        api_param_bool(call, "includeCustomFields", false, &custom_fields) != 0 ||
+        api_param_int(call, "pageNumber", false, 1, 100000, 1, &page) != 0 ||
+        api_param_int(call, "pageSize", false, 1, 100, 100, &page_size) != 0)
+        return 0;
+    const char *from_text = NULL, *to_text = NULL;
+    if (api_param_text(call, "checkInFrom", false, 64, &from_text) != 0 ||
+        api_param_text(call, "checkInTo", false, 64, &to_text) != 0 ||
+        (from_text && api_param_date(call, "checkInFrom", true, &in_from) != 0) ||
+        (to_text && api_param_date(call, "checkInTo", true, &in_to) != 0))
+        return 0;
+    has_from = from_text != NULL;
+    has_to = to_text != NULL;
+    if (status && strcmp(status, "not_confirmed") != 0 && strcmp(status, "confirmed") != 0 &&
+        strcmp(status, "canceled") != 0 && strcmp(status, "checked_in") != 0 &&
+        strcmp(status, "checked_out") != 0 && strcmp(status, "no_show") != 0)
+        return api_param_fail(call, 400,
+                              "Parameter status must be one of not_confirmed, confirmed, "
+                              "canceled, checked_in, checked_out, no_show");
+    ledger_reservation_t *list = NULL;
+    size_t count = 0;
+    if (ledger_list(call->api->ledger, call->hotel->id, &list, &count) != LEDGER_OK)
+        return api_fail(call, 503, "Reservations cannot be listed now (out of memory)");
+    json_object *data = json_object_new_array();
+    long matched = 0, first = (page - 1) * page_size;
+    for (size_t i = 0; i < count; i++) {
+        const ledger_reservation_t *r = &list[i];
+        if ((status && strcmp(status, ledger_status_name(r->status)) != 0) ||
+            (room_type && strcmp(room_type, r->room_type_id) != 0) ||
+            (has_from && r->start < in_from) || (has_to && r->start > in_to))
+            continue;
+        if (matched >= first && matched < first + page_size)
+            json_object_array_add(data, list_item_json(r, custom_fields));
+        matched++;
+    }
+    free(list);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(1));
+    json_object_object_add(o, "data", data);
+    json_object_object_add(o, "count", json_object_new_int((int)json_object_array_length(data)));
+    json_object_object_add(o, "total", json_object_new_int64(matched));
+    return api_reply_raw(call, o);
 }

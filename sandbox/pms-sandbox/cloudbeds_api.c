@@ -39,6 +39,7 @@ static const api_method_t METHODS[] = {
     {"postReservation", "POST", "propertyID", api_post_reservation},
     {"putReservation", "PUT", "propertyID", api_put_reservation},
     {"getReservation", "GET", "propertyID", api_get_reservation},
+    {"getReservations", "GET", "propertyID", api_get_reservations},
     {"postWebhook", "POST", "propertyID", api_post_webhook},
     {"getWebhooks", "GET", "propertyID", api_get_webhooks},
     {"deleteWebhook", "DELETE", "propertyIDs", api_delete_webhook},

@@ -92,6 +92,7 @@ int api_get_available_room_types(api_call_t *call);
 int api_post_reservation(api_call_t *call);
 int api_put_reservation(api_call_t *call);
 int api_get_reservation(api_call_t *call);
+int api_get_reservations(api_call_t *call);
 int api_post_webhook(api_call_t *call);
 int api_get_webhooks(api_call_t *call);
 int api_delete_webhook(api_call_t *call);

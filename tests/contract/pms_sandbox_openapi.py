@@ -41,7 +41,8 @@ NYC, NYC_KEY = "hotel_nyc", "cbk_sandbox_hotel_nyc"
 OPERATIONS = {  # vendor path -> HTTP method, as implemented by the sandbox
     "/getHotelDetails": "get", "/getRoomTypes": "get", "/getRatePlans": "get",
     "/getAvailableRoomTypes": "get", "/postReservation": "post",
-    "/putReservation": "put", "/getReservation": "get", "/postWebhook": "post",
+    "/putReservation": "put", "/getReservation": "get", "/getReservations": "get",
+    "/postWebhook": "post",
     "/getWebhooks": "get", "/deleteWebhook": "delete",
 }
 START_TIMEOUT_S = 20
@@ -267,6 +268,9 @@ def run_deterministic(spec, base):
         c.ok("PUT", "putReservation", {"propertyID": hotel, "reservationID": rid,
                                        "status": "canceled"}, key)
         c.ok("GET", "getReservation", {"propertyID": hotel, "reservationID": rid}, key)
+        c.ok("GET", "getReservations", {"propertyID": hotel, "checkInFrom": d(4),
+                                        "checkInTo": d(6), "includeCustomFields": "true"}, key)
+        c.ok("GET", "getReservations", {"propertyID": hotel, "status": "not_confirmed"}, key)
         c.error("PUT", "putReservation", {"propertyID": hotel, "reservationID": rid,
                                           "status": "confirmed"}, 409, "is canceled", key)
     sub = c.ok("POST", "postWebhook", {"propertyID": HOTEL, "object": "reservation",

@@ -453,6 +453,100 @@ START_TEST(test_sandbox_down_then_up)
 }
 END_TEST
 
+/* How many reservations of the sandbox's ledger carry this reference. */
+static int with_reference(const char *reference)
+{
+    const char *q[] = {"propertyID", HOTEL, NULL};
+    struct json_object *o = ts_sandbox_get_json(&sb, "/_sandbox/ledger", q), *list;
+    ck_assert(json_object_object_get_ex(o, "reservations", &list));
+    int n = 0;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct json_object *ref;
+        if (json_object_object_get_ex(json_object_array_get_idx(list, i), "thirdPartyIdentifier",
+                                      &ref) &&
+            json_object_is_type(ref, json_type_string) &&
+            strcmp(json_object_get_string(ref), reference) == 0)
+            n++;
+    }
+    json_object_put(o);
+    return n;
+}
+
+START_TEST(test_find_a_hold_by_reference)
+{
+    pms_connector_t *c = connector(0, 100);
+    dates_day_t in = dates_today_utc() + 100;
+    pms_hold_request_t req = hold_request(in, 2);
+    req.reference = "bk_find_me";
+    pms_hold_t hold;
+    pms_error_t e;
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_OK);
+    pms_reservation_t r;
+    ck_assert_int_eq(pms_find_reservation(c, HOTEL, "bk_find_me", in, &r, &e), PMS_OK);
+    ck_assert_str_eq(r.reservation_id, hold.hold_id);
+    ck_assert_int_eq(r.status, PMS_RES_HOLD);
+    ck_assert_int_eq(pms_find_reservation(c, HOTEL, "bk_nobody", in, &r, &e), PMS_ERR_NOT_FOUND);
+    ck_assert_int_eq(pms_find_reservation(c, HOTEL, "bk_find_me", in + 1, &r, &e),
+                     PMS_ERR_NOT_FOUND);
+    /* Released, it is still found — as cancelled. */
+    ck_assert_int_eq(pms_release_hold(c, HOTEL, hold.hold_id, &e), PMS_OK);
+    ck_assert_int_eq(pms_find_reservation(c, HOTEL, "bk_find_me", in, &r, &e), PMS_OK);
+    ck_assert_int_eq(r.status, PMS_RES_CANCELLED);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_a_hold_whose_answer_was_lost_is_found_not_made_twice)
+{
+    pms_connector_t *c = connector(3, 100);
+    dates_day_t in = dates_today_utc() + 110;
+    int before = sandbox_available(in);
+    pms_hold_request_t req = hold_request(in, 1);
+    req.reference = "bk_lost_answer";
+    pms_hold_t first, again;
+    pms_error_t e;
+    ck_assert_int_eq(pms_create_hold(c, &req, &first, &e), PMS_OK);
+    /* The next postReservation fails with a 503 the client cannot tell from
+     * "done, but the answer was lost": the connector must not post again, and
+     * finds the hold its reference already has. */
+    ts_sandbox_fault(&sb, "{\"op\":\"postReservation\",\"status\":503,\"failNext\":1}");
+    ck_assert_int_eq(pms_create_hold(c, &req, &again, &e), PMS_OK);
+    ck_assert_str_eq(again.hold_id, first.hold_id);
+    ck_assert_int_eq(again.total, first.total);
+    ck_assert_int_eq(with_reference("bk_lost_answer"), 1);
+    ck_assert_int_eq(sandbox_available(in), before - 1);
+    pms_connector_free(c);
+}
+END_TEST
+
+START_TEST(test_create_hold_is_not_retried_after_a_timeout)
+{
+    pms_config_t cfg = PMS_CONFIG_DEFAULT;
+    cfg.base_url = sb.base_url;
+    cfg.timeout_ms = 300;
+    cfg.retry.clock = &manual_clock; /* retries, were there any, would not wait */
+    char err[128];
+    pms_connector_t *c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    dates_day_t in = dates_today_utc() + 120;
+    pms_hold_request_t req = hold_request(in, 1);
+    req.reference = "bk_slow_pms";
+    ts_sandbox_fault(&sb, "{\"op\":\"postReservation\",\"hangMs\":1500,\"failNext\":1}");
+    pms_hold_t hold;
+    pms_error_t e;
+    /* The PMS makes the hold only after the client gave up and looked for it. */
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_ERR_TRANSIENT);
+    ck_assert_int_eq(e.attempts, 1);
+    ck_assert(TS_POLL_UNTIL(with_reference("bk_slow_pms") >= 1, 15000));
+    ck_assert_int_eq(with_reference("bk_slow_pms"), 1);
+    /* The caller's own retry with the same reference finds it. */
+    pms_reservation_t r;
+    ck_assert_int_eq(pms_find_reservation(c, HOTEL, "bk_slow_pms", in, &r, &e), PMS_OK);
+    ck_assert_int_eq(r.status, PMS_RES_HOLD);
+    pms_connector_free(c);
+}
+END_TEST
+
 START_TEST(test_webhook_subscriptions)
 {
     pms_connector_t *c = connector(0, 100);
@@ -554,6 +648,9 @@ int main(void)
     tcase_add_test(tc, test_timeout_is_transient);
     tcase_add_test(tc, test_sandbox_down_then_up);
     tcase_add_test(tc, test_webhook_subscriptions);
+    tcase_add_test(tc, test_find_a_hold_by_reference);
+    tcase_add_test(tc, test_a_hold_whose_answer_was_lost_is_found_not_made_twice);
+    tcase_add_test(tc, test_create_hold_is_not_retried_after_a_timeout);
     tcase_add_test(tc, test_one_connector_shared_by_threads_never_overbooks);
     suite_add_tcase(s, tc);
     return check_run(s);

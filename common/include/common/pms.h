@@ -22,6 +22,11 @@
  * are the PMS saying "no" (not found, no availability, rejected, auth) count
  * as successes for the breaker: the PMS is up.
  *
+ * Create hold is not retried after a timeout or a 5xx (the vendor may have
+ * made the hold; a blind retry could make a second one): the connector looks
+ * the hold up by the request's reference instead and returns it when it
+ * exists (pms_find_reservation).
+ *
  * Holds: a short-lived claim on rooms for a stay (SPEC §4 step 2). How a
  * vendor implements it is the vendor file's business (Cloudbeds: a
  * reservation in "not_confirmed" state tagged with its expiry — see
@@ -233,6 +238,13 @@ pms_err_t pms_cancel_reservation(pms_connector_t *c, const char *hotel_id,
                                  const char *reservation_id, pms_error_t *err);
 pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const char *reservation_id,
                               pms_reservation_t *out, pms_error_t *err);
+/* The hold or reservation made with our `reference` (pms_hold_request_t) for
+ * a stay starting on check_in — a live one before a cancelled one;
+ * PMS_ERR_NOT_FOUND when there is none. This is how a caller that lost a
+ * create_hold answer (a timeout, a crash) finds out whether the hold exists,
+ * so it can confirm or release it instead of leaving rooms held. */
+pms_err_t pms_find_reservation(pms_connector_t *c, const char *hotel_id, const char *reference,
+                               dates_day_t check_in, pms_reservation_t *out, pms_error_t *err);
 
 /* Subscribes endpoint_url (webhook-ingest's /api/webhooks/pms/<vendor>) to
  * the vendor's events for the hotel (Cloudbeds: reservation/created and
