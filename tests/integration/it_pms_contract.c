@@ -574,6 +574,58 @@ START_TEST(test_webhook_subscriptions)
 }
 END_TEST
 
+/* Does the file contain `needle`? */
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    char line[8192];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+START_TEST(test_the_sandbox_logs_requests_without_secrets_or_guest_data)
+{
+    ts_sandbox_t loud;
+    const char *env[] = {"LOG_LEVEL=debug", "PMS_WEBHOOK_SECRET=whsec_never_in_logs",
+                         "PMS_SANDBOX_WEBHOOK_URL=http://127.0.0.1:9/hook", NULL};
+    ts_sandbox_start(&loud, "pms-sandbox", "PMS_SANDBOX_PORT", env);
+    pms_config_t cfg = PMS_CONFIG_DEFAULT;
+    cfg.base_url = loud.base_url;
+    cfg.retry.max_retries = 0;
+    char err[128];
+    pms_connector_t *c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    pms_hold_request_t req = hold_request(dates_today_utc() + 130, 2);
+    req.reference = "bk_logs";
+    pms_hold_t hold;
+    pms_reservation_t r;
+    pms_error_t e;
+    ck_assert_int_eq(pms_create_hold(c, &req, &hold, &e), PMS_OK);
+    ck_assert_int_eq(pms_confirm_hold(c, HOTEL, hold.hold_id, &r, &e), PMS_OK);
+    ck_assert_int_eq(pms_get_reservation(c, HOTEL, hold.hold_id, &r, &e), PMS_OK);
+    setenv("PMS_hotel_123_API_KEY", "cbk_wrong_key_never_logged", 1);
+    pms_hotel_t h;
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_AUTH);
+    setenv("PMS_hotel_123_API_KEY", "cbk_sandbox_hotel_123", 1);
+    pms_connector_free(c);
+    ts_sandbox_stop(&loud);
+    ck_assert(file_contains(loud.log_path, "postReservation")); /* requests are logged */
+    const char *never[] = {"cbk_sandbox_hotel_123",
+                           "cbk_wrong_key_never_logged",
+                           "whsec_never_in_logs",
+                           "hong@example.com",
+                           "1234-5678",
+                           "길동"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        ck_assert_msg(!file_contains(loud.log_path, never[i]), "%s is in %s", never[i],
+                      loud.log_path);
+}
+END_TEST
+
 typedef struct racer {
     pms_connector_t *c;
     dates_day_t in;
@@ -648,6 +700,7 @@ int main(void)
     tcase_add_test(tc, test_timeout_is_transient);
     tcase_add_test(tc, test_sandbox_down_then_up);
     tcase_add_test(tc, test_webhook_subscriptions);
+    tcase_add_test(tc, test_the_sandbox_logs_requests_without_secrets_or_guest_data);
     tcase_add_test(tc, test_find_a_hold_by_reference);
     tcase_add_test(tc, test_a_hold_whose_answer_was_lost_is_found_not_made_twice);
     tcase_add_test(tc, test_create_hold_is_not_retried_after_a_timeout);
