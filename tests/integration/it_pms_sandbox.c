@@ -123,7 +123,7 @@ static int port;
 static http_server_t *receiver;
 static http_client_t *client;
 static char receiver_url[96];
-static char seed_file[128];
+static char seed_file[512];
 
 static void start_with(const char *seed_path)
 {
@@ -1280,7 +1280,8 @@ START_TEST(test_a_seed_file_of_the_test_s_own_is_served)
 {
     /* Replace the default sandbox with one on a seed written here. */
     teardown();
-    snprintf(seed_file, sizeof seed_file, "/tmp/it_pms_sandbox_seed_%d.json", (int)getpid());
+    snprintf(seed_file, sizeof seed_file, "%s/it_pms_sandbox_seed_%d.json", LODGING_BINARY_DIR,
+             (int)getpid());
     FILE *f = fopen(seed_file, "w");
     ck_assert_ptr_nonnull(f);
     fputs("{\"hotels\":[{\"propertyID\":\"tiny_inn\",\"apiKey\":\"cbk_tiny\",\"name\":\"Tiny Inn\","
