@@ -447,86 +447,54 @@ static const char *keep_id(const char *id, char buf[PAY_ID_MAX])
     return strlen(id) < PAY_ID_MAX ? buf : id;
 }
 
-/* Checks an amount (0 = all) and an id, then settles the idempotency key;
- * the key, or NULL with err set. */
-static const char *checked_amount_call(int64_t amount, const char *op, const char *id,
-                                       const char *id_name, const char *key_given, char *keybuf,
-                                       size_t keybuf_size, pay_error_t *err)
+/* Capture, void and refund: checks the id (and the amount, 0 = all, when the
+ * operation has one), settles the idempotency key, then runs the call. */
+static pay_err_t id_call(call_t *call, const char *op, const char *id_given, const char *id_name,
+                         bool has_amount, const char *key_given)
 {
-    if (amount < 0 || amount > MONEY_MAX_MINOR) {
-        pay_error_set(err, PAY_ERR_INVALID_REQUEST, "%s amount must be 0 (all) or positive", op);
-        snprintf(err->param, sizeof err->param, "amount");
-        return NULL;
+    char idbuf[PAY_ID_MAX];
+    call->id = keep_id(id_given, idbuf);
+    memset(call->err, 0, sizeof *call->err);
+    if (call->payment_out)
+        memset(call->payment_out, 0, sizeof *call->payment_out);
+    if (call->refund_out)
+        memset(call->refund_out, 0, sizeof *call->refund_out);
+    char keybuf[64];
+    const char *key = NULL;
+    if (has_amount && (call->amount < 0 || call->amount > MONEY_MAX_MINOR)) {
+        pay_error_set(call->err, PAY_ERR_INVALID_REQUEST, "%s amount must be 0 (all) or positive",
+                      op);
+        snprintf(call->err->param, sizeof call->err->param, "amount");
+    } else if (valid_id_or_refuse(call->id, id_name, call->err)) {
+        key = idempotency_key(key_given, keybuf, sizeof keybuf, call->err);
     }
-    if (!valid_id_or_refuse(id, id_name, err))
-        return NULL;
-    return idempotency_key(key_given, keybuf, keybuf_size, err);
+    if (!key)
+        return refuse(call->c, op, call->err);
+    call->idempotency_key = key;
+    return run_call(call, op);
 }
 
-pay_err_t payment_capture(payment_connector_t *c, const char *auth_id_given, int64_t amount,
-                          const char *idempotency_key_given, pay_payment_t *out, pay_error_t *err)
+pay_err_t payment_capture(payment_connector_t *c, const char *auth_id, int64_t amount,
+                          const char *idempotency_key, pay_payment_t *out, pay_error_t *err)
 {
-    char idbuf[PAY_ID_MAX];
-    const char *auth_id = keep_id(auth_id_given, idbuf);
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
-    char keybuf[64];
-    const char *key = checked_amount_call(amount, "capture", auth_id, "auth_id",
-                                          idempotency_key_given, keybuf, sizeof keybuf, err);
-    if (!key)
-        return refuse(c, "capture", err);
-    call_t call = {.c = c,
-                   .attempt = attempt_capture,
-                   .id = auth_id,
-                   .amount = amount,
-                   .idempotency_key = key,
-                   .payment_out = out,
-                   .err = err};
-    return run_call(&call, "capture");
+    call_t call = {
+        .c = c, .attempt = attempt_capture, .amount = amount, .payment_out = out, .err = err};
+    return id_call(&call, "capture", auth_id, "auth_id", true, idempotency_key);
 }
 
-pay_err_t payment_void(payment_connector_t *c, const char *auth_id_given,
-                       const char *idempotency_key_given, pay_payment_t *out, pay_error_t *err)
+pay_err_t payment_void(payment_connector_t *c, const char *auth_id, const char *idempotency_key,
+                       pay_payment_t *out, pay_error_t *err)
 {
-    char idbuf[PAY_ID_MAX];
-    const char *auth_id = keep_id(auth_id_given, idbuf);
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
-    char keybuf[64];
-    const char *key = valid_id_or_refuse(auth_id, "auth_id", err)
-                          ? idempotency_key(idempotency_key_given, keybuf, sizeof keybuf, err)
-                          : NULL;
-    if (!key)
-        return refuse(c, "void", err);
-    call_t call = {.c = c,
-                   .attempt = attempt_cancel,
-                   .id = auth_id,
-                   .idempotency_key = key,
-                   .payment_out = out,
-                   .err = err};
-    return run_call(&call, "void");
+    call_t call = {.c = c, .attempt = attempt_cancel, .payment_out = out, .err = err};
+    return id_call(&call, "void", auth_id, "auth_id", false, idempotency_key);
 }
 
-pay_err_t payment_refund(payment_connector_t *c, const char *payment_id_given, int64_t amount,
-                         const char *idempotency_key_given, pay_refund_t *out, pay_error_t *err)
+pay_err_t payment_refund(payment_connector_t *c, const char *payment_id, int64_t amount,
+                         const char *idempotency_key, pay_refund_t *out, pay_error_t *err)
 {
-    char idbuf[PAY_ID_MAX];
-    const char *payment_id = keep_id(payment_id_given, idbuf);
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
-    char keybuf[64];
-    const char *key = checked_amount_call(amount, "refund", payment_id, "payment_id",
-                                          idempotency_key_given, keybuf, sizeof keybuf, err);
-    if (!key)
-        return refuse(c, "refund", err);
-    call_t call = {.c = c,
-                   .attempt = attempt_refund,
-                   .id = payment_id,
-                   .amount = amount,
-                   .idempotency_key = key,
-                   .refund_out = out,
-                   .err = err};
-    return run_call(&call, "refund");
+    call_t call = {
+        .c = c, .attempt = attempt_refund, .amount = amount, .refund_out = out, .err = err};
+    return id_call(&call, "refund", payment_id, "payment_id", true, idempotency_key);
 }
 
 pay_err_t payment_get(payment_connector_t *c, const char *id_given, pay_payment_t *out,
