@@ -583,11 +583,16 @@ int http_server_start(http_server_t *srv)
      * own connections, so poll() costs nothing at our connection counts. */
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
+    unsigned pool = srv->cfg.threads;
+    if (srv->cfg.thread_per_connection) {
+        flags |= MHD_USE_THREAD_PER_CONNECTION;
+        pool = 0; /* no pool: the listening thread starts one thread per connection */
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT_BYTES, MHD_OPTION_END);
     if (!srv->daemon) {
         log_error("cannot listen on %s:%d (port in use or not permitted)", srv->bind_address,

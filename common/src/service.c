@@ -162,6 +162,7 @@ service_t *service_new(const service_info_t *info)
         .bind_address = svc->settings.bind_address,
         .port = svc->settings.port,
         .threads = svc->settings.http_threads,
+        .thread_per_connection = info->http_thread_per_connection,
         .max_body_bytes = svc->settings.max_body_bytes,
         .drain_timeout_ms = svc->settings.drain_timeout_ms,
         .ready = service_ready,

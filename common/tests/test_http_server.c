@@ -390,6 +390,48 @@ START_TEST(test_stop_lets_in_flight_requests_finish_then_refuses_new_ones)
 }
 END_TEST
 
+START_TEST(test_thread_per_connection_a_blocked_handler_holds_up_only_its_own_connection)
+{
+    /* Replace the fixture's server with a one-thread-per-connection one. */
+    http_client_free(client);
+    http_server_free(srv);
+    http_server_config_t cfg = {.service = "test",
+                                .bind_address = "127.0.0.1",
+                                .threads = 1,
+                                .thread_per_connection = true};
+    srv = http_server_new(&cfg);
+    ck_assert_int_eq(http_server_route(srv, "GET", "/slow", handle_slow, NULL), 0);
+    ck_assert_int_eq(http_server_start(srv), 0);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = WAIT_MS};
+    client = http_client_new(&cc);
+
+    slow_call_t call = {0};
+    pthread_t caller;
+    pthread_create(&caller, NULL, call_slow, &call);
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    /* The slow handler is blocked: another connection is still served. */
+    http_client_t *other = http_client_new(&cc);
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(other, "/healthz", NULL, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    http_client_response_clear(&r);
+    http_client_free(other);
+    pthread_mutex_lock(&gate_lock);
+    gate_open = true;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    pthread_join(caller, NULL);
+    ck_assert_int_eq(call.err, HTTP_CLIENT_OK);
+    ck_assert_int_eq(call.resp.status, 200);
+    http_client_response_clear(&call.resp);
+}
+END_TEST
+
 START_TEST(test_client_reports_connection_refused_and_parses_retry_after)
 {
     http_client_config_t cc = {.base_url = "http://127.0.0.1:1", .connect_timeout_ms = 2000};
@@ -433,6 +475,8 @@ int main(void)
     tcase_add_test(tc, test_garbage_and_truncated_requests_never_crash_the_server);
     tcase_add_test(tc, test_concurrent_requests_from_eight_threads_all_succeed);
     tcase_add_test(tc, test_stop_lets_in_flight_requests_finish_then_refuses_new_ones);
+    tcase_add_test(tc,
+                   test_thread_per_connection_a_blocked_handler_holds_up_only_its_own_connection);
     tcase_add_test(tc, test_client_reports_connection_refused_and_parses_retry_after);
     tcase_add_test(tc, test_form_encoding_escapes_reserved_and_utf8_characters);
     suite_add_tcase(s, tc);

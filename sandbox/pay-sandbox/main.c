@@ -44,6 +44,9 @@ int main(int argc, char **argv)
                        "refunds, idempotency, fault injection)",
         .port_env = "PAY_SANDBOX_PORT",
         .default_port = 8092,
+        /* Injected hangs and latency block a handler for seconds: that must
+         * slow down only its own connection, as at a real vendor. */
+        .http_thread_per_connection = true,
         .env_help = "  PAY_SANDBOX_API_KEY                 secret key accepted (sk_test_sandbox)\n"
                     "  PAY_SANDBOX_AUTH_TTL_SECONDS        authorisation lifetime (604800 = 7 d)\n"
                     "  PAY_SANDBOX_IDEMPOTENCY_TTL_SECONDS idempotency key lifetime (86400)\n",

@@ -126,6 +126,9 @@ int main(int argc, char **argv)
                        "reservations, signed webhooks, fault injection",
         .port_env = "PMS_SANDBOX_PORT",
         .default_port = 8091,
+        /* Injected hangs and latency block a handler for seconds: that must
+         * slow down only its own connection, as at a real vendor. */
+        .http_thread_per_connection = true,
         .env_help = "  PMS_SANDBOX_SEED               seed file of demo hotels (default: the one "
                     "beside the sources)\n"
                     "  PMS_SANDBOX_WEBHOOK_URL        where every event is also sent (default: "

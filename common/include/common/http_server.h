@@ -49,10 +49,16 @@ typedef bool (*http_ready_fn)(void *ctx, const char **reason);
 #define HTTP_DEFAULT_DRAIN_TIMEOUT_MS 10000
 
 typedef struct http_server_config {
-    const char *service;       /* for logs and metrics labels */
-    const char *bind_address;  /* default "0.0.0.0" */
-    int port;                  /* 0 = any free port (see http_server_port) */
-    unsigned threads;          /* default HTTP_DEFAULT_THREADS */
+    const char *service;      /* for logs and metrics labels */
+    const char *bind_address; /* default "0.0.0.0" */
+    int port;                 /* 0 = any free port (see http_server_port) */
+    unsigned threads;         /* default HTTP_DEFAULT_THREADS */
+    /* One thread per connection instead of the pool: for handlers that may
+     * block for long (the vendor sandboxes' injected hangs). In the pool a
+     * connection is served by the worker that accepted it, so a handler
+     * blocked for seconds holds up every other connection of its worker;
+     * here it holds up only its own. `threads` is then unused. */
+    bool thread_per_connection;
     size_t max_body_bytes;     /* default HTTP_DEFAULT_MAX_BODY_BYTES */
     unsigned drain_timeout_ms; /* how long stop waits for in-flight requests */
     http_ready_fn ready;       /* NULL = always ready */

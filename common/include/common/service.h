@@ -49,6 +49,9 @@ typedef struct service_info {
     const char *port_env;    /* "BOOKING_SVC_PORT" */
     int default_port;
     const char *env_help; /* extra lines for --help (service-specific vars), or NULL */
+    /* Serve each connection on its own thread (http_server_config_t); for
+     * handlers that may block for long. HTTP_THREADS is then unused. */
+    bool http_thread_per_connection;
 } service_info_t;
 
 /* Settings every service reads (README "Configuration"). Strings are owned by
