@@ -19,6 +19,8 @@
 
 #include "common/db.h"
 #include "common/http_client.h"
+#include "common/migrate.h"
+#include "common/redis.h"
 
 const char *ts_env(const char *name, const char *def)
 {
@@ -110,6 +112,106 @@ void ts_db_drop(const char *name)
     char sql[256];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", name);
     admin_exec(sql);
+}
+
+int ts_db_create_migrated(const char *prefix, char *name_out, size_t name_size, char *url_out,
+                          size_t url_size)
+{
+    if (ts_db_create(prefix, name_out, name_size, url_out, url_size) != 0)
+        return -1;
+    char err[512];
+    db_t *db = db_new(url_out, err, sizeof err);
+    int applied = 0;
+    int rc =
+        db ? migrate_apply(db, LODGING_SOURCE_DIR "/db/migrations", &applied, err, sizeof err) : -1;
+    db_free(db);
+    if (rc != 0) {
+        fprintf(stderr, "testsupport: migrating %s: %s\n", name_out, err);
+        ts_db_drop(name_out);
+        return -1;
+    }
+    return 0;
+}
+
+/* The REDIS_URL without a database index ("redis://host:port"). */
+static void redis_server_url(char *out, size_t size)
+{
+    const char *url = ts_env("REDIS_URL", TS_DEFAULT_REDIS_URL);
+    const char *scheme = strstr(url, "://");
+    const char *slash = strchr(scheme ? scheme + 3 : url, '/');
+    if (slash)
+        snprintf(out, size, "%.*s", (int)(slash - url), url);
+    else
+        snprintf(out, size, "%s", url);
+}
+
+static int redis_flush_db(int index)
+{
+    char base[256], url[300];
+    redis_server_url(base, sizeof base);
+    snprintf(url, sizeof url, "%s/%d", base, index);
+    redis_client_t *r = redis_client_new(url, 2000, 5000, NULL, 0);
+    if (!r)
+        return -1;
+    const char *argv[] = {"FLUSHDB"};
+    int rc = redis_command_argv(r, 1, argv, NULL, NULL) == REDIS_CLIENT_OK ? 0 : -1;
+    redis_client_free(r);
+    return rc;
+}
+
+int ts_redis_db_acquire(char *url_out, size_t url_size)
+{
+    char base[256], url[300], key[64], owner[32];
+    redis_server_url(base, sizeof base);
+    snprintf(url, sizeof url, "%s/0", base);
+    redis_client_t *r = redis_client_new(url, 2000, 5000, NULL, 0);
+    if (!r) {
+        fprintf(stderr, "testsupport: cannot reach redis at %s\n", base);
+        return -1;
+    }
+    snprintf(owner, sizeof owner, "%d", (int)getpid());
+    uint32_t start = 0;
+    if (getrandom(&start, sizeof start, 0) != (ssize_t)sizeof start)
+        start = (uint32_t)getpid();
+    int found = -1;
+    for (int i = 0; i < TS_REDIS_DBS - 1 && found < 0; i++) {
+        int n = 1 + (int)((start + (uint32_t)i) % (TS_REDIS_DBS - 1));
+        snprintf(key, sizeof key, "lodging:test:redis-db:%d", n);
+        int set = 0;
+        if (redis_set_nx_ex(r, key, owner, 3600, &set) != REDIS_CLIENT_OK)
+            break;
+        if (set)
+            found = n;
+    }
+    redis_client_free(r);
+    if (found < 0 || redis_flush_db(found) != 0) {
+        fprintf(stderr,
+                "testsupport: no free redis database (is redis running with "
+                "--databases %d?)\n",
+                TS_REDIS_DBS);
+        if (found >= 0)
+            ts_redis_db_release(found);
+        return -1;
+    }
+    snprintf(url_out, url_size, "%s/%d", base, found);
+    return found;
+}
+
+void ts_redis_db_release(int db_index)
+{
+    if (db_index <= 0)
+        return;
+    redis_flush_db(db_index);
+    char base[256], url[300], key[64];
+    redis_server_url(base, sizeof base);
+    snprintf(url, sizeof url, "%s/0", base);
+    redis_client_t *r = redis_client_new(url, 2000, 5000, NULL, 0);
+    if (!r)
+        return;
+    snprintf(key, sizeof key, "lodging:test:redis-db:%d", db_index);
+    const char *keys[] = {key};
+    redis_del(r, keys, 1, NULL);
+    redis_client_free(r);
 }
 
 struct ts_proc {

@@ -47,6 +47,22 @@ int ts_db_create(const char *prefix, char *name_out, size_t name_size, char *url
 /* Drops a database made by ts_db_create. */
 void ts_db_drop(const char *name);
 
+/* ts_db_create, then applies db/migrations to it, so it has the whole schema.
+ * Returns 0, or -1 (with the reason on stderr; the database is dropped). */
+int ts_db_create_migrated(const char *prefix, char *name_out, size_t name_size, char *url_out,
+                          size_t url_size);
+
+/* Redis isolation: a test that runs services against Redis claims a database
+ * index of its own (1..TS_REDIS_DBS-1) on the REDIS_URL server, so tests running
+ * at the same time never see each other's keys (the services use fixed key
+ * names such as inv:{hotel_123}:...). The claim is a key in database 0 set with
+ * NX and an expiry, so a crashed test frees it by itself; the database is
+ * flushed when claimed. Writes "redis://host:port/<n>" into url_out and returns
+ * n, or -1. ts_redis_db_release flushes and frees it. */
+#define TS_REDIS_DBS 256
+int ts_redis_db_acquire(char *url_out, size_t url_size);
+void ts_redis_db_release(int db_index);
+
 /* A child process run by a test (a sandbox or a service binary). */
 typedef struct ts_proc ts_proc_t;
 
