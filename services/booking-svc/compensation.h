@@ -1,0 +1,108 @@
+/*
+ * compensation.h — compensations that could not complete during the saga
+ * (PMS or payment gateway down) become durable commands on
+ * booking.compensations, executed by a worker that retries them until done
+ * (SPEC §4: "nothing is left open silently").
+ *
+ * Usage (saga side, inside its transaction):
+ *     compensation_request(tx, booking_id, "void_preauth", hotel_id, NULL, auth_id, NULL,
+ *                          0, NULL, "payment gateway unavailable", 0);
+ *
+ * Wiring (main.c; on_done is saga.c's; start after the relay, stop before it):
+ *     compensation_config_t cc = {.brokers = s->kafka_brokers, .topic_prefix =
+ * s->kafka_topic_prefix, .group_id = COMPENSATION_GROUP_ID, .db = pool, .pms = pms, .payment =
+ * payment, .producer = producer, .max_attempts_before_alert = config COMPENSATION_ALERT_AFTER (8),
+ *                                 .base_backoff_ms = COMPENSATION_BACKOFF_MS (500),
+ *                                 .max_backoff_ms = COMPENSATION_MAX_BACKOFF_MS (60000),
+ *                                 .on_done = saga_compensation_done, .on_done_ctx = saga};
+ *     compensation_worker_t *cw = compensation_worker_start(&cc, err, sizeof err);  // NULL → exit
+ *     ... on shutdown: compensation_worker_stop(cw);
+ *
+ * How backoff does not block other bookings: the Kafka handler only records
+ * the command in the due-time table compensation_task (migration 008; one row
+ * per booking + action, so a repeated command is recorded once) and returns at
+ * once. A scheduler thread claims due tasks (a lease: locked_by/locked_until,
+ * so several replicas never run one task at the same time), runs the action
+ * without any transaction open, and on failure stores attempts+1 and
+ * next_attempt_at = now + random(0, min(max_backoff, base·2^attempts)) (full
+ * jitter). A failing booking therefore waits in the table while every other
+ * due task runs. After max_attempts_before_alert failed attempts the worker
+ * writes ONE ops.alerts lodging.ops.compensation.stuck event (through the
+ * outbox, in the same transaction that sets alerted_at — once per booking +
+ * action), counts compensation_stuck_total and logs an error, and keeps
+ * retrying. A permanent error of the vendor (e.g. 4xx other than not-found)
+ * is retried too: a human fixes it, the alert says so.
+ *
+ * Metrics: compensations_pending (gauge), compensation_attempts_total{action,outcome},
+ * compensation_stuck_total{action}.
+ * Thread-safety: compensation_request uses only the caller's connection; the
+ * worker runs its own threads. Ownership: every config pointer is borrowed.
+ */
+#ifndef BOOKING_COMPENSATION_H
+#define BOOKING_COMPENSATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/db.h"
+#include "common/kafka.h"
+#include "common/payment.h"
+#include "common/pms.h"
+
+#define COMPENSATION_TOPIC "booking.compensations"
+#define COMPENSATION_EVENT_TYPE "lodging.booking.compensation.requested"
+#define COMPENSATION_STUCK_EVENT_TYPE "lodging.ops.compensation.stuck"
+#define COMPENSATION_GROUP_ID "booking-svc-compensations"
+#define COMPENSATION_CONSUMER_ID "booking-svc.compensations"
+#define COMPENSATION_DEFAULT_ALERT_AFTER 8
+#define COMPENSATION_DEFAULT_BACKOFF_MS 500
+#define COMPENSATION_DEFAULT_MAX_BACKOFF_MS 60000
+#define COMPENSATION_LEASE_MS 60000
+#define COMPENSATION_SCAN_INTERVAL_MS 200
+
+/* Records (inside the caller's transaction) a compensation that could not complete now: a
+ * lodging.booking.compensation.requested command on booking.compensations via the outbox, plus a
+ * saga_step_log row (step=action, outcome='compensation_failed', detail=reason). action is one of
+ * "release_hold","void_preauth","cancel_reservation","refund","retry_capture"; ids may be NULL when
+ * not relevant; amount/currency needed for refund/retry_capture (minor units). Returns 0 or -1
+ * (unknown action, missing field for the action, database error). */
+int compensation_request(db_t *tx, const char *booking_id, const char *action, const char *hotel_id,
+                         const char *hold_id, const char *payment_auth_id,
+                         const char *reservation_id, int64_t amount, const char *currency,
+                         const char *reason, int attempt);
+
+/* Called by the worker after an action finally succeeded (CORE implements it in saga.c: writes the
+ * step log 'compensated', updates booking/saga state, emits booking.compensated when nothing else
+ * is pending — all in one transaction with the outbox). Returns 0, or -1 to have the command
+ * retried. */
+typedef int (*compensation_done_fn)(void *ctx, db_t *db, const char *booking_id,
+                                    const char *action);
+
+typedef struct compensation_worker compensation_worker_t;
+typedef struct compensation_config {
+    const char *brokers, *topic_prefix, *group_id; /* group "booking-svc-compensations" */
+    db_pool_t *db;
+    pms_connector_t *pms;          /* borrowed */
+    payment_connector_t *payment;  /* borrowed */
+    kafka_producer_t *producer;    /* borrowed, for the consumer's dead-letter queue */
+    int max_attempts_before_alert; /* COMPENSATION_ALERT_AFTER, default 8 */
+    int base_backoff_ms,
+        max_backoff_ms; /* COMPENSATION_BACKOFF_MS 500, COMPENSATION_MAX_BACKOFF_MS 60000 */
+    compensation_done_fn on_done;
+    void *on_done_ctx;
+} compensation_config_t;
+
+/* Consumes booking.compensations; runs each action with the connectors (release hold =
+ * pms_release_hold, void = payment_void, cancel = pms_cancel_reservation, refund = payment_refund,
+ * retry_capture = payment_capture; all idempotent, Idempotency-Key "<bookingId>:<action>"); on
+ * failure retries with exponential backoff + full jitter, never drops a command; after
+ * max_attempts_before_alert raises ops.alerts lodging.ops.compensation.stuck once (and keeps
+ * retrying); dedups by CloudEvents id via received_messages. NULL with the reason in err. */
+compensation_worker_t *compensation_worker_start(const compensation_config_t *cfg, char *err,
+                                                 size_t err_size);
+void compensation_worker_stop(compensation_worker_t *w); /* NULL ok */
+/* Commands requested and not yet done (open tasks + commands still in the outbox), or -1 on a
+ * database error; for the compensations_pending gauge (the worker refreshes it itself too). */
+long compensation_pending(db_t *db);
+
+#endif /* BOOKING_COMPENSATION_H */

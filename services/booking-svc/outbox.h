@@ -1,0 +1,91 @@
+/*
+ * outbox.h — the transactional outbox of booking-svc (SPEC §4, migration 003):
+ * events are rows written in the same transaction as the state change they
+ * describe, so the booking row and its event can never disagree; a relay
+ * thread publishes the rows to Kafka and marks them published.
+ *
+ * Usage:
+ *     db_begin(tx);
+ *     ... UPDATE booking ... ;
+ *     outbox_append(tx, "booking.events", booking_id, "lodging.booking.confirmed", data, NULL);
+ *     db_commit(tx);
+ *     outbox_relay_kick(relay);                      // publish now instead of at the next poll
+ *
+ * Wiring (main.c, after the db pool and the idempotent producer exist):
+ *     outbox_relay_config_t oc = {.db = pool, .producer = producer,
+ *                                 .topic_prefix = settings->kafka_topic_prefix};
+ *     outbox_relay_t *relay = outbox_relay_start(&oc, err, sizeof err);   // NULL → exit
+ *     ... on shutdown: outbox_relay_flush(relay, 5000); outbox_relay_stop(relay);
+ *     gauge: metrics_gauge_set(metrics_gauge("outbox_unpublished", ...), outbox_unpublished(db))
+ *     (the relay already refreshes that gauge after every pass).
+ *
+ * Delivery: at-least-once — after a crash or a lost delivery report a row is
+ * published again, so consumers dedup by the CloudEvents id (= event_id).
+ * Order: rows are published in id order, each batch waits for its delivery
+ * reports, and published_at is set only on the prefix of the batch that was
+ * acknowledged; the Kafka key is aggregate_id, so per booking the order on the
+ * partition is the commit order of the booking's transactions (they serialise
+ * on the booking row). Several replicas: a pass runs only while holding the
+ * MariaDB named lock "lodging.outbox_relay" (GET_LOCK, released at once and
+ * automatically when the connection dies), so one relay publishes at a time.
+ * Kafka down: rows stay unpublished, the relay retries with exponential
+ * backoff + full jitter (OUTBOX_RETRY_BASE_MS .. OUTBOX_RETRY_CAP_MS) and
+ * catches up when the broker is back.
+ *
+ * Metrics: outbox_unpublished (gauge), outbox_published_total,
+ * outbox_publish_errors_total.
+ * Thread-safety: outbox_append uses only the caller's connection; the relay
+ * functions may be called from any thread. Ownership: every config pointer is
+ * borrowed and must outlive the relay.
+ */
+#ifndef BOOKING_OUTBOX_H
+#define BOOKING_OUTBOX_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "common/db.h"
+#include "common/kafka.h"
+
+#define OUTBOX_SOURCE "/booking-svc"
+#define OUTBOX_DEFAULT_POLL_INTERVAL_MS 200
+#define OUTBOX_DEFAULT_BATCH_SIZE 100
+#define OUTBOX_RETRY_BASE_MS 200
+#define OUTBOX_RETRY_CAP_MS 10000
+#define OUTBOX_RELAY_LOCK_NAME "lodging.outbox_relay"
+
+/* Appends one CloudEvent to the outbox inside the caller's open transaction (db_begin done by the
+ * caller): event_id = new UUID (written to event_id_out[37] when not NULL), topic = the BASE topic
+ * name ("booking.events", "booking.compensations", "ops.alerts"; the relay adds
+ * KAFKA_TOPIC_PREFIX), aggregate_id = Kafka key (bookingId), type = full CloudEvents type
+ * ("lodging.booking.held"), subject = aggregate_id, source "/booking-svc", data borrowed. Returns 0
+ * or -1. */
+int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const char *type,
+                  struct json_object *data, char *event_id_out);
+
+typedef struct outbox_relay outbox_relay_t;
+typedef struct outbox_relay_config {
+    db_pool_t *db;              /* borrowed */
+    kafka_producer_t *producer; /* borrowed, idempotent */
+    const char *topic_prefix;   /* KAFKA_TOPIC_PREFIX */
+    int poll_interval_ms;       /* idle poll (default 200); outbox_relay_kick wakes it at once */
+    int batch_size;             /* default 100 */
+} outbox_relay_config_t;
+
+/* Starts the relay thread: publishes unpublished rows in id order (per aggregate order kept),
+ * waits for each batch's delivery reports, then sets published_at. Safe with several replicas
+ * (a MariaDB named lock per pass). Kafka down → keeps rows, retries with backoff.
+ * NULL with the reason in err. */
+outbox_relay_t *outbox_relay_start(const outbox_relay_config_t *cfg, char *err, size_t err_size);
+/* Wakes the relay at once; call after committing rows. NULL ok. */
+void outbox_relay_kick(outbox_relay_t *r);
+/* outbox_relay_kick for callbacks that take a void * (pms_events_start's kick). */
+void outbox_relay_kick_cb(void *relay);
+/* Publishes everything unpublished now (shutdown); 0 when nothing is left, -1 on timeout. */
+int outbox_relay_flush(outbox_relay_t *r, int timeout_ms);
+/* Stops and frees the relay (the pass in hand finishes first). NULL ok. */
+void outbox_relay_stop(outbox_relay_t *r);
+/* Rows not yet published, or -1 on a database error (for the outbox_unpublished gauge). */
+long outbox_unpublished(db_t *db);
+
+#endif /* BOOKING_OUTBOX_H */
