@@ -1,0 +1,66 @@
+"""Formats a wrk-based benchmark's numbers (from wrk_parse.py) as Markdown."""
+import datetime
+import os
+import platform
+import sys
+
+
+def machine():
+    cpus = os.cpu_count()
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpus} CPUs ({model}), {platform.system()} {platform.release()}"
+
+
+def fields(s):
+    rps, p50, p99, non2xx, total = s.split()
+    return float(rps), float(p50), float(p99), int(non2xx), int(total)
+
+
+def header(title):
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"## {title}\n\n{now} · {machine()}\n"
+
+
+def inventory_read(svc, ngx, size, threads, conns, duration):
+    s, n = fields(svc), fields(ngx)
+    print(header("inventory-read: GET /api/inventory, 30 nights, warm cache"))
+    print(f"wrk -t{threads} -c{conns} -d{duration}s; response {size} bytes; both servers on this machine, "
+          "one after the other.\n")
+    print("| server | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| inventory-svc (Redis MGET per request) | {s[0]:.0f} | {s[1]:.2f} | {s[2]:.2f} | {s[3]} |")
+    print(f"| nginx, same JSON as a static file | {n[0]:.0f} | {n[1]:.2f} | {n[2]:.2f} | {n[3]} |")
+    ratio = s[0] / n[0] if n[0] else float("nan")
+    print(f"\ninventory-svc reaches **{ratio:.0%}** of the static-file ceiling.\n")
+
+
+def webhook_ingest(r, threads, conns, duration):
+    x = fields(r)
+    print(header("webhook-ingest: signed webhooks accepted per second (Kafka acks=all)"))
+    print(f"wrk -t{threads} -c{conns} -d{duration}s; every request a distinct, signed event "
+          "(a first delivery → a publish to pms.events, 200 only after the broker's ack).\n")
+    print("| req/s | p50 ms | p99 ms | non-2xx | requests |")
+    print("|---:|---:|---:|---:|---:|")
+    print(f"| {x[0]:.0f} | {x[1]:.2f} | {x[2]:.2f} | {x[3]} | {x[4]} |\n")
+
+
+def main():
+    kind, args = sys.argv[1], sys.argv[2:]
+    if kind == "inventory-read":
+        inventory_read(*args)
+    elif kind == "webhook-ingest":
+        webhook_ingest(*args)
+    else:
+        sys.exit(f"unknown report {kind}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Webhook → visible: how long after a front-desk change in the PMS the next
+GET /api/inventory shows it (pms-sandbox → signed webhook → webhook-ingest →
+Kafka pms.events → inventory-svc invalidation → read-through)."""
+import argparse
+import sys
+import time
+
+from benchlib import Client, day, header, percentile
+
+HOTEL, ROOM, UNITS = "hotel_123", "room_456", 10
+
+
+def night(inv, d):
+    status, doc = inv.get(f"/api/inventory?vendor=cloudbeds&hotelId={HOTEL}&roomTypeId={ROOM}&from={d}&to={d}")
+    if status != 200:
+        return None, None
+    return doc["nights"][0]["available"], doc.get("source")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pms", required=True)
+    ap.add_argument("--inventory", required=True)
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--timeout-s", type=float, default=10.0)
+    a = ap.parse_args()
+    pms, inv = Client(a.pms), Client(a.inventory)
+    lat, timeouts = [], 0
+    for i in range(a.samples):
+        d = day(7 + i % 30)
+        cur, _ = night(inv, d)          # the night is cached now
+        if cur is None:
+            sys.exit("inventory-svc does not answer")
+        night(inv, d)
+        want = cur + 1 if cur < UNITS else cur - 1
+        t0 = time.perf_counter()
+        st, doc = pms.post("/_sandbox/frontdesk/availability",
+                           {"propertyID": HOTEL, "roomTypeID": ROOM, "from": d, "to": d, "available": want})
+        if st != 200:
+            sys.exit(f"front-desk change refused: {st} {doc}")
+        deadline = t0 + a.timeout_s
+        while True:
+            got, _ = night(inv, d)
+            now = time.perf_counter()
+            if got == want:
+                lat.append((now - t0) * 1000.0)
+                break
+            if now > deadline:
+                timeouts += 1
+                break
+            time.sleep(0.001)
+    print(header("webhook-visible: front-desk change → visible in GET /api/inventory"))
+    print(f"{a.samples} changes, one at a time, each polled every ~1 ms until the read shows it.\n")
+    print("| samples | p50 ms | p99 ms | max ms | not visible within "
+          f"{a.timeout_s:.0f} s |")
+    print("|---:|---:|---:|---:|---:|")
+    print(f"| {len(lat)} | {percentile(lat, 50):.1f} | {percentile(lat, 99):.1f} | "
+          f"{max(lat) if lat else float('nan'):.1f} | {timeouts} |\n")
+
+
+if __name__ == "__main__":
+    main()
