@@ -1,0 +1,141 @@
+"""Checkout throughput and saga overhead.
+
+Closed loop: --clients guests check out one night each, in distinct (room type,
+night) slots, for --duration-s. Saga overhead of one checkout = its latency at
+the client minus the time booking-svc spent waiting on the PMS and the payment
+gateway, read from the booking's own step log (GET /api/bookings/:id: each
+external step's 'started' → outcome timestamps). The sandboxes answer with
+--latency-ms of injected latency on every vendor call (0: as fast as they can).
+"""
+import argparse
+import datetime
+import threading
+import time
+import uuid
+
+from benchlib import Client, day, percentile
+
+ROOMS = [("hotel_123", "room_456"), ("hotel_123", "room_457"), ("hotel_123", "room_458"),
+         ("hotel_busan", "busan_ocean_double"), ("hotel_busan", "busan_city_single"),
+         ("hotel_tokyo", "tokyo_tatami"), ("hotel_tokyo", "tokyo_western"),
+         ("hotel_nyc", "nyc_queen"), ("hotel_nyc", "nyc_king_suite")]
+EXTERNAL = {"amount_check", "hold", "preauth", "confirm", "capture"}
+
+
+def ts(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def external_ms(steps):
+    """Sum of started → outcome spans of the PMS / payment gateway steps."""
+    total, open_at = 0.0, {}
+    for s in steps or []:
+        name, outcome, at = s.get("step"), s.get("outcome"), s.get("at")
+        if name not in EXTERNAL or not at:
+            continue
+        if outcome == "started":
+            open_at[name] = ts(at)
+        elif name in open_at:
+            total += (ts(at) - open_at.pop(name)) * 1000.0
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--booking", required=True)
+    ap.add_argument("--pms", required=True)
+    ap.add_argument("--pay", required=True)
+    ap.add_argument("--inventory", required=True)
+    ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--duration-s", type=float, default=15)
+    ap.add_argument("--clients", type=int, default=8)
+    a = ap.parse_args()
+    for base in (a.pms, a.pay):
+        c = Client(base)
+        c.request("DELETE", "/_sandbox/faults")
+        if a.latency_ms:
+            st, doc = c.post("/_sandbox/faults", {"op": "*", "latencyMs": a.latency_ms})
+            if st != 201:
+                raise SystemExit(f"fault not accepted by {base}: {st} {doc}")
+
+    quotes, quotes_lock = {}, threading.Lock()
+
+    def quote(hotel, room, night):
+        """The stay's price from the PMS (minor units) — outside the timed part."""
+        key = (hotel, room, night)
+        with quotes_lock:
+            if key in quotes:
+                return quotes[key]
+        inv = Client(a.inventory)
+        qs = f"vendor=cloudbeds&hotelId={hotel}&roomTypeId={room}&from={night}&to={night}"
+        st, rates = inv.get(f"/api/rates?{qs}")
+        st2, avail = inv.get(f"/api/inventory?{qs}")
+        q = None
+        if st == 200 and st2 == 200:
+            q = {"amount": rates["nights"][0]["amount"], "currency": rates["nights"][0]["currency"],
+                 "available": avail["nights"][0]["available"]}
+        with quotes_lock:
+            quotes[key] = q
+        return q
+
+    counter, lock = [0], threading.Lock()
+    results = []  # (ok, code, latency_ms, overhead_ms)
+    stop_at = time.perf_counter() + a.duration_s
+
+    def worker():
+        book = Client(a.booking)
+        while time.perf_counter() < stop_at:
+            with lock:
+                i = counter[0]
+                counter[0] += 1
+            hotel, room = ROOMS[i % len(ROOMS)]
+            night = day(10 + (i // len(ROOMS)) % 350)
+            nxt = (datetime.date.fromisoformat(night) + datetime.timedelta(days=1)).isoformat()
+            q = quote(hotel, room, night)
+            if not q or q.get("available", 0) < 1:
+                continue
+            body = {"vendor": "cloudbeds", "hotelId": hotel, "roomTypeId": room,
+                    "checkIn": night, "checkOut": nxt,
+                    "guestInfo": {"firstName": "Bench", "lastName": "Guest",
+                                  "email": "bench@example.com", "phone": "+82-10-1234-5678"},
+                    "adults": 1, "children": 0,
+                    "payment": {"cardToken": "tok_visa", "amount": q["amount"],
+                                "currency": q["currency"]}}
+            t0 = time.perf_counter()
+            st, doc = book.post("/api/booking/checkout", body,
+                                {"Idempotency-Key": str(uuid.uuid4())})
+            lat = (time.perf_counter() - t0) * 1000.0
+            ok = st == 200 and isinstance(doc, dict) and doc.get("success")
+            overhead = None
+            if ok:
+                gs, bk = book.get(f"/api/bookings/{doc['bookingId']}")
+                if gs == 200 and isinstance(bk, dict):
+                    overhead = lat - external_ms(bk.get("steps"))
+            code = "OK" if ok else (doc.get("errorCode") if isinstance(doc, dict) else f"HTTP {st}")
+            with lock:
+                results.append((ok, code, lat, overhead))
+
+    threads = [threading.Thread(target=worker) for _ in range(a.clients)]
+    t_start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t_start
+    oks = [r for r in results if r[0]]
+    lats = [r[2] for r in oks]
+    over = [r[3] for r in oks if r[3] is not None]
+    codes = {}
+    for r in results:
+        codes[r[1]] = codes.get(r[1], 0) + 1
+    print(f"### checkout, sandboxes with {a.latency_ms} ms latency per call\n")
+    print(f"{a.clients} concurrent clients for {a.duration_s:.0f} s; one night per booking.\n")
+    print("| checkouts/s | latency p50 ms | p99 ms | saga overhead p50 ms | p99 ms | outcomes |")
+    print("|---:|---:|---:|---:|---:|---|")
+    print(f"| {len(oks) / elapsed:.1f} | {percentile(lats, 50):.1f} | {percentile(lats, 99):.1f} | "
+          f"{percentile(over, 50):.1f} | {percentile(over, 99):.1f} | "
+          f"{', '.join(f'{k} {v}' for k, v in sorted(codes.items()))} |\n")
+
+
+if __name__ == "__main__":
+    main()
