@@ -1,38 +1,469 @@
-/* outbox.c — see outbox.h. */
+/*
+ * outbox.c — the transactional outbox and its relay (see outbox.h).
+ *
+ * A row holds the whole CloudEvent (structured mode) as written by
+ * outbox_append, so the relay never re-encodes: it sends payload as the value,
+ * aggregate_id as the key and the four CloudEvents headers, then marks the
+ * acknowledged prefix of its batch published.
+ */
 #include "outbox.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/cloudevents.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/retry.h"
+
+/* How long a batch waits for its delivery reports beyond the producer's own
+ * message timeout; a report that comes later only frees its slot. */
+#define OUTBOX_REPORT_WAIT_MS (KAFKA_DEFAULT_MESSAGE_TIMEOUT_MS + 5000)
+#define OUTBOX_FLUSH_POLL_MS 20
+#define OUTBOX_AGGREGATE_TYPE_MAX 32
+
+/* ------------------------------------------------------------- append -- */
+
+/* The outbox's aggregate_type: the topic's first dotted word ("booking", "ops"). */
+static void aggregate_type_of(const char *topic, char *out, size_t size)
+{
+    size_t n = strcspn(topic, ".");
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, topic, n);
+    out[n] = '\0';
+}
 
 int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const char *type,
                   struct json_object *data, char *event_id_out)
 {
-    (void)tx, (void)topic, (void)aggregate_id, (void)type, (void)data, (void)event_id_out;
-    return -1;
+    if (!tx || !topic || !*topic || !aggregate_id || !*aggregate_id || !type || !*type)
+        return -1;
+    cloudevent_t *ev =
+        cloudevent_new(type, OUTBOX_SOURCE, aggregate_id, data ? json_object_get(data) : NULL);
+    if (!ev)
+        return -1;
+    char *json = cloudevent_to_json(ev);
+    int rc = -1;
+    if (json) {
+        char aggregate_type[OUTBOX_AGGREGATE_TYPE_MAX];
+        aggregate_type_of(topic, aggregate_type, sizeof aggregate_type);
+        db_param_t p[] = {DB_STR(ev->id), DB_STR(aggregate_type), DB_STR(aggregate_id),
+                          DB_STR(topic),  DB_STR(type),           DB_STR(json)};
+        db_err_t e = db_exec(tx,
+                             "INSERT INTO outbox (event_id, aggregate_type, aggregate_id, topic, "
+                             "event_type, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                             p, 6, NULL, NULL);
+        if (e == DB_OK) {
+            rc = 0;
+            if (event_id_out)
+                snprintf(event_id_out, 37, "%s", ev->id);
+        } else {
+            log_error("outbox: cannot append %s for %s: %s", type, aggregate_id, db_error(tx));
+        }
+    }
+    free(json);
+    cloudevent_free(ev);
+    return rc;
 }
-outbox_relay_t *outbox_relay_start(const outbox_relay_config_t *cfg, char *err, size_t err_size)
+
+long outbox_unpublished(db_t *db)
 {
-    (void)cfg, (void)err, (void)err_size;
+    db_result_t *res = NULL;
+    if (!db || db_query(db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL", NULL, 0,
+                        &res) != DB_OK)
+        return -1;
+    int64_t n = -1;
+    if (db_result_rows(res) != 1 || db_result_int64(res, 0, 0, &n) != 0)
+        n = -1;
+    db_result_free(res);
+    return (long)n;
+}
+
+/* -------------------------------------------------------------- batch -- */
+
+/* One pass's in-flight messages. Delivery reports arrive on the producer's
+ * thread; the batch is freed by whoever drops the last reference (the relay
+ * may stop waiting before a late report comes). */
+typedef struct batch {
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t done;
+    int refs;            /* the relay's + one per queued message without a report */
+    size_t reported;     /* reports received */
+    int *result;         /* per row: 0 unknown, 1 delivered, -1 failed */
+    char first_err[256]; /* the first failure, for the log */
+} batch_t;
+
+typedef struct batch_slot {
+    batch_t *batch;
+    size_t index;
+} batch_slot_t;
+
+static batch_t *batch_new(size_t rows)
+{
+    batch_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->result = calloc(rows ? rows : 1, sizeof *b->result);
+    if (!b->result) {
+        free(b);
+        return NULL;
+    }
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->done, NULL);
+    b->refs = 1;
+    return b;
+}
+
+/* Drops one reference; the last one frees. Called with b->lock held; unlocks. */
+static void batch_unref_locked(batch_t *b)
+{
+    int left = --b->refs;
+    pthread_mutex_unlock(&b->lock);
+    if (left == 0) {
+        pthread_mutex_destroy(&b->lock);
+        pthread_cond_destroy(&b->done);
+        free(b->result);
+        free(b);
+    }
+}
+
+/* kafka_delivery_fn: the only place a send is known to have succeeded. */
+static void on_delivery(void *opaque, int err, const char *errstr)
+{
+    batch_slot_t *slot = opaque;
+    batch_t *b = slot->batch;
+    pthread_mutex_lock(&b->lock);
+    b->result[slot->index] = err == 0 ? 1 : -1;
+    if (err != 0 && !b->first_err[0])
+        snprintf(b->first_err, sizeof b->first_err, "%s", errstr ? errstr : "delivery failed");
+    b->reported++;
+    pthread_cond_broadcast(&b->done);
+    free(slot);
+    batch_unref_locked(b);
+}
+
+/* -------------------------------------------------------------- relay -- */
+
+struct outbox_relay {
+    outbox_relay_config_t cfg;
+    char *topic_prefix;
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards stop, kicked */
+    pthread_cond_t wake;
+    bool stop;
+    bool kicked;
+    metric_t *unpublished_gauge, *published_total, *errors_total;
+};
+
+typedef enum { PASS_IDLE, PASS_MORE, PASS_FAILED, PASS_NOT_LEADER } pass_result_t;
+
+/* Sends rows [0, n) of res and waits for their reports. Returns how many
+ * leading rows were delivered (the prefix that may be marked published). */
+static size_t publish_rows(outbox_relay_t *r, db_result_t *res, size_t n, size_t *failed)
+{
+    batch_t *b = batch_new(n);
+    if (!b) {
+        *failed = n;
+        return 0;
+    }
+    size_t queued = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *event_id = db_result_text(res, i, 1);
+        const char *key = db_result_text(res, i, 2);
+        const char *base_topic = db_result_text(res, i, 3);
+        const char *type = db_result_text(res, i, 4);
+        size_t len = 0;
+        const char *payload = db_result_bytes(res, i, 5, &len);
+        char topic[256];
+        kafka_topic_name(r->topic_prefix, base_topic, topic, sizeof topic);
+        kafka_header_t h[CLOUDEVENT_HEADER_COUNT] = {{"content-type", CLOUDEVENT_CONTENT_TYPE},
+                                                     {"ce_id", event_id},
+                                                     {"ce_type", type},
+                                                     {"ce_source", OUTBOX_SOURCE}};
+        batch_slot_t *slot = malloc(sizeof *slot);
+        if (!slot)
+            break;
+        *slot = (batch_slot_t){b, i};
+        pthread_mutex_lock(&b->lock);
+        b->refs++;
+        pthread_mutex_unlock(&b->lock);
+        char err[256];
+        if (kafka_producer_send(r->cfg.producer, topic, key, strlen(key), payload, len, h,
+                                CLOUDEVENT_HEADER_COUNT, on_delivery, slot, err, sizeof err) != 0) {
+            log_warn("outbox: cannot queue event %s: %s", event_id, err);
+            free(slot);
+            pthread_mutex_lock(&b->lock);
+            b->refs--;
+            pthread_mutex_unlock(&b->lock);
+            break; /* later rows would overtake this one: send them next pass */
+        }
+        queued++;
+    }
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += OUTBOX_REPORT_WAIT_MS / 1000;
+    pthread_mutex_lock(&b->lock);
+    while (b->reported < queued) {
+        if (pthread_cond_timedwait(&b->done, &b->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    size_t prefix = 0;
+    while (prefix < queued && b->result[prefix] == 1)
+        prefix++;
+    size_t bad = n - queued;
+    for (size_t i = 0; i < queued; i++)
+        bad += b->result[i] != 1;
+    if (b->first_err[0])
+        log_warn("outbox: %zu of %zu events not delivered: %s", bad, n, b->first_err);
+    batch_unref_locked(b);
+    *failed = bad;
+    return prefix;
+}
+
+/* Sets published_at on the first `count` rows of res (by id). 0 or -1. */
+static int mark_published(db_t *db, db_result_t *res, size_t count)
+{
+    if (count == 0)
+        return 0;
+    size_t sql_size = 128 + count * 3;
+    char *sql = malloc(sql_size);
+    db_param_t *p = calloc(count, sizeof *p);
+    int rc = -1;
+    if (sql && p) {
+        size_t off = (size_t)snprintf(
+            sql, sql_size,
+            "UPDATE outbox SET published_at = NOW(3) WHERE published_at IS NULL AND id IN (");
+        for (size_t i = 0; i < count; i++) {
+            off += (size_t)snprintf(sql + off, sql_size - off, i ? ",?" : "?");
+            p[i] = DB_STR(db_result_text(res, i, 0));
+        }
+        snprintf(sql + off, sql_size - off, ")");
+        rc = db_exec(db, sql, p, count, NULL, NULL) == DB_OK ? 0 : -1;
+        if (rc != 0)
+            log_error("outbox: cannot mark %zu events published: %s", count, db_error(db));
+    }
+    free(sql);
+    free(p);
+    return rc;
+}
+
+/* Takes the cross-replica relay lock on db's session: 1 taken, 0 held by another, -1 error. */
+static int relay_lock(db_t *db)
+{
+    db_param_t p[] = {DB_STR(OUTBOX_RELAY_LOCK_NAME)};
+    db_result_t *res = NULL;
+    if (db_query(db, "SELECT GET_LOCK(?, 0)", p, 1, &res) != DB_OK)
+        return -1;
+    int64_t got = 0;
+    int rc = db_result_rows(res) == 1 && db_result_int64(res, 0, 0, &got) == 0 && got == 1;
+    db_result_free(res);
+    return rc;
+}
+
+static void relay_unlock(db_t *db)
+{
+    db_param_t p[] = {DB_STR(OUTBOX_RELAY_LOCK_NAME)};
+    db_result_t *res = NULL;
+    if (db_query(db, "SELECT RELEASE_LOCK(?)", p, 1, &res) == DB_OK)
+        db_result_free(res);
+}
+
+/* One pass: under the relay lock, publish up to batch_size unpublished rows in id order. */
+static pass_result_t relay_pass(outbox_relay_t *r, db_t *db)
+{
+    int locked = relay_lock(db);
+    if (locked <= 0)
+        return locked == 0 ? PASS_NOT_LEADER : PASS_FAILED;
+    pass_result_t result = PASS_FAILED;
+    db_param_t lim[] = {DB_INT(r->cfg.batch_size)};
+    db_result_t *res = NULL;
+    if (db_query(db,
+                 "SELECT id, event_id, aggregate_id, topic, event_type, payload FROM outbox "
+                 "WHERE published_at IS NULL ORDER BY id LIMIT ?",
+                 lim, 1, &res) != DB_OK) {
+        log_error("outbox: cannot read unpublished events: %s", db_error(db));
+        relay_unlock(db);
+        return PASS_FAILED;
+    }
+    size_t n = db_result_rows(res);
+    if (n == 0) {
+        result = PASS_IDLE;
+    } else {
+        size_t failed = 0;
+        size_t delivered = publish_rows(r, res, n, &failed);
+        if (mark_published(db, res, delivered) == 0) {
+            metrics_counter_add(r->published_total, (double)delivered);
+            if (failed == 0)
+                result = n == (size_t)r->cfg.batch_size ? PASS_MORE : PASS_IDLE;
+        }
+        if (failed > 0) {
+            metrics_counter_add(r->errors_total, (double)failed);
+            db_param_t id[] = {DB_STR(db_result_text(res, delivered < n ? delivered : 0, 0))};
+            db_exec(db, "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", id, 1, NULL,
+                    NULL);
+        }
+    }
+    db_result_free(res);
+    relay_unlock(db);
+    long left = outbox_unpublished(db);
+    if (left >= 0)
+        metrics_gauge_set(r->unpublished_gauge, (double)left);
+    return result;
+}
+
+/* Sleeps up to ms on the relay's condition; a kick ends it early when wake_on_kick. */
+static void relay_wait(outbox_relay_t *r, int64_t ms, bool wake_on_kick)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop && !(wake_on_kick && r->kicked)) {
+        if (pthread_cond_timedwait(&r->wake, &r->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    r->kicked = false;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static bool relay_stopping(outbox_relay_t *r)
+{
+    pthread_mutex_lock(&r->lock);
+    bool stop = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
+/* The relay thread: passes back to back while rows remain, the idle poll
+ * otherwise, and exponential backoff with full jitter after a failure. */
+static void *relay_main(void *arg)
+{
+    outbox_relay_t *r = arg;
+    retry_policy_t backoff = RETRY_POLICY_DEFAULT;
+    backoff.base_ms = OUTBOX_RETRY_BASE_MS;
+    backoff.cap_ms = OUTBOX_RETRY_CAP_MS;
+    int failures = 0;
+    while (!relay_stopping(r)) {
+        db_t *db = db_pool_acquire(r->cfg.db);
+        pass_result_t pr = db ? relay_pass(r, db) : PASS_FAILED;
+        if (db)
+            db_pool_release(r->cfg.db, db);
+        switch (pr) {
+        case PASS_MORE:
+            failures = 0;
+            break;
+        case PASS_IDLE:
+            failures = 0;
+            relay_wait(r, r->cfg.poll_interval_ms, true);
+            break;
+        case PASS_NOT_LEADER:
+            relay_wait(r, r->cfg.poll_interval_ms, false);
+            break;
+        case PASS_FAILED:
+            relay_wait(r, retry_backoff_ms(&backoff, failures < 30 ? failures : 30), false);
+            failures++;
+            break;
+        }
+    }
     return NULL;
 }
+
+outbox_relay_t *outbox_relay_start(const outbox_relay_config_t *cfg, char *err, size_t err_size)
+{
+    if (!cfg || !cfg->db || !cfg->producer) {
+        snprintf(err, err_size, "outbox relay: db and producer are required");
+        return NULL;
+    }
+    outbox_relay_t *r = calloc(1, sizeof *r);
+    if (!r || !(r->topic_prefix = strdup(cfg->topic_prefix ? cfg->topic_prefix : ""))) {
+        free(r);
+        snprintf(err, err_size, "outbox relay: out of memory");
+        return NULL;
+    }
+    r->cfg = *cfg;
+    r->cfg.topic_prefix = r->topic_prefix;
+    if (r->cfg.poll_interval_ms <= 0)
+        r->cfg.poll_interval_ms = OUTBOX_DEFAULT_POLL_INTERVAL_MS;
+    if (r->cfg.batch_size <= 0)
+        r->cfg.batch_size = OUTBOX_DEFAULT_BATCH_SIZE;
+    r->unpublished_gauge =
+        metrics_gauge("outbox_unpublished", "Outbox events not yet published to Kafka", 0);
+    r->published_total =
+        metrics_counter("outbox_published_total", "Outbox events acknowledged by Kafka", 0);
+    r->errors_total = metrics_counter("outbox_publish_errors_total",
+                                      "Outbox events Kafka did not acknowledge (retried)", 0);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+        snprintf(err, err_size, "outbox relay: cannot start its thread");
+        pthread_mutex_destroy(&r->lock);
+        pthread_cond_destroy(&r->wake);
+        free(r->topic_prefix);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
 void outbox_relay_kick(outbox_relay_t *r)
 {
-    (void)r;
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->kicked = true;
+    pthread_cond_broadcast(&r->wake);
+    pthread_mutex_unlock(&r->lock);
 }
+
 void outbox_relay_kick_cb(void *relay)
 {
     outbox_relay_kick(relay);
 }
+
 int outbox_relay_flush(outbox_relay_t *r, int timeout_ms)
 {
-    (void)r, (void)timeout_ms;
-    return -1;
+    if (!r)
+        return -1;
+    int64_t deadline = clock_now_ms() + timeout_ms;
+    for (;;) {
+        outbox_relay_kick(r);
+        db_t *db = db_pool_acquire(r->cfg.db);
+        long left = db ? outbox_unpublished(db) : -1;
+        if (db)
+            db_pool_release(r->cfg.db, db);
+        if (left == 0)
+            return 0;
+        if (clock_now_ms() >= deadline)
+            return -1;
+        const clock_source_t *clock = clock_source_system();
+        clock->sleep_ms(clock->ctx, OUTBOX_FLUSH_POLL_MS);
+    }
 }
+
 void outbox_relay_stop(outbox_relay_t *r)
 {
-    (void)r;
-}
-long outbox_unpublished(db_t *db)
-{
-    (void)db;
-    return -1;
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->wake);
+    free(r->topic_prefix);
+    free(r);
 }
