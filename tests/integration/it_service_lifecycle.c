@@ -39,6 +39,8 @@ static pid_t spawn(const char *name, const char *env_name, const char *env_value
     if (pid == 0) {
         setenv(env_name, env_value, 1);
         setenv("LOG_LEVEL", "warn", 1);
+        /* webhook-ingest refuses to start without a webhook secret. */
+        setenv("PMS_WEBHOOK_SECRET", "whsec_lifecycle", 0);
         int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0)
             dup2(fd, 2);

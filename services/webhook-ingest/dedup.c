@@ -1,0 +1,140 @@
+/*
+ * dedup.c — webhook de-duplication keys in Redis (see dedup.h).
+ */
+#include "dedup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/redis.h"
+
+#define DEDUP_KEY_MAX 192
+
+struct dedup {
+    redis_pool_t *pool;
+};
+
+static metric_t *unavailable_metric(void)
+{
+    return metrics_counter("webhook_dedup_unavailable_total",
+                           "Webhooks published without de-duplication because Redis failed", 1,
+                           "operation");
+}
+
+dedup_t *dedup_new(const char *redis_url, size_t pool_size, char *err, size_t err_size)
+{
+    dedup_t *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    d->pool = redis_pool_new(redis_url, pool_size, DEDUP_CONNECT_TIMEOUT_MS,
+                             DEDUP_COMMAND_TIMEOUT_MS, err, err_size);
+    if (!d->pool) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void dedup_free(dedup_t *d)
+{
+    if (!d)
+        return;
+    redis_pool_free(d->pool);
+    free(d);
+}
+
+static void key_of(const char *kind, const char *vendor, const char *event_id, char *out,
+                   size_t out_size)
+{
+    snprintf(out, out_size, "webhook:%s:%s:%s", kind, vendor, event_id);
+}
+
+static void warn_unavailable(const char *operation, redis_client_t *r)
+{
+    metrics_counter_inc(unavailable_metric(), operation);
+    log_kv(LOG_LEVEL_WARN, "webhook de-duplication unavailable: publishing anyway", "operation",
+           operation, "error", redis_client_error(r), NULL);
+}
+
+/* GET seen → DUPLICATE; SET NX inflight → else IN_PROGRESS; GET seen again, for
+ * a delivery that finished between the two. */
+dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id)
+{
+    char seen[DEDUP_KEY_MAX], inflight[DEDUP_KEY_MAX];
+    key_of("seen", vendor, event_id, seen, sizeof seen);
+    key_of("inflight", vendor, event_id, inflight, sizeof inflight);
+    redis_client_t *r = redis_pool_acquire(d->pool);
+    dedup_result_t result = DEDUP_NEW;
+    char *value = NULL;
+    int was_set = 0;
+    if (redis_get(r, seen, &value) != REDIS_CLIENT_OK)
+        goto unavailable;
+    if (value) {
+        result = DEDUP_DUPLICATE;
+        goto done;
+    }
+    if (redis_set_nx_ex(r, inflight, "1", DEDUP_INFLIGHT_TTL_S, &was_set) != REDIS_CLIENT_OK)
+        goto unavailable;
+    if (!was_set) {
+        result = DEDUP_IN_PROGRESS;
+        goto done;
+    }
+    if (redis_get(r, seen, &value) != REDIS_CLIENT_OK)
+        goto unavailable;
+    if (value) {
+        const char *keys[] = {inflight};
+        redis_del(r, keys, 1, NULL);
+        result = DEDUP_DUPLICATE;
+    }
+    goto done;
+unavailable:
+    warn_unavailable("claim", r);
+    result = DEDUP_UNAVAILABLE;
+done:
+    free(value);
+    redis_pool_release(d->pool, r);
+    return result;
+}
+
+void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id)
+{
+    char seen[DEDUP_KEY_MAX], inflight[DEDUP_KEY_MAX];
+    key_of("seen", vendor, event_id, seen, sizeof seen);
+    key_of("inflight", vendor, event_id, inflight, sizeof inflight);
+    redis_client_t *r = redis_pool_acquire(d->pool);
+    const char *keys[] = {inflight};
+    if (redis_set_ex(r, seen, "1", DEDUP_SEEN_TTL_S) != REDIS_CLIENT_OK ||
+        redis_del(r, keys, 1, NULL) != REDIS_CLIENT_OK)
+        warn_unavailable("mark_done", r);
+    redis_pool_release(d->pool, r);
+}
+
+void dedup_release(dedup_t *d, const char *vendor, const char *event_id)
+{
+    char inflight[DEDUP_KEY_MAX];
+    key_of("inflight", vendor, event_id, inflight, sizeof inflight);
+    redis_client_t *r = redis_pool_acquire(d->pool);
+    const char *keys[] = {inflight};
+    if (redis_del(r, keys, 1, NULL) != REDIS_CLIENT_OK)
+        warn_unavailable("release", r);
+    redis_pool_release(d->pool, r);
+}
+
+const char *dedup_result_name(dedup_result_t r)
+{
+    switch (r) {
+    case DEDUP_NEW:
+        return "new";
+    case DEDUP_DUPLICATE:
+        return "duplicate";
+    case DEDUP_IN_PROGRESS:
+        return "in_progress";
+    case DEDUP_UNAVAILABLE:
+        return "unavailable";
+    }
+    return "unknown";
+}

@@ -1,0 +1,51 @@
+/*
+ * ingest.h — POST /api/webhooks/pms/:vendor (SPEC §5, proto/webhooks.md):
+ * size limit → signature → normalisation → de-duplication → publish to
+ * pms.events (acks=all) → 200. The answer is 200 only once Kafka acknowledged
+ * every event of the webhook; a Kafka failure or timeout is a 503, so the PMS
+ * retries and nothing it was told "accepted" is ever lost.
+ *
+ * Usage (main.c):
+ *     ingest_config_t ic = {.producer = p, .topic = "pms.events", .secrets = s, .dedup = d};
+ *     ingest_t *in = ingest_new(&ic);
+ *     http_server_route(srv, "POST", "/api/webhooks/pms/:vendor", ingest_handle, in);
+ *     ... ingest_free(in);
+ *
+ * Thread-safety: ingest_handle runs on many HTTP threads at once; everything
+ * it uses is thread-safe (the producer, the dedup pool, read-only secrets).
+ * Ownership: the producer, secrets and dedup are borrowed, not freed here.
+ */
+#ifndef WEBHOOK_INGEST_H
+#define WEBHOOK_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/http_server.h"
+#include "common/kafka.h"
+#include "dedup.h"
+#include "secrets.h"
+
+#define INGEST_MAX_BODY_BYTES (256 * 1024)
+#define INGEST_DEFAULT_PUBLISH_TIMEOUT_MS 5000
+#define INGEST_RETRY_AFTER_S "5"
+
+typedef struct ingest_config {
+    kafka_producer_t *producer; /* message.timeout.ms bounds each publish */
+    const char *topic;          /* pms.events with KAFKA_TOPIC_PREFIX applied */
+    const secrets_t *secrets;
+    dedup_t *dedup;        /* NULL: no de-duplication (consumers dedup by id) */
+    bool allow_unsigned;   /* dev only: no secret for a vendor → accept unsigned */
+    size_t max_body_bytes; /* 0 = INGEST_MAX_BODY_BYTES */
+    long tolerance_s;      /* 0 = SIGNATURE_TOLERANCE_S */
+} ingest_config_t;
+
+typedef struct ingest ingest_t;
+
+ingest_t *ingest_new(const ingest_config_t *cfg); /* NULL on OOM */
+void ingest_free(ingest_t *in);                   /* accepts NULL */
+
+/* The route handler; ctx is the ingest_t. */
+int ingest_handle(http_request_t *req, void *ctx);
+
+#endif /* WEBHOOK_INGEST_H */
