@@ -711,9 +711,11 @@ compensation_worker_t *compensation_worker_start(const compensation_config_t *cf
 
     char topic[256];
     kafka_topic_name(w->topic_prefix, COMPENSATION_TOPIC, topic, sizeof topic);
+    char group[256]; /* prefixed like the topics, so isolated deployments never share a group */
+    kafka_topic_name(w->topic_prefix, w->group_id, group, sizeof group);
     const char *topics[] = {topic, NULL};
     kafka_consumer_config_t kc = {.brokers = w->brokers,
-                                  .group_id = w->group_id,
+                                  .group_id = group,
                                   .topics = topics,
                                   .handler = on_command,
                                   .ctx = w,

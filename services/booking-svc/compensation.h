@@ -4,17 +4,23 @@
  * booking.compensations, executed by a worker that retries them until done
  * (SPEC §4: "nothing is left open silently").
  *
+ * The stuck alert travels through the outbox, so the outbox relay must run in
+ * the same service. on_done may be called again for an action after a crash
+ * between it and the task's 'done' mark: it must be idempotent.
+ *
  * Usage (saga side, inside its transaction):
  *     compensation_request(tx, booking_id, "void_preauth", hotel_id, NULL, auth_id, NULL,
  *                          0, NULL, "payment gateway unavailable", 0);
  *
  * Wiring (main.c; on_done is saga.c's; start after the relay, stop before it):
- *     compensation_config_t cc = {.brokers = s->kafka_brokers, .topic_prefix =
- * s->kafka_topic_prefix, .group_id = COMPENSATION_GROUP_ID, .db = pool, .pms = pms, .payment =
- * payment, .producer = producer, .max_attempts_before_alert = config COMPENSATION_ALERT_AFTER (8),
- *                                 .base_backoff_ms = COMPENSATION_BACKOFF_MS (500),
- *                                 .max_backoff_ms = COMPENSATION_MAX_BACKOFF_MS (60000),
- *                                 .on_done = saga_compensation_done, .on_done_ctx = saga};
+ *     compensation_config_t cc = {
+ *         .brokers = s->kafka_brokers, .topic_prefix = s->kafka_topic_prefix,
+ *         .group_id = COMPENSATION_GROUP_ID, .db = pool, .pms = pms, .payment = payment,
+ *         .producer = producer,
+ *         .max_attempts_before_alert = COMPENSATION_ALERT_AFTER (default 8),
+ *         .base_backoff_ms = COMPENSATION_BACKOFF_MS (default 500),
+ *         .max_backoff_ms = COMPENSATION_MAX_BACKOFF_MS (default 60000),
+ *         .on_done = saga_compensation_done, .on_done_ctx = saga};
  *     compensation_worker_t *cw = compensation_worker_start(&cc, err, sizeof err);  // NULL → exit
  *     ... on shutdown: compensation_worker_stop(cw);
  *
@@ -80,7 +86,8 @@ typedef int (*compensation_done_fn)(void *ctx, db_t *db, const char *booking_id,
 
 typedef struct compensation_worker compensation_worker_t;
 typedef struct compensation_config {
-    const char *brokers, *topic_prefix, *group_id; /* group "booking-svc-compensations" */
+    const char *brokers, *topic_prefix, *group_id; /* group "booking-svc-compensations" (NULL =
+                                                       that); topic_prefix is put before it too */
     db_pool_t *db;
     pms_connector_t *pms;          /* borrowed */
     payment_connector_t *payment;  /* borrowed */

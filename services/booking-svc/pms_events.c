@@ -1,14 +1,270 @@
-/* pms_events.c — see pms_events.h. */
+/*
+ * pms_events.c — applies PMS-side confirms and cancels from pms.events to our
+ * bookings (see pms_events.h). Every change of one event, its dedup row
+ * included, is one transaction.
+ */
 #include "pms_events.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cloudevents.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/money.h"
+#include "compensation.h"
+#include "outbox.h"
+
+#define PMS_EVENTS_TOPIC "pms.events"
+#define BOOKING_EVENTS_TOPIC "booking.events"
+#define BOOKING_CANCELLED_EVENT_TYPE "lodging.booking.cancelled"
+#define PMS_CANCEL_REASON "the reservation was cancelled on the PMS side"
+
+struct pms_events_consumer {
+    db_pool_t *db;
+    void (*kick)(void *ctx);
+    void *kick_ctx;
+    kafka_consumer_t *consumer;
+    metric_t *applied_total;
+};
+
+/* The booking row a PMS event refers to (columns of BOOKING_SELECT, in order). */
+enum {
+    COL_BOOKING_ID,
+    COL_STATUS,
+    COL_PAYMENT_STATUS,
+    COL_PAYMENT_AUTH_ID,
+    COL_VENDOR,
+    COL_HOTEL_ID,
+    COL_ROOM_TYPE_ID,
+    COL_CHECK_IN,
+    COL_CHECK_OUT,
+    COL_ADULTS,
+    COL_CHILDREN,
+    COL_TOTAL_PRICE,
+    COL_CURRENCY,
+    COL_RESERVATION_ID,
+    COL_CONFIRMATION_NUMBER,
+};
+#define BOOKING_SELECT                                                                             \
+    "SELECT booking_id, status, payment_status, payment_auth_id, vendor, hotel_id, room_type_id, " \
+    "check_in, check_out, adults, children, total_price, currency, reservation_id, "               \
+    "confirmation_number FROM booking WHERE vendor = ? AND reservation_id = ? FOR UPDATE"
+
+static void add_text(struct json_object *o, const char *name, const char *value)
+{
+    if (value && *value)
+        json_object_object_add(o, name, json_object_new_string(value));
+}
+
+static void add_int(struct json_object *o, const char *name, const db_result_t *b, size_t col)
+{
+    int64_t v = 0;
+    if (db_result_int64(b, 0, col, &v) == 0)
+        json_object_object_add(o, name, json_object_new_int64(v));
+}
+
+/* The lodging.booking.cancelled data (booking.schema.json) for the locked row; NULL on a bad
+ * amount. Caller owns it. */
+static struct json_object *cancelled_data(const db_result_t *b, const char *compensation,
+                                          int64_t amount)
+{
+    struct json_object *o = json_object_new_object();
+    add_text(o, "bookingId", db_result_text(b, 0, COL_BOOKING_ID));
+    add_text(o, "vendor", db_result_text(b, 0, COL_VENDOR));
+    add_text(o, "hotelId", db_result_text(b, 0, COL_HOTEL_ID));
+    add_text(o, "roomTypeId", db_result_text(b, 0, COL_ROOM_TYPE_ID));
+    add_text(o, "checkIn", db_result_text(b, 0, COL_CHECK_IN));
+    add_text(o, "checkOut", db_result_text(b, 0, COL_CHECK_OUT));
+    add_int(o, "adults", b, COL_ADULTS);
+    add_int(o, "children", b, COL_CHILDREN);
+    json_object_object_add(o, "status", json_object_new_string("cancelled"));
+    json_object_object_add(o, "amount", json_object_new_int64(amount));
+    add_text(o, "currency", db_result_text(b, 0, COL_CURRENCY));
+    add_text(o, "paymentAuthId", db_result_text(b, 0, COL_PAYMENT_AUTH_ID));
+    add_text(o, "reservationId", db_result_text(b, 0, COL_RESERVATION_ID));
+    add_text(o, "confirmationNumber", db_result_text(b, 0, COL_CONFIRMATION_NUMBER));
+    if (compensation) {
+        struct json_object *list = json_object_new_array();
+        json_object_array_add(list, json_object_new_string(compensation));
+        json_object_object_add(o, "compensations", list);
+    }
+    return o;
+}
+
+static int step_log(db_t *tx, const char *booking_id, const char *step, const char *detail)
+{
+    db_param_t p[] = {DB_STR(booking_id), DB_STR(step), DB_STR(detail)};
+    return db_exec(tx,
+                   "INSERT INTO saga_step_log (booking_id, step, outcome, detail) "
+                   "VALUES (?, ?, 'succeeded', ?)",
+                   p, 3, NULL, NULL) == DB_OK
+               ? 0
+               : -1;
+}
+
+/* A confirmed booking whose reservation the PMS cancelled: cancel it, tell booking.events, and
+ * have the money given back (refund when captured, void when only authorised). 0 or -1. */
+static int apply_cancel(db_t *tx, const db_result_t *b)
+{
+    const char *booking_id = db_result_text(b, 0, COL_BOOKING_ID);
+    const char *status = db_result_text(b, 0, COL_STATUS);
+    if (!status || strcmp(status, "confirmed") != 0)
+        return 0; /* pending: the saga decides; cancelled / failed: nothing left to do */
+    const char *payment_status = db_result_text(b, 0, COL_PAYMENT_STATUS);
+    const char *auth_id = db_result_text(b, 0, COL_PAYMENT_AUTH_ID);
+    const char *currency = db_result_text(b, 0, COL_CURRENCY);
+    int64_t amount = 0;
+    if (money_from_decimal_text(db_result_text(b, 0, COL_TOTAL_PRICE), currency, &amount) != 0) {
+        log_error("pms.events: booking %s has an unreadable total price", booking_id);
+        return -1;
+    }
+    const char *compensation = NULL;
+    if (auth_id && payment_status && strcmp(payment_status, "captured") == 0)
+        compensation = "refund";
+    else if (auth_id && payment_status && strcmp(payment_status, "authorized") == 0)
+        compensation = "void_preauth";
+    db_param_t p[] = {DB_STR(booking_id)};
+    if (db_exec(tx, "UPDATE booking SET status = 'cancelled' WHERE booking_id = ?", p, 1, NULL,
+                NULL) != DB_OK ||
+        step_log(tx, booking_id, "cancel_reservation", PMS_CANCEL_REASON) != 0)
+        return -1;
+    struct json_object *data = cancelled_data(b, compensation, amount);
+    int rc = outbox_append(tx, BOOKING_EVENTS_TOPIC, booking_id, BOOKING_CANCELLED_EVENT_TYPE, data,
+                           NULL);
+    json_object_put(data);
+    if (rc == 0 && compensation)
+        rc = compensation_request(
+            tx, booking_id, compensation, db_result_text(b, 0, COL_HOTEL_ID), NULL, auth_id, NULL,
+            strcmp(compensation, "refund") == 0 ? amount : 0, currency, PMS_CANCEL_REASON, 1);
+    return rc;
+}
+
+/* Applies one PMS booking event in tx (dedup row first). 0 applied or skipped, -1 failed. */
+static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
+                       const char *reservation_id, bool *changed)
+{
+    db_param_t dedup[] = {DB_STR(PMS_EVENTS_CONSUMER_ID), DB_STR(ev->id)};
+    db_err_t e =
+        db_exec(tx, "INSERT INTO received_messages (consumer_id, message_id) VALUES (?, ?)", dedup,
+                2, NULL, NULL);
+    if (e == DB_ERR_DUPLICATE)
+        return 0;
+    if (e != DB_OK)
+        return -1;
+    db_param_t key[] = {DB_STR(vendor), DB_STR(reservation_id)};
+    db_result_t *b = NULL;
+    if (db_query(tx, BOOKING_SELECT, key, 2, &b) != DB_OK)
+        return -1;
+    int rc = 0;
+    if (db_result_rows(b) == 1) {
+        const char *booking_id = db_result_text(b, 0, COL_BOOKING_ID);
+        if (strcmp(ev->type, PMS_EVENT_BOOKING_CANCELLED) == 0) {
+            rc = apply_cancel(tx, b);
+        } else {
+            rc = step_log(tx, booking_id, "confirm", "the PMS reports the reservation confirmed");
+        }
+        *changed = rc == 0;
+    }
+    db_result_free(b);
+    return rc;
+}
+
+/* kafka_handler_fn for pms.events. */
+static kafka_handler_result_t on_pms_event(const kafka_message_t *m, void *ctx, char *reason,
+                                           size_t reason_size)
+{
+    pms_events_consumer_t *c = ctx;
+    char err[256];
+    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    if (!ev) {
+        snprintf(reason, reason_size, "not a CloudEvent: %s", err);
+        return KAFKA_HANDLER_POISON;
+    }
+    kafka_handler_result_t result = KAFKA_HANDLER_OK;
+    const char *vendor = NULL, *reservation_id = NULL;
+    json_error_t jerr;
+    bool ours = strcmp(ev->type, PMS_EVENT_BOOKING_CANCELLED) == 0 ||
+                strcmp(ev->type, PMS_EVENT_BOOKING_CONFIRMED) == 0;
+    if (!ours) {
+        cloudevent_free(ev);
+        return KAFKA_HANDLER_OK; /* inventory, rates, rooms: not booking-svc's */
+    }
+    if (!ev->data || json_get_string(ev->data, "vendor", true, 1, 32, &vendor, &jerr) != 0 ||
+        json_get_string(ev->data, "reservationId", true, 1, 64, &reservation_id, &jerr) != 0) {
+        snprintf(reason, reason_size, "invalid %s: %s", ev->type,
+                 ev->data ? jerr.message : "no data");
+        cloudevent_free(ev);
+        return KAFKA_HANDLER_POISON;
+    }
+    db_t *db = db_pool_acquire(c->db);
+    bool changed = false;
+    if (!db || db_begin(db) != DB_OK ||
+        apply_event(db, ev, vendor, reservation_id, &changed) != 0 || db_commit(db) != DB_OK) {
+        if (db) {
+            log_warn("pms.events: cannot apply %s for reservation %s: %s", ev->type, reservation_id,
+                     db_error(db));
+            db_rollback(db);
+        }
+        result = KAFKA_HANDLER_RETRY;
+        changed = false;
+    }
+    if (db)
+        db_pool_release(c->db, db);
+    if (changed) {
+        metrics_counter_inc(c->applied_total, ev->type);
+        if (c->kick)
+            c->kick(c->kick_ctx);
+    }
+    cloudevent_free(ev);
+    return result;
+}
 
 pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_prefix,
                                         db_pool_t *db, void (*kick)(void *ctx), void *kick_ctx,
                                         char *err, size_t n)
 {
-    (void)brokers, (void)topic_prefix, (void)db, (void)kick, (void)kick_ctx, (void)err, (void)n;
-    return NULL;
+    if (!brokers || !db) {
+        snprintf(err, n, "pms.events consumer: brokers and db are required");
+        return NULL;
+    }
+    pms_events_consumer_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, n, "pms.events consumer: out of memory");
+        return NULL;
+    }
+    c->db = db;
+    c->kick = kick;
+    c->kick_ctx = kick_ctx;
+    c->applied_total = metrics_counter("pms_events_applied_total",
+                                       "PMS-side booking changes applied to bookings", 1, "type");
+    char topic[256];
+    kafka_topic_name(topic_prefix, PMS_EVENTS_TOPIC, topic, sizeof topic);
+    char group[256]; /* prefixed like the topics, so isolated deployments never share a group */
+    kafka_topic_name(topic_prefix, PMS_EVENTS_GROUP_ID, group, sizeof group);
+    const char *topics[] = {topic, NULL};
+    kafka_consumer_config_t kc = {
+        .brokers = brokers, .group_id = group, .topics = topics, .handler = on_pms_event, .ctx = c};
+    c->consumer = kafka_consumer_new(&kc, err, n);
+    if (!c->consumer || kafka_consumer_start(c->consumer) != 0) {
+        if (c->consumer)
+            snprintf(err, n, "pms.events consumer: cannot start its thread");
+        kafka_consumer_free(c->consumer);
+        free(c);
+        return NULL;
+    }
+    return c;
 }
+
 void pms_events_stop(pms_events_consumer_t *c)
 {
-    (void)c;
+    if (!c)
+        return;
+    kafka_consumer_stop(c->consumer);
+    kafka_consumer_free(c->consumer);
+    free(c);
 }

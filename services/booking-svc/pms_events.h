@@ -33,13 +33,13 @@
 #define PMS_EVENT_BOOKING_CANCELLED "lodging.pms.booking.cancelled"
 #define PMS_EVENT_BOOKING_CONFIRMED "lodging.pms.booking.confirmed"
 
-/* Consumes pms.events (group "booking-svc"): lodging.pms.booking.cancelled for a reservation that
- * belongs to a booking (vendor + reservation_id) → booking cancelled (if it was confirmed), step
- * log, booking.cancelled event via outbox, and a refund (if captured) / void (if only authorized)
- * through compensation_request; lodging.pms.booking.confirmed → step log note (and nothing else if
- * the booking is already confirmed). Other event types and unknown reservations are skipped. Dedup
- * by CloudEvents id (received_messages, consumer_id "booking-svc.pms-events"). NULL with the reason
- * in err. */
+/* Consumes pms.events (group KAFKA_TOPIC_PREFIX + "booking-svc"): lodging.pms.booking.cancelled for
+ * a reservation that belongs to a booking (vendor + reservation_id) → booking cancelled (if it was
+ * confirmed), step log, booking.cancelled event via outbox, and a refund (if captured) / void (if
+ * only authorized) through compensation_request; lodging.pms.booking.confirmed → step log note (and
+ * nothing else if the booking is already confirmed). Other event types and unknown reservations are
+ * skipped. Dedup by CloudEvents id (received_messages, consumer_id "booking-svc.pms-events"). NULL
+ * with the reason in err. */
 typedef struct pms_events_consumer pms_events_consumer_t;
 pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_prefix,
                                         db_pool_t *db, void (*kick)(void *ctx), void *kick_ctx,
