@@ -1,25 +1,60 @@
 /*
- * inventory-svc — the Redis inventory and rate cache in front of the PMS: cache-first reads,
- * invalidation, sync jobs, admin.
+ * inventory-svc — the Redis inventory and rate cache in front of the PMS:
+ * cache-first reads with stale fallback, cache adjustments for booking-svc,
+ * invalidation from pms.events, 30-day refreshes from sync.jobs, degraded mode.
  *
  * main.c is wiring only (STYLE.md rule 3): the common service runtime gives
- * configuration, logging, /healthz /readyz /metrics and graceful shutdown.
- *
- * Plugs in with the read-side issue (SPEC §3, §7, proto/openapi.yaml):
- *   routes     GET /api/inventory, GET /api/rates, GET /api/hotels/:hotelId/room-types,
- *              cache decrement/increment, admin API and the /admin page
- *   consumers  pms.events (invalidate), sync.jobs (30-day refresh -> sync.results)
+ * configuration, logging, /healthz /readyz /metrics and graceful shutdown;
+ * app.c makes the parts, api.c serves HTTP, consumers.c handles Kafka.
  */
+#include "api.h"
+#include "app.h"
 #include "common/service.h"
+
+static const char ENV_HELP[] =
+    "  INVENTORY_TTL_S             inv: key TTL in seconds (90)\n"
+    "  RATE_TTL_S                  rate: key TTL in seconds (300)\n"
+    "  ROOMS_TTL_S                 hotel:{id}:rooms TTL in seconds (3600)\n"
+    "  SHADOW_TTL_S                last-known copies for the stale fallback, seconds (604800)\n"
+    "  INVENTORY_MAX_NIGHTS        longest from..to range of a read (366)\n"
+    "  CACHE_FILL_LOCK_TTL_S       cross-replica fill lock, seconds (5)\n"
+    "  CACHE_FILL_WAIT_MS          wait for another replica's fill before fetching (3000)\n"
+    "  ADJUST_MARKER_TTL_S         decrement/increment idempotency window, seconds (604800)\n"
+    "  PMS_BREAKER_OPEN_MS         how long an open PMS breaker rejects calls (60000)\n"
+    "  PMS_MAX_RETRIES             retries of a failed PMS request (3)\n"
+    "  PMS_RETRY_BASE_MS           backoff base of those retries (500)\n"
+    "  DEGRADED_PROBE_INTERVAL_MS  PMS probe of half-open breakers (1000)\n"
+    "  PMS_VENDOR, PMS_BASE_URL, PMS_TIMEOUT_MS, PMS_RATE_LIMIT_PER_SECOND,\n"
+    "  PMS_RATE_LIMIT_BURST, PMS_RATE_LIMIT_WAIT_MS, PMS_<hotelId>_API_KEY,\n"
+    "  PMS_CONFIG_ENCRYPTION_KEY   the PMS connector (common/pms/README.md)\n";
+
+static int wire(service_t *svc, void *ctx)
+{
+    inv_app_t *app = ctx;
+    config_t *cfg = service_config(svc);
+    if (inv_app_init(app, cfg, service_settings(svc)) != 0)
+        return -1;
+    if (config_error_count(cfg) > 0)
+        return 0; /* service_run lists the errors and exits 2 */
+    if (inv_api_routes(app, service_http(svc)) != 0 ||
+        service_add_ready_check(svc, "redis", inv_app_redis_ready, app) != 0 ||
+        inv_app_start_consumers(app) != 0)
+        return -1;
+    return service_on_shutdown(svc, inv_app_stop, app);
+}
 
 int main(int argc, char **argv)
 {
     static const service_info_t info = {
         .name = "inventory-svc",
         .description = "the Redis inventory and rate cache in front of the PMS: cache-first reads, "
-                       "invalidation, sync jobs, admin.",
+                       "invalidation, sync jobs, degraded mode.",
         .port_env = "INVENTORY_SVC_PORT",
         .default_port = 8082,
+        .env_help = ENV_HELP,
     };
-    return service_main(&info, argc, argv, NULL, NULL);
+    static inv_app_t app;
+    int rc = service_main(&info, argc, argv, wire, &app);
+    inv_app_free(&app);
+    return rc;
 }

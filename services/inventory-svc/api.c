@@ -1,0 +1,218 @@
+/*
+ * api.c — inventory-svc's HTTP handlers (api.h). Handlers validate, call
+ * fetch.c / adjust.c / degraded.c and shape the JSON; no cache logic here.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "adjust.h"
+#include "common/json.h"
+#include "degraded.h"
+#include "fetch.h"
+#include "query.h"
+
+static const char *request_query(void *req, const char *name)
+{
+    return http_request_query(req, name);
+}
+
+static int respond_validation(http_request_t *req, const json_error_t *err)
+{
+    return http_respond_error(req, 400, "VALIDATION_ERROR", err->field, err->message);
+}
+
+/* Maps a failed fetch to its answer. */
+static int respond_fetch_error(http_request_t *req, inv_fetch_status_t st, const char *msg)
+{
+    switch (st) {
+    case INV_FETCH_NOT_FOUND:
+        return http_respond_error(req, 404, "NOT_FOUND", NULL, msg);
+    case INV_FETCH_REJECTED:
+        return http_respond_error(req, 400, "VALIDATION_ERROR", NULL, msg);
+    default:
+        return http_respond_error(req, 503, "PMS_UNAVAILABLE", NULL, msg);
+    }
+}
+
+/* {vendor, hotelId, roomTypeId, source, nights: [...]} for inventory or rates. */
+static struct json_object *nights_json(const char *vendor, const char *hotel_id,
+                                       const char *room_type_id, inv_kind_t kind,
+                                       const inv_nights_t *n)
+{
+    struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+    json_object_object_add(o, "vendor", json_object_new_string(vendor));
+    json_object_object_add(o, "hotelId", json_object_new_string(hotel_id));
+    json_object_object_add(o, "roomTypeId", json_object_new_string(room_type_id));
+    json_object_object_add(o, "source", json_object_new_string(inv_source_name(n->source)));
+    for (int i = 0; i < n->count; i++) {
+        const inv_night_t *night = &n->items[i];
+        char day[DATES_ISO_LEN + 1];
+        dates_format_iso(night->date, day);
+        struct json_object *e = json_object_new_object();
+        json_object_object_add(e, "date", json_object_new_string(day));
+        if (kind == INV_KIND_INVENTORY) {
+            json_object_object_add(e, "available", json_object_new_int(night->available));
+            json_object_object_add(e, "total", json_object_new_int(night->total));
+        } else {
+            json_object_object_add(e, "amount", json_object_new_int64(night->amount));
+            json_object_object_add(e, "currency", json_object_new_string(night->currency));
+        }
+        json_object_array_add(arr, e);
+    }
+    json_object_object_add(o, "nights", arr);
+    return o;
+}
+
+static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
+{
+    inv_range_query_t q;
+    json_error_t err;
+    if (inv_query_parse_range(request_query, req, app->settings.max_nights, &q, &err) != 0)
+        return respond_validation(req, &err);
+    inv_nights_t n;
+    char msg[512];
+    inv_fetch_status_t st = inv_fetch_nights(app, kind, q.hotel_id, q.room_type_id, q.first,
+                                             q.nights, &n, msg, sizeof msg);
+    if (st != INV_FETCH_OK)
+        return respond_fetch_error(req, st, msg);
+    struct json_object *o = nights_json(q.vendor, q.hotel_id, q.room_type_id, kind, &n);
+    int rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    inv_nights_free(&n);
+    return rc;
+}
+
+static int handle_inventory(http_request_t *req, void *ctx)
+{
+    return handle_nights(req, ctx, INV_KIND_INVENTORY);
+}
+
+static int handle_rates(http_request_t *req, void *ctx)
+{
+    return handle_nights(req, ctx, INV_KIND_RATES);
+}
+
+static int handle_room_types(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    const char *vendor = http_request_query(req, "vendor");
+    const char *hotel = http_request_param(req, "hotelId");
+    json_error_t err;
+    if (inv_query_check_vendor(vendor, &err) != 0 ||
+        inv_query_check_id("hotelId", hotel, &err) != 0)
+        return respond_validation(req, &err);
+    inv_room_types_t rt;
+    char msg[512];
+    inv_fetch_status_t st = inv_fetch_room_types(app, hotel, &rt, msg, sizeof msg);
+    if (st != INV_FETCH_OK)
+        return respond_fetch_error(req, st, msg);
+    struct json_object *types = json_tokener_parse(rt.json);
+    inv_room_types_free(&rt);
+    if (!types || !json_object_is_type(types, json_type_array)) {
+        json_object_put(types);
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "cached room types unreadable");
+    }
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "hotelId", json_object_new_string(hotel));
+    json_object_object_add(o, "vendor", json_object_new_string(vendor));
+    json_object_object_add(o, "source", json_object_new_string(inv_source_name(rt.source)));
+    json_object_object_add(o, "roomTypes", types);
+    int rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
+static int handle_adjust(http_request_t *req, inv_app_t *app, bool decrement)
+{
+    struct json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0; /* answered 400 already */
+    inv_adjustment_t adj;
+    json_error_t err;
+    int rc;
+    if (inv_query_parse_adjustment(body, &adj, &err) != 0) {
+        rc = respond_validation(req, &err);
+        json_object_put(body);
+        return rc;
+    }
+    bool applied = false;
+    inv_nights_t n;
+    if (inv_adjust(app, &adj, decrement, &applied, &n) != 0) {
+        json_object_put(body);
+        return http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
+                                  "the inventory cache (Redis) is unavailable");
+    }
+    struct json_object *o =
+        nights_json(adj.vendor, adj.hotel_id, adj.room_type_id, INV_KIND_INVENTORY, &n);
+    json_object_object_add(o, "bookingId", json_object_new_string(adj.booking_id));
+    json_object_object_add(o, "applied", json_object_new_boolean(applied));
+    rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    json_object_put(body);
+    inv_nights_free(&n);
+    return rc;
+}
+
+static int handle_decrement(http_request_t *req, void *ctx)
+{
+    return handle_adjust(req, ctx, true);
+}
+
+static int handle_increment(http_request_t *req, void *ctx)
+{
+    return handle_adjust(req, ctx, false);
+}
+
+static int handle_get_degraded(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    struct json_object *o = degraded_to_json(app->degraded);
+    int rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
+static int handle_put_degraded(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    struct json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    bool on = false;
+    const char *reason = NULL;
+    json_error_t err;
+    int rc;
+    if (json_get_bool(body, "degraded", true, false, &on, &err) != 0 ||
+        json_get_string(body, "reason", false, 0, DEGRADED_REASON_MAX - 1, &reason, &err) != 0) {
+        rc = respond_validation(req, &err);
+    } else {
+        degraded_set_admin(app->degraded, on, reason);
+        struct json_object *o = degraded_to_json(app->degraded);
+        rc = http_respond_json(req, 200, o);
+        json_object_put(o);
+    }
+    json_object_put(body);
+    return rc;
+}
+
+int inv_api_routes(inv_app_t *app, http_server_t *srv)
+{
+    static const struct {
+        const char *method, *pattern;
+        http_handler_fn fn;
+    } routes[] = {
+        {"GET", "/api/inventory", handle_inventory},
+        {"GET", "/api/rates", handle_rates},
+        {"GET", "/api/hotels/:hotelId/room-types", handle_room_types},
+        {"POST", "/internal/inventory/decrement", handle_decrement},
+        {"POST", "/internal/inventory/increment", handle_increment},
+        {"GET", "/api/degraded-mode", handle_get_degraded},
+        {"PUT", "/api/degraded-mode", handle_put_degraded},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (http_server_route(srv, routes[i].method, routes[i].pattern, routes[i].fn, app) != 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,205 @@
+/*
+ * app.c — creating and releasing inventory-svc's parts (app.h).
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "consumers.h"
+#include "degraded.h"
+#include "singleflight.h"
+#include "store.h"
+
+#define KEYSTORE_CACHE_MS 60000
+#define DB_POOL_SIZE 2
+#define REDIS_POOL_EXTRA 4
+
+static void read_settings(config_t *cfg, inv_settings_t *s)
+{
+    s->inventory_ttl_s =
+        (int)config_get_int(cfg, "INVENTORY_TTL_S", INV_DEFAULT_INVENTORY_TTL_S, 1, 86400);
+    s->rate_ttl_s = (int)config_get_int(cfg, "RATE_TTL_S", INV_DEFAULT_RATE_TTL_S, 1, 86400);
+    s->rooms_ttl_s = (int)config_get_int(cfg, "ROOMS_TTL_S", INV_DEFAULT_ROOMS_TTL_S, 1, 604800);
+    s->shadow_ttl_s =
+        (int)config_get_int(cfg, "SHADOW_TTL_S", INV_DEFAULT_SHADOW_TTL_S, 1, 90 * 86400);
+    s->max_nights =
+        (int)config_get_int(cfg, "INVENTORY_MAX_NIGHTS", INV_DEFAULT_MAX_NIGHTS, 1, PMS_MAX_NIGHTS);
+    s->fill_lock_ttl_s =
+        (int)config_get_int(cfg, "CACHE_FILL_LOCK_TTL_S", INV_DEFAULT_FILL_LOCK_TTL_S, 1, 60);
+    s->fill_wait_ms =
+        (int)config_get_int(cfg, "CACHE_FILL_WAIT_MS", INV_DEFAULT_FILL_WAIT_MS, 0, 60000);
+    s->adjust_marker_ttl_s = (int)config_get_int(cfg, "ADJUST_MARKER_TTL_S",
+                                                 INV_DEFAULT_ADJUST_MARKER_TTL_S, 60, 90 * 86400);
+}
+
+static void register_metrics(inv_metrics_t *m)
+{
+    m->cache_hits = metrics_counter("inventory_cache_hits_total",
+                                    "Nights (or room lists) answered from Redis", 1, "kind");
+    m->cache_misses = metrics_counter("inventory_cache_misses_total",
+                                      "Nights (or room lists) not in Redis", 1, "kind");
+    m->pms_fetch = metrics_histogram(
+        "inventory_pms_fetch_duration_seconds", "PMS fetches for cache fills (with retries)",
+        METRICS_LATENCY_BUCKETS_S, METRICS_LATENCY_BUCKET_COUNT, 2, "vendor", "kind");
+    m->pms_errors = metrics_counter("inventory_pms_fetch_errors_total",
+                                    "Failed PMS fetches by error", 3, "vendor", "kind", "error");
+    m->stale =
+        metrics_counter("inventory_stale_serves_total",
+                        "Reads answered from the shadow copy because the PMS failed", 1, "kind");
+    m->coalesced =
+        metrics_counter("inventory_fill_coalesced_total",
+                        "Reads that waited for another fill instead of calling the PMS", 1, "kind");
+    m->redis_errors =
+        metrics_counter("inventory_redis_errors_total", "Failed Redis calls", 1, "op");
+    m->adjustments =
+        metrics_counter("inventory_adjustments_total", "Cache decrements/increments by outcome", 2,
+                        "direction", "outcome");
+    m->events = metrics_counter("inventory_events_total", "Consumed events by outcome", 3, "topic",
+                                "type", "outcome");
+}
+
+/* The PMS connector: config from PMS_*, keys from the keystore, breaker
+ * changes to the degraded-mode manager. 0 or -1. */
+static int make_connector(inv_app_t *app, config_t *cfg, pms_config_t *pc, const char *vendor,
+                          bool have_aes, const uint8_t *aes, const char *mysql_url)
+{
+    if (have_aes) {
+        char err[256];
+        db_pool_t *pool = db_pool_new(mysql_url, 1, err, sizeof err);
+        if (!pool)
+            log_kv(LOG_LEVEL_WARN, "API keys from the environment only: MariaDB unavailable",
+                   "error", err, NULL);
+        app->keystore_pool = pool;
+        app->keystore = pms_keystore_new(pool, aes, KEYSTORE_CACHE_MS);
+        if (!app->keystore)
+            return -1;
+        pc->key_fn = pms_keystore_lookup;
+        pc->key_ctx = app->keystore;
+    }
+    (void)cfg;
+    pc->breaker.on_change = degraded_on_breaker_change;
+    pc->breaker.on_change_ctx = app->degraded;
+    char err[256];
+    app->pms = pms_connector_new(vendor, pc, err, sizeof err);
+    if (!app->pms) {
+        log_error("cannot create the PMS connector: %s", err);
+        return -1;
+    }
+    degraded_set_connector(app->degraded, app->pms);
+    return 0;
+}
+
+int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
+{
+    memset(app, 0, sizeof *app);
+    app->service_name = "inventory-svc";
+    read_settings(cfg, &app->settings);
+    pms_config_t pc;
+    const char *vendor = pms_config_from_env(cfg, &pc);
+    pc.breaker.open_ms =
+        (int)config_get_int(cfg, "PMS_BREAKER_OPEN_MS", BREAKER_OPEN_MS, 100, 3600000);
+    pc.retry.max_retries = (int)config_get_int(cfg, "PMS_MAX_RETRIES", RETRY_MAX_RETRIES, 0, 10);
+    pc.retry.base_ms = config_get_int(cfg, "PMS_RETRY_BASE_MS", RETRY_BASE_MS, 1, 60000);
+    int probe_ms = (int)config_get_int(cfg, "DEGRADED_PROBE_INTERVAL_MS",
+                                       DEGRADED_PROBE_INTERVAL_MS, 100, 600000);
+    uint8_t aes[CRYPTO_AES_KEY_LEN];
+    bool have_aes = false;
+    const char *aes_text = config_get_str(cfg, "PMS_CONFIG_ENCRYPTION_KEY", NULL);
+    if (aes_text && *aes_text) {
+        char err[128];
+        if (crypto_key_from_env("PMS_CONFIG_ENCRYPTION_KEY", aes, err, sizeof err) != 0)
+            config_add_error(cfg, "PMS_CONFIG_ENCRYPTION_KEY", err);
+        else
+            have_aes = true;
+    }
+    if (config_error_count(cfg) > 0)
+        return 0; /* service_run reports them and exits 2 */
+
+    register_metrics(&app->metrics);
+    app->kafka_brokers = ss->kafka_brokers;
+    kafka_topic_name(ss->kafka_topic_prefix, "pms.events", app->topic_pms_events,
+                     sizeof app->topic_pms_events);
+    kafka_topic_name(ss->kafka_topic_prefix, "sync.jobs", app->topic_sync_jobs,
+                     sizeof app->topic_sync_jobs);
+    kafka_topic_name(ss->kafka_topic_prefix, "sync.results", app->topic_sync_results,
+                     sizeof app->topic_sync_results);
+    kafka_topic_name(ss->kafka_topic_prefix, "ops.alerts", app->topic_ops_alerts,
+                     sizeof app->topic_ops_alerts);
+    char err[256];
+    int rc = -1;
+    app->redis = redis_pool_new(ss->redis_url, ss->http_threads + REDIS_POOL_EXTRA,
+                                INV_REDIS_TIMEOUT_MS, INV_REDIS_TIMEOUT_MS, err, sizeof err);
+    if (!app->redis) {
+        log_error("cannot create the Redis pool: %s", err);
+        goto done;
+    }
+    app->producer = kafka_producer_new(ss->kafka_brokers, app->service_name, NULL, err, sizeof err);
+    if (!app->producer) {
+        log_error("cannot create the Kafka producer: %s", err);
+        goto done;
+    }
+    app->degraded = degraded_new(&(degraded_config_t){.redis_url = ss->redis_url,
+                                                      .producer = app->producer,
+                                                      .alerts_topic = app->topic_ops_alerts,
+                                                      .source = "/inventory-svc",
+                                                      .breaker_open_ms = pc.breaker.open_ms,
+                                                      .probe_interval_ms = probe_ms});
+    app->flights = sf_group_new();
+    app->store = inv_store_new(ss->mysql_url, DB_POOL_SIZE);
+    if (!app->degraded || !app->flights || !app->store)
+        goto done;
+    if (make_connector(app, cfg, &pc, vendor, have_aes, aes, ss->mysql_url) != 0)
+        goto done;
+    if (degraded_start(app->degraded) != 0)
+        goto done;
+    rc = 0;
+done:
+    crypto_wipe(aes, sizeof aes);
+    return rc;
+}
+
+int inv_app_start_consumers(inv_app_t *app)
+{
+    return inv_consumers_start(app);
+}
+
+void inv_app_stop(void *arg)
+{
+    inv_app_t *app = arg;
+    inv_consumers_stop(app);
+    if (app->degraded)
+        degraded_stop(app->degraded);
+    if (app->producer)
+        kafka_producer_flush(app->producer, KAFKA_FLUSH_TIMEOUT_MS);
+}
+
+void inv_app_free(inv_app_t *app)
+{
+    inv_consumers_stop(app);
+    inv_consumers_free(app);
+    degraded_stop(app->degraded);
+    pms_connector_free(app->pms); /* its breakers call into degraded: free it first */
+    degraded_free(app->degraded);
+    pms_keystore_free(app->keystore);
+    db_pool_free(app->keystore_pool);
+    inv_store_free(app->store);
+    sf_group_free(app->flights);
+    kafka_producer_free(app->producer);
+    redis_pool_free(app->redis);
+    memset(app, 0, sizeof *app);
+}
+
+bool inv_app_redis_ready(void *arg, const char **reason)
+{
+    inv_app_t *app = arg;
+    redis_client_t *r = redis_pool_acquire(app->redis);
+    bool ok = redis_ping(r) == REDIS_CLIENT_OK;
+    redis_pool_release(app->redis, r);
+    if (!ok)
+        *reason = "redis: no answer to PING";
+    return ok;
+}

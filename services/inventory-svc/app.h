@@ -1,0 +1,102 @@
+/*
+ * app.h — inventory-svc's parts and settings, created once by main.c's wiring
+ * and shared (read-only after start) by the HTTP handlers and consumers.
+ *
+ * Usage (main.c):
+ *     static inv_app_t app;
+ *     inv_app_init(&app, service_config(svc), service_settings(svc));   // reads the env
+ *     ... routes, consumers ...
+ *     inv_app_free(&app);                                                // after service_main
+ *
+ * Thread-safety: the modules referenced here are each thread-safe; the struct
+ * itself is not modified after inv_app_init. Ownership: the app owns every
+ * module; inv_app_free releases them (safe on a half-initialised app).
+ */
+#ifndef INVENTORY_APP_H
+#define INVENTORY_APP_H
+
+#include <stdbool.h>
+
+#include "common/config.h"
+#include "common/db.h"
+#include "common/kafka.h"
+#include "common/metrics.h"
+#include "common/pms.h"
+#include "common/pms_keys.h"
+#include "common/redis.h"
+#include "common/service.h"
+
+struct degraded;
+struct sf_group;
+struct inv_store;
+
+#define INV_DEFAULT_INVENTORY_TTL_S 90
+#define INV_DEFAULT_RATE_TTL_S 300
+#define INV_DEFAULT_ROOMS_TTL_S 3600
+#define INV_DEFAULT_SHADOW_TTL_S 604800
+#define INV_DEFAULT_MAX_NIGHTS 366
+#define INV_DEFAULT_FILL_LOCK_TTL_S 5
+#define INV_DEFAULT_FILL_WAIT_MS 3000
+#define INV_DEFAULT_ADJUST_MARKER_TTL_S 604800
+#define INV_DEFAULT_SYNC_MAX_NIGHTS 31
+#define INV_REDIS_TIMEOUT_MS 300
+#define INV_TOPIC_MAX 160
+
+typedef struct inv_settings {
+    int inventory_ttl_s;     /* INVENTORY_TTL_S */
+    int rate_ttl_s;          /* RATE_TTL_S */
+    int rooms_ttl_s;         /* ROOMS_TTL_S */
+    int shadow_ttl_s;        /* SHADOW_TTL_S */
+    int max_nights;          /* INVENTORY_MAX_NIGHTS */
+    int fill_lock_ttl_s;     /* CACHE_FILL_LOCK_TTL_S: the cross-replica single-flight lock */
+    int fill_wait_ms;        /* CACHE_FILL_WAIT_MS: how long another replica's fill is awaited */
+    int adjust_marker_ttl_s; /* ADJUST_MARKER_TTL_S */
+} inv_settings_t;
+
+typedef struct inv_metrics {
+    metric_t *cache_hits;   /* inventory_cache_hits_total{kind} */
+    metric_t *cache_misses; /* inventory_cache_misses_total{kind} */
+    metric_t *pms_fetch;    /* inventory_pms_fetch_duration_seconds{vendor,kind} */
+    metric_t *pms_errors;   /* inventory_pms_fetch_errors_total{vendor,kind,error} */
+    metric_t *stale;        /* inventory_stale_serves_total{kind} */
+    metric_t *coalesced;    /* inventory_fill_coalesced_total{kind} */
+    metric_t *redis_errors; /* inventory_redis_errors_total{op} */
+    metric_t *adjustments;  /* inventory_adjustments_total{direction,outcome} */
+    metric_t *events;       /* inventory_events_total{topic,type,outcome} */
+} inv_metrics_t;
+
+typedef struct inv_app {
+    inv_settings_t settings;
+    inv_metrics_t metrics;
+    const char *service_name;
+    const char *kafka_brokers;
+    char topic_pms_events[INV_TOPIC_MAX];
+    char topic_sync_jobs[INV_TOPIC_MAX];
+    char topic_sync_results[INV_TOPIC_MAX];
+    char topic_ops_alerts[INV_TOPIC_MAX];
+    redis_pool_t *redis;
+    struct inv_store *store;
+    pms_keystore_t *keystore;
+    db_pool_t *keystore_pool; /* only with PMS_CONFIG_ENCRYPTION_KEY */
+    pms_connector_t *pms;
+    struct degraded *degraded;
+    struct sf_group *flights;
+    kafka_producer_t *producer;
+    kafka_consumer_t *pms_events_consumer;
+    kafka_consumer_t *sync_jobs_consumer;
+} inv_app_t;
+
+/* Reads the settings and creates every part. Returns 0 (also when the config
+ * has errors: then nothing is created and service_run reports them), or -1
+ * when a part could not be created (logged). */
+int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss);
+/* Starts the Kafka consumers. 0 or -1 (logged). */
+int inv_app_start_consumers(inv_app_t *app);
+/* Shutdown hook: stops consumers, the degraded-mode writer, flushes the producer. */
+void inv_app_stop(void *app);
+void inv_app_free(inv_app_t *app);
+
+/* Readiness check (service_check_fn): Redis answers PING. */
+bool inv_app_redis_ready(void *app, const char **reason);
+
+#endif /* INVENTORY_APP_H */

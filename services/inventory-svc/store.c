@@ -1,0 +1,192 @@
+/*
+ * store.c — MariaDB upserts of room_inventory, rate_plan and room_types (store.h).
+ */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/money.h"
+
+struct inv_store {
+    pthread_mutex_t mu; /* guards pool creation */
+    char *url;
+    size_t pool_size;
+    db_pool_t *pool;
+};
+
+inv_store_t *inv_store_new(const char *mysql_url, size_t pool_size)
+{
+    inv_store_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->url = strdup(mysql_url))) {
+        free(s);
+        return NULL;
+    }
+    s->pool_size = pool_size ? pool_size : 1;
+    pthread_mutex_init(&s->mu, NULL);
+    return s;
+}
+
+void inv_store_free(inv_store_t *s)
+{
+    if (!s)
+        return;
+    db_pool_free(s->pool);
+    pthread_mutex_destroy(&s->mu);
+    free(s->url);
+    free(s);
+}
+
+db_pool_t *inv_store_pool(inv_store_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!s->pool) {
+        char err[256];
+        s->pool = db_pool_new(s->url, s->pool_size, err, sizeof err);
+        if (!s->pool)
+            log_kv(LOG_LEVEL_WARN, "MariaDB unavailable", "error", err, NULL);
+    }
+    db_pool_t *p = s->pool;
+    pthread_mutex_unlock(&s->mu);
+    return p;
+}
+
+/* Runs `row(i)` statements for n nights in one transaction. */
+typedef db_err_t (*row_fn)(db_t *db, size_t i, void *ctx);
+
+static int in_transaction(inv_store_t *s, size_t n, row_fn row, void *ctx, const char *what)
+{
+    db_pool_t *pool = inv_store_pool(s);
+    if (!pool)
+        return -1;
+    db_t *db = db_pool_acquire(pool);
+    db_err_t e = db_begin(db);
+    for (size_t i = 0; e == DB_OK && i < n; i++)
+        e = row(db, i, ctx);
+    if (e == DB_OK)
+        e = db_commit(db);
+    if (e != DB_OK) {
+        log_kv(LOG_LEVEL_ERROR, "database upsert failed", "table", what, "error", db_error(db),
+               NULL);
+        db_rollback(db);
+    }
+    db_pool_release(pool, db);
+    return e == DB_OK ? 0 : -1;
+}
+
+typedef struct nights_ctx {
+    const char *vendor, *hotel_id, *room_type_id;
+    const pms_nights_t *nights;
+} nights_ctx_t;
+
+static db_err_t inventory_row(db_t *db, size_t i, void *arg)
+{
+    nights_ctx_t *c = arg;
+    const pms_night_t *n = &c->nights->items[i];
+    char day[DATES_ISO_LEN + 1];
+    dates_format_iso(n->date, day);
+    int available = n->available < 0 ? 0 : n->available;
+    int total = n->total > available ? n->total : available;
+    db_param_t p[] = {DB_STR(c->vendor), DB_STR(c->hotel_id), DB_STR(c->room_type_id),
+                      DB_STR(day),       DB_INT(available),   DB_INT(total)};
+    return db_exec(db,
+                   "INSERT INTO room_inventory (vendor, hotel_id, room_type_id, stay_date, "
+                   "available, total) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+                   "available = VALUES(available), total = VALUES(total), "
+                   "synced_at = CURRENT_TIMESTAMP(3)",
+                   p, 6, NULL, NULL);
+}
+
+int inv_store_upsert_inventory(inv_store_t *s, const char *vendor, const char *hotel_id,
+                               const char *room_type_id, const pms_nights_t *nights)
+{
+    nights_ctx_t c = {vendor, hotel_id, room_type_id, nights};
+    return in_transaction(s, nights->count, inventory_row, &c, "room_inventory");
+}
+
+static db_err_t rate_row(db_t *db, size_t i, void *arg)
+{
+    nights_ctx_t *c = arg;
+    const pms_night_t *n = &c->nights->items[i];
+    char day[DATES_ISO_LEN + 1], price[32];
+    dates_format_iso(n->date, day);
+    if (money_to_decimal_text(n->rate, c->nights->currency, price, sizeof price) != 0)
+        return DB_ERR_INVALID;
+    db_param_t p[] = {DB_STR(c->vendor),
+                      DB_STR(c->hotel_id),
+                      DB_STR(c->room_type_id),
+                      DB_STR(INV_BASE_RATE_PLAN_ID),
+                      DB_STR(day),
+                      DB_STR(price),
+                      DB_STR(c->nights->currency)};
+    return db_exec(db,
+                   "INSERT INTO rate_plan (vendor, hotel_id, room_type_id, rate_plan_id, "
+                   "stay_date, price, currency) VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
+                   "UPDATE price = VALUES(price), currency = VALUES(currency), "
+                   "synced_at = CURRENT_TIMESTAMP(3)",
+                   p, 7, NULL, NULL);
+}
+
+int inv_store_upsert_rates(inv_store_t *s, const char *vendor, const char *hotel_id,
+                           const char *room_type_id, const pms_nights_t *nights)
+{
+    nights_ctx_t c = {vendor, hotel_id, room_type_id, nights};
+    return in_transaction(s, nights->count, rate_row, &c, "rate_plan");
+}
+
+typedef struct rooms_ctx {
+    const char *vendor, *hotel_id;
+    const pms_room_types_t *rt;
+} rooms_ctx_t;
+
+static db_err_t room_type_row(db_t *db, size_t i, void *arg)
+{
+    rooms_ctx_t *c = arg;
+    const pms_room_type_t *t = &c->rt->items[i];
+    struct json_object *photos = json_object_new_array();
+    for (size_t k = 0; k < t->photo_count; k++)
+        json_object_array_add(photos, json_object_new_string(t->photos[k]));
+    char *photos_json = json_to_string_dup(photos);
+    json_object_put(photos);
+    db_param_t p[] = {DB_STR(c->vendor),
+                      DB_STR(c->hotel_id),
+                      DB_STR(t->id),
+                      DB_STR(t->name),
+                      DB_INT(t->max_occupancy > 0 ? t->max_occupancy : 1),
+                      DB_INT(t->total_rooms > 0 ? t->total_rooms : 0),
+                      DB_STR(photos_json)};
+    db_err_t e = db_exec(db,
+                         "INSERT INTO room_types (vendor, hotel_id, room_type_id, name, "
+                         "max_occupancy, total_rooms, photos) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                         "ON DUPLICATE KEY UPDATE name = VALUES(name), "
+                         "max_occupancy = VALUES(max_occupancy), "
+                         "total_rooms = VALUES(total_rooms), photos = VALUES(photos)",
+                         p, 7, NULL, NULL);
+    free(photos_json);
+    return e;
+}
+
+int inv_store_upsert_room_types(inv_store_t *s, const char *vendor, const char *hotel_id,
+                                const pms_room_types_t *rt)
+{
+    db_pool_t *pool = inv_store_pool(s);
+    if (!pool)
+        return -1;
+    db_t *db = db_pool_acquire(pool);
+    db_result_t *res = NULL;
+    db_param_t p[] = {DB_STR(vendor), DB_STR(hotel_id)};
+    db_err_t e =
+        db_query(db, "SELECT 1 FROM listings WHERE vendor = ? AND hotel_id = ?", p, 2, &res);
+    bool listed = e == DB_OK && db_result_rows(res) > 0;
+    db_result_free(res);
+    db_pool_release(pool, db);
+    if (e != DB_OK)
+        return -1;
+    if (!listed)
+        return 0;
+    rooms_ctx_t c = {vendor, hotel_id, rt};
+    return in_transaction(s, rt->count, room_type_row, &c, "room_types");
+}
