@@ -1,17 +1,209 @@
 /*
- * booking-svc — the checkout saga: hold, pre-authorise, confirm, capture, with compensation;
- * bookings and booking events.
+ * booking-svc — the checkout saga: hold, pre-authorise, confirm, capture, with
+ * compensation; bookings and booking events.
  *
- * main.c is wiring only (STYLE.md rule 3): the common service runtime gives
- * configuration, logging, /healthz /readyz /metrics and graceful shutdown.
- *
- * Plugs in with the checkout-saga issue (SPEC §4, proto/openapi.yaml):
- *   routes     POST /api/booking/checkout, GET /api/bookings/:bookingId,
- *              POST /api/bookings/:bookingId/cancel
- *   consumers  pms.events (PMS-side confirm/cancel), booking.compensations
- *   workers    outbox relay to booking.events, saga recovery on start
+ * main.c is wiring only (STYLE.md rule 3): configuration, the connectors and
+ * pools, the outbox relay, the compensation worker, the pms.events consumer,
+ * the recovery thread, and the routes:
+ *   POST /api/booking/checkout         checkout.c → saga.c
+ *   GET  /api/bookings/:bookingId      bookings_api.c
+ *   POST /api/bookings/:bookingId/cancel
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "booking.h"
+#include "bookings_api.h"
+#include "checkout.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/pms_keys.h"
 #include "common/service.h"
+#include "compensation.h"
+#include "inventory_client.h"
+#include "outbox.h"
+#include "pms_events.h"
+#include "recovery.h"
+#include "saga.h"
+
+#define BOOKING_DB_POOL_DEFAULT 16
+#define BOOKING_REDIS_POOL_DEFAULT 8
+#define BOOKING_INVENTORY_TIMEOUT_MS 2000
+#define BOOKING_FLUSH_TIMEOUT_MS 5000
+#define BOOKING_PMS_KEY_CACHE_MS 60000
+
+/* Everything main.c creates, torn down in reverse by stop_all. */
+typedef struct wiring {
+    booking_app_t app;
+    kafka_producer_t *producer;
+    pms_keystore_t *keys;
+    compensation_worker_t *worker;
+    pms_events_consumer_t *pms_events;
+    recovery_t *recovery;
+} wiring_t;
+
+static const char ENV_HELP[] =
+    "  BOOKING_HOLD_TTL_S            PMS hold lifetime in seconds (180)\n"
+    "  INVENTORY_BASE_URL            inventory-svc (http://127.0.0.1:8082)\n"
+    "  BOOKING_RECOVERY_INTERVAL_S   recovery scan period (30)\n"
+    "  BOOKING_SAGA_LEASE_S          a saga's lease; a dead owner's sagas are taken over "
+    "after it (120)\n"
+    "  IDEMPOTENCY_TTL_H             Idempotency-Key retention in hours (24)\n"
+    "  BOOKING_IDEMPOTENCY_WAIT_MS   how long a repeated key waits for the first request "
+    "(30000)\n"
+    "  BOOKING_DATA_KEY              AES-256 key (base64 or hex) for guest data at rest\n"
+    "  BOOKING_DB_POOL_SIZE          MariaDB connections (16)\n"
+    "  COMPENSATION_ALERT_AFTER, COMPENSATION_BACKOFF_MS, COMPENSATION_MAX_BACKOFF_MS\n"
+    "  PMS_* (common/pms), PAYMENT_* (common/payment)\n"
+    "  BOOKING_TEST_HOOKS=1 + BOOKING_TEST_CRASH_AFTER=<step>   TEST ONLY: SIGKILL after a "
+    "step\n";
+
+static bool db_ready(void *ctx, const char **reason)
+{
+    booking_app_t *app = ctx;
+    db_t *db = db_pool_acquire(app->db);
+    bool ok = db && db_ping(db) == DB_OK;
+    db_pool_release(app->db, db);
+    if (!ok)
+        *reason = "mysql unreachable";
+    return ok;
+}
+
+static void stop_all(void *ctx)
+{
+    wiring_t *w = ctx;
+    recovery_stop(w->recovery);
+    pms_events_stop(w->pms_events);
+    compensation_worker_stop(w->worker);
+    outbox_relay_flush(w->app.relay, BOOKING_FLUSH_TIMEOUT_MS);
+    outbox_relay_stop(w->app.relay);
+    kafka_producer_free(w->producer);
+    inventory_client_free(w->app.inventory);
+    payment_connector_free(w->app.pay);
+    pms_connector_free(w->app.pms);
+    pms_keystore_free(w->keys);
+    redis_pool_free(w->app.redis);
+    db_pool_free(w->app.db);
+    crypto_wipe(w->app.data_key, sizeof w->app.data_key);
+}
+
+/* Settings of booking_app_t from the environment. */
+static void read_settings(config_t *cfg, booking_app_t *app)
+{
+    app->hold_ttl_s =
+        (int)config_get_int(cfg, "BOOKING_HOLD_TTL_S", BOOKING_DEFAULT_HOLD_TTL_S, 10, 86400);
+    app->saga_lease_s =
+        (int)config_get_int(cfg, "BOOKING_SAGA_LEASE_S", BOOKING_DEFAULT_SAGA_LEASE_S, 1, 86400);
+    app->idempotency_ttl_h = (int)config_get_int(cfg, "IDEMPOTENCY_TTL_H",
+                                                 BOOKING_DEFAULT_IDEMPOTENCY_TTL_H, 24, 24 * 365);
+    app->idempotency_wait_ms = (int)config_get_int(cfg, "BOOKING_IDEMPOTENCY_WAIT_MS",
+                                                   BOOKING_DEFAULT_IDEMPOTENCY_WAIT_MS, 0, 600000);
+    char err[128];
+    if (getenv("BOOKING_DATA_KEY") && *getenv("BOOKING_DATA_KEY")) {
+        if (crypto_key_from_env("BOOKING_DATA_KEY", app->data_key, err, sizeof err) != 0)
+            config_add_error(cfg, "BOOKING_DATA_KEY", err);
+    } else {
+        log_warn("BOOKING_DATA_KEY is not set: guest data is encrypted with the development "
+                 "default key — set it outside local runs");
+        memset(app->data_key, 0x5a, sizeof app->data_key);
+    }
+    if (config_get_bool(cfg, "BOOKING_TEST_HOOKS", false)) {
+        snprintf(app->test_crash_after, sizeof app->test_crash_after, "%s",
+                 config_get_str(cfg, "BOOKING_TEST_CRASH_AFTER", ""));
+        if (app->test_crash_after[0])
+            log_warn("TEST HOOK: the process kills itself after step %s", app->test_crash_after);
+    }
+    char host[64] = "booking-svc";
+    gethostname(host, sizeof host - 1);
+    char rnd[16];
+    crypto_random_id("", rnd, sizeof rnd);
+    snprintf(app->instance_id, sizeof app->instance_id, "%.32s:%d:%.8s", host, (int)getpid(), rnd);
+}
+
+static int wire(service_t *svc, void *ctx)
+{
+    wiring_t *w = ctx;
+    booking_app_t *app = &w->app;
+    config_t *cfg = service_config(svc);
+    const service_settings_t *s = service_settings(svc);
+    char err[256];
+    read_settings(cfg, app);
+    pms_config_t pc;
+    const char *vendor = pms_config_from_env(cfg, &pc);
+    payment_config_t payc;
+    const char *gateway = payment_config_from_env(cfg, &payc);
+    const char *inv_url =
+        config_get_str(cfg, "INVENTORY_BASE_URL", BOOKING_DEFAULT_INVENTORY_BASE_URL);
+    long pool = config_get_int(cfg, "BOOKING_DB_POOL_SIZE", BOOKING_DB_POOL_DEFAULT, 1, 256);
+    int interval = (int)config_get_int(cfg, "BOOKING_RECOVERY_INTERVAL_S",
+                                       BOOKING_DEFAULT_RECOVERY_INTERVAL_S, 1, 3600);
+    compensation_config_t cc = {
+        .brokers = s->kafka_brokers,
+        .topic_prefix = s->kafka_topic_prefix,
+        .group_id = COMPENSATION_GROUP_ID,
+        .max_attempts_before_alert = (int)config_get_int(cfg, "COMPENSATION_ALERT_AFTER",
+                                                         COMPENSATION_DEFAULT_ALERT_AFTER, 1, 1000),
+        .base_backoff_ms = (int)config_get_int(cfg, "COMPENSATION_BACKOFF_MS",
+                                               COMPENSATION_DEFAULT_BACKOFF_MS, 1, 3600000),
+        .max_backoff_ms = (int)config_get_int(cfg, "COMPENSATION_MAX_BACKOFF_MS",
+                                              COMPENSATION_DEFAULT_MAX_BACKOFF_MS, 1, 3600000),
+        .on_done = saga_compensation_done,
+        .on_done_ctx = app};
+    if (config_error_count(cfg) > 0)
+        return 0; /* service_run reports them and exits 2 */
+
+    if (!(app->db = db_pool_new(s->mysql_url, (size_t)pool, err, sizeof err)))
+        goto fail;
+    app->redis =
+        redis_pool_new(s->redis_url, BOOKING_REDIS_POOL_DEFAULT, REDIS_DEFAULT_CONNECT_TIMEOUT_MS,
+                       REDIS_DEFAULT_COMMAND_TIMEOUT_MS, err, sizeof err);
+    if (!app->redis)
+        goto fail;
+    w->keys = pms_keystore_new(app->db, app->data_key, BOOKING_PMS_KEY_CACHE_MS);
+    pc.key_fn = pms_keystore_lookup;
+    pc.key_ctx = w->keys;
+    if (!(app->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
+        !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)))
+        goto fail;
+    if (!(app->inventory = inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS))) {
+        snprintf(err, sizeof err, "inventory client");
+        goto fail;
+    }
+    if (!(w->producer = kafka_producer_new(s->kafka_brokers, "booking-svc", NULL, err, sizeof err)))
+        goto fail;
+    outbox_relay_config_t oc = {
+        .db = app->db, .producer = w->producer, .topic_prefix = s->kafka_topic_prefix};
+    if (!(app->relay = outbox_relay_start(&oc, err, sizeof err)))
+        goto fail;
+    cc.db = app->db;
+    cc.pms = app->pms;
+    cc.payment = app->pay;
+    cc.producer = w->producer;
+    if (!(w->worker = compensation_worker_start(&cc, err, sizeof err)))
+        goto fail;
+    if (!(w->pms_events = pms_events_start(s->kafka_brokers, s->kafka_topic_prefix, app->db,
+                                           outbox_relay_kick_cb, app->relay, err, sizeof err)))
+        goto fail;
+    if (!(w->recovery = recovery_start(app, interval))) {
+        snprintf(err, sizeof err, "recovery thread");
+        goto fail;
+    }
+    http_server_t *srv = service_http(svc);
+    if (http_server_route(srv, "POST", "/api/booking/checkout", checkout_handle, app) != 0 ||
+        http_server_route(srv, "GET", "/api/bookings/:bookingId", bookings_get, app) != 0 ||
+        http_server_route(srv, "POST", "/api/bookings/:bookingId/cancel", bookings_cancel, app) !=
+            0 ||
+        service_add_ready_check(svc, "mysql", db_ready, app) != 0)
+        goto fail;
+    return service_on_shutdown(svc, stop_all, w);
+fail:
+    log_error("booking-svc could not start: %s", err);
+    stop_all(w);
+    memset(w, 0, sizeof *w);
+    return -1;
+}
 
 int main(int argc, char **argv)
 {
@@ -21,6 +213,9 @@ int main(int argc, char **argv)
                        "compensation; bookings and booking events.",
         .port_env = "BOOKING_SVC_PORT",
         .default_port = 8081,
+        .env_help = ENV_HELP,
+        .http_thread_per_connection = true,
     };
-    return service_main(&info, argc, argv, NULL, NULL);
+    static wiring_t w;
+    return service_main(&info, argc, argv, wire, &w);
 }

@@ -1,0 +1,104 @@
+/*
+ * booking.h — what the modules of booking-svc share: the service's context
+ * (connectors, pools, settings), a checkout request as validated from the
+ * client, and a booking as it is stored (booking + saga_instance rows).
+ *
+ * Usage:
+ *     booking_app_t *app = ...;                       // built by main.c
+ *     booking_request_t rq; checkout_parse(body, app, &rq, &verr);
+ *     booking_record_t rec; store_booking_load(db, "bk_...", &rec);
+ *
+ * Thread-safety: the app is shared by every handler and worker thread; its
+ * fields are set before the HTTP server starts and only read afterwards (the
+ * connectors, pools and clients it points to are thread-safe themselves).
+ * Ownership: main.c owns the app and everything it points to.
+ */
+#ifndef BOOKING_H
+#define BOOKING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/crypto.h"
+#include "common/dates.h"
+#include "common/db.h"
+#include "common/payment.h"
+#include "common/pms.h"
+#include "common/redis.h"
+
+#define BOOKING_ID_MAX 40
+#define BOOKING_CODE_MAX 40
+#define BOOKING_MESSAGE_MAX 512
+#define BOOKING_DEFAULT_HOLD_TTL_S 180
+#define BOOKING_DEFAULT_RECOVERY_INTERVAL_S 30
+#define BOOKING_DEFAULT_SAGA_LEASE_S 120
+#define BOOKING_DEFAULT_IDEMPOTENCY_TTL_H 24
+#define BOOKING_DEFAULT_IDEMPOTENCY_WAIT_MS 30000
+#define BOOKING_DEFAULT_INVENTORY_BASE_URL "http://127.0.0.1:8082"
+#define BOOKING_EVENTS_TOPIC "booking.events"
+#define BOOKING_DEGRADED_KEY "lodging:degraded"
+
+struct inventory_client;
+struct outbox_relay;
+
+/* The service's context: built once by main.c, read by every module. */
+typedef struct booking_app {
+    db_pool_t *db;
+    redis_pool_t *redis; /* may be NULL: hold records and degraded mode then skipped */
+    pms_connector_t *pms;
+    payment_connector_t *pay;
+    struct inventory_client *inventory;
+    struct outbox_relay *relay; /* kicked after commits; may be NULL */
+    int hold_ttl_s;
+    int saga_lease_s;
+    int idempotency_ttl_h;
+    int idempotency_wait_ms;
+    uint8_t data_key[CRYPTO_AES_KEY_LEN]; /* BOOKING_DATA_KEY: guest data and card token at rest */
+    char instance_id[64];                 /* lease owner name of this process */
+    /* Test-only (BOOKING_TEST_HOOKS=1): SIGKILL itself right after this step's
+     * external call returned, before its result is recorded. "" = off. */
+    char test_crash_after[32];
+} booking_app_t;
+
+/* A checkout request after validation (checkout.c). */
+typedef struct booking_request {
+    char vendor[33];
+    char hotel_id[PMS_ID_MAX + 1];
+    char room_type_id[PMS_ID_MAX + 1];
+    char check_in_text[DATES_ISO_LEN + 1], check_out_text[DATES_ISO_LEN + 1];
+    dates_day_t check_in, check_out;
+    int nights;
+    int adults, children;
+    char first_name[101], last_name[101], email[255], phone[33];
+    char card_token[256]; /* never logged, never stored in clear */
+    int64_t amount;       /* minor units */
+    char currency[4];
+} booking_request_t;
+
+/* One booking with its saga, as stored. Strings are "" when NULL in the row. */
+typedef struct booking_record {
+    char booking_id[BOOKING_ID_MAX];
+    char vendor[33];
+    char hotel_id[PMS_ID_MAX + 1];
+    char room_type_id[PMS_ID_MAX + 1];
+    char check_in_text[DATES_ISO_LEN + 1], check_out_text[DATES_ISO_LEN + 1];
+    dates_day_t check_in, check_out;
+    int adults, children;
+    char status[16]; /* pending, confirmed, cancelled, failed */
+    char hold_id[PMS_ID_MAX + 1];
+    int64_t hold_expires_at_ms; /* 0 when none */
+    char payment_auth_id[PAY_ID_MAX];
+    char payment_status[32];
+    char reservation_id[PMS_ID_MAX + 1];
+    char confirmation_number[PMS_ID_MAX + 1];
+    int64_t amount; /* minor units */
+    char currency[4];
+    char error_code[BOOKING_CODE_MAX];
+    char error_message[BOOKING_MESSAGE_MAX];
+    char created_at[DATES_RFC3339_LEN + 1], updated_at[DATES_RFC3339_LEN + 1];
+    /* saga_instance */
+    char saga_state[32]; /* running, compensating, compensation_pending, completed, failed */
+    char current_step[32];
+} booking_record_t;
+
+#endif /* BOOKING_H */

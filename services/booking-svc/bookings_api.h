@@ -1,0 +1,26 @@
+/*
+ * bookings_api.h — GET /api/bookings/:bookingId (status, saga steps and
+ * timestamps; never guest contact or card data) and
+ * POST /api/bookings/:bookingId/cancel (proto/openapi.yaml).
+ *
+ * Usage:
+ *     http_server_route(srv, "GET", "/api/bookings/:bookingId", bookings_get, app);
+ *     http_server_route(srv, "POST", "/api/bookings/:bookingId/cancel", bookings_cancel, app);
+ *
+ * Thread-safety: handlers run concurrently; app is shared read-only.
+ */
+#ifndef BOOKING_BOOKINGS_API_H
+#define BOOKING_BOOKINGS_API_H
+
+#include <json-c/json.h>
+
+#include "booking.h"
+#include "common/http_server.h"
+
+/* The Booking shape of openapi.yaml for rec (steps borrowed into it). Caller puts. */
+struct json_object *bookings_json(const booking_record_t *rec, struct json_object *steps);
+
+int bookings_get(http_request_t *req, void *app);
+int bookings_cancel(http_request_t *req, void *app);
+
+#endif /* BOOKING_BOOKINGS_API_H */

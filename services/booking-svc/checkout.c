@@ -1,0 +1,295 @@
+/*
+ * checkout.c — the checkout endpoint: validation, degraded mode,
+ * Idempotency-Key, then saga_checkout (see checkout.h).
+ */
+#include "checkout.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/money.h"
+#include "idempotency.h"
+#include "saga.h"
+
+#define CHECKOUT_MAX_GUESTS 20
+#define IDEMPOTENCY_KEY_MAX 255
+#define IDEMPOTENCY_POLL_MS 50
+
+/* ---------------------------------------------------------- validation -- */
+
+static int fail(json_error_t *err, const char *field, const char *message)
+{
+    snprintf(err->field, sizeof err->field, "%s", field);
+    snprintf(err->message, sizeof err->message, "%s", message);
+    return -1;
+}
+
+static int copy_string(struct json_object *o, const char *path, size_t min, size_t max, char *out,
+                       size_t size, json_error_t *err)
+{
+    const char *v;
+    if (json_get_string(o, path, true, min, max, &v, err) != 0)
+        return -1;
+    snprintf(out, size, "%s", v);
+    return 0;
+}
+
+/* local@domain.tld with no spaces: the shape, not deliverability. */
+static bool email_shaped(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (!at || at == s || strchr(at + 1, '@'))
+        return false;
+    const char *dot = strrchr(at, '.');
+    if (!dot || dot == at + 1 || dot[1] == '\0')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || *p == ',' || *p == ';' || *p == '<' || *p == '>')
+            return false;
+    return true;
+}
+
+/* +82-10-1234-5678: digits with + ( ) - . and spaces, 7 to 15 digits. */
+static bool phone_shaped(const char *s)
+{
+    int digits = 0;
+    for (const char *p = s; *p; p++) {
+        if (isdigit((unsigned char)*p))
+            digits++;
+        else if (!strchr("+-() .", *p) || (*p == '+' && p != s))
+            return false;
+    }
+    return digits >= 7 && digits <= 15;
+}
+
+static int parse_stay(struct json_object *body, booking_request_t *out, json_error_t *err)
+{
+    const char *in, *outd;
+    if (json_get_string(body, "checkIn", true, 1, 32, &in, err) != 0 ||
+        json_get_string(body, "checkOut", true, 1, 32, &outd, err) != 0)
+        return -1;
+    char why[128];
+    if (dates_validate_stay(in, outd, &out->check_in, &out->check_out, &out->nights, why,
+                            sizeof why) != 0)
+        return fail(err, strncmp(why, "checkOut", 8) == 0 ? "checkOut" : "checkIn", why);
+    if (out->check_in < dates_today_utc() - 1)
+        return fail(err, "checkIn", "checkIn must not be in the past");
+    if (out->nights > PMS_MAX_NIGHTS)
+        return fail(err, "checkOut", "the stay is too long");
+    dates_format_iso(out->check_in, out->check_in_text);
+    dates_format_iso(out->check_out, out->check_out_text);
+    return 0;
+}
+
+static int parse_guest(struct json_object *body, booking_request_t *out, json_error_t *err)
+{
+    struct json_object *g;
+    if (json_get_object(body, "guestInfo", true, &g, err) != 0 ||
+        copy_string(body, "guestInfo.firstName", 1, 100, out->first_name, sizeof out->first_name,
+                    err) != 0 ||
+        copy_string(body, "guestInfo.lastName", 1, 100, out->last_name, sizeof out->last_name,
+                    err) != 0 ||
+        copy_string(body, "guestInfo.email", 3, 254, out->email, sizeof out->email, err) != 0 ||
+        copy_string(body, "guestInfo.phone", 7, 32, out->phone, sizeof out->phone, err) != 0)
+        return -1;
+    if (!email_shaped(out->email))
+        return fail(err, "guestInfo.email", "guestInfo.email must be an e-mail address");
+    if (!phone_shaped(out->phone))
+        return fail(err, "guestInfo.phone",
+                    "guestInfo.phone must be a phone number (7 to 15 digits, optional +)");
+    return 0;
+}
+
+static int parse_payment(struct json_object *body, booking_request_t *out, json_error_t *err)
+{
+    struct json_object *p;
+    int64_t amount;
+    if (json_get_object(body, "payment", true, &p, err) != 0 ||
+        copy_string(body, "payment.cardToken", 1, 255, out->card_token, sizeof out->card_token,
+                    err) != 0 ||
+        json_get_int64(body, "payment.amount", true, 1, MONEY_MAX_MINOR, 0, &amount, err) != 0 ||
+        copy_string(body, "payment.currency", 3, 3, out->currency, sizeof out->currency, err) != 0)
+        return -1;
+    out->amount = amount;
+    if (!money_currency_known(out->currency))
+        return fail(err, "payment.currency",
+                    "payment.currency must be an upper-case ISO 4217 code (e.g. KRW)");
+    return 0;
+}
+
+int checkout_parse(struct json_object *body, const char *served_vendor, booking_request_t *out,
+                   json_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    int64_t adults, children;
+    if (copy_string(body, "vendor", 1, 32, out->vendor, sizeof out->vendor, err) != 0)
+        return -1;
+    if (!pms_vendor_known(out->vendor) || strcmp(out->vendor, served_vendor) != 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "vendor must be %s", served_vendor);
+        return fail(err, "vendor", msg);
+    }
+    if (copy_string(body, "hotelId", 1, 64, out->hotel_id, sizeof out->hotel_id, err) != 0 ||
+        copy_string(body, "roomTypeId", 1, 64, out->room_type_id, sizeof out->room_type_id, err) !=
+            0 ||
+        parse_stay(body, out, err) != 0 || parse_guest(body, out, err) != 0 ||
+        json_get_int64(body, "adults", true, 1, CHECKOUT_MAX_GUESTS, 0, &adults, err) != 0 ||
+        json_get_int64(body, "children", false, 0, CHECKOUT_MAX_GUESTS, 0, &children, err) != 0 ||
+        parse_payment(body, out, err) != 0)
+        return -1;
+    out->adults = (int)adults;
+    out->children = (int)children;
+    return 0;
+}
+
+/* -------------------------------------------------------- degraded mode -- */
+
+bool checkout_degraded(booking_app_t *app, const char *hotel_id, char *reason, size_t size)
+{
+    if (pms_breaker_state(app->pms, hotel_id) == BREAKER_OPEN) {
+        snprintf(reason, size, "PMS circuit breaker open for %s", hotel_id);
+        return true;
+    }
+    if (breaker_state(payment_connector_breaker(app->pay)) == BREAKER_OPEN) {
+        snprintf(reason, size, "payment gateway circuit breaker open");
+        return true;
+    }
+    if (!app->redis)
+        return false;
+    char *v = NULL;
+    redis_client_t *r = redis_pool_acquire(app->redis);
+    redis_client_err_t rc = redis_get(r, BOOKING_DEGRADED_KEY, &v);
+    redis_pool_release(app->redis, r);
+    if (rc != REDIS_CLIENT_OK || !v)
+        return false; /* unknown: the PMS hold stays the authoritative guard */
+    bool degraded = false;
+    json_error_t je;
+    struct json_object *o = json_parse_object(v, strlen(v), &je), *d, *why;
+    if (o && json_object_object_get_ex(o, "degraded", &d) && json_object_get_boolean(d)) {
+        degraded = true;
+        snprintf(reason, size, "%s",
+                 json_object_object_get_ex(o, "reason", &why) ? json_object_get_string(why)
+                                                              : "PMS unavailable");
+    }
+    json_object_put(o);
+    free(v);
+    return degraded;
+}
+
+/* ---------------------------------------------------------- the handler -- */
+
+static int respond_json_text(http_request_t *req, int status, const char *body)
+{
+    return http_respond(req, status, "application/json", body, strlen(body));
+}
+
+/* Takes the Idempotency-Key: 0 ours (go on), 1 answered already. */
+static int idempotency_enter(http_request_t *req, booking_app_t *app, const char *key,
+                             const char *hash)
+{
+    int64_t deadline = clock_now_ms() + app->idempotency_wait_ms;
+    for (;;) {
+        int status = 0;
+        char *stored = NULL;
+        db_t *db = db_pool_acquire(app->db);
+        idem_outcome_t o = idempotency_begin(db, IDEMPOTENCY_SCOPE_CHECKOUT, key, hash,
+                                             app->idempotency_ttl_h, &status, &stored);
+        db_pool_release(app->db, db);
+        switch (o) {
+        case IDEM_NEW:
+            return 0;
+        case IDEM_REPLAY:
+            http_response_header(req, "Idempotent-Replayed", "true");
+            respond_json_text(req, status, stored);
+            free(stored);
+            return 1;
+        case IDEM_MISMATCH:
+            http_respond_error(req, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key",
+                               "Idempotency-Key가 다른 요청에 이미 사용되었습니다 (the "
+                               "Idempotency-Key was used with a different request body)");
+            return 1;
+        case IDEM_ERROR:
+            http_respond_error(req, 500, "INTERNAL_ERROR", NULL,
+                               "내부 오류 (internal error: idempotency store unavailable)");
+            return 1;
+        case IDEM_IN_PROGRESS:
+            break;
+        }
+        if (clock_now_ms() >= deadline) {
+            http_respond_error(req, 409, "IDEMPOTENCY_IN_PROGRESS", "Idempotency-Key",
+                               "같은 요청이 처리 중입니다 (a request with this Idempotency-Key is "
+                               "still being processed; retry later)");
+            return 1;
+        }
+        clock_source_system()->sleep_ms(NULL, IDEMPOTENCY_POLL_MS);
+    }
+}
+
+int checkout_handle(http_request_t *req, void *ctx)
+{
+    booking_app_t *app = ctx;
+    struct json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0; /* answered 400 */
+    booking_request_t rq;
+    json_error_t err;
+    const char *key = http_request_header(req, "Idempotency-Key");
+    char reason[256];
+    if (checkout_parse(body, pms_connector_vendor(app->pms), &rq, &err) != 0) {
+        json_object_put(body);
+        crypto_wipe(&rq, sizeof rq);
+        return http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
+    }
+    if (key && (strlen(key) < 1 || strlen(key) > IDEMPOTENCY_KEY_MAX)) {
+        json_object_put(body);
+        crypto_wipe(&rq, sizeof rq);
+        return http_respond_error(req, 400, "VALIDATION_ERROR", "Idempotency-Key",
+                                  "Idempotency-Key must be 1 to 255 characters");
+    }
+    char hash[CRYPTO_SHA256_HEX_LEN + 1] = "";
+    char *canonical = json_to_string_dup(body);
+    json_object_put(body);
+    if (canonical) {
+        crypto_sha256_hex(canonical, strlen(canonical), hash);
+        crypto_wipe(canonical, strlen(canonical));
+        free(canonical);
+    }
+    if (checkout_degraded(app, rq.hotel_id, reason, sizeof reason)) {
+        crypto_wipe(&rq, sizeof rq);
+        saga_count_outcome("DEGRADED_MODE");
+        char msg[384];
+        snprintf(msg, sizeof msg, "Degraded Mode: 현재 예약이 불가능합니다. (%s)", reason);
+        return http_respond_error(req, 503, "DEGRADED_MODE", NULL, msg);
+    }
+    if (key && idempotency_enter(req, app, key, hash) != 0) {
+        crypto_wipe(&rq, sizeof rq);
+        return 0;
+    }
+    saga_result_t res;
+    saga_checkout(app, &rq, key, &res);
+    crypto_wipe(&rq, sizeof rq);
+    struct json_object *o = saga_result_json(&res);
+    int status = saga_result_status(&res);
+    if (key && !res.booking_id[0]) { /* nothing happened: the client may retry */
+        db_t *db = db_pool_acquire(app->db);
+        idempotency_abandon(db, IDEMPOTENCY_SCOPE_CHECKOUT, key);
+        db_pool_release(app->db, db);
+    } else if (key) {
+        char *text = json_to_string_dup(o);
+        db_t *db = db_pool_acquire(app->db);
+        if (!text || idempotency_complete(db, IDEMPOTENCY_SCOPE_CHECKOUT, key, status, text) != 0)
+            log_kv(LOG_LEVEL_ERROR, "could not store the idempotent response", "bookingId",
+                   res.booking_id, NULL);
+        db_pool_release(app->db, db);
+        free(text);
+    }
+    http_respond_json(req, status, o);
+    json_object_put(o);
+    return 0;
+}

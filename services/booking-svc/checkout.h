@@ -1,0 +1,35 @@
+/*
+ * checkout.h — POST /api/booking/checkout (proto/openapi.yaml, SPEC §4): the
+ * request validated field by field (400 VALIDATION_ERROR naming the field),
+ * degraded mode (503 before any side effect), the Idempotency-Key, then the
+ * saga.
+ *
+ * Usage:
+ *     http_server_route(srv, "POST", "/api/booking/checkout", checkout_handle, app);
+ *     booking_request_t rq; json_error_t err;
+ *     if (checkout_parse(body, app, &rq, &err) != 0) → 400 err.field err.message
+ *
+ * Thread-safety: handlers run concurrently; app is shared read-only.
+ * Ownership: the request is the caller's; the card token is wiped after use.
+ */
+#ifndef BOOKING_CHECKOUT_H
+#define BOOKING_CHECKOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "booking.h"
+#include "common/http_server.h"
+#include "common/json.h"
+
+/* Validates a checkout body into *out. 0, or -1 with the field and a message. */
+int checkout_parse(struct json_object *body, const char *served_vendor, booking_request_t *out,
+                   json_error_t *err);
+
+/* Degraded mode (lodging:degraded in Redis, or an open PMS / payment breaker):
+ * true with the reason. */
+bool checkout_degraded(booking_app_t *app, const char *hotel_id, char *reason, size_t size);
+
+int checkout_handle(http_request_t *req, void *app);
+
+#endif /* BOOKING_CHECKOUT_H */

@@ -1,0 +1,722 @@
+/*
+ * saga.c — the forward steps of the checkout saga (SPEC §4; see saga.h).
+ *
+ * Rule for every step that calls a vendor (Temporal's): record "started"
+ * before the call and the result after it, so a crash in between leaves a
+ * log that tells recovery which calls may have happened; compensations are
+ * safe when the step never ran (releasing a hold that does not exist is a
+ * success). The payment_auth_id is persisted before the saga moves on.
+ */
+#include "saga_internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/money.h"
+#include "idempotency.h"
+#include "inventory_client.h"
+#include "outbox.h"
+
+/* ------------------------------------------------------------ metrics -- */
+
+void saga_count_outcome(const char *code)
+{
+    metrics_counter_inc(metrics_counter("booking_saga_outcomes_total",
+                                        "Checkout sagas by outcome (OK or the error code)", 1,
+                                        "code"),
+                        code);
+}
+
+void saga_count_hold(const char *outcome)
+{
+    metrics_counter_inc(metrics_counter("booking_holds_total",
+                                        "PMS holds by outcome (created, confirmed, released, "
+                                        "expired)",
+                                        1, "outcome"),
+                        outcome);
+}
+
+void saga_observe_step(const char *step, int64_t started_ms)
+{
+    metrics_histogram_observe(metrics_histogram("booking_saga_step_seconds",
+                                                "Latency of each saga step (vendor call included)",
+                                                METRICS_LATENCY_BUCKETS_S,
+                                                METRICS_LATENCY_BUCKET_COUNT, 1, "step"),
+                              (double)(clock_now_ms() - started_ms) / 1000.0, step);
+}
+
+/* ------------------------------------------------------------- events -- */
+
+struct json_object *saga_event_data(const booking_record_t *rec)
+{
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "bookingId", json_object_new_string(rec->booking_id));
+    json_object_object_add(d, "vendor", json_object_new_string(rec->vendor));
+    json_object_object_add(d, "hotelId", json_object_new_string(rec->hotel_id));
+    json_object_object_add(d, "roomTypeId", json_object_new_string(rec->room_type_id));
+    json_object_object_add(d, "checkIn", json_object_new_string(rec->check_in_text));
+    json_object_object_add(d, "checkOut", json_object_new_string(rec->check_out_text));
+    json_object_object_add(d, "adults", json_object_new_int(rec->adults));
+    json_object_object_add(d, "children", json_object_new_int(rec->children));
+    json_object_object_add(d, "status", json_object_new_string(rec->status));
+    json_object_object_add(d, "amount", json_object_new_int64(rec->amount));
+    json_object_object_add(d, "currency", json_object_new_string(rec->currency));
+    if (rec->hold_id[0])
+        json_object_object_add(d, "holdId", json_object_new_string(rec->hold_id));
+    if (rec->hold_expires_at_ms > 0) {
+        char t[DATES_RFC3339_LEN + 1];
+        dates_format_rfc3339(rec->hold_expires_at_ms, t);
+        json_object_object_add(d, "holdExpiresAt", json_object_new_string(t));
+    }
+    if (rec->payment_auth_id[0])
+        json_object_object_add(d, "paymentAuthId", json_object_new_string(rec->payment_auth_id));
+    if (rec->reservation_id[0])
+        json_object_object_add(d, "reservationId", json_object_new_string(rec->reservation_id));
+    if (rec->confirmation_number[0])
+        json_object_object_add(d, "confirmationNumber",
+                               json_object_new_string(rec->confirmation_number));
+    if (rec->error_code[0] && strcmp(rec->status, "failed") == 0) {
+        json_object_object_add(d, "errorCode", json_object_new_string(rec->error_code));
+        json_object_object_add(d, "error", json_object_new_string(rec->error_message));
+    }
+    return d;
+}
+
+int saga_append_event(db_t *tx, const booking_record_t *rec, const char *suffix,
+                      struct json_object *extra)
+{
+    struct json_object *d = saga_event_data(rec);
+    if (extra) {
+        json_object_object_foreach(extra, k, v) json_object_object_add(d, k, json_object_get(v));
+    }
+    char type[96];
+    snprintf(type, sizeof type, "lodging.booking.%s", suffix);
+    int rc = outbox_append(tx, BOOKING_EVENTS_TOPIC, rec->booking_id, type, d, NULL);
+    json_object_put(d);
+    return rc;
+}
+
+/* ------------------------------------------------------------ records -- */
+
+int saga_record(saga_run_t *run, const char *step, const char *outcome, const char *detail,
+                bool update_booking, const char *state, const char *event_suffix)
+{
+    booking_app_t *app = run->app;
+    db_t *db = db_pool_acquire(app->db);
+    if (!db)
+        return -1;
+    int rc = -1;
+    if (db_begin(db) != DB_OK)
+        goto out;
+    int held = store_lease_renew(db, run->rec.booking_id, app->instance_id, app->saga_lease_s);
+    if (held == 0) {
+        run->lease_lost = true;
+        log_kv(LOG_LEVEL_WARN, "saga lease lost; another process drives it", "bookingId",
+               run->rec.booking_id, NULL);
+    }
+    if (held != 1 || (update_booking && store_booking_update(db, &run->rec) != 0) ||
+        store_step(db, run->rec.booking_id, step, outcome, detail) != 0 ||
+        store_saga_set(db, run->rec.booking_id, state, step) != 0 ||
+        (event_suffix && saga_append_event(db, &run->rec, event_suffix, NULL) != 0)) {
+        db_rollback(db);
+        goto out;
+    }
+    if (db_commit(db) != DB_OK)
+        goto out;
+    rc = 0;
+    if (event_suffix)
+        outbox_relay_kick(app->relay);
+out:
+    db_pool_release(app->db, db);
+    return rc;
+}
+
+void saga_crash_point(const saga_run_t *run, const char *step)
+{
+    if (run->app->test_crash_after[0] && strcmp(run->app->test_crash_after, step) == 0) {
+        log_kv(LOG_LEVEL_WARN, "BOOKING_TEST_CRASH_AFTER: killing the process (test only)", "step",
+               step, "bookingId", run->rec.booking_id, NULL);
+        kill(getpid(), SIGKILL);
+    }
+}
+
+void saga_finish_lease(saga_run_t *run)
+{
+    db_t *db = db_pool_acquire(run->app->db);
+    if (!db)
+        return;
+    store_lease_release(db, run->rec.booking_id, run->app->instance_id);
+    db_pool_release(run->app->db, db);
+}
+
+/* --------------------------------------------------------- redis hold -- */
+
+void saga_hold_record_set(saga_run_t *run)
+{
+    if (!run->app->redis || !run->rec.hold_id[0])
+        return;
+    char key[PMS_ID_MAX + 16], exp[DATES_RFC3339_LEN + 1];
+    snprintf(key, sizeof key, "hold:%s", run->rec.hold_id);
+    dates_format_rfc3339(run->rec.hold_expires_at_ms, exp);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "bookingId", json_object_new_string(run->rec.booking_id));
+    json_object_object_add(o, "hotelId", json_object_new_string(run->rec.hotel_id));
+    json_object_object_add(o, "roomTypeId", json_object_new_string(run->rec.room_type_id));
+    json_object_object_add(o, "expiresAt", json_object_new_string(exp));
+    char *v = json_to_string_dup(o);
+    json_object_put(o);
+    redis_client_t *r = redis_pool_acquire(run->app->redis);
+    if (v && redis_set_ex(r, key, v, run->app->hold_ttl_s) != REDIS_CLIENT_OK)
+        log_kv(LOG_LEVEL_WARN, "could not record the hold in Redis", "holdId", run->rec.hold_id,
+               "error", redis_client_error(r), NULL);
+    redis_pool_release(run->app->redis, r);
+    free(v);
+}
+
+void saga_hold_record_del(saga_run_t *run)
+{
+    if (!run->app->redis || !run->rec.hold_id[0])
+        return;
+    char key[PMS_ID_MAX + 16];
+    snprintf(key, sizeof key, "hold:%s", run->rec.hold_id);
+    const char *keys[] = {key};
+    redis_client_t *r = redis_pool_acquire(run->app->redis);
+    redis_del(r, keys, 1, NULL);
+    redis_pool_release(run->app->redis, r);
+}
+
+/* ------------------------------------------------------------ results -- */
+
+int saga_error_status(const char *code)
+{
+    static const struct {
+        const char *code;
+        int status;
+    } map[] = {{"VALIDATION_ERROR", 400},
+               {"INVENTORY_UNAVAILABLE", 409},
+               {"HOLD_FAILED", 409},
+               {"BOOKING_CONFIRM_FAILED", 409},
+               {"AMOUNT_MISMATCH", 409},
+               {"IDEMPOTENCY_IN_PROGRESS", 409},
+               {"PAYMENT_PREAUTH_FAILED", 402},
+               {"PAYMENT_CAPTURE_FAILED", 402},
+               {"IDEMPOTENCY_KEY_REUSED", 422},
+               {"DEGRADED_MODE", 503},
+               {"INTERNAL_ERROR", 500}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].code, code) == 0)
+            return map[i].status;
+    return 500;
+}
+
+int saga_result_status(const saga_result_t *r)
+{
+    return r->success ? 200 : saga_error_status(r->error_code);
+}
+
+struct json_object *saga_result_json(const saga_result_t *r)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(r->success));
+    if (r->success) {
+        json_object_object_add(o, "bookingId", json_object_new_string(r->booking_id));
+        json_object_object_add(o, "confirmationNumber",
+                               json_object_new_string(r->confirmation_number));
+        return o;
+    }
+    json_object_object_add(o, "error", json_object_new_string(r->message));
+    json_object_object_add(o, "errorCode", json_object_new_string(r->error_code));
+    if (r->field[0])
+        json_object_object_add(o, "field", json_object_new_string(r->field));
+    if (r->booking_id[0])
+        json_object_object_add(o, "bookingId", json_object_new_string(r->booking_id));
+    return o;
+}
+
+static void result_error(saga_result_t *out, const char *code, const char *field,
+                         const char *message)
+{
+    out->success = false;
+    snprintf(out->error_code, sizeof out->error_code, "%s", code);
+    snprintf(out->field, sizeof out->field, "%s", field ? field : "");
+    snprintf(out->message, sizeof out->message, "%s", message);
+}
+
+/* ------------------------------------------------------------ begin -- */
+
+/* Encrypts the guest (AAD = booking id) and the card token (AAD "card:" +
+ * booking id; kept in saga_instance.data only while the saga runs, so
+ * recovery can replay the pre-authorisation by its idempotency key). */
+static int seal(const booking_app_t *app, const booking_request_t *rq, const char *booking_id,
+                uint8_t **guest, size_t *guest_len, char **saga_data)
+{
+    struct json_object *g = json_object_new_object();
+    json_object_object_add(g, "firstName", json_object_new_string(rq->first_name));
+    json_object_object_add(g, "lastName", json_object_new_string(rq->last_name));
+    json_object_object_add(g, "email", json_object_new_string(rq->email));
+    json_object_object_add(g, "phone", json_object_new_string(rq->phone));
+    char *text = json_to_string_dup(g);
+    json_object_put(g);
+    if (!text)
+        return -1;
+    int rc = crypto_encrypt(app->data_key, text, strlen(text), booking_id, strlen(booking_id),
+                            guest, guest_len);
+    crypto_wipe(text, strlen(text));
+    free(text);
+    if (rc != 0)
+        return -1;
+    char aad[BOOKING_ID_MAX + 8];
+    snprintf(aad, sizeof aad, "card:%s", booking_id);
+    uint8_t *blob = NULL;
+    size_t blob_len = 0;
+    if (crypto_encrypt(app->data_key, rq->card_token, strlen(rq->card_token), aad, strlen(aad),
+                       &blob, &blob_len) != 0)
+        return -1;
+    char *b64 = crypto_base64_encode(blob, blob_len);
+    free(blob);
+    if (!b64)
+        return -1;
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "cardTokenEnc", json_object_new_string(b64));
+    free(b64);
+    *saga_data = json_to_string_dup(d);
+    json_object_put(d);
+    return *saga_data ? 0 : -1;
+}
+
+/* The booking row, its saga (leased to us), the requested event and the
+ * idempotency key's booking id, in one transaction. */
+static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *idem_key)
+{
+    booking_app_t *app = run->app;
+    booking_record_t *rec = &run->rec;
+    if (crypto_random_id("bk_", rec->booking_id, sizeof rec->booking_id) != 0)
+        return -1;
+    snprintf(rec->vendor, sizeof rec->vendor, "%s", rq->vendor);
+    snprintf(rec->hotel_id, sizeof rec->hotel_id, "%s", rq->hotel_id);
+    snprintf(rec->room_type_id, sizeof rec->room_type_id, "%s", rq->room_type_id);
+    memcpy(rec->check_in_text, rq->check_in_text, sizeof rec->check_in_text);
+    memcpy(rec->check_out_text, rq->check_out_text, sizeof rec->check_out_text);
+    rec->check_in = rq->check_in;
+    rec->check_out = rq->check_out;
+    rec->adults = rq->adults;
+    rec->children = rq->children;
+    snprintf(rec->status, sizeof rec->status, "pending");
+    rec->amount = rq->amount;
+    memcpy(rec->currency, rq->currency, sizeof rec->currency);
+    snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
+
+    uint8_t *guest = NULL;
+    size_t guest_len = 0;
+    char *saga_data = NULL;
+    int rc = -1;
+    db_t *db = NULL;
+    if (seal(app, rq, rec->booking_id, &guest, &guest_len, &saga_data) != 0)
+        goto out;
+    db = db_pool_acquire(app->db);
+    if (!db || db_begin(db) != DB_OK)
+        goto out;
+    if (store_booking_insert(db, rec, guest, guest_len, saga_data, app->instance_id,
+                             app->saga_lease_s) != 0 ||
+        store_step(db, rec->booking_id, "inventory_check", "started", NULL) != 0 ||
+        (idem_key && idempotency_attach_booking(db, IDEMPOTENCY_SCOPE_CHECKOUT, idem_key,
+                                                rec->booking_id) != 0) ||
+        saga_append_event(db, rec, "requested", NULL) != 0) {
+        db_rollback(db);
+        goto out;
+    }
+    rc = db_commit(db) == DB_OK ? 0 : -1;
+    if (rc == 0)
+        outbox_relay_kick(app->relay);
+out:
+    if (db)
+        db_pool_release(app->db, db);
+    free(guest);
+    if (saga_data)
+        crypto_wipe(saga_data, strlen(saga_data));
+    free(saga_data);
+    return rc;
+}
+
+/* ------------------------------------------------------------- steps -- */
+
+/* Fails the saga before any side effect: nothing to compensate. */
+static void fail_early(saga_run_t *run, const char *step, const char *code, const char *field,
+                       const char *message)
+{
+    saga_record(run, step, "failed", message, false, NULL, NULL);
+    saga_fail(run, code, message);
+    if (field)
+        snprintf(run->out->field, sizeof run->out->field, "%s", field);
+}
+
+/* SPEC §4 step 1: every night has a room (inventory-svc, else the PMS). */
+static int step_inventory_check(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    int nights = rec->check_out - rec->check_in, short_night = -1;
+    int64_t t0 = clock_now_ms();
+    int rc = inventory_client_check(run->app->inventory, rec->vendor, rec->hotel_id,
+                                    rec->room_type_id, rec->check_in, nights, &short_night);
+    char msg[BOOKING_MESSAGE_MAX];
+    if (rc < 0) {
+        metrics_counter_inc(metrics_counter("booking_inventory_fallback_total",
+                                            "Inventory checks answered by the PMS because "
+                                            "inventory-svc could not",
+                                            0));
+        pms_nights_t n = {0};
+        pms_error_t e;
+        pms_err_t pe = pms_get_inventory(run->app->pms, rec->hotel_id, rec->room_type_id,
+                                         rec->check_in, nights, &n, &e);
+        if (pe == PMS_OK) {
+            rc = 0;
+            for (size_t i = 0; i < n.count; i++)
+                if (n.items[i].available < 1) {
+                    short_night = (int)(n.items[i].date - rec->check_in);
+                    rc = 1;
+                    break;
+                }
+        }
+        pms_nights_free(&n);
+        if (pe == PMS_ERR_NOT_FOUND) {
+            saga_observe_step("inventory_check", t0);
+            fail_early(run, "inventory_check", "VALIDATION_ERROR", "roomTypeId",
+                       "hotelId/roomTypeId: 호텔 또는 객실 유형을 찾을 수 없습니다 (unknown hotel "
+                       "or room type)");
+            return -1;
+        }
+        if (pe != PMS_OK) {
+            saga_observe_step("inventory_check", t0);
+            snprintf(msg, sizeof msg, "재고 확인 실패 (inventory could not be checked: %s)",
+                     e.message[0] ? e.message : pms_err_name(pe));
+            fail_early(run, "inventory_check", "INVENTORY_UNAVAILABLE", NULL, msg);
+            return -1;
+        }
+    }
+    saga_observe_step("inventory_check", t0);
+    if (rc == 1) {
+        char day[DATES_ISO_LEN + 1];
+        dates_format_iso(rec->check_in + short_night, day);
+        snprintf(msg, sizeof msg, "재고 부족: %s (no availability: %s)", day, day);
+        fail_early(run, "inventory_check", "INVENTORY_UNAVAILABLE", NULL, msg);
+        return -1;
+    }
+    return saga_record(run, "inventory_check", "succeeded", NULL, false, NULL, NULL);
+}
+
+/* The stay's price in the PMS must be the amount the client pays. */
+static int step_amount_check(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    if (saga_record(run, "amount_check", "started", NULL, false, NULL, NULL) != 0)
+        return -2;
+    int64_t t0 = clock_now_ms();
+    pms_nights_t n = {0};
+    pms_error_t e;
+    pms_err_t pe = pms_get_rates(run->app->pms, rec->hotel_id, rec->room_type_id, rec->check_in,
+                                 rec->check_out - rec->check_in, &n, &e);
+    saga_observe_step("amount_check", t0);
+    char msg[BOOKING_MESSAGE_MAX];
+    if (pe != PMS_OK) {
+        pms_nights_free(&n);
+        snprintf(msg, sizeof msg, "요금 확인 실패 (the stay's price could not be checked: %s)",
+                 e.message[0] ? e.message : pms_err_name(pe));
+        fail_early(run, "amount_check", "INVENTORY_UNAVAILABLE", NULL, msg);
+        return -1;
+    }
+    int64_t total = 0;
+    for (size_t i = 0; i < n.count; i++)
+        total += n.items[i].rate;
+    bool same_currency = strcmp(n.currency, rec->currency) == 0;
+    pms_nights_free(&n);
+    if (!same_currency || total != rec->amount) {
+        char expected[32];
+        if (money_to_decimal_text(total, same_currency ? rec->currency : "KRW", expected,
+                                  sizeof expected) != 0)
+            snprintf(expected, sizeof expected, "%lld", (long long)total);
+        snprintf(msg, sizeof msg,
+                 "금액 불일치: 예상 금액 %s %s (amount mismatch: the stay costs %s %s)", expected,
+                 same_currency ? rec->currency : "", expected, same_currency ? rec->currency : "");
+        if (!same_currency)
+            snprintf(msg, sizeof msg,
+                     "통화 불일치 (currency mismatch: the hotel charges in another currency)");
+        fail_early(run, "amount_check", "AMOUNT_MISMATCH", NULL, msg);
+        return -1;
+    }
+    return saga_record(run, "amount_check", "succeeded", NULL, false, NULL, NULL);
+}
+
+/* SPEC §4 step 2: the PMS hold, recorded in Redis too. */
+static int step_hold(saga_run_t *run, const booking_request_t *rq)
+{
+    booking_record_t *rec = &run->rec;
+    if (saga_record(run, "hold", "started", NULL, false, NULL, NULL) != 0)
+        return -2;
+    run->flags.hold_started = true;
+    pms_hold_request_t hr = {.hotel_id = rec->hotel_id,
+                             .room_type_id = rec->room_type_id,
+                             .check_in = rec->check_in,
+                             .check_out = rec->check_out,
+                             .rooms = 1,
+                             .adults = rec->adults,
+                             .children = rec->children,
+                             .guest = {.first_name = rq->first_name,
+                                       .last_name = rq->last_name,
+                                       .email = rq->email,
+                                       .phone = rq->phone},
+                             .ttl_seconds = run->app->hold_ttl_s,
+                             .reference = rec->booking_id};
+    pms_hold_t hold;
+    pms_error_t e;
+    int64_t t0 = clock_now_ms();
+    pms_err_t pe = pms_create_hold(run->app->pms, &hr, &hold, &e);
+    saga_observe_step("hold", t0);
+    saga_crash_point(run, "hold");
+    if (pe != PMS_OK) {
+        char msg[BOOKING_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "객실 확보 실패 (hold failed: %s)",
+                 e.message[0] ? e.message : pms_err_name(pe));
+        saga_record(run, "hold", "failed", msg, false, NULL, NULL);
+        saga_fail(run, "HOLD_FAILED", msg);
+        return -1;
+    }
+    saga_count_hold("created");
+    snprintf(rec->hold_id, sizeof rec->hold_id, "%s", hold.hold_id);
+    rec->hold_expires_at_ms = hold.expires_at_ms;
+    saga_hold_record_set(run);
+    run->flags.hold_succeeded = true;
+    return saga_record(run, "hold", "succeeded", rec->hold_id, true, NULL, "held");
+}
+
+/* SPEC §4 step 3: pre-authorise; the auth id is persisted before moving on. */
+static int step_preauth(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    if (saga_record(run, "preauth", "started", NULL, false, NULL, NULL) != 0)
+        return -2;
+    run->flags.preauth_started = true;
+    char key[BOOKING_ID_MAX + 16];
+    snprintf(key, sizeof key, "%s:preauth", rec->booking_id);
+    pay_preauth_request_t pr = {.amount = rec->amount,
+                                .currency = rec->currency,
+                                .card_token = run->card_token,
+                                .idempotency_key = key,
+                                .description = "lodging booking",
+                                .booking_id = rec->booking_id};
+    pay_payment_t auth;
+    pay_error_t e;
+    int64_t t0 = clock_now_ms();
+    pay_err_t pe = payment_preauthorize(run->app->pay, &pr, &auth, &e);
+    saga_observe_step("preauth", t0);
+    saga_crash_point(run, "preauth");
+    if (pe != PAY_OK) {
+        char msg[BOOKING_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "결제 승인 실패 (payment pre-authorisation failed: %s)",
+                 e.message[0] ? e.message : pay_err_name(pe));
+        saga_record(run, "preauth", "failed", pay_err_name(pe), false, NULL, NULL);
+        saga_fail(run, "PAYMENT_PREAUTH_FAILED", msg);
+        return -1;
+    }
+    snprintf(rec->payment_auth_id, sizeof rec->payment_auth_id, "%s", auth.id);
+    snprintf(rec->payment_status, sizeof rec->payment_status, "authorized");
+    run->flags.preauth_succeeded = true;
+    return saga_record(run, "preauth", "succeeded", NULL, true, NULL, "payment_authorized");
+}
+
+/* SPEC §4 step 4: confirm the hold in the PMS (never an expired one). */
+static int step_confirm(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    if (saga_record(run, "confirm", "started", NULL, false, NULL, NULL) != 0)
+        return -2;
+    run->flags.confirm_started = true;
+    pms_reservation_t res;
+    pms_error_t e;
+    int64_t t0 = clock_now_ms();
+    pms_err_t pe = pms_confirm_hold(run->app->pms, rec->hotel_id, rec->hold_id, &res, &e);
+    saga_observe_step("confirm", t0);
+    saga_crash_point(run, "confirm");
+    if (pe != PMS_OK) {
+        char msg[BOOKING_MESSAGE_MAX];
+        if (pe == PMS_ERR_CONFLICT)
+            saga_count_hold("expired");
+        snprintf(msg, sizeof msg, "예약 확정 실패 (booking confirmation failed: %s)",
+                 e.message[0] ? e.message : pms_err_name(pe));
+        saga_record(run, "confirm", "failed", msg, false, NULL, NULL);
+        saga_fail(run, "BOOKING_CONFIRM_FAILED", msg);
+        return -1;
+    }
+    saga_count_hold("confirmed");
+    snprintf(rec->reservation_id, sizeof rec->reservation_id, "%s", res.reservation_id);
+    snprintf(rec->confirmation_number, sizeof rec->confirmation_number, "%s",
+             res.confirmation_number[0] ? res.confirmation_number : res.reservation_id);
+    snprintf(rec->status, sizeof rec->status, "confirmed");
+    run->flags.confirm_succeeded = true;
+    saga_hold_record_del(run);
+    return saga_record(run, "confirm", "succeeded", rec->reservation_id, true, NULL, "confirmed");
+}
+
+void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *idem_key,
+                   saga_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    saga_run_t run = {.app = app, .out = out, .card_token = rq->card_token};
+    if (saga_begin(&run, rq, idem_key) != 0) {
+        result_error(out, "INTERNAL_ERROR", NULL,
+                     "내부 오류 (internal error: the booking could not be recorded)");
+        out->booking_id[0] = '\0';
+        saga_count_outcome("INTERNAL_ERROR");
+        return;
+    }
+    int rc = step_inventory_check(&run);
+    if (rc == 0)
+        rc = step_amount_check(&run);
+    if (rc == 0)
+        rc = step_hold(&run, rq);
+    if (rc == 0)
+        rc = step_preauth(&run);
+    if (rc == 0)
+        rc = step_confirm(&run);
+    if (rc == 0)
+        rc = saga_capture_and_finish(&run);
+    if (!out->success && !out->error_code[0]) {
+        /* a database failure between steps: compensate what was done */
+        if (!run.lease_lost)
+            saga_fail(&run, "INTERNAL_ERROR",
+                      "내부 오류 (internal error; the booking was rolled back)");
+        else
+            result_error(out, "INTERNAL_ERROR", NULL,
+                         "내부 오류 (internal error: the booking is being recovered)");
+    }
+    crypto_wipe(run.card_token_buf, sizeof run.card_token_buf);
+    saga_finish_lease(&run);
+}
+
+/* ---------------------------------------------------------- recovery -- */
+
+/* The card token from saga_instance.data (NULL when gone). */
+static void decrypt_card_token(saga_run_t *run, db_t *db)
+{
+    run->card_token = NULL;
+    char *data = store_saga_data(db, run->rec.booking_id);
+    if (!data)
+        return;
+    json_error_t je;
+    struct json_object *o = json_parse_object(data, strlen(data), &je), *v;
+    if (o && json_object_object_get_ex(o, "cardTokenEnc", &v)) {
+        size_t blob_len = 0;
+        uint8_t *blob = crypto_base64_decode(json_object_get_string(v), &blob_len);
+        uint8_t *pt = NULL;
+        size_t pt_len = 0;
+        char aad[BOOKING_ID_MAX + 8];
+        snprintf(aad, sizeof aad, "card:%s", run->rec.booking_id);
+        if (blob &&
+            crypto_decrypt(run->app->data_key, blob, blob_len, aad, strlen(aad), &pt, &pt_len) ==
+                0 &&
+            pt_len < sizeof run->card_token_buf) {
+            memcpy(run->card_token_buf, pt, pt_len);
+            run->card_token_buf[pt_len] = '\0';
+            run->card_token = run->card_token_buf;
+        }
+        if (pt) {
+            crypto_wipe(pt, pt_len);
+            free(pt);
+        }
+        free(blob);
+    }
+    json_object_put(o);
+    free(data);
+}
+
+/* The reservation the PMS has for this booking: by hold id, else by our
+ * reference. PMS_OK, PMS_ERR_NOT_FOUND, or a failure (try later). */
+static pms_err_t find_in_pms(saga_run_t *run, pms_reservation_t *res)
+{
+    pms_error_t e;
+    booking_record_t *rec = &run->rec;
+    if (rec->hold_id[0])
+        return pms_get_reservation(run->app->pms, rec->hotel_id, rec->hold_id, res, &e);
+    pms_err_t pe =
+        pms_find_reservation(run->app->pms, rec->hotel_id, rec->booking_id, rec->check_in, res, &e);
+    if (pe == PMS_OK && !rec->hold_id[0])
+        snprintf(rec->hold_id, sizeof rec->hold_id, "%s", res->reservation_id);
+    return pe;
+}
+
+int saga_recover(booking_app_t *app, const char *booking_id, saga_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    saga_run_t run = {.app = app, .out = out};
+    db_t *db = db_pool_acquire(app->db);
+    if (!db)
+        return -1;
+    int rc = store_booking_load(db, booking_id, &run.rec);
+    if (rc == 0)
+        rc = store_step_flags(db, booking_id, &run.flags);
+    if (rc == 0)
+        decrypt_card_token(&run, db);
+    db_pool_release(app->db, db);
+    if (rc != 0)
+        return -1;
+    snprintf(out->booking_id, sizeof out->booking_id, "%s", booking_id);
+    log_kv(LOG_LEVEL_INFO, "recovering a saga left mid-way", "bookingId", booking_id, "state",
+           run.rec.saga_state, "step", run.rec.current_step, NULL);
+
+    int result = 0;
+    if (strcmp(run.rec.saga_state, "running") == 0 && run.flags.hold_started) {
+        pms_reservation_t res;
+        pms_err_t pe = find_in_pms(&run, &res);
+        if (pe != PMS_OK && pe != PMS_ERR_NOT_FOUND) {
+            result = 1; /* the PMS cannot say now */
+        } else if (pe == PMS_OK && res.status == PMS_RES_CONFIRMED &&
+                   (run.rec.payment_auth_id[0] || run.flags.preauth_succeeded)) {
+            /* confirmed in the PMS and authorised: finish forward */
+            metrics_counter_inc(metrics_counter("booking_recovery_total",
+                                                "Sagas recovered after a crash, by action", 1,
+                                                "action"),
+                                "resumed");
+            if (!run.flags.confirm_succeeded) {
+                snprintf(run.rec.reservation_id, sizeof run.rec.reservation_id, "%s",
+                         res.reservation_id);
+                snprintf(run.rec.confirmation_number, sizeof run.rec.confirmation_number, "%s",
+                         res.confirmation_number[0] ? res.confirmation_number : res.reservation_id);
+                snprintf(run.rec.status, sizeof run.rec.status, "confirmed");
+                run.flags.confirm_succeeded = true;
+                if (saga_record(&run, "confirm", "succeeded", "found confirmed by recovery", true,
+                                NULL, "confirmed") != 0)
+                    result = -1;
+            }
+            if (result == 0)
+                saga_capture_and_finish(&run);
+        } else {
+            if (pe == PMS_OK && res.status == PMS_RES_CANCELLED && run.rec.hold_expires_at_ms > 0)
+                saga_count_hold("expired");
+            metrics_counter_inc(metrics_counter("booking_recovery_total",
+                                                "Sagas recovered after a crash, by action", 1,
+                                                "action"),
+                                "compensated");
+            saga_fail(&run, run.rec.error_code[0] ? run.rec.error_code : "INTERNAL_ERROR",
+                      run.rec.error_message[0]
+                          ? run.rec.error_message
+                          : "내부 오류 (internal error: interrupted; the booking was rolled back)");
+        }
+    } else {
+        /* nothing external happened yet, or it was compensating already */
+        saga_fail(&run, run.rec.error_code[0] ? run.rec.error_code : "INTERNAL_ERROR",
+                  run.rec.error_message[0]
+                      ? run.rec.error_message
+                      : "내부 오류 (internal error: interrupted; the booking was rolled back)");
+    }
+    if (out->retry_later)
+        result = 1;
+    crypto_wipe(run.card_token_buf, sizeof run.card_token_buf);
+    saga_finish_lease(&run);
+    return result;
+}

@@ -1,0 +1,68 @@
+/*
+ * saga.h — the checkout saga (SPEC §4): inventory check, amount check, PMS
+ * hold, payment pre-authorisation, PMS confirm, capture, cache decrement —
+ * each step recorded in MariaDB before the next begins, one booking.* event
+ * per state change through the outbox, and compensation in reverse on failure
+ * (release the hold, void the pre-authorisation; after a confirm: retry the
+ * capture, then cancel the reservation and void or refund). A compensation
+ * that cannot complete now becomes a booking.compensations command
+ * (compensation_request) that the worker retries until done; the worker tells
+ * us through saga_compensation_done.
+ *
+ * Usage:
+ *     saga_result_t res;
+ *     saga_checkout(app, &request, &res);          // blocks until the saga ends
+ *     saga_result_status(&res) → HTTP status; saga_result_json(&res) → body
+ *     saga_recover(app, "bk_...", &res);            // recovery.c, holding the saga's lease
+ *
+ * Thread-safety: every call runs on the caller's thread with connections from
+ * the app's pool; a saga is driven by one thread at a time (the lease in
+ * saga_instance). Ownership: results are plain structs of the caller.
+ */
+#ifndef BOOKING_SAGA_H
+#define BOOKING_SAGA_H
+
+#include <json-c/json.h>
+
+#include "booking.h"
+#include "common/db.h"
+
+typedef struct saga_result {
+    bool success;
+    bool retry_later; /* recovery only: the outcome is not known yet (vendor down) */
+    char booking_id[BOOKING_ID_MAX];
+    char confirmation_number[PMS_ID_MAX + 1];
+    char error_code[BOOKING_CODE_MAX];
+    char message[BOOKING_MESSAGE_MAX];
+    char field[64]; /* VALIDATION_ERROR only */
+} saga_result_t;
+
+/* Runs a checkout for a validated request under a new booking id (written
+ * into out->booking_id as soon as it exists, before the saga runs: idem_key,
+ * when not NULL, is attached to it so recovery can complete it). */
+void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *idem_key,
+                   saga_result_t *out);
+
+/* Drives a saga left mid-way (its lease taken by the caller) to its end:
+ * resumed when the PMS has the booking confirmed and the payment can be
+ * captured, compensated otherwise. A hold that lapsed is never confirmed.
+ * 0 done (out says how), 1 try again later, -1 error. */
+int saga_recover(booking_app_t *app, const char *booking_id, saga_result_t *out);
+
+/* compensation_done_fn (compensation.h): ctx is the booking_app_t. */
+int saga_compensation_done(void *ctx, db_t *db, const char *booking_id, const char *action);
+
+/* HTTP status of a result per proto/openapi.yaml (200, 400, 402, 409, 503, 500). */
+int saga_error_status(const char *error_code);
+int saga_result_status(const saga_result_t *r);
+/* The response body: {"success":true,"bookingId","confirmationNumber"} or the
+ * Error shape. Caller puts. */
+struct json_object *saga_result_json(const saga_result_t *r);
+
+/* booking_saga_outcomes_total{code}. */
+void saga_count_outcome(const char *code);
+
+/* The booking.* event data for rec (booking.schema.json; never PII). Caller puts. */
+struct json_object *saga_event_data(const booking_record_t *rec);
+
+#endif /* BOOKING_SAGA_H */

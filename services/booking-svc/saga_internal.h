@@ -1,0 +1,65 @@
+/*
+ * saga_internal.h — what saga.c (the forward steps), saga_compensation.c
+ * (compensation in reverse) and saga_recovery.c (resuming after a crash)
+ * share: one saga run and the helpers that record its steps. Not for other
+ * modules.
+ */
+#ifndef BOOKING_SAGA_INTERNAL_H
+#define BOOKING_SAGA_INTERNAL_H
+
+#include "booking.h"
+#include "saga.h"
+#include "store.h"
+
+/* One drive of one saga by this thread. */
+typedef struct saga_run {
+    booking_app_t *app;
+    booking_record_t rec;
+    store_step_flags_t flags;
+    const char *card_token; /* NULL when not known (recovery without it) */
+    char card_token_buf[256];
+    bool lease_lost;
+    saga_result_t *out;
+} saga_run_t;
+
+/* Records one step outcome in one transaction: the booking row (when
+ * update_booking), the step log, saga_instance (state may be NULL = keep;
+ * current_step = step), and the event `event_suffix` ("held" →
+ * lodging.booking.held; NULL = none) — after checking this process still
+ * holds the lease. 0, or -1 (DB error or lease lost: run->lease_lost). */
+int saga_record(saga_run_t *run, const char *step, const char *outcome, const char *detail,
+                bool update_booking, const char *state, const char *event_suffix);
+
+/* Appends lodging.booking.<suffix> for rec to the outbox in tx. 0 or -1. */
+int saga_append_event(db_t *tx, const booking_record_t *rec, const char *suffix,
+                      struct json_object *extra);
+
+/* Test-only crash point (BOOKING_TEST_CRASH_AFTER): SIGKILLs the process. */
+void saga_crash_point(const saga_run_t *run, const char *step);
+
+/* Compensates everything the saga did (saga_compensation.c). Returns 0 when
+ * every action completed or was handed to the worker (*pending set), 1 when
+ * the state could not be determined now (retry later). */
+int saga_compensate(saga_run_t *run, size_t *pending);
+
+/* Capture, retry_capture, then cancel + void on failure; then finish.
+ * 0 captured and finished, -1 failed (out filled, compensated). */
+int saga_capture_and_finish(saga_run_t *run);
+
+/* Marks the saga failed with code/message, compensates and writes the final
+ * state (booking failed, booking.failed, booking.compensated when nothing is
+ * pending). Fills run->out. */
+void saga_fail(saga_run_t *run, const char *code, const char *message);
+
+/* The lease owner renews/cleans up at the end. */
+void saga_finish_lease(saga_run_t *run);
+
+/* Saga metrics. */
+void saga_count_hold(const char *outcome);
+void saga_observe_step(const char *step, int64_t started_ms);
+
+/* Redis hold:{holdId} record (SPEC §3), best effort. */
+void saga_hold_record_set(saga_run_t *run);
+void saga_hold_record_del(saga_run_t *run);
+
+#endif /* BOOKING_SAGA_INTERNAL_H */

@@ -1,0 +1,415 @@
+/*
+ * store.c — SQL for booking, saga_instance and saga_step_log (see store.h).
+ * Every statement is prepared with bound parameters (db.h); times are
+ * DATETIME(3) in UTC (the session's time zone).
+ */
+#include "store.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/money.h"
+
+/* ------------------------------------------------------------ helpers -- */
+
+static void copy_cell(const db_result_t *res, size_t row, size_t col, char *out, size_t size)
+{
+    const char *v = db_result_text(res, row, col);
+    snprintf(out, size, "%s", v ? v : "");
+}
+
+/* "2025-11-01 09:30:00.123" (MariaDB) → "2025-11-01T09:30:00.123Z"; "" stays "". */
+static void db_time_to_rfc3339(const char *text, char out[DATES_RFC3339_LEN + 1])
+{
+    int64_t ms;
+    if (text && *text && dates_parse_rfc3339(text, &ms) == 0)
+        dates_format_rfc3339(ms, out);
+    else
+        out[0] = '\0';
+}
+
+/* Unix ms → "2025-11-01 09:30:00.123" for a DATETIME(3) parameter. */
+static void unix_ms_to_db_time(int64_t ms, char out[DATES_RFC3339_LEN + 1])
+{
+    dates_format_rfc3339(ms, out);
+    char *t = strchr(out, 'T');
+    if (t)
+        *t = ' ';
+    char *z = strchr(out, 'Z');
+    if (z)
+        *z = '\0';
+}
+
+static db_param_t opt_str(const char *s)
+{
+    return (s && *s) ? DB_STR(s) : DB_NULL;
+}
+
+static int check(db_t *db, db_err_t rc, const char *what)
+{
+    if (rc == DB_OK)
+        return 0;
+    log_kv(LOG_LEVEL_ERROR, "booking store statement failed", "what", what, "error", db_error(db),
+           NULL);
+    return -1;
+}
+
+int store_amount_from_decimal(const char *text, const char *currency, int64_t *out)
+{
+    char buf[48];
+    if (!text || strlen(text) >= sizeof buf)
+        return -1;
+    snprintf(buf, sizeof buf, "%s", text);
+    char *dot = strchr(buf, '.');
+    if (dot) { /* DECIMAL(15,2) pads: "250000.00" is 250000 KRW */
+        size_t n = strlen(buf);
+        while (n > 0 && buf[n - 1] == '0' && &buf[n - 1] > dot)
+            buf[--n] = '\0';
+        if (buf[n - 1] == '.')
+            buf[n - 1] = '\0';
+    }
+    return money_from_decimal_text(buf, currency, out);
+}
+
+/* ------------------------------------------------------------ booking -- */
+
+int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *guest_enc,
+                         size_t guest_len, const char *saga_data, const char *owner, int lease_s)
+{
+    char price[32];
+    if (money_to_decimal_text(rec->amount, rec->currency, price, sizeof price) != 0)
+        return -1;
+    db_param_t b[] = {
+        DB_STR(rec->booking_id),   DB_STR(rec->vendor),          DB_STR(rec->hotel_id),
+        DB_STR(rec->room_type_id), DB_STR(rec->check_in_text),   DB_STR(rec->check_out_text),
+        DB_INT(rec->adults),       DB_INT(rec->children),        DB_STR(price),
+        DB_STR(rec->currency),     DB_BLOB(guest_enc, guest_len)};
+    if (check(db,
+              db_exec(db,
+                      "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
+                      "check_out, adults, children, status, total_price, currency, guest_enc) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                      b, sizeof b / sizeof b[0], NULL, NULL),
+              "insert booking") != 0)
+        return -1;
+    db_param_t s[] = {DB_STR(rec->booking_id), opt_str(saga_data), DB_STR(owner), DB_INT(lease_s)};
+    return check(db,
+                 db_exec(db,
+                         "INSERT INTO saga_instance (booking_id, saga_type, state, current_step, "
+                         "data, locked_by, locked_until) VALUES (?, 'checkout', 'running', "
+                         "'inventory_check', ?, ?, NOW(3) + INTERVAL ? SECOND)",
+                         s, 4, NULL, NULL),
+                 "insert saga_instance");
+}
+
+int store_booking_update(db_t *db, const booking_record_t *rec)
+{
+    char expires[DATES_RFC3339_LEN + 1] = "";
+    if (rec->hold_expires_at_ms > 0)
+        unix_ms_to_db_time(rec->hold_expires_at_ms, expires);
+    db_param_t p[] = {DB_STR(rec->status),
+                      opt_str(rec->hold_id),
+                      opt_str(expires),
+                      opt_str(rec->payment_auth_id),
+                      opt_str(rec->payment_status),
+                      opt_str(rec->reservation_id),
+                      opt_str(rec->confirmation_number),
+                      opt_str(rec->error_code),
+                      opt_str(rec->error_message),
+                      DB_STR(rec->booking_id)};
+    return check(db,
+                 db_exec(db,
+                         "UPDATE booking SET status = ?, hold_id = ?, hold_expires_at = ?, "
+                         "payment_auth_id = ?, payment_status = ?, reservation_id = ?, "
+                         "confirmation_number = ?, error_code = ?, error_message = ? "
+                         "WHERE booking_id = ?",
+                         p, sizeof p / sizeof p[0], NULL, NULL),
+                 "update booking");
+}
+
+int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    db_param_t p[] = {DB_STR(booking_id)};
+    db_result_t *res = NULL;
+    if (check(db,
+              db_query(db,
+                       "SELECT b.booking_id, b.vendor, b.hotel_id, b.room_type_id, "
+                       "DATE_FORMAT(b.check_in, '%Y-%m-%d'), DATE_FORMAT(b.check_out, '%Y-%m-%d'), "
+                       "b.adults, b.children, b.status, b.hold_id, b.hold_expires_at, "
+                       "b.payment_auth_id, b.payment_status, b.reservation_id, "
+                       "b.confirmation_number, b.total_price, b.currency, b.error_code, "
+                       "b.error_message, b.created_at, b.updated_at, s.state, s.current_step "
+                       "FROM booking b LEFT JOIN saga_instance s ON s.booking_id = b.booking_id "
+                       "WHERE b.booking_id = ?",
+                       p, 1, &res),
+              "load booking") != 0)
+        return -1;
+    if (db_result_rows(res) == 0) {
+        db_result_free(res);
+        return 1;
+    }
+    int64_t v;
+    copy_cell(res, 0, 0, rec->booking_id, sizeof rec->booking_id);
+    copy_cell(res, 0, 1, rec->vendor, sizeof rec->vendor);
+    copy_cell(res, 0, 2, rec->hotel_id, sizeof rec->hotel_id);
+    copy_cell(res, 0, 3, rec->room_type_id, sizeof rec->room_type_id);
+    copy_cell(res, 0, 4, rec->check_in_text, sizeof rec->check_in_text);
+    copy_cell(res, 0, 5, rec->check_out_text, sizeof rec->check_out_text);
+    dates_parse_iso(rec->check_in_text, &rec->check_in);
+    dates_parse_iso(rec->check_out_text, &rec->check_out);
+    rec->adults = db_result_int64(res, 0, 6, &v) == 0 ? (int)v : 0;
+    rec->children = db_result_int64(res, 0, 7, &v) == 0 ? (int)v : 0;
+    copy_cell(res, 0, 8, rec->status, sizeof rec->status);
+    copy_cell(res, 0, 9, rec->hold_id, sizeof rec->hold_id);
+    const char *exp = db_result_text(res, 0, 10);
+    if (!exp || dates_parse_rfc3339(exp, &rec->hold_expires_at_ms) != 0)
+        rec->hold_expires_at_ms = 0;
+    copy_cell(res, 0, 11, rec->payment_auth_id, sizeof rec->payment_auth_id);
+    copy_cell(res, 0, 12, rec->payment_status, sizeof rec->payment_status);
+    copy_cell(res, 0, 13, rec->reservation_id, sizeof rec->reservation_id);
+    copy_cell(res, 0, 14, rec->confirmation_number, sizeof rec->confirmation_number);
+    copy_cell(res, 0, 16, rec->currency, sizeof rec->currency);
+    if (store_amount_from_decimal(db_result_text(res, 0, 15), rec->currency, &rec->amount) != 0)
+        rec->amount = 0;
+    copy_cell(res, 0, 17, rec->error_code, sizeof rec->error_code);
+    copy_cell(res, 0, 18, rec->error_message, sizeof rec->error_message);
+    db_time_to_rfc3339(db_result_text(res, 0, 19), rec->created_at);
+    db_time_to_rfc3339(db_result_text(res, 0, 20), rec->updated_at);
+    copy_cell(res, 0, 21, rec->saga_state, sizeof rec->saga_state);
+    copy_cell(res, 0, 22, rec->current_step, sizeof rec->current_step);
+    db_result_free(res);
+    return 0;
+}
+
+/* --------------------------------------------------------------- saga -- */
+
+int store_step(db_t *db, const char *booking_id, const char *step, const char *outcome,
+               const char *detail)
+{
+    char d[BOOKING_MESSAGE_MAX];
+    if (detail)
+        snprintf(d, sizeof d, "%s", detail);
+    db_param_t p[] = {DB_STR(booking_id), DB_STR(step), DB_STR(outcome),
+                      detail ? DB_STR(d) : DB_NULL};
+    return check(db,
+                 db_exec(db,
+                         "INSERT INTO saga_step_log (booking_id, step, outcome, detail) "
+                         "VALUES (?, ?, ?, ?)",
+                         p, 4, NULL, NULL),
+                 "insert step");
+}
+
+int store_saga_set(db_t *db, const char *booking_id, const char *state, const char *current_step)
+{
+    db_param_t p[] = {opt_str(state), opt_str(state), opt_str(current_step), DB_STR(booking_id)};
+    return check(db,
+                 db_exec(db,
+                         "UPDATE saga_instance SET "
+                         "compensating = (COALESCE(?, state) IN ('compensating', "
+                         "'compensation_pending')), state = COALESCE(?, state), "
+                         "current_step = COALESCE(?, current_step) WHERE booking_id = ?",
+                         p, 4, NULL, NULL),
+                 "update saga");
+}
+
+int store_saga_clear_data(db_t *db, const char *booking_id)
+{
+    db_param_t p[] = {DB_STR(booking_id)};
+    return check(
+        db,
+        db_exec(db, "UPDATE saga_instance SET data = NULL WHERE booking_id = ?", p, 1, NULL, NULL),
+        "clear saga data");
+}
+
+char *store_saga_data(db_t *db, const char *booking_id)
+{
+    db_param_t p[] = {DB_STR(booking_id)};
+    db_result_t *res = NULL;
+    if (check(db, db_query(db, "SELECT data FROM saga_instance WHERE booking_id = ?", p, 1, &res),
+              "saga data") != 0)
+        return NULL;
+    char *out = NULL;
+    if (db_result_rows(res) == 1 && db_result_text(res, 0, 0))
+        out = strdup(db_result_text(res, 0, 0));
+    db_result_free(res);
+    return out;
+}
+
+int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s)
+{
+    db_param_t p[] = {DB_INT(lease_s), DB_STR(booking_id), DB_STR(owner)};
+    uint64_t n = 0;
+    if (check(db,
+              db_exec(db,
+                      "UPDATE saga_instance SET locked_until = NOW(3) + INTERVAL ? SECOND "
+                      "WHERE booking_id = ? AND locked_by = ?",
+                      p, 3, &n, NULL),
+              "renew lease") != 0)
+        return -1;
+    return n == 1 ? 1 : 0;
+}
+
+int store_lease_take(db_t *db, const char *booking_id, const char *owner, int lease_s)
+{
+    db_param_t p[] = {DB_STR(owner), DB_INT(lease_s), DB_STR(booking_id)};
+    uint64_t n = 0;
+    if (check(db,
+              db_exec(db,
+                      "UPDATE saga_instance SET locked_by = ?, "
+                      "locked_until = NOW(3) + INTERVAL ? SECOND, attempts = attempts + 1 "
+                      "WHERE booking_id = ? AND (locked_until IS NULL OR locked_until < NOW(3))",
+                      p, 3, &n, NULL),
+              "take lease") != 0)
+        return -1;
+    return n == 1 ? 1 : 0;
+}
+
+int store_lease_release(db_t *db, const char *booking_id, const char *owner)
+{
+    db_param_t p[] = {DB_STR(booking_id), DB_STR(owner)};
+    return check(db,
+                 db_exec(db,
+                         "UPDATE saga_instance SET locked_until = NOW(3) "
+                         "WHERE booking_id = ? AND locked_by = ?",
+                         p, 2, NULL, NULL),
+                 "release lease");
+}
+
+int store_step_flags(db_t *db, const char *booking_id, store_step_flags_t *out)
+{
+    memset(out, 0, sizeof *out);
+    db_param_t p[] = {DB_STR(booking_id)};
+    db_result_t *res = NULL;
+    if (check(db,
+              db_query(db,
+                       "SELECT step, outcome FROM saga_step_log WHERE booking_id = ? "
+                       "AND outcome IN ('started', 'succeeded') ORDER BY id",
+                       p, 1, &res),
+              "step flags") != 0)
+        return -1;
+    for (size_t i = 0; i < db_result_rows(res); i++) {
+        const char *step = db_result_text(res, i, 0), *outcome = db_result_text(res, i, 1);
+        bool ok = outcome && strcmp(outcome, "succeeded") == 0;
+        if (!step)
+            continue;
+        bool *started = NULL, *succeeded = NULL;
+        if (strcmp(step, "hold") == 0)
+            started = &out->hold_started, succeeded = &out->hold_succeeded;
+        else if (strcmp(step, "preauth") == 0)
+            started = &out->preauth_started, succeeded = &out->preauth_succeeded;
+        else if (strcmp(step, "confirm") == 0)
+            started = &out->confirm_started, succeeded = &out->confirm_succeeded;
+        else if (strcmp(step, "capture") == 0 || strcmp(step, "retry_capture") == 0)
+            started = &out->capture_started, succeeded = &out->capture_succeeded;
+        if (started) {
+            *started = true;
+            if (ok)
+                *succeeded = true;
+        }
+    }
+    db_result_free(res);
+    return 0;
+}
+
+static int action_index(char list[][32], size_t n, const char *action)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], action) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void action_remove(char list[][32], size_t *n, const char *action)
+{
+    int i = action_index(list, *n, action);
+    if (i < 0)
+        return;
+    memmove(list[i], list[i + 1], (*n - (size_t)i - 1) * sizeof list[0]);
+    (*n)--;
+}
+
+static void action_add(char list[][32], size_t *n, const char *action)
+{
+    if (action_index(list, *n, action) >= 0 || *n >= STORE_MAX_ACTIONS)
+        return;
+    snprintf(list[*n], sizeof list[0], "%s", action);
+    (*n)++;
+}
+
+int store_compensations(db_t *db, const char *booking_id, store_compensations_t *out)
+{
+    memset(out, 0, sizeof *out);
+    db_param_t p[] = {DB_STR(booking_id)};
+    db_result_t *res = NULL;
+    if (check(db,
+              db_query(db,
+                       "SELECT step, outcome FROM saga_step_log WHERE booking_id = ? AND outcome "
+                       "IN ('compensated', 'compensation_failed') ORDER BY id",
+                       p, 1, &res),
+              "compensations") != 0)
+        return -1;
+    for (size_t i = 0; i < db_result_rows(res); i++) {
+        const char *step = db_result_text(res, i, 0), *outcome = db_result_text(res, i, 1);
+        if (!step || !outcome)
+            continue;
+        if (strcmp(outcome, "compensated") == 0) {
+            action_remove(out->pending, &out->pending_count, step);
+            action_add(out->done, &out->done_count, step);
+        } else {
+            action_add(out->pending, &out->pending_count, step);
+        }
+    }
+    db_result_free(res);
+    return 0;
+}
+
+int store_due_sagas(db_t *db, char ids[][BOOKING_ID_MAX], int max)
+{
+    db_param_t p[] = {DB_INT(max)};
+    db_result_t *res = NULL;
+    if (check(db,
+              db_query(db,
+                       "SELECT booking_id FROM saga_instance WHERE state IN ('running', "
+                       "'compensating') AND (locked_until IS NULL OR locked_until < NOW(3)) "
+                       "ORDER BY created_at LIMIT ?",
+                       p, 1, &res),
+              "due sagas") != 0)
+        return -1;
+    int n = (int)db_result_rows(res);
+    for (int i = 0; i < n; i++)
+        copy_cell(res, (size_t)i, 0, ids[i], BOOKING_ID_MAX);
+    db_result_free(res);
+    return n;
+}
+
+struct json_object *store_steps_json(db_t *db, const char *booking_id)
+{
+    db_param_t p[] = {DB_STR(booking_id)};
+    db_result_t *res = NULL;
+    if (check(db,
+              db_query(db,
+                       "SELECT step, outcome, detail, created_at FROM saga_step_log "
+                       "WHERE booking_id = ? ORDER BY id",
+                       p, 1, &res),
+              "steps") != 0)
+        return NULL;
+    struct json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < db_result_rows(res); i++) {
+        struct json_object *o = json_object_new_object();
+        const char *detail = db_result_text(res, i, 2);
+        char at[DATES_RFC3339_LEN + 1];
+        db_time_to_rfc3339(db_result_text(res, i, 3), at);
+        json_object_object_add(o, "step", json_object_new_string(db_result_text(res, i, 0)));
+        json_object_object_add(o, "outcome", json_object_new_string(db_result_text(res, i, 1)));
+        if (detail)
+            json_object_object_add(o, "detail", json_object_new_string(detail));
+        json_object_object_add(o, "at", json_object_new_string(at));
+        json_object_array_add(arr, o);
+    }
+    db_result_free(res);
+    return arr;
+}

@@ -1,0 +1,88 @@
+/*
+ * store.h — booking-svc's rows: booking, saga_instance (state and lease) and
+ * saga_step_log (SPEC §4: every step recorded before the next begins).
+ * Plain SQL over one db_t; the caller decides the transaction (the saga puts a
+ * step's row change and its outbox event in one).
+ *
+ * Usage:
+ *     db_begin(db);
+ *     store_booking_insert(db, &rec, guest_blob, n, card_blob_b64, owner, lease_s);
+ *     store_step(db, rec.booking_id, "hold", "started", NULL);
+ *     db_commit(db);
+ *     store_booking_load(db, "bk_...", &rec);
+ *
+ * Thread-safety: as db_t (one thread per connection). Ownership: records are
+ * the caller's; lists are malloc'd and freed with their _free.
+ */
+#ifndef BOOKING_STORE_H
+#define BOOKING_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "booking.h"
+
+/* Inserts the booking row (status pending) and its saga_instance (running,
+ * leased to owner for lease_s seconds, `saga_data` JSON text or NULL).
+ * 0, or -1 (DB_ERR_* logged). */
+int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *guest_enc,
+                         size_t guest_len, const char *saga_data, const char *owner, int lease_s);
+
+/* Writes every mutable column of the booking row from rec. 0 or -1. */
+int store_booking_update(db_t *db, const booking_record_t *rec);
+
+/* Loads a booking and its saga. 0, 1 when there is no such booking, -1 on error. */
+int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec);
+
+/* Appends a step log row. detail may be NULL. 0 or -1. */
+int store_step(db_t *db, const char *booking_id, const char *step, const char *outcome,
+               const char *detail);
+
+/* Sets saga_instance state and current_step (NULL keeps it). 0 or -1. */
+int store_saga_set(db_t *db, const char *booking_id, const char *state, const char *current_step);
+
+/* Clears saga_instance.data (the encrypted card token) once it is no longer needed. */
+int store_saga_clear_data(db_t *db, const char *booking_id);
+
+/* saga_instance.data as text (malloc'd) or NULL. */
+char *store_saga_data(db_t *db, const char *booking_id);
+
+/* Extends the lease when owner still holds it: 1 held, 0 lost, -1 error. */
+int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s);
+/* Takes the lease when it is free or lapsed: 1 taken, 0 held by another, -1 error. */
+int store_lease_take(db_t *db, const char *booking_id, const char *owner, int lease_s);
+/* Gives the lease up (locked_until = now). */
+int store_lease_release(db_t *db, const char *booking_id, const char *owner);
+
+/* Per step name: whether it was started / succeeded (forward steps) — from the log. */
+typedef struct store_step_flags {
+    bool hold_started, hold_succeeded;
+    bool preauth_started, preauth_succeeded;
+    bool confirm_started, confirm_succeeded;
+    bool capture_started, capture_succeeded;
+} store_step_flags_t;
+int store_step_flags(db_t *db, const char *booking_id, store_step_flags_t *out);
+
+/* Compensation actions whose latest outcome is compensation_failed (still
+ * pending) and those that completed (compensated); comma-free action names
+ * written into the arrays (at most max each). 0 or -1. */
+#define STORE_MAX_ACTIONS 8
+typedef struct store_compensations {
+    size_t pending_count, done_count;
+    char pending[STORE_MAX_ACTIONS][32];
+    char done[STORE_MAX_ACTIONS][32];
+} store_compensations_t;
+int store_compensations(db_t *db, const char *booking_id, store_compensations_t *out);
+
+/* Bookings whose saga is running or compensating and whose lease lapsed
+ * (oldest first, at most max). Returns how many (written into ids), or -1. */
+int store_due_sagas(db_t *db, char ids[][BOOKING_ID_MAX], int max);
+
+/* The step log of a booking, oldest first, as a JSON array of
+ * {step, outcome, detail?, at} (caller puts). NULL on error. */
+struct json_object *store_steps_json(db_t *db, const char *booking_id);
+
+/* Minor units of a DECIMAL text ("250000.00") in currency. 0 or -1. */
+int store_amount_from_decimal(const char *text, const char *currency, int64_t *out);
+
+#endif /* BOOKING_STORE_H */
