@@ -96,6 +96,16 @@ static int get_id(json_object *obj, const char *key, const char *path, bool requ
     return 0;
 }
 
+/* get_id under the first of two spellings present (Cloudbeds' payloads use both
+ * reservationID and reservationId, propertyID and propertyId). */
+static int get_id2(json_object *obj, const char *key, const char *alt, bool required,
+                   char out[NORMALIZE_ID_MAX + 1], normalize_error_t *err)
+{
+    if (!json_object_object_get_ex(obj, key, NULL) && json_object_object_get_ex(obj, alt, NULL))
+        return get_id(obj, alt, alt, required, out, err);
+    return get_id(obj, key, key, required, out, err);
+}
+
 /* An ISO date YYYY-MM-DD. 0 ok or absent (out ""), -1 with err. */
 static int get_date(json_object *obj, const char *key, const char *path, bool required,
                     char out[DATES_ISO_LEN + 1], normalize_error_t *err)
@@ -340,6 +350,7 @@ static const struct {
     {"reservation/dates_changed", CB_RESERVATION_DETAILS},
     {"reservation/accommodation_changed", CB_RESERVATION_DETAILS},
     {"reservation/accommodation_type_changed", CB_RESERVATION_DETAILS},
+    {"reservation/accommodation_status_changed", CB_RESERVATION_DETAILS},
     {"reservation/deleted", CB_RESERVATION_DELETED},
     {"roomblock/created", CB_ROOM_BLOCK},
     {"roomblock/details_changed", CB_ROOM_BLOCK},
@@ -381,22 +392,23 @@ static int cloudbeds_status(json_object *body, bool required, webhook_event_type
                 "canceled, checked_in, checked_out, no_show)");
 }
 
-static int cloudbeds_reservation(normalized_t *n, cloudbeds_kind_t kind, json_object *body,
-                                 normalize_error_t *err)
+/* reservation/created carries a status (confirmed when absent), status_changed
+ * must; the details events (dates, rooms) mean the reservation stands and
+ * changed, so consumers re-read it: booking_confirm. */
+static int cloudbeds_reservation(normalized_t *n, cloudbeds_kind_t kind, bool status_required,
+                                 json_object *body, normalize_error_t *err)
 {
     char id[NORMALIZE_ID_MAX + 1], room[NORMALIZE_ID_MAX + 1];
     char in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
-    webhook_event_type_t type = WEBHOOK_BOOKING_CANCEL; /* reservation/deleted */
-    if (get_id(body, "reservationID", "reservationID", true, id, err) != 0 ||
-        get_id(body, "roomTypeID", "roomTypeID", false, room, err) != 0 ||
+    webhook_event_type_t type =
+        kind == CB_RESERVATION_DELETED ? WEBHOOK_BOOKING_CANCEL : WEBHOOK_BOOKING_CONFIRM;
+    if (get_id2(body, "reservationID", "reservationId", true, id, err) != 0 ||
+        get_id2(body, "roomTypeID", "roomTypeId", false, room, err) != 0 ||
         get_date(body, "startDate", "startDate", false, in, err) != 0 ||
         get_date(body, "endDate", "endDate", false, out, err) != 0)
         return -1;
     if (kind == CB_RESERVATION_STATUS &&
-        cloudbeds_status(body, true, WEBHOOK_BOOKING_CONFIRM, &type, err) != 0)
-        return -1;
-    if (kind == CB_RESERVATION_DETAILS &&
-        cloudbeds_status(body, false, WEBHOOK_BOOKING_CONFIRM, &type, err) != 0)
+        cloudbeds_status(body, status_required, WEBHOOK_BOOKING_CONFIRM, &type, err) != 0)
         return -1;
     if (type == CB_STATUS_IGNORED) {
         n->ignored_reason = "reservation status not tracked";
@@ -418,7 +430,7 @@ static int cloudbeds_room_block(normalized_t *n, json_object *body, normalize_er
     if (strcmp(from, to) > 0)
         return fail(err, ERR_VALIDATION, "invalid_field", "endDate",
                     "endDate must not be before startDate");
-    if (get_id(body, "roomTypeID", "roomTypeID", false, rooms[0], err) != 0)
+    if (get_id2(body, "roomTypeID", "roomTypeId", false, rooms[0], err) != 0)
         return -1;
     room_count = rooms[0][0] ? 1 : 0;
     json_object *list = NULL;
@@ -457,13 +469,23 @@ static int cloudbeds_room_block(normalized_t *n, json_object *body, normalize_er
     return 0;
 }
 
-/* The hotel: propertyID_str, else propertyID (a number in Cloudbeds' payloads). */
+/* The hotel: propertyID_str, else propertyID (a number in Cloudbeds' payloads),
+ * in either spelling. */
+static const char *const PROPERTY_KEYS[] = {"propertyID_str", "propertyId_str", "propertyID",
+                                            "propertyId"};
+
+static int property_id(json_object *body, char out[NORMALIZE_ID_MAX + 1])
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof PROPERTY_KEYS / sizeof *PROPERTY_KEYS; i++)
+        rc = id_value(body, PROPERTY_KEYS[i], out);
+    return rc;
+}
+
 static int cloudbeds_hotel(json_object *body, char out[NORMALIZE_ID_MAX + 1],
                            normalize_error_t *err)
 {
-    int rc = id_value(body, "propertyID_str", out);
-    if (rc == 0)
-        rc = id_value(body, "propertyID", out);
+    int rc = property_id(body, out);
     if (rc < 0)
         return fail(err, ERR_VALIDATION, "invalid_field", "propertyID",
                     "propertyID must be a number or a string of 1 to %d characters",
@@ -509,7 +531,8 @@ static int parse_cloudbeds(const char *vendor, json_object *body, const char *ra
     cloudbeds_kind_t kind = CLOUDBEDS_EVENTS[i].kind;
     if (kind == CB_ROOM_BLOCK)
         return cloudbeds_room_block(n, body, err);
-    return cloudbeds_reservation(n, kind, body, err);
+    bool status_required = strcmp(event, "reservation/status_changed") == 0;
+    return cloudbeds_reservation(n, kind, status_required, body, err);
 }
 
 /* ------------------------------------------------------------- public -- */
@@ -561,8 +584,7 @@ bool normalize_peek_hotel_id(const char *body, size_t len, char *out, size_t out
     if (!root)
         return false;
     char id[NORMALIZE_ID_MAX + 1] = "";
-    bool found = id_value(root, "hotelId", id) > 0 || id_value(root, "propertyID_str", id) > 0 ||
-                 id_value(root, "propertyID", id) > 0;
+    bool found = id_value(root, "hotelId", id) > 0 || property_id(root, id) > 0;
     json_object_put(root);
     if (found)
         snprintf(out, out_size, "%s", id);
