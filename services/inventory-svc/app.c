@@ -121,6 +121,8 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
 
     register_metrics(&app->metrics);
     app->kafka_brokers = ss->kafka_brokers;
+    snprintf(app->topic_prefix, sizeof app->topic_prefix, "%s",
+             ss->kafka_topic_prefix ? ss->kafka_topic_prefix : "");
     kafka_topic_name(ss->kafka_topic_prefix, "pms.events", app->topic_pms_events,
                      sizeof app->topic_pms_events);
     kafka_topic_name(ss->kafka_topic_prefix, "sync.jobs", app->topic_sync_jobs,

@@ -70,6 +70,7 @@ typedef struct inv_app {
     inv_metrics_t metrics;
     const char *service_name;
     const char *kafka_brokers;
+    char topic_prefix[INV_TOPIC_MAX];
     char topic_pms_events[INV_TOPIC_MAX];
     char topic_sync_jobs[INV_TOPIC_MAX];
     char topic_sync_results[INV_TOPIC_MAX];

@@ -1,0 +1,366 @@
+/* inventory-svc reads on the real stack: cache miss → PMS → cache (source
+ * field, TTLs, shadow copies), 50 concurrent cold reads → one PMS call,
+ * rates and room types, 400s naming the field, idempotent clamped cache
+ * decrement/increment, and the admin degraded-mode switch in Redis. Each
+ * test runs its own pms-sandbox, Redis database and service on free ports. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check_run.h"
+#include "common/log.h"
+#include "inventory_fixture.h"
+
+static inv_fixture_t f;
+
+static void setup(void)
+{
+    log_init("it_inventory_reads", LOG_LEVEL_ERROR);
+    memset(&f, 0, sizeof f);
+    invfx_start(&f, NULL);
+}
+
+static void teardown(void)
+{
+    invfx_stop(&f);
+}
+
+START_TEST(test_a_cache_miss_goes_to_the_pms_and_the_next_read_is_served_from_cache)
+{
+    dates_day_t from = dates_today_utc() + 10, to = from + 4;
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, from, to, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    ck_assert_str_eq(invfx_str(o, "hotelId"), INVFX_HOTEL);
+    ck_assert_uint_eq(invfx_night_count(o), 5);
+    ck_assert_int_eq(invfx_night_int(o, 0, "available"), 10);
+    ck_assert_int_eq(invfx_night_int(o, 0, "total"), 10);
+    json_object_put(o);
+    ck_assert_double_eq(invfx_metric(&f, INVFX_RATEPLANS_OK), 1);
+
+    /* Written with the inventory TTL (90 s) and a long-lived shadow copy. */
+    char key[128];
+    invfx_key(key, sizeof key, "inv", INVFX_ROOM, to);
+    long long ttl = 0;
+    ck_assert_int_eq(redis_ttl(f.redis, key, &ttl), REDIS_CLIENT_OK);
+    ck_assert(ttl > 0 && ttl <= 90);
+    invfx_key(key, sizeof key, "invshadow", INVFX_ROOM, to);
+    ck_assert_int_eq(redis_ttl(f.redis, key, &ttl), REDIS_CLIENT_OK);
+    ck_assert(ttl > 90);
+
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, from, to, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    ck_assert_uint_eq(invfx_night_count(o), 5);
+    ck_assert_int_eq(invfx_night_int(o, 4, "available"), 10);
+    json_object_put(o);
+    ck_assert_double_eq(invfx_metric(&f, INVFX_RATEPLANS_OK), 1);
+    ck_assert_double_eq(invfx_metric(&f, "inventory_cache_hits_total{kind=\"inventory\"}"), 5);
+    ck_assert_double_eq(invfx_metric(&f, "inventory_cache_misses_total{kind=\"inventory\"}"), 5);
+
+    /* A wider range fetches only the missing span, in one PMS call. */
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, from - 2, to + 2, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    ck_assert_uint_eq(invfx_night_count(o), 9);
+    json_object_put(o);
+    ck_assert_double_eq(invfx_metric(&f, INVFX_RATEPLANS_OK), 2);
+}
+END_TEST
+
+typedef struct racer {
+    inv_fixture_t *f;
+    dates_day_t from, to;
+    int status;
+    char source[16];
+    int available;
+} racer_t;
+
+static void *race_read(void *arg)
+{
+    racer_t *r = arg;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", r->f->port);
+    http_client_config_t hc = {.base_url = base, .total_timeout_ms = 30000};
+    http_client_t *c = http_client_new(&hc);
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
+    dates_format_iso(r->from, a);
+    dates_format_iso(r->to, b);
+    const char *q[] = {"vendor", "cloudbeds", "hotelId", INVFX_HOTEL, "roomTypeId", INVFX_ROOM,
+                       "from",   a,           "to",      b,           NULL};
+    http_client_response_t resp;
+    if (http_client_get(c, "/api/inventory", q, NULL, &resp) == HTTP_CLIENT_OK) {
+        r->status = resp.status;
+        struct json_object *o = resp.body ? json_tokener_parse(resp.body) : NULL;
+        snprintf(r->source, sizeof r->source, "%s", invfx_str(o, "source"));
+        r->available = invfx_night_int(o, 0, "available");
+        json_object_put(o);
+    }
+    http_client_response_clear(&resp);
+    http_client_free(c);
+    return NULL;
+}
+
+START_TEST(test_fifty_concurrent_cold_reads_make_exactly_one_pms_call)
+{
+    enum { RACERS = 50 };
+    /* A slow PMS keeps the first fill in flight while the others arrive. */
+    ts_sandbox_fault(&f.sb, "{\"op\":\"getRatePlans\",\"latencyMs\":300}");
+    racer_t r[RACERS];
+    pthread_t t[RACERS];
+    dates_day_t from = dates_today_utc() + 40;
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (racer_t){.f = &f, .from = from, .to = from + 29, .status = 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, race_read, &r[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    int from_pms = 0;
+    for (int i = 0; i < RACERS; i++) {
+        ck_assert_int_eq(r[i].status, 200);
+        ck_assert_int_eq(r[i].available, 10);
+        from_pms += strcmp(r[i].source, "pms") == 0;
+    }
+    ck_assert_int_ge(from_pms, 1);
+    ck_assert_double_eq(invfx_metric(&f, INVFX_RATEPLANS_OK), 1);
+}
+END_TEST
+
+START_TEST(test_rates_and_room_types_are_cached_too)
+{
+    dates_day_t from = dates_today_utc() + 20;
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/rates", INVFX_ROOM, from, from + 6, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    ck_assert_uint_eq(invfx_night_count(o), 7);
+    for (size_t i = 0; i < 7; i++) {
+        int amount = invfx_night_int(o, i, "amount");
+        ck_assert(amount == 125000 || amount == 150000); /* weekday / weekend (seed) */
+    }
+    struct json_object *nights, *first, *cur;
+    ck_assert(json_object_object_get_ex(o, "nights", &nights));
+    first = json_object_array_get_idx(nights, 0);
+    ck_assert(json_object_object_get_ex(first, "currency", &cur));
+    ck_assert_str_eq(json_object_get_string(cur), "KRW");
+    json_object_put(o);
+    ck_assert_int_eq(invfx_read(&f, "/api/rates", INVFX_ROOM, from, from + 6, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    json_object_put(o);
+    char key[128];
+    invfx_key(key, sizeof key, "rate", INVFX_ROOM, from);
+    long long ttl = 0;
+    ck_assert_int_eq(redis_ttl(f.redis, key, &ttl), REDIS_CLIENT_OK);
+    ck_assert(ttl > 90 && ttl <= 300);
+
+    const char *q[] = {"vendor", "cloudbeds", NULL};
+    ck_assert_int_eq(invfx_get(&f, "/api/hotels/hotel_123/room-types", q, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    struct json_object *types;
+    ck_assert(json_object_object_get_ex(o, "roomTypes", &types));
+    ck_assert_uint_eq(json_object_array_length(types), 3);
+    struct json_object *t0 = json_object_array_get_idx(types, 0);
+    ck_assert_str_eq(invfx_str(t0, "roomTypeId"), "room_456");
+    ck_assert_int_eq(invfx_int(t0, "totalRooms"), 10);
+    ck_assert_int_eq(invfx_int(t0, "maxOccupancy"), 3);
+    json_object_put(o);
+    ck_assert_int_eq(invfx_get(&f, "/api/hotels/hotel_123/room-types", q, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    json_object_put(o);
+    ck_assert_int_eq(redis_ttl(f.redis, "hotel:{hotel_123}:rooms", &ttl), REDIS_CLIENT_OK);
+    ck_assert(ttl > 300 && ttl <= 3600);
+
+    /* A hotel without PMS credentials: nothing cached, nothing invented. */
+    ck_assert_int_eq(invfx_get(&f, "/api/hotels/hotel_nowhere/room-types", q, &o), 503);
+    ck_assert_str_eq(invfx_str(o, "errorCode"), "PMS_UNAVAILABLE");
+    ck_assert_ptr_nonnull(strstr(invfx_str(o, "error"), "API key"));
+    json_object_put(o);
+}
+END_TEST
+
+typedef struct bad_query {
+    const char *vendor, *hotel, *room, *from, *to;
+    const char *field;
+} bad_query_t;
+
+START_TEST(test_bad_query_parameters_get_400_naming_the_field)
+{
+    char today[DATES_ISO_LEN + 1], far[DATES_ISO_LEN + 1], tomorrow[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc(), today);
+    dates_format_iso(dates_today_utc() + 1, tomorrow);
+    dates_format_iso(dates_today_utc() + 366, far); /* 367 nights */
+    const bad_query_t cases[] = {
+        {"cloudbeds", "hotel_123", "room_456", tomorrow, today, "to"},
+        {"cloudbeds", "hotel_123", "room_456", today, far, "to"},
+        {"cloudbeds", "hotel_123", "room_456", "2025-13-01", today, "from"},
+        {"cloudbeds", "hotel_123", "room_456", today, "tomorrow", "to"},
+        {"booking.com", "hotel_123", "room_456", today, today, "vendor"},
+        {NULL, "hotel_123", "room_456", today, today, "vendor"},
+        {"cloudbeds", NULL, "room_456", today, today, "hotelId"},
+        {"cloudbeds", "hotel_{123}", "room_456", today, today, "hotelId"},
+        {"cloudbeds", "hotel_123", NULL, today, today, "roomTypeId"},
+        {"cloudbeds", "hotel_123", "room_456", NULL, today, "from"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bad_query_t *c = &cases[i];
+        const char *q[12];
+        size_t n = 0;
+        const char *names[] = {"vendor", "hotelId", "roomTypeId", "from", "to"};
+        const char *values[] = {c->vendor, c->hotel, c->room, c->from, c->to};
+        for (size_t k = 0; k < 5; k++) {
+            if (values[k]) {
+                q[n++] = names[k];
+                q[n++] = values[k];
+            }
+        }
+        q[n] = NULL;
+        for (int path = 0; path < 2; path++) {
+            struct json_object *o = NULL;
+            int st = invfx_get(&f, path ? "/api/rates" : "/api/inventory", q, &o);
+            ck_assert_msg(st == 400, "case %zu: status %d", i, st);
+            ck_assert_str_eq(invfx_str(o, "errorCode"), "VALIDATION_ERROR");
+            ck_assert_msg(strcmp(invfx_str(o, "field"), c->field) == 0, "case %zu: field %s", i,
+                          invfx_str(o, "field"));
+            ck_assert(strlen(invfx_str(o, "error")) > 0);
+            json_object_put(o);
+        }
+    }
+    ck_assert_double_eq(invfx_metric(&f, INVFX_RATEPLANS_OK), 0);
+}
+END_TEST
+
+/* POSTs an adjustment; returns the status and the body. */
+static int adjust(const char *direction, dates_day_t in, int nights, int rooms, const char *booking,
+                  struct json_object **out)
+{
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], path[64], body[512];
+    dates_format_iso(in, a);
+    dates_format_iso(in + nights, b);
+    snprintf(path, sizeof path, "/internal/inventory/%s", direction);
+    snprintf(body, sizeof body,
+             "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\",\"roomTypeId\":\"room_456\","
+             "\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"rooms\":%d,\"bookingId\":\"%s\"}",
+             a, b, rooms, booking);
+    return invfx_send(&f, "POST", path, body, out);
+}
+
+/* Availability of a night as the cache holds it (-1 when absent). */
+static int cached_available(dates_day_t day)
+{
+    char key[128], *v = NULL;
+    invfx_key(key, sizeof key, "inv", INVFX_ROOM, day);
+    ck_assert_int_eq(redis_get(f.redis, key, &v), REDIS_CLIENT_OK);
+    int available = v ? atoi(v) : -1;
+    free(v);
+    return available;
+}
+
+START_TEST(test_decrement_and_increment_are_idempotent_per_booking_and_clamped)
+{
+    dates_day_t in = dates_today_utc() + 30;
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, in, in + 2, &o), 200);
+    json_object_put(o);
+
+    ck_assert_int_eq(adjust("decrement", in, 2, 3, "bk_a", &o), 200);
+    ck_assert(json_object_get_boolean(json_object_object_get(o, "applied")));
+    ck_assert_uint_eq(invfx_night_count(o), 2);
+    ck_assert_int_eq(invfx_night_int(o, 0, "available"), 7);
+    json_object_put(o);
+    ck_assert_int_eq(adjust("decrement", in, 2, 3, "bk_a", &o), 200); /* a retry */
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "applied")));
+    json_object_put(o);
+    ck_assert_int_eq(cached_available(in), 7);
+    ck_assert_int_eq(cached_available(in + 1), 7);
+    ck_assert_int_eq(cached_available(in + 2), 10); /* checkOut night untouched */
+
+    ck_assert_int_eq(adjust("decrement", in, 1, 20, "bk_b", &o), 200);
+    json_object_put(o);
+    ck_assert_int_eq(cached_available(in), 0); /* never below zero */
+
+    ck_assert_int_eq(adjust("increment", in, 2, 3, "bk_a", &o), 200);
+    json_object_put(o);
+    ck_assert_int_eq(adjust("increment", in, 2, 3, "bk_a", &o), 200);
+    json_object_put(o);
+    ck_assert_int_eq(cached_available(in), 3);
+    ck_assert_int_eq(cached_available(in + 1), 10);
+    ck_assert_int_eq(adjust("increment", in, 1, 100, "bk_c", &o), 200);
+    json_object_put(o);
+    ck_assert_int_eq(cached_available(in), 10); /* never above total */
+
+    /* Nights not cached stay absent: no number is invented. */
+    ck_assert_int_eq(adjust("decrement", in + 100, 2, 1, "bk_d", &o), 200);
+    ck_assert_uint_eq(invfx_night_count(o), 0);
+    json_object_put(o);
+    ck_assert_int_eq(cached_available(in + 100), -1);
+
+    /* The cached value keeps its TTL. */
+    char key[128];
+    invfx_key(key, sizeof key, "inv", INVFX_ROOM, in);
+    long long ttl = 0;
+    ck_assert_int_eq(redis_ttl(f.redis, key, &ttl), REDIS_CLIENT_OK);
+    ck_assert(ttl > 0 && ttl <= 90);
+
+    ck_assert_int_eq(adjust("decrement", in, 0, 1, "bk_e", &o), 400);
+    ck_assert_str_eq(invfx_str(o, "field"), "checkOut");
+    json_object_put(o);
+    ck_assert_int_eq(adjust("decrement", in, 1, 0, "bk_e", &o), 400);
+    ck_assert_str_eq(invfx_str(o, "field"), "rooms");
+    json_object_put(o);
+    ck_assert_int_eq(adjust("decrement", in, 1, 1, "", &o), 400);
+    ck_assert_str_eq(invfx_str(o, "field"), "bookingId");
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_admin_degraded_mode_is_published_in_redis)
+{
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_get(&f, "/api/degraded-mode", NULL, &o), 200);
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "degraded")));
+    json_object_put(o);
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode",
+                                "{\"degraded\":true,\"reason\":\"PMS maintenance window\"}", &o),
+                     200);
+    ck_assert(json_object_get_boolean(json_object_object_get(o, "degraded")));
+    ck_assert_str_eq(invfx_str(o, "source"), "admin");
+    ck_assert_str_eq(invfx_str(o, "reason"), "PMS maintenance window");
+    ck_assert(strlen(invfx_str(o, "since")) > 0);
+    json_object_put(o);
+    char *v = NULL;
+    ck_assert(TS_POLL_UNTIL((free(v), v = NULL, redis_get(f.redis, "lodging:degraded", &v),
+                             v && strstr(v, "\"degraded\":true") && strstr(v, "maintenance")),
+                            5000));
+    free(v);
+    v = NULL;
+    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 1);
+
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":false}", &o), 200);
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "degraded")));
+    json_object_put(o);
+    ck_assert(TS_POLL_UNTIL((free(v), v = NULL, redis_get(f.redis, "lodging:degraded", &v),
+                             v && strstr(v, "\"degraded\":false")),
+                            5000));
+    free(v);
+    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 0);
+
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":\"yes\"}", &o),
+                     400);
+    ck_assert_str_eq(invfx_str(o, "field"), "degraded");
+    json_object_put(o);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("it_inventory_reads");
+    TCase *tc = tcase_create("reads");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_a_cache_miss_goes_to_the_pms_and_the_next_read_is_served_from_cache);
+    tcase_add_test(tc, test_fifty_concurrent_cold_reads_make_exactly_one_pms_call);
+    tcase_add_test(tc, test_rates_and_room_types_are_cached_too);
+    tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
+    tcase_add_test(tc, test_decrement_and_increment_are_idempotent_per_booking_and_clamped);
+    tcase_add_test(tc, test_admin_degraded_mode_is_published_in_redis);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
