@@ -25,37 +25,25 @@
 
 #define COMPENSATION_WORKER_THREADS 2
 #define COMPENSATION_GAUGE_INTERVAL_MS 1000
-#define COMPENSATION_ID_MAX 65
 #define COMPENSATION_ERROR_MAX 256
 #define COMPENSATION_ALERT_TOPIC "ops.alerts"
 
 /* ----------------------------------------------------------- the task -- */
 
-/* One compensation: what a command carries and a compensation_task row holds. */
-typedef struct task {
-    char booking_id[COMPENSATION_ID_MAX];
-    char action[33];
-    char hotel_id[COMPENSATION_ID_MAX];
-    char hold_id[COMPENSATION_ID_MAX];
-    char payment_auth_id[COMPENSATION_ID_MAX];
-    char reservation_id[COMPENSATION_ID_MAX];
-    int64_t amount;
-    char currency[4];
-    char reason[513];
-    int attempt;
-} task_t;
-
-typedef struct worker_thread worker_thread_t;
-
 /* Runs one action once: 0 done (or nothing left to do), -1 with why in error. */
-typedef int (*action_fn)(compensation_worker_t *w, const task_t *t, char *error, size_t size);
+typedef int (*action_fn)(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                         size_t size);
 
-static int run_release_hold(compensation_worker_t *w, const task_t *t, char *error, size_t size);
-static int run_void_preauth(compensation_worker_t *w, const task_t *t, char *error, size_t size);
-static int run_cancel_reservation(compensation_worker_t *w, const task_t *t, char *error,
-                                  size_t size);
-static int run_refund(compensation_worker_t *w, const task_t *t, char *error, size_t size);
-static int run_retry_capture(compensation_worker_t *w, const task_t *t, char *error, size_t size);
+static int run_release_hold(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                            size_t size);
+static int run_void_preauth(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                            size_t size);
+static int run_cancel_reservation(compensation_worker_t *w, const compensation_command_t *t,
+                                  char *error, size_t size);
+static int run_refund(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                      size_t size);
+static int run_retry_capture(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                             size_t size);
 
 /* The actions (the `action` enum of booking-compensation.schema.json) and the ids each needs. */
 static const struct action_def {
@@ -89,8 +77,7 @@ static const char *opt(const char *s)
     return s && *s ? s : NULL;
 }
 
-/* Checks that t names a known action and carries the ids it needs. NULL, or what is missing. */
-static const char *task_invalid(const task_t *t)
+const char *compensation_command_invalid(const compensation_command_t *t)
 {
     const struct action_def *a = action_find(t->action);
     if (!t->booking_id[0])
@@ -111,8 +98,7 @@ static const char *task_invalid(const task_t *t)
     return NULL;
 }
 
-/* The command's data (booking-compensation.schema.json). Caller owns it. */
-static struct json_object *task_to_json(const task_t *t)
+struct json_object *compensation_command_to_json(const compensation_command_t *t)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "bookingId", json_object_new_string(t->booking_id));
@@ -132,8 +118,8 @@ static struct json_object *task_to_json(const task_t *t)
     return o;
 }
 
-/* Reads a command's data into t. 0, or -1 with the reason. */
-static int task_from_json(struct json_object *data, task_t *t, char *why, size_t size)
+int compensation_command_from_json(struct json_object *data, compensation_command_t *t, char *why,
+                                   size_t size)
 {
     memset(t, 0, sizeof *t);
     json_error_t jerr;
@@ -163,7 +149,7 @@ static int task_from_json(struct json_object *data, task_t *t, char *why, size_t
     copy_id(t->reason, sizeof t->reason, s[7]);
     t->attempt = (int)attempt;
     t->amount = amount;
-    const char *bad = task_invalid(t);
+    const char *bad = compensation_command_invalid(t);
     if (bad) {
         snprintf(why, size, "%s", bad);
         return -1;
@@ -178,7 +164,7 @@ int compensation_request(db_t *tx, const char *booking_id, const char *action, c
                          const char *reservation_id, int64_t amount, const char *currency,
                          const char *reason, int attempt)
 {
-    task_t t = {.amount = amount, .attempt = attempt < 1 ? 1 : attempt};
+    compensation_command_t t = {.amount = amount, .attempt = attempt < 1 ? 1 : attempt};
     copy_id(t.booking_id, sizeof t.booking_id, booking_id);
     copy_id(t.action, sizeof t.action, action);
     copy_id(t.hotel_id, sizeof t.hotel_id, hotel_id);
@@ -187,13 +173,13 @@ int compensation_request(db_t *tx, const char *booking_id, const char *action, c
     copy_id(t.reservation_id, sizeof t.reservation_id, reservation_id);
     copy_id(t.currency, sizeof t.currency, currency);
     copy_id(t.reason, sizeof t.reason, reason ? reason : "compensation could not complete");
-    const char *bad = task_invalid(&t);
+    const char *bad = compensation_command_invalid(&t);
     if (!tx || bad) {
         log_error("compensation: refusing request %s for %s: %s", t.action, t.booking_id,
                   bad ? bad : "no transaction");
         return -1;
     }
-    struct json_object *data = task_to_json(&t);
+    struct json_object *data = compensation_command_to_json(&t);
     int rc =
         outbox_append(tx, COMPENSATION_TOPIC, t.booking_id, COMPENSATION_EVENT_TYPE, data, NULL);
     json_object_put(data);
@@ -280,7 +266,7 @@ static void worker_wait(compensation_worker_t *w, int64_t ms)
 
 /* ------------------------------------------------------------ actions -- */
 
-static void idempotency_key(const task_t *t, char *out, size_t size)
+static void idempotency_key(const compensation_command_t *t, char *out, size_t size)
 {
     snprintf(out, size, "%s:%s", t->booking_id, t->action);
 }
@@ -298,15 +284,16 @@ static int pay_failed(pay_err_t e, const pay_error_t *err, char *error, size_t s
 }
 
 /* Releasing a hold the PMS does not know is success: it may never have been made. */
-static int run_release_hold(compensation_worker_t *w, const task_t *t, char *error, size_t size)
+static int run_release_hold(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                            size_t size)
 {
     pms_error_t err = {0};
     pms_err_t e = pms_release_hold(w->cfg.pms, t->hotel_id, t->hold_id, &err);
     return e == PMS_OK || e == PMS_ERR_NOT_FOUND ? 0 : pms_failed(e, &err, error, size);
 }
 
-static int run_cancel_reservation(compensation_worker_t *w, const task_t *t, char *error,
-                                  size_t size)
+static int run_cancel_reservation(compensation_worker_t *w, const compensation_command_t *t,
+                                  char *error, size_t size)
 {
     pms_error_t err = {0};
     pms_err_t e = pms_cancel_reservation(w->cfg.pms, t->hotel_id, t->reservation_id, &err);
@@ -323,7 +310,8 @@ static int run_cancel_reservation(compensation_worker_t *w, const task_t *t, cha
 }
 
 /* After PAY_ERR_STATE: is the payment already where the action wanted it? */
-static bool payment_already(compensation_worker_t *w, const task_t *t, pay_status_t wanted)
+static bool payment_already(compensation_worker_t *w, const compensation_command_t *t,
+                            pay_status_t wanted)
 {
     pay_payment_t p = {0};
     pay_error_t err = {0};
@@ -336,7 +324,8 @@ static bool payment_already(compensation_worker_t *w, const task_t *t, pay_statu
 }
 
 /* Voiding a pre-authorisation the gateway does not know, or one already cancelled, is success. */
-static int run_void_preauth(compensation_worker_t *w, const task_t *t, char *error, size_t size)
+static int run_void_preauth(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                            size_t size)
 {
     char key[160];
     idempotency_key(t, key, sizeof key);
@@ -350,7 +339,8 @@ static int run_void_preauth(compensation_worker_t *w, const task_t *t, char *err
     return pay_failed(e, &err, error, size);
 }
 
-static int run_refund(compensation_worker_t *w, const task_t *t, char *error, size_t size)
+static int run_refund(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                      size_t size)
 {
     char key[160];
     idempotency_key(t, key, sizeof key);
@@ -368,7 +358,8 @@ static int run_refund(compensation_worker_t *w, const task_t *t, char *error, si
     return pay_failed(e, &err, error, size);
 }
 
-static int run_retry_capture(compensation_worker_t *w, const task_t *t, char *error, size_t size)
+static int run_retry_capture(compensation_worker_t *w, const compensation_command_t *t, char *error,
+                             size_t size)
 {
     char key[160];
     idempotency_key(t, key, sizeof key);
@@ -386,7 +377,7 @@ static int run_retry_capture(compensation_worker_t *w, const task_t *t, char *er
 
 /* Claims one due task for this worker (a lease) and reads it into t.
  * 1 claimed, 0 none due, -1 database error. */
-static int task_claim(db_t *db, int64_t *id, task_t *t)
+static int task_claim(db_t *db, int64_t *id, compensation_command_t *t)
 {
     char owner[CRYPTO_UUID_LEN + 1];
     if (crypto_uuid_v4(owner) != 0)
@@ -433,9 +424,31 @@ static int task_claim(db_t *db, int64_t *id, task_t *t)
     return rc;
 }
 
+struct json_object *compensation_stuck_alert_data(const compensation_command_t *t, int attempts,
+                                                  const char *last_error)
+{
+    char message[512];
+    snprintf(message, sizeof message, "compensation %s still failing after %d attempts", t->action,
+             attempts);
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, "alert", json_object_new_string("compensation.stuck"));
+    json_object_object_add(data, "severity", json_object_new_string("critical"));
+    json_object_object_add(data, "message", json_object_new_string(message));
+    json_object_object_add(data, "bookingId", json_object_new_string(t->booking_id));
+    json_object_object_add(data, "action", json_object_new_string(t->action));
+    json_object_object_add(data, "attempts", json_object_new_int(attempts > 0 ? attempts : 1));
+    if (last_error && *last_error)
+        json_object_object_add(
+            data, "lastError",
+            json_object_new_string_len(last_error, (int)strnlen(last_error, 512)));
+    if (t->hotel_id[0])
+        json_object_object_add(data, "hotelId", json_object_new_string(t->hotel_id));
+    return data;
+}
+
 /* Writes the one compensation.stuck alert for the task (outbox + alerted_at in one transaction). */
-static void task_alert_stuck(compensation_worker_t *w, db_t *db, int64_t id, const task_t *t,
-                             int attempts, const char *error)
+static void task_alert_stuck(compensation_worker_t *w, db_t *db, int64_t id,
+                             const compensation_command_t *t, int attempts, const char *error)
 {
     if (db_begin(db) != DB_OK)
         return;
@@ -449,20 +462,7 @@ static void task_alert_stuck(compensation_worker_t *w, db_t *db, int64_t id, con
         db_rollback(db);
         return;
     }
-    char message[512];
-    snprintf(message, sizeof message, "compensation %s still failing after %d attempts", t->action,
-             attempts);
-    struct json_object *data = json_object_new_object();
-    json_object_object_add(data, "alert", json_object_new_string("compensation.stuck"));
-    json_object_object_add(data, "severity", json_object_new_string("critical"));
-    json_object_object_add(data, "message", json_object_new_string(message));
-    json_object_object_add(data, "bookingId", json_object_new_string(t->booking_id));
-    json_object_object_add(data, "action", json_object_new_string(t->action));
-    json_object_object_add(data, "attempts", json_object_new_int(attempts));
-    json_object_object_add(data, "lastError",
-                           json_object_new_string_len(error, (int)strnlen(error, 512)));
-    if (t->hotel_id[0])
-        json_object_object_add(data, "hotelId", json_object_new_string(t->hotel_id));
+    struct json_object *data = compensation_stuck_alert_data(t, attempts, error);
     int rc = outbox_append(db, COMPENSATION_ALERT_TOPIC, t->booking_id,
                            COMPENSATION_STUCK_EVENT_TYPE, data, NULL);
     json_object_put(data);
@@ -476,8 +476,8 @@ static void task_alert_stuck(compensation_worker_t *w, db_t *db, int64_t id, con
 }
 
 /* Records the outcome of one run: done, or attempts+1 and the next due time. */
-static void task_finish(compensation_worker_t *w, db_t *db, int64_t id, const task_t *t, bool done,
-                        const char *error)
+static void task_finish(compensation_worker_t *w, db_t *db, int64_t id,
+                        const compensation_command_t *t, bool done, const char *error)
 {
     if (done) {
         db_param_t p[] = {DB_INT(id)};
@@ -513,7 +513,7 @@ static void task_finish(compensation_worker_t *w, db_t *db, int64_t id, const ta
 static int worker_run_one(compensation_worker_t *w, db_t *db)
 {
     int64_t id = 0;
-    task_t t;
+    compensation_command_t t;
     int claimed = task_claim(db, &id, &t);
     if (claimed <= 0)
         return claimed;
@@ -567,7 +567,7 @@ static void *worker_main(void *arg)
 /* In one transaction: the dedup row for event_id and the task (one per booking + action;
  * a second command fills only ids the first lacked). */
 static kafka_handler_result_t task_record(compensation_worker_t *w, const char *event_id,
-                                          const task_t *t)
+                                          const compensation_command_t *t)
 {
     db_t *db = db_pool_acquire(w->cfg.db);
     if (!db)
@@ -629,10 +629,10 @@ static kafka_handler_result_t on_command(const kafka_message_t *m, void *ctx, ch
         return KAFKA_HANDLER_POISON;
     }
     kafka_handler_result_t result = KAFKA_HANDLER_OK;
-    task_t t;
+    compensation_command_t t;
     if (strcmp(ev->type, COMPENSATION_EVENT_TYPE) != 0) {
         result = KAFKA_HANDLER_OK; /* not ours to run */
-    } else if (!ev->data || task_from_json(ev->data, &t, err, sizeof err) != 0) {
+    } else if (!ev->data || compensation_command_from_json(ev->data, &t, err, sizeof err) != 0) {
         snprintf(reason, reason_size, "invalid compensation command: %s",
                  ev->data ? err : "no data");
         result = KAFKA_HANDLER_POISON;

@@ -47,6 +47,7 @@
 #ifndef BOOKING_COMPENSATION_H
 #define BOOKING_COMPENSATION_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,37 @@
 #define COMPENSATION_DEFAULT_MAX_BACKOFF_MS 60000
 #define COMPENSATION_LEASE_MS 60000
 #define COMPENSATION_SCAN_INTERVAL_MS 200
+#define COMPENSATION_ID_MAX 65 /* ids are at most 64 characters (the schemas' maxLength) */
+#define COMPENSATION_ACTION_MAX 33
+#define COMPENSATION_REASON_MAX 513
+
+/* One compensation command: the data of lodging.booking.compensation.requested
+ * (proto/events/booking-compensation.schema.json) and what the worker runs. Empty strings stand
+ * for absent ids; amount is in minor units (0 = everything, for refund and retry_capture). */
+typedef struct compensation_command {
+    char booking_id[COMPENSATION_ID_MAX];
+    char action[COMPENSATION_ACTION_MAX];
+    char hotel_id[COMPENSATION_ID_MAX];
+    char hold_id[COMPENSATION_ID_MAX];
+    char payment_auth_id[COMPENSATION_ID_MAX];
+    char reservation_id[COMPENSATION_ID_MAX];
+    int64_t amount;
+    char currency[4];
+    char reason[COMPENSATION_REASON_MAX];
+    int attempt; /* attempts made so far (>= 1 in a command) */
+} compensation_command_t;
+
+/* NULL when c names a known action and carries the ids that action needs; otherwise what is
+ * wrong, for a log or a dead-letter reason. */
+const char *compensation_command_invalid(const compensation_command_t *c);
+/* The command's CloudEvents data; the caller owns it (json_object_put). */
+struct json_object *compensation_command_to_json(const compensation_command_t *c);
+/* Reads and validates a command's data. 0, or -1 with the reason in why. */
+int compensation_command_from_json(struct json_object *data, compensation_command_t *c, char *why,
+                                   size_t size);
+/* The data of the lodging.ops.compensation.stuck alert (ops-alert.schema.json); caller owns it. */
+struct json_object *compensation_stuck_alert_data(const compensation_command_t *c, int attempts,
+                                                  const char *last_error);
 
 /* Records (inside the caller's transaction) a compensation that could not complete now: a
  * lodging.booking.compensation.requested command on booking.compensations via the outbox, plus a

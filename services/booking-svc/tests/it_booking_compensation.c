@@ -22,6 +22,7 @@
 #include "outbox.h"
 #include "pms_events.h"
 #include "testsupport.h"
+#include "schema_check.h"
 #include "ts_reconcile.h"
 #include "ts_sandbox.h"
 
@@ -283,6 +284,7 @@ START_TEST(test_a_stuck_compensation_raises_one_alert_and_keeps_retrying_until_d
     char err[128];
     cloudevent_t *ev = cloudevent_parse(m.value, strlen(m.value), err, sizeof err);
     ck_assert_msg(ev != NULL, "%s", err);
+    schema_assert_matches(ev->data, "ops-alert");
     struct json_object *v;
     ck_assert(json_object_object_get_ex(ev->data, "alert", &v));
     ck_assert_str_eq(json_object_get_string(v), "compensation.stuck");
@@ -463,6 +465,7 @@ START_TEST(test_a_pms_side_cancel_of_a_confirmed_booking_cancels_refunds_and_tel
         ck_assert_str_eq(m.key, bk);
         cloudevent_t *ev = cloudevent_parse(m.value, strlen(m.value), err, sizeof err);
         ck_assert_msg(ev != NULL, "%s", err);
+        schema_assert_matches(ev->data, "booking");
         struct json_object *v;
         ck_assert(json_object_object_get_ex(ev->data, "status", &v));
         ck_assert_str_eq(json_object_get_string(v), "cancelled");
