@@ -1,0 +1,325 @@
+/* inventory-svc's Kafka consumers on the real stack: pms.events invalidate
+ * exactly the affected keys (inventory, rates, a PMS-side booking's stay)
+ * and refresh room lists; sync.jobs fill Redis and room_inventory /
+ * rate_plan and publish sync.succeeded — or sync.failed when the PMS fails.
+ * Each test has its own topic prefix, database, Redis database, sandbox and
+ * service. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check_run.h"
+#include "common/cloudevents.h"
+#include "common/db.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "inventory_fixture.h"
+
+#define WAIT_MS 30000
+#define MAX_RESULTS 16
+
+static inv_fixture_t f;
+static const char *brokers;
+static char db_name[96];
+static char topics[4][160];
+static kafka_producer_t *producer;
+static kafka_consumer_t *results_consumer;
+
+/* sync.results seen by the test. */
+static pthread_mutex_t results_mu = PTHREAD_MUTEX_INITIALIZER;
+static int result_count;
+static char result_types[MAX_RESULTS][64];
+static char result_json[MAX_RESULTS][2048];
+
+static kafka_handler_result_t on_result(const kafka_message_t *m, void *ctx, char *reason,
+                                        size_t reason_size)
+{
+    (void)ctx;
+    (void)reason;
+    (void)reason_size;
+    char err[128];
+    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    pthread_mutex_lock(&results_mu);
+    if (ev && result_count < MAX_RESULTS) {
+        snprintf(result_types[result_count], sizeof result_types[0], "%s", ev->type);
+        snprintf(result_json[result_count], sizeof result_json[0], "%s",
+                 ev->data ? json_object_to_json_string_ext(ev->data, JSON_C_TO_STRING_PLAIN) : "");
+        result_count++;
+    }
+    pthread_mutex_unlock(&results_mu);
+    cloudevent_free(ev);
+    return KAFKA_HANDLER_OK;
+}
+
+/* The result for jobId: its type copied into type_out, data JSON into data_out. */
+static bool result_for(const char *job_id, char *type_out, char *data_out, size_t data_size)
+{
+    bool found = false;
+    char needle[96];
+    snprintf(needle, sizeof needle, "\"jobId\":\"%s\"", job_id);
+    pthread_mutex_lock(&results_mu);
+    for (int i = 0; i < result_count && !found; i++) {
+        if (strstr(result_json[i], needle)) {
+            snprintf(type_out, 64, "%s", result_types[i]);
+            snprintf(data_out, data_size, "%s", result_json[i]);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&results_mu);
+    return found;
+}
+
+static void setup(void)
+{
+    log_init("it_inventory_consumers", LOG_LEVEL_ERROR);
+    memset(&f, 0, sizeof f);
+    result_count = 0;
+    brokers = ts_env("KAFKA_BROKERS", TS_DEFAULT_KAFKA_BROKERS);
+    ts_unique_name("itinvc_", f.topic_prefix, sizeof f.topic_prefix);
+    const char *bases[] = {"pms.events", "sync.jobs", "sync.results", "ops.alerts"};
+    const char *names[4];
+    for (int i = 0; i < 4; i++) {
+        kafka_topic_name(f.topic_prefix, bases[i], topics[i], sizeof topics[i]);
+        names[i] = topics[i];
+    }
+    char err[256];
+    ck_assert_msg(kafka_admin_create_topics(brokers, names, 4, 3, 1, 30000, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_int_eq(
+        ts_db_create_migrated("itinv", db_name, sizeof db_name, f.mysql_url, sizeof f.mysql_url),
+        0);
+    producer = kafka_producer_new(brokers, "it_inventory_consumers", NULL, err, sizeof err);
+    ck_assert_msg(producer != NULL, "%s", err);
+    char group[96];
+    ts_unique_name("itinvc_group", group, sizeof group);
+    const char *sub[] = {topics[2], NULL};
+    kafka_consumer_config_t cc = {
+        .brokers = brokers, .group_id = group, .topics = sub, .handler = on_result};
+    results_consumer = kafka_consumer_new(&cc, err, sizeof err);
+    ck_assert_msg(results_consumer != NULL, "%s", err);
+    ck_assert_int_eq(kafka_consumer_start(results_consumer), 0);
+    invfx_start(&f, (const char *[]){"PMS_MAX_RETRIES=0", NULL});
+}
+
+static void teardown(void)
+{
+    invfx_stop(&f);
+    kafka_consumer_free(results_consumer);
+    kafka_producer_free(producer);
+    const char *names[] = {topics[0], topics[1], topics[2], topics[3]};
+    char err[256];
+    kafka_admin_delete_topics(brokers, names, 4, 30000, err, sizeof err);
+    ts_db_drop(db_name);
+}
+
+/* Publishes a CloudEvent (data as JSON text) keyed by hotel. */
+static void publish(const char *topic, const char *type, const char *data_json)
+{
+    struct json_object *data = json_tokener_parse(data_json);
+    ck_assert_ptr_nonnull(data);
+    cloudevent_t *ev = cloudevent_new(type, "/it_inventory_consumers", INVFX_HOTEL, data);
+    char *json = cloudevent_to_json(ev);
+    kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
+    cloudevent_kafka_headers(ev, h);
+    char err[256];
+    ck_assert_msg(kafka_producer_send_sync(producer, topic, INVFX_HOTEL, strlen(INVFX_HOTEL), json,
+                                           strlen(json), h, CLOUDEVENT_HEADER_COUNT, err,
+                                           sizeof err) == 0,
+                  "%s", err);
+    free(json);
+    cloudevent_free(ev);
+}
+
+static bool night_cached(const char *prefix, const char *room, dates_day_t day)
+{
+    char key[128];
+    invfx_key(key, sizeof key, prefix, room, day);
+    return invfx_key_exists(&f, key);
+}
+
+static void fill(const char *path, dates_day_t from, dates_day_t to)
+{
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, path, INVFX_ROOM, from, to, &o), 200);
+    json_object_put(o);
+}
+
+START_TEST(test_an_inventory_update_deletes_exactly_the_nights_it_names)
+{
+    dates_day_t d0 = dates_today_utc() + 10;
+    fill("/api/inventory", d0, d0 + 9);
+    fill("/api/rates", d0, d0 + 9);
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], data[512];
+    dates_format_iso(d0 + 3, a);
+    dates_format_iso(d0 + 5, b);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_1\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"roomTypeId\":\"room_456\",\"from\":\"%s\",\"to\":\"%s\"}",
+             a, b);
+    publish(topics[0], "lodging.pms.inventory.updated", data);
+    ck_assert(TS_POLL_UNTIL(!night_cached("inv", INVFX_ROOM, d0 + 3) &&
+                                !night_cached("inv", INVFX_ROOM, d0 + 4) &&
+                                !night_cached("inv", INVFX_ROOM, d0 + 5),
+                            WAIT_MS));
+    for (int i = 0; i < 10; i++) {
+        if (i < 3 || i > 5)
+            ck_assert_msg(night_cached("inv", INVFX_ROOM, d0 + i), "night %d deleted", i);
+        ck_assert_msg(night_cached("rate", INVFX_ROOM, d0 + i), "rate %d deleted", i);
+        ck_assert(night_cached("invshadow", INVFX_ROOM, d0 + i));
+    }
+    /* The same event again (at-least-once) is harmless. */
+    publish(topics[0], "lodging.pms.inventory.updated", data);
+
+    /* A rate update drops only rate keys of its range. */
+    dates_format_iso(d0, a);
+    dates_format_iso(d0, b);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_2\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"roomTypeId\":\"room_456\",\"from\":\"%s\",\"to\":\"%s\"}",
+             a, b);
+    publish(topics[0], "lodging.pms.rate.updated", data);
+    ck_assert(TS_POLL_UNTIL(!night_cached("rate", INVFX_ROOM, d0), WAIT_MS));
+    ck_assert(night_cached("rate", INVFX_ROOM, d0 + 1));
+    ck_assert(night_cached("inv", INVFX_ROOM, d0));
+
+    /* A PMS-side cancellation drops the stay's nights [checkIn, checkOut). */
+    dates_format_iso(d0 + 7, a);
+    dates_format_iso(d0 + 9, b);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_3\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"reservationId\":\"123\",\"roomTypeId\":\"room_456\",\"checkIn\":\"%s\","
+             "\"checkOut\":\"%s\",\"status\":\"cancelled\"}",
+             a, b);
+    publish(topics[0], "lodging.pms.booking.cancelled", data);
+    ck_assert(TS_POLL_UNTIL(!night_cached("inv", INVFX_ROOM, d0 + 7) &&
+                                !night_cached("inv", INVFX_ROOM, d0 + 8),
+                            WAIT_MS));
+    ck_assert(night_cached("inv", INVFX_ROOM, d0 + 9));
+
+    /* A fresh read refills exactly what was dropped. */
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, d0, d0 + 9, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    json_object_put(o);
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, d0, d0 + 9, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_a_room_update_refreshes_the_room_list)
+{
+    ck_assert_int_eq(redis_set_ex(f.redis, "hotel:{hotel_123}:rooms", "[]", 3600), REDIS_CLIENT_OK);
+    publish(topics[0], "lodging.pms.room.updated",
+            "{\"eventId\":\"evt_9\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\"}");
+    char *v = NULL;
+    ck_assert(TS_POLL_UNTIL((free(v), v = NULL, redis_get(f.redis, "hotel:{hotel_123}:rooms", &v),
+                             v && strstr(v, "room_458")),
+                            WAIT_MS));
+    free(v);
+}
+END_TEST
+
+static long long count_rows(const char *sql)
+{
+    char err[256];
+    db_t *db = db_new(f.mysql_url, err, sizeof err);
+    ck_assert_msg(db != NULL, "%s", err);
+    db_result_t *res = NULL;
+    db_param_t p[] = {DB_STR(INVFX_HOTEL)};
+    ck_assert_int_eq(db_query(db, sql, p, 1, &res), DB_OK);
+    int64_t n = -1;
+    ck_assert_int_eq(db_result_int64(res, 0, 0, &n), 0);
+    db_result_free(res);
+    db_free(db);
+    return n;
+}
+
+START_TEST(test_a_sync_job_fills_redis_and_the_database_and_reports_success)
+{
+    dates_day_t d0 = dates_today_utc() + 1;
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], data[512], type[64], result[2048];
+    dates_format_iso(d0, a);
+    dates_format_iso(d0 + 2, b);
+    snprintf(data, sizeof data,
+             "{\"jobId\":\"job_ok\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"from\":\"%s\",\"to\":\"%s\",\"requestedAt\":\"2025-10-20T09:30:00.000Z\","
+             "\"reason\":\"manual\"}",
+             a, b);
+    publish(topics[1], "lodging.sync.requested", data);
+    ck_assert(TS_POLL_UNTIL(result_for("job_ok", type, result, sizeof result), WAIT_MS));
+    ck_assert_str_eq(type, "lodging.sync.succeeded");
+    struct json_object *r = json_tokener_parse(result);
+    ck_assert_int_eq(invfx_int(r, "roomTypes"), 3);
+    ck_assert_int_eq(invfx_int(r, "nights"), 9);
+    ck_assert_str_eq(invfx_str(r, "hotelId"), INVFX_HOTEL);
+    ck_assert_str_eq(invfx_str(r, "from"), a);
+    ck_assert_str_eq(invfx_str(r, "to"), b);
+    ck_assert(!json_object_object_get_ex(r, "error", NULL));
+    json_object_put(r);
+
+    const char *rooms[] = {"room_456", "room_457", "room_458"};
+    for (int i = 0; i < 3; i++)
+        for (int n = 0; n < 3; n++) {
+            ck_assert(night_cached("inv", rooms[i], d0 + n));
+            ck_assert(night_cached("rate", rooms[i], d0 + n));
+        }
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_inventory WHERE hotel_id = ?"), 9);
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ?"), 9);
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_inventory WHERE hotel_id = ? AND "
+                                "room_type_id = 'room_458' AND total = 3 AND available = 3"),
+                     3);
+
+    /* Reads are now cache hits. */
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", "room_457", d0, d0 + 2, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    json_object_put(o);
+
+    /* The same job again upserts: same rows, a second success. */
+    snprintf(data, sizeof data,
+             "{\"jobId\":\"job_again\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"from\":\"%s\",\"to\":\"%s\",\"requestedAt\":\"2025-10-20T09:30:00.000Z\"}",
+             a, b);
+    publish(topics[1], "lodging.sync.requested", data);
+    ck_assert(TS_POLL_UNTIL(result_for("job_again", type, result, sizeof result), WAIT_MS));
+    ck_assert_str_eq(type, "lodging.sync.succeeded");
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_inventory WHERE hotel_id = ?"), 9);
+}
+END_TEST
+
+START_TEST(test_a_sync_job_reports_failure_when_the_pms_fails)
+{
+    ts_sandbox_fault(&f.sb, "{\"op\":\"*\",\"status\":500}");
+    dates_day_t d0 = dates_today_utc() + 1;
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], data[512], type[64], result[2048];
+    dates_format_iso(d0, a);
+    dates_format_iso(d0 + 30, b);
+    snprintf(data, sizeof data,
+             "{\"jobId\":\"job_bad\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"from\":\"%s\",\"to\":\"%s\",\"requestedAt\":\"2025-10-20T09:30:00.000Z\"}",
+             a, b);
+    publish(topics[1], "lodging.sync.requested", data);
+    ck_assert(TS_POLL_UNTIL(result_for("job_bad", type, result, sizeof result), WAIT_MS));
+    ck_assert_str_eq(type, "lodging.sync.failed");
+    struct json_object *r = json_tokener_parse(result);
+    ck_assert(strlen(invfx_str(r, "error")) > 0);
+    json_object_put(r);
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_inventory WHERE hotel_id = ?"), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("it_inventory_consumers");
+    TCase *tc = tcase_create("consumers");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_an_inventory_update_deletes_exactly_the_nights_it_names);
+    tcase_add_test(tc, test_a_room_update_refreshes_the_room_list);
+    tcase_add_test(tc, test_a_sync_job_fills_redis_and_the_database_and_reports_success);
+    tcase_add_test(tc, test_a_sync_job_reports_failure_when_the_pms_fails);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
