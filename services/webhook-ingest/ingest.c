@@ -158,7 +158,7 @@ static int publish_and_answer(ingest_t *in, http_request_t *req, normalized_t *n
     if (claim == DEDUP_IN_PROGRESS) {
         metrics_counter_inc(received_metric(), vendor, "in_progress");
         http_response_header(req, "Retry-After", "1");
-        return http_respond_error(req, 409, "IN_PROGRESS", "eventId",
+        return http_respond_error(req, 409, "IDEMPOTENCY_IN_PROGRESS", "eventId",
                                   "this event is being published by another delivery; retry");
     }
     char err[256] = "";
