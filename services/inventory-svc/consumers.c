@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "fetch.h"
+#include "query.h"
 #include "store.h"
 
 #define GROUP_ID "inventory-svc"
@@ -134,7 +135,8 @@ static kafka_handler_result_t on_room_updated(inv_app_t *app, struct json_object
 {
     const char *hotel = id_field(data, "hotelId"), *vendor = NULL;
     json_error_t jerr;
-    if (!hotel || json_get_string(data, "vendor", true, 1, 32, &vendor, &jerr) != 0)
+    if (!hotel || json_get_string(data, "vendor", true, 1, 32, &vendor, &jerr) != 0 ||
+        inv_query_check_vendor(vendor, &jerr) != 0)
         return poison(reason, size, "%s", "hotelId/vendor missing or invalid");
     pms_room_types_t rt = {0};
     char err[256];
@@ -295,8 +297,9 @@ kafka_handler_result_t inv_handle_sync_job(const kafka_message_t *m, void *ctx, 
     job.hotel_id = id_field(ev->data, "hotelId");
     if (json_get_string(ev->data, "jobId", true, 1, 64, &job.job_id, &jerr) != 0 ||
         json_get_string(ev->data, "vendor", true, 1, 32, &job.vendor, &jerr) != 0 ||
-        !job.hotel_id || date_field(ev->data, "from", &job.from) != 1 ||
-        date_field(ev->data, "to", &job.to) != 1 || job.to < job.from) {
+        inv_query_check_vendor(job.vendor, &jerr) != 0 || !job.hotel_id ||
+        date_field(ev->data, "from", &job.from) != 1 || date_field(ev->data, "to", &job.to) != 1 ||
+        job.to < job.from) {
         r = poison(reason, reason_size, "%s", "sync job: jobId/vendor/hotelId/from/to invalid");
         goto done;
     }

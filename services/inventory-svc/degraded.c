@@ -164,16 +164,18 @@ bool degraded_is_on(degraded_t *d)
 
 void degraded_set_admin(degraded_t *d, bool on, const char *reason)
 {
+    char text[DEGRADED_REASON_MAX];
+    snprintf(text, sizeof text, "%s",
+             on ? (reason && *reason ? reason : "turned on by an administrator") : "");
     pthread_mutex_lock(&d->mu);
     if (on && !d->admin_on)
         dates_now_rfc3339(d->admin_since);
     d->admin_on = on;
-    snprintf(d->admin_reason, sizeof d->admin_reason, "%s",
-             on ? (reason && *reason ? reason : "turned on by an administrator") : "");
+    memcpy(d->admin_reason, text, sizeof text);
     changed_locked(d);
     pthread_mutex_unlock(&d->mu);
-    log_kv(LOG_LEVEL_WARN, on ? "degraded mode on (admin)" : "degraded mode switch off (admin)",
-           "reason", on ? d->admin_reason : NULL, NULL);
+    log_kv(LOG_LEVEL_WARN, on ? "degraded mode on (admin)" : "degraded mode admin switch off",
+           "reason", on ? text : NULL, NULL);
 }
 
 /* Publishes lodging.ops.breaker.opened (asynchronously: we are on a request thread). */
@@ -189,7 +191,8 @@ static void send_breaker_alert(degraded_t *d, const open_breaker_t *b)
     json_object_object_add(data, "severity", json_object_new_string("warning"));
     json_object_object_add(data, "message", json_object_new_string(message));
     json_object_object_add(data, "breaker", json_object_new_string(b->name));
-    json_object_object_add(data, "vendor", json_object_new_string(b->vendor));
+    if (pms_vendor_known(b->vendor)) /* the schema's vendor enum */
+        json_object_object_add(data, "vendor", json_object_new_string(b->vendor));
     json_object_object_add(data, "hotelId", json_object_new_string(b->hotel));
     int open_s = d->breaker_open_ms / 1000;
     json_object_object_add(data, "openForSeconds", json_object_new_int(open_s > 0 ? open_s : 1));
