@@ -40,6 +40,7 @@
 
 struct inventory_client;
 struct outbox_relay;
+struct saga_active;
 
 /* The service's context: built once by main.c, read by every module. */
 typedef struct booking_app {
@@ -54,7 +55,8 @@ typedef struct booking_app {
     int idempotency_ttl_h;
     int idempotency_wait_ms;
     uint8_t data_key[CRYPTO_AES_KEY_LEN]; /* BOOKING_DATA_KEY: guest data and card token at rest */
-    char instance_id[64];                 /* lease owner name of this process */
+    char instance_id[64];                 /* this process; lease owners are "<instance>/<run>" */
+    struct saga_active *active;           /* sagas this process drives now (saga_active_*) */
     /* Test-only (BOOKING_TEST_HOOKS=1): SIGKILL itself right after this step's
      * external call returned, before its result is recorded. "" = off. */
     char test_crash_after[32];
@@ -96,6 +98,7 @@ typedef struct booking_record {
     char error_code[BOOKING_CODE_MAX];
     char error_message[BOOKING_MESSAGE_MAX];
     char created_at[DATES_RFC3339_LEN + 1], updated_at[DATES_RFC3339_LEN + 1];
+    int64_t created_ms; /* Unix ms */
     /* saga_instance */
     char saga_state[32]; /* running, compensating, compensation_pending, completed, failed */
     char current_step[32];

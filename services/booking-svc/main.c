@@ -86,6 +86,7 @@ static void stop_all(void *ctx)
     pms_keystore_free(w->keys);
     redis_pool_free(w->app.redis);
     db_pool_free(w->app.db);
+    saga_active_free(w->app.active);
     crypto_wipe(w->app.data_key, sizeof w->app.data_key);
 }
 
@@ -130,6 +131,7 @@ static int wire(service_t *svc, void *ctx)
     const service_settings_t *s = service_settings(svc);
     char err[256];
     read_settings(cfg, app);
+    app->active = saga_active_new();
     pms_config_t pc;
     const char *vendor = pms_config_from_env(cfg, &pc);
     payment_config_t payc;

@@ -53,8 +53,13 @@ int recovery_run_once(booking_app_t *app)
                           (double)pending);
     int n = store_due_sagas(db, ids, RECOVERY_BATCH);
     int taken[RECOVERY_BATCH] = {0};
-    for (int i = 0; i < n; i++)
-        taken[i] = store_lease_take(db, ids[i], app->instance_id, app->saga_lease_s);
+    char owners[RECOVERY_BATCH][96];
+    for (int i = 0; i < n; i++) {
+        if (saga_active_contains(app->active, ids[i]))
+            continue; /* a request thread of ours still drives it */
+        saga_new_owner(app, owners[i], sizeof owners[i]);
+        taken[i] = store_lease_take(db, ids[i], owners[i], app->saga_lease_s);
+    }
     db_pool_release(app->db, db);
     if (n < 0)
         return -1;
@@ -63,7 +68,7 @@ int recovery_run_once(booking_app_t *app)
         if (taken[i] != 1)
             continue; /* another replica has it */
         saga_result_t res;
-        int rc = saga_recover(app, ids[i], &res);
+        int rc = saga_recover(app, ids[i], owners[i], &res);
         if (rc == 0 && !res.retry_later) {
             complete_key(app, &res);
             done++;

@@ -9,6 +9,7 @@
  */
 #include "saga_internal.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,7 @@ int saga_record(saga_run_t *run, const char *step, const char *outcome, const ch
     int rc = -1;
     if (db_begin(db) != DB_OK)
         goto out;
-    int held = store_lease_renew(db, run->rec.booking_id, app->instance_id, app->saga_lease_s);
+    int held = store_lease_renew(db, run->rec.booking_id, run->owner, app->saga_lease_s);
     if (held == 0) {
         run->lease_lost = true;
         log_kv(LOG_LEVEL_WARN, "saga lease lost; another process drives it", "bookingId",
@@ -152,8 +153,85 @@ void saga_finish_lease(saga_run_t *run)
     db_t *db = db_pool_acquire(run->app->db);
     if (!db)
         return;
-    store_lease_release(db, run->rec.booking_id, run->app->instance_id);
+    store_lease_release(db, run->rec.booking_id, run->owner);
     db_pool_release(run->app->db, db);
+}
+
+/* ------------------------------------------------------ active sagas -- */
+
+struct saga_active {
+    pthread_mutex_t lock; /* guards ids and count */
+    char (*ids)[BOOKING_ID_MAX];
+    size_t count, cap;
+};
+
+struct saga_active *saga_active_new(void)
+{
+    struct saga_active *a = calloc(1, sizeof *a);
+    if (a)
+        pthread_mutex_init(&a->lock, NULL);
+    return a;
+}
+
+void saga_active_free(struct saga_active *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_destroy(&a->lock);
+    free(a->ids);
+    free(a);
+}
+
+static void saga_active_add(struct saga_active *a, const char *id)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    if (a->count == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        void *p = realloc(a->ids, cap * sizeof a->ids[0]);
+        if (p) {
+            a->ids = p;
+            a->cap = cap;
+        }
+    }
+    if (a->count < a->cap)
+        snprintf(a->ids[a->count++], BOOKING_ID_MAX, "%s", id);
+    pthread_mutex_unlock(&a->lock);
+}
+
+static void saga_active_remove(struct saga_active *a, const char *id)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->ids[i], id) == 0) {
+            memmove(a->ids[i], a->ids[a->count - 1], BOOKING_ID_MAX);
+            a->count--;
+            break;
+        }
+    pthread_mutex_unlock(&a->lock);
+}
+
+bool saga_active_contains(struct saga_active *a, const char *id)
+{
+    if (!a)
+        return false;
+    pthread_mutex_lock(&a->lock);
+    bool found = false;
+    for (size_t i = 0; i < a->count && !found; i++)
+        found = strcmp(a->ids[i], id) == 0;
+    pthread_mutex_unlock(&a->lock);
+    return found;
+}
+
+void saga_new_owner(const booking_app_t *app, char *out, size_t size)
+{
+    char rnd[32];
+    if (crypto_random_id("", rnd, sizeof rnd) != 0)
+        snprintf(rnd, sizeof rnd, "%lld", (long long)clock_now_ms());
+    snprintf(out, size, "%s/%s", app->instance_id, rnd);
 }
 
 /* --------------------------------------------------------- redis hold -- */
@@ -311,6 +389,8 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     snprintf(rec->status, sizeof rec->status, "pending");
     rec->amount = rq->amount;
     memcpy(rec->currency, rq->currency, sizeof rec->currency);
+    rec->created_ms = clock_wall_ms();
+    saga_active_add(app->active, rec->booking_id);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
 
     uint8_t *guest = NULL;
@@ -323,8 +403,8 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     db = db_pool_acquire(app->db);
     if (!db || db_begin(db) != DB_OK)
         goto out;
-    if (store_booking_insert(db, rec, guest, guest_len, saga_data, app->instance_id,
-                             app->saga_lease_s) != 0 ||
+    if (store_booking_insert(db, rec, guest, guest_len, saga_data, run->owner, app->saga_lease_s) !=
+            0 ||
         store_step(db, rec->booking_id, "inventory_check", "started", NULL) != 0 ||
         (idem_key && idempotency_attach_booking(db, IDEMPOTENCY_SCOPE_CHECKOUT, idem_key,
                                                 rec->booking_id) != 0) ||
@@ -480,10 +560,15 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
     saga_observe_step("hold", t0);
     saga_crash_point(run, "hold");
     if (pe != PMS_OK) {
-        char msg[BOOKING_MESSAGE_MAX];
+        char msg[BOOKING_MESSAGE_MAX], detail[BOOKING_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "객실 확보 실패 (hold failed: %s)",
                  e.message[0] ? e.message : pms_err_name(pe));
-        saga_record(run, "hold", "failed", msg, false, NULL, NULL);
+        /* no answer at all: the PMS may still make the hold (compensation
+         * looks for it by reference until the hold would have lapsed) */
+        run->flags.hold_in_doubt = pe == PMS_ERR_TRANSIENT && e.http_status == 0;
+        snprintf(detail, sizeof detail, "%s%s: %s", run->flags.hold_in_doubt ? "in doubt: " : "",
+                 pms_err_name(pe), e.message);
+        saga_record(run, "hold", "failed", detail, false, NULL, NULL);
         saga_fail(run, "HOLD_FAILED", msg);
         return -1;
     }
@@ -568,10 +653,12 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
 {
     memset(out, 0, sizeof *out);
     saga_run_t run = {.app = app, .out = out, .card_token = rq->card_token};
+    saga_new_owner(app, run.owner, sizeof run.owner);
     if (saga_begin(&run, rq, idem_key) != 0) {
         result_error(out, "INTERNAL_ERROR", NULL,
                      "내부 오류 (internal error: the booking could not be recorded)");
         out->booking_id[0] = '\0';
+        saga_active_remove(app->active, run.rec.booking_id);
         saga_count_outcome("INTERNAL_ERROR");
         return;
     }
@@ -597,6 +684,7 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
     }
     crypto_wipe(run.card_token_buf, sizeof run.card_token_buf);
     saga_finish_lease(&run);
+    saga_active_remove(app->active, run.rec.booking_id);
 }
 
 /* ---------------------------------------------------------- recovery -- */
@@ -650,10 +738,11 @@ static pms_err_t find_in_pms(saga_run_t *run, pms_reservation_t *res)
     return pe;
 }
 
-int saga_recover(booking_app_t *app, const char *booking_id, saga_result_t *out)
+int saga_recover(booking_app_t *app, const char *booking_id, const char *owner, saga_result_t *out)
 {
     memset(out, 0, sizeof *out);
     saga_run_t run = {.app = app, .out = out};
+    snprintf(run.owner, sizeof run.owner, "%s", owner);
     db_t *db = db_pool_acquire(app->db);
     if (!db)
         return -1;

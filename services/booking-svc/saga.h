@@ -47,7 +47,16 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
  * resumed when the PMS has the booking confirmed and the payment can be
  * captured, compensated otherwise. A hold that lapsed is never confirmed.
  * 0 done (out says how), 1 try again later, -1 error. */
-int saga_recover(booking_app_t *app, const char *booking_id, saga_result_t *out);
+int saga_recover(booking_app_t *app, const char *booking_id, const char *owner, saga_result_t *out);
+
+/* A lease owner name for one drive of a saga ("<instance>/<random>"). */
+void saga_new_owner(const booking_app_t *app, char *out, size_t size);
+
+/* The sagas this process drives right now, so its own recovery never takes
+ * one over while a request thread still runs it (thread-safe). */
+struct saga_active *saga_active_new(void);
+void saga_active_free(struct saga_active *a);
+bool saga_active_contains(struct saga_active *a, const char *booking_id);
 
 /* compensation_done_fn (compensation.h): ctx is the booking_app_t. */
 int saga_compensation_done(void *ctx, db_t *db, const char *booking_id, const char *action);

@@ -18,6 +18,8 @@
 #include "outbox.h"
 #include "saga_internal.h"
 
+#define HOLD_DOUBT_MARGIN_S 5
+
 /* ------------------------------------------------------------ helpers -- */
 
 /* Hands an action to the worker: compensation_request in a transaction with
@@ -58,6 +60,18 @@ static int comp_log(saga_run_t *run, const char *action, const char *outcome, co
 
 /* ------------------------------------------------------- PMS side -- */
 
+/* A hold request in doubt may still take effect at the PMS; any hold it makes
+ * lapses BOOKING_HOLD_TTL_S after the booking began, so until then (plus a
+ * margin) "not found" is not yet an answer. */
+static bool hold_may_still_appear(const saga_run_t *run)
+{
+    if (!run->flags.hold_in_doubt)
+        return false;
+    int64_t until =
+        run->rec.created_ms + ((int64_t)run->app->hold_ttl_s + HOLD_DOUBT_MARGIN_S) * 1000;
+    return clock_wall_ms() < until;
+}
+
 /* Release the hold / cancel the reservation. 0 done or handed over, 1 later. */
 static int compensate_pms(saga_run_t *run, size_t *pending)
 {
@@ -71,7 +85,7 @@ static int compensate_pms(saga_run_t *run, size_t *pending)
         pms_err_t pe = pms_find_reservation(run->app->pms, rec->hotel_id, rec->booking_id,
                                             rec->check_in, &res, &e);
         if (pe == PMS_ERR_NOT_FOUND)
-            return 0;
+            return hold_may_still_appear(run) ? 1 : 0;
         if (pe != PMS_OK)
             return 1;
         snprintf(rec->hold_id, sizeof rec->hold_id, "%s", res.reservation_id);
@@ -245,8 +259,7 @@ static int write_failed(saga_run_t *run, size_t pending)
     int rc = -1;
     if (db_begin(db) == DB_OK) {
         store_compensations_t c = {0};
-        bool ok = store_lease_renew(db, rec->booking_id, run->app->instance_id,
-                                    run->app->saga_lease_s) == 1 &&
+        bool ok = store_lease_renew(db, rec->booking_id, run->owner, run->app->saga_lease_s) == 1 &&
                   store_booking_update(db, rec) == 0 &&
                   store_saga_set(db, rec->booking_id, pending ? "compensation_pending" : "failed",
                                  NULL) == 0 &&

@@ -18,6 +18,7 @@ typedef struct saga_run {
     store_step_flags_t flags;
     const char *card_token; /* NULL when not known (recovery without it) */
     char card_token_buf[256];
+    char owner[96]; /* lease owner of this drive: "<instance>/<random>" */
     bool lease_lost;
     saga_result_t *out;
 } saga_run_t;

@@ -178,6 +178,8 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
     copy_cell(res, 0, 17, rec->error_code, sizeof rec->error_code);
     copy_cell(res, 0, 18, rec->error_message, sizeof rec->error_message);
     db_time_to_rfc3339(db_result_text(res, 0, 19), rec->created_at);
+    if (dates_parse_rfc3339(rec->created_at, &rec->created_ms) != 0)
+        rec->created_ms = 0;
     db_time_to_rfc3339(db_result_text(res, 0, 20), rec->updated_at);
     copy_cell(res, 0, 21, rec->saga_state, sizeof rec->saga_state);
     copy_cell(res, 0, 22, rec->current_step, sizeof rec->current_step);
@@ -282,19 +284,27 @@ int store_lease_release(db_t *db, const char *booking_id, const char *owner)
 int store_step_flags(db_t *db, const char *booking_id, store_step_flags_t *out)
 {
     memset(out, 0, sizeof *out);
+    bool hold_failed = false, hold_failed_in_doubt = false;
     db_param_t p[] = {DB_STR(booking_id)};
     db_result_t *res = NULL;
     if (check(db,
               db_query(db,
-                       "SELECT step, outcome FROM saga_step_log WHERE booking_id = ? "
-                       "AND outcome IN ('started', 'succeeded') ORDER BY id",
+                       "SELECT step, outcome, detail FROM saga_step_log WHERE booking_id = ? "
+                       "AND outcome IN ('started', 'succeeded', 'failed') ORDER BY id",
                        p, 1, &res),
               "step flags") != 0)
         return -1;
     for (size_t i = 0; i < db_result_rows(res); i++) {
         const char *step = db_result_text(res, i, 0), *outcome = db_result_text(res, i, 1);
         bool ok = outcome && strcmp(outcome, "succeeded") == 0;
+        bool failed = outcome && strcmp(outcome, "failed") == 0;
+        const char *detail = db_result_text(res, i, 2);
         if (!step)
+            continue;
+        if (strcmp(step, "hold") == 0 && failed)
+            hold_failed = true,
+            hold_failed_in_doubt = detail && strncmp(detail, "in doubt", 8) == 0;
+        if (failed)
             continue;
         bool *started = NULL, *succeeded = NULL;
         if (strcmp(step, "hold") == 0)
@@ -312,6 +322,8 @@ int store_step_flags(db_t *db, const char *booking_id, store_step_flags_t *out)
         }
     }
     db_result_free(res);
+    out->hold_in_doubt =
+        out->hold_started && !out->hold_succeeded && (!hold_failed || hold_failed_in_doubt);
     return 0;
 }
 

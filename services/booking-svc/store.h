@@ -57,6 +57,9 @@ int store_lease_release(db_t *db, const char *booking_id, const char *owner);
 /* Per step name: whether it was started / succeeded (forward steps) — from the log. */
 typedef struct store_step_flags {
     bool hold_started, hold_succeeded;
+    /* the hold request may have taken effect without our knowing: no result
+     * recorded, or it failed with no answer from the PMS ("in doubt: ...") */
+    bool hold_in_doubt;
     bool preauth_started, preauth_succeeded;
     bool confirm_started, confirm_succeeded;
     bool capture_started, capture_succeeded;

@@ -1,0 +1,169 @@
+/* booking-svc fault matrix (SPEC §4): for each saga step, the PMS or the
+ * payment gateway answering an error, timing out, or answering slowly gives
+ * the right error code (or a booking, when a retry can succeed), complete
+ * compensation, and clean ledgers — including a capture failing after the
+ * confirm (retried, then cancel + void) and a compensation that only the
+ * worker can finish. One booking-svc per vendor; the sandboxes are reset
+ * between cases. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "booking_fixture.h"
+#include "check_run.h"
+
+static bk_fixture_t f;
+static int offset;
+
+static void setup(void)
+{
+    bk_setup(&f);
+    const char *env[] = {"PMS_TIMEOUT_MS=1000", "PAYMENT_TIMEOUT_MS=1000", NULL};
+    bk_service_start(&f, env);
+    offset = 20;
+}
+
+static void teardown(void)
+{
+    bk_teardown(&f);
+}
+
+enum { WANT_FAILED = 0, WANT_CONFIRMED = 1, WANT_EITHER = 2 };
+
+typedef struct fault_case {
+    const char *name;
+    ts_sandbox_t *target;   /* where the fault goes (NULL: none) */
+    const char *fault;      /* sandbox_faults JSON */
+    const char *token;      /* card token */
+    int status;             /* expected HTTP status (0: 200 or 402 both fine) */
+    const char *error_code; /* expected errorCode, NULL on success */
+    int outcome;
+} fault_case_t;
+
+/* Runs one case on fresh ledgers and checks the answer and the ends. */
+static void run_case(const fault_case_t *c)
+{
+    ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/reset", "{}"), 200);
+    ck_assert_int_eq(ts_sandbox_post(&f.pay, "/_sandbox/reset", "{}"), 200);
+    char *body = bk_body(&f, BK_ROOM, offset++, 2, c->token, 0);
+    if (c->target)
+        ts_sandbox_fault(c->target, c->fault);
+    int status;
+    struct json_object *r = bk_checkout(&f, body, NULL, &status);
+    if (c->status)
+        ck_assert_msg(status == c->status, "%s: status %d: %s (log: %s)", c->name, status,
+                      json_object_to_json_string(r), f.log_path);
+    else
+        ck_assert_msg(status == 200 || status == 402, "%s: status %d: %s", c->name, status,
+                      json_object_to_json_string(r));
+    if (c->error_code)
+        ck_assert_msg(bk_str(r, "errorCode") && strcmp(bk_str(r, "errorCode"), c->error_code) == 0,
+                      "%s: %s", c->name, json_object_to_json_string(r));
+    const char *id = bk_str(r, "bookingId");
+    ck_assert_msg(id != NULL, "%s: no bookingId in %s", c->name, json_object_to_json_string(r));
+    char booking[64];
+    snprintf(booking, sizeof booking, "%s", id);
+    json_object_put(r);
+    if (c->target)
+        ts_sandbox_clear_faults(c->target);
+
+    /* every saga at its end, no hold and no authorisation left open */
+    ck_assert_msg(TS_POLL_UNTIL(bk_sagas_settled(&f) && bk_summary(&f.pms, "openHolds") == 0 &&
+                                    bk_summary(&f.pay, "openAuthorizations") == 0,
+                                30000),
+                  "%s: not settled (holds %lld, auths %lld, log: %s)", c->name,
+                  (long long)bk_summary(&f.pms, "openHolds"),
+                  (long long)bk_summary(&f.pay, "openAuthorizations"), f.log_path);
+    bool confirmed = bk_db_int(&f,
+                               "SELECT COUNT(*) FROM booking WHERE booking_id = ? AND status = "
+                               "'confirmed' AND payment_status = 'captured'",
+                               booking) == 1;
+    if (c->outcome != WANT_EITHER)
+        ck_assert_msg(confirmed == (c->outcome == WANT_CONFIRMED), "%s: confirmed %d", c->name,
+                      confirmed);
+    if (status == 200)
+        ck_assert_msg(confirmed, "%s: 200 but not confirmed", c->name);
+    /* the ledgers agree with the booking */
+    ck_assert_int_eq(bk_summary(&f.pms, "confirmed"), confirmed ? 1 : 0);
+    ck_assert_int_eq(bk_summary(&f.pay, "captured") - bk_summary(&f.pay, "refunds"),
+                     confirmed ? 1 : 0);
+    if (!confirmed)
+        ck_assert_int_eq(bk_db_int(&f,
+                                   "SELECT COUNT(*) FROM booking WHERE booking_id = ? AND status "
+                                   "= 'failed'",
+                                   booking),
+                         1);
+    free(body);
+}
+
+START_TEST(test_pms_faults_at_each_step)
+{
+    const fault_case_t cases[] = {
+        {"rates error", &f.pms, "{\"op\":\"getRatePlans\",\"status\":500,\"failNext\":4}",
+         "tok_visa", 409, "INVENTORY_UNAVAILABLE", WANT_FAILED},
+        {"hold error", &f.pms, "{\"op\":\"postReservation\",\"status\":500,\"failNext\":1}",
+         "tok_visa", 409, "HOLD_FAILED", WANT_FAILED},
+        {"hold timeout", &f.pms, "{\"op\":\"postReservation\",\"hangMs\":2500,\"failNext\":1}",
+         "tok_visa", 409, "HOLD_FAILED", WANT_FAILED},
+        {"hold slow", &f.pms, "{\"op\":\"postReservation\",\"latencyMs\":400}", "tok_visa", 200,
+         NULL, WANT_CONFIRMED},
+        {"confirm error", &f.pms, "{\"op\":\"putReservation\",\"status\":500,\"failNext\":4}",
+         "tok_visa", 409, "BOOKING_CONFIRM_FAILED", WANT_FAILED},
+        {"confirm timeout", &f.pms, "{\"op\":\"putReservation\",\"hangMs\":2500,\"failNext\":4}",
+         "tok_visa", 409, "BOOKING_CONFIRM_FAILED", WANT_FAILED},
+        {"confirm slow", &f.pms, "{\"op\":\"putReservation\",\"latencyMs\":400}", "tok_visa", 200,
+         NULL, WANT_CONFIRMED},
+        {"release left to the worker", &f.pms,
+         "{\"op\":\"putReservation\",\"status\":500,\"failNext\":4}", "tok_chargeDeclined", 402,
+         "PAYMENT_PREAUTH_FAILED", WANT_FAILED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+END_TEST
+
+START_TEST(test_payment_faults_at_each_step)
+{
+    const fault_case_t cases[] = {
+        {"preauth declined", NULL, NULL, "tok_chargeDeclined", 402, "PAYMENT_PREAUTH_FAILED",
+         WANT_FAILED},
+        {"preauth error", &f.pay,
+         "{\"op\":\"payment_intents.create\",\"status\":500,\"failNext\":4}", "tok_visa", 402,
+         "PAYMENT_PREAUTH_FAILED", WANT_FAILED},
+        {"preauth timeout", &f.pay,
+         "{\"op\":\"payment_intents.create\",\"hangMs\":2500,\"failNext\":1}", "tok_visa", 0, NULL,
+         WANT_EITHER},
+        {"preauth slow", &f.pay, "{\"op\":\"payment_intents.create\",\"latencyMs\":400}",
+         "tok_visa", 200, NULL, WANT_CONFIRMED},
+        {"capture refused", &f.pay,
+         "{\"op\":\"payment_intents.capture\",\"status\":400,\"failNext\":1}", "tok_visa", 402,
+         "PAYMENT_CAPTURE_FAILED", WANT_FAILED},
+        {"capture error then retried", &f.pay,
+         "{\"op\":\"payment_intents.capture\",\"status\":503,\"failNext\":4}", "tok_visa", 200,
+         NULL, WANT_CONFIRMED},
+        {"capture rate-limited twice", &f.pay,
+         "{\"op\":\"payment_intents.capture\",\"status\":429,\"failNext\":8}", "tok_visa", 402,
+         "PAYMENT_CAPTURE_FAILED", WANT_FAILED},
+        {"capture timeout", &f.pay,
+         "{\"op\":\"payment_intents.capture\",\"hangMs\":2500,\"failNext\":1}", "tok_visa", 0, NULL,
+         WANT_EITHER},
+        {"capture slow", &f.pay, "{\"op\":\"payment_intents.capture\",\"latencyMs\":400}",
+         "tok_visa", 200, NULL, WANT_CONFIRMED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("it_booking_faults");
+    TCase *tc = tcase_create("faults");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_pms_faults_at_each_step);
+    tcase_add_test(tc, test_payment_faults_at_each_step);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
