@@ -35,7 +35,8 @@
 #define ADMIN_TIMEOUT_MS 30000
 #define START_TIMEOUT_MS 20000
 #define STOP_TIMEOUT_MS 15000
-#define PUBLISH_TIMEOUT_MS 1500
+#define PUBLISH_TIMEOUT_MS 1500 /* instances whose broker is down */
+#define PUBLISH_TIMEOUT_ENV "WEBHOOK_PUBLISH_TIMEOUT_MS=1500"
 #define SECRET "whsec_it"
 #define VIP_SECRET "whsec_vip_hotel"
 #define MAX_MESSAGES 64
@@ -99,10 +100,8 @@ static void ingest_start(ingest_proc_t *p, const char *const *extra)
                            brokers_env,
                            "LOG_LEVEL=warn",
                            "PMS_WEBHOOK_SECRET=" SECRET,
-                           "PMS_WEBHOOK_SECRET_CLOUDBEDS_VIP_HOTEL=" VIP_SECRET,
-                           "WEBHOOK_PUBLISH_TIMEOUT_MS="
-                           "1500"};
-    size_t n = 8;
+                           "PMS_WEBHOOK_SECRET_CLOUDBEDS_VIP_HOTEL=" VIP_SECRET};
+    size_t n = 7;
     for (size_t i = 0; extra && extra[i] && n < 23; i++)
         env[n++] = extra[i];
     env[n] = NULL;
@@ -520,7 +519,7 @@ START_TEST(test_kafka_down_answers_503_and_the_retry_after_recovery_is_published
     char dead[64];
     snprintf(dead, sizeof dead, "KAFKA_BROKERS=127.0.0.1:%d", ts_free_port());
     ingest_proc_t down;
-    const char *env[] = {dead, NULL};
+    const char *env[] = {dead, PUBLISH_TIMEOUT_ENV, NULL};
     ingest_start(&down, env);
     char id[64], body[1024];
     inventory_body("sandbox", "hotel_123", id, sizeof id, body, sizeof body);
@@ -566,7 +565,7 @@ START_TEST(test_a_broker_that_goes_down_and_up_gives_503_then_200_under_one_inst
     ck_assert_int_eq(rd_kafka_mock_topic_create(mock, topic, 1, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
     char brokers_env[256];
     snprintf(brokers_env, sizeof brokers_env, "KAFKA_BROKERS=%s", bootstrap);
-    const char *env[] = {brokers_env, NULL};
+    const char *env[] = {brokers_env, PUBLISH_TIMEOUT_ENV, NULL};
     ingest_proc_t p;
     ingest_start(&p, env);
 
@@ -686,6 +685,20 @@ START_TEST(test_without_a_secret_it_refuses_to_start_with_exit_code_2)
 }
 END_TEST
 
+START_TEST(test_unsigned_webhooks_are_accepted_only_when_explicitly_allowed)
+{
+    ingest_proc_t p;
+    const char *env[] = {"PMS_WEBHOOK_SECRET=", "PMS_WEBHOOK_SECRET_CLOUDBEDS_VIP_HOTEL=",
+                         "WEBHOOK_ALLOW_UNSIGNED=true", NULL};
+    ingest_start(&p, env);
+    char id[64], body[1024];
+    inventory_body("sandbox", "hotel_123", id, sizeof id, body, sizeof body);
+    answer_t a = post_raw(&p, "sandbox", body, strlen(body), NULL);
+    ck_assert_msg(a.status == 200, "%d %s", a.status, a.body);
+    ingest_stop(&p);
+}
+END_TEST
+
 /* ----------------------------------------------------- with the sandbox -- */
 
 START_TEST(test_a_front_desk_change_in_the_pms_sandbox_arrives_on_pms_events)
@@ -744,6 +757,7 @@ int main(void)
     tcase_add_test(alone, test_redis_down_still_publishes_with_the_same_event_id);
     tcase_add_test(alone, test_the_log_holds_no_secret_and_no_signature);
     tcase_add_test(alone, test_without_a_secret_it_refuses_to_start_with_exit_code_2);
+    tcase_add_test(alone, test_unsigned_webhooks_are_accepted_only_when_explicitly_allowed);
     suite_add_tcase(s, alone);
     return check_run(s);
 }
