@@ -13,8 +13,8 @@
  *     sync_result_t r;
  *     if (sync_result_parse(value, len, &r, err, sizeof err) != 0) → poison, err says why
  *
- * Dates are UTC calendar dates: a job asked for at 23:30 in Seoul on the 2nd
- * (14:30 UTC) covers the 2nd .. 2nd+30 in UTC terms.
+ * Dates are UTC calendar dates: a job asked for at 08:00 in Seoul on the 2nd
+ * (23:00 UTC on the 1st) covers the 1st .. the 1st + 30.
  * Thread-safety: reentrant. Ownership: returned events are the caller's.
  */
 #ifndef POLLER_SYNC_EVENTS_H
