@@ -584,7 +584,10 @@ bool normalize_peek_hotel_id(const char *body, size_t len, char *out, size_t out
     if (!root)
         return false;
     char id[NORMALIZE_ID_MAX + 1] = "";
-    bool found = id_value(root, "hotelId", id) > 0 || property_id(root, id) > 0;
+    /* The same field normalize_webhook will take the hotel from, so a body cannot
+     * be verified with one hotel's secret and published for another. */
+    bool normalised = json_object_object_get_ex(root, "eventType", NULL);
+    bool found = normalised ? id_value(root, "hotelId", id) > 0 : property_id(root, id) > 0;
     json_object_put(root);
     if (found)
         snprintf(out, out_size, "%s", id);

@@ -76,8 +76,10 @@ int normalize_webhook(const char *vendor, const char *body, size_t len, normaliz
                       normalize_error_t *err);
 void normalized_clear(normalized_t *n);
 
-/* The hotel id of a body, without validating anything else (for picking a
- * per-hotel secret before the signature is checked); false when none. */
+/* The hotel id of a body — from the very field normalize_webhook takes it from
+ * (hotelId in the normalised shape, propertyID in Cloudbeds') — without
+ * validating anything else, for picking a per-hotel secret before the
+ * signature is checked; false when none. */
 bool normalize_peek_hotel_id(const char *body, size_t len, char *out, size_t out_size);
 
 /* "inventory_update" ... and "lodging.pms.inventory.updated" ... */

@@ -403,6 +403,12 @@ START_TEST(test_a_hotel_secret_wins_over_the_shared_secret)
     ck_assert_int_eq(a.status, 401);
     a = post_signed(&main_ingest, "cloudbeds", body, VIP_SECRET);
     ck_assert_msg(a.status == 200, "%d %s", a.status, a.body);
+    /* The hotel's secret does not sign events of another property. */
+    a = post_signed(&main_ingest, "cloudbeds",
+                    "{\"event\":\"reservation/deleted\",\"hotelId\":\"vip-hotel\","
+                    "\"propertyID\":\"other\",\"reservationID\":\"1\"}",
+                    VIP_SECRET);
+    ck_assert_int_eq(a.status, 401);
     consumed_t c;
     consume_through_sentinel(&main_ingest, &c);
     ck_assert_int_eq(c.count, 2);

@@ -379,12 +379,20 @@ END_TEST
 START_TEST(test_the_hotel_id_is_peeked_from_either_shape)
 {
     char id[NORMALIZE_ID_MAX + 1];
-    ck_assert(normalize_peek_hotel_id("{\"hotelId\":\"h_9\"}", 17, id, sizeof id));
+    const char *normalised = "{\"eventType\":\"x\",\"hotelId\":\"h_9\"}";
+    ck_assert(normalize_peek_hotel_id(normalised, strlen(normalised), id, sizeof id));
     ck_assert_str_eq(id, "h_9");
     const char *cb = "{\"propertyID\":200001}";
     ck_assert(normalize_peek_hotel_id(cb, strlen(cb), id, sizeof id));
     ck_assert_str_eq(id, "200001");
     ck_assert(!normalize_peek_hotel_id("{", 1, id, sizeof id));
+    /* A Cloudbeds body cannot pick one hotel's secret with hotelId and name another. */
+    const char *both = "{\"event\":\"reservation/created\",\"hotelId\":\"A\",\"propertyID\":\"B\"}";
+    ck_assert(normalize_peek_hotel_id(both, strlen(both), id, sizeof id));
+    ck_assert_str_eq(id, "B");
+    const char *shape = "{\"eventType\":\"room_update\",\"hotelId\":\"A\",\"propertyID\":\"B\"}";
+    ck_assert(normalize_peek_hotel_id(shape, strlen(shape), id, sizeof id));
+    ck_assert_str_eq(id, "A");
 }
 END_TEST
 
