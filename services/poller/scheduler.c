@@ -80,7 +80,17 @@ int scheduler_emit(scheduler_t *s, const char *vendor, const char *hotel_id, con
 
 /* ---------------------------------------------------------------- tick -- */
 
-/* Claims and emits every due hotel; *more is set when a full batch was due. */
+static bool stop_requested(scheduler_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool stop = s->stop;
+    pthread_mutex_unlock(&s->lock);
+    return stop;
+}
+
+/* Claims and emits every due hotel; *more is set when a full batch was due.
+ * Checks for a stop between hotels: with Kafka down each send may take the
+ * producer's message timeout. */
 static int run_due(scheduler_t *s, db_t *db, bool *more)
 {
     poller_due_t due[STORE_DUE_BATCH];
@@ -91,7 +101,7 @@ static int run_due(scheduler_t *s, db_t *db, bool *more)
         return -1;
     *more = n == STORE_DUE_BATCH;
     const char *owner = s->cfg.settings->instance_id;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !stop_requested(s); i++) {
         int claimed = store_claim(db, due[i].id, owner, due[i].interval_s, SCHEDULER_LEASE_MS);
         if (claimed < 0)
             return -1;
