@@ -4,8 +4,9 @@
  *
  * main.c is wiring only (STYLE.md rule 3): settings, the secret table, the
  * producer, the Redis de-duplication pool, the route and the readiness check.
- * The logic lives in signature.c, secrets.c, normalize.c, envelope.c,
- * dedup.c, ingest.c and readiness.c.
+ * The logic lives in signature.c, secrets.c, normalize.c (with
+ * cloudbeds_webhook.c and normalize_fields.c), envelope.c, dedup.c, ingest.c
+ * and readiness.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
