@@ -6,7 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkout.h"
 #include "common/log.h"
+#include "compensation.h"
+#include "inventory_client.h"
+#include "outbox.h"
+#include "saga.h"
 #include "store.h"
 
 static struct json_object *str_or_null(const char *s)
@@ -85,11 +90,176 @@ int bookings_get(http_request_t *req, void *ctx)
     return 0;
 }
 
+/* ------------------------------------------------------------- cancel -- */
+
+/* One step row (+ optional event and booking row) in one transaction, while
+ * owner holds the saga's lease. 0 or -1. */
+static int cancel_record(booking_app_t *app, const booking_record_t *rec, const char *owner,
+                         const char *step, const char *outcome, const char *detail,
+                         bool update_booking, struct json_object *event)
+{
+    db_t *db = db_pool_acquire(app->db);
+    int rc = -1;
+    if (db_begin(db) == DB_OK) {
+        if (store_lease_renew(db, rec->booking_id, owner, app->saga_lease_s) == 1 &&
+            (!update_booking || store_booking_update(db, rec) == 0) &&
+            store_step(db, rec->booking_id, step, outcome, detail) == 0 &&
+            (!event || outbox_append(db, BOOKING_EVENTS_TOPIC, rec->booking_id,
+                                     "lodging.booking.cancelled", event, NULL) == 0) &&
+            db_commit(db) == DB_OK)
+            rc = 0;
+        else
+            db_rollback(db);
+    }
+    db_pool_release(app->db, db);
+    if (rc == 0 && event)
+        outbox_relay_kick(app->relay);
+    return rc;
+}
+
+/* Refund a captured payment or void an authorised one; a failure is handed
+ * to the compensation worker. Returns the action taken or requested. */
+static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, const char *owner,
+                                  bool *refunded)
+{
+    bool captured = strcmp(rec->payment_status, "captured") == 0;
+    const char *action = captured ? "refund" : "void_preauth";
+    char key[BOOKING_ID_MAX + 24];
+    snprintf(key, sizeof key, "%s:cancel_%s", rec->booking_id, action);
+    pay_error_t e;
+    pay_err_t pe;
+    if (captured) {
+        pay_refund_t rf;
+        pe = payment_refund(app->pay, rec->payment_auth_id, 0, key, &rf, &e);
+    } else {
+        pay_payment_t p;
+        pe = payment_void(app->pay, rec->payment_auth_id, key, &p, &e);
+    }
+    if (pe == PAY_OK) {
+        snprintf(rec->payment_status, sizeof rec->payment_status, "%s",
+                 captured ? "refunded" : "voided");
+        *refunded = captured;
+        cancel_record(app, rec, owner, action, "succeeded", "booking cancelled", true, NULL);
+        return action;
+    }
+    /* the worker finishes it; the booking is cancelled either way */
+    db_t *db = db_pool_acquire(app->db);
+    if (db_begin(db) == DB_OK) {
+        if (compensation_request(db, rec->booking_id, action, rec->hotel_id, NULL,
+                                 rec->payment_auth_id, rec->reservation_id, rec->amount,
+                                 rec->currency, pay_err_name(pe), 1) == 0 &&
+            db_commit(db) == DB_OK)
+            outbox_relay_kick(app->relay);
+        else
+            db_rollback(db);
+    }
+    db_pool_release(app->db, db);
+    return action;
+}
+
+/* Cancels a confirmed booking whose lease `owner` holds: the PMS first (the
+ * ledger of record), then the money, then the cache. 0, or -1 when the PMS
+ * refused (answered already). */
+static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_record_t *rec,
+                            const char *owner)
+{
+    if (cancel_record(app, rec, owner, "cancel_reservation", "started", NULL, false, NULL) != 0) {
+        http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
+        return -1;
+    }
+    pms_error_t e;
+    pms_err_t pe = pms_cancel_reservation(
+        app->pms, rec->hotel_id, rec->reservation_id[0] ? rec->reservation_id : rec->hold_id, &e);
+    if (pe != PMS_OK) {
+        char msg[BOOKING_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "PMS 예약 취소 실패 (the PMS did not cancel: %s)",
+                 e.message[0] ? e.message : pms_err_name(pe));
+        cancel_record(app, rec, owner, "cancel_reservation", "failed", msg, false, NULL);
+        http_respond_error(req, pms_err_retryable(pe) ? 503 : 409,
+                           pms_err_retryable(pe) ? "PMS_UNAVAILABLE" : "BOOKING_NOT_CANCELLABLE",
+                           NULL, msg);
+        return -1;
+    }
+    bool refunded = false;
+    if (rec->payment_auth_id[0] && strcmp(rec->payment_status, "refunded") != 0 &&
+        strcmp(rec->payment_status, "voided") != 0)
+        cancel_payment(app, rec, owner, &refunded);
+    snprintf(rec->status, sizeof rec->status, "cancelled");
+    struct json_object *ev = saga_event_data(rec);
+    json_object_object_add(ev, "refunded", json_object_new_boolean(refunded));
+    int rc = cancel_record(app, rec, owner, "cancel_reservation", "succeeded",
+                           "cancelled at the guest's request", true, ev);
+    json_object_put(ev);
+    if (rc != 0) {
+        http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
+        return -1;
+    }
+    inventory_client_adjust(app->inventory, "increment", rec); /* best effort, logged */
+    return 0;
+}
+
+/* Re-reads the booking under the lease (a PMS-side cancel may have won the
+ * race) and cancels it when still confirmed. 0, or -1 when answered. */
+static int booking_reload_and_cancel(http_request_t *req, booking_app_t *app, booking_record_t *rec,
+                                     const char *owner)
+{
+    char id[BOOKING_ID_MAX];
+    snprintf(id, sizeof id, "%s", rec->booking_id); /* the load clears *rec first */
+    db_t *db = db_pool_acquire(app->db);
+    int rc = store_booking_load(db, id, rec);
+    db_pool_release(app->db, db);
+    if (rc != 0) {
+        http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
+        return -1;
+    }
+    if (strcmp(rec->status, "cancelled") == 0)
+        return 0;
+    return cancel_confirmed(req, app, rec, owner);
+}
+
 int bookings_cancel(http_request_t *req, void *ctx)
 {
+    booking_app_t *app = ctx;
     booking_record_t rec;
-    if (load_from_path(req, ctx, &rec, NULL) != 0)
+    if (load_from_path(req, app, &rec, NULL) != 0)
         return 0;
-    return http_respond_error(req, 409, "BOOKING_CONFIRM_FAILED", NULL,
-                              "취소할 수 없습니다 (cancellation is not available yet)");
+    if (strcmp(rec.status, "confirmed") != 0 && strcmp(rec.status, "cancelled") != 0)
+        return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
+                                  "확정된 예약만 취소할 수 있습니다 (only a confirmed booking can "
+                                  "be cancelled)");
+    if (strcmp(rec.status, "confirmed") == 0) {
+        char reason[256];
+        if (checkout_degraded(app, rec.hotel_id, reason, sizeof reason)) {
+            char msg[384];
+            snprintf(msg, sizeof msg, "Degraded Mode: 현재 예약이 불가능합니다. (%s)", reason);
+            return http_respond_error(req, 503, "DEGRADED_MODE", NULL, msg);
+        }
+        char owner[96];
+        saga_new_owner(app, owner, sizeof owner);
+        db_t *db = db_pool_acquire(app->db);
+        int taken = store_lease_take(db, rec.booking_id, owner, app->saga_lease_s);
+        db_pool_release(app->db, db);
+        if (taken != 1)
+            return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
+                                      "예약이 처리 중입니다 (the booking is being changed; retry "
+                                      "later)");
+        int rc = booking_reload_and_cancel(req, app, &rec, owner);
+        db = db_pool_acquire(app->db);
+        store_lease_release(db, rec.booking_id, owner);
+        db_pool_release(app->db, db);
+        if (rc != 0)
+            return 0;
+    }
+    struct json_object *steps = NULL;
+    char id[BOOKING_ID_MAX];
+    snprintf(id, sizeof id, "%s", rec.booking_id);
+    db_t *db = db_pool_acquire(app->db);
+    store_booking_load(db, id, &rec);
+    steps = store_steps_json(db, id);
+    db_pool_release(app->db, db);
+    struct json_object *o = bookings_json(&rec, steps);
+    json_object_put(steps);
+    http_respond_json(req, 200, o);
+    json_object_put(o);
+    return 0;
 }

@@ -132,8 +132,10 @@ int store_booking_update(db_t *db, const booking_record_t *rec)
 
 int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
 {
+    char id[BOOKING_ID_MAX]; /* booking_id may point into *rec */
+    snprintf(id, sizeof id, "%s", booking_id);
     memset(rec, 0, sizeof *rec);
-    db_param_t p[] = {DB_STR(booking_id)};
+    db_param_t p[] = {DB_STR(id)};
     db_result_t *res = NULL;
     if (check(db,
               db_query(db,
@@ -243,16 +245,29 @@ char *store_saga_data(db_t *db, const char *booking_id)
 
 int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s)
 {
-    db_param_t p[] = {DB_INT(lease_s), DB_STR(booking_id), DB_STR(owner)};
-    uint64_t n = 0;
+    /* read, then write: an UPDATE that changes nothing (same millisecond)
+     * reports 0 affected rows, which must not read as "lease lost" */
+    db_param_t p[] = {DB_STR(booking_id)};
+    db_result_t *res = NULL;
     if (check(db,
-              db_exec(db,
-                      "UPDATE saga_instance SET locked_until = NOW(3) + INTERVAL ? SECOND "
-                      "WHERE booking_id = ? AND locked_by = ?",
-                      p, 3, &n, NULL),
-              "renew lease") != 0)
+              db_query(db, "SELECT locked_by FROM saga_instance WHERE booking_id = ? FOR UPDATE", p,
+                       1, &res),
+              "read lease") != 0)
         return -1;
-    return n == 1 ? 1 : 0;
+    const char *holder = db_result_rows(res) == 1 ? db_result_text(res, 0, 0) : NULL;
+    bool held = holder && strcmp(holder, owner) == 0;
+    db_result_free(res);
+    if (!held)
+        return 0;
+    db_param_t u[] = {DB_INT(lease_s), DB_STR(booking_id)};
+    return check(db,
+                 db_exec(db,
+                         "UPDATE saga_instance SET locked_until = NOW(3) + INTERVAL ? SECOND "
+                         "WHERE booking_id = ?",
+                         u, 2, NULL, NULL),
+                 "renew lease") == 0
+               ? 1
+               : -1;
 }
 
 int store_lease_take(db_t *db, const char *booking_id, const char *owner, int lease_s)

@@ -374,6 +374,72 @@ START_TEST(test_degraded_mode_refuses_checkout_and_keeps_reads)
 }
 END_TEST
 
+/* POST /api/bookings/:id/cancel; the answer (caller puts) and its status. */
+static struct json_object *cancel(const char *id, int *status)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/bookings/%s/cancel", id);
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_request(f.http, "POST", path, NULL, NULL, NULL, 0, &r),
+                     HTTP_CLIENT_OK);
+    *status = r.status;
+    json_error_t je;
+    struct json_object *o = json_parse_object(r.body, r.body_len, &je);
+    ck_assert_msg(o != NULL, "cancel answered %s", r.body);
+    http_client_response_clear(&r);
+    return o;
+}
+
+START_TEST(test_cancel_gives_the_room_and_the_money_back)
+{
+    char *body = bk_body(&f, BK_ROOM, 80, 2, "tok_visa", 0);
+    int status;
+    struct json_object *r = bk_checkout(&f, body, NULL, &status);
+    ck_assert_int_eq(status, 200);
+    char id[64];
+    snprintf(id, sizeof id, "%s", bk_str(r, "bookingId"));
+    json_object_put(r);
+
+    struct json_object *c = cancel(id, &status);
+    ck_assert_msg(status == 200, "cancel: %d %s", status, json_object_to_json_string(c));
+    ck_assert_str_eq(bk_str(c, "status"), "cancelled");
+    ck_assert_str_eq(bk_str(c, "paymentStatus"), "refunded");
+    json_object_put(c);
+    ck_assert_int_eq(bk_summary(&f.pms, "confirmed"), 0);
+    ck_assert_int_eq(bk_summary(&f.pms, "canceled"), 1);
+    ck_assert_int_eq(bk_summary(&f.pay, "refunds"), 1);
+    ck_assert_int_eq(bk_db_int(&f,
+                               "SELECT COUNT(*) FROM outbox WHERE aggregate_id = ? AND event_type "
+                               "= 'lodging.booking.cancelled'",
+                               id),
+                     1);
+    /* a second cancel changes nothing */
+    c = cancel(id, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(bk_str(c, "status"), "cancelled");
+    json_object_put(c);
+    ck_assert_int_eq(bk_summary(&f.pay, "refunds"), 1);
+
+    /* a failed booking cannot be cancelled; an unknown one is not found */
+    char *declined = bk_body(&f, BK_ROOM, 90, 1, "tok_chargeDeclined", 0);
+    r = bk_checkout(&f, declined, NULL, &status);
+    ck_assert_int_eq(status, 402);
+    c = cancel(bk_str(r, "bookingId"), &status);
+    ck_assert_int_eq(status, 409);
+    ck_assert_str_eq(bk_str(c, "errorCode"), "BOOKING_NOT_CANCELLABLE");
+    json_object_put(c);
+    json_object_put(r);
+    c = cancel("bk_nosuchbooking", &status);
+    ck_assert_int_eq(status, 404);
+    json_object_put(c);
+    ck_assert(TS_POLL_UNTIL(bk_sagas_settled(&f), 10000));
+    ck_assert_int_eq(bk_summary(&f.pms, "openHolds"), 0);
+    ck_assert_int_eq(bk_summary(&f.pay, "openAuthorizations"), 0);
+    free(declined);
+    free(body);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_booking_checkout");
@@ -386,6 +452,7 @@ int main(void)
     tcase_add_test(tc, test_each_invalid_field_is_named);
     tcase_add_test(tc, test_amount_must_match_the_pms_rates);
     tcase_add_test(tc, test_degraded_mode_refuses_checkout_and_keeps_reads);
+    tcase_add_test(tc, test_cancel_gives_the_room_and_the_money_back);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
