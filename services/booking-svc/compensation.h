@@ -26,8 +26,9 @@
  *
  * How backoff does not block other bookings: the Kafka handler only records
  * the command in the due-time table compensation_task (migration 008; one row
- * per booking + action, so a repeated command is recorded once) and returns at
- * once. A scheduler thread claims due tasks (a lease: locked_by/locked_until,
+ * per booking + action, so a repeated command is recorded once, and a command
+ * for an action already done for that booking is not run again) and returns
+ * at once. A scheduler thread claims due tasks (a lease: locked_by/locked_until,
  * so several replicas never run one task at the same time), runs the action
  * without any transaction open, and on failure stores attempts+1 and
  * next_attempt_at = now + random(0, min(max_backoff, base·2^attempts)) (full

@@ -255,12 +255,14 @@ static int mark_published(db_t *db, db_result_t *res, size_t count)
     return rc;
 }
 
-/* Takes the cross-replica relay lock on db's session: 1 taken, 0 held by another, -1 error. */
+/* Takes the cross-replica relay lock on db's session: 1 taken, 0 held by another, -1 error.
+ * The name carries the database's, so deployments sharing a server never wait on each other. */
 static int relay_lock(db_t *db)
 {
     db_param_t p[] = {DB_STR(OUTBOX_RELAY_LOCK_NAME)};
     db_result_t *res = NULL;
-    if (db_query(db, "SELECT GET_LOCK(?, 0)", p, 1, &res) != DB_OK)
+    if (db_query(db, "SELECT GET_LOCK(LEFT(CONCAT(?, ':', DATABASE()), 64), 0)", p, 1, &res) !=
+        DB_OK)
         return -1;
     int64_t got = 0;
     int rc = db_result_rows(res) == 1 && db_result_int64(res, 0, 0, &got) == 0 && got == 1;
@@ -272,7 +274,8 @@ static void relay_unlock(db_t *db)
 {
     db_param_t p[] = {DB_STR(OUTBOX_RELAY_LOCK_NAME)};
     db_result_t *res = NULL;
-    if (db_query(db, "SELECT RELEASE_LOCK(?)", p, 1, &res) == DB_OK)
+    if (db_query(db, "SELECT RELEASE_LOCK(LEFT(CONCAT(?, ':', DATABASE()), 64))", p, 1, &res) ==
+        DB_OK)
         db_result_free(res);
 }
 

@@ -26,8 +26,9 @@
  * acknowledged; the Kafka key is aggregate_id, so per booking the order on the
  * partition is the commit order of the booking's transactions (they serialise
  * on the booking row). Several replicas: a pass runs only while holding the
- * MariaDB named lock "lodging.outbox_relay" (GET_LOCK, released at once and
- * automatically when the connection dies), so one relay publishes at a time.
+ * MariaDB named lock "lodging.outbox_relay:<database>" (GET_LOCK, released
+ * after the pass and automatically when the connection dies), so one relay
+ * publishes at a time.
  * Kafka down: rows stay unpublished, the relay retries with exponential
  * backoff + full jitter (OUTBOX_RETRY_BASE_MS .. OUTBOX_RETRY_CAP_MS) and
  * catches up when the broker is back.
