@@ -112,7 +112,9 @@ size_t secrets_for(const secrets_t *s, const char *vendor, const char *hotel_id,
     for (size_t i = 0; i < 3; i++) {
         const char *current = lookup(s, names[i]);
         char previous_name[SECRETS_NAME_MAX + sizeof SECRETS_PREVIOUS_SUFFIX];
-        snprintf(previous_name, sizeof previous_name, "%s%s", names[i], SECRETS_PREVIOUS_SUFFIX);
+        size_t len = strnlen(names[i], SECRETS_NAME_MAX - 1);
+        memcpy(previous_name, names[i], len);
+        memcpy(previous_name + len, SECRETS_PREVIOUS_SUFFIX, sizeof SECRETS_PREVIOUS_SUFFIX);
         const char *previous = lookup(s, previous_name);
         if (!current && !previous)
             continue;
