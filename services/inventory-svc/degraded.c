@@ -322,6 +322,8 @@ int degraded_start(degraded_t *d)
 
 void degraded_stop(degraded_t *d)
 {
+    if (!d)
+        return;
     pthread_mutex_lock(&d->mu);
     bool running = d->running;
     d->stop = true;

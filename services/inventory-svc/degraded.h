@@ -59,7 +59,7 @@ void degraded_free(degraded_t *d);
 /* The connector whose half-open breakers the writer thread probes. */
 void degraded_set_connector(degraded_t *d, pms_connector_t *pms);
 int degraded_start(degraded_t *d);
-void degraded_stop(degraded_t *d);
+void degraded_stop(degraded_t *d); /* accepts NULL; safe twice */
 
 /* A breaker_change_fn (pms_config_t.breaker.on_change). */
 void degraded_on_breaker_change(const char *name, breaker_state_t from, breaker_state_t to,
