@@ -509,6 +509,22 @@ static void task_finish(compensation_worker_t *w, db_t *db, int64_t id,
         task_alert_stuck(w, db, id, t, attempts, error);
 }
 
+/* A capture still to be retried for a booking that was cancelled since (on the PMS side, say)
+ * must not take the guest's money: the cancellation voids or refunds instead. */
+static bool capture_superseded(db_t *db, const compensation_command_t *t)
+{
+    if (strcmp(t->action, "retry_capture") != 0)
+        return false;
+    db_param_t p[] = {DB_STR(t->booking_id)};
+    db_result_t *res = NULL;
+    if (db_query(db, "SELECT status FROM booking WHERE booking_id = ?", p, 1, &res) != DB_OK)
+        return false;
+    const char *status = db_result_rows(res) == 1 ? db_result_text(res, 0, 0) : NULL;
+    bool cancelled = status && strcmp(status, "cancelled") == 0;
+    db_result_free(res);
+    return cancelled;
+}
+
 /* Claims and runs one due task. 1 ran one, 0 none due, -1 database error. */
 static int worker_run_one(compensation_worker_t *w, db_t *db)
 {
@@ -518,6 +534,12 @@ static int worker_run_one(compensation_worker_t *w, db_t *db)
     if (claimed <= 0)
         return claimed;
     char error[COMPENSATION_ERROR_MAX] = "";
+    if (capture_superseded(db, &t)) {
+        log_kv(LOG_LEVEL_WARN, "retry_capture dropped: the booking was cancelled meanwhile",
+               "bookingId", t.booking_id, NULL);
+        task_finish(w, db, id, &t, true, "");
+        return 1;
+    }
     const struct action_def *a = action_find(t.action);
     int rc = a ? a->run(w, &t, error, sizeof error) : -1;
     if (!a)

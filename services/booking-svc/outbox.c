@@ -27,6 +27,7 @@
  * message timeout; a report that comes later only frees its slot. */
 #define OUTBOX_REPORT_WAIT_MS (KAFKA_DEFAULT_MESSAGE_TIMEOUT_MS + 5000)
 #define OUTBOX_FLUSH_POLL_MS 20
+#define OUTBOX_STOP_CHECK_MS 100
 #define OUTBOX_AGGREGATE_TYPE_MAX 32
 
 /* ------------------------------------------------------------- append -- */
@@ -163,6 +164,14 @@ struct outbox_relay {
     metric_t *unpublished_gauge, *published_total, *errors_total;
 };
 
+static bool relay_stopping(outbox_relay_t *r)
+{
+    pthread_mutex_lock(&r->lock);
+    bool stop = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
 typedef enum { PASS_IDLE, PASS_MORE, PASS_FAILED, PASS_NOT_LEADER } pass_result_t;
 
 /* Sends rows [0, n) of res and waits for their reports. Returns how many
@@ -207,13 +216,18 @@ static size_t publish_rows(outbox_relay_t *r, db_result_t *res, size_t n, size_t
         }
         queued++;
     }
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += OUTBOX_REPORT_WAIT_MS / 1000;
+    /* Wait for the reports in slices, so a stop does not wait out a broker that is down. */
+    int64_t give_up = clock_now_ms() + OUTBOX_REPORT_WAIT_MS;
     pthread_mutex_lock(&b->lock);
-    while (b->reported < queued) {
-        if (pthread_cond_timedwait(&b->done, &b->lock, &deadline) == ETIMEDOUT)
-            break;
+    while (b->reported < queued && clock_now_ms() < give_up && !relay_stopping(r)) {
+        struct timespec slice;
+        clock_gettime(CLOCK_REALTIME, &slice);
+        slice.tv_nsec += OUTBOX_STOP_CHECK_MS * 1000000L;
+        if (slice.tv_nsec >= 1000000000L) {
+            slice.tv_sec++;
+            slice.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&b->done, &b->lock, &slice);
     }
     size_t prefix = 0;
     while (prefix < queued && b->result[prefix] == 1)
@@ -340,14 +354,6 @@ static void relay_wait(outbox_relay_t *r, int64_t ms, bool wake_on_kick)
     }
     r->kicked = false;
     pthread_mutex_unlock(&r->lock);
-}
-
-static bool relay_stopping(outbox_relay_t *r)
-{
-    pthread_mutex_lock(&r->lock);
-    bool stop = r->stop;
-    pthread_mutex_unlock(&r->lock);
-    return stop;
 }
 
 /* The relay thread: passes back to back while rows remain, the idle poll

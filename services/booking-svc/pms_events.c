@@ -126,8 +126,10 @@ static int apply_cancel(db_t *tx, const db_result_t *b)
     const char *compensation = NULL;
     if (auth_id && payment_status && strcmp(payment_status, "captured") == 0)
         compensation = "refund";
-    else if (auth_id && payment_status && strcmp(payment_status, "authorized") == 0)
-        compensation = "void_preauth";
+    else if (auth_id && payment_status &&
+             (strcmp(payment_status, "authorized") == 0 ||
+              strcmp(payment_status, "capture_failed") == 0))
+        compensation = "void_preauth"; /* the pre-authorisation is still open */
     db_param_t p[] = {DB_STR(booking_id)};
     if (db_exec(tx, "UPDATE booking SET status = 'cancelled' WHERE booking_id = ?", p, 1, NULL,
                 NULL) != DB_OK ||

@@ -12,8 +12,9 @@
  * booking becomes cancelled, a step log row is written (step
  * "cancel_reservation", outcome 'succeeded', "cancelled on the PMS side"), a
  * lodging.booking.cancelled event goes to the outbox, and a refund (payment
- * captured) or a void (only authorised) is requested via compensation_request
- * — the compensation worker executes it. The dedup row in received_messages
+ * captured) or a void (only authorised, or capture_failed) is requested via
+ * compensation_request — the compensation worker executes it (and drops a
+ * pending retry_capture of a booking cancelled meanwhile). The dedup row in received_messages
  * is part of that same transaction, so a redelivered event changes nothing.
  *
  * Metrics: pms_events_applied_total{type}.

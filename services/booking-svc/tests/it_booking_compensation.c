@@ -314,6 +314,27 @@ START_TEST(test_a_stuck_compensation_raises_one_alert_and_keeps_retrying_until_d
 }
 END_TEST
 
+START_TEST(test_a_capture_retry_for_a_booking_cancelled_meanwhile_takes_no_money)
+{
+    char bk[48], auth[PAY_ID_MAX];
+    ts_unique_name("bk", bk, sizeof bk);
+    preauthorize(bk, auth, sizeof auth);
+    booking_it_seed_booking(&it, bk, "cancelled", auth, "capture_failed", NULL, AMOUNT_TEXT, "KRW");
+    request_compensation(bk, "retry_capture", auth, NULL);
+    request_compensation(bk, "void_preauth", auth, NULL);
+    start_worker(COMPENSATION_DEFAULT_ALERT_AFTER);
+
+    ck_assert(TS_POLL_UNTIL(task_done(bk, "retry_capture") && task_done(bk, "void_preauth"),
+                            BOOKING_IT_WAIT_MS));
+    ck_assert_int_eq(done_count(bk, "retry_capture"), 0);
+    ck_assert_int_eq(done_count(bk, "void_preauth"), 1);
+    ck_assert_int_eq(pay_requests("payment_intents.capture"), 0);
+    ck_assert_str_eq(intent_text(auth, "status"), "canceled");
+    ck_assert_int_eq(intent_int(auth, "amountCaptured"), 0);
+    assert_reconciled();
+}
+END_TEST
+
 /* Sends one compensation command straight to booking.compensations (as a redelivery would). */
 static void send_command(const char *json, const char *key)
 {
@@ -506,6 +527,7 @@ int main(void)
                    test_a_void_is_retried_with_backoff_while_the_gateway_is_down_then_completes);
     tcase_add_test(tc, test_a_stuck_compensation_raises_one_alert_and_keeps_retrying_until_done);
     tcase_add_test(tc, test_a_duplicated_command_is_executed_once);
+    tcase_add_test(tc, test_a_capture_retry_for_a_booking_cancelled_meanwhile_takes_no_money);
     tcase_add_test(
         tc, test_a_pms_side_cancel_of_a_confirmed_booking_cancels_refunds_and_tells_booking_events);
     suite_add_tcase(s, tc);
