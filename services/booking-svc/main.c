@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "booking.h"
@@ -118,8 +119,9 @@ static void read_settings(config_t *cfg, booking_app_t *app)
     }
     char host[64] = "booking-svc";
     gethostname(host, sizeof host - 1);
-    char rnd[16];
-    crypto_random_id("", rnd, sizeof rnd);
+    char rnd[32] = "0";
+    if (crypto_random_id("", rnd, sizeof rnd) != 0)
+        snprintf(rnd, sizeof rnd, "%ld", (long)time(NULL));
     snprintf(app->instance_id, sizeof app->instance_id, "%.32s:%d:%.8s", host, (int)getpid(), rnd);
 }
 
