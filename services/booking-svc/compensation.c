@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/retry.h"
+#include "compensation_actions.h"
 #include "outbox.h"
 
 #define COMPENSATION_WORKER_THREADS 2
@@ -28,133 +29,10 @@
 #define COMPENSATION_ERROR_MAX 256
 #define COMPENSATION_ALERT_TOPIC "ops.alerts"
 
-/* ----------------------------------------------------------- the task -- */
-
-/* Runs one action once: 0 done (or nothing left to do), -1 with why in error. */
-typedef int (*action_fn)(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                         size_t size);
-
-static int run_release_hold(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                            size_t size);
-static int run_void_preauth(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                            size_t size);
-static int run_cancel_reservation(compensation_worker_t *w, const compensation_command_t *t,
-                                  char *error, size_t size);
-static int run_refund(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                      size_t size);
-static int run_retry_capture(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                             size_t size);
-
-/* The actions (the `action` enum of booking-compensation.schema.json) and the ids each needs. */
-static const struct action_def {
-    const char *name;
-    bool needs_hotel, needs_hold, needs_auth, needs_reservation;
-    action_fn run;
-} ACTIONS[] = {
-    {"release_hold", true, true, false, false, run_release_hold},
-    {"void_preauth", false, false, true, false, run_void_preauth},
-    {"cancel_reservation", true, false, false, true, run_cancel_reservation},
-    {"refund", false, false, true, false, run_refund},
-    {"retry_capture", false, false, true, false, run_retry_capture},
-};
-
-static const struct action_def *action_find(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof ACTIONS / sizeof ACTIONS[0]; i++)
-        if (strcmp(ACTIONS[i].name, name) == 0)
-            return &ACTIONS[i];
-    return NULL;
-}
-
-static void copy_id(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src ? src : "");
-}
-
-/* NULL for "", so an absent id binds SQL NULL and stays out of the JSON. */
+/* NULL for "", so an absent id binds SQL NULL. */
 static const char *opt(const char *s)
 {
     return s && *s ? s : NULL;
-}
-
-const char *compensation_command_invalid(const compensation_command_t *t)
-{
-    const struct action_def *a = action_find(t->action);
-    if (!t->booking_id[0])
-        return "bookingId is required";
-    if (!a)
-        return "action is not one of release_hold, void_preauth, cancel_reservation, refund, "
-               "retry_capture";
-    if (a->needs_hotel && !t->hotel_id[0])
-        return "hotelId is required for this action";
-    if (a->needs_hold && !t->hold_id[0])
-        return "holdId is required for release_hold";
-    if (a->needs_auth && !t->payment_auth_id[0])
-        return "paymentAuthId is required for this action";
-    if (a->needs_reservation && !t->reservation_id[0])
-        return "reservationId is required for cancel_reservation";
-    if (t->amount < 0)
-        return "amount must not be negative";
-    return NULL;
-}
-
-struct json_object *compensation_command_to_json(const compensation_command_t *t)
-{
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "bookingId", json_object_new_string(t->booking_id));
-    json_object_object_add(o, "action", json_object_new_string(t->action));
-    json_object_object_add(o, "attempt", json_object_new_int(t->attempt));
-    json_object_object_add(o, "reason", json_object_new_string(t->reason));
-    const char *ids[][2] = {{"hotelId", t->hotel_id},
-                            {"holdId", t->hold_id},
-                            {"paymentAuthId", t->payment_auth_id},
-                            {"reservationId", t->reservation_id},
-                            {"currency", t->currency}};
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        if (ids[i][1][0])
-            json_object_object_add(o, ids[i][0], json_object_new_string(ids[i][1]));
-    if (t->amount > 0)
-        json_object_object_add(o, "amount", json_object_new_int64(t->amount));
-    return o;
-}
-
-int compensation_command_from_json(struct json_object *data, compensation_command_t *t, char *why,
-                                   size_t size)
-{
-    memset(t, 0, sizeof *t);
-    json_error_t jerr;
-    const char *s[8] = {0};
-    static const char *const names[] = {"bookingId",     "action",        "hotelId",  "holdId",
-                                        "paymentAuthId", "reservationId", "currency", "reason"};
-    static const size_t max_len[] = {64, 32, 64, 64, 64, 64, 3, 512};
-    for (size_t i = 0; i < 8; i++) {
-        if (json_get_string(data, names[i], i < 2, i < 2 ? 1 : 0, max_len[i], &s[i], &jerr) != 0) {
-            snprintf(why, size, "%s: %s", jerr.field, jerr.message);
-            return -1;
-        }
-    }
-    int64_t attempt = 1, amount = 0;
-    if (json_get_int64(data, "attempt", false, 1, 1000000, 1, &attempt, &jerr) != 0 ||
-        json_get_int64(data, "amount", false, 0, INT64_MAX, 0, &amount, &jerr) != 0) {
-        snprintf(why, size, "%s: %s", jerr.field, jerr.message);
-        return -1;
-    }
-    copy_id(t->booking_id, sizeof t->booking_id, s[0]);
-    copy_id(t->action, sizeof t->action, s[1]);
-    copy_id(t->hotel_id, sizeof t->hotel_id, s[2]);
-    copy_id(t->hold_id, sizeof t->hold_id, s[3]);
-    copy_id(t->payment_auth_id, sizeof t->payment_auth_id, s[4]);
-    copy_id(t->reservation_id, sizeof t->reservation_id, s[5]);
-    copy_id(t->currency, sizeof t->currency, s[6]);
-    copy_id(t->reason, sizeof t->reason, s[7]);
-    t->attempt = (int)attempt;
-    t->amount = amount;
-    const char *bad = compensation_command_invalid(t);
-    if (bad) {
-        snprintf(why, size, "%s", bad);
-        return -1;
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------ request -- */
@@ -165,14 +43,15 @@ int compensation_request(db_t *tx, const char *booking_id, const char *action, c
                          const char *reason, int attempt)
 {
     compensation_command_t t = {.amount = amount, .attempt = attempt < 1 ? 1 : attempt};
-    copy_id(t.booking_id, sizeof t.booking_id, booking_id);
-    copy_id(t.action, sizeof t.action, action);
-    copy_id(t.hotel_id, sizeof t.hotel_id, hotel_id);
-    copy_id(t.hold_id, sizeof t.hold_id, hold_id);
-    copy_id(t.payment_auth_id, sizeof t.payment_auth_id, payment_auth_id);
-    copy_id(t.reservation_id, sizeof t.reservation_id, reservation_id);
-    copy_id(t.currency, sizeof t.currency, currency);
-    copy_id(t.reason, sizeof t.reason, reason ? reason : "compensation could not complete");
+    compensation_copy_id(t.booking_id, sizeof t.booking_id, booking_id);
+    compensation_copy_id(t.action, sizeof t.action, action);
+    compensation_copy_id(t.hotel_id, sizeof t.hotel_id, hotel_id);
+    compensation_copy_id(t.hold_id, sizeof t.hold_id, hold_id);
+    compensation_copy_id(t.payment_auth_id, sizeof t.payment_auth_id, payment_auth_id);
+    compensation_copy_id(t.reservation_id, sizeof t.reservation_id, reservation_id);
+    compensation_copy_id(t.currency, sizeof t.currency, currency);
+    compensation_copy_id(t.reason, sizeof t.reason,
+                         reason ? reason : "compensation could not complete");
     const char *bad = compensation_command_invalid(&t);
     if (!tx || bad) {
         log_error("compensation: refusing request %s for %s: %s", t.action, t.booking_id,
@@ -264,115 +143,6 @@ static void worker_wait(compensation_worker_t *w, int64_t ms)
     pthread_mutex_unlock(&w->lock);
 }
 
-/* ------------------------------------------------------------ actions -- */
-
-static void idempotency_key(const compensation_command_t *t, char *out, size_t size)
-{
-    snprintf(out, size, "%s:%s", t->booking_id, t->action);
-}
-
-static int pms_failed(pms_err_t e, const pms_error_t *err, char *error, size_t size)
-{
-    snprintf(error, size, "%s: %s", pms_err_name(e), err->message[0] ? err->message : "failed");
-    return -1;
-}
-
-static int pay_failed(pay_err_t e, const pay_error_t *err, char *error, size_t size)
-{
-    snprintf(error, size, "%s: %s", pay_err_name(e), err->message[0] ? err->message : "failed");
-    return -1;
-}
-
-/* Releasing a hold the PMS does not know is success: it may never have been made. */
-static int run_release_hold(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                            size_t size)
-{
-    pms_error_t err = {0};
-    pms_err_t e = pms_release_hold(w->cfg.pms, t->hotel_id, t->hold_id, &err);
-    return e == PMS_OK || e == PMS_ERR_NOT_FOUND ? 0 : pms_failed(e, &err, error, size);
-}
-
-static int run_cancel_reservation(compensation_worker_t *w, const compensation_command_t *t,
-                                  char *error, size_t size)
-{
-    pms_error_t err = {0};
-    pms_err_t e = pms_cancel_reservation(w->cfg.pms, t->hotel_id, t->reservation_id, &err);
-    if (e == PMS_OK || e == PMS_ERR_NOT_FOUND)
-        return 0;
-    if (e == PMS_ERR_CONFLICT) { /* already cancelled? */
-        pms_reservation_t r = {0};
-        pms_error_t gerr = {0};
-        if (pms_get_reservation(w->cfg.pms, t->hotel_id, t->reservation_id, &r, &gerr) == PMS_OK &&
-            r.status == PMS_RES_CANCELLED)
-            return 0;
-    }
-    return pms_failed(e, &err, error, size);
-}
-
-/* After PAY_ERR_STATE: is the payment already where the action wanted it? */
-static bool payment_already(compensation_worker_t *w, const compensation_command_t *t,
-                            pay_status_t wanted)
-{
-    pay_payment_t p = {0};
-    pay_error_t err = {0};
-    if (payment_get(w->cfg.payment, t->payment_auth_id, &p, &err) != PAY_OK)
-        return false;
-    if (wanted == PAY_STATUS_CAPTURED && strcmp(t->action, "refund") == 0)
-        return p.amount_received > 0 &&
-               p.amount_refunded >= (t->amount > 0 ? t->amount : p.amount_received);
-    return p.status == wanted;
-}
-
-/* Voiding a pre-authorisation the gateway does not know, or one already cancelled, is success. */
-static int run_void_preauth(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                            size_t size)
-{
-    char key[160];
-    idempotency_key(t, key, sizeof key);
-    pay_payment_t out = {0};
-    pay_error_t err = {0};
-    pay_err_t e = payment_void(w->cfg.payment, t->payment_auth_id, key, &out, &err);
-    if (e == PAY_OK || e == PAY_ERR_NOT_FOUND)
-        return 0;
-    if (e == PAY_ERR_STATE && payment_already(w, t, PAY_STATUS_CANCELED))
-        return 0;
-    return pay_failed(e, &err, error, size);
-}
-
-static int run_refund(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                      size_t size)
-{
-    char key[160];
-    idempotency_key(t, key, sizeof key);
-    pay_refund_t out = {0};
-    pay_error_t err = {0};
-    pay_err_t e = payment_refund(w->cfg.payment, t->payment_auth_id, t->amount, key, &out, &err);
-    if (e == PAY_OK && out.status != PAY_REFUND_FAILED && out.status != PAY_REFUND_CANCELED)
-        return 0;
-    if (e == PAY_ERR_STATE && payment_already(w, t, PAY_STATUS_CAPTURED))
-        return 0;
-    if (e == PAY_OK) {
-        snprintf(error, size, "refund %s", out.status == PAY_REFUND_FAILED ? "failed" : "canceled");
-        return -1;
-    }
-    return pay_failed(e, &err, error, size);
-}
-
-static int run_retry_capture(compensation_worker_t *w, const compensation_command_t *t, char *error,
-                             size_t size)
-{
-    char key[160];
-    idempotency_key(t, key, sizeof key);
-    pay_payment_t out = {0};
-    pay_error_t err = {0};
-    pay_err_t e = payment_capture(w->cfg.payment, t->payment_auth_id, t->amount, key, &out, &err);
-    if (e == PAY_OK)
-        return 0;
-    if (e == PAY_ERR_STATE && payment_already(w, t, PAY_STATUS_CAPTURED))
-        return 0;
-    return pay_failed(e, &err, error, size);
-}
-
 /* ---------------------------------------------------------- scheduler -- */
 
 /* Claims one due task for this worker (a lease) and reads it into t.
@@ -406,44 +176,24 @@ static int task_claim(db_t *db, int64_t *id, compensation_command_t *t)
         memset(t, 0, sizeof *t);
         int64_t attempts = 0;
         db_result_int64(res, 0, 0, id);
-        copy_id(t->booking_id, sizeof t->booking_id, db_result_text(res, 0, 1));
-        copy_id(t->action, sizeof t->action, db_result_text(res, 0, 2));
-        copy_id(t->hotel_id, sizeof t->hotel_id, db_result_text(res, 0, 3));
-        copy_id(t->hold_id, sizeof t->hold_id, db_result_text(res, 0, 4));
-        copy_id(t->payment_auth_id, sizeof t->payment_auth_id, db_result_text(res, 0, 5));
-        copy_id(t->reservation_id, sizeof t->reservation_id, db_result_text(res, 0, 6));
+        compensation_copy_id(t->booking_id, sizeof t->booking_id, db_result_text(res, 0, 1));
+        compensation_copy_id(t->action, sizeof t->action, db_result_text(res, 0, 2));
+        compensation_copy_id(t->hotel_id, sizeof t->hotel_id, db_result_text(res, 0, 3));
+        compensation_copy_id(t->hold_id, sizeof t->hold_id, db_result_text(res, 0, 4));
+        compensation_copy_id(t->payment_auth_id, sizeof t->payment_auth_id,
+                             db_result_text(res, 0, 5));
+        compensation_copy_id(t->reservation_id, sizeof t->reservation_id,
+                             db_result_text(res, 0, 6));
         if (db_result_int64(res, 0, 7, &t->amount) != 0)
             t->amount = 0;
-        copy_id(t->currency, sizeof t->currency, db_result_text(res, 0, 8));
-        copy_id(t->reason, sizeof t->reason, db_result_text(res, 0, 9));
+        compensation_copy_id(t->currency, sizeof t->currency, db_result_text(res, 0, 8));
+        compensation_copy_id(t->reason, sizeof t->reason, db_result_text(res, 0, 9));
         db_result_int64(res, 0, 10, &attempts);
         t->attempt = (int)attempts;
         rc = 1;
     }
     db_result_free(res);
     return rc;
-}
-
-struct json_object *compensation_stuck_alert_data(const compensation_command_t *t, int attempts,
-                                                  const char *last_error)
-{
-    char message[512];
-    snprintf(message, sizeof message, "compensation %s still failing after %d attempts", t->action,
-             attempts);
-    struct json_object *data = json_object_new_object();
-    json_object_object_add(data, "alert", json_object_new_string("compensation.stuck"));
-    json_object_object_add(data, "severity", json_object_new_string("critical"));
-    json_object_object_add(data, "message", json_object_new_string(message));
-    json_object_object_add(data, "bookingId", json_object_new_string(t->booking_id));
-    json_object_object_add(data, "action", json_object_new_string(t->action));
-    json_object_object_add(data, "attempts", json_object_new_int(attempts > 0 ? attempts : 1));
-    if (last_error && *last_error)
-        json_object_object_add(
-            data, "lastError",
-            json_object_new_string_len(last_error, (int)strnlen(last_error, 512)));
-    if (t->hotel_id[0])
-        json_object_object_add(data, "hotelId", json_object_new_string(t->hotel_id));
-    return data;
 }
 
 /* Writes the one compensation.stuck alert for the task (outbox + alerted_at in one transaction). */
@@ -540,10 +290,8 @@ static int worker_run_one(compensation_worker_t *w, db_t *db)
         task_finish(w, db, id, &t, true, "");
         return 1;
     }
-    const struct action_def *a = action_find(t.action);
-    int rc = a ? a->run(w, &t, error, sizeof error) : -1;
-    if (!a)
-        snprintf(error, sizeof error, "unknown action");
+    compensation_connectors_t vendors = {.pms = w->cfg.pms, .payment = w->cfg.payment};
+    int rc = compensation_action_run(&vendors, &t, error, sizeof error);
     if (rc == 0 && w->cfg.on_done &&
         w->cfg.on_done(w->cfg.on_done_ctx, db, t.booking_id, t.action) != 0) {
         snprintf(error, sizeof error, "the booking could not be updated after the %s", t.action);

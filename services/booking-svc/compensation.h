@@ -95,6 +95,8 @@ struct json_object *compensation_command_to_json(const compensation_command_t *c
 /* Reads and validates a command's data. 0, or -1 with the reason in why. */
 int compensation_command_from_json(struct json_object *data, compensation_command_t *c, char *why,
                                    size_t size);
+/* Copies src (NULL = "") into dst, truncated to size. */
+void compensation_copy_id(char *dst, size_t size, const char *src);
 /* The data of the lodging.ops.compensation.stuck alert (ops-alert.schema.json); caller owns it. */
 struct json_object *compensation_stuck_alert_data(const compensation_command_t *c, int attempts,
                                                   const char *last_error);
