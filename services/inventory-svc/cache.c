@@ -82,6 +82,16 @@ int inv_cache_get(inv_app_t *app, const char *key, char **value)
     return rc;
 }
 
+bool inv_cache_exists(inv_app_t *app, const char *key)
+{
+    long long ttl = -2;
+    redis_client_t *r = redis_pool_acquire(app->redis);
+    if (redis_ttl(r, key, &ttl) != REDIS_CLIENT_OK)
+        failed(app, r, "ttl");
+    redis_pool_release(app->redis, r);
+    return ttl != -2;
+}
+
 int inv_cache_del(inv_app_t *app, const char *const *keys, size_t n, long long *deleted)
 {
     if (deleted)

@@ -42,6 +42,8 @@ int inv_cache_set_many(inv_app_t *app, const char *const *keys, const char *cons
                        int ttl_s);
 /* GET one key: 0 and *value (NULL on a miss), or -1. */
 int inv_cache_get(inv_app_t *app, const char *key, char **value);
+/* Whether the key exists; a Redis failure counts as "no". */
+bool inv_cache_exists(inv_app_t *app, const char *key);
 /* DEL; *deleted (optional) = how many existed. 0 or -1. */
 int inv_cache_del(inv_app_t *app, const char *const *keys, size_t n, long long *deleted);
 /* SET NX EX: *acquired = whether the caller now holds the lock. 0 or -1. */

@@ -152,11 +152,12 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Another replica holds the fill lock: wait (bounded) for its answer to land
- * in the cache. True when every night of the span arrived (copied into r). */
+/* Another replica holds the fill lock: wait (bounded by CACHE_FILL_WAIT_MS,
+ * and only while the lock exists) for its answer to land in the cache. True
+ * when every night of the span arrived (copied into r). */
 static bool await_other_replica(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                                 const char *room_type_id, dates_day_t first, int count,
-                                fill_result_t *r)
+                                const char *lock, fill_result_t *r)
 {
     inv_keys_t *keys =
         inv_keys_nights(FRESH_FAMILY[kind], hotel_id, room_type_id, first, (size_t)count);
@@ -182,6 +183,8 @@ static bool await_other_replica(inv_app_t *app, inv_kind_t kind, const char *hot
             memcpy(r->nights.currency, night.currency, sizeof r->nights.currency);
         }
         redis_values_free(vals, (size_t)count);
+        if (!complete && !inv_cache_exists(app, lock))
+            break; /* the other fill ended without an answer: fetch ourselves */
     }
     if (complete)
         r->nights.count = (size_t)count;
@@ -207,7 +210,7 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
         inv_key_lock(lock, sizeof lock, inv_kind_name(kind), hotel_id, room_type_id, first,
                      first + count - 1) == 0 &&
         inv_cache_lock(app, lock, app->settings.fill_lock_ttl_s, &locked) == 0 && !locked &&
-        await_other_replica(app, kind, hotel_id, room_type_id, first, count, r)) {
+        await_other_replica(app, kind, hotel_id, room_type_id, first, count, lock, r)) {
         metrics_counter_inc(app->metrics.coalesced, inv_kind_name(kind));
         return r;
     }

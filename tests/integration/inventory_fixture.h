@@ -49,22 +49,16 @@ typedef struct inv_fixture {
     redis_client_t *redis;
 } inv_fixture_t;
 
-/* Starts the sandbox, claims a Redis database, starts the service. */
-static inline void invfx_start(inv_fixture_t *f, const char *const *extra_env)
+/* Starts one inventory-svc process against the fixture's sandbox, Redis
+ * (database) and optional MariaDB / topic prefix; waits for /healthz.
+ * *port receives its port; its output goes to log_path. */
+static inline ts_proc_t *invfx_spawn(inv_fixture_t *f, const char *const *extra_env, int *port,
+                                     char *log_path, size_t log_size)
 {
-    if (!f->sandbox_started) {
-        ts_sandbox_start(&f->sb, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
-        f->sandbox_started = true;
-        f->redis_db = -1;
-    }
-    if (!f->redis_url_override && f->redis_db < 0) {
-        f->redis_db = ts_redis_db_acquire(f->redis_url, sizeof f->redis_url);
-        ck_assert_msg(f->redis_db > 0, "no Redis database free");
-    }
     const char *redis_url = f->redis_url_override ? f->redis_url_override : f->redis_url;
-    f->port = ts_free_port();
-    static char port_var[64], redis_var[200], pms_var[128], mysql_var[300], prefix_var[128];
-    snprintf(port_var, sizeof port_var, "INVENTORY_SVC_PORT=%d", f->port);
+    *port = ts_free_port();
+    char port_var[64], redis_var[200], pms_var[128], mysql_var[300], prefix_var[128];
+    snprintf(port_var, sizeof port_var, "INVENTORY_SVC_PORT=%d", *port);
     snprintf(redis_var, sizeof redis_var, "REDIS_URL=%s", redis_url);
     snprintf(pms_var, sizeof pms_var, "PMS_BASE_URL=%s", f->sb.base_url);
     snprintf(mysql_var, sizeof mysql_var, "MYSQL_URL=%s", f->mysql_url);
@@ -84,12 +78,28 @@ static inline void invfx_start(inv_fixture_t *f, const char *const *extra_env)
     env[n] = NULL;
     char name[64];
     ts_unique_name("inventory-svc", name, sizeof name);
-    snprintf(f->log_path, sizeof f->log_path, "%s/%s.log", LODGING_BINARY_DIR, name);
-    f->svc =
-        ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env, f->log_path);
-    ck_assert_msg(f->svc != NULL, "inventory-svc did not start");
-    ck_assert_msg(ts_http_wait_ok(f->port, "/healthz", INVFX_START_TIMEOUT_MS),
-                  "inventory-svc not healthy; see %s", f->log_path);
+    snprintf(log_path, log_size, "%s/%s.log", LODGING_BINARY_DIR, name);
+    ts_proc_t *p =
+        ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env, log_path);
+    ck_assert_msg(p != NULL, "inventory-svc did not start");
+    ck_assert_msg(ts_http_wait_ok(*port, "/healthz", INVFX_START_TIMEOUT_MS),
+                  "inventory-svc not healthy; see %s", log_path);
+    return p;
+}
+
+/* Starts the sandbox, claims a Redis database, starts the service. */
+static inline void invfx_start(inv_fixture_t *f, const char *const *extra_env)
+{
+    if (!f->sandbox_started) {
+        ts_sandbox_start(&f->sb, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
+        f->sandbox_started = true;
+        f->redis_db = -1;
+    }
+    if (!f->redis_url_override && f->redis_db < 0) {
+        f->redis_db = ts_redis_db_acquire(f->redis_url, sizeof f->redis_url);
+        ck_assert_msg(f->redis_db > 0, "no Redis database free");
+    }
+    f->svc = invfx_spawn(f, extra_env, &f->port, f->log_path, sizeof f->log_path);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", f->port);
     if (!f->http) {
@@ -100,7 +110,8 @@ static inline void invfx_start(inv_fixture_t *f, const char *const *extra_env)
     }
     if (!f->redis) {
         char err[128];
-        f->redis = redis_client_new(redis_url, 500, 1000, err, sizeof err);
+        f->redis = redis_client_new(f->redis_url_override ? f->redis_url_override : f->redis_url,
+                                    500, 1000, err, sizeof err);
         ck_assert_msg(f->redis != NULL, "%s", err);
     }
 }
@@ -236,6 +247,52 @@ static inline bool invfx_key_exists(inv_fixture_t *f, const char *key)
     long long ttl = -2;
     ck_assert_int_eq(redis_ttl(f->redis, key, &ttl), REDIS_CLIENT_OK);
     return ttl != -2;
+}
+
+/* Checks `data` against proto/events/<schema>.schema.json the way our
+ * schemas use JSON Schema: every required member present, no member the
+ * schema does not list (additionalProperties false), enum members within
+ * their enum, integers as integers, strings within maxLength. */
+static inline void invfx_assert_event_data(struct json_object *data, const char *schema)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/proto/events/%s.schema.json", LODGING_SOURCE_DIR, schema);
+    struct json_object *s = json_object_from_file(path), *req, *props;
+    ck_assert_msg(s != NULL, "cannot read %s", path);
+    ck_assert(json_object_object_get_ex(s, "properties", &props));
+    if (json_object_object_get_ex(s, "required", &req))
+        for (size_t i = 0; i < json_object_array_length(req); i++) {
+            const char *name = json_object_get_string(json_object_array_get_idx(req, i));
+            ck_assert_msg(json_object_object_get_ex(data, name, NULL), "%s: %s missing", schema,
+                          name);
+        }
+    json_object_object_foreach(data, key, val)
+    {
+        struct json_object *prop, *e, *type, *max;
+        ck_assert_msg(json_object_object_get_ex(props, key, &prop), "%s: unexpected member %s",
+                      schema, key);
+        if (json_object_object_get_ex(prop, "enum", &e)) {
+            bool found = false;
+            for (size_t i = 0; i < json_object_array_length(e); i++)
+                found = found || strcmp(json_object_get_string(json_object_array_get_idx(e, i)),
+                                        json_object_get_string(val)) == 0;
+            ck_assert_msg(found, "%s: %s=%s not in its enum", schema, key,
+                          json_object_get_string(val));
+        }
+        if (json_object_object_get_ex(prop, "type", &type)) {
+            const char *t = json_object_get_string(type);
+            if (strcmp(t, "integer") == 0)
+                ck_assert_msg(json_object_is_type(val, json_type_int), "%s: %s not an integer",
+                              schema, key);
+            if (strcmp(t, "string") == 0) {
+                ck_assert_msg(json_object_is_type(val, json_type_string), "%s: %s not a string",
+                              schema, key);
+                if (json_object_object_get_ex(prop, "maxLength", &max))
+                    ck_assert_int_le(json_object_get_string_len(val), json_object_get_int(max));
+            }
+        }
+    }
+    json_object_put(s);
 }
 
 #endif /* INVENTORY_FIXTURE_H */

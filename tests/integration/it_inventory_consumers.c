@@ -251,6 +251,7 @@ START_TEST(test_a_sync_job_fills_redis_and_the_database_and_reports_success)
     ck_assert(TS_POLL_UNTIL(result_for("job_ok", type, result, sizeof result), WAIT_MS));
     ck_assert_str_eq(type, "lodging.sync.succeeded");
     struct json_object *r = json_tokener_parse(result);
+    invfx_assert_event_data(r, "sync-result");
     ck_assert_int_eq(invfx_int(r, "roomTypes"), 3);
     ck_assert_int_eq(invfx_int(r, "nights"), 9);
     ck_assert_str_eq(invfx_str(r, "hotelId"), INVFX_HOTEL);
@@ -304,6 +305,7 @@ START_TEST(test_a_sync_job_reports_failure_when_the_pms_fails)
     ck_assert(TS_POLL_UNTIL(result_for("job_bad", type, result, sizeof result), WAIT_MS));
     ck_assert_str_eq(type, "lodging.sync.failed");
     struct json_object *r = json_tokener_parse(result);
+    invfx_assert_event_data(r, "sync-result");
     ck_assert(strlen(invfx_str(r, "error")) > 0);
     json_object_put(r);
     ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_inventory WHERE hotel_id = ?"), 0);

@@ -71,6 +71,8 @@ static bool redis_degraded_is(const char *needle)
 /* ops.alerts events seen by the test's consumer. */
 static pthread_mutex_t alerts_mu = PTHREAD_MUTEX_INITIALIZER;
 static int breaker_alerts;
+static struct json_object *alert_data;
+static bool alert_from_us;
 
 static kafka_handler_result_t on_alert(const kafka_message_t *m, void *ctx, char *reason,
                                        size_t reason_size)
@@ -84,6 +86,9 @@ static kafka_handler_result_t on_alert(const kafka_message_t *m, void *ctx, char
         strcmp(invfx_str(ev->data, "hotelId"), INVFX_HOTEL) == 0 &&
         strcmp(invfx_str(ev->data, "alert"), "breaker.opened") == 0) {
         pthread_mutex_lock(&alerts_mu);
+        if (!alert_data) /* checked on the test's thread */
+            alert_data = json_object_get(ev->data);
+        alert_from_us = strcmp(ev->source, "/inventory-svc") == 0;
         breaker_alerts++;
         pthread_mutex_unlock(&alerts_mu);
     }
@@ -142,6 +147,15 @@ START_TEST(test_pms_down_serves_stale_cache_opens_the_breaker_and_recovers)
     ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 1);
     ck_assert(TS_POLL_UNTIL(redis_degraded_is("\"source\":\"breaker\""), WAIT_MS));
     ck_assert(TS_POLL_UNTIL(alerts_seen() >= 1, 30000));
+    pthread_mutex_lock(&alerts_mu);
+    invfx_assert_event_data(alert_data, "ops-alert");
+    ck_assert_str_eq(invfx_str(alert_data, "breaker"), "pms:cloudbeds:hotel_123");
+    ck_assert_str_eq(invfx_str(alert_data, "vendor"), "cloudbeds");
+    ck_assert_int_eq(invfx_int(alert_data, "openForSeconds"), 1);
+    ck_assert(alert_from_us);
+    json_object_put(alert_data);
+    alert_data = NULL;
+    pthread_mutex_unlock(&alerts_mu);
 
     /* The PMS is back: the half-open probe closes the breaker with no read. */
     ts_sandbox_clear_faults(&f.sb);

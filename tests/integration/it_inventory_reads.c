@@ -125,6 +125,38 @@ START_TEST(test_fifty_concurrent_cold_reads_make_exactly_one_pms_call)
 }
 END_TEST
 
+START_TEST(test_two_replicas_cold_reads_share_one_pms_call)
+{
+    enum { RACERS = 20 };
+    int port2 = 0;
+    char log2[256];
+    ts_proc_t *replica = invfx_spawn(&f, NULL, &port2, log2, sizeof log2);
+    ts_sandbox_fault(&f.sb, "{\"op\":\"getRatePlans\",\"latencyMs\":500}");
+    inv_fixture_t f2 = f; /* the same sandbox and Redis, the other port */
+    f2.port = port2;
+    racer_t r[RACERS];
+    pthread_t t[RACERS];
+    dates_day_t from = dates_today_utc() + 100;
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (racer_t){.f = i % 2 ? &f2 : &f, .from = from, .to = from + 13, .status = 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, race_read, &r[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < RACERS; i++)
+        ck_assert_int_eq(r[i].status, 200);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port2);
+    http_client_config_t hc = {.base_url = base, .total_timeout_ms = 10000};
+    f2.http = http_client_new(&hc);
+    double calls = invfx_metric(&f, INVFX_RATEPLANS_OK) + invfx_metric(&f2, INVFX_RATEPLANS_OK);
+    http_client_free(f2.http);
+    ck_assert_double_eq(calls, 1);
+    int status = ts_proc_stop(replica, 0, 15000);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "replica: see %s", log2);
+}
+END_TEST
+
 START_TEST(test_rates_and_room_types_are_cached_too)
 {
     dates_day_t from = dates_today_utc() + 20;
@@ -357,6 +389,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_a_cache_miss_goes_to_the_pms_and_the_next_read_is_served_from_cache);
     tcase_add_test(tc, test_fifty_concurrent_cold_reads_make_exactly_one_pms_call);
+    tcase_add_test(tc, test_two_replicas_cold_reads_share_one_pms_call);
     tcase_add_test(tc, test_rates_and_room_types_are_cached_too);
     tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
     tcase_add_test(tc, test_decrement_and_increment_are_idempotent_per_booking_and_clamped);
