@@ -35,13 +35,16 @@ struct degraded {
     char admin_since[DATES_RFC3339_LEN + 1];
     open_breaker_t open[MAX_OPEN_BREAKERS]; /* breakers not CLOSED, oldest first */
     size_t open_count;
-    bool dirty; /* the Redis key is behind the state */
+    bool dirty;       /* the Redis key is behind the state */
+    bool admin_dirty; /* the admin key is behind the admin switch */
+    unsigned admin_version;
     bool stop;
     bool running;
     pthread_t thread;
     pms_connector_t *pms;
     /* set at creation, read-only after */
-    redis_client_t *redis; /* used by the writer thread only */
+    pthread_mutex_t redis_mu; /* guards redis (the writer thread, start-up) */
+    redis_client_t *redis;
     kafka_producer_t *producer;
     char alerts_topic[160];
     char source[64];
@@ -77,6 +80,7 @@ degraded_t *degraded_new(const degraded_config_t *cfg)
         return NULL;
     }
     pthread_mutex_init(&d->mu, NULL);
+    pthread_mutex_init(&d->redis_mu, NULL);
     pthread_cond_init(&d->wake, NULL);
     d->producer = cfg->producer;
     snprintf(d->alerts_topic, sizeof d->alerts_topic, "%s",
@@ -98,6 +102,7 @@ void degraded_free(degraded_t *d)
         return;
     degraded_stop(d);
     redis_client_free(d->redis);
+    pthread_mutex_destroy(&d->redis_mu);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->wake);
     free(d);
@@ -172,6 +177,8 @@ void degraded_set_admin(degraded_t *d, bool on, const char *reason)
         dates_now_rfc3339(d->admin_since);
     d->admin_on = on;
     memcpy(d->admin_reason, text, sizeof text);
+    d->admin_dirty = true;
+    d->admin_version++;
     changed_locked(d);
     pthread_mutex_unlock(&d->mu);
     log_kv(LOG_LEVEL_WARN, on ? "degraded mode on (admin)" : "degraded mode admin switch off",
@@ -244,16 +251,75 @@ void degraded_on_breaker_change(const char *name, breaker_state_t from, breaker_
         send_breaker_alert(d, &b);
 }
 
-/* Writes the state to Redis; 0 or -1. */
+/* Runs one command on the manager's connection; 0 or -1. */
+static int redis_run(degraded_t *d, int argc, const char **argv, char **str_out)
+{
+    pthread_mutex_lock(&d->redis_mu);
+    int rc = redis_command_argv(d->redis, argc, argv, NULL, str_out) == REDIS_CLIENT_OK ? 0 : -1;
+    pthread_mutex_unlock(&d->redis_mu);
+    return rc;
+}
+
+/* Writes the combined state to lodging:degraded; 0 or -1. */
 static int write_state(degraded_t *d, const char *json)
 {
     const char *argv[] = {"SET", DEGRADED_REDIS_KEY, json};
-    return redis_command_argv(d->redis, 3, argv, NULL, NULL) == REDIS_CLIENT_OK ? 0 : -1;
+    return redis_run(d, 3, argv, NULL);
+}
+
+/* The admin switch is shared through DEGRADED_ADMIN_KEY, so every replica
+ * (and a restarted one) sees it: a pending local change is written there,
+ * otherwise the key is read and adopted. Called with d->mu held; releases it
+ * during Redis I/O. */
+static void sync_admin_locked(degraded_t *d)
+{
+    if (d->admin_dirty) {
+        unsigned version = d->admin_version;
+        char json[DEGRADED_REASON_MAX * 2 + 64] = "";
+        if (d->admin_on) {
+            struct json_object *o = json_object_new_object();
+            json_object_object_add(o, "degraded", json_object_new_boolean(true));
+            json_object_object_add(o, "reason", json_object_new_string(d->admin_reason));
+            json_object_object_add(o, "since", json_object_new_string(d->admin_since));
+            snprintf(json, sizeof json, "%s",
+                     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+            json_object_put(o);
+        }
+        pthread_mutex_unlock(&d->mu);
+        const char *set[] = {"SET", DEGRADED_ADMIN_KEY, json}, *del[] = {"DEL", DEGRADED_ADMIN_KEY};
+        int rc = json[0] ? redis_run(d, 3, set, NULL) : redis_run(d, 2, del, NULL);
+        pthread_mutex_lock(&d->mu);
+        if (rc == 0 && version == d->admin_version)
+            d->admin_dirty = false;
+        return;
+    }
+    pthread_mutex_unlock(&d->mu);
+    char *text = NULL;
+    const char *get[] = {"GET", DEGRADED_ADMIN_KEY};
+    int rc = redis_run(d, 2, get, &text);
+    struct json_object *o = text ? json_tokener_parse(text) : NULL;
+    free(text);
+    pthread_mutex_lock(&d->mu);
+    if (rc == 0 && !d->admin_dirty) {
+        struct json_object *v;
+        bool on = o && json_object_object_get_ex(o, "degraded", &v) && json_object_get_boolean(v);
+        const char *reason = on && json_object_object_get_ex(o, "reason", &v)
+                                 ? json_object_get_string(v)
+                                 : "turned on by an administrator";
+        const char *since =
+            on && json_object_object_get_ex(o, "since", &v) ? json_object_get_string(v) : "";
+        if (on != d->admin_on || (on && strcmp(reason, d->admin_reason) != 0)) {
+            d->admin_on = on;
+            snprintf(d->admin_reason, sizeof d->admin_reason, "%s", on ? reason : "");
+            snprintf(d->admin_since, sizeof d->admin_since, "%s", since);
+            changed_locked(d);
+        }
+    }
+    json_object_put(o);
 }
 
 /* One probe per half-open breaker: a successful call counts toward closing it. */
-static void probe_half_open(degraded_t *d, pms_connector_t *pms, char (*hotels)[PMS_ID_MAX],
-                            size_t n)
+static void probe_half_open(pms_connector_t *pms, char (*hotels)[PMS_ID_MAX], size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (pms_breaker_state(pms, hotels[i]) != BREAKER_HALF_OPEN)
@@ -264,17 +330,17 @@ static void probe_half_open(degraded_t *d, pms_connector_t *pms, char (*hotels)[
         log_kv(LOG_LEVEL_DEBUG, "degraded mode: PMS probe", "hotelId", hotels[i], "outcome",
                pms_err_name(rc), NULL);
     }
-    (void)d;
 }
 
 static void *writer_main(void *arg)
 {
     degraded_t *d = arg;
-    int64_t next_refresh = 0;
+    int64_t next_write = 0;
     char hotels[MAX_OPEN_BREAKERS][PMS_ID_MAX];
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
-        if (d->dirty || clock_now_ms() >= next_refresh) {
+        sync_admin_locked(d);
+        if (d->dirty || clock_now_ms() >= next_write) {
             struct json_object *o = state_json_locked(d);
             char *json = json_to_string_dup(o);
             json_object_put(o);
@@ -283,9 +349,8 @@ static void *writer_main(void *arg)
             int rc = json ? write_state(d, json) : -1;
             free(json);
             pthread_mutex_lock(&d->mu);
-            if (rc != 0)
-                d->dirty = true; /* retried at the next tick */
-            next_refresh = clock_now_ms() + DEGRADED_REFRESH_MS;
+            /* A failed write is retried at the next tick, not in a loop. */
+            next_write = clock_now_ms() + (rc == 0 ? DEGRADED_REFRESH_MS : d->probe_interval_ms);
         }
         size_t n = 0;
         for (size_t i = 0; i < d->open_count; i++)
@@ -293,11 +358,11 @@ static void *writer_main(void *arg)
         pms_connector_t *pms = d->pms;
         if (pms && n > 0) {
             pthread_mutex_unlock(&d->mu);
-            probe_half_open(d, pms, hotels, n);
+            probe_half_open(pms, hotels, n);
             pthread_mutex_lock(&d->mu);
         }
         if (d->stop || d->dirty)
-            continue;
+            continue; /* a change arrived meanwhile: publish it now */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         int64_t ns = until.tv_nsec + (int64_t)d->probe_interval_ms * 1000000;
@@ -312,6 +377,7 @@ static void *writer_main(void *arg)
 int degraded_start(degraded_t *d)
 {
     pthread_mutex_lock(&d->mu);
+    sync_admin_locked(d); /* an admin "on" from before a restart holds at once */
     d->stop = false;
     int rc = d->running ? 0 : pthread_create(&d->thread, NULL, writer_main, d);
     if (rc == 0)

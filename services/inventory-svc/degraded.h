@@ -12,6 +12,9 @@
  * "source":"breaker"|"admin"}, or {"degraded":false}; exported as the gauge
  * lodging_degraded_mode (0/1). A writer thread (re)writes the key on every
  * change and every DEGRADED_REFRESH_MS, so a restarted Redis learns it again.
+ * The admin switch itself lives in `lodging:degraded:admin` (absent = off),
+ * written on a PUT and read back every probe interval, so every replica —
+ * and a restarted one — honours it.
  * The same thread probes the PMS for each hotel whose breaker is half-open
  * (pms_get_hotel), so the breaker closes — and degraded mode ends — even
  * when no read arrives. When a breaker opens, a lodging.ops.breaker.opened
@@ -39,6 +42,7 @@
 #include "common/pms.h"
 
 #define DEGRADED_REDIS_KEY "lodging:degraded"
+#define DEGRADED_ADMIN_KEY "lodging:degraded:admin"
 #define DEGRADED_REFRESH_MS 5000
 #define DEGRADED_PROBE_INTERVAL_MS 1000
 #define DEGRADED_REASON_MAX 256

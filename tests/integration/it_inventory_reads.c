@@ -343,6 +343,16 @@ START_TEST(test_decrement_and_increment_are_idempotent_per_booking_and_clamped)
 }
 END_TEST
 
+static bool degraded_reason_is(const char *reason)
+{
+    struct json_object *o = NULL;
+    bool ok = invfx_get(&f, "/api/degraded-mode", NULL, &o) == 200 &&
+              json_object_get_boolean(json_object_object_get(o, "degraded")) &&
+              strcmp(invfx_str(o, "reason"), reason) == 0;
+    json_object_put(o);
+    return ok;
+}
+
 START_TEST(test_admin_degraded_mode_is_published_in_redis)
 {
     struct json_object *o = NULL;
@@ -365,6 +375,16 @@ START_TEST(test_admin_degraded_mode_is_published_in_redis)
     v = NULL;
     ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 1);
 
+    /* The switch is shared: a restarted replica honours it at once. */
+    ck_assert(TS_POLL_UNTIL(invfx_key_exists(&f, "lodging:degraded:admin"), 5000));
+    invfx_stop_service(&f);
+    invfx_start(&f, NULL);
+    ck_assert_int_eq(invfx_get(&f, "/api/degraded-mode", NULL, &o), 200);
+    ck_assert(json_object_get_boolean(json_object_object_get(o, "degraded")));
+    ck_assert_str_eq(invfx_str(o, "source"), "admin");
+    ck_assert_str_eq(invfx_str(o, "reason"), "PMS maintenance window");
+    json_object_put(o);
+
     ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":false}", &o), 200);
     ck_assert(!json_object_get_boolean(json_object_object_get(o, "degraded")));
     json_object_put(o);
@@ -373,6 +393,17 @@ START_TEST(test_admin_degraded_mode_is_published_in_redis)
                             5000));
     free(v);
     ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 0);
+    ck_assert(TS_POLL_UNTIL(!invfx_key_exists(&f, "lodging:degraded:admin"), 5000));
+
+    /* Another replica's switch (written to the shared key) is adopted. */
+    ck_assert_int_eq(redis_set_ex(f.redis, "lodging:degraded:admin",
+                                  "{\"degraded\":true,\"reason\":\"from replica 2\","
+                                  "\"since\":\"2025-11-01T09:30:00.000Z\"}",
+                                  60),
+                     REDIS_CLIENT_OK);
+    ck_assert(TS_POLL_UNTIL(degraded_reason_is("from replica 2"), 5000));
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":false}", &o), 200);
+    json_object_put(o);
 
     ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":\"yes\"}", &o),
                      400);
