@@ -143,10 +143,11 @@ static int find_authorisation(saga_run_t *run, bool *none)
         snprintf(rec->payment_status, sizeof rec->payment_status, "authorized");
         return 0;
     }
-    if (pay_err_retryable(pe))
-        return 1;
-    *none = true; /* declined or refused: no authorisation exists */
-    return 0;
+    if (pay_err_is_decline(pe) || pe == PAY_ERR_INVALID_REQUEST) {
+        *none = true; /* declined or refused: no authorisation exists */
+        return 0;
+    }
+    return 1; /* unknown yet (gateway down, the first request still running) */
 }
 
 static int refund_payment(saga_run_t *run, size_t *pending)

@@ -30,6 +30,7 @@
 #include "common/json.h"
 #include "common/kafka.h"
 #include "testsupport.h"
+#include "ts_reconcile.h"
 #include "ts_sandbox.h"
 
 #define BK_HOTEL "hotel_123"
@@ -267,6 +268,14 @@ static inline bool bk_sagas_settled(bk_fixture_t *f)
                      NULL) == 0;
 }
 
+/* ts_reconcile: the three ledgers agree exactly (asserted). */
+static inline void bk_assert_reconciled(bk_fixture_t *f)
+{
+    static char report[8192];
+    ck_assert_msg(ts_reconcile(&f->pms, &f->pay, f->db_url, report, sizeof report),
+                  "ledgers disagree (log: %s):\n%s", f->log_path, report);
+}
+
 /* The PMS ledger, the booking table and the payment ledger agree: `confirmed`
  * bookings confirmed in the PMS and captured; no open hold; no open
  * authorisation; nothing captured beyond the confirmed bookings. */
@@ -291,6 +300,7 @@ static inline void bk_assert_ledgers_clean(bk_fixture_t *f, int confirmed)
                                "payment_status = 'captured'",
                                NULL),
                      confirmed);
+    bk_assert_reconciled(f);
 }
 
 #endif /* BOOKING_FIXTURE_H */

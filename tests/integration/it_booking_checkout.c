@@ -435,6 +435,7 @@ START_TEST(test_cancel_gives_the_room_and_the_money_back)
     ck_assert(TS_POLL_UNTIL(bk_sagas_settled(&f), 10000));
     ck_assert_int_eq(bk_summary(&f.pms, "openHolds"), 0);
     ck_assert_int_eq(bk_summary(&f.pay, "openAuthorizations"), 0);
+    bk_assert_reconciled(&f);
     free(declined);
     free(body);
 }
