@@ -335,6 +335,75 @@ START_TEST(test_a_capture_retry_for_a_booking_cancelled_meanwhile_takes_no_money
 }
 END_TEST
 
+START_TEST(test_a_failing_compensation_does_not_hold_up_another_booking)
+{
+    char stuck_bk[48], other_bk[48], auth[PAY_ID_MAX];
+    ts_unique_name("bk", stuck_bk, sizeof stuck_bk);
+    ts_unique_name("bk", other_bk, sizeof other_bk);
+    preauthorize(stuck_bk, auth, sizeof auth);
+    booking_it_seed_booking(&it, stuck_bk, "failed", auth, "authorized", NULL, AMOUNT_TEXT, "KRW");
+    booking_it_seed_booking(&it, other_bk, "failed", NULL, NULL, NULL, AMOUNT_TEXT, "KRW");
+    ts_sandbox_fault(&pay_sb, "{\"op\":\"payment_intents.cancel\",\"status\":503}");
+    start_worker(COMPENSATION_DEFAULT_ALERT_AFTER);
+    request_compensation(stuck_bk, "void_preauth", auth, NULL);
+    ck_assert(
+        TS_POLL_UNTIL(task_long("attempts", stuck_bk, "void_preauth") >= 2, BOOKING_IT_WAIT_MS));
+
+    request_compensation(other_bk, "release_hold", NULL, "hold_released_long_ago");
+    ck_assert(TS_POLL_UNTIL(task_done(other_bk, "release_hold"), BOOKING_IT_WAIT_MS));
+    ck_assert(!task_done(stuck_bk, "void_preauth"));
+    ck_assert_int_eq(done_count(other_bk, "release_hold"), 1);
+
+    ts_sandbox_clear_faults(&pay_sb);
+    ck_assert(TS_POLL_UNTIL(task_done(stuck_bk, "void_preauth"), BOOKING_IT_WAIT_MS));
+    assert_reconciled();
+}
+END_TEST
+
+/* The reconciliation is only worth something if it sees what is wrong: an open pre-authorisation
+ * of a failed booking, an open PMS hold of a failed booking, a confirmed booking without its PMS
+ * reservation, and a capture that does not match its booking. */
+START_TEST(test_the_reconciliation_names_every_mismatch)
+{
+    char open_auth_bk[48], hold_bk[48], confirmed_bk[48], auth[PAY_ID_MAX], paid[PAY_ID_MAX];
+    ts_unique_name("bk", open_auth_bk, sizeof open_auth_bk);
+    ts_unique_name("bk", hold_bk, sizeof hold_bk);
+    ts_unique_name("bk", confirmed_bk, sizeof confirmed_bk);
+    preauthorize(open_auth_bk, auth, sizeof auth);
+    booking_it_seed_booking(&it, open_auth_bk, "failed", auth, "authorized", NULL, AMOUNT_TEXT,
+                            "KRW");
+    pms_hold_request_t req = {.hotel_id = HOTEL,
+                              .room_type_id = ROOM,
+                              .check_in = dates_today_utc() + 50,
+                              .check_out = dates_today_utc() + 51,
+                              .rooms = 1,
+                              .adults = 1,
+                              .guest = {.first_name = "Test",
+                                        .last_name = "Guest",
+                                        .email = "guest@example.com",
+                                        .phone = "+82-10-0000-0000"},
+                              .ttl_seconds = 180,
+                              .reference = hold_bk};
+    pms_hold_t hold;
+    pms_error_t perr;
+    ck_assert_msg(pms_create_hold(pms, &req, &hold, &perr) == PMS_OK, "hold: %s", perr.message);
+    booking_it_seed_booking(&it, hold_bk, "failed", NULL, NULL, NULL, AMOUNT_TEXT, "KRW");
+    preauthorize(confirmed_bk, paid, sizeof paid);
+    pay_payment_t out;
+    pay_error_t yerr;
+    ck_assert_int_eq(payment_capture(pay, paid, AMOUNT - 1000, NULL, &out, &yerr), PAY_OK);
+    booking_it_seed_booking(&it, confirmed_bk, "confirmed", paid, "captured", "res_nowhere",
+                            AMOUNT_TEXT, "KRW");
+
+    char report[4096];
+    ck_assert(!ts_reconcile(&pms_sb, &pay_sb, it.db_url, report, sizeof report));
+    ck_assert_msg(strstr(report, auth) && strstr(report, "open pre-authorisation"), "%s", report);
+    ck_assert_msg(strstr(report, hold.hold_id) && strstr(report, "still open"), "%s", report);
+    ck_assert_msg(strstr(report, "res_nowhere"), "%s", report);
+    ck_assert_msg(strstr(report, paid) && strstr(report, confirmed_bk), "%s", report);
+}
+END_TEST
+
 /* Sends one compensation command straight to booking.compensations (as a redelivery would). */
 static void send_command(const char *json, const char *key)
 {
@@ -527,6 +596,8 @@ int main(void)
                    test_a_void_is_retried_with_backoff_while_the_gateway_is_down_then_completes);
     tcase_add_test(tc, test_a_stuck_compensation_raises_one_alert_and_keeps_retrying_until_done);
     tcase_add_test(tc, test_a_duplicated_command_is_executed_once);
+    tcase_add_test(tc, test_a_failing_compensation_does_not_hold_up_another_booking);
+    tcase_add_test(tc, test_the_reconciliation_names_every_mismatch);
     tcase_add_test(tc, test_a_capture_retry_for_a_booking_cancelled_meanwhile_takes_no_money);
     tcase_add_test(
         tc, test_a_pms_side_cancel_of_a_confirmed_booking_cancels_refunds_and_tells_booking_events);
