@@ -1,0 +1,213 @@
+/* Unit tests of booking-svc's checkout modules without a network: request
+ * validation (each field named), the error-code → HTTP status table, the
+ * response shapes, the booking.* event data against proto/events (no PII),
+ * and DECIMAL amounts. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_run.h"
+#include "checkout.h"
+#include "saga.h"
+#include "schema_check.h"
+#include "store.h"
+
+#define VALID                                                                                      \
+    "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\",\"roomTypeId\":\"room_456\","             \
+    "\"checkIn\":\"2099-11-01\",\"checkOut\":\"2099-11-03\",\"guestInfo\":{\"firstName\":\"홍\"," \
+    "\"lastName\":\"길동\",\"email\":\"hong@example.com\",\"phone\":\"+82-10-1234-5678\"},"      \
+    "\"adults\":2,\"children\":0,\"payment\":{\"cardToken\":\"tok_visa_1234\",\"amount\":250000,"  \
+    "\"currency\":\"KRW\"}}"
+
+static int parse_text(const char *text, booking_request_t *rq, json_error_t *err)
+{
+    json_error_t perr;
+    struct json_object *o = json_parse_object(text, strlen(text), &perr);
+    ck_assert_msg(o != NULL, "%s", perr.message);
+    int rc = checkout_parse(o, "cloudbeds", rq, err);
+    json_object_put(o);
+    return rc;
+}
+
+/* VALID with the first `from` replaced by `to`. */
+static char *mutate(const char *from, const char *to)
+{
+    const char *at = strstr(VALID, from);
+    ck_assert_msg(at != NULL, "%s", from);
+    char *out = NULL;
+    ck_assert(asprintf(&out, "%.*s%s%s", (int)(at - VALID), VALID, to, at + strlen(from)) > 0);
+    return out;
+}
+
+START_TEST(test_a_valid_request_is_read_exactly)
+{
+    booking_request_t rq;
+    json_error_t err;
+    ck_assert_int_eq(parse_text(VALID, &rq, &err), 0);
+    ck_assert_str_eq(rq.hotel_id, "hotel_123");
+    ck_assert_int_eq(rq.nights, 2);
+    ck_assert_str_eq(rq.check_out_text, "2099-11-03");
+    ck_assert_int_eq(rq.adults, 2);
+    ck_assert_int_eq(rq.amount, 250000);
+    ck_assert_str_eq(rq.currency, "KRW");
+    ck_assert_str_eq(rq.card_token, "tok_visa_1234");
+}
+END_TEST
+
+START_TEST(test_each_bad_field_is_named)
+{
+    static const struct {
+        const char *from, *to, *field;
+    } cases[] = {
+        {"\"cloudbeds\"", "\"mews\"", "vendor"},
+        {"\"hotel_123\"", "\"\"", "hotelId"},
+        {"\"room_456\"", "12", "roomTypeId"},
+        {"2099-11-01", "2099-02-30", "checkIn"},
+        {"2099-11-03", "2099-11-01", "checkOut"},
+        {"\"2099-11-01\"", "\"2001-11-01\"", "checkIn"},
+        {"{\"firstName\":\"홍\",", "{", "guestInfo.firstName"},
+        {"\"길동\"", "\"\"", "guestInfo.lastName"},
+        {"hong@example.com", "hong@example", "guestInfo.email"},
+        {"hong@example.com", "a b@example.com", "guestInfo.email"},
+        {"+82-10-1234-5678", "12345", "guestInfo.phone"},
+        {"+82-10-1234-5678", "+82 10 abcd 5678", "guestInfo.phone"},
+        {"\"adults\":2", "\"adults\":21", "adults"},
+        {"\"adults\":2", "\"adults\":\"2\"", "adults"},
+        {"\"children\":0", "\"children\":1.5", "children"},
+        {"\"tok_visa_1234\"", "null", "payment.cardToken"},
+        {"250000", "-1", "payment.amount"},
+        {"250000", "2500.5", "payment.amount"},
+        {"\"KRW\"", "\"XXX\"", "payment.currency"},
+        {",\"payment\":{", ",\"pay\":{", "payment"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *bad = mutate(cases[i].from, cases[i].to);
+        booking_request_t rq;
+        json_error_t err;
+        ck_assert_msg(parse_text(bad, &rq, &err) != 0, "case %zu accepted", i);
+        ck_assert_msg(strcmp(err.field, cases[i].field) == 0, "case %zu: field %s (%s), want %s", i,
+                      err.field, err.message, cases[i].field);
+        free(bad);
+    }
+}
+END_TEST
+
+START_TEST(test_error_codes_map_to_the_openapi_statuses)
+{
+    ck_assert_int_eq(saga_error_status("VALIDATION_ERROR"), 400);
+    ck_assert_int_eq(saga_error_status("INVENTORY_UNAVAILABLE"), 409);
+    ck_assert_int_eq(saga_error_status("HOLD_FAILED"), 409);
+    ck_assert_int_eq(saga_error_status("BOOKING_CONFIRM_FAILED"), 409);
+    ck_assert_int_eq(saga_error_status("AMOUNT_MISMATCH"), 409);
+    ck_assert_int_eq(saga_error_status("PAYMENT_PREAUTH_FAILED"), 402);
+    ck_assert_int_eq(saga_error_status("PAYMENT_CAPTURE_FAILED"), 402);
+    ck_assert_int_eq(saga_error_status("IDEMPOTENCY_KEY_REUSED"), 422);
+    ck_assert_int_eq(saga_error_status("DEGRADED_MODE"), 503);
+    ck_assert_int_eq(saga_error_status("INTERNAL_ERROR"), 500);
+    ck_assert_int_eq(saga_error_status("SOMETHING_NEW"), 500);
+}
+END_TEST
+
+START_TEST(test_responses_have_the_brief_shape)
+{
+    saga_result_t ok = {.success = true, .booking_id = "bk_1", .confirmation_number = "CB-1"};
+    struct json_object *o = saga_result_json(&ok);
+    ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                     "{\"success\":true,\"bookingId\":\"bk_1\",\"confirmationNumber\":\"CB-1\"}");
+    json_object_put(o);
+    saga_result_t no = {.error_code = "HOLD_FAILED", .message = "객실 확보 실패 (hold failed)"};
+    o = saga_result_json(&no);
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "success")));
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "errorCode")), "HOLD_FAILED");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "error")),
+                     "객실 확보 실패 (hold failed)");
+    json_object_put(o);
+    ck_assert_int_eq(saga_result_status(&ok), 200);
+    ck_assert_int_eq(saga_result_status(&no), 409);
+}
+END_TEST
+
+static booking_record_t record(const char *status)
+{
+    booking_record_t r = {.booking_id = "bk_7k2m9p4q8r3s6t5v2w7x9y3z",
+                          .vendor = "cloudbeds",
+                          .hotel_id = "hotel_123",
+                          .room_type_id = "room_456",
+                          .check_in_text = "2025-11-01",
+                          .check_out_text = "2025-11-03",
+                          .adults = 2,
+                          .amount = 250000,
+                          .currency = "KRW"};
+    snprintf(r.status, sizeof r.status, "%s", status);
+    return r;
+}
+
+START_TEST(test_every_event_matches_the_booking_schema_without_pii)
+{
+    booking_record_t r = record("pending");
+    struct json_object *d = saga_event_data(&r); /* requested */
+    schema_assert_matches(d, "booking");
+    json_object_put(d);
+    snprintf(r.hold_id, sizeof r.hold_id, "1795624657247");
+    r.hold_expires_at_ms = 1761989580000;
+    d = saga_event_data(&r); /* held */
+    schema_assert_matches(d, "booking");
+    json_object_put(d);
+    snprintf(r.payment_auth_id, sizeof r.payment_auth_id, "pi_3QxYz1AbCdEf");
+    snprintf(r.reservation_id, sizeof r.reservation_id, "1795624657247");
+    snprintf(r.confirmation_number, sizeof r.confirmation_number, "1795624657247");
+    snprintf(r.status, sizeof r.status, "confirmed");
+    d = saga_event_data(&r); /* confirmed, captured */
+    schema_assert_matches(d, "booking");
+    const char *text = json_object_to_json_string(d);
+    ck_assert(!strstr(text, "hong") && !strstr(text, "tok_"));
+    json_object_put(d);
+    snprintf(r.status, sizeof r.status, "failed");
+    snprintf(r.error_code, sizeof r.error_code, "PAYMENT_CAPTURE_FAILED");
+    snprintf(r.error_message, sizeof r.error_message, "결제 매입 실패 (payment capture failed)");
+    d = saga_event_data(&r); /* failed, compensated */
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(d, "errorCode")),
+                     "PAYMENT_CAPTURE_FAILED");
+    struct json_object *list = json_object_new_array();
+    json_object_array_add(list, json_object_new_string("cancel_reservation"));
+    json_object_array_add(list, json_object_new_string("void_preauth"));
+    json_object_object_add(d, "compensations", list);
+    schema_assert_matches(d, "booking");
+    json_object_put(d);
+    snprintf(r.status, sizeof r.status, "cancelled");
+    d = saga_event_data(&r); /* cancelled */
+    json_object_object_add(d, "refunded", json_object_new_boolean(1));
+    ck_assert(json_object_object_get(d, "errorCode") == NULL);
+    schema_assert_matches(d, "booking");
+    json_object_put(d);
+}
+END_TEST
+
+START_TEST(test_decimal_amounts_become_exact_minor_units)
+{
+    int64_t v;
+    ck_assert_int_eq(store_amount_from_decimal("250000.00", "KRW", &v), 0);
+    ck_assert_int_eq(v, 250000);
+    ck_assert_int_eq(store_amount_from_decimal("189.50", "USD", &v), 0);
+    ck_assert_int_eq(v, 18950);
+    ck_assert_int_eq(store_amount_from_decimal("100", "JPY", &v), 0);
+    ck_assert_int_eq(v, 100);
+    ck_assert_int_ne(store_amount_from_decimal("250000.50", "KRW", &v), 0);
+    ck_assert_int_ne(store_amount_from_decimal(NULL, "KRW", &v), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("unit_booking_checkout");
+    TCase *tc = tcase_create("checkout");
+    tcase_add_test(tc, test_a_valid_request_is_read_exactly);
+    tcase_add_test(tc, test_each_bad_field_is_named);
+    tcase_add_test(tc, test_error_codes_map_to_the_openapi_statuses);
+    tcase_add_test(tc, test_responses_have_the_brief_shape);
+    tcase_add_test(tc, test_every_event_matches_the_booking_schema_without_pii);
+    tcase_add_test(tc, test_decimal_amounts_become_exact_minor_units);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
