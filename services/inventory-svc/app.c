@@ -64,8 +64,8 @@ static void register_metrics(inv_metrics_t *m)
 
 /* The PMS connector: config from PMS_*, keys from the keystore, breaker
  * changes to the degraded-mode manager. 0 or -1. */
-static int make_connector(inv_app_t *app, config_t *cfg, pms_config_t *pc, const char *vendor,
-                          bool have_aes, const uint8_t *aes, const char *mysql_url)
+static int make_connector(inv_app_t *app, pms_config_t *pc, const char *vendor, bool have_aes,
+                          const uint8_t *aes, const char *mysql_url)
 {
     if (have_aes) {
         char err[256];
@@ -80,7 +80,6 @@ static int make_connector(inv_app_t *app, config_t *cfg, pms_config_t *pc, const
         pc->key_fn = pms_keystore_lookup;
         pc->key_ctx = app->keystore;
     }
-    (void)cfg;
     pc->breaker.on_change = degraded_on_breaker_change;
     pc->breaker.on_change_ctx = app->degraded;
     char err[256];
@@ -93,44 +92,57 @@ static int make_connector(inv_app_t *app, config_t *cfg, pms_config_t *pc, const
     return 0;
 }
 
-int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
+/* The connector's settings (PMS_* and ours), the probe interval and the
+ * optional key-encryption key. Returns the vendor name. */
+static const char *read_pms_settings(config_t *cfg, pms_config_t *pc, int *probe_ms,
+                                     uint8_t aes[CRYPTO_AES_KEY_LEN], bool *have_aes)
 {
-    memset(app, 0, sizeof *app);
-    app->service_name = "inventory-svc";
-    read_settings(cfg, &app->settings);
-    pms_config_t pc;
-    const char *vendor = pms_config_from_env(cfg, &pc);
-    pc.breaker.open_ms =
+    const char *vendor = pms_config_from_env(cfg, pc);
+    pc->breaker.open_ms =
         (int)config_get_int(cfg, "PMS_BREAKER_OPEN_MS", BREAKER_OPEN_MS, 100, 3600000);
-    pc.retry.max_retries = (int)config_get_int(cfg, "PMS_MAX_RETRIES", RETRY_MAX_RETRIES, 0, 10);
-    pc.retry.base_ms = config_get_int(cfg, "PMS_RETRY_BASE_MS", RETRY_BASE_MS, 1, 60000);
-    int probe_ms = (int)config_get_int(cfg, "DEGRADED_PROBE_INTERVAL_MS",
-                                       DEGRADED_PROBE_INTERVAL_MS, 100, 600000);
-    uint8_t aes[CRYPTO_AES_KEY_LEN];
-    bool have_aes = false;
+    pc->retry.max_retries = (int)config_get_int(cfg, "PMS_MAX_RETRIES", RETRY_MAX_RETRIES, 0, 10);
+    pc->retry.base_ms = config_get_int(cfg, "PMS_RETRY_BASE_MS", RETRY_BASE_MS, 1, 60000);
+    *probe_ms = (int)config_get_int(cfg, "DEGRADED_PROBE_INTERVAL_MS", DEGRADED_PROBE_INTERVAL_MS,
+                                    100, 600000);
+    *have_aes = false;
     const char *aes_text = config_get_str(cfg, "PMS_CONFIG_ENCRYPTION_KEY", NULL);
     if (aes_text && *aes_text) {
         char err[128];
         if (crypto_key_from_env("PMS_CONFIG_ENCRYPTION_KEY", aes, err, sizeof err) != 0)
             config_add_error(cfg, "PMS_CONFIG_ENCRYPTION_KEY", err);
         else
-            have_aes = true;
+            *have_aes = true;
     }
+    return vendor;
+}
+
+static void set_topics(inv_app_t *app, const service_settings_t *ss)
+{
+    const char *prefix = ss->kafka_topic_prefix ? ss->kafka_topic_prefix : "";
+    snprintf(app->topic_prefix, sizeof app->topic_prefix, "%s", prefix);
+    kafka_topic_name(prefix, "pms.events", app->topic_pms_events, sizeof app->topic_pms_events);
+    kafka_topic_name(prefix, "sync.jobs", app->topic_sync_jobs, sizeof app->topic_sync_jobs);
+    kafka_topic_name(prefix, "sync.results", app->topic_sync_results,
+                     sizeof app->topic_sync_results);
+    kafka_topic_name(prefix, "ops.alerts", app->topic_ops_alerts, sizeof app->topic_ops_alerts);
+}
+
+int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
+{
+    memset(app, 0, sizeof *app);
+    app->service_name = "inventory-svc";
+    read_settings(cfg, &app->settings);
+    pms_config_t pc;
+    int probe_ms = 0;
+    uint8_t aes[CRYPTO_AES_KEY_LEN] = {0};
+    bool have_aes = false;
+    const char *vendor = read_pms_settings(cfg, &pc, &probe_ms, aes, &have_aes);
     if (config_error_count(cfg) > 0)
         return 0; /* service_run reports them and exits 2 */
 
     register_metrics(&app->metrics);
     app->kafka_brokers = ss->kafka_brokers;
-    snprintf(app->topic_prefix, sizeof app->topic_prefix, "%s",
-             ss->kafka_topic_prefix ? ss->kafka_topic_prefix : "");
-    kafka_topic_name(ss->kafka_topic_prefix, "pms.events", app->topic_pms_events,
-                     sizeof app->topic_pms_events);
-    kafka_topic_name(ss->kafka_topic_prefix, "sync.jobs", app->topic_sync_jobs,
-                     sizeof app->topic_sync_jobs);
-    kafka_topic_name(ss->kafka_topic_prefix, "sync.results", app->topic_sync_results,
-                     sizeof app->topic_sync_results);
-    kafka_topic_name(ss->kafka_topic_prefix, "ops.alerts", app->topic_ops_alerts,
-                     sizeof app->topic_ops_alerts);
+    set_topics(app, ss);
     char err[256];
     int rc = -1;
     app->redis = redis_pool_new(ss->redis_url, ss->http_threads + REDIS_POOL_EXTRA,
@@ -154,7 +166,7 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
     app->store = inv_store_new(ss->mysql_url, DB_POOL_SIZE);
     if (!app->degraded || !app->flights || !app->store)
         goto done;
-    if (make_connector(app, cfg, &pc, vendor, have_aes, aes, ss->mysql_url) != 0)
+    if (make_connector(app, &pc, vendor, have_aes, aes, ss->mysql_url) != 0)
         goto done;
     if (degraded_start(app->degraded) != 0)
         goto done;

@@ -314,37 +314,83 @@ static inv_fetch_status_t status_of_pms_error(pms_err_t e)
 
 /* ------------------------------------------------------------- nights -- */
 
+/* Step 1: one MGET of the fresh keys into out (dates set for every night).
+ * Returns the hits; *miss_first / *miss_last span the misses (-1 when none);
+ * *redis_ok says whether Redis answered. -1 on OOM. */
+static int read_fresh(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                      const char *room_type_id, inv_nights_t *out, bool *known, bool *redis_ok,
+                      int *miss_first, int *miss_last)
+{
+    size_t n = (size_t)out->count;
+    dates_day_t first = out->items[0].date;
+    inv_keys_t *keys = inv_keys_nights(FRESH_FAMILY[kind], hotel_id, room_type_id, first, n);
+    char **vals = calloc(n, sizeof *vals);
+    int hits = -1;
+    *miss_first = *miss_last = -1;
+    if (keys && vals) {
+        *redis_ok = inv_cache_mget(app, keys, vals) == 0;
+        hits = 0;
+        for (int i = 0; i < out->count; i++) {
+            if (decode_night(kind, vals[i], &out->items[i]) == 0) {
+                known[i] = true;
+                hits++;
+            } else {
+                *miss_first = *miss_first < 0 ? i : *miss_first;
+                *miss_last = i;
+            }
+        }
+        redis_values_free(vals, n);
+        metrics_counter_add(app->metrics.cache_hits, hits, inv_kind_name(kind));
+        metrics_counter_add(app->metrics.cache_misses, out->count - hits, inv_kind_name(kind));
+    }
+    free(vals);
+    inv_keys_free(keys);
+    return hits;
+}
+
+/* Step 4: the PMS failed with err (details in msg): serve the shadow copies
+ * or say which night is known nowhere. */
+static inv_fetch_status_t serve_stale(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                                      const char *room_type_id, pms_err_t err, inv_nights_t *out,
+                                      bool *known, char *msg, size_t msg_size)
+{
+    dates_day_t missing = out->items[0].date;
+    if (fill_from_shadow(app, kind, hotel_id, room_type_id, out, known, &missing)) {
+        out->source = INV_SOURCE_STALE;
+        metrics_counter_inc(app->metrics.stale, inv_kind_name(kind));
+        log_kv(LOG_LEVEL_WARN, "PMS failing: serving last known values", "kind",
+               inv_kind_name(kind), "hotelId", hotel_id, "roomTypeId", room_type_id, "error",
+               pms_err_name(err), NULL);
+        return INV_FETCH_OK;
+    }
+    char day[DATES_ISO_LEN + 1], reason[256];
+    dates_format_iso(missing, day);
+    snprintf(reason, sizeof reason, "%s", msg);
+    snprintf(msg, msg_size, "PMS unavailable (%s) and nothing cached for %s", reason, day);
+    return INV_FETCH_UNAVAILABLE;
+}
+
 inv_fetch_status_t inv_fetch_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                                     const char *room_type_id, dates_day_t first, int count,
                                     inv_nights_t *out, char *msg, size_t msg_size)
 {
     memset(out, 0, sizeof *out);
-    size_t n = (size_t)count;
-    inv_keys_t *keys = inv_keys_nights(FRESH_FAMILY[kind], hotel_id, room_type_id, first, n);
-    char **vals = calloc(n, sizeof *vals);
-    bool *known = calloc(n, sizeof *known);
-    out->items = calloc(n, sizeof *out->items);
+    bool *known = calloc((size_t)count, sizeof *known);
+    out->items = calloc((size_t)count, sizeof *out->items);
     out->count = count;
     inv_fetch_status_t status = INV_FETCH_UNAVAILABLE;
-    if (!keys || !vals || !known || !out->items) {
+    bool redis_ok = false;
+    int miss_first = -1, miss_last = -1, hits = -1;
+    if (known && out->items) {
+        for (int i = 0; i < count; i++)
+            out->items[i].date = first + i;
+        hits = read_fresh(app, kind, hotel_id, room_type_id, out, known, &redis_ok, &miss_first,
+                          &miss_last);
+    }
+    if (hits < 0) {
         snprintf(msg, msg_size, "out of memory");
         goto done;
     }
-    bool redis_ok = inv_cache_mget(app, keys, vals) == 0;
-    int hits = 0, miss_first = -1, miss_last = -1;
-    for (int i = 0; i < count; i++) {
-        out->items[i].date = first + i;
-        if (decode_night(kind, vals[i], &out->items[i]) == 0) {
-            known[i] = true;
-            hits++;
-        } else {
-            miss_first = miss_first < 0 ? i : miss_first;
-            miss_last = i;
-        }
-    }
-    redis_values_free(vals, n);
-    metrics_counter_add(app->metrics.cache_hits, hits, inv_kind_name(kind));
-    metrics_counter_add(app->metrics.cache_misses, count - hits, inv_kind_name(kind));
     if (hits == count) {
         out->source = INV_SOURCE_CACHE;
         status = INV_FETCH_OK;
@@ -363,29 +409,12 @@ inv_fetch_status_t inv_fetch_nights(inv_app_t *app, inv_kind_t kind, const char 
     if (err == PMS_OK)
         snprintf(msg, msg_size, "the PMS answered without some nights");
     status = status_of_pms_error(err);
-    if (status != INV_FETCH_UNAVAILABLE)
-        goto done;
-    dates_day_t missing = first;
-    if (fill_from_shadow(app, kind, hotel_id, room_type_id, out, known, &missing)) {
-        out->source = INV_SOURCE_STALE;
-        status = INV_FETCH_OK;
-        metrics_counter_inc(app->metrics.stale, inv_kind_name(kind));
-        log_kv(LOG_LEVEL_WARN, "PMS failing: serving last known values", "kind",
-               inv_kind_name(kind), "hotelId", hotel_id, "roomTypeId", room_type_id, "error",
-               pms_err_name(err), NULL);
-        goto done;
-    }
-    char day[DATES_ISO_LEN + 1];
-    dates_format_iso(missing, day);
-    char reason[256];
-    snprintf(reason, sizeof reason, "%s", msg);
-    snprintf(msg, msg_size, "PMS unavailable (%s) and nothing cached for %s", reason, day);
+    if (status == INV_FETCH_UNAVAILABLE)
+        status = serve_stale(app, kind, hotel_id, room_type_id, err, out, known, msg, msg_size);
 done:
     if (status != INV_FETCH_OK)
         inv_nights_free(out);
-    free(vals);
     free(known);
-    inv_keys_free(keys);
     return status;
 }
 
@@ -469,6 +498,32 @@ static rooms_result_t *rooms_leader(inv_app_t *app, const char *hotel_id)
     return r;
 }
 
+/* A coalesced PMS fetch of the room list into out->json; the PMS outcome. */
+static pms_err_t fill_room_types(inv_app_t *app, const char *hotel_id, inv_room_types_t *out,
+                                 char *msg, size_t msg_size)
+{
+    char flight[INV_KEY_MAX + 8];
+    snprintf(flight, sizeof flight, "rooms:%s", hotel_id);
+    bool leader = false;
+    sf_call_t *call = sf_join(app->flights, flight, &leader);
+    if (!call) {
+        snprintf(msg, msg_size, "out of memory");
+        return PMS_ERR_TRANSIENT;
+    }
+    if (leader)
+        sf_complete(app->flights, call, rooms_leader(app, hotel_id), rooms_result_free);
+    else
+        metrics_counter_inc(app->metrics.coalesced, "room_types");
+    const rooms_result_t *r = sf_wait(app->flights, call);
+    pms_err_t err = r ? r->err : PMS_ERR_TRANSIENT;
+    if (err == PMS_OK && !(out->json = strdup(r->json)))
+        err = PMS_ERR_TRANSIENT;
+    if (err != PMS_OK)
+        snprintf(msg, msg_size, "%s", r && r->err != PMS_OK ? r->message : "out of memory");
+    sf_release(app->flights, call);
+    return err;
+}
+
 inv_fetch_status_t inv_fetch_room_types(inv_app_t *app, const char *hotel_id, inv_room_types_t *out,
                                         char *msg, size_t msg_size)
 {
@@ -484,28 +539,10 @@ inv_fetch_status_t inv_fetch_room_types(inv_app_t *app, const char *hotel_id, in
         return INV_FETCH_OK;
     }
     metrics_counter_inc(app->metrics.cache_misses, "room_types");
-    char flight[INV_KEY_MAX + 8];
-    snprintf(flight, sizeof flight, "rooms:%s", hotel_id);
-    bool leader = false;
-    sf_call_t *call = sf_join(app->flights, flight, &leader);
-    if (!call) {
-        snprintf(msg, msg_size, "out of memory");
-        return INV_FETCH_UNAVAILABLE;
-    }
-    if (leader)
-        sf_complete(app->flights, call, rooms_leader(app, hotel_id), rooms_result_free);
-    else
-        metrics_counter_inc(app->metrics.coalesced, "room_types");
-    const rooms_result_t *r = sf_wait(app->flights, call);
-    pms_err_t err = r ? r->err : PMS_ERR_TRANSIENT;
-    if (err == PMS_OK)
-        out->json = strdup(r->json);
-    else
-        snprintf(msg, msg_size, "%s", r ? r->message : "out of memory");
-    sf_release(app->flights, call);
+    pms_err_t err = fill_room_types(app, hotel_id, out, msg, msg_size);
     if (err == PMS_OK) {
         out->source = INV_SOURCE_PMS;
-        return out->json ? INV_FETCH_OK : INV_FETCH_UNAVAILABLE;
+        return INV_FETCH_OK;
     }
     inv_fetch_status_t status = status_of_pms_error(err);
     if (status != INV_FETCH_UNAVAILABLE)
