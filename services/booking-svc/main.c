@@ -46,20 +46,24 @@ typedef struct wiring {
 } wiring_t;
 
 static const char ENV_HELP[] =
-    "  BOOKING_HOLD_TTL_S            PMS hold lifetime in seconds (180)\n"
-    "  INVENTORY_BASE_URL            inventory-svc (http://127.0.0.1:8082)\n"
-    "  BOOKING_RECOVERY_INTERVAL_S   recovery scan period (30)\n"
-    "  BOOKING_SAGA_LEASE_S          a saga's lease; a dead owner's sagas are taken over "
-    "after it (120)\n"
-    "  IDEMPOTENCY_TTL_H             Idempotency-Key retention in hours (24)\n"
-    "  BOOKING_IDEMPOTENCY_WAIT_MS   how long a repeated key waits for the first request "
-    "(30000)\n"
-    "  BOOKING_DATA_KEY              AES-256 key (base64 or hex) for guest data at rest\n"
-    "  BOOKING_DB_POOL_SIZE          MariaDB connections (16)\n"
-    "  COMPENSATION_ALERT_AFTER, COMPENSATION_BACKOFF_MS, COMPENSATION_MAX_BACKOFF_MS\n"
-    "  PMS_* (common/pms), PAYMENT_* (common/payment)\n"
-    "  BOOKING_TEST_HOOKS=1 + BOOKING_TEST_CRASH_AFTER=<step>   TEST ONLY: SIGKILL after a "
-    "step\n";
+    "  BOOKING_HOLD_TTL_S         PMS hold lifetime in seconds (default 180)\n"
+    "  INVENTORY_BASE_URL         inventory-svc (default http://127.0.0.1:8082)\n"
+    "  BOOKING_RECOVERY_INTERVAL_S recovery pass period in seconds (default 30)\n"
+    "  BOOKING_SAGA_LEASE_S       a saga's lease in seconds; a dead owner's sagas are taken over "
+    "after it (default 120)\n"
+    "  IDEMPOTENCY_TTL_H          Idempotency-Key retention in hours, at least 24 (default 24)\n"
+    "  BOOKING_IDEMPOTENCY_WAIT_MS how long a repeated key waits for the first request (default "
+    "30000)\n"
+    "  BOOKING_DATA_KEY           AES-256 key (base64 or hex) for guest data at rest (default: a "
+    "development key)\n"
+    "  BOOKING_DB_POOL_SIZE       MariaDB connections (default 16)\n"
+    "  COMPENSATION_ALERT_AFTER   failed attempts before compensation.stuck (default 8)\n"
+    "  COMPENSATION_BACKOFF_MS    first compensation retry backoff (default 500)\n"
+    "  COMPENSATION_MAX_BACKOFF_MS compensation backoff cap (default 60000)\n"
+    "  PMS_*, PAYMENT_*           the connectors (common/pms, common/payment READMEs); "
+    "PAYMENT_API_KEY required\n"
+    "  BOOKING_TEST_HOOKS         TEST ONLY: 1 honours BOOKING_TEST_CRASH_AFTER=<step> (SIGKILL "
+    "after it)\n";
 
 static bool db_ready(void *ctx, const char **reason)
 {

@@ -121,6 +121,14 @@ START_TEST(test_happy_path_confirms_captures_and_publishes_the_sequence)
         ck_assert_str_eq(seen.type[i], want[i]);
     }
     bk_assert_ledgers_clean(&f, 1);
+    /* the outcome and the step latencies are measured */
+    http_client_response_t m;
+    ck_assert_int_eq(http_client_get(f.http, "/metrics", NULL, NULL, &m), HTTP_CLIENT_OK);
+    ck_assert_msg(strstr(m.body, "booking_saga_outcomes_total{code=\"OK\"} 1") &&
+                      strstr(m.body, "booking_saga_step_seconds_count{step=\"capture\"} 1") &&
+                      strstr(m.body, "booking_holds_total{outcome=\"confirmed\"} 1"),
+                  "%s", m.body);
+    http_client_response_clear(&m);
     json_object_put(r);
     free(body);
 }

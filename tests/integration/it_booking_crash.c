@@ -67,7 +67,7 @@ START_TEST(test_a_crash_after_each_step_is_recovered)
         char hook[64], key[64];
         snprintf(hook, sizeof hook, "BOOKING_TEST_CRASH_AFTER=%s", cases[i].step);
         snprintf(key, sizeof key, "crash-%s", cases[i].step);
-        const char *env[] = {"BOOKING_TEST_HOOKS=1", hook, NULL};
+        const char *env[] = {"BOOKING_TEST_HOOKS=1", hook, "BOOKING_SAGA_LEASE_S=2", NULL};
         bk_service_start(&f, env);
         char *body = bk_body(&f, BK_ROOM, 20 + (int)i * 3, 2, "tok_visa", 0);
         ck_assert_msg(checkout_may_die(body, key) == 0, "%s: the hook did not fire", cases[i].step);
@@ -76,7 +76,8 @@ START_TEST(test_a_crash_after_each_step_is_recovered)
         ck_assert_int_eq(
             bk_db_int(&f, "SELECT COUNT(*) FROM saga_instance WHERE state = 'running'", NULL), 1);
 
-        bk_service_start(&f, NULL); /* no hook: recovery takes the saga over */
+        const char *after[] = {"BOOKING_SAGA_LEASE_S=2", NULL};
+        bk_service_start(&f, after); /* no hook: recovery takes the saga over */
         if (cases[i].confirmed)
             confirmed++;
         bk_assert_ledgers_clean(&f, confirmed);
