@@ -22,7 +22,7 @@
 static inv_fixture_t f;
 static const char *brokers;
 static char db_name[96];
-static char topics[4][160];
+static char topics[5][160];
 static kafka_producer_t *producer;
 static kafka_consumer_t *results_consumer;
 
@@ -77,14 +77,15 @@ static void setup(void)
     result_count = 0;
     brokers = ts_env("KAFKA_BROKERS", TS_DEFAULT_KAFKA_BROKERS);
     ts_unique_name("itinvc_", f.topic_prefix, sizeof f.topic_prefix);
-    const char *bases[] = {"pms.events", "sync.jobs", "sync.results", "ops.alerts"};
-    const char *names[4];
-    for (int i = 0; i < 4; i++) {
+    const char *bases[] = {"pms.events", "sync.jobs", "sync.results", "ops.alerts",
+                           "pms.events.dlq"};
+    const char *names[5];
+    for (int i = 0; i < 5; i++) {
         kafka_topic_name(f.topic_prefix, bases[i], topics[i], sizeof topics[i]);
         names[i] = topics[i];
     }
     char err[256];
-    ck_assert_msg(kafka_admin_create_topics(brokers, names, 4, 3, 1, 30000, err, sizeof err) == 0,
+    ck_assert_msg(kafka_admin_create_topics(brokers, names, 5, 3, 1, 30000, err, sizeof err) == 0,
                   "%s", err);
     ck_assert_int_eq(
         ts_db_create_migrated("itinv", db_name, sizeof db_name, f.mysql_url, sizeof f.mysql_url),
@@ -107,9 +108,9 @@ static void teardown(void)
     invfx_stop(&f);
     kafka_consumer_free(results_consumer);
     kafka_producer_free(producer);
-    const char *names[] = {topics[0], topics[1], topics[2], topics[3]};
+    const char *names[] = {topics[0], topics[1], topics[2], topics[3], topics[4]};
     char err[256];
-    kafka_admin_delete_topics(brokers, names, 4, 30000, err, sizeof err);
+    kafka_admin_delete_topics(brokers, names, 5, 30000, err, sizeof err);
     ts_db_drop(db_name);
 }
 
@@ -312,6 +313,71 @@ START_TEST(test_a_sync_job_reports_failure_when_the_pms_fails)
 }
 END_TEST
 
+/* Messages seen on pms.events.dlq. */
+static pthread_mutex_t dlq_mu = PTHREAD_MUTEX_INITIALIZER;
+static int dlq_count;
+static char dlq_reason[256];
+
+static kafka_handler_result_t on_dlq(const kafka_message_t *m, void *ctx, char *reason,
+                                     size_t reason_size)
+{
+    (void)ctx;
+    (void)reason;
+    (void)reason_size;
+    char buf[256];
+    const char *why = kafka_message_header(m, "x-dlq-reason", buf, sizeof buf);
+    pthread_mutex_lock(&dlq_mu);
+    dlq_count++;
+    snprintf(dlq_reason, sizeof dlq_reason, "%s", why ? why : "");
+    pthread_mutex_unlock(&dlq_mu);
+    return KAFKA_HANDLER_OK;
+}
+
+static int dlq_seen(void)
+{
+    pthread_mutex_lock(&dlq_mu);
+    int n = dlq_count;
+    pthread_mutex_unlock(&dlq_mu);
+    return n;
+}
+
+START_TEST(test_a_malformed_event_goes_to_the_dlq_and_the_next_is_handled)
+{
+    char group[96], err[256];
+    ts_unique_name("itinvc_dlq", group, sizeof group);
+    const char *sub[] = {topics[4], NULL};
+    kafka_consumer_config_t cc = {
+        .brokers = brokers, .group_id = group, .topics = sub, .handler = on_dlq};
+    kafka_consumer_t *dlq = kafka_consumer_new(&cc, err, sizeof err);
+    ck_assert_msg(dlq != NULL, "%s", err);
+    ck_assert_int_eq(kafka_consumer_start(dlq), 0);
+    dlq_count = 0;
+    const char *junk = "{not json";
+    ck_assert_msg(kafka_producer_send_sync(producer, topics[0], INVFX_HOTEL, strlen(INVFX_HOTEL),
+                                           junk, strlen(junk), NULL, 0, err, sizeof err) == 0,
+                  "%s", err);
+    /* An event without its range is poison too. */
+    publish(topics[0], "lodging.pms.inventory.updated",
+            "{\"eventId\":\"evt_x\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+            "\"roomTypeId\":\"room_456\"}");
+    dates_day_t d0 = dates_today_utc() + 3;
+    fill("/api/inventory", d0, d0);
+    char a[DATES_ISO_LEN + 1], data[512];
+    dates_format_iso(d0, a);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_y\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"roomTypeId\":\"room_456\",\"from\":\"%s\",\"to\":\"%s\"}",
+             a, a);
+    publish(topics[0], "lodging.pms.inventory.updated", data);
+    ck_assert(TS_POLL_UNTIL(dlq_seen() >= 2, WAIT_MS));
+    ck_assert(TS_POLL_UNTIL(!night_cached("inv", INVFX_ROOM, d0), WAIT_MS));
+    pthread_mutex_lock(&dlq_mu);
+    ck_assert(strlen(dlq_reason) > 0);
+    pthread_mutex_unlock(&dlq_mu);
+    kafka_consumer_free(dlq);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_inventory_consumers");
@@ -322,6 +388,7 @@ int main(void)
     tcase_add_test(tc, test_a_room_update_refreshes_the_room_list);
     tcase_add_test(tc, test_a_sync_job_fills_redis_and_the_database_and_reports_success);
     tcase_add_test(tc, test_a_sync_job_reports_failure_when_the_pms_fails);
+    tcase_add_test(tc, test_a_malformed_event_goes_to_the_dlq_and_the_next_is_handled);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
