@@ -18,6 +18,7 @@
 #include "saga.h"
 
 #define CHECKOUT_MAX_GUESTS 20
+#define SANDBOX_VENDOR "sandbox"
 #define IDEMPOTENCY_KEY_MAX 255
 #define IDEMPOTENCY_POLL_MS 50
 
@@ -38,6 +39,16 @@ static int copy_string(struct json_object *o, const char *path, size_t min, size
         return -1;
     snprintf(out, size, "%s", v);
     return 0;
+}
+
+/* Ids become Redis keys and URL parameters (inventory-svc's rule): no
+ * braces, colons or spaces. */
+static bool id_shaped(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_-.", *p))
+            return false;
+    return *s != '\0';
 }
 
 /* local@domain.tld with no spaces: the shape, not deliverability. */
@@ -130,15 +141,26 @@ int checkout_parse(struct json_object *body, const char *served_vendor, booking_
     int64_t adults, children;
     if (copy_string(body, "vendor", 1, 32, out->vendor, sizeof out->vendor, err) != 0)
         return -1;
-    if (!pms_vendor_known(out->vendor) || strcmp(out->vendor, served_vendor) != 0) {
+    /* "sandbox" (openapi's Vendor) speaks the Cloudbeds wire format through
+     * the same connector, as in inventory-svc */
+    bool sandbox =
+        strcmp(out->vendor, SANDBOX_VENDOR) == 0 && strcmp(served_vendor, "cloudbeds") == 0;
+    if (!sandbox && (!pms_vendor_known(out->vendor) || strcmp(out->vendor, served_vendor) != 0)) {
         char msg[128];
-        snprintf(msg, sizeof msg, "vendor must be %s", served_vendor);
+        snprintf(msg, sizeof msg, "vendor must be %s or %s", served_vendor, SANDBOX_VENDOR);
         return fail(err, "vendor", msg);
     }
-    if (copy_string(body, "hotelId", 1, 64, out->hotel_id, sizeof out->hotel_id, err) != 0 ||
-        copy_string(body, "roomTypeId", 1, 64, out->room_type_id, sizeof out->room_type_id, err) !=
-            0 ||
-        parse_stay(body, out, err) != 0 || parse_guest(body, out, err) != 0 ||
+    if (copy_string(body, "hotelId", 1, 64, out->hotel_id, sizeof out->hotel_id, err) != 0)
+        return -1;
+    if (!id_shaped(out->hotel_id))
+        return fail(err, "hotelId", "hotelId must be 1..64 characters of A-Z, a-z, 0-9, _ - .");
+    if (copy_string(body, "roomTypeId", 1, 64, out->room_type_id, sizeof out->room_type_id, err) !=
+        0)
+        return -1;
+    if (!id_shaped(out->room_type_id))
+        return fail(err, "roomTypeId",
+                    "roomTypeId must be 1..64 characters of A-Z, a-z, 0-9, _ - .");
+    if (parse_stay(body, out, err) != 0 || parse_guest(body, out, err) != 0 ||
         json_get_int64(body, "adults", true, 1, CHECKOUT_MAX_GUESTS, 0, &adults, err) != 0 ||
         json_get_int64(body, "children", false, 0, CHECKOUT_MAX_GUESTS, 0, &children, err) != 0 ||
         parse_payment(body, out, err) != 0)

@@ -382,6 +382,88 @@ START_TEST(test_degraded_mode_refuses_checkout_and_keeps_reads)
 }
 END_TEST
 
+/* Nights' availability as inventory-svc answers it (port), -1 on failure. */
+static int inventory_svc_available(int port, const char *from, const char *to)
+{
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
+    http_client_t *h = http_client_new(&cc);
+    const char *q[] = {"vendor", "cloudbeds", "hotelId", BK_HOTEL, "roomTypeId", BK_ROOM,
+                       "from",   from,        "to",      to,       NULL};
+    http_client_response_t r;
+    int available = -1;
+    if (http_client_get(h, "/api/inventory", q, NULL, &r) == HTTP_CLIENT_OK && r.status == 200) {
+        json_error_t je;
+        struct json_object *o = json_parse_object(r.body, r.body_len, &je), *nights;
+        if (o && json_object_object_get_ex(o, "nights", &nights) &&
+            json_object_array_length(nights) > 0)
+            available = json_object_get_int(
+                json_object_object_get(json_object_array_get_idx(nights, 0), "available"));
+        json_object_put(o);
+    }
+    http_client_response_clear(&r);
+    http_client_free(h);
+    return available;
+}
+
+START_TEST(test_inventory_svc_answers_the_check_and_takes_the_decrement)
+{
+    int port = ts_free_port();
+    char v[8][300];
+    snprintf(v[0], sizeof v[0], "INVENTORY_SVC_PORT=%d", port);
+    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f.db_url);
+    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f.redis_url);
+    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f.prefix);
+    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f.pms.base_url);
+    snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f.brokers);
+    snprintf(v[6], sizeof v[6], "%s/inventory-svc-%d.log", LODGING_BINARY_DIR, port);
+    snprintf(v[7], sizeof v[7], "INVENTORY_BASE_URL=http://127.0.0.1:%d", port);
+    const char *env[] = {v[0],
+                         v[1],
+                         v[2],
+                         v[3],
+                         v[4],
+                         v[5],
+                         "PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123",
+                         "PMS_RATE_LIMIT_PER_SECOND=1000",
+                         "LOG_LEVEL=warn",
+                         NULL};
+    ts_proc_t *inv =
+        ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env, v[6]);
+    ck_assert(inv != NULL);
+    ck_assert_msg(ts_http_wait_ok(port, "/readyz", 20000), "inventory-svc not ready (log: %s)",
+                  v[6]);
+    bk_service_stop(&f, SIGTERM);
+    const char *extra[] = {v[7], NULL};
+    bk_service_start(&f, extra);
+
+    dates_day_t in = dates_today_utc() + 100;
+    char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
+    dates_format_iso(in, from);
+    dates_format_iso(in + 1, to);
+    ck_assert_int_eq(inventory_svc_available(port, from, to), 10); /* now cached */
+    char *body = bk_body(&f, BK_ROOM, 100, 2, "tok_visa", 0);
+    int status;
+    struct json_object *r = bk_checkout(&f, body, NULL, &status);
+    ck_assert_msg(status == 200, "%d %s", status, json_object_to_json_string(r));
+    ck_assert_int_eq(bk_db_int(&f,
+                               "SELECT COUNT(*) FROM saga_step_log WHERE booking_id = ? AND step "
+                               "= 'inventory_decrement' AND outcome = 'succeeded'",
+                               bk_str(r, "bookingId")),
+                     1);
+    ck_assert_int_eq(inventory_svc_available(port, from, to), 9); /* the cache took the booking */
+    http_client_response_t m;
+    ck_assert_int_eq(http_client_get(f.http, "/metrics", NULL, NULL, &m), HTTP_CLIENT_OK);
+    ck_assert_msg(!strstr(m.body, "booking_inventory_fallback_total "), "fell back to the PMS");
+    http_client_response_clear(&m);
+    json_object_put(r);
+    bk_assert_ledgers_clean(&f, 1);
+    ck_assert_int_eq(ts_proc_stop(inv, SIGTERM, 15000), 0);
+    free(body);
+}
+END_TEST
+
 /* POST /api/bookings/:id/cancel; the answer (caller puts) and its status. */
 static struct json_object *cancel(const char *id, int *status)
 {
@@ -462,6 +544,7 @@ int main(void)
     tcase_add_test(tc, test_amount_must_match_the_pms_rates);
     tcase_add_test(tc, test_degraded_mode_refuses_checkout_and_keeps_reads);
     tcase_add_test(tc, test_cancel_gives_the_room_and_the_money_back);
+    tcase_add_test(tc, test_inventory_svc_answers_the_check_and_takes_the_decrement);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -55,6 +55,17 @@ START_TEST(test_a_valid_request_is_read_exactly)
 }
 END_TEST
 
+START_TEST(test_the_sandbox_vendor_is_served_by_the_cloudbeds_connector)
+{
+    char *text = mutate("\"cloudbeds\"", "\"sandbox\"");
+    booking_request_t rq;
+    json_error_t err;
+    ck_assert_int_eq(parse_text(text, &rq, &err), 0);
+    ck_assert_str_eq(rq.vendor, "sandbox");
+    free(text);
+}
+END_TEST
+
 START_TEST(test_each_bad_field_is_named)
 {
     static const struct {
@@ -62,6 +73,8 @@ START_TEST(test_each_bad_field_is_named)
     } cases[] = {
         {"\"cloudbeds\"", "\"mews\"", "vendor"},
         {"\"hotel_123\"", "\"\"", "hotelId"},
+        {"\"hotel_123\"", "\"{hotel}\"", "hotelId"},
+        {"\"room_456\"", "\"room:456\"", "roomTypeId"},
         {"\"room_456\"", "12", "roomTypeId"},
         {"2099-11-01", "2099-02-30", "checkIn"},
         {"2099-11-03", "2099-11-01", "checkOut"},
@@ -204,6 +217,7 @@ int main(void)
     TCase *tc = tcase_create("checkout");
     tcase_add_test(tc, test_a_valid_request_is_read_exactly);
     tcase_add_test(tc, test_each_bad_field_is_named);
+    tcase_add_test(tc, test_the_sandbox_vendor_is_served_by_the_cloudbeds_connector);
     tcase_add_test(tc, test_error_codes_map_to_the_openapi_statuses);
     tcase_add_test(tc, test_responses_have_the_brief_shape);
     tcase_add_test(tc, test_every_event_matches_the_booking_schema_without_pii);
