@@ -41,6 +41,7 @@ typedef struct fault_case {
     int status;             /* expected HTTP status (0: 200 or 402 both fine) */
     const char *error_code; /* expected errorCode, NULL on success */
     int outcome;
+    const char *fault2; /* a second fault on the same sandbox, or NULL */
 } fault_case_t;
 
 /* Runs one case on fresh ledgers and checks the answer and the ends. */
@@ -49,6 +50,8 @@ static void run_case(const fault_case_t *c)
     char *body = bk_body(&f, BK_ROOM, offset++, 2, c->token, 0);
     if (c->target)
         ts_sandbox_fault(c->target, c->fault);
+    if (c->target && c->fault2)
+        ts_sandbox_fault(c->target, c->fault2);
     int status;
     struct json_object *r = bk_checkout(&f, body, NULL, &status);
     if (c->status)
@@ -150,6 +153,10 @@ START_TEST(test_payment_faults_at_each_step)
         {"capture timeout", &f.pay,
          "{\"op\":\"payment_intents.capture\",\"hangMs\":2500,\"failNext\":1}", "tok_visa", 0, NULL,
          WANT_EITHER},
+        {"void left to the worker", &f.pay,
+         "{\"op\":\"payment_intents.capture\",\"status\":400,\"failNext\":1}", "tok_visa", 402,
+         "PAYMENT_CAPTURE_FAILED", WANT_FAILED,
+         "{\"op\":\"payment_intents.cancel\",\"status\":500,\"failNext\":4}"},
         {"capture slow", &f.pay, "{\"op\":\"payment_intents.capture\",\"latencyMs\":400}",
          "tok_visa", 200, NULL, WANT_CONFIRMED},
     };
