@@ -124,8 +124,11 @@ static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, con
 {
     bool captured = strcmp(rec->payment_status, "captured") == 0;
     const char *action = captured ? "refund" : "void_preauth";
+    /* the worker's key for the same action ("<bookingId>:<action>"): when a
+     * PMS-side cancel of the same booking requests it too, the gateway
+     * replays one refund instead of making two */
     char key[BOOKING_ID_MAX + 24];
-    snprintf(key, sizeof key, "%s:cancel_%s", rec->booking_id, action);
+    snprintf(key, sizeof key, "%s:%s", rec->booking_id, action);
     pay_error_t e;
     pay_err_t pe;
     if (captured) {
