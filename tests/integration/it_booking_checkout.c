@@ -265,6 +265,35 @@ START_TEST(test_one_key_books_and_charges_once)
 }
 END_TEST
 
+START_TEST(test_a_key_still_running_answers_409_when_waiting_is_off)
+{
+    bk_service_stop(&f, SIGTERM);
+    const char *env[] = {"BOOKING_IDEMPOTENCY_WAIT_MS=0", NULL};
+    bk_service_start(&f, env);
+    char *body = bk_body(&f, BK_ROOM, 45, 1, "tok_visa", 0);
+    ts_sandbox_fault(&f.pms, "{\"op\":\"postReservation\",\"latencyMs\":1500}");
+    idem_racer_t first = {.body = body, .key = "order-slow"};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, idem_race, &first), 0);
+    /* the first request owns the key once its booking row exists */
+    ck_assert(TS_POLL_UNTIL(bk_db_int(&f, "SELECT COUNT(*) FROM booking", NULL) == 1, 10000));
+    int status;
+    struct json_object *r = bk_checkout(&f, body, "order-slow", &status);
+    ck_assert_int_eq(status, 409);
+    ck_assert_str_eq(bk_str(r, "errorCode"), "IDEMPOTENCY_IN_PROGRESS");
+    json_object_put(r);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(first.status, 200);
+    ts_sandbox_clear_faults(&f.pms);
+    r = bk_checkout(&f, body, "order-slow", &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(bk_str(r, "bookingId"), first.booking);
+    json_object_put(r);
+    bk_assert_ledgers_clean(&f, 1);
+    free(body);
+}
+END_TEST
+
 /* Replaces the first occurrence of `from` in body by `to` (malloc'd). */
 static char *mutate(const char *body, const char *from, const char *to)
 {
@@ -540,6 +569,7 @@ int main(void)
     tcase_add_test(tc, test_happy_path_confirms_captures_and_publishes_the_sequence);
     tcase_add_test(tc, test_last_room_goes_to_exactly_one_of_fifty);
     tcase_add_test(tc, test_one_key_books_and_charges_once);
+    tcase_add_test(tc, test_a_key_still_running_answers_409_when_waiting_is_off);
     tcase_add_test(tc, test_each_invalid_field_is_named);
     tcase_add_test(tc, test_amount_must_match_the_pms_rates);
     tcase_add_test(tc, test_degraded_mode_refuses_checkout_and_keeps_reads);
