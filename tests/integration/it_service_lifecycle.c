@@ -29,6 +29,10 @@ static const service_case_t SERVICES[] = {
     {"poller", "POLLER_PORT"},
 };
 
+/* A database of this run with the whole schema, so the services' readiness
+ * (which checks their tables) does not depend on another run's database. */
+static char db_name[96], db_url[512];
+
 /* Starts the binary with one extra env var; stderr goes to `stderr_path`. */
 static pid_t spawn(const char *name, const char *env_name, const char *env_value,
                    const char *stderr_path)
@@ -41,6 +45,9 @@ static pid_t spawn(const char *name, const char *env_name, const char *env_value
         setenv("LOG_LEVEL", "warn", 1);
         /* webhook-ingest refuses to start without a webhook secret. */
         setenv("PMS_WEBHOOK_SECRET", "whsec_lifecycle", 0);
+        /* booking-svc refuses to start without a payment gateway key. */
+        setenv("PAYMENT_API_KEY", "sk_test_lifecycle", 0);
+        setenv("MYSQL_URL", db_url, 1);
         int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0)
             dup2(fd, 2);
@@ -132,11 +139,23 @@ START_TEST(test_each_service_refuses_a_malformed_port_with_exit_code_2)
 }
 END_TEST
 
+static void setup(void)
+{
+    ck_assert(ts_db_create_migrated("lifecycle", db_name, sizeof db_name, db_url, sizeof db_url) ==
+              0);
+}
+
+static void teardown(void)
+{
+    ts_db_drop(db_name);
+}
+
 int main(void)
 {
     Suite *s = suite_create("service lifecycle");
     TCase *tc = tcase_create("lifecycle");
     tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
     int n = (int)(sizeof SERVICES / sizeof *SERVICES);
     tcase_add_loop_test(tc, test_each_service_serves_health_and_stops_cleanly_on_sigterm, 0, n);
     tcase_add_loop_test(tc, test_each_service_refuses_a_malformed_port_with_exit_code_2, 0, n);
