@@ -23,7 +23,6 @@
 #include "common/metrics.h"
 
 #define DB_DEFAULT_PORT 3306
-#define DB_MAX_PARAMS 64
 
 struct db {
     MYSQL *conn; /* NULL while disconnected */

@@ -24,6 +24,9 @@
 #include "compensation_actions.h"
 #include "outbox.h"
 
+/* Tries of one bookkeeping statement that lost a deadlock (exec_retrying). */
+#define COMPENSATION_DB_ATTEMPTS 5
+
 #define COMPENSATION_WORKER_THREADS 2
 #define COMPENSATION_GAUGE_INTERVAL_MS 1000
 #define COMPENSATION_ERROR_MAX 256
@@ -147,6 +150,24 @@ static void worker_wait(compensation_worker_t *w, int64_t ms)
 
 /* Claims one due task for this worker (a lease) and reads it into t.
  * 1 claimed, 0 none due, -1 database error. */
+/* One autocommit statement, run again when InnoDB picked it as a deadlock
+ * victim or it waited too long for a row lock: the worker threads (and
+ * replicas) claim and update neighbouring rows of compensation_task, and a
+ * lost update would leave a task leased, untouched, until its lease expires. */
+static db_err_t exec_retrying(db_t *db, const char *sql, const db_param_t *p, size_t n,
+                              uint64_t *affected)
+{
+    db_err_t e = DB_OK;
+    for (int attempt = 0; attempt < COMPENSATION_DB_ATTEMPTS; attempt++) {
+        e = db_exec(db, sql, p, n, affected, NULL);
+        if (e != DB_ERR_DEADLOCK && e != DB_ERR_LOCK_TIMEOUT)
+            return e;
+        struct timespec pause = {0, (long)(attempt + 1) * 10 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    return e;
+}
+
 static int task_claim(db_t *db, int64_t *id, compensation_command_t *t)
 {
     char owner[CRYPTO_UUID_LEN + 1];
@@ -154,13 +175,13 @@ static int task_claim(db_t *db, int64_t *id, compensation_command_t *t)
         return -1;
     db_param_t p[] = {DB_STR(owner), DB_INT(COMPENSATION_LEASE_MS * 1000)};
     uint64_t affected = 0;
-    if (db_exec(db,
-                "UPDATE compensation_task SET locked_by = ?, "
-                "locked_until = NOW(3) + INTERVAL ? MICROSECOND "
-                "WHERE state = 'pending' AND next_attempt_at <= NOW(3) "
-                "AND (locked_until IS NULL OR locked_until < NOW(3)) "
-                "ORDER BY next_attempt_at, id LIMIT 1",
-                p, 2, &affected, NULL) != DB_OK)
+    if (exec_retrying(db,
+                      "UPDATE compensation_task SET locked_by = ?, "
+                      "locked_until = NOW(3) + INTERVAL ? MICROSECOND "
+                      "WHERE state = 'pending' AND next_attempt_at <= NOW(3) "
+                      "AND (locked_until IS NULL OR locked_until < NOW(3)) "
+                      "ORDER BY next_attempt_at, id LIMIT 1",
+                      p, 2, &affected) != DB_OK)
         return -1;
     if (affected == 0)
         return 0;
@@ -231,10 +252,10 @@ static void task_finish(compensation_worker_t *w, db_t *db, int64_t id,
 {
     if (done) {
         db_param_t p[] = {DB_INT(id)};
-        if (db_exec(db,
-                    "UPDATE compensation_task SET state = 'done', done_at = NOW(3), "
-                    "locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = ?",
-                    p, 1, NULL, NULL) != DB_OK)
+        if (exec_retrying(db,
+                          "UPDATE compensation_task SET state = 'done', done_at = NOW(3), "
+                          "locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = ?",
+                          p, 1, NULL) != DB_OK)
             log_error("compensation: cannot mark %s of %s done (it will run again): %s", t->action,
                       t->booking_id, db_error(db));
         metrics_counter_inc(w->attempts_total, t->action, "done");
@@ -245,11 +266,12 @@ static void task_finish(compensation_worker_t *w, db_t *db, int64_t id,
     int attempts = t->attempt + 1;
     int64_t wait_ms = retry_backoff_ms(&w->backoff, attempts - 1 < 40 ? attempts - 1 : 40);
     db_param_t p[] = {DB_INT(wait_ms * 1000), DB_STR(error), DB_INT(id)};
-    if (db_exec(db,
-                "UPDATE compensation_task SET attempts = attempts + 1, "
-                "next_attempt_at = NOW(3) + INTERVAL ? MICROSECOND, last_error = LEFT(?, 512), "
-                "locked_by = NULL, locked_until = NULL WHERE id = ?",
-                p, 3, NULL, NULL) != DB_OK)
+    if (exec_retrying(db,
+                      "UPDATE compensation_task SET attempts = attempts + 1, "
+                      "next_attempt_at = NOW(3) + INTERVAL ? MICROSECOND, "
+                      "last_error = LEFT(?, 512), locked_by = NULL, locked_until = NULL "
+                      "WHERE id = ?",
+                      p, 3, NULL) != DB_OK)
         log_error("compensation: cannot record a failed %s of %s: %s", t->action, t->booking_id,
                   db_error(db));
     metrics_counter_inc(w->attempts_total, t->action, "failed");

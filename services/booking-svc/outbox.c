@@ -245,28 +245,26 @@ static size_t publish_rows(outbox_relay_t *r, db_result_t *res, size_t n, size_t
 /* Sets published_at on the first `count` rows of res (by id). 0 or -1. */
 static int mark_published(db_t *db, db_result_t *res, size_t count)
 {
-    if (count == 0)
-        return 0;
-    size_t sql_size = 128 + count * 3;
-    char *sql = malloc(sql_size);
-    db_param_t *p = calloc(count, sizeof *p);
-    int rc = -1;
-    if (sql && p) {
-        size_t off = (size_t)snprintf(
-            sql, sql_size,
-            "UPDATE outbox SET published_at = NOW(3) WHERE published_at IS NULL AND id IN (");
-        for (size_t i = 0; i < count; i++) {
-            off += (size_t)snprintf(sql + off, sql_size - off, i ? ",?" : "?");
-            p[i] = DB_STR(db_result_text(res, i, 0));
+    /* By id lists of at most DB_MAX_PARAMS (never by id range: a transaction
+     * that began earlier may still commit a row with an id inside the range). */
+    static const char head[] =
+        "UPDATE outbox SET published_at = NOW(3) WHERE published_at IS NULL AND id IN (";
+    char sql[sizeof head + DB_MAX_PARAMS * 2 + 2];
+    db_param_t p[DB_MAX_PARAMS];
+    for (size_t start = 0; start < count; start += DB_MAX_PARAMS) {
+        size_t n = count - start < DB_MAX_PARAMS ? count - start : DB_MAX_PARAMS;
+        size_t off = (size_t)snprintf(sql, sizeof sql, "%s", head);
+        for (size_t i = 0; i < n; i++) {
+            off += (size_t)snprintf(sql + off, sizeof sql - off, i ? ",?" : "?");
+            p[i] = DB_STR(db_result_text(res, start + i, 0));
         }
-        snprintf(sql + off, sql_size - off, ")");
-        rc = db_exec(db, sql, p, count, NULL, NULL) == DB_OK ? 0 : -1;
-        if (rc != 0)
-            log_error("outbox: cannot mark %zu events published: %s", count, db_error(db));
+        snprintf(sql + off, sizeof sql - off, ")");
+        if (db_exec(db, sql, p, n, NULL, NULL) != DB_OK) {
+            log_error("outbox: cannot mark %zu events published: %s", n, db_error(db));
+            return -1;
+        }
     }
-    free(sql);
-    free(p);
-    return rc;
+    return 0;
 }
 
 /* Takes the cross-replica relay lock on db's session: 1 taken, 0 held by another, -1 error.

@@ -64,6 +64,8 @@ typedef struct db_result db_result_t;
 
 #define DB_CONNECT_TIMEOUT_S 5
 #define DB_READ_WRITE_TIMEOUT_S 30
+/* Most parameters one statement takes (db_exec / db_query refuse more). */
+#define DB_MAX_PARAMS 64
 
 /* Parses the mysql:// URL and connects (utf8mb4, UTC session time zone).
  * NULL with a reason in err. */

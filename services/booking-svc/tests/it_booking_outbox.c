@@ -162,6 +162,34 @@ START_TEST(test_rolled_back_rows_never_publish_and_committed_rows_publish_once_i
 }
 END_TEST
 
+/* A batch of the default size (more rows than one statement takes parameters) is marked
+ * published in full: nothing is sent twice. */
+START_TEST(test_a_full_default_batch_publishes_every_row_once)
+{
+    expected_t e;
+    expected_init(&e);
+    for (int k = 0; k < KEYS; k++)
+        append(&e, k, 60, true);
+    booking_it_collector_t *c = booking_it_collect(&it, "booking.events");
+    char err[256];
+    outbox_relay_config_t cfg = {.db = it.pool, .producer = it.producer, .topic_prefix = it.prefix};
+    outbox_relay_t *r = outbox_relay_start(&cfg, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    outbox_relay_kick(r);
+    ck_assert_int_eq(outbox_relay_flush(r, BOOKING_IT_WAIT_MS), 0);
+    ck_assert_int_eq(outbox_unpublished(it.db), 0);
+    for (int k = 0; k < KEYS; k++)
+        append(&e, k, 1, true);
+    outbox_relay_kick(r);
+    ck_assert(TS_POLL_UNTIL(booking_it_collected(c) >= expected_total(&e), BOOKING_IT_WAIT_MS));
+    ck_assert_int_eq(outbox_relay_flush(r, BOOKING_IT_WAIT_MS), 0);
+    ck_assert_int_eq(check_order(c, &e), 0);
+    ck_assert_int_eq(booking_it_collected(c), expected_total(&e));
+    outbox_relay_stop(r);
+    booking_it_collector_free(c);
+}
+END_TEST
+
 START_TEST(test_the_relay_keeps_rows_while_kafka_is_unreachable_and_catches_up)
 {
     char err[256];
@@ -269,6 +297,7 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc,
                    test_rolled_back_rows_never_publish_and_committed_rows_publish_once_in_order);
+    tcase_add_test(tc, test_a_full_default_batch_publishes_every_row_once);
     tcase_add_test(tc, test_the_relay_keeps_rows_while_kafka_is_unreachable_and_catches_up);
     tcase_add_test(tc, test_two_relays_on_one_database_keep_order_per_key_without_duplicates);
     tcase_add_test(tc, test_append_refuses_missing_arguments_and_writes_nothing);
