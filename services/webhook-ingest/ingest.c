@@ -203,7 +203,7 @@ int ingest_handle(http_request_t *req, void *ctx)
     ingest_t *in = ctx;
     const char *vendor = http_request_param(req, "vendor");
     if (!normalize_vendor_known(vendor))
-        return reject(req, vendor, 404, "UNKNOWN_VENDOR", "unknown_vendor", "vendor",
+        return reject(req, vendor, 400, "UNKNOWN_VENDOR", "unknown_vendor", "vendor",
                       "unknown vendor: webhooks are accepted for cloudbeds and sandbox");
     size_t len = 0;
     const char *body = http_request_body(req, &len);

@@ -468,7 +468,7 @@ START_TEST(test_forged_replayed_oversize_and_malformed_webhooks_are_rejected_unp
     ck_assert_ptr_nonnull(strstr(a.body, "\"errorCode\":\"UNKNOWN_EVENT_TYPE\""));
 
     a = post_signed(&main_ingest, "opera", body, SECRET);
-    ck_assert_int_eq(a.status, 404);
+    ck_assert_int_eq(a.status, 400);
     ck_assert_ptr_nonnull(strstr(a.body, "\"errorCode\":\"UNKNOWN_VENDOR\""));
 
     consumed_t c;
