@@ -75,7 +75,7 @@ static kafka_handler_result_t collect(const kafka_message_t *m, void *ctx, char 
             if (strcmp(m->topic, topics[i]) == 0)
                 msg->topic = i;
         snprintf(msg->key, sizeof msg->key, "%.*s", (int)m->key_len, (const char *)m->key);
-        msg->value = strndup(m->value, m->len);
+        msg->value = ts_copy_bytes(m->value, m->len);
         char buf[256];
         const char *r = kafka_message_header(m, "x-dlq-reason", buf, sizeof buf);
         snprintf(msg->dlq_reason, sizeof msg->dlq_reason, "%s", r ? r : "");

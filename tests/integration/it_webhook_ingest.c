@@ -248,7 +248,7 @@ static kafka_handler_result_t on_message(const kafka_message_t *m, void *ctx, ch
     const char *id = kafka_message_header(m, "ce_id", c->ce_id[c->count], sizeof c->ce_id[0]);
     if (!id)
         c->ce_id[c->count][0] = '\0';
-    c->value[c->count] = strndup(m->value, m->len);
+    c->value[c->count] = ts_copy_bytes(m->value, m->len);
     c->count++;
     return KAFKA_HANDLER_OK;
 }

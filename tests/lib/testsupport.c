@@ -50,6 +50,17 @@ void ts_poll_pause(void)
     nanosleep(&ts, NULL);
 }
 
+char *ts_copy_bytes(const void *p, size_t n)
+{
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    if (n)
+        memcpy(out, p, n);
+    out[n] = '\0';
+    return out;
+}
+
 int ts_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -37,6 +37,11 @@ int64_t ts_now_ms(void);
 /* Sleeps briefly between polls (never used as synchronisation on its own). */
 void ts_poll_pause(void);
 
+/* A NUL-terminated heap copy of n bytes that need not be NUL-terminated
+ * themselves (a Kafka message's value): never reads past p + n, unlike
+ * strndup, whose sanitizer interceptor may. Free with free(). */
+char *ts_copy_bytes(const void *p, size_t n);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0). */
 int ts_free_port(void);
 

@@ -87,7 +87,7 @@ static kafka_handler_result_t collect(const kafka_message_t *m, void *ctx, char 
         snprintf(msg.ce_source, sizeof msg.ce_source, "%s", v);
     if ((v = kafka_message_header(m, "content-type", buf, sizeof buf)))
         snprintf(msg.content_type, sizeof msg.content_type, "%s", v);
-    msg.value = strndup(m->value, m->len);
+    msg.value = ts_copy_bytes(m->value, m->len);
     pthread_mutex_lock(&c->lock);
     if (c->count < BOOKING_IT_MAX_MESSAGES)
         c->messages[c->count++] = msg;
