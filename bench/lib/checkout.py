@@ -49,6 +49,7 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--duration-s", type=float, default=15)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--label", default="")
     a = ap.parse_args()
     for base in (a.pms, a.pay):
         c = Client(base)
@@ -128,7 +129,7 @@ def main():
     codes = {}
     for r in results:
         codes[r[1]] = codes.get(r[1], 0) + 1
-    print(f"### checkout, sandboxes with {a.latency_ms} ms latency per call\n")
+    print(f"### sandboxes with {a.latency_ms} ms latency per call; {a.label}\n")
     print(f"{a.clients} concurrent clients for {a.duration_s:.0f} s; one night per booking.\n")
     print("| checkouts/s | latency p50 ms | p99 ms | saga overhead p50 ms | p99 ms | outcomes |")
     print("|---:|---:|---:|---:|---:|---|")
