@@ -7,6 +7,7 @@
  * TTLs, retries and the breaker's open time are shortened through the
  * service's environment. */
 #include <check.h>
+#include <sys/prctl.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -222,8 +223,12 @@ static pid_t redis_start(int port)
 {
     char p[16];
     snprintf(p, sizeof p, "%d", port);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the test */
+        if (getppid() != parent)
+            _exit(127);
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) {
             dup2(devnull, 1);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,8 +40,13 @@ static pid_t spawn(const char *name, const char *env_name, const char *env_value
 {
     char path[512];
     snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, name, name);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* Dies with the test, so a failed assertion leaves nothing running. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         setenv(env_name, env_value, 1);
         setenv("LOG_LEVEL", "warn", 1);
         /* webhook-ingest refuses to start without a webhook secret. */

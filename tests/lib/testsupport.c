@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -240,12 +241,18 @@ ts_proc_t *ts_proc_start(const char *path, const char *const *env, const char *l
     ts_proc_t *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    pid_t parent = getpid();
     p->pid = fork();
     if (p->pid < 0) {
         free(p);
         return NULL;
     }
     if (p->pid == 0) {
+        /* A test that dies (an assertion, a sanitizer abort) takes its
+         * services with it instead of leaving them running. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         for (size_t i = 0; env && env[i]; i++)
             putenv((char *)env[i]);
         int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
