@@ -1,32 +1,12 @@
 """Formats a wrk-based benchmark's numbers (from wrk_parse.py) as Markdown."""
-import datetime
-import os
-import platform
 import sys
 
-
-def machine():
-    cpus = os.cpu_count()
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{cpus} CPUs ({model}), {platform.system()} {platform.release()}"
+from benchlib import header
 
 
 def fields(s):
     rps, p50, p99, non2xx, total = s.split()
     return float(rps), float(p50), float(p99), int(non2xx), int(total)
-
-
-def header(title):
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"## {title}\n\n{now} · {machine()}\n"
 
 
 def inventory_read(svc, ngx, size, threads, conns, duration):
