@@ -34,6 +34,9 @@
 #define BOOKING_DEFAULT_SAGA_LEASE_S 120
 #define BOOKING_DEFAULT_IDEMPOTENCY_TTL_H 24
 #define BOOKING_DEFAULT_IDEMPOTENCY_WAIT_MS 30000
+/* Twice the 7-day retention of the topics booking-svc consumes: a message
+ * redelivered from Kafka always still finds its de-duplication record. */
+#define BOOKING_DEFAULT_HISTORY_RETENTION_H 336
 #define BOOKING_DEFAULT_INVENTORY_BASE_URL "http://127.0.0.1:8082"
 #define BOOKING_EVENTS_TOPIC "booking.events"
 #define BOOKING_DEGRADED_KEY "lodging:degraded"
@@ -54,6 +57,7 @@ typedef struct booking_app {
     int saga_lease_s;
     int idempotency_ttl_h;
     int idempotency_wait_ms;
+    int history_retention_h;              /* published outbox rows, dedup records, done tasks */
     uint8_t data_key[CRYPTO_AES_KEY_LEN]; /* BOOKING_DATA_KEY: guest data and card token at rest */
     char instance_id[64];                 /* this process; lease owners are "<instance>/<run>" */
     struct saga_active *active;           /* sagas this process drives now (saga_active_*) */

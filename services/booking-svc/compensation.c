@@ -527,3 +527,22 @@ compensation_worker_t *compensation_worker_start(const compensation_config_t *cf
     }
     return w;
 }
+
+long compensation_purge(db_t *db, long retention_s, int limit)
+{
+    static const char *const sql[] = {
+        "DELETE FROM received_messages WHERE received_at < NOW(3) - INTERVAL ? SECOND "
+        "ORDER BY received_at LIMIT ?",
+        "DELETE FROM compensation_task WHERE state = 'done' AND "
+        "done_at < NOW(3) - INTERVAL ? SECOND ORDER BY id LIMIT ?",
+    };
+    long total = 0;
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        db_param_t p[] = {DB_INT(retention_s), DB_INT(limit)};
+        uint64_t n = 0;
+        if (!db || exec_retrying(db, sql[i], p, 2, &n) != DB_OK)
+            return -1;
+        total += (long)n;
+    }
+    return total;
+}

@@ -146,5 +146,10 @@ void compensation_worker_stop(compensation_worker_t *w); /* NULL ok */
 /* Commands requested and not yet done (open tasks + commands still in the outbox), or -1 on a
  * database error; for the compensations_pending gauge (the worker refreshes it itself too). */
 long compensation_pending(db_t *db);
+/* Deletes up to `limit` each of the de-duplication records (received_messages,
+ * all consumers) and done tasks older than retention_s seconds; keep it longer
+ * than the consumed topics' retention, or a redelivered message could run
+ * twice. The number deleted, or -1 on a database error. */
+long compensation_purge(db_t *db, long retention_s, int limit);
 
 #endif /* BOOKING_COMPENSATION_H */

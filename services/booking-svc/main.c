@@ -54,6 +54,8 @@ static const char ENV_HELP[] =
     "  IDEMPOTENCY_TTL_H          Idempotency-Key retention in hours, at least 24 (default 24)\n"
     "  BOOKING_IDEMPOTENCY_WAIT_MS how long a repeated key waits for the first request (default "
     "30000)\n"
+    "  BOOKING_HISTORY_RETENTION_H published outbox rows, de-duplication records and done "
+    "compensations are deleted after this many hours (default 336)\n"
     "  BOOKING_DATA_KEY           AES-256 key (base64 or hex) for guest data at rest (default: a "
     "development key)\n"
     "  BOOKING_DB_POOL_SIZE       MariaDB connections (default 16)\n"
@@ -106,6 +108,8 @@ static void read_settings(config_t *cfg, booking_app_t *app)
                                                  BOOKING_DEFAULT_IDEMPOTENCY_TTL_H, 24, 24 * 365);
     app->idempotency_wait_ms = (int)config_get_int(cfg, "BOOKING_IDEMPOTENCY_WAIT_MS",
                                                    BOOKING_DEFAULT_IDEMPOTENCY_WAIT_MS, 0, 600000);
+    app->history_retention_h = (int)config_get_int(
+        cfg, "BOOKING_HISTORY_RETENTION_H", BOOKING_DEFAULT_HISTORY_RETENTION_H, 24, 24 * 3650);
     char err[128];
     if (getenv("BOOKING_DATA_KEY") && *getenv("BOOKING_DATA_KEY")) {
         if (crypto_key_from_env("BOOKING_DATA_KEY", app->data_key, err, sizeof err) != 0)

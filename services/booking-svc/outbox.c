@@ -75,6 +75,18 @@ int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const c
     return rc;
 }
 
+long outbox_purge(db_t *db, long retention_s, int limit)
+{
+    db_param_t p[] = {DB_INT(retention_s), DB_INT(limit)};
+    uint64_t n = 0;
+    if (!db || db_exec(db,
+                       "DELETE FROM outbox WHERE published_at IS NOT NULL AND "
+                       "published_at < NOW(3) - INTERVAL ? SECOND ORDER BY id LIMIT ?",
+                       p, 2, &n, NULL) != DB_OK)
+        return -1;
+    return (long)n;
+}
+
 long outbox_unpublished(db_t *db)
 {
     db_result_t *res = NULL;

@@ -88,5 +88,9 @@ int outbox_relay_flush(outbox_relay_t *r, int timeout_ms);
 void outbox_relay_stop(outbox_relay_t *r);
 /* Rows not yet published, or -1 on a database error (for the outbox_unpublished gauge). */
 long outbox_unpublished(db_t *db);
+/* Deletes up to `limit` rows published more than retention_s seconds ago (the
+ * outbox is insert-only; consumers have long had them). Rows not yet published
+ * are never touched. The number deleted, or -1 on a database error. */
+long outbox_purge(db_t *db, long retention_s, int limit);
 
 #endif /* BOOKING_OUTBOX_H */

@@ -12,10 +12,13 @@
 #include "common/metrics.h"
 #include "compensation.h"
 #include "idempotency.h"
+#include "outbox.h"
 #include "saga.h"
 #include "store.h"
 
 #define RECOVERY_BATCH 32
+/* Old rows deleted per table and pass (small, so a pass never holds locks long). */
+#define RECOVERY_PURGE_LIMIT 1000
 
 struct recovery {
     booking_app_t *app;
@@ -46,6 +49,10 @@ int recovery_run_once(booking_app_t *app)
     if (!db)
         return -1;
     idempotency_purge(db);
+    long retention_s = (long)app->history_retention_h * 3600;
+    if (outbox_purge(db, retention_s, RECOVERY_PURGE_LIMIT) < 0 ||
+        compensation_purge(db, retention_s, RECOVERY_PURGE_LIMIT) < 0)
+        log_warn("recovery: purging old outbox / de-duplication rows failed: %s", db_error(db));
     long pending = compensation_pending(db);
     if (pending >= 0)
         metrics_gauge_set(metrics_gauge("booking_compensations_pending",

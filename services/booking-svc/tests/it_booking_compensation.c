@@ -231,6 +231,34 @@ static void assert_reconciled(void)
 
 /* -------------------------------------------------------------- tests -- */
 
+/* Old de-duplication records and old done tasks go; recent ones and open tasks stay. */
+START_TEST(test_purge_deletes_only_old_records_and_old_done_tasks)
+{
+    static const char *const rows[] = {
+        "INSERT INTO received_messages (consumer_id, message_id, received_at) VALUES "
+        "('c', 'old-1', NOW(3) - INTERVAL 20 DAY), ('c', 'old-2', NOW(3) - INTERVAL 15 DAY), "
+        "('c', 'new-1', NOW(3) - INTERVAL 1 DAY)",
+        "INSERT INTO compensation_task (booking_id, action, state, done_at) VALUES "
+        "('bk_old_done', 'void_preauth', 'done', NOW(3) - INTERVAL 20 DAY), "
+        "('bk_new_done', 'void_preauth', 'done', NOW(3) - INTERVAL 1 DAY)",
+        "INSERT INTO compensation_task (booking_id, action, state, created_at) VALUES "
+        "('bk_old_open', 'release_hold', 'pending', NOW(3) - INTERVAL 40 DAY)",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+        ck_assert_int_eq(db_exec_script_statement(it.db, rows[i]), DB_OK);
+    ck_assert_int_eq(compensation_purge(it.db, 14L * 24 * 3600, 1000), 3);
+    ck_assert_int_eq(
+        booking_it_query_long(&it, "SELECT COUNT(*) FROM received_messages", NULL, NULL), 1);
+    ck_assert_int_eq(booking_it_query_long(&it,
+                                           "SELECT COUNT(*) FROM compensation_task WHERE "
+                                           "booking_id IN ('bk_new_done', 'bk_old_open')",
+                                           NULL, NULL),
+                     2);
+    ck_assert_int_eq(
+        booking_it_query_long(&it, "SELECT COUNT(*) FROM compensation_task", NULL, NULL), 2);
+}
+END_TEST
+
 START_TEST(test_a_void_is_retried_with_backoff_while_the_gateway_is_down_then_completes)
 {
     char bk[48], auth[PAY_ID_MAX];
@@ -599,6 +627,7 @@ int main(void)
     tcase_add_test(tc, test_a_failing_compensation_does_not_hold_up_another_booking);
     tcase_add_test(tc, test_the_reconciliation_names_every_mismatch);
     tcase_add_test(tc, test_a_capture_retry_for_a_booking_cancelled_meanwhile_takes_no_money);
+    tcase_add_test(tc, test_purge_deletes_only_old_records_and_old_done_tasks);
     tcase_add_test(
         tc, test_a_pms_side_cancel_of_a_confirmed_booking_cancels_refunds_and_tells_booking_events);
     suite_add_tcase(s, tc);

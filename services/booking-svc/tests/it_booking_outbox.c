@@ -190,6 +190,35 @@ START_TEST(test_a_full_default_batch_publishes_every_row_once)
 }
 END_TEST
 
+/* Published rows past the retention go; recent and unpublished rows stay. */
+START_TEST(test_purge_deletes_only_old_published_rows)
+{
+    expected_t e;
+    expected_init(&e);
+    append(&e, 0, 3, true);
+    append(&e, 1, 2, true);
+    ck_assert_int_eq(
+        db_exec_script_statement(
+            it.db, "UPDATE outbox SET published_at = NOW(3) - INTERVAL 20 DAY, created_at = "
+                   "NOW(3) - INTERVAL 20 DAY WHERE id IN (SELECT id FROM (SELECT id FROM outbox "
+                   "ORDER BY id LIMIT 3) AS first_three)"),
+        DB_OK);
+    ck_assert_int_eq(db_exec_script_statement(
+                         it.db, "UPDATE outbox SET published_at = NOW(3) WHERE published_at IS "
+                                "NULL AND id = (SELECT MAX(id) FROM (SELECT id FROM outbox) AS t)"),
+                     DB_OK);
+    /* one row stays unpublished although it is old */
+    ck_assert_int_eq(
+        db_exec_script_statement(it.db, "UPDATE outbox SET created_at = NOW(3) - INTERVAL 30 DAY "
+                                        "WHERE published_at IS NULL"),
+        DB_OK);
+    ck_assert_int_eq(outbox_purge(it.db, 14L * 24 * 3600, 1000), 3);
+    ck_assert_int_eq(booking_it_query_long(&it, "SELECT COUNT(*) FROM outbox", NULL, NULL), 2);
+    ck_assert_int_eq(outbox_unpublished(it.db), 1);
+    ck_assert_int_eq(outbox_purge(it.db, 14L * 24 * 3600, 1000), 0);
+}
+END_TEST
+
 START_TEST(test_the_relay_keeps_rows_while_kafka_is_unreachable_and_catches_up)
 {
     char err[256];
@@ -298,6 +327,7 @@ int main(void)
     tcase_add_test(tc,
                    test_rolled_back_rows_never_publish_and_committed_rows_publish_once_in_order);
     tcase_add_test(tc, test_a_full_default_batch_publishes_every_row_once);
+    tcase_add_test(tc, test_purge_deletes_only_old_published_rows);
     tcase_add_test(tc, test_the_relay_keeps_rows_while_kafka_is_unreachable_and_catches_up);
     tcase_add_test(tc, test_two_relays_on_one_database_keep_order_per_key_without_duplicates);
     tcase_add_test(tc, test_append_refuses_missing_arguments_and_writes_nothing);
