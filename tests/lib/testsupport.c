@@ -4,6 +4,7 @@
 #include "testsupport.h"
 
 #include <arpa/inet.h>
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -60,6 +61,24 @@ char *ts_copy_bytes(const void *p, size_t n)
         memcpy(out, p, n);
     out[n] = '\0';
     return out;
+}
+
+char *ts_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    ck_assert_int_ge(size, 0);
+    ck_assert_int_eq(fseek(f, 0, SEEK_SET), 0);
+    char *text = malloc((size_t)size + 1);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+    text[size] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)size;
+    return text;
 }
 
 int ts_free_port(void)

@@ -42,6 +42,11 @@ void ts_poll_pause(void);
  * strndup, whose sanitizer interceptor may. Free with free(). */
 char *ts_copy_bytes(const void *p, size_t n);
 
+/* The whole file at `path`, NUL-terminated (its length in *len when not NULL);
+ * a test vector a test cannot run without, so it fails the test when the file
+ * cannot be read. Free with free(). */
+char *ts_read_file(const char *path, size_t *len);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0). */
 int ts_free_port(void);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check_run.h"
+#include "testsupport.h"
 #include "common/cloudevents.h"
 #include "common/dates.h"
 #include "sync_events.h"
@@ -16,21 +17,6 @@
 #define SCHEMAS LODGING_SOURCE_DIR "/proto/events/"
 
 /* --------------------------------------------------------------- helpers -- */
-
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    *len = (size_t)size;
-    return text;
-}
 
 /* The schema's rules that matter for what we produce: every required
  * property present, nothing outside `properties` (additionalProperties is
@@ -41,7 +27,7 @@ static void assert_matches_schema(json_object *data, const char *schema_name)
     char path[512];
     size_t len;
     snprintf(path, sizeof path, SCHEMAS "%s.schema.json", schema_name);
-    char *text = read_text(path, &len);
+    char *text = ts_read_file(path, &len);
     json_object *schema = json_tokener_parse(text);
     free(text);
     json_object *props = NULL, *required = NULL;
@@ -138,7 +124,7 @@ END_TEST
 static int parse_example(const char *name, sync_result_t *r, char *err, size_t err_size)
 {
     size_t len;
-    char *text = read_text(name, &len);
+    char *text = ts_read_file(name, &len);
     int rc = sync_result_parse(text, len, r, err, err_size);
     free(text);
     return rc;

@@ -11,26 +11,12 @@
 #include <sys/stat.h>
 
 #include "check_run.h"
+#include "testsupport.h"
 #include "envelope.h"
 #include "normalize.h"
 
 #define EXAMPLES LODGING_SOURCE_DIR "/proto/examples/"
 #define CB_WEBHOOKS EXAMPLES "pms/cloudbeds/webhooks/"
-
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    *len = (size_t)size;
-    return text;
-}
 
 /* Writes each event of n (consumed) as a CloudEvent file "<stem>-<i>.json". */
 static void dump_events(normalized_t *n, const char *stem)
@@ -56,7 +42,7 @@ static void dump_events(normalized_t *n, const char *stem)
 static void normalize_file(const char *vendor, const char *path, normalized_t *n)
 {
     size_t len;
-    char *text = read_text(path, &len);
+    char *text = ts_read_file(path, &len);
     normalize_error_t e;
     int rc = normalize_webhook(vendor, text, len, n, &e);
     free(text);
@@ -144,7 +130,7 @@ END_TEST
 START_TEST(test_a_vendor_other_than_the_route_is_refused)
 {
     size_t len;
-    char *text = read_text(EXAMPLES "http/webhook-inventory-update.json", &len);
+    char *text = ts_read_file(EXAMPLES "http/webhook-inventory-update.json", &len);
     normalized_t n;
     normalize_error_t e;
     ck_assert_int_eq(normalize_webhook("cloudbeds", text, len, &n, &e), -1);
