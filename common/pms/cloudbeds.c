@@ -14,6 +14,8 @@
  *   create_hold            POST postReservation, custom field holdExpiresAt
  *   release_hold / cancel  PUT  putReservation status=canceled
  *   confirm_hold           GET  getReservation, then PUT putReservation status=confirmed
+ *   confirm_own_hold       PUT  putReservation status=confirmed (the expiry known to
+ *                               the caller; the answer's data.status must say confirmed)
  *   get_reservation        GET  getReservation
  *   find_reservation       GET  getReservations (by check-in day; our reference is
  *                               thirdPartyIdentifier), then getReservation
@@ -844,6 +846,52 @@ static pms_err_t confirm_hold(pms_connector_t *c, const char *hotel_id, const ch
     return e;
 }
 
+/* putReservation's answer carries the reservation "as defined by
+ * getReservation"; its status, when present, must be the one we asked for. */
+static pms_err_t parse_put_confirmed(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    (void)ctx;
+    struct json_object *d = member(root, "data", json_type_object);
+    const char *status = d ? str_of(d, "status") : "";
+    if (!*status)
+        return PMS_OK;
+    pms_res_status_t st = status_of(status);
+    if (st == PMS_RES_CONFIRMED)
+        return PMS_OK;
+    if (st == PMS_RES_CANCELLED)
+        return pms_fail(err, PMS_ERR_CONFLICT, "the hold was canceled before it was confirmed");
+    return pms_fail(err, PMS_ERR_PROTOCOL, "putReservation left the reservation %s", status);
+}
+
+/* The checkout's confirm in one request: the caller made the hold and knows
+ * its expiry, so the read before the write (confirm_hold) is only needed when
+ * it does not. Cloudbeds refuses to confirm a canceled reservation (409), and
+ * the answer's status is checked, so a hold the hotel dropped meanwhile is
+ * never taken for confirmed. */
+static pms_err_t confirm_own_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                                  int64_t expires_at_ms, pms_reservation_t *out, pms_error_t *err)
+{
+    if (expires_at_ms <= 0)
+        return confirm_hold(c, hotel_id, hold_id, out, err);
+    if (clock_wall_ms() + PMS_CONFIRM_EXPIRY_MARGIN_MS >= expires_at_ms) {
+        pms_error_t ignored;
+        put_status(c, hotel_id, hold_id, "canceled", &ignored);
+        out->status = PMS_RES_CANCELLED;
+        return pms_fail(err, PMS_ERR_CONFLICT, "hold %s expired before it was confirmed", hold_id);
+    }
+    const char *form[] = {"propertyID", hotel_id, "reservationID", hold_id, "status", "confirmed",
+                          NULL};
+    pms_http_call_t hc = {hotel_id, "putReservation", "PUT", API "putReservation", NULL, form};
+    pms_err_t e = call(c, &hc, parse_put_confirmed, NULL, err);
+    if (e != PMS_OK)
+        return e;
+    snprintf(out->reservation_id, sizeof out->reservation_id, "%s", hold_id);
+    /* Cloudbeds shows guests the reservation ID as their confirmation code. */
+    snprintf(out->confirmation_number, sizeof out->confirmation_number, "%s", hold_id);
+    out->status = PMS_RES_CONFIRMED;
+    return PMS_OK;
+}
+
 typedef struct list_ctx {
     const char *reference;
     char *id;
@@ -945,6 +993,7 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .create_hold = create_hold,
     .release_hold = release_hold,
     .confirm_hold = confirm_hold,
+    .confirm_own_hold = confirm_own_hold,
     .cancel_reservation = cancel_reservation,
     .get_reservation = get_reservation,
     .find_reservation = find_reservation,

@@ -449,6 +449,18 @@ pms_err_t pms_confirm_hold(pms_connector_t *c, const char *hotel_id, const char 
     return c->vendor->confirm_hold(c, hotel_id, hold_id, out, err);
 }
 
+pms_err_t pms_confirm_own_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                              int64_t expires_at_ms, pms_reservation_t *out, pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "holdId", hold_id);
+    if (!c->vendor->confirm_own_hold)
+        return c->vendor->confirm_hold(c, hotel_id, hold_id, out, err);
+    return c->vendor->confirm_own_hold(c, hotel_id, hold_id, expires_at_ms, out, err);
+}
+
 pms_err_t pms_cancel_reservation(pms_connector_t *c, const char *hotel_id,
                                  const char *reservation_id, pms_error_t *err)
 {

@@ -43,6 +43,11 @@ typedef struct pms_vendor {
                               pms_error_t *err);
     pms_err_t (*confirm_hold)(pms_connector_t *c, const char *hotel_id, const char *hold_id,
                               pms_reservation_t *out, pms_error_t *err);
+    /* Optional (NULL = confirm_hold): confirm a hold whose expiry the caller
+     * knows, in as few requests as the vendor allows. */
+    pms_err_t (*confirm_own_hold)(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                                  int64_t expires_at_ms, pms_reservation_t *out,
+                                  pms_error_t *err);
     pms_err_t (*cancel_reservation)(pms_connector_t *c, const char *hotel_id,
                                     const char *reservation_id, pms_error_t *err);
     pms_err_t (*get_reservation)(pms_connector_t *c, const char *hotel_id,

@@ -34,6 +34,7 @@
 #define BOOKING_DEFAULT_SAGA_LEASE_S 120
 #define BOOKING_DEFAULT_IDEMPOTENCY_TTL_H 24
 #define BOOKING_DEFAULT_IDEMPOTENCY_WAIT_MS 30000
+#define BOOKING_DEFAULT_CONTENTION_WAIT_MS 20000
 /* Twice the 7-day retention of the topics booking-svc consumes: a message
  * redelivered from Kafka always still finds its de-duplication record. */
 #define BOOKING_DEFAULT_HISTORY_RETENTION_H 336
@@ -58,6 +59,10 @@ typedef struct booking_app {
     int idempotency_ttl_h;
     int idempotency_wait_ms;
     int history_retention_h;              /* published outbox rows, dedup records, done tasks */
+    /* How long a checkout refused "no availability" while another of our
+     * checkouts holds the same rooms waits for that one to end (its payment
+     * may fail and free the room) before it gives up. */
+    int contention_wait_ms;
     uint8_t data_key[CRYPTO_AES_KEY_LEN]; /* BOOKING_DATA_KEY: guest data and card token at rest */
     char instance_id[64];                 /* this process; lease owners are "<instance>/<run>" */
     struct saga_active *active;           /* sagas this process drives now (saga_active_*) */

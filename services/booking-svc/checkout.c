@@ -298,7 +298,14 @@ int checkout_handle(http_request_t *req, void *ctx)
     crypto_wipe(&rq, sizeof rq);
     struct json_object *o = saga_result_json(&res);
     int status = saga_result_status(&res);
-    if (key && !res.booking_id[0]) { /* nothing happened: the client may retry */
+    if (res.retry_after_s > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", res.retry_after_s);
+        http_response_header(req, "Retry-After", seconds);
+    }
+    /* Nothing happened, or nothing that stays (the PMS was busy or down and
+     * the booking was rolled back): the same key may run again. */
+    if (key && (!res.booking_id[0] || res.retry_after_s > 0)) {
         db_t *db = db_pool_acquire(app->db);
         idempotency_abandon(db, IDEMPOTENCY_SCOPE_CHECKOUT, key);
         db_pool_release(app->db, db);

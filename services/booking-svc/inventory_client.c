@@ -39,65 +39,154 @@ void inventory_client_free(inventory_client_t *ic)
     free(ic);
 }
 
-/* Reads nights[] of an InventoryResponse: the first night of [first,
- * first + nights) with available < 1 (1 and *short_night), none (0), or -1
- * when a night is missing or the shape is wrong. */
-static int read_nights(struct json_object *root, dates_day_t first, int nights, int *short_night)
+/* The answer's "source": fresh when the cache held it within its TTL or the
+ * PMS was just asked; stale-cache (the PMS could not answer) is not. */
+static bool source_is_fresh(struct json_object *root)
+{
+    struct json_object *s;
+    if (!json_object_object_get_ex(root, "source", &s))
+        return false;
+    const char *v = json_object_get_string(s);
+    return v && (strcmp(v, "cache") == 0 || strcmp(v, "pms") == 0);
+}
+
+/* The nights[] entry for the night idx of [first, first + nights), or NULL. */
+static struct json_object *night_at(struct json_object *arr, size_t i, dates_day_t first,
+                                    int nights, int *idx)
+{
+    struct json_object *n = json_object_array_get_idx(arr, i), *d;
+    dates_day_t day;
+    if (!json_object_object_get_ex(n, "date", &d) ||
+        dates_parse_iso(json_object_get_string(d), &day) != 0)
+        return NULL;
+    *idx = day - first;
+    return *idx >= 0 && *idx < nights ? n : NULL;
+}
+
+static struct json_object *nights_of(struct json_object *root)
 {
     struct json_object *arr;
     if (!json_object_object_get_ex(root, "nights", &arr) ||
         !json_object_is_type(arr, json_type_array))
-        return -1;
+        return NULL;
+    return arr;
+}
+
+/* Reads an InventoryResponse into out (availability, short_night, fresh). */
+static void read_availability(struct json_object *root, dates_day_t first, int nights,
+                              inventory_stay_t *out)
+{
+    struct json_object *arr = nights_of(root);
+    if (!arr)
+        return;
     int seen = 0, first_short = -1;
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
-        struct json_object *n = json_object_array_get_idx(arr, i), *d, *a;
-        dates_day_t day;
-        if (!json_object_object_get_ex(n, "date", &d) ||
-            !json_object_object_get_ex(n, "available", &a) ||
-            dates_parse_iso(json_object_get_string(d), &day) != 0)
-            return -1;
-        int idx = day - first;
-        if (idx < 0 || idx >= nights)
+        int idx;
+        struct json_object *n = night_at(arr, i, first, nights, &idx), *a;
+        if (!n)
             continue;
+        if (!json_object_object_get_ex(n, "available", &a))
+            return;
         seen++;
         if (json_object_get_int(a) < 1 && (first_short < 0 || idx < first_short))
             first_short = idx;
     }
     if (seen < nights)
-        return -1;
-    if (first_short >= 0) {
-        *short_night = first_short;
-        return 1;
-    }
-    return 0;
+        return;
+    out->availability = first_short >= 0 ? INVENTORY_STAY_SHORT : INVENTORY_STAY_FREE;
+    out->short_night = first_short;
+    out->fresh = source_is_fresh(root);
 }
 
-int inventory_client_check(inventory_client_t *ic, const char *vendor, const char *hotel_id,
-                           const char *room_type_id, dates_day_t first, int nights,
-                           int *short_night)
+/* Reads a RatesResponse into out (price_known, price, currency): known only
+ * when fresh and every night is priced in one currency. */
+static void read_price(struct json_object *root, dates_day_t first, int nights,
+                       inventory_stay_t *out)
 {
-    if (!ic || nights < 1)
-        return -1;
+    struct json_object *arr = nights_of(root);
+    if (!arr || !source_is_fresh(root))
+        return;
+    int seen = 0;
+    int64_t total = 0;
+    char currency[4] = "";
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        int idx;
+        struct json_object *n = night_at(arr, i, first, nights, &idx), *a, *c;
+        if (!n)
+            continue;
+        if (!json_object_object_get_ex(n, "amount", &a) ||
+            !json_object_object_get_ex(n, "currency", &c))
+            return;
+        const char *cur = json_object_get_string(c);
+        if (!cur || strlen(cur) != 3 || (currency[0] && strcmp(currency, cur) != 0))
+            return;
+        memcpy(currency, cur, 4);
+        int64_t amount = json_object_get_int64(a);
+        if (amount < 0)
+            return;
+        total += amount;
+        seen++;
+    }
+    if (seen < nights)
+        return;
+    out->price_known = true;
+    out->price = total;
+    memcpy(out->currency, currency, sizeof out->currency);
+}
+
+/* GET path for the stay; the parsed 200 answer (caller puts it) or NULL. */
+static struct json_object *get_stay(inventory_client_t *ic, const char *path, const char *vendor,
+                                    const char *hotel_id, const char *room_type_id,
+                                    dates_day_t first, int nights, bool *not_found)
+{
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
     dates_format_iso(first, from);
     dates_format_iso(first + nights - 1, to); /* `to` is inclusive */
     const char *q[] = {"vendor", vendor, "hotelId", hotel_id, "roomTypeId", room_type_id,
                        "from",   from,   "to",      to,       NULL};
     http_client_response_t r;
-    http_client_err_t e = http_client_get(ic->http, "/api/inventory", q, NULL, &r);
-    int rc = -1;
+    http_client_err_t e = http_client_get(ic->http, path, q, NULL, &r);
+    struct json_object *root = NULL;
     if (e == HTTP_CLIENT_OK && r.status == 200) {
         json_error_t je;
-        struct json_object *root = json_parse_object(r.body, r.body_len, &je);
-        if (root)
-            rc = read_nights(root, first, nights, short_night);
-        json_object_put(root);
+        root = json_parse_object(r.body, r.body_len, &je);
     }
-    if (rc < 0)
-        log_kv(LOG_LEVEL_WARN, "inventory-svc could not answer the inventory check", "error",
+    if (e == HTTP_CLIENT_OK && r.status == 404)
+        *not_found = true;
+    else if (!root) {
+        char status[16];
+        snprintf(status, sizeof status, "%d", e == HTTP_CLIENT_OK ? r.status : 0);
+        log_kv(LOG_LEVEL_INFO, "inventory-svc could not answer; the PMS hold decides", "path",
+               path, "status", status, "error",
                e == HTTP_CLIENT_OK ? "unexpected answer" : http_client_err_name(e), NULL);
+    }
     http_client_response_clear(&r);
-    return rc;
+    return root;
+}
+
+void inventory_client_stay(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                           const char *room_type_id, dates_day_t first, int nights,
+                           inventory_stay_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->availability = INVENTORY_STAY_UNKNOWN;
+    out->short_night = -1;
+    if (!ic || nights < 1)
+        return;
+    struct json_object *inv =
+        get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights,
+                 &out->not_found);
+    if (inv)
+        read_availability(inv, first, nights, out);
+    json_object_put(inv);
+    if ((out->availability == INVENTORY_STAY_SHORT && out->fresh) || out->not_found)
+        return; /* refused anyway: the price does not matter */
+    struct json_object *rates =
+        get_stay(ic, "/api/rates", vendor, hotel_id, room_type_id, first, nights,
+                 &out->not_found);
+    if (rates)
+        read_price(rates, first, nights, out);
+    json_object_put(rates);
 }
 
 int inventory_client_adjust(inventory_client_t *ic, const char *op, const booking_record_t *rec)

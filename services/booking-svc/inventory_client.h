@@ -1,20 +1,22 @@
 /*
  * inventory_client.h — booking-svc's calls to inventory-svc (SPEC §3, §4):
- * availability per night for the saga's inventory check (GET /api/inventory)
- * and the cache adjustments after a confirm or a cancel
- * (POST /internal/inventory/decrement | increment).
+ * availability and price per night for the saga's checks, from the cache
+ * (GET /api/inventory, GET /api/rates), and the cache adjustments after a
+ * confirm or a cancel (POST /internal/inventory/decrement | increment).
  *
  * Usage:
  *     inventory_client_t *ic = inventory_client_new("http://127.0.0.1:8082", 2000);
- *     int short_night;
- *     switch (inventory_client_check(ic, "cloudbeds", "hotel_123", "room_456", in, 2,
- * &short_night)) { case 0: all nights free; case 1: nights[short_night] is full; default: ask the
- * PMS } inventory_client_adjust(ic, "decrement", &rec); inventory_client_free(ic);
+ *     inventory_stay_t st;
+ *     inventory_client_stay(ic, "cloudbeds", "hotel_123", "room_456", in, 2, &st);
+ *     if (st.availability == INVENTORY_STAY_SHORT && st.fresh) ... sold out ...
+ *     inventory_client_adjust(ic, "decrement", &rec);
+ *     inventory_client_free(ic);
  *
- * The check answers -1 when inventory-svc cannot say (unreachable, or any
- * answer other than 200 with every night): the caller then asks the PMS
- * itself. Thread-safety: a client is shared by all threads. Ownership: the
- * caller owns the client.
+ * These reads spend none of the hotel's PMS request budget when the cache is
+ * warm; what they cannot say (inventory-svc unreachable, a PMS it could not
+ * ask, a stale copy) is left to the PMS hold, which is the authoritative
+ * check anyway. Thread-safety: a client is shared by all threads.
+ * Ownership: the caller owns the client.
  */
 #ifndef BOOKING_INVENTORY_CLIENT_H
 #define BOOKING_INVENTORY_CLIENT_H
@@ -26,11 +28,27 @@ typedef struct inventory_client inventory_client_t;
 inventory_client_t *inventory_client_new(const char *base_url, long timeout_ms);
 void inventory_client_free(inventory_client_t *ic); /* accepts NULL */
 
-/* 0 every night of [first, first + nights) has a room, 1 one has none (its
- * index in *short_night), -1 unknown (use the PMS). */
-int inventory_client_check(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+typedef enum {
+    INVENTORY_STAY_UNKNOWN = -1, /* inventory-svc could not say */
+    INVENTORY_STAY_FREE = 0,     /* every night has a room */
+    INVENTORY_STAY_SHORT = 1,    /* night short_night has none */
+} inventory_stay_answer_t;
+
+/* What inventory-svc knows of a stay [first, first + nights). */
+typedef struct inventory_stay {
+    inventory_stay_answer_t availability;
+    int short_night; /* index of the first night without a room, or -1 */
+    bool fresh;      /* the availability came from the cache within its TTL or the PMS */
+    bool not_found;  /* inventory-svc answered 404: no such hotel or room type */
+    bool price_known; /* every night priced, fresh, in one currency */
+    int64_t price;    /* the nights' sum, minor units of currency */
+    char currency[4];
+} inventory_stay_t;
+
+/* Fills *out (never fails: what cannot be known is marked so). */
+void inventory_client_stay(inventory_client_t *ic, const char *vendor, const char *hotel_id,
                            const char *room_type_id, dates_day_t first, int nights,
-                           int *short_night);
+                           inventory_stay_t *out);
 
 /* POST /internal/inventory/<op> ("decrement" or "increment") for the stay of
  * rec, one room, idempotent by booking id. 0, or -1 (logged). */

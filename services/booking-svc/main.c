@@ -108,6 +108,8 @@ static void read_settings(config_t *cfg, booking_app_t *app)
                                                  BOOKING_DEFAULT_IDEMPOTENCY_TTL_H, 24, 24 * 365);
     app->idempotency_wait_ms = (int)config_get_int(cfg, "BOOKING_IDEMPOTENCY_WAIT_MS",
                                                    BOOKING_DEFAULT_IDEMPOTENCY_WAIT_MS, 0, 600000);
+    app->contention_wait_ms = (int)config_get_int(cfg, "BOOKING_CONTENTION_WAIT_MS",
+                                                  BOOKING_DEFAULT_CONTENTION_WAIT_MS, 0, 120000);
     app->history_retention_h = (int)config_get_int(
         cfg, "BOOKING_HISTORY_RETENTION_H", BOOKING_DEFAULT_HISTORY_RETENTION_H, 24, 24 * 3650);
     char err[128];

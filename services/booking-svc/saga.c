@@ -287,6 +287,8 @@ int saga_error_status(const char *code)
                {"PAYMENT_CAPTURE_FAILED", 402},
                {"IDEMPOTENCY_KEY_REUSED", 422},
                {"DEGRADED_MODE", 503},
+               {"PMS_BUSY", 503},
+               {"PMS_UNAVAILABLE", 503},
                {"INTERNAL_ERROR", 500}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].code, code) == 0)
@@ -315,6 +317,8 @@ struct json_object *saga_result_json(const saga_result_t *r)
         json_object_object_add(o, "field", json_object_new_string(r->field));
     if (r->booking_id[0])
         json_object_object_add(o, "bookingId", json_object_new_string(r->booking_id));
+    if (r->retry_after_s > 0)
+        json_object_object_add(o, "retryAfterSeconds", json_object_new_int(r->retry_after_s));
     return o;
 }
 
@@ -437,109 +441,183 @@ static void fail_early(saga_run_t *run, const char *step, const char *code, cons
         snprintf(run->out->field, sizeof run->out->field, "%s", field);
 }
 
-/* SPEC §4 step 1: every night has a room (inventory-svc, else the PMS). */
+/* "금액 불일치" naming what the stay costs (price in minor units of
+ * currency), or the currency mismatch. */
+static void amount_mismatch_message(int64_t price, const char *currency, const char *wanted,
+                                    char *msg, size_t size)
+{
+    if (strcmp(currency, wanted) != 0) {
+        snprintf(msg, size, "통화 불일치 (currency mismatch: the hotel charges in another currency)");
+        return;
+    }
+    char expected[32];
+    if (money_to_decimal_text(price, currency, expected, sizeof expected) != 0)
+        snprintf(expected, sizeof expected, "%lld", (long long)price);
+    snprintf(msg, size, "금액 불일치: 예상 금액 %s %s (amount mismatch: the stay costs %s %s)",
+             expected, currency, expected, currency);
+}
+
+/* What a PMS refusal that is not about the rooms means for the guest: the
+ * hotel's request budget spent (PMS_BUSY) or the PMS down (PMS_UNAVAILABLE),
+ * both worth retrying later; NULL for any other failure. */
+static const char *pms_capacity_code(pms_err_t pe)
+{
+    if (pe == PMS_ERR_RATE_LIMITED)
+        return "PMS_BUSY";
+    if (pe == PMS_ERR_UNAVAILABLE)
+        return "PMS_UNAVAILABLE";
+    return NULL;
+}
+
+/* Seconds a client should wait before retrying after e (Retry-After). */
+static int retry_after_s(const pms_error_t *e)
+{
+    int64_t ms = e->retry_after_ms;
+    if (ms <= 0)
+        ms = e->code == PMS_ERR_UNAVAILABLE ? SAGA_RETRY_AFTER_UNAVAILABLE_S * 1000
+                                            : SAGA_RETRY_AFTER_BUSY_S * 1000;
+    return (int)((ms + 999) / 1000);
+}
+
+/* Fails the saga with PMS_BUSY / PMS_UNAVAILABLE (code), a retryable answer
+ * with Retry-After; message_prefix says which step could not be done. */
+static void fail_capacity(saga_run_t *run, const char *code, const pms_error_t *e)
+{
+    char msg[BOOKING_MESSAGE_MAX];
+    if (strcmp(code, "PMS_BUSY") == 0)
+        snprintf(msg, sizeof msg,
+                 "호텔 예약 시스템에 요청이 몰려 지금은 처리할 수 없습니다. 잠시 후 다시 시도해 "
+                 "주세요. (the hotel's PMS is busy: %s)",
+                 e->message[0] ? e->message : pms_err_name(e->code));
+    else
+        snprintf(msg, sizeof msg,
+                 "호텔 예약 시스템에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요. (the "
+                 "hotel's PMS is unavailable: %s)",
+                 e->message[0] ? e->message : pms_err_name(e->code));
+    saga_fail(run, code, msg);
+    run->out->retry_after_s = retry_after_s(e);
+}
+
+/* The brief's short-inventory message, naming the first night without a room. */
+static void short_message(dates_day_t night, char *out, size_t size)
+{
+    char day[DATES_ISO_LEN + 1];
+    dates_format_iso(night, day);
+    snprintf(out, size, "재고 부족: %s", day);
+}
+
+static void count_check(const char *answer)
+{
+    metrics_counter_inc(metrics_counter("booking_inventory_checks_total",
+                                        "Checkout availability and price checks by where the "
+                                        "answer came from (fresh: cache or PMS via inventory-svc; "
+                                        "deferred: left to the PMS hold)",
+                                        1, "answer"),
+                        answer);
+}
+
+/* SPEC §4 step 1: every night has a room. Asked of inventory-svc (its cache,
+ * or the PMS on a miss), which spends none of the hotel's PMS budget when the
+ * cache is warm. Only a fresh answer may refuse; anything it cannot say is
+ * left to the hold, the PMS's own authoritative check. */
 static int step_inventory_check(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
-    int nights = rec->check_out - rec->check_in, short_night = -1;
+    int nights = rec->check_out - rec->check_in;
     int64_t t0 = clock_now_ms();
-    int rc = inventory_client_check(run->app->inventory, rec->vendor, rec->hotel_id,
-                                    rec->room_type_id, rec->check_in, nights, &short_night);
-    char msg[BOOKING_MESSAGE_MAX];
-    if (rc < 0) {
-        metrics_counter_inc(metrics_counter("booking_inventory_fallback_total",
-                                            "Inventory checks answered by the PMS because "
-                                            "inventory-svc could not",
-                                            0));
-        pms_nights_t n = {0};
-        pms_error_t e;
-        pms_err_t pe = pms_get_inventory(run->app->pms, rec->hotel_id, rec->room_type_id,
-                                         rec->check_in, nights, &n, &e);
-        if (pe == PMS_OK) {
-            rc = 0;
-            for (size_t i = 0; i < n.count; i++)
-                if (n.items[i].available < 1) {
-                    short_night = (int)(n.items[i].date - rec->check_in);
-                    rc = 1;
-                    break;
-                }
-        }
-        pms_nights_free(&n);
-        if (pe == PMS_ERR_NOT_FOUND) {
-            saga_observe_step("inventory_check", t0);
-            fail_early(run, "inventory_check", "VALIDATION_ERROR", "roomTypeId",
-                       "hotelId/roomTypeId: 호텔 또는 객실 유형을 찾을 수 없습니다 (unknown hotel "
-                       "or room type)");
-            return -1;
-        }
-        if (pe != PMS_OK) {
-            saga_observe_step("inventory_check", t0);
-            snprintf(msg, sizeof msg, "재고 확인 실패 (inventory could not be checked: %s)",
-                     e.message[0] ? e.message : pms_err_name(pe));
-            fail_early(run, "inventory_check", "INVENTORY_UNAVAILABLE", NULL, msg);
-            return -1;
-        }
-    }
+    inventory_client_stay(run->app->inventory, rec->vendor, rec->hotel_id, rec->room_type_id,
+                          rec->check_in, nights, &run->stay);
     saga_observe_step("inventory_check", t0);
-    if (rc == 1) {
-        char day[DATES_ISO_LEN + 1];
-        dates_format_iso(rec->check_in + short_night, day);
-        snprintf(msg, sizeof msg, "재고 부족: %s (no availability: %s)", day, day);
+    const inventory_stay_t *st = &run->stay;
+    if (st->not_found) {
+        count_check("fresh");
+        fail_early(run, "inventory_check", "VALIDATION_ERROR", "roomTypeId",
+                   "hotelId/roomTypeId: 호텔 또는 객실 유형을 찾을 수 없습니다 (unknown hotel or "
+                   "room type)");
+        return -1;
+    }
+    if (st->availability == INVENTORY_STAY_SHORT && st->fresh) {
+        char msg[BOOKING_MESSAGE_MAX];
+        short_message(rec->check_in + st->short_night, msg, sizeof msg);
+        count_check("fresh");
         fail_early(run, "inventory_check", "INVENTORY_UNAVAILABLE", NULL, msg);
         return -1;
     }
-    return saga_record(run, "inventory_check", "succeeded", NULL, false, NULL, NULL);
+    bool decided = st->availability == INVENTORY_STAY_FREE && st->fresh;
+    count_check(decided ? "fresh" : "deferred");
+    return saga_record(run, "inventory_check", "succeeded",
+                       decided ? NULL : "not known fresh: the PMS hold decides", false, NULL,
+                       NULL);
 }
 
-/* The stay's price in the PMS must be the amount the client pays. */
+/* The amount the client pays against the hotel's price for the stay: the
+ * fresh cached rates when known (a mismatch is refused with no PMS request),
+ * and in every case the total the PMS states when it takes the hold
+ * (step_hold), which is the price of record. */
 static int step_amount_check(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
-    if (saga_record(run, "amount_check", "started", NULL, false, NULL, NULL) != 0)
-        return -2;
-    int64_t t0 = clock_now_ms();
-    pms_nights_t n = {0};
-    pms_error_t e;
-    pms_err_t pe = pms_get_rates(run->app->pms, rec->hotel_id, rec->room_type_id, rec->check_in,
-                                 rec->check_out - rec->check_in, &n, &e);
-    saga_observe_step("amount_check", t0);
-    char msg[BOOKING_MESSAGE_MAX];
-    if (pe != PMS_OK) {
-        pms_nights_free(&n);
-        snprintf(msg, sizeof msg, "요금 확인 실패 (the stay's price could not be checked: %s)",
-                 e.message[0] ? e.message : pms_err_name(pe));
-        fail_early(run, "amount_check", "INVENTORY_UNAVAILABLE", NULL, msg);
-        return -1;
-    }
-    int64_t total = 0;
-    for (size_t i = 0; i < n.count; i++)
-        total += n.items[i].rate;
-    bool same_currency = strcmp(n.currency, rec->currency) == 0;
-    pms_nights_free(&n);
-    if (!same_currency || total != rec->amount) {
-        char expected[32];
-        if (money_to_decimal_text(total, same_currency ? rec->currency : "KRW", expected,
-                                  sizeof expected) != 0)
-            snprintf(expected, sizeof expected, "%lld", (long long)total);
-        snprintf(msg, sizeof msg,
-                 "금액 불일치: 예상 금액 %s %s (amount mismatch: the stay costs %s %s)", expected,
-                 same_currency ? rec->currency : "", expected, same_currency ? rec->currency : "");
-        if (!same_currency)
-            snprintf(msg, sizeof msg,
-                     "통화 불일치 (currency mismatch: the hotel charges in another currency)");
+    const inventory_stay_t *st = &run->stay;
+    if (!st->price_known)
+        return saga_record(run, "amount_check", "succeeded",
+                           "price not known fresh: checked against the hold's total", false, NULL,
+                           NULL);
+    if (strcmp(st->currency, rec->currency) != 0 || st->price != rec->amount) {
+        char msg[BOOKING_MESSAGE_MAX];
+        amount_mismatch_message(st->price, st->currency, rec->currency, msg, sizeof msg);
         fail_early(run, "amount_check", "AMOUNT_MISMATCH", NULL, msg);
         return -1;
     }
     return saga_record(run, "amount_check", "succeeded", NULL, false, NULL, NULL);
 }
 
-/* SPEC §4 step 2: the PMS hold, recorded in Redis too. */
-static int step_hold(saga_run_t *run, const booking_request_t *rq)
+/* The night a PMS "no availability" names (the sandbox and Cloudbeds say
+ * "... on YYYY-MM-DD"), when it lies in the stay; else the first night. */
+static dates_day_t refused_night(const booking_record_t *rec, const char *message)
+{
+    for (const char *p = message; p && *p; p++) {
+        dates_day_t d;
+        char day[DATES_ISO_LEN + 1];
+        if (strlen(p) < DATES_ISO_LEN)
+            break;
+        memcpy(day, p, DATES_ISO_LEN);
+        day[DATES_ISO_LEN] = '\0';
+        if (dates_parse_iso(day, &d) == 0 && d >= rec->check_in && d < rec->check_out)
+            return d;
+    }
+    return rec->check_in;
+}
+
+/* The PMS said "no availability" while other checkouts of ours hold rooms of
+ * this stay: when one of them fails (a declined card, a lapsed hold) its room
+ * is free again, so wait for them — never past the contention deadline — and
+ * say whether trying the hold again makes sense. */
+static bool rival_may_free_a_room(saga_run_t *run, int64_t deadline_ms)
+{
+    char ids[STORE_RIVALS_MAX][BOOKING_ID_MAX];
+    db_t *db = db_pool_acquire(run->app->db);
+    if (!db)
+        return false;
+    int n = store_rival_holds(db, &run->rec, ids, STORE_RIVALS_MAX);
+    bool released = false;
+    int pending = n;
+    while (pending > 0 && clock_now_ms() < deadline_ms) {
+        int64_t pause = SAGA_RIVAL_POLL_MS + (int64_t)(clock_now_ms() % SAGA_RIVAL_POLL_MS);
+        int64_t left = deadline_ms - clock_now_ms();
+        clock_source_system()->sleep_ms(NULL, pause < left ? pause : left);
+        pending = store_rivals_pending(db, ids, n, &released);
+        if (released)
+            break;
+    }
+    db_pool_release(run->app->db, db);
+    return released;
+}
+
+/* One hold request; PMS_OK fills hold. */
+static pms_err_t request_hold(saga_run_t *run, const booking_request_t *rq, pms_hold_t *hold,
+                              pms_error_t *e)
 {
     booking_record_t *rec = &run->rec;
-    if (saga_record(run, "hold", "started", NULL, false, NULL, NULL) != 0)
-        return -2;
-    run->flags.hold_started = true;
     pms_hold_request_t hr = {.hotel_id = rec->hotel_id,
                              .room_type_id = rec->room_type_id,
                              .check_in = rec->check_in,
@@ -553,31 +631,80 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
                                        .phone = rq->phone},
                              .ttl_seconds = run->app->hold_ttl_s,
                              .reference = rec->booking_id};
+    int64_t t0 = clock_now_ms();
+    pms_err_t pe = pms_create_hold(run->app->pms, &hr, hold, e);
+    saga_observe_step("hold", t0);
+    return pe;
+}
+
+/* A failed hold: recorded, and the saga failed with what it means. */
+static int hold_failed(saga_run_t *run, pms_err_t pe, const pms_error_t *e)
+{
+    booking_record_t *rec = &run->rec;
+    char msg[BOOKING_MESSAGE_MAX], detail[BOOKING_MESSAGE_MAX];
+    /* no answer at all: the PMS may still make the hold (compensation
+     * looks for it by reference until the hold would have lapsed) */
+    run->flags.hold_in_doubt = pe == PMS_ERR_TRANSIENT && e->http_status == 0;
+    snprintf(detail, sizeof detail, "%s%s: %s", run->flags.hold_in_doubt ? "in doubt: " : "",
+             pms_err_name(pe), e->message);
+    saga_record(run, "hold", "failed", detail, false, NULL, NULL);
+    const char *capacity = pms_capacity_code(pe);
+    if (capacity) {
+        fail_capacity(run, capacity, e);
+    } else if (pe == PMS_ERR_NO_AVAILABILITY) {
+        short_message(refused_night(rec, e->message), msg, sizeof msg);
+        saga_fail(run, "INVENTORY_UNAVAILABLE", msg);
+    } else if (pe == PMS_ERR_NOT_FOUND) {
+        saga_fail(run, "VALIDATION_ERROR",
+                  "hotelId/roomTypeId: 호텔 또는 객실 유형을 찾을 수 없습니다 (unknown hotel or "
+                  "room type)");
+        snprintf(run->out->field, sizeof run->out->field, "roomTypeId");
+    } else {
+        snprintf(msg, sizeof msg, "객실 확보 실패 (hold failed: %s)",
+                 e->message[0] ? e->message : pms_err_name(pe));
+        saga_fail(run, "HOLD_FAILED", msg);
+    }
+    return -1;
+}
+
+/* SPEC §4 step 2: the PMS hold, recorded in Redis too. The PMS's answer is
+ * the authoritative availability check and states the price of record, which
+ * must be the amount the client pays. */
+static int step_hold(saga_run_t *run, const booking_request_t *rq)
+{
+    booking_record_t *rec = &run->rec;
+    if (saga_record(run, "hold", "started", NULL, false, NULL, NULL) != 0)
+        return -2;
+    run->flags.hold_started = true;
+    int64_t deadline = clock_now_ms() + run->app->contention_wait_ms;
     pms_hold_t hold;
     pms_error_t e;
-    int64_t t0 = clock_now_ms();
-    pms_err_t pe = pms_create_hold(run->app->pms, &hr, &hold, &e);
-    saga_observe_step("hold", t0);
+    pms_err_t pe = request_hold(run, rq, &hold, &e);
     saga_crash_point(run, "hold");
-    if (pe != PMS_OK) {
-        char msg[BOOKING_MESSAGE_MAX], detail[BOOKING_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "객실 확보 실패 (hold failed: %s)",
-                 e.message[0] ? e.message : pms_err_name(pe));
-        /* no answer at all: the PMS may still make the hold (compensation
-         * looks for it by reference until the hold would have lapsed) */
-        run->flags.hold_in_doubt = pe == PMS_ERR_TRANSIENT && e.http_status == 0;
-        snprintf(detail, sizeof detail, "%s%s: %s", run->flags.hold_in_doubt ? "in doubt: " : "",
-                 pms_err_name(pe), e.message);
-        saga_record(run, "hold", "failed", detail, false, NULL, NULL);
-        saga_fail(run, "HOLD_FAILED", msg);
-        return -1;
+    while (pe == PMS_ERR_NO_AVAILABILITY && rival_may_free_a_room(run, deadline)) {
+        metrics_counter_inc(metrics_counter("booking_hold_retries_total",
+                                            "Holds tried again after another checkout of ours "
+                                            "that held the last rooms failed",
+                                            0));
+        pe = request_hold(run, rq, &hold, &e);
     }
+    if (pe != PMS_OK)
+        return hold_failed(run, pe, &e);
     saga_count_hold("created");
     snprintf(rec->hold_id, sizeof rec->hold_id, "%s", hold.hold_id);
     rec->hold_expires_at_ms = hold.expires_at_ms;
     saga_hold_record_set(run);
     run->flags.hold_succeeded = true;
-    return saga_record(run, "hold", "succeeded", rec->hold_id, true, NULL, "held");
+    if (saga_record(run, "hold", "succeeded", rec->hold_id, true, NULL, "held") != 0)
+        return -2;
+    if (hold.total > 0 && (strcmp(hold.currency, rec->currency) != 0 || hold.total != rec->amount)) {
+        char msg[BOOKING_MESSAGE_MAX];
+        amount_mismatch_message(hold.total, hold.currency, rec->currency, msg, sizeof msg);
+        saga_record(run, "amount_check", "failed", "the hold's total differs", false, NULL, NULL);
+        saga_fail(run, "AMOUNT_MISMATCH", msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* SPEC §4 step 3: pre-authorise; the auth id is persisted before moving on. */
@@ -625,7 +752,8 @@ static int step_confirm(saga_run_t *run)
     pms_reservation_t res;
     pms_error_t e;
     int64_t t0 = clock_now_ms();
-    pms_err_t pe = pms_confirm_hold(run->app->pms, rec->hotel_id, rec->hold_id, &res, &e);
+    pms_err_t pe = pms_confirm_own_hold(run->app->pms, rec->hotel_id, rec->hold_id,
+                                        rec->hold_expires_at_ms, &res, &e);
     saga_observe_step("confirm", t0);
     saga_crash_point(run, "confirm");
     if (pe != PMS_OK) {
@@ -635,7 +763,11 @@ static int step_confirm(saga_run_t *run)
         snprintf(msg, sizeof msg, "예약 확정 실패 (booking confirmation failed: %s)",
                  e.message[0] ? e.message : pms_err_name(pe));
         saga_record(run, "confirm", "failed", msg, false, NULL, NULL);
-        saga_fail(run, "BOOKING_CONFIRM_FAILED", msg);
+        const char *capacity = pms_capacity_code(pe);
+        if (capacity)
+            fail_capacity(run, capacity, &e);
+        else
+            saga_fail(run, "BOOKING_CONFIRM_FAILED", msg);
         return -1;
     }
     saga_count_hold("confirmed");

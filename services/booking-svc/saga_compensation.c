@@ -284,11 +284,17 @@ void saga_fail(saga_run_t *run, const char *code, const char *message)
 {
     booking_record_t *rec = &run->rec;
     saga_result_t *out = run->out;
+    /* Recovery passes the booking's own stored reason (rec->error_code,
+     * rec->error_message) back in: copy through the result first, because a
+     * string printed onto itself comes out empty and the reason was lost. */
     out->success = false;
-    snprintf(out->error_code, sizeof out->error_code, "%s", code);
-    snprintf(out->message, sizeof out->message, "%s", message);
-    snprintf(rec->error_code, sizeof rec->error_code, "%s", code);
-    snprintf(rec->error_message, sizeof rec->error_message, "%s", message);
+    if (code != out->error_code)
+        snprintf(out->error_code, sizeof out->error_code, "%s", code);
+    if (message != out->message)
+        snprintf(out->message, sizeof out->message, "%s", message);
+    snprintf(rec->error_code, sizeof rec->error_code, "%s", out->error_code);
+    snprintf(rec->error_message, sizeof rec->error_message, "%s", out->message);
+    code = out->error_code;
     if (run->lease_lost)
         return;
     size_t pending = 0;

@@ -8,6 +8,7 @@
 #define BOOKING_SAGA_INTERNAL_H
 
 #include "booking.h"
+#include "inventory_client.h"
 #include "saga.h"
 #include "store.h"
 
@@ -20,8 +21,17 @@ typedef struct saga_run {
     char card_token_buf[256];
     char owner[96]; /* lease owner of this drive: "<instance>/<random>" */
     bool lease_lost;
+    inventory_stay_t stay; /* what inventory-svc said of the stay (step 1) */
     saga_result_t *out;
 } saga_run_t;
+
+/* Retry-After when the PMS could not be asked: its budget spent (the queue
+ * gives the exact wait when it knows it) or its breaker open (half-open
+ * comes after 60 s). Rivals' outcomes are polled every SAGA_RIVAL_POLL_MS
+ * plus jitter. */
+#define SAGA_RETRY_AFTER_BUSY_S 5
+#define SAGA_RETRY_AFTER_UNAVAILABLE_S 30
+#define SAGA_RIVAL_POLL_MS 200
 
 /* Records one step outcome in one transaction: the booking row (when
  * update_booking), the step log, saga_instance (state may be NULL = keep;

@@ -413,6 +413,59 @@ int store_due_sagas(db_t *db, char ids[][BOOKING_ID_MAX], int max)
     return n;
 }
 
+int store_rival_holds(db_t *db, const booking_record_t *rec, char ids[][BOOKING_ID_MAX], int max)
+{
+    if (max > STORE_RIVALS_MAX)
+        max = STORE_RIVALS_MAX;
+    db_param_t p[] = {DB_STR(rec->vendor),        DB_STR(rec->hotel_id),
+                      DB_STR(rec->room_type_id),  DB_STR(rec->booking_id),
+                      DB_STR(rec->check_out_text), DB_STR(rec->check_in_text),
+                      DB_INT(max)};
+    db_result_t *res = NULL;
+    if (check(db,
+              db_query(db,
+                       "SELECT booking_id FROM booking WHERE vendor = ? AND hotel_id = ? AND "
+                       "room_type_id = ? AND booking_id <> ? AND status = 'pending' AND hold_id "
+                       "IS NOT NULL AND check_in < ? AND check_out > ? LIMIT ?",
+                       p, sizeof p / sizeof p[0], &res),
+              "rival holds") != 0)
+        return -1;
+    int n = (int)db_result_rows(res);
+    for (int i = 0; i < n; i++)
+        copy_cell(res, (size_t)i, 0, ids[i], BOOKING_ID_MAX);
+    db_result_free(res);
+    return n;
+}
+
+int store_rivals_pending(db_t *db, char ids[][BOOKING_ID_MAX], int n, bool *released)
+{
+    *released = false;
+    if (n <= 0)
+        return 0;
+    if (n > STORE_RIVALS_MAX)
+        n = STORE_RIVALS_MAX;
+    char sql[128 + STORE_RIVALS_MAX * 3] = "SELECT status FROM booking WHERE booking_id IN (";
+    db_param_t p[STORE_RIVALS_MAX];
+    for (int i = 0; i < n; i++) {
+        strcat(sql, i ? ",?" : "?");
+        p[i] = DB_STR(ids[i]);
+    }
+    strcat(sql, ")");
+    db_result_t *res = NULL;
+    if (check(db, db_query(db, sql, p, (size_t)n, &res), "rivals pending") != 0)
+        return -1;
+    int pending = 0;
+    for (size_t i = 0; i < db_result_rows(res); i++) {
+        const char *st = db_result_text(res, i, 0);
+        if (st && strcmp(st, "pending") == 0)
+            pending++;
+        else if (st && (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0))
+            *released = true;
+    }
+    db_result_free(res);
+    return pending;
+}
+
 struct json_object *store_steps_json(db_t *db, const char *booking_id)
 {
     db_param_t p[] = {DB_STR(booking_id)};

@@ -81,6 +81,17 @@ int store_compensations(db_t *db, const char *booking_id, store_compensations_t 
  * (oldest first, at most max). Returns how many (written into ids), or -1. */
 int store_due_sagas(db_t *db, char ids[][BOOKING_ID_MAX], int max);
 
+/* Checkouts other than rec's that hold rooms of rec's room type on a night of
+ * its stay right now: pending with a hold. Up to max booking ids into ids;
+ * the count, or -1. */
+#define STORE_RIVALS_MAX 16
+int store_rival_holds(db_t *db, const booking_record_t *rec, char ids[][BOOKING_ID_MAX], int max);
+
+/* Of the bookings ids[0..n), how many are still pending (-1 on a DB error);
+ * *released says whether one of them ended without keeping its rooms
+ * (failed or cancelled), so a room it held may be free again. */
+int store_rivals_pending(db_t *db, char ids[][BOOKING_ID_MAX], int n, bool *released);
+
 /* The step log of a booking, oldest first, as a JSON array of
  * {step, outcome, detail?, at} (caller puts). NULL on error. */
 struct json_object *store_steps_json(db_t *db, const char *booking_id);

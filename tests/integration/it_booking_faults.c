@@ -99,14 +99,32 @@ static void run_case(const fault_case_t *c)
                                    "= 'failed'",
                                    booking),
                          1);
+    if (!confirmed && c->error_code) {
+        /* the reason survives compensation and recovery (what the guest and
+         * GET /api/bookings/:id are told) */
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM booking WHERE booking_id = ? AND error_code = '%s' AND "
+                 "error_message <> ''",
+                 c->error_code);
+        ck_assert_msg(bk_db_int(&f, sql, booking) == 1, "%s: the booking lost its reason %s",
+                      c->name, c->error_code);
+    }
     free(body);
 }
 
 START_TEST(test_pms_faults_at_each_step)
 {
     const fault_case_t cases[] = {
+        /* the checkout reads no rates from the PMS: the hold states the price */
         {"rates error", &f.pms, "{\"op\":\"getRatePlans\",\"status\":500,\"failNext\":4}",
-         "tok_visa", 409, "INVENTORY_UNAVAILABLE", WANT_FAILED},
+         "tok_visa", 200, NULL, WANT_CONFIRMED},
+        {"hold refused by the rate limit", &f.pms,
+         "{\"op\":\"postReservation\",\"status\":429,\"failNext\":4}", "tok_visa", 503,
+         "PMS_BUSY", WANT_FAILED},
+        {"confirm refused by the rate limit", &f.pms,
+         "{\"op\":\"putReservation\",\"status\":429,\"failNext\":4}", "tok_visa", 503,
+         "PMS_BUSY", WANT_FAILED},
         {"hold error", &f.pms, "{\"op\":\"postReservation\",\"status\":500,\"failNext\":1}",
          "tok_visa", 409, "HOLD_FAILED", WANT_FAILED},
         {"hold timeout", &f.pms, "{\"op\":\"postReservation\",\"hangMs\":2500,\"failNext\":1}",

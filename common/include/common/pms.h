@@ -80,6 +80,7 @@ typedef struct pms_error {
     int http_status; /* of the last attempt; 0 when none */
     int attempts;    /* HTTP requests made for the failing step */
     char message[256];
+    int64_t retry_after_ms; /* rate limited / unavailable: when trying again makes sense; 0 unknown */
 } pms_error_t;
 
 typedef struct pms_hotel {
@@ -234,6 +235,17 @@ pms_err_t pms_release_hold(pms_connector_t *c, const char *hotel_id, const char 
                            pms_error_t *err);
 pms_err_t pms_confirm_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
                            pms_reservation_t *out, pms_error_t *err);
+/* Confirms a hold the caller made itself, whose expiry it knows
+ * (pms_hold_t.expires_at_ms; 0 = unknown, then as pms_confirm_hold): the
+ * checkout's confirm, in one vendor request where the vendor allows instead
+ * of a read before the write — the connector checks the expiry (a hold within
+ * PMS_CONFIRM_EXPIRY_MARGIN_MS of lapsing is released and refused with
+ * PMS_ERR_CONFLICT) and that the vendor's answer shows the reservation
+ * confirmed. Only reservation_id, confirmation_number and status of *out are
+ * filled on that path. */
+#define PMS_CONFIRM_EXPIRY_MARGIN_MS 2000
+pms_err_t pms_confirm_own_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
+                               int64_t expires_at_ms, pms_reservation_t *out, pms_error_t *err);
 pms_err_t pms_cancel_reservation(pms_connector_t *c, const char *hotel_id,
                                  const char *reservation_id, pms_error_t *err);
 pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const char *reservation_id,

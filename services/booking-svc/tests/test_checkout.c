@@ -117,6 +117,8 @@ START_TEST(test_error_codes_map_to_the_openapi_statuses)
     ck_assert_int_eq(saga_error_status("PAYMENT_CAPTURE_FAILED"), 402);
     ck_assert_int_eq(saga_error_status("IDEMPOTENCY_KEY_REUSED"), 422);
     ck_assert_int_eq(saga_error_status("DEGRADED_MODE"), 503);
+    ck_assert_int_eq(saga_error_status("PMS_BUSY"), 503);
+    ck_assert_int_eq(saga_error_status("PMS_UNAVAILABLE"), 503);
     ck_assert_int_eq(saga_error_status("INTERNAL_ERROR"), 500);
     ck_assert_int_eq(saga_error_status("SOMETHING_NEW"), 500);
 }
@@ -138,6 +140,21 @@ START_TEST(test_responses_have_the_brief_shape)
     json_object_put(o);
     ck_assert_int_eq(saga_result_status(&ok), 200);
     ck_assert_int_eq(saga_result_status(&no), 409);
+}
+END_TEST
+
+START_TEST(test_a_busy_pms_is_a_retryable_503_never_sold_out)
+{
+    saga_result_t busy = {.error_code = "PMS_BUSY", .message = "busy", .retry_after_s = 3};
+    struct json_object *o = saga_result_json(&busy);
+    ck_assert_int_eq(saga_result_status(&busy), 503);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "errorCode")), "PMS_BUSY");
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "retryAfterSeconds")), 3);
+    json_object_put(o);
+    saga_result_t gone = {.error_code = "INVENTORY_UNAVAILABLE", .message = "재고 부족: 2025-11-02"};
+    o = saga_result_json(&gone);
+    ck_assert(!json_object_object_get_ex(o, "retryAfterSeconds", NULL));
+    json_object_put(o);
 }
 END_TEST
 
@@ -220,6 +237,7 @@ int main(void)
     tcase_add_test(tc, test_the_sandbox_vendor_is_served_by_the_cloudbeds_connector);
     tcase_add_test(tc, test_error_codes_map_to_the_openapi_statuses);
     tcase_add_test(tc, test_responses_have_the_brief_shape);
+    tcase_add_test(tc, test_a_busy_pms_is_a_retryable_503_never_sold_out);
     tcase_add_test(tc, test_every_event_matches_the_booking_schema_without_pii);
     tcase_add_test(tc, test_decimal_amounts_become_exact_minor_units);
     suite_add_tcase(s, tc);
