@@ -297,6 +297,20 @@ const char *http_request_body(const http_request_t *req, size_t *len)
     return req->body ? req->body : "";
 }
 
+bool http_request_content_type_is_json(const http_request_t *req)
+{
+    static const char json_type[] = "application/json";
+    const char *v = http_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!v)
+        return false;
+    v += strspn(v, " \t");
+    if (strncasecmp(v, json_type, sizeof json_type - 1) != 0)
+        return false;
+    v += sizeof json_type - 1;
+    v += strspn(v, " \t");
+    return *v == '\0' || *v == ';';
+}
+
 struct json_object *http_request_json_object(http_request_t *req)
 {
     json_error_t err;
