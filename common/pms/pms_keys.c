@@ -187,3 +187,29 @@ int pms_keystore_lookup(void *ctx, const char *vendor, const char *hotel_id, cha
         to_cache(ks, vendor, hotel_id, out);
     return 0;
 }
+
+pms_key_presence_t pms_keystore_presence(pms_keystore_t *ks, const char *vendor,
+                                         const char *hotel_id)
+{
+    char key[KEY_MAX];
+    bool found = pms_key_from_env(NULL, vendor, hotel_id, key, sizeof key) == 0 ||
+                 (ks && ks->pool && ks->cache_ms > 0 &&
+                  from_cache(ks, vendor, hotel_id, key, sizeof key));
+    crypto_wipe(key, sizeof key);
+    if (found)
+        return PMS_KEY_CONFIGURED;
+    if (!ks || !ks->pool)
+        return PMS_KEY_NONE;
+    db_t *db = db_pool_acquire(ks->pool);
+    if (!db)
+        return PMS_KEY_LOOKUP_FAILED;
+    db_param_t params[] = {DB_STR(vendor), DB_STR(hotel_id)};
+    db_result_t *res = NULL;
+    pms_key_presence_t p = PMS_KEY_LOOKUP_FAILED;
+    if (db_query(db, "SELECT 1 FROM pms_config WHERE vendor = ? AND hotel_id = ?", params, 2,
+                 &res) == DB_OK)
+        p = db_result_rows(res) > 0 ? PMS_KEY_CONFIGURED : PMS_KEY_NONE;
+    db_result_free(res);
+    db_pool_release(ks->pool, db);
+    return p;
+}

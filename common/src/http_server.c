@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,20 @@ const char *http_request_body(const http_request_t *req, size_t *len)
     if (len)
         *len = req->body_len;
     return req->body ? req->body : "";
+}
+
+bool http_request_content_type_is_json(const http_request_t *req)
+{
+    static const char json_type[] = "application/json";
+    const char *v = http_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!v)
+        return false;
+    v += strspn(v, " \t");
+    if (strncasecmp(v, json_type, sizeof json_type - 1) != 0)
+        return false;
+    v += sizeof json_type - 1;
+    v += strspn(v, " \t");
+    return *v == '\0' || *v == ';';
 }
 
 struct json_object *http_request_json_object(http_request_t *req)
@@ -588,10 +603,18 @@ int http_server_start(http_server_t *srv)
         flags |= MHD_USE_THREAD_PER_CONNECTION;
         pool = 0; /* no pool: the listening thread starts one thread per connection */
     }
+    /* The pool size is passed only for a real pool (two threads or more):
+     * libmicrohttpd warns on stderr about a size of 0 or 1 ("is ignored.
+     * Thread pool is not used") and then runs without a pool anyway, which is
+     * what we asked for. An empty option array passes nothing. */
+    struct MHD_OptionItem pool_options[] = {
+        {pool > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)pool, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY,
+        pool_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT_BYTES, MHD_OPTION_END);
     if (!srv->daemon) {

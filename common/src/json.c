@@ -124,11 +124,30 @@ int json_get_string(struct json_object *obj, const char *path, bool required, si
     if (!json_object_is_type(v, json_type_string))
         return fail(err, path, "%s must be a string", path);
     size_t len = (size_t)json_object_get_string_len(v);
+    const char *text = json_object_get_string(v);
+    /* "\u0000" decodes to a NUL inside the string: as a C string it would
+     * silently lose everything after it, so it is refused instead. */
+    if (strlen(text) != len)
+        return fail(err, path, "%s must not contain a NUL character", path);
     if (len < min_len)
         return fail(err, path, min_len == 1 ? "%s must not be empty" : "%s is too short", path);
     if (len > max_len)
         return fail(err, path, "%s must be at most %zu characters", path, max_len);
-    *out = json_object_get_string(v);
+    *out = text;
+    return 0;
+}
+
+int json_get_text(struct json_object *obj, const char *path, bool required, size_t min_len,
+                  size_t max_len, const char **out, json_error_t *err)
+{
+    if (json_get_string(obj, path, required, min_len, max_len, out, err) != 0)
+        return -1;
+    for (const unsigned char *p = (const unsigned char *)*out; p && *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            *out = NULL;
+            return fail(err, path, "%s must not contain control characters", path);
+        }
+    }
     return 0;
 }
 

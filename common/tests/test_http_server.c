@@ -390,6 +390,47 @@ START_TEST(test_stop_lets_in_flight_requests_finish_then_refuses_new_ones)
 }
 END_TEST
 
+/* Starts a server with `cfg` while the log goes to a scratch file and returns
+ * whether anything libmicrohttpd said (its warnings come through our log)
+ * mentions its thread pool. */
+static bool start_logs_a_thread_pool_warning(const http_server_config_t *cfg)
+{
+    char path[] = "/tmp/test-http-server-log-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    log_init("test", LOG_LEVEL_WARN);
+    log_set_fd(fd);
+    http_server_t *s = http_server_new(cfg);
+    ck_assert_int_eq(http_server_start(s), 0);
+    http_server_free(s);
+    log_set_fd(2);
+    log_init("test", LOG_LEVEL_ERROR);
+
+    char text[4096];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    ck_assert_int_ge(n, 0);
+    text[n] = '\0';
+    return strstr(text, "thread pool") != NULL;
+}
+
+START_TEST(test_starting_without_a_pool_logs_no_libmicrohttpd_warning)
+{
+    /* Thread per connection has no pool, and a pool of one thread is none
+     * either: neither may make libmicrohttpd warn at every start. */
+    http_server_config_t per_connection = {.service = "test",
+                                           .bind_address = "127.0.0.1",
+                                           .threads = 4,
+                                           .thread_per_connection = true};
+    ck_assert(!start_logs_a_thread_pool_warning(&per_connection));
+    http_server_config_t one_thread = {.service = "test", .bind_address = "127.0.0.1", .threads = 1};
+    ck_assert(!start_logs_a_thread_pool_warning(&one_thread));
+    http_server_config_t pooled = {.service = "test", .bind_address = "127.0.0.1", .threads = 4};
+    ck_assert(!start_logs_a_thread_pool_warning(&pooled));
+}
+END_TEST
+
 START_TEST(test_thread_per_connection_a_blocked_handler_holds_up_only_its_own_connection)
 {
     /* Replace the fixture's server with a one-thread-per-connection one. */
@@ -477,6 +518,7 @@ int main(void)
     tcase_add_test(tc, test_stop_lets_in_flight_requests_finish_then_refuses_new_ones);
     tcase_add_test(tc,
                    test_thread_per_connection_a_blocked_handler_holds_up_only_its_own_connection);
+    tcase_add_test(tc, test_starting_without_a_pool_logs_no_libmicrohttpd_warning);
     tcase_add_test(tc, test_client_reports_connection_refused_and_parses_retry_after);
     tcase_add_test(tc, test_form_encoding_escapes_reserved_and_utf8_characters);
     suite_add_tcase(s, tc);

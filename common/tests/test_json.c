@@ -89,6 +89,49 @@ START_TEST(test_string_length_limits)
 }
 END_TEST
 
+START_TEST(test_a_nul_inside_a_string_is_refused_not_truncated)
+{
+    /* \u0000 is valid JSON; as a C string the name would end at "a". */
+    const char *text = "{\"name\":\"a\\u0000b\"}";
+    json_object *o = json_parse_object(text, strlen(text), &err);
+    ck_assert_ptr_nonnull(o);
+    const char *s = "untouched";
+    ck_assert_int_eq(json_get_string(o, "name", true, 1, 10, &s, &err), -1);
+    ck_assert_str_eq(err.field, "name");
+    ck_assert_str_eq(err.message, "name must not contain a NUL character");
+    ck_assert_int_eq(json_get_text(o, "name", true, 1, 10, &s, &err), -1);
+    ck_assert_str_eq(err.field, "name");
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_text_refuses_control_characters_and_keeps_the_rest)
+{
+    static const char *const refused[] = {"{\"t\":\"a\\nb\"}", "{\"t\":\"\\t\"}",
+                                          "{\"t\":\"x\\u001f\"}", "{\"t\":\"del\\u007f\"}",
+                                          "{\"t\":\"\\u0001\"}"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        json_object *o = json_parse_object(refused[i], strlen(refused[i]), &err);
+        ck_assert_ptr_nonnull(o);
+        const char *s = "untouched";
+        ck_assert_msg(json_get_text(o, "t", true, 1, 10, &s, &err) == -1, "%s", refused[i]);
+        ck_assert_str_eq(err.field, "t");
+        ck_assert_str_eq(err.message, "t must not contain control characters");
+        ck_assert_ptr_null(s);
+        json_object_put(o);
+    }
+    /* Non-ASCII letters, spaces and U+0080 and above are text. */
+    const char *ok = "{\"t\":\"홍 길동 \\u00e9\\u0080~\"}";
+    json_object *o = json_parse_object(ok, strlen(ok), &err);
+    const char *s = NULL;
+    ck_assert_int_eq(json_get_text(o, "t", true, 1, 64, &s, &err), 0);
+    ck_assert_str_eq(s, "홍 길동 \xc3\xa9\xc2\x80~");
+    ck_assert_int_eq(json_get_text(body, "optional", false, 1, 4, &s, &err), 0);
+    ck_assert_ptr_null(s);
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_objects_and_arrays)
 {
     json_object *o = NULL;
@@ -137,6 +180,8 @@ int main(void)
     tcase_add_test(tc, test_wrong_types_are_named);
     tcase_add_test(tc, test_integer_ranges_and_overflow_are_enforced);
     tcase_add_test(tc, test_string_length_limits);
+    tcase_add_test(tc, test_a_nul_inside_a_string_is_refused_not_truncated);
+    tcase_add_test(tc, test_text_refuses_control_characters_and_keeps_the_rest);
     tcase_add_test(tc, test_objects_and_arrays);
     tcase_add_test(tc, test_invalid_bodies_are_rejected_with_a_reason);
     tcase_add_test(tc, test_serialisation_keeps_slashes_and_unicode);

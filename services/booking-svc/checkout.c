@@ -31,11 +31,14 @@ static int fail(json_error_t *err, const char *field, const char *message)
     return -1;
 }
 
+/* Every text field of a checkout ends up in the PMS, the payment gateway, the
+ * database or a log line: control characters (a NUL included) are refused in
+ * all of them, naming the field. */
 static int copy_string(struct json_object *o, const char *path, size_t min, size_t max, char *out,
                        size_t size, json_error_t *err)
 {
     const char *v;
-    if (json_get_string(o, path, true, min, max, &v, err) != 0)
+    if (json_get_text(o, path, true, min, max, &v, err) != 0)
         return -1;
     snprintf(out, size, "%s", v);
     return 0;
@@ -82,8 +85,8 @@ static bool phone_shaped(const char *s)
 static int parse_stay(struct json_object *body, booking_request_t *out, json_error_t *err)
 {
     const char *in, *outd;
-    if (json_get_string(body, "checkIn", true, 1, 32, &in, err) != 0 ||
-        json_get_string(body, "checkOut", true, 1, 32, &outd, err) != 0)
+    if (json_get_text(body, "checkIn", true, 1, 32, &in, err) != 0 ||
+        json_get_text(body, "checkOut", true, 1, 32, &outd, err) != 0)
         return -1;
     char why[128];
     if (dates_validate_stay(in, outd, &out->check_in, &out->check_out, &out->nights, why,
@@ -256,6 +259,9 @@ static int idempotency_enter(http_request_t *req, booking_app_t *app, const char
 int checkout_handle(http_request_t *req, void *ctx)
 {
     booking_app_t *app = ctx;
+    if (!http_request_content_type_is_json(req))
+        return http_respond_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
+                                  "Content-Type must be application/json");
     struct json_object *body = http_request_json_object(req);
     if (!body)
         return 0; /* answered 400 */

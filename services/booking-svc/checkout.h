@@ -1,8 +1,9 @@
 /*
- * checkout.h — POST /api/booking/checkout (proto/openapi.yaml, SPEC §4): the
- * request validated field by field (400 VALIDATION_ERROR naming the field),
- * degraded mode (503 before any side effect), the Idempotency-Key, then the
- * saga.
+ * checkout.h — POST /api/booking/checkout (proto/openapi.yaml): a body that
+ * is not application/json refused (415 UNSUPPORTED_MEDIA_TYPE), the request
+ * validated field by field (400 VALIDATION_ERROR naming the field; control
+ * characters refused in every text field), degraded mode (503 before any side
+ * effect), the Idempotency-Key, then the saga.
  *
  * Usage:
  *     http_server_route(srv, "POST", "/api/booking/checkout", checkout_handle, app);

@@ -9,6 +9,7 @@
 
 #include "adjust.h"
 #include "common/json.h"
+#include "common/pms_keys.h"
 #include "degraded.h"
 #include "fetch.h"
 #include "query.h"
@@ -21,6 +22,24 @@ static const char *request_query(void *req, const char *name)
 static int respond_validation(http_request_t *req, const json_error_t *err)
 {
     return http_respond_error(req, 400, "VALIDATION_ERROR", err->field, err->message);
+}
+
+/* A hotel is known when it has PMS credentials (pms_keys.h: the environment
+ * or a pms_config row); without any, every PMS call would fail for want of a
+ * key, so an unknown hotel is answered 404 here and the PMS never called —
+ * 503 stays for a PMS that is really failing. When MariaDB cannot say, the
+ * read goes on (cache, stale cache, or 503). True to go on; false when
+ * answered. */
+static bool hotel_known(http_request_t *req, inv_app_t *app, const char *hotel_id)
+{
+    const char *vendor = pms_connector_vendor(app->pms);
+    if (pms_keystore_presence(app->keystore, vendor, hotel_id) != PMS_KEY_NONE)
+        return true;
+    char msg[160];
+    snprintf(msg, sizeof msg, "unknown hotel %s: no %s credentials are configured for it", hotel_id,
+             vendor);
+    http_respond_error(req, 404, "HOTEL_NOT_FOUND", "hotelId", msg);
+    return false;
 }
 
 /* Maps a failed fetch to its answer. */
@@ -71,6 +90,8 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     json_error_t err;
     if (inv_query_parse_range(request_query, req, app->settings.max_nights, &q, &err) != 0)
         return respond_validation(req, &err);
+    if (!hotel_known(req, app, q.hotel_id))
+        return 0;
     inv_nights_t n;
     char msg[512];
     inv_fetch_status_t st = inv_fetch_nights(app, kind, q.hotel_id, q.room_type_id, q.first,
@@ -103,6 +124,8 @@ static int handle_room_types(http_request_t *req, void *ctx)
     if (inv_query_check_vendor(vendor, &err) != 0 ||
         inv_query_check_id("hotelId", hotel, &err) != 0)
         return respond_validation(req, &err);
+    if (!hotel_known(req, app, hotel))
+        return 0;
     inv_room_types_t rt;
     char msg[512];
     inv_fetch_status_t st = inv_fetch_room_types(app, hotel, &rt, msg, sizeof msg);

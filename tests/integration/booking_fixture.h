@@ -203,8 +203,8 @@ static inline struct json_object *bk_checkout(bk_fixture_t *f, const char *body,
     if (key)
         snprintf(h, sizeof h, "Idempotency-Key: %s", key);
     http_client_response_t r;
-    http_client_err_t e = http_client_request(f->http, "POST", "/api/booking/checkout", NULL,
-                                              key ? headers : NULL, body, strlen(body), &r);
+    http_client_err_t e =
+        http_client_post_json(f->http, "/api/booking/checkout", key ? headers : NULL, body, &r);
     ck_assert_msg(e == HTTP_CLIENT_OK, "checkout: %s (log: %s)", r.error, f->log_path);
     *status = r.status;
     json_error_t je;

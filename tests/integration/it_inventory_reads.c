@@ -1,11 +1,13 @@
 /* inventory-svc reads on the real stack: cache miss → PMS → cache (source
  * field, TTLs, shadow copies), 50 concurrent cold reads → one PMS call,
- * rates and room types, 400s naming the field, idempotent clamped cache
+ * rates and room types, 400s naming the field, 404 for an unknown hotel
+ * (no PMS call) or room type, idempotent clamped cache
  * decrement/increment, and the admin degraded-mode switch in Redis. Each
  * test runs its own pms-sandbox, Redis database and service on free ports. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_run.h"
@@ -199,12 +201,67 @@ START_TEST(test_rates_and_room_types_are_cached_too)
     json_object_put(o);
     ck_assert_int_eq(redis_ttl(f.redis, "hotel:{hotel_123}:rooms", &ttl), REDIS_CLIENT_OK);
     ck_assert(ttl > 300 && ttl <= 3600);
+}
+END_TEST
 
-    /* A hotel without PMS credentials: nothing cached, nothing invented. */
-    ck_assert_int_eq(invfx_get(&f, "/api/hotels/hotel_nowhere/room-types", q, &o), 503);
-    ck_assert_str_eq(invfx_str(o, "errorCode"), "PMS_UNAVAILABLE");
-    ck_assert_ptr_nonnull(strstr(invfx_str(o, "error"), "API key"));
+/* Every PMS HTTP request the service made, whatever the method or outcome. */
+static double pms_requests_made(void)
+{
+    static const char series[] = "pms_requests_total{";
+    http_client_response_t r;
+    double sum = 0;
+    if (http_client_get(f.http, "/metrics", NULL, NULL, &r) == HTTP_CLIENT_OK && r.body) {
+        for (const char *p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+            const char *value = strchr(p, ' ');
+            if (strncmp(p, series, sizeof series - 1) == 0 && value)
+                sum += strtod(value + 1, NULL);
+        }
+    }
+    http_client_response_clear(&r);
+    return sum;
+}
+
+/* A 404 with the error shape of the contract and the given code. */
+static void assert_not_found(int status, struct json_object *o, const char *code)
+{
+    ck_assert_int_eq(status, 404);
+    ck_assert_ptr_nonnull(o);
+    struct json_object *ok;
+    ck_assert(json_object_object_get_ex(o, "success", &ok) && !json_object_get_boolean(ok));
+    ck_assert_str_eq(invfx_str(o, "errorCode"), code);
+    ck_assert(strlen(invfx_str(o, "error")) > 0);
     json_object_put(o);
+}
+
+START_TEST(test_an_unknown_hotel_is_404_and_never_reaches_the_pms)
+{
+    /* hotel_nowhere has no PMS credentials: it is not ours, which is a 404,
+     * not a PMS outage (503), and not worth a call to the PMS. */
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + 5, a);
+    dates_format_iso(dates_today_utc() + 7, b);
+    const char *range[] = {"vendor", "cloudbeds", "hotelId", "hotel_nowhere", "roomTypeId",
+                           INVFX_ROOM, "from", a, "to", b, NULL};
+    const char *sandbox_range[] = {"vendor", "sandbox", "hotelId", "hotel_nowhere", "roomTypeId",
+                                   INVFX_ROOM, "from", a, "to", b, NULL};
+    const char *vendor[] = {"vendor", "cloudbeds", NULL};
+    double before = pms_requests_made();
+    struct json_object *o = NULL;
+    int st = invfx_get(&f, "/api/inventory", range, &o);
+    ck_assert_str_eq(invfx_str(o, "field"), "hotelId");
+    assert_not_found(st, o, "HOTEL_NOT_FOUND");
+    st = invfx_get(&f, "/api/inventory", sandbox_range, &o);
+    assert_not_found(st, o, "HOTEL_NOT_FOUND");
+    st = invfx_get(&f, "/api/rates", range, &o);
+    assert_not_found(st, o, "HOTEL_NOT_FOUND");
+    st = invfx_get(&f, "/api/hotels/hotel_nowhere/room-types", vendor, &o);
+    assert_not_found(st, o, "HOTEL_NOT_FOUND");
+    ck_assert_double_eq(pms_requests_made(), before);
+
+    /* A known hotel's unknown room type: the PMS is asked and says no. */
+    dates_day_t from = dates_today_utc() + 5;
+    st = invfx_read(&f, "/api/inventory", "room_nowhere", from, from + 2, &o);
+    assert_not_found(st, o, "NOT_FOUND");
 }
 END_TEST
 
@@ -422,6 +479,7 @@ int main(void)
     tcase_add_test(tc, test_fifty_concurrent_cold_reads_make_exactly_one_pms_call);
     tcase_add_test(tc, test_two_replicas_cold_reads_share_one_pms_call);
     tcase_add_test(tc, test_rates_and_room_types_are_cached_too);
+    tcase_add_test(tc, test_an_unknown_hotel_is_404_and_never_reaches_the_pms);
     tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
     tcase_add_test(tc, test_decrement_and_increment_are_idempotent_per_booking_and_clamped);
     tcase_add_test(tc, test_admin_degraded_mode_is_published_in_redis);

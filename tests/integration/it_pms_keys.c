@@ -118,6 +118,31 @@ START_TEST(test_a_blob_moved_to_another_row_or_a_wrong_key_does_not_decrypt)
 }
 END_TEST
 
+START_TEST(test_presence_tells_a_configured_hotel_from_an_unknown_one)
+{
+    /* A row counts whether or not its key decrypts: the hotel is ours, its
+     * key is broken, and that is for the PMS call to report. */
+    store_key("hotel_k1", "cbk_k1");
+    uint8_t other[CRYPTO_AES_KEY_LEN];
+    memcpy(other, aes, sizeof other);
+    other[0] ^= 0xff;
+    pms_keystore_t *ks = pms_keystore_new(pool, aes, 60000);
+    pms_keystore_t *wrong = pms_keystore_new(pool, other, 0);
+    ck_assert_int_eq(pms_keystore_presence(ks, "cloudbeds", "hotel_k1"), PMS_KEY_CONFIGURED);
+    ck_assert_int_eq(pms_keystore_presence(wrong, "cloudbeds", "hotel_k1"), PMS_KEY_CONFIGURED);
+    ck_assert_int_eq(pms_keystore_presence(ks, "cloudbeds", "hotel_none"), PMS_KEY_NONE);
+    ck_assert_int_eq(pms_keystore_presence(ks, "othervendor", "hotel_k1"), PMS_KEY_NONE);
+    /* Without a database, only the environment counts. */
+    ck_assert_int_eq(pms_keystore_presence(NULL, "cloudbeds", "hotel_k2"), PMS_KEY_NONE);
+    setenv("PMS_hotel_k2_API_KEY", "cbk_from_env", 1);
+    ck_assert_int_eq(pms_keystore_presence(NULL, "cloudbeds", "hotel_k2"), PMS_KEY_CONFIGURED);
+    ck_assert_int_eq(pms_keystore_presence(ks, "cloudbeds", "hotel_k2"), PMS_KEY_CONFIGURED);
+    unsetenv("PMS_hotel_k2_API_KEY");
+    pms_keystore_free(wrong);
+    pms_keystore_free(ks);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pms_keys");
@@ -127,6 +152,7 @@ int main(void)
     tcase_add_test(tc, test_key_from_the_database_and_env_wins);
     tcase_add_test(tc, test_cache_and_forget);
     tcase_add_test(tc, test_a_blob_moved_to_another_row_or_a_wrong_key_does_not_decrypt);
+    tcase_add_test(tc, test_presence_tells_a_configured_hotel_from_an_unknown_one);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -95,6 +95,9 @@ const char *http_request_query(const http_request_t *req, const char *name);
 const char *http_request_header(const http_request_t *req, const char *name);
 /* Raw body (NUL-terminated for convenience) and its length; "" when none. */
 const char *http_request_body(const http_request_t *req, size_t *len);
+/* True when the Content-Type header names application/json, in any letter
+ * case, with or without parameters ("application/json; charset=utf-8"). */
+bool http_request_content_type_is_json(const http_request_t *req);
 
 /* Parses the body as a JSON object. On failure responds 400 with
  * {"errorCode":"VALIDATION_ERROR","field":"body",...} itself and returns NULL.

@@ -34,9 +34,16 @@ typedef struct json_error {
  * the result (json_object_put). NULL with err filled (field "body"). */
 struct json_object *json_parse_object(const char *text, size_t len, json_error_t *err);
 
-/* A string of min_len..max_len bytes. Absent and not required: *out = NULL. */
+/* A string of min_len..max_len bytes. Absent and not required: *out = NULL.
+ * A string holding a NUL ("\u0000") is refused: it cannot be a C string. */
 int json_get_string(struct json_object *obj, const char *path, bool required, size_t min_len,
                     size_t max_len, const char **out, json_error_t *err);
+
+/* json_get_string for text meant for people and other systems (names, ids):
+ * also refuses control characters, U+0000..U+001F and U+007F ("%s must not
+ * contain control characters"). */
+int json_get_text(struct json_object *obj, const char *path, bool required, size_t min_len,
+                  size_t max_len, const char **out, json_error_t *err);
 
 /* An integer in [min, max] (not a fraction, not a string, not a bool).
  * Absent and not required: *out = def. */

@@ -39,6 +39,19 @@ void pms_keystore_free(pms_keystore_t *ks);
 int pms_keystore_lookup(void *ks, const char *vendor, const char *hotel_id, char *out,
                         size_t out_size);
 
+/* Whether a hotel has a key at all, for telling an unknown hotel from a
+ * failing PMS before any call is made. */
+typedef enum {
+    PMS_KEY_LOOKUP_FAILED = -1, /* MariaDB did not answer: cannot tell now */
+    PMS_KEY_NONE = 0,           /* neither the environment nor pms_config has one */
+    PMS_KEY_CONFIGURED = 1,     /* in the environment or a pms_config row (not decrypted here) */
+} pms_key_presence_t;
+
+/* Looks in the same places as pms_keystore_lookup. ks may be NULL
+ * (environment only). Nothing is decrypted; no key is returned. */
+pms_key_presence_t pms_keystore_presence(pms_keystore_t *ks, const char *vendor,
+                                         const char *hotel_id);
+
 /* Forgets a hotel's cached key (after the admin changed it). */
 void pms_keystore_forget(pms_keystore_t *ks, const char *vendor, const char *hotel_id);
 

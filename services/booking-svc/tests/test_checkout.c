@@ -1,5 +1,6 @@
-/* Unit tests of booking-svc's checkout modules without a network: request
- * validation (each field named), the error-code → HTTP status table, the
+/* Unit tests of booking-svc's checkout modules without a network (loopback
+ * only): request validation (each field named, control characters refused),
+ * the media type of the body (415), the error-code → HTTP status table, the
  * response shapes, the booking.* event data against proto/events (no PII),
  * and DECIMAL amounts. */
 #include <check.h>
@@ -9,6 +10,8 @@
 
 #include "check_run.h"
 #include "checkout.h"
+#include "common/http_client.h"
+#include "common/log.h"
 #include "saga.h"
 #include "schema_check.h"
 #include "store.h"
@@ -103,6 +106,101 @@ START_TEST(test_each_bad_field_is_named)
                       err.field, err.message, cases[i].field);
         free(bad);
     }
+}
+END_TEST
+
+START_TEST(test_a_control_character_in_any_text_field_is_refused_naming_the_field)
+{
+    /* \u0000 would otherwise cut a C string short and pass as the part before
+     * it ("hotel_123\u0000x" read as "hotel_123"). */
+    static const struct {
+        const char *from, *to, *field;
+    } cases[] = {
+        {"\"cloudbeds\"", "\"cloudbeds\\u0000\"", "vendor"},
+        {"\"hotel_123\"", "\"hotel_123\\u0000x\"", "hotelId"},
+        {"\"room_456\"", "\"room_456\\u001b\"", "roomTypeId"},
+        {"\"2099-11-01\"", "\"2099-11-01\\u0000\"", "checkIn"},
+        {"\"2099-11-03\"", "\"2099-11-03\\n\"", "checkOut"},
+        {"\"홍\"", "\"홍\\u0000\"", "guestInfo.firstName"},
+        {"\"홍\"", "\"\\u0000\"", "guestInfo.firstName"},
+        {"\"길동\"", "\"길\\n동\"", "guestInfo.lastName"},
+        {"\"길동\"", "\"길동\\u007f\"", "guestInfo.lastName"},
+        {"\"hong@example.com\"", "\"hong@example.com\\u0000<x>\"", "guestInfo.email"},
+        {"\"+82-10-1234-5678\"", "\"+82-10-1234-5678\\t\"", "guestInfo.phone"},
+        {"\"tok_visa_1234\"", "\"tok_visa_1234\\u0007\"", "payment.cardToken"},
+        {"\"KRW\"", "\"KR\\u0000\"", "payment.currency"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *bad = mutate(cases[i].from, cases[i].to);
+        booking_request_t rq;
+        json_error_t err;
+        ck_assert_msg(parse_text(bad, &rq, &err) != 0, "case %zu accepted", i);
+        ck_assert_msg(strcmp(err.field, cases[i].field) == 0, "case %zu: field %s (%s), want %s", i,
+                      err.field, err.message, cases[i].field);
+        ck_assert_msg(strstr(err.message, "control characters") || strstr(err.message, "NUL"),
+                      "case %zu: %s", i, err.message);
+        free(bad);
+    }
+}
+END_TEST
+
+/* POSTs VALID to the checkout handler, served on loopback, with the given
+ * Content-Type header line ("Content-Type:" alone sends none) and returns the
+ * status; the error body is checked for the contract's shape and code. */
+static int post_checkout_with(const char *content_type_line, const char *want_code)
+{
+    /* Refusals by media type or body happen before the app is touched. */
+    booking_app_t app;
+    memset(&app, 0, sizeof app);
+    http_server_config_t sc = {.service = "test-checkout", .bind_address = "127.0.0.1", .threads = 2};
+    http_server_t *srv = http_server_new(&sc);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(http_server_route(srv, "POST", "/api/booking/checkout", checkout_handle, &app),
+                     0);
+    ck_assert_int_eq(http_server_start(srv), 0);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
+    http_client_t *c = http_client_new(&cc);
+    const char *headers[] = {content_type_line, NULL};
+    const char *body = want_code && strcmp(want_code, "VALIDATION_ERROR") == 0 ? "not json" : VALID;
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_request(c, "POST", "/api/booking/checkout", NULL, headers, body,
+                                         strlen(body), &r),
+                     HTTP_CLIENT_OK);
+    json_error_t err;
+    struct json_object *o = json_parse_object(r.body, r.body_len, &err);
+    ck_assert_msg(o != NULL, "%s", r.body);
+    struct json_object *v;
+    ck_assert(json_object_object_get_ex(o, "success", &v) && !json_object_get_boolean(v));
+    ck_assert(json_object_object_get_ex(o, "error", &v) && json_object_get_string_len(v) > 0);
+    ck_assert(json_object_object_get_ex(o, "errorCode", &v));
+    ck_assert_str_eq(json_object_get_string(v), want_code);
+    ck_assert_int_eq(strncmp(r.content_type, "application/json", 16), 0);
+    int status = r.status;
+    json_object_put(o);
+    http_client_response_clear(&r);
+    http_client_free(c);
+    http_server_free(srv);
+    return status;
+}
+
+START_TEST(test_a_body_that_is_not_declared_json_is_415)
+{
+    log_init("test", LOG_LEVEL_ERROR);
+    ck_assert_int_eq(post_checkout_with("Content-Type: text/plain", "UNSUPPORTED_MEDIA_TYPE"), 415);
+    ck_assert_int_eq(post_checkout_with("Content-Type: application/x-www-form-urlencoded",
+                                        "UNSUPPORTED_MEDIA_TYPE"),
+                     415);
+    ck_assert_int_eq(post_checkout_with("Content-Type: application/jsonp", "UNSUPPORTED_MEDIA_TYPE"),
+                     415);
+    ck_assert_int_eq(post_checkout_with("Content-Type:", "UNSUPPORTED_MEDIA_TYPE"), 415);
+    /* application/json in any case and with parameters gets as far as the
+     * body, which here is not JSON: 400. */
+    ck_assert_int_eq(post_checkout_with("Content-Type: application/json", "VALIDATION_ERROR"), 400);
+    ck_assert_int_eq(
+        post_checkout_with("Content-Type: Application/JSON; charset=utf-8", "VALIDATION_ERROR"),
+        400);
 }
 END_TEST
 
@@ -234,6 +332,8 @@ int main(void)
     TCase *tc = tcase_create("checkout");
     tcase_add_test(tc, test_a_valid_request_is_read_exactly);
     tcase_add_test(tc, test_each_bad_field_is_named);
+    tcase_add_test(tc, test_a_control_character_in_any_text_field_is_refused_naming_the_field);
+    tcase_add_test(tc, test_a_body_that_is_not_declared_json_is_415);
     tcase_add_test(tc, test_the_sandbox_vendor_is_served_by_the_cloudbeds_connector);
     tcase_add_test(tc, test_error_codes_map_to_the_openapi_statuses);
     tcase_add_test(tc, test_responses_have_the_brief_shape);
