@@ -1,8 +1,8 @@
 /*
  * pms.c — the vendor-neutral half of the PMS connector (see pms.h): the
- * factory, per-hotel rate limiters and circuit breakers, the retry loop around
- * each vendor HTTP request, metrics, and argument checks done once for every
- * vendor.
+ * factory, per-hotel request budgets (pms_budget.c; the in-process bucket
+ * here) and circuit breakers, the retry loop around each vendor HTTP request,
+ * metrics, and argument checks done once for every vendor.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -14,17 +14,21 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/pms_budget.h"
 #include "common/ratelimit.h"
 #include "pms_internal.h"
 
 static const pms_vendor_t *const VENDORS[] = {&pms_vendor_cloudbeds, NULL};
 static const char *const VENDOR_NAMES[] = {"cloudbeds", NULL};
 
+/* A wait longer than this would outlast the hold it is for. */
+#define PMS_MAX_BUDGET_WAIT_MS 120000
+
 /* Per-hotel resilience state, created on the hotel's first call. */
 typedef struct hotel_state {
     char hotel_id[PMS_ID_MAX];
     breaker_t *breaker;
-    ratelimit_t *limiter;
+    ratelimit_t *limiter; /* the budget's in-process half (no Redis, or Redis failing) */
     struct hotel_state *next;
 } hotel_state_t;
 
@@ -33,6 +37,7 @@ struct pms_connector {
     pms_config_t cfg;
     char base_url[512];
     http_client_t *http;
+    pms_budget_t *budget;
     pthread_mutex_t mu; /* guards hotels */
     hotel_state_t *hotels;
     metric_t *requests;
@@ -80,8 +85,15 @@ const char *pms_config_from_env(config_t *cfg, pms_config_t *out)
     out->timeout_ms = config_get_int(cfg, "PMS_TIMEOUT_MS", PMS_DEFAULT_TIMEOUT_MS, 100, 120000);
     out->rate_per_second = config_get_double(cfg, "PMS_RATE_LIMIT_PER_SECOND", 0, 0, 1000);
     out->rate_burst = config_get_double(cfg, "PMS_RATE_LIMIT_BURST", 0, 0, 10000);
-    out->rate_wait_ms =
-        config_get_int(cfg, "PMS_RATE_LIMIT_WAIT_MS", PMS_DEFAULT_RATE_WAIT_MS, 0, 60000);
+    out->checkout_wait_ms = config_get_int(cfg, "PMS_BUDGET_CHECKOUT_WAIT_MS",
+                                           PMS_DEFAULT_CHECKOUT_WAIT_MS, 0, PMS_MAX_BUDGET_WAIT_MS);
+    /* PMS_RATE_LIMIT_WAIT_MS was the one wait before there were priorities;
+     * it limited the reads that now yield, so it is the background wait's
+     * older name. */
+    long legacy_wait = config_get_int(cfg, "PMS_RATE_LIMIT_WAIT_MS",
+                                      PMS_DEFAULT_BACKGROUND_WAIT_MS, 0, PMS_MAX_BUDGET_WAIT_MS);
+    out->background_wait_ms = config_get_int(cfg, "PMS_BUDGET_BACKGROUND_WAIT_MS", legacy_wait, 0,
+                                             PMS_MAX_BUDGET_WAIT_MS);
     return vendor;
 }
 
@@ -107,8 +119,10 @@ pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, 
         c->cfg.rate_per_second = v->default_rate_per_second;
     if (c->cfg.rate_burst <= 0)
         c->cfg.rate_burst = c->cfg.rate_per_second < 1 ? 1 : c->cfg.rate_per_second;
-    if (c->cfg.rate_wait_ms < 0)
-        c->cfg.rate_wait_ms = 0;
+    if (c->cfg.checkout_wait_ms < 0)
+        c->cfg.checkout_wait_ms = PMS_DEFAULT_CHECKOUT_WAIT_MS;
+    if (c->cfg.background_wait_ms < 0)
+        c->cfg.background_wait_ms = PMS_DEFAULT_BACKGROUND_WAIT_MS;
     if (!c->cfg.key_fn)
         c->cfg.key_fn = pms_key_from_env;
     const char *base = c->cfg.base_url && *c->cfg.base_url ? c->cfg.base_url : v->default_base_url;
@@ -128,8 +142,17 @@ pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, 
         free(c);
         return NULL;
     }
-    if (v->state_new && !(c->vendor_state = v->state_new())) {
+    pms_budget_config_t bc = {.redis = c->cfg.budget_redis,
+                              .vendor = v->name,
+                              .rate_per_second = c->cfg.rate_per_second,
+                              .burst = c->cfg.rate_burst,
+                              .checkout_wait_ms = c->cfg.checkout_wait_ms,
+                              .background_wait_ms = c->cfg.background_wait_ms,
+                              .clock = c->cfg.clock};
+    if (!(c->budget = pms_budget_new(&bc)) ||
+        (v->state_new && !(c->vendor_state = v->state_new()))) {
         snprintf(err, err_size, "out of memory");
+        pms_budget_free(c->budget);
         http_client_free(c->http);
         free(c);
         return NULL;
@@ -156,6 +179,7 @@ void pms_connector_free(pms_connector_t *c)
     }
     if (c->vendor->state_free)
         c->vendor->state_free(c->vendor_state);
+    pms_budget_free(c->budget);
     http_client_free(c->http);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -229,24 +253,44 @@ typedef struct attempt_ctx {
     pms_err_t result;
 } attempt_ctx_t;
 
+/* Waits for the hotel's next budget slot. True when the request may go now;
+ * false with a->result and err set (PMS_ERR_RATE_LIMITED, nothing sent). */
+static bool take_budget_slot(attempt_ctx_t *a)
+{
+    pms_connector_t *c = a->c;
+    pms_budget_request_t req = {.hotel_id = a->call->hotel_id,
+                                .operation = a->call->op,
+                                .priority = c->cfg.priority,
+                                .local = a->hotel->limiter};
+    pms_budget_grant_t grant;
+    if (pms_budget_acquire(c->budget, &req, &grant))
+        return true;
+    a->result = pms_fail(a->err, PMS_ERR_RATE_LIMITED,
+                         "PMS request budget for hotel %s is spent: next slot in %lld ms "
+                         "(%s requests wait at most %lld ms; %.1f requests/s)",
+                         a->call->hotel_id, (long long)grant.wait_ms,
+                         pms_priority_name(c->cfg.priority),
+                         (long long)pms_budget_max_wait_ms(c->budget, c->cfg.priority),
+                         c->cfg.rate_per_second);
+    a->err->retry_after_ms = grant.wait_ms > 0 ? grant.wait_ms : 1;
+    metrics_counter_inc(c->requests, c->vendor->name, a->call->op, "budget_refused");
+    return false;
+}
+
 static retry_outcome_t attempt(void *arg, int n, int64_t *retry_after_ms)
 {
     attempt_ctx_t *a = arg;
     pms_connector_t *c = a->c;
     a->err->attempts = n + 1;
+    a->err->retry_after_ms = 0;
     http_client_response_clear(a->resp);
     if (breaker_state(a->hotel->breaker) == BREAKER_OPEN) {
         a->result = pms_fail(a->err, PMS_ERR_UNAVAILABLE, "%s circuit is open for hotel %s",
                              c->vendor->name, a->call->hotel_id);
         return RETRY_FATAL;
     }
-    if (!ratelimit_acquire(a->hotel->limiter, c->cfg.rate_wait_ms)) {
-        a->result = pms_fail(a->err, PMS_ERR_RATE_LIMITED,
-                             "rate limit for hotel %s (%.1f requests/s) exhausted",
-                             a->call->hotel_id, c->cfg.rate_per_second);
-        metrics_counter_inc(c->requests, c->vendor->name, a->call->op, "local_rate_limited");
+    if (!take_budget_slot(a))
         return RETRY_FATAL;
-    }
     if (!breaker_allow(a->hotel->breaker)) {
         a->result = pms_fail(a->err, PMS_ERR_UNAVAILABLE, "%s circuit is open for hotel %s",
                              c->vendor->name, a->call->hotel_id);
@@ -277,8 +321,10 @@ static retry_outcome_t attempt(void *arg, int n, int64_t *retry_after_ms)
     if (a->call->not_idempotent && !surely_not_acted)
         return RETRY_FATAL;
     if (a->result == PMS_ERR_TRANSIENT || a->result == PMS_ERR_RATE_LIMITED) {
-        if (a->resp->retry_after_ms > 0)
+        if (a->resp->retry_after_ms > 0) {
             *retry_after_ms = a->resp->retry_after_ms;
+            a->err->retry_after_ms = a->resp->retry_after_ms; /* kept if no retry is left */
+        }
         return RETRY_RETRYABLE;
     }
     return RETRY_FATAL;

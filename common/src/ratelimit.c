@@ -76,7 +76,7 @@ bool ratelimit_try(ratelimit_t *rl, int64_t *wait_ms)
     return wait == 0;
 }
 
-bool ratelimit_acquire(ratelimit_t *rl, int64_t max_wait_ms)
+bool ratelimit_reserve(ratelimit_t *rl, int64_t max_wait_ms, int64_t *wait_ms)
 {
     pthread_mutex_lock(&rl->mu);
     refill(rl);
@@ -85,7 +85,17 @@ bool ratelimit_acquire(ratelimit_t *rl, int64_t max_wait_ms)
     if (ok)
         rl->tokens -= 1.0; /* reserved now, even if it is only due after the wait */
     pthread_mutex_unlock(&rl->mu);
-    if (ok && wait > 0)
-        rl->clock->sleep_ms(rl->clock->ctx, wait);
+    if (wait_ms)
+        *wait_ms = wait;
     return ok;
+}
+
+bool ratelimit_acquire(ratelimit_t *rl, int64_t max_wait_ms)
+{
+    int64_t wait = 0;
+    if (!ratelimit_reserve(rl, max_wait_ms, &wait))
+        return false;
+    if (wait > 0)
+        rl->clock->sleep_ms(rl->clock->ctx, wait);
+    return true;
 }

@@ -344,7 +344,10 @@ START_TEST(test_config_from_env)
     ck_assert_str_eq(pc.base_url, "http://127.0.0.1:8091");
     ck_assert_int_eq(pc.timeout_ms, 1500);
     ck_assert(pc.rate_per_second > 2.49 && pc.rate_per_second < 2.51);
-    ck_assert_int_eq(pc.rate_wait_ms, PMS_DEFAULT_RATE_WAIT_MS);
+    ck_assert_int_eq(pc.checkout_wait_ms, PMS_DEFAULT_CHECKOUT_WAIT_MS);
+    ck_assert_int_eq(pc.background_wait_ms, PMS_DEFAULT_BACKGROUND_WAIT_MS);
+    ck_assert_ptr_null(pc.budget_redis);
+    ck_assert_int_eq(pc.priority, PMS_PRIORITY_CHECKOUT);
     ck_assert_int_eq(pc.retry.max_retries, RETRY_MAX_RETRIES);
     config_free(cfg);
 

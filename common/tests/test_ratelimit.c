@@ -56,6 +56,27 @@ START_TEST(test_acquire_sleeps_for_a_due_token_and_refuses_a_late_one)
 }
 END_TEST
 
+START_TEST(test_reserve_queues_callers_in_order_without_sleeping)
+{
+    clock_manual_t m = {.now_ms = 1000};
+    clock_source_t clk = clock_source_manual(&m);
+    ratelimit_t *rl = ratelimit_new(5.0, 1.0, &clk);
+    int64_t wait = -1;
+    ck_assert(ratelimit_reserve(rl, 1000, &wait));
+    ck_assert_int_eq(wait, 0);
+    ck_assert(ratelimit_reserve(rl, 1000, &wait));
+    ck_assert_int_eq(wait, 200); /* second in line: one interval behind the first */
+    ck_assert(ratelimit_reserve(rl, 1000, &wait));
+    ck_assert_int_eq(wait, 400);
+    ck_assert(!ratelimit_reserve(rl, 500, &wait)); /* the line is longer than this caller waits */
+    ck_assert_int_eq(wait, 600);
+    ck_assert(ratelimit_reserve(rl, 600, &wait)); /* the refusal took nothing */
+    ck_assert_int_eq(wait, 600);
+    ck_assert_int_eq(m.sleep_count, 0);
+    ratelimit_free(rl);
+}
+END_TEST
+
 START_TEST(test_bad_arguments_are_refused)
 {
     ck_assert_ptr_null(ratelimit_new(0, 1, NULL));
@@ -105,6 +126,7 @@ int main(void)
     tcase_add_test(tc, test_burst_then_refuses_until_refilled);
     tcase_add_test(tc, test_refill_is_capped_at_burst);
     tcase_add_test(tc, test_acquire_sleeps_for_a_due_token_and_refuses_a_late_one);
+    tcase_add_test(tc, test_reserve_queues_callers_in_order_without_sleeping);
     tcase_add_test(tc, test_bad_arguments_are_refused);
     tcase_add_test(tc, test_concurrent_callers_never_take_more_than_the_bucket);
     suite_add_tcase(s, tc);

@@ -378,6 +378,26 @@ static int resolve_property(api_call_t *call, const api_method_t *m, const seed_
     return 0;
 }
 
+/* Counts the call against its property's limit. False after answering 429
+ * with Retry-After, as the vendor does to a client over its limit. */
+static bool within_limit(api_call_t *call, const api_method_t *m)
+{
+    long retry_after_s = 0;
+    if (!call->api->limits ||
+        api_limits_admit(call->api->limits, call->hotel->id, m->name, &retry_after_s))
+        return true;
+    double per_second = 0, burst = 0;
+    api_limits_get(call->api->limits, &per_second, &burst);
+    char value[32];
+    snprintf(value, sizeof value, "%ld", retry_after_s);
+    http_response_header(call->req, "Retry-After", value);
+    api_fail(call, 429,
+             "API rate limit exceeded: at most %g requests a second for property %s; retry "
+             "after %ld s",
+             per_second, call->hotel->id, retry_after_s);
+    return false;
+}
+
 static int run_method(api_call_t *call, const api_method_t *m)
 {
     const seed_hotel_t *key_hotel = seed_find_hotel_by_key(call->seed, request_api_key(call->req));
@@ -387,6 +407,8 @@ static int run_method(api_call_t *call, const api_method_t *m)
     if (has_body && read_form(call) != 0)
         return 0;
     if (resolve_property(call, m, key_hotel) != 0)
+        return 0;
+    if (!within_limit(call, m))
         return 0;
     return m->fn(call);
 }
@@ -423,7 +445,8 @@ static int handle_unknown_path(http_request_t *req, void *ctx)
 
 /* --------------------------------------------------------- lifecycle -- */
 
-cloudbeds_api_t *cloudbeds_api_new(ledger_t *ledger, webhooks_t *webhooks, sandbox_faults_t *faults)
+cloudbeds_api_t *cloudbeds_api_new(ledger_t *ledger, webhooks_t *webhooks, sandbox_faults_t *faults,
+                                   api_limits_t *limits)
 {
     cloudbeds_api_t *api = calloc(1, sizeof *api);
     if (!api)
@@ -431,6 +454,7 @@ cloudbeds_api_t *cloudbeds_api_new(ledger_t *ledger, webhooks_t *webhooks, sandb
     api->ledger = ledger;
     api->webhooks = webhooks;
     api->faults = faults;
+    api->limits = limits;
     return api;
 }
 

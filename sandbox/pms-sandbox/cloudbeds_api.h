@@ -4,22 +4,26 @@
  * parameters, auth, response shapes and {"success":false,"message":..} errors.
  *
  * Usage:
- *     cloudbeds_api_t *api = cloudbeds_api_new(ledger, webhooks, faults);
+ *     cloudbeds_api_t *api = cloudbeds_api_new(ledger, webhooks, faults, limits);
  *     cloudbeds_api_routes(api, service_http(svc));
  *     ... after the HTTP server stopped: cloudbeds_api_free(api);
  *
  * Every method first applies the injected faults for its name (sandbox/lib),
  * then checks the API key (x-api-key or Authorization: Bearer) against the
- * property's key from the seed, then validates every parameter (400 naming
- * it) before touching the ledger. Unknown methods get a vendor-style 404.
+ * property's key from the seed, then counts the request against the
+ * property's limit (api_limits.h: 429 with Retry-After beyond it), then
+ * validates every parameter (400 naming it) before touching the ledger.
+ * Unknown methods get a vendor-style 404.
  *
  * Thread-safety: handlers run concurrently; the ledger and webhooks are
- * thread-safe. Ownership: the api borrows the ledger, webhooks and faults.
+ * thread-safe. Ownership: the api borrows the ledger, webhooks, faults and
+ * limits.
  */
 #ifndef PMS_SANDBOX_CLOUDBEDS_API_H
 #define PMS_SANDBOX_CLOUDBEDS_API_H
 
 #include "common/http_server.h"
+#include "api_limits.h"
 #include "ledger.h"
 #include "sandbox_faults.h"
 #include "webhooks.h"
@@ -29,7 +33,7 @@
 typedef struct cloudbeds_api cloudbeds_api_t;
 
 cloudbeds_api_t *cloudbeds_api_new(ledger_t *ledger, webhooks_t *webhooks,
-                                   sandbox_faults_t *faults);
+                                   sandbox_faults_t *faults, api_limits_t *limits);
 void cloudbeds_api_free(cloudbeds_api_t *api); /* accepts NULL */
 
 /* Registers the vendor routes. 0 or -1. */

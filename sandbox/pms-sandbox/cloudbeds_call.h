@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api_limits.h"
 #include "cloudbeds_api.h"
 #include "common/dates.h"
 #include "sandbox_form.h"
@@ -35,6 +36,7 @@ struct cloudbeds_api {
     ledger_t *ledger;
     webhooks_t *webhooks;
     sandbox_faults_t *faults;
+    api_limits_t *limits;
 };
 
 typedef struct api_call {

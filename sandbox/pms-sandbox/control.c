@@ -23,6 +23,7 @@ struct control {
     ledger_t *ledger;
     webhooks_t *webhooks;
     sandbox_faults_t *faults;
+    api_limits_t *limits;
     char *seed_path;
 };
 
@@ -156,8 +157,10 @@ int control_reset(control_t *ctl, char *err, size_t err_size)
     }
     webhooks_reset(ctl->webhooks, seed);
     sandbox_faults_clear(ctl->faults);
+    api_limits_reset(ctl->limits);
     seed_unref(seed);
-    log_info("sandbox reset: seed reloaded, reservations, faults and webhooks cleared");
+    log_info("sandbox reset: seed reloaded, reservations, faults, webhooks and request counters "
+             "cleared");
     return 0;
 }
 
@@ -459,6 +462,71 @@ static int handle_deliveries(http_request_t *req, void *ctx)
     return respond_json(req, 200, webhooks_deliveries_json(ctl->webhooks));
 }
 
+/* --------------------------------------------------- limits, stats -- */
+
+static json_object *limits_json(control_t *ctl)
+{
+    double per_second = 0, burst = 0;
+    api_limits_get(ctl->limits, &per_second, &burst);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "perSecond", json_object_new_double(per_second));
+    json_object_object_add(o, "burst", json_object_new_double(burst));
+    return o;
+}
+
+static int handle_limits_get(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    return respond_json(req, 200, limits_json(ctl));
+}
+
+/* {"perSecond":n[,"burst":m]}: n = 0 turns the limit off; burst defaults to n. */
+static int handle_limits_set(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    int64_t per_second = 0, burst = 0;
+    json_error_t err;
+    int rc;
+    if (json_get_int64(body, "perSecond", true, 0, API_LIMITS_MAX_PER_SECOND, 0, &per_second,
+                       &err) != 0 ||
+        json_get_int64(body, "burst", false, 1, API_LIMITS_MAX_BURST, 0, &burst, &err) != 0) {
+        rc = bad_field(req, err.field, "%s", err.message);
+    } else {
+        api_limits_set(ctl->limits, (double)per_second, (double)burst);
+        char text[32];
+        snprintf(text, sizeof text, "%lld", (long long)per_second);
+        log_kv(LOG_LEVEL_INFO, "request limit set", "perSecond", text, NULL);
+        rc = respond_json(req, 200, limits_json(ctl));
+    }
+    json_object_put(body);
+    return rc;
+}
+
+static int handle_stats_get(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    const char *property = http_request_query(req, "propertyID");
+    if (property && strlen(property) > FIELD_ID_MAX_LEN)
+        return bad_field(req, "propertyID", "propertyID is longer than %d characters",
+                         FIELD_ID_MAX_LEN);
+    json_object *o = api_limits_stats_json(ctl->limits, property && *property ? property : NULL);
+    if (!o)
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    return respond_json(req, 200, o);
+}
+
+static int handle_stats_clear(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    api_limits_clear_stats(ctl->limits);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "cleared", json_object_new_boolean(1));
+    return respond_json(req, 200, o);
+}
+
 /* --------------------------------------------------------- lifecycle -- */
 
 control_t *control_new(const control_config_t *cfg)
@@ -469,6 +537,7 @@ control_t *control_new(const control_config_t *cfg)
     ctl->ledger = cfg->ledger;
     ctl->webhooks = cfg->webhooks;
     ctl->faults = cfg->faults;
+    ctl->limits = cfg->limits;
     ctl->seed_path = strdup(cfg->seed_path);
     if (!ctl->seed_path) {
         free(ctl);
@@ -501,6 +570,10 @@ int control_routes(control_t *ctl, http_server_t *srv)
         {"POST", CONTROL_PREFIX "/webhooks", handle_webhook_switch},
         {"GET", CONTROL_PREFIX "/webhooks/deliveries", handle_deliveries},
         {"POST", CONTROL_PREFIX "/holds/expire-now", handle_expire_now},
+        {"GET", CONTROL_PREFIX "/limits", handle_limits_get},
+        {"POST", CONTROL_PREFIX "/limits", handle_limits_set},
+        {"GET", CONTROL_PREFIX "/stats", handle_stats_get},
+        {"DELETE", CONTROL_PREFIX "/stats", handle_stats_clear},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
         if (http_server_route(srv, routes[i].method, routes[i].path, routes[i].fn, ctl) != 0)

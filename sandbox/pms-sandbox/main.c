@@ -2,8 +2,9 @@
  * pms-sandbox — a stateful Cloudbeds API v1.3 look-alike: the vendor methods
  * the PMS connector uses under /api/v1.3/, a ledger of inventory, rates,
  * holds and reservations seeded with demo hotels, signed webhooks for every
- * change, and control endpoints under /_sandbox/ (faults, reset, ledger dump,
- * front desk). See README.md.
+ * change, a per-property request limit, and control endpoints under
+ * /_sandbox/ (faults, reset, ledger dump, front desk, limits, request
+ * counters). See README.md.
  *
  * main.c is wiring only (STYLE.md rule 3): configuration, the modules, their
  * routes, and their shutdown.
@@ -27,6 +28,7 @@ typedef struct pms_sandbox {
     ledger_t *ledger;
     webhooks_t *webhooks;
     sandbox_faults_t *faults;
+    api_limits_t *limits;
     cloudbeds_api_t *api;
     control_t *control;
     sweeper_t *sweeper;
@@ -35,6 +37,7 @@ typedef struct pms_sandbox {
 typedef struct sandbox_settings {
     const char *seed_path;
     int sweep_interval_ms;
+    double rate_limit_per_second; /* 0: no limit */
     webhooks_config_t webhooks;
 } sandbox_settings_t;
 
@@ -46,6 +49,7 @@ static void sandbox_close(void *ctx)
     control_free(app->control);
     cloudbeds_api_free(app->api);
     sandbox_faults_free(app->faults);
+    api_limits_free(app->limits);
     webhooks_free(app->webhooks);
     ledger_free(app->ledger);
     memset(app, 0, sizeof *app);
@@ -56,6 +60,8 @@ static void read_settings(config_t *cfg, sandbox_settings_t *s)
     s->seed_path = config_get_str(cfg, "PMS_SANDBOX_SEED", PMS_SANDBOX_DEFAULT_SEED);
     s->sweep_interval_ms = (int)config_get_int(cfg, "PMS_SANDBOX_SWEEP_INTERVAL_MS",
                                                SWEEPER_DEFAULT_INTERVAL_MS, 10, 60000);
+    s->rate_limit_per_second = config_get_double(cfg, "PMS_SANDBOX_RATE_LIMIT_PER_SECOND", 0, 0,
+                                                 API_LIMITS_MAX_PER_SECOND);
     s->webhooks.url = config_get_str(cfg, "PMS_SANDBOX_WEBHOOK_URL", NULL);
     s->webhooks.secret = config_get_str(cfg, "PMS_WEBHOOK_SECRET", WEBHOOKS_DEFAULT_SECRET);
     s->webhooks.max_attempts = (int)config_get_int(cfg, "PMS_SANDBOX_WEBHOOK_ATTEMPTS",
@@ -88,14 +94,17 @@ static int wire(service_t *svc, void *ctx)
     app->ledger = ledger_new(seed, ledger_default_first_day(), NULL);
     app->webhooks = webhooks_new(&s.webhooks);
     app->faults = sandbox_faults_new();
-    app->api = cloudbeds_api_new(app->ledger, app->webhooks, app->faults);
+    /* burst = rate: what the vendor's "n requests a second" allows at once */
+    app->limits = api_limits_new(s.rate_limit_per_second, 0, NULL);
+    app->api = cloudbeds_api_new(app->ledger, app->webhooks, app->faults, app->limits);
     control_config_t cc = {.ledger = app->ledger,
                            .webhooks = app->webhooks,
                            .faults = app->faults,
+                           .limits = app->limits,
                            .seed_path = s.seed_path};
     app->control = control_new(&cc);
     int rc = -1;
-    if (app->ledger && app->webhooks && app->faults && app->api && app->control) {
+    if (app->ledger && app->webhooks && app->faults && app->limits && app->api && app->control) {
         webhooks_reset(app->webhooks, seed);
         ledger_set_listener(app->ledger, webhooks_on_ledger_event, app->webhooks);
         http_server_t *srv = service_http(svc);
@@ -139,7 +148,9 @@ int main(int argc, char **argv)
                     "  PMS_SANDBOX_WEBHOOK_BACKOFF_MS first retry delay, doubling (default 500)\n"
                     "  PMS_SANDBOX_WEBHOOK_QUEUE_MAX  pending deliveries kept (default 1000)\n"
                     "  PMS_SANDBOX_SWEEP_INTERVAL_MS  how often expired holds are swept (default "
-                    "200)\n",
+                    "200)\n"
+                    "  PMS_SANDBOX_RATE_LIMIT_PER_SECOND  requests a second per property before "
+                    "429 (default 0: no limit)\n",
     };
     static pms_sandbox_t app;
     return service_main(&info, argc, argv, wire, &app);

@@ -178,6 +178,10 @@ static int wire(service_t *svc, void *ctx)
     w->keys = pms_keystore_new(app->db, app->data_key, BOOKING_PMS_KEY_CACHE_MS);
     pc.key_fn = pms_keystore_lookup;
     pc.key_ctx = w->keys;
+    /* One PMS budget per hotel for every replica; a checkout's holds,
+     * confirms and cancels wait their turn rather than fail. */
+    pc.budget_redis = app->redis;
+    pc.priority = PMS_PRIORITY_CHECKOUT;
     if (!(app->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
         !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)))
         goto fail;

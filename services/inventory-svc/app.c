@@ -166,6 +166,11 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
     app->store = inv_store_new(ss->mysql_url, DB_POOL_SIZE);
     if (!app->degraded || !app->flights || !app->store)
         goto done;
+    /* The hotels' PMS budgets are shared with booking-svc, whose checkouts
+     * go first: a read that would queue is refused at once and served from
+     * the stale copy instead. */
+    pc.budget_redis = app->redis;
+    pc.priority = PMS_PRIORITY_BACKGROUND;
     if (make_connector(app, &pc, vendor, have_aes, aes, ss->mysql_url) != 0)
         goto done;
     if (degraded_start(app->degraded) != 0)

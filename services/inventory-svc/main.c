@@ -25,7 +25,8 @@ static const char ENV_HELP[] =
     "  PMS_RETRY_BASE_MS           backoff base of those retries (500)\n"
     "  DEGRADED_PROBE_INTERVAL_MS  PMS probe of half-open breakers (1000)\n"
     "  PMS_VENDOR, PMS_BASE_URL, PMS_TIMEOUT_MS, PMS_RATE_LIMIT_PER_SECOND,\n"
-    "  PMS_RATE_LIMIT_BURST, PMS_RATE_LIMIT_WAIT_MS, PMS_<hotelId>_API_KEY,\n"
+    "  PMS_RATE_LIMIT_BURST, PMS_BUDGET_CHECKOUT_WAIT_MS, PMS_BUDGET_BACKGROUND_WAIT_MS\n"
+    "  (PMS_RATE_LIMIT_WAIT_MS), PMS_<hotelId>_API_KEY,\n"
     "  PMS_CONFIG_ENCRYPTION_KEY   the PMS connector (common/pms/README.md)\n";
 
 static int wire(service_t *svc, void *ctx)

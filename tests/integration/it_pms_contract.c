@@ -47,7 +47,8 @@ static pms_connector_t *connector(int max_retries, double rate)
     cfg.breaker.clock = &manual_clock;
     cfg.clock = &manual_clock;
     cfg.rate_per_second = rate;
-    cfg.rate_wait_ms = 0;
+    cfg.checkout_wait_ms = 0; /* a spent budget refuses at once: nothing to wait for here */
+    cfg.background_wait_ms = 0;
     char err[128];
     pms_connector_t *c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
     ck_assert_msg(c != NULL, "%s", err);
@@ -391,6 +392,15 @@ START_TEST(test_retry_only_retryable_and_honour_retry_after)
     ck_assert_int_eq(manual.sleep_count, 1);
     ck_assert_int_ge(manual.sleeps[0], 3000);
 
+    /* 429 to the last retry: the caller learns the vendor's Retry-After. */
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":429,\"retryAfter\":2}");
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_RATE_LIMITED);
+    ck_assert_int_eq(e.attempts, 4);
+    ck_assert_int_eq(e.retry_after_ms, 2000);
+    ts_sandbox_clear_faults(&sb);
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK); /* the breaker counts anew */
+    ck_assert_int_eq(e.retry_after_ms, 0);
+
     /* Retries exhausted: 4 attempts, the last error typed. */
     ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":500}");
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
@@ -409,6 +419,7 @@ START_TEST(test_rate_limiter_per_hotel)
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
     ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_RATE_LIMITED);
     ck_assert_int_eq(e.http_status, 0); /* refused locally: nothing reached the PMS */
+    ck_assert_int_eq(e.retry_after_ms, 500); /* the next token of 2 a second */
     /* The limit is per hotel: another hotel still has its tokens. */
     setenv("PMS_hotel_busan_API_KEY", "cbk_sandbox_hotel_busan", 1);
     ck_assert_int_eq(pms_get_hotel(c, "hotel_busan", &h, &e), PMS_OK);

@@ -971,6 +971,132 @@ START_TEST(test_injected_faults_fail_the_named_method_then_clear)
 }
 END_TEST
 
+/* ------------------------------------------- request limit, stats -- */
+
+/* A getHotelDetails of the property: its status, its Retry-After in ms (-1
+ * when absent) and the body (in body, when not NULL). */
+static int hotel_details_answer(const char *property, const char *key, long *retry_after_ms,
+                                char *body, size_t body_size)
+{
+    char path[128], auth[128];
+    snprintf(path, sizeof path, "/api/v1.3/getHotelDetails?propertyID=%s", property);
+    snprintf(auth, sizeof auth, "x-api-key: %s", key);
+    const char *headers[] = {auth, NULL};
+    http_client_response_t r;
+    http_client_err_t err = http_client_request(client, "GET", path, NULL, headers, NULL, 0, &r);
+    ck_assert_msg(err == HTTP_CLIENT_OK, "%s", http_client_err_name(err));
+    int status = r.status;
+    *retry_after_ms = r.retry_after_ms;
+    if (body)
+        snprintf(body, body_size, "%s", r.body ? r.body : "");
+    http_client_response_clear(&r);
+    return status;
+}
+
+static int hotel_details_status(const char *property, const char *key, long *retry_after_ms)
+{
+    return hotel_details_answer(property, key, retry_after_ms, NULL, 0);
+}
+
+/* GET /_sandbox/stats?propertyID=: the property's count of `method` (0 when
+ * absent) and, through *limited, its 429s. */
+static long stats_of(const char *property, const char *method, long *limited)
+{
+    const char *q[] = {"propertyID", property, NULL};
+    json_object *o = ts_sandbox_get_json(&sb, "/_sandbox/stats", q), *n;
+    json_object *methods = member(member(o, "requests"), property);
+    long count = json_object_object_get_ex(methods, method, &n) ? json_object_get_int64(n) : 0;
+    *limited = json_object_get_int64(member(member(o, "rateLimited"), property));
+    json_object_put(o);
+    return count;
+}
+
+START_TEST(test_a_property_over_its_request_limit_gets_429_with_retry_after)
+{
+    answer_t a = control("POST", "/_sandbox/limits", "{\"perSecond\":1,\"burst\":3}");
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_double_eq(json_object_get_double(member(a.json, "perSecond")), 1);
+    ck_assert_double_eq(json_object_get_double(member(a.json, "burst")), 3);
+    answer_clear(&a);
+    /* One token a second: however slow this machine, 20 calls cannot all pass. */
+    long retry_after_ms = -1;
+    char body[512] = "";
+    int passed = 0, status = 0, sent = 0;
+    while (sent < 20 && (status = hotel_details_answer(HOTEL, KEY, &retry_after_ms, body,
+                                                       sizeof body)) == 200)
+        passed++, sent++;
+    sent++;
+    ck_assert_int_eq(status, 429);
+    ck_assert_int_ge(passed, 3); /* the burst */
+    ck_assert_int_ge(retry_after_ms, 1000); /* whole seconds */
+    ck_assert_msg(strstr(body, "\"success\":false") && strstr(body, "API rate limit exceeded"),
+                  "429 body: %s", body);
+    /* The limit is per property: another hotel is not affected. */
+    ck_assert_int_eq(hotel_details_status("hotel_nyc", "cbk_sandbox_hotel_nyc", &retry_after_ms),
+                     200);
+    long limited = 0;
+    ck_assert_int_eq(stats_of(HOTEL, "getHotelDetails", &limited), sent);
+    ck_assert_int_eq(limited, sent - passed);
+    ck_assert_int_eq(stats_of("hotel_nyc", "getHotelDetails", &limited), 1);
+    ck_assert_int_eq(limited, 0);
+}
+END_TEST
+
+START_TEST(test_request_counters_clear_and_the_limit_survives_a_reset)
+{
+    const char *q[] = {"propertyID", HOTEL, NULL};
+    answer_t a = vendor("GET", "getRoomTypes", KEY, q);
+    ck_assert_int_eq(a.status, 200);
+    answer_clear(&a);
+    long limited = -1;
+    ck_assert_int_eq(stats_of(HOTEL, "getRoomTypes", &limited), 1);
+    ck_assert_int_eq(limited, 0);
+    /* Unauthenticated calls never reach a property: not counted. */
+    expect_vendor_error(vendor("GET", "getRoomTypes", "cbk_wrong", q), 401, "Invalid API key");
+    ck_assert_int_eq(stats_of(HOTEL, "getRoomTypes", &limited), 1);
+    a = control("DELETE", "/_sandbox/stats", NULL);
+    ck_assert_int_eq(a.status, 200);
+    answer_clear(&a);
+    ck_assert_int_eq(stats_of(HOTEL, "getRoomTypes", &limited), 0);
+
+    a = control("POST", "/_sandbox/limits", "{\"perSecond\":2}");
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_double_eq(json_object_get_double(member(a.json, "burst")), 2); /* = the rate */
+    answer_clear(&a);
+    a = vendor("GET", "getRoomTypes", KEY, q);
+    answer_clear(&a);
+    a = control("POST", "/_sandbox/reset", NULL);
+    ck_assert_int_eq(a.status, 200);
+    answer_clear(&a);
+    ck_assert_int_eq(stats_of(HOTEL, "getRoomTypes", &limited), 0);
+    json_object *o = ts_sandbox_get_json(&sb, "/_sandbox/limits", NULL);
+    ck_assert_double_eq(json_object_get_double(member(o, "perSecond")), 2);
+    json_object_put(o);
+    /* perSecond 0 switches the limit off. */
+    a = control("POST", "/_sandbox/limits", "{\"perSecond\":0}");
+    ck_assert_int_eq(a.status, 200);
+    answer_clear(&a);
+    long retry_after_ms = 0;
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(hotel_details_status(HOTEL, KEY, &retry_after_ms), 200);
+    ck_assert_int_eq(stats_of(HOTEL, "getHotelDetails", &limited), 10);
+    ck_assert_int_eq(limited, 0);
+    /* Bad limits are refused naming the field. */
+    static const struct {
+        const char *body, *field;
+    } bad[] = {{"{}", "perSecond"},
+               {"{\"perSecond\":-1}", "perSecond"},
+               {"{\"perSecond\":1.5}", "perSecond"},
+               {"{\"perSecond\":5,\"burst\":0}", "burst"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        a = control("POST", "/_sandbox/limits", bad[i].body);
+        ck_assert_msg(a.status == 400, "%s: %d", bad[i].body, a.status);
+        ck_assert_str_eq(text_of(a.json, "field"), bad[i].field);
+        answer_clear(&a);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------- control endpoints -- */
 
 START_TEST(test_reset_reloads_the_seed_and_forgets_every_reservation)
@@ -1367,6 +1493,8 @@ int main(void)
     tcase_add_test(tc, test_a_hotel_with_webhooks_switched_off_sends_none);
     tcase_add_test(tc, test_the_api_key_must_be_the_property_s_own);
     tcase_add_test(tc, test_injected_faults_fail_the_named_method_then_clear);
+    tcase_add_test(tc, test_a_property_over_its_request_limit_gets_429_with_retry_after);
+    tcase_add_test(tc, test_request_counters_clear_and_the_limit_survives_a_reset);
     tcase_add_test(tc, test_reset_reloads_the_seed_and_forgets_every_reservation);
     tcase_add_test(tc, test_the_ledger_lists_every_reservation_with_its_state);
     tcase_add_test(tc, test_control_inputs_are_validated_naming_the_field);

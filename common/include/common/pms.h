@@ -13,9 +13,10 @@
  *         ... nights.items[i].available / .total ...
  *     pms_nights_free(&nights);
  *
- * Every vendor HTTP request goes through, in this order: the hotel's token
- * bucket (the vendor's published limit by default — Cloudbeds: 5 requests a
- * second per property), the (vendor, hotel) circuit breaker (SPEC §8: 5
+ * Every vendor HTTP request goes through, in this order: the hotel's request
+ * budget (pms_budget.h: the vendor's published limit by default — Cloudbeds:
+ * 5 requests a second per property — shared by all replicas through Redis;
+ * checkouts wait their turn, background reads yield), the (vendor, hotel) circuit breaker (SPEC §8: 5
  * consecutive failures → OPEN 60 s → HALF_OPEN, 2 successes → CLOSED), and
  * retry with exponential backoff and full jitter for retryable failures only
  * (timeouts, connection errors, 5xx, 429 honouring Retry-After). Answers that
@@ -53,12 +54,12 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/dates.h"
+#include "common/pms_budget.h"
 #include "common/retry.h"
 
 #define PMS_ID_MAX 64
 #define PMS_MAX_NIGHTS 400
 #define PMS_DEFAULT_TIMEOUT_MS 5000
-#define PMS_DEFAULT_RATE_WAIT_MS 2000
 #define PMS_DEFAULT_HOLD_TTL_S 180
 
 typedef enum {
@@ -68,7 +69,7 @@ typedef enum {
     PMS_ERR_CONFLICT,        /* its state forbids it (e.g. confirming an expired hold) */
     PMS_ERR_REJECTED,        /* the PMS refused the request as invalid */
     PMS_ERR_AUTH,            /* no credentials for the hotel, or the PMS refused them */
-    PMS_ERR_RATE_LIMITED,    /* 429 after retries, or no local token within the wait */
+    PMS_ERR_RATE_LIMITED,    /* 429 after retries, or the hotel's budget spent beyond the wait */
     PMS_ERR_UNAVAILABLE,     /* circuit open: the call was not attempted */
     PMS_ERR_TRANSIENT,       /* timeout, connection failure, 5xx — after the retries */
     PMS_ERR_PROTOCOL,        /* an answer we could not understand */
@@ -80,7 +81,11 @@ typedef struct pms_error {
     int http_status; /* of the last attempt; 0 when none */
     int attempts;    /* HTTP requests made for the failing step */
     char message[256];
-    int64_t retry_after_ms; /* rate limited / unavailable: when trying again makes sense; 0 unknown */
+    /* When trying again makes sense, in ms from now; 0 = unknown. Set for
+     * PMS_ERR_RATE_LIMITED (the hotel's budget: the wait for the next slot;
+     * the vendor's 429: its Retry-After) and PMS_ERR_UNAVAILABLE (until the
+     * breaker lets a trial through, when the breaker says). */
+    int64_t retry_after_ms;
 } pms_error_t;
 
 typedef struct pms_hotel {
@@ -184,26 +189,38 @@ typedef struct pms_config {
     const char *base_url; /* vendor root; NULL = the vendor's production URL */
     pms_key_fn key_fn;    /* NULL = pms_key_from_env */
     void *key_ctx;
-    long timeout_ms;             /* per HTTP request */
-    double rate_per_second;      /* per hotel; <= 0 = the vendor's published limit */
-    double rate_burst;           /* <= 0 = rate_per_second */
-    int64_t rate_wait_ms;        /* longest wait for a token before PMS_ERR_RATE_LIMITED */
-    retry_policy_t retry;        /* max_retries < 0 = no retries */
-    breaker_config_t breaker;    /* template: name is set per (vendor, hotel) */
+    long timeout_ms;          /* per HTTP request */
+    double rate_per_second;   /* per hotel; <= 0 = the vendor's published limit */
+    double rate_burst;        /* <= 0 = rate_per_second */
+    retry_policy_t retry;     /* max_retries < 0 = no retries */
+    breaker_config_t breaker; /* template: name is set per (vendor, hotel) */
     const clock_source_t *clock; /* for the limiter; NULL = system */
+    /* The hotel's request budget (pms_budget.h): shared by every replica
+     * through this Redis pool (borrowed; NULL = a token bucket per process),
+     * and how this connector's requests queue for it: the class of all its
+     * calls and the longest wait of each class. */
+    redis_pool_t *budget_redis;
+    pms_priority_t priority;    /* CHECKOUT (booking-svc) or BACKGROUND (reads, sync) */
+    int64_t checkout_wait_ms;   /* < 0 = PMS_DEFAULT_CHECKOUT_WAIT_MS */
+    int64_t background_wait_ms; /* < 0 = PMS_DEFAULT_BACKGROUND_WAIT_MS */
 } pms_config_t;
 
 #define PMS_CONFIG_DEFAULT                                                                         \
     ((pms_config_t){.timeout_ms = PMS_DEFAULT_TIMEOUT_MS,                                          \
-                    .rate_wait_ms = PMS_DEFAULT_RATE_WAIT_MS,                                      \
                     .retry = RETRY_POLICY_DEFAULT,                                                 \
-                    .breaker = BREAKER_CONFIG_DEFAULT(NULL)})
+                    .breaker = BREAKER_CONFIG_DEFAULT(NULL),                                       \
+                    .priority = PMS_PRIORITY_CHECKOUT,                                             \
+                    .checkout_wait_ms = PMS_DEFAULT_CHECKOUT_WAIT_MS,                              \
+                    .background_wait_ms = PMS_DEFAULT_BACKGROUND_WAIT_MS})
 
 /* Reads PMS_VENDOR (default "cloudbeds"; returned), PMS_BASE_URL (default
  * the vendor's production URL), PMS_TIMEOUT_MS (5000), PMS_RATE_LIMIT_PER_SECOND
- * (the vendor's published limit), PMS_RATE_LIMIT_BURST and
- * PMS_RATE_LIMIT_WAIT_MS (2000) into *out (starting from PMS_CONFIG_DEFAULT).
- * Malformed values are recorded as config errors (the service refuses to start). */
+ * (the vendor's published limit), PMS_RATE_LIMIT_BURST,
+ * PMS_BUDGET_CHECKOUT_WAIT_MS (15000) and PMS_BUDGET_BACKGROUND_WAIT_MS (500;
+ * PMS_RATE_LIMIT_WAIT_MS is its older name, used when the new one is unset)
+ * into *out (starting from PMS_CONFIG_DEFAULT). The Redis pool and the
+ * priority are the service's to set. Malformed values are recorded as config
+ * errors (the service refuses to start). */
 const char *pms_config_from_env(config_t *cfg, pms_config_t *out);
 
 typedef struct pms_connector pms_connector_t;

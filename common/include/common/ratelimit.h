@@ -37,4 +37,10 @@ bool ratelimit_try(ratelimit_t *rl, int64_t *wait_ms);
  * concurrent callers are served in order and the rate is never exceeded. */
 bool ratelimit_acquire(ratelimit_t *rl, int64_t max_wait_ms);
 
+/* ratelimit_acquire without the sleep, for callers that sleep elsewhere (or
+ * not on this clock): reserves a token due within max_wait_ms and returns
+ * true; *wait_ms (optional) = how long until it is due, or, when false
+ * (nothing taken), how long until the next token would be. */
+bool ratelimit_reserve(ratelimit_t *rl, int64_t max_wait_ms, int64_t *wait_ms);
+
 #endif /* COMMON_RATELIMIT_H */
