@@ -92,8 +92,8 @@ static void stop_all(void *ctx)
     pms_connector_free(w->app.pms);
     pms_keystore_free(w->keys);
     redis_pool_free(w->app.redis);
+    saga_active_free(w->app.active); /* its lease keeper uses the pool */
     db_pool_free(w->app.db);
-    saga_active_free(w->app.active);
     crypto_wipe(w->app.data_key, sizeof w->app.data_key);
 }
 
@@ -204,6 +204,10 @@ static int wire(service_t *svc, void *ctx)
     if (!(w->pms_events = pms_events_start(s->kafka_brokers, s->kafka_topic_prefix, app->db,
                                            outbox_relay_kick_cb, app->relay, err, sizeof err)))
         goto fail;
+    if (saga_active_keep_leases(app->active, app->db, app->saga_lease_s) != 0) {
+        snprintf(err, sizeof err, "saga lease keeper thread");
+        goto fail;
+    }
     if (!(w->recovery = recovery_start(app, interval))) {
         snprintf(err, sizeof err, "recovery thread");
         goto fail;

@@ -159,17 +159,27 @@ void saga_finish_lease(saga_run_t *run)
 
 /* ------------------------------------------------------ active sagas -- */
 
+#define SAGA_OWNER_MAX 96
+
 struct saga_active {
-    pthread_mutex_t lock; /* guards ids and count */
+    pthread_mutex_t lock; /* guards ids, owners, count, cap and stopping */
+    pthread_cond_t wake;  /* wakes the lease keeper to stop */
     char (*ids)[BOOKING_ID_MAX];
+    char (*owners)[SAGA_OWNER_MAX];
     size_t count, cap;
+    db_pool_t *db; /* the lease keeper's, NULL until saga_active_keep_leases */
+    int lease_s;
+    pthread_t keeper;
+    bool keeping, stopping;
 };
 
 struct saga_active *saga_active_new(void)
 {
     struct saga_active *a = calloc(1, sizeof *a);
-    if (a)
+    if (a) {
         pthread_mutex_init(&a->lock, NULL);
+        pthread_cond_init(&a->wake, NULL);
+    }
     return a;
 }
 
@@ -177,30 +187,45 @@ void saga_active_free(struct saga_active *a)
 {
     if (!a)
         return;
+    if (a->keeping) {
+        pthread_mutex_lock(&a->lock);
+        a->stopping = true;
+        pthread_cond_signal(&a->wake);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->keeper, NULL);
+    }
+    pthread_cond_destroy(&a->wake);
     pthread_mutex_destroy(&a->lock);
     free(a->ids);
+    free(a->owners);
     free(a);
 }
 
-static void saga_active_add(struct saga_active *a, const char *id)
+void saga_active_add(struct saga_active *a, const char *id, const char *owner)
 {
     if (!a)
         return;
     pthread_mutex_lock(&a->lock);
     if (a->count == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 64;
-        void *p = realloc(a->ids, cap * sizeof a->ids[0]);
-        if (p) {
-            a->ids = p;
+        void *ids = realloc(a->ids, cap * sizeof a->ids[0]);
+        if (ids)
+            a->ids = ids;
+        void *owners = ids ? realloc(a->owners, cap * sizeof a->owners[0]) : NULL;
+        if (owners) {
+            a->owners = owners;
             a->cap = cap;
         }
     }
-    if (a->count < a->cap)
-        snprintf(a->ids[a->count++], BOOKING_ID_MAX, "%s", id);
+    if (a->count < a->cap) {
+        snprintf(a->ids[a->count], BOOKING_ID_MAX, "%s", id);
+        snprintf(a->owners[a->count], SAGA_OWNER_MAX, "%s", owner);
+        a->count++;
+    }
     pthread_mutex_unlock(&a->lock);
 }
 
-static void saga_active_remove(struct saga_active *a, const char *id)
+void saga_active_remove(struct saga_active *a, const char *id)
 {
     if (!a)
         return;
@@ -208,10 +233,68 @@ static void saga_active_remove(struct saga_active *a, const char *id)
     for (size_t i = 0; i < a->count; i++)
         if (strcmp(a->ids[i], id) == 0) {
             memmove(a->ids[i], a->ids[a->count - 1], BOOKING_ID_MAX);
+            memmove(a->owners[i], a->owners[a->count - 1], SAGA_OWNER_MAX);
             a->count--;
             break;
         }
     pthread_mutex_unlock(&a->lock);
+}
+
+/* Renews the lease of every saga in a (a snapshot: a saga that ends
+ * meanwhile keeps a lease no one uses until it lapses, which is harmless). */
+static void renew_all(struct saga_active *a)
+{
+    pthread_mutex_lock(&a->lock);
+    size_t n = a->count;
+    char(*ids)[BOOKING_ID_MAX] = n ? malloc(n * sizeof *ids) : NULL;
+    char(*owners)[SAGA_OWNER_MAX] = n ? malloc(n * sizeof *owners) : NULL;
+    if (ids && owners) {
+        memcpy(ids, a->ids, n * sizeof *ids);
+        memcpy(owners, a->owners, n * sizeof *owners);
+    } else {
+        n = 0;
+    }
+    pthread_mutex_unlock(&a->lock);
+    db_t *db = n ? db_pool_acquire(a->db) : NULL;
+    for (size_t i = 0; db && i < n; i++)
+        if (store_lease_renew(db, ids[i], owners[i], a->lease_s) == 0)
+            log_kv(LOG_LEVEL_DEBUG, "saga lease already taken over", "bookingId", ids[i], NULL);
+    if (db)
+        db_pool_release(a->db, db);
+    free(ids);
+    free(owners);
+}
+
+static void *lease_keeper_main(void *arg)
+{
+    struct saga_active *a = arg;
+    int period_s = a->lease_s / 3 > 1 ? a->lease_s / 3 : 1;
+    pthread_mutex_lock(&a->lock);
+    while (!a->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += period_s;
+        pthread_cond_timedwait(&a->wake, &a->lock, &until);
+        if (a->stopping)
+            break;
+        pthread_mutex_unlock(&a->lock);
+        renew_all(a);
+        pthread_mutex_lock(&a->lock);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+int saga_active_keep_leases(struct saga_active *a, db_pool_t *db, int lease_s)
+{
+    if (!a || a->keeping)
+        return -1;
+    a->db = db;
+    a->lease_s = lease_s;
+    if (pthread_create(&a->keeper, NULL, lease_keeper_main, a) != 0)
+        return -1;
+    a->keeping = true;
+    return 0;
 }
 
 bool saga_active_contains(struct saga_active *a, const char *id)
@@ -394,7 +477,7 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     rec->amount = rq->amount;
     memcpy(rec->currency, rq->currency, sizeof rec->currency);
     rec->created_ms = clock_wall_ms();
-    saga_active_add(app->active, rec->booking_id);
+    saga_active_add(app->active, rec->booking_id, run->owner);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
 
     uint8_t *guest = NULL;

@@ -56,8 +56,16 @@ void saga_new_owner(const booking_app_t *app, char *out, size_t size);
 /* The sagas this process drives right now, so its own recovery never takes
  * one over while a request thread still runs it (thread-safe). */
 struct saga_active *saga_active_new(void);
-void saga_active_free(struct saga_active *a);
+void saga_active_free(struct saga_active *a); /* stops the lease keeper first */
 bool saga_active_contains(struct saga_active *a, const char *booking_id);
+
+/* Starts a thread renewing the lease of every saga this process drives each
+ * lease_s / 3 seconds (at least every second). A drive may wait longer than
+ * one lease — in the hotel's PMS queue, or for a rival checkout holding the
+ * last room — and another replica must not take over a saga whose driver is
+ * alive; a process that dies (or stops) stops renewing, so its sagas are
+ * still taken over one lease after. 0, or -1. */
+int saga_active_keep_leases(struct saga_active *a, db_pool_t *db, int lease_s);
 
 /* compensation_done_fn (compensation.h): ctx is the booking_app_t. */
 int saga_compensation_done(void *ctx, db_t *db, const char *booking_id, const char *action);

@@ -65,6 +65,11 @@ void saga_fail(saga_run_t *run, const char *code, const char *message);
 /* The lease owner renews/cleans up at the end. */
 void saga_finish_lease(saga_run_t *run);
 
+/* Registers / forgets a drive of a saga by this process (its lease is then
+ * renewed by the lease keeper: saga_active_keep_leases). */
+void saga_active_add(struct saga_active *a, const char *id, const char *owner);
+void saga_active_remove(struct saga_active *a, const char *id);
+
 /* Saga metrics. */
 void saga_count_hold(const char *outcome);
 void saga_observe_step(const char *step, int64_t started_ms);

@@ -81,6 +81,7 @@ int saga_recover(booking_app_t *app, const char *booking_id, const char *owner, 
     if (rc != 0)
         return -1;
     snprintf(out->booking_id, sizeof out->booking_id, "%s", booking_id);
+    saga_active_add(app->active, booking_id, owner);
     log_kv(LOG_LEVEL_INFO, "recovering a saga left mid-way", "bookingId", booking_id, "state",
            run.rec.saga_state, "step", run.rec.current_step, NULL);
 
@@ -133,5 +134,6 @@ int saga_recover(booking_app_t *app, const char *booking_id, const char *owner, 
         result = 1;
     crypto_wipe(run.card_token_buf, sizeof run.card_token_buf);
     saga_finish_lease(&run);
+    saga_active_remove(app->active, booking_id);
     return result;
 }
