@@ -137,7 +137,7 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
 /* GET path for the stay; the parsed 200 answer (caller puts it) or NULL. */
 static struct json_object *get_stay(inventory_client_t *ic, const char *path, const char *vendor,
                                     const char *hotel_id, const char *room_type_id,
-                                    dates_day_t first, int nights, bool *not_found)
+                                    dates_day_t first, int nights, inventory_stay_t *out)
 {
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
     dates_format_iso(first, from);
@@ -151,9 +151,14 @@ static struct json_object *get_stay(inventory_client_t *ic, const char *path, co
         json_error_t je;
         root = json_parse_object(r.body, r.body_len, &je);
     }
-    if (e == HTTP_CLIENT_OK && r.status == 404)
-        *not_found = true;
-    else if (!root) {
+    if (e == HTTP_CLIENT_OK && r.status == 404) {
+        json_error_t je;
+        struct json_object *err = json_parse_object(r.body, r.body_len, &je), *code;
+        out->not_found = true;
+        out->hotel_unknown = err && json_object_object_get_ex(err, "errorCode", &code) &&
+                             strcmp(json_object_get_string(code), "HOTEL_NOT_FOUND") == 0;
+        json_object_put(err);
+    } else if (!root) {
         char status[16];
         snprintf(status, sizeof status, "%d", e == HTTP_CLIENT_OK ? r.status : 0);
         log_kv(LOG_LEVEL_INFO, "inventory-svc could not answer; the PMS hold decides", "path",
@@ -174,16 +179,14 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
     if (!ic || nights < 1)
         return;
     struct json_object *inv =
-        get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights,
-                 &out->not_found);
+        get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights, out);
     if (inv)
         read_availability(inv, first, nights, out);
     json_object_put(inv);
     if ((out->availability == INVENTORY_STAY_SHORT && out->fresh) || out->not_found)
         return; /* refused anyway: the price does not matter */
     struct json_object *rates =
-        get_stay(ic, "/api/rates", vendor, hotel_id, room_type_id, first, nights,
-                 &out->not_found);
+        get_stay(ic, "/api/rates", vendor, hotel_id, room_type_id, first, nights, out);
     if (rates)
         read_price(rates, first, nights, out);
     json_object_put(rates);

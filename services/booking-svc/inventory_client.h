@@ -40,6 +40,7 @@ typedef struct inventory_stay {
     int short_night; /* index of the first night without a room, or -1 */
     bool fresh;      /* the availability came from the cache within its TTL or the PMS */
     bool not_found;  /* inventory-svc answered 404: no such hotel or room type */
+    bool hotel_unknown; /* ... and it was the hotel (HOTEL_NOT_FOUND) */
     bool price_known; /* every night priced, fresh, in one currency */
     int64_t price;    /* the nights' sum, minor units of currency */
     char currency[4];

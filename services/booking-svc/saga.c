@@ -614,9 +614,12 @@ static int step_inventory_check(saga_run_t *run)
     const inventory_stay_t *st = &run->stay;
     if (st->not_found) {
         count_check("fresh");
-        fail_early(run, "inventory_check", "VALIDATION_ERROR", "roomTypeId",
-                   "hotelId/roomTypeId: 호텔 또는 객실 유형을 찾을 수 없습니다 (unknown hotel or "
-                   "room type)");
+        if (st->hotel_unknown)
+            fail_early(run, "inventory_check", "VALIDATION_ERROR", "hotelId",
+                       "hotelId: 호텔을 찾을 수 없습니다 (unknown hotel)");
+        else
+            fail_early(run, "inventory_check", "VALIDATION_ERROR", "roomTypeId",
+                       "roomTypeId: 객실 유형을 찾을 수 없습니다 (unknown room type)");
         return -1;
     }
     if (st->availability == INVENTORY_STAY_SHORT && st->fresh) {

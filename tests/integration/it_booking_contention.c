@@ -409,6 +409,41 @@ START_TEST(test_a_declined_card_frees_the_last_room_for_the_next_buyer)
 }
 END_TEST
 
+START_TEST(test_an_unknown_hotel_or_room_type_costs_no_pms_request)
+{
+    const hot_hotel_t unknown_hotel = {"hotel_nowhere", "room_456", "KRW", 1};
+    const hot_hotel_t unknown_room = {"hotel_123", "room_nowhere", "KRW", 1};
+    const hot_hotel_t *cases[] = {&unknown_hotel, &unknown_room};
+    const char *fields[] = {"hotelId", "roomTypeId"};
+    dates_day_t in = dates_today_utc() + CONTENTION_OFFSET_DAYS + 40;
+    char ci[DATES_ISO_LEN + 1], co[DATES_ISO_LEN + 1];
+    dates_format_iso(in, ci);
+    dates_format_iso(in + 1, co);
+    pms_stats_reset();
+    for (int i = 0; i < 2; i++) {
+        char *body = NULL;
+        ck_assert(asprintf(&body,
+                           "{\"vendor\":\"cloudbeds\",\"hotelId\":\"%s\",\"roomTypeId\":\"%s\","
+                           "\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{\"firstName\":"
+                           "\"홍\",\"lastName\":\"길동\",\"email\":\"hong@example.com\",\"phone\":"
+                           "\"+82-10-1234-5678\"},\"adults\":1,\"children\":0,\"payment\":{"
+                           "\"cardToken\":\"tok_visa\",\"amount\":100000,\"currency\":\"KRW\"}}",
+                           cases[i]->id, cases[i]->room, ci, co) > 0);
+        int status;
+        struct json_object *r = bk_checkout(&f, body, NULL, &status);
+        ck_assert_msg(status == 400, "%s: %d %s", fields[i], status, json_object_to_json_string(r));
+        ck_assert_str_eq(bk_str(r, "errorCode"), "VALIDATION_ERROR");
+        ck_assert_str_eq(bk_str(r, "field"), fields[i]);
+        json_object_put(r);
+        free(body);
+    }
+    /* inventory-svc knew: the hotel has no credentials, the room type is not
+     * in the hotel's list — the PMS was asked nothing by the checkouts */
+    ck_assert_int_eq(pms_requests("hotel_123", "postReservation"), 0);
+    ck_assert_int_eq(pms_requests("hotel_nowhere", NULL), 0);
+}
+END_TEST
+
 START_TEST(test_a_checkout_costs_two_pms_requests_when_the_cache_is_warm)
 {
     const hot_hotel_t *h = &HOT[0];
@@ -454,6 +489,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_a_checkout_costs_two_pms_requests_when_the_cache_is_warm);
+    tcase_add_test(tc, test_an_unknown_hotel_or_room_type_costs_no_pms_request);
     tcase_add_test(tc, test_every_last_room_sells_once_under_the_vendor_limit);
     tcase_add_test(tc, test_a_declined_card_frees_the_last_room_for_the_next_buyer);
     suite_add_tcase(s, tc);
