@@ -50,6 +50,11 @@ static int respond_fetch_error(http_request_t *req, inv_fetch_status_t st, const
         return http_respond_error(req, 404, "NOT_FOUND", NULL, msg);
     case INV_FETCH_REJECTED:
         return http_respond_error(req, 400, "VALIDATION_ERROR", NULL, msg);
+    case INV_FETCH_BUSY:
+        /* the hotel's PMS budget went to checkouts: a read may come back
+         * in a moment, it is not the PMS being down */
+        http_response_header(req, "Retry-After", "1");
+        return http_respond_error(req, 503, "PMS_BUSY", NULL, msg);
     default:
         return http_respond_error(req, 503, "PMS_UNAVAILABLE", NULL, msg);
     }

@@ -366,6 +366,10 @@ static inv_fetch_status_t serve_stale(inv_app_t *app, inv_kind_t kind, const cha
     char day[DATES_ISO_LEN + 1], reason[256];
     dates_format_iso(missing, day);
     snprintf(reason, sizeof reason, "%s", msg);
+    if (err == PMS_ERR_RATE_LIMITED) {
+        snprintf(msg, msg_size, "PMS busy (%s) and nothing cached for %s", reason, day);
+        return INV_FETCH_BUSY;
+    }
     snprintf(msg, msg_size, "PMS unavailable (%s) and nothing cached for %s", reason, day);
     return INV_FETCH_UNAVAILABLE;
 }
@@ -557,7 +561,7 @@ inv_fetch_status_t inv_fetch_room_types(inv_app_t *app, const char *hotel_id, in
     }
     char reason[256];
     snprintf(reason, sizeof reason, "%s", msg);
-    snprintf(msg, msg_size, "PMS unavailable (%s) and no room types cached for hotel %s", reason,
-             hotel_id);
-    return INV_FETCH_UNAVAILABLE;
+    snprintf(msg, msg_size, "PMS %s (%s) and no room types cached for hotel %s",
+             err == PMS_ERR_RATE_LIMITED ? "busy" : "unavailable", reason, hotel_id);
+    return err == PMS_ERR_RATE_LIMITED ? INV_FETCH_BUSY : INV_FETCH_UNAVAILABLE;
 }

@@ -42,6 +42,7 @@ typedef enum {
     INV_FETCH_NOT_FOUND,   /* the PMS does not know the hotel or room type (404) */
     INV_FETCH_REJECTED,    /* the PMS refused the request as invalid (400) */
     INV_FETCH_UNAVAILABLE, /* PMS failing and nothing cached (503) */
+    INV_FETCH_BUSY,        /* the hotel's PMS budget spent and nothing cached (503, retry soon) */
 } inv_fetch_status_t;
 
 typedef struct inv_night {

@@ -265,6 +265,36 @@ START_TEST(test_an_unknown_hotel_is_404_and_never_reaches_the_pms)
 }
 END_TEST
 
+START_TEST(test_a_read_refused_by_the_pms_budget_is_503_pms_busy_not_an_outage)
+{
+    /* one PMS request per 5 s for the hotel, and background reads never
+     * queue: the second cold read within the interval finds the budget spent */
+    invfx_stop_service(&f);
+    const char *env[] = {"PMS_RATE_LIMIT_PER_SECOND=0.2", "PMS_RATE_LIMIT_BURST=1",
+                         "PMS_BUDGET_BACKGROUND_WAIT_MS=0", NULL};
+    invfx_start(&f, env);
+    /* a cold read of rates takes several PMS requests (currency, rates): the
+     * first gets the slot, the next is refused at once */
+    bool busy = false;
+    for (int i = 0; i < 3 && !busy; i++) {
+        char a[DATES_ISO_LEN + 1];
+        dates_format_iso(dates_today_utc() + 60 + 10 * i, a);
+        const char *q[] = {"vendor", "cloudbeds", "hotelId", INVFX_HOTEL, "roomTypeId", INVFX_ROOM,
+                           "from",   a,           "to",      a,           NULL};
+        http_client_response_t r;
+        ck_assert_int_eq(http_client_get(f.http, "/api/rates", q, NULL, &r), HTTP_CLIENT_OK);
+        ck_assert_msg(r.status == 200 || r.status == 503, "%d %s", r.status, r.body);
+        if (r.status == 503) {
+            ck_assert_msg(strstr(r.body, "\"PMS_BUSY\""), "%s", r.body);
+            ck_assert_msg(r.retry_after_ms > 0, "no Retry-After");
+            busy = true;
+        }
+        http_client_response_clear(&r);
+    }
+    ck_assert_msg(busy, "the budget never refused a read");
+}
+END_TEST
+
 typedef struct bad_query {
     const char *vendor, *hotel, *room, *from, *to;
     const char *field;
@@ -480,6 +510,7 @@ int main(void)
     tcase_add_test(tc, test_two_replicas_cold_reads_share_one_pms_call);
     tcase_add_test(tc, test_rates_and_room_types_are_cached_too);
     tcase_add_test(tc, test_an_unknown_hotel_is_404_and_never_reaches_the_pms);
+    tcase_add_test(tc, test_a_read_refused_by_the_pms_budget_is_503_pms_busy_not_an_outage);
     tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
     tcase_add_test(tc, test_decrement_and_increment_are_idempotent_per_booking_and_clamped);
     tcase_add_test(tc, test_admin_degraded_mode_is_published_in_redis);
