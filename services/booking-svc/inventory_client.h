@@ -51,8 +51,9 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
                            const char *room_type_id, dates_day_t first, int nights,
                            inventory_stay_t *out);
 
-/* POST /internal/inventory/<op> ("decrement" or "increment") for the stay of
- * rec, one room, idempotent by booking id. 0, or -1 (logged). */
+/* POST /internal/inventory/<op> for the stay of rec, one room: "decrement"
+ * or "increment" (idempotent by booking id), or "invalidate" (drop the cached
+ * counts: a hold of rec ended without a booking). 0, or -1 (logged). */
 int inventory_client_adjust(inventory_client_t *ic, const char *op, const booking_record_t *rec);
 
 #endif /* BOOKING_INVENTORY_CLIENT_H */

@@ -563,7 +563,7 @@ static int retry_after_s(const pms_error_t *e)
 }
 
 /* Fails the saga with PMS_BUSY / PMS_UNAVAILABLE (code), a retryable answer
- * with Retry-After; message_prefix says which step could not be done. */
+ * with Retry-After; nothing is held or charged once it has compensated. */
 static void fail_capacity(saga_run_t *run, const char *code, const pms_error_t *e)
 {
     char msg[BOOKING_MESSAGE_MAX];
@@ -599,6 +599,20 @@ static void count_check(const char *answer)
                         answer);
 }
 
+/* Whether other checkouts of ours hold rooms of this stay right now: a count
+ * of 0 read while they do is not yet "sold out" — one of them may fail and
+ * give its room back, so the hold (which waits for them) decides. */
+static bool rivals_hold_rooms(saga_run_t *run)
+{
+    char ids[1][BOOKING_ID_MAX];
+    db_t *db = db_pool_acquire(run->app->db);
+    if (!db)
+        return false;
+    int n = store_rival_holds(db, &run->rec, ids, 1);
+    db_pool_release(run->app->db, db);
+    return n > 0;
+}
+
 /* SPEC §4 step 1: every night has a room. Asked of inventory-svc (its cache,
  * or the PMS on a miss), which spends none of the hotel's PMS budget when the
  * cache is warm. Only a fresh answer may refuse; anything it cannot say is
@@ -622,7 +636,7 @@ static int step_inventory_check(saga_run_t *run)
                        "roomTypeId: 객실 유형을 찾을 수 없습니다 (unknown room type)");
         return -1;
     }
-    if (st->availability == INVENTORY_STAY_SHORT && st->fresh) {
+    if (st->availability == INVENTORY_STAY_SHORT && st->fresh && !rivals_hold_rooms(run)) {
         char msg[BOOKING_MESSAGE_MAX];
         short_message(rec->check_in + st->short_night, msg, sizeof msg);
         count_check("fresh");
@@ -685,17 +699,19 @@ static bool rival_may_free_a_room(saga_run_t *run, int64_t deadline_ms)
     if (!db)
         return false;
     int n = store_rival_holds(db, &run->rec, ids, STORE_RIVALS_MAX);
+    db_pool_release(run->app->db, db);
     bool released = false;
     int pending = n;
-    while (pending > 0 && clock_now_ms() < deadline_ms) {
+    while (pending > 0 && !released && clock_now_ms() < deadline_ms) {
         int64_t pause = SAGA_RIVAL_POLL_MS + (int64_t)(clock_now_ms() % SAGA_RIVAL_POLL_MS);
         int64_t left = deadline_ms - clock_now_ms();
+        /* no connection is held while waiting: many checkouts may wait at once */
         clock_source_system()->sleep_ms(NULL, pause < left ? pause : left);
-        pending = store_rivals_pending(db, ids, n, &released);
-        if (released)
+        if (!(db = db_pool_acquire(run->app->db)))
             break;
+        pending = store_rivals_pending(db, ids, n, &released);
+        db_pool_release(run->app->db, db);
     }
-    db_pool_release(run->app->db, db);
     return released;
 }
 

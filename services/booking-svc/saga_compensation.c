@@ -102,6 +102,9 @@ static int compensate_pms(saga_run_t *run, size_t *pending)
     if (pe == PMS_OK || pe == PMS_ERR_NOT_FOUND) {
         saga_hold_record_del(run);
         saga_count_hold(confirmed ? "cancelled" : "released");
+        /* the rooms are free again: a cached count taken while they were held
+         * must not tell the next guest "sold out" (best effort, logged) */
+        inventory_client_adjust(run->app->inventory, "invalidate", rec);
         return comp_log(run, action, "compensated", NULL) == 0 ? 0 : 1;
     }
     char reason[BOOKING_MESSAGE_MAX];

@@ -12,6 +12,7 @@
 #include "common/pms_keys.h"
 #include "degraded.h"
 #include "fetch.h"
+#include "consumers.h"
 #include "query.h"
 
 static const char *request_query(void *req, const char *name)
@@ -183,6 +184,36 @@ static int handle_adjust(http_request_t *req, inv_app_t *app, bool decrement)
     return rc;
 }
 
+/* POST /internal/inventory/invalidate: a hold of booking-svc's ended without
+ * a booking. Whether the cache counted the hold depends on when it was
+ * filled, so the numbers are dropped, not adjusted: the next read asks the
+ * PMS, and a guest is not told "sold out" for a room that is free again. */
+static int handle_invalidate(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    struct json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0; /* answered 400 already */
+    inv_adjustment_t adj;
+    json_error_t err;
+    int rc;
+    if (inv_query_parse_adjustment(body, &adj, &err) != 0) {
+        rc = respond_validation(req, &err);
+        json_object_put(body);
+        return rc;
+    }
+    json_object_put(body);
+    if (inv_invalidate_nights(app, INV_KEY_INVENTORY, adj.hotel_id, adj.room_type_id, adj.check_in,
+                              adj.nights) != 0)
+        return http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
+                                  "the inventory cache (Redis) is unavailable");
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "invalidated", json_object_new_boolean(true));
+    rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
 static int handle_decrement(http_request_t *req, void *ctx)
 {
     return handle_adjust(req, ctx, true);
@@ -236,6 +267,7 @@ int inv_api_routes(inv_app_t *app, http_server_t *srv)
         {"GET", "/api/hotels/:hotelId/room-types", handle_room_types},
         {"POST", "/internal/inventory/decrement", handle_decrement},
         {"POST", "/internal/inventory/increment", handle_increment},
+        {"POST", "/internal/inventory/invalidate", handle_invalidate},
         {"GET", "/api/degraded-mode", handle_get_degraded},
         {"PUT", "/api/degraded-mode", handle_put_degraded},
     };

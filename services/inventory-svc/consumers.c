@@ -52,9 +52,8 @@ static int date_field(struct json_object *data, const char *name, dates_day_t *o
     return dates_parse_iso(v, out) == 0 ? 1 : -1;
 }
 
-/* Deletes the family's keys of nights [first, first + count). 0 or -1. */
-static int invalidate(inv_app_t *app, inv_key_family_t family, const char *hotel_id,
-                      const char *room_type_id, dates_day_t first, int count)
+int inv_invalidate_nights(inv_app_t *app, inv_key_family_t family, const char *hotel_id,
+                          const char *room_type_id, dates_day_t first, int count)
 {
     inv_keys_t *k = inv_keys_nights(family, hotel_id, room_type_id, first, (size_t)count);
     long long deleted = 0;
@@ -82,7 +81,7 @@ static kafka_handler_result_t on_range_updated(inv_app_t *app, struct json_objec
     if (date_field(data, "from", &from) != 1 || date_field(data, "to", &to) != 1 || to < from ||
         to - from + 1 > PMS_MAX_NIGHTS)
         return poison(reason, size, "%s", "from/to missing, malformed or out of order");
-    return invalidate(app, family, hotel, room, from, (int)(to - from + 1)) == 0
+    return inv_invalidate_nights(app, family, hotel, room, from, (int)(to - from + 1)) == 0
                ? KAFKA_HANDLER_OK
                : KAFKA_HANDLER_RETRY;
 }
@@ -105,7 +104,7 @@ static kafka_handler_result_t on_booking_changed(inv_app_t *app, struct json_obj
     if (!room || !inv_id_valid(room) || has_in == 0 || has_out == 0 || out <= in ||
         out - in > PMS_MAX_NIGHTS)
         return KAFKA_HANDLER_OK; /* nothing we can pin down; the TTL bounds staleness */
-    return invalidate(app, INV_KEY_INVENTORY, hotel, room, in, (int)(out - in)) == 0
+    return inv_invalidate_nights(app, INV_KEY_INVENTORY, hotel, room, in, (int)(out - in)) == 0
                ? KAFKA_HANDLER_OK
                : KAFKA_HANDLER_RETRY;
 }

@@ -26,12 +26,19 @@
 
 #include "app.h"
 #include "common/kafka.h"
+#include "keys.h"
 
 /* Creates and starts both consumers. 0 or -1 (logged). */
 int inv_consumers_start(inv_app_t *app);
 /* Stops both (after the message in hand); safe to call twice. */
 void inv_consumers_stop(inv_app_t *app);
 void inv_consumers_free(inv_app_t *app);
+
+/* Deletes the family's cached keys of nights [first, first + count) (not
+ * their shadow copies), so the next read asks the PMS. 0 or -1. Used for
+ * pms.events and for booking-svc's released holds. */
+int inv_invalidate_nights(inv_app_t *app, inv_key_family_t family, const char *hotel_id,
+                          const char *room_type_id, dates_day_t first, int count);
 
 /* The handlers, exposed for tests that drive them with kafka_consumer_poll_once. */
 kafka_handler_result_t inv_handle_pms_event(const kafka_message_t *m, void *app, char *reason,

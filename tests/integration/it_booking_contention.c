@@ -17,6 +17,7 @@
 
 #include "booking_fixture.h"
 #include "check_run.h"
+#include "common/redis.h"
 
 #define CONTENTION_OFFSET_DAYS 140
 #define BUYERS_PER_HOTEL 8
@@ -409,6 +410,50 @@ START_TEST(test_a_declined_card_frees_the_last_room_for_the_next_buyer)
 }
 END_TEST
 
+START_TEST(test_a_released_hold_leaves_no_sold_out_in_the_cache)
+{
+    const hot_hotel_t *h = &HOT[2];
+    dates_day_t in = dates_today_utc() + CONTENTION_OFFSET_DAYS + 50;
+    char day[DATES_ISO_LEN + 1], json[256];
+    dates_format_iso(in, day);
+    snprintf(json, sizeof json,
+             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+             "\"available\":1}",
+             h->id, h->room, day, day);
+    ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/availability", json), 200);
+    ts_sandbox_fault(&f.pay, "{\"op\":\"payment_intents.create\",\"latencyMs\":1500}");
+    buyer_t declined = {.hotel = h, .body = body_for(h, in, 1, "tok_chargeDeclined"),
+                        .port = f.port};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, buy, &declined), 0);
+    ck_assert_msg(TS_POLL_UNTIL(bk_summary(&f.pms, "openHolds") == 1, 10000), "no hold");
+    /* the buyer's own check cached 1 before its hold; when that entry lapses
+     * (90 s) while the room is held, the next look caches 0 */
+    char key[160], err[128];
+    snprintf(key, sizeof key, "inv:{%s}:%s:%s", h->id, h->room, day);
+    redis_client_t *rc = redis_client_new(f.redis_url, 1000, 1000, err, sizeof err);
+    ck_assert_msg(rc != NULL, "%s", err);
+    const char *keys[] = {key};
+    ck_assert_int_eq(redis_del(rc, keys, 1, NULL), REDIS_CLIENT_OK);
+    redis_client_free(rc);
+    ck_assert_int_eq(cache_available(h, in), 0);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(declined.status, 402);
+    ts_sandbox_clear_faults(&f.pay);
+    /* the hold is gone and so is the cached 0: the next guest sees the room
+     * and books it */
+    ck_assert_int_eq(cache_available(h, in), 1);
+    char *body = body_for(h, in, 1, "tok_visa");
+    int status;
+    struct json_object *r = bk_checkout(&f, body, NULL, &status);
+    ck_assert_msg(status == 200, "%d %s", status, json_object_to_json_string(r));
+    json_object_put(r);
+    free(body);
+    free(declined.body);
+    bk_assert_ledgers_clean(&f, 1);
+}
+END_TEST
+
 START_TEST(test_an_unknown_hotel_or_room_type_costs_no_pms_request)
 {
     const hot_hotel_t unknown_hotel = {"hotel_nowhere", "room_456", "KRW", 1};
@@ -490,6 +535,7 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_a_checkout_costs_two_pms_requests_when_the_cache_is_warm);
     tcase_add_test(tc, test_an_unknown_hotel_or_room_type_costs_no_pms_request);
+    tcase_add_test(tc, test_a_released_hold_leaves_no_sold_out_in_the_cache);
     tcase_add_test(tc, test_every_last_room_sells_once_under_the_vendor_limit);
     tcase_add_test(tc, test_a_declined_card_frees_the_last_room_for_the_next_buyer);
     suite_add_tcase(s, tc);

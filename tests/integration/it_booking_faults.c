@@ -146,6 +146,28 @@ START_TEST(test_pms_faults_at_each_step)
 }
 END_TEST
 
+START_TEST(test_a_key_refused_for_a_busy_pms_may_be_sent_again)
+{
+    /* 503 PMS_BUSY rolled everything back: the client's retry with the same
+     * Idempotency-Key books, instead of replaying the 503 for a day */
+    char *body = bk_body(&f, BK_ROOM, offset++, 2, "tok_visa", 0);
+    ts_sandbox_fault(&f.pms, "{\"op\":\"postReservation\",\"status\":429,\"failNext\":4}");
+    int status;
+    struct json_object *r = bk_checkout(&f, body, "retry-after-busy", &status);
+    ck_assert_msg(status == 503, "%d %s", status, json_object_to_json_string(r));
+    ck_assert_str_eq(bk_str(r, "errorCode"), "PMS_BUSY");
+    ck_assert_int_ge(json_object_get_int(json_object_object_get(r, "retryAfterSeconds")), 1);
+    json_object_put(r);
+    ts_sandbox_clear_faults(&f.pms);
+    r = bk_checkout(&f, body, "retry-after-busy", &status);
+    ck_assert_msg(status == 200, "%d %s", status, json_object_to_json_string(r));
+    json_object_put(r);
+    confirmed_so_far++;
+    bk_assert_ledgers_clean(&f, confirmed_so_far);
+    free(body);
+}
+END_TEST
+
 START_TEST(test_payment_faults_at_each_step)
 {
     const fault_case_t cases[] = {
@@ -191,6 +213,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_pms_faults_at_each_step);
     tcase_add_test(tc, test_payment_faults_at_each_step);
+    tcase_add_test(tc, test_a_key_refused_for_a_busy_pms_may_be_sent_again);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
