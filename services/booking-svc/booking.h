@@ -40,7 +40,6 @@
 #define BOOKING_DEFAULT_HISTORY_RETENTION_H 336
 #define BOOKING_DEFAULT_INVENTORY_BASE_URL "http://127.0.0.1:8082"
 #define BOOKING_EVENTS_TOPIC "booking.events"
-#define BOOKING_DEGRADED_KEY "lodging:degraded"
 
 struct inventory_client;
 struct outbox_relay;
