@@ -280,6 +280,9 @@ static int idempotency_enter(http_request_t *req, booking_app_t *app, const char
 int checkout_handle(http_request_t *req, void *ctx)
 {
     booking_app_t *app = ctx;
+    /* first, before any work a flood could multiply */
+    if (client_limit_refuse_address(app->limits, req, &app->checkout_limit))
+        return 0;
     if (!http_request_content_type_is_json(req))
         return http_respond_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
                                   "Content-Type must be application/json");
