@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/client_address.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/json.h"
@@ -35,8 +36,10 @@
 #define MAX_PARAMS 8
 #define MAX_RESPONSE_HEADERS 16
 #define REQUEST_ID_MAX_LEN 64
-#define CONNECTION_TIMEOUT_S 30
-#define CONNECTION_MEMORY_LIMIT_BYTES (64 * 1024)
+/* libmicrohttpd's per-connection memory holds the request head and, later,
+ * the response head and its buffers: the head limit plus this much. */
+#define CONNECTION_MEMORY_RESERVE_BYTES (4 * 1024)
+#define FORWARDED_FOR_MAX 1024
 #define DRAIN_POLL_MS 10
 #define UNMATCHED_ROUTE "unmatched"
 
@@ -58,6 +61,7 @@ struct http_server {
     int route_count;
     atomic_int in_flight; /* requests between first call and completion */
     int port;
+    client_proxies_t *proxies; /* read-only after new */
     metric_t *requests_total;
     metric_t *request_seconds;
 };
@@ -78,6 +82,8 @@ struct http_request {
     size_t body_cap;
     bool too_large;
     bool responded;
+    bool client_resolved;
+    char client[CLIENT_ADDRESS_MAX];
     int status;
     size_t response_bytes;
     const char *route_pattern;
@@ -288,6 +294,47 @@ const char *http_request_query(const http_request_t *req, const char *name)
 const char *http_request_header(const http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Appends one X-Forwarded-For header line to the list being built. */
+static enum MHD_Result collect_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
+                                             const char *value)
+{
+    (void)kind;
+    char *list = cls;
+    if (key && value && strcasecmp(key, "X-Forwarded-For") == 0) {
+        size_t used = strlen(list);
+        snprintf(list + used, FORWARDED_FOR_MAX - used, "%s%s", used ? ", " : "", value);
+    }
+    return MHD_YES;
+}
+
+/* The peer's address as text into out; "" when it is not an IP socket. */
+static void peer_address(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+}
+
+const char *http_request_client_address(http_request_t *req)
+{
+    if (req->client_resolved)
+        return req->client;
+    char peer[CLIENT_ADDRESS_MAX], forwarded[FORWARDED_FOR_MAX] = "";
+    peer_address(req->conn, peer, sizeof peer);
+    /* every X-Forwarded-For line, in order: a proxy may add its own line */
+    if (client_proxies_count(req->srv->proxies) > 0)
+        MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_forwarded_for, forwarded);
+    client_address_resolve(req->srv->proxies, peer, forwarded[0] ? forwarded : NULL, req->client,
+                           sizeof req->client);
+    req->client_resolved = true;
+    return req->client;
 }
 
 const char *http_request_body(const http_request_t *req, size_t *len)
@@ -502,6 +549,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
+        /* a body trickling in holds a connection (and a thread): cut it off */
+        if (clock_now_ms() - req->started_ms > (int64_t)srv->cfg.request_timeout_ms) {
+            log_kv(LOG_LEVEL_WARN, "request body too slow: connection closed", "path", req->path,
+                   NULL);
+            return MHD_NO;
+        }
         request_append(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
@@ -570,6 +623,22 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
         srv->cfg.max_body_bytes = HTTP_DEFAULT_MAX_BODY_BYTES;
     if (srv->cfg.drain_timeout_ms == 0)
         srv->cfg.drain_timeout_ms = HTTP_DEFAULT_DRAIN_TIMEOUT_MS;
+    if (srv->cfg.max_header_bytes == 0)
+        srv->cfg.max_header_bytes = HTTP_DEFAULT_MAX_HEADER_BYTES;
+    if (srv->cfg.max_connections == 0)
+        srv->cfg.max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (srv->cfg.connection_timeout_s == 0)
+        srv->cfg.connection_timeout_s = HTTP_DEFAULT_CONNECTION_TIMEOUT_S;
+    if (srv->cfg.request_timeout_ms == 0)
+        srv->cfg.request_timeout_ms = HTTP_DEFAULT_REQUEST_TIMEOUT_MS;
+    char err[160];
+    srv->proxies = client_proxies_parse(cfg->trusted_proxies, err, sizeof err);
+    srv->cfg.trusted_proxies = NULL; /* parsed; the caller's string is not kept */
+    if (!srv->proxies) {
+        log_kv(LOG_LEVEL_ERROR, "bad trusted proxy list", "error", err, NULL);
+        http_server_free(srv);
+        return NULL;
+    }
     atomic_init(&srv->in_flight, 0);
     srv->requests_total =
         metrics_counter("http_requests_total", "HTTP requests by route and status", 4, "service",
@@ -607,16 +676,24 @@ int http_server_start(http_server_t *srv)
      * libmicrohttpd warns on stderr about a size of 0 or 1 ("is ignored.
      * Thread pool is not used") and then runs without a pool anyway, which is
      * what we asked for. An empty option array passes nothing. */
+    unsigned per_ip = srv->cfg.max_connections_per_ip;
     struct MHD_OptionItem pool_options[] = {
         {pool > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)pool, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_OptionItem per_ip_options[] = {
+        {per_ip > 0 ? MHD_OPTION_PER_IP_CONNECTION_LIMIT : MHD_OPTION_END, (intptr_t)per_ip, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY,
         pool_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT_BYTES, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        srv->cfg.max_header_bytes + (size_t)CONNECTION_MEMORY_RESERVE_BYTES,
+        MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, MHD_OPTION_ARRAY, per_ip_options,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         log_error("cannot listen on %s:%d (port in use or not permitted)", srv->bind_address,
                   srv->cfg.port);
@@ -669,6 +746,7 @@ void http_server_free(http_server_t *srv)
         for (int j = 0; j < srv->routes[i].segment_count; j++)
             free(srv->routes[i].segments[j]);
     }
+    client_proxies_free(srv->proxies);
     free(srv->service);
     free(srv->bind_address);
     free(srv);

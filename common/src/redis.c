@@ -271,6 +271,29 @@ redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t
     return rc;
 }
 
+redis_client_err_t redis_smembers(redis_client_t *r, const char *key, char ***members, size_t *n)
+{
+    const char *argv[] = {"SMEMBERS", key};
+    redisReply *reply;
+    *members = NULL;
+    *n = 0;
+    redis_client_err_t rc = command(r, true, 2, argv, NULL, &reply);
+    if (rc == REDIS_CLIENT_OK && (rc = expect(r, reply, REDIS_REPLY_ARRAY)) == REDIS_CLIENT_OK &&
+        reply->elements > 0) {
+        *members = calloc(reply->elements, sizeof **members);
+        if (!*members) {
+            rc = REDIS_CLIENT_ERR_INVALID;
+        } else {
+            for (size_t i = 0; i < reply->elements; i++)
+                if (((*members)[*n] = dup_reply_string(reply->element[i])) != NULL)
+                    (*n)++;
+        }
+    }
+    if (reply)
+        freeReplyObject(reply);
+    return rc;
+}
+
 void redis_values_free(char **values, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/client_address.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -49,6 +50,13 @@ static const char COMMON_ENV_HELP[] =
     "  HTTP_BIND_ADDRESS          address to listen on (default 0.0.0.0)\n"
     "  HTTP_THREADS               HTTP worker threads (default 4)\n"
     "  HTTP_MAX_BODY_BYTES        larger request bodies get 413 (default 1048576)\n"
+    "  HTTP_MAX_HEADER_BYTES      larger request heads get 431 (default 32768)\n"
+    "  HTTP_MAX_CONNECTIONS       open connections at once (default 512)\n"
+    "  HTTP_MAX_CONNECTIONS_PER_IP per client IP, 0 = no limit (default 0)\n"
+    "  HTTP_CONNECTION_TIMEOUT_S  an idle connection is closed after it (default 30)\n"
+    "  HTTP_REQUEST_TIMEOUT_MS    a request body still arriving after it is cut off (default "
+    "30000)\n"
+    "  TRUSTED_PROXIES            CIDRs whose X-Forwarded-For is believed (default: none)\n"
     "  SHUTDOWN_DRAIN_TIMEOUT_MS  how long SIGTERM waits for in-flight requests (default 10000)\n"
     "  KAFKA_BROKERS              (default " SERVICE_DEFAULT_KAFKA_BROKERS ")\n"
     "  KAFKA_TOPIC_PREFIX         prefix for every topic name (default empty)\n"
@@ -94,6 +102,35 @@ static void check_url(config_t *cfg, const char *name, const char *value)
         config_url_clear(&url);
 }
 
+/* The HTTP abuse limits every service reads the same way (README
+ * "Configuration"); a malformed TRUSTED_PROXIES is a configuration error. */
+static void read_http_limits(config_t *cfg, service_settings_t *s)
+{
+    s->max_header_bytes = (size_t)config_get_int(cfg, "HTTP_MAX_HEADER_BYTES",
+                                                 HTTP_DEFAULT_MAX_HEADER_BYTES, 1024,
+                                                 SERVICE_MAX_HEADER_BYTES);
+    s->max_connections = (unsigned)config_get_int(cfg, "HTTP_MAX_CONNECTIONS",
+                                                  HTTP_DEFAULT_MAX_CONNECTIONS, 1,
+                                                  SERVICE_MAX_CONNECTIONS);
+    s->max_connections_per_ip = (unsigned)config_get_int(cfg, "HTTP_MAX_CONNECTIONS_PER_IP",
+                                                         HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP, 0,
+                                                         SERVICE_MAX_CONNECTIONS);
+    s->connection_timeout_s = (unsigned)config_get_int(cfg, "HTTP_CONNECTION_TIMEOUT_S",
+                                                       HTTP_DEFAULT_CONNECTION_TIMEOUT_S, 1,
+                                                       SERVICE_MAX_TIMEOUT_S);
+    s->request_timeout_ms = (unsigned)config_get_int(cfg, "HTTP_REQUEST_TIMEOUT_MS",
+                                                     HTTP_DEFAULT_REQUEST_TIMEOUT_MS, 1,
+                                                     SERVICE_MAX_TIMEOUT_S * 1000);
+    s->trusted_proxies = config_get_str(cfg, "TRUSTED_PROXIES", "");
+    char err[160];
+    client_proxies_t *p = client_proxies_parse(s->trusted_proxies, err, sizeof err);
+    if (!p) {
+        config_add_error(cfg, "TRUSTED_PROXIES", err);
+        s->trusted_proxies = ""; /* the server still gets made; the error stops the start */
+    }
+    client_proxies_free(p);
+}
+
 static void read_settings(service_t *svc)
 {
     config_t *cfg = svc->cfg;
@@ -112,6 +149,7 @@ static void read_settings(service_t *svc)
         cfg, "HTTP_MAX_BODY_BYTES", HTTP_DEFAULT_MAX_BODY_BYTES, 1, SERVICE_MAX_BODY_BYTES);
     s->drain_timeout_ms = (unsigned)config_get_int(
         cfg, "SHUTDOWN_DRAIN_TIMEOUT_MS", HTTP_DEFAULT_DRAIN_TIMEOUT_MS, 1, SERVICE_MAX_DRAIN_MS);
+    read_http_limits(cfg, s);
     s->kafka_brokers = config_get_str(cfg, "KAFKA_BROKERS", SERVICE_DEFAULT_KAFKA_BROKERS);
     s->kafka_topic_prefix = config_get_str(cfg, "KAFKA_TOPIC_PREFIX", "");
     s->redis_url = config_get_str(cfg, "REDIS_URL", SERVICE_DEFAULT_REDIS_URL);
@@ -165,6 +203,12 @@ service_t *service_new(const service_info_t *info)
         .thread_per_connection = info->http_thread_per_connection,
         .max_body_bytes = svc->settings.max_body_bytes,
         .drain_timeout_ms = svc->settings.drain_timeout_ms,
+        .max_header_bytes = svc->settings.max_header_bytes,
+        .max_connections = svc->settings.max_connections,
+        .max_connections_per_ip = svc->settings.max_connections_per_ip,
+        .connection_timeout_s = svc->settings.connection_timeout_s,
+        .request_timeout_ms = svc->settings.request_timeout_ms,
+        .trusted_proxies = svc->settings.trusted_proxies,
         .ready = service_ready,
         .ready_ctx = svc,
     };

@@ -498,6 +498,180 @@ START_TEST(test_form_encoding_escapes_reserved_and_utf8_characters)
 }
 END_TEST
 
+/* ------------------------------------------------------ abuse limits -- */
+
+static http_server_t *limited;
+
+static int handle_whoami(http_request_t *req, void *ctx)
+{
+    (void)ctx;
+    const char *a = http_request_client_address(req);
+    return http_respond(req, 200, "text/plain", a, strlen(a));
+}
+
+/* A server with small limits; trusted = TRUSTED_PROXIES. */
+static void limited_start(const char *trusted)
+{
+    http_server_config_t cfg = {.service = "limited",
+                                .bind_address = "127.0.0.1",
+                                .max_header_bytes = 4096,
+                                .max_connections = 8,
+                                .max_connections_per_ip = 2,
+                                .connection_timeout_s = 1,
+                                .request_timeout_ms = 1000,
+                                .trusted_proxies = trusted};
+    limited = http_server_new(&cfg);
+    ck_assert(limited != NULL);
+    ck_assert_int_eq(http_server_route(limited, "GET", "/whoami", handle_whoami, NULL), 0);
+    ck_assert_int_eq(http_server_route(limited, "POST", "/api/echo", handle_echo, NULL), 0);
+    ck_assert_int_eq(http_server_start(limited), 0);
+}
+
+static int connect_to(http_server_t *s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_server_port(s))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Everything the server sends until it closes (or 10 s pass), into out. */
+static size_t read_all(int fd, char *out, size_t size)
+{
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, out + n, size - 1 - n);
+        if (r <= 0 || n + (size_t)r >= size - 1)
+            break;
+        n += (size_t)r;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+START_TEST(test_an_oversize_request_head_is_refused_431)
+{
+    limited_start(NULL);
+    int fd = connect_to(limited);
+    char req[16384];
+    int n = snprintf(req, sizeof req, "GET /whoami HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(req + n, 'a', 10000);
+    memcpy(req + n + 10000, "\r\n\r\n", 5);
+    ssize_t w = write(fd, req, strlen(req));
+    (void)w;
+    static char answer[8192];
+    read_all(fd, answer, sizeof answer);
+    close(fd);
+    ck_assert_msg(strncmp(answer, "HTTP/1.1 431", 12) == 0, "answer: %.80s", answer);
+    /* a normal head still passes */
+    fd = connect_to(limited);
+    const char ok[] = "GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    w = write(fd, ok, sizeof ok - 1);
+    read_all(fd, answer, sizeof answer);
+    close(fd);
+    ck_assert_msg(strncmp(answer, "HTTP/1.1 200", 12) == 0, "answer: %.80s", answer);
+    http_server_free(limited);
+}
+END_TEST
+
+START_TEST(test_a_slow_client_is_cut_off)
+{
+    limited_start(NULL);
+    /* half a request head, then silence: closed after the idle timeout */
+    int fd = connect_to(limited);
+    const char part[] = "GET /whoami HTTP/1.1\r\nHost: x\r\n";
+    ssize_t w = write(fd, part, sizeof part - 1);
+    int64_t t0 = clock_now_ms();
+    char answer[512];
+    read_all(fd, answer, sizeof answer);
+    int64_t waited = clock_now_ms() - t0;
+    close(fd);
+    ck_assert_msg(waited < 5000, "closed after %lld ms", (long long)waited);
+    /* a body trickling in, a byte each 300 ms: cut at the request deadline */
+    fd = connect_to(limited);
+    const char head[] = "POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 100\r\n\r\n";
+    w = write(fd, head, sizeof head - 1);
+    bool cut = false;
+    t0 = clock_now_ms();
+    for (int i = 0; i < 100 && !cut; i++) {
+        clock_source_system()->sleep_ms(NULL, 300); /* the slow client's pace, not a sync */
+        char probe;
+        cut = write(fd, " ", 1) < 0 || recv(fd, &probe, 1, MSG_DONTWAIT) == 0;
+    }
+    waited = clock_now_ms() - t0;
+    close(fd);
+    ck_assert_msg(cut && waited < 10000, "not cut off after %lld ms", (long long)waited);
+    (void)w;
+    http_server_free(limited);
+}
+END_TEST
+
+static void whoami(http_server_t *s, const char *xff, char *out, size_t size)
+{
+    char base[64], h[256];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(s));
+    snprintf(h, sizeof h, "X-Forwarded-For: %s", xff ? xff : "");
+    const char *headers[] = {h, NULL};
+    http_client_t *c =
+        http_client_new(&(http_client_config_t){.base_url = base, .total_timeout_ms = WAIT_MS});
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(c, "/whoami", NULL, xff ? headers : NULL, &r),
+                     HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    snprintf(out, size, "%s", r.body);
+    http_client_response_clear(&r);
+    http_client_free(c);
+}
+
+START_TEST(test_the_client_address_believes_forwarded_for_only_from_trusted_proxies)
+{
+    char who[64];
+    limited_start(NULL); /* nobody trusted: the header is a spoof */
+    whoami(limited, NULL, who, sizeof who);
+    ck_assert_str_eq(who, "127.0.0.1");
+    whoami(limited, "203.0.113.9", who, sizeof who);
+    ck_assert_str_eq(who, "127.0.0.1");
+    http_server_free(limited);
+    limited_start("127.0.0.0/8"); /* the loopback peer is our proxy */
+    whoami(limited, "6.6.6.6, 203.0.113.9", who, sizeof who);
+    ck_assert_str_eq(who, "203.0.113.9");
+    whoami(limited, NULL, who, sizeof who);
+    ck_assert_str_eq(who, "127.0.0.1");
+    http_server_free(limited);
+    http_server_config_t bad = {.service = "bad", .trusted_proxies = "10.0.0.0/99"};
+    ck_assert(http_server_new(&bad) == NULL);
+}
+END_TEST
+
+START_TEST(test_connections_per_client_ip_are_capped)
+{
+    limited_start(NULL);
+    int held[2];
+    for (int i = 0; i < 2; i++) {
+        held[i] = connect_to(limited);
+        const char part[] = "GET /whoami HTTP/1.1\r\n";
+        ssize_t w = write(held[i], part, sizeof part - 1);
+        (void)w;
+    }
+    /* the third from the same address is closed without an answer */
+    int fd = connect_to(limited);
+    const char req[] = "GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ssize_t w = write(fd, req, sizeof req - 1);
+    (void)w;
+    char answer[512];
+    size_t n = read_all(fd, answer, sizeof answer);
+    close(fd);
+    ck_assert_msg(n == 0 || strncmp(answer, "HTTP/1.1 200", 12) != 0, "answer: %s", answer);
+    for (int i = 0; i < 2; i++)
+        close(held[i]);
+    http_server_free(limited);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http_server");
@@ -522,5 +696,12 @@ int main(void)
     tcase_add_test(tc, test_client_reports_connection_refused_and_parses_retry_after);
     tcase_add_test(tc, test_form_encoding_escapes_reserved_and_utf8_characters);
     suite_add_tcase(s, tc);
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 60);
+    tcase_add_test(limits, test_an_oversize_request_head_is_refused_431);
+    tcase_add_test(limits, test_a_slow_client_is_cut_off);
+    tcase_add_test(limits, test_the_client_address_believes_forwarded_for_only_from_trusted_proxies);
+    tcase_add_test(limits, test_connections_per_client_ip_are_capped);
+    suite_add_tcase(s, limits);
     return check_run(s);
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/client_limit.h"
 #include "common/crypto.h"
 #include "common/dates.h"
 #include "common/db.h"
@@ -40,7 +41,10 @@
 #define BOOKING_DEFAULT_HISTORY_RETENTION_H 336
 #define BOOKING_DEFAULT_INVENTORY_BASE_URL "http://127.0.0.1:8082"
 #define BOOKING_EVENTS_TOPIC "booking.events"
-#define BOOKING_DEGRADED_KEY "lodging:degraded"
+/* Checkouts per client address: a guest retrying by hand stays far below,
+ * a script hammering the PMS holds and the card gateway does not. */
+#define BOOKING_DEFAULT_CHECKOUT_PER_MINUTE 30
+#define BOOKING_DEFAULT_CHECKOUT_BURST 10
 
 struct inventory_client;
 struct outbox_relay;
@@ -66,6 +70,8 @@ typedef struct booking_app {
     uint8_t data_key[CRYPTO_AES_KEY_LEN]; /* BOOKING_DATA_KEY: guest data and card token at rest */
     char instance_id[64];                 /* this process; lease owners are "<instance>/<run>" */
     struct saga_active *active;           /* sagas this process drives now (saga_active_*) */
+    client_limit_t *limits;               /* per-client abuse limits; NULL = none */
+    client_limit_rule_t checkout_limit;   /* CHECKOUT_RATE_LIMIT_* per client address */
     /* Test-only (BOOKING_TEST_HOOKS=1): SIGKILL itself right after this step's
      * external call returned, before its result is recorded. "" = off. */
     char test_crash_after[32];

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/degraded_keys.h"
 #include "common/log.h"
 #include "common/money.h"
 #include "idempotency.h"
@@ -175,6 +176,45 @@ int checkout_parse(struct json_object *body, const char *served_vendor, booking_
 
 /* -------------------------------------------------------- degraded mode -- */
 
+/* Copies the reason of a stored degraded state into reason when it says
+ * degraded; returns whether it does. */
+static bool stored_state_degraded(const char *value, char *reason, size_t size)
+{
+    if (!value)
+        return false;
+    json_error_t je;
+    struct json_object *o = json_parse_object(value, strlen(value), &je), *d, *why;
+    bool degraded = o && json_object_object_get_ex(o, "degraded", &d) && json_object_get_boolean(d);
+    if (degraded)
+        snprintf(reason, size, "%s",
+                 json_object_object_get_ex(o, "reason", &why) ? json_object_get_string(why)
+                                                              : "PMS unavailable");
+    json_object_put(o);
+    return degraded;
+}
+
+/* Reads the platform key, then the hotel's two keys (one MGET: they share the
+ * hotel's hash tag); the platform switch wins, then the operator's hotel
+ * switch, then the hotel's breaker. Redis failing counts as "not degraded":
+ * the PMS hold stays the authoritative guard. */
+static bool redis_degraded(booking_app_t *app, const char *hotel_id, char *reason, size_t size)
+{
+    char auto_key[DEGRADED_KEY_MAX], admin_key[DEGRADED_KEY_MAX];
+    const char *keys[] = {degraded_hotel_admin_key(admin_key, sizeof admin_key, hotel_id),
+                          degraded_hotel_key(auto_key, sizeof auto_key, hotel_id)};
+    char *platform = NULL, *hotel[2] = {NULL, NULL};
+    redis_client_t *r = redis_pool_acquire(app->redis);
+    redis_client_err_t rc = redis_get(r, DEGRADED_PLATFORM_KEY, &platform);
+    bool degraded = rc == REDIS_CLIENT_OK && stored_state_degraded(platform, reason, size);
+    if (rc == REDIS_CLIENT_OK && !degraded && redis_mget(r, keys, 2, hotel) == REDIS_CLIENT_OK)
+        degraded = stored_state_degraded(hotel[0], reason, size) ||
+                   stored_state_degraded(hotel[1], reason, size);
+    redis_pool_release(app->redis, r);
+    free(platform);
+    redis_values_free(hotel, 2);
+    return degraded;
+}
+
 bool checkout_degraded(booking_app_t *app, const char *hotel_id, char *reason, size_t size)
 {
     if (pms_breaker_state(app->pms, hotel_id) == BREAKER_OPEN) {
@@ -185,26 +225,7 @@ bool checkout_degraded(booking_app_t *app, const char *hotel_id, char *reason, s
         snprintf(reason, size, "payment gateway circuit breaker open");
         return true;
     }
-    if (!app->redis)
-        return false;
-    char *v = NULL;
-    redis_client_t *r = redis_pool_acquire(app->redis);
-    redis_client_err_t rc = redis_get(r, BOOKING_DEGRADED_KEY, &v);
-    redis_pool_release(app->redis, r);
-    if (rc != REDIS_CLIENT_OK || !v)
-        return false; /* unknown: the PMS hold stays the authoritative guard */
-    bool degraded = false;
-    json_error_t je;
-    struct json_object *o = json_parse_object(v, strlen(v), &je), *d, *why;
-    if (o && json_object_object_get_ex(o, "degraded", &d) && json_object_get_boolean(d)) {
-        degraded = true;
-        snprintf(reason, size, "%s",
-                 json_object_object_get_ex(o, "reason", &why) ? json_object_get_string(why)
-                                                              : "PMS unavailable");
-    }
-    json_object_put(o);
-    free(v);
-    return degraded;
+    return app->redis && redis_degraded(app, hotel_id, reason, size);
 }
 
 /* ---------------------------------------------------------- the handler -- */
@@ -259,6 +280,9 @@ static int idempotency_enter(http_request_t *req, booking_app_t *app, const char
 int checkout_handle(http_request_t *req, void *ctx)
 {
     booking_app_t *app = ctx;
+    /* first, before any work a flood could multiply */
+    if (client_limit_refuse_address(app->limits, req, &app->checkout_limit))
+        return 0;
     if (!http_request_content_type_is_json(req))
         return http_respond_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
                                   "Content-Type must be application/json");

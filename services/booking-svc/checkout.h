@@ -27,8 +27,10 @@
 int checkout_parse(struct json_object *body, const char *served_vendor, booking_request_t *out,
                    json_error_t *err);
 
-/* Degraded mode (lodging:degraded in Redis, or an open PMS / payment breaker):
- * true with the reason. */
+/* Degraded mode for this hotel: the platform switch, the hotel's operator
+ * switch or automatic state in Redis (common/degraded_keys.h), or an open PMS
+ * breaker of the hotel / the payment breaker here. True with the reason
+ * written into reason (caller-owned, size bytes). */
 bool checkout_degraded(booking_app_t *app, const char *hotel_id, char *reason, size_t size);
 
 int checkout_handle(http_request_t *req, void *app);

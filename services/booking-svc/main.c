@@ -59,6 +59,9 @@ static const char ENV_HELP[] =
     "  BOOKING_DATA_KEY           AES-256 key (base64 or hex) for guest data at rest (default: a "
     "development key)\n"
     "  BOOKING_DB_POOL_SIZE       MariaDB connections (default 16)\n"
+    "  CHECKOUT_RATE_LIMIT_PER_MINUTE checkouts a minute per client address, shared by the "
+    "replicas through Redis; 0 = off (default 30)\n"
+    "  CHECKOUT_RATE_LIMIT_BURST  checkouts at once per client address (default 10)\n"
     "  COMPENSATION_ALERT_AFTER   failed attempts before compensation.stuck (default 8)\n"
     "  COMPENSATION_BACKOFF_MS    first compensation retry backoff (default 500)\n"
     "  COMPENSATION_MAX_BACKOFF_MS compensation backoff cap (default 60000)\n"
@@ -94,6 +97,7 @@ static void stop_all(void *ctx)
     redis_pool_free(w->app.redis);
     saga_active_free(w->app.active); /* its lease keeper uses the pool */
     db_pool_free(w->app.db);
+    client_limit_free(w->app.limits);
     crypto_wipe(w->app.data_key, sizeof w->app.data_key);
 }
 
@@ -112,6 +116,8 @@ static void read_settings(config_t *cfg, booking_app_t *app)
                                                   BOOKING_DEFAULT_CONTENTION_WAIT_MS, 0, 120000);
     app->history_retention_h = (int)config_get_int(
         cfg, "BOOKING_HISTORY_RETENTION_H", BOOKING_DEFAULT_HISTORY_RETENTION_H, 24, 24 * 3650);
+    client_limit_rule_from_env(cfg, "CHECKOUT", "checkout", BOOKING_DEFAULT_CHECKOUT_PER_MINUTE,
+                               BOOKING_DEFAULT_CHECKOUT_BURST, &app->checkout_limit);
     char err[128];
     if (getenv("BOOKING_DATA_KEY") && *getenv("BOOKING_DATA_KEY")) {
         if (crypto_key_from_env("BOOKING_DATA_KEY", app->data_key, err, sizeof err) != 0)
@@ -175,6 +181,12 @@ static int wire(service_t *svc, void *ctx)
                        REDIS_DEFAULT_COMMAND_TIMEOUT_MS, err, sizeof err);
     if (!app->redis)
         goto fail;
+    app->limits = client_limit_new(
+        &(client_limit_config_t){.service = "booking-svc", .redis = app->redis});
+    if (!app->limits) {
+        snprintf(err, sizeof err, "client limits: out of memory");
+        goto fail;
+    }
     w->keys = pms_keystore_new(app->db, app->data_key, BOOKING_PMS_KEY_CACHE_MS);
     pc.key_fn = pms_keystore_lookup;
     pc.key_ctx = w->keys;

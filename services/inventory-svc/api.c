@@ -233,6 +233,19 @@ static int handle_get_degraded(http_request_t *req, void *ctx)
     return rc;
 }
 
+/* The body of a degraded-mode PUT: {"degraded":bool,"reason":text}, the
+ * reason required when turning on (it is what a refused guest reads). 0, or
+ * -1 with err naming the field. */
+static int parse_degraded_body(struct json_object *body, bool *on, const char **reason,
+                               json_error_t *err)
+{
+    *reason = NULL;
+    if (json_get_bool(body, "degraded", true, false, on, err) != 0 ||
+        json_get_text(body, "reason", *on, 1, DEGRADED_REASON_MAX - 1, reason, err) != 0)
+        return -1;
+    return 0;
+}
+
 static int handle_put_degraded(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
@@ -243,12 +256,56 @@ static int handle_put_degraded(http_request_t *req, void *ctx)
     const char *reason = NULL;
     json_error_t err;
     int rc;
-    if (json_get_bool(body, "degraded", true, false, &on, &err) != 0 ||
-        json_get_string(body, "reason", false, 0, DEGRADED_REASON_MAX - 1, &reason, &err) != 0) {
+    if (parse_degraded_body(body, &on, &reason, &err) != 0) {
         rc = respond_validation(req, &err);
     } else {
         degraded_set_admin(app->degraded, on, reason);
         struct json_object *o = degraded_to_json(app->degraded);
+        rc = http_respond_json(req, 200, o);
+        json_object_put(o);
+    }
+    json_object_put(body);
+    return rc;
+}
+
+static int handle_get_hotel_degraded(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    const char *hotel = http_request_param(req, "hotelId");
+    json_error_t err;
+    if (inv_query_check_id("hotelId", hotel, &err) != 0)
+        return respond_validation(req, &err);
+    struct json_object *o = degraded_hotel_to_json(app->degraded, hotel);
+    int rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
+/* The operator's switch of one hotel. Turning on needs a hotel we serve (a
+ * typo would otherwise refuse nobody, silently); turning off works for any id,
+ * so a hotel removed from the configuration can still be cleared. */
+static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    const char *hotel = http_request_param(req, "hotelId");
+    json_error_t err;
+    if (inv_query_check_id("hotelId", hotel, &err) != 0)
+        return respond_validation(req, &err);
+    struct json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    bool on = false;
+    const char *reason = NULL;
+    int rc = 0;
+    if (parse_degraded_body(body, &on, &reason, &err) != 0) {
+        rc = respond_validation(req, &err);
+    } else if (on && !hotel_known(req, app, hotel)) {
+        rc = 0; /* answered 404 */
+    } else if (degraded_set_hotel_admin(app->degraded, hotel, on, reason) != 0) {
+        rc = http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
+                                "Redis is unavailable: the switch was not changed");
+    } else {
+        struct json_object *o = degraded_hotel_to_json(app->degraded, hotel);
         rc = http_respond_json(req, 200, o);
         json_object_put(o);
     }
@@ -270,6 +327,8 @@ int inv_api_routes(inv_app_t *app, http_server_t *srv)
         {"POST", "/internal/inventory/invalidate", handle_invalidate},
         {"GET", "/api/degraded-mode", handle_get_degraded},
         {"PUT", "/api/degraded-mode", handle_put_degraded},
+        {"GET", "/api/hotels/:hotelId/degraded-mode", handle_get_hotel_degraded},
+        {"PUT", "/api/hotels/:hotelId/degraded-mode", handle_put_hotel_degraded},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (http_server_route(srv, routes[i].method, routes[i].pattern, routes[i].fn, app) != 0)

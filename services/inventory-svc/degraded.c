@@ -1,5 +1,20 @@
 /*
  * degraded.c — the degraded-mode manager (degraded.h).
+ *
+ * Three kinds of state, three owners:
+ * - a hotel's automatic state comes from this replica's breakers; only the
+ *   replica whose breaker is open writes `lodging:degraded:{hotel}`, with a
+ *   TTL it refreshes, and deletes it when the breaker closes. Replicas whose
+ *   breaker for that hotel is closed never touch it, so one replica's healthy
+ *   view cannot hide another's open breaker.
+ * - the operator's hotel switch is written to Redis by the PUT itself and
+ *   read from Redis by every GET: Redis is the truth, shared by replicas.
+ * - the operator's platform switch is kept in memory, written to
+ *   `lodging:degraded:admin` and read back every probe interval (as before
+ *   hotels had their own state), and published in `lodging:degraded`.
+ * The index set `lodging:degraded:hotels` lets a listing find the hotels
+ * without SCAN; a member is removed when neither of the hotel's keys is
+ * left, and the listing skips members whose keys expired.
  */
 #include "degraded.h"
 
@@ -16,9 +31,11 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/redis.h"
+#include "degraded_hotels.h"
 
 #define MAX_OPEN_BREAKERS 64
 #define BREAKER_NAME_MAX 160
+#define ADMIN_DEFAULT_REASON "turned on by an administrator"
 
 typedef struct open_breaker {
     char name[BREAKER_NAME_MAX];
@@ -35,6 +52,9 @@ struct degraded {
     char admin_since[DATES_RFC3339_LEN + 1];
     open_breaker_t open[MAX_OPEN_BREAKERS]; /* breakers not CLOSED, oldest first */
     size_t open_count;
+    /* hotels whose breaker closed: their automatic key is still to delete */
+    char cleared[MAX_OPEN_BREAKERS][PMS_ID_MAX];
+    size_t cleared_count;
     bool dirty;       /* the Redis key is behind the state */
     bool admin_dirty; /* the admin key is behind the admin switch */
     unsigned admin_version;
@@ -51,7 +71,11 @@ struct degraded {
     int breaker_open_ms;
     int probe_interval_ms;
     metric_t *gauge;
+    /* hotels whose gauge is 1; touched by the writer thread only */
+    char (*gauged)[PMS_ID_MAX];
+    size_t gauged_count;
 };
+
 
 int degraded_parse_breaker_name(const char *name, char *vendor, size_t vendor_size, char *hotel,
                                 size_t hotel_size)
@@ -90,8 +114,14 @@ degraded_t *degraded_new(const degraded_config_t *cfg)
     d->probe_interval_ms =
         cfg->probe_interval_ms > 0 ? cfg->probe_interval_ms : DEGRADED_PROBE_INTERVAL_MS;
     d->gauge = metrics_gauge("lodging_degraded_mode",
-                             "1 while writes are refused because the PMS is down", 0);
-    metrics_gauge_set(d->gauge, 0);
+                             "1 while a hotel's checkouts are refused (hotel=\"*\": every hotel's)",
+                             1, "hotel");
+    metrics_gauge_set(d->gauge, 0, DEGRADED_PLATFORM_LABEL);
+    d->gauged = calloc(DEGRADED_MAX_LISTED_HOTELS, sizeof *d->gauged);
+    if (!d->gauged) {
+        degraded_free(d);
+        return NULL;
+    }
     d->dirty = true;
     return d;
 }
@@ -102,6 +132,7 @@ void degraded_free(degraded_t *d)
         return;
     degraded_stop(d);
     redis_client_free(d->redis);
+    free(d->gauged);
     pthread_mutex_destroy(&d->redis_mu);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->wake);
@@ -115,54 +146,31 @@ void degraded_set_connector(degraded_t *d, pms_connector_t *pms)
     pthread_mutex_unlock(&d->mu);
 }
 
-/* The state as JSON (caller holds the lock). */
+/* The platform state as JSON (caller holds the lock); the caller owns it. */
 static struct json_object *state_json_locked(const degraded_t *d)
 {
     struct json_object *o = json_object_new_object();
-    bool on = d->admin_on || d->open_count > 0;
-    json_object_object_add(o, "degraded", json_object_new_boolean(on));
-    if (!on)
+    json_object_object_add(o, "degraded", json_object_new_boolean(d->admin_on));
+    if (!d->admin_on)
         return o;
-    char reason[DEGRADED_REASON_MAX + 64];
-    const char *since = d->admin_since, *source = "admin";
-    if (d->admin_on) {
-        snprintf(reason, sizeof reason, "%s", d->admin_reason);
-    } else {
-        const open_breaker_t *b = &d->open[0];
-        int n = snprintf(reason, sizeof reason, "PMS circuit open for hotel %s (%s)", b->hotel,
-                         b->vendor);
-        if (d->open_count > 1 && n > 0 && (size_t)n < sizeof reason)
-            snprintf(reason + n, sizeof reason - (size_t)n, " and %zu more hotel(s)",
-                     d->open_count - 1);
-        since = b->since;
-        source = "breaker";
-    }
-    json_object_object_add(o, "reason", json_object_new_string(reason));
-    json_object_object_add(o, "since", json_object_new_string(since));
-    json_object_object_add(o, "source", json_object_new_string(source));
+    json_object_object_add(o, "reason", json_object_new_string(d->admin_reason));
+    json_object_object_add(o, "since", json_object_new_string(d->admin_since));
+    json_object_object_add(o, "source", json_object_new_string("admin"));
     return o;
 }
 
-/* Marks the state changed (caller holds the lock). */
+/* Marks the state changed and wakes the writer (caller holds the lock). */
 static void changed_locked(degraded_t *d)
 {
     d->dirty = true;
-    metrics_gauge_set(d->gauge, d->admin_on || d->open_count > 0 ? 1 : 0);
+    metrics_gauge_set(d->gauge, d->admin_on ? 1 : 0, DEGRADED_PLATFORM_LABEL);
     pthread_cond_broadcast(&d->wake);
-}
-
-struct json_object *degraded_to_json(degraded_t *d)
-{
-    pthread_mutex_lock(&d->mu);
-    struct json_object *o = state_json_locked(d);
-    pthread_mutex_unlock(&d->mu);
-    return o;
 }
 
 bool degraded_is_on(degraded_t *d)
 {
     pthread_mutex_lock(&d->mu);
-    bool on = d->admin_on || d->open_count > 0;
+    bool on = d->admin_on;
     pthread_mutex_unlock(&d->mu);
     return on;
 }
@@ -171,7 +179,7 @@ void degraded_set_admin(degraded_t *d, bool on, const char *reason)
 {
     char text[DEGRADED_REASON_MAX];
     snprintf(text, sizeof text, "%s",
-             on ? (reason && *reason ? reason : "turned on by an administrator") : "");
+             on ? (reason && *reason ? reason : ADMIN_DEFAULT_REASON) : "");
     pthread_mutex_lock(&d->mu);
     if (on && !d->admin_on)
         dates_now_rfc3339(d->admin_since);
@@ -218,6 +226,37 @@ static void send_breaker_alert(degraded_t *d, const open_breaker_t *b)
     cloudevent_free(ev);
 }
 
+/* Is a breaker of this hotel still open here? (caller holds the lock) */
+static bool hotel_open_locked(const degraded_t *d, const char *hotel)
+{
+    for (size_t i = 0; i < d->open_count; i++)
+        if (strcmp(d->open[i].hotel, hotel) == 0)
+            return true;
+    return false;
+}
+
+/* Queues the hotel's automatic key for deletion (caller holds the lock). */
+static void cleared_add_locked(degraded_t *d, const char *hotel)
+{
+    for (size_t i = 0; i < d->cleared_count; i++)
+        if (strcmp(d->cleared[i], hotel) == 0)
+            return;
+    if (d->cleared_count < MAX_OPEN_BREAKERS)
+        snprintf(d->cleared[d->cleared_count++], PMS_ID_MAX, "%s", hotel);
+}
+
+/* A breaker opened again before its key was deleted: keep the key. */
+static void cleared_remove_locked(degraded_t *d, const char *hotel)
+{
+    for (size_t i = 0; i < d->cleared_count; i++)
+        if (strcmp(d->cleared[i], hotel) == 0) {
+            memmove(&d->cleared[i], &d->cleared[i + 1],
+                    (d->cleared_count - i - 1) * sizeof d->cleared[0]);
+            d->cleared_count--;
+            return;
+        }
+}
+
 void degraded_on_breaker_change(const char *name, breaker_state_t from, breaker_state_t to,
                                 void *ctx)
 {
@@ -238,9 +277,12 @@ void degraded_on_breaker_change(const char *name, breaker_state_t from, breaker_
     if (to == BREAKER_CLOSED && i < d->open_count) {
         memmove(&d->open[i], &d->open[i + 1], (d->open_count - i - 1) * sizeof d->open[0]);
         d->open_count--;
+        if (!hotel_open_locked(d, b.hotel))
+            cleared_add_locked(d, b.hotel);
         changed_locked(d);
     } else if (to == BREAKER_OPEN && i == d->open_count && i < MAX_OPEN_BREAKERS) {
         d->open[d->open_count++] = b;
+        cleared_remove_locked(d, b.hotel);
         alert = true;
         changed_locked(d);
     }
@@ -260,14 +302,14 @@ static int redis_run(degraded_t *d, int argc, const char **argv, char **str_out)
     return rc;
 }
 
-/* Writes the combined state to lodging:degraded; 0 or -1. */
+/* Writes the platform state to lodging:degraded; 0 or -1. */
 static int write_state(degraded_t *d, const char *json)
 {
-    const char *argv[] = {"SET", DEGRADED_REDIS_KEY, json};
+    const char *argv[] = {"SET", DEGRADED_PLATFORM_KEY, json};
     return redis_run(d, 3, argv, NULL);
 }
 
-/* The admin switch is shared through DEGRADED_ADMIN_KEY, so every replica
+/* The admin switch is shared through DEGRADED_PLATFORM_ADMIN_KEY, so every replica
  * (and a restarted one) sees it: a pending local change is written there,
  * otherwise the key is read and adopted. Called with d->mu held; releases it
  * during Redis I/O. */
@@ -286,7 +328,8 @@ static void sync_admin_locked(degraded_t *d)
             json_object_put(o);
         }
         pthread_mutex_unlock(&d->mu);
-        const char *set[] = {"SET", DEGRADED_ADMIN_KEY, json}, *del[] = {"DEL", DEGRADED_ADMIN_KEY};
+        const char *set[] = {"SET", DEGRADED_PLATFORM_ADMIN_KEY, json},
+                   *del[] = {"DEL", DEGRADED_PLATFORM_ADMIN_KEY};
         int rc = json[0] ? redis_run(d, 3, set, NULL) : redis_run(d, 2, del, NULL);
         pthread_mutex_lock(&d->mu);
         if (rc == 0 && version == d->admin_version)
@@ -295,7 +338,7 @@ static void sync_admin_locked(degraded_t *d)
     }
     pthread_mutex_unlock(&d->mu);
     char *text = NULL;
-    const char *get[] = {"GET", DEGRADED_ADMIN_KEY};
+    const char *get[] = {"GET", DEGRADED_PLATFORM_ADMIN_KEY};
     int rc = redis_run(d, 2, get, &text);
     struct json_object *o = text ? json_tokener_parse(text) : NULL;
     free(text);
@@ -305,7 +348,7 @@ static void sync_admin_locked(degraded_t *d)
         bool on = o && json_object_object_get_ex(o, "degraded", &v) && json_object_get_boolean(v);
         const char *reason = on && json_object_object_get_ex(o, "reason", &v)
                                  ? json_object_get_string(v)
-                                 : "turned on by an administrator";
+                                 : ADMIN_DEFAULT_REASON;
         const char *since =
             on && json_object_object_get_ex(o, "since", &v) ? json_object_get_string(v) : "";
         if (on != d->admin_on || (on && strcmp(reason, d->admin_reason) != 0)) {
@@ -316,6 +359,122 @@ static void sync_admin_locked(degraded_t *d)
         }
     }
     json_object_put(o);
+}
+
+/* The automatic reason of a hotel's open breaker. */
+static void breaker_reason(const open_breaker_t *b, char *out, size_t size)
+{
+    snprintf(out, size, "PMS circuit open for hotel %s (%s)", b->hotel, b->vendor);
+}
+
+/* Adds this replica's open breakers to a listing read from Redis (they may
+ * not be written yet, or Redis may be down); returns the new count. */
+static size_t merge_local_breakers(degraded_t *d, degraded_hotel_t *list, size_t n, size_t max)
+{
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->open_count; i++) {
+        const open_breaker_t *b = &d->open[i];
+        size_t j = 0;
+        while (j < n && strcmp(list[j].hotel, b->hotel) != 0)
+            j++;
+        if (j == n) {
+            if (n == max)
+                continue;
+            memset(&list[n], 0, sizeof list[n]);
+            snprintf(list[n].hotel, sizeof list[n].hotel, "%s", b->hotel);
+            n++;
+        }
+        if (!list[j].automatic) {
+            list[j].automatic = true;
+            breaker_reason(b, list[j].auto_reason, sizeof list[j].auto_reason);
+            snprintf(list[j].auto_since, sizeof list[j].auto_since, "%s", b->since);
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    return n;
+}
+
+/* Every degraded hotel, Redis's view merged with ours, into a malloc'd array
+ * the caller frees; *n its length. NULL on OOM. */
+static degraded_hotel_t *list_hotels(degraded_t *d, size_t *n)
+{
+    degraded_hotel_t *list = calloc(DEGRADED_MAX_LISTED_HOTELS, sizeof *list);
+    *n = 0;
+    if (!list)
+        return NULL;
+    pthread_mutex_lock(&d->redis_mu);
+    long found = degraded_hotels_list(d->redis, list, DEGRADED_MAX_LISTED_HOTELS);
+    pthread_mutex_unlock(&d->redis_mu);
+    *n = merge_local_breakers(d, list, found > 0 ? (size_t)found : 0, DEGRADED_MAX_LISTED_HOTELS);
+    return list;
+}
+
+/* Sets lodging_degraded_mode{hotel} to 1 for the listed hotels and back to 0
+ * for those no longer listed (writer thread only). */
+static void refresh_gauges(degraded_t *d)
+{
+    size_t n = 0;
+    degraded_hotel_t *list = list_hotels(d, &n);
+    if (!list)
+        return;
+    for (size_t i = 0; i < d->gauged_count; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(list[j].hotel, d->gauged[i]) != 0)
+            j++;
+        if (j == n)
+            metrics_gauge_set(d->gauge, 0, d->gauged[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        metrics_gauge_set(d->gauge, 1, list[i].hotel);
+        snprintf(d->gauged[i], PMS_ID_MAX, "%s", list[i].hotel);
+    }
+    d->gauged_count = n;
+    free(list);
+}
+
+/* Publishes everything: the platform state, each open breaker's hotel key
+ * (its TTL refreshed), the deletions of closed ones, then the gauges. Called
+ * with d->mu held; releases it during Redis I/O. Returns 0, or -1 when a
+ * write failed (the caller retries sooner). */
+static int publish_locked(degraded_t *d)
+{
+    struct json_object *o = state_json_locked(d);
+    char *json = json_to_string_dup(o);
+    json_object_put(o);
+    size_t open_n = d->open_count, cleared_n = d->cleared_count;
+    open_breaker_t *open = malloc((open_n + 1) * sizeof *open);
+    char(*cleared)[PMS_ID_MAX] = malloc((cleared_n + 1) * sizeof *cleared);
+    if (open)
+        memcpy(open, d->open, open_n * sizeof *open);
+    if (cleared)
+        memcpy(cleared, d->cleared, cleared_n * sizeof *cleared);
+    d->dirty = false;
+    pthread_mutex_unlock(&d->mu);
+    int rc = json && open && cleared && write_state(d, json) == 0 ? 0 : -1;
+    char reason[DEGRADED_REASON_MAX];
+    pthread_mutex_lock(&d->redis_mu);
+    for (size_t i = 0; open && i < open_n; i++) {
+        breaker_reason(&open[i], reason, sizeof reason);
+        if (degraded_hotels_write_auto(d->redis, open[i].hotel, reason, open[i].since,
+                                       DEGRADED_HOTEL_TTL_S) != 0)
+            rc = -1;
+    }
+    size_t done = 0;
+    while (cleared && done < cleared_n && degraded_hotels_clear_auto(d->redis, cleared[done]) == 0)
+        done++;
+    pthread_mutex_unlock(&d->redis_mu);
+    refresh_gauges(d);
+    pthread_mutex_lock(&d->mu);
+    /* the cleared hotels written off leave the queue; a failed one stays */
+    for (size_t i = 0; cleared && i < done; i++)
+        if (!hotel_open_locked(d, cleared[i]))
+            cleared_remove_locked(d, cleared[i]);
+    if (done < cleared_n)
+        rc = -1;
+    free(json);
+    free(open);
+    free(cleared);
+    return rc;
 }
 
 /* One probe per half-open breaker: a successful call counts toward closing it. */
@@ -341,14 +500,7 @@ static void *writer_main(void *arg)
     while (!d->stop) {
         sync_admin_locked(d);
         if (d->dirty || clock_now_ms() >= next_write) {
-            struct json_object *o = state_json_locked(d);
-            char *json = json_to_string_dup(o);
-            json_object_put(o);
-            d->dirty = false;
-            pthread_mutex_unlock(&d->mu);
-            int rc = json ? write_state(d, json) : -1;
-            free(json);
-            pthread_mutex_lock(&d->mu);
+            int rc = publish_locked(d);
             /* A failed write is retried at the next tick, not in a loop. */
             next_write = clock_now_ms() + (rc == 0 ? DEGRADED_REFRESH_MS : d->probe_interval_ms);
         }
@@ -372,6 +524,90 @@ static void *writer_main(void *arg)
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
+}
+
+/* ------------------------------------------------------- hotels' API -- */
+
+int degraded_set_hotel_admin(degraded_t *d, const char *hotel_id, bool on, const char *reason)
+{
+    char text[DEGRADED_REASON_MAX], since[DATES_RFC3339_LEN + 1] = "";
+    snprintf(text, sizeof text, "%s", reason && *reason ? reason : ADMIN_DEFAULT_REASON);
+    degraded_hotel_t now;
+    pthread_mutex_lock(&d->redis_mu);
+    /* an "on" that is on already keeps its since */
+    if (on && degraded_hotels_read(d->redis, hotel_id, &now) == 0 && now.admin)
+        snprintf(since, sizeof since, "%s", now.admin_since);
+    if (on && !since[0])
+        dates_now_rfc3339(since);
+    int rc = degraded_hotels_set_admin(d->redis, hotel_id, on, text, since);
+    pthread_mutex_unlock(&d->redis_mu);
+    if (rc != 0)
+        return -1;
+    pthread_mutex_lock(&d->mu);
+    changed_locked(d); /* the writer refreshes the gauges */
+    pthread_mutex_unlock(&d->mu);
+    log_kv(LOG_LEVEL_WARN, on ? "degraded mode on for a hotel (admin)"
+                              : "degraded mode admin switch off for a hotel",
+           "hotelId", hotel_id, "reason", on ? text : NULL, NULL);
+    return 0;
+}
+
+/* A hotel's entry: {"hotelId","degraded"[,"reason","since","source"]}, the
+ * platform switch first, then the operator's, then the breaker. */
+static struct json_object *hotel_json(const degraded_hotel_t *h, const char *platform_reason,
+                                      const char *platform_since)
+{
+    struct json_object *o = json_object_new_object();
+    const char *reason = NULL, *since = NULL, *source = NULL;
+    if (platform_reason) {
+        reason = platform_reason, since = platform_since, source = "platform";
+    } else if (h->admin) {
+        reason = h->admin_reason, since = h->admin_since, source = "admin";
+    } else if (h->automatic) {
+        reason = h->auto_reason, since = h->auto_since, source = "breaker";
+    }
+    json_object_object_add(o, "hotelId", json_object_new_string(h->hotel));
+    json_object_object_add(o, "degraded", json_object_new_boolean(source != NULL));
+    if (!source)
+        return o;
+    json_object_object_add(o, "reason", json_object_new_string(reason));
+    json_object_object_add(o, "since", json_object_new_string(since));
+    json_object_object_add(o, "source", json_object_new_string(source));
+    return o;
+}
+
+struct json_object *degraded_hotel_to_json(degraded_t *d, const char *hotel_id)
+{
+    degraded_hotel_t h;
+    pthread_mutex_lock(&d->redis_mu);
+    int rc = degraded_hotels_read(d->redis, hotel_id, &h);
+    pthread_mutex_unlock(&d->redis_mu);
+    if (rc != 0) /* Redis down: what this replica knows */
+        log_kv(LOG_LEVEL_WARN, "degraded mode: cannot read the hotel's state from Redis",
+               "hotelId", hotel_id, NULL);
+    merge_local_breakers(d, &h, 1, 1);
+    char reason[DEGRADED_REASON_MAX], since[DATES_RFC3339_LEN + 1];
+    pthread_mutex_lock(&d->mu);
+    bool platform = d->admin_on;
+    snprintf(reason, sizeof reason, "%s", d->admin_reason);
+    snprintf(since, sizeof since, "%s", d->admin_since);
+    pthread_mutex_unlock(&d->mu);
+    return hotel_json(&h, platform ? reason : NULL, since);
+}
+
+struct json_object *degraded_to_json(degraded_t *d)
+{
+    pthread_mutex_lock(&d->mu);
+    struct json_object *o = state_json_locked(d);
+    pthread_mutex_unlock(&d->mu);
+    struct json_object *hotels = json_object_new_array();
+    size_t n = 0;
+    degraded_hotel_t *list = list_hotels(d, &n);
+    for (size_t i = 0; list && i < n; i++)
+        json_object_array_add(hotels, hotel_json(&list[i], NULL, NULL));
+    free(list);
+    json_object_object_add(o, "hotels", hotels);
+    return o;
 }
 
 int degraded_start(degraded_t *d)

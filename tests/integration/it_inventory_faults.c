@@ -1,6 +1,6 @@
 /* inventory-svc under failure, on the real stack: the PMS down → reads keep
  * answering from stale-cache after the fresh TTL expired, the breaker opens
- * after 5 failures (degraded mode on, in Redis and as a metric, an
+ * after 5 failures (that hotel alone degraded, in Redis and as its metric series, an
  * ops.alerts breaker.opened event) and closes again by itself once the PMS
  * is back (degraded mode off); nothing cached + PMS down → 503 JSON; Redis
  * down → reads go to the PMS and the service recovers when Redis returns.
@@ -50,21 +50,42 @@ static bool source_is(dates_day_t from, dates_day_t to, const char *source, int 
     return ok;
 }
 
-static bool degraded_is(bool want, const char *source)
+#define HOTEL_DEGRADED_PATH "/api/hotels/" INVFX_HOTEL "/degraded-mode"
+#define HOTEL_DEGRADED_SERIES "lodging_degraded_mode{hotel=\"" INVFX_HOTEL "\"}"
+#define HOTEL_DEGRADED_KEY "lodging:degraded:{" INVFX_HOTEL "}"
+
+/* The fixture hotel's degraded mode is `want` (from `source` when given). */
+static bool hotel_degraded_is(bool want, const char *source)
 {
     struct json_object *o = NULL;
-    bool ok = invfx_get(&f, "/api/degraded-mode", NULL, &o) == 200 &&
+    bool ok = invfx_get(&f, HOTEL_DEGRADED_PATH, NULL, &o) == 200 &&
+              strcmp(invfx_str(o, "hotelId"), INVFX_HOTEL) == 0 &&
               json_object_get_boolean(json_object_object_get(o, "degraded")) == want &&
               (!source || strcmp(invfx_str(o, "source"), source) == 0);
     json_object_put(o);
     return ok;
 }
 
-static bool redis_degraded_is(const char *needle)
+/* GET /api/degraded-mode: the platform switch is off and the listing names
+ * the fixture hotel (listed) or not. */
+static bool listing_names_the_hotel(bool listed)
+{
+    struct json_object *o = NULL, *hotels;
+    bool found = false;
+    bool ok = invfx_get(&f, "/api/degraded-mode", NULL, &o) == 200 &&
+              !json_object_get_boolean(json_object_object_get(o, "degraded")) &&
+              json_object_object_get_ex(o, "hotels", &hotels);
+    for (size_t i = 0; ok && i < json_object_array_length(hotels); i++)
+        found |= strcmp(invfx_str(json_object_array_get_idx(hotels, i), "hotelId"),
+                        INVFX_HOTEL) == 0;
+    json_object_put(o);
+    return ok && found == listed;
+}
+
+static bool redis_value_has(const char *key, const char *needle)
 {
     char *v = NULL;
-    bool ok = redis_get(f.redis, "lodging:degraded", &v) == REDIS_CLIENT_OK && v &&
-              strstr(v, needle) != NULL;
+    bool ok = redis_get(f.redis, key, &v) == REDIS_CLIENT_OK && v && strstr(v, needle) != NULL;
     free(v);
     return ok;
 }
@@ -142,11 +163,19 @@ START_TEST(test_pms_down_serves_stale_cache_opens_the_breaker_and_recovers)
     json_object_put(o);
     ck_assert(invfx_metric(&f, "inventory_stale_serves_total{kind=\"inventory\"}") >= 7);
 
-    /* 5 consecutive failures opened the breaker: degraded mode, alert. */
+    /* 5 consecutive failures opened the breaker: the hotel (only) is
+     * degraded, in Redis under its hash tag and as its own series; alert. */
     ck_assert_double_eq(invfx_metric(&f, BREAKER_SERIES), 1);
-    ck_assert(degraded_is(true, "breaker"));
-    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 1);
-    ck_assert(TS_POLL_UNTIL(redis_degraded_is("\"source\":\"breaker\""), WAIT_MS));
+    ck_assert(hotel_degraded_is(true, "breaker"));
+    ck_assert(TS_POLL_UNTIL(invfx_metric(&f, HOTEL_DEGRADED_SERIES) == 1, WAIT_MS));
+    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode{hotel=\"*\"}"), 0);
+    ck_assert(TS_POLL_UNTIL(redis_value_has(HOTEL_DEGRADED_KEY, "\"source\":\"breaker\""),
+                            WAIT_MS));
+    long long ttl = 0;
+    ck_assert_int_eq(redis_ttl(f.redis, HOTEL_DEGRADED_KEY, &ttl), REDIS_CLIENT_OK);
+    ck_assert_msg(ttl > 0 && ttl <= 15, "the automatic key expires on its own (ttl %lld)", ttl);
+    ck_assert(listing_names_the_hotel(true));
+    ck_assert(redis_value_has("lodging:degraded", "\"degraded\":false"));
     ck_assert(TS_POLL_UNTIL(alerts_seen() >= 1, 30000));
     pthread_mutex_lock(&alerts_mu);
     invfx_assert_event_data(alert_data, "ops-alert");
@@ -160,10 +189,11 @@ START_TEST(test_pms_down_serves_stale_cache_opens_the_breaker_and_recovers)
 
     /* The PMS is back: the half-open probe closes the breaker with no read. */
     ts_sandbox_clear_faults(&f.sb);
-    ck_assert(TS_POLL_UNTIL(degraded_is(false, NULL), WAIT_MS));
+    ck_assert(TS_POLL_UNTIL(hotel_degraded_is(false, NULL), WAIT_MS));
     ck_assert_double_eq(invfx_metric(&f, BREAKER_SERIES), 0);
-    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 0);
-    ck_assert(TS_POLL_UNTIL(redis_degraded_is("\"degraded\":false"), WAIT_MS));
+    ck_assert(TS_POLL_UNTIL(invfx_metric(&f, HOTEL_DEGRADED_SERIES) == 0, WAIT_MS));
+    ck_assert(TS_POLL_UNTIL(!invfx_key_exists(&f, HOTEL_DEGRADED_KEY), WAIT_MS));
+    ck_assert(listing_names_the_hotel(false));
     ck_assert(TS_POLL_UNTIL(!invfx_key_exists(&f, key), WAIT_MS));
     ck_assert(source_is(from, to, "pms", &st));
     ck_assert_int_eq(alerts_seen(), 1);
@@ -173,26 +203,32 @@ START_TEST(test_pms_down_serves_stale_cache_opens_the_breaker_and_recovers)
 }
 END_TEST
 
-START_TEST(test_an_admin_on_outlives_the_breaker_closing)
+START_TEST(test_an_operator_on_outlives_the_breaker_closing)
 {
     invfx_start(&f, FAST_ENV);
     ts_sandbox_fault(&f.sb, "{\"down\":true}");
     struct json_object *o = NULL;
-    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode",
+    ck_assert_int_eq(invfx_send(&f, "PUT", HOTEL_DEGRADED_PATH,
                                 "{\"degraded\":true,\"reason\":\"manual\"}", &o),
                      200);
+    ck_assert_str_eq(invfx_str(o, "source"), "admin");
     json_object_put(o);
     dates_day_t from = dates_today_utc() + 50;
     int st = 0;
     for (int i = 0; i < 5; i++)
         ck_assert(!source_is(from, from, "pms", &st));
     ck_assert_double_eq(invfx_metric(&f, BREAKER_SERIES), 1);
+    ck_assert(TS_POLL_UNTIL(invfx_key_exists(&f, HOTEL_DEGRADED_KEY), WAIT_MS));
     ts_sandbox_clear_faults(&f.sb);
     ck_assert(TS_POLL_UNTIL(invfx_metric(&f, BREAKER_SERIES) == 0, WAIT_MS));
-    ck_assert(degraded_is(true, "admin"));
-    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":false}", &o), 200);
+    ck_assert(TS_POLL_UNTIL(!invfx_key_exists(&f, HOTEL_DEGRADED_KEY), WAIT_MS));
+    ck_assert(hotel_degraded_is(true, "admin"));
+    ck_assert(listing_names_the_hotel(true));
+    ck_assert_int_eq(invfx_send(&f, "PUT", HOTEL_DEGRADED_PATH, "{\"degraded\":false}", &o), 200);
     json_object_put(o);
-    ck_assert(degraded_is(false, NULL));
+    ck_assert(hotel_degraded_is(false, NULL));
+    ck_assert(listing_names_the_hotel(false));
+    ck_assert(TS_POLL_UNTIL(invfx_metric(&f, HOTEL_DEGRADED_SERIES) == 0, WAIT_MS));
 }
 END_TEST
 
@@ -290,7 +326,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, test_pms_down_serves_stale_cache_opens_the_breaker_and_recovers);
-    tcase_add_test(tc, test_an_admin_on_outlives_the_breaker_closing);
+    tcase_add_test(tc, test_an_operator_on_outlives_the_breaker_closing);
     tcase_add_test(tc, test_nothing_cached_and_the_pms_down_is_a_503_with_a_clear_error);
     tcase_add_test(tc, test_redis_down_reads_go_to_the_pms_and_the_service_recovers);
     suite_add_tcase(s, tc);

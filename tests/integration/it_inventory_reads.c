@@ -430,6 +430,8 @@ START_TEST(test_decrement_and_increment_are_idempotent_per_booking_and_clamped)
 }
 END_TEST
 
+#define PLATFORM_SERIES "lodging_degraded_mode{hotel=\"*\"}"
+
 static bool degraded_reason_is(const char *reason)
 {
     struct json_object *o = NULL;
@@ -460,7 +462,7 @@ START_TEST(test_admin_degraded_mode_is_published_in_redis)
                             5000));
     free(v);
     v = NULL;
-    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 1);
+    ck_assert_double_eq(invfx_metric(&f, PLATFORM_SERIES), 1);
 
     /* The switch is shared: a restarted replica honours it at once. */
     ck_assert(TS_POLL_UNTIL(invfx_key_exists(&f, "lodging:degraded:admin"), 5000));
@@ -479,7 +481,7 @@ START_TEST(test_admin_degraded_mode_is_published_in_redis)
                              v && strstr(v, "\"degraded\":false")),
                             5000));
     free(v);
-    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode"), 0);
+    ck_assert_double_eq(invfx_metric(&f, PLATFORM_SERIES), 0);
     ck_assert(TS_POLL_UNTIL(!invfx_key_exists(&f, "lodging:degraded:admin"), 5000));
 
     /* Another replica's switch (written to the shared key) is adopted. */
@@ -495,6 +497,82 @@ START_TEST(test_admin_degraded_mode_is_published_in_redis)
     ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":\"yes\"}", &o),
                      400);
     ck_assert_str_eq(invfx_str(o, "field"), "degraded");
+    json_object_put(o);
+    /* turning on without saying why is refused: the reason is what guests read */
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":true}", &o), 400);
+    ck_assert_str_eq(invfx_str(o, "errorCode"), "VALIDATION_ERROR");
+    ck_assert_str_eq(invfx_str(o, "field"), "reason");
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_the_operator_switch_of_one_hotel_leaves_the_others_alone)
+{
+    struct json_object *o = NULL;
+    const char *path = "/api/hotels/" INVFX_HOTEL "/degraded-mode";
+    ck_assert_int_eq(invfx_send(&f, "PUT", path, "{\"degraded\":true}", &o), 400);
+    ck_assert_str_eq(invfx_str(o, "field"), "reason");
+    json_object_put(o);
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/hotels/hotel_nowhere/degraded-mode",
+                                "{\"degraded\":true,\"reason\":\"x\"}", &o),
+                     404);
+    ck_assert_str_eq(invfx_str(o, "errorCode"), "HOTEL_NOT_FOUND");
+    json_object_put(o);
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/hotels/bad%7Bid/degraded-mode",
+                                "{\"degraded\":false}", &o),
+                     400);
+    ck_assert_str_eq(invfx_str(o, "field"), "hotelId");
+    json_object_put(o);
+
+    ck_assert_int_eq(invfx_send(&f, "PUT", path,
+                                "{\"degraded\":true,\"reason\":\"PMS migration tonight\"}", &o),
+                     200);
+    ck_assert_str_eq(invfx_str(o, "hotelId"), INVFX_HOTEL);
+    ck_assert(json_object_get_boolean(json_object_object_get(o, "degraded")));
+    ck_assert_str_eq(invfx_str(o, "source"), "admin");
+    ck_assert_str_eq(invfx_str(o, "reason"), "PMS migration tonight");
+    json_object_put(o);
+    char *v = NULL;
+    ck_assert_int_eq(redis_get(f.redis, "lodging:degraded:admin:{" INVFX_HOTEL "}", &v),
+                     REDIS_CLIENT_OK);
+    ck_assert(v && strstr(v, "PMS migration tonight"));
+    free(v);
+    ck_assert(TS_POLL_UNTIL(
+        invfx_metric(&f, "lodging_degraded_mode{hotel=\"" INVFX_HOTEL "\"}") == 1, 5000));
+    ck_assert_double_eq(invfx_metric(&f, PLATFORM_SERIES), 0);
+
+    /* another hotel and the platform are not degraded; the listing names ours */
+    ck_assert_int_eq(invfx_get(&f, "/api/hotels/hotel_busan/degraded-mode", NULL, &o), 200);
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "degraded")));
+    json_object_put(o);
+    ck_assert_int_eq(invfx_get(&f, "/api/degraded-mode", NULL, &o), 200);
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "degraded")));
+    struct json_object *hotels = json_object_object_get(o, "hotels");
+    ck_assert_int_eq(json_object_array_length(hotels), 1);
+    ck_assert_str_eq(invfx_str(json_object_array_get_idx(hotels, 0), "hotelId"), INVFX_HOTEL);
+    ck_assert_str_eq(invfx_str(json_object_array_get_idx(hotels, 0), "source"), "admin");
+    json_object_put(o);
+
+    /* the platform switch covers every hotel, and says so */
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode",
+                                "{\"degraded\":true,\"reason\":\"all down\"}", &o),
+                     200);
+    json_object_put(o);
+    ck_assert_int_eq(invfx_get(&f, "/api/hotels/hotel_busan/degraded-mode", NULL, &o), 200);
+    ck_assert(json_object_get_boolean(json_object_object_get(o, "degraded")));
+    ck_assert_str_eq(invfx_str(o, "source"), "platform");
+    json_object_put(o);
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/degraded-mode", "{\"degraded\":false}", &o), 200);
+    json_object_put(o);
+
+    ck_assert_int_eq(invfx_send(&f, "PUT", path, "{\"degraded\":false}", &o), 200);
+    ck_assert(!json_object_get_boolean(json_object_object_get(o, "degraded")));
+    json_object_put(o);
+    ck_assert(!invfx_key_exists(&f, "lodging:degraded:admin:{" INVFX_HOTEL "}"));
+    ck_assert(TS_POLL_UNTIL(
+        invfx_metric(&f, "lodging_degraded_mode{hotel=\"" INVFX_HOTEL "\"}") == 0, 5000));
+    ck_assert_int_eq(invfx_get(&f, "/api/degraded-mode", NULL, &o), 200);
+    ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "hotels")), 0);
     json_object_put(o);
 }
 END_TEST
@@ -514,6 +592,7 @@ int main(void)
     tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
     tcase_add_test(tc, test_decrement_and_increment_are_idempotent_per_booking_and_clamped);
     tcase_add_test(tc, test_admin_degraded_mode_is_published_in_redis);
+    tcase_add_test(tc, test_the_operator_switch_of_one_hotel_leaves_the_others_alone);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

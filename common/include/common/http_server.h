@@ -12,7 +12,10 @@
  *     http_server_start(srv);  ...  http_server_stop(srv); http_server_free(srv);
  *
  * Requests: the whole body is buffered (at most max_body_bytes, else 413)
- * before the handler runs. Unknown path → 404, known path with another method
+ * before the handler runs. Limits on every server: the request head
+ * (max_header_bytes, else 431 from libmicrohttpd), open connections in all
+ * and per client IP, an idle connection's timeout and a deadline for a
+ * request's body to arrive (a slow client is cut off). Unknown path → 404, known path with another method
  * → 405 (with an Allow header); every error the server itself produces has a
  * JSON body (see http_respond_error). A handler that returns without having
  * responded gets a 500 INTERNAL_ERROR response. The request id is taken from
@@ -47,6 +50,17 @@ typedef bool (*http_ready_fn)(void *ctx, const char **reason);
 #define HTTP_DEFAULT_MAX_BODY_BYTES (1024 * 1024)
 #define HTTP_DEFAULT_THREADS 4
 #define HTTP_DEFAULT_DRAIN_TIMEOUT_MS 10000
+/* Request line plus headers; a larger head is refused 431 by libmicrohttpd. */
+#define HTTP_DEFAULT_MAX_HEADER_BYTES (32 * 1024)
+/* Open connections at once (the listener stops accepting beyond). */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 512
+/* Per client IP; 0 = no per-IP limit (the default: behind a load balancer
+ * every client arrives from a handful of addresses). */
+#define HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP 0
+/* A connection with nothing received or sent for this long is closed. */
+#define HTTP_DEFAULT_CONNECTION_TIMEOUT_S 30
+/* From the first byte of a request to the last byte of its body. */
+#define HTTP_DEFAULT_REQUEST_TIMEOUT_MS 30000
 
 typedef struct http_server_config {
     const char *service;      /* for logs and metrics labels */
@@ -61,6 +75,15 @@ typedef struct http_server_config {
     bool thread_per_connection;
     size_t max_body_bytes;     /* default HTTP_DEFAULT_MAX_BODY_BYTES */
     unsigned drain_timeout_ms; /* how long stop waits for in-flight requests */
+    /* Abuse limits (0 = the HTTP_DEFAULT_* value, except per-IP where 0 is off). */
+    size_t max_header_bytes;
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    unsigned connection_timeout_s;
+    unsigned request_timeout_ms; /* a body still arriving after it: connection closed */
+    /* Comma-separated CIDRs of our own proxies, whose X-Forwarded-For is
+     * believed (client_address.h); NULL or "" = never read X-Forwarded-For. */
+    const char *trusted_proxies;
     http_ready_fn ready;       /* NULL = always ready */
     void *ready_ctx;
 } http_server_config_t;
@@ -93,6 +116,11 @@ const char *http_request_param(const http_request_t *req, const char *name);
 const char *http_request_query(const http_request_t *req, const char *name);
 /* Request header (case-insensitive name), or NULL. */
 const char *http_request_header(const http_request_t *req, const char *name);
+/* The client's address (text, e.g. "203.0.113.9" or "2001:db8::1"): the
+ * connection's peer, or the right-most untrusted X-Forwarded-For entry when
+ * the peer is a trusted proxy (client_address.h). Never NULL ("" when
+ * unknown). */
+const char *http_request_client_address(http_request_t *req);
 /* Raw body (NUL-terminated for convenience) and its length; "" when none. */
 const char *http_request_body(const http_request_t *req, size_t *len);
 /* True when the Content-Type header names application/json, in any letter

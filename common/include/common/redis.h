@@ -80,6 +80,10 @@ redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char 
                               size_t nkeys, const char *const *args, size_t nargs,
                               long long *int_out, char **str_out);
 
+/* SMEMBERS: *members = malloc'd array of *n malloc'd strings (NULL when the
+ * set is empty); the caller frees them with redis_values_free + free. */
+redis_client_err_t redis_smembers(redis_client_t *r, const char *key, char ***members, size_t *n);
+
 /* Any other command, not retried; the reply reduced as for redis_eval. */
 redis_client_err_t redis_command_argv(redis_client_t *r, int argc, const char **argv,
                                       long long *int_out, char **str_out);

@@ -42,6 +42,9 @@
 #define SERVICE_MAX_HTTP_THREADS 256
 #define SERVICE_MAX_BODY_BYTES (64 * 1024 * 1024)
 #define SERVICE_MAX_DRAIN_MS 300000
+#define SERVICE_MAX_HEADER_BYTES (1024 * 1024)
+#define SERVICE_MAX_CONNECTIONS 100000
+#define SERVICE_MAX_TIMEOUT_S 3600
 
 typedef struct service_info {
     const char *name;        /* "booking-svc" */
@@ -62,6 +65,12 @@ typedef struct service_settings {
     unsigned http_threads;
     size_t max_body_bytes;
     unsigned drain_timeout_ms;
+    size_t max_header_bytes;
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    unsigned connection_timeout_s;
+    unsigned request_timeout_ms;
+    const char *trusted_proxies;
     const char *kafka_brokers;
     const char *kafka_topic_prefix;
     const char *redis_url;
