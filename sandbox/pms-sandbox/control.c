@@ -503,7 +503,8 @@ int control_routes(control_t *ctl, http_server_t *srv)
         {"POST", CONTROL_PREFIX "/holds/expire-now", handle_expire_now},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
-        if (http_server_route(srv, routes[i].method, routes[i].path, routes[i].fn, ctl) != 0)
+        if (http_server_route(srv, routes[i].method, routes[i].path, AUTH_RULE_OPEN, routes[i].fn,
+                              ctl) != 0)
             return -1;
     return sandbox_faults_routes(ctl->faults, srv);
 }

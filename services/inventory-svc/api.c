@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "adjust.h"
+#include "admin_api.h"
+#include "common/http_audit.h"
 #include "common/json.h"
 #include "common/pms_keys.h"
 #include "degraded.h"
@@ -210,8 +212,18 @@ static int handle_put_degraded(http_request_t *req, void *ctx)
     if (json_get_bool(body, "degraded", true, false, &on, &err) != 0 ||
         json_get_string(body, "reason", false, 0, DEGRADED_REASON_MAX - 1, &reason, &err) != 0) {
         rc = respond_validation(req, &err);
+    } else if (!auth_principal_all_hotels(http_request_principal(req))) {
+        /* the switch stops checkouts of every hotel: not for a caller limited to some */
+        rc = http_respond_error(req, 403, "FORBIDDEN", NULL,
+                                "the platform-wide switch needs a caller that is not limited to "
+                                "some hotels");
     } else {
         degraded_set_admin(app->degraded, on, reason);
+        db_pool_t *pool = auth_pool(app->auth);
+        db_t *db = pool ? db_pool_acquire(pool) : NULL;
+        http_audit(db, req, on ? "degraded.on" : "degraded.off", NULL, NULL, NULL);
+        if (db)
+            db_pool_release(pool, db);
         struct json_object *o = degraded_to_json(app->degraded);
         rc = http_respond_json(req, 200, o);
         json_object_put(o);
@@ -220,22 +232,22 @@ static int handle_put_degraded(http_request_t *req, void *ctx)
     return rc;
 }
 
+const http_route_t INV_API_ROUTES[] = {
+    {"GET", "/api/inventory", AUTH_RULE_PUBLIC, handle_inventory},
+    {"GET", "/api/rates", AUTH_RULE_PUBLIC, handle_rates},
+    {"GET", "/api/hotels/:hotelId/room-types", AUTH_RULE_PUBLIC, handle_room_types},
+    {"POST", "/internal/inventory/decrement", AUTH_RULE_SERVICE, handle_decrement},
+    {"POST", "/internal/inventory/increment", AUTH_RULE_SERVICE, handle_increment},
+    {"GET", "/api/degraded-mode", AUTH_RULE_VIEWER, handle_get_degraded},
+    {"PUT", "/api/degraded-mode", AUTH_RULE_OPERATOR, handle_put_degraded},
+    {"POST", "/api/admin/api-keys", AUTH_RULE_ADMIN, admin_api_keys_create},
+    {"GET", "/api/admin/api-keys", AUTH_RULE_ADMIN, admin_api_keys_list},
+    {"DELETE", "/api/admin/api-keys/:keyId", AUTH_RULE_ADMIN, admin_api_keys_revoke},
+    {"GET", "/api/admin/audit", AUTH_RULE_ADMIN, admin_audit_list},
+};
+const size_t INV_API_ROUTE_COUNT = sizeof INV_API_ROUTES / sizeof *INV_API_ROUTES;
+
 int inv_api_routes(inv_app_t *app, http_server_t *srv)
 {
-    static const struct {
-        const char *method, *pattern;
-        http_handler_fn fn;
-    } routes[] = {
-        {"GET", "/api/inventory", handle_inventory},
-        {"GET", "/api/rates", handle_rates},
-        {"GET", "/api/hotels/:hotelId/room-types", handle_room_types},
-        {"POST", "/internal/inventory/decrement", handle_decrement},
-        {"POST", "/internal/inventory/increment", handle_increment},
-        {"GET", "/api/degraded-mode", handle_get_degraded},
-        {"PUT", "/api/degraded-mode", handle_put_degraded},
-    };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (http_server_route(srv, routes[i].method, routes[i].pattern, routes[i].fn, app) != 0)
-            return -1;
-    return 0;
+    return http_server_routes(srv, INV_API_ROUTES, INV_API_ROUTE_COUNT, app);
 }
