@@ -48,6 +48,7 @@ typedef struct route {
     char *pattern;
     char *segments[MAX_SEGMENTS];
     int segment_count;
+    auth_rule_t rule;
     http_handler_fn fn;
     void *ctx;
 } route_t;
@@ -93,6 +94,7 @@ struct http_request {
     header_pair_t headers[MAX_RESPONSE_HEADERS];
     int header_count;
     int64_t started_ms;
+    auth_principal_t principal;
 };
 
 /* ------------------------------------------------------------ routing -- */
@@ -111,10 +113,10 @@ static int split_path(char *buf, char **segments)
 }
 
 int http_server_route(http_server_t *srv, const char *method, const char *pattern,
-                      http_handler_fn fn, void *ctx)
+                      auth_rule_t rule, http_handler_fn fn, void *ctx)
 {
     if (!srv || !method || !pattern || pattern[0] != '/' || !fn || srv->route_count == MAX_ROUTES ||
-        strlen(method) >= sizeof srv->routes[0].method)
+        strlen(method) >= sizeof srv->routes[0].method || strcmp(auth_rule_name(rule), "?") == 0)
         return -1;
     route_t *r = &srv->routes[srv->route_count];
     memset(r, 0, sizeof *r);
@@ -134,6 +136,7 @@ int http_server_route(http_server_t *srv, const char *method, const char *patter
     r->segment_count = n;
     free(copy);
     snprintf(r->method, sizeof r->method, "%s", method);
+    r->rule = rule;
     r->fn = fn;
     r->ctx = ctx;
     srv->route_count++;
@@ -145,6 +148,45 @@ fail:
         free(r->segments[i]);
     memset(r, 0, sizeof *r);
     return -1;
+}
+
+int http_server_routes(http_server_t *srv, const http_route_t *table, size_t n, void *ctx)
+{
+    for (size_t i = 0; i < n; i++)
+        if (http_server_route(srv, table[i].method, table[i].pattern, table[i].rule, table[i].fn,
+                              ctx) != 0)
+            return -1;
+    return 0;
+}
+
+size_t http_server_route_count(const http_server_t *srv)
+{
+    return (size_t)srv->route_count;
+}
+
+int http_server_route_at(const http_server_t *srv, size_t i, const char **method,
+                         const char **pattern, auth_rule_t *rule)
+{
+    if (i >= (size_t)srv->route_count)
+        return -1;
+    *method = srv->routes[i].method;
+    *pattern = srv->routes[i].pattern;
+    *rule = srv->routes[i].rule;
+    return 0;
+}
+
+void http_route_table_print(const http_route_t *table, size_t n, FILE *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "method", json_object_new_string(table[i].method));
+        json_object_object_add(o, "path", json_object_new_string(table[i].pattern));
+        json_object_object_add(o, "rule", json_object_new_string(auth_rule_name(table[i].rule)));
+        fprintf(out, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+    }
 }
 
 /* Does `r` match the path segments? Fills the request's params when it does
@@ -286,6 +328,28 @@ const char *http_request_param(const http_request_t *req, const char *name)
     return NULL;
 }
 
+const auth_principal_t *http_request_principal(const http_request_t *req)
+{
+    return &req->principal;
+}
+
+const char *http_request_remote_address(const http_request_t *req, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return buf;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  (socklen_t)size);
+    return buf;
+}
+
 const char *http_request_query(const http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -405,6 +469,71 @@ static int handle_metrics(http_request_t *req, void *ctx)
     return rc;
 }
 
+static const http_route_t BUILTIN_ROUTES[] = {
+    {"GET", "/healthz", AUTH_RULE_OPEN, NULL},
+    {"GET", "/readyz", AUTH_RULE_OPEN, NULL},
+    {"GET", "/metrics", AUTH_RULE_OPEN, NULL},
+};
+
+const http_route_t *http_server_builtin_routes(size_t *n)
+{
+    *n = sizeof BUILTIN_ROUTES / sizeof *BUILTIN_ROUTES;
+    return BUILTIN_ROUTES;
+}
+
+/* ------------------------------------------------------ access control -- */
+
+/* 401 with the challenge a client needs to know which credential to send. */
+static void respond_unauthorized(http_request_t *req)
+{
+    http_response_header(req, "WWW-Authenticate", "Bearer realm=\"lodging\"");
+    http_respond_error(req, 401, "UNAUTHORIZED", NULL,
+                       "authentication required: a valid credential must be sent");
+}
+
+/* Resolves the caller and applies the route's rule. True when the handler
+ * may run; otherwise the answer has been given. OPEN routes never look at
+ * credentials; PUBLIC and WEBHOOK routes treat a bad one as no credential. */
+static bool request_authorize(http_request_t *req, const route_t *r)
+{
+    auth_principal_anonymous(&req->principal);
+    if (r->rule == AUTH_RULE_OPEN)
+        return true;
+    bool lenient = r->rule == AUTH_RULE_PUBLIC || r->rule == AUTH_RULE_WEBHOOK;
+    auth_err_t rc = auth_authenticate(req->srv->cfg.auth, http_request_header(req, "Authorization"),
+                                      http_request_header(req, "Cookie"), &req->principal);
+    if (rc != AUTH_OK && lenient) {
+        auth_principal_anonymous(&req->principal);
+        return true;
+    }
+    if (rc == AUTH_ERR_UNAVAILABLE) {
+        http_response_header(req, "Retry-After", "1");
+        http_respond_error(req, 503, "AUTH_UNAVAILABLE", NULL,
+                           "credentials cannot be checked right now; retry shortly");
+        return false;
+    }
+    if (rc != AUTH_OK) {
+        respond_unauthorized(req);
+        return false;
+    }
+    switch (auth_rule_check(r->rule, &req->principal, req->method,
+                            http_request_header(req, "X-CSRF-Token"))) {
+    case AUTH_ALLOW:
+        return true;
+    case AUTH_DENY_UNAUTHENTICATED:
+        respond_unauthorized(req);
+        return false;
+    case AUTH_DENY_CSRF:
+        http_respond_error(req, 403, "CSRF_REQUIRED", "X-CSRF-Token",
+                           "this change needs the session's CSRF token in X-CSRF-Token");
+        return false;
+    default:
+        http_respond_error(req, 403, "FORBIDDEN", NULL,
+                           "the caller may not use this endpoint");
+        return false;
+    }
+}
+
 /* --------------------------------------------------- libmicrohttpd glue -- */
 
 static bool request_id_is_sane(const char *id)
@@ -520,6 +649,10 @@ static void request_dispatch(http_request_t *req)
     }
     req->route_pattern = r->pattern;
     log_set_request_id(req->id);
+    if (!request_authorize(req, r)) {
+        log_set_request_id(NULL);
+        return;
+    }
     int rc = r->fn(req, r->ctx);
     log_set_request_id(NULL);
     if (!req->responded) {
@@ -585,6 +718,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* The path only: query strings may carry personal data. */
     log_kv(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
            "http request", "method", req->method, "path", req->path, "route", req->route_pattern,
+           "caller", auth_kind_name(req->principal.kind), "callerId", req->principal.id,
            "status", status, "duration_ms", duration, "bytes", bytes, "completed",
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false", NULL);
     log_set_request_id(NULL);
@@ -646,9 +780,9 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
     srv->request_seconds = metrics_histogram("http_request_duration_seconds",
                                              "HTTP request latency", METRICS_LATENCY_BUCKETS_S,
                                              METRICS_LATENCY_BUCKET_COUNT, 2, "service", "route");
-    http_server_route(srv, "GET", "/healthz", handle_healthz, srv);
-    http_server_route(srv, "GET", "/readyz", handle_readyz, srv);
-    http_server_route(srv, "GET", "/metrics", handle_metrics, NULL);
+    http_server_route(srv, "GET", "/healthz", AUTH_RULE_OPEN, handle_healthz, srv);
+    http_server_route(srv, "GET", "/readyz", AUTH_RULE_OPEN, handle_readyz, srv);
+    http_server_route(srv, "GET", "/metrics", AUTH_RULE_OPEN, handle_metrics, NULL);
     return srv;
 }
 

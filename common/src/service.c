@@ -35,6 +35,7 @@ struct service {
     config_t *cfg;
     service_settings_t settings;
     http_server_t *http;
+    auth_t *auth;
     named_check_t checks[SERVICE_MAX_CHECKS];
     int check_count;
     hook_t hooks[SERVICE_MAX_HOOKS];
@@ -61,12 +62,14 @@ static const char COMMON_ENV_HELP[] =
     "  KAFKA_BROKERS              (default " SERVICE_DEFAULT_KAFKA_BROKERS ")\n"
     "  KAFKA_TOPIC_PREFIX         prefix for every topic name (default empty)\n"
     "  REDIS_URL                  (default " SERVICE_DEFAULT_REDIS_URL ")\n"
-    "  MYSQL_URL                  (default mysql://lodging:***@127.0.0.1:13306/lodging)\n";
+    "  MYSQL_URL                  (default mysql://lodging:***@127.0.0.1:13306/lodging)\n"
+    "  LODGING_SERVICE_TOKEN      credential our services present to each other's internal\n"
+    "                             routes (32+ characters; unset = internal routes refuse)\n";
 
 static void print_usage(const service_info_t *info, FILE *out)
 {
     fprintf(out,
-            "usage: %s [--help] [--version]\n\n%s\n\n"
+            "usage: %s [--help] [--version] [--routes]\n\n%s\n\n"
             "Configuration (environment variables):\n"
             "  %-26s HTTP port (default %d)\n%s%s",
             info->name, info->description ? info->description : "", info->port_env,
@@ -82,6 +85,13 @@ int service_handle_args(const service_info_t *info, int argc, char **argv)
         }
         if (strcmp(argv[i], "--version") == 0) {
             printf("%s %s\n", info->name, SERVICE_VERSION);
+            return 0;
+        }
+        if (strcmp(argv[i], "--routes") == 0) {
+            size_t n = 0;
+            const http_route_t *builtin = http_server_builtin_routes(&n);
+            http_route_table_print(builtin, n, stdout);
+            http_route_table_print(info->routes, info->route_count, stdout);
             return 0;
         }
         fprintf(stderr, "%s: unknown argument '%s'\n", info->name, argv[i]);
@@ -156,6 +166,37 @@ static void read_settings(service_t *svc)
     s->mysql_url = config_get_str(cfg, "MYSQL_URL", SERVICE_DEFAULT_MYSQL_URL);
     check_url(cfg, "REDIS_URL", s->redis_url);
     check_url(cfg, "MYSQL_URL", s->mysql_url);
+    s->service_token = config_get_str(cfg, "LODGING_SERVICE_TOKEN", NULL);
+    if (s->service_token && !*s->service_token)
+        s->service_token = NULL;
+    if (s->service_token && strlen(s->service_token) < AUTH_SERVICE_TOKEN_MIN_LEN)
+        config_add_error(cfg, "LODGING_SERVICE_TOKEN", "must be at least 32 characters");
+}
+
+/* True when every registered route is in the service's table with the same
+ * rule: the table is what --routes shows and the access tests check, so a
+ * route registered outside it would escape both. */
+static bool routes_match_table(service_t *svc)
+{
+    size_t nb = 0;
+    const http_route_t *builtin = http_server_builtin_routes(&nb);
+    for (size_t i = 0; i < http_server_route_count(svc->http); i++) {
+        const char *method, *pattern;
+        auth_rule_t rule;
+        http_server_route_at(svc->http, i, &method, &pattern, &rule);
+        bool found = svc->info.routes_all_open && rule == AUTH_RULE_OPEN;
+        for (size_t j = 0; !found && j < nb + svc->info.route_count; j++) {
+            const http_route_t *t = j < nb ? &builtin[j] : &svc->info.routes[j - nb];
+            found = strcmp(t->method, method) == 0 && strcmp(t->pattern, pattern) == 0 &&
+                    t->rule == rule;
+        }
+        if (!found) {
+            log_kv(LOG_LEVEL_ERROR, "route missing from the service's route table", "method",
+                   method, "route", pattern, NULL);
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool service_ready(void *ctx, const char **reason)
@@ -195,6 +236,10 @@ service_t *service_new(const service_info_t *info)
     if (!svc->cfg)
         goto fail;
     read_settings(svc);
+    svc->auth = auth_new(&(auth_config_t){.mysql_url = svc->settings.mysql_url,
+                                          .service_token = svc->settings.service_token});
+    if (!svc->auth)
+        goto fail;
     http_server_config_t hc = {
         .service = info->name,
         .bind_address = svc->settings.bind_address,
@@ -211,6 +256,7 @@ service_t *service_new(const service_info_t *info)
         .trusted_proxies = svc->settings.trusted_proxies,
         .ready = service_ready,
         .ready_ctx = svc,
+        .auth = svc->auth,
     };
     svc->http = http_server_new(&hc);
     if (!svc->http)
@@ -232,6 +278,7 @@ void service_free(service_t *svc)
     if (!svc)
         return;
     http_server_free(svc->http);
+    auth_free(svc->auth);
     config_free(svc->cfg);
     free(svc);
 }
@@ -249,6 +296,11 @@ http_server_t *service_http(service_t *svc)
 const service_settings_t *service_settings(const service_t *svc)
 {
     return &svc->settings;
+}
+
+auth_t *service_auth(service_t *svc)
+{
+    return svc->auth;
 }
 
 bool service_stopping(const service_t *svc)
@@ -289,6 +341,8 @@ int service_run(service_t *svc)
         log_config_errors(svc->cfg);
         return 2;
     }
+    if (!routes_match_table(svc))
+        return 1;
     if (http_server_start(svc->http) != 0)
         return 1;
     log_info("%s %s started on port %d", svc->info.name, SERVICE_VERSION,

@@ -179,8 +179,8 @@ START_TEST(test_the_one_call_answers_429_with_retry_after_and_the_json_error)
 {
     http_server_config_t hc = {.service = "test", .bind_address = "127.0.0.1"};
     http_server_t *srv = http_server_new(&hc);
-    ck_assert_int_eq(http_server_route(srv, "GET", "/by-address", handle_by_address, cl), 0);
-    ck_assert_int_eq(http_server_route(srv, "GET", "/by-key", handle_by_key, cl), 0);
+    ck_assert_int_eq(http_server_route(srv, "GET", "/by-address", AUTH_RULE_OPEN, handle_by_address, cl), 0);
+    ck_assert_int_eq(http_server_route(srv, "GET", "/by-key", AUTH_RULE_OPEN, handle_by_key, cl), 0);
     ck_assert_int_eq(http_server_start(srv), 0);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));

@@ -27,7 +27,7 @@ static void setup(void)
     http_server_config_t hc = {
         .service = "test-http-client", .bind_address = "127.0.0.1", .threads = 4};
     srv = http_server_new(&hc);
-    http_server_route(srv, "GET", "/echo", handle_echo, NULL);
+    http_server_route(srv, "GET", "/echo", AUTH_RULE_OPEN, handle_echo, NULL);
     ck_assert_int_eq(http_server_start(srv), 0);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));

@@ -91,11 +91,15 @@ static void setup(void)
                                 .ready = is_ready};
     srv = http_server_new(&cfg);
     ck_assert_int_eq(
-        http_server_route(srv, "GET", "/api/bookings/:bookingId", handle_booking, NULL), 0);
-    ck_assert_int_eq(http_server_route(srv, "POST", "/api/echo", handle_echo, NULL), 0);
-    ck_assert_int_eq(http_server_route(srv, "GET", "/forgetful", handle_forgetful, NULL), 0);
-    ck_assert_int_eq(http_server_route(srv, "GET", "/slow", handle_slow, NULL), 0);
-    ck_assert_int_eq(http_server_route(srv, "GET", "relative", handle_slow, NULL), -1);
+        http_server_route(srv, "GET", "/api/bookings/:bookingId", AUTH_RULE_OPEN, handle_booking,
+                          NULL), 0);
+    ck_assert_int_eq(http_server_route(srv, "POST", "/api/echo", AUTH_RULE_OPEN, handle_echo,
+                                       NULL), 0);
+    ck_assert_int_eq(http_server_route(srv, "GET", "/forgetful", AUTH_RULE_OPEN, handle_forgetful,
+                                       NULL), 0);
+    ck_assert_int_eq(http_server_route(srv, "GET", "/slow", AUTH_RULE_OPEN, handle_slow, NULL), 0);
+    ck_assert_int_eq(http_server_route(srv, "GET", "relative", AUTH_RULE_OPEN, handle_slow, NULL),
+                     -1);
     ck_assert_int_eq(http_server_start(srv), 0);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));
@@ -441,7 +445,7 @@ START_TEST(test_thread_per_connection_a_blocked_handler_holds_up_only_its_own_co
                                 .threads = 1,
                                 .thread_per_connection = true};
     srv = http_server_new(&cfg);
-    ck_assert_int_eq(http_server_route(srv, "GET", "/slow", handle_slow, NULL), 0);
+    ck_assert_int_eq(http_server_route(srv, "GET", "/slow", AUTH_RULE_OPEN, handle_slow, NULL), 0);
     ck_assert_int_eq(http_server_start(srv), 0);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));
@@ -522,8 +526,8 @@ static void limited_start(const char *trusted)
                                 .trusted_proxies = trusted};
     limited = http_server_new(&cfg);
     ck_assert(limited != NULL);
-    ck_assert_int_eq(http_server_route(limited, "GET", "/whoami", handle_whoami, NULL), 0);
-    ck_assert_int_eq(http_server_route(limited, "POST", "/api/echo", handle_echo, NULL), 0);
+    ck_assert_int_eq(http_server_route(limited, "GET", "/whoami", AUTH_RULE_OPEN, handle_whoami, NULL), 0);
+    ck_assert_int_eq(http_server_route(limited, "POST", "/api/echo", AUTH_RULE_OPEN, handle_echo, NULL), 0);
     ck_assert_int_eq(http_server_start(limited), 0);
 }
 

@@ -314,9 +314,12 @@ static int handle_delete(http_request_t *req, void *ctx)
 
 int sandbox_faults_routes(sandbox_faults_t *faults, http_server_t *srv)
 {
-    if (http_server_route(srv, "POST", SANDBOX_FAULTS_PATH, handle_post, faults) != 0 ||
-        http_server_route(srv, "GET", SANDBOX_FAULTS_PATH, handle_get, faults) != 0 ||
-        http_server_route(srv, "DELETE", SANDBOX_FAULTS_PATH, handle_delete, faults) != 0)
+    if (http_server_route(srv, "POST", SANDBOX_FAULTS_PATH, AUTH_RULE_OPEN, handle_post,
+                          faults) != 0 ||
+        http_server_route(srv, "GET", SANDBOX_FAULTS_PATH, AUTH_RULE_OPEN, handle_get,
+                          faults) != 0 ||
+        http_server_route(srv, "DELETE", SANDBOX_FAULTS_PATH, AUTH_RULE_OPEN, handle_delete,
+                          faults) != 0)
         return -1;
     return 0;
 }

@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         /* Injected hangs and latency block a handler for seconds: that must
          * slow down only its own connection, as at a real vendor. */
         .http_thread_per_connection = true,
+        .routes_all_open = true, /* a vendor simulator: its own API keys, not ours */
         .env_help = "  PAY_SANDBOX_API_KEY                 secret key accepted (sk_test_sandbox)\n"
                     "  PAY_SANDBOX_AUTH_TTL_SECONDS        authorisation lifetime (604800 = 7 d)\n"
                     "  PAY_SANDBOX_IDEMPOTENCY_TTL_SECONDS idempotency key lifetime (86400)\n",

@@ -442,14 +442,16 @@ int stripe_api_routes(stripe_api_t *api, http_server_t *srv)
     static const char *const methods[] = {"GET", "POST", "DELETE"};
     int rc = 0;
     for (size_t i = 0; i < ENDPOINT_COUNT; i++)
-        rc |= http_server_route(srv, ENDPOINTS[i].method, ENDPOINTS[i].pattern, handle_endpoint,
+        rc |= http_server_route(srv, ENDPOINTS[i].method, ENDPOINTS[i].pattern, AUTH_RULE_OPEN,
+                                handle_endpoint,
                                 &api->routes[i]);
     rc |= sandbox_faults_routes(api->faults, srv);
-    rc |= http_server_route(srv, "POST", "/_sandbox/reset", handle_reset, api);
-    rc |= http_server_route(srv, "GET", "/_sandbox/ledger", handle_ledger, api);
+    rc |= http_server_route(srv, "POST", "/_sandbox/reset", AUTH_RULE_OPEN, handle_reset, api);
+    rc |= http_server_route(srv, "GET", "/_sandbox/ledger", AUTH_RULE_OPEN, handle_ledger, api);
     /* Registered last: the router takes the first route that matches. */
     for (size_t p = 0; p < sizeof catch_all / sizeof catch_all[0]; p++)
         for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++)
-            rc |= http_server_route(srv, methods[m], catch_all[p], handle_unrecognized, NULL);
+            rc |= http_server_route(srv, methods[m], catch_all[p], AUTH_RULE_OPEN,
+                                    handle_unrecognized, NULL);
     return rc ? -1 : 0;
 }

@@ -467,10 +467,13 @@ int cloudbeds_api_routes(cloudbeds_api_t *api, http_server_t *srv)
 {
     for (size_t i = 0; i < sizeof HTTP_METHODS / sizeof *HTTP_METHODS; i++) {
         const char *verb = HTTP_METHODS[i];
-        if (http_server_route(srv, verb, CLOUDBEDS_API_PREFIX "/:method", handle_vendor, api) !=
+        if (http_server_route(srv, verb, CLOUDBEDS_API_PREFIX "/:method", AUTH_RULE_OPEN,
+                              handle_vendor, api) !=
                 0 ||
-            http_server_route(srv, verb, CLOUDBEDS_API_PREFIX, handle_unknown_path, api) != 0 ||
-            http_server_route(srv, verb, CLOUDBEDS_API_PREFIX "/:method/:rest", handle_unknown_path,
+            http_server_route(srv, verb, CLOUDBEDS_API_PREFIX, AUTH_RULE_OPEN, handle_unknown_path,
+                              api) != 0 ||
+            http_server_route(srv, verb, CLOUDBEDS_API_PREFIX "/:method/:rest", AUTH_RULE_OPEN,
+                              handle_unknown_path,
                               api) != 0)
             return -1;
     }

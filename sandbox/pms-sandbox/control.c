@@ -576,7 +576,8 @@ int control_routes(control_t *ctl, http_server_t *srv)
         {"DELETE", CONTROL_PREFIX "/stats", handle_stats_clear},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
-        if (http_server_route(srv, routes[i].method, routes[i].path, routes[i].fn, ctl) != 0)
+        if (http_server_route(srv, routes[i].method, routes[i].path, AUTH_RULE_OPEN, routes[i].fn,
+                              ctl) != 0)
             return -1;
     return sandbox_faults_routes(ctl->faults, srv);
 }

@@ -138,6 +138,7 @@ int main(int argc, char **argv)
         /* Injected hangs and latency block a handler for seconds: that must
          * slow down only its own connection, as at a real vendor. */
         .http_thread_per_connection = true,
+        .routes_all_open = true, /* a vendor simulator: its own API keys, not ours */
         .env_help = "  PMS_SANDBOX_SEED               seed file of demo hotels (default: the one "
                     "beside the sources)\n"
                     "  PMS_SANDBOX_WEBHOOK_URL        where every event is also sent (default: "

@@ -88,6 +88,8 @@ typedef struct booking_request {
     int adults, children;
     char first_name[101], last_name[101], email[255], phone[33];
     char card_token[256]; /* never logged, never stored in clear */
+    /* SHA-256 hex of the bookingToken handed to the guest ("" = none) */
+    char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
     int64_t amount;       /* minor units */
     char currency[4];
 } booking_request_t;
@@ -117,6 +119,8 @@ typedef struct booking_record {
     /* saga_instance */
     char saga_state[32]; /* running, compensating, compensation_pending, completed, failed */
     char current_step[32];
+    /* SHA-256 hex of the guest's bookingToken; "" for bookings made before tokens */
+    char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
 } booking_record_t;
 
 #endif /* BOOKING_H */

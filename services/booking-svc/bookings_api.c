@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "checkout.h"
+#include "common/auth.h"
+#include "common/http_audit.h"
 #include "common/log.h"
 #include "compensation.h"
 #include "inventory_client.h"
@@ -48,24 +50,33 @@ struct json_object *bookings_json(const booking_record_t *rec, struct json_objec
     return o;
 }
 
-/* Loads the booking named by the path: 0, or answered (404/500) already. */
-static int load_from_path(http_request_t *req, booking_app_t *app, booking_record_t *rec,
-                          struct json_object **steps)
+static int respond_not_found(http_request_t *req)
+{
+    return http_respond_error(req, 404, "NOT_FOUND", "bookingId",
+                              "예약을 찾을 수 없습니다 (no such booking)");
+}
+
+/* Loads the booking named by the path when the caller may act on it with
+ * staff role `staff_role` (or holds its token): 0, or answered (404/500)
+ * already. A booking the caller may not see is 404 like a missing one. */
+static int load_from_path(http_request_t *req, booking_app_t *app, auth_role_t staff_role,
+                          booking_record_t *rec, struct json_object **steps)
 {
     const char *id = http_request_param(req, "bookingId");
     if (!id || strlen(id) < 1 || strlen(id) >= BOOKING_ID_MAX) {
-        http_respond_error(req, 404, "NOT_FOUND", "bookingId",
-                           "예약을 찾을 수 없습니다 (no such booking)");
+        respond_not_found(req);
         return -1;
     }
     db_t *db = db_pool_acquire(app->db);
     int rc = store_booking_load(db, id, rec);
+    if (rc == 0 && !auth_principal_may_access_booking(http_request_principal(req), staff_role,
+                                                      rec->hotel_id, rec->token_hash))
+        rc = 1;
     if (rc == 0 && steps)
         *steps = store_steps_json(db, id);
     db_pool_release(app->db, db);
     if (rc == 1) {
-        http_respond_error(req, 404, "NOT_FOUND", "bookingId",
-                           "예약을 찾을 수 없습니다 (no such booking)");
+        respond_not_found(req);
         return -1;
     }
     if (rc != 0 || (steps && !*steps)) {
@@ -79,7 +90,7 @@ int bookings_get(http_request_t *req, void *ctx)
 {
     booking_record_t rec;
     struct json_object *steps = NULL;
-    if (load_from_path(req, ctx, &rec, &steps) != 0) {
+    if (load_from_path(req, ctx, AUTH_ROLE_VIEWER, &rec, &steps) != 0) {
         json_object_put(steps);
         return 0;
     }
@@ -224,7 +235,11 @@ int bookings_cancel(http_request_t *req, void *ctx)
 {
     booking_app_t *app = ctx;
     booking_record_t rec;
-    if (load_from_path(req, app, &rec, NULL) != 0)
+    const auth_principal_t *caller = http_request_principal(req);
+    if (auth_principal_is_staff(caller) && !auth_principal_has_role(caller, AUTH_ROLE_OPERATOR))
+        return http_respond_error(req, 403, "FORBIDDEN", NULL,
+                                  "cancelling a booking needs the operator role");
+    if (load_from_path(req, app, AUTH_ROLE_OPERATOR, &rec, NULL) != 0)
         return 0;
     if (strcmp(rec.status, "confirmed") != 0 && strcmp(rec.status, "cancelled") != 0)
         return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
@@ -249,6 +264,8 @@ int bookings_cancel(http_request_t *req, void *ctx)
         int rc = booking_reload_and_cancel(req, app, &rec, owner);
         db = db_pool_acquire(app->db);
         store_lease_release(db, rec.booking_id, owner);
+        if (rc == 0 && auth_principal_is_staff(caller))
+            http_audit(db, req, "booking.cancel", rec.hotel_id, rec.booking_id, NULL);
         db_pool_release(app->db, db);
         if (rc != 0)
             return 0;

@@ -4,8 +4,15 @@
  * POST /api/bookings/:bookingId/cancel (proto/openapi.yaml).
  *
  * Usage:
- *     http_server_route(srv, "GET", "/api/bookings/:bookingId", bookings_get, app);
- *     http_server_route(srv, "POST", "/api/bookings/:bookingId/cancel", bookings_cancel, app);
+ *     http_server_route(srv, "GET", "/api/bookings/:bookingId", AUTH_RULE_BOOKING, bookings_get,
+ *                       app);
+ *     http_server_route(srv, "POST", "/api/bookings/:bookingId/cancel", AUTH_RULE_BOOKING,
+ *                       bookings_cancel, app);
+ *
+ * Access: the booking's own token (the checkout's bookingToken), or staff
+ * whose hotels include the booking's: viewer and up to read, operator and up
+ * to cancel (a viewer gets 403). Anyone else gets 404, as for a booking that
+ * does not exist. A cancel by staff is written to the audit log.
  *
  * Thread-safety: handlers run concurrently; app is shared read-only.
  */

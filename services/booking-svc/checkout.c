@@ -15,6 +15,7 @@
 #include "common/degraded_keys.h"
 #include "common/log.h"
 #include "common/money.h"
+#include "common/auth.h"
 #include "idempotency.h"
 #include "saga.h"
 
@@ -323,6 +324,17 @@ int checkout_handle(http_request_t *req, void *ctx)
         crypto_wipe(&rq, sizeof rq);
         return 0;
     }
+    /* The guest's key to this booking: only its hash is stored with the row. */
+    char token[AUTH_BOOKING_TOKEN_LEN + 1];
+    if (auth_booking_token_new(token, rq.token_hash) != 0) {
+        crypto_wipe(&rq, sizeof rq);
+        if (key) {
+            db_t *db = db_pool_acquire(app->db);
+            idempotency_abandon(db, IDEMPOTENCY_SCOPE_CHECKOUT, key);
+            db_pool_release(app->db, db);
+        }
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
+    }
     saga_result_t res;
     saga_checkout(app, &rq, key, &res);
     crypto_wipe(&rq, sizeof rq);
@@ -348,6 +360,13 @@ int checkout_handle(http_request_t *req, void *ctx)
         db_pool_release(app->db, db);
         free(text);
     }
+    /* Added after the idempotent copy was stored, so the token exists only in
+     * this answer: a replay answers without it. */
+    if (res.booking_id[0] && res.retry_after_s == 0) {
+        json_object_object_add(o, "bookingToken", json_object_new_string(token));
+        http_response_header(req, "Cache-Control", "no-store");
+    }
+    crypto_wipe(token, sizeof token);
     http_respond_json(req, status, o);
     json_object_put(o);
     return 0;

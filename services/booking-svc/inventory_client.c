@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/http_client.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -16,14 +17,26 @@ struct inventory_client {
     http_client_t *http;
 };
 
-inventory_client_t *inventory_client_new(const char *base_url, long timeout_ms)
+inventory_client_t *inventory_client_new(const char *base_url, long timeout_ms,
+                                         const char *service_token)
 {
     inventory_client_t *ic = calloc(1, sizeof *ic);
     if (!ic)
         return NULL;
-    http_client_config_t cc = {
-        .base_url = base_url, .connect_timeout_ms = timeout_ms, .total_timeout_ms = timeout_ms};
+    char authorization[512] = "";
+    const char *headers[] = {authorization, NULL};
+    if (service_token && *service_token &&
+        snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", service_token) >=
+            (int)sizeof authorization) {
+        free(ic);
+        return NULL;
+    }
+    http_client_config_t cc = {.base_url = base_url,
+                               .connect_timeout_ms = timeout_ms,
+                               .total_timeout_ms = timeout_ms,
+                               .default_headers = authorization[0] ? headers : NULL};
     ic->http = http_client_new(&cc);
+    crypto_wipe(authorization, sizeof authorization); /* the client keeps its own copy */
     if (!ic->http) {
         free(ic);
         return NULL;

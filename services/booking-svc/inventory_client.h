@@ -5,7 +5,7 @@
  * confirm or a cancel (POST /internal/inventory/decrement | increment).
  *
  * Usage:
- *     inventory_client_t *ic = inventory_client_new("http://127.0.0.1:8082", 2000);
+ *     inventory_client_t *ic = inventory_client_new("http://127.0.0.1:8082", 2000, token);
  *     inventory_stay_t st;
  *     inventory_client_stay(ic, "cloudbeds", "hotel_123", "room_456", in, 2, &st);
  *     if (st.availability == INVENTORY_STAY_SHORT && st.fresh) ... sold out ...
@@ -25,7 +25,11 @@
 
 typedef struct inventory_client inventory_client_t;
 
-inventory_client_t *inventory_client_new(const char *base_url, long timeout_ms);
+/* `service_token` (LODGING_SERVICE_TOKEN, may be NULL) is sent as the bearer
+ * credential of every call: inventory-svc's internal routes refuse anything
+ * else. NULL on OOM or a token too long to be a header. */
+inventory_client_t *inventory_client_new(const char *base_url, long timeout_ms,
+                                         const char *service_token);
 void inventory_client_free(inventory_client_t *ic); /* accepts NULL */
 
 typedef enum {

@@ -141,6 +141,15 @@ static void read_settings(config_t *cfg, booking_app_t *app)
     snprintf(app->instance_id, sizeof app->instance_id, "%.32s:%d:%.8s", host, (int)getpid(), rnd);
 }
 
+/* Checkout is public; a booking is read or cancelled with its bookingToken
+ * or by staff (bookings_api.h decides, 404 for whom it may not see). */
+static const http_route_t ROUTES[] = {
+    {"POST", "/api/booking/checkout", AUTH_RULE_PUBLIC, checkout_handle},
+    {"GET", "/api/bookings/:bookingId", AUTH_RULE_BOOKING, bookings_get},
+    {"POST", "/api/bookings/:bookingId/cancel", AUTH_RULE_BOOKING, bookings_cancel},
+};
+#define ROUTE_COUNT (sizeof ROUTES / sizeof *ROUTES)
+
 static int wire(service_t *svc, void *ctx)
 {
     wiring_t *w = ctx;
@@ -197,7 +206,8 @@ static int wire(service_t *svc, void *ctx)
     if (!(app->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
         !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)))
         goto fail;
-    if (!(app->inventory = inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS))) {
+    if (!(app->inventory = inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS,
+                                                s->service_token))) {
         snprintf(err, sizeof err, "inventory client");
         goto fail;
     }
@@ -224,11 +234,7 @@ static int wire(service_t *svc, void *ctx)
         snprintf(err, sizeof err, "recovery thread");
         goto fail;
     }
-    http_server_t *srv = service_http(svc);
-    if (http_server_route(srv, "POST", "/api/booking/checkout", checkout_handle, app) != 0 ||
-        http_server_route(srv, "GET", "/api/bookings/:bookingId", bookings_get, app) != 0 ||
-        http_server_route(srv, "POST", "/api/bookings/:bookingId/cancel", bookings_cancel, app) !=
-            0 ||
+    if (http_server_routes(service_http(svc), ROUTES, ROUTE_COUNT, app) != 0 ||
         service_add_ready_check(svc, "mysql", db_ready, app) != 0)
         goto fail;
     return service_on_shutdown(svc, stop_all, w);
@@ -241,7 +247,7 @@ fail:
 
 int main(int argc, char **argv)
 {
-    static const service_info_t info = {
+    const service_info_t info = {
         .name = "booking-svc",
         .description = "the checkout saga: hold, pre-authorise, confirm, capture, with "
                        "compensation; bookings and booking events.",
@@ -249,6 +255,8 @@ int main(int argc, char **argv)
         .default_port = 8081,
         .env_help = ENV_HELP,
         .http_thread_per_connection = true,
+        .routes = ROUTES,
+        .route_count = ROUTE_COUNT,
     };
     static wiring_t w;
     return service_main(&info, argc, argv, wire, &w);

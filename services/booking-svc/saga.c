@@ -476,6 +476,7 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     snprintf(rec->status, sizeof rec->status, "pending");
     rec->amount = rq->amount;
     memcpy(rec->currency, rq->currency, sizeof rec->currency);
+    memcpy(rec->token_hash, rq->token_hash, sizeof rec->token_hash);
     rec->created_ms = clock_wall_ms();
     saga_active_add(app->active, rec->booking_id, run->owner);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
@@ -799,7 +800,8 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
     run->flags.hold_succeeded = true;
     if (saga_record(run, "hold", "succeeded", rec->hold_id, true, NULL, "held") != 0)
         return -2;
-    if (hold.total > 0 && (strcmp(hold.currency, rec->currency) != 0 || hold.total != rec->amount)) {
+    if (hold.total > 0 && (strcmp(hold.currency,
+                                  rec->currency) != 0 || hold.total != rec->amount)) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(hold.total, hold.currency, rec->currency, msg, sizeof msg);
         saga_record(run, "amount_check", "failed", "the hold's total differs", false, NULL, NULL);

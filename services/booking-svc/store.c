@@ -86,12 +86,13 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
         DB_STR(rec->booking_id),   DB_STR(rec->vendor),          DB_STR(rec->hotel_id),
         DB_STR(rec->room_type_id), DB_STR(rec->check_in_text),   DB_STR(rec->check_out_text),
         DB_INT(rec->adults),       DB_INT(rec->children),        DB_STR(price),
-        DB_STR(rec->currency),     DB_BLOB(guest_enc, guest_len)};
+        DB_STR(rec->currency),     DB_BLOB(guest_enc, guest_len),
+               DB_STR(rec->token_hash[0] ? rec->token_hash : NULL)};
     if (check(db,
               db_exec(db,
                       "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
-                      "check_out, adults, children, status, total_price, currency, guest_enc) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                      "check_out, adults, children, status, total_price, currency, guest_enc, "
+                      "token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
                       b, sizeof b / sizeof b[0], NULL, NULL),
               "insert booking") != 0)
         return -1;
@@ -144,7 +145,8 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
                        "b.adults, b.children, b.status, b.hold_id, b.hold_expires_at, "
                        "b.payment_auth_id, b.payment_status, b.reservation_id, "
                        "b.confirmation_number, b.total_price, b.currency, b.error_code, "
-                       "b.error_message, b.created_at, b.updated_at, s.state, s.current_step "
+                       "b.error_message, b.created_at, b.updated_at, s.state, s.current_step, "
+                       "b.token_hash "
                        "FROM booking b LEFT JOIN saga_instance s ON s.booking_id = b.booking_id "
                        "WHERE b.booking_id = ?",
                        p, 1, &res),
@@ -185,6 +187,7 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
     db_time_to_rfc3339(db_result_text(res, 0, 20), rec->updated_at);
     copy_cell(res, 0, 21, rec->saga_state, sizeof rec->saga_state);
     copy_cell(res, 0, 22, rec->current_step, sizeof rec->current_step);
+    copy_cell(res, 0, 23, rec->token_hash, sizeof rec->token_hash);
     db_result_free(res);
     return 0;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "adjust.h"
+#include "admin_api.h"
+#include "common/http_audit.h"
 #include "common/json.h"
 #include "common/pms_keys.h"
 #include "degraded.h"
@@ -258,8 +260,18 @@ static int handle_put_degraded(http_request_t *req, void *ctx)
     int rc;
     if (parse_degraded_body(body, &on, &reason, &err) != 0) {
         rc = respond_validation(req, &err);
+    } else if (!auth_principal_all_hotels(http_request_principal(req))) {
+        /* the switch stops checkouts of every hotel: not for a caller limited to some */
+        rc = http_respond_error(req, 403, "FORBIDDEN", NULL,
+                                "the platform-wide switch needs a caller that is not limited to "
+                                "some hotels");
     } else {
         degraded_set_admin(app->degraded, on, reason);
+        db_pool_t *pool = auth_pool(app->auth);
+        db_t *db = pool ? db_pool_acquire(pool) : NULL;
+        http_audit(db, req, on ? "degraded.on" : "degraded.off", NULL, NULL, NULL);
+        if (db)
+            db_pool_release(pool, db);
         struct json_object *o = degraded_to_json(app->degraded);
         rc = http_respond_json(req, 200, o);
         json_object_put(o);
@@ -275,6 +287,8 @@ static int handle_get_hotel_degraded(http_request_t *req, void *ctx)
     json_error_t err;
     if (inv_query_check_id("hotelId", hotel, &err) != 0)
         return respond_validation(req, &err);
+    if (!auth_principal_may_see_hotel(http_request_principal(req), hotel))
+        return http_respond_error(req, 404, "NOT_FOUND", "hotelId", "no such hotel");
     struct json_object *o = degraded_hotel_to_json(app->degraded, hotel);
     int rc = http_respond_json(req, 200, o);
     json_object_put(o);
@@ -291,6 +305,9 @@ static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
     json_error_t err;
     if (inv_query_check_id("hotelId", hotel, &err) != 0)
         return respond_validation(req, &err);
+    /* a hotel's own staff may switch their hotel; another hotel does not exist for them */
+    if (!auth_principal_may_see_hotel(http_request_principal(req), hotel))
+        return http_respond_error(req, 404, "NOT_FOUND", "hotelId", "no such hotel");
     struct json_object *body = http_request_json_object(req);
     if (!body)
         return 0;
@@ -305,6 +322,11 @@ static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
         rc = http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
                                 "Redis is unavailable: the switch was not changed");
     } else {
+        db_pool_t *pool = auth_pool(app->auth);
+        db_t *db = pool ? db_pool_acquire(pool) : NULL;
+        http_audit(db, req, on ? "degraded.on" : "degraded.off", hotel, NULL, NULL);
+        if (db)
+            db_pool_release(pool, db);
         struct json_object *o = degraded_hotel_to_json(app->degraded, hotel);
         rc = http_respond_json(req, 200, o);
         json_object_put(o);
@@ -313,25 +335,25 @@ static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
     return rc;
 }
 
+const http_route_t INV_API_ROUTES[] = {
+    {"GET", "/api/inventory", AUTH_RULE_PUBLIC, handle_inventory},
+    {"GET", "/api/rates", AUTH_RULE_PUBLIC, handle_rates},
+    {"GET", "/api/hotels/:hotelId/room-types", AUTH_RULE_PUBLIC, handle_room_types},
+    {"POST", "/internal/inventory/decrement", AUTH_RULE_SERVICE, handle_decrement},
+    {"POST", "/internal/inventory/increment", AUTH_RULE_SERVICE, handle_increment},
+    {"POST", "/internal/inventory/invalidate", AUTH_RULE_SERVICE, handle_invalidate},
+    {"GET", "/api/degraded-mode", AUTH_RULE_VIEWER, handle_get_degraded},
+    {"PUT", "/api/degraded-mode", AUTH_RULE_OPERATOR, handle_put_degraded},
+    {"GET", "/api/hotels/:hotelId/degraded-mode", AUTH_RULE_VIEWER, handle_get_hotel_degraded},
+    {"PUT", "/api/hotels/:hotelId/degraded-mode", AUTH_RULE_OPERATOR, handle_put_hotel_degraded},
+    {"POST", "/api/admin/api-keys", AUTH_RULE_ADMIN, admin_api_keys_create},
+    {"GET", "/api/admin/api-keys", AUTH_RULE_ADMIN, admin_api_keys_list},
+    {"DELETE", "/api/admin/api-keys/:keyId", AUTH_RULE_ADMIN, admin_api_keys_revoke},
+    {"GET", "/api/admin/audit", AUTH_RULE_ADMIN, admin_audit_list},
+};
+const size_t INV_API_ROUTE_COUNT = sizeof INV_API_ROUTES / sizeof *INV_API_ROUTES;
+
 int inv_api_routes(inv_app_t *app, http_server_t *srv)
 {
-    static const struct {
-        const char *method, *pattern;
-        http_handler_fn fn;
-    } routes[] = {
-        {"GET", "/api/inventory", handle_inventory},
-        {"GET", "/api/rates", handle_rates},
-        {"GET", "/api/hotels/:hotelId/room-types", handle_room_types},
-        {"POST", "/internal/inventory/decrement", handle_decrement},
-        {"POST", "/internal/inventory/increment", handle_increment},
-        {"POST", "/internal/inventory/invalidate", handle_invalidate},
-        {"GET", "/api/degraded-mode", handle_get_degraded},
-        {"PUT", "/api/degraded-mode", handle_put_degraded},
-        {"GET", "/api/hotels/:hotelId/degraded-mode", handle_get_hotel_degraded},
-        {"PUT", "/api/hotels/:hotelId/degraded-mode", handle_put_hotel_degraded},
-    };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (http_server_route(srv, routes[i].method, routes[i].pattern, routes[i].fn, app) != 0)
-            return -1;
-    return 0;
+    return http_server_routes(srv, INV_API_ROUTES, INV_API_ROUTE_COUNT, app);
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "common/config.h"
+#include "common/auth.h"
 #include "common/db.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
@@ -85,6 +86,7 @@ typedef struct inv_app {
     kafka_producer_t *producer;
     kafka_consumer_t *pms_events_consumer;
     kafka_consumer_t *sync_jobs_consumer;
+    auth_t *auth; /* the service's authenticator (borrowed): its pool serves the admin API */
 } inv_app_t;
 
 /* Reads the settings and creates every part. Returns 0 (also when the config

@@ -35,6 +35,7 @@ static int wire(service_t *svc, void *ctx)
     config_t *cfg = service_config(svc);
     if (inv_app_init(app, cfg, service_settings(svc)) != 0)
         return -1;
+    app->auth = service_auth(svc);
     if (config_error_count(cfg) > 0)
         return 0; /* service_run lists the errors and exits 2 */
     if (inv_api_routes(app, service_http(svc)) != 0 ||
@@ -46,13 +47,15 @@ static int wire(service_t *svc, void *ctx)
 
 int main(int argc, char **argv)
 {
-    static const service_info_t info = {
+    const service_info_t info = {
         .name = "inventory-svc",
         .description = "the Redis inventory and rate cache in front of the PMS: cache-first reads, "
                        "invalidation, sync jobs, degraded mode.",
         .port_env = "INVENTORY_SVC_PORT",
         .default_port = 8082,
         .env_help = ENV_HELP,
+        .routes = INV_API_ROUTES,
+        .route_count = INV_API_ROUTE_COUNT,
     };
     static inv_app_t app;
     int rc = service_main(&info, argc, argv, wire, &app);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/dates.h"
+#include "common/http_audit.h"
 #include "common/log.h"
 #include "sync_events.h"
 
@@ -39,7 +40,11 @@ json_object *api_status_json(const poller_status_t *st)
     return o;
 }
 
-/* Validates the path's vendor and hotelId; responds 400 itself when bad. */
+static int respond_not_found(http_request_t *req, const char *vendor, const char *hotel_id);
+
+/* Validates the path's vendor and hotelId; responds 400 itself when bad, and
+ * 404 (as for a hotel without polling) when the caller is limited to other
+ * hotels, so another hotel's existence is not revealed. */
 static bool hotel_from_path(http_request_t *req, const char **vendor, const char **hotel_id)
 {
     *vendor = http_request_param(req, "vendor");
@@ -53,6 +58,10 @@ static bool hotel_from_path(http_request_t *req, const char **vendor, const char
     if (len == 0 || len > HOTEL_ID_MAX) {
         http_respond_error(req, 400, "VALIDATION_ERROR", "hotelId",
                            "hotelId must be 1 to 64 characters");
+        return false;
+    }
+    if (!auth_principal_may_see_hotel(http_request_principal(req), *hotel_id)) {
+        respond_not_found(req, *vendor, *hotel_id);
         return false;
     }
     return true;
@@ -98,9 +107,11 @@ static int handle_list(http_request_t *req, void *ctx)
     db_pool_release(api->pool, db);
     if (rc != 0)
         return respond_unavailable(req);
+    const auth_principal_t *caller = http_request_principal(req);
     json_object *arr = json_object_new_array();
     for (size_t i = 0; i < n; i++)
-        json_object_array_add(arr, api_status_json(&all[i]));
+        if (auth_principal_may_see_hotel(caller, all[i].hotel_id))
+            json_object_array_add(arr, api_status_json(&all[i]));
     http_respond_json(req, 200, arr);
     json_object_put(arr);
     free(all);
@@ -134,6 +145,8 @@ static int handle_change(http_request_t *req, api_t *api, bool start)
         respond_unavailable(req);
     else
         respond_status(req, db, vendor, hotel_id);
+    if (rc == 0)
+        http_audit(db, req, start ? "polling.start" : "polling.stop", hotel_id, NULL, NULL);
     db_pool_release(api->pool, db);
     if (rc == 0) {
         log_kv(LOG_LEVEL_INFO, start ? "polling started" : "polling stopped", "vendor", vendor,
@@ -175,6 +188,9 @@ static int handle_sync(http_request_t *req, void *ctx)
                        sizeof job_id) != 0)
         return http_respond_error(req, 503, "KAFKA_UNAVAILABLE", NULL,
                                   "the sync job could not be emitted; retry shortly");
+    db = db_pool_acquire(api->pool);
+    http_audit(db, req, "polling.sync", hotel_id, NULL, NULL);
+    db_pool_release(api->pool, db);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "jobId", json_object_new_string(job_id));
     http_respond_json(req, 202, o);
@@ -184,24 +200,16 @@ static int handle_sync(http_request_t *req, void *ctx)
 
 /* -------------------------------------------------------------- routes -- */
 
-typedef struct route {
-    const char *method;
-    const char *pattern;
-    http_handler_fn fn;
-} route_t;
-
-static const route_t ROUTES[] = {
-    {"GET", "/api/polling", handle_list},
-    {"GET", "/api/polling/:vendor/:hotelId", handle_get},
-    {"POST", "/api/polling/:vendor/:hotelId/start", handle_start},
-    {"POST", "/api/polling/:vendor/:hotelId/stop", handle_stop},
-    {"POST", "/api/polling/:vendor/:hotelId/sync", handle_sync},
+const http_route_t API_ROUTES[] = {
+    {"GET", "/api/polling", AUTH_RULE_VIEWER, handle_list},
+    {"GET", "/api/polling/:vendor/:hotelId", AUTH_RULE_VIEWER, handle_get},
+    {"POST", "/api/polling/:vendor/:hotelId/start", AUTH_RULE_OPERATOR, handle_start},
+    {"POST", "/api/polling/:vendor/:hotelId/stop", AUTH_RULE_OPERATOR, handle_stop},
+    {"POST", "/api/polling/:vendor/:hotelId/sync", AUTH_RULE_OPERATOR, handle_sync},
 };
+const size_t API_ROUTE_COUNT = sizeof API_ROUTES / sizeof *API_ROUTES;
 
 int api_register(http_server_t *srv, api_t *api)
 {
-    for (size_t i = 0; i < sizeof ROUTES / sizeof *ROUTES; i++)
-        if (http_server_route(srv, ROUTES[i].method, ROUTES[i].pattern, ROUTES[i].fn, api) != 0)
-            return -1;
-    return 0;
+    return http_server_routes(srv, API_ROUTES, API_ROUTE_COUNT, api);
 }

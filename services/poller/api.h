@@ -10,6 +10,11 @@
  * 400 VALIDATION_ERROR (field vendor), a hotel without a pms_config row 404
  * NOT_FOUND, a database or Kafka failure 503.
  *
+ * Access (API_ROUTES): reading is viewer and up, start/stop/sync operator and
+ * up; a caller limited to some hotels sees only those in the list, and any
+ * other hotel is 404 as if it had no polling. start, stop and sync are
+ * written to the audit log.
+ *
  * Usage:
  *     api_t api = {.pool = pool, .scheduler = sched};
  *     api_register(service_http(svc), &api);
@@ -29,6 +34,10 @@ typedef struct api {
     db_pool_t *pool;
     scheduler_t *scheduler;
 } api_t;
+
+/* The route table with each route's rule (also printed by --routes). */
+extern const http_route_t API_ROUTES[];
+extern const size_t API_ROUTE_COUNT;
 
 /* Registers the routes above. 0 or -1. */
 int api_register(http_server_t *srv, api_t *api);

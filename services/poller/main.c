@@ -137,13 +137,15 @@ fail:
 
 int main(int argc, char **argv)
 {
-    static const service_info_t info = {
+    const service_info_t info = {
         .name = "poller",
         .description = "per-hotel polling schedules for PMSs without webhooks: emits 30-day sync "
                        "jobs, tracks results, raises alerts.",
         .port_env = "POLLER_PORT",
         .default_port = 8084,
         .env_help = POLLER_SETTINGS_HELP,
+        .routes = API_ROUTES,
+        .route_count = API_ROUTE_COUNT,
     };
     static poller_t poller;
     return service_main(&info, argc, argv, wire, &poller);

@@ -45,6 +45,12 @@ static void app_stop(void *ctx)
     secrets_free(app->secrets);
 }
 
+/* The vendor's HMAC signature is the credential: verified by ingest_handle. */
+static const http_route_t ROUTES[] = {
+    {"POST", "/api/webhooks/pms/:vendor", AUTH_RULE_WEBHOOK, ingest_handle},
+};
+#define ROUTE_COUNT (sizeof ROUTES / sizeof *ROUTES)
+
 static int wire(service_t *svc, void *ctx)
 {
     app_t *app = ctx;
@@ -93,8 +99,7 @@ static int wire(service_t *svc, void *ctx)
     app->ingest = ingest_new(&ic);
     app->readiness = readiness_new(st->kafka_brokers);
     if (!app->ingest || !app->readiness ||
-        http_server_route(service_http(svc), "POST", "/api/webhooks/pms/:vendor", ingest_handle,
-                          app->ingest) != 0 ||
+        http_server_routes(service_http(svc), ROUTES, ROUTE_COUNT, app->ingest) != 0 ||
         service_add_ready_check(svc, "kafka", readiness_kafka_check, app->readiness) != 0 ||
         service_on_shutdown(svc, app_stop, app) != 0)
         goto fail;
@@ -123,6 +128,8 @@ int main(int argc, char **argv)
             "before 503 (default 5000)\n",
         /* A handler waits for the Kafka ack: one thread per connection. */
         .http_thread_per_connection = true,
+        .routes = ROUTES,
+        .route_count = ROUTE_COUNT,
     };
     static app_t app;
     return service_main(&info, argc, argv, wire, &app);

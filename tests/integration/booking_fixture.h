@@ -48,8 +48,9 @@ typedef struct bk_fixture {
     int port;
     ts_proc_t *svc;
     char log_path[256];
-    http_client_t *http;
+    http_client_t *http; /* sends auth_header: an operator key of every hotel */
     db_t *db;
+    char auth_header[TS_AUTH_HEADER_MAX];
 } bk_fixture_t;
 
 static inline void bk_setup(bk_fixture_t *f)
@@ -78,6 +79,7 @@ static inline void bk_setup(bk_fixture_t *f)
     char dberr[256];
     f->db = db_new(f->db_url, dberr, sizeof dberr);
     ck_assert_msg(f->db != NULL, "%s", dberr);
+    ck_assert_int_eq(ts_api_key_header(f->db_url, "operator", NULL, f->auth_header, NULL), 0);
 }
 
 /* Starts booking-svc with the fixture's environment plus `extra` ("NAME=value",
@@ -115,8 +117,9 @@ static inline void bk_service_start(bk_fixture_t *f, const char *const *extra)
                                    "HTTP_MAX_BODY_BYTES=65536",
                                    /* the tests' many checkouts all come from loopback;
                                     * it_booking_rate_limit turns the limit on */
-                                   "CHECKOUT_RATE_LIMIT_PER_MINUTE=0"};
-    size_t n = 21;
+                                   "CHECKOUT_RATE_LIMIT_PER_MINUTE=0",
+                                   TS_SERVICE_TOKEN_ENV};
+    size_t n = 22;
     for (size_t i = 0; extra && extra[i] && n < BK_MAX_ENV - 1; i++)
         env[n++] = extra[i];
     env[n] = NULL;
@@ -129,7 +132,9 @@ static inline void bk_service_start(bk_fixture_t *f, const char *const *extra)
     if (!f->http) {
         char base[64];
         snprintf(base, sizeof base, "http://127.0.0.1:%d", f->port);
-        http_client_config_t cc = {.base_url = base, .total_timeout_ms = 60000};
+        const char *headers[] = {f->auth_header, NULL};
+        http_client_config_t cc = {
+            .base_url = base, .total_timeout_ms = 60000, .default_headers = headers};
         f->http = http_client_new(&cc);
     }
 }

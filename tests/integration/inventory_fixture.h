@@ -41,6 +41,7 @@ typedef struct inv_fixture {
     char redis_url[160];
     const char *redis_url_override; /* a test's own redis-server */
     char mysql_url[256];            /* set by the test to give the service a database */
+    char operator_header[TS_AUTH_HEADER_MAX]; /* an operator API key, made on first use */
     char topic_prefix[64];          /* set by the test for Kafka isolation */
     ts_proc_t *svc;
     int port;
@@ -65,8 +66,8 @@ static inline ts_proc_t *invfx_spawn(inv_fixture_t *f, const char *const *extra_
     snprintf(prefix_var, sizeof prefix_var, "KAFKA_TOPIC_PREFIX=%s", f->topic_prefix);
     const char *env[INVFX_MAX_ENV] = {port_var, redis_var, pms_var,
                                       "PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123",
-                                      "LOG_LEVEL=warn"};
-    size_t n = 5;
+                                      "LOG_LEVEL=warn", TS_SERVICE_TOKEN_ENV};
+    size_t n = 6;
     if (f->mysql_url[0])
         env[n++] = mysql_var;
     if (f->topic_prefix[0])
@@ -142,12 +143,28 @@ static inline void invfx_stop(inv_fixture_t *f)
     f->sandbox_started = false;
 }
 
+/* The credential a request to `path` needs: the service token for the
+ * internal routes, an operator API key (in the service's database) for the
+ * rest, where the public reads ignore it. */
+static inline const char *invfx_auth_header(inv_fixture_t *f, const char *path)
+{
+    if (strncmp(path, "/internal/", 10) == 0)
+        return TS_SERVICE_AUTH_HEADER;
+    if (!f->operator_header[0]) {
+        const char *url =
+            f->mysql_url[0] ? f->mysql_url : ts_env("MYSQL_URL", TS_DEFAULT_MYSQL_URL);
+        ck_assert_int_eq(ts_api_key_header(url, "operator", NULL, f->operator_header, NULL), 0);
+    }
+    return f->operator_header;
+}
+
 /* GET with a NULL-terminated key, value query; *out (optional) = JSON body. */
 static inline int invfx_get(inv_fixture_t *f, const char *path, const char *const *query,
                             struct json_object **out)
 {
     http_client_response_t r;
-    int st = http_client_get(f->http, path, query, NULL, &r) == HTTP_CLIENT_OK ? r.status : 0;
+    const char *headers[] = {invfx_auth_header(f, path), NULL};
+    int st = http_client_get(f->http, path, query, headers, &r) == HTTP_CLIENT_OK ? r.status : 0;
     if (out)
         *out = r.body ? json_tokener_parse(r.body) : NULL;
     http_client_response_clear(&r);
@@ -158,7 +175,7 @@ static inline int invfx_send(inv_fixture_t *f, const char *method, const char *p
                              const char *json, struct json_object **out)
 {
     http_client_response_t r;
-    const char *headers[] = {"Content-Type: application/json", NULL};
+    const char *headers[] = {"Content-Type: application/json", invfx_auth_header(f, path), NULL};
     int st = http_client_request(f->http, method, path, NULL, headers, json, strlen(json), &r) ==
                      HTTP_CLIENT_OK
                  ? r.status

@@ -456,6 +456,7 @@ START_TEST(test_inventory_svc_answers_the_check_and_takes_the_decrement)
                          "PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123",
                          "PMS_RATE_LIMIT_PER_SECOND=1000",
                          "LOG_LEVEL=warn",
+                         TS_SERVICE_TOKEN_ENV, /* booking-svc's decrement must present it */
                          NULL};
     ts_proc_t *inv =
         ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env, v[6]);

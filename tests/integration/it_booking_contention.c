@@ -59,7 +59,8 @@ static void inventory_start(void)
     snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f.pms.base_url);
     snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f.brokers);
     const char *env[] = {v[0],         v[1],         v[2],         v[3],           v[4], v[5],
-                         HOTEL_KEYS[0], HOTEL_KEYS[1], HOTEL_KEYS[2], "LOG_LEVEL=warn", NULL};
+                         HOTEL_KEYS[0], HOTEL_KEYS[1], HOTEL_KEYS[2], "LOG_LEVEL=warn",
+                         TS_SERVICE_TOKEN_ENV, NULL};
     snprintf(inventory_log, sizeof inventory_log, "%s/inventory-svc-%d.log", LODGING_BINARY_DIR,
              inventory_port);
     inventory = ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env,
@@ -104,6 +105,7 @@ static void replica_start(void)
                          "BOOKING_SAGA_LEASE_S=4", "BOOKING_DB_POOL_SIZE=24", "LOG_LEVEL=warn",
                          /* every buyer is on loopback: one client address */
                          "CHECKOUT_RATE_LIMIT_PER_MINUTE=0",
+                         TS_SERVICE_TOKEN_ENV,
                          b[0], b[1], b[2], b[3], b[4], b[5], NULL};
     snprintf(replica_log, sizeof replica_log, "%s/booking-svc-%d.log", LODGING_BINARY_DIR,
              replica_port);

@@ -55,6 +55,8 @@ static void create_topics(void)
                   "%s", err);
 }
 
+static char auth_header[TS_AUTH_HEADER_MAX];
+
 static void setup(void)
 {
     brokers = ts_env("KAFKA_BROKERS", TS_DEFAULT_KAFKA_BROKERS);
@@ -64,6 +66,7 @@ static void setup(void)
     char url[512], redis_url[256];
     ck_assert(ts_db_create_migrated("e2e_read", db_name, sizeof db_name, url, sizeof url) == 0);
     snprintf(db_env, sizeof db_env, "MYSQL_URL=%s", url);
+    ck_assert_int_eq(ts_api_key_header(url, "operator", NULL, auth_header, NULL), 0);
     redis_db = ts_redis_db_acquire(redis_url, sizeof redis_url);
     ck_assert_int_gt(redis_db, 0);
     snprintf(redis_env, sizeof redis_env, "REDIS_URL=%s", redis_url);
@@ -151,7 +154,9 @@ static http_client_t *client_for(int port)
 {
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    http_client_config_t cfg = {.base_url = base, .total_timeout_ms = 10000};
+    const char *headers[] = {auth_header, NULL}; /* the poller's sync needs an operator */
+    http_client_config_t cfg = {
+        .base_url = base, .total_timeout_ms = 10000, .default_headers = headers};
     http_client_t *c = http_client_new(&cfg);
     ck_assert_ptr_nonnull(c);
     return c;

@@ -134,8 +134,8 @@ static void start_with(const char *seed_path)
     inbox_clear();
     http_server_config_t hc = {.service = "it-receiver", .bind_address = "127.0.0.1", .threads = 2};
     receiver = http_server_new(&hc);
-    http_server_route(receiver, "POST", "/hook", receive_webhook, NULL);
-    http_server_route(receiver, "POST", "/sub", receive_webhook, NULL);
+    http_server_route(receiver, "POST", "/hook", AUTH_RULE_OPEN, receive_webhook, NULL);
+    http_server_route(receiver, "POST", "/sub", AUTH_RULE_OPEN, receive_webhook, NULL);
     ck_assert_int_eq(http_server_start(receiver), 0);
     snprintf(receiver_url, sizeof receiver_url, "http://127.0.0.1:%d", http_server_port(receiver));
 

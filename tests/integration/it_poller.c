@@ -155,7 +155,8 @@ static void poller_start(poller_t *p, const char *instance)
     snprintf(prefix_env, sizeof prefix_env, "KAFKA_TOPIC_PREFIX=%s", prefix);
     snprintf(brokers_env, sizeof brokers_env, "KAFKA_BROKERS=%s", brokers);
     snprintf(id_env, sizeof id_env, "POLLER_INSTANCE_ID=%s", instance);
-    const char *env[] = {port_env, db_env, prefix_env, brokers_env, id_env, "LOG_LEVEL=info", NULL};
+    const char *env[] = {port_env,    db_env,           prefix_env, brokers_env,
+                         id_env,      "LOG_LEVEL=info", NULL};
     snprintf(p->log, sizeof p->log, "%s/Testing/it_poller.%s.%s.log", LODGING_BINARY_DIR, prefix,
              instance);
     p->proc = ts_proc_start(LODGING_BINARY_DIR "/services/poller/poller", env, p->log);
@@ -164,7 +165,12 @@ static void poller_start(poller_t *p, const char *instance)
                   "poller not ready (log: %s)", p->log);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", p->port);
-    http_client_config_t hc = {.base_url = base, .total_timeout_ms = 15000};
+    /* an operator key of every hotel: the API's reads and changes */
+    char auth[TS_AUTH_HEADER_MAX];
+    ck_assert_int_eq(ts_api_key_header(db_url, "operator", NULL, auth, NULL), 0);
+    const char *headers[] = {auth, NULL};
+    http_client_config_t hc = {
+        .base_url = base, .total_timeout_ms = 15000, .default_headers = headers};
     p->http = http_client_new(&hc);
     ck_assert_ptr_nonnull(p->http);
 }

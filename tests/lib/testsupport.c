@@ -3,6 +3,8 @@
  */
 #include "testsupport.h"
 
+#include "common/auth_store.h"
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -339,4 +341,26 @@ bool ts_http_wait_ok(int port, const char *path, int timeout_ms)
         timeout_ms);
     http_client_free(c);
     return ok;
+}
+
+int ts_api_key_header(const char *db_url, const char *role, const char *hotels_csv,
+                      char *header_out, char *key_id_out)
+{
+    char err[256], key[AUTH_API_KEY_LEN + 1], key_id[AUTH_KEY_ID_LEN + 1];
+    auth_api_key_spec_t spec = {.name = "test", .hotels_csv = hotels_csv, .created_by = "test"};
+    if (auth_role_parse(role, &spec.role) != 0)
+        return -1;
+    db_t *db = db_new(db_url, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "ts_api_key_header: %s\n", err);
+        return -1;
+    }
+    int rc = auth_api_key_create(db, &spec, key, key_id);
+    db_free(db);
+    if (rc != 0)
+        return -1;
+    snprintf(header_out, TS_AUTH_HEADER_MAX, "Authorization: Bearer %s", key);
+    if (key_id_out)
+        snprintf(key_id_out, AUTH_KEY_ID_LEN + 1, "%s", key_id);
+    return 0;
 }

@@ -62,6 +62,21 @@ void ts_db_drop(const char *name);
 int ts_db_create_migrated(const char *prefix, char *name_out, size_t name_size, char *url_out,
                           size_t url_size);
 
+/* Access control in tests: the service token every service a test starts
+ * is given (pass TS_SERVICE_TOKEN_ENV in its environment), and API keys made
+ * straight in a test database. */
+#define TS_SERVICE_TOKEN "it-service-token-not-a-secret-0123456789abcdef"
+#define TS_SERVICE_TOKEN_ENV "LODGING_SERVICE_TOKEN=" TS_SERVICE_TOKEN
+#define TS_SERVICE_AUTH_HEADER "Authorization: Bearer " TS_SERVICE_TOKEN
+#define TS_AUTH_HEADER_MAX 192
+
+/* Creates an API key with `role` ("viewer", "operator", "admin"), limited to
+ * `hotels_csv` (NULL = every hotel), in the database at db_url, and writes
+ * "Authorization: Bearer <key>" into header_out (TS_AUTH_HEADER_MAX bytes).
+ * The key id goes to key_id_out when not NULL (25 bytes). 0 or -1. */
+int ts_api_key_header(const char *db_url, const char *role, const char *hotels_csv,
+                      char *header_out, char *key_id_out);
+
 /* Redis isolation: a test that runs services against Redis claims a database
  * index of its own (1..TS_REDIS_DBS-1) on the REDIS_URL server, so tests running
  * at the same time never see each other's keys (the services use fixed key

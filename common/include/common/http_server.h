@@ -7,8 +7,8 @@
  * Usage:
  *     http_server_config_t hc = { .service = "booking-svc", .port = 8081 };
  *     http_server_t *srv = http_server_new(&hc);
- *     http_server_route(srv, "POST", "/api/booking/checkout", handle_checkout, saga);
- *     http_server_route(srv, "GET", "/api/bookings/:bookingId", handle_get, store);
+ *     http_server_route(srv, "POST", "/api/booking/checkout", AUTH_RULE_PUBLIC, checkout, app);
+ *     http_server_route(srv, "GET", "/api/bookings/:bookingId", AUTH_RULE_BOOKING, get, app);
  *     http_server_start(srv);  ...  http_server_stop(srv); http_server_free(srv);
  *
  * Requests: the whole body is buffered (at most max_body_bytes, else 413)
@@ -23,6 +23,14 @@
  * echoed in the response and set as the thread's log request id while the
  * handler runs.
  *
+ * Access control: every route carries an auth_rule_t (auth.h), so no route
+ * exists without one. Before the handler runs the server resolves the caller
+ * with cfg.auth (NULL: only OPEN, PUBLIC and WEBHOOK routes can be used, and
+ * booking tokens are still recognised) and answers 401 UNAUTHORIZED (with
+ * WWW-Authenticate), 403 FORBIDDEN or CSRF_REQUIRED, or 503 AUTH_UNAVAILABLE
+ * itself; the handler reads the caller with http_request_principal().
+ * Credentials never reach the access log; the principal's kind and id do.
+ *
  * Thread-safety: handlers run concurrently on the server's thread pool, so a
  * handler's ctx must be thread-safe. Route registration happens before
  * http_server_start(). Ownership: the request and every string obtained from
@@ -33,6 +41,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "common/auth.h"
 
 struct json_object;
 
@@ -86,15 +97,42 @@ typedef struct http_server_config {
     const char *trusted_proxies;
     http_ready_fn ready;       /* NULL = always ready */
     void *ready_ctx;
+    auth_t *auth; /* resolves callers (borrowed); NULL = no credential store */
 } http_server_config_t;
+
+/* One row of a service's route table: the table is what the service
+ * registers and what `<binary> --routes` prints. */
+typedef struct http_route {
+    const char *method;
+    const char *pattern;
+    auth_rule_t rule;
+    http_handler_fn fn;
+} http_route_t;
 
 http_server_t *http_server_new(const http_server_config_t *cfg);
 void http_server_free(http_server_t *srv); /* accepts NULL; stops first if running */
 
-/* Registers a route. `pattern` segments starting with ':' are path parameters
- * ("/api/bookings/:bookingId/cancel"). Returns 0, or -1 on a bad pattern. */
+/* Registers a route under `rule`. `pattern` segments starting with ':' are
+ * path parameters ("/api/bookings/:bookingId/cancel"). Returns 0, or -1 on a
+ * bad pattern or rule. */
 int http_server_route(http_server_t *srv, const char *method, const char *pattern,
-                      http_handler_fn fn, void *ctx);
+                      auth_rule_t rule, http_handler_fn fn, void *ctx);
+
+/* Registers every row of a route table with the same ctx. 0 or -1. */
+int http_server_routes(http_server_t *srv, const http_route_t *table, size_t n, void *ctx);
+
+/* The built-in routes every server has (/healthz, /readyz, /metrics), as a
+ * table with NULL handlers, for printing; *n gets the count. */
+const http_route_t *http_server_builtin_routes(size_t *n);
+
+/* Registered routes, built-ins included: the count, and row i's method,
+ * pattern and rule (0, or -1 when i is out of range). */
+size_t http_server_route_count(const http_server_t *srv);
+int http_server_route_at(const http_server_t *srv, size_t i, const char **method,
+                         const char **pattern, auth_rule_t *rule);
+
+/* Writes one JSON line {"method":…,"path":…,"rule":…} per route of `table`. */
+void http_route_table_print(const http_route_t *table, size_t n, FILE *out);
 
 /* Starts listening. Returns 0, or -1 (port taken: the error is logged). */
 int http_server_start(http_server_t *srv);
@@ -126,6 +164,11 @@ const char *http_request_body(const http_request_t *req, size_t *len);
 /* True when the Content-Type header names application/json, in any letter
  * case, with or without parameters ("application/json; charset=utf-8"). */
 bool http_request_content_type_is_json(const http_request_t *req);
+
+/* The caller as resolved for this route (anonymous on OPEN routes). */
+const auth_principal_t *http_request_principal(const http_request_t *req);
+/* The peer's IP address as text into buf ("" when unknown). Returns buf. */
+const char *http_request_remote_address(const http_request_t *req, char *buf, size_t size);
 
 /* Parses the body as a JSON object. On failure responds 400 with
  * {"errorCode":"VALIDATION_ERROR","field":"body",...} itself and returns NULL.

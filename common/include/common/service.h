@@ -6,12 +6,13 @@
  *
  * Usage (a whole main.c):
  *     static int wire(service_t *svc, void *ctx) {           // routes, consumers, hooks
- *         http_server_route(service_http(svc), "GET", "/api/polling", list_jobs, ctx);
+ *         http_server_routes(service_http(svc), ROUTES, ROUTE_COUNT, ctx);
  *         return service_on_shutdown(svc, stop_scheduler, ctx);
  *     }
  *     int main(int argc, char **argv) {
  *         static const service_info_t info = {.name = "poller", .port_env = "POLLER_PORT",
- *                                             .default_port = 8084, .description = "..."};
+ *                                             .default_port = 8084, .description = "...",
+ *                                             .routes = ROUTES, .route_count = ROUTE_COUNT};
  *         return service_main(&info, argc, argv, wire, &jobs);   // until SIGTERM
  *     }
  *
@@ -20,6 +21,13 @@
  * shutdown hooks run in reverse order of registration (flush producers, commit
  * offsets, close pools), and service_run returns 0. A malformed configuration
  * value makes service_run log every error and return 2 without starting.
+ *
+ * Access control: the service's route table (info.routes) is the one list of
+ * its routes and their rules; `--routes` prints it (with the built-ins) as
+ * JSON lines, and service_run refuses to start when wire registered a route
+ * the table does not list with the same rule. The HTTP server resolves
+ * callers with an authenticator made from LODGING_SERVICE_TOKEN and
+ * MYSQL_URL (service_auth).
  *
  * Thread-safety: service_new blocks SIGTERM/SIGINT in the calling thread, so
  * call it in main() before creating any thread: every thread created later
@@ -55,6 +63,11 @@ typedef struct service_info {
     /* Serve each connection on its own thread (http_server_config_t); for
      * handlers that may block for long. HTTP_THREADS is then unused. */
     bool http_thread_per_connection;
+    /* Every route wire registers, with its rule (see http_route_t). */
+    const http_route_t *routes;
+    size_t route_count;
+    /* A vendor simulator (the sandboxes): no table, every route must be OPEN. */
+    bool routes_all_open;
 } service_info_t;
 
 /* Settings every service reads (README "Configuration"). Strings are owned by
@@ -75,13 +88,14 @@ typedef struct service_settings {
     const char *kafka_topic_prefix;
     const char *redis_url;
     const char *mysql_url;
+    const char *service_token; /* LODGING_SERVICE_TOKEN, or NULL */
 } service_settings_t;
 
 typedef struct service service_t;
 typedef bool (*service_check_fn)(void *ctx, const char **reason);
 typedef void (*service_hook_fn)(void *ctx);
 
-/* Handles --help and --version (returns 0 after printing), an unknown
+/* Handles --help, --version and --routes (returns 0 after printing), an unknown
  * argument (returns 2 after printing usage), or returns -1: go on. */
 int service_handle_args(const service_info_t *info, int argc, char **argv);
 
@@ -93,6 +107,8 @@ void service_free(service_t *svc);
 config_t *service_config(service_t *svc);
 http_server_t *service_http(service_t *svc);
 const service_settings_t *service_settings(const service_t *svc);
+/* The authenticator the HTTP server uses (the admin API and audit share its pool). */
+auth_t *service_auth(service_t *svc);
 
 /* /readyz is 200 only while every check passes; the reason names the check. */
 int service_add_ready_check(service_t *svc, const char *name, service_check_fn fn, void *ctx);

@@ -45,8 +45,8 @@ static void setup(void)
     http_server_config_t hc = {.service = "faults-test", .bind_address = "127.0.0.1", .port = 0};
     srv = http_server_new(&hc);
     ck_assert_int_eq(sandbox_faults_routes(faults, srv), 0);
-    http_server_route(srv, "POST", "/widgets", handle_widget, VENDOR_OP);
-    http_server_route(srv, "GET", "/widgets", handle_widget, OTHER_OP);
+    http_server_route(srv, "POST", "/widgets", AUTH_RULE_OPEN, handle_widget, VENDOR_OP);
+    http_server_route(srv, "GET", "/widgets", AUTH_RULE_OPEN, handle_widget, OTHER_OP);
     ck_assert_int_eq(http_server_start(srv), 0);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", http_server_port(srv));

@@ -247,7 +247,7 @@ START_TEST(test_a_failed_delivery_is_retried_and_signed_each_time)
     receiver_t rx = {0};
     http_server_config_t hc = {.service = "receiver", .bind_address = "127.0.0.1", .threads = 1};
     http_server_t *srv = http_server_new(&hc);
-    http_server_route(srv, "POST", "/hook", receive, &rx);
+    http_server_route(srv, "POST", "/hook", AUTH_RULE_OPEN, receive, &rx);
     ck_assert_int_eq(http_server_start(srv), 0);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", http_server_port(srv));

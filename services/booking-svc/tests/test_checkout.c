@@ -155,7 +155,8 @@ static int post_checkout_with(const char *content_type_line, const char *want_co
     http_server_config_t sc = {.service = "test-checkout", .bind_address = "127.0.0.1", .threads = 2};
     http_server_t *srv = http_server_new(&sc);
     ck_assert_ptr_nonnull(srv);
-    ck_assert_int_eq(http_server_route(srv, "POST", "/api/booking/checkout", checkout_handle, &app),
+    ck_assert_int_eq(http_server_route(srv, "POST", "/api/booking/checkout", AUTH_RULE_PUBLIC,
+                                       checkout_handle, &app),
                      0);
     ck_assert_int_eq(http_server_start(srv), 0);
     char base[64];
@@ -192,7 +193,8 @@ START_TEST(test_a_body_that_is_not_declared_json_is_415)
     ck_assert_int_eq(post_checkout_with("Content-Type: application/x-www-form-urlencoded",
                                         "UNSUPPORTED_MEDIA_TYPE"),
                      415);
-    ck_assert_int_eq(post_checkout_with("Content-Type: application/jsonp", "UNSUPPORTED_MEDIA_TYPE"),
+    ck_assert_int_eq(post_checkout_with("Content-Type: application/jsonp",
+                                        "UNSUPPORTED_MEDIA_TYPE"),
                      415);
     ck_assert_int_eq(post_checkout_with("Content-Type:", "UNSUPPORTED_MEDIA_TYPE"), 415);
     /* application/json in any case and with parameters gets as far as the
