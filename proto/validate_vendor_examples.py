@@ -5,8 +5,8 @@ method a file is named after: getRatePlans.json, getReservation-hold.json, …).
 error-*.json files must have Cloudbeds' error shape {success: false, message}.
 
 The vendor file is not part of this repository: it is read from
-$CLOUDBEDS_OPENAPI or ../shared/vendor-specs/cloudbeds-pms-v1.3-openapi.yaml
-next to the checkout; when it is absent the check says so and exits 77
+$CLOUDBEDS_OPENAPI, else from DEFAULT_SPEC below (a path beside the checkout);
+when it is absent the check says so and exits 77
 (ctest's SKIP_RETURN_CODE)."""
 import json
 import os

@@ -5,7 +5,7 @@
  * Offsets: enable.auto.commit=true with enable.auto.offset.store=false, so
  * the background commit only ever commits offsets this file stored, and it
  * stores one only after the handler returned OK or the poison message was
- * acknowledged by the DLQ topic (NOTES.md: librdkafka 2.0.2 has no
+ * acknowledged by the DLQ topic (librdkafka 2.0.2 has no
  * rd_kafka_offset_store_message, so rd_kafka_offsets_store takes a list).
  * On a rebalance that revokes partitions the stored offsets are committed
  * synchronously before the partitions are given up.

@@ -1,4 +1,4 @@
-/* Unit tests for breaker.c — the state machine of SPEC §8, on a manual clock. */
+/* Unit tests for breaker.c — the state machine of breaker.h, on a manual clock. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -45,7 +45,7 @@ MYSQL_USER_NAME="lodging"
 MYSQL_USER_PASSWORD="lodging"
 MYSQL_DATABASE="lodging"
 
-# Kafka topics of ARCHITECTURE.md; each also gets a "<topic>.dlq".
+# Kafka topics of proto/topics.md; each also gets a "<topic>.dlq".
 KAFKA_TOPICS=(pms.events sync.jobs sync.results booking.events booking.compensations ops.alerts)
 KAFKA_PARTITIONS=3
 

@@ -5,7 +5,7 @@
  * requests, expiring authorisations, and control routes for faults, reset
  * and a ledger dump. See README.md.
  *
- * main.c is wiring only (STYLE.md rule 3): configuration, the Stripe API
+ * main.c is wiring only: configuration, the Stripe API
  * module (stripe_api.c) on the common service runtime.
  */
 #include "common/service.h"

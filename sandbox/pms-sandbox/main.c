@@ -6,7 +6,7 @@
  * /_sandbox/ (faults, reset, ledger dump, front desk, limits, request
  * counters). See README.md.
  *
- * main.c is wiring only (STYLE.md rule 3): configuration, the modules, their
+ * main.c is wiring only: configuration, the modules, their
  * routes, and their shutdown.
  */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * webhooks.h — the sandbox's outgoing webhooks: every ledger change becomes an
- * event in the normalised shape of proto/webhooks.md, signed as SPEC §5 says
+ * event in the normalised shape of proto/webhooks.md, signed as it describes
  * (x-pms-signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>),
  * and delivered asynchronously to the configured URL and to every postWebhook
  * subscriber of the event's property, with retries and backoff.

@@ -2,7 +2,7 @@
  * compensation.h — compensations that could not complete during the saga
  * (PMS or payment gateway down) become durable commands on
  * booking.compensations, executed by a worker that retries them until done
- * (SPEC §4: "nothing is left open silently").
+ * (nothing is left open silently).
  *
  * The stuck alert travels through the outbox, so the outbox relay must run in
  * the same service. on_done may be called again for an action after a crash

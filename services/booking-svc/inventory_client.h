@@ -1,5 +1,5 @@
 /*
- * inventory_client.h — booking-svc's calls to inventory-svc (SPEC §3, §4):
+ * inventory_client.h — booking-svc's calls to inventory-svc:
  * availability and price per night for the saga's checks, from the cache
  * (GET /api/inventory, GET /api/rates), and the cache adjustments after a
  * confirm or a cancel (POST /internal/inventory/decrement | increment).

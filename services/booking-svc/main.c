@@ -2,7 +2,7 @@
  * booking-svc — the checkout saga: hold, pre-authorise, confirm, capture, with
  * compensation; bookings and booking events.
  *
- * main.c is wiring only (STYLE.md rule 3): configuration, the connectors and
+ * main.c is wiring only: configuration, the connectors and
  * pools, the outbox relay, the compensation worker, the pms.events consumer,
  * the recovery thread, and the routes:
  *   POST /api/booking/checkout         checkout.c → saga.c

@@ -1,5 +1,5 @@
 /*
- * outbox.h — the transactional outbox of booking-svc (SPEC §4, migration 003):
+ * outbox.h — the transactional outbox of booking-svc (migration 003):
  * events are rows written in the same transaction as the state change they
  * describe, so the booking row and its event can never disagree; a relay
  * thread publishes the rows to Kafka and marks them published.

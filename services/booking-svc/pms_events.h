@@ -1,6 +1,6 @@
 /*
  * pms_events.h — booking-svc's consumer of pms.events: a cancel or confirm
- * made on the PMS side (front desk, channel) updates our booking (SPEC §4).
+ * made on the PMS side (front desk, channel) updates our booking.
  *
  * Usage / wiring (main.c; kick wakes the outbox relay after a commit):
  *     pms_events_consumer_t *pe = pms_events_start(s->kafka_brokers, s->kafka_topic_prefix, pool,

@@ -1,5 +1,5 @@
 /*
- * recovery.h — crash recovery of checkout sagas (SPEC §4): on start and every
+ * recovery.h — crash recovery of checkout sagas: on start and every
  * BOOKING_RECOVERY_INTERVAL_S seconds, sagas left running or compensating
  * whose lease lapsed (their process died) are taken over (the lease in
  * saga_instance makes one replica win) and driven to their end by

@@ -1,5 +1,5 @@
 /*
- * saga.c — the forward steps of the checkout saga (SPEC §4; see saga.h).
+ * saga.c — the forward steps of the checkout saga (see saga.h).
  *
  * Rule for every step that calls a vendor (Temporal's): record "started"
  * before the call and the result after it, so a crash in between leaves a
@@ -614,7 +614,7 @@ static bool rivals_hold_rooms(saga_run_t *run)
     return n > 0;
 }
 
-/* SPEC §4 step 1: every night has a room. Asked of inventory-svc (its cache,
+/* Step 1, inventory_check: every night has a room. Asked of inventory-svc (its cache,
  * or the PMS on a miss), which spends none of the hotel's PMS budget when the
  * cache is warm. Only a fresh answer may refuse; anything it cannot say is
  * left to the hold, the PMS's own authoritative check. */
@@ -770,7 +770,7 @@ static int hold_failed(saga_run_t *run, pms_err_t pe, const pms_error_t *e)
     return -1;
 }
 
-/* SPEC §4 step 2: the PMS hold, recorded in Redis too. The PMS's answer is
+/* Step 3, hold: the PMS hold, recorded in Redis too. The PMS's answer is
  * the authoritative availability check and states the price of record, which
  * must be the amount the client pays. */
 static int step_hold(saga_run_t *run, const booking_request_t *rq)
@@ -811,7 +811,7 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
     return 0;
 }
 
-/* SPEC §4 step 3: pre-authorise; the auth id is persisted before moving on. */
+/* Step 4, preauth: pre-authorise; the auth id is persisted before moving on. */
 static int step_preauth(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
@@ -846,7 +846,7 @@ static int step_preauth(saga_run_t *run)
     return saga_record(run, "preauth", "succeeded", NULL, true, NULL, "payment_authorized");
 }
 
-/* SPEC §4 step 4: confirm the hold in the PMS (never an expired one). */
+/* Step 5, confirm: confirm the hold in the PMS (never an expired one). */
 static int step_confirm(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;

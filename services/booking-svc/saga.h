@@ -1,5 +1,5 @@
 /*
- * saga.h — the checkout saga (SPEC §4): inventory check, amount check, PMS
+ * saga.h — the checkout saga: inventory check, amount check, PMS
  * hold, payment pre-authorisation, PMS confirm, capture, cache decrement —
  * each step recorded in MariaDB before the next begins, one booking.* event
  * per state change through the outbox, and compensation in reverse on failure

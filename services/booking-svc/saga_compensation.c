@@ -1,6 +1,6 @@
 /*
  * saga_compensation.c — the end of a checkout saga: capture (with one retry)
- * and finish, or fail and compensate in reverse (SPEC §4): cancel the
+ * and finish, or fail and compensate in reverse: cancel the
  * reservation or release the hold, then void the pre-authorisation (refund
  * when the money had moved after all). Every action is logged
  * (compensating → compensated); one that cannot complete now is handed to the
@@ -368,7 +368,7 @@ int saga_capture_and_finish(saga_run_t *run)
         if (pe != PAY_OK) {
             saga_record(run, "capture", "failed", pay_err_name(pe), false, NULL, NULL);
             if (pay_err_retryable(pe) || pe == PAY_ERR_IDEMPOTENCY ||
-                pe == PAY_ERR_PROTOCOL) { /* SPEC §4: retry the capture first */
+                pe == PAY_ERR_PROTOCOL) { /* one retry before compensating */
                 if (saga_record(run, "retry_capture", "started", NULL, false, NULL, NULL) != 0)
                     return -1;
                 pe = capture_once(run, "retry_capture", &e);

@@ -74,7 +74,7 @@ void saga_active_remove(struct saga_active *a, const char *id);
 void saga_count_hold(const char *outcome);
 void saga_observe_step(const char *step, int64_t started_ms);
 
-/* Redis hold:{holdId} record (SPEC §3), best effort. */
+/* Redis hold:{holdId} record, expiring with the hold; best effort. */
 void saga_hold_record_set(saga_run_t *run);
 void saga_hold_record_del(saga_run_t *run);
 

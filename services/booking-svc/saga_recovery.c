@@ -1,6 +1,6 @@
 /*
  * saga_recovery.c — one saga left mid-way by a process that died, driven to
- * its end from its step log (SPEC §4 crash recovery; recovery.c finds them
+ * its end from its step log (recovery.c finds them
  * and takes their lease): resumed when the PMS has the booking confirmed and
  * a pre-authorisation exists (a lapsed hold is never confirmed), compensated
  * otherwise. The card token kept encrypted in saga_instance.data lets

@@ -1,6 +1,6 @@
 /*
  * store.h — booking-svc's rows: booking, saga_instance (state and lease) and
- * saga_step_log (SPEC §4: every step recorded before the next begins).
+ * saga_step_log (every step recorded before the next begins).
  * Plain SQL over one db_t; the caller decides the transaction (the saga puts a
  * step's row change and its outbox event in one).
  *

@@ -1,6 +1,5 @@
 /*
- * fetch.h — cache-first reads with single-flight fills and stale fallback
- * (SPEC §3, issue "getInventoryWithFallback").
+ * fetch.h — cache-first reads with single-flight fills and stale fallback.
  *
  * A read of nights [first, first + count):
  *   1. MGET every night's key (one round trip);

@@ -1,5 +1,5 @@
 /*
- * keys.h — the Redis key scheme of the inventory cache (SPEC §3) and the
+ * keys.h — the Redis key scheme of the inventory cache and the
  * text encoding of cached values. Pure functions, no I/O.
  *
  * Every key of a hotel carries the literal hash tag {hotelId}, so a

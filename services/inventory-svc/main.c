@@ -3,7 +3,7 @@
  * cache-first reads with stale fallback, cache adjustments for booking-svc,
  * invalidation from pms.events, 30-day refreshes from sync.jobs, degraded mode.
  *
- * main.c is wiring only (STYLE.md rule 3): the common service runtime gives
+ * main.c is wiring only: the common service runtime gives
  * configuration, logging, /healthz /readyz /metrics and graceful shutdown;
  * app.c makes the parts, api.c serves HTTP, consumers.c handles Kafka.
  */

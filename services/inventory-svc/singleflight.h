@@ -1,6 +1,6 @@
 /*
- * singleflight.h — in-process coalescing of identical cache fills (NOTES.md
- * "Stampede"): while one thread (the leader) fetches a key range from the
+ * singleflight.h — in-process coalescing of identical cache fills (against a
+ * cache stampede): while one thread (the leader) fetches a key range from the
  * PMS, every other thread asking for the same key joins its call and waits
  * for its result instead of making a PMS call of its own. Across replicas a
  * short Redis lock does the same job (fetch.c).

@@ -1,5 +1,5 @@
 /*
- * store.h — inventory-svc's writes to MariaDB (SPEC §9): room_inventory and
+ * store.h — inventory-svc's writes to MariaDB: room_inventory and
  * rate_plan rows per night, and room_types of hotels that have a listing,
  * all upserts keyed by their UNIQUE keys, so a repeated sync job changes
  * nothing (idempotent handlers, at-least-once delivery).

@@ -1,5 +1,5 @@
 /*
- * api.h — the poller's HTTP API (proto/openapi.yaml, tag polling; SPEC §6):
+ * api.h — the poller's HTTP API (proto/openapi.yaml, tag polling):
  *     GET  /api/polling                          every hotel's PollingStatus
  *     GET  /api/polling/:vendor/:hotelId         one hotel's PollingStatus
  *     POST /api/polling/:vendor/:hotelId/start   enable (resets errorCount)

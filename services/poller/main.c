@@ -1,9 +1,9 @@
 /*
- * poller — per-hotel polling schedules for PMSs without webhooks (SPEC §6):
+ * poller — per-hotel polling schedules for PMSs without webhooks:
  * emits 30-day sync jobs on sync.jobs, tracks sync.results, stops a hotel and
  * raises an alert after consecutive failures.
  *
- * main.c is wiring only (STYLE.md rule 3): settings, the database pool, the
+ * main.c is wiring only: settings, the database pool, the
  * producer, the scheduler thread (scheduler.c), the sync.results consumer
  * (results.c) and the routes (api.c); the common runtime gives
  * configuration, logging, /healthz /readyz /metrics and graceful shutdown.

@@ -1,5 +1,5 @@
 /*
- * results.h — the sync.results consumer (SPEC §6): each lodging.sync.succeeded
+ * results.h — the sync.results consumer: each lodging.sync.succeeded
  * resets the hotel's error count and moves lastSyncAt on; each
  * lodging.sync.failed counts a consecutive failure, and the one that reaches
  * POLLER_MAX_FAILURES stops the hotel's polling and raises the alert: a

@@ -1,5 +1,5 @@
 /*
- * scheduler.h — the poller's clock (SPEC §6): one thread that wakes at the
+ * scheduler.h — the poller's clock: one thread that wakes at the
  * earliest next_sync_at (at most every tick_ms, since other replicas and the
  * API change the schedule too), claims every due hotel through the store's
  * lease (store.h) and emits its sync job on sync.jobs; plus the manual

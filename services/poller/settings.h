@@ -1,7 +1,7 @@
 /*
  * settings.h — the poller's own configuration (POLLER_* environment variables,
- * SPEC §6), read once at start-up through common/config.h so a malformed
- * value stops the service with the variable named.
+ * listed in the poller's README), read once at start-up through common/config.h
+ * so a malformed value stops the service with the variable named.
  *
  * Usage:
  *     poller_settings_t s;

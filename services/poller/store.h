@@ -1,5 +1,5 @@
 /*
- * store.h — the poller's state in MariaDB (SPEC §6): the schedule columns of
+ * store.h — the poller's state in MariaDB: the schedule columns of
  * pms_config (polling_enabled, polling_interval_seconds, next_sync_at,
  * last_sync_at, error_count, lease_owner, lease_until; stopped_reason and
  * last_job_id from migration 004) and the poller_job table. Because the state

@@ -1,5 +1,5 @@
 /*
- * dedup.h — "have we already published this webhook?" in Redis (SPEC §5).
+ * dedup.h — "have we already published this webhook?" in Redis.
  *
  *     webhook:seen:<vendor>:<eventId>      set only AFTER Kafka acknowledged (7 days)
  *     webhook:inflight:<vendor>:<eventId>  SET NX while one delivery publishes (30 s)

@@ -1,5 +1,5 @@
 /*
- * ingest.h — POST /api/webhooks/pms/:vendor (SPEC §5, proto/webhooks.md):
+ * ingest.h — POST /api/webhooks/pms/:vendor (proto/webhooks.md):
  * size limit → signature → normalisation → de-duplication → publish to
  * pms.events (acks=all) → 200. The answer is 200 only once Kafka acknowledged
  * every event of the webhook; a Kafka failure or timeout is a 503, so the PMS

@@ -1,8 +1,8 @@
 /*
  * webhook-ingest — receives PMS webhooks, verifies their HMAC signature,
- * de-duplicates, normalises and publishes them to pms.events (SPEC §5).
+ * de-duplicates, normalises and publishes them to pms.events.
  *
- * main.c is wiring only (STYLE.md rule 3): settings, the secret table, the
+ * main.c is wiring only: settings, the secret table, the
  * producer, the Redis de-duplication pool, the route and the readiness check.
  * The logic lives in signature.c, secrets.c, normalize.c (with
  * cloudbeds_webhook.c and normalize_fields.c), envelope.c, dedup.c, ingest.c

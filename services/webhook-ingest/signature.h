@@ -1,6 +1,6 @@
 /*
  * signature.h — verification of the x-pms-signature header of a PMS webhook
- * (SPEC §5, proto/webhooks.md), Stripe's timestamped scheme:
+ * (proto/webhooks.md), Stripe's timestamped scheme:
  *
  *     x-pms-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>[,v1=...]
  *
@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGNATURE_TOLERANCE_S 300 /* SPEC §5 replay window */
+#define SIGNATURE_TOLERANCE_S 300 /* replay window: |now - t| at most this */
 #define SIGNATURE_MAX_V1 8        /* v1= values considered per header */
 
 typedef enum {

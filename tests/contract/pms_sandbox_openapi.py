@@ -11,8 +11,8 @@ Starts a pms-sandbox on a free port, then
      the vendor file, and every error against Cloudbeds' error shape.
 
 The vendor file is not part of the repository: it is read from
-$CLOUDBEDS_OPENAPI, else ../shared/vendor-specs/cloudbeds-pms-v1.3-openapi.yaml
-relative to the repository root. When it is absent the test says so and exits
+$CLOUDBEDS_OPENAPI, else from DEFAULT_SPEC below (a path beside the repository
+root). When it is absent the test says so and exits
 77 (ctest's SKIP_RETURN_CODE).
 
 Usage: pms_sandbox_openapi.py --binary <path to pms-sandbox> [--examples N]

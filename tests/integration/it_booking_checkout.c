@@ -1,4 +1,4 @@
-/* booking-svc checkout end to end (SPEC §4) on the real stack with the vendor
+/* booking-svc checkout end to end on the real stack with the vendor
  * sandboxes: the happy path and its booking.events sequence seen by an
  * independent consumer, the last-room contest, idempotency keys, validation,
  * the amount check and degraded mode. Every test ends with the PMS ledger,

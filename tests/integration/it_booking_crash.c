@@ -1,4 +1,4 @@
-/* booking-svc crash recovery (SPEC §4): booking-svc is killed (SIGKILL, by
+/* booking-svc crash recovery: booking-svc is killed (SIGKILL, by
  * the test-only hook BOOKING_TEST_CRASH_AFTER=<step>) right after each vendor
  * step returned and before its result was recorded; a fresh process must end
  * every saga confirmed or fully compensated from its step log — a hold whose

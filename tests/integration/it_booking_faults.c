@@ -1,4 +1,4 @@
-/* booking-svc fault matrix (SPEC §4): for each saga step, the PMS or the
+/* booking-svc fault matrix: for each saga step, the PMS or the
  * payment gateway answering an error, timing out, or answering slowly gives
  * the right error code (or a booking, when a retry can succeed), complete
  * compensation, and clean ledgers — including a capture failing after the

@@ -612,7 +612,7 @@ START_TEST(test_5xx_is_retried_with_the_same_key_until_it_succeeds)
     pay_error_t e;
     ck_assert_int_eq(payment_preauthorize(pay, &rq, &p, &e), PAY_OK);
     ck_assert_int_eq(e.attempts, 3);
-    /* Full jitter drawn at its ceiling: 500 then 1000 ms (SPEC §8). */
+    /* Full jitter drawn at its ceiling: 500 then 1000 ms (base 500 ms, doubling). */
     ck_assert_int_eq(manual.sleep_count, 2);
     ck_assert_int_eq(manual.sleeps[0], 500);
     ck_assert_int_eq(manual.sleeps[1], 1000);

@@ -1,5 +1,5 @@
 /*
- * it_poller — the poller (SPEC §6) against real Kafka and MariaDB:
+ * it_poller — the poller against real Kafka and MariaDB:
  *   - a hotel's sync job is emitted on its schedule (1 s interval here) and on
  *     the manual trigger (POST .../sync), each a lodging.sync.requested event
  *     on sync.jobs for today .. today+30 in UTC dates;

@@ -1,4 +1,4 @@
-/* webhook-ingest end to end (SPEC §5): the binary on a free port against the
+/* webhook-ingest end to end: the binary on a free port against the
  * real Kafka and Redis of the stack, every test with its own topic prefix (a
  * one-partition pms.events, so "nothing else was published" is checked by
  * consuming up to a sentinel) and its own Redis database.

@@ -1,7 +1,7 @@
 /*
  * ts_reconcile.h — the three ledgers of a booking agree exactly: the PMS
  * sandbox's reservations, booking-svc's booking table, and the payment
- * sandbox's payment intents (SPEC §4: nothing is left open silently).
+ * sandbox's payment intents (nothing is left open silently).
  *
  *     char report[4096];
  *     ck_assert_msg(ts_reconcile(&pms, &pay, db_url, report, sizeof report), "%s", report);

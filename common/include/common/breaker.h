@@ -1,5 +1,5 @@
 /*
- * breaker.h — circuit breaker with consecutive-failure counting (SPEC §8).
+ * breaker.h — circuit breaker with consecutive-failure counting.
  *
  * CLOSED: calls flow; `failure_threshold` (5) consecutive failures → OPEN.
  * OPEN: calls are rejected at once for `open_ms` (60 s), then → HALF_OPEN.

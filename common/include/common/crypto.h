@@ -1,7 +1,7 @@
 /*
  * crypto.h — the cryptography the platform needs, on OpenSSL 3 EVP APIs:
- * HMAC-SHA256 (webhook signatures, SPEC §5), constant-time comparison,
- * AES-256-GCM for secrets at rest (PMS API keys, guest data; SPEC §7, §10),
+ * HMAC-SHA256 (webhook signatures), constant-time comparison,
+ * AES-256-GCM for secrets at rest (PMS API keys, guest data),
  * SHA-256, base64, and random ids.
  *
  * Usage:

@@ -3,7 +3,7 @@
  *
  * A date is a day number (days since 1970-01-01, proleptic Gregorian), so
  * nights, ranges and comparisons are integer arithmetic with no time zone in
- * sight. Text is strictly YYYY-MM-DD (SPEC §3/§4). A stay's nights are
+ * sight. Text is strictly YYYY-MM-DD, as in proto/openapi.yaml. A stay's nights are
  * [checkIn, checkOut): checkIn 2025-11-01, checkOut 2025-11-03 → 2 nights.
  *
  * Usage:

@@ -1,6 +1,6 @@
 /*
  * json.h — json-c helpers for validating request bodies with precise,
- * field-named errors (SPEC: bad input gets a 4xx naming the field).
+ * field-named errors (bad input gets a 4xx naming the field).
  *
  * Fields are addressed by dotted paths ("guestInfo.email"). Every getter
  * returns 0 and the value, or -1 and fills a json_error_t whose `field` is the

@@ -5,9 +5,10 @@
  * the calling thread has one) and msg, plus optional string fields. Every
  * message and field value passes through log_redact() before it is written, so
  * an email, phone number, card token, API key or secret that slips into a log
- * call is masked anyway (SPEC §10, non-negotiable 4). Fields whose key names a
- * secret ("email", "phone", "cardToken", "apiKey", "secret", "password",
- * "authorization", "token", ...) are replaced wholesale by "[REDACTED]".
+ * call is masked anyway: personal data and secrets never reach a log. Fields
+ * whose key names a secret ("email", "phone", "cardToken", "apiKey", "secret",
+ * "password", "authorization", "token", ...) are replaced wholesale by
+ * "[REDACTED]".
  *
  * Usage:
  *     log_init("booking-svc", LOG_LEVEL_INFO);

@@ -1,7 +1,7 @@
 /*
  * payment.h — the payment connector: one interface over card gateways
  * (pre-authorise, capture, void, refund, get), a factory by gateway name, and
- * the resilience every call goes through (SPEC §4 steps 3 and 5, §8).
+ * the resilience every call goes through (see Resilience below).
  *
  * Usage:
  *     payment_config_t cfg = PAYMENT_CONFIG_DEFAULT;

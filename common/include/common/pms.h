@@ -16,19 +16,19 @@
  * Every vendor HTTP request goes through, in this order: the hotel's request
  * budget (pms_budget.h: the vendor's published limit by default — Cloudbeds:
  * 5 requests a second per property — shared by all replicas through Redis;
- * checkouts wait their turn, background reads yield), the (vendor, hotel) circuit breaker (SPEC §8: 5
- * consecutive failures → OPEN 60 s → HALF_OPEN, 2 successes → CLOSED), and
- * retry with exponential backoff and full jitter for retryable failures only
- * (timeouts, connection errors, 5xx, 429 honouring Retry-After). Answers that
- * are the PMS saying "no" (not found, no availability, rejected, auth) count
- * as successes for the breaker: the PMS is up.
+ * checkouts wait their turn, background reads yield), the (vendor, hotel)
+ * circuit breaker (5 consecutive failures → OPEN 60 s → HALF_OPEN, 2 successes
+ * → CLOSED), and retry with exponential backoff and full jitter for retryable
+ * failures only (timeouts, connection errors, 5xx, 429 honouring Retry-After).
+ * Answers that are the PMS saying "no" (not found, no availability, rejected,
+ * auth) count as successes for the breaker: the PMS is up.
  *
  * Create hold is not retried after a timeout or a 5xx (the vendor may have
  * made the hold; a blind retry could make a second one): the connector looks
  * the hold up by the request's reference instead and returns it when it
  * exists (pms_find_reservation).
  *
- * Holds: a short-lived claim on rooms for a stay (SPEC §4 step 2). How a
+ * Holds: a short-lived claim on rooms for a stay (the saga's hold step). How a
  * vendor implements it is the vendor file's business (Cloudbeds: a
  * reservation in "not_confirmed" state tagged with its expiry — see
  * cloudbeds.c); callers see create / release / confirm. Release of a hold

@@ -2,8 +2,8 @@
  * pms_keys.h — where the PMS connector finds a hotel's API key: the
  * environment first (PMS_<hotelId>_API_KEY, the brief's convention), then the
  * hotel's row in pms_config, whose api_key_enc column holds the key encrypted
- * with AES-256-GCM under PMS_CONFIG_ENCRYPTION_KEY (SPEC §7, §10: never in
- * plain text). The ciphertext is bound to its row: the additional
+ * with AES-256-GCM under PMS_CONFIG_ENCRYPTION_KEY (a secret is never stored
+ * in plain text). The ciphertext is bound to its row: the additional
  * authenticated data is "pms_config:<vendor>:<hotelId>", so a blob copied into
  * another hotel's row does not decrypt.
  *

@@ -1,7 +1,7 @@
 /*
  * ratelimit.h — a token bucket: `rate` tokens a second, at most `burst` saved
- * up. Used per hotel in front of every PMS call (SPEC §10: "rate limiting of
- * PMS API calls per hotel"), with the vendor's published limit as default.
+ * up. Used per hotel in front of every PMS call (PMS API calls are rate
+ * limited per hotel), with the vendor's published limit as default.
  *
  * Usage:
  *     ratelimit_t *rl = ratelimit_new(5.0, 5.0, NULL);   // Cloudbeds: 5 requests/s a property

@@ -6,7 +6,8 @@
  *
  * Cluster readiness: hiredis 0.14 has no cluster routing, so every multi-key
  * call must stay inside one hotel's hash tag (`inv:{hotel_123}:...`), which is
- * what the key scheme of SPEC §3 guarantees.
+ * what the inventory cache's key scheme (services/inventory-svc/keys.h)
+ * guarantees.
  *
  * Usage:
  *     char err[128];

@@ -1,5 +1,5 @@
 /*
- * retry.h — retry with exponential backoff and full jitter (SPEC §8, NOTES.md).
+ * retry.h — retry with exponential backoff and full jitter.
  *
  * Attempt n (0-based) that failed retryably waits random(0, min(cap, base·2^n))
  * before the next one: with the brief's base 500 ms the caps are 500, 1000,

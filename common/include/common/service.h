@@ -1,6 +1,6 @@
 /*
  * service.h — the runtime every service's main.c wires up, so that main.c is
- * wiring only (STYLE.md rule 3): common configuration, logging, the HTTP
+ * wiring only: common configuration, logging, the HTTP
  * server with /healthz /readyz /metrics, readiness checks, signal handling and
  * graceful shutdown.
  *

@@ -1,4 +1,4 @@
-/* signature.c: the x-pms-signature scheme of SPEC §5 (Stripe's), with vectors
+/* signature.c: the x-pms-signature scheme of proto/webhooks.md (Stripe's), with vectors
  * computed independently (openssl dgst -sha256 -hmac). */
 #include <check.h>
 #include <stdio.h>
