@@ -204,9 +204,11 @@ static int handle_invalidate(http_request_t *req, void *ctx)
         json_object_put(body);
         return rc;
     }
+    /* adj's strings live in body: it is put only after their last use */
+    int gone = inv_invalidate_nights(app, INV_KEY_INVENTORY, adj.hotel_id, adj.room_type_id,
+                                     adj.check_in, adj.nights);
     json_object_put(body);
-    if (inv_invalidate_nights(app, INV_KEY_INVENTORY, adj.hotel_id, adj.room_type_id, adj.check_in,
-                              adj.nights) != 0)
+    if (gone != 0)
         return http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
                                   "the inventory cache (Redis) is unavailable");
     struct json_object *o = json_object_new_object();
