@@ -1,0 +1,23 @@
+/*
+ * cloudevent.c — fuzzes CloudEvents decoding, what every consumer of our
+ * topics runs first on a Kafka message value; a decoded event is serialised
+ * again and its Kafka headers taken, as a relay would.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "common/cloudevents.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[256];
+    cloudevent_t *ev = cloudevent_parse((const char *)data, size, err, sizeof err);
+    if (!ev)
+        return 0;
+    free(cloudevent_to_json(ev));
+    kafka_header_t headers[CLOUDEVENT_HEADER_COUNT];
+    cloudevent_kafka_headers(ev, headers);
+    cloudevent_free(ev);
+    return 0;
+}
