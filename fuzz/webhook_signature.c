@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t body_len = (size_t)(data + size - body);
     fuzz_split(header, '\n');
     const char *secrets[] = {"whsec_current", NULL, "whsec_previous"};
-    signature_result_t r = signature_verify(header, body, body_len, secrets, 3, FUZZ_NOW_S,
-                                            SIGNATURE_TOLERANCE_S);
+    signature_result_t r =
+        signature_verify(header, body, body_len, secrets, 3, FUZZ_NOW_S, SIGNATURE_TOLERANCE_S);
     (void)signature_result_text(r);
     (void)signature_result_reason(r);
     free(header);
