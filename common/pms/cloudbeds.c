@@ -40,6 +40,8 @@
  * (getHotelDetails propertyCurrency.currencyCode); they are converted to
  * exact minor units here and refused when not representable.
  */
+#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,7 +222,9 @@ static const char *str_of(struct json_object *o, const char *key)
     return json_object_get_string(v);
 }
 
-/* A number member (JSON number or numeric string); false when neither. */
+/* A finite number member (JSON number or numeric string); false when
+ * neither. A string such as "nan" or "inf" is not a number any answer means,
+ * and converting it to an integer would be undefined. */
 static bool num_of(struct json_object *o, const char *key, double *out)
 {
     struct json_object *v;
@@ -228,15 +232,27 @@ static bool num_of(struct json_object *o, const char *key, double *out)
         return false;
     if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
         *out = json_object_get_double(v);
-        return true;
+        return isfinite(*out);
     }
     if (json_object_is_type(v, json_type_string)) {
         char *end;
         const char *s = json_object_get_string(v);
         *out = strtod(s, &end);
-        return *s && *end == '\0';
+        return *s && *end == '\0' && isfinite(*out);
     }
     return false;
+}
+
+/* A number member that fits an int (truncated toward zero); false when absent
+ * or out of range: the vendor's answer is untrusted, and a cast of an
+ * out-of-range double to int is undefined behaviour. */
+static bool int_of(struct json_object *o, const char *key, int *out)
+{
+    double d;
+    if (!num_of(o, key, &d) || d <= (double)INT_MIN - 1.0 || d >= (double)INT_MAX + 1.0)
+        return false;
+    *out = (int)d;
+    return true;
 }
 
 static struct json_object *member(struct json_object *o, const char *key, json_type type)
@@ -319,9 +335,10 @@ pms_err_t cloudbeds_parse_room_types(struct json_object *root, pms_room_types_t 
         }
         snprintf(t->id, sizeof t->id, "%s", id);
         snprintf(t->name, sizeof t->name, "%s", str_of(rt, "roomTypeName"));
-        double v;
-        t->max_occupancy = num_of(rt, "maxGuests", &v) ? (int)v : 0;
-        t->total_rooms = num_of(rt, "roomTypeUnits", &v) ? (int)v : 0;
+        if (!int_of(rt, "maxGuests", &t->max_occupancy))
+            t->max_occupancy = 0;
+        if (!int_of(rt, "roomTypeUnits", &t->total_rooms))
+            t->total_rooms = 0;
         t->photos = photo_list(member(rt, "roomTypePhotos", json_type_array), &t->photo_count);
         out->count++;
     }
@@ -469,8 +486,8 @@ pms_err_t cloudbeds_parse_reservation_list(struct json_object *root, const char 
     struct json_object *data = member(root, "data", json_type_array);
     if (!data)
         return pms_fail(err, PMS_ERR_PROTOCOL, "getReservations answer lacks the data array");
-    double t;
-    *total = num_of(root, "total", &t) ? (int)t : (int)json_object_array_length(data);
+    if (!int_of(root, "total", total))
+        *total = (int)json_object_array_length(data);
     for (size_t i = 0; i < json_object_array_length(data); i++) {
         struct json_object *r = json_object_array_get_idx(data, i);
         const char *rid = str_of(r, "reservationID");

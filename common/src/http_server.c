@@ -241,6 +241,20 @@ static const route_t *route_find(http_server_t *srv, http_request_t *req, bool *
     return NULL;
 }
 
+const char *http_server_match(http_server_t *srv, const char *method, const char *path,
+                              bool *path_known, int *param_count)
+{
+    http_request_t req = {.srv = srv, .method = method, .path = path};
+    char allow[128];
+    const route_t *r = route_find(srv, &req, path_known, allow, sizeof allow);
+    *param_count = req.param_count;
+    for (int i = 0; i < req.param_count; i++) {
+        free(req.param_names[i]);
+        free(req.param_values[i]);
+    }
+    return r ? r->pattern : NULL;
+}
+
 /* ---------------------------------------------------------- responses -- */
 
 int http_response_header(http_request_t *req, const char *name, const char *value)

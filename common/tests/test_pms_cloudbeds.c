@@ -197,6 +197,34 @@ START_TEST(test_webhook_subscription)
 }
 END_TEST
 
+/* Numbers in an answer that no int holds (or no number at all) are treated
+ * as absent, never converted: the answer is untrusted input. */
+START_TEST(test_out_of_range_numbers_are_treated_as_absent)
+{
+    json_error_t je;
+    const char *types = "{\"success\":true,\"data\":[{\"roomTypeID\":\"r\",\"maxGuests\":1e20,"
+                        "\"roomTypeUnits\":\"nan\"}]}";
+    struct json_object *o = json_parse_object(types, strlen(types), &je);
+    pms_room_types_t rt = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_room_types(o, &rt, &e), PMS_OK);
+    ck_assert_uint_eq(rt.count, 1);
+    ck_assert_int_eq(rt.items[0].max_occupancy, 0);
+    ck_assert_int_eq(rt.items[0].total_rooms, 0);
+    pms_room_types_free(&rt);
+    json_object_put(o);
+
+    const char *list = "{\"success\":true,\"data\":[],\"total\":-1e20}";
+    o = json_parse_object(list, strlen(list), &je);
+    char id[PMS_ID_MAX] = "";
+    bool found = false;
+    int total = 7;
+    ck_assert_int_eq(cloudbeds_parse_reservation_list(o, "bk_1", id, &found, &total, &e), PMS_OK);
+    ck_assert_int_eq(total, 0); /* the length of data instead */
+    json_object_put(o);
+}
+END_TEST
+
 /* classify() on a response built in memory. */
 static pms_err_t classify(int status, const char *body, pms_error_t *e)
 {
@@ -373,6 +401,7 @@ int main(void)
     tcase_add_test(tc, test_reservation_states);
     tcase_add_test(tc, test_reservation_list_finds_the_live_one_by_reference);
     tcase_add_test(tc, test_webhook_subscription);
+    tcase_add_test(tc, test_out_of_range_numbers_are_treated_as_absent);
     tcase_add_test(tc, test_errors_are_typed);
     tcase_add_test(tc, test_retryable_and_names);
     tcase_add_test(tc, test_keys_from_env);

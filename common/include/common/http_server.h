@@ -144,6 +144,13 @@ void http_server_stop(http_server_t *srv);
 /* The port actually bound (useful when cfg.port was 0). */
 int http_server_port(const http_server_t *srv);
 
+/* Routes `method` `path` the way a request is routed, without serving it
+ * (for tests and fuzzing the router on untrusted paths): the pattern of the
+ * route it reaches, or NULL with *path_known telling 404 from 405.
+ * *param_count is the number of path parameters the handler would see. */
+const char *http_server_match(http_server_t *srv, const char *method, const char *path,
+                              bool *path_known, int *param_count);
+
 /* --- request accessors (valid during the handler call only) --- */
 const char *http_request_method(const http_request_t *req);
 const char *http_request_path(const http_request_t *req);
