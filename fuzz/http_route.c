@@ -43,7 +43,8 @@ static http_server_t *router(void)
         {"POST", "/api/webhooks/pms/:vendor"},
     };
     for (size_t i = 0; i < sizeof main_routes / sizeof main_routes[0]; i++)
-        if (http_server_route(srv, main_routes[i][0], main_routes[i][1], no_handler, NULL) != 0)
+        if (http_server_route(srv, main_routes[i][0], main_routes[i][1], AUTH_RULE_OPEN, no_handler,
+                              NULL) != 0)
             abort();
     if (inv_api_routes(NULL, srv) != 0 || api_register(srv, NULL) != 0)
         abort();
