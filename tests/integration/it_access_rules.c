@@ -362,6 +362,103 @@ START_TEST(test_a_revoked_key_stops_at_once)
 }
 END_TEST
 
+/* method path as `c` with body (NULL: none); the status, and the answer's
+ * string member `field` into out (when not NULL). */
+static int request(const svc_t *s, const char *method, const char *path, caller_t c,
+                   const char *body, const char *field, char *out, size_t out_size)
+{
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", s->port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
+    http_client_t *h = http_client_new(&cc);
+    const char *hdrs[] = {"Content-Type: application/json", headers[c], NULL};
+    http_client_response_t resp;
+    int status = http_client_request(h, method, path, NULL, hdrs, body, body ? strlen(body) : 0,
+                                     &resp) == HTTP_CLIENT_OK
+                     ? resp.status
+                     : 0;
+    if (out) {
+        json_object *o = resp.body ? json_tokener_parse(resp.body) : NULL, *v;
+        snprintf(out, out_size, "%s",
+                 o && json_object_object_get_ex(o, field, &v) ? json_object_get_string(v) : "");
+        json_object_put(o);
+    }
+    http_client_response_clear(&resp);
+    http_client_free(h);
+    return status;
+}
+
+static long long audit_count(const char *action, const char *hotel)
+{
+    char err[256];
+    db_t *db = db_new(db_url, err, sizeof err);
+    ck_assert_msg(db != NULL, "%s", err);
+    db_param_t p[] = {DB_STR(action), DB_STR(hotel ? hotel : "")};
+    db_result_t *res = NULL;
+    ck_assert_int_eq(db_query(db,
+                              "SELECT COUNT(*) FROM audit_log WHERE action = ? AND "
+                              "COALESCE(hotel_id, '') = ? AND actor_kind = 'api_key' AND "
+                              "actor_id <> '' AND remote_address IS NOT NULL AND at IS NOT NULL",
+                              p, 2, &res),
+                     DB_OK);
+    int64_t n = -1;
+    db_result_int64(res, 0, 0, &n);
+    db_result_free(res);
+    db_free(db);
+    return (long long)n;
+}
+
+START_TEST(test_every_staff_write_is_in_the_audit_log)
+{
+    svc_t *inv = &services[1], *poller = &services[2];
+    const char *on = "{\"degraded\":true,\"reason\":\"audit test\"}";
+    const char *off = "{\"degraded\":false}";
+    ck_assert_int_eq(request(inv, "PUT", "/api/degraded-mode", CALLER_OPERATOR, on, NULL, NULL, 0),
+                     200);
+    ck_assert_int_eq(request(inv, "PUT", "/api/degraded-mode", CALLER_OPERATOR, off, NULL, NULL, 0),
+                     200);
+    ck_assert_int_eq(request(inv, "PUT", "/api/hotels/" HOTEL "/degraded-mode", CALLER_OPERATOR,
+                             off, NULL, NULL, 0),
+                     200);
+    ck_assert_int_eq(request(poller, "POST", "/api/polling/sandbox/" HOTEL "/start",
+                             CALLER_OPERATOR, "{}", NULL, NULL, 0),
+                     200);
+    ck_assert_int_eq(request(poller, "POST", "/api/polling/sandbox/" HOTEL "/stop",
+                             CALLER_OPERATOR, "{}", NULL, NULL, 0),
+                     200);
+    int sync = request(poller, "POST", "/api/polling/sandbox/" HOTEL "/sync", CALLER_OPERATOR,
+                       "{}", NULL, NULL, 0);
+    ck_assert_msg(sync >= 200 && sync < 300, "sync: %d", sync);
+    char key_id[64];
+    ck_assert_int_eq(request(inv, "POST", "/api/admin/api-keys", CALLER_ADMIN,
+                             "{\"name\":\"audited\",\"role\":\"viewer\"}", "keyId", key_id,
+                             sizeof key_id),
+                     201);
+    ck_assert_msg(key_id[0], "no keyId in the answer");
+    char path[128];
+    snprintf(path, sizeof path, "/api/admin/api-keys/%s", key_id);
+    int revoked = request(inv, "DELETE", path, CALLER_ADMIN, NULL, NULL, NULL, 0);
+    ck_assert_msg(revoked >= 200 && revoked < 300, "revoke: %d", revoked);
+
+    ck_assert_int_ge(audit_count("degraded.on", NULL), 1);
+    ck_assert_int_ge(audit_count("degraded.off", NULL), 1);
+    ck_assert_int_ge(audit_count("degraded.off", HOTEL), 1);
+    ck_assert_int_ge(audit_count("polling.start", HOTEL), 1);
+    ck_assert_int_ge(audit_count("polling.stop", HOTEL), 1);
+    ck_assert_int_ge(audit_count("polling.sync", HOTEL), 1);
+    ck_assert_int_ge(audit_count("apikey.create", NULL), 1);
+    ck_assert_int_ge(audit_count("apikey.revoke", NULL), 1);
+    /* and the rows cannot be rewritten: the table refuses UPDATE and DELETE */
+    char err[256];
+    db_t *db = db_new(db_url, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_ne(db_exec(db, "UPDATE audit_log SET action = 'nothing'", NULL, 0, NULL, NULL),
+                     DB_OK);
+    ck_assert_int_ne(db_exec(db, "DELETE FROM audit_log", NULL, 0, NULL, NULL), DB_OK);
+    db_free(db);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("access_rules");
@@ -370,6 +467,7 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_every_route_answers_every_caller_as_its_rule_says);
     tcase_add_test(tc, test_a_revoked_key_stops_at_once);
+    tcase_add_test(tc, test_every_staff_write_is_in_the_audit_log);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -111,6 +111,20 @@ START_TEST(test_a_guest_reads_and_cancels_their_own_booking_and_no_other)
                      1);
     ck_assert_msg(TS_POLL_UNTIL(bk_summary(&f.pay, "refunds") == 1, 20000), "no refund");
     ck_assert_int_eq(bk_summary(&f.pms, "confirmed"), 1);
+    /* /metrics is open to anyone: it must hold no guest data or secret */
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", f.port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
+    http_client_t *c = http_client_new(&cc);
+    http_client_response_t m;
+    ck_assert_int_eq(http_client_get(c, "/metrics", NULL, NULL, &m), HTTP_CLIENT_OK);
+    ck_assert_int_eq(m.status, 200);
+    ck_assert_msg(!strstr(m.body, "hong@example.com") && !strstr(m.body, "1234-5678") &&
+                      !strstr(m.body, "tok_visa") && !strstr(m.body, mine.token) &&
+                      !strstr(m.body, "sk_test_") && !strstr(m.body, "cbk_sandbox"),
+                  "/metrics reveals guest data or a secret");
+    http_client_response_clear(&m);
+    http_client_free(c);
     /* a guest's cancel is not a staff action: nothing in the audit log */
     ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM audit_log WHERE booking_id = ?", mine.id),
                      0);
