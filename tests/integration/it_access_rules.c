@@ -299,10 +299,12 @@ static int call(const svc_t *s, const route_t *r, caller_t c, char *code, size_t
     concrete_path(r->path, path, sizeof path);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *h = http_client_new(&cc);
-    const char *hdrs[] = {"Content-Type: application/json", headers[c][0] ? headers[c] : NULL,
-                          extra_headers[c][0] ? extra_headers[c] : NULL, NULL};
-    if (!hdrs[1])
-        hdrs[1] = hdrs[2], hdrs[2] = NULL;
+    const char *hdrs[4] = {"Content-Type: application/json", NULL, NULL, NULL};
+    size_t nh = 1;
+    if (headers[c][0])
+        hdrs[nh++] = headers[c];
+    if (extra_headers[c][0])
+        hdrs[nh++] = extra_headers[c];
     const char *body = strcmp(r->method, "PUT") == 0 ? "{\"degraded\":false}"
                        : strstr(r->path, "api-keys") ? "{\"name\":\"m\",\"role\":\"viewer\"}"
                                                      : "{}";
