@@ -1,7 +1,7 @@
 /*
  * auth_authenticator.c — turning request headers into a principal (see
- * auth.h): the service token in memory, API keys (and, in auth_session.c,
- * browser sessions) in MariaDB through a small pool of our own.
+ * auth.h): the service token in memory, API keys and (auth_session.c)
+ * browser sessions in MariaDB through a small pool of our own.
  *
  * The pool is made on the first credential that needs it, so a service
  * whose callers never present one (webhook-ingest) never connects, and a
@@ -24,6 +24,8 @@ struct auth {
     char *service_token;
     size_t pool_size;
     int last_used_interval_s;
+    int session_idle_s;
+    int session_touch_interval_s;
     pthread_mutex_t lock; /* guards pool's creation */
     db_pool_t *pool;
 };
@@ -37,6 +39,11 @@ auth_t *auth_new(const auth_config_t *cfg)
     a->pool_size = cfg->pool_size ? cfg->pool_size : AUTH_DEFAULT_POOL_SIZE;
     a->last_used_interval_s = cfg->last_used_interval_s > 0 ? cfg->last_used_interval_s
                                                             : AUTH_DEFAULT_LAST_USED_INTERVAL_S;
+    a->session_idle_s = cfg->session_idle_s > 0 ? cfg->session_idle_s : AUTH_DEFAULT_SESSION_IDLE_S;
+    int touch = cfg->session_touch_interval_s > 0 ? cfg->session_touch_interval_s
+                                                  : AUTH_DEFAULT_SESSION_TOUCH_INTERVAL_S;
+    /* a session in use must never look idle: refresh it well within the idle time */
+    a->session_touch_interval_s = touch < a->session_idle_s / 4 ? touch : a->session_idle_s / 4;
     if ((cfg->mysql_url && *cfg->mysql_url && !(a->mysql_url = strdup(cfg->mysql_url))) ||
         (cfg->service_token && *cfg->service_token &&
          !(a->service_token = strdup(cfg->service_token)))) {
@@ -84,6 +91,21 @@ db_pool_t *auth_pool(auth_t *a)
 int auth_last_used_interval_s(const auth_t *a)
 {
     return a->last_used_interval_s;
+}
+
+bool auth_has_store(const auth_t *a)
+{
+    return a && a->mysql_url;
+}
+
+int auth_session_idle_s(const auth_t *a)
+{
+    return a->session_idle_s;
+}
+
+int auth_session_touch_interval_s(const auth_t *a)
+{
+    return a->session_touch_interval_s;
 }
 
 /* A bearer token that is neither a key nor a booking token: the service

@@ -64,7 +64,10 @@ static const char COMMON_ENV_HELP[] =
     "  REDIS_URL                  (default " SERVICE_DEFAULT_REDIS_URL ")\n"
     "  MYSQL_URL                  (default mysql://lodging:***@127.0.0.1:13306/lodging)\n"
     "  LODGING_SERVICE_TOKEN      credential our services present to each other's internal\n"
-    "                             routes (32+ characters; unset = internal routes refuse)\n";
+    "                             routes (32+ characters; unset = internal routes refuse)\n"
+    "  SESSION_IDLE_S             a browser session unused this long ends (default 1800)\n"
+    "  SESSION_MAX_S              a browser session ends this long after login (default 43200)\n"
+    "  SESSION_TOUCH_INTERVAL_S   how often a session's last use is written (default 60)\n";
 
 static void print_usage(const service_info_t *info, FILE *out)
 {
@@ -171,6 +174,13 @@ static void read_settings(service_t *svc)
         s->service_token = NULL;
     if (s->service_token && strlen(s->service_token) < AUTH_SERVICE_TOKEN_MIN_LEN)
         config_add_error(cfg, "LODGING_SERVICE_TOKEN", "must be at least 32 characters");
+    s->session_idle_s = (int)config_get_int(cfg, "SESSION_IDLE_S", AUTH_DEFAULT_SESSION_IDLE_S, 1,
+                                            SERVICE_MAX_SESSION_S);
+    s->session_max_s = (int)config_get_int(cfg, "SESSION_MAX_S", AUTH_DEFAULT_SESSION_MAX_S, 1,
+                                           SERVICE_MAX_SESSION_S);
+    s->session_touch_interval_s =
+        (int)config_get_int(cfg, "SESSION_TOUCH_INTERVAL_S", AUTH_DEFAULT_SESSION_TOUCH_INTERVAL_S,
+                            1, SERVICE_MAX_SESSION_S);
 }
 
 /* True when every registered route is in the service's table with the same
@@ -236,8 +246,11 @@ service_t *service_new(const service_info_t *info)
     if (!svc->cfg)
         goto fail;
     read_settings(svc);
-    svc->auth = auth_new(&(auth_config_t){.mysql_url = svc->settings.mysql_url,
-                                          .service_token = svc->settings.service_token});
+    svc->auth = auth_new(&(auth_config_t){
+        .mysql_url = svc->settings.mysql_url,
+        .service_token = svc->settings.service_token,
+        .session_idle_s = svc->settings.session_idle_s,
+        .session_touch_interval_s = svc->settings.session_touch_interval_s});
     if (!svc->auth)
         goto fail;
     http_server_config_t hc = {

@@ -1,5 +1,6 @@
-/* Unit tests for auth_rules.c and auth_credentials.c — every rule against
- * every kind of caller, CSRF, hotel limits, booking tokens, bearer parsing. */
+/* Unit tests for auth_rules.c, auth_credentials.c and auth_session.c's
+ * cookie parsing — every rule against every kind of caller, CSRF, hotel
+ * limits, booking tokens, bearer and session cookie parsing. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,56 @@ START_TEST(test_rule_and_role_names_round_trip)
 }
 END_TEST
 
+#define SID "abcdefghijkmnpqrstuvw2345"
+#define SECRET "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+START_TEST(test_the_session_cookie_is_found_among_others_and_split)
+{
+    char id[AUTH_SESSION_ID_LEN + 1], secret[AUTH_SECRET_HEX_LEN + 1];
+    /* a 24-character id: SID without its last character */
+    const char *value = "abcdefghijkmnpqrstuvw234." SECRET;
+    char header[256];
+    snprintf(header, sizeof header, "theme=dark; lodging_session=%s; lang=ko", value);
+    ck_assert_int_eq(auth_session_cookie_parse(header, id, secret), 0);
+    ck_assert_str_eq(id, "abcdefghijkmnpqrstuvw234");
+    ck_assert_str_eq(secret, SECRET);
+    snprintf(header, sizeof header, "lodging_session=%s", value);
+    ck_assert_int_eq(auth_session_cookie_parse(header, id, secret), 0);
+    snprintf(header, sizeof header, "a=b;lodging_session=%s  ", value); /* blanks before the end */
+    ck_assert_int_eq(auth_session_cookie_parse(header, id, secret), 0);
+    /* the first of two wins, as browsers send the most specific first */
+    snprintf(header, sizeof header, "lodging_session=%s; lodging_session=junk", value);
+    ck_assert_int_eq(auth_session_cookie_parse(header, id, secret), 0);
+}
+END_TEST
+
+START_TEST(test_a_session_cookie_of_another_shape_is_refused_and_none_is_absent)
+{
+    char id[AUTH_SESSION_ID_LEN + 1], secret[AUTH_SECRET_HEX_LEN + 1];
+    ck_assert_int_eq(auth_session_cookie_parse(NULL, id, secret), 1);
+    ck_assert_int_eq(auth_session_cookie_parse("", id, secret), 1);
+    ck_assert_int_eq(auth_session_cookie_parse("theme=dark", id, secret), 1);
+    /* names that merely contain ours are other cookies */
+    ck_assert_int_eq(auth_session_cookie_parse("xlodging_session=" SID, id, secret), 1);
+    ck_assert_int_eq(auth_session_cookie_parse("lodging_session2=abc", id, secret), 1);
+    ck_assert_int_eq(auth_session_cookie_parse("lodging_session", id, secret), 1);
+    static const char *const bad[] = {
+        "lodging_session=",
+        "lodging_session=abc.def",
+        "lodging_session=" SID "." SECRET,                    /* id one too long */
+        "lodging_session=abcdefghijkmnpqrstuvw234" SECRET,    /* no dot */
+        "lodging_session=abcdefghijkmnpqrstuvw234." SECRET "0", /* secret too long */
+        "lodging_session=ABCDEFGHIJKMNPQRSTUVW234." SECRET,   /* upper-case id */
+        "lodging_session=abcdefghijkmnpqrstuvw234.0123456789ABCDEF0123456789abcdef"
+        "0123456789abcdef0123456789abcdef",                   /* upper-case hex */
+        "lodging_session=\"abcdefghijkmnpqrstuvw234." SECRET "\"", /* quoted */
+        "lodging_session=abcdefghijkmnpqrstu w234." SECRET,   /* a space inside */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(auth_session_cookie_parse(bad[i], id, secret) == -1, "%s", bad[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("auth");
@@ -165,6 +216,8 @@ int main(void)
     tcase_add_test(tc, test_a_booking_token_opens_only_its_own_booking);
     tcase_add_test(tc, test_the_service_token_is_recognised_and_nothing_else_is);
     tcase_add_test(tc, test_rule_and_role_names_round_trip);
+    tcase_add_test(tc, test_the_session_cookie_is_found_among_others_and_split);
+    tcase_add_test(tc, test_a_session_cookie_of_another_shape_is_refused_and_none_is_absent);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

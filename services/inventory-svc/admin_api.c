@@ -13,29 +13,31 @@
 #include "common/http_audit.h"
 #include "common/json.h"
 
-#define HOTELS_CSV_MAX (AUTH_MAX_HOTELS * (AUTH_HOTEL_ID_MAX + 1))
 
-static int respond_unavailable(http_request_t *req)
+int admin_respond_unavailable(http_request_t *req)
 {
     return http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
                               "the credential store is unavailable; retry shortly");
 }
 
-/* Keys and the audit log span every hotel, so an admin limited to some
- * hotels could otherwise mint a key for all of them: refused (answered 403).
- * True to go on. */
-static bool caller_spans_all_hotels(http_request_t *req)
+bool admin_admit(http_request_t *req, inv_app_t *app)
 {
-    if (auth_principal_all_hotels(http_request_principal(req)))
+    const auth_principal_t *p = http_request_principal(req);
+    /* one budget per credential: a key, or a person whatever their sessions */
+    char client[AUTH_ID_MAX + 16];
+    snprintf(client, sizeof client, "%s:%s", auth_kind_name(p->kind), p->id);
+    if (client_limit_refuse_key(app->limits, req, &app->admin_limit, client))
+        return false;
+    /* keys, accounts and the audit log span every hotel, so an admin
+     * limited to some could otherwise mint a credential for all of them */
+    if (auth_principal_all_hotels(p))
         return true;
     http_respond_error(req, 403, "FORBIDDEN", NULL,
                        "the admin API needs an admin that is not limited to some hotels");
     return false;
 }
 
-/* The request body's "hotels" array as "a,b" into csv ("" when absent).
- * 0, or -1 when it is not an array of strings. */
-static int hotels_csv_from_body(struct json_object *body, char *csv, size_t size)
+int admin_hotels_csv_from_body(struct json_object *body, char *csv, size_t size)
 {
     struct json_object *arr;
     csv[0] = '\0';
@@ -75,7 +77,7 @@ static int parse_key_spec(http_request_t *req, struct json_object *body, auth_ap
                            "role must be viewer, operator or admin");
         return -1;
     }
-    if (hotels_csv_from_body(body, csv, csv_size) != 0) {
+    if (admin_hotels_csv_from_body(body, csv, csv_size) != 0) {
         http_respond_error(req, 400, "VALIDATION_ERROR", "hotels",
                            "hotels must be an array of hotel ids");
         return -1;
@@ -87,14 +89,14 @@ static int parse_key_spec(http_request_t *req, struct json_object *body, auth_ap
 int admin_api_keys_create(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
-    if (!caller_spans_all_hotels(req))
+    if (!admin_admit(req, app))
         return 0;
     struct json_object *body = http_request_json_object(req);
     if (!body)
         return 0;
     const auth_principal_t *caller = http_request_principal(req);
     auth_api_key_spec_t spec = {.created_by = caller->id};
-    char csv[HOTELS_CSV_MAX];
+    char csv[ADMIN_HOTELS_CSV_MAX];
     if (parse_key_spec(req, body, &spec, csv, sizeof csv) != 0) {
         json_object_put(body);
         return 0;
@@ -102,7 +104,7 @@ int admin_api_keys_create(http_request_t *req, void *ctx)
     db_pool_t *pool = auth_pool(app->auth);
     if (!pool) {
         json_object_put(body);
-        return respond_unavailable(req);
+        return admin_respond_unavailable(req);
     }
     char key[AUTH_API_KEY_LEN + 1], key_id[AUTH_KEY_ID_LEN + 1];
     db_t *db = db_pool_acquire(pool);
@@ -118,7 +120,7 @@ int admin_api_keys_create(http_request_t *req, void *ctx)
         http_respond_error(req, 400, "VALIDATION_ERROR", "hotels",
                            "hotels must be at most 32 ids of A-Z, a-z, 0-9, _ - .");
     else if (rc != 0)
-        respond_unavailable(req);
+        admin_respond_unavailable(req);
     else {
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "keyId", json_object_new_string(key_id));
@@ -137,16 +139,16 @@ int admin_api_keys_create(http_request_t *req, void *ctx)
 int admin_api_keys_list(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
-    if (!caller_spans_all_hotels(req))
+    if (!admin_admit(req, app))
         return 0;
     db_pool_t *pool = auth_pool(app->auth);
     if (!pool)
-        return respond_unavailable(req);
+        return admin_respond_unavailable(req);
     db_t *db = db_pool_acquire(pool);
     struct json_object *arr = auth_api_key_list_json(db);
     db_pool_release(pool, db);
     if (!arr)
-        return respond_unavailable(req);
+        return admin_respond_unavailable(req);
     http_respond_json(req, 200, arr);
     json_object_put(arr);
     return 0;
@@ -155,12 +157,12 @@ int admin_api_keys_list(http_request_t *req, void *ctx)
 int admin_api_keys_revoke(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
-    if (!caller_spans_all_hotels(req))
+    if (!admin_admit(req, app))
         return 0;
     const char *key_id = http_request_param(req, "keyId");
     db_pool_t *pool = auth_pool(app->auth);
     if (!pool)
-        return respond_unavailable(req);
+        return admin_respond_unavailable(req);
     db_t *db = db_pool_acquire(pool);
     int rc = auth_api_key_revoke(db, key_id);
     if (rc == 0) {
@@ -172,26 +174,26 @@ int admin_api_keys_revoke(http_request_t *req, void *ctx)
     if (rc == 1)
         return http_respond_error(req, 404, "NOT_FOUND", "keyId", "no such active API key");
     if (rc != 0)
-        return respond_unavailable(req);
+        return admin_respond_unavailable(req);
     return http_respond(req, 204, NULL, "", 0);
 }
 
 int admin_audit_list(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
-    if (!caller_spans_all_hotels(req))
+    if (!admin_admit(req, app))
         return 0;
     const char *hotel = http_request_query(req, "hotelId");
     const char *limit_text = http_request_query(req, "limit");
     int limit = limit_text ? atoi(limit_text) : 100;
     db_pool_t *pool = auth_pool(app->auth);
     if (!pool)
-        return respond_unavailable(req);
+        return admin_respond_unavailable(req);
     db_t *db = db_pool_acquire(pool);
     struct json_object *arr = auth_audit_list_json(db, hotel && *hotel ? hotel : NULL, limit);
     db_pool_release(pool, db);
     if (!arr)
-        return respond_unavailable(req);
+        return admin_respond_unavailable(req);
     http_respond_json(req, 200, arr);
     json_object_put(arr);
     return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "adjust.h"
+#include "admin_accounts.h"
 #include "admin_api.h"
 #include "common/http_audit.h"
 #include "common/json.h"
@@ -16,6 +17,7 @@
 #include "fetch.h"
 #include "consumers.h"
 #include "query.h"
+#include "session_api.h"
 
 static const char *request_query(void *req, const char *name)
 {
@@ -352,6 +354,13 @@ const http_route_t INV_API_ROUTES[] = {
     {"GET", "/api/admin/api-keys", AUTH_RULE_ADMIN, admin_api_keys_list},
     {"DELETE", "/api/admin/api-keys/:keyId", AUTH_RULE_ADMIN, admin_api_keys_revoke},
     {"GET", "/api/admin/audit", AUTH_RULE_ADMIN, admin_audit_list},
+    {"POST", "/api/admin/accounts", AUTH_RULE_ADMIN, admin_accounts_create},
+    {"GET", "/api/admin/accounts", AUTH_RULE_ADMIN, admin_accounts_list},
+    {"DELETE", "/api/admin/accounts/:accountId", AUTH_RULE_ADMIN, admin_accounts_disable},
+    /* a login is for anyone; logout and "me" for whoever is logged in */
+    {"POST", "/api/auth/login", AUTH_RULE_PUBLIC, session_api_login},
+    {"POST", "/api/auth/logout", AUTH_RULE_VIEWER, session_api_logout},
+    {"GET", "/api/auth/me", AUTH_RULE_VIEWER, session_api_me},
 };
 const size_t INV_API_ROUTE_COUNT = sizeof INV_API_ROUTES / sizeof *INV_API_ROUTES;
 

@@ -36,6 +36,23 @@ static void read_settings(config_t *cfg, inv_settings_t *s)
                                                  INV_DEFAULT_ADJUST_MARKER_TTL_S, 60, 90 * 86400);
 }
 
+/* Logins, sessions and the admin API's limits. */
+static void read_access_settings(config_t *cfg, const service_settings_t *ss, inv_app_t *app)
+{
+    client_limit_rule_from_env(cfg, "LOGIN", "login", INV_DEFAULT_LOGIN_PER_MINUTE,
+                               INV_DEFAULT_LOGIN_BURST, &app->login_limit);
+    client_limit_rule_from_env(cfg, "ADMIN_API", "admin-api", INV_DEFAULT_ADMIN_API_PER_MINUTE,
+                               INV_DEFAULT_ADMIN_API_BURST, &app->admin_limit);
+    app->lockout.threshold = (int)config_get_int(cfg, "LOGIN_LOCKOUT_THRESHOLD",
+                                                 AUTH_LOCKOUT_DEFAULT_THRESHOLD, 0, 1000);
+    app->lockout.base_s = (int)config_get_int(cfg, "LOGIN_LOCKOUT_BASE_S",
+                                              AUTH_LOCKOUT_DEFAULT_BASE_S, 1, 86400);
+    app->lockout.max_s =
+        (int)config_get_int(cfg, "LOGIN_LOCKOUT_MAX_S", AUTH_LOCKOUT_DEFAULT_MAX_S, 1, 7 * 86400);
+    app->session_max_s = ss->session_max_s;
+    app->session_cookie_secure = config_get_bool(cfg, "SESSION_COOKIE_SECURE", false);
+}
+
 static void register_metrics(inv_metrics_t *m)
 {
     m->cache_hits = metrics_counter("inventory_cache_hits_total",
@@ -132,6 +149,7 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
     memset(app, 0, sizeof *app);
     app->service_name = "inventory-svc";
     read_settings(cfg, &app->settings);
+    read_access_settings(cfg, ss, app);
     pms_config_t pc;
     int probe_ms = 0;
     uint8_t aes[CRYPTO_AES_KEY_LEN] = {0};
@@ -151,6 +169,10 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
         log_error("cannot create the Redis pool: %s", err);
         goto done;
     }
+    app->limits =
+        client_limit_new(&(client_limit_config_t){.service = "inventory-svc", .redis = app->redis});
+    if (!app->limits)
+        goto done;
     app->producer = kafka_producer_new(ss->kafka_brokers, app->service_name, NULL, err, sizeof err);
     if (!app->producer) {
         log_error("cannot create the Kafka producer: %s", err);
@@ -208,6 +230,7 @@ void inv_app_free(inv_app_t *app)
     inv_store_free(app->store);
     sf_group_free(app->flights);
     kafka_producer_free(app->producer);
+    client_limit_free(app->limits); /* uses the Redis pool: before it */
     redis_pool_free(app->redis);
     memset(app, 0, sizeof *app);
 }

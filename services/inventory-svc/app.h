@@ -19,6 +19,8 @@
 
 #include "common/config.h"
 #include "common/auth.h"
+#include "common/auth_password.h"
+#include "common/client_limit.h"
 #include "common/db.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
@@ -42,6 +44,13 @@ struct inv_store;
 #define INV_DEFAULT_SYNC_MAX_NIGHTS 31
 #define INV_REDIS_TIMEOUT_MS 300
 #define INV_TOPIC_MAX 160
+/* Logins per client address: a person retyping a password passes, a
+ * guessing script is slowed to a crawl before the lockout even counts. */
+#define INV_DEFAULT_LOGIN_PER_MINUTE 10
+#define INV_DEFAULT_LOGIN_BURST 5
+/* Admin API calls per API key (or per person's session). */
+#define INV_DEFAULT_ADMIN_API_PER_MINUTE 120
+#define INV_DEFAULT_ADMIN_API_BURST 30
 
 typedef struct inv_settings {
     int inventory_ttl_s;     /* INVENTORY_TTL_S */
@@ -87,6 +96,12 @@ typedef struct inv_app {
     kafka_consumer_t *pms_events_consumer;
     kafka_consumer_t *sync_jobs_consumer;
     auth_t *auth; /* the service's authenticator (borrowed): its pool serves the admin API */
+    client_limit_t *limits;              /* per-client abuse limits */
+    client_limit_rule_t login_limit;     /* LOGIN_RATE_LIMIT_* per client address */
+    client_limit_rule_t admin_limit;     /* ADMIN_API_RATE_LIMIT_* per API key or account */
+    auth_lockout_policy_t lockout;       /* LOGIN_LOCKOUT_* */
+    int session_max_s;                   /* SESSION_MAX_S: a login's absolute length */
+    bool session_cookie_secure;          /* SESSION_COOKIE_SECURE: the cookie only over TLS */
 } inv_app_t;
 
 /* Reads the settings and creates every part. Returns 0 (also when the config

@@ -27,7 +27,15 @@ static const char ENV_HELP[] =
     "  PMS_VENDOR, PMS_BASE_URL, PMS_TIMEOUT_MS, PMS_RATE_LIMIT_PER_SECOND,\n"
     "  PMS_RATE_LIMIT_BURST, PMS_BUDGET_CHECKOUT_WAIT_MS, PMS_BUDGET_BACKGROUND_WAIT_MS\n"
     "  (PMS_RATE_LIMIT_WAIT_MS), PMS_<hotelId>_API_KEY,\n"
-    "  PMS_CONFIG_ENCRYPTION_KEY   the PMS connector (common/pms/README.md)\n";
+    "  PMS_CONFIG_ENCRYPTION_KEY   the PMS connector (common/pms/README.md)\n"
+    "  LOGIN_RATE_LIMIT_PER_MINUTE logins per client address, 0 = off (10)\n"
+    "  LOGIN_RATE_LIMIT_BURST      of them at once (5)\n"
+    "  LOGIN_LOCKOUT_THRESHOLD     consecutive failures that lock an account, 0 = never (5)\n"
+    "  LOGIN_LOCKOUT_BASE_S        the first lock; each further failure doubles it (30)\n"
+    "  LOGIN_LOCKOUT_MAX_S         the longest lock (900)\n"
+    "  SESSION_COOKIE_SECURE       1 = the session cookie is sent over TLS only (0)\n"
+    "  ADMIN_API_RATE_LIMIT_PER_MINUTE  admin API calls per API key or account, 0 = off (120)\n"
+    "  ADMIN_API_RATE_LIMIT_BURST  of them at once (30)\n";
 
 static int wire(service_t *svc, void *ctx)
 {

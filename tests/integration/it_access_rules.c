@@ -2,7 +2,8 @@
  * it_access_rules.c — every route every service registers, called by every
  * kind of caller, answers as the service's route table says: anonymous, a
  * bad credential, a guest's booking token, viewer / operator / admin API
- * keys, an operator limited to another hotel, and our services' token.
+ * keys, an operator limited to another hotel, our services' token, and an
+ * operator's browser session (cookie plus its CSRF token).
  *
  * The routes come from each binary's `--routes` (the same table the service
  * registers and refuses to start without). Each caller's expected outcome
@@ -26,17 +27,21 @@
 #include "common/http_client.h"
 #include "common/kafka.h"
 #include "testsupport.h"
+#include "ts_session.h"
 
 #define HOTEL "hotel_123"
 #define BOOKING_ID "bk_access_rules_1"
 #define MAX_ROUTES 64
 #define START_TIMEOUT_MS 20000
+#define SESSION_EMAIL "operator@access-rules.test"
+#define SESSION_PASSWORD "access-rules-password"
 
 typedef enum { CALLER_ANON, CALLER_BAD, CALLER_TOKEN, CALLER_VIEWER, CALLER_OPERATOR,
-               CALLER_ADMIN, CALLER_OTHER_HOTEL, CALLER_SERVICE, CALLER_COUNT } caller_t;
+               CALLER_ADMIN, CALLER_OTHER_HOTEL, CALLER_SERVICE, CALLER_SESSION,
+               CALLER_COUNT } caller_t;
 static const char *const CALLER_NAMES[] = {"anonymous", "bad credential", "booking token",
                                            "viewer",    "operator",       "admin",
-                                           "other-hotel operator", "service"};
+                                           "other-hotel operator", "service", "operator session"};
 
 typedef enum { ALLOW, DENY_401, DENY_403, HIDDEN_404 } expect_t;
 static const char *const EXPECT_NAMES[] = {"allowed", "401", "403", "404"};
@@ -50,7 +55,9 @@ typedef struct svc {
 
 static char db_name[96], db_url[256], redis_url[160], prefix[64];
 static int redis_db;
-static char headers[CALLER_COUNT][TS_AUTH_HEADER_MAX];
+static char headers[CALLER_COUNT][TS_SESSION_HEADER_MAX]; /* the longest: a session cookie */
+/* a second header some callers send (a session's X-CSRF-Token) */
+static char extra_headers[CALLER_COUNT][TS_SESSION_HEADER_MAX];
 static svc_t services[] = {
     {"booking-svc", "BOOKING_SVC_PORT", 0, NULL, ""},
     {"inventory-svc", "INVENTORY_SVC_PORT", 0, NULL, ""},
@@ -100,6 +107,15 @@ static void make_credentials(void)
                      0);
 }
 
+/* Logs the session caller in (again: the logout route ends its session). */
+static void session_login(void)
+{
+    ts_session_t s;
+    ck_assert_int_eq(ts_session_login(services[1].port, SESSION_EMAIL, SESSION_PASSWORD, &s), 200);
+    snprintf(headers[CALLER_SESSION], sizeof headers[CALLER_SESSION], "%s", s.cookie_header);
+    snprintf(extra_headers[CALLER_SESSION], TS_SESSION_HEADER_MAX, "%s", s.csrf_header);
+}
+
 static void start_service(svc_t *s)
 {
     char port_env[64], db_env[320], redis_env[200], prefix_env[128], path[256];
@@ -114,6 +130,7 @@ static void start_service(svc_t *s)
                          prefix_env,
                          TS_SERVICE_TOKEN_ENV,
                          "LOG_LEVEL=warn",
+                         "LOGIN_RATE_LIMIT_PER_MINUTE=0", /* every caller tries the login */
                          "PMS_BASE_URL=http://127.0.0.1:9",
                          "PMS_MAX_RETRIES=0",
                          "PAYMENT_BASE_URL=http://127.0.0.1:9",
@@ -152,6 +169,9 @@ static void setup(void)
     make_credentials();
     for (size_t i = 0; i < SERVICE_COUNT; i++)
         start_service(&services[i]);
+    ck_assert_int_eq(ts_account_create(db_url, SESSION_EMAIL, "operator", NULL, SESSION_PASSWORD),
+                     0);
+    session_login();
 }
 
 static void teardown(void)
@@ -213,6 +233,8 @@ static void concrete_path(const char *pattern, char *out, size_t size)
             v = "sandbox";
         else if (strcmp(seg, ":keyId") == 0)
             v = "nosuchkey";
+        else if (strcmp(seg, ":accountId") == 0)
+            v = "nosuchaccount";
         size_t used = strlen(out);
         snprintf(out + used, size - used, "/%s", v);
     }
@@ -228,7 +250,7 @@ static bool hotel_scoped(const route_t *r)
 static expect_t expect_for(const route_t *r, caller_t c)
 {
     bool staff = c == CALLER_VIEWER || c == CALLER_OPERATOR || c == CALLER_ADMIN ||
-                 c == CALLER_OTHER_HOTEL;
+                 c == CALLER_OTHER_HOTEL || c == CALLER_SESSION;
     if (r->rule == AUTH_RULE_OPEN || r->rule == AUTH_RULE_PUBLIC || r->rule == AUTH_RULE_WEBHOOK)
         return ALLOW;
     if (c == CALLER_ANON || c == CALLER_BAD)
@@ -261,8 +283,10 @@ static expect_t expect_for(const route_t *r, caller_t c)
         return DENY_403;
     if (c == CALLER_OTHER_HOTEL && hotel_scoped(r))
         return HIDDEN_404;
-    /* platform-wide changes and the admin API need a caller of every hotel */
-    if (c == CALLER_OTHER_HOTEL && strcmp(r->method, "GET") != 0)
+    /* platform-wide changes and the admin API need a caller of every hotel;
+     * /api/auth/ concerns the caller itself */
+    if (c == CALLER_OTHER_HOTEL && strcmp(r->method, "GET") != 0 &&
+        strncmp(r->path, "/api/auth/", 10) != 0)
         return DENY_403;
     return ALLOW;
 }
@@ -275,8 +299,12 @@ static int call(const svc_t *s, const route_t *r, caller_t c, char *code, size_t
     concrete_path(r->path, path, sizeof path);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *h = http_client_new(&cc);
-    const char *hdrs[] = {"Content-Type: application/json", headers[c][0] ? headers[c] : NULL,
-                          NULL};
+    const char *hdrs[4] = {"Content-Type: application/json", NULL, NULL, NULL};
+    size_t nh = 1;
+    if (headers[c][0])
+        hdrs[nh++] = headers[c];
+    if (extra_headers[c][0])
+        hdrs[nh++] = extra_headers[c];
     const char *body = strcmp(r->method, "PUT") == 0 ? "{\"degraded\":false}"
                        : strstr(r->path, "api-keys") ? "{\"name\":\"m\",\"role\":\"viewer\"}"
                                                      : "{}";
@@ -334,6 +362,8 @@ START_TEST(test_every_route_answers_every_caller_as_its_rule_says)
                               services[i].name, routes[j].method, routes[j].path,
                               auth_rule_name(routes[j].rule), CALLER_NAMES[c], EXPECT_NAMES[e],
                               status, code);
+                if (c == CALLER_SESSION && strcmp(routes[j].path, "/api/auth/logout") == 0)
+                    session_login();
                 checked++;
             }
         }

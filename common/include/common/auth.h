@@ -97,6 +97,7 @@ typedef struct auth_principal {
     char hotels[AUTH_MAX_HOTELS][AUTH_HOTEL_ID_MAX + 1];
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1]; /* booking tokens: SHA-256 hex of the token */
     char csrf_token[AUTH_CSRF_TOKEN_LEN + 1];   /* sessions: what X-CSRF-Token must say */
+    char session_id[AUTH_ID_MAX + 1];           /* sessions: the session (for logout) */
 } auth_principal_t;
 
 /* Fills *p as the anonymous caller. */
@@ -152,12 +153,22 @@ auth_decision_t auth_rule_check(auth_rule_t rule, const auth_principal_t *p, con
 #define AUTH_SECRET_HEX_LEN 64   /* 32 random bytes, hex */
 #define AUTH_API_KEY_LEN (3 + AUTH_KEY_ID_LEN + 1 + AUTH_SECRET_HEX_LEN)
 #define AUTH_BOOKING_TOKEN_LEN (3 + AUTH_SECRET_HEX_LEN)
+#define AUTH_SESSION_ID_LEN 24 /* crypto_random_id's base32 characters */
+/* "<session id>.<secret hex>" */
+#define AUTH_SESSION_COOKIE_VALUE_LEN (AUTH_SESSION_ID_LEN + 1 + AUTH_SECRET_HEX_LEN)
 /* Shortest service token accepted, so a guessable one never goes live. */
 #define AUTH_SERVICE_TOKEN_MIN_LEN 32
 
 /* The token of "Authorization: Bearer <token>" (scheme in any letter case),
  * or NULL when the header is absent or not a bearer one. Points into `header`. */
 const char *auth_bearer_token(const char *header);
+
+/* Finds the lodging_session cookie in a Cookie header and splits its value
+ * "<id>.<secret>" into id_out and secret_out. 0 when found and well formed,
+ * 1 when the header has no such cookie, -1 when it has one of another shape
+ * (wrong length, characters, no dot). The first lodging_session wins. */
+int auth_session_cookie_parse(const char *cookie_header, char id_out[AUTH_SESSION_ID_LEN + 1],
+                              char secret_out[AUTH_SECRET_HEX_LEN + 1]);
 
 /* A new booking token "bt_<64 hex>" (256 random bits) and its SHA-256 hex.
  * 0 or -1. */
@@ -174,12 +185,19 @@ typedef struct auth auth_t;
 
 #define AUTH_DEFAULT_POOL_SIZE 2
 #define AUTH_DEFAULT_LAST_USED_INTERVAL_S 60
+#define AUTH_DEFAULT_SESSION_IDLE_S 1800
+#define AUTH_DEFAULT_SESSION_MAX_S 43200
+#define AUTH_DEFAULT_SESSION_TOUCH_INTERVAL_S 60
 
 typedef struct auth_config {
     const char *mysql_url;     /* where api_key / sessions live; NULL = no store */
     const char *service_token; /* LODGING_SERVICE_TOKEN; NULL or "" = SERVICE routes refused */
     size_t pool_size;          /* default AUTH_DEFAULT_POOL_SIZE */
     int last_used_interval_s;  /* api_key.last_used_at written at most this often (60) */
+    int session_idle_s;        /* a session unused this long is over (SESSION_IDLE_S, 1800) */
+    /* session.last_seen_at is written at most this often (60), and never
+     * less often than a quarter of the idle time, so small idle times hold */
+    int session_touch_interval_s;
 } auth_config_t;
 
 typedef enum {

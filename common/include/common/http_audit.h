@@ -19,4 +19,9 @@
 int http_audit(db_t *db, http_request_t *req, const char *action, const char *hotel_id,
                const char *booking_id, const char *detail_json);
 
+/* The same with another caller than the request's: a login, whose request
+ * came in anonymous and whose row names the account that tried. */
+int http_audit_as(db_t *db, http_request_t *req, const auth_principal_t *who, const char *action,
+                  const char *detail_json);
+
 #endif /* COMMON_HTTP_AUDIT_H */

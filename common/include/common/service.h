@@ -53,6 +53,7 @@
 #define SERVICE_MAX_HEADER_BYTES (1024 * 1024)
 #define SERVICE_MAX_CONNECTIONS 100000
 #define SERVICE_MAX_TIMEOUT_S 3600
+#define SERVICE_MAX_SESSION_S (30 * 86400)
 
 typedef struct service_info {
     const char *name;        /* "booking-svc" */
@@ -89,6 +90,9 @@ typedef struct service_settings {
     const char *redis_url;
     const char *mysql_url;
     const char *service_token; /* LODGING_SERVICE_TOKEN, or NULL */
+    int session_idle_s;           /* SESSION_IDLE_S: browser sessions end after this idle time */
+    int session_max_s;            /* SESSION_MAX_S: ... and this long after login at the latest */
+    int session_touch_interval_s; /* SESSION_TOUCH_INTERVAL_S */
 } service_settings_t;
 
 typedef struct service service_t;
