@@ -76,14 +76,16 @@ static const char *const *booking_env(void)
 {
     static char inv[96];
     snprintf(inv, sizeof inv, "INVENTORY_BASE_URL=http://127.0.0.1:%d", inventory_port);
-    static const char *env[8];
+    static const char *env[9];
     env[0] = inv;
     env[1] = "PMS_RATE_LIMIT_PER_SECOND=5";
     env[2] = "PMS_TIMEOUT_MS=5000";
     env[3] = HOTEL_KEYS[0];
     env[4] = HOTEL_KEYS[1];
     env[5] = HOTEL_KEYS[2];
-    env[6] = NULL;
+    /* the tests slow the gateway down to 1.5 s on purpose: well below this */
+    env[6] = "PAYMENT_TIMEOUT_MS=8000";
+    env[7] = NULL;
     return env;
 }
 
@@ -106,7 +108,7 @@ static void replica_start(void)
                          /* every buyer is on loopback: one client address */
                          "CHECKOUT_RATE_LIMIT_PER_MINUTE=0",
                          TS_SERVICE_TOKEN_ENV,
-                         b[0], b[1], b[2], b[3], b[4], b[5], NULL};
+                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], NULL};
     snprintf(replica_log, sizeof replica_log, "%s/booking-svc-%d.log", LODGING_BINARY_DIR,
              replica_port);
     replica = ts_proc_start(LODGING_BINARY_DIR "/services/booking-svc/booking-svc", env,
