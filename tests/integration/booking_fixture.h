@@ -82,13 +82,17 @@ static inline void bk_setup(bk_fixture_t *f)
     ck_assert_int_eq(ts_api_key_header(f->db_url, "operator", NULL, f->auth_header, NULL), 0);
 }
 
-/* Starts booking-svc with the fixture's environment plus `extra` ("NAME=value",
- * NULL-terminated, may be NULL; later entries win) and waits for /readyz. */
-static inline void bk_service_start(bk_fixture_t *f, const char *const *extra)
+/* Starts one more booking-svc process on the fixture's database, Redis,
+ * topics and sandboxes, with the fixture's environment plus `extra`
+ * ("NAME=value", NULL-terminated, may be NULL; later entries win), on a free
+ * port (*port) logging to log_path, and waits for /readyz. A replica of the
+ * fixture's own service when called again. */
+static inline ts_proc_t *bk_spawn(bk_fixture_t *f, const char *const *extra, int *port,
+                                  char *log_path, size_t log_size)
 {
-    static char vars[16][300];
-    f->port = ts_free_port();
-    snprintf(vars[0], sizeof vars[0], "BOOKING_SVC_PORT=%d", f->port);
+    char vars[7][300];
+    *port = ts_free_port();
+    snprintf(vars[0], sizeof vars[0], "BOOKING_SVC_PORT=%d", *port);
     snprintf(vars[1], sizeof vars[1], "MYSQL_URL=%s", f->db_url);
     snprintf(vars[2], sizeof vars[2], "REDIS_URL=%s", f->redis_url);
     snprintf(vars[3], sizeof vars[3], "KAFKA_TOPIC_PREFIX=%s", f->prefix);
@@ -123,12 +127,19 @@ static inline void bk_service_start(bk_fixture_t *f, const char *const *extra)
     for (size_t i = 0; extra && extra[i] && n < BK_MAX_ENV - 1; i++)
         env[n++] = extra[i];
     env[n] = NULL;
-    snprintf(f->log_path, sizeof f->log_path, "%s/booking-svc-%d.log", LODGING_BINARY_DIR, f->port);
-    f->svc =
-        ts_proc_start(LODGING_BINARY_DIR "/services/booking-svc/booking-svc", env, f->log_path);
-    ck_assert_msg(f->svc != NULL, "booking-svc did not start");
-    ck_assert_msg(ts_http_wait_ok(f->port, "/readyz", 20000), "booking-svc not ready (log: %s)",
-                  f->log_path);
+    snprintf(log_path, log_size, "%s/booking-svc-%d.log", LODGING_BINARY_DIR, *port);
+    ts_proc_t *p =
+        ts_proc_start(LODGING_BINARY_DIR "/services/booking-svc/booking-svc", env, log_path);
+    ck_assert_msg(p != NULL, "booking-svc did not start");
+    ck_assert_msg(ts_http_wait_ok(*port, "/readyz", 20000), "booking-svc not ready (log: %s)",
+                  log_path);
+    return p;
+}
+
+/* Starts the fixture's booking-svc (bk_spawn) and its HTTP client. */
+static inline void bk_service_start(bk_fixture_t *f, const char *const *extra)
+{
+    f->svc = bk_spawn(f, extra, &f->port, f->log_path, sizeof f->log_path);
     if (!f->http) {
         char base[64];
         snprintf(base, sizeof base, "http://127.0.0.1:%d", f->port);

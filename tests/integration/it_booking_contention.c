@@ -92,30 +92,7 @@ static const char *const *booking_env(void)
 /* A second booking-svc process on the same database, Redis and sandboxes. */
 static void replica_start(void)
 {
-    static char v[8][300];
-    replica_port = ts_free_port();
-    snprintf(v[0], sizeof v[0], "BOOKING_SVC_PORT=%d", replica_port);
-    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f.db_url);
-    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f.redis_url);
-    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f.prefix);
-    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f.pms.base_url);
-    snprintf(v[5], sizeof v[5], "PAYMENT_BASE_URL=%s", f.pay.base_url);
-    snprintf(v[6], sizeof v[6], "KAFKA_BROKERS=%s", f.brokers);
-    const char *const *b = booking_env();
-    const char *env[] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6],
-                         "PAYMENT_API_KEY=sk_test_sandbox", "BOOKING_RECOVERY_INTERVAL_S=1",
-                         "BOOKING_SAGA_LEASE_S=4", "BOOKING_DB_POOL_SIZE=24", "LOG_LEVEL=warn",
-                         /* every buyer is on loopback: one client address */
-                         "CHECKOUT_RATE_LIMIT_PER_MINUTE=0",
-                         TS_SERVICE_TOKEN_ENV,
-                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], NULL};
-    snprintf(replica_log, sizeof replica_log, "%s/booking-svc-%d.log", LODGING_BINARY_DIR,
-             replica_port);
-    replica = ts_proc_start(LODGING_BINARY_DIR "/services/booking-svc/booking-svc", env,
-                            replica_log);
-    ck_assert(replica != NULL);
-    ck_assert_msg(ts_http_wait_ok(replica_port, "/readyz", 20000),
-                  "booking-svc replica not ready (log: %s)", replica_log);
+    replica = bk_spawn(&f, booking_env(), &replica_port, replica_log, sizeof replica_log);
 }
 
 static void setup(void)
@@ -274,6 +251,18 @@ static void pms_stats_reset(void)
     http_client_response_clear(&r);
 }
 
+/* The front desk leaves `rooms` rooms of h on night `in`. */
+static void set_rooms(const hot_hotel_t *h, dates_day_t in, int rooms)
+{
+    char day[DATES_ISO_LEN + 1], json[256];
+    dates_format_iso(in, day);
+    snprintf(json, sizeof json,
+             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+             "\"available\":%d}",
+             h->id, h->room, day, day, rooms);
+    ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/availability", json), 200);
+}
+
 /* ---------------------------------------------------------- the race -- */
 
 typedef struct buyer {
@@ -312,15 +301,9 @@ START_TEST(test_every_last_room_sells_once_under_the_vendor_limit)
     replica_start();
     vendor_limit(VENDOR_LIMIT_PER_S);
     dates_day_t in = dates_today_utc() + CONTENTION_OFFSET_DAYS;
-    char from[DATES_ISO_LEN + 1], json[256];
-    dates_format_iso(in, from);
     int rooms_total = 0;
     for (int h = 0; h < HOTELS; h++) {
-        snprintf(json, sizeof json,
-                 "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
-                 "\"available\":%d}",
-                 HOT[h].id, HOT[h].room, from, from, HOT[h].rooms);
-        ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/availability", json), 200);
+        set_rooms(&HOT[h], in, HOT[h].rooms);
         rooms_total += HOT[h].rooms;
     }
     buyer_t buyers[HOTELS * BUYERS_PER_HOTEL];
@@ -381,26 +364,28 @@ static double booking_metric(const char *line_prefix)
     return v;
 }
 
+/* Starts a buyer whose declined card answers slowly, and waits until it holds
+ * the room: a rival checkout in flight. Join it with pthread_join. */
+static pthread_t start_slow_declined_buyer(buyer_t *b, const hot_hotel_t *h, dates_day_t in)
+{
+    ts_sandbox_fault(&f.pay, "{\"op\":\"payment_intents.create\",\"latencyMs\":1500}");
+    *b = (buyer_t){.hotel = h, .body = body_for(h, in, 1, "tok_chargeDeclined"), .port = f.port};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, buy, b), 0);
+    ck_assert_msg(TS_POLL_UNTIL(bk_summary(&f.pms, "openHolds") == 1, 10000),
+                  "the first buyer never held the room (log: %s)", f.log_path);
+    return t;
+}
+
 START_TEST(test_a_declined_card_frees_the_last_room_for_the_next_buyer)
 {
     const hot_hotel_t *h = &HOT[1];
     dates_day_t in = dates_today_utc() + CONTENTION_OFFSET_DAYS + 30;
-    char day[DATES_ISO_LEN + 1], json[256];
-    dates_format_iso(in, day);
-    snprintf(json, sizeof json,
-             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
-             "\"available\":1}",
-             h->id, h->room, day, day);
-    ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/availability", json), 200);
+    set_rooms(h, in, 1);
     /* the first buyer holds the last room while its (declined) card is slow
      * to answer, so the second buyer finds the room taken */
-    ts_sandbox_fault(&f.pay, "{\"op\":\"payment_intents.create\",\"latencyMs\":1500}");
-    buyer_t first = {.hotel = h, .body = body_for(h, in, 1, "tok_chargeDeclined"), .port = f.port};
-    buyer_t second = {.hotel = h, .body = body_for(h, in, 1, "tok_visa"), .port = f.port};
-    pthread_t t1, t2;
-    ck_assert_int_eq(pthread_create(&t1, NULL, buy, &first), 0);
-    ck_assert_msg(TS_POLL_UNTIL(bk_summary(&f.pms, "openHolds") == 1, 10000),
-                  "the first buyer never held the room (log: %s)", f.log_path);
+    buyer_t first, second = {.hotel = h, .body = body_for(h, in, 1, "tok_visa"), .port = f.port};
+    pthread_t t1 = start_slow_declined_buyer(&first, h, in), t2;
     ck_assert_int_eq(pthread_create(&t2, NULL, buy, &second), 0);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
@@ -420,19 +405,11 @@ START_TEST(test_a_released_hold_leaves_no_sold_out_in_the_cache)
 {
     const hot_hotel_t *h = &HOT[2];
     dates_day_t in = dates_today_utc() + CONTENTION_OFFSET_DAYS + 50;
-    char day[DATES_ISO_LEN + 1], json[256];
+    char day[DATES_ISO_LEN + 1];
     dates_format_iso(in, day);
-    snprintf(json, sizeof json,
-             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
-             "\"available\":1}",
-             h->id, h->room, day, day);
-    ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/availability", json), 200);
-    ts_sandbox_fault(&f.pay, "{\"op\":\"payment_intents.create\",\"latencyMs\":1500}");
-    buyer_t declined = {.hotel = h, .body = body_for(h, in, 1, "tok_chargeDeclined"),
-                        .port = f.port};
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, buy, &declined), 0);
-    ck_assert_msg(TS_POLL_UNTIL(bk_summary(&f.pms, "openHolds") == 1, 10000), "no hold");
+    set_rooms(h, in, 1);
+    buyer_t declined;
+    pthread_t t = start_slow_declined_buyer(&declined, h, in);
     /* the buyer's own check cached 1 before its hold; when that entry lapses
      * (90 s) while the room is held, the next look caches 0 */
     char key[160], err[128];
