@@ -149,20 +149,7 @@ done:
 
 int admin_accounts_list(http_request_t *req, void *ctx)
 {
-    inv_app_t *app = ctx;
-    if (!admin_admit(req, app))
-        return 0;
-    db_pool_t *pool = auth_pool(app->auth);
-    if (!pool)
-        return admin_respond_unavailable(req);
-    db_t *db = db_pool_acquire(pool);
-    struct json_object *arr = auth_account_list_json(db);
-    db_pool_release(pool, db);
-    if (!arr)
-        return admin_respond_unavailable(req);
-    http_respond_json(req, 200, arr);
-    json_object_put(arr);
-    return 0;
+    return admin_respond_list(req, ctx, auth_account_list_json);
 }
 
 int admin_accounts_disable(http_request_t *req, void *ctx)

@@ -136,22 +136,26 @@ int admin_api_keys_create(http_request_t *req, void *ctx)
     return 0;
 }
 
-int admin_api_keys_list(http_request_t *req, void *ctx)
+int admin_respond_list(http_request_t *req, inv_app_t *app, struct json_object *(*list)(db_t *))
 {
-    inv_app_t *app = ctx;
     if (!admin_admit(req, app))
         return 0;
     db_pool_t *pool = auth_pool(app->auth);
     if (!pool)
         return admin_respond_unavailable(req);
     db_t *db = db_pool_acquire(pool);
-    struct json_object *arr = auth_api_key_list_json(db);
+    struct json_object *arr = list(db);
     db_pool_release(pool, db);
     if (!arr)
         return admin_respond_unavailable(req);
     http_respond_json(req, 200, arr);
     json_object_put(arr);
     return 0;
+}
+
+int admin_api_keys_list(http_request_t *req, void *ctx)
+{
+    return admin_respond_list(req, ctx, auth_api_key_list_json);
 }
 
 int admin_api_keys_revoke(http_request_t *req, void *ctx)

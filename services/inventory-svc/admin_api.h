@@ -35,6 +35,11 @@ int admin_audit_list(http_request_t *req, void *ctx);
 bool admin_admit(http_request_t *req, inv_app_t *app);
 /* 503: the credential store cannot be reached. */
 int admin_respond_unavailable(http_request_t *req);
+
+/* GET of an admin list: admits the caller, then answers 200 with what
+ * list(db) returns (a JSON array the helper puts), or 503 when the store
+ * cannot be read. Returns 0 (answered). */
+int admin_respond_list(http_request_t *req, inv_app_t *app, struct json_object *(*list)(db_t *));
 /* The body's "hotels" array as "a,b" into csv ("" when absent or null). 0,
  * or -1 when it is not an array of strings or does not fit. */
 int admin_hotels_csv_from_body(struct json_object *body, char *csv, size_t size);
