@@ -19,6 +19,8 @@
  *   get_reservation        GET  getReservation
  *   find_reservation       GET  getReservations (by check-in day; our reference is
  *                               thirdPartyIdentifier), then getReservation
+ *   list_reservations      GET  getReservations (check-in range, every page; the
+ *                               list has no total, only the balance due)
  *   subscribe_webhooks     POST postWebhook, once per event we consume
  *
  * The hold. Cloudbeds has no short, typed-by-room-type hold: its nearest
@@ -441,6 +443,20 @@ pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char 
     return money_of(root, "grandTotal", currency, &out->total, err);
 }
 
+/* The hold expiry custom field of a reservation, into *out (0 when absent). */
+static pms_err_t hold_expiry_of(struct json_object *d, int64_t *out, pms_error_t *err)
+{
+    struct json_object *fields = member(d, "customFields", json_type_array);
+    for (size_t i = 0; fields && i < json_object_array_length(fields); i++) {
+        struct json_object *f = json_object_array_get_idx(fields, i);
+        if (strcmp(str_of(f, "customFieldName"), CLOUDBEDS_HOLD_FIELD) == 0 &&
+            dates_parse_rfc3339(str_of(f, "customFieldValue"), out) != 0)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "%s is not an RFC 3339 time",
+                            CLOUDBEDS_HOLD_FIELD);
+    }
+    return PMS_OK;
+}
+
 pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
                                       pms_reservation_t *out, pms_error_t *err)
 {
@@ -469,15 +485,7 @@ pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *curr
     if (rooms && json_object_array_length(rooms) > 0)
         snprintf(out->room_type_id, sizeof out->room_type_id, "%s",
                  str_of(json_object_array_get_idx(rooms, 0), "roomTypeID"));
-    struct json_object *fields = member(d, "customFields", json_type_array);
-    for (size_t i = 0; fields && i < json_object_array_length(fields); i++) {
-        struct json_object *f = json_object_array_get_idx(fields, i);
-        if (strcmp(str_of(f, "customFieldName"), CLOUDBEDS_HOLD_FIELD) == 0 &&
-            dates_parse_rfc3339(str_of(f, "customFieldValue"), &out->hold_expires_at_ms) != 0)
-            return pms_fail(err, PMS_ERR_PROTOCOL, "%s is not an RFC 3339 time",
-                            CLOUDBEDS_HOLD_FIELD);
-    }
-    return PMS_OK;
+    return hold_expiry_of(d, &out->hold_expires_at_ms, err);
 }
 
 pms_err_t cloudbeds_parse_reservation_list(struct json_object *root, const char *reference,
@@ -500,6 +508,56 @@ pms_err_t cloudbeds_parse_reservation_list(struct json_object *root, const char 
         *found = true;
         if (live)
             break;
+    }
+    return PMS_OK;
+}
+
+/* One getReservations item into *out; the list's own shape (rooms[] per
+ * unit, no total). */
+static pms_err_t list_item(struct json_object *d, pms_reservation_t *out, pms_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *id = str_of(d, "reservationID");
+    if (!*id || strlen(id) >= sizeof out->reservation_id)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservations item lacks reservationID");
+    snprintf(out->reservation_id, sizeof out->reservation_id, "%s", id);
+    snprintf(out->confirmation_number, sizeof out->confirmation_number, "%s", id);
+    out->status = status_of(str_of(d, "status"));
+    if (out->status == PMS_RES_UNKNOWN)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "unknown reservation status '%s'",
+                        str_of(d, "status"));
+    if (dates_parse_iso(str_of(d, "startDate"), &out->check_in) != 0 ||
+        dates_parse_iso(str_of(d, "endDate"), &out->check_out) != 0)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservations item %s lacks its dates", id);
+    out->total = PMS_TOTAL_UNKNOWN;
+    snprintf(out->reference, sizeof out->reference, "%s", str_of(d, "thirdPartyIdentifier"));
+    struct json_object *rooms = member(d, "rooms", json_type_array);
+    if (rooms && json_object_array_length(rooms) > 0)
+        snprintf(out->room_type_id, sizeof out->room_type_id, "%s",
+                 str_of(json_object_array_get_idx(rooms, 0), "roomTypeID"));
+    return hold_expiry_of(d, &out->hold_expires_at_ms, err);
+}
+
+pms_err_t cloudbeds_parse_reservation_items(struct json_object *root, pms_reservation_list_t *out,
+                                            int *total, pms_error_t *err)
+{
+    struct json_object *data = member(root, "data", json_type_array);
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservations answer lacks the data array");
+    size_t n = json_object_array_length(data);
+    if (!int_of(root, "total", total))
+        *total = (int)n;
+    if (n == 0)
+        return PMS_OK;
+    pms_reservation_t *grown = realloc(out->items, (out->count + n) * sizeof *grown);
+    if (!grown)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "out of memory reading getReservations");
+    out->items = grown;
+    for (size_t i = 0; i < n; i++) {
+        pms_err_t e = list_item(json_object_array_get_idx(data, i), &out->items[out->count], err);
+        if (e != PMS_OK)
+            return e;
+        out->count++;
     }
     return PMS_OK;
 }
@@ -896,8 +954,8 @@ static pms_err_t confirm_own_hold(pms_connector_t *c, const char *hotel_id, cons
         out->status = PMS_RES_CANCELLED;
         return pms_fail(err, PMS_ERR_CONFLICT, "hold %s expired before it was confirmed", hold_id);
     }
-    const char *form[] = {"propertyID", hotel_id, "reservationID", hold_id, "status", "confirmed",
-                          NULL};
+    const char *form[] = {"propertyID", hotel_id, "reservationID", hold_id, "status",
+                          "confirmed",  NULL};
     pms_http_call_t hc = {hotel_id, "putReservation", "PUT", API "putReservation", NULL, form};
     pms_err_t e = call(c, &hc, parse_put_confirmed, NULL, err);
     if (e != PMS_OK)
@@ -921,6 +979,11 @@ static pms_err_t parse_list(struct json_object *root, void *ctx, pms_error_t *er
     list_ctx_t *l = ctx;
     return cloudbeds_parse_reservation_list(root, l->reference, l->id, l->found, l->total, err);
 }
+
+typedef struct items_ctx {
+    pms_reservation_list_t *out;
+    int *total;
+} items_ctx_t;
 
 #define FIND_PAGE_SIZE 100
 #define FIND_MAX_PAGES 20
@@ -962,6 +1025,54 @@ static pms_err_t find_reservation(pms_connector_t *c, const char *hotel_id, cons
         return pms_fail(err, PMS_ERR_NOT_FOUND, "no reservation with reference %s on %s", reference,
                         day);
     return get_reservation(c, hotel_id, id, out, err);
+}
+
+static pms_err_t parse_items(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    items_ctx_t *l = ctx;
+    return cloudbeds_parse_reservation_items(root, l->out, l->total, err);
+}
+
+/* Cloudbeds pages getReservations (at most 100 an answer); pages are read
+ * until the answer's total is reached, an empty page comes back, or the
+ * list would exceed PMS_LIST_MAX_RESERVATIONS. */
+static pms_err_t list_reservations(pms_connector_t *c, const char *hotel_id,
+                                   dates_day_t check_in_from, dates_day_t check_in_to,
+                                   pms_reservation_list_t *out, pms_error_t *err)
+{
+    char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1], page_text[12], size_text[12];
+    dates_format_iso(check_in_from, from);
+    dates_format_iso(check_in_to, to);
+    snprintf(size_text, sizeof size_text, "%d", FIND_PAGE_SIZE);
+    for (int page = 1;; page++) {
+        snprintf(page_text, sizeof page_text, "%d", page);
+        const char *q[] = {"propertyID",
+                           hotel_id,
+                           "checkInFrom",
+                           from,
+                           "checkInTo",
+                           to,
+                           "includeCustomFields",
+                           "true",
+                           "pageNumber",
+                           page_text,
+                           "pageSize",
+                           size_text,
+                           NULL};
+        pms_http_call_t hc = {hotel_id, "getReservations", "GET", API "getReservations", q, NULL};
+        int total = 0;
+        size_t before = out->count;
+        items_ctx_t lc = {out, &total};
+        pms_err_t e = call(c, &hc, parse_items, &lc, err);
+        if (e != PMS_OK)
+            return e;
+        if (total > PMS_LIST_MAX_RESERVATIONS || out->count > PMS_LIST_MAX_RESERVATIONS)
+            return pms_fail(err, PMS_ERR_REJECTED,
+                            "more than %d reservations from %s to %s: narrow the range",
+                            PMS_LIST_MAX_RESERVATIONS, from, to);
+        if (out->count == before || out->count >= (size_t)total)
+            return PMS_OK;
+    }
 }
 
 /* The Cloudbeds events we consume (object, action): new reservations and
@@ -1014,5 +1125,6 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .cancel_reservation = cancel_reservation,
     .get_reservation = get_reservation,
     .find_reservation = find_reservation,
+    .list_reservations = list_reservations,
     .subscribe_webhooks = subscribe_webhooks,
 };

@@ -35,6 +35,12 @@ pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *curr
 pms_err_t cloudbeds_parse_reservation_list(struct json_object *root, const char *reference,
                                            char *id, bool *found, int *total, pms_error_t *err);
 
+/* getReservations' answer (with includeCustomFields): every item appended
+ * to out (realloc'd; the caller frees it), its total PMS_TOTAL_UNKNOWN (the
+ * list has only the balance due); *total is the answer's "total". */
+pms_err_t cloudbeds_parse_reservation_items(struct json_object *root, pms_reservation_list_t *out,
+                                            int *total, pms_error_t *err);
+
 /* postWebhook's answer: data.subscriptionID into id (PMS_ID_MAX bytes). */
 pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_error_t *err);
 

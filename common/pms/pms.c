@@ -90,8 +90,8 @@ const char *pms_config_from_env(config_t *cfg, pms_config_t *out)
     /* PMS_RATE_LIMIT_WAIT_MS was the one wait before there were priorities;
      * it limited the reads that now yield, so it is the background wait's
      * older name. */
-    long legacy_wait = config_get_int(cfg, "PMS_RATE_LIMIT_WAIT_MS",
-                                      PMS_DEFAULT_BACKGROUND_WAIT_MS, 0, PMS_MAX_BUDGET_WAIT_MS);
+    long legacy_wait = config_get_int(cfg, "PMS_RATE_LIMIT_WAIT_MS", PMS_DEFAULT_BACKGROUND_WAIT_MS,
+                                      0, PMS_MAX_BUDGET_WAIT_MS);
     out->background_wait_ms = config_get_int(cfg, "PMS_BUDGET_BACKGROUND_WAIT_MS", legacy_wait, 0,
                                              PMS_MAX_BUDGET_WAIT_MS);
     return vendor;
@@ -265,13 +265,12 @@ static bool take_budget_slot(attempt_ctx_t *a)
     pms_budget_grant_t grant;
     if (pms_budget_acquire(c->budget, &req, &grant))
         return true;
-    a->result = pms_fail(a->err, PMS_ERR_RATE_LIMITED,
-                         "PMS request budget for hotel %s is spent: next slot in %lld ms "
-                         "(%s requests wait at most %lld ms; %.1f requests/s)",
-                         a->call->hotel_id, (long long)grant.wait_ms,
-                         pms_priority_name(c->cfg.priority),
-                         (long long)pms_budget_max_wait_ms(c->budget, c->cfg.priority),
-                         c->cfg.rate_per_second);
+    a->result = pms_fail(
+        a->err, PMS_ERR_RATE_LIMITED,
+        "PMS request budget for hotel %s is spent: next slot in %lld ms "
+        "(%s requests wait at most %lld ms; %.1f requests/s)",
+        a->call->hotel_id, (long long)grant.wait_ms, pms_priority_name(c->cfg.priority),
+        (long long)pms_budget_max_wait_ms(c->budget, c->cfg.priority), c->cfg.rate_per_second);
     a->err->retry_after_ms = grant.wait_ms > 0 ? grant.wait_ms : 1;
     metrics_counter_inc(c->requests, c->vendor->name, a->call->op, "budget_refused");
     return false;
@@ -496,7 +495,7 @@ pms_err_t pms_confirm_hold(pms_connector_t *c, const char *hotel_id, const char 
 }
 
 pms_err_t pms_confirm_own_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
-                              int64_t expires_at_ms, pms_reservation_t *out, pms_error_t *err)
+                               int64_t expires_at_ms, pms_reservation_t *out, pms_error_t *err)
 {
     start(err);
     memset(out, 0, sizeof *out);
@@ -538,6 +537,23 @@ pms_err_t pms_find_reservation(pms_connector_t *c, const char *hotel_id, const c
     return c->vendor->find_reservation(c, hotel_id, reference, check_in, out, err);
 }
 
+pms_err_t pms_list_reservations(pms_connector_t *c, const char *hotel_id, dates_day_t check_in_from,
+                                dates_day_t check_in_to, pms_reservation_list_t *out,
+                                pms_error_t *err)
+{
+    start(err);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    if (check_in_to < check_in_from)
+        return pms_fail(err, PMS_ERR_INVALID, "the check-in range ends before it starts");
+    if (!c->vendor->list_reservations)
+        return pms_fail(err, PMS_ERR_REJECTED, "%s cannot list reservations", c->vendor->name);
+    pms_err_t e = c->vendor->list_reservations(c, hotel_id, check_in_from, check_in_to, out, err);
+    if (e != PMS_OK)
+        pms_reservation_list_free(out);
+    return e;
+}
+
 pms_err_t pms_subscribe_webhooks(pms_connector_t *c, const char *hotel_id, const char *endpoint_url,
                                  pms_subscriptions_t *out, pms_error_t *err)
 {
@@ -564,6 +580,15 @@ void pms_room_types_free(pms_room_types_t *rt)
     }
     free(rt->items);
     memset(rt, 0, sizeof *rt);
+}
+
+void pms_reservation_list_free(pms_reservation_list_t *list)
+{
+    if (!list)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
 }
 
 void pms_nights_free(pms_nights_t *n)

@@ -46,8 +46,7 @@ typedef struct pms_vendor {
     /* Optional (NULL = confirm_hold): confirm a hold whose expiry the caller
      * knows, in as few requests as the vendor allows. */
     pms_err_t (*confirm_own_hold)(pms_connector_t *c, const char *hotel_id, const char *hold_id,
-                                  int64_t expires_at_ms, pms_reservation_t *out,
-                                  pms_error_t *err);
+                                  int64_t expires_at_ms, pms_reservation_t *out, pms_error_t *err);
     pms_err_t (*cancel_reservation)(pms_connector_t *c, const char *hotel_id,
                                     const char *reservation_id, pms_error_t *err);
     pms_err_t (*get_reservation)(pms_connector_t *c, const char *hotel_id,
@@ -55,6 +54,11 @@ typedef struct pms_vendor {
                                  pms_error_t *err);
     pms_err_t (*find_reservation)(pms_connector_t *c, const char *hotel_id, const char *reference,
                                   dates_day_t check_in, pms_reservation_t *out, pms_error_t *err);
+    /* Optional (NULL = PMS_ERR_REJECTED: the vendor cannot list): appends
+     * to out, which the generic layer frees on failure. */
+    pms_err_t (*list_reservations)(pms_connector_t *c, const char *hotel_id,
+                                   dates_day_t check_in_from, dates_day_t check_in_to,
+                                   pms_reservation_list_t *out, pms_error_t *err);
     pms_err_t (*subscribe_webhooks)(pms_connector_t *c, const char *hotel_id,
                                     const char *endpoint_url, pms_subscriptions_t *out,
                                     pms_error_t *err);

@@ -182,6 +182,30 @@ START_TEST(test_reservation_list_finds_the_live_one_by_reference)
 }
 END_TEST
 
+START_TEST(test_reservation_items_keep_every_reservation_without_a_total)
+{
+    struct json_object *o = example("getReservations.json");
+    pms_reservation_list_t list = {0};
+    int total = 0;
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_parse_reservation_items(o, &list, &total, &e), PMS_OK);
+    ck_assert_uint_eq(list.count, 3);
+    ck_assert_int_eq(total, 3);
+    ck_assert_str_eq(list.items[1].reservation_id, "8801234567");
+    ck_assert_int_eq(list.items[1].status, PMS_RES_HOLD);
+    ck_assert_str_eq(list.items[1].reference, "bk_01JB2Q8Z4T6Y");
+    ck_assert_str_eq(list.items[1].room_type_id, "room_456");
+    ck_assert_int_eq(list.items[1].check_in, day("2025-11-01"));
+    ck_assert(list.items[1].hold_expires_at_ms > 0);
+    ck_assert_int_eq(list.items[1].total, PMS_TOTAL_UNKNOWN);
+    ck_assert_int_eq(list.items[2].status, PMS_RES_CONFIRMED);
+    ck_assert_str_eq(list.items[2].reference, "");
+    ck_assert_int_eq(list.items[2].hold_expires_at_ms, 0);
+    pms_reservation_list_free(&list);
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_webhook_subscription)
 {
     struct json_object *o = example("postWebhook.json");
@@ -399,6 +423,7 @@ int main(void)
     tcase_add_test(tc, test_rate_plans_missing_night_is_a_protocol_error);
     tcase_add_test(tc, test_post_reservation_is_a_hold);
     tcase_add_test(tc, test_reservation_states);
+    tcase_add_test(tc, test_reservation_items_keep_every_reservation_without_a_total);
     tcase_add_test(tc, test_reservation_list_finds_the_live_one_by_reference);
     tcase_add_test(tc, test_webhook_subscription);
     tcase_add_test(tc, test_out_of_range_numbers_are_treated_as_absent);

@@ -189,11 +189,11 @@ typedef struct pms_config {
     const char *base_url; /* vendor root; NULL = the vendor's production URL */
     pms_key_fn key_fn;    /* NULL = pms_key_from_env */
     void *key_ctx;
-    long timeout_ms;          /* per HTTP request */
-    double rate_per_second;   /* per hotel; <= 0 = the vendor's published limit */
-    double rate_burst;        /* <= 0 = rate_per_second */
-    retry_policy_t retry;     /* max_retries < 0 = no retries */
-    breaker_config_t breaker; /* template: name is set per (vendor, hotel) */
+    long timeout_ms;             /* per HTTP request */
+    double rate_per_second;      /* per hotel; <= 0 = the vendor's published limit */
+    double rate_burst;           /* <= 0 = rate_per_second */
+    retry_policy_t retry;        /* max_retries < 0 = no retries */
+    breaker_config_t breaker;    /* template: name is set per (vendor, hotel) */
     const clock_source_t *clock; /* for the limiter; NULL = system */
     /* The hotel's request budget (pms_budget.h): shared by every replica
      * through this Redis pool (borrowed; NULL = a token bucket per process),
@@ -274,6 +274,24 @@ pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const ch
  * so it can confirm or release it instead of leaving rooms held. */
 pms_err_t pms_find_reservation(pms_connector_t *c, const char *hotel_id, const char *reference,
                                dates_day_t check_in, pms_reservation_t *out, pms_error_t *err);
+
+/* Reservations (holds, confirmed, cancelled) of a hotel whose check-in day
+ * is in [check_in_from, check_in_to], both inclusive: what a reconciliation
+ * compares with our bookings. Every page of the vendor's list is read; more
+ * than PMS_LIST_MAX_RESERVATIONS is PMS_ERR_REJECTED (narrow the range)
+ * rather than a silently partial list. A vendor's list may not carry the
+ * stay's price: then an item's total is PMS_TOTAL_UNKNOWN and currency ""
+ * (pms_get_reservation has it). The caller owns *out: pms_reservation_list_free. */
+#define PMS_LIST_MAX_RESERVATIONS 10000
+#define PMS_TOTAL_UNKNOWN (-1)
+typedef struct pms_reservation_list {
+    pms_reservation_t *items;
+    size_t count;
+} pms_reservation_list_t;
+pms_err_t pms_list_reservations(pms_connector_t *c, const char *hotel_id, dates_day_t check_in_from,
+                                dates_day_t check_in_to, pms_reservation_list_t *out,
+                                pms_error_t *err);
+void pms_reservation_list_free(pms_reservation_list_t *list); /* accepts NULL */
 
 /* Subscribes endpoint_url (webhook-ingest's /api/webhooks/pms/<vendor>) to
  * the vendor's events for the hotel (Cloudbeds: reservation/created and
