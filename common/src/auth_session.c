@@ -104,6 +104,14 @@ int auth_session_create(db_t *db, auth_principal_t *p, int max_s,
         crypto_wipe(secret, sizeof secret);
         return -1;
     }
+    /* the account's own dead sessions go as a new one starts, so the table
+     * holds live sessions and a day's worth of ended ones, never years */
+    db_param_t old[] = {DB_STR(p->id)};
+    if (db_exec(db,
+                "DELETE FROM session WHERE account_id = ? AND (expires_at < NOW(3) - INTERVAL 1 "
+                "DAY OR revoked_at < NOW(3) - INTERVAL 1 DAY)",
+                old, 1, NULL, NULL) != DB_OK)
+        log_kv(LOG_LEVEL_WARN, "ended sessions not purged", "error", db_error(db), NULL);
     db_param_t q[] = {DB_STR(id), DB_STR(hash), DB_STR(p->id), DB_STR(csrf), DB_INT(max_s)};
     if (db_exec(db,
                 "INSERT INTO session (id, secret_hash, account_id, csrf_token, expires_at) "

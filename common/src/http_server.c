@@ -422,6 +422,12 @@ const char *http_request_body(const http_request_t *req, size_t *len)
     return req->body ? req->body : "";
 }
 
+void http_request_wipe_body(http_request_t *req)
+{
+    if (req->body && req->body_len)
+        crypto_wipe(req->body, req->body_len);
+}
+
 bool http_request_content_type_is_json(const http_request_t *req)
 {
     static const char json_type[] = "application/json";

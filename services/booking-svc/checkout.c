@@ -308,6 +308,7 @@ int checkout_handle(http_request_t *req, void *ctx)
     char hash[CRYPTO_SHA256_HEX_LEN + 1] = "";
     char *canonical = json_to_string_dup(body);
     json_object_put(body);
+    http_request_wipe_body(req); /* the raw bytes hold the card token and the guest */
     if (canonical) {
         crypto_sha256_hex(canonical, strlen(canonical), hash);
         crypto_wipe(canonical, strlen(canonical));

@@ -123,6 +123,7 @@ int session_api_login(http_request_t *req, void *ctx)
     db_pool_release(pool, db);
     wipe_json_string(body, "password");
     json_object_put(body);
+    http_request_wipe_body(req); /* the raw bytes held the password too */
     if (r == AUTH_LOGIN_UNAVAILABLE)
         return respond_unavailable(req);
     http_response_header(req, "Cache-Control", "no-store");

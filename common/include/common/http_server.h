@@ -168,6 +168,9 @@ const char *http_request_header(const http_request_t *req, const char *name);
 const char *http_request_client_address(http_request_t *req);
 /* Raw body (NUL-terminated for convenience) and its length; "" when none. */
 const char *http_request_body(const http_request_t *req, size_t *len);
+/* Overwrites the buffered request body with zeros (a password or a card
+ * token must not linger in freed memory); the body reads as zeros after. */
+void http_request_wipe_body(http_request_t *req);
 /* True when the Content-Type header names application/json, in any letter
  * case, with or without parameters ("application/json; charset=utf-8"). */
 bool http_request_content_type_is_json(const http_request_t *req);
