@@ -423,5 +423,9 @@ int saga_compensation_done(void *ctx, db_t *db, const char *booking_id, const ch
     }
     if (app)
         outbox_relay_kick(app->relay);
+    /* as when the saga released it itself: the rooms are free again, so no
+     * cached count taken while they were held may say "sold out" */
+    if (app && (strcmp(action, "release_hold") == 0 || strcmp(action, "cancel_reservation") == 0))
+        inventory_client_adjust(app->inventory, "invalidate", &rec);
     return 0;
 }
