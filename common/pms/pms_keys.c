@@ -107,7 +107,8 @@ static bool from_cache(pms_keystore_t *ks, const char *vendor, const char *hotel
             drop(k);
             continue;
         }
-        if (strcmp(k->vendor, vendor) == 0 && strcmp(k->hotel_id, hotel_id) == 0 &&
+        /* an entry with no key only says the hotel has a pms_config row */
+        if (k->key[0] && strcmp(k->vendor, vendor) == 0 && strcmp(k->hotel_id, hotel_id) == 0 &&
             strlen(k->key) < out_size) {
             snprintf(out, out_size, "%s", k->key);
             hit = true;
@@ -131,6 +132,19 @@ static void to_cache(pms_keystore_t *ks, const char *vendor, const char *hotel_i
     k->next = ks->cache;
     ks->cache = k;
     pthread_mutex_unlock(&ks->mu);
+}
+
+/* Whether an unexpired entry (a key, or only the row's presence) is cached. */
+static bool presence_cached(pms_keystore_t *ks, const char *vendor, const char *hotel_id)
+{
+    bool hit = false;
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&ks->mu);
+    for (cached_key_t *k = ks->cache; k && !hit; k = k->next)
+        hit = now - k->at_ms < ks->cache_ms && strcmp(k->vendor, vendor) == 0 &&
+              strcmp(k->hotel_id, hotel_id) == 0;
+    pthread_mutex_unlock(&ks->mu);
+    return hit;
 }
 
 /* The key from pms_config, decrypted; 0 or -1. */
@@ -192,9 +206,10 @@ pms_key_presence_t pms_keystore_presence(pms_keystore_t *ks, const char *vendor,
                                          const char *hotel_id)
 {
     char key[KEY_MAX];
+    /* every cache-first read asks this: a hotel known once is known for the
+     * cache's lifetime, not one more database query per read */
     bool found = pms_key_from_env(NULL, vendor, hotel_id, key, sizeof key) == 0 ||
-                 (ks && ks->pool && ks->cache_ms > 0 &&
-                  from_cache(ks, vendor, hotel_id, key, sizeof key));
+                 (ks && ks->pool && ks->cache_ms > 0 && presence_cached(ks, vendor, hotel_id));
     crypto_wipe(key, sizeof key);
     if (found)
         return PMS_KEY_CONFIGURED;
@@ -211,5 +226,7 @@ pms_key_presence_t pms_keystore_presence(pms_keystore_t *ks, const char *vendor,
         p = db_result_rows(res) > 0 ? PMS_KEY_CONFIGURED : PMS_KEY_NONE;
     db_result_free(res);
     db_pool_release(ks->pool, db);
+    if (p == PMS_KEY_CONFIGURED && ks->cache_ms > 0)
+        to_cache(ks, vendor, hotel_id, "");
     return p;
 }

@@ -132,6 +132,15 @@ START_TEST(test_presence_tells_a_configured_hotel_from_an_unknown_one)
     ck_assert_int_eq(pms_keystore_presence(wrong, "cloudbeds", "hotel_k1"), PMS_KEY_CONFIGURED);
     ck_assert_int_eq(pms_keystore_presence(ks, "cloudbeds", "hotel_none"), PMS_KEY_NONE);
     ck_assert_int_eq(pms_keystore_presence(ks, "othervendor", "hotel_k1"), PMS_KEY_NONE);
+    /* once known, a hotel stays known for the cache's lifetime without a
+     * query per read; a keystore without a cache asks every time */
+    db_t *db = db_pool_acquire(pool);
+    ck_assert_int_eq(db_exec(db, "DELETE FROM pms_config WHERE hotel_id = 'hotel_k1'", NULL, 0,
+                             NULL, NULL),
+                     DB_OK);
+    db_pool_release(pool, db);
+    ck_assert_int_eq(pms_keystore_presence(ks, "cloudbeds", "hotel_k1"), PMS_KEY_CONFIGURED);
+    ck_assert_int_eq(pms_keystore_presence(wrong, "cloudbeds", "hotel_k1"), PMS_KEY_NONE);
     /* Without a database, only the environment counts. */
     ck_assert_int_eq(pms_keystore_presence(NULL, "cloudbeds", "hotel_k2"), PMS_KEY_NONE);
     setenv("PMS_hotel_k2_API_KEY", "cbk_from_env", 1);
