@@ -252,6 +252,33 @@ static int parse_degraded_body(struct json_object *body, bool *on, const char **
     return 0;
 }
 
+/* The path's hotelId when it is valid and the caller may see that hotel;
+ * otherwise NULL, answered (400, or 404 as for a hotel that does not exist). */
+static const char *visible_hotel(http_request_t *req)
+{
+    const char *hotel = http_request_param(req, "hotelId");
+    json_error_t err;
+    if (inv_query_check_id("hotelId", hotel, &err) != 0) {
+        respond_validation(req, &err);
+        return NULL;
+    }
+    if (!auth_principal_may_see_hotel(http_request_principal(req), hotel)) {
+        http_respond_error(req, 404, "NOT_FOUND", "hotelId", "no such hotel");
+        return NULL;
+    }
+    return hotel;
+}
+
+/* The audit row of a degraded switch (hotel NULL: the platform's). */
+static void audit_degraded(inv_app_t *app, http_request_t *req, bool on, const char *hotel)
+{
+    db_pool_t *pool = auth_pool(app->auth);
+    db_t *db = pool ? db_pool_acquire(pool) : NULL;
+    http_audit(db, req, on ? "degraded.on" : "degraded.off", hotel, NULL, NULL);
+    if (db)
+        db_pool_release(pool, db);
+}
+
 static int handle_put_degraded(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
@@ -271,11 +298,7 @@ static int handle_put_degraded(http_request_t *req, void *ctx)
                                 "some hotels");
     } else {
         degraded_set_admin(app->degraded, on, reason);
-        db_pool_t *pool = auth_pool(app->auth);
-        db_t *db = pool ? db_pool_acquire(pool) : NULL;
-        http_audit(db, req, on ? "degraded.on" : "degraded.off", NULL, NULL, NULL);
-        if (db)
-            db_pool_release(pool, db);
+        audit_degraded(app, req, on, NULL);
         struct json_object *o = degraded_to_json(app->degraded);
         rc = http_respond_json(req, 200, o);
         json_object_put(o);
@@ -287,12 +310,9 @@ static int handle_put_degraded(http_request_t *req, void *ctx)
 static int handle_get_hotel_degraded(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
-    const char *hotel = http_request_param(req, "hotelId");
-    json_error_t err;
-    if (inv_query_check_id("hotelId", hotel, &err) != 0)
-        return respond_validation(req, &err);
-    if (!auth_principal_may_see_hotel(http_request_principal(req), hotel))
-        return http_respond_error(req, 404, "NOT_FOUND", "hotelId", "no such hotel");
+    const char *hotel = visible_hotel(req);
+    if (!hotel)
+        return 0;
     struct json_object *o = degraded_hotel_to_json(app->degraded, hotel);
     int rc = http_respond_json(req, 200, o);
     json_object_put(o);
@@ -305,14 +325,12 @@ static int handle_get_hotel_degraded(http_request_t *req, void *ctx)
 static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
-    const char *hotel = http_request_param(req, "hotelId");
-    json_error_t err;
-    if (inv_query_check_id("hotelId", hotel, &err) != 0)
-        return respond_validation(req, &err);
     /* a hotel's own staff may switch their hotel; another hotel does not exist for them */
-    if (!auth_principal_may_see_hotel(http_request_principal(req), hotel))
-        return http_respond_error(req, 404, "NOT_FOUND", "hotelId", "no such hotel");
+    const char *hotel = visible_hotel(req);
+    if (!hotel)
+        return 0;
     struct json_object *body = http_request_json_object(req);
+    json_error_t err;
     if (!body)
         return 0;
     bool on = false;
@@ -326,11 +344,7 @@ static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
         rc = http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
                                 "Redis is unavailable: the switch was not changed");
     } else {
-        db_pool_t *pool = auth_pool(app->auth);
-        db_t *db = pool ? db_pool_acquire(pool) : NULL;
-        http_audit(db, req, on ? "degraded.on" : "degraded.off", hotel, NULL, NULL);
-        if (db)
-            db_pool_release(pool, db);
+        audit_degraded(app, req, on, hotel);
         struct json_object *o = degraded_hotel_to_json(app->degraded, hotel);
         rc = http_respond_json(req, 200, o);
         json_object_put(o);
