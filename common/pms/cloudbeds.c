@@ -457,15 +457,16 @@ static pms_err_t hold_expiry_of(struct json_object *d, int64_t *out, pms_error_t
     return PMS_OK;
 }
 
-pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
-                                      pms_reservation_t *out, pms_error_t *err)
+/* What a reservation object (getReservation's data, a getReservations item)
+ * says of itself: id (Cloudbeds shows guests the reservation ID as their
+ * confirmation code), status and stay; `what` names it in errors. */
+static pms_err_t reservation_head(struct json_object *d, const char *what,
+                                  pms_reservation_t *out, pms_error_t *err)
 {
-    struct json_object *d = member(root, "data", json_type_object);
     const char *id = str_of(d, "reservationID");
     if (!*id || strlen(id) >= sizeof out->reservation_id)
-        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservation answer lacks data.reservationID");
+        return pms_fail(err, PMS_ERR_PROTOCOL, "%s lacks reservationID", what);
     snprintf(out->reservation_id, sizeof out->reservation_id, "%s", id);
-    /* Cloudbeds shows guests the reservation ID as their confirmation code. */
     snprintf(out->confirmation_number, sizeof out->confirmation_number, "%s", id);
     out->status = status_of(str_of(d, "status"));
     if (out->status == PMS_RES_UNKNOWN)
@@ -473,7 +474,17 @@ pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *curr
                         str_of(d, "status"));
     if (dates_parse_iso(str_of(d, "startDate"), &out->check_in) != 0 ||
         dates_parse_iso(str_of(d, "endDate"), &out->check_out) != 0)
-        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservation answer lacks its dates");
+        return pms_fail(err, PMS_ERR_PROTOCOL, "%s %s lacks its dates", what, id);
+    return PMS_OK;
+}
+
+pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
+                                      pms_reservation_t *out, pms_error_t *err)
+{
+    struct json_object *d = member(root, "data", json_type_object);
+    pms_err_t head = reservation_head(d, "getReservation answer", out, err);
+    if (head != PMS_OK)
+        return head;
     snprintf(out->currency, sizeof out->currency, "%s", currency);
     pms_err_t e = money_of(d, "total", currency, &out->total, err);
     if (e != PMS_OK)
@@ -517,18 +528,9 @@ pms_err_t cloudbeds_parse_reservation_list(struct json_object *root, const char 
 static pms_err_t list_item(struct json_object *d, pms_reservation_t *out, pms_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    const char *id = str_of(d, "reservationID");
-    if (!*id || strlen(id) >= sizeof out->reservation_id)
-        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservations item lacks reservationID");
-    snprintf(out->reservation_id, sizeof out->reservation_id, "%s", id);
-    snprintf(out->confirmation_number, sizeof out->confirmation_number, "%s", id);
-    out->status = status_of(str_of(d, "status"));
-    if (out->status == PMS_RES_UNKNOWN)
-        return pms_fail(err, PMS_ERR_PROTOCOL, "unknown reservation status '%s'",
-                        str_of(d, "status"));
-    if (dates_parse_iso(str_of(d, "startDate"), &out->check_in) != 0 ||
-        dates_parse_iso(str_of(d, "endDate"), &out->check_out) != 0)
-        return pms_fail(err, PMS_ERR_PROTOCOL, "getReservations item %s lacks its dates", id);
+    pms_err_t head = reservation_head(d, "getReservations item", out, err);
+    if (head != PMS_OK)
+        return head;
     out->total = PMS_TOTAL_UNKNOWN;
     snprintf(out->reference, sizeof out->reference, "%s", str_of(d, "thirdPartyIdentifier"));
     struct json_object *rooms = member(d, "rooms", json_type_array);
