@@ -29,6 +29,7 @@ WEBHOOK_INGEST_PORT="${WEBHOOK_INGEST_PORT:-8083}"
 POLLER_PORT="${POLLER_PORT:-8084}"
 PMS_SANDBOX_PORT="${PMS_SANDBOX_PORT:-8091}"
 PAY_SANDBOX_PORT="${PAY_SANDBOX_PORT:-8092}"
+OPERA_SANDBOX_PORT="${OPERA_SANDBOX_PORT:-8093}"
 
 # The sandboxes' demo credentials (sandbox/pms-sandbox/seed.json,
 # sandbox/pay-sandbox): local only, never real keys.
@@ -39,6 +40,13 @@ SANDBOX_PMS_KEYS=(
     PMS_hotel_busan_API_KEY=cbk_sandbox_hotel_busan
     PMS_hotel_tokyo_API_KEY=cbk_sandbox_hotel_tokyo
     PMS_hotel_nyc_API_KEY=cbk_sandbox_hotel_nyc
+)
+# The opera-sandbox's integration user and channel (sandbox/opera-sandbox):
+# one OHIP credential for every OPERA hotel of the environment.
+SANDBOX_OPERA_SETTINGS=(
+    PMS_OPERA_USERNAME=lodging_integration
+    PMS_OPERA_PASSWORD=opera_sandbox_password
+    PMS_OPERA_CHANNEL_CODE=LODGING
 )
 
 MYSQL_USER_NAME="lodging"

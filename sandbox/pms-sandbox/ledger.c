@@ -566,7 +566,7 @@ ledger_err_t ledger_create(ledger_t *ledger, const ledger_booking_t *b, ledger_r
         return LEDGER_ERR_NO_PROPERTY;
     int64_t now = now_ms(ledger);
     size_t t = 0;
-    ledger_reservation_t *r = find_replay(h, b->third_party_id);
+    ledger_reservation_t *r = b->allow_duplicate ? NULL : find_replay(h, b->third_party_id);
     ledger_err_t rc =
         r ? LEDGER_OK : check_range(ledger, h, b->room_type_id, b->start, b->end - 1, &t);
     if (r) {
@@ -765,4 +765,20 @@ const char *ledger_cancel_reason_name(ledger_cancel_reason_t reason)
         break;
     }
     return "";
+}
+
+int ledger_find_by_third_party(ledger_t *ledger, const char *property_id,
+                               const char *third_party_id, ledger_reservation_t *out, int max)
+{
+    if (!third_party_id || !*third_party_id || max < 0)
+        return LEDGER_ERR_INVALID;
+    hotel_state_t *h = hotel_enter(ledger, property_id);
+    if (!h)
+        return LEDGER_ERR_NO_PROPERTY;
+    int n = 0;
+    for (size_t i = h->count; i-- > 0 && n < max;)
+        if (strcmp(h->reservations[i]->third_party_id, third_party_id) == 0)
+            out[n++] = *h->reservations[i];
+    hotel_leave(ledger, h);
+    return n;
 }

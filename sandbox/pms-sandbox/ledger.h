@@ -105,6 +105,9 @@ typedef struct ledger_booking {
     const char *guest_phone;    /* may be NULL */
     const char *payment_method; /* cash | credit | ebanking | pay_pal */
     const char *third_party_id; /* may be NULL: idempotency key of retries */
+    /* true: a repeated third_party_id makes a second reservation (a vendor
+     * that does not deduplicate creates) instead of returning the first. */
+    bool allow_duplicate;
     bool is_hold;
     int64_t hold_expires_ms; /* Unix ms; for holds only */
 } ledger_booking_t;
@@ -192,7 +195,8 @@ ledger_err_t ledger_get_nights(ledger_t *ledger, const char *property_id, const 
 
 /* Creates a hold or a confirmed reservation, all nights or none. When the
  * property has a live (not canceled) reservation with the same non-empty
- * third_party_id, that one is returned instead and *replayed is true.
+ * third_party_id (and allow_duplicate is false), that one is returned
+ * instead and *replayed is true.
  * LEDGER_ERR_NO_AVAILABILITY sets *short_night. */
 ledger_err_t ledger_create(ledger_t *ledger, const ledger_booking_t *booking,
                            ledger_reservation_t *out, bool *replayed, dates_day_t *short_night);
@@ -226,6 +230,11 @@ ledger_err_t ledger_set_availability(ledger_t *ledger, const char *property_id,
 /* Front desk: sets the rate of nights [first, last]. */
 ledger_err_t ledger_set_rate(ledger_t *ledger, const char *property_id, const char *room_type_id,
                              dates_day_t first, dates_day_t last, int64_t rate_minor);
+
+/* The reservations of a property made with third_party_id (newest first, at
+ * most max) into out; returns how many, or a negative ledger_err_t. */
+int ledger_find_by_third_party(ledger_t *ledger, const char *property_id,
+                               const char *third_party_id, ledger_reservation_t *out, int max);
 
 /* Copies of every reservation of one property (NULL: all), oldest first,
  * into a malloc'd array (*out, may be NULL when *count is 0). */
