@@ -1113,6 +1113,8 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .name = "cloudbeds",
     .default_base_url = CLOUDBEDS_URL,
     .default_rate_per_second = 5.0,
+    .traits = {.webhooks = true, .room_counts = true, .holds = false,
+               .lists_reservations = true},
     .state_new = state_new,
     .state_free = state_free,
     .auth_headers = auth_headers,

@@ -18,8 +18,9 @@
 #include "common/ratelimit.h"
 #include "pms_internal.h"
 
-static const pms_vendor_t *const VENDORS[] = {&pms_vendor_cloudbeds, NULL};
-static const char *const VENDOR_NAMES[] = {"cloudbeds", NULL};
+static const pms_vendor_t *const VENDORS[] = {&pms_vendor_cloudbeds, &pms_vendor_opera, NULL};
+static const char *const VENDOR_NAMES[] = {"cloudbeds", "opera", NULL};
+#define KNOWN_VENDORS "cloudbeds, opera"
 
 /* A wait longer than this would outlast the hold it is for. */
 #define PMS_MAX_BUDGET_WAIT_MS 120000
@@ -43,6 +44,10 @@ struct pms_connector {
     metric_t *requests;
     metric_t *latency;
     void *vendor_state;
+    /* Connectors of the other vendors this connector's hotels use, made on
+     * first use (guarded by mu); a sub-connector has none. */
+    struct pms_connector *subs[PMS_MAX_VENDORS];
+    bool is_sub;
 };
 
 const char *const *pms_vendors(void)
@@ -63,6 +68,16 @@ bool pms_vendor_known(const char *vendor)
     return find_vendor(vendor) != NULL;
 }
 
+bool pms_vendor_traits(const char *vendor, pms_vendor_traits_t *out)
+{
+    const pms_vendor_t *v = find_vendor(vendor);
+    memset(out, 0, sizeof *out);
+    if (!v)
+        return false;
+    *out = v->traits;
+    return true;
+}
+
 pms_err_t pms_fail(pms_error_t *err, pms_err_t code, const char *fmt, ...)
 {
     if (err) {
@@ -80,8 +95,20 @@ const char *pms_config_from_env(config_t *cfg, pms_config_t *out)
     *out = PMS_CONFIG_DEFAULT;
     const char *vendor = config_get_str(cfg, "PMS_VENDOR", VENDOR_NAMES[0]);
     if (!find_vendor(vendor))
-        config_add_error(cfg, "PMS_VENDOR", "unknown PMS vendor (known: cloudbeds)");
+        config_add_error(cfg, "PMS_VENDOR", "unknown PMS vendor (known: " KNOWN_VENDORS ")");
     out->base_url = config_get_str(cfg, "PMS_BASE_URL", NULL);
+    size_t n = 0;
+    for (size_t i = 0; VENDORS[i] && n < PMS_MAX_VENDORS; i++) {
+        if (strcmp(VENDORS[i]->name, vendor) == 0)
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "PMS_%s_BASE_URL", VENDORS[i]->name);
+        for (char *p = name; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        const char *url = config_get_str(cfg, name, NULL);
+        if (url && *url)
+            out->vendor_urls[n++] = (pms_vendor_url_t){.vendor = VENDORS[i]->name, .base_url = url};
+    }
     out->timeout_ms = config_get_int(cfg, "PMS_TIMEOUT_MS", PMS_DEFAULT_TIMEOUT_MS, 100, 120000);
     out->rate_per_second = config_get_double(cfg, "PMS_RATE_LIMIT_PER_SECOND", 0, 0, 1000);
     out->rate_burst = config_get_double(cfg, "PMS_RATE_LIMIT_BURST", 0, 0, 10000);
@@ -102,7 +129,7 @@ pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, 
 {
     const pms_vendor_t *v = find_vendor(vendor);
     if (!v) {
-        snprintf(err, err_size, "unknown PMS vendor '%s' (known: cloudbeds)",
+        snprintf(err, err_size, "unknown PMS vendor '%s' (known: " KNOWN_VENDORS ")",
                  vendor ? vendor : "(null)");
         return NULL;
     }
@@ -171,6 +198,8 @@ void pms_connector_free(pms_connector_t *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; i < PMS_MAX_VENDORS; i++)
+        pms_connector_free(c->subs[i]);
     for (hotel_state_t *h = c->hotels, *next; h; h = next) {
         next = h->next;
         breaker_free(h->breaker);
@@ -198,6 +227,83 @@ const char *pms_connector_vendor(const pms_connector_t *c)
 const pms_config_t *pms_connector_config(const pms_connector_t *c)
 {
     return &c->cfg;
+}
+
+http_client_t *pms_connector_http(const pms_connector_t *c)
+{
+    return c->http;
+}
+
+int pms_connector_key(const pms_connector_t *c, const char *hotel_id, char *out, size_t size)
+{
+    return c->cfg.key_fn(c->cfg.key_ctx, c->vendor->name, hotel_id, out, size);
+}
+
+int pms_vendor_from_env(void *ctx, const char *hotel_id, char *out, size_t out_size)
+{
+    (void)ctx;
+    char name[PMS_ID_MAX + 16];
+    snprintf(name, sizeof name, "PMS_%s_VENDOR", hotel_id);
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        for (char *p = name + 4; *p && strcmp(p, "_VENDOR") != 0; p++)
+            *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+        v = getenv(name);
+    }
+    if (!v || !*v || strlen(v) >= out_size)
+        return -1;
+    snprintf(out, out_size, "%s", v);
+    return 0;
+}
+
+/* The connector serving the hotel: this one, or the one of the hotel's
+ * vendor (made on first use). A hotel whose vendor is unknown to this build
+ * stays with this connector (logged). */
+static pms_connector_t *route(pms_connector_t *c, const char *hotel_id)
+{
+    if (c->is_sub || !hotel_id)
+        return c;
+    char vendor[PMS_VENDOR_NAME_MAX];
+    pms_vendor_fn fn = c->cfg.vendor_fn ? c->cfg.vendor_fn : pms_vendor_from_env;
+    if (fn(c->cfg.vendor_ctx, hotel_id, vendor, sizeof vendor) != 0 ||
+        strcmp(vendor, c->vendor->name) == 0)
+        return c;
+    const pms_vendor_t *v = find_vendor(vendor);
+    if (!v) {
+        log_kv(LOG_LEVEL_WARN, "hotel has an unknown PMS vendor", "hotel", hotel_id, "vendor",
+               vendor, NULL);
+        return c;
+    }
+    size_t slot = 0;
+    while (VENDORS[slot] != v)
+        slot++;
+    pthread_mutex_lock(&c->mu);
+    pms_connector_t *sub = c->subs[slot];
+    if (!sub) {
+        pms_config_t cfg = c->cfg;
+        cfg.base_url = NULL;
+        cfg.rate_per_second = 0; /* the vendor's own published limit */
+        cfg.rate_burst = 0;
+        for (size_t i = 0; i < PMS_MAX_VENDORS; i++)
+            if (cfg.vendor_urls[i].vendor && strcmp(cfg.vendor_urls[i].vendor, v->name) == 0)
+                cfg.base_url = cfg.vendor_urls[i].base_url;
+        char err[256];
+        sub = pms_connector_new(v->name, &cfg, err, sizeof err);
+        if (sub) {
+            sub->is_sub = true;
+            c->subs[slot] = sub;
+        } else {
+            log_kv(LOG_LEVEL_ERROR, "cannot make the PMS connector", "vendor", v->name, "error",
+                   err, NULL);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return sub ? sub : c;
+}
+
+const char *pms_hotel_vendor(pms_connector_t *c, const char *hotel_id)
+{
+    return route(c, hotel_id)->vendor->name;
 }
 
 /* The hotel's breaker and limiter, created on first use; NULL on OOM. */
@@ -231,6 +337,7 @@ static hotel_state_t *hotel_state(pms_connector_t *c, const char *hotel_id, bool
 
 breaker_state_t pms_breaker_state(pms_connector_t *c, const char *hotel_id)
 {
+    c = route(c, hotel_id);
     hotel_state_t *h = hotel_id ? hotel_state(c, hotel_id, false) : NULL;
     return h ? breaker_state(h->breaker) : BREAKER_CLOSED;
 }
@@ -245,7 +352,11 @@ typedef struct attempt_ctx {
     pms_connector_t *c;
     const pms_http_call_t *call;
     hotel_state_t *hotel;
-    const char *const *headers;
+    const char **headers;
+    char (*header_buf)[PMS_HEADER_MAX];
+    int fixed_headers; /* headers[] before the vendor's per-attempt ones */
+    bool auth_retried; /* the vendor's token was dropped after a 401 once */
+    bool auth_pending; /* ... and the request is to be made again with a fresh one */
     const char *body;
     size_t body_len;
     http_client_response_t *resp;
@@ -295,6 +406,23 @@ static retry_outcome_t attempt(void *arg, int n, int64_t *retry_after_ms)
                              c->vendor->name, a->call->hotel_id);
         return RETRY_FATAL;
     }
+    if (c->vendor->request_headers) {
+        int count = 0;
+        pms_err_t he = c->vendor->request_headers(c, a->call, a->header_buf, &count, a->err);
+        if (he != PMS_OK) {
+            /* nothing was sent for the hotel: a failing token endpoint is the
+             * vendor failing (retried), missing credentials are not */
+            a->result = he;
+            if (counts_as_failure(he))
+                breaker_record_failure(a->hotel->breaker);
+            else
+                breaker_record_success(a->hotel->breaker);
+            return he == PMS_ERR_TRANSIENT ? RETRY_RETRYABLE : RETRY_FATAL;
+        }
+        for (int i = 0; i < count; i++)
+            a->headers[a->fixed_headers + i] = a->header_buf[i];
+        a->headers[a->fixed_headers + count] = NULL;
+    }
     http_client_err_t hr =
         http_client_request(c->http, a->call->method, a->call->path, a->call->query, a->headers,
                             a->body, a->body_len, a->resp);
@@ -316,6 +444,14 @@ static retry_outcome_t attempt(void *arg, int n, int64_t *retry_after_ms)
         breaker_record_success(a->hotel->breaker);
     if (a->result == PMS_OK)
         return RETRY_OK;
+    if (a->result == PMS_ERR_AUTH && c->vendor->auth_rejected && !a->auth_retried) {
+        /* a token revoked or expired early: once more with a fresh one (a
+         * refused request was not acted on, a create included) */
+        c->vendor->auth_rejected(c);
+        a->auth_retried = true;
+        a->auth_pending = true;
+        return RETRY_FATAL;
+    }
     bool surely_not_acted = a->result == PMS_ERR_RATE_LIMITED || hr == HTTP_CLIENT_ERR_CONNECT;
     if (a->call->not_idempotent && !surely_not_acted)
         return RETRY_FATAL;
@@ -336,31 +472,37 @@ pms_err_t pms_http(pms_connector_t *c, const pms_http_call_t *call, http_client_
     hotel_state_t *hotel = hotel_state(c, call->hotel_id, true);
     if (!hotel)
         return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
-    char key[512];
-    if (c->cfg.key_fn(c->cfg.key_ctx, c->vendor->name, call->hotel_id, key, sizeof key) != 0 ||
-        !*key)
-        return pms_fail(err, PMS_ERR_AUTH, "no %s API key configured for hotel %s", c->vendor->name,
-                        call->hotel_id);
     char header_buf[PMS_MAX_HEADERS + 1][PMS_HEADER_MAX];
-    const char *headers[PMS_MAX_HEADERS + 2] = {0};
+    const char *headers[2 * PMS_MAX_HEADERS + 2] = {0};
     int count = 0;
-    c->vendor->auth_headers(key, call->hotel_id, header_buf, &count);
-    crypto_wipe(key, sizeof key);
-    for (int i = 0; i < count; i++)
-        headers[i] = header_buf[i];
+    if (!c->vendor->request_headers) {
+        char key[512];
+        if (c->cfg.key_fn(c->cfg.key_ctx, c->vendor->name, call->hotel_id, key, sizeof key) != 0 ||
+            !*key)
+            return pms_fail(err, PMS_ERR_AUTH, "no %s API key configured for hotel %s",
+                            c->vendor->name, call->hotel_id);
+        c->vendor->auth_headers(key, call->hotel_id, header_buf, &count);
+        crypto_wipe(key, sizeof key);
+        for (int i = 0; i < count; i++)
+            headers[i] = header_buf[i];
+    }
     char *body = NULL;
     if (call->form) {
         body = http_client_form_encode(call->form);
         if (!body)
             return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
         headers[count++] = "Content-Type: application/x-www-form-urlencoded";
+    } else if (call->json) {
+        headers[count++] = "Content-Type: application/json; charset=utf-8";
     }
     attempt_ctx_t a = {.c = c,
                        .call = call,
                        .hotel = hotel,
                        .headers = headers,
-                       .body = body,
-                       .body_len = body ? strlen(body) : 0,
+                       .header_buf = header_buf,
+                       .fixed_headers = count,
+                       .body = body ? body : call->json,
+                       .body_len = body ? strlen(body) : call->json ? strlen(call->json) : 0,
                        .resp = resp,
                        .err = err,
                        .result = PMS_ERR_TRANSIENT};
@@ -368,6 +510,10 @@ pms_err_t pms_http(pms_connector_t *c, const pms_http_call_t *call, http_client_
     if (policy.max_retries < 0)
         policy.max_retries = 0;
     retry_run(&policy, attempt, &a);
+    if (a.auth_pending) { /* outside the retry budget: it was a stale token, not a failure */
+        a.auth_pending = false;
+        retry_run(&policy, attempt, &a);
+    }
     free(body);
     crypto_wipe(header_buf, sizeof header_buf);
     if (a.result != PMS_OK) {
@@ -409,6 +555,7 @@ pms_err_t pms_get_hotel(pms_connector_t *c, const char *hotel_id, pms_hotel_t *o
                         pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     return c->vendor->get_hotel(c, hotel_id, out, err);
@@ -418,6 +565,7 @@ pms_err_t pms_get_room_types(pms_connector_t *c, const char *hotel_id, pms_room_
                              pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     return c->vendor->get_room_types(c, hotel_id, out, err);
@@ -428,6 +576,7 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
                             pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "roomTypeId", room_type_id);
@@ -457,6 +606,7 @@ pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms
                           pms_error_t *err)
 {
     start(err);
+    c = route(c, req->hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", req->hotel_id);
     CHECK_ID(err, "roomTypeId", req->room_type_id);
@@ -475,10 +625,33 @@ pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms
     return c->vendor->create_hold(c, req, out, err);
 }
 
+pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                         dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
+                         int children, bool *bookable, int64_t *total, char currency[4],
+                         pms_error_t *err)
+{
+    start(err);
+    c = route(c, hotel_id);
+    *bookable = false;
+    *total = PMS_TOTAL_UNKNOWN;
+    currency[0] = '\0';
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "roomTypeId", room_type_id);
+    if (check_out <= check_in || check_out - check_in > 30)
+        return pms_fail(err, PMS_ERR_INVALID, "a stay must be 1 to 30 nights");
+    if (rooms < 1 || rooms > 10 || adults < 1 || adults > 20 || children < 0 || children > 20)
+        return pms_fail(err, PMS_ERR_INVALID, "rooms must be 1-10, adults 1-20 and children 0-20");
+    if (!c->vendor->check_stay)
+        return pms_fail(err, PMS_ERR_REJECTED, "%s has no stay check", c->vendor->name);
+    return c->vendor->check_stay(c, hotel_id, room_type_id, check_in, check_out, rooms, adults,
+                                 children, bookable, total, currency, err);
+}
+
 pms_err_t pms_release_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,
                            pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "holdId", hold_id);
     return c->vendor->release_hold(c, hotel_id, hold_id, err);
@@ -488,6 +661,7 @@ pms_err_t pms_confirm_hold(pms_connector_t *c, const char *hotel_id, const char 
                            pms_reservation_t *out, pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "holdId", hold_id);
@@ -498,6 +672,7 @@ pms_err_t pms_confirm_own_hold(pms_connector_t *c, const char *hotel_id, const c
                                int64_t expires_at_ms, pms_reservation_t *out, pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "holdId", hold_id);
@@ -510,6 +685,7 @@ pms_err_t pms_cancel_reservation(pms_connector_t *c, const char *hotel_id,
                                  const char *reservation_id, pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "reservationId", reservation_id);
     return c->vendor->cancel_reservation(c, hotel_id, reservation_id, err);
@@ -519,6 +695,7 @@ pms_err_t pms_get_reservation(pms_connector_t *c, const char *hotel_id, const ch
                               pms_reservation_t *out, pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "reservationId", reservation_id);
@@ -529,6 +706,7 @@ pms_err_t pms_find_reservation(pms_connector_t *c, const char *hotel_id, const c
                                dates_day_t check_in, pms_reservation_t *out, pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     if (!reference || !*reference || strlen(reference) >= sizeof out->reference)
@@ -542,6 +720,7 @@ pms_err_t pms_list_reservations(pms_connector_t *c, const char *hotel_id, dates_
                                 pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     if (check_in_to < check_in_from)
@@ -558,6 +737,7 @@ pms_err_t pms_subscribe_webhooks(pms_connector_t *c, const char *hotel_id, const
                                  pms_subscriptions_t *out, pms_error_t *err)
 {
     start(err);
+    c = route(c, hotel_id);
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", hotel_id);
     if (!endpoint_url ||

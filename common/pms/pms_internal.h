@@ -13,19 +13,37 @@
 #include "common/http_client.h"
 #include "common/pms.h"
 
-#define PMS_MAX_HEADERS 4
-#define PMS_HEADER_MAX 384
+#define PMS_MAX_HEADERS 6
+#define PMS_HEADER_MAX 4096 /* an OAuth bearer token (a JWT) fits */
+
+typedef struct pms_http_call pms_http_call_t;
 
 typedef struct pms_vendor {
     const char *name;
     const char *default_base_url;
     double default_rate_per_second;
+    pms_vendor_traits_t traits;
     /* The vendor's own per-connector state (caches), or NULL. */
     void *(*state_new)(void);
     void (*state_free)(void *state);
     /* Request headers carrying the hotel's credentials. */
     void (*auth_headers)(const char *api_key, const char *hotel_id,
                          char out[PMS_MAX_HEADERS][PMS_HEADER_MAX], int *count);
+    /* Optional, instead of a per-hotel key and auth_headers: the vendor
+     * authenticates the channel itself (OPERA: an OAuth token for the whole
+     * environment). Called before every attempt; PMS_OK, or a failure
+     * (nothing sent). */
+    pms_err_t (*request_headers)(pms_connector_t *c, const pms_http_call_t *call,
+                                 char out[PMS_MAX_HEADERS][PMS_HEADER_MAX], int *count,
+                                 pms_error_t *err);
+    /* Optional: the vendor refused our credentials (PMS_ERR_AUTH); drop any
+     * cached token. The request is tried once more with fresh headers. */
+    void (*auth_rejected)(pms_connector_t *c);
+    /* Optional: see pms_check_stay (NULL = PMS_ERR_REJECTED). */
+    pms_err_t (*check_stay)(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
+                            int children, bool *bookable, int64_t *total, char currency[4],
+                            pms_error_t *err);
     /* What a response (any status) means; fills err->message on failure.
      * PMS_ERR_TRANSIENT and PMS_ERR_RATE_LIMITED are retried. */
     pms_err_t (*classify)(const http_client_response_t *resp, pms_error_t *err);
@@ -65,22 +83,25 @@ typedef struct pms_vendor {
 } pms_vendor_t;
 
 extern const pms_vendor_t pms_vendor_cloudbeds;
+extern const pms_vendor_t pms_vendor_opera;
 
 /* One vendor HTTP request. `query` and `form` are NULL-terminated key, value
- * pairs; a form is sent as application/x-www-form-urlencoded. */
-typedef struct pms_http_call {
+ * pairs; a form is sent as application/x-www-form-urlencoded, `json` as
+ * application/json (one of the two). */
+struct pms_http_call {
     const char *hotel_id;
     const char *op; /* the vendor method, for metrics and logs */
     const char *method;
     const char *path;
     const char *const *query;
     const char *const *form;
+    const char *json;
     /* A request that may take effect twice if repeated (postReservation on a
      * vendor without idempotency keys): retried only when the vendor surely
      * did not act on it (429, connection refused) — never after a timeout or
      * a 5xx, when it may have. */
     bool not_idempotent;
-} pms_http_call_t;
+};
 
 /* Makes the request under limiter, breaker and retry. On PMS_OK *resp holds
  * the successful response (clear it); on failure it is cleared already and
@@ -94,6 +115,13 @@ pms_err_t pms_fail(pms_error_t *err, pms_err_t code, const char *fmt, ...)
 
 /* The vendor state made by state_new. */
 void *pms_vendor_state(const pms_connector_t *c);
+
+/* The connector's HTTP client (for requests outside a hotel's budget, such
+ * as an environment's OAuth token). */
+http_client_t *pms_connector_http(const pms_connector_t *c);
+
+/* The hotel's credential as key_fn gives it: 0, or -1 when there is none. */
+int pms_connector_key(const pms_connector_t *c, const char *hotel_id, char *out, size_t size);
 
 /* The connector's config (for vendors needing e.g. the clock). */
 const pms_config_t *pms_connector_config(const pms_connector_t *c);

@@ -230,3 +230,39 @@ pms_key_presence_t pms_keystore_presence(pms_keystore_t *ks, const char *vendor,
         to_cache(ks, vendor, hotel_id, "");
     return p;
 }
+
+/* A hotel's vendor is cached as an entry of the pseudo-vendor VENDOR_TAG
+ * whose "key" is the vendor's name. */
+#define VENDOR_TAG "@vendor"
+
+int pms_keystore_vendor(void *ctx, const char *hotel_id, char *out, size_t out_size)
+{
+    pms_keystore_t *ks = ctx;
+    if (pms_vendor_from_env(NULL, hotel_id, out, out_size) == 0)
+        return 0;
+    if (!ks || !ks->pool)
+        return -1;
+    if (ks->cache_ms > 0 && from_cache(ks, VENDOR_TAG, hotel_id, out, out_size))
+        return 0;
+    db_t *db = db_pool_acquire(ks->pool);
+    if (!db)
+        return -1;
+    db_param_t params[] = {DB_STR(hotel_id)};
+    db_result_t *res = NULL;
+    int rc = -1;
+    /* one row per hotel in practice; the oldest wins if an operator made two */
+    if (db_query(db, "SELECT vendor FROM pms_config WHERE hotel_id = ? ORDER BY id LIMIT 1",
+                 params, 1, &res) == DB_OK &&
+        db_result_rows(res) == 1) {
+        const char *v = db_result_text(res, 0, 0);
+        if (v && *v && strlen(v) < out_size) {
+            snprintf(out, out_size, "%s", v);
+            rc = 0;
+        }
+    }
+    db_result_free(res);
+    db_pool_release(ks->pool, db);
+    if (rc == 0 && ks->cache_ms > 0)
+        to_cache(ks, VENDOR_TAG, hotel_id, out);
+    return rc;
+}

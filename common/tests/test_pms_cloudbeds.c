@@ -309,10 +309,11 @@ START_TEST(test_retryable_and_names)
     ck_assert(!pms_err_retryable(PMS_ERR_AUTH));
     ck_assert_str_eq(pms_err_name(PMS_ERR_NO_AVAILABILITY), "no_availability");
     ck_assert(pms_vendor_known("cloudbeds"));
-    ck_assert(!pms_vendor_known("opera"));
+    ck_assert(pms_vendor_known("opera"));
+    ck_assert(!pms_vendor_known("mews"));
     char err[128];
-    ck_assert_ptr_null(pms_connector_new("opera", NULL, err, sizeof err));
-    ck_assert_ptr_nonnull(strstr(err, "opera"));
+    ck_assert_ptr_null(pms_connector_new("mews", NULL, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "mews"));
 }
 END_TEST
 
@@ -403,7 +404,7 @@ START_TEST(test_config_from_env)
     ck_assert_int_eq(pc.retry.max_retries, RETRY_MAX_RETRIES);
     config_free(cfg);
 
-    const char *bad[] = {"PMS_VENDOR", "opera", "PMS_TIMEOUT_MS", "5s", NULL};
+    const char *bad[] = {"PMS_VENDOR", "mews", "PMS_TIMEOUT_MS", "5s", NULL};
     cfg = config_new_with_lookup(lookup, bad);
     pms_config_from_env(cfg, &pc);
     ck_assert_uint_eq(config_error_count(cfg), 2);

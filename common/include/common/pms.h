@@ -114,12 +114,17 @@ typedef struct pms_room_types {
 } pms_room_types_t;
 
 /* One night of one room type. `rate` is the price of that night in minor
- * units of `currency` (0 and currency "" when the call did not ask for it). */
+ * units of `currency` (0 and currency "" when the call did not ask for it).
+ * A vendor that never tells how many rooms are free (OPERA's Shop answers
+ * "available or not") sets count_unknown: then available is 1 for "bookable,
+ * count unknown" or 0 for "not bookable", and total is 0 (unknown) — never
+ * an invented number. */
 typedef struct pms_night {
     dates_day_t date;
     int available;
     int total;
     int64_t rate;
+    bool count_unknown;
 } pms_night_t;
 
 typedef struct pms_nights {
@@ -185,6 +190,19 @@ typedef struct pms_subscriptions {
 typedef int (*pms_key_fn)(void *ctx, const char *vendor, const char *hotel_id, char *out,
                           size_t out_size);
 
+/* Writes the vendor of the hotel's PMS ("opera") into out; returns 0, or -1
+ * when it does not say (the connector's own vendor is used then). */
+typedef int (*pms_vendor_fn)(void *ctx, const char *hotel_id, char *out, size_t out_size);
+
+#define PMS_MAX_VENDORS 4
+#define PMS_VENDOR_NAME_MAX 32
+
+/* The base URL of another vendor than the connector's own, for its hotels. */
+typedef struct pms_vendor_url {
+    const char *vendor;
+    const char *base_url;
+} pms_vendor_url_t;
+
 typedef struct pms_config {
     const char *base_url; /* vendor root; NULL = the vendor's production URL */
     pms_key_fn key_fn;    /* NULL = pms_key_from_env */
@@ -203,6 +221,14 @@ typedef struct pms_config {
     pms_priority_t priority;    /* CHECKOUT (booking-svc) or BACKGROUND (reads, sync) */
     int64_t checkout_wait_ms;   /* < 0 = PMS_DEFAULT_CHECKOUT_WAIT_MS */
     int64_t background_wait_ms; /* < 0 = PMS_DEFAULT_BACKGROUND_WAIT_MS */
+    /* Which vendor each hotel uses (pms_config.vendor): NULL =
+     * pms_vendor_from_env. A hotel of another vendor than the connector's
+     * is served by a connector of that vendor made on first use with the
+     * same settings and its base URL from vendor_urls (NULL = the vendor's
+     * production URL). */
+    pms_vendor_fn vendor_fn;
+    void *vendor_ctx;
+    pms_vendor_url_t vendor_urls[PMS_MAX_VENDORS];
 } pms_config_t;
 
 #define PMS_CONFIG_DEFAULT                                                                         \
@@ -214,7 +240,8 @@ typedef struct pms_config {
                     .background_wait_ms = PMS_DEFAULT_BACKGROUND_WAIT_MS})
 
 /* Reads PMS_VENDOR (default "cloudbeds"; returned), PMS_BASE_URL (default
- * the vendor's production URL), PMS_TIMEOUT_MS (5000), PMS_RATE_LIMIT_PER_SECOND
+ * the vendor's production URL), PMS_<VENDOR>_BASE_URL of every other vendor
+ * (PMS_OPERA_BASE_URL), PMS_TIMEOUT_MS (5000), PMS_RATE_LIMIT_PER_SECOND
  * (the vendor's published limit), PMS_RATE_LIMIT_BURST,
  * PMS_BUDGET_CHECKOUT_WAIT_MS (15000) and PMS_BUDGET_BACKGROUND_WAIT_MS (500;
  * PMS_RATE_LIMIT_WAIT_MS is its older name, used when the new one is unset)
@@ -225,9 +252,26 @@ const char *pms_config_from_env(config_t *cfg, pms_config_t *out);
 
 typedef struct pms_connector pms_connector_t;
 
-/* Vendors this build knows ("cloudbeds"), NULL-terminated. */
+/* Vendors this build knows ("cloudbeds", "opera"), NULL-terminated. */
 const char *const *pms_vendors(void);
 bool pms_vendor_known(const char *vendor);
+
+/* What a vendor offers, for the platform to make up for what it lacks. */
+typedef struct pms_vendor_traits {
+    bool webhooks;      /* pushes changes (else: poll the hotel and our own bookings) */
+    bool room_counts;   /* tells how many rooms are free (else: bookable yes / no) */
+    bool holds;         /* a native short hold (else: a reservation in a hold state) */
+    bool lists_reservations; /* pms_list_reservations works */
+} pms_vendor_traits_t;
+/* false for an unknown vendor. */
+bool pms_vendor_traits(const char *vendor, pms_vendor_traits_t *out);
+
+/* The vendor that serves this hotel (its pms_config row, see vendor_fn). */
+const char *pms_hotel_vendor(pms_connector_t *c, const char *hotel_id);
+
+/* The default vendor lookup: env PMS_<hotelId>_VENDOR (as written, or
+ * upper-cased with '_' for other characters). */
+int pms_vendor_from_env(void *ctx, const char *hotel_id, char *out, size_t out_size);
 
 /* NULL (and a reason in err) for an unknown vendor or a bad config. */
 pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, char *err,
@@ -246,6 +290,16 @@ pms_err_t pms_get_inventory(pms_connector_t *c, const char *hotel_id, const char
 /* Price per night (and availability, when the vendor returns it together). */
 pms_err_t pms_get_rates(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                         dates_day_t first_night, int nights, pms_nights_t *out, pms_error_t *err);
+/* Whether the whole stay can be sold now with `rooms` rooms for the guests,
+ * asked of the PMS in one request where the vendor allows (OPERA: one Shop
+ * offers call with numberOfUnits): PMS_OK and *bookable, and when bookable
+ * the stay's price (*total, minor units of currency; PMS_TOTAL_UNKNOWN when
+ * the vendor does not state it). The checkout's availability step for
+ * vendors without room counts. */
+pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                         dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
+                         int children, bool *bookable, int64_t *total, char currency[4],
+                         pms_error_t *err);
 pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
                           pms_error_t *err);
 pms_err_t pms_release_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,

@@ -52,6 +52,11 @@ typedef enum {
 pms_key_presence_t pms_keystore_presence(pms_keystore_t *ks, const char *vendor,
                                          const char *hotel_id);
 
+/* A pms_vendor_fn (pms.h): the hotel's vendor from the environment
+ * (PMS_<hotelId>_VENDOR), then its pms_config row (cached like keys). ks may
+ * be NULL (environment only). 0, or -1 when neither says. */
+int pms_keystore_vendor(void *ks, const char *hotel_id, char *out, size_t out_size);
+
 /* Forgets a hotel's cached key (after the admin changed it). */
 void pms_keystore_forget(pms_keystore_t *ks, const char *vendor, const char *hotel_id);
 
