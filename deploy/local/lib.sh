@@ -44,6 +44,8 @@ SANDBOX_PMS_KEYS=(
 # The opera-sandbox's integration user and channel (sandbox/opera-sandbox):
 # one OHIP credential for every OPERA hotel of the environment.
 SANDBOX_OPERA_SETTINGS=(
+    PMS_opera_jeju_VENDOR=opera
+    PMS_opera_jeju_API_KEY=lodging_integration:opera_sandbox_password
     PMS_OPERA_USERNAME=lodging_integration
     PMS_OPERA_PASSWORD=opera_sandbox_password
     PMS_OPERA_CHANNEL_CODE=LODGING

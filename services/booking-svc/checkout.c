@@ -294,7 +294,13 @@ int checkout_handle(http_request_t *req, void *ctx)
     json_error_t err;
     const char *key = http_request_header(req, "Idempotency-Key");
     char reason[256];
-    if (checkout_parse(body, pms_connector_vendor(app->pms), &rq, &err) != 0) {
+    /* the vendor a checkout names must be the one of its hotel (pms_config) */
+    const char *hotel_hint = NULL;
+    if (json_get_string(body, "hotelId", false, 1, 64, &hotel_hint, &err) != 0 ||
+        (hotel_hint && !id_shaped(hotel_hint)))
+        hotel_hint = NULL;
+    const char *served = pms_hotel_vendor(app->pms, hotel_hint);
+    if (checkout_parse(body, served, &rq, &err) != 0) {
         json_object_put(body);
         crypto_wipe(&rq, sizeof rq);
         return http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);

@@ -98,10 +98,19 @@ static void read_availability(struct json_object *root, dates_day_t first, int n
         struct json_object *n = night_at(arr, i, first, nights, &idx), *a;
         if (!n)
             continue;
-        if (!json_object_object_get_ex(n, "available", &a))
+        /* "available" (a count) or, from a PMS without counts, "bookable" */
+        bool free_room;
+        if (json_object_object_get_ex(n, "available", &a))
+            free_room = json_object_get_int(a) >= 1;
+        else if (json_object_object_get_ex(n, "bookable", &a))
+            free_room = json_object_get_boolean(a);
+        else
             return;
+        struct json_object *known;
+        if (json_object_object_get_ex(n, "countKnown", &known) && !json_object_get_boolean(known))
+            out->count_unknown = true;
         seen++;
-        if (json_object_get_int(a) < 1 && (first_short < 0 || idx < first_short))
+        if (!free_room && (first_short < 0 || idx < first_short))
             first_short = idx;
     }
     if (seen < nights)

@@ -45,6 +45,7 @@ typedef struct inventory_stay {
     bool fresh;      /* the availability came from the cache within its TTL or the PMS */
     bool not_found;  /* inventory-svc answered 404: no such hotel or room type */
     bool hotel_unknown; /* ... and it was the hotel (HOTEL_NOT_FOUND) */
+    bool count_unknown; /* the PMS says only bookable or not (no room counts) */
     bool price_known; /* every night priced, fresh, in one currency */
     int64_t price;    /* the nights' sum, minor units of currency */
     char currency[4];

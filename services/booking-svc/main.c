@@ -199,6 +199,8 @@ static int wire(service_t *svc, void *ctx)
     w->keys = pms_keystore_new(app->db, app->data_key, BOOKING_PMS_KEY_CACHE_MS);
     pc.key_fn = pms_keystore_lookup;
     pc.key_ctx = w->keys;
+    pc.vendor_fn = pms_keystore_vendor; /* each hotel's pms_config.vendor */
+    pc.vendor_ctx = w->keys;
     /* One PMS budget per hotel for every replica; a checkout's holds,
      * confirms and cancels wait their turn rather than fail. */
     pc.budget_redis = app->redis;

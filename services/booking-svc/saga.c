@@ -614,6 +614,49 @@ static bool rivals_hold_rooms(saga_run_t *run)
     return n > 0;
 }
 
+/* Step 1 for a PMS without room counts (OPERA): a cached "bookable" says
+ * nothing of the last room, so the PMS is asked for the whole stay with the
+ * rooms requested — one request, which also states the stay's price. A PMS
+ * that cannot answer now leaves the decision to the hold. */
+static int stay_check_with_pms(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    bool bookable = false;
+    int64_t total = PMS_TOTAL_UNKNOWN;
+    char currency[4] = "";
+    pms_error_t e;
+    int64_t t0 = clock_now_ms();
+    pms_err_t pe = pms_check_stay(run->app->pms, rec->hotel_id, rec->room_type_id, rec->check_in,
+                                  rec->check_out, 1, rec->adults, rec->children, &bookable,
+                                  &total, currency, &e);
+    saga_observe_step("inventory_check", t0);
+    if (pe == PMS_ERR_NOT_FOUND) {
+        count_check("fresh");
+        fail_early(run, "inventory_check", "VALIDATION_ERROR", "hotelId",
+                   "hotelId: 호텔을 찾을 수 없습니다 (unknown hotel)");
+        return -1;
+    }
+    if (pe == PMS_OK && !bookable && !rivals_hold_rooms(run)) {
+        char msg[BOOKING_MESSAGE_MAX];
+        short_message(rec->check_in, msg, sizeof msg);
+        count_check("fresh");
+        fail_early(run, "inventory_check", "INVENTORY_UNAVAILABLE", NULL, msg);
+        return -1;
+    }
+    if (pe == PMS_OK && bookable && total != PMS_TOTAL_UNKNOWN) {
+        run->stay.price_known = true;
+        run->stay.price = total;
+        snprintf(run->stay.currency, sizeof run->stay.currency, "%s", currency);
+    } else {
+        run->stay.price_known = false;
+    }
+    bool decided = pe == PMS_OK && bookable;
+    count_check(decided ? "fresh" : "deferred");
+    return saga_record(run, "inventory_check", "succeeded",
+                       decided ? "the PMS sells the whole stay" : "the PMS hold decides", false,
+                       NULL, NULL);
+}
+
 /* Step 1, inventory_check: every night has a room. Asked of inventory-svc (its cache,
  * or the PMS on a miss), which spends none of the hotel's PMS budget when the
  * cache is warm. Only a fresh answer may refuse; anything it cannot say is
@@ -637,6 +680,10 @@ static int step_inventory_check(saga_run_t *run)
                        "roomTypeId: 객실 유형을 찾을 수 없습니다 (unknown room type)");
         return -1;
     }
+    pms_vendor_traits_t traits;
+    if (pms_vendor_traits(pms_hotel_vendor(run->app->pms, rec->hotel_id), &traits) &&
+        !traits.room_counts)
+        return stay_check_with_pms(run);
     if (st->availability == INVENTORY_STAY_SHORT && st->fresh && !rivals_hold_rooms(run)) {
         char msg[BOOKING_MESSAGE_MAX];
         short_message(rec->check_in + st->short_night, msg, sizeof msg);

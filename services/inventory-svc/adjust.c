@@ -13,11 +13,13 @@
 /* KEYS[1] marker; KEYS[2..] inv: keys then invshadow: keys (same nights).
  * ARGV[1] delta (signed rooms), ARGV[2] marker TTL s, ARGV[3] nights.
  * Returns "<applied 0|1>;<value of night 1>,<value of night 2>,..." with ""
- * for a night that is not cached. */
+ * for a night that is not cached. A "bookable, count unknown" night ("1/?")
+ * cannot be counted down: it is dropped, so the next read asks the PMS. */
 static const char ADJUST_SCRIPT[] =
     "local function adjust(key, delta)\n"
     "  local v = redis.call('GET', key)\n"
     "  if not v then return '' end\n"
+    "  if string.match(v, '^[01]/%?$') then redis.call('DEL', key) return '' end\n"
     "  local a, t = string.match(v, '^(%d+)/(%d+)$')\n"
     "  if not a then return '' end\n"
     "  a = tonumber(a) + delta; t = tonumber(t)\n"

@@ -37,7 +37,7 @@ static int respond_validation(http_request_t *req, const json_error_t *err)
  * answered. */
 static bool hotel_known(http_request_t *req, inv_app_t *app, const char *hotel_id)
 {
-    const char *vendor = pms_connector_vendor(app->pms);
+    const char *vendor = pms_hotel_vendor(app->pms, hotel_id);
     if (pms_keystore_presence(app->keystore, vendor, hotel_id) != PMS_KEY_NONE)
         return true;
     char msg[160];
@@ -82,8 +82,14 @@ static struct json_object *nights_json(const char *vendor, const char *hotel_id,
         struct json_object *e = json_object_new_object();
         json_object_object_add(e, "date", json_object_new_string(day));
         if (kind == INV_KIND_INVENTORY) {
-            json_object_object_add(e, "available", json_object_new_int(night->available));
-            json_object_object_add(e, "total", json_object_new_int(night->total));
+            /* a PMS without room counts: "bookable, count unknown", never
+             * an invented number */
+            json_object_object_add(e, "bookable", json_object_new_boolean(night->available > 0));
+            json_object_object_add(e, "countKnown", json_object_new_boolean(!night->count_unknown));
+            if (!night->count_unknown) {
+                json_object_object_add(e, "available", json_object_new_int(night->available));
+                json_object_object_add(e, "total", json_object_new_int(night->total));
+            }
         } else {
             json_object_object_add(e, "amount", json_object_new_int64(night->amount));
             json_object_object_add(e, "currency", json_object_new_string(night->currency));

@@ -97,6 +97,10 @@ static int make_connector(inv_app_t *app, pms_config_t *pc, const char *vendor, 
         pc->key_fn = pms_keystore_lookup;
         pc->key_ctx = app->keystore;
     }
+    /* each hotel's vendor: the environment, then its pms_config row when
+     * there is a keystore */
+    pc->vendor_fn = pms_keystore_vendor;
+    pc->vendor_ctx = app->keystore;
     pc->breaker.on_change = degraded_on_breaker_change;
     pc->breaker.on_change_ctx = app->degraded;
     char err[256];

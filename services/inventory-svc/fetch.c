@@ -61,7 +61,8 @@ static int decode_night(inv_kind_t kind, const char *value, inv_night_t *night)
     if (!value)
         return -1;
     if (kind == INV_KIND_INVENTORY)
-        return inv_value_parse_availability(value, &night->available, &night->total);
+        return inv_value_parse_night(value, &night->available, &night->total,
+                                     &night->count_unknown);
     return inv_value_parse_rate(value, &night->amount, night->currency);
 }
 
@@ -69,6 +70,8 @@ static int decode_night(inv_kind_t kind, const char *value, inv_night_t *night)
 static int encode_night(inv_kind_t kind, const pms_night_t *n, const char *currency, char *out,
                         size_t size)
 {
+    if (kind == INV_KIND_INVENTORY && n->count_unknown)
+        return inv_value_format_bookable(n->available > 0, out, size);
     if (kind == INV_KIND_INVENTORY) {
         int total = n->total > n->available ? n->total : n->available;
         return inv_value_format_availability(n->available < 0 ? 0 : n->available, total, out, size);
@@ -80,8 +83,11 @@ static void night_from_pms(inv_kind_t kind, const pms_night_t *n, const char *cu
                            inv_night_t *out)
 {
     out->date = n->date;
-    out->available = n->available < 0 ? 0 : n->available;
-    out->total = n->total > out->available ? n->total : out->available;
+    out->count_unknown = n->count_unknown;
+    out->available = n->available < 0 ? 0 : n->count_unknown && n->available > 1 ? 1 : n->available;
+    out->total = n->count_unknown                 ? 0
+                 : n->total > out->available ? n->total
+                                             : out->available;
     out->amount = n->rate;
     snprintf(out->currency, sizeof out->currency, "%s", kind == INV_KIND_RATES ? currency : "");
 }
@@ -214,7 +220,7 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
         metrics_counter_inc(app->metrics.coalesced, inv_kind_name(kind));
         return r;
     }
-    const char *vendor = pms_connector_vendor(app->pms);
+    const char *vendor = pms_hotel_vendor(app->pms, hotel_id);
     pms_error_t e = {0};
     int64_t t0 = clock_now_ms();
     r->err = kind == INV_KIND_INVENTORY
@@ -479,7 +485,7 @@ static rooms_result_t *rooms_leader(inv_app_t *app, const char *hotel_id)
     rooms_result_t *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    const char *vendor = pms_connector_vendor(app->pms);
+    const char *vendor = pms_hotel_vendor(app->pms, hotel_id);
     pms_room_types_t rt = {0};
     pms_error_t e = {0};
     int64_t t0 = clock_now_ms();

@@ -47,6 +47,9 @@ typedef enum {
 typedef struct inv_night {
     dates_day_t date;
     int available, total; /* inventory */
+    /* the PMS says only bookable (available 1) or not (0): total is 0 and
+     * means nothing (OPERA) */
+    bool count_unknown;
     int64_t amount;       /* rates: minor units */
     char currency[4];
 } inv_night_t;

@@ -97,6 +97,23 @@ int inv_value_parse_availability(const char *text, int *available, int *total)
     return 0;
 }
 
+int inv_value_format_bookable(bool bookable, char *out, size_t size)
+{
+    return fits(snprintf(out, size, "%d/?", bookable ? 1 : 0), size);
+}
+
+int inv_value_parse_night(const char *text, int *available, int *total, bool *count_unknown)
+{
+    *count_unknown = false;
+    if (text && (text[0] == '0' || text[0] == '1') && strcmp(text + 1, "/?") == 0) {
+        *available = text[0] - '0';
+        *total = 0;
+        *count_unknown = true;
+        return 0;
+    }
+    return inv_value_parse_availability(text, available, total);
+}
+
 int inv_value_format_rate(int64_t amount, const char *currency, char *out, size_t size)
 {
     return fits(snprintf(out, size, "%lld %s", (long long)amount, currency), size);

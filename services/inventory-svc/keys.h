@@ -63,6 +63,11 @@ bool inv_id_valid(const char *id);
 
 /* "available/total" */
 int inv_value_format_availability(int available, int total, char *out, size_t size);
+/* "1/?" (bookable) or "0/?" (not): a night of a PMS that never tells how
+ * many rooms are free (pms_night_t.count_unknown). */
+int inv_value_format_bookable(bool bookable, char *out, size_t size);
+/* Either form: "<a>/<t>" (*count_unknown false) or "<0|1>/?" (true, *total 0). */
+int inv_value_parse_night(const char *text, int *available, int *total, bool *count_unknown);
 /* 0 and the numbers, or -1 when the text is not "<a>/<t>" with 0 <= a <= t. */
 int inv_value_parse_availability(const char *text, int *available, int *total);
 /* "<amount in minor units> <ISO currency>" */

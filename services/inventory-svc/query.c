@@ -30,7 +30,7 @@ int inv_query_check_vendor(const char *vendor, json_error_t *err)
     if (!vendor || !*vendor)
         return fail(err, "vendor", "vendor is required");
     if (!pms_vendor_known(vendor) && strcmp(vendor, SANDBOX_VENDOR) != 0)
-        return fail(err, "vendor", "vendor must be one of: cloudbeds, sandbox");
+        return fail(err, "vendor", "vendor must be one of: cloudbeds, opera, sandbox");
     return 0;
 }
 

@@ -17,7 +17,7 @@
 
 /* The Vendor enum of the proto/events schemas and proto/openapi.yaml:
  * "sandbox" is the local Cloudbeds-compatible PMS (sandbox/pms-sandbox). */
-static const char *const VENDORS[] = {"cloudbeds", "sandbox"};
+static const char *const VENDORS[] = {"cloudbeds", "opera", "sandbox"};
 
 bool sync_vendor_known(const char *vendor)
 {

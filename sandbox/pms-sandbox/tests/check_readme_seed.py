@@ -86,7 +86,9 @@ def main():
                 problems.append(f"{path.relative_to(ROOT)} says '{m.group(0)}'; the seed has {hotels}")
 
     lib = (ROOT / "deploy" / "local" / "lib.sh").read_text(encoding="utf-8")
-    stack_keys = dict(re.findall(r"PMS_(\w+?)_API_KEY=(\S+)", lib))
+    # the Cloudbeds hotels' keys only (the OPERA hotel's credential is not the seed's)
+    block = re.search(r"SANDBOX_PMS_KEYS=\((.*?)\)", lib, re.S)
+    stack_keys = dict(re.findall(r"PMS_(\w+?)_API_KEY=(\S+)", block.group(1) if block else ""))
     seed_keys = {h["propertyID"]: h["apiKey"] for h in seed["hotels"]}
     if stack_keys != seed_keys:
         problems.append(f"deploy/local/lib.sh's demo keys {stack_keys} differ from the seed's {seed_keys}")

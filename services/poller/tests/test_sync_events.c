@@ -185,7 +185,7 @@ START_TEST(test_malformed_results_are_refused_with_the_reason)
          "\"2025-10-20T09:35:03Z\"}",
          "jobId"},
         {"lodging.sync.failed",
-         "{\"jobId\":\"j\",\"vendor\":\"opera\",\"hotelId\":\"h\","
+         "{\"jobId\":\"j\",\"vendor\":\"mews\",\"hotelId\":\"h\","
          "\"finishedAt\":\"2025-10-20T09:35:03Z\"}",
          "vendor"},
         {"lodging.sync.succeeded",
