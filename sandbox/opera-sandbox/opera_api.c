@@ -1516,6 +1516,7 @@ static int handle_inventory(http_request_t *req, void *ctx)
         json_object_object_add(o, "date", date_json(n[i].date));
         json_object_object_add(o, "available", json_object_new_int(n[i].available));
         json_object_object_add(o, "total", json_object_new_int(n[i].total));
+        json_object_object_add(o, "rate", json_object_new_int64(n[i].rate_minor));
         json_object_array_add(arr, o);
     }
     return control_json(req, 200, arr);
