@@ -26,6 +26,7 @@
 #include "inventory_client.h"
 #include "outbox.h"
 #include "pms_events.h"
+#include "pms_watch.h"
 #include "recovery.h"
 #include "saga.h"
 
@@ -42,6 +43,7 @@ typedef struct wiring {
     pms_keystore_t *keys;
     compensation_worker_t *worker;
     pms_events_consumer_t *pms_events;
+    pms_watch_t *watch;
     recovery_t *recovery;
 } wiring_t;
 
@@ -49,6 +51,8 @@ static const char ENV_HELP[] =
     "  BOOKING_HOLD_TTL_S         PMS hold lifetime in seconds (default 180)\n"
     "  INVENTORY_BASE_URL         inventory-svc (default http://127.0.0.1:8082)\n"
     "  BOOKING_RECOVERY_INTERVAL_S recovery pass period in seconds (default 30)\n"
+    "  BOOKING_PMS_WATCH_INTERVAL_S how often our bookings at PMSs without webhooks (OPERA) are "
+    "re-read to see a cancel made there; 0 = never (default 60)\n"
     "  BOOKING_SAGA_LEASE_S       a saga's lease in seconds; a dead owner's sagas are taken over "
     "after it (default 120)\n"
     "  IDEMPOTENCY_TTL_H          Idempotency-Key retention in hours, at least 24 (default 24)\n"
@@ -85,6 +89,7 @@ static void stop_all(void *ctx)
 {
     wiring_t *w = ctx;
     recovery_stop(w->recovery);
+    pms_watch_stop(w->watch);
     pms_events_stop(w->pms_events);
     compensation_worker_stop(w->worker);
     outbox_relay_flush(w->app.relay, BOOKING_FLUSH_TIMEOUT_MS);
@@ -168,6 +173,8 @@ static int wire(service_t *svc, void *ctx)
     long pool = config_get_int(cfg, "BOOKING_DB_POOL_SIZE", BOOKING_DB_POOL_DEFAULT, 1, 256);
     int interval = (int)config_get_int(cfg, "BOOKING_RECOVERY_INTERVAL_S",
                                        BOOKING_DEFAULT_RECOVERY_INTERVAL_S, 1, 3600);
+    int watch_s = (int)config_get_int(cfg, "BOOKING_PMS_WATCH_INTERVAL_S",
+                                      PMS_WATCH_DEFAULT_INTERVAL_S, 0, 86400);
     compensation_config_t cc = {
         .brokers = s->kafka_brokers,
         .topic_prefix = s->kafka_topic_prefix,
@@ -227,6 +234,9 @@ static int wire(service_t *svc, void *ctx)
         goto fail;
     if (!(w->pms_events = pms_events_start(s->kafka_brokers, s->kafka_topic_prefix, app->db,
                                            outbox_relay_kick_cb, app->relay, err, sizeof err)))
+        goto fail;
+    w->watch = pms_watch_start(app, w->producer, s->kafka_topic_prefix, watch_s, err, sizeof err);
+    if (!w->watch && *err)
         goto fail;
     if (saga_active_keep_leases(app->active, app->db, app->saga_lease_s) != 0) {
         snprintf(err, sizeof err, "saga lease keeper thread");

@@ -340,6 +340,65 @@ START_TEST(test_a_crash_after_the_hold_leaves_no_hold)
 }
 END_TEST
 
+/* booking-svc's count of reads of our bookings' status with this outcome. */
+static long watch_checks(const char *outcome)
+{
+    http_client_response_t r;
+    long n = 0;
+    char name[96];
+    snprintf(name, sizeof name, "booking_pms_watch_checks_total{outcome=\"%s\"}", outcome);
+    if (http_client_get(f.http, "/metrics", NULL, NULL, &r) == HTTP_CLIENT_OK && r.body) {
+        const char *m = strstr(r.body, name);
+        if (m)
+            n = strtol(strchr(m, '}') + 1, NULL, 10);
+    }
+    http_client_response_clear(&r);
+    return n;
+}
+
+START_TEST(test_a_desk_cancel_of_our_booking_is_seen_and_refunded_once)
+{
+    const char *env[] = {"BOOKING_PMS_WATCH_INTERVAL_S=1", NULL};
+    start_service(env);
+    int status;
+    /* another booking that stays live: its reads count the watch's passes */
+    char *other = op_body("opera", OP_ROOM, 56, 1);
+    struct json_object *r = bk_checkout(&f, other, "op-desk-other", &status);
+    ck_assert_int_eq(status, 200);
+    json_object_put(r);
+    free(other);
+    char *body = op_body("opera", OP_ROOM, 50, 2);
+    r = bk_checkout(&f, body, "op-desk", &status);
+    ck_assert_msg(status == 200, "checkout: %d %s", status, json_object_to_json_string(r));
+    char conf[64];
+    snprintf(conf, sizeof conf, "%s", bk_str(r, "confirmationNumber"));
+    json_object_put(r);
+    free(body);
+    ck_assert_msg(TS_POLL_UNTIL(bk_summary(&f.pay, "captured") == 2, 20000), "not captured");
+    char json[160];
+    snprintf(json, sizeof json, "{\"hotelCode\":\"" OP_HOTEL "\",\"confirmationNumber\":\"%s\"}",
+             conf);
+    ck_assert_int_eq(ts_sandbox_post(&op, "/_sandbox/frontdesk/cancel", json), 200);
+    /* no webhook: booking-svc's own reads see it, our cancel runs and refunds */
+    ck_assert_msg(TS_POLL_UNTIL(bk_db_int(&f,
+                                          "SELECT COUNT(*) FROM booking WHERE status = "
+                                          "'cancelled'",
+                                          NULL) == 1 &&
+                                    bk_summary(&f.pay, "refunds") == 1,
+                                20000),
+                  "the desk cancel was not applied (log: %s)", f.log_path);
+    ck_assert_int_eq(watch_checks("cancelled"), 1);
+    /* later passes: the cancelled booking is no longer watched, nothing more happens */
+    long live = watch_checks("live");
+    ck_assert(TS_POLL_UNTIL(watch_checks("live") >= live + 2, 20000));
+    ck_assert_int_eq(watch_checks("cancelled"), 1);
+    ck_assert_int_eq(bk_summary(&f.pay, "refunds"), 1);
+    ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM booking WHERE status = 'cancelled'",
+                               NULL),
+                     1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_booking_opera");
@@ -350,6 +409,7 @@ int main(void)
     tcase_add_test(tc, test_opera_faults_leave_no_hold_and_never_two);
     tcase_add_test(tc, test_the_last_opera_rooms_go_to_exactly_two);
     tcase_add_test(tc, test_a_crash_after_the_hold_leaves_no_hold);
+    tcase_add_test(tc, test_a_desk_cancel_of_our_booking_is_seen_and_refunded_once);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
