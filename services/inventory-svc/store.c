@@ -88,16 +88,18 @@ static db_err_t inventory_row(db_t *db, size_t i, void *arg)
     const pms_night_t *n = &c->nights->items[i];
     char day[DATES_ISO_LEN + 1];
     dates_format_iso(n->date, day);
-    int available = n->available < 0 ? 0 : n->available;
-    int total = n->total > available ? n->total : available;
+    /* without a count (count_known FALSE) available is "bookable" 1 / 0 */
+    int available = n->available < 0 ? 0 : n->count_unknown && n->available > 1 ? 1 : n->available;
+    int total = n->count_unknown ? available : n->total > available ? n->total : available;
     db_param_t p[] = {DB_STR(c->vendor), DB_STR(c->hotel_id), DB_STR(c->room_type_id),
-                      DB_STR(day),       DB_INT(available),   DB_INT(total)};
+                      DB_STR(day),       DB_INT(available),   DB_INT(total),
+                      DB_INT(n->count_unknown ? 0 : 1)};
     return db_exec(db,
                    "INSERT INTO room_inventory (vendor, hotel_id, room_type_id, stay_date, "
-                   "available, total) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
-                   "available = VALUES(available), total = VALUES(total), "
-                   "synced_at = CURRENT_TIMESTAMP(3)",
-                   p, 6, NULL, NULL);
+                   "available, total, count_known) VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
+                   "UPDATE available = VALUES(available), total = VALUES(total), "
+                   "count_known = VALUES(count_known), synced_at = CURRENT_TIMESTAMP(3)",
+                   p, 7, NULL, NULL);
 }
 
 int inv_store_upsert_inventory(inv_store_t *s, const char *vendor, const char *hotel_id,

@@ -610,8 +610,8 @@ START_TEST(test_unknown_hotels_are_404_and_bad_vendors_400)
         {"POST", "/api/polling/sandbox/h_nope/start", 404, "NOT_FOUND", "hotelId"},
         {"POST", "/api/polling/sandbox/h_nope/stop", 404, "NOT_FOUND", "hotelId"},
         {"POST", "/api/polling/sandbox/h_nope/sync", 404, "NOT_FOUND", "hotelId"},
-        {"GET", "/api/polling/opera/h_known", 400, "VALIDATION_ERROR", "vendor"},
-        {"POST", "/api/polling/opera/h_known/sync", 400, "VALIDATION_ERROR", "vendor"},
+        {"GET", "/api/polling/mews/h_known", 400, "VALIDATION_ERROR", "vendor"},
+        {"POST", "/api/polling/mews/h_known/sync", 400, "VALIDATION_ERROR", "vendor"},
         {"GET",
          "/api/polling/sandbox/"
          "h_0123456789012345678901234567890123456789012345678901234567890123456789",
