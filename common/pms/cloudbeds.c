@@ -52,6 +52,7 @@
 #include "cloudbeds_internal.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/money.h"
 #include "pms_internal.h"
 
@@ -757,13 +758,31 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
 typedef struct hold_ctx {
     const char *currency;
     pms_hold_t *out;
+    bool not_a_hold; /* a reservation was made, but not in the hold state */
 } hold_ctx_t;
+
+pms_err_t cloudbeds_check_hold_status(struct json_object *root, pms_error_t *err)
+{
+    const char *status = str_of(root, "status");
+    if (strcmp(status, "not_confirmed") == 0)
+        return PMS_OK;
+    return pms_fail(err, PMS_ERR_PROTOCOL,
+                    "postReservation made a reservation in status '%s', not the 'not_confirmed' "
+                    "a hold needs (the property's default status for API reservations)",
+                    *status ? status : "(none)");
+}
 
 static pms_err_t parse_hold(struct json_object *root, void *ctx, pms_error_t *err)
 {
     hold_ctx_t *h = ctx;
-    return cloudbeds_parse_post_reservation(root, h->currency, h->out, err);
+    pms_err_t e = cloudbeds_parse_post_reservation(root, h->currency, h->out, err);
+    if (e == PMS_OK && (e = cloudbeds_check_hold_status(root, err)) != PMS_OK)
+        h->not_a_hold = true;
+    return e;
 }
+
+static pms_err_t put_status(pms_connector_t *c, const char *hotel_id, const char *reservation_id,
+                            const char *status, pms_error_t *err);
 
 static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
                              pms_error_t *err)
@@ -825,11 +844,21 @@ static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, 
                           NULL};
     pms_http_call_t hc = {req->hotel_id, "postReservation",     "POST", API "postReservation", NULL,
                           form,          .not_idempotent = true};
-    hold_ctx_t hx = {currency, out};
+    hold_ctx_t hx = {currency, out, false};
     e = call(c, &hc, parse_hold, &hx, err);
     if (e == PMS_OK) {
         out->expires_at_ms = expires;
         return PMS_OK;
+    }
+    if (hx.not_a_hold) {
+        /* a booking nobody pays for: give the rooms back before refusing */
+        pms_error_t ignore;
+        memset(&ignore, 0, sizeof ignore);
+        pms_err_t rel = put_status(c, req->hotel_id, out->hold_id, "canceled", &ignore);
+        log_kv(LOG_LEVEL_WARN, "Cloudbeds reservation was not a hold: cancelled", "hotel",
+               req->hotel_id, "reservation", out->hold_id, "cancelled", pms_err_name(rel), NULL);
+        memset(out, 0, sizeof *out);
+        return e;
     }
     if (e != PMS_ERR_TRANSIENT || !req->reference || !*req->reference)
         return e;

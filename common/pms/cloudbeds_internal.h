@@ -25,6 +25,10 @@ pms_err_t cloudbeds_parse_rate_plans(struct json_object *root, const char *room_
 /* postReservation's answer, as a hold. */
 pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char *currency,
                                            pms_hold_t *out, pms_error_t *err);
+/* postReservation's answer is a hold only in status "not_confirmed" (the
+ * property's default status for API reservations must be that); anything
+ * else is PMS_ERR_PROTOCOL and the caller cancels what was made. */
+pms_err_t cloudbeds_check_hold_status(struct json_object *root, pms_error_t *err);
 /* getReservation's answer. */
 pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
                                       pms_reservation_t *out, pms_error_t *err);

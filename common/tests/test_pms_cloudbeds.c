@@ -300,6 +300,20 @@ START_TEST(test_errors_are_typed)
 }
 END_TEST
 
+START_TEST(test_a_reservation_not_in_the_hold_state_is_refused)
+{
+    struct json_object *o = example("postReservation.json");
+    pms_error_t e = {0};
+    ck_assert_int_eq(cloudbeds_check_hold_status(o, &e), PMS_OK);
+    json_object_object_add(o, "status", json_object_new_string("confirmed"));
+    ck_assert_int_eq(cloudbeds_check_hold_status(o, &e), PMS_ERR_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(e.message, "not_confirmed"));
+    json_object_object_del(o, "status");
+    ck_assert_int_eq(cloudbeds_check_hold_status(o, &e), PMS_ERR_PROTOCOL);
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_retryable_and_names)
 {
     ck_assert(pms_err_retryable(PMS_ERR_TRANSIENT));
@@ -429,6 +443,7 @@ int main(void)
     tcase_add_test(tc, test_webhook_subscription);
     tcase_add_test(tc, test_out_of_range_numbers_are_treated_as_absent);
     tcase_add_test(tc, test_errors_are_typed);
+    tcase_add_test(tc, test_a_reservation_not_in_the_hold_state_is_refused);
     tcase_add_test(tc, test_retryable_and_names);
     tcase_add_test(tc, test_keys_from_env);
     tcase_add_test(tc, test_bad_arguments_send_nothing);
