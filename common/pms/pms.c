@@ -256,24 +256,10 @@ int pms_vendor_from_env(void *ctx, const char *hotel_id, char *out, size_t out_s
     return 0;
 }
 
-/* The connector serving the hotel: this one, or the one of the hotel's
- * vendor (made on first use). A hotel whose vendor is unknown to this build
- * stays with this connector (logged). */
-static pms_connector_t *route(pms_connector_t *c, const char *hotel_id)
+/* The connector of vendor v behind c, made on first use with c's settings
+ * and v's base URL from vendor_urls; NULL when it cannot be made (logged). */
+static pms_connector_t *sub_connector(pms_connector_t *c, const pms_vendor_t *v)
 {
-    if (c->is_sub || !hotel_id)
-        return c;
-    char vendor[PMS_VENDOR_NAME_MAX];
-    pms_vendor_fn fn = c->cfg.vendor_fn ? c->cfg.vendor_fn : pms_vendor_from_env;
-    if (fn(c->cfg.vendor_ctx, hotel_id, vendor, sizeof vendor) != 0 ||
-        strcmp(vendor, c->vendor->name) == 0)
-        return c;
-    const pms_vendor_t *v = find_vendor(vendor);
-    if (!v) {
-        log_kv(LOG_LEVEL_WARN, "hotel has an unknown PMS vendor", "hotel", hotel_id, "vendor",
-               vendor, NULL);
-        return c;
-    }
     size_t slot = 0;
     while (VENDORS[slot] != v)
         slot++;
@@ -298,7 +284,39 @@ static pms_connector_t *route(pms_connector_t *c, const char *hotel_id)
         }
     }
     pthread_mutex_unlock(&c->mu);
+    return sub;
+}
+
+/* The connector serving the hotel: this one, or the one of the hotel's
+ * vendor (made on first use). A hotel whose vendor is unknown to this build
+ * stays with this connector (logged). */
+static pms_connector_t *route(pms_connector_t *c, const char *hotel_id)
+{
+    if (c->is_sub || !hotel_id)
+        return c;
+    char vendor[PMS_VENDOR_NAME_MAX];
+    pms_vendor_fn fn = c->cfg.vendor_fn ? c->cfg.vendor_fn : pms_vendor_from_env;
+    if (fn(c->cfg.vendor_ctx, hotel_id, vendor, sizeof vendor) != 0 ||
+        strcmp(vendor, c->vendor->name) == 0)
+        return c;
+    const pms_vendor_t *v = find_vendor(vendor);
+    if (!v) {
+        log_kv(LOG_LEVEL_WARN, "hotel has an unknown PMS vendor", "hotel", hotel_id, "vendor",
+               vendor, NULL);
+        return c;
+    }
+    pms_connector_t *sub = sub_connector(c, v);
     return sub ? sub : c;
+}
+
+pms_connector_t *pms_connector_for_vendor(pms_connector_t *c, const char *vendor)
+{
+    const pms_vendor_t *v = find_vendor(vendor);
+    if (!v)
+        return NULL;
+    if (v == c->vendor)
+        return c;
+    return c->is_sub ? NULL : sub_connector(c, v);
 }
 
 const char *pms_hotel_vendor(pms_connector_t *c, const char *hotel_id)

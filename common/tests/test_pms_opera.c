@@ -256,6 +256,12 @@ START_TEST(test_hotels_are_routed_to_their_vendor)
     setenv("PMS_routed_hotel_VENDOR", "opera", 1);
     ck_assert_str_eq(pms_hotel_vendor(c, "routed_hotel"), "opera");
     ck_assert_str_eq(pms_hotel_vendor(c, "plain_hotel"), "cloudbeds");
+    /* an onboarding preview reaches a vendor before the hotel is configured */
+    pms_connector_t *op = pms_connector_for_vendor(c, "opera");
+    ck_assert_ptr_nonnull(op);
+    ck_assert_str_eq(pms_connector_vendor(op), "opera");
+    ck_assert_ptr_eq(pms_connector_for_vendor(c, "cloudbeds"), c);
+    ck_assert_ptr_null(pms_connector_for_vendor(c, "mews"));
     /* an OPERA hotel without an integration user: refused before any request */
     unsetenv("PMS_OPERA_USERNAME");
     setenv("PMS_OPERA_CHANNEL_CODE", "LODGING", 1);

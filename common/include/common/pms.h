@@ -266,6 +266,12 @@ typedef struct pms_vendor_traits {
 /* false for an unknown vendor. */
 bool pms_vendor_traits(const char *vendor, pms_vendor_traits_t *out);
 
+/* The connector for hotels of `vendor`: c itself, or the one behind it for
+ * that vendor (made on first use, same settings). For a hotel not configured
+ * yet (an onboarding preview). NULL for a vendor this build does not know.
+ * Owned by c. */
+pms_connector_t *pms_connector_for_vendor(pms_connector_t *c, const char *vendor);
+
 /* The vendor that serves this hotel (its pms_config row, see vendor_fn). */
 const char *pms_hotel_vendor(pms_connector_t *c, const char *hotel_id);
 
