@@ -1,6 +1,6 @@
 # One image per service: docker build --build-arg SERVICE=booking-svc -t lodging/booking-svc .
 # SERVICE is one of booking-svc, inventory-svc, webhook-ingest, poller, or — for
-# demo and staging clusters without real vendors — pms-sandbox, pay-sandbox.
+# demo and staging clusters without real vendors — pms-sandbox, opera-sandbox, pay-sandbox.
 
 FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -16,9 +16,11 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     && cp /build/services/*/booking-svc /build/services/*/inventory-svc \
           /build/services/*/webhook-ingest /build/services/*/poller \
           /build/sandbox/pms-sandbox/pms-sandbox /build/sandbox/pay-sandbox/pay-sandbox \
+          /build/sandbox/opera-sandbox/opera-sandbox \
           /build/tools/migrate/lodging-migrate /build/tools/kafka-admin/lodging-kafka-admin /out/bin/ \
     && cp -r db /out/db \
-    && mkdir -p /out/sandbox && cp sandbox/pms-sandbox/seed.json /out/sandbox/pms-seed.json
+    && mkdir -p /out/sandbox && cp sandbox/pms-sandbox/seed.json /out/sandbox/pms-seed.json \
+    && cp sandbox/opera-sandbox/seed.json /out/sandbox/opera-seed.json
 
 FROM debian:12-slim
 ARG SERVICE
@@ -31,6 +33,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 COPY --from=build /out/bin/ /usr/local/bin/
 COPY --from=build /out/db/ /opt/lodging/db/
 COPY --from=build /out/sandbox/ /opt/lodging/sandbox/
-ENV SERVICE_BINARY=/usr/local/bin/${SERVICE} PMS_SANDBOX_SEED=/opt/lodging/sandbox/pms-seed.json
+ENV SERVICE_BINARY=/usr/local/bin/${SERVICE} PMS_SANDBOX_SEED=/opt/lodging/sandbox/pms-seed.json \
+    OPERA_SANDBOX_SEED=/opt/lodging/sandbox/opera-seed.json
 USER 10001
 ENTRYPOINT ["/bin/sh", "-c", "exec \"$SERVICE_BINARY\" \"$@\"", "--"]
