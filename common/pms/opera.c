@@ -656,7 +656,8 @@ static pms_err_t offers(pms_connector_t *c, const char *hotel_id, const char *ro
 
 /* Per night: "bookable, count unknown" (1) or not (0), and its rate. One
  * offers call per chunk of up to 30 nights when the whole chunk is for sale
- * (the common case), else one per night of that chunk. */
+ * (the common case), else one per night of that chunk — unless the answer
+ * does not list the room type at all (not offered on this channel then). */
 static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                             dates_day_t first_night, int nights, bool want_total,
                             pms_nights_t *out, pms_error_t *err)
@@ -678,9 +679,8 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
                              err);
         if (e != PMS_OK)
             return e;
-        if (!o.bookable && !*o.status && start == 0)
-            return pms_fail(err, PMS_ERR_NOT_FOUND, "OPERA hotel %s sells no room type %s",
-                            hotel_id, room_type_id);
+        if (!o.bookable && !*o.status)
+            continue; /* not offered at all for these nights: none bookable, nothing to ask */
         if (o.bookable) {
             for (int k = 0; k < n; k++) {
                 out->items[start + k].available = 1;
