@@ -74,6 +74,31 @@ START_TEST(test_availability_values_round_trip_and_reject_nonsense)
 }
 END_TEST
 
+START_TEST(test_count_unknown_values_say_only_bookable)
+{
+    char v[INV_VALUE_MAX];
+    int a = -1, t = -1;
+    bool unknown = false;
+    ck_assert_int_eq(inv_value_format_bookable(true, v, sizeof v), 0);
+    ck_assert_str_eq(v, "1/?");
+    ck_assert_int_eq(inv_value_parse_night(v, &a, &t, &unknown), 0);
+    ck_assert(unknown);
+    ck_assert_int_eq(a, 1);
+    ck_assert_int_eq(t, 0);
+    ck_assert_int_eq(inv_value_format_bookable(false, v, sizeof v), 0);
+    ck_assert_int_eq(inv_value_parse_night(v, &a, &t, &unknown), 0);
+    ck_assert(unknown && a == 0);
+    /* a count stays a count */
+    ck_assert_int_eq(inv_value_parse_night("3/10", &a, &t, &unknown), 0);
+    ck_assert(!unknown && a == 3 && t == 10);
+    const char *bad[] = {"2/?", "/?", "1/??", "?/1", "1/ ?", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(inv_value_parse_night(bad[i], &a, &t, &unknown) == -1, "%s", bad[i]);
+    /* the old reader refuses it: nothing takes "1/?" for one room */
+    ck_assert_int_eq(inv_value_parse_availability("1/?", &a, &t), -1);
+}
+END_TEST
+
 START_TEST(test_rate_values_round_trip_and_reject_nonsense)
 {
     char v[INV_VALUE_MAX], cur[4];
@@ -113,6 +138,7 @@ int main(void)
     tcase_add_test(tc, test_other_keys_and_truncation);
     tcase_add_test(tc, test_ids_may_not_break_the_hash_tag);
     tcase_add_test(tc, test_availability_values_round_trip_and_reject_nonsense);
+    tcase_add_test(tc, test_count_unknown_values_say_only_bookable);
     tcase_add_test(tc, test_rate_values_round_trip_and_reject_nonsense);
     tcase_add_test(tc, test_breaker_names_split_into_vendor_and_hotel);
     suite_add_tcase(s, tc);

@@ -1,0 +1,146 @@
+/* The read side for an OPERA Cloud hotel, next to a Cloudbeds hotel on the
+ * same inventory-svc: OPERA's Shop answers only "available or not", so the
+ * read API says "bookable, count unknown" (bookable, countKnown false, no
+ * available / total) — never an invented number — and the cache keeps it
+ * so ("1/?", "0/?"); the Cloudbeds hotel keeps its counts; room types come
+ * from OPERA's Content API. Real Redis; opera-sandbox and pms-sandbox. */
+#include <check.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check_run.h"
+#include "common/dates.h"
+#include "common/http_client.h"
+#include "common/redis.h"
+#include "inventory_fixture.h"
+#include "testsupport.h"
+#include "ts_sandbox.h"
+
+#define OP_HOTEL "opera_jeju"
+#define OP_ROOM "DLXK"
+
+static inv_fixture_t f;
+static ts_sandbox_t op;
+static char op_url[96];
+
+static void setup(void)
+{
+    memset(&f, 0, sizeof f);
+    ts_sandbox_start(&op, "opera-sandbox", "OPERA_SANDBOX_PORT", NULL);
+    snprintf(op_url, sizeof op_url, "PMS_OPERA_BASE_URL=%s", op.base_url);
+    const char *env[] = {op_url,
+                         "PMS_opera_jeju_VENDOR=opera",
+                         "PMS_opera_jeju_API_KEY=lodging_integration:opera_sandbox_password",
+                         "PMS_OPERA_CHANNEL_CODE=LODGING",
+                         NULL};
+    invfx_start(&f, env);
+}
+
+static void teardown(void)
+{
+    invfx_stop(&f);
+    ts_sandbox_stop(&op);
+}
+
+static int read_opera(const char *path, dates_day_t from, dates_day_t to, struct json_object **out)
+{
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
+    dates_format_iso(from, a);
+    dates_format_iso(to, b);
+    const char *q[] = {"vendor", "opera", "hotelId", OP_HOTEL, "roomTypeId", OP_ROOM,
+                       "from",   a,       "to",      b,        NULL};
+    return invfx_get(&f, path, q, out);
+}
+
+static struct json_object *night(struct json_object *o, size_t i)
+{
+    struct json_object *nights;
+    ck_assert(json_object_object_get_ex(o, "nights", &nights));
+    ck_assert_uint_gt(json_object_array_length(nights), i);
+    return json_object_array_get_idx(nights, i);
+}
+
+static bool flag(struct json_object *n, const char *key)
+{
+    struct json_object *v;
+    ck_assert_msg(json_object_object_get_ex(n, key, &v), "night without %s", key);
+    return json_object_get_boolean(v);
+}
+
+START_TEST(test_opera_nights_are_bookable_count_unknown)
+{
+    dates_day_t first = dates_today_utc() + 10;
+    char closed[DATES_ISO_LEN + 1], json[256];
+    dates_format_iso(first + 1, closed);
+    snprintf(json, sizeof json,
+             "{\"hotelCode\":\"" OP_HOTEL "\",\"roomType\":\"" OP_ROOM
+             "\",\"from\":\"%s\",\"to\":\"%s\",\"available\":0}",
+             closed, closed);
+    ck_assert_int_eq(ts_sandbox_post(&op, "/_sandbox/frontdesk/availability", json), 200);
+    struct json_object *o = NULL;
+    ck_assert_int_eq(read_opera("/api/inventory", first, first + 2, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "vendor"), "opera");
+    ck_assert_uint_eq(invfx_night_count(o), 3);
+    for (size_t i = 0; i < 3; i++) {
+        struct json_object *n = night(o, i), *v;
+        ck_assert(!flag(n, "countKnown"));
+        ck_assert_int_eq(flag(n, "bookable"), i != 1);
+        ck_assert(!json_object_object_get_ex(n, "available", &v)); /* no invented number */
+        ck_assert(!json_object_object_get_ex(n, "total", &v));
+    }
+    json_object_put(o);
+    /* the cache says the same, and a second read is served from it */
+    char key[160], day[DATES_ISO_LEN + 1];
+    dates_format_iso(first, day);
+    snprintf(key, sizeof key, "inv:{%s}:%s:%s", OP_HOTEL, OP_ROOM, day);
+    char *value = NULL;
+    ck_assert_int_eq(redis_get(f.redis, key, &value), REDIS_CLIENT_OK);
+    ck_assert_ptr_nonnull(value);
+    ck_assert_str_eq(value, "1/?");
+    free(value);
+    ck_assert_int_eq(read_opera("/api/inventory", first, first + 2, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    ck_assert(!flag(night(o, 0), "countKnown"));
+    json_object_put(o);
+    /* rates per night from the offers' base[] ranges */
+    ck_assert_int_eq(read_opera("/api/rates", first, first, &o), 200);
+    ck_assert(invfx_night_int(o, 0, "amount") == 210000 || invfx_night_int(o, 0, "amount") == 260000);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read)
+{
+    dates_day_t first = dates_today_utc() + 10;
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, first, first, &o), 200);
+    struct json_object *n = night(o, 0);
+    ck_assert(flag(n, "countKnown"));
+    ck_assert(flag(n, "bookable"));
+    ck_assert_int_eq(invfx_night_int(o, 0, "total"), 10);
+    json_object_put(o);
+    const char *vq[] = {"vendor", "opera", NULL};
+    ck_assert_int_eq(invfx_get(&f, "/api/hotels/" OP_HOTEL "/room-types", vq, &o), 200);
+    ck_assert_ptr_nonnull(strstr(json_object_to_json_string(o), "Ocean Suite"));
+    json_object_put(o);
+    /* an OPERA hotel asked as another vendor's is refused by the vendor check */
+    const char *q[] = {"vendor", "nope", "hotelId", OP_HOTEL, "roomTypeId", OP_ROOM,
+                       "from", "2030-01-01", "to", "2030-01-02", NULL};
+    ck_assert_int_eq(invfx_get(&f, "/api/inventory", q, NULL), 400);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("it_inventory_opera");
+    TCase *tc = tcase_create("opera");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_opera_nights_are_bookable_count_unknown);
+    tcase_add_test(tc, test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
