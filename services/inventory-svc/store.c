@@ -4,6 +4,7 @@
 #include "store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,33 +163,52 @@ static db_err_t room_type_row(db_t *db, size_t i, void *arg)
                       DB_STR(photos_json)};
     db_err_t e = db_exec(db,
                          "INSERT INTO room_types (vendor, hotel_id, room_type_id, name, "
-                         "max_occupancy, total_rooms, photos) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                         "max_occupancy, total_rooms, photos, active) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, TRUE) "
                          "ON DUPLICATE KEY UPDATE name = VALUES(name), "
                          "max_occupancy = VALUES(max_occupancy), "
-                         "total_rooms = VALUES(total_rooms), photos = VALUES(photos)",
+                         "total_rooms = VALUES(total_rooms), photos = VALUES(photos), "
+                         "active = TRUE",
                          p, 7, NULL, NULL);
     free(photos_json);
     return e;
 }
 
+/* The hotel's room types the list leaves out: inactive (kept: bookings name them). */
+#define DEACTIVATE_MAX 256
+static db_err_t deactivate_missing(db_t *db, const rooms_ctx_t *c)
+{
+    size_t n = c->rt->count;
+    if (n > DEACTIVATE_MAX)
+        return DB_OK; /* beyond any hotel's room types: leave them as they are */
+    char sql[96 + DEACTIVATE_MAX * 3];
+    int len = snprintf(sql, sizeof sql,
+                       "UPDATE room_types SET active = FALSE WHERE vendor = ? AND hotel_id = ?");
+    if (n > 0) {
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND room_type_id NOT IN (");
+        for (size_t i = 0; i < n; i++)
+            len += snprintf(sql + len, sizeof sql - (size_t)len, i ? ",?" : "?");
+        snprintf(sql + len, sizeof sql - (size_t)len, ")");
+    }
+    db_param_t p[2 + DEACTIVATE_MAX];
+    p[0] = DB_STR(c->vendor);
+    p[1] = DB_STR(c->hotel_id);
+    for (size_t i = 0; i < n; i++)
+        p[2 + i] = DB_STR(c->rt->items[i].id);
+    return db_exec(db, sql, p, 2 + n, NULL, NULL);
+}
+
+static db_err_t room_type_or_deactivate(db_t *db, size_t i, void *arg)
+{
+    rooms_ctx_t *c = arg;
+    return i < c->rt->count ? room_type_row(db, i, arg) : deactivate_missing(db, c);
+}
+
 int inv_store_upsert_room_types(inv_store_t *s, const char *vendor, const char *hotel_id,
                                 const pms_room_types_t *rt)
 {
-    db_pool_t *pool = inv_store_pool(s);
-    if (!pool)
-        return -1;
-    db_t *db = db_pool_acquire(pool);
-    db_result_t *res = NULL;
-    db_param_t p[] = {DB_STR(vendor), DB_STR(hotel_id)};
-    db_err_t e =
-        db_query(db, "SELECT 1 FROM listings WHERE vendor = ? AND hotel_id = ?", p, 2, &res);
-    bool listed = e == DB_OK && db_result_rows(res) > 0;
-    db_result_free(res);
-    db_pool_release(pool, db);
-    if (e != DB_OK)
-        return -1;
-    if (!listed)
-        return 0;
+    /* every hotel the PMS serves, listed yet or not: onboarding and listings
+     * read what the PMS says it sells */
     rooms_ctx_t c = {vendor, hotel_id, rt};
-    return in_transaction(s, rt->count, room_type_row, &c, "room_types");
+    return in_transaction(s, rt->count + 1, room_type_or_deactivate, &c, "room_types");
 }

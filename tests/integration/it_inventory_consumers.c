@@ -237,6 +237,36 @@ static long long count_rows(const char *sql)
     return n;
 }
 
+/* A room update writes room_types even before the hotel has a listing;
+ * a room type the PMS no longer lists stays, marked inactive. */
+START_TEST(test_a_room_update_upserts_room_types_and_marks_removed_ones_inactive)
+{
+    char err[256];
+    db_t *db = db_new(f.mysql_url, err, sizeof err);
+    ck_assert_msg(db != NULL, "%s", err);
+    ck_assert_int_eq(db_exec(db,
+                             "INSERT INTO room_types (vendor, hotel_id, room_type_id, name, "
+                             "max_occupancy, total_rooms) VALUES ('cloudbeds', 'hotel_123', "
+                             "'room_gone', 'Closed wing', 2, 4)",
+                             NULL, 0, NULL, NULL),
+                     DB_OK);
+    db_free(db);
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM listings WHERE hotel_id = ?"), 0);
+    publish(topics[0], "lodging.pms.room.updated",
+            "{\"eventId\":\"evt_rooms_db\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\"}");
+    ck_assert(TS_POLL_UNTIL(count_rows("SELECT COUNT(*) FROM room_types WHERE hotel_id = ? AND "
+                                       "active") == 3,
+                            WAIT_MS));
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_types WHERE hotel_id = ? AND "
+                                "room_type_id = 'room_458' AND max_occupancy = 5 AND "
+                                "total_rooms = 3"),
+                     1);
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_types WHERE hotel_id = ? AND "
+                                "room_type_id = 'room_gone' AND NOT active"),
+                     1);
+}
+END_TEST
+
 START_TEST(test_a_sync_job_fills_redis_and_the_database_and_reports_success)
 {
     dates_day_t d0 = dates_today_utc() + 1;
@@ -386,6 +416,7 @@ int main(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, test_an_inventory_update_deletes_exactly_the_nights_it_names);
     tcase_add_test(tc, test_a_room_update_refreshes_the_room_list);
+    tcase_add_test(tc, test_a_room_update_upserts_room_types_and_marks_removed_ones_inactive);
     tcase_add_test(tc, test_a_sync_job_fills_redis_and_the_database_and_reports_success);
     tcase_add_test(tc, test_a_sync_job_reports_failure_when_the_pms_fails);
     tcase_add_test(tc, test_a_malformed_event_goes_to_the_dlq_and_the_next_is_handled);
