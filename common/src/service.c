@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/redis.h"
 
 #define SERVICE_MAX_CHECKS 16
 #define SERVICE_MAX_HOOKS 16
@@ -61,7 +62,9 @@ static const char COMMON_ENV_HELP[] =
     "  SHUTDOWN_DRAIN_TIMEOUT_MS  how long SIGTERM waits for in-flight requests (default 10000)\n"
     "  KAFKA_BROKERS              (default " SERVICE_DEFAULT_KAFKA_BROKERS ")\n"
     "  KAFKA_TOPIC_PREFIX         prefix for every topic name (default empty)\n"
-    "  REDIS_URL                  (default " SERVICE_DEFAULT_REDIS_URL ")\n"
+    "  REDIS_URL                  redis://host:port[/db], or for a Redis Cluster\n"
+    "                             redis-cluster://host:port,host:port... (the seeds)\n"
+    "                             (default " SERVICE_DEFAULT_REDIS_URL ")\n"
     "  MYSQL_URL                  (default mysql://lodging:***@127.0.0.1:13306/lodging)\n"
     "  LODGING_SERVICE_TOKEN      credential our services present to each other's internal\n"
     "                             routes (32+ characters; unset = internal routes refuse)\n"
@@ -167,7 +170,9 @@ static void read_settings(service_t *svc)
     s->kafka_topic_prefix = config_get_str(cfg, "KAFKA_TOPIC_PREFIX", "");
     s->redis_url = config_get_str(cfg, "REDIS_URL", SERVICE_DEFAULT_REDIS_URL);
     s->mysql_url = config_get_str(cfg, "MYSQL_URL", SERVICE_DEFAULT_MYSQL_URL);
-    check_url(cfg, "REDIS_URL", s->redis_url);
+    char redis_err[160];
+    if (redis_url_check(s->redis_url, redis_err, sizeof redis_err) != 0)
+        config_add_error(cfg, "REDIS_URL", redis_err);
     check_url(cfg, "MYSQL_URL", s->mysql_url);
     s->service_token = config_get_str(cfg, "LODGING_SERVICE_TOKEN", NULL);
     if (s->service_token && !*s->service_token)
