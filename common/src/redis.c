@@ -1,6 +1,8 @@
 /*
- * redis.c — hiredis connection with reconnect, typed commands, Lua and a pool
- * (see redis.h).
+ * redis.c — hiredis connections with reconnect, typed commands, Lua and a pool
+ * (see redis.h). A client talks to its nodes (one standalone, one per master
+ * in a cluster) through command(), which routes by key slot and follows the
+ * cluster's redirects; the slot map itself lives in redis_cluster.c.
  */
 #include "common/redis.h"
 
@@ -458,10 +460,8 @@ redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t
         return rc;
     const char *argv[MAX_ARGS];
     argv[0] = "MGET";
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         argv[i + 1] = keys[i];
-        values[i] = NULL;
-    }
     redisReply *reply;
     rc = command(r, true, slot, (int)n + 1, argv, NULL, &reply);
     if (rc == REDIS_CLIENT_OK && (rc = expect(r, reply, REDIS_REPLY_ARRAY)) == REDIS_CLIENT_OK) {
