@@ -395,6 +395,23 @@ START_TEST(test_inventory_svc_serves_cache_first_reads_from_the_cluster)
     ck_assert_str_eq(v, "10/10");
     free(v);
     redis_client_free(n);
+    /* The hotel's operator switch: its two state keys (one MGET) and the
+     * index of degraded hotels, wherever their slots are. */
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/hotels/" INVFX_HOTEL "/degraded-mode",
+                                "{\"degraded\":true,\"reason\":\"PMS migration tonight\"}", &o),
+                     200);
+    json_object_put(o);
+    ck_assert_int_eq(invfx_get(&f, "/api/degraded-mode", NULL, &o), 200);
+    struct json_object *hotels = json_object_object_get(o, "hotels");
+    ck_assert_int_eq(json_object_array_length(hotels), 1);
+    ck_assert_str_eq(invfx_str(json_object_array_get_idx(hotels, 0), "reason"),
+                     "PMS migration tonight");
+    json_object_put(o);
+    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/hotels/" INVFX_HOTEL "/degraded-mode",
+                                "{\"degraded\":false}", &o),
+                     200);
+    json_object_put(o);
     ck_assert(invfx_metric(&f, "redis_commands_total{cmd=\"MGET\",result=\"ok\"}") >= 3);
     ck_assert_double_eq(invfx_metric(&f, "inventory_redis_errors_total{op=\"mget\"}"), 0);
     ck_assert_double_eq(invfx_metric(&f, "inventory_redis_errors_total{op=\"set\"}"), 0);
