@@ -179,7 +179,7 @@ static redis_client_err_t command(redis_client_t *r, bool idempotent, int slot, 
 {
     *out = NULL;
     int attempts = 0, redirects = 0, tryagain = 0;
-    bool asking = false;
+    bool asking = false, rerouted = false;
     redis_node_t *node = NULL; /* set by a redirect; else routed by slot */
     while (attempts < (idempotent ? 2 : 1)) {
         if (!node)
@@ -187,6 +187,13 @@ static redis_client_err_t command(redis_client_t *r, bool idempotent, int slot, 
         bool was_connected = node && node->ctx != NULL;
         if (!node || redis_node_connect(r, node) != 0) {
             r->refresh_due = r->cluster;
+            if (r->cluster && !rerouted) {
+                /* Nothing was sent: after a map reload (a replica may have
+                 * taken over) any command may go once more. */
+                rerouted = true;
+                node = NULL;
+                continue;
+            }
             metrics_counter_inc(commands_metric(), argv[0], "connect_error");
             return REDIS_CLIENT_ERR_CONNECT;
         }
