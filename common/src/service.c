@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/process_metrics.h"
 
 #define SERVICE_MAX_CHECKS 16
 #define SERVICE_MAX_HOOKS 16
@@ -281,9 +282,7 @@ service_t *service_new(const service_info_t *info)
     metrics_gauge_set(
         metrics_gauge("service_info", "Service name and version", 2, "service", "version"), 1,
         info->name, SERVICE_VERSION);
-    metrics_gauge_set(metrics_gauge("process_start_time_seconds",
-                                    "Start time of the process since the Unix epoch", 0),
-                      (double)clock_wall_ms() / 1000.0);
+    process_metrics_register();
     return svc;
 fail:
     service_free(svc);
