@@ -20,10 +20,10 @@
 #include "inventory_fixture.h"
 
 #define LOAD_CLIENTS 4
-#define DRAIN_MS "1500"
+#define DRAIN_MS "3000"
 /* The in-flight request waits this long for the PMS: well past the drain
  * period, so it is still running when the listener closes. */
-#define SLOW_PMS_FAULT "{\"op\":\"getRatePlans\",\"latencyMs\":5000}"
+#define SLOW_PMS_FAULT "{\"op\":\"getRatePlans\",\"latencyMs\":9000}"
 #define WAIT_MS 15000
 
 typedef struct load {
