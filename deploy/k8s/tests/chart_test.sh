@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Helm chart's test: `helm lint` and `helm template` with the default and
 # the production values, the rendered objects checked by check_rendered.py
-# (three releases in one namespace among them), and values the schema must
-# refuse. Needs helm (deploy/local/setup builds it) and the venv's PyYAML;
+# (three releases in one namespace among them), values the schema must
+# refuse, and renders the checks must reject (so they can fail). Needs helm (deploy/local/setup builds it) and the venv's PyYAML;
 # exits 77 (CTest: skipped) without helm.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -63,4 +63,20 @@ refuse "a hotel id that is not an id" --set reconcile.enabled=true --set 'reconc
 refuse "grace period shorter than the drain" --set shutdown.terminationGracePeriodSeconds=5
 refuse "reconciliation without hotels" --set reconcile.enabled=true
 refuse "a container without a memory request" --set services.poller.resources.requests.memory=null
+
+echo "== renders the checks must reject"
+reject() {
+    local why="$1"
+    shift
+    "$HELM" template lodging "$CHART" "${KUBE[@]}" "$@" >"$OUT/bad.yaml" 2>/dev/null
+    if "$PY" "$ROOT_DIR/deploy/k8s/tests/check_rendered.py" --chart "$CHART" \
+        --release lodging="$OUT/bad.yaml" >/dev/null 2>"$OUT/bad.err"; then
+        echo "FAIL: the checks passed $why: $*" >&2
+        exit 1
+    fi
+    echo "rejected ($why): $(head -n 1 "$OUT/bad.err")"
+}
+reject "the payment key in the poller" --set 'services.poller.secretKeys={MYSQL_URL,PAYMENT_API_KEY}'
+reject "two services sharing a Secret" --set services.poller.existingSecret=lodging-booking-svc
+reject "names not scoped to the release" --set fullnameOverride=shared
 echo "chart ok"

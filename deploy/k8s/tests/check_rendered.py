@@ -212,11 +212,18 @@ def check_release(release, docs, chart_dir, expect_rf, expect_min_isr):
                     problem(release, cm, "topics.json differs from the chart's files/topics.json")
         if "lodging.json" in cm.get("data", {}):
             json.loads(cm["data"]["lodging.json"])
+    with open(os.path.join(chart_dir, "files", "alerts.yaml")) as f:
+        source = yaml.safe_load(f)
+    want = {(r.get("alert"), r["expr"]) for g in source["groups"] for r in g["rules"]}
     for rule in by_kind.get("PrometheusRule", []):
+        got = set()
         for group in rule["spec"]["groups"]:
             for r in group["rules"]:
+                got.add((r.get("alert"), r["expr"]))
                 if "alert" in r and not r.get("annotations", {}).get("runbook_url"):
                     problem(release, rule, f"alert {r['alert']} has no runbook_url")
+        if got != want:
+            problem(release, rule, "rules differ from deploy/monitoring/alerts.yaml")
     return by_kind
 
 
