@@ -2,8 +2,9 @@
 # The Helm chart's test: `helm lint` and `helm template` with the default and
 # the production values, the rendered objects checked by check_rendered.py
 # (three releases in one namespace among them), values the schema must
-# refuse, and renders the checks must reject (so they can fail). Needs helm (deploy/local/setup builds it) and the venv's PyYAML;
-# exits 77 (CTest: skipped) without helm.
+# refuse, and renders the checks must reject (so they can fail). Needs helm
+# (deploy/local/setup builds it) and the venv's PyYAML; exits 77 (CTest:
+# skipped) without helm.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "$0")/../../local/lib.sh"
