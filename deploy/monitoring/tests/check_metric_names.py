@@ -32,7 +32,7 @@ REQUIRED = {
     "cache hit rate": ["inventory_cache_hits_total", "inventory_cache_misses_total"],
     "PMS latency / errors / breaker / per-hotel budget": [
         "pms_request_duration_seconds_bucket", "pms_requests_total", "circuit_breaker_state",
-        "pms_budget_requests_total"],
+        "pms_budget_requests_total", "pms_hotel_errors_total", "pms_hotel_slow_requests_total"],
     "saga outcomes": ["booking_saga_outcomes_total"],
     "compensations": ["booking_compensations_pending", "booking_compensation_stuck_total"],
     "consumer lag": ["kafka_consumer_lag_messages"],
