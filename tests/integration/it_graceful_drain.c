@@ -1,9 +1,16 @@
-/* A rolling restart under load drops no request. inventory-svc serves a
- * continuous load of cache reads from several clients; on SIGTERM its /readyz
- * answers 503 at once while the listener goes on serving for
- * SHUTDOWN_DRAIN_MS (the clients stop, as a load balancer would, once they
- * have seen the 503); a request that is in flight when the listener closes
- * still gets its answer; the process exits 0. */
+/* A rolling restart under load drops no request.
+ *
+ * One replica: inventory-svc serves a continuous load of cache reads from
+ * several clients; on SIGTERM its /readyz answers 503 at once while the
+ * listener goes on serving for SHUTDOWN_DRAIN_MS (the clients stop, as a load
+ * balancer would, once they have seen the 503); a request that is in flight
+ * when the listener closes still gets its answer; the process exits 0.
+ *
+ * A rolling restart: two replicas behind a stand-in for the Service (a
+ * prober that keeps only the replicas whose /readyz answers 200 in rotation,
+ * as the endpoints controller does), both replaced one after the other by new
+ * ones (start the new one, wait until it is in rotation, SIGTERM the old one)
+ * while four clients keep reading: no request fails. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -82,6 +89,7 @@ typedef struct slow_read {
     dates_day_t from;
     int status;
     atomic_bool done;
+    int64_t took_ms;
 } slow_read_t;
 
 static void *slow_read_run(void *arg)
@@ -96,8 +104,10 @@ static void *slow_read_run(void *arg)
     const char *q[] = {"vendor", "cloudbeds", "hotelId", INVFX_HOTEL, "roomTypeId", INVFX_ROOM,
                        "from",   a,           "to",      b,           NULL};
     http_client_response_t r;
+    int64_t start = ts_now_ms();
     s->status =
         c && http_client_get(c, "/api/inventory", q, NULL, &r) == HTTP_CLIENT_OK ? r.status : 0;
+    s->took_ms = ts_now_ms() - start;
     if (c)
         http_client_response_clear(&r);
     http_client_free(c);
@@ -188,10 +198,173 @@ START_TEST(test_sigterm_under_load_drops_no_request)
                       atomic_load(&loads[i].failed), loads[i].first_failure);
         ck_assert_int_ge(atomic_load(&loads[i].ok_after_503), 1);
     }
-    ck_assert_msg(!slow_done_at_close, "the slow read ended before the listener closed");
+    ck_assert_msg(!slow_done_at_close,
+                  "the slow read ended (%d after %lld ms) before the listener closed", slow.status,
+                  (long long)slow.took_ms);
     ck_assert_int_eq(slow.status, 200);
     ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "inventory-svc did not exit 0 (status %d); see %s", status, f.log_path);
+}
+END_TEST
+
+/* ---------------------------------------------------- rolling restart -- */
+
+#define MAX_REPLICAS 4
+
+typedef struct replica {
+    ts_proc_t *proc;
+    int port;
+    char log[256];
+    atomic_bool in_rotation;
+    atomic_int served;
+} replica_t;
+
+typedef struct rotation {
+    replica_t replicas[MAX_REPLICAS];
+    atomic_int count;
+    atomic_bool stop;
+} rotation_t;
+
+/* The stand-in for the Service's endpoints: a replica is in rotation while
+ * its /readyz answers 200. */
+static void *probe_run(void *arg)
+{
+    rotation_t *rot = arg;
+    while (!atomic_load(&rot->stop)) {
+        for (int i = 0; i < atomic_load(&rot->count); i++) {
+            replica_t *r = &rot->replicas[i];
+            if (r->port > 0)
+                atomic_store(&r->in_rotation, get_status(r->port, "/readyz") == 200);
+        }
+        ts_poll_pause();
+    }
+    return NULL;
+}
+
+typedef struct rolling_client {
+    rotation_t *rot;
+    dates_day_t from;
+    int ok, failed, first_failure, failed_port;
+} rolling_client_t;
+
+/* A client of the Service: each request to the next replica in rotation,
+ * on that replica's keep-alive connection. */
+static void *rolling_client_run(void *arg)
+{
+    rolling_client_t *cl = arg;
+    http_client_t *clients[MAX_REPLICAS] = {0};
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
+    dates_format_iso(cl->from, a);
+    dates_format_iso(cl->from + 2, b);
+    const char *q[] = {"vendor", "cloudbeds", "hotelId", INVFX_HOTEL, "roomTypeId", INVFX_ROOM,
+                       "from",   a,           "to",      b,           NULL};
+    for (unsigned next = 0; !atomic_load(&cl->rot->stop); next++) {
+        int n = atomic_load(&cl->rot->count), pick = -1;
+        for (int k = 0; k < n && pick < 0; k++) {
+            int i = (int)((next + (unsigned)k) % (unsigned)n);
+            if (atomic_load(&cl->rot->replicas[i].in_rotation))
+                pick = i;
+        }
+        if (pick < 0)
+            continue; /* nobody in rotation this instant */
+        replica_t *r = &cl->rot->replicas[pick];
+        if (!clients[pick]) {
+            char base[64];
+            snprintf(base, sizeof base, "http://127.0.0.1:%d", r->port);
+            clients[pick] = http_client_new(&(http_client_config_t){.base_url = base});
+        }
+        http_client_response_t resp;
+        int st = http_client_get(clients[pick], "/api/inventory", q, NULL, &resp) == HTTP_CLIENT_OK
+                     ? resp.status
+                     : 0;
+        http_client_response_clear(&resp);
+        if (st == 200) {
+            cl->ok++;
+            atomic_fetch_add(&r->served, 1);
+        } else if (cl->failed++ == 0) {
+            cl->first_failure = st;
+            cl->failed_port = r->port;
+        }
+    }
+    for (int i = 0; i < MAX_REPLICAS; i++)
+        http_client_free(clients[i]);
+    return NULL;
+}
+
+static const char *const ROLLING_ENV[] = {"SHUTDOWN_DRAIN_MS=" DRAIN_MS,
+                                          "SHUTDOWN_DRAIN_TIMEOUT_MS=20000", NULL};
+
+/* Starts a replica in the next slot and waits until the prober has put it in
+ * rotation. */
+static replica_t *add_replica(rotation_t *rot)
+{
+    int i = atomic_load(&rot->count);
+    ck_assert_int_lt(i, MAX_REPLICAS);
+    replica_t *r = &rot->replicas[i];
+    r->proc = invfx_spawn(&f, ROLLING_ENV, &r->port, r->log, sizeof r->log);
+    atomic_store(&rot->count, i + 1);
+    ck_assert_msg(TS_POLL_UNTIL(atomic_load(&r->in_rotation), WAIT_MS),
+                  "replica on port %d never came into rotation; see %s", r->port, r->log);
+    return r;
+}
+
+/* SIGTERM, as Kubernetes sends it; asserts the replica drained and exited 0. */
+static void retire_replica(replica_t *r)
+{
+    int status = ts_proc_stop(r->proc, SIGTERM, 30000);
+    r->proc = NULL;
+    ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "replica on port %d did not exit 0 (status %d); see %s", r->port, status, r->log);
+}
+
+START_TEST(test_a_rolling_restart_under_load_drops_no_request)
+{
+    invfx_start(&f, ROLLING_ENV); /* the sandbox and Redis; its replica is not used */
+    dates_day_t warm = dates_today_utc() + 25;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, warm, warm + 2, NULL), 200);
+
+    static rotation_t rot;
+    memset(&rot, 0, sizeof rot);
+    pthread_t prober;
+    ck_assert_int_eq(pthread_create(&prober, NULL, probe_run, &rot), 0);
+    replica_t *old1 = add_replica(&rot);
+    replica_t *old2 = add_replica(&rot);
+
+    rolling_client_t clients[LOAD_CLIENTS];
+    pthread_t threads[LOAD_CLIENTS];
+    for (int i = 0; i < LOAD_CLIENTS; i++) {
+        clients[i] = (rolling_client_t){.rot = &rot, .from = warm};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, rolling_client_run, &clients[i]), 0);
+    }
+    ck_assert(TS_POLL_UNTIL(atomic_load(&old1->served) >= 20 && atomic_load(&old2->served) >= 20,
+                            WAIT_MS));
+
+    /* The roll: maxSurge 1, maxUnavailable 0. */
+    replica_t *new1 = add_replica(&rot);
+    retire_replica(old1);
+    replica_t *new2 = add_replica(&rot);
+    retire_replica(old2);
+    ck_assert(TS_POLL_UNTIL(atomic_load(&new1->served) >= 20 && atomic_load(&new2->served) >= 20,
+                            WAIT_MS));
+
+    atomic_store(&rot.stop, true);
+    for (int i = 0; i < LOAD_CLIENTS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_join(prober, NULL);
+    int ok = 0;
+    for (int i = 0; i < LOAD_CLIENTS; i++) {
+        ck_assert_msg(clients[i].failed == 0,
+                      "client %d: %d requests failed, the first with %d from port %d", i,
+                      clients[i].failed, clients[i].first_failure, clients[i].failed_port);
+        ok += clients[i].ok;
+    }
+    ck_assert_int_gt(ok, 0);
+    for (int i = 2; i < atomic_load(&rot.count); i++) {
+        int status = ts_proc_stop(rot.replicas[i].proc, SIGTERM, 30000);
+        ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "replica on port %d did not exit 0; see %s", rot.replicas[i].port,
+                      rot.replicas[i].log);
+    }
 }
 END_TEST
 
@@ -202,6 +375,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sigterm_under_load_drops_no_request);
+    tcase_add_test(tc, test_a_rolling_restart_under_load_drops_no_request);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
