@@ -56,7 +56,7 @@ refuse() {
         echo "FAIL: rendered with $why: $*" >&2
         exit 1
     fi
-    echo "refused ($why): $(grep -v "^walk.go" <<<"$err" | head -n 2 | tr "\n" " " | cut -c1-200)"
+    echo "refused ($why): $(grep -v -e '^walk.go' -e '^$' -e 'Use --debug' <<<"$err" | tail -n 1 | cut -c1-160)"
 }
 refuse "zero replicas" --set services.poller.replicas=0
 refuse "unknown top-level key" --set replicas=3
@@ -64,6 +64,7 @@ refuse "a hotel id that is not an id" --set reconcile.enabled=true --set 'reconc
 refuse "grace period shorter than the drain" --set shutdown.terminationGracePeriodSeconds=5
 refuse "reconciliation without hotels" --set reconcile.enabled=true
 refuse "a container without a memory request" --set services.poller.resources.requests.memory=null
+refuse "a topic file the chart does not hold" --set topics.file=files/nope.json
 
 echo "== renders the checks must reject"
 reject() {

@@ -148,7 +148,7 @@ def check_deployment(release, obj, pod, meta):
         problem(release, obj, "selector is not scoped to the release")
 
 
-def check_release(release, docs, chart_dir, expect_rf, expect_min_isr):
+def check_release(release, docs, chart_dir, expect_rf, expect_min_isr, topics_file="files/topics.json"):
     by_kind = {}
     for d in docs:
         by_kind.setdefault(d["kind"], []).append(d)
@@ -207,7 +207,7 @@ def check_release(release, docs, chart_dir, expect_rf, expect_min_isr):
             problem(release, hpa, "does not scale on CPU")
     for cm in by_kind.get("ConfigMap", []):
         if "topics.json" in cm.get("data", {}):
-            with open(os.path.join(chart_dir, "files", "topics.json")) as f:
+            with open(os.path.join(chart_dir, topics_file)) as f:
                 if json.loads(cm["data"]["topics.json"]) != json.load(f):
                     problem(release, cm, "topics.json differs from the chart's files/topics.json")
         if "lodging.json" in cm.get("data", {}):
