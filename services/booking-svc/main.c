@@ -59,6 +59,8 @@ static const char ENV_HELP[] =
     "compensations are deleted after this many hours (default 336)\n"
     "  BOOKING_DATA_KEY           AES-256 key (base64 or hex) for guest data at rest (default: a "
     "development key)\n"
+    "  PMS_CONFIG_ENCRYPTION_KEYS data keys of hotels' stored PMS API keys, <id>:<key>[,...] "
+    "(without them, stored keys are read with BOOKING_DATA_KEY)\n"
     "  BOOKING_DB_POOL_SIZE       MariaDB connections (default 16)\n"
     "  CHECKOUT_RATE_LIMIT_PER_MINUTE checkouts a minute per client address, shared by the "
     "replicas through Redis; 0 = off (default 30)\n"

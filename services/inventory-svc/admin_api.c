@@ -20,13 +20,19 @@ int admin_respond_unavailable(http_request_t *req)
                               "the credential store is unavailable; retry shortly");
 }
 
-bool admin_admit(http_request_t *req, inv_app_t *app)
+bool admin_limit(http_request_t *req, inv_app_t *app)
 {
     const auth_principal_t *p = http_request_principal(req);
     /* one budget per credential: a key, or a person whatever their sessions */
     char client[AUTH_ID_MAX + 16];
     snprintf(client, sizeof client, "%s:%s", auth_kind_name(p->kind), p->id);
-    if (client_limit_refuse_key(app->limits, req, &app->admin_limit, client))
+    return !client_limit_refuse_key(app->limits, req, &app->admin_limit, client);
+}
+
+bool admin_admit(http_request_t *req, inv_app_t *app)
+{
+    const auth_principal_t *p = http_request_principal(req);
+    if (!admin_limit(req, app))
         return false;
     /* keys, accounts and the audit log span every hotel, so an admin
      * limited to some could otherwise mint a credential for all of them */

@@ -416,6 +416,8 @@ static struct json_object *preview_json(inv_app_t *app, const target_t *t, const
 int admin_pms_preview(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
+    if (!admin_limit(req, app))
+        return 0;
     struct json_object *body = http_request_json_object(req);
     if (!body)
         return 0;
@@ -938,6 +940,8 @@ done:
 int admin_listing_save(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
+    if (!admin_limit(req, app))
+        return 0;
     struct json_object *body = http_request_json_object(req);
     if (!body)
         return 0;
