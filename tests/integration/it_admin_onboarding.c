@@ -200,6 +200,24 @@ START_TEST(test_preview_shows_the_pms_hotel_and_writes_nothing)
 }
 END_TEST
 
+START_TEST(test_pms_text_is_answered_as_the_pms_gave_it)
+{
+    /* markup from the PMS is data: the API answers it verbatim (JSON-escaped),
+     * the page shows it as text */
+    struct json_object *o = NULL;
+    int st = post_admin("/api/admin/pms/preview",
+                        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_markup\","
+                        "\"apiKey\":\"cbk_sandbox_hotel_markup\"}",
+                        &o);
+    ck_assert_msg(st == 200, "status %d", st);
+    ck_assert_str_eq(str_of(o, "name"),
+                     "<script>alert('pwned')</script><b>Markup</b> & \"Quotes\" Inn");
+    ck_assert_str_eq(str_of(json_object_array_get_idx(member(o, "roomTypes"), 0), "name"),
+                     "<i>Room</i> <script>alert(2)</script>");
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_preview_refusals_are_plain_and_write_nothing)
 {
     struct json_object *o = NULL;
@@ -600,6 +618,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_preview_shows_the_pms_hotel_and_writes_nothing);
+    tcase_add_test(tc, test_pms_text_is_answered_as_the_pms_gave_it);
     tcase_add_test(tc, test_preview_refusals_are_plain_and_write_nothing);
     tcase_add_test(tc, test_save_onboards_then_updates_the_one_listing);
     tcase_add_test(tc, test_every_bad_field_is_named_and_nothing_written);
