@@ -135,9 +135,9 @@ START_TEST(test_presence_tells_a_configured_hotel_from_an_unknown_one)
     /* once known, a hotel stays known for the cache's lifetime without a
      * query per read; a keystore without a cache asks every time */
     db_t *db = db_pool_acquire(pool);
-    ck_assert_int_eq(db_exec(db, "DELETE FROM pms_config WHERE hotel_id = 'hotel_k1'", NULL, 0,
-                             NULL, NULL),
-                     DB_OK);
+    ck_assert_int_eq(
+        db_exec(db, "DELETE FROM pms_config WHERE hotel_id = 'hotel_k1'", NULL, 0, NULL, NULL),
+        DB_OK);
     db_pool_release(pool, db);
     ck_assert_int_eq(pms_keystore_presence(ks, "cloudbeds", "hotel_k1"), PMS_KEY_CONFIGURED);
     ck_assert_int_eq(pms_keystore_presence(wrong, "cloudbeds", "hotel_k1"), PMS_KEY_NONE);
@@ -161,9 +161,9 @@ static void stored_key_id(const char *hotel, char *out, size_t size)
     db_t *db = db_pool_acquire(pool);
     db_param_t p[] = {DB_STR(hotel)};
     db_result_t *res = NULL;
-    ck_assert_int_eq(db_query(db, "SELECT api_key_key_id FROM pms_config WHERE hotel_id = ?", p, 1,
-                              &res),
-                     DB_OK);
+    ck_assert_int_eq(
+        db_query(db, "SELECT api_key_key_id FROM pms_config WHERE hotel_id = ?", p, 1, &res),
+        DB_OK);
     const char *id = db_result_rows(res) ? db_result_text(res, 0, 0) : NULL;
     snprintf(out, size, "%s", id ? id : "");
     db_result_free(res);
@@ -196,8 +196,14 @@ START_TEST(test_key_ring_parsing_names_what_is_wrong)
     ck_assert_uint_eq(ring.count, 2);
     ck_assert_str_eq(ring.ids[0], "k2");
     pms_keyring_wipe(&ring);
-    static const char *const bad[] = {"", "k1", ":abc", "k1:", "k1:short",
-                                      RING_OLD "," RING_OLD, "bad id:" "00"};
+    static const char *const bad[] = {"",
+                                      "k1",
+                                      ":abc",
+                                      "k1:",
+                                      "k1:short",
+                                      RING_OLD "," RING_OLD,
+                                      "bad id:"
+                                      "00"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_msg(pms_keyring_parse(bad[i], &ring, err, sizeof err) == -1, "%s", bad[i]);
         ck_assert_ptr_null(strstr(err, "000102030405")); /* no key material in the reason */
