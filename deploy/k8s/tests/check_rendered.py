@@ -27,8 +27,11 @@ import yaml
 WORKLOADS = {"Deployment", "Job", "CronJob"}
 STANDARD_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance",
                    "app.kubernetes.io/managed-by", "app.kubernetes.io/version", "helm.sh/chart")
-SECRET_ONLY_FOR = {"PAYMENT_API_KEY": {"booking-svc", "reconcile"},
-                   "BOOKING_DATA_KEY": {"booking-svc"},
+# inventory-svc serves the admin console: its reconciliation and a booking's
+# gateway state read the payment provider, and its booking pages show guest
+# names, so it holds the payment key and the guest data key too.
+SECRET_ONLY_FOR = {"PAYMENT_API_KEY": {"booking-svc", "inventory-svc", "reconcile"},
+                   "BOOKING_DATA_KEY": {"booking-svc", "inventory-svc"},
                    "PMS_WEBHOOK_SECRET": {"webhook-ingest"}}
 
 problems = []
