@@ -32,6 +32,7 @@
 struct degraded;
 struct sf_group;
 struct inv_store;
+struct admin_static;
 
 #define INV_DEFAULT_INVENTORY_TTL_S 90
 #define INV_DEFAULT_RATE_TTL_S 300
@@ -102,6 +103,7 @@ typedef struct inv_app {
     auth_lockout_policy_t lockout;       /* LOGIN_LOCKOUT_* */
     int session_max_s;                   /* SESSION_MAX_S: a login's absolute length */
     bool session_cookie_secure;          /* SESSION_COOKIE_SECURE: the cookie only over TLS */
+    struct admin_static *admin_page;     /* the admin page's files (ADMIN_STATIC_DIR) */
 } inv_app_t;
 
 /* Reads the settings and creates every part. Returns 0 (also when the config
