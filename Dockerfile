@@ -18,6 +18,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
           /build/sandbox/pms-sandbox/pms-sandbox /build/sandbox/pay-sandbox/pay-sandbox \
           /build/tools/migrate/lodging-migrate /build/tools/kafka-admin/lodging-kafka-admin /out/bin/ \
     && cp -r db /out/db \
+    && mkdir -p /out/share/lodging && cp -r web/admin /out/share/lodging/admin \
     && mkdir -p /out/sandbox && cp sandbox/pms-sandbox/seed.json /out/sandbox/pms-seed.json
 
 FROM debian:12-slim
@@ -31,6 +32,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 COPY --from=build /out/bin/ /usr/local/bin/
 COPY --from=build /out/db/ /opt/lodging/db/
 COPY --from=build /out/sandbox/ /opt/lodging/sandbox/
-ENV SERVICE_BINARY=/usr/local/bin/${SERVICE} PMS_SANDBOX_SEED=/opt/lodging/sandbox/pms-seed.json
+# The admin page's static files (inventory-svc serves them at /admin).
+COPY --from=build /out/share/lodging/admin/ /usr/local/share/lodging/admin/
+ENV SERVICE_BINARY=/usr/local/bin/${SERVICE} PMS_SANDBOX_SEED=/opt/lodging/sandbox/pms-seed.json \
+    ADMIN_STATIC_DIR=/usr/local/share/lodging/admin
 USER 10001
 ENTRYPOINT ["/bin/sh", "-c", "exec \"$SERVICE_BINARY\" \"$@\"", "--"]

@@ -111,7 +111,7 @@ static void start_service(svc_t *s, const char *const *extra)
     snprintf(vars[4], sizeof vars[4], "PMS_BASE_URL=%s", pms.base_url);
     snprintf(vars[5], sizeof vars[5], "PAYMENT_BASE_URL=%s", pay.base_url);
     snprintf(vars[6], sizeof vars[6], "INVENTORY_BASE_URL=http://127.0.0.1:%d", inventory.port);
-    snprintf(vars[7], sizeof vars[7], "BOOKING_BASE_URL=http://127.0.0.1:%d", booking.port);
+    snprintf(vars[7], sizeof vars[7], "BOOKING_DATA_KEY=%s", DATA_KEY);
     snprintf(vars[8], sizeof vars[8], "BOOKING_SVC_URL=http://127.0.0.1:%d", booking.port);
     snprintf(vars[9], sizeof vars[9], "KAFKA_BROKERS=%s",
              ts_env("KAFKA_BROKERS", TS_DEFAULT_KAFKA_BROKERS));
