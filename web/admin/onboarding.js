@@ -25,7 +25,8 @@ function photoStrip(photos, alt) {
   if (!imgs.length) return null;
   return h('div', { class: 'photos' }, imgs.map((src) => {
     const img = h('img', { src, alt: alt || '', loading: 'lazy', referrerpolicy: 'no-referrer', width: 96, height: 64 });
-    img.addEventListener('error', () => img.classList.add('broken'));
+    // a photo the browser cannot load (the PMS's host unreachable) leaves a labelled gap
+    img.addEventListener('error', () => img.replaceWith(h('span', { class: 'photo-missing', title: src }, alt || '')));
     return img;
   }));
 }
