@@ -4,6 +4,13 @@
 // the cookie without it: 403 CSRF_REQUIRED).
 
 let csrfToken = null;
+let onSessionEnded = null;
+
+// fn() runs when a call is answered 401: the session ended (idle, logout
+// elsewhere, account disabled), so the page goes back to the login.
+export function setSessionEndedHandler(fn) {
+  onSessionEnded = fn;
+}
 
 export function setCsrfToken(token) {
   csrfToken = token || null;
@@ -52,6 +59,7 @@ export async function call(method, path, { body, params } = {}) {
   }
   if (!resp.ok) {
     const err = new ApiError(resp.status, data);
+    if (resp.status === 401 && err.code === 'UNAUTHORIZED' && onSessionEnded && path !== '/api/auth/me') onSessionEnded();
     const ra = resp.headers.get('Retry-After');
     if (ra) err.retryAfter = Number(ra);
     throw err;

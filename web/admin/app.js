@@ -1,6 +1,6 @@
 // app.js — the admin page's shell: session, language, navigation (hash
 // routes, so the server serves one HTML file), and the login screen.
-import { api, setCsrfToken } from './api.js';
+import { api, setCsrfToken, setSessionEndedHandler } from './api.js';
 import { h, mount, field } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { session, can, limited, errorBox } from './ui.js';
@@ -109,7 +109,15 @@ export async function render() {
   mount(root, await route.screen());
 }
 
+function sessionEnded() {
+  if (!session.me) return;
+  session.me = null;
+  setCsrfToken(null);
+  render();
+}
+
 async function start() {
+  setSessionEndedHandler(sessionEnded);
   document.getElementById('lang').addEventListener('change', (ev) => {
     setLang(ev.target.value);
     render();
