@@ -16,7 +16,7 @@
 #include "store.h"
 
 #define KEYSTORE_CACHE_MS 60000
-#define DB_POOL_SIZE 2
+#define DB_POOL_SIZE 4 /* sync writes and the admin console */
 #define REDIS_POOL_EXTRA 4
 
 static void read_settings(config_t *cfg, inv_settings_t *s)
