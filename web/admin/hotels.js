@@ -11,7 +11,7 @@ function pollingCell(p) {
   if (!p) return '—';
   const lines = [];
   if (p.enabled) lines.push(badge(t('polling.on', { s: p.intervalSeconds }), 'ok'));
-  else if (p.stoppedReason) lines.push(badge(t(`polling.stopped.${p.stoppedReason}`), p.stoppedReason === 'manual' ? 'muted' : 'bad'));
+  else if (p.stoppedReason) lines.push(badge(t(`polling.stopped.${p.stoppedReason}`), p.stoppedReason === 'manual' ? 'muted wrap' : 'bad wrap'));
   else lines.push(badge(t('polling.off'), 'muted'));
   const info = [];
   if (p.lastSyncAt) info.push(t('polling.last', { at: when(p.lastSyncAt) }));
@@ -25,7 +25,7 @@ function pollingCell(p) {
 function degradedCell(d) {
   if (!d || !d.degraded) return badge(t('degraded.off'), 'ok');
   const src = d.source ? ` ${t(`degraded.source.${d.source}`)}` : '';
-  return badge(t('degraded.on', { reason: d.reason || '' }) + src, 'bad');
+  return badge(t('degraded.on', { reason: d.reason || '' }) + src, 'bad wrap');
 }
 
 // The degraded switch of one hotel: turning sales off asks for the reason first.

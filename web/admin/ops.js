@@ -80,7 +80,7 @@ export async function reconcileScreen() {
         mount(results, checked, table(t('rec.title'),
           [t('rec.col.kind'), t('rec.col.ids'), t('rec.col.ours'), t('rec.col.theirs'), t('rec.col.action')],
           r.mismatches.map((m) => h('tr', { class: 'mismatch', dataset: { kind: m.kind } },
-            h('td', {}, badge(t(`rec.kind.${m.kind}`), 'bad')),
+            h('td', {}, badge(t(`rec.kind.${m.kind}`), 'bad wrap')),
             h('td', { class: 'mono small' }, [m.bookingId, m.reservationId, m.paymentId].filter(Boolean).join(' · ')),
             h('td', {}, m.ours || ''), h('td', {}, m.theirs || ''), h('td', {}, m.action)))));
       } catch (e) {
