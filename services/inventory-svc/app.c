@@ -278,6 +278,14 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
     pc.priority = PMS_PRIORITY_BACKGROUND;
     if (make_connector(app, &pc, vendor, have_ring, &ring, ss->mysql_url) != 0)
         goto done;
+    pms_config_t rpc = pc;
+    rpc.background_wait_ms = INV_RECONCILE_PMS_WAIT_MS;
+    rpc.breaker.on_change = NULL; /* the readers' breakers drive degraded mode */
+    rpc.breaker.on_change_ctx = NULL;
+    if (!(app->pms_reconcile = pms_connector_new(vendor, &rpc, err, sizeof err))) {
+        log_error("cannot create the PMS connector: %s", err);
+        goto done;
+    }
     if (degraded_start(app->degraded) != 0)
         goto done;
     if (make_payment(app, cfg, ss) != 0)
@@ -312,6 +320,7 @@ void inv_app_free(inv_app_t *app)
     inv_consumers_free(app);
     degraded_stop(app->degraded);
     pms_connector_free(app->pms); /* its breakers call into degraded: free it first */
+    pms_connector_free(app->pms_reconcile);
     degraded_free(app->degraded);
     pms_keystore_free(app->keystore);
     payment_connector_free(app->pay);

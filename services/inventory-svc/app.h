@@ -57,6 +57,7 @@ struct admin_static;
 #define INV_DEFAULT_BOOKING_SVC_URL "http://127.0.0.1:8081"
 /* A console cancel waits for booking-svc's PMS cancel and refund. */
 #define INV_BOOKING_SVC_TIMEOUT_MS 30000
+#define INV_RECONCILE_PMS_WAIT_MS 30000
 
 typedef struct inv_settings {
     int inventory_ttl_s;     /* INVENTORY_TTL_S */
@@ -96,6 +97,9 @@ typedef struct inv_app {
     pms_keystore_t *keystore;
     db_pool_t *keystore_pool; /* only with a key ring (PMS_CONFIG_ENCRYPTION_KEYS) */
     pms_connector_t *pms;
+    /* the same PMS for reconciliations, which wait their turn in the hotel's
+     * budget (INV_RECONCILE_PMS_WAIT_MS) instead of giving up like reads */
+    pms_connector_t *pms_reconcile;
     struct degraded *degraded;
     struct sf_group *flights;
     kafka_producer_t *producer;
