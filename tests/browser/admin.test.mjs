@@ -3,7 +3,7 @@
 // hotel from the pms-sandbox, the PMS's refusals, hostile text, CSRF, roles,
 // the per-hotel degraded switch, a cancel reaching the pay-sandbox's ledger,
 // reconciliation. Run by `ctest -R browser_admin`, which sets the addresses.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -31,6 +31,9 @@ const BUSAN_DESK = 'busan-desk@browser.test';
 const WAIT = 15000;
 
 let browser;
+// Pages still open when a test ends belong to a test that failed: they are
+// photographed for the report and closed.
+const openPages = new Set();
 
 // ------------------------------------------------------------ helpers --
 
@@ -59,6 +62,7 @@ async function json(url, init) {
 async function newPage(width = 1280, height = 900) {
   const context = await browser.newContext({ viewport: { width, height }, locale: 'ko-KR' });
   const page = await context.newPage();
+  openPages.add(page);
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -77,13 +81,21 @@ async function login(email, opts = {}) {
   return page;
 }
 
-async function shot(page, name) {
+// A screenshot of the whole page, or with a dialog open of the screen (a
+// modal dialog scrolls by itself; `tall` makes the screen tall enough to
+// show all of it).
+async function shot(page, name, { tall } = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  const dialogOpen = (await page.locator('dialog[open]').count()) > 0;
+  const size = page.viewportSize();
+  if (tall) await page.setViewportSize({ width: size.width, height: tall });
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: !dialogOpen });
+  if (tall) await page.setViewportSize(size);
 }
 
 async function closePage(page) {
   assert.deepEqual(page.problems, [], 'no script errors and no CSP violations');
+  openPages.delete(page);
   await page.context().close();
 }
 
@@ -143,6 +155,15 @@ async function checkout(hotelId, roomTypeId, offset, key) {
 before(async () => {
   browser = await chromium.launch({ executablePath: env('CHROMIUM'), headless: true,
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+});
+
+afterEach(async (t) => {
+  for (const page of openPages) {
+    const name = `failed-${t.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}`;
+    await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true }).catch(() => {});
+    await page.context().close().catch(() => {});
+  }
+  openPages.clear();
 });
 
 after(async () => {
@@ -207,7 +228,7 @@ test('onboarding: the form is filled with the sandbox hotel; Save (double-clicke
   }
   const gridCells = dialog.locator('table.inv-grid tbody tr').first().locator('td');
   assert.equal(await gridCells.count(), 30);
-  await shot(page, '02-onboarding-preview');
+  await shot(page, '02-onboarding-preview', { tall: 2000 });
   await dialog.locator('input[name=pollingIntervalSeconds]').fill('120');
   await dialog.locator('#onb-save').dblclick();
   await dialog.locator('.saved').waitFor({ timeout: WAIT });
@@ -414,16 +435,31 @@ test('reconciliation: nothing when all agree; a reservation made straight in the
   await closePage(page);
 });
 
-test('compensations and the audit log', async () => {
+test('compensations: a stuck task is listed and retried from the page; the audit log', async () => {
+  assert.ok(bookingId, 'an earlier test made a booking');
+  // a stuck release of a hold the PMS no longer has: the retry finishes it at once
+  sql(`INSERT INTO compensation_task (booking_id, action, hotel_id, hold_id, reason, attempts, next_attempt_at, alerted_at)
+       VALUES ('${bookingId}', 'release_hold', 'hotel_123', 'res_gone_for_good', 'test', 8,
+               CURRENT_TIMESTAMP(3) + INTERVAL 1 DAY, CURRENT_TIMESTAMP(3))`);
   const page = await login(ADMIN);
   await page.goto(`${BASE}/admin/#/compensations`);
-  await page.locator('.screen.compensations').waitFor({ timeout: WAIT });
+  const row = page.locator('.screen.compensations tr[data-compensation]').first();
+  await row.waitFor({ timeout: WAIT });
+  assert.match(await row.textContent(), /release_hold/);
+  assert.match(await row.textContent(), /멈춤/);
   await shot(page, '10-compensations');
+  await row.locator('button.retry').click();
+  const deadline = Date.now() + WAIT;
+  while (sql(`SELECT state FROM compensation_task WHERE hold_id='res_gone_for_good'`) !== 'done') {
+    assert.ok(Date.now() < deadline, 'the retried task did not finish');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await page.goto(`${BASE}/admin/#/audit`);
   await page.locator('.screen.audit table').waitFor({ timeout: WAIT });
   const text = await page.locator('.screen.audit table').textContent();
-  assert.match(text, /degraded\.on/);
-  assert.match(text, /listing\.create/);
+  for (const action of ['degraded.on', 'listing.create', 'listing.update', 'booking.cancel', 'compensation.retry']) {
+    assert.match(text, new RegExp(action.replace('.', '\\.')));
+  }
   assert.ok(!text.includes('cbk_sandbox_'), 'no API key in the audit log');
   await shot(page, '11-audit');
   await closePage(page);

@@ -86,8 +86,12 @@ function loginScreen() {
   return form;
 }
 
-// Renders the screen the hash names.
+// Renders the screen the hash names. Screens load their data first; when the
+// hash changes meanwhile, the later render wins and the earlier one's screen
+// is dropped instead of replacing it.
+let renderSeq = 0;
 export async function render() {
+  const seq = ++renderSeq;
   renderChrome();
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   const root = main();
@@ -95,18 +99,20 @@ export async function render() {
     mount(root, loginScreen());
     return;
   }
+  let screen;
   if (parts[0] === 'bookings' && parts[1]) {
-    mount(root, h('p', { class: 'loading' }, t('loading')));
-    mount(root, await bookingScreen(parts[1]));
-    return;
-  }
-  const route = ROUTES.find((r) => r.path === parts[0]) || ROUTES[0];
-  if (!allowed(route)) {
-    mount(root, h('p', { class: 'error', role: 'alert' }, t('forbidden.page')));
-    return;
+    screen = () => bookingScreen(parts[1]);
+  } else {
+    const route = ROUTES.find((r) => r.path === parts[0]) || ROUTES[0];
+    if (!allowed(route)) {
+      mount(root, h('p', { class: 'error', role: 'alert' }, t('forbidden.page')));
+      return;
+    }
+    screen = route.screen;
   }
   mount(root, h('p', { class: 'loading' }, t('loading')));
-  mount(root, await route.screen());
+  const el = await screen();
+  if (seq === renderSeq) mount(root, el);
 }
 
 function sessionEnded() {

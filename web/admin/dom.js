@@ -42,12 +42,12 @@ export function uid(prefix) {
   return `${prefix}-${seq}`;
 }
 
-// A labelled control: field(label, input) → <div class=field><label for>…</label>input</div>
-export function field(label, input, hint) {
+// A labelled control: field(label, input[, hint[, extra class]]) → <div class=field><label for>…</label>input</div>
+export function field(label, input, hint, cls) {
   if (!input.id) input.id = uid('f');
   const hintEl = hint ? h('small', { class: 'hint', id: `${input.id}-hint` }, hint) : null;
   if (hintEl) input.setAttribute('aria-describedby', hintEl.id);
-  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hintEl);
+  return h('div', { class: cls ? `field ${cls}` : 'field' }, h('label', { for: input.id }, label), input, hintEl);
 }
 
 // A table wrapped so that it scrolls sideways on a narrow screen.

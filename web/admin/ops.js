@@ -62,7 +62,7 @@ export async function reconcileScreen() {
   const run = h('button', { type: 'submit', class: 'primary', id: 'rec-run' }, t('rec.run'));
   const results = h('div', { class: 'rec-results', 'aria-live': 'polite' });
   const form = h('form', { class: 'card', novalidate: true },
-    h('div', { class: 'grid4' }, field(t('rec.hotel'), hotel), field(t('rec.from'), from), field(t('rec.to'), to)),
+    h('div', { class: 'grid4' }, field(t('rec.hotel'), hotel, null, 'span2'), field(t('rec.from'), from), field(t('rec.to'), to)),
     h('label', { class: 'check' }, other, h('span', {}, t('rec.other'))),
     h('div', { class: 'buttons' }, run));
   form.addEventListener('submit', (ev) => {
@@ -100,11 +100,11 @@ export async function auditScreen() {
       mount(results, rows.length ? table(t('audit.title'),
         [t('audit.col.at'), t('audit.col.who'), t('audit.col.action'), t('audit.col.target'), t('audit.col.detail'), t('audit.col.from')],
         rows.map((a) => h('tr', {},
-          h('td', {}, when(a.at)),
+          h('td', { class: 'nowrap' }, when(a.at)),
           h('td', {}, a.actorDisplay || a.actorId, h('div', { class: 'small' }, a.actorKind)),
           h('td', { class: 'mono' }, a.action),
-          h('td', {}, [a.hotelId, a.bookingId].filter(Boolean).join(' · ')),
-          h('td', { class: 'small mono' }, a.detail ? JSON.stringify(a.detail) : ''),
+          h('td', { class: 'anywhere' }, [a.hotelId, a.bookingId].filter(Boolean).join(' · ')),
+          h('td', { class: 'small mono anywhere detail-cell' }, a.detail ? JSON.stringify(a.detail) : ''),
           h('td', { class: 'small' }, a.remoteAddress || ''))))
         : h('p', { class: 'empty' }, t('audit.empty')));
     } catch (e) {
