@@ -228,7 +228,7 @@ test('onboarding: the form is filled with the sandbox hotel; Save (double-clicke
   }
   const gridCells = dialog.locator('table.inv-grid tbody tr').first().locator('td');
   assert.equal(await gridCells.count(), 30);
-  await shot(page, '02-onboarding-preview', { tall: 2000 });
+  await shot(page, '02-onboarding-preview', { tall: 1450 });
   await dialog.locator('input[name=pollingIntervalSeconds]').fill('120');
   await dialog.locator('#onb-save').dblclick();
   await dialog.locator('.saved').waitFor({ timeout: WAIT });
@@ -283,6 +283,8 @@ test('re-onboarding the same hotel updates it, never a second listing', async ()
   const page = await login(ADMIN);
   const dialog = await fetchPreview(page, 'hotel_123', '');
   await dialog.locator('.preview .note').waitFor({ timeout: WAIT }); // "already onboarded"
+  // the earlier choices are kept: the interval set at the first Save
+  assert.equal(await dialog.locator('input[name=pollingIntervalSeconds]').inputValue(), '120');
   await dialog.locator('input[name=name]').fill('Seoul Central (renamed)');
   await dialog.locator('li.room-type[data-room-type="room_458"] input[name=sell]').uncheck();
   await dialog.locator('#onb-save').click();
@@ -291,6 +293,7 @@ test('re-onboarding the same hotel updates it, never a second listing', async ()
   assert.equal(await listingCount('hotel_123'), 1);
   assert.equal(sql("SELECT name FROM listings WHERE hotel_id='hotel_123'"), 'Seoul Central (renamed)');
   assert.equal(Number(sql("SELECT COUNT(*) FROM room_types WHERE hotel_id='hotel_123'")), 2);
+  assert.equal(sql("SELECT polling_interval_seconds FROM pms_config WHERE hotel_id='hotel_123'"), '120');
   await closePage(page);
 });
 

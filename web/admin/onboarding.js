@@ -66,21 +66,37 @@ function text(value, attrs) {
   return h('input', { type: 'text', value: value ?? '', ...attrs });
 }
 
-// The preview and the editable form; returns {el, collect()}.
-function previewForm(preview) {
+// The preview and the editable form; returns {el, collect()}. For a hotel
+// onboarded before, `saved` (its state as saved) keeps the operator's earlier
+// choices: the listing's edited fields, the room types sold and their names,
+// polling; the facts from the PMS are shown as they are now.
+function previewForm(preview, saved) {
+  const listing = (saved && saved.listing) || {};
+  const pick = (k) => (listing[k] !== undefined && listing[k] !== null ? listing[k] : preview[k]);
   const f = {
-    name: text(preview.name, { name: 'name', maxlength: 255, required: true }),
-    address: text(preview.address, { name: 'address', maxlength: 512 }),
-    city: text(preview.city, { name: 'city', maxlength: 128 }),
-    country: text(preview.country, { name: 'country', maxlength: 2, pattern: '[A-Z]{2}', autocapitalize: 'characters' }),
-    latitude: h('input', { type: 'number', step: 'any', min: -90, max: 90, name: 'latitude', value: preview.latitude ?? '' }),
-    longitude: h('input', { type: 'number', step: 'any', min: -180, max: 180, name: 'longitude', value: preview.longitude ?? '' }),
+    name: text(pick('name'), { name: 'name', maxlength: 255, required: true }),
+    address: text(pick('address'), { name: 'address', maxlength: 512 }),
+    city: text(pick('city'), { name: 'city', maxlength: 128 }),
+    country: text(pick('country'), { name: 'country', maxlength: 2, pattern: '[A-Z]{2}', autocapitalize: 'characters' }),
+    latitude: h('input', { type: 'number', step: 'any', min: -90, max: 90, name: 'latitude', value: pick('latitude') ?? '' }),
+    longitude: h('input', { type: 'number', step: 'any', min: -180, max: 180, name: 'longitude', value: pick('longitude') ?? '' }),
     currency: text(preview.currency, { name: 'currency', readonly: true }),
-    timezone: text(preview.timezone, { name: 'timezone', maxlength: 64 }),
+    timezone: text(pick('timezone'), { name: 'timezone', maxlength: 64 }),
   };
-  const rooms = preview.roomTypes.map((rt) => roomTypeCard(rt, preview.currency));
-  const pollingOn = h('input', { type: 'checkbox', checked: true, name: 'pollingEnabled' });
-  const interval = h('input', { type: 'number', min: 30, max: 86400, step: 1, value: 300, name: 'pollingIntervalSeconds' });
+  const sold = saved && Array.isArray(saved.roomTypes) && saved.roomTypes.length ? saved.roomTypes : null;
+  const rooms = preview.roomTypes.map((rt) => {
+    const r = roomTypeCard(rt, preview.currency);
+    if (sold) {
+      const was = sold.find((x) => x.roomTypeId === rt.roomTypeId);
+      r.sell.checked = !!was;
+      if (was && was.name) r.name.value = was.name;
+    }
+    return r;
+  });
+  const polling = (saved && saved.polling) || {};
+  const pollingOn = h('input', { type: 'checkbox', checked: saved ? !!polling.enabled : true, name: 'pollingEnabled' });
+  const interval = h('input', { type: 'number', min: 30, max: 86400, step: 1, value: polling.intervalSeconds || 300,
+    name: 'pollingIntervalSeconds', disabled: saved ? !polling.enabled : false });
   pollingOn.addEventListener('change', () => { interval.disabled = !pollingOn.checked; });
   const facts = h('dl', { class: 'facts' },
     h('dt', {}, t('onb.name')), h('dd', { class: 'preview-name' }, preview.name),
@@ -240,16 +256,20 @@ export async function openOnboarding(onSaved) {
         markField(allInputs(), e.field);
         return;
       }
+      let saved = null;
+      if (preview.onboarded) {
+        try { saved = await api.hotel(preview.hotelId); } catch { saved = null; /* the PMS's data then */ }
+      }
       mount(msg);
       for (const input of Object.values(credInputs)) {
         if (preview.keyStored && input.type === 'password' && input.value === '') input.placeholder = t('onb.keyStored');
       }
-      showPreview(preview, req);
+      showPreview(preview, req, saved);
     });
   });
 
-  function showPreview(preview, req) {
-    const form = previewForm(preview);
+  function showPreview(preview, req, saved) {
+    const form = previewForm(preview, saved);
     const saveMsg = h('div', { class: 'msg' });
     const save = h('button', { type: 'submit', class: 'primary', id: 'onb-save' }, t('onb.save'));
     const wrapper = h('form', { class: 'save', novalidate: true }, form.el, saveMsg, h('div', { class: 'buttons' }, save));
