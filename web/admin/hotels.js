@@ -95,7 +95,7 @@ function hotelRow(hotel, refresh) {
       h('div', { class: 'small mono' }, hotel.hotelId),
       h('div', { class: 'small' }, [hotel.city, hotel.country, hotel.currency].filter(Boolean).join(' · '))),
     h('td', { 'data-label': t('hotels.col.vendor') }, hotel.vendor,
-      h('div', { class: 'small' }, t(`keySource.${hotel.keySource}`))),
+      h('div', { class: 'small nowrap' }, t(`keySource.${hotel.keySource}`))),
     h('td', { 'data-label': t('hotels.col.polling') }, pollingCell(hotel.polling)),
     h('td', { 'data-label': t('hotels.col.breaker') },
       badge(t(`breaker.${hotel.breakerState}`), hotel.breakerState === 'closed' ? 'ok' : 'bad')),
