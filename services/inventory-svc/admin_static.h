@@ -37,7 +37,7 @@
  * our own origin (no inline code), API calls only to it, PMS photos from any
  * https host, never framed. */
 #define ADMIN_STATIC_CSP                                                                           \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "      \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "       \
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "                    \
     "form-action 'self'; frame-ancestors 'none'"
 

@@ -159,7 +159,7 @@ before(async () => {
 
 afterEach(async (t) => {
   for (const page of openPages) {
-    const name = `failed-${t.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}`;
+    const name = `failed-${String((t && t.name) || 'test').replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}`;
     await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true }).catch(() => {});
     await page.context().close().catch(() => {});
   }

@@ -31,7 +31,8 @@
 /* The data key of pms_config in this test (not a secret: the test's own). */
 #define DATA_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define MARKUP_HOTEL "hotel_markup"
-#define MARKUP_NAME "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\"> & <b>Bold</b>"
+#define MARKUP_NAME                                                                                \
+    "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\"> & <b>Bold</b>"
 #define MAX_ENV 40
 
 typedef struct svc {
@@ -84,8 +85,9 @@ static void write_seed(void)
 
 static void make_topics(void)
 {
-    const char *bases[] = {"pms.events",     "sync.jobs",  "sync.results",
-                           "booking.events", "booking.compensations", "ops.alerts"};
+    const char *bases[] = {
+        "pms.events", "sync.jobs", "sync.results", "booking.events", "booking.compensations",
+        "ops.alerts"};
     enum { N = sizeof bases / sizeof *bases };
     char names[N][128], err[256];
     const char *list[N];
@@ -115,8 +117,16 @@ static void start_service(svc_t *s, const char *const *extra)
     snprintf(vars[8], sizeof vars[8], "BOOKING_SVC_URL=http://127.0.0.1:%d", booking.port);
     snprintf(vars[9], sizeof vars[9], "KAFKA_BROKERS=%s",
              ts_env("KAFKA_BROKERS", TS_DEFAULT_KAFKA_BROKERS));
-    const char *env[MAX_ENV] = {vars[0], vars[1], vars[2], vars[3], vars[4],
-                                vars[5], vars[6], vars[7], vars[8], vars[9],
+    const char *env[MAX_ENV] = {vars[0],
+                                vars[1],
+                                vars[2],
+                                vars[3],
+                                vars[4],
+                                vars[5],
+                                vars[6],
+                                vars[7],
+                                vars[8],
+                                vars[9],
                                 TS_SERVICE_TOKEN_ENV,
                                 "PMS_CONFIG_ENCRYPTION_KEY=" DATA_KEY,
                                 "LOG_LEVEL=info",
@@ -152,9 +162,8 @@ static void stop_service(svc_t *s)
 
 static void setup(void)
 {
-    ck_assert_int_eq(ts_db_create_migrated("adminui", db_name, sizeof db_name, db_url,
-                                           sizeof db_url),
-                     0);
+    ck_assert_int_eq(
+        ts_db_create_migrated("adminui", db_name, sizeof db_name, db_url, sizeof db_url), 0);
     redis_db = ts_redis_db_acquire(redis_url, sizeof redis_url);
     ck_assert_int_gt(redis_db, 0);
     ts_unique_name("adminui", prefix, sizeof prefix);
@@ -222,8 +231,8 @@ static int run_node(void)
         char pattern[300];
         snprintf(pattern, sizeof pattern, "--test-name-pattern=%s",
                  ts_env("BROWSER_TEST_PATTERN", "."));
-        execlp("node", "node", "--test", "--test-concurrency=1", "--test-reporter=spec", pattern,
-               "admin.test.mjs", (char *)NULL);
+        execlp("node", "node", "--test", "--test-reporter=spec", pattern, "admin.test.mjs",
+               (char *)NULL);
         fprintf(stderr, "cannot run node: %s (deploy/local/setup installs it)\n", strerror(errno));
         _exit(127);
     }

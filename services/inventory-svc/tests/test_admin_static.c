@@ -125,7 +125,8 @@ static void raw_request(int port, const char *head, char *out, size_t size)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
@@ -179,14 +180,19 @@ START_TEST(test_served_with_strict_headers_and_no_way_out_of_the_folder)
     get(port, "/admin/app.js", if_none, r, sizeof r);
     ck_assert_msg(strstr(r, "HTTP/1.1 304") == r, "%s", r);
 
-    const char *refused[] = {
-        "/admin/..",         "/admin/../admin_static_x.secret.txt", "/admin/..%2f..%2fetc%2fpasswd",
-        "/admin/%2e%2e",     "/admin/.env.js",                     "/admin/notes.md",
-        "/admin/sub",        "/admin/sub/../app.js",               "/admin//etc/passwd"};
+    const char *refused[] = {"/admin/..",
+                             "/admin/../admin_static_x.secret.txt",
+                             "/admin/..%2f..%2fetc%2fpasswd",
+                             "/admin/%2e%2e",
+                             "/admin/.env.js",
+                             "/admin/notes.md",
+                             "/admin/sub",
+                             "/admin/sub/../app.js",
+                             "/admin//etc/passwd"};
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         get(port, refused[i], NULL, r, sizeof r);
-        ck_assert_msg(strstr(r, "HTTP/1.1 404") == r || strstr(r, "HTTP/1.1 400") == r,
-                      "%s: %.40s", refused[i], r);
+        ck_assert_msg(strstr(r, "HTTP/1.1 404") == r || strstr(r, "HTTP/1.1 400") == r, "%s: %.40s",
+                      refused[i], r);
         ck_assert_msg(!strstr(r, "outside") && !strstr(r, "secret\n") && !strstr(r, "root:"),
                       "%s leaked: %s", refused[i], r);
     }
