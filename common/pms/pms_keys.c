@@ -63,15 +63,17 @@ int pms_keyring_parse(const char *text, pms_keyring_t *out, char *err, size_t er
         size_t id_len = colon ? (size_t)(colon - p) : 0;
         size_t key_len = colon ? len - id_len - 1 : 0;
         if (!colon || !key_id_valid(p, id_len) || key_len == 0 || key_len >= sizeof key_text) {
-            snprintf(err, err_size, "entry %zu is not <id>:<key> with an id of 1-32 of "
-                     "[A-Za-z0-9_.-]", out->count + 1);
+            snprintf(err, err_size,
+                     "entry %zu is not <id>:<key> with an id of 1-32 of "
+                     "[A-Za-z0-9_.-]",
+                     out->count + 1);
             goto fail;
         }
         memcpy(id, p, id_len);
         id[id_len] = '\0';
         if (out->count == PMS_KEYRING_MAX || ring_find(out, id) >= 0) {
-            snprintf(err, err_size, "%s", out->count == PMS_KEYRING_MAX
-                                              ? "more than 8 keys" : "a key id appears twice");
+            snprintf(err, err_size, "%s",
+                     out->count == PMS_KEYRING_MAX ? "more than 8 keys" : "a key id appears twice");
             goto fail;
         }
         memcpy(key_text, colon + 1, key_len);
@@ -161,8 +163,7 @@ bool pms_keyring_from_config(config_t *cfg, pms_keyring_t *out)
 
 /* ------------------------------------------------------------ keystore -- */
 
-pms_keystore_t *pms_keystore_new_ring(db_pool_t *pool, const pms_keyring_t *ring,
-                                      int64_t cache_ms)
+pms_keystore_t *pms_keystore_new_ring(db_pool_t *pool, const pms_keyring_t *ring, int64_t cache_ms)
 {
     pms_keystore_t *ks = calloc(1, sizeof *ks);
     if (!ks)
@@ -293,8 +294,8 @@ static bool presence_cached(pms_keystore_t *ks, const char *vendor, const char *
  * the ring lacks: rows written before ids) each key of the ring in turn.
  * 0 and the plain key in out, or -1. *used (may be NULL) = the key's index. */
 static int open_blob(const pms_keyring_t *ring, const char *vendor, const char *hotel_id,
-                     const void *blob, size_t len, const char *key_id, char *out,
-                     size_t out_size, int *used)
+                     const void *blob, size_t len, const char *key_id, char *out, size_t out_size,
+                     int *used)
 {
     char aad[128];
     aad_of(vendor, hotel_id, aad, sizeof aad);

@@ -27,8 +27,8 @@ static int read_task(db_t *db, int64_t id, task_state_t *out)
     memset(out, 0, sizeof *out);
     db_param_t p[] = {DB_INT(id)};
     db_result_t *res = NULL;
-    if (db_query(db, "SELECT state, attempts, last_error FROM compensation_task WHERE id = ?", p,
-                 1, &res) != DB_OK) {
+    if (db_query(db, "SELECT state, attempts, last_error FROM compensation_task WHERE id = ?", p, 1,
+                 &res) != DB_OK) {
         db_result_free(res);
         return -1;
     }

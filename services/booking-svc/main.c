@@ -59,6 +59,8 @@ static const char ENV_HELP[] =
     "compensations are deleted after this many hours (default 336)\n"
     "  BOOKING_DATA_KEY           AES-256 key (base64 or hex) for guest data at rest (default: a "
     "development key)\n"
+    "  PMS_CONFIG_ENCRYPTION_KEYS data keys of hotels' stored PMS API keys, <id>:<key>[,...] "
+    "(without them, stored keys are read with BOOKING_DATA_KEY)\n"
     "  BOOKING_DB_POOL_SIZE       MariaDB connections (default 16)\n"
     "  CHECKOUT_RATE_LIMIT_PER_MINUTE checkouts a minute per client address, shared by the "
     "replicas through Redis; 0 = off (default 30)\n"
@@ -195,8 +197,8 @@ static int wire(service_t *svc, void *ctx)
                        REDIS_DEFAULT_COMMAND_TIMEOUT_MS, err, sizeof err);
     if (!app->redis)
         goto fail;
-    app->limits = client_limit_new(
-        &(client_limit_config_t){.service = "booking-svc", .redis = app->redis});
+    app->limits =
+        client_limit_new(&(client_limit_config_t){.service = "booking-svc", .redis = app->redis});
     if (!app->limits) {
         snprintf(err, sizeof err, "client limits: out of memory");
         goto fail;
@@ -222,8 +224,8 @@ static int wire(service_t *svc, void *ctx)
     if (!(app->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
         !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)))
         goto fail;
-    if (!(app->inventory = inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS,
-                                                s->service_token))) {
+    if (!(app->inventory =
+              inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS, s->service_token))) {
         snprintf(err, sizeof err, "inventory client");
         goto fail;
     }

@@ -142,20 +142,39 @@ static bool guest_names(inv_app_t *app, const db_result_t *res, size_t row, size
 
 #define BOOKING_COLUMNS                                                                            \
     "b.booking_id, b.status, b.vendor, b.hotel_id, b.room_type_id, b.check_in, b.check_out, "      \
-    "b.adults, b.children, b.total_price, b.currency, b.confirmation_number, b.reservation_id, "    \
+    "b.adults, b.children, b.total_price, b.currency, b.confirmation_number, b.reservation_id, "   \
     "b.payment_status, b.error_code, b.created_at, b.updated_at, b.guest_enc, "                    \
     "b.payment_auth_id, b.error_message"
 
-enum { C_ID, C_STATUS, C_VENDOR, C_HOTEL, C_ROOM, C_IN, C_OUT, C_ADULTS, C_CHILDREN, C_TOTAL,
-       C_CURRENCY, C_CONF, C_RES, C_PAY, C_ERR, C_CREATED, C_UPDATED, C_GUEST, C_AUTH, C_ERRMSG };
+enum {
+    C_ID,
+    C_STATUS,
+    C_VENDOR,
+    C_HOTEL,
+    C_ROOM,
+    C_IN,
+    C_OUT,
+    C_ADULTS,
+    C_CHILDREN,
+    C_TOTAL,
+    C_CURRENCY,
+    C_CONF,
+    C_RES,
+    C_PAY,
+    C_ERR,
+    C_CREATED,
+    C_UPDATED,
+    C_GUEST,
+    C_AUTH,
+    C_ERRMSG
+};
 
-static void add_int_cell(struct json_object *o, const char *key, const db_result_t *res,
-                         size_t row, size_t col)
+static void add_int_cell(struct json_object *o, const char *key, const db_result_t *res, size_t row,
+                         size_t col)
 {
     int64_t v;
-    json_object_object_add(o, key,
-                           db_result_int64(res, row, col, &v) == 0 ? json_object_new_int64(v)
-                                                                   : NULL);
+    json_object_object_add(
+        o, key, db_result_int64(res, row, col, &v) == 0 ? json_object_new_int64(v) : NULL);
 }
 
 static void add_money(struct json_object *o, const char *key, const char *decimal,
@@ -199,8 +218,8 @@ typedef struct search {
     int64_t limit, offset;
 } search_t;
 
-static int query_int(http_request_t *req, const char *name, int64_t min, int64_t max,
-                     int64_t def, int64_t *out)
+static int query_int(http_request_t *req, const char *name, int64_t min, int64_t max, int64_t def,
+                     int64_t *out)
 {
     const char *v = http_request_query(req, name);
     *out = def;
@@ -319,8 +338,8 @@ int admin_bookings_search(http_request_t *req, void *ctx)
         bool truncated = by_name && rows > ADMIN_NAME_SEARCH_MAX;
         for (size_t i = 0; i < rows && i < (size_t)ADMIN_NAME_SEARCH_MAX; i++) {
             char first[NAME_MAX], last[NAME_MAX];
-            bool named = guest_names(app, res, i, C_GUEST, db_result_text(res, i, C_ID), first,
-                                     last);
+            bool named =
+                guest_names(app, res, i, C_GUEST, db_result_text(res, i, C_ID), first, last);
             if (by_name && (!named || strcasecmp(last, s.last_name) != 0))
                 continue;
             if (by_name && (matched++ < (size_t)s.offset ||
@@ -450,9 +469,10 @@ static struct json_object *compensation_of(const db_result_t *res, size_t row)
     admin_add_text(o, "action", db_result_text(res, row, 3));
     admin_add_text(o, "state", db_result_text(res, row, 4));
     add_int_cell(o, "attempts", res, row, 5);
-    json_object_object_add(o, "stuck", json_object_new_boolean(db_result_text(res, row, 6) &&
-                                                               strcmp(db_result_text(res, row, 4),
-                                                                      "pending") == 0));
+    json_object_object_add(
+        o, "stuck",
+        json_object_new_boolean(db_result_text(res, row, 6) &&
+                                strcmp(db_result_text(res, row, 4), "pending") == 0));
     admin_add_text(o, "lastError", db_result_text(res, row, 7));
     admin_add_text(o, "reason", db_result_text(res, row, 8));
     add_int_cell(o, "amount", res, row, 9);
@@ -718,8 +738,8 @@ int admin_compensation_retry(http_request_t *req, void *ctx)
     if (e == HTTP_CLIENT_OK && r.status == 200) {
         http_audit(db, req, "compensation.retry", hotel[0] ? hotel : NULL, booking, detail);
         db_param_t p[] = {DB_STR(id)};
-        if (db_query(db, "SELECT " COMPENSATION_COLUMNS " FROM compensation_task WHERE id = ?",
-                     p, 1, &res) == DB_OK &&
+        if (db_query(db, "SELECT " COMPENSATION_COLUMNS " FROM compensation_task WHERE id = ?", p,
+                     1, &res) == DB_OK &&
             db_result_rows(res) == 1) {
             struct json_object *o = compensation_of(res, 0);
             rc = http_respond_json(req, 200, o);
@@ -757,8 +777,7 @@ int admin_reconciliation(http_request_t *req, void *ctx)
         return http_respond_error(req, 400, "VALIDATION_ERROR", "ignoreOtherChannels",
                                   "ignoreOtherChannels must be true or false");
     if (!auth_principal_may_see_hotel(http_request_principal(req), hotel) ||
-        pms_keystore_presence(app->keystore, pms_connector_vendor(app->pms), hotel) ==
-            PMS_KEY_NONE)
+        pms_keystore_presence(app->keystore, pms_connector_vendor(app->pms), hotel) == PMS_KEY_NONE)
         return http_respond_error(req, 404, "HOTEL_NOT_FOUND", "hotelId", "no such hotel");
     if (!app->pay)
         return http_respond_error(req, 503, "RECONCILE_SOURCE_FAILED", NULL,

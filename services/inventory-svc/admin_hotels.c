@@ -47,9 +47,8 @@ static void add_int(struct json_object *o, const char *key, const db_result_t *r
                     size_t col)
 {
     int64_t v;
-    json_object_object_add(o, key,
-                           db_result_int64(res, row, col, &v) == 0 ? json_object_new_int64(v)
-                                                                   : NULL);
+    json_object_object_add(
+        o, key, db_result_int64(res, row, col, &v) == 0 ? json_object_new_int64(v) : NULL);
 }
 
 static void add_number(struct json_object *o, const char *key, const char *db_text)
@@ -98,8 +97,8 @@ static struct json_object *photos_of(const char *json_text)
 {
     struct json_object *arr = json_object_new_array();
     struct json_object *urls = json_text ? json_tokener_parse(json_text) : NULL;
-    for (size_t i = 0; urls && json_object_is_type(urls, json_type_array) &&
-                       i < json_object_array_length(urls);
+    for (size_t i = 0;
+         urls && json_object_is_type(urls, json_type_array) && i < json_object_array_length(urls);
          i++) {
         struct json_object *u = json_object_array_get_idx(urls, i);
         if (!json_object_is_type(u, json_type_string))
@@ -195,7 +194,8 @@ static struct json_object *hotel_of(inv_app_t *app, const db_result_t *res, size
     admin_add_text(o, "vendor", vendor);
     admin_add_text(o, "hotelId", hotel);
     admin_add_text(o, "name", db_result_text(res, row, 3));
-    json_object_object_add(o, "onboarded", json_object_new_boolean(db_result_text(res, row, 3) != NULL));
+    json_object_object_add(o, "onboarded",
+                           json_object_new_boolean(db_result_text(res, row, 3) != NULL));
     admin_add_text(o, "city", db_result_text(res, row, 4));
     admin_add_text(o, "country", db_result_text(res, row, 5));
     admin_add_text(o, "currency", db_result_text(res, row, 6));
@@ -203,10 +203,10 @@ static struct json_object *hotel_of(inv_app_t *app, const db_result_t *res, size
     char key[KEY_PROBE_MAX];
     bool env = pms_key_from_env(NULL, vendor, hotel, key, sizeof key) == 0;
     crypto_wipe(key, sizeof key);
-    json_object_object_add(
-        o, "keySource",
-        json_object_new_string(env ? "environment" : cell_true(res, row, 2) ? "pms_config"
-                                                                             : "none"));
+    json_object_object_add(o, "keySource",
+                           json_object_new_string(env                      ? "environment"
+                                                  : cell_true(res, row, 2) ? "pms_config"
+                                                                           : "none"));
     json_object_object_add(o, "polling", polling_of(res, row, 9));
     breaker_state_t b = strcmp(vendor, pms_connector_vendor(app->pms)) == 0
                             ? pms_breaker_state(app->pms, hotel)

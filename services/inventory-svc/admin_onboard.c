@@ -87,8 +87,8 @@ int admin_vendors_list(http_request_t *req, void *ctx)
 
 /* ------------------------------------------------------------ answers -- */
 
-static int respond_json_error(http_request_t *req, int status, const char *code,
-                              const char *field, const char *message, struct json_object *extra)
+static int respond_json_error(http_request_t *req, int status, const char *code, const char *field,
+                              const char *message, struct json_object *extra)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "success", json_object_new_boolean(0));
@@ -127,9 +127,8 @@ int admin_respond_pms_error(http_request_t *req, inv_app_t *app, const char *hot
         break;
     case PMS_ERR_AUTH:
         status = 422, code = "PMS_AUTH_FAILED", field = "apiKey";
-        snprintf(msg, sizeof msg,
-                 "The PMS refused the API key for hotel %s: check the key (%s)", hotel_id,
-                 e->message);
+        snprintf(msg, sizeof msg, "The PMS refused the API key for hotel %s: check the key (%s)",
+                 hotel_id, e->message);
         break;
     case PMS_ERR_RATE_LIMITED:
         status = 503, code = "PMS_BUSY";
@@ -154,9 +153,8 @@ int admin_respond_pms_error(http_request_t *req, inv_app_t *app, const char *hot
         snprintf(msg, sizeof msg, "The PMS refused the request: %s", e->message);
         break;
     default:
-        snprintf(msg, sizeof msg,
-                 "The PMS is down or too slow (%s after %d attempts); breaker %s", e->message,
-                 e->attempts, breaker);
+        snprintf(msg, sizeof msg, "The PMS is down or too slow (%s after %d attempts); breaker %s",
+                 e->message, e->attempts, breaker);
         break;
     }
     if (status == 503) {
@@ -186,8 +184,7 @@ typedef struct target {
 } target_t;
 
 /* vendor, hotelId and apiKey of a preview or save body. 0, or answered. */
-static int parse_target(http_request_t *req, inv_app_t *app, struct json_object *body,
-                        target_t *t)
+static int parse_target(http_request_t *req, inv_app_t *app, struct json_object *body, target_t *t)
 {
     json_error_t err;
     if (json_get_text(body, "vendor", true, 1, 32, &t->vendor, &err) != 0 ||
@@ -404,8 +401,8 @@ static struct json_object *preview_json(inv_app_t *app, const target_t *t, const
         json_object_array_add(types, r);
     }
     json_object_object_add(o, "roomTypes", types);
-    json_object_object_add(o, "onboarded",
-                           json_object_new_boolean(listing_exists(app, t->vendor, t->hotel_id) > 0));
+    json_object_object_add(
+        o, "onboarded", json_object_new_boolean(listing_exists(app, t->vendor, t->hotel_id) > 0));
     char key[API_KEY_MAX + 1];
     bool stored = pms_keystore_lookup(app->keystore, t->vendor, t->hotel_id, key, sizeof key) == 0;
     crypto_wipe(key, sizeof key);
@@ -416,6 +413,8 @@ static struct json_object *preview_json(inv_app_t *app, const target_t *t, const
 int admin_pms_preview(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
+    if (!admin_limit(req, app))
+        return 0;
     struct json_object *body = http_request_json_object(req);
     if (!body)
         return 0;
@@ -552,11 +551,9 @@ static int parse_form(struct json_object *body, listing_form_t *f, json_error_t 
         get_coordinate(body, "longitude", -180, 180, &f->has_lon, &f->lon, err) != 0)
         return -1;
     if (!is_upper_code(f->currency, 3) || !money_currency_known(f->currency))
-        return fail_field(err, "currency", "%s must be an ISO 4217 code we know, e.g. KRW%s",
-                          NULL);
+        return fail_field(err, "currency", "%s must be an ISO 4217 code we know, e.g. KRW%s", NULL);
     if (f->country && *f->country && !is_upper_code(f->country, 2))
-        return fail_field(err, "country", "%s must be an ISO 3166-1 alpha-2 code, e.g. KR%s",
-                          NULL);
+        return fail_field(err, "country", "%s must be an ISO 3166-1 alpha-2 code, e.g. KR%s", NULL);
     if (json_get_bool(body, "pollingEnabled", false, true, &f->polling, err) != 0 ||
         json_get_int64(body, "pollingIntervalSeconds", false, POLL_INTERVAL_MIN_S,
                        POLL_INTERVAL_MAX_S, POLL_INTERVAL_DEFAULT_S, &f->interval_s, err) != 0)
@@ -643,9 +640,9 @@ static db_err_t upsert_room(db_t *db, save_ctx_t *c, size_t i)
     char *photos_json = json_to_string_dup(photos);
     json_object_put(photos);
     char avg[32];
-    if (!photos_json || money_to_decimal_text(average_price(n), n->currency[0] ? n->currency
-                                                                                : f->currency,
-                                              avg, sizeof avg) != 0) {
+    if (!photos_json ||
+        money_to_decimal_text(average_price(n), n->currency[0] ? n->currency : f->currency, avg,
+                              sizeof avg) != 0) {
         free(photos_json);
         return DB_ERR_INVALID;
     }
@@ -759,9 +756,8 @@ static db_err_t upsert_config(db_t *db, save_ctx_t *c)
         "IF(VALUES(polling_enabled), next_sync_at, NULL)), "
         "stopped_reason = VALUES(stopped_reason), polling_enabled = VALUES(polling_enabled)";
     if (c->blob) {
-        db_param_t p[] = {DB_STR(f->t.vendor),         DB_STR(f->t.hotel_id),
-                          DB_BLOB(c->blob, c->blob_len), DB_STR(c->key_id),
-                          DB_INT(f->polling),           DB_INT(f->interval_s),
+        db_param_t p[] = {DB_STR(f->t.vendor), DB_STR(f->t.hotel_id), DB_BLOB(c->blob, c->blob_len),
+                          DB_STR(c->key_id),   DB_INT(f->polling),    DB_INT(f->interval_s),
                           DB_INT(f->polling)};
         return db_exec(db, sql_key, p, 7, NULL, NULL);
     }
@@ -904,9 +900,8 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
     save_ctx_t c = {.app = app, .req = req, .f = f, .s = &s, .index = index};
     uint8_t *blob = NULL;
     char key_id[PMS_KEY_ID_MAX + 1] = "";
-    if (f->t.api_key &&
-        pms_keystore_seal(app->keystore, f->t.vendor, f->t.hotel_id, f->t.api_key, &blob,
-                          &c.blob_len, key_id) != 0) {
+    if (f->t.api_key && pms_keystore_seal(app->keystore, f->t.vendor, f->t.hotel_id, f->t.api_key,
+                                          &blob, &c.blob_len, key_id) != 0) {
         rc = http_respond_error(req, 503, "KEY_ENCRYPTION_UNAVAILABLE", NULL,
                                 "the API key could not be encrypted; nothing was saved");
         goto done;
@@ -922,8 +917,8 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
     }
     pms_keystore_forget(app->keystore, f->t.vendor, f->t.hotel_id);
     bool warmed = warm_cache(app, &c);
-    log_kv(LOG_LEVEL_INFO, c.created ? "hotel onboarded" : "hotel updated", "vendor",
-           f->t.vendor, "hotelId", f->t.hotel_id, NULL);
+    log_kv(LOG_LEVEL_INFO, c.created ? "hotel onboarded" : "hotel updated", "vendor", f->t.vendor,
+           "hotelId", f->t.hotel_id, NULL);
     struct json_object *o = saved_json(app, &c, warmed);
     rc = o ? http_respond_json(req, c.created ? 201 : 200, o)
            : http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
@@ -938,6 +933,8 @@ done:
 int admin_listing_save(http_request_t *req, void *ctx)
 {
     inv_app_t *app = ctx;
+    if (!admin_limit(req, app))
+        return 0;
     struct json_object *body = http_request_json_object(req);
     if (!body)
         return 0;

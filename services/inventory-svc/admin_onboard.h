@@ -3,8 +3,8 @@
  * admin): the "Connect PMS" dialog's vendors, the preview the server fetches
  * through the connector, and the one-transaction save.
  *     GET  /api/admin/vendors        VIEWER  every vendor with a connector, what it needs
- *     POST /api/admin/pms/preview    ADMIN   {vendor, hotelId, apiKey?} → the hotel, nothing written
- *     POST /api/admin/listings       ADMIN   the edited form → listings, room_types,
+ *     POST /api/admin/pms/preview    ADMIN   {vendor, hotelId, apiKey?} → the hotel, nothing
+ * written POST /api/admin/listings       ADMIN   the edited form → listings, room_types,
  *                                            room_inventory, rate_plan, pms_config (key sealed)
  *
  * The browser never talks to the PMS: a key typed into the dialog reaches

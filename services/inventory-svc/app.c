@@ -46,8 +46,8 @@ static void read_access_settings(config_t *cfg, const service_settings_t *ss, in
                                INV_DEFAULT_ADMIN_API_BURST, &app->admin_limit);
     app->lockout.threshold = (int)config_get_int(cfg, "LOGIN_LOCKOUT_THRESHOLD",
                                                  AUTH_LOCKOUT_DEFAULT_THRESHOLD, 0, 1000);
-    app->lockout.base_s = (int)config_get_int(cfg, "LOGIN_LOCKOUT_BASE_S",
-                                              AUTH_LOCKOUT_DEFAULT_BASE_S, 1, 86400);
+    app->lockout.base_s =
+        (int)config_get_int(cfg, "LOGIN_LOCKOUT_BASE_S", AUTH_LOCKOUT_DEFAULT_BASE_S, 1, 86400);
     app->lockout.max_s =
         (int)config_get_int(cfg, "LOGIN_LOCKOUT_MAX_S", AUTH_LOCKOUT_DEFAULT_MAX_S, 1, 7 * 86400);
     app->session_max_s = ss->session_max_s;

@@ -106,12 +106,12 @@ typedef struct inv_app {
     kafka_consumer_t *pms_events_consumer;
     kafka_consumer_t *sync_jobs_consumer;
     auth_t *auth; /* the service's authenticator (borrowed): its pool serves the admin API */
-    client_limit_t *limits;              /* per-client abuse limits */
-    client_limit_rule_t login_limit;     /* LOGIN_RATE_LIMIT_* per client address */
-    client_limit_rule_t admin_limit;     /* ADMIN_API_RATE_LIMIT_* per API key or account */
-    auth_lockout_policy_t lockout;       /* LOGIN_LOCKOUT_* */
-    int session_max_s;                   /* SESSION_MAX_S: a login's absolute length */
-    bool session_cookie_secure;          /* SESSION_COOKIE_SECURE: the cookie only over TLS */
+    client_limit_t *limits;          /* per-client abuse limits */
+    client_limit_rule_t login_limit; /* LOGIN_RATE_LIMIT_* per client address */
+    client_limit_rule_t admin_limit; /* ADMIN_API_RATE_LIMIT_* per API key or account */
+    auth_lockout_policy_t lockout;   /* LOGIN_LOCKOUT_* */
+    int session_max_s;               /* SESSION_MAX_S: a login's absolute length */
+    bool session_cookie_secure;      /* SESSION_COOKIE_SECURE: the cookie only over TLS */
     /* The admin console's reach beyond this service. */
     payment_connector_t *pay;   /* PAYMENT_*: reconciliation and a booking's gateway state; NULL
                                    without PAYMENT_API_KEY */

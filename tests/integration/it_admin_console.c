@@ -60,16 +60,15 @@ static void teardown(void)
 
 /* ------------------------------------------------------------ helpers -- */
 
-static int call(const char *auth, const char *method, const char *path,
-                const char *const *query, const char *json, struct json_object **out)
+static int call(const char *auth, const char *method, const char *path, const char *const *query,
+                const char *json, struct json_object **out)
 {
     http_client_response_t r;
     const char *headers[] = {"Content-Type: application/json", auth, NULL};
-    http_client_err_t e =
-        strcmp(method, "GET") == 0
-            ? http_client_get(inv.http, path, query, headers, &r)
-            : http_client_request(inv.http, method, path, NULL, headers, json,
-                                  json ? strlen(json) : 0, &r);
+    http_client_err_t e = strcmp(method, "GET") == 0
+                              ? http_client_get(inv.http, path, query, headers, &r)
+                              : http_client_request(inv.http, method, path, NULL, headers, json,
+                                                    json ? strlen(json) : 0, &r);
     int st = e == HTTP_CLIENT_OK ? r.status : 0;
     if (out)
         *out = r.body ? json_tokener_parse(r.body) : NULL;
@@ -84,8 +83,7 @@ static struct json_object *member(struct json_object *o, const char *key)
 }
 
 /* A confirmed checkout from today + offset: its booking id into id. */
-static void checkout(int offset, int nights, char *id, size_t id_size, char *conf,
-                     size_t conf_size)
+static void checkout(int offset, int nights, char *id, size_t id_size, char *conf, size_t conf_size)
 {
     char *body = bk_body(&f, BK_ROOM, offset, nights, "tok_visa", 0);
     int status;
@@ -149,8 +147,10 @@ START_TEST(test_search_and_booking_page)
     ck_assert_str_eq(invfx_str(json_object_array_get_idx(member(o, "items"), 0), "bookingId"), id);
     json_object_put(o);
 
-    const char *bad[][3] = {{"from", "tomorrow", NULL}, {"limit", "0", NULL},
-                            {"status", "lost", NULL},   {"offset", "-1", NULL}};
+    const char *bad[][3] = {{"from", "tomorrow", NULL},
+                            {"limit", "0", NULL},
+                            {"status", "lost", NULL},
+                            {"offset", "-1", NULL}};
     for (size_t i = 0; i < 4; i++) {
         const char *q[] = {bad[i][0], bad[i][1], NULL};
         ck_assert_int_eq(call(viewer, "GET", "/api/admin/bookings", q, NULL, &o), 400);
@@ -349,8 +349,8 @@ START_TEST(test_reconciliation_agrees_then_reports_a_walk_in)
     ck_assert_str_eq(invfx_str(m, "reservationId"), hold.hold_id);
     ck_assert(invfx_str(m, "action")[0] != '\0');
     json_object_put(o);
-    const char *ignoring[] = {"hotelId", BK_HOTEL, "from", from, "to", to,
-                              "ignoreOtherChannels", "true", NULL};
+    const char *ignoring[] = {"hotelId", BK_HOTEL, "from", from, "to", to, "ignoreOtherChannels",
+                              "true",    NULL};
     ck_assert_int_eq(call(op, "GET", "/api/admin/reconciliation", ignoring, NULL, &o), 200);
     ck_assert_uint_eq(json_object_array_length(member(o, "mismatches")), 0);
     json_object_put(o);

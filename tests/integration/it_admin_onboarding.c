@@ -56,8 +56,13 @@ static void setup(void)
                   "%s", err);
     char kafka_env[160];
     snprintf(kafka_env, sizeof kafka_env, "KAFKA_BROKERS=%s", brokers);
-    const char *env[] = {KEYRING_ENV, "PMS_RATE_LIMIT_PER_SECOND=1000", "PMS_MAX_RETRIES=1",
-                         "PMS_RETRY_BASE_MS=10", "PMS_TIMEOUT_MS=1500", kafka_env, NULL};
+    const char *env[] = {KEYRING_ENV,
+                         "PMS_RATE_LIMIT_PER_SECOND=1000",
+                         "PMS_MAX_RETRIES=1",
+                         "PMS_RETRY_BASE_MS=10",
+                         "PMS_TIMEOUT_MS=1500",
+                         kafka_env,
+                         NULL};
     invfx_start(&f, env);
     ck_assert_int_eq(ts_api_key_header(f.mysql_url, "admin", NULL, admin_header, NULL), 0);
     db = db_new(f.mysql_url, err, sizeof err);
@@ -79,10 +84,9 @@ static int send_as(const char *auth, const char *method, const char *path, const
 {
     http_client_response_t r;
     const char *headers[] = {"Content-Type: application/json", auth, NULL};
-    http_client_err_t e = json ? http_client_request(f.http, method, path, NULL, headers, json,
-                                                     strlen(json), &r)
-                               : http_client_request(f.http, method, path, NULL, headers, NULL, 0,
-                                                     &r);
+    http_client_err_t e =
+        json ? http_client_request(f.http, method, path, NULL, headers, json, strlen(json), &r)
+             : http_client_request(f.http, method, path, NULL, headers, NULL, 0, &r);
     int st = e == HTTP_CLIENT_OK ? r.status : 0;
     if (out)
         *out = r.body ? json_tokener_parse(r.body) : NULL;
@@ -150,10 +154,9 @@ static const char SAVE_BODY[] =
 START_TEST(test_preview_shows_the_pms_hotel_and_writes_nothing)
 {
     struct json_object *o = NULL;
-    int st = post_admin("/api/admin/pms/preview",
-                        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL
-                        "\",\"apiKey\":\"" HOTEL_KEY "\"}",
-                        &o);
+    int st = post_admin(
+        "/api/admin/pms/preview",
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"" HOTEL_KEY "\"}", &o);
     ck_assert_msg(st == 200, "status %d: %s", st, o ? json_object_to_json_string(o) : "");
     ck_assert_str_eq(str_of(o, "name"), "Haeundae Ocean Hotel");
     ck_assert_str_eq(str_of(o, "city"), "Busan");
@@ -176,9 +179,8 @@ START_TEST(test_preview_shows_the_pms_hotel_and_writes_nothing)
     dates_format_iso(dates_today_utc(), from);
     ck_assert_str_eq(str_of(o, "from"), from);
     char path[256];
-    snprintf(path, sizeof path, "/_sandbox/inventory?propertyID=" HOTEL "&roomTypeID=" ROOM_A
-                                "&from=%s",
-             from);
+    snprintf(path, sizeof path,
+             "/_sandbox/inventory?propertyID=" HOTEL "&roomTypeID=" ROOM_A "&from=%s", from);
     struct json_object *truth = ts_sandbox_get_json(&f.sb, path, NULL);
     ck_assert(truth != NULL);
     struct json_object *nights = member(a, "nights");
@@ -200,26 +202,44 @@ START_TEST(test_preview_shows_the_pms_hotel_and_writes_nothing)
 }
 END_TEST
 
+START_TEST(test_pms_text_is_answered_as_the_pms_gave_it)
+{
+    /* markup from the PMS is data: the API answers it verbatim (JSON-escaped),
+     * the page shows it as text */
+    struct json_object *o = NULL;
+    int st = post_admin("/api/admin/pms/preview",
+                        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_markup\","
+                        "\"apiKey\":\"cbk_sandbox_hotel_markup\"}",
+                        &o);
+    ck_assert_msg(st == 200, "status %d", st);
+    ck_assert_str_eq(str_of(o, "name"),
+                     "<script>alert('pwned')</script><b>Markup</b> & \"Quotes\" Inn");
+    ck_assert_str_eq(str_of(json_object_array_get_idx(member(o, "roomTypes"), 0), "name"),
+                     "<i>Room</i> <script>alert(2)</script>");
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_preview_refusals_are_plain_and_write_nothing)
 {
     struct json_object *o = NULL;
-    int st = post_admin("/api/admin/pms/preview",
-                        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL
-                        "\",\"apiKey\":\"cbk_wrong_key\"}",
-                        &o);
+    int st = post_admin(
+        "/api/admin/pms/preview",
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"cbk_wrong_key\"}", &o);
     assert_error(st, o, 422, "PMS_AUTH_FAILED", "apiKey");
     ck_assert_str_eq(str_of(o, "breakerState"), "closed");
     json_object_put(o);
 
-    st = post_admin("/api/admin/pms/preview",
-                    "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_nowhere\",\"apiKey\":\"" HOTEL_KEY "\"}",
-                    &o);
+    st = post_admin(
+        "/api/admin/pms/preview",
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_nowhere\",\"apiKey\":\"" HOTEL_KEY "\"}",
+        &o);
     assert_error(st, o, 404, "HOTEL_NOT_FOUND", "hotelId");
     json_object_put(o);
 
     /* a key is needed when none is stored */
-    st = post_admin("/api/admin/pms/preview", "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\"}",
-                    &o);
+    st = post_admin("/api/admin/pms/preview",
+                    "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\"}", &o);
     assert_error(st, o, 400, "VALIDATION_ERROR", "apiKey");
     json_object_put(o);
 
@@ -245,10 +265,9 @@ START_TEST(test_preview_refusals_are_plain_and_write_nothing)
 
     /* the PMS down: every call 500 → after the retries, 502 with the breaker's state */
     ts_sandbox_fault(&f.sb, "{\"op\":\"*\",\"status\":500}");
-    st = post_admin("/api/admin/pms/preview",
-                    "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"" HOTEL_KEY
-                    "\"}",
-                    &o);
+    st = post_admin(
+        "/api/admin/pms/preview",
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"" HOTEL_KEY "\"}", &o);
     ck_assert_msg(st == 502 || st == 503, "status %d", st);
     ck_assert_str_eq(str_of(o, "errorCode"), "PMS_UNAVAILABLE");
     ck_assert(member(o, "breakerState") != NULL);
@@ -286,9 +305,8 @@ START_TEST(test_save_onboards_then_updates_the_one_listing)
     /* the rows equal the sandbox's nights */
     char from[DATES_ISO_LEN + 1], path[256];
     dates_format_iso(dates_today_utc(), from);
-    snprintf(path, sizeof path, "/_sandbox/inventory?propertyID=" HOTEL "&roomTypeID=" ROOM_B
-                                "&from=%s",
-             from);
+    snprintf(path, sizeof path,
+             "/_sandbox/inventory?propertyID=" HOTEL "&roomTypeID=" ROOM_B "&from=%s", from);
     struct json_object *truth = ts_sandbox_get_json(&f.sb, path, NULL);
     for (size_t i = 0; i < 30; i++) {
         struct json_object *t = json_object_array_get_idx(truth, i);
@@ -384,7 +402,8 @@ START_TEST(test_every_bad_field_is_named_and_nothing_written)
     static const struct {
         const char *body, *field;
     } bad[] = {
-        {"{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"k\",\"currency\":\"KRW\","
+        {"{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL
+         "\",\"apiKey\":\"k\",\"currency\":\"KRW\","
          "\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A "\"}]}",
          "name"},
         {"{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"k\",\"name\":\"x\","
@@ -402,8 +421,8 @@ START_TEST(test_every_bad_field_is_named_and_nothing_written)
          "\"}]}",
          "longitude"},
         {"{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"k\",\"name\":\"x\","
-         "\"currency\":\"KRW\",\"pollingIntervalSeconds\":5,\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A
-         "\"}]}",
+         "\"currency\":\"KRW\",\"pollingIntervalSeconds\":5,\"roomTypes\":[{\"roomTypeId\":"
+         "\"" ROOM_A "\"}]}",
          "pollingIntervalSeconds"},
         {"{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"k\",\"name\":\"x\","
          "\"currency\":\"KRW\",\"pollingEnabled\":\"yes\",\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A
@@ -416,8 +435,8 @@ START_TEST(test_every_bad_field_is_named_and_nothing_written)
          "\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A "\"},{\"name\":\"y\"}]}",
          "roomTypes[1].roomTypeId"},
         {"{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"k\",\"name\":\"x\","
-         "\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A "\"},{\"roomTypeId\":\"" ROOM_A
-         "\"}]}",
+         "\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A
+         "\"},{\"roomTypeId\":\"" ROOM_A "\"}]}",
          "roomTypes[1].roomTypeId"},
         {"{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"name\":\"x\","
          "\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A "\"}]}",
@@ -437,17 +456,18 @@ START_TEST(test_every_bad_field_is_named_and_nothing_written)
         json_object_put(o);
     }
     struct json_object *o = NULL;
-    int st = post_admin("/api/admin/listings",
-                        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"wrong\","
-                        "\"name\":\"x\",\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A
-                        "\"}]}",
-                        &o);
+    int st = post_admin(
+        "/api/admin/listings",
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"wrong\","
+        "\"name\":\"x\",\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"" ROOM_A "\"}]}",
+        &o);
     assert_error(st, o, 422, "PMS_AUTH_FAILED", "apiKey");
     json_object_put(o);
-    st = post_admin("/api/admin/listings",
-                    "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_nowhere\",\"apiKey\":\"" HOTEL_KEY "\","
-                    "\"name\":\"x\",\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"r\"}]}",
-                    &o);
+    st = post_admin(
+        "/api/admin/listings",
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_nowhere\",\"apiKey\":\"" HOTEL_KEY "\","
+        "\"name\":\"x\",\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"r\"}]}",
+        &o);
     assert_error(st, o, 404, "HOTEL_NOT_FOUND", "hotelId");
     json_object_put(o);
     assert_nothing_written();
@@ -520,8 +540,7 @@ START_TEST(test_roles_scope_and_csrf)
     int st = send_as(limited, "POST", "/api/admin/listings", SAVE_BODY, &o);
     assert_error(st, o, 403, "FORBIDDEN", "hotelId");
     json_object_put(o);
-    ck_assert_int_eq(send_as("X-Nothing: 1", "POST", "/api/admin/listings", SAVE_BODY, NULL),
-                     401);
+    ck_assert_int_eq(send_as("X-Nothing: 1", "POST", "/api/admin/listings", SAVE_BODY, NULL), 401);
     assert_nothing_written();
 
     /* a person's session: the save needs the CSRF token */
@@ -551,9 +570,9 @@ START_TEST(test_roles_scope_and_csrf)
     ck_assert_int_eq(send_as(viewer, "GET", "/api/admin/hotels", NULL, &o), 200);
     ck_assert_uint_eq(json_object_array_length(o), 1);
     json_object_put(o);
-    ck_assert_int_eq(send_as(viewer, "PUT", "/api/admin/hotels/" HOTEL "/polling",
-                             "{\"enabled\":false}", NULL),
-                     403);
+    ck_assert_int_eq(
+        send_as(viewer, "PUT", "/api/admin/hotels/" HOTEL "/polling", "{\"enabled\":false}", NULL),
+        403);
 }
 END_TEST
 
@@ -600,6 +619,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_preview_shows_the_pms_hotel_and_writes_nothing);
+    tcase_add_test(tc, test_pms_text_is_answered_as_the_pms_gave_it);
     tcase_add_test(tc, test_preview_refusals_are_plain_and_write_nothing);
     tcase_add_test(tc, test_save_onboards_then_updates_the_one_listing);
     tcase_add_test(tc, test_every_bad_field_is_named_and_nothing_written);

@@ -68,8 +68,7 @@ pms_keystore_t *pms_keystore_new(db_pool_t *pool, const uint8_t aes_key[CRYPTO_A
                                  int64_t cache_ms);
 /* The same with a key ring (copied; ring may be NULL or empty: no stored
  * keys are read and none can be sealed). */
-pms_keystore_t *pms_keystore_new_ring(db_pool_t *pool, const pms_keyring_t *ring,
-                                      int64_t cache_ms);
+pms_keystore_t *pms_keystore_new_ring(db_pool_t *pool, const pms_keyring_t *ring, int64_t cache_ms);
 void pms_keystore_free(pms_keystore_t *ks);
 
 /* A pms_key_fn: 0 and the key, or -1 when neither place has one (or the
