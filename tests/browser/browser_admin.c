@@ -2,8 +2,8 @@
  * browser_admin.c — runs the admin page's browser tests (admin.test.mjs:
  * playwright-core driving Debian's chromium, headless) against a real stack
  * made for them: a migrated database, a Redis database, Kafka topics under a
- * unique prefix, the pms-sandbox (its seed plus a hotel whose name is HTML),
- * the pay-sandbox, inventory-svc (which serves the page), booking-svc and the
+ * unique prefix, the pms-sandbox (its seed has a hotel whose texts are
+ * HTML), the pay-sandbox, inventory-svc (which serves the page), booking-svc and the
  * poller, each on a free port; accounts of every kind of person the tests
  * log in as. Node gets the addresses in its environment and its exit status
  * is this test's verdict. Screenshots go to <build>/tests/browser/screenshots.
@@ -30,9 +30,6 @@
 #define PASSWORD "browser-test-password-1"
 /* The data key of pms_config in this test (not a secret: the test's own). */
 #define DATA_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-#define MARKUP_HOTEL "hotel_markup"
-#define MARKUP_NAME                                                                                \
-    "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\"> & <b>Bold</b>"
 #define MAX_ENV 40
 
 typedef struct svc {
@@ -42,46 +39,12 @@ typedef struct svc {
     char log[320];
 } svc_t;
 
-static char db_name[96], db_url[256], redis_url[160], prefix[64], seed_path[320], shots[320];
+static char db_name[96], db_url[256], redis_url[160], prefix[64], shots[320];
 static int redis_db;
 static ts_sandbox_t pms, pay;
 static svc_t inventory = {"inventory-svc", "INVENTORY_SVC_PORT", 0, NULL, ""};
 static svc_t booking = {"booking-svc", "BOOKING_SVC_PORT", 0, NULL, ""};
 static svc_t poller = {"poller", "POLLER_PORT", 0, NULL, ""};
-
-/* The sandbox's seed with one more hotel, a copy of hotel_tokyo whose name
- * is markup, so the page's handling of hostile PMS text is tested. */
-static void write_seed(void)
-{
-    json_object *seed = json_object_from_file(LODGING_SOURCE_DIR "/sandbox/pms-sandbox/seed.json");
-    ck_assert_ptr_nonnull(seed);
-    json_object *hotels, *copy = NULL;
-    ck_assert(json_object_object_get_ex(seed, "hotels", &hotels));
-    for (size_t i = 0; i < json_object_array_length(hotels); i++) {
-        json_object *h = json_object_array_get_idx(hotels, i), *id;
-        if (json_object_object_get_ex(h, "propertyID", &id) &&
-            strcmp(json_object_get_string(id), "hotel_tokyo") == 0)
-            ck_assert_int_eq(json_object_deep_copy(h, &copy, NULL), 0);
-    }
-    ck_assert_ptr_nonnull(copy);
-    json_object_object_add(copy, "propertyID", json_object_new_string(MARKUP_HOTEL));
-    json_object_object_add(copy, "apiKey", json_object_new_string("cbk_sandbox_" MARKUP_HOTEL));
-    json_object_object_add(copy, "name", json_object_new_string(MARKUP_NAME));
-    json_object *rts;
-    ck_assert(json_object_object_get_ex(copy, "roomTypes", &rts));
-    for (size_t i = 0; i < json_object_array_length(rts); i++) {
-        json_object *rt = json_object_array_get_idx(rts, i), *id;
-        ck_assert(json_object_object_get_ex(rt, "roomTypeID", &id));
-        char nid[96];
-        snprintf(nid, sizeof nid, "markup_%s", json_object_get_string(id));
-        json_object_object_add(rt, "roomTypeID", json_object_new_string(nid));
-    }
-    json_object_array_add(hotels, copy);
-    snprintf(seed_path, sizeof seed_path, "%s/tests/browser/pms-seed-%d.json", LODGING_BINARY_DIR,
-             (int)getpid());
-    ck_assert_int_eq(json_object_to_file_ext(seed_path, seed, JSON_C_TO_STRING_PLAIN), 0);
-    json_object_put(seed);
-}
 
 static void make_topics(void)
 {
@@ -169,11 +132,7 @@ static void setup(void)
     ts_unique_name("adminui", prefix, sizeof prefix);
     strcat(prefix, ".");
     make_topics();
-    write_seed();
-    char seed_env[360];
-    snprintf(seed_env, sizeof seed_env, "PMS_SANDBOX_SEED=%s", seed_path);
-    const char *pms_env[] = {seed_env, NULL};
-    ts_sandbox_start(&pms, "pms-sandbox", "PMS_SANDBOX_PORT", pms_env);
+    ts_sandbox_start(&pms, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
     ts_sandbox_start(&pay, "pay-sandbox", "PAY_SANDBOX_PORT", NULL);
     /* booking-svc's address is needed by inventory-svc and the other way
      * round: its port is chosen first, inventory-svc started, then it */
@@ -199,14 +158,13 @@ static void teardown(void)
     ts_sandbox_stop(&pay);
     ts_redis_db_release(redis_db);
     ts_db_drop(db_name);
-    unlink(seed_path);
 }
 
 /* Runs node's test runner on admin.test.mjs with the stack's addresses;
  * its output goes to ours. The exit status, or -1 after a timeout. */
 static int run_node(void)
 {
-    char vars[12][1100];
+    char vars[10][1100];
     snprintf(vars[0], sizeof vars[0], "ADMIN_BASE_URL=http://127.0.0.1:%d", inventory.port);
     snprintf(vars[1], sizeof vars[1], "BOOKING_BASE_URL=http://127.0.0.1:%d", booking.port);
     snprintf(vars[2], sizeof vars[2], "PMS_SANDBOX_URL=%s", pms.base_url);
@@ -216,14 +174,13 @@ static int run_node(void)
     snprintf(vars[6], sizeof vars[6], "SERVICE_LOGS=%s:%s:%s", inventory.log, booking.log,
              poller.log);
     snprintf(vars[7], sizeof vars[7], "TEST_PASSWORD=%s", PASSWORD);
-    snprintf(vars[8], sizeof vars[8], "MARKUP_HOTEL=%s", MARKUP_HOTEL);
-    snprintf(vars[9], sizeof vars[9], "MARKUP_NAME=%s", MARKUP_NAME);
-    snprintf(vars[10], sizeof vars[10], "PMS_SEED=%s", seed_path);
-    snprintf(vars[11], sizeof vars[11], "CHROMIUM=%s", ts_env("CHROMIUM", "/usr/bin/chromium"));
+    snprintf(vars[8], sizeof vars[8], "PMS_SEED=%s",
+             LODGING_SOURCE_DIR "/sandbox/pms-sandbox/seed.json");
+    snprintf(vars[9], sizeof vars[9], "CHROMIUM=%s", ts_env("CHROMIUM", "/usr/bin/chromium"));
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        for (int i = 0; i < 12; i++)
+        for (int i = 0; i < 10; i++)
             putenv(vars[i]);
         if (chdir(LODGING_SOURCE_DIR "/tests/browser") != 0)
             _exit(126);
