@@ -29,7 +29,8 @@ const LOGS = env('SERVICE_LOGS').split(':');
 const ADMIN = 'admin@browser.test';
 const VIEWER = 'viewer@browser.test';
 const BUSAN_DESK = 'busan-desk@browser.test';
-const WAIT = 15000;
+// generous: the sanitizer build of every service under a loaded machine is slow
+const WAIT = 30000;
 
 let browser;
 // Pages still open when a test ends belong to a test that failed: they are

@@ -26,7 +26,7 @@
 #include "ts_session.h"
 
 #define START_TIMEOUT_MS 30000
-#define NODE_TIMEOUT_S 240
+#define NODE_TIMEOUT_S 420
 #define PASSWORD "browser-test-password-1"
 /* The data key of pms_config in this test (not a secret: the test's own). */
 #define DATA_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
