@@ -97,8 +97,17 @@ async function shot(page, name, { tall } = {}) {
   if (tall) await page.setViewportSize(size);
 }
 
+// Every form control on the screen has a label (or an aria name).
+async function assertLabelled(page) {
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 120)));
+  assert.deepEqual(unlabelled, [], 'controls without a label');
+}
+
 async function closePage(page) {
   assert.deepEqual(page.problems, [], 'no script errors and no CSP violations');
+  await assertLabelled(page);
   openPages.delete(page);
   await page.context().close();
 }
@@ -199,8 +208,11 @@ test('login: a wrong password is told in plain words; the first admin gets in', 
   await page.getByLabel('비밀번호').fill('wrong-password-123');
   await page.getByRole('button', { name: '로그인' }).click();
   await page.getByRole('alert').filter({ hasText: '비밀번호가 틀렸거나' }).waitFor({ timeout: WAIT });
-  await page.getByLabel('비밀번호').fill(PASSWORD);
-  await page.getByRole('button', { name: '로그인' }).click();
+  // by keyboard: the password field, then Enter submits
+  await page.getByLabel('비밀번호').focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
   await page.locator('#logout').waitFor({ timeout: WAIT });
   await page.locator('#lang').selectOption('en');
   await page.getByRole('link', { name: 'Hotels' }).waitFor({ timeout: WAIT });
@@ -232,6 +244,7 @@ test('onboarding: the form is filled with the sandbox hotel; Save (double-clicke
   }
   const gridCells = dialog.locator('table.inv-grid tbody tr').first().locator('td');
   assert.equal(await gridCells.count(), 30);
+  await assertLabelled(page);
   await shot(page, '02-onboarding-preview', { tall: 1450 });
   await dialog.locator('input[name=pollingIntervalSeconds]').fill('120');
   await dialog.locator('#onb-save').dblclick();
