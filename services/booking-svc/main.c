@@ -197,8 +197,8 @@ static int wire(service_t *svc, void *ctx)
                        REDIS_DEFAULT_COMMAND_TIMEOUT_MS, err, sizeof err);
     if (!app->redis)
         goto fail;
-    app->limits =
-        client_limit_new(&(client_limit_config_t){.service = "booking-svc", .redis = app->redis});
+    app->limits = client_limit_new(
+        &(client_limit_config_t){.service = "booking-svc", .redis = app->redis});
     if (!app->limits) {
         snprintf(err, sizeof err, "client limits: out of memory");
         goto fail;
@@ -224,8 +224,8 @@ static int wire(service_t *svc, void *ctx)
     if (!(app->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
         !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)))
         goto fail;
-    if (!(app->inventory =
-              inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS, s->service_token))) {
+    if (!(app->inventory = inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS,
+                                                s->service_token))) {
         snprintf(err, sizeof err, "inventory client");
         goto fail;
     }

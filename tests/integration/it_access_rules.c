@@ -11,8 +11,8 @@
  * or a handler that forgets a hotel limit, fails here. "Allowed" means the
  * access layer let the call through: the handler may still say 400/404/409
  * about the request itself. Objects are seeded for hotel_123 (a booking with
- * a known token, a polling configuration, a finished compensation), so a 404 for the other-hotel
- * caller is the hotel limit, not a missing object.
+ * a known token, a polling configuration, a finished compensation), so a 404
+ * for the other-hotel caller is the hotel limit, not a missing object.
  */
 #include <check.h>
 #include <json-c/json.h>
@@ -36,21 +36,12 @@
 #define SESSION_EMAIL "operator@access-rules.test"
 #define SESSION_PASSWORD "access-rules-password"
 
-typedef enum {
-    CALLER_ANON,
-    CALLER_BAD,
-    CALLER_TOKEN,
-    CALLER_VIEWER,
-    CALLER_OPERATOR,
-    CALLER_ADMIN,
-    CALLER_OTHER_HOTEL,
-    CALLER_SERVICE,
-    CALLER_SESSION,
-    CALLER_COUNT
-} caller_t;
-static const char *const CALLER_NAMES[] = {
-    "anonymous", "bad credential",       "booking token", "viewer",          "operator",
-    "admin",     "other-hotel operator", "service",       "operator session"};
+typedef enum { CALLER_ANON, CALLER_BAD, CALLER_TOKEN, CALLER_VIEWER, CALLER_OPERATOR,
+               CALLER_ADMIN, CALLER_OTHER_HOTEL, CALLER_SERVICE, CALLER_SESSION,
+               CALLER_COUNT } caller_t;
+static const char *const CALLER_NAMES[] = {"anonymous", "bad credential", "booking token",
+                                           "viewer",    "operator",       "admin",
+                                           "other-hotel operator", "service", "operator session"};
 
 typedef enum { ALLOW, DENY_401, DENY_403, HIDDEN_404 } expect_t;
 static const char *const EXPECT_NAMES[] = {"allowed", "401", "403", "404"};
@@ -121,8 +112,9 @@ static void make_credentials(void)
     ck_assert_int_eq(ts_api_key_header(db_url, "operator", NULL, headers[CALLER_OPERATOR], NULL),
                      0);
     ck_assert_int_eq(ts_api_key_header(db_url, "admin", NULL, headers[CALLER_ADMIN], NULL), 0);
-    ck_assert_int_eq(
-        ts_api_key_header(db_url, "operator", "hotel_other", headers[CALLER_OTHER_HOTEL], NULL), 0);
+    ck_assert_int_eq(ts_api_key_header(db_url, "operator", "hotel_other",
+                                       headers[CALLER_OTHER_HOTEL], NULL),
+                     0);
 }
 
 /* Logs the session caller in (again: the logout route ends its session). */
@@ -298,7 +290,7 @@ static expect_t expect_for(const route_t *r, caller_t c)
     auth_role_t need = r->rule == AUTH_RULE_VIEWER     ? AUTH_ROLE_VIEWER
                        : r->rule == AUTH_RULE_OPERATOR ? AUTH_ROLE_OPERATOR
                                                        : AUTH_ROLE_ADMIN;
-    auth_role_t have = c == CALLER_VIEWER  ? AUTH_ROLE_VIEWER
+    auth_role_t have = c == CALLER_VIEWER ? AUTH_ROLE_VIEWER
                        : c == CALLER_ADMIN ? AUTH_ROLE_ADMIN
                                            : AUTH_ROLE_OPERATOR;
     if (have < need)
@@ -379,7 +371,8 @@ START_TEST(test_every_route_answers_every_caller_as_its_rule_says)
                 /* a webhook's 401 is its HMAC signature's verdict, the same for everyone */
                 bool ok = routes[j].rule == AUTH_RULE_WEBHOOK ? status > 0 && status != 403
                                                               : outcome_matches(e, status, code);
-                ck_assert_msg(ok, "%s %s %s (rule %s) as %s: expected %s, got %d %s",
+                ck_assert_msg(ok,
+                              "%s %s %s (rule %s) as %s: expected %s, got %d %s",
                               services[i].name, routes[j].method, routes[j].path,
                               auth_rule_name(routes[j].rule), CALLER_NAMES[c], EXPECT_NAMES[e],
                               status, code);
@@ -404,9 +397,9 @@ START_TEST(test_a_revoked_key_stops_at_once)
     db_t *db = db_new(db_url, err, sizeof err);
     ck_assert_ptr_nonnull(db);
     db_param_t p[] = {DB_STR(key_id)};
-    ck_assert_int_eq(
-        db_exec(db, "UPDATE api_key SET revoked_at = NOW(3) WHERE key_id = ?", p, 1, NULL, NULL),
-        DB_OK);
+    ck_assert_int_eq(db_exec(db, "UPDATE api_key SET revoked_at = NOW(3) WHERE key_id = ?", p, 1,
+                             NULL, NULL),
+                     DB_OK);
     db_free(db);
     ck_assert_int_eq(call(&services[2], &list, CALLER_VIEWER, code, sizeof code), 401);
     ck_assert_str_eq(code, "UNAUTHORIZED");
@@ -474,11 +467,11 @@ START_TEST(test_every_staff_write_is_in_the_audit_log)
     ck_assert_int_eq(request(poller, "POST", "/api/polling/sandbox/" HOTEL "/start",
                              CALLER_OPERATOR, "{}", NULL, NULL, 0),
                      200);
-    ck_assert_int_eq(request(poller, "POST", "/api/polling/sandbox/" HOTEL "/stop", CALLER_OPERATOR,
-                             "{}", NULL, NULL, 0),
+    ck_assert_int_eq(request(poller, "POST", "/api/polling/sandbox/" HOTEL "/stop",
+                             CALLER_OPERATOR, "{}", NULL, NULL, 0),
                      200);
-    int sync = request(poller, "POST", "/api/polling/sandbox/" HOTEL "/sync", CALLER_OPERATOR, "{}",
-                       NULL, NULL, 0);
+    int sync = request(poller, "POST", "/api/polling/sandbox/" HOTEL "/sync", CALLER_OPERATOR,
+                       "{}", NULL, NULL, 0);
     ck_assert_msg(sync >= 200 && sync < 300, "sync: %d", sync);
     char key_id[64];
     ck_assert_int_eq(request(inv, "POST", "/api/admin/api-keys", CALLER_ADMIN,

@@ -19,6 +19,10 @@
 #include "inventory_fixture.h"
 
 #define OFFSET 50 /* days from today: stays no other test of this database uses */
+/* the data key ring both services read (k1 active) */
+#define KEYRING_ENV                                                                                \
+    "PMS_CONFIG_ENCRYPTION_KEYS="                                                                  \
+    "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 static bk_fixture_t f;
 static inv_fixture_t inv;
@@ -28,7 +32,8 @@ static void setup(void)
 {
     log_init("it_admin_console", LOG_LEVEL_ERROR);
     bk_setup(&f);
-    bk_service_start(&f, NULL);
+    const char *bk_env[] = {KEYRING_ENV, NULL};
+    bk_service_start(&f, bk_env);
     memset(&inv, 0, sizeof inv);
     inv.sb = f.pms; /* the PMS booking-svc books in */
     inv.sandbox_started = true;
@@ -44,6 +49,7 @@ static void setup(void)
                          brokers,
                          "PAYMENT_API_KEY=sk_test_sandbox",
                          "PMS_RATE_LIMIT_PER_SECOND=1000",
+                         KEYRING_ENV,
                          NULL};
     invfx_start(&inv, env);
     ck_assert_int_eq(ts_api_key_header(f.db_url, "viewer", NULL, viewer, NULL), 0);
@@ -367,6 +373,52 @@ START_TEST(test_reconciliation_agrees_then_reports_a_walk_in)
 }
 END_TEST
 
+/* ------------------------------------------------- onboard, then book -- */
+
+START_TEST(test_an_onboarded_hotel_is_booked_from_the_public_api)
+{
+    char admin[TS_AUTH_HEADER_MAX];
+    ck_assert_int_eq(ts_api_key_header(f.db_url, "admin", NULL, admin, NULL), 0);
+    struct json_object *o = NULL;
+    /* not configured anywhere yet: no key in booking-svc's environment either */
+    int st = call(admin, "POST", "/api/admin/listings", NULL,
+                  "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_jeju\","
+                  "\"apiKey\":\"cbk_sandbox_hotel_jeju\",\"name\":\"Olle Stone House Jeju\","
+                  "\"currency\":\"KRW\",\"roomTypes\":[{\"roomTypeId\":\"jeju_ondol\"}]}",
+                  &o);
+    ck_assert_msg(st == 201, "status %d: %s", st, o ? json_object_to_json_string(o) : "");
+    json_object_put(o);
+
+    /* the guest's checkout: booking-svc reads the sealed key from pms_config */
+    dates_day_t in = dates_today_utc() + OFFSET + 2;
+    char ci[DATES_ISO_LEN + 1], co[DATES_ISO_LEN + 1];
+    dates_format_iso(in, ci);
+    dates_format_iso(in + 1, co);
+    const char *q[] = {"propertyID", "hotel_jeju", "roomTypeID", "jeju_ondol", "from",
+                       ci,           "to",         ci,           NULL};
+    struct json_object *nights = ts_sandbox_get_json(&f.pms, "/_sandbox/inventory", q);
+    int64_t amount = json_object_get_int64(member(json_object_array_get_idx(nights, 0), "rate"));
+    json_object_put(nights);
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_jeju\",\"roomTypeId\":\"jeju_ondol\","
+             "\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{\"firstName\":\"Mina\","
+             "\"lastName\":\"Kim\",\"email\":\"mina@example.com\",\"phone\":\"+82-10-5555-0000\"},"
+             "\"adults\":2,\"payment\":{\"cardToken\":\"tok_visa\",\"amount\":%lld,"
+             "\"currency\":\"KRW\"}}",
+             ci, co, (long long)amount);
+    struct json_object *r = bk_checkout(&f, body, NULL, &st);
+    ck_assert_msg(st == 200, "checkout status %d: %s", st, json_object_to_json_string(r));
+    json_object_put(r);
+    const char *lq[] = {"hotelId", "hotel_jeju", NULL};
+    ck_assert_int_eq(call(admin, "GET", "/api/admin/bookings", lq, NULL, &o), 200);
+    ck_assert_uint_eq(items(o), 1);
+    ck_assert_str_eq(invfx_str(json_object_array_get_idx(member(o, "items"), 0), "guestLastName"),
+                     "Kim");
+    json_object_put(o);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_admin_console");
@@ -377,6 +429,7 @@ int main(void)
     tcase_add_test(tc, test_cancel_from_the_console_refunds_at_the_gateway);
     tcase_add_test(tc, test_compensations_list_and_retry);
     tcase_add_test(tc, test_reconciliation_agrees_then_reports_a_walk_in);
+    tcase_add_test(tc, test_an_onboarded_hotel_is_booked_from_the_public_api);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

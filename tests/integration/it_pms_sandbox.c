@@ -1022,12 +1022,12 @@ START_TEST(test_a_property_over_its_request_limit_gets_429_with_retry_after)
     long retry_after_ms = -1;
     char body[512] = "";
     int passed = 0, status = 0, sent = 0;
-    while (sent < 20 &&
-           (status = hotel_details_answer(HOTEL, KEY, &retry_after_ms, body, sizeof body)) == 200)
+    while (sent < 20 && (status = hotel_details_answer(HOTEL, KEY, &retry_after_ms, body,
+                                                       sizeof body)) == 200)
         passed++, sent++;
     sent++;
     ck_assert_int_eq(status, 429);
-    ck_assert_int_ge(passed, 3);            /* the burst */
+    ck_assert_int_ge(passed, 3); /* the burst */
     ck_assert_int_ge(retry_after_ms, 1000); /* whole seconds */
     ck_assert_msg(strstr(body, "\"success\":false") && strstr(body, "API rate limit exceeded"),
                   "429 body: %s", body);
