@@ -385,7 +385,7 @@ test('a viewer sees no Save, switch or cancel, and the API refuses them', async 
 
 let bookingId;
 
-test('the per-hotel degraded switch refuses checkout for that hotel only', async () => {
+test('the per-hotel degraded switch refuses checkout for that hotel only; sync now; polling off and on', async () => {
   const page = await login(ADMIN);
   const row = page.locator('tr[data-hotel="hotel_busan"]');
   await row.waitFor({ timeout: WAIT });
@@ -406,6 +406,15 @@ test('the per-hotel degraded switch refuses checkout for that hotel only', async
 
   await page.locator('tr[data-hotel="hotel_busan"] .degraded-off').click();
   await page.locator('tr[data-hotel="hotel_busan"] .degraded-on').waitFor({ timeout: WAIT });
+
+  // the other hotel buttons: sync now, and polling off then on again
+  await page.locator('tr[data-hotel="hotel_123"] .sync').click();
+  await page.locator('#toast').filter({ hasText: '동기화 작업을 보냈습니다' }).waitFor({ timeout: WAIT });
+  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"] .polling`).click();
+  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"]`).getByText('수동으로 중지됨').waitFor({ timeout: WAIT });
+  assert.equal(sql(`SELECT polling_enabled FROM pms_config WHERE hotel_id='${MARKUP_HOTEL}'`), '0');
+  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"] .polling`).click();
+  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"]`).getByText('실행 중', { exact: false }).waitFor({ timeout: WAIT });
   await closePage(page);
 });
 
