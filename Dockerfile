@@ -18,8 +18,8 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
           /build/sandbox/pms-sandbox/pms-sandbox /build/sandbox/pay-sandbox/pay-sandbox \
           /build/tools/migrate/lodging-migrate /build/tools/kafka-admin/lodging-kafka-admin /out/bin/ \
     && cp -r db /out/db \
-    && mkdir -p /out/share/lodging && cp -r web/admin /out/share/lodging/admin \
     && mkdir -p /out/sandbox && cp sandbox/pms-sandbox/seed.json /out/sandbox/pms-seed.json
+RUN mkdir -p /out/share/lodging && cp -r web/admin /out/share/lodging/admin
 
 FROM debian:12-slim
 ARG SERVICE
