@@ -271,12 +271,20 @@ test('onboarding: the form is filled with the sandbox hotel; Save (double-clicke
   await closePage(page);
 });
 
-test('onboarding refusals: wrong key, unknown hotel, PMS down — a clear message and nothing written', async () => {
+test('onboarding refusals: wrong key, an invalid field, unknown hotel, PMS down — a clear message and nothing written', async () => {
   const page = await login(ADMIN);
   let dialog = await fetchPreview(page, 'hotel_busan', 'cbk_wrong_key');
   await dialog.locator('.error[data-code=PMS_AUTH_FAILED]').waitFor({ timeout: WAIT });
   assert.match(await dialog.locator('.error').first().textContent(), /API 키를 거부/);
   await shot(page, '04-onboarding-wrong-key');
+  // a field that fails validation is named, and Save can be pressed again after fixing it
+  dialog = await fetchPreview(page, 'hotel_busan', 'cbk_sandbox_hotel_busan');
+  await dialog.locator('input[name=latitude]').fill('200');
+  await dialog.locator('#onb-save').click();
+  await dialog.locator('.save .error[data-code=VALIDATION_ERROR]').waitFor({ timeout: WAIT });
+  assert.match(await dialog.locator('.save .error').textContent(), /입력값을 확인하세요: 위도/);
+  assert.equal(await dialog.locator('input[name=latitude]').getAttribute('aria-invalid'), 'true');
+  assert.equal(await dialog.locator('#onb-save').isEnabled(), true);
   dialog = await fetchPreview(page, 'hotel_nope', 'cbk_sandbox_hotel_123');
   await dialog.locator('.error[data-code=HOTEL_NOT_FOUND]').waitFor({ timeout: WAIT });
   assert.match(await dialog.locator('.error').first().textContent(), /호텔 ID가 없습니다/);

@@ -20,7 +20,10 @@ export function limited() {
 // An ApiError in plain words: what went wrong, the field, the breaker, when to retry.
 export function errorText(err) {
   const key = `err.${err.code}`;
-  let text = t(key, { field: err.field || '' });
+  // a field the page has a label for is named by that label
+  const labelKey = err.field ? `onb.${err.field}` : null;
+  const field = labelKey && t(labelKey) !== labelKey ? t(labelKey) : err.field || '';
+  let text = t(key, { field });
   if (text === key) text = t('err.other');
   const parts = [text];
   if (err.body && err.body.breakerState) parts.push(t('err.breaker', { state: t(`breaker.${err.body.breakerState}`) }));
