@@ -488,6 +488,8 @@ test('compensations: a stuck task is listed and retried from the page; the audit
   assert.match(await row.textContent(), /멈춤/);
   await shot(page, '10-compensations');
   await row.locator('button.retry').click();
+  // the answer (after the audit row is written) shows as a toast
+  await page.locator('#toast').filter({ hasText: '재시도했습니다' }).waitFor({ timeout: WAIT });
   const deadline = Date.now() + WAIT;
   while (sql(`SELECT state FROM compensation_task WHERE hold_id='res_gone_for_good'`) !== 'done') {
     assert.ok(Date.now() < deadline, 'the retried task did not finish');
