@@ -418,11 +418,11 @@ test('the per-hotel degraded switch refuses checkout for that hotel only; sync n
   // the other hotel buttons: sync now, and polling off then on again
   await page.locator('tr[data-hotel="hotel_123"] .sync').click();
   await page.locator('#toast').filter({ hasText: '동기화 작업을 보냈습니다' }).waitFor({ timeout: WAIT });
-  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"] .polling`).click();
-  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"]`).getByText('수동으로 중지됨').waitFor({ timeout: WAIT });
-  assert.equal(sql(`SELECT polling_enabled FROM pms_config WHERE hotel_id='${MARKUP_HOTEL}'`), '0');
-  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"] .polling`).click();
-  await page.locator(`tr[data-hotel="${MARKUP_HOTEL}"]`).getByText('실행 중', { exact: false }).waitFor({ timeout: WAIT });
+  await page.locator('tr[data-hotel="hotel_busan"] .polling').click();
+  await page.locator('tr[data-hotel="hotel_busan"]').getByText('수동으로 중지됨').waitFor({ timeout: WAIT });
+  assert.equal(sql("SELECT polling_enabled FROM pms_config WHERE hotel_id='hotel_busan'"), '0');
+  await page.locator('tr[data-hotel="hotel_busan"] .polling').click();
+  await page.locator('tr[data-hotel="hotel_busan"]').getByText('실행 중', { exact: false }).waitFor({ timeout: WAIT });
   await closePage(page);
 });
 
@@ -432,6 +432,8 @@ test('cancel from the booking page (with a confirmation step) voids or refunds a
   await page.goto(`${BASE}/admin/#/bookings`);
   await page.getByLabel('예약 ID').fill(bookingId);
   await page.getByRole('button', { name: '검색' }).click();
+  await page.locator(`tr[data-booking="${bookingId}"] a`).waitFor({ timeout: WAIT });
+  await shot(page, '08-bookings-search');
   await page.locator(`tr[data-booking="${bookingId}"] a`).click();
   await page.locator('#booking-cancel').waitFor({ timeout: WAIT });
   await shot(page, '08-booking');
