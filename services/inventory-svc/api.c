@@ -10,6 +10,7 @@
 #include "adjust.h"
 #include "admin_accounts.h"
 #include "admin_api.h"
+#include "admin_static.h"
 #include "common/http_audit.h"
 #include "common/json.h"
 #include "common/pms_keys.h"
@@ -18,6 +19,9 @@
 #include "consumers.h"
 #include "query.h"
 #include "session_api.h"
+#include "admin_bookings.h"
+#include "admin_hotels.h"
+#include "admin_onboard.h"
 
 static const char *request_query(void *req, const char *name)
 {
@@ -359,6 +363,21 @@ static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
     return rc;
 }
 
+/* GET /admin (and /admin/): the admin page's shell; its data comes from the
+ * API, which checks the caller's role on every call. */
+static int handle_admin_page(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    return admin_static_respond(app->admin_page, req, NULL);
+}
+
+/* GET /admin/:asset: one file of the admin page by name. */
+static int handle_admin_asset(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    return admin_static_respond(app->admin_page, req, http_request_param(req, "asset"));
+}
+
 const http_route_t INV_API_ROUTES[] = {
     {"GET", "/api/inventory", AUTH_RULE_PUBLIC, handle_inventory},
     {"GET", "/api/rates", AUTH_RULE_PUBLIC, handle_rates},
@@ -377,10 +396,29 @@ const http_route_t INV_API_ROUTES[] = {
     {"POST", "/api/admin/accounts", AUTH_RULE_ADMIN, admin_accounts_create},
     {"GET", "/api/admin/accounts", AUTH_RULE_ADMIN, admin_accounts_list},
     {"DELETE", "/api/admin/accounts/:accountId", AUTH_RULE_ADMIN, admin_accounts_disable},
+    /* onboarding a hotel from its PMS */
+    {"GET", "/api/admin/vendors", AUTH_RULE_VIEWER, admin_vendors_list},
+    {"POST", "/api/admin/pms/preview", AUTH_RULE_ADMIN, admin_pms_preview},
+    {"POST", "/api/admin/listings", AUTH_RULE_ADMIN, admin_listing_save},
+    /* the operator console */
+    {"GET", "/api/admin/hotels", AUTH_RULE_VIEWER, admin_hotels_list},
+    {"GET", "/api/admin/hotels/:hotelId", AUTH_RULE_VIEWER, admin_hotel_get},
+    {"PUT", "/api/admin/hotels/:hotelId/polling", AUTH_RULE_OPERATOR, admin_hotel_polling},
+    {"POST", "/api/admin/hotels/:hotelId/sync", AUTH_RULE_OPERATOR, admin_hotel_sync},
+    {"GET", "/api/admin/bookings", AUTH_RULE_VIEWER, admin_bookings_search},
+    {"GET", "/api/admin/bookings/:bookingId", AUTH_RULE_VIEWER, admin_booking_get},
+    {"POST", "/api/admin/bookings/:bookingId/cancel", AUTH_RULE_OPERATOR, admin_booking_cancel},
+    {"GET", "/api/admin/compensations", AUTH_RULE_VIEWER, admin_compensations_list},
+    {"POST", "/api/admin/compensations/:compensationId/retry", AUTH_RULE_OPERATOR,
+     admin_compensation_retry},
+    {"GET", "/api/admin/reconciliation", AUTH_RULE_OPERATOR, admin_reconciliation},
     /* a login is for anyone; logout and "me" for whoever is logged in */
     {"POST", "/api/auth/login", AUTH_RULE_PUBLIC, session_api_login},
     {"POST", "/api/auth/logout", AUTH_RULE_VIEWER, session_api_logout},
     {"GET", "/api/auth/me", AUTH_RULE_VIEWER, session_api_me},
+    /* the admin page's static files: anyone may load the shell */
+    {"GET", "/admin", AUTH_RULE_OPEN, handle_admin_page},
+    {"GET", "/admin/:asset", AUTH_RULE_OPEN, handle_admin_asset},
 };
 const size_t INV_API_ROUTE_COUNT = sizeof INV_API_ROUTES / sizeof *INV_API_ROUTES;
 
