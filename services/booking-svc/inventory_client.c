@@ -205,6 +205,42 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
     json_object_put(rates);
 }
 
+int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                   const char *room_type_id, int *max_guests)
+{
+    *max_guests = 0;
+    if (!ic)
+        return -1;
+    char path[PMS_ID_MAX + 48];
+    snprintf(path, sizeof path, "/api/hotels/%s/room-types", hotel_id);
+    const char *q[] = {"vendor", vendor, NULL};
+    http_client_response_t r;
+    http_client_err_t e = http_client_get(ic->http, path, q, NULL, &r);
+    int rc = -1;
+    struct json_object *root = NULL, *types;
+    json_error_t je;
+    if (e == HTTP_CLIENT_OK && r.status == 200)
+        root = json_parse_object(r.body, r.body_len, &je);
+    if (root && json_object_object_get_ex(root, "roomTypes", &types) &&
+        json_object_is_type(types, json_type_array)) {
+        rc = 1;
+        for (size_t i = 0; i < json_object_array_length(types); i++) {
+            struct json_object *t = json_object_array_get_idx(types, i), *id, *max;
+            if (json_object_object_get_ex(t, "roomTypeId", &id) &&
+                strcmp(json_object_get_string(id), room_type_id) == 0 &&
+                json_object_object_get_ex(t, "maxOccupancy", &max) &&
+                json_object_get_int(max) > 0) {
+                *max_guests = json_object_get_int(max);
+                rc = 0;
+                break;
+            }
+        }
+    }
+    json_object_put(root);
+    http_client_response_clear(&r);
+    return rc;
+}
+
 int inventory_client_adjust(inventory_client_t *ic, const char *op, const booking_record_t *rec)
 {
     if (!ic)

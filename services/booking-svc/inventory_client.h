@@ -55,6 +55,13 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
                            const char *room_type_id, dates_day_t first, int nights,
                            inventory_stay_t *out);
 
+/* The room type's max occupancy (guests per room) as inventory-svc reports
+ * it with the hotel's room types (GET /api/hotels/:hotelId/room-types, cached
+ * for an hour): 0 with *max_guests set; 1 when inventory-svc does not list
+ * the room type; -1 when it could not answer. */
+int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                   const char *room_type_id, int *max_guests);
+
 /* POST /internal/inventory/<op> for the stay of rec, one room: "decrement"
  * or "increment" (idempotent by booking id), or "invalidate" (drop the cached
  * counts: a hold of rec ended without a booking). 0, or -1 (logged). */

@@ -361,6 +361,7 @@ int saga_error_status(const char *code)
         const char *code;
         int status;
     } map[] = {{"VALIDATION_ERROR", 400},
+               {"OCCUPANCY_EXCEEDED", 400},
                {"INVENTORY_UNAVAILABLE", 409},
                {"HOLD_FAILED", 409},
                {"BOOKING_CONFIRM_FAILED", 409},
@@ -612,6 +613,51 @@ static bool rivals_hold_rooms(saga_run_t *run)
     int n = store_rival_holds(db, &run->rec, ids, 1);
     db_pool_release(run->app->db, db);
     return n > 0;
+}
+
+/* The room type's max occupancy: inventory-svc's cached room types first
+ * (no PMS request when warm), else the PMS's room-type list through our own
+ * connector (a read: nothing is held or charged yet). 0 when neither says. */
+static int max_occupancy(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    int max = 0;
+    if (inventory_client_max_occupancy(run->app->inventory, rec->vendor, rec->hotel_id,
+                                       rec->room_type_id, &max) == 0)
+        return max;
+    pms_room_types_t rt = {0};
+    pms_error_t e;
+    if (pms_get_room_types(run->app->pms, rec->hotel_id, &rt, &e) == PMS_OK)
+        for (size_t i = 0; i < rt.count; i++)
+            if (strcmp(rt.items[i].id, rec->room_type_id) == 0)
+                max = rt.items[i].max_occupancy;
+    pms_room_types_free(&rt);
+    return max;
+}
+
+/* Step 0, occupancy_check: the party fits the room type's max occupancy
+ * (per room, times the rooms booked), refused before the PMS is asked to
+ * hold anything. A limit nobody can tell is left to the hold. */
+static int step_occupancy_check(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    int64_t t0 = clock_now_ms();
+    int max = max_occupancy(run);
+    saga_observe_step("occupancy_check", t0);
+    int rooms = 1;
+    int guests = rec->adults + rec->children;
+    if (max > 0 && guests > max * rooms) {
+        char msg[BOOKING_MESSAGE_MAX];
+        snprintf(msg, sizeof msg,
+                 "인원 초과: 이 객실은 최대 %d명까지 투숙할 수 있습니다 (요청 %d명) (occupancy "
+                 "exceeded: this room type sleeps at most %d guests per room; %d requested)",
+                 max * rooms, guests, max * rooms, guests);
+        fail_early(run, "occupancy_check", "OCCUPANCY_EXCEEDED", "adults", msg);
+        return -1;
+    }
+    return saga_record(run, "occupancy_check", "succeeded",
+                       max > 0 ? NULL : "max occupancy not known: the PMS hold decides", false,
+                       NULL, NULL);
 }
 
 /* Step 1, inventory_check: every night has a room. Asked of inventory-svc (its cache,
@@ -898,7 +944,9 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
         saga_count_outcome("INTERNAL_ERROR");
         return;
     }
-    int rc = step_inventory_check(&run);
+    int rc = step_occupancy_check(&run);
+    if (rc == 0)
+        rc = step_inventory_check(&run);
     if (rc == 0)
         rc = step_amount_check(&run);
     if (rc == 0)
