@@ -92,6 +92,7 @@ typedef struct booking_request {
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
     int64_t amount;       /* minor units */
     char currency[4];
+    char rate_plan_id[PMS_ID_MAX + 1]; /* "" = the room type's base plan */
 } booking_request_t;
 
 /* One booking with its saga, as stored. Strings are "" when NULL in the row. */
@@ -121,6 +122,7 @@ typedef struct booking_record {
     char current_step[32];
     /* SHA-256 hex of the guest's bookingToken; "" for bookings made before tokens */
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
+    char rate_plan_id[PMS_ID_MAX + 1]; /* the plan sold; "" = the base plan */
 } booking_record_t;
 
 #endif /* BOOKING_H */

@@ -147,14 +147,92 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
     memcpy(out->currency, currency, sizeof out->currency);
 }
 
-/* GET path for the stay; the parsed 200 answer (caller puts it) or NULL. */
+/* The plan plan_id ("" = the one marked base) in a night's ratePlans, or NULL. */
+static struct json_object *plan_of_night(struct json_object *night, const char *plan_id)
+{
+    struct json_object *plans, *v;
+    if (!json_object_object_get_ex(night, "ratePlans", &plans) ||
+        !json_object_is_type(plans, json_type_array))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(plans); i++) {
+        struct json_object *p = json_object_array_get_idx(plans, i);
+        bool match = *plan_id ? json_object_object_get_ex(p, "ratePlanId", &v) &&
+                                    strcmp(json_object_get_string(v), plan_id) == 0
+                              : json_object_object_get_ex(p, "base", &v) &&
+                                    json_object_get_boolean(v);
+        if (match)
+            return p;
+    }
+    return NULL;
+}
+
+static int64_t int_member(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static bool bool_member(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+/* Reads the asked plan of every night (and the departure day) of a
+ * RatesResponse into out: plans_known, plan_missing, rules[], and the plan's
+ * price over the stay (replacing the base price read before) when every
+ * night lists it. */
+static void read_plans(struct json_object *root, dates_day_t first, int nights,
+                       const char *plan_id, inventory_stay_t *out)
+{
+    struct json_object *arr = nights_of(root);
+    if (!arr || !source_is_fresh(root))
+        return;
+    int listed = 0, found = 0;
+    int64_t total = 0;
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        int idx;
+        struct json_object *n = night_at(arr, i, first, nights + 1, &idx), *rp, *rules;
+        if (!n || !json_object_object_get_ex(n, "ratePlans", &rp))
+            continue;
+        struct json_object *plan = plan_of_night(n, plan_id);
+        listed += idx < nights;
+        if (!plan)
+            continue;
+        if (idx < nights) {
+            found++;
+            int64_t amount = int_member(plan, "amount");
+            total += amount > 0 ? amount : 0;
+        }
+        if (json_object_object_get_ex(plan, "rules", &rules)) {
+            selling_rules_night_t *r = &out->rules[idx];
+            r->known = true;
+            r->rules.closed = bool_member(rules, "closed");
+            r->rules.closed_to_arrival = bool_member(rules, "closedToArrival");
+            r->rules.closed_to_departure = bool_member(rules, "closedToDeparture");
+            r->rules.min_los = (int)int_member(rules, "minLos");
+            r->rules.max_los = (int)int_member(rules, "maxLos");
+        }
+    }
+    if (listed < nights)
+        return;
+    out->plans_known = true;
+    out->plan_missing = found < nights;
+    if (!out->plan_missing && out->price_known)
+        out->price = total;
+}
+
+/* GET path for the stay (plus extra_days after it); the parsed 200 answer
+ * (caller puts) or NULL. */
 static struct json_object *get_stay(inventory_client_t *ic, const char *path, const char *vendor,
                                     const char *hotel_id, const char *room_type_id,
-                                    dates_day_t first, int nights, inventory_stay_t *out)
+                                    dates_day_t first, int nights, int extra_days,
+                                    inventory_stay_t *out)
 {
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
     dates_format_iso(first, from);
-    dates_format_iso(first + nights - 1, to); /* `to` is inclusive */
+    dates_format_iso(first + nights - 1 + extra_days, to); /* `to` is inclusive */
+
     const char *q[] = {"vendor", vendor, "hotelId", hotel_id, "roomTypeId", room_type_id,
                        "from",   from,   "to",      to,       NULL};
     http_client_response_t r;
@@ -182,27 +260,41 @@ static struct json_object *get_stay(inventory_client_t *ic, const char *path, co
     return root;
 }
 
-void inventory_client_stay(inventory_client_t *ic, const char *vendor, const char *hotel_id,
-                           const char *room_type_id, dates_day_t first, int nights,
-                           inventory_stay_t *out)
+void inventory_client_stay_plan(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                const char *room_type_id, dates_day_t first, int nights,
+                                const char *rate_plan_id, inventory_stay_t *out)
 {
     memset(out, 0, sizeof *out);
     out->availability = INVENTORY_STAY_UNKNOWN;
     out->short_night = -1;
-    if (!ic || nights < 1)
+    if (!ic || nights < 1 || nights > PMS_MAX_NIGHTS)
         return;
+    const char *plan = rate_plan_id ? rate_plan_id : "";
     struct json_object *inv =
-        get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights, out);
+        get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights, 0, out);
     if (inv)
         read_availability(inv, first, nights, out);
     json_object_put(inv);
     if ((out->availability == INVENTORY_STAY_SHORT && out->fresh) || out->not_found)
         return; /* refused anyway: the price does not matter */
+    /* the departure day too: its closed-to-departure rule */
     struct json_object *rates =
-        get_stay(ic, "/api/rates", vendor, hotel_id, room_type_id, first, nights, out);
-    if (rates)
+        get_stay(ic, "/api/rates", vendor, hotel_id, room_type_id, first, nights, 1, out);
+    if (rates) {
         read_price(rates, first, nights, out);
+        read_plans(rates, first, nights, plan, out);
+    }
     json_object_put(rates);
+    /* a plan other than the base one is priced only by its own rates */
+    if (*plan && (!out->plans_known || out->plan_missing))
+        out->price_known = false;
+}
+
+void inventory_client_stay(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                           const char *room_type_id, dates_day_t first, int nights,
+                           inventory_stay_t *out)
+{
+    inventory_client_stay_plan(ic, vendor, hotel_id, room_type_id, first, nights, NULL, out);
 }
 
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,

@@ -22,6 +22,7 @@
 #define BOOKING_INVENTORY_CLIENT_H
 
 #include "booking.h"
+#include "selling_rules.h"
 
 typedef struct inventory_client inventory_client_t;
 
@@ -45,9 +46,16 @@ typedef struct inventory_stay {
     bool fresh;      /* the availability came from the cache within its TTL or the PMS */
     bool not_found;  /* inventory-svc answered 404: no such hotel or room type */
     bool hotel_unknown; /* ... and it was the hotel (HOTEL_NOT_FOUND) */
-    bool price_known; /* every night priced, fresh, in one currency */
+    bool price_known; /* every night priced, fresh, in one currency (the plan's, see below) */
     int64_t price;    /* the nights' sum, minor units of currency */
     char currency[4];
+    /* The rate plans, when inventory-svc's rates list them (fresh) for every
+     * night of the stay: whether the asked plan (the base plan when none was
+     * asked) is sold on each of them, and its restrictions on the stay's
+     * nights and the departure day (rules[nights]). */
+    bool plans_known;
+    bool plan_missing; /* plans_known, and some night does not list the plan */
+    selling_rules_night_t rules[PMS_MAX_NIGHTS + 1];
 } inventory_stay_t;
 
 /* Fills *out (never fails: what cannot be known is marked so). */
@@ -61,6 +69,14 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
  * the room type; -1 when it could not answer. */
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
                                    const char *room_type_id, int *max_guests);
+
+/* inventory_client_stay for rate plan rate_plan_id ("" or NULL = the base
+ * plan): the price is that plan's, and its restrictions are read for the
+ * stay's nights and the departure day. When the rates do not list plans, the
+ * base plan's price is known only for the base plan. */
+void inventory_client_stay_plan(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                const char *room_type_id, dates_day_t first, int nights,
+                                const char *rate_plan_id, inventory_stay_t *out);
 
 /* POST /internal/inventory/<op> for the stay of rec, one room: "decrement"
  * or "increment" (idempotent by booking id), or "invalidate" (drop the cached

@@ -69,6 +69,8 @@ struct json_object *saga_event_data(const booking_record_t *rec)
     json_object_object_add(d, "status", json_object_new_string(rec->status));
     json_object_object_add(d, "amount", json_object_new_int64(rec->amount));
     json_object_object_add(d, "currency", json_object_new_string(rec->currency));
+    if (rec->rate_plan_id[0])
+        json_object_object_add(d, "ratePlanId", json_object_new_string(rec->rate_plan_id));
     if (rec->hold_id[0])
         json_object_object_add(d, "holdId", json_object_new_string(rec->hold_id));
     if (rec->hold_expires_at_ms > 0) {
@@ -362,6 +364,12 @@ int saga_error_status(const char *code)
         int status;
     } map[] = {{"VALIDATION_ERROR", 400},
                {"OCCUPANCY_EXCEEDED", 400},
+               {"RATE_PLAN_NOT_FOUND", 400},
+               {"RATE_PLAN_CLOSED", 409},
+               {"CLOSED_TO_ARRIVAL", 409},
+               {"CLOSED_TO_DEPARTURE", 409},
+               {"MIN_STAY_NOT_MET", 409},
+               {"MAX_STAY_EXCEEDED", 409},
                {"INVENTORY_UNAVAILABLE", 409},
                {"HOLD_FAILED", 409},
                {"BOOKING_CONFIRM_FAILED", 409},
@@ -478,6 +486,7 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     rec->amount = rq->amount;
     memcpy(rec->currency, rq->currency, sizeof rec->currency);
     memcpy(rec->token_hash, rq->token_hash, sizeof rec->token_hash);
+    memcpy(rec->rate_plan_id, rq->rate_plan_id, sizeof rec->rate_plan_id);
     rec->created_ms = clock_wall_ms();
     saga_active_add(app->active, rec->booking_id, run->owner);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
@@ -669,8 +678,9 @@ static int step_inventory_check(saga_run_t *run)
     booking_record_t *rec = &run->rec;
     int nights = rec->check_out - rec->check_in;
     int64_t t0 = clock_now_ms();
-    inventory_client_stay(run->app->inventory, rec->vendor, rec->hotel_id, rec->room_type_id,
-                          rec->check_in, nights, &run->stay);
+    inventory_client_stay_plan(run->app->inventory, rec->vendor, rec->hotel_id,
+                               rec->room_type_id, rec->check_in, nights, rec->rate_plan_id,
+                               &run->stay);
     saga_observe_step("inventory_check", t0);
     const inventory_stay_t *st = &run->stay;
     if (st->not_found) {
@@ -695,6 +705,34 @@ static int step_inventory_check(saga_run_t *run)
     return saga_record(run, "inventory_check", "succeeded",
                        decided ? NULL : "not known fresh: the PMS hold decides", false, NULL,
                        NULL);
+}
+
+/* Step 1b, rules_check: the rate plan is sold for the stay and none of its
+ * restrictions (stop-sell, closed to arrival / departure, min / max length
+ * of stay) is broken — as inventory-svc's fresh rates state them. Rules it
+ * could not state are left to the PMS. */
+static int step_rules_check(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    const inventory_stay_t *st = &run->stay;
+    if (st->plans_known && st->plan_missing) {
+        char msg[BOOKING_MESSAGE_MAX];
+        snprintf(msg, sizeof msg,
+                 "ratePlanId: 이 객실 유형에 없는 요금제입니다: %s (unknown rate plan for the "
+                 "room type, or not sold on every night of the stay)",
+                 rec->rate_plan_id[0] ? rec->rate_plan_id : "base");
+        fail_early(run, "rules_check", "RATE_PLAN_NOT_FOUND", "ratePlanId", msg);
+        return -1;
+    }
+    selling_rules_verdict_t v;
+    if (st->plans_known &&
+        selling_rules_check(st->rules, rec->check_out - rec->check_in, rec->check_in, &v) != 0) {
+        fail_early(run, "rules_check", v.code, NULL, v.message);
+        return -1;
+    }
+    return saga_record(run, "rules_check", "succeeded",
+                       st->plans_known ? NULL : "rate plans not known fresh: the PMS decides",
+                       false, NULL, NULL);
 }
 
 /* The amount the client pays against the hotel's price for the stay: the
@@ -779,7 +817,8 @@ static pms_err_t request_hold(saga_run_t *run, const booking_request_t *rq, pms_
                                        .email = rq->email,
                                        .phone = rq->phone},
                              .ttl_seconds = run->app->hold_ttl_s,
-                             .reference = rec->booking_id};
+                             .reference = rec->booking_id,
+                             .rate_plan_id = rec->rate_plan_id};
     int64_t t0 = clock_now_ms();
     pms_err_t pe = pms_create_hold(run->app->pms, &hr, hold, e);
     saga_observe_step("hold", t0);
@@ -947,6 +986,8 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
     int rc = step_occupancy_check(&run);
     if (rc == 0)
         rc = step_inventory_check(&run);
+    if (rc == 0)
+        rc = step_rules_check(&run);
     if (rc == 0)
         rc = step_amount_check(&run);
     if (rc == 0)

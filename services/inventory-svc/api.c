@@ -87,6 +87,11 @@ static struct json_object *nights_json(const char *vendor, const char *hotel_id,
         } else {
             json_object_object_add(e, "amount", json_object_new_int64(night->amount));
             json_object_object_add(e, "currency", json_object_new_string(night->currency));
+            struct json_object *plans = night->plans ? json_tokener_parse(night->plans) : NULL;
+            if (plans && json_object_is_type(plans, json_type_array))
+                json_object_object_add(e, "ratePlans", plans);
+            else
+                json_object_put(plans);
         }
         json_object_array_add(arr, e);
     }

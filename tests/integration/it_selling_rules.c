@@ -2,7 +2,10 @@
  * through the Cloudbeds connector and the sandboxes: the room type's max
  * occupancy refuses a party that does not fit before anything is held or
  * charged (whether inventory-svc's cached room types or the PMS's own list
- * says so), and a party of exactly the limit books. */
+ * says so), and a party of exactly the limit books; the hotel's rate plans
+ * are read with their terms and sold at their own price; each restriction
+ * of a plan (stop-sell, closed to arrival / departure, min / max stay) is
+ * refused with its code and accepted exactly on its edge. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 
 #include "booking_fixture.h"
 #include "check_run.h"
+#include "common/redis.h"
 
 static bk_fixture_t f;
 static ts_proc_t *inventory;
@@ -164,6 +168,181 @@ START_TEST(test_a_party_of_exactly_the_limit_books)
 }
 END_TEST
 
+/* ---------------------------------------------------------- rate plans -- */
+
+/* The price of a stay under a sandbox plan that is `percent` of the base
+ * rate, night by night as the sandbox rounds it. */
+static int64_t plan_amount(const char *room, int offset, int nights, int percent)
+{
+    dates_day_t in = dates_today_utc() + offset;
+    int64_t total = 0;
+    for (int i = 0; i < nights; i++)
+        total += bk_stay_amount(&f, room, in + i, 1) * percent / 100;
+    return total;
+}
+
+/* GET /api/rates of inventory-svc for nights [offset, offset + nights). */
+static struct json_object *rates_read(const char *room, int offset, int nights)
+{
+    char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1], base[64];
+    dates_day_t in = dates_today_utc() + offset;
+    dates_format_iso(in, from);
+    dates_format_iso(in + nights - 1, to);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
+    http_client_t *c = http_client_new(&cc);
+    const char *q[] = {"vendor", "cloudbeds", "hotelId", BK_HOTEL, "roomTypeId", room,
+                       "from",   from,        "to",      to,       NULL};
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(c, "/api/rates", q, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_msg(r.status == 200, "rates: %d %s", r.status, r.body);
+    json_error_t je;
+    struct json_object *o = json_parse_object(r.body, r.body_len, &je);
+    ck_assert(o != NULL);
+    http_client_response_clear(&r);
+    http_client_free(c);
+    return o;
+}
+
+/* The front desk sets plan `plan`'s restrictions (`rules` is JSON members,
+ * e.g. "\"minLos\":3") on days [from, to] (offsets from today). */
+static void set_rules(const char *room, const char *plan, int from, int to, const char *rules)
+{
+    char f1[DATES_ISO_LEN + 1], t1[DATES_ISO_LEN + 1], json[512];
+    dates_format_iso(dates_today_utc() + from, f1);
+    dates_format_iso(dates_today_utc() + to, t1);
+    snprintf(json, sizeof json,
+             "{\"propertyID\":\"" BK_HOTEL "\",\"roomTypeID\":\"%s\",\"ratePlanID\":\"%s\","
+             "\"from\":\"%s\",\"to\":\"%s\",%s}",
+             room, plan, f1, t1, rules);
+    ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/restrictions", json), 200);
+}
+
+START_TEST(test_rates_list_every_plan_with_its_price_and_terms)
+{
+    start_with_inventory_svc();
+    set_rules(BK_ROOM, "nr", 50, 50, "\"minLos\":2,\"closedToArrival\":true");
+    struct json_object *o = rates_read(BK_ROOM, 50, 2), *nights, *plans;
+    ck_assert(json_object_object_get_ex(o, "nights", &nights));
+    struct json_object *n0 = json_object_array_get_idx(nights, 0);
+    ck_assert(json_object_object_get_ex(n0, "ratePlans", &plans));
+    ck_assert_int_eq(json_object_array_length(plans), 3);
+    struct json_object *base = json_object_array_get_idx(plans, 0);
+    struct json_object *nr = json_object_array_get_idx(plans, 1), *rules;
+    ck_assert_str_eq(bk_str(base, "ratePlanId"), BK_ROOM "-base");
+    ck_assert(json_object_get_boolean(json_object_object_get(base, "base")));
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(base, "amount")),
+                     json_object_get_int64(json_object_object_get(n0, "amount")));
+    ck_assert_str_eq(bk_str(nr, "ratePlanId"), BK_ROOM "-nr");
+    ck_assert_str_eq(bk_str(nr, "name"), "Non-refundable");
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(nr, "amount")),
+                     plan_amount(BK_ROOM, 50, 1, 90));
+    ck_assert(json_object_object_get_ex(nr, "rules", &rules));
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(rules, "minLos")), 2);
+    ck_assert(json_object_get_boolean(json_object_object_get(rules, "closedToArrival")));
+    /* the second night has no rule; the base plan none either */
+    ck_assert(json_object_object_get_ex(base, "rules", &rules));
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(rules, "minLos")), 0);
+    json_object_put(o);
+    /* the one rate key of the night holds every plan */
+    char key[128], day[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + 50, day);
+    snprintf(key, sizeof key, "rate:{" BK_HOTEL "}:" BK_ROOM ":%s", day);
+    char err[128];
+    redis_client_t *r = redis_client_new(f.redis_url, 1000, 1000, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    char *value = NULL;
+    ck_assert_int_eq(redis_get(r, key, &value), REDIS_CLIENT_OK);
+    ck_assert_msg(value && strstr(value, BK_ROOM "-bb"), "%s", value ? value : "(none)");
+    long long ttl = -1;
+    ck_assert_int_eq(redis_ttl(r, key, &ttl), REDIS_CLIENT_OK);
+    ck_assert(ttl > 0 && ttl <= 300);
+    free(value);
+    redis_client_free(r);
+}
+END_TEST
+
+START_TEST(test_a_chosen_plan_is_sold_at_its_own_price)
+{
+    start_with_inventory_svc();
+    /* the non-refundable plan: 90 % of the base rate, held and recorded as such */
+    char *body = body_for(BK_ROOM, 52, 2, 2, 0, plan_amount(BK_ROOM, 52, 2, 90),
+                          ",\"ratePlanId\":\"" BK_ROOM "-nr\"");
+    struct json_object *r = checkout_expect(body, 200, NULL);
+    char id[64];
+    snprintf(id, sizeof id, "%s", bk_str(r, "bookingId"));
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM booking WHERE booking_id = ? AND "
+                                   "rate_plan_id = '" BK_ROOM "-nr'",
+                               id),
+                     1);
+    /* the base plan's price for the non-refundable plan is refused before any hold */
+    body = body_for(BK_ROOM, 55, 2, 2, 0, 0, ",\"ratePlanId\":\"" BK_ROOM "-nr\"");
+    r = checkout_expect(body, 409, "AMOUNT_MISMATCH");
+    json_object_put(r);
+    free(body);
+    /* a plan the room type does not have */
+    body = body_for(BK_ROOM, 55, 2, 2, 0, 0, ",\"ratePlanId\":\"" BK_ROOM "-xx\"");
+    r = checkout_expect(body, 400, "RATE_PLAN_NOT_FOUND");
+    ck_assert_str_eq(bk_str(r, "field"), "ratePlanId");
+    json_object_put(r);
+    free(body);
+    /* today's clients: no ratePlanId is the base plan */
+    body = body_for(BK_ROOM, 58, 1, 2, 0, 0, "");
+    r = checkout_expect(body, 200, NULL);
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(pms_requests("postReservation"), 2);
+    bk_assert_ledgers_clean(&f, 2);
+}
+END_TEST
+
+/* A checkout of `nights` nights from offset under the base plan expecting
+ * status and code (NULL for success); when code is set the message must name
+ * `day_offset`'s date. */
+static void expect_rule(int offset, int nights, int status, const char *code, int day_offset)
+{
+    char *body = body_for(BK_SMALL_ROOM, offset, nights, 2, 0, 0, "");
+    struct json_object *r = checkout_expect(body, status, code);
+    if (code) {
+        char day[DATES_ISO_LEN + 1];
+        dates_format_iso(dates_today_utc() + day_offset, day);
+        ck_assert_msg(strstr(bk_str(r, "error"), day), "%s does not name %s", bk_str(r, "error"),
+                      day);
+    }
+    json_object_put(r);
+    free(body);
+}
+
+START_TEST(test_each_restriction_is_refused_with_its_code_and_accepted_on_its_edge)
+{
+    start_with_inventory_svc();
+    /* minimum stay 3 for arrival on day 60: 2 nights refused, exactly 3 booked */
+    set_rules(BK_SMALL_ROOM, "base", 60, 60, "\"minLos\":3");
+    expect_rule(60, 2, 409, "MIN_STAY_NOT_MET", 60);
+    expect_rule(60, 3, 200, NULL, 0);
+    /* maximum stay 2 for arrival on day 65: 3 refused, exactly 2 booked */
+    set_rules(BK_SMALL_ROOM, "base", 65, 65, "\"maxLos\":2");
+    expect_rule(65, 3, 409, "MAX_STAY_EXCEEDED", 65);
+    expect_rule(65, 2, 200, NULL, 0);
+    /* closed to arrival on day 70: arriving then refused, staying through it booked */
+    set_rules(BK_SMALL_ROOM, "base", 70, 70, "\"closedToArrival\":true");
+    expect_rule(70, 1, 409, "CLOSED_TO_ARRIVAL", 70);
+    expect_rule(69, 2, 200, NULL, 0);
+    /* closed to departure on day 76: leaving then refused, on the next day booked */
+    set_rules(BK_SMALL_ROOM, "base", 76, 76, "\"closedToDeparture\":true");
+    expect_rule(75, 1, 409, "CLOSED_TO_DEPARTURE", 76);
+    expect_rule(75, 2, 200, NULL, 0);
+    /* stop-sell from day 82: a stay over it refused naming it, leaving on it booked */
+    set_rules(BK_SMALL_ROOM, "base", 82, 83, "\"blocked\":true");
+    expect_rule(81, 2, 409, "RATE_PLAN_CLOSED", 82);
+    expect_rule(80, 2, 200, NULL, 0);
+    ck_assert_int_eq(pms_requests("postReservation"), 5);
+    bk_assert_ledgers_clean(&f, 5);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_selling_rules");
@@ -173,6 +352,9 @@ int main(void)
     tcase_add_test(tc, test_a_party_over_max_occupancy_is_refused_before_any_hold_or_payment);
     tcase_add_test(tc, test_the_pms_room_types_decide_when_inventory_svc_cannot);
     tcase_add_test(tc, test_a_party_of_exactly_the_limit_books);
+    tcase_add_test(tc, test_rates_list_every_plan_with_its_price_and_terms);
+    tcase_add_test(tc, test_a_chosen_plan_is_sold_at_its_own_price);
+    tcase_add_test(tc, test_each_restriction_is_refused_with_its_code_and_accepted_on_its_edge);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
