@@ -31,6 +31,7 @@ struct json_object *bookings_json(const booking_record_t *rec, struct json_objec
     json_object_object_add(o, "roomTypeId", json_object_new_string(rec->room_type_id));
     if (rec->rate_plan_id[0])
         json_object_object_add(o, "ratePlanId", json_object_new_string(rec->rate_plan_id));
+    json_object_object_add(o, "rooms", json_object_new_int(rec->rooms > 0 ? rec->rooms : 1));
     json_object_object_add(o, "checkIn", json_object_new_string(rec->check_in_text));
     json_object_object_add(o, "checkOut", json_object_new_string(rec->check_out_text));
     json_object_object_add(o, "adults", json_object_new_int(rec->adults));

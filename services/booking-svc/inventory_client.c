@@ -86,13 +86,13 @@ static struct json_object *nights_of(struct json_object *root)
 }
 
 /* Reads an InventoryResponse into out (availability, short_night, fresh). */
-static void read_availability(struct json_object *root, dates_day_t first, int nights,
+static void read_availability(struct json_object *root, dates_day_t first, int nights, int rooms,
                               inventory_stay_t *out)
 {
     struct json_object *arr = nights_of(root);
     if (!arr)
         return;
-    int seen = 0, first_short = -1;
+    int seen = 0, first_short = -1; /* a night with fewer than `rooms` rooms */
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         int idx;
         struct json_object *n = night_at(arr, i, first, nights, &idx), *a;
@@ -101,7 +101,7 @@ static void read_availability(struct json_object *root, dates_day_t first, int n
         if (!json_object_object_get_ex(n, "available", &a))
             return;
         seen++;
-        if (json_object_get_int(a) < 1 && (first_short < 0 || idx < first_short))
+        if (json_object_get_int(a) < rooms && (first_short < 0 || idx < first_short))
             first_short = idx;
     }
     if (seen < nights)
@@ -262,7 +262,7 @@ static struct json_object *get_stay(inventory_client_t *ic, const char *path, co
 
 void inventory_client_stay_plan(inventory_client_t *ic, const char *vendor, const char *hotel_id,
                                 const char *room_type_id, dates_day_t first, int nights,
-                                const char *rate_plan_id, inventory_stay_t *out)
+                                const char *rate_plan_id, int rooms, inventory_stay_t *out)
 {
     memset(out, 0, sizeof *out);
     out->availability = INVENTORY_STAY_UNKNOWN;
@@ -273,7 +273,7 @@ void inventory_client_stay_plan(inventory_client_t *ic, const char *vendor, cons
     struct json_object *inv =
         get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights, 0, out);
     if (inv)
-        read_availability(inv, first, nights, out);
+        read_availability(inv, first, nights, rooms > 0 ? rooms : 1, out);
     json_object_put(inv);
     if ((out->availability == INVENTORY_STAY_SHORT && out->fresh) || out->not_found)
         return; /* refused anyway: the price does not matter */
@@ -294,7 +294,7 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
                            const char *room_type_id, dates_day_t first, int nights,
                            inventory_stay_t *out)
 {
-    inventory_client_stay_plan(ic, vendor, hotel_id, room_type_id, first, nights, NULL, out);
+    inventory_client_stay_plan(ic, vendor, hotel_id, room_type_id, first, nights, NULL, 1, out);
 }
 
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
@@ -343,7 +343,7 @@ int inventory_client_adjust(inventory_client_t *ic, const char *op, const bookin
     json_object_object_add(o, "roomTypeId", json_object_new_string(rec->room_type_id));
     json_object_object_add(o, "checkIn", json_object_new_string(rec->check_in_text));
     json_object_object_add(o, "checkOut", json_object_new_string(rec->check_out_text));
-    json_object_object_add(o, "rooms", json_object_new_int(1));
+    json_object_object_add(o, "rooms", json_object_new_int(rec->rooms > 0 ? rec->rooms : 1));
     json_object_object_add(o, "bookingId", json_object_new_string(rec->booking_id));
     char *body = json_to_string_dup(o);
     json_object_put(o);

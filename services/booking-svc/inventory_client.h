@@ -70,15 +70,16 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
                                    const char *room_type_id, int *max_guests);
 
-/* inventory_client_stay for rate plan rate_plan_id ("" or NULL = the base
- * plan): the price is that plan's, and its restrictions are read for the
+/* inventory_client_stay for `rooms` rooms (a night is short when it has
+ * fewer) under rate plan rate_plan_id ("" or NULL = the base plan): the
+ * price (of one room) is that plan's, and its restrictions are read for the
  * stay's nights and the departure day. When the rates do not list plans, the
  * base plan's price is known only for the base plan. */
 void inventory_client_stay_plan(inventory_client_t *ic, const char *vendor, const char *hotel_id,
                                 const char *room_type_id, dates_day_t first, int nights,
-                                const char *rate_plan_id, inventory_stay_t *out);
+                                const char *rate_plan_id, int rooms, inventory_stay_t *out);
 
-/* POST /internal/inventory/<op> for the stay of rec, one room: "decrement"
+/* POST /internal/inventory/<op> for the stay of rec, its rooms: "decrement"
  * or "increment" (idempotent by booking id), or "invalidate" (drop the cached
  * counts: a hold of rec ended without a booking). 0, or -1 (logged). */
 int inventory_client_adjust(inventory_client_t *ic, const char *op, const booking_record_t *rec);

@@ -66,6 +66,8 @@ struct json_object *saga_event_data(const booking_record_t *rec)
     json_object_object_add(d, "checkOut", json_object_new_string(rec->check_out_text));
     json_object_object_add(d, "adults", json_object_new_int(rec->adults));
     json_object_object_add(d, "children", json_object_new_int(rec->children));
+    if (rec->rooms > 1)
+        json_object_object_add(d, "rooms", json_object_new_int(rec->rooms));
     json_object_object_add(d, "status", json_object_new_string(rec->status));
     json_object_object_add(d, "amount", json_object_new_int64(rec->amount));
     json_object_object_add(d, "currency", json_object_new_string(rec->currency));
@@ -487,6 +489,7 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     memcpy(rec->currency, rq->currency, sizeof rec->currency);
     memcpy(rec->token_hash, rq->token_hash, sizeof rec->token_hash);
     memcpy(rec->rate_plan_id, rq->rate_plan_id, sizeof rec->rate_plan_id);
+    rec->rooms = rq->rooms > 0 ? rq->rooms : 1;
     rec->created_ms = clock_wall_ms();
     saga_active_add(app->active, rec->booking_id, run->owner);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
@@ -653,7 +656,7 @@ static int step_occupancy_check(saga_run_t *run)
     int64_t t0 = clock_now_ms();
     int max = max_occupancy(run);
     saga_observe_step("occupancy_check", t0);
-    int rooms = 1;
+    int rooms = rec->rooms > 0 ? rec->rooms : 1;
     int guests = rec->adults + rec->children;
     if (max > 0 && guests > max * rooms) {
         char msg[BOOKING_MESSAGE_MAX];
@@ -680,7 +683,7 @@ static int step_inventory_check(saga_run_t *run)
     int64_t t0 = clock_now_ms();
     inventory_client_stay_plan(run->app->inventory, rec->vendor, rec->hotel_id,
                                rec->room_type_id, rec->check_in, nights, rec->rate_plan_id,
-                               &run->stay);
+                               rec->rooms, &run->stay);
     saga_observe_step("inventory_check", t0);
     const inventory_stay_t *st = &run->stay;
     if (st->not_found) {
@@ -747,9 +750,11 @@ static int step_amount_check(saga_run_t *run)
         return saga_record(run, "amount_check", "succeeded",
                            "price not known fresh: checked against the hold's total", false, NULL,
                            NULL);
-    if (strcmp(st->currency, rec->currency) != 0 || st->price != rec->amount) {
+    /* the nights' price is one room's: the guest pays for every room */
+    int64_t price = st->price * (rec->rooms > 0 ? rec->rooms : 1);
+    if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
         char msg[BOOKING_MESSAGE_MAX];
-        amount_mismatch_message(st->price, st->currency, rec->currency, msg, sizeof msg);
+        amount_mismatch_message(price, st->currency, rec->currency, msg, sizeof msg);
         fail_early(run, "amount_check", "AMOUNT_MISMATCH", NULL, msg);
         return -1;
     }
@@ -809,7 +814,7 @@ static pms_err_t request_hold(saga_run_t *run, const booking_request_t *rq, pms_
                              .room_type_id = rec->room_type_id,
                              .check_in = rec->check_in,
                              .check_out = rec->check_out,
-                             .rooms = 1,
+                             .rooms = rec->rooms > 0 ? rec->rooms : 1,
                              .adults = rec->adults,
                              .children = rec->children,
                              .guest = {.first_name = rq->first_name,

@@ -88,13 +88,13 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
         DB_INT(rec->adults),       DB_INT(rec->children),        DB_STR(price),
         DB_STR(rec->currency),     DB_BLOB(guest_enc, guest_len),
                DB_STR(rec->token_hash[0] ? rec->token_hash : NULL),
-        opt_str(rec->rate_plan_id)};
+        opt_str(rec->rate_plan_id), DB_INT(rec->rooms > 0 ? rec->rooms : 1)};
     if (check(db,
               db_exec(db,
                       "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
                       "check_out, adults, children, status, total_price, currency, guest_enc, "
-                      "token_hash, rate_plan_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, "
-                      "?, ?, ?)",
+                      "token_hash, rate_plan_id, rooms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', "
+                      "?, ?, ?, ?, ?, ?)",
                       b, sizeof b / sizeof b[0], NULL, NULL),
               "insert booking") != 0)
         return -1;
@@ -148,7 +148,7 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
                        "b.payment_auth_id, b.payment_status, b.reservation_id, "
                        "b.confirmation_number, b.total_price, b.currency, b.error_code, "
                        "b.error_message, b.created_at, b.updated_at, s.state, s.current_step, "
-                       "b.token_hash, b.rate_plan_id "
+                       "b.token_hash, b.rate_plan_id, b.rooms "
                        "FROM booking b LEFT JOIN saga_instance s ON s.booking_id = b.booking_id "
                        "WHERE b.booking_id = ?",
                        p, 1, &res),
@@ -191,6 +191,7 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
     copy_cell(res, 0, 22, rec->current_step, sizeof rec->current_step);
     copy_cell(res, 0, 23, rec->token_hash, sizeof rec->token_hash);
     copy_cell(res, 0, 24, rec->rate_plan_id, sizeof rec->rate_plan_id);
+    rec->rooms = db_result_int64(res, 0, 25, &v) == 0 && v > 0 ? (int)v : 1;
     db_result_free(res);
     return 0;
 }

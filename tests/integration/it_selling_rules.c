@@ -5,8 +5,11 @@
  * says so), and a party of exactly the limit books; the hotel's rate plans
  * are read with their terms and sold at their own price; each restriction
  * of a plan (stop-sell, closed to arrival / departure, min / max stay) is
- * refused with its code and accepted exactly on its edge. */
+ * refused with its code and accepted exactly on its edge; several rooms in
+ * one checkout are held, paid and booked together or not at all, also when
+ * checkouts contest the last rooms. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +346,171 @@ START_TEST(test_each_restriction_is_refused_with_its_code_and_accepted_on_its_ed
 }
 END_TEST
 
+/* ------------------------------------------------------- several rooms -- */
+
+#define FAMILY_ROOM "room_458" /* 3 rooms, 5 guests each */
+
+/* Rooms the sandbox has left of FAMILY_ROOM on day `offset`. */
+static int rooms_left(int offset)
+{
+    char day[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + offset, day);
+    const char *q[] = {"propertyID", BK_HOTEL, "roomTypeID", FAMILY_ROOM, "from", day, "to", day,
+                       NULL};
+    struct json_object *o = ts_sandbox_get_json(&f.pms, "/_sandbox/inventory", q), *arr = o, *x;
+    if (json_object_object_get_ex(o, "inventory", &x))
+        arr = x;
+    int n = json_object_get_int(json_object_object_get(json_object_array_get_idx(arr, 0),
+                                                       "available"));
+    json_object_put(o);
+    return n;
+}
+
+/* The pay sandbox's captured total in KRW. */
+static int64_t captured_krw(void)
+{
+    struct json_object *o = ts_sandbox_get_json(&f.pay, "/_sandbox/ledger", NULL), *s, *t, *krw,
+                       *v;
+    int64_t n = -1;
+    if (json_object_object_get_ex(o, "summary", &s) &&
+        json_object_object_get_ex(s, "amountsByCurrency", &t) &&
+        json_object_object_get_ex(t, "KRW", &krw) && json_object_object_get_ex(krw, "captured", &v))
+        n = json_object_get_int64(v);
+    json_object_put(o);
+    return n;
+}
+
+START_TEST(test_two_rooms_are_held_paid_and_booked_together)
+{
+    start_with_inventory_svc();
+    /* 2 × 5 guests fit two family rooms; 11 do not */
+    int64_t one_room = bk_stay_amount(&f, FAMILY_ROOM, dates_today_utc() + 90, 2);
+    char *body = body_for(FAMILY_ROOM, 90, 2, 11, 0, 2 * one_room, ",\"rooms\":2");
+    struct json_object *r = checkout_expect(body, 400, "OCCUPANCY_EXCEEDED");
+    ck_assert_msg(strstr(bk_str(r, "error"), "최대 10명"), "%s", bk_str(r, "error"));
+    json_object_put(r);
+    free(body);
+    /* the price of one room for two is refused before any hold */
+    body = body_for(FAMILY_ROOM, 90, 2, 4, 2, one_room, ",\"rooms\":2");
+    r = checkout_expect(body, 409, "AMOUNT_MISMATCH");
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(pms_requests("postReservation"), 0);
+
+    body = body_for(FAMILY_ROOM, 90, 2, 4, 2, 2 * one_room, ",\"rooms\":2");
+    r = checkout_expect(body, 200, NULL);
+    char id[64];
+    snprintf(id, sizeof id, "%s", bk_str(r, "bookingId"));
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(rooms_left(90), 1);
+    ck_assert_int_eq(rooms_left(91), 1);
+    ck_assert_int_eq(bk_db_int(&f, "SELECT rooms FROM booking WHERE booking_id = ?", id), 2);
+    ck_assert_int_eq(bk_summary(&f.pay, "paymentIntents"), 1); /* one payment for both */
+    ck_assert_int_eq(captured_krw(), 2 * one_room);
+    ck_assert_int_eq(pms_requests("postReservation"), 1); /* one hold for both */
+    bk_assert_ledgers_clean(&f, 1);
+}
+END_TEST
+
+START_TEST(test_two_rooms_are_all_or_nothing)
+{
+    start_with_inventory_svc();
+    int64_t one_room = bk_stay_amount(&f, FAMILY_ROOM, dates_today_utc() + 95, 1);
+    /* a declined card, and a PMS that fails the confirm: both rooms come back */
+    char *body = body_for(FAMILY_ROOM, 95, 1, 4, 0, 2 * one_room, ",\"rooms\":2");
+    char *at = strstr(body, "tok_visa"), *declined = NULL;
+    ck_assert(at != NULL);
+    ck_assert(asprintf(&declined, "%.*stok_chargeDeclined%s", (int)(at - body), body, at + 8) > 0);
+    struct json_object *r = checkout_expect(declined, 402, "PAYMENT_PREAUTH_FAILED");
+    json_object_put(r);
+    free(declined);
+    ck_assert(TS_POLL_UNTIL(rooms_left(95) == 3, 10000));
+    ts_sandbox_fault(&f.pms, "{\"op\":\"putReservation\",\"status\":500,\"failNext\":4}");
+    r = checkout_expect(body, 409, "BOOKING_CONFIRM_FAILED");
+    json_object_put(r);
+    ts_sandbox_clear_faults(&f.pms);
+    ck_assert(TS_POLL_UNTIL(rooms_left(95) == 3, 20000));
+    free(body);
+    /* one room left on the second night: two rooms for two nights are refused whole */
+    char day[DATES_ISO_LEN + 1], json[256];
+    dates_format_iso(dates_today_utc() + 98, day);
+    snprintf(json, sizeof json,
+             "{\"propertyID\":\"" BK_HOTEL "\",\"roomTypeID\":\"" FAMILY_ROOM "\",\"from\":\"%s\","
+             "\"to\":\"%s\",\"available\":1}",
+             day, day);
+    ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/availability", json), 200);
+    body = body_for(FAMILY_ROOM, 97, 2, 4, 0,
+                    2 * bk_stay_amount(&f, FAMILY_ROOM, dates_today_utc() + 97, 2), ",\"rooms\":2");
+    r = checkout_expect(body, 409, "INVENTORY_UNAVAILABLE");
+    ck_assert_msg(strstr(bk_str(r, "error"), day), "%s", bk_str(r, "error"));
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(rooms_left(97), 3);
+    bk_assert_ledgers_clean(&f, 0);
+}
+END_TEST
+
+typedef struct room_racer {
+    const char *body;
+    int status;
+    char code[64];
+} room_racer_t;
+
+static void *race_rooms(void *arg)
+{
+    room_racer_t *r = arg;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", f.port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 90000};
+    http_client_t *c = http_client_new(&cc);
+    http_client_response_t resp;
+    if (http_client_post_json(c, "/api/booking/checkout", NULL, r->body, &resp) ==
+        HTTP_CLIENT_OK) {
+        r->status = resp.status;
+        json_error_t je;
+        struct json_object *o = json_parse_object(resp.body, resp.body_len, &je);
+        const char *code = o ? bk_str(o, "errorCode") : NULL;
+        snprintf(r->code, sizeof r->code, "%s", code ? code : "");
+        json_object_put(o);
+    }
+    http_client_response_clear(&resp);
+    http_client_free(c);
+    return NULL;
+}
+
+START_TEST(test_the_last_rooms_go_to_one_two_room_checkout)
+{
+    bk_service_start(&f, NULL);
+    enum { RACERS = 6 };
+    /* three family rooms: six checkouts of two rooms each, one wins both */
+    char *body = body_for(FAMILY_ROOM, 100, 1, 2, 0,
+                          2 * bk_stay_amount(&f, FAMILY_ROOM, dates_today_utc() + 100, 1),
+                          ",\"rooms\":2");
+    room_racer_t racers[RACERS];
+    pthread_t t[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        racers[i] = (room_racer_t){.body = body};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, race_rooms, &racers[i]), 0);
+    }
+    int won = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(t[i], NULL);
+        if (racers[i].status == 200)
+            won++;
+        else
+            ck_assert_msg(racers[i].status == 409 &&
+                              strcmp(racers[i].code, "INVENTORY_UNAVAILABLE") == 0,
+                          "racer %d: %d %s (log: %s)", i, racers[i].status, racers[i].code,
+                          f.log_path);
+    }
+    ck_assert_int_eq(won, 1);
+    ck_assert_int_eq(rooms_left(100), 1);
+    bk_assert_ledgers_clean(&f, 1);
+    free(body);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_selling_rules");
@@ -355,6 +523,9 @@ int main(void)
     tcase_add_test(tc, test_rates_list_every_plan_with_its_price_and_terms);
     tcase_add_test(tc, test_a_chosen_plan_is_sold_at_its_own_price);
     tcase_add_test(tc, test_each_restriction_is_refused_with_its_code_and_accepted_on_its_edge);
+    tcase_add_test(tc, test_two_rooms_are_held_paid_and_booked_together);
+    tcase_add_test(tc, test_two_rooms_are_all_or_nothing);
+    tcase_add_test(tc, test_the_last_rooms_go_to_one_two_room_checkout);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
