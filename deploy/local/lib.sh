@@ -14,6 +14,9 @@ KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 CACHE_DIR="${LODGING_CACHE_DIR:-$ROOT_DIR/.local/cache}"
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 VENV_DIR="$ROOT_DIR/.local/venv"
+# Helm, for the chart's tests (deploy/k8s/tests); setup builds it here.
+HELM_VERSION="${HELM_VERSION:-3.16.4}"
+HELM_BIN="$CACHE_DIR/helm-$HELM_VERSION/bin/helm"
 BUILD_DIR="${BUILD_DIR:-$ROOT_DIR/build}"
 
 LOCAL_STACK_DIR="${LOCAL_STACK_DIR:-$ROOT_DIR/.local/stack}"
