@@ -74,6 +74,7 @@ typedef struct booking_app {
     struct saga_active *active;           /* sagas this process drives now (saga_active_*) */
     client_limit_t *limits;               /* per-client abuse limits; NULL = none */
     client_limit_rule_t checkout_limit;   /* CHECKOUT_RATE_LIMIT_* per client address */
+    int free_cancel_hours; /* BOOKING_FREE_CANCEL_HOURS: the platform's floor (cancel_policy.h) */
     /* Test-only (BOOKING_TEST_HOOKS=1): SIGKILL itself right after this step's
      * external call returned, before its result is recorded. "" = off. */
     char test_crash_after[32];
@@ -127,6 +128,8 @@ typedef struct booking_record {
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
     char rate_plan_id[PMS_ID_MAX + 1]; /* the plan sold; "" = the base plan */
     int rooms;                         /* rooms of the room type held and booked together */
+    char cancel_policy[512];           /* the policy JSON shown at checkout; "" = none */
+    int64_t cancel_fee, refunded_amount; /* of a cancel; -1 until cancelled */
 } booking_record_t;
 
 #endif /* BOOKING_H */

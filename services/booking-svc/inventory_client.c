@@ -137,6 +137,8 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
         int64_t amount = json_object_get_int64(a);
         if (amount < 0)
             return;
+        if (idx == 0)
+            out->first_night = amount;
         total += amount;
         seen++;
     }
@@ -189,7 +191,7 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
     if (!arr || !source_is_fresh(root))
         return;
     int listed = 0, found = 0;
-    int64_t total = 0;
+    int64_t total = 0, first_night = 0;
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         int idx;
         struct json_object *n = night_at(arr, i, first, nights + 1, &idx), *rp, *rules;
@@ -203,6 +205,8 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
             found++;
             int64_t amount = int_member(plan, "amount");
             total += amount > 0 ? amount : 0;
+            if (idx == 0)
+                first_night = amount;
         }
         if (json_object_object_get_ex(plan, "rules", &rules)) {
             selling_rules_night_t *r = &out->rules[idx];
@@ -218,8 +222,10 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
         return;
     out->plans_known = true;
     out->plan_missing = found < nights;
-    if (!out->plan_missing && out->price_known)
+    if (!out->plan_missing && out->price_known) {
         out->price = total;
+        out->first_night = first_night;
+    }
 }
 
 /* GET path for the stay (plus extra_days after it); the parsed 200 answer

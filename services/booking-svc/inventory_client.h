@@ -48,6 +48,7 @@ typedef struct inventory_stay {
     bool hotel_unknown; /* ... and it was the hotel (HOTEL_NOT_FOUND) */
     bool price_known; /* every night priced, fresh, in one currency (the plan's, see below) */
     int64_t price;    /* the nights' sum, minor units of currency */
+    int64_t first_night; /* the first night's price (with price_known) */
     char currency[4];
     /* The rate plans, when inventory-svc's rates list them (fresh) for every
      * night of the stay: whether the asked plan (the base plan when none was

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/money.h"
+#include "cancel_policy.h"
 #include "idempotency.h"
 #include "inventory_client.h"
 #include "outbox.h"
@@ -403,6 +404,10 @@ struct json_object *saga_result_json(const saga_result_t *r)
         json_object_object_add(o, "bookingId", json_object_new_string(r->booking_id));
         json_object_object_add(o, "confirmationNumber",
                                json_object_new_string(r->confirmation_number));
+        struct json_object *policy =
+            r->cancellation_policy[0] ? json_tokener_parse(r->cancellation_policy) : NULL;
+        if (policy)
+            json_object_object_add(o, "cancellationPolicy", policy);
         return o;
     }
     json_object_object_add(o, "error", json_object_new_string(r->message));
@@ -738,6 +743,47 @@ static int step_rules_check(saga_run_t *run)
                        false, NULL, NULL);
 }
 
+/* Step 1c, policy: the rate plan's cancellation policy (its own, else the
+ * hotel's), snapshotted into the booking with the first night's price it may
+ * name — a cancel is judged by what the guest was shown — and into the
+ * answer, in words. No policy configured: cancels are free. */
+static int step_policy(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    const inventory_stay_t *st = &run->stay;
+    char stored[512];
+    db_t *db = db_pool_acquire(run->app->db);
+    if (!db)
+        return -2;
+    int found = store_cancel_policy_find(db, rec->vendor, rec->hotel_id,
+                                         rec->rate_plan_id[0] ? rec->rate_plan_id : "base", stored,
+                                         sizeof stored);
+    cancel_policy_t p;
+    int rc = 0;
+    if (found == 1 && cancel_policy_parse(stored, &p) == 0) {
+        int nights = rec->check_out - rec->check_in;
+        int rooms = rec->rooms > 0 ? rec->rooms : 1;
+        p.first_night = st->price_known && st->first_night > 0 ? st->first_night * rooms
+                                                               : rec->amount / nights;
+        char *snapshot = cancel_policy_to_json(&p, rec->check_in, 0, NULL);
+        char *shown = cancel_policy_to_json(&p, rec->check_in, rec->amount, rec->currency);
+        if (snapshot && store_booking_set_policy(db, rec->booking_id, snapshot) == 0) {
+            snprintf(rec->cancel_policy, sizeof rec->cancel_policy, "%s", snapshot);
+            snprintf(run->out->cancellation_policy, sizeof run->out->cancellation_policy, "%s",
+                     shown ? shown : "");
+        } else {
+            rc = -2;
+        }
+        free(snapshot);
+        free(shown);
+    } else if (found == 1) {
+        log_kv(LOG_LEVEL_WARN, "configured cancellation policy unreadable; none applied",
+               "hotelId", rec->hotel_id, NULL);
+    }
+    db_pool_release(run->app->db, db);
+    return rc;
+}
+
 /* The amount the client pays against the hotel's price for the stay: the
  * fresh cached rates when known (a mismatch is refused with no PMS request),
  * and in every case the total the PMS states when it takes the hold
@@ -995,6 +1041,8 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
         rc = step_rules_check(&run);
     if (rc == 0)
         rc = step_amount_check(&run);
+    if (rc == 0)
+        rc = step_policy(&run);
     if (rc == 0)
         rc = step_hold(&run, rq);
     if (rc == 0)

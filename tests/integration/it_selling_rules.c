@@ -16,6 +16,7 @@
 
 #include "booking_fixture.h"
 #include "check_run.h"
+#include "common/clock.h"
 #include "common/redis.h"
 
 static bk_fixture_t f;
@@ -39,7 +40,14 @@ static void teardown(void)
 
 /* inventory-svc on the fixture's database, Redis, topics and PMS sandbox,
  * then booking-svc pointed at it. */
+static void start_with_inventory_svc_env(const char *const *booking_extra);
+
 static void start_with_inventory_svc(void)
+{
+    start_with_inventory_svc_env(NULL);
+}
+
+static void start_with_inventory_svc_env(const char *const *booking_extra)
 {
     inventory_port = ts_free_port();
     char v[7][300];
@@ -68,7 +76,9 @@ static void start_with_inventory_svc(void)
     ck_assert(inventory != NULL);
     ck_assert_msg(ts_http_wait_ok(inventory_port, "/readyz", 20000),
                   "inventory-svc not ready (log: %s)", inventory_log);
-    const char *extra[] = {v[6], NULL};
+    const char *extra[4] = {v[6], NULL};
+    for (int i = 0; booking_extra && booking_extra[i] && i < 2; i++)
+        extra[i + 1] = booking_extra[i];
     bk_service_start(&f, extra);
 }
 
@@ -511,6 +521,199 @@ START_TEST(test_the_last_rooms_go_to_one_two_room_checkout)
 }
 END_TEST
 
+/* ------------------------------------------------------- cancellation -- */
+
+static bk_fixture_t *fx(void)
+{
+    return &f;
+}
+
+/* The hotel's cancellation policy for rate plan `plan` ("*" = every plan). */
+static void set_policy(const char *plan, const char *policy_json)
+{
+    db_param_t p[] = {DB_STR(plan), DB_STR(policy_json)};
+    ck_assert_int_eq(db_exec(fx()->db,
+                             "INSERT INTO cancellation_policy (vendor, hotel_id, rate_plan_id, "
+                             "policy) VALUES ('cloudbeds', '" BK_HOTEL "', ?, ?) ON DUPLICATE KEY "
+                             "UPDATE policy = VALUES(policy)",
+                             p, 2, NULL, NULL),
+                     DB_OK);
+}
+
+/* POST /api/bookings/:id/cancel with an optional body; the answer (caller puts). */
+static struct json_object *cancel_booking(const char *id, const char *body, int *status)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/bookings/%s/cancel", id);
+    http_client_response_t r;
+    const char *ct[] = {"Content-Type: application/json", NULL};
+    ck_assert_int_eq(http_client_request(f.http, "POST", path, NULL, body ? ct : NULL, body,
+                                         body ? strlen(body) : 0, &r),
+                     HTTP_CLIENT_OK);
+    *status = r.status;
+    json_error_t je;
+    struct json_object *o = json_parse_object(r.body, r.body_len, &je);
+    ck_assert_msg(o != NULL, "cancel answered %s", r.body);
+    http_client_response_clear(&r);
+    return o;
+}
+
+static int64_t int_of(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
+                  json_object_to_json_string(o));
+    return json_object_get_int64(v);
+}
+
+/* Books `body`, returns its id (into id) and amount; asserts the answer
+ * shows a policy of `type`. */
+static int64_t book(const char *body, const char *type, char *id, size_t size)
+{
+    struct json_object *r = checkout_expect(body, 200, NULL), *policy, *d;
+    snprintf(id, size, "%s", bk_str(r, "bookingId"));
+    ck_assert_msg(json_object_object_get_ex(r, "cancellationPolicy", &policy), "%s",
+                  json_object_to_json_string(r));
+    ck_assert_str_eq(bk_str(policy, "type"), type);
+    ck_assert(json_object_object_get_ex(policy, "description", &d));
+    ck_assert(bk_str(d, "ko") && bk_str(d, "en"));
+    json_object_put(r);
+    return bk_db_int(&f, "SELECT ROUND(total_price) FROM booking WHERE booking_id = ?", id);
+}
+
+/* Cancels id, asserting the fee and the refund the answer, the row and the
+ * booking.cancelled event carry. */
+static void cancel_expect(const char *id, const char *body, int64_t fee, int64_t refund)
+{
+    int status;
+    struct json_object *c = cancel_booking(id, body, &status);
+    ck_assert_msg(status == 200, "cancel: %d %s", status, json_object_to_json_string(c));
+    ck_assert_str_eq(bk_str(c, "status"), "cancelled");
+    ck_assert_int_eq(int_of(c, "cancellationFee"), fee);
+    ck_assert_int_eq(int_of(c, "refundedAmount"), refund);
+    json_object_put(c);
+    ck_assert_int_eq(bk_db_int(&f, "SELECT ROUND(cancel_fee) FROM booking WHERE booking_id = ?", id),
+                     fee);
+    ck_assert_int_eq(
+        bk_db_int(&f, "SELECT ROUND(refunded_amount) FROM booking WHERE booking_id = ?", id),
+        refund);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM outbox WHERE aggregate_id = ? AND event_type = "
+             "'lodging.booking.cancelled' AND JSON_VALUE(payload, '$.data.refundedAmount') = %lld "
+             "AND JSON_VALUE(payload, '$.data.cancellationFee') = %lld",
+             (long long)refund, (long long)fee);
+    ck_assert_int_eq(bk_db_int(&f, sql, id), 1);
+}
+
+START_TEST(test_a_non_refundable_plan_refunds_nothing)
+{
+    const char *extra[] = {"BOOKING_FREE_CANCEL_HOURS=0", NULL};
+    bk_service_start(&f, extra);
+    set_policy(BK_ROOM "-nr", "{\"type\":\"non_refundable\"}");
+    char *body = body_for(BK_ROOM, 110, 2, 2, 0, plan_amount(BK_ROOM, 110, 2, 90),
+                          ",\"ratePlanId\":\"" BK_ROOM "-nr\"");
+    char id[64];
+    int64_t amount = book(body, "non_refundable", id, sizeof id);
+    free(body);
+    cancel_expect(id, NULL, amount, 0);
+    ck_assert_int_eq(bk_summary(&f.pay, "refunds"), 0);
+    ck_assert_int_eq(bk_summary(&f.pms, "canceled"), 1);
+}
+END_TEST
+
+START_TEST(test_free_until_refunds_in_full_before_and_keeps_the_first_night_after)
+{
+    const char *extra[] = {"BOOKING_FREE_CANCEL_HOURS=0", NULL};
+    start_with_inventory_svc_env(extra);
+    /* long before the deadline: everything back */
+    set_policy("*", "{\"type\":\"free_until\",\"hoursBefore\":72,\"fee\":\"first_night\","
+                    "\"timeZone\":\"Asia/Seoul\"}");
+    char *body = body_for(BK_ROOM, 120, 2, 2, 0, 0, "");
+    char id[64];
+    int64_t amount = book(body, "free_until", id, sizeof id);
+    free(body);
+    cancel_expect(id, NULL, 0, amount);
+
+    /* the deadline passed an hour ago or less in Seoul, though not yet in
+     * UTC (nine hours later): the hotel's time zone decides, the first night
+     * is kept and the rest refunded */
+    dates_day_t d = dates_today_utc() + 2;
+    int64_t midnight_seoul = (int64_t)d * 86400000LL - 9 * 3600000LL;
+    /* whole hours before the check-in day's 00:00: the deadline at most an
+     * hour ahead; one more and it passed */
+    int64_t hours = (midnight_seoul - clock_wall_ms()) / 3600000LL;
+    char policy[256];
+    snprintf(policy, sizeof policy,
+             "{\"type\":\"free_until\",\"hoursBefore\":%lld,\"fee\":\"first_night\","
+             "\"timeZone\":\"Asia/Seoul\"}",
+             (long long)(hours + 1));
+    set_policy("*", policy);
+    body = body_for(BK_ROOM, 2, 2, 2, 0, 0, "");
+    amount = book(body, "free_until", id, sizeof id);
+    free(body);
+    int64_t first_night = bk_stay_amount(&f, BK_ROOM, d, 1);
+    cancel_expect(id, NULL, first_night, amount - first_night);
+    /* an hour less before check-in: the deadline is still ahead: free */
+    snprintf(policy, sizeof policy,
+             "{\"type\":\"free_until\",\"hoursBefore\":%lld,\"fee\":\"full\","
+             "\"timeZone\":\"Asia/Seoul\"}",
+             (long long)hours);
+    set_policy("*", policy);
+    body = body_for(BK_ROOM, 2, 1, 2, 0, 0, "");
+    amount = book(body, "free_until", id, sizeof id);
+    free(body);
+    cancel_expect(id, NULL, 0, amount);
+    bk_assert_reconciled(&f);
+}
+END_TEST
+
+START_TEST(test_the_platform_floor_refunds_within_a_day_of_booking_unless_the_stay_began)
+{
+    bk_service_start(&f, NULL); /* the default floor: 24 hours */
+    set_policy("*", "{\"type\":\"non_refundable\"}");
+    char *body = body_for(BK_ROOM, 30, 1, 2, 0, 0, "");
+    char id[64];
+    int64_t amount = book(body, "non_refundable", id, sizeof id);
+    free(body);
+    cancel_expect(id, NULL, 0, amount); /* booked a moment ago */
+    /* a stay starting today: 00:00 of the check-in day in Seoul has passed */
+    body = body_for(BK_ROOM, 0, 1, 2, 0, 0, "");
+    amount = book(body, "non_refundable", id, sizeof id);
+    free(body);
+    cancel_expect(id, NULL, amount, 0);
+}
+END_TEST
+
+START_TEST(test_an_operator_may_refund_in_full_with_a_reason_which_is_audited)
+{
+    const char *extra[] = {"BOOKING_FREE_CANCEL_HOURS=0", NULL};
+    bk_service_start(&f, extra);
+    set_policy("*", "{\"type\":\"non_refundable\"}");
+    char *body = body_for(BK_ROOM, 130, 1, 2, 0, 0, "");
+    char id[64];
+    int64_t amount = book(body, "non_refundable", id, sizeof id);
+    free(body);
+    int status;
+    struct json_object *c = cancel_booking(id, "{\"refund\":\"full\"}", &status);
+    ck_assert_int_eq(status, 400);
+    ck_assert_str_eq(bk_str(c, "field"), "reason");
+    json_object_put(c);
+    c = cancel_booking(id, "{\"refund\":\"half\",\"reason\":\"x\"}", &status);
+    ck_assert_int_eq(status, 400);
+    json_object_put(c);
+    cancel_expect(id, "{\"refund\":\"full\",\"reason\":\"호텔 사정으로 객실 제공 불가\"}", 0,
+                  amount);
+    ck_assert_int_eq(bk_db_int(&f,
+                               "SELECT COUNT(*) FROM audit_log WHERE booking_id = ? AND action = "
+                               "'booking.cancel.full_refund' AND JSON_VALUE(detail, '$.reason') "
+                               "<> ''",
+                               id),
+                     1);
+    bk_assert_reconciled(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_selling_rules");
@@ -527,5 +730,14 @@ int main(void)
     tcase_add_test(tc, test_two_rooms_are_all_or_nothing);
     tcase_add_test(tc, test_the_last_rooms_go_to_one_two_room_checkout);
     suite_add_tcase(s, tc);
+    TCase *cancel = tcase_create("cancellation");
+    tcase_add_checked_fixture(cancel, setup, teardown);
+    tcase_set_timeout(cancel, 90);
+    tcase_add_test(cancel, test_a_non_refundable_plan_refunds_nothing);
+    tcase_add_test(cancel, test_free_until_refunds_in_full_before_and_keeps_the_first_night_after);
+    tcase_add_test(cancel,
+                   test_the_platform_floor_refunds_within_a_day_of_booking_unless_the_stay_began);
+    tcase_add_test(cancel, test_an_operator_may_refund_in_full_with_a_reason_which_is_audited);
+    suite_add_tcase(s, cancel);
     return check_run(s);
 }
