@@ -23,6 +23,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     && cp -r db /out/db \
     && mkdir -p /out/kafka && cp deploy/k8s/lodging/files/topics.json /out/kafka/topics.json \
     && mkdir -p /out/sandbox && cp sandbox/pms-sandbox/seed.json /out/sandbox/pms-seed.json
+RUN mkdir -p /out/share/lodging && cp -r web/admin /out/share/lodging/admin
 
 FROM debian:12-slim
 ARG SERVICE
@@ -36,6 +37,9 @@ COPY --from=build /out/bin/ /usr/local/bin/
 COPY --from=build /out/db/ /opt/lodging/db/
 COPY --from=build /out/kafka/ /opt/lodging/kafka/
 COPY --from=build /out/sandbox/ /opt/lodging/sandbox/
-ENV SERVICE_BINARY=/usr/local/bin/${SERVICE} PMS_SANDBOX_SEED=/opt/lodging/sandbox/pms-seed.json
+# The admin page's static files (inventory-svc serves them at /admin).
+COPY --from=build /out/share/lodging/admin/ /usr/local/share/lodging/admin/
+ENV SERVICE_BINARY=/usr/local/bin/${SERVICE} PMS_SANDBOX_SEED=/opt/lodging/sandbox/pms-seed.json \
+    ADMIN_STATIC_DIR=/usr/local/share/lodging/admin
 USER 10001
 ENTRYPOINT ["/bin/sh", "-c", "exec \"$SERVICE_BINARY\" \"$@\"", "--"]

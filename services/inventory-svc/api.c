@@ -10,6 +10,7 @@
 #include "adjust.h"
 #include "admin_accounts.h"
 #include "admin_api.h"
+#include "admin_static.h"
 #include "common/http_audit.h"
 #include "common/json.h"
 #include "common/pms_keys.h"
@@ -361,6 +362,21 @@ static int handle_put_hotel_degraded(http_request_t *req, void *ctx)
     return rc;
 }
 
+/* GET /admin (and /admin/): the admin page's shell; its data comes from the
+ * API, which checks the caller's role on every call. */
+static int handle_admin_page(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    return admin_static_respond(app->admin_page, req, NULL);
+}
+
+/* GET /admin/:asset: one file of the admin page by name. */
+static int handle_admin_asset(http_request_t *req, void *ctx)
+{
+    inv_app_t *app = ctx;
+    return admin_static_respond(app->admin_page, req, http_request_param(req, "asset"));
+}
+
 const http_route_t INV_API_ROUTES[] = {
     {"GET", "/api/inventory", AUTH_RULE_PUBLIC, handle_inventory},
     {"GET", "/api/rates", AUTH_RULE_PUBLIC, handle_rates},
@@ -399,6 +415,9 @@ const http_route_t INV_API_ROUTES[] = {
     {"POST", "/api/auth/login", AUTH_RULE_PUBLIC, session_api_login},
     {"POST", "/api/auth/logout", AUTH_RULE_VIEWER, session_api_logout},
     {"GET", "/api/auth/me", AUTH_RULE_VIEWER, session_api_me},
+    /* the admin page's static files: anyone may load the shell */
+    {"GET", "/admin", AUTH_RULE_OPEN, handle_admin_page},
+    {"GET", "/admin/:asset", AUTH_RULE_OPEN, handle_admin_asset},
 };
 const size_t INV_API_ROUTE_COUNT = sizeof INV_API_ROUTES / sizeof *INV_API_ROUTES;
 

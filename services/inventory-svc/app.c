@@ -9,6 +9,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "admin_static.h"
 #include "consumers.h"
 #include "degraded.h"
 #include "singleflight.h"
@@ -289,6 +290,9 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
         goto done;
     if (make_payment(app, cfg, ss) != 0)
         goto done;
+    app->admin_page = admin_static_load(config_get_str(cfg, "ADMIN_STATIC_DIR", NULL));
+    if (!app->admin_page)
+        goto done;
     rc = 0;
 done:
     pms_keyring_wipe(&ring);
@@ -328,6 +332,7 @@ void inv_app_free(inv_app_t *app)
     kafka_producer_free(app->producer);
     client_limit_free(app->limits); /* uses the Redis pool: before it */
     redis_pool_free(app->redis);
+    admin_static_free(app->admin_page);
     memset(app, 0, sizeof *app);
 }
 

@@ -34,6 +34,7 @@
 struct degraded;
 struct sf_group;
 struct inv_store;
+struct admin_static;
 
 #define INV_DEFAULT_INVENTORY_TTL_S 90
 #define INV_DEFAULT_RATE_TTL_S 300
@@ -116,6 +117,7 @@ typedef struct inv_app {
                                    without PAYMENT_API_KEY */
     http_client_t *booking_svc; /* BOOKING_SVC_URL, with the service token: cancel, retry */
     uint8_t guest_key[CRYPTO_AES_KEY_LEN]; /* BOOKING_DATA_KEY: guest names in the console */
+    struct admin_static *admin_page;     /* the admin page's files (ADMIN_STATIC_DIR) */
 } inv_app_t;
 
 /* Reads the settings and creates every part. Returns 0 (also when the config

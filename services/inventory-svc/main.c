@@ -45,7 +45,9 @@ static const char ENV_HELP[] =
     "  LOGIN_LOCKOUT_MAX_S         the longest lock (900)\n"
     "  SESSION_COOKIE_SECURE       1 = the session cookie is sent over TLS only (0)\n"
     "  ADMIN_API_RATE_LIMIT_PER_MINUTE  admin API calls per API key or account, 0 = off (120)\n"
-    "  ADMIN_API_RATE_LIMIT_BURST  of them at once (30)\n";
+    "  ADMIN_API_RATE_LIMIT_BURST  of them at once (30)\n"
+    "  ADMIN_STATIC_DIR            the admin page's files (admin/ beside the binary, else\n"
+    "                              ../share/lodging/admin)\n";
 
 static int wire(service_t *svc, void *ctx)
 {
