@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cancel_policy.h"
+#include "common/cancel_policy.h"
 #include "checkout.h"
 #include "common/auth.h"
 #include "common/http_audit.h"

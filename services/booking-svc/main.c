@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cancel_policy.h"
+#include "common/cancel_policy.h"
 #include "booking.h"
 #include "bookings_api.h"
 #include "compensation_api.h"

@@ -21,7 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/money.h"
-#include "cancel_policy.h"
+#include "common/cancel_policy.h"
 #include "idempotency.h"
 #include "inventory_client.h"
 #include "outbox.h"
@@ -755,7 +755,8 @@ static int step_policy(saga_run_t *run)
     db_t *db = db_pool_acquire(run->app->db);
     if (!db)
         return -2;
-    int found = store_cancel_policy_find(db, rec->vendor, rec->hotel_id,
+    /* policies are the connector's vendor's ("sandbox" speaks its wire format) */
+    int found = store_cancel_policy_find(db, pms_connector_vendor(run->app->pms), rec->hotel_id,
                                          rec->rate_plan_id[0] ? rec->rate_plan_id : "base", stored,
                                          sizeof stored);
     cancel_policy_t p;

@@ -183,6 +183,33 @@ int inv_store_upsert_rate_plans(inv_store_t *s, const char *vendor, const char *
     return in_transaction(s, plans->count * (size_t)plans->nights, plan_row, &c, "rate_plan");
 }
 
+struct json_object *inv_store_cancel_policies(inv_store_t *s, const char *vendor,
+                                              const char *hotel_id)
+{
+    db_pool_t *pool = inv_store_pool(s);
+    if (!pool)
+        return NULL;
+    db_t *db = db_pool_acquire(pool);
+    db_param_t p[] = {DB_STR(vendor), DB_STR(hotel_id)};
+    db_result_t *res = NULL;
+    struct json_object *out = NULL;
+    if (db_query(db,
+                 "SELECT rate_plan_id, policy FROM cancellation_policy WHERE vendor = ? AND "
+                 "hotel_id = ?",
+                 p, 2, &res) == DB_OK &&
+        db_result_rows(res) > 0) {
+        out = json_object_new_object();
+        for (size_t i = 0; i < db_result_rows(res); i++) {
+            const char *id = db_result_text(res, i, 0), *policy = db_result_text(res, i, 1);
+            if (id && policy)
+                json_object_object_add(out, id, json_object_new_string(policy));
+        }
+    }
+    db_result_free(res);
+    db_pool_release(pool, db);
+    return out;
+}
+
 typedef struct rooms_ctx {
     const char *vendor, *hotel_id;
     const pms_room_types_t *rt;

@@ -231,10 +231,14 @@ static void set_rules(const char *room, const char *plan, int from, int to, cons
     ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/restrictions", json), 200);
 }
 
+static void set_policy(const char *plan, const char *policy_json);
+
 START_TEST(test_rates_list_every_plan_with_its_price_and_terms)
 {
     start_with_inventory_svc();
     set_rules(BK_ROOM, "nr", 50, 50, "\"minLos\":2,\"closedToArrival\":true");
+    set_policy(BK_ROOM "-nr", "{\"type\":\"non_refundable\"}");
+    set_policy("*", "{\"type\":\"free_until\",\"hoursBefore\":72,\"fee\":\"first_night\"}");
     struct json_object *o = rates_read(BK_ROOM, 50, 2), *nights, *plans;
     ck_assert(json_object_object_get_ex(o, "nights", &nights));
     struct json_object *n0 = json_object_array_get_idx(nights, 0);
@@ -256,6 +260,16 @@ START_TEST(test_rates_list_every_plan_with_its_price_and_terms)
     /* the second night has no rule; the base plan none either */
     ck_assert(json_object_object_get_ex(base, "rules", &rules));
     ck_assert_int_eq(json_object_get_int(json_object_object_get(rules, "minLos")), 0);
+    /* each plan's cancellation policy, in words */
+    struct json_object *policy, *words;
+    ck_assert(json_object_object_get_ex(nr, "cancellationPolicy", &policy));
+    ck_assert_str_eq(bk_str(policy, "type"), "non_refundable");
+    ck_assert(json_object_object_get_ex(base, "cancellationPolicy", &policy));
+    ck_assert_str_eq(bk_str(policy, "type"), "free_until");
+    ck_assert(json_object_object_get_ex(policy, "description", &words));
+    ck_assert_msg(strstr(bk_str(words, "ko"), "무료 취소"), "%s", bk_str(words, "ko"));
+    ck_assert_msg(strstr(bk_str(words, "en"), "Free cancellation before"), "%s",
+                  bk_str(words, "en"));
     json_object_put(o);
     /* the one rate key of the night holds every plan */
     char key[128], day[DATES_ISO_LEN + 1];

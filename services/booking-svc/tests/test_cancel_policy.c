@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cancel_policy.h"
+#include "common/cancel_policy.h"
 #include "check_run.h"
 
 #define HOUR_MS 3600000LL

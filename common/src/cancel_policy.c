@@ -2,7 +2,7 @@
  * cancel_policy.c — cancellation policies and the refund they give
  * (cancel_policy.h).
  */
-#include "cancel_policy.h"
+#include "common/cancel_policy.h"
 
 #include <json-c/json.h>
 #include <pthread.h>

@@ -26,8 +26,8 @@
  * Thread-safety: safe (time-zone conversion is serialised inside).
  * Ownership: plain structs of the caller.
  */
-#ifndef BOOKING_CANCEL_POLICY_H
-#define BOOKING_CANCEL_POLICY_H
+#ifndef COMMON_CANCEL_POLICY_H
+#define COMMON_CANCEL_POLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,4 +86,4 @@ int64_t cancel_policy_local_midnight_ms(dates_day_t day, const char *tz);
 void cancel_policy_describe(const cancel_policy_t *p, dates_day_t check_in, const char *currency,
                             char *ko, size_t ko_size, char *en, size_t en_size);
 
-#endif /* BOOKING_CANCEL_POLICY_H */
+#endif /* COMMON_CANCEL_POLICY_H */
