@@ -11,7 +11,12 @@
  *   get_room_types         GET  getRoomTypes (roomTypeUnits = total rooms)
  *   get_inventory / rates  GET  getRatePlans detailedRates=true: roomRateDetailed[]
  *                               has roomsAvailable and the rate of every night
- *   create_hold            POST postReservation, custom field holdExpiresAt
+ *   get_rate_plans         GET  getRatePlans detailedRates=true: every plan (rateID)
+ *                               of the room type with each night's rate and
+ *                               restrictions (blocked, closedToArrival/Departure,
+ *                               minLos, maxLos)
+ *   create_hold            POST postReservation, custom field holdExpiresAt;
+ *                               rooms[0][roomRateID] names a plan other than the base
  *   release_hold / cancel  PUT  putReservation status=canceled
  *   confirm_hold           GET  getReservation, then PUT putReservation status=confirmed
  *   confirm_own_hold       PUT  putReservation status=confirmed (the expiry known to
@@ -421,6 +426,90 @@ pms_err_t cloudbeds_parse_rate_plans(struct json_object *root, const char *room_
     return PMS_OK;
 }
 
+/* A boolean member, false when absent. */
+static bool flag_of(struct json_object *o, const char *key)
+{
+    struct json_object *v = member(o, key, json_type_boolean);
+    return v && json_object_get_boolean(v);
+}
+
+/* One plan's nights from roomRateDetailed into p (nights entries, all
+ * closed until the answer gives them). */
+static pms_err_t plan_nights(struct json_object *plan, const char *currency, dates_day_t first,
+                             int nights, pms_rate_plan_t *p, pms_error_t *err)
+{
+    p->nights = calloc((size_t)nights, sizeof *p->nights);
+    if (!p->nights)
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    for (int i = 0; i < nights; i++)
+        p->nights[i].rules.closed = true;
+    struct json_object *detailed = member(plan, "roomRateDetailed", json_type_array);
+    if (!detailed)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getRatePlans answer lacks roomRateDetailed");
+    for (size_t i = 0; i < json_object_array_length(detailed); i++) {
+        struct json_object *night = json_object_array_get_idx(detailed, i);
+        dates_day_t day;
+        if (dates_parse_iso(str_of(night, "date"), &day) != 0)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "roomRateDetailed[%zu].date is not a date", i);
+        if (day < first || day >= first + nights)
+            continue;
+        pms_plan_night_t *n = &p->nights[day - first];
+        const char *rate_key = member(night, "totalRate", json_type_int) ||
+                                       member(night, "totalRate", json_type_double)
+                                   ? "totalRate"
+                                   : "rateBase";
+        pms_err_t e = money_of(night, rate_key, currency, &n->rate, err);
+        if (e != PMS_OK)
+            return e;
+        n->rules.closed = flag_of(night, "blocked");
+        n->rules.closed_to_arrival = flag_of(night, "closedToArrival");
+        n->rules.closed_to_departure = flag_of(night, "closedToDeparture");
+        if (!int_of(night, "minLos", &n->rules.min_los) || n->rules.min_los < 0)
+            n->rules.min_los = 0;
+        if (!int_of(night, "maxLos", &n->rules.max_los) || n->rules.max_los < 0)
+            n->rules.max_los = 0;
+    }
+    return PMS_OK;
+}
+
+pms_err_t cloudbeds_parse_all_rate_plans(struct json_object *root, const char *room_type_id,
+                                         const char *currency, pms_rate_plans_t *out,
+                                         pms_error_t *err)
+{
+    struct json_object *data = member(root, "data", json_type_array);
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getRatePlans answer lacks the data array");
+    struct json_object *base = base_plan(data, room_type_id);
+    if (!base)
+        return pms_fail(err, PMS_ERR_NOT_FOUND, "no rate plan for room type %s", room_type_id);
+    size_t n = json_object_array_length(data);
+    out->items = calloc(n < PMS_MAX_RATE_PLANS ? n : PMS_MAX_RATE_PLANS, sizeof *out->items);
+    if (!out->items)
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    snprintf(out->currency, sizeof out->currency, "%s", currency);
+    /* the base plan first, then the others in the vendor's order */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n && out->count < PMS_MAX_RATE_PLANS; i++) {
+            struct json_object *plan = json_object_array_get_idx(data, i);
+            const char *rt = str_of(plan, "roomTypeID");
+            if ((*rt && strcmp(rt, room_type_id) != 0) || (pass == 0) != (plan == base))
+                continue;
+            pms_rate_plan_t *p = &out->items[out->count++];
+            const char *id = str_of(plan, "rateID");
+            if (!*id || strlen(id) >= sizeof p->id)
+                return pms_fail(err, PMS_ERR_PROTOCOL, "a rate plan has no usable rateID");
+            snprintf(p->id, sizeof p->id, "%s", id);
+            const char *name = str_of(plan, "ratePlanNamePublic");
+            snprintf(p->name, sizeof p->name, "%s", *name ? name : "Base rate");
+            p->is_base = plan == base;
+            pms_err_t e = plan_nights(plan, currency, out->first, out->nights, p, err);
+            if (e != PMS_OK)
+                return e;
+        }
+    }
+    return PMS_OK;
+}
+
 static pms_res_status_t status_of(const char *s)
 {
     if (strcmp(s, "not_confirmed") == 0)
@@ -755,6 +844,36 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
     return PMS_OK;
 }
 
+typedef struct plans_ctx {
+    const char *room_type_id;
+    const char *currency;
+    pms_rate_plans_t *out;
+} plans_ctx_t;
+
+static pms_err_t parse_plans(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    plans_ctx_t *p = ctx;
+    return cloudbeds_parse_all_rate_plans(root, p->room_type_id, p->currency, p->out, err);
+}
+
+static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                                dates_day_t first_night, int nights, pms_rate_plans_t *out,
+                                pms_error_t *err)
+{
+    char currency[4];
+    pms_err_t e = hotel_currency(c, hotel_id, currency, err);
+    if (e != PMS_OK)
+        return e;
+    char start[DATES_ISO_LEN + 1], end[DATES_ISO_LEN + 1];
+    dates_format_iso(first_night, start);
+    dates_format_iso(first_night + nights, end);
+    const char *q[] = {"propertyIDs", hotel_id, "roomTypeID",    room_type_id, "startDate", start,
+                       "endDate",     end,      "detailedRates", "true",       NULL};
+    pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
+    plans_ctx_t pc = {room_type_id, currency, out};
+    return call(c, &hc, parse_plans, &pc, err);
+}
+
 typedef struct hold_ctx {
     const char *currency;
     pms_hold_t *out;
@@ -841,6 +960,9 @@ static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, 
                           CLOUDBEDS_HOLD_FIELD,
                           "customFields[0][fieldValue]",
                           expires_text,
+                          /* the rate plan sold; NULL here ends the form for the base plan */
+                          req->rate_plan_id && *req->rate_plan_id ? "rooms[0][roomRateID]" : NULL,
+                          req->rate_plan_id,
                           NULL};
     pms_http_call_t hc = {req->hotel_id, "postReservation",     "POST", API "postReservation", NULL,
                           form,          .not_idempotent = true};
@@ -1151,6 +1273,7 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .get_hotel = get_hotel,
     .get_room_types = get_room_types,
     .get_nights = get_nights,
+    .get_rate_plans = get_rate_plans,
     .create_hold = create_hold,
     .release_hold = release_hold,
     .confirm_hold = confirm_hold,

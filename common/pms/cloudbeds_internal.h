@@ -22,6 +22,14 @@ pms_err_t cloudbeds_parse_room_types(struct json_object *root, pms_room_types_t 
 pms_err_t cloudbeds_parse_rate_plans(struct json_object *root, const char *room_type_id,
                                      dates_day_t first_night, int nights, const char *currency,
                                      pms_nights_t *out, pms_error_t *err);
+/* getRatePlans with detailedRates=true → every plan of room_type_id over
+ * [first_night, first_night + nights) with each night's rate and
+ * restrictions, the base plan (non-derived, no promo code) first. A night a
+ * plan leaves out is not sold under that plan (closed). out->first, ->nights
+ * are the caller's. */
+pms_err_t cloudbeds_parse_all_rate_plans(struct json_object *root, const char *room_type_id,
+                                         const char *currency, pms_rate_plans_t *out,
+                                         pms_error_t *err);
 /* postReservation's answer, as a hold. */
 pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char *currency,
                                            pms_hold_t *out, pms_error_t *err);

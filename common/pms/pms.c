@@ -641,6 +641,79 @@ pms_err_t pms_get_rates(pms_connector_t *c, const char *hotel_id, const char *ro
     return get_nights(c, hotel_id, room_type_id, first_night, nights, false, out, err);
 }
 
+void pms_rate_plans_free(pms_rate_plans_t *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->count; i++)
+        free(p->items[i].nights);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
+const pms_rate_plan_t *pms_rate_plan_find(const pms_rate_plans_t *p, const char *id)
+{
+    for (size_t i = 0; p && i < p->count; i++)
+        if ((!id || !*id) ? p->items[i].is_base : strcmp(p->items[i].id, id) == 0)
+            return &p->items[i];
+    return NULL;
+}
+
+/* A vendor without plans: its nightly rates as the one base plan. */
+static pms_err_t rates_as_base_plan(pms_connector_t *c, const char *hotel_id,
+                                    const char *room_type_id, dates_day_t first, int nights,
+                                    pms_rate_plans_t *out, pms_error_t *err)
+{
+    pms_nights_t n = {0};
+    pms_err_t e = c->vendor->get_nights(c, hotel_id, room_type_id, first, nights, false, &n, err);
+    if (e != PMS_OK) {
+        pms_nights_free(&n);
+        return e;
+    }
+    out->items = calloc(1, sizeof *out->items);
+    pms_plan_night_t *pn = calloc((size_t)nights, sizeof *pn);
+    if (!out->items || !pn) {
+        free(pn);
+        pms_nights_free(&n);
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    }
+    out->count = 1;
+    out->items[0].is_base = true;
+    out->items[0].nights = pn;
+    snprintf(out->items[0].id, sizeof out->items[0].id, "base");
+    snprintf(out->items[0].name, sizeof out->items[0].name, "Base rate");
+    memcpy(out->currency, n.currency, sizeof out->currency);
+    for (size_t i = 0; i < n.count; i++)
+        if (n.items[i].date >= first && n.items[i].date < first + nights)
+            pn[n.items[i].date - first].rate = n.items[i].rate;
+    pms_nights_free(&n);
+    return PMS_OK;
+}
+
+pms_err_t pms_get_rate_plans(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                             dates_day_t first_night, int nights, pms_rate_plans_t *out,
+                             pms_error_t *err)
+{
+    start(err);
+    c = route(c, hotel_id);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    CHECK_ID(err, "roomTypeId", room_type_id);
+    if (nights < 1 || nights > PMS_MAX_NIGHTS)
+        return pms_fail(err, PMS_ERR_INVALID, "nights must be between 1 and %d", PMS_MAX_NIGHTS);
+    out->first = first_night;
+    out->nights = nights;
+    pms_err_t e = c->vendor->get_rate_plans
+                      ? c->vendor->get_rate_plans(c, hotel_id, room_type_id, first_night, nights,
+                                                  out, err)
+                      : rates_as_base_plan(c, hotel_id, room_type_id, first_night, nights, out,
+                                           err);
+    if (e != PMS_OK)
+        pms_rate_plans_free(out);
+    return e;
+}
+
 pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
                           pms_error_t *err)
 {
@@ -649,6 +722,8 @@ pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms
     memset(out, 0, sizeof *out);
     CHECK_ID(err, "hotelId", req->hotel_id);
     CHECK_ID(err, "roomTypeId", req->room_type_id);
+    if (req->rate_plan_id && *req->rate_plan_id)
+        CHECK_ID(err, "ratePlanId", req->rate_plan_id);
     if (req->check_out <= req->check_in || req->check_out - req->check_in > 30)
         return pms_fail(err, PMS_ERR_INVALID, "a stay must be 1 to 30 nights");
     if (req->rooms < 0 || req->rooms > 10 || req->adults < 1 || req->adults > 20 ||

@@ -55,6 +55,10 @@ typedef struct pms_vendor {
     pms_err_t (*get_nights)(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                             dates_day_t first_night, int nights, bool want_total, pms_nights_t *out,
                             pms_error_t *err);
+    /* Optional (NULL = get_nights' rates as the one base plan). */
+    pms_err_t (*get_rate_plans)(pms_connector_t *c, const char *hotel_id,
+                                const char *room_type_id, dates_day_t first_night, int nights,
+                                pms_rate_plans_t *out, pms_error_t *err);
     pms_err_t (*create_hold)(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
                              pms_error_t *err);
     pms_err_t (*release_hold)(pms_connector_t *c, const char *hotel_id, const char *hold_id,

@@ -268,7 +268,8 @@ static void check_paid(compare_t *c, const reconcile_booking_t *b, const pay_pay
     }
 }
 
-/* A cancelled or failed booking keeps no money and no open authorisation. */
+/* A cancelled or failed booking keeps no open authorisation and no money
+ * beyond the fee its cancellation policy took. */
 static void check_unpaid(compare_t *c, const reconcile_booking_t *b, const pay_payment_t *p)
 {
     char t[RECONCILE_VALUE_MAX];
@@ -278,7 +279,9 @@ static void check_unpaid(compare_t *c, const reconcile_booking_t *b, const pay_p
         reconcile_mismatch_t *m =
             add(c, RECONCILE_PREAUTH_OPEN, b->booking_id, b->reservation_id, p->id, ACT_VOID);
         sides(m, b->status, p->gateway_status);
-    } else if (p->status == PAY_STATUS_CAPTURED && p->amount_received > p->amount_refunded) {
+    } else if (p->status == PAY_STATUS_CAPTURED &&
+               p->amount_received - p->amount_refunded >
+                   (strcmp(b->status, "cancelled") == 0 ? b->cancel_fee : 0)) {
         reconcile_mismatch_t *m = add(c, RECONCILE_CAPTURED_WITHOUT_BOOKING, b->booking_id,
                                       b->reservation_id, p->id, ACT_REFUND);
         sides(m, b->status, money_text(t, p->amount_received - p->amount_refunded, p->currency));

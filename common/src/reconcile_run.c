@@ -50,7 +50,8 @@ static reconcile_err_t read_bookings(const reconcile_source_t *src, ledgers_t *l
     db_result_t *res = NULL;
     if (db_query(src->db,
                  "SELECT booking_id, status, reservation_id, payment_auth_id, total_price, "
-                 "currency, check_in FROM booking WHERE vendor = ? AND hotel_id = ? AND check_in "
+                 "currency, check_in, cancel_fee FROM booking WHERE vendor = ? AND hotel_id = ? "
+                 "AND check_in "
                  "BETWEEN ? AND ? ORDER BY check_in, booking_id",
                  p, 4, &res) != DB_OK) {
         snprintf(why, why_size, "the booking table: %s", db_error(src->db));
@@ -78,6 +79,9 @@ static reconcile_err_t read_bookings(const reconcile_source_t *src, ledgers_t *l
             snprintf(why, why_size, "booking %s: unreadable total or check-in", b->booking_id);
             rc = RECONCILE_ERR_DB;
         }
+        const char *fee = db_result_text(res, i, 7);
+        if (!fee || money_from_decimal_text(fee, b->currency, &b->cancel_fee) != 0)
+            b->cancel_fee = 0;
         l->booking_count = i + 1;
     }
     db_result_free(res);

@@ -204,6 +204,32 @@ START_TEST(test_money_kept_for_a_failed_booking_is_captured_without_booking)
 }
 END_TEST
 
+START_TEST(test_a_cancellation_fee_kept_after_a_partial_refund_agrees)
+{
+    ledgers_t l = {0};
+    /* the policy kept the first night: half refunded, half kept by right */
+    l.b[l.nb] = booking("bk_1", "cancelled", "R1", "pi_1");
+    l.b[l.nb++].cancel_fee = 125000;
+    l.r[l.nr++] = reservation("R1", PMS_RES_CANCELLED, "bk_1", 250000);
+    l.p[l.np++] = payment("pi_1", PAY_STATUS_CAPTURED, 250000, 125000);
+    /* non-refundable: everything kept */
+    l.b[l.nb] = booking("bk_2", "cancelled", "R2", "pi_2");
+    l.b[l.nb++].cancel_fee = 250000;
+    l.r[l.nr++] = reservation("R2", PMS_RES_CANCELLED, "bk_2", 250000);
+    l.p[l.np++] = payment("pi_2", PAY_STATUS_CAPTURED, 250000, 0);
+    reconcile_report_t rep = compare(&l);
+    ck_assert_uint_eq(rep.count, 0);
+    reconcile_report_free(&rep);
+    /* more kept than the fee is money without a booking */
+    l.p[0].amount_refunded = 100000;
+    rep = compare(&l);
+    const reconcile_mismatch_t *m = only(&rep, RECONCILE_CAPTURED_WITHOUT_BOOKING);
+    ck_assert_str_eq(m->payment_id, "pi_1");
+    ck_assert_str_eq(m->theirs, "150000 KRW");
+    reconcile_report_free(&rep);
+}
+END_TEST
+
 START_TEST(test_an_authorisation_left_open_is_preauth_open)
 {
     ledgers_t l = {0};
@@ -301,6 +327,7 @@ int main(void)
     tcase_add_test(tc, test_confirmed_on_one_side_only_is_status_differs);
     tcase_add_test(tc, test_a_different_total_is_amount_differs);
     tcase_add_test(tc, test_money_kept_for_a_failed_booking_is_captured_without_booking);
+    tcase_add_test(tc, test_a_cancellation_fee_kept_after_a_partial_refund_agrees);
     tcase_add_test(tc, test_an_authorisation_left_open_is_preauth_open);
     tcase_add_test(tc, test_a_hold_of_an_ended_or_unknown_booking_is_hold_open);
     tcase_add_test(tc, test_a_confirmed_booking_without_money_is_payment_missing);

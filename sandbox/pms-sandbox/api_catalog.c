@@ -10,9 +10,6 @@
 #include "cloudbeds_call.h"
 #include "money_json.h"
 
-#define RATE_PLAN_ID "base"
-#define RATE_PLAN_NAME_PUBLIC "Standard Rate"
-#define RATE_PLAN_NAME_PRIVATE "BAR"
 #define ROOM_TYPE_LIST_MAX_LEN 4096
 #define MAX_ROOMS_PER_SEARCH 100
 #define MAX_GUESTS_PER_SEARCH 100
@@ -193,57 +190,99 @@ static json_object *quote_room_types(api_call_t *call, dates_day_t start, dates_
     return list;
 }
 
-/* The id of a room type's (only) rate plan. */
-static void rate_id_of(const seed_room_type_t *rt, char *out, size_t out_size)
+/* The rateID of plan `plan` of a room type: "<roomTypeID>-<ratePlanID>". */
+static void rate_id_of(const seed_room_type_t *rt, int plan, char *out, size_t out_size)
 {
-    snprintf(out, out_size, "%s-%s", rt->id, RATE_PLAN_ID);
+    snprintf(out, out_size, "%s-%s", rt->id, LEDGER_RATE_PLANS[plan].id);
 }
 
-static json_object *rate_detail_json(const ledger_night_t *n, const char *currency)
+static json_object *rate_detail_json(const ledger_night_t *n, int plan,
+                                     const ledger_restriction_t *r, const char *currency)
 {
+    int64_t rate = ledger_plan_rate(plan, n->rate_minor);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "date", api_date_json(n->date));
-    json_object_object_add(o, "rateBase", money_json(n->rate_minor, currency));
-    json_object_object_add(o, "totalRate", money_json(n->rate_minor, currency));
+    json_object_object_add(o, "rateBase", money_json(rate, currency));
+    json_object_object_add(o, "totalRate", money_json(rate, currency));
     json_object_object_add(o, "roomsAvailable", json_object_new_int(n->available));
-    json_object_object_add(o, "closedToArrival", json_object_new_boolean(0));
-    json_object_object_add(o, "closedToDeparture", json_object_new_boolean(0));
-    json_object_object_add(o, "blocked", json_object_new_boolean(0));
-    json_object_object_add(o, "minLos", json_object_new_int(0));
-    json_object_object_add(o, "maxLos", json_object_new_int(0));
+    json_object_object_add(o, "closedToArrival", json_object_new_boolean(r->closed_to_arrival));
+    json_object_object_add(o, "closedToDeparture",
+                           json_object_new_boolean(r->closed_to_departure));
+    json_object_object_add(o, "blocked", json_object_new_boolean(r->blocked));
+    json_object_object_add(o, "minLos", json_object_new_int(r->min_los));
+    json_object_object_add(o, "maxLos", json_object_new_int(r->max_los));
     json_object_object_add(o, "cutOff", json_object_new_int(0));
     json_object_object_add(o, "lastMinuteBooking", json_object_new_int(0));
     return o;
 }
 
-/* ctx: the bool detailedRates. */
-static json_object *rate_plan_json(const room_quote_t *quote, const void *ctx)
+/* What rate_plans_json needs beyond the quote. */
+typedef struct plans_request {
+    api_call_t *call;
+    bool detailed;
+} plans_request_t;
+
+/* One plan of a room type over the quoted stay; NULL when its restrictions
+ * cannot be read. */
+static json_object *rate_plan_json(const room_quote_t *quote, const plans_request_t *pr, int plan)
 {
     const seed_hotel_t *h = quote->hotel;
     const seed_room_type_t *rt = quote->rt;
-    const stay_quote_t *q = &quote->q;
-    bool detailed = *(const bool *)ctx;
-    char rate_id[API_ID_MAX_LEN + 16];
-    rate_id_of(rt, rate_id, sizeof rate_id);
+    const ledger_rate_plan_t *lp = &LEDGER_RATE_PLANS[plan];
+    ledger_restriction_t *rules = calloc((size_t)quote->count, sizeof *rules);
+    if (!rules || ledger_get_restrictions(pr->call->api->ledger, h->id, rt->id, plan,
+                                          quote->nights[0].date, quote->count, rules) != LEDGER_OK) {
+        free(rules);
+        return NULL;
+    }
+    char rate_id[API_ID_MAX_LEN + 16], base_id[API_ID_MAX_LEN + 16];
+    rate_id_of(rt, plan, rate_id, sizeof rate_id);
+    rate_id_of(rt, 0, base_id, sizeof base_id);
+    int64_t total = 0;
+    for (int i = 0; i < quote->count; i++)
+        total += ledger_plan_rate(plan, quote->nights[i].rate_minor);
     json_object *o = json_object_new_object();
     add_string(o, "rateID", rate_id);
-    json_object_object_add(o, "isDerived", json_object_new_boolean(0));
-    json_object_object_add(o, "roomRate", money_json(q->first_rate_minor, h->currency_code));
-    json_object_object_add(o, "totalRate", money_json(q->total_minor, h->currency_code));
-    json_object_object_add(o, "roomsAvailable", json_object_new_int(q->min_available));
+    json_object_object_add(o, "isDerived", json_object_new_boolean(plan != 0));
+    json_object_object_add(o, "roomRate",
+                           money_json(ledger_plan_rate(plan, quote->q.first_rate_minor),
+                                      h->currency_code));
+    json_object_object_add(o, "totalRate", money_json(total, h->currency_code));
+    json_object_object_add(o, "roomsAvailable", json_object_new_int(quote->q.min_available));
     add_string(o, "roomTypeID", rt->id);
     add_string(o, "propertyID", h->id);
-    add_string(o, "ratePlanID", RATE_PLAN_ID);
-    add_string(o, "ratePlanNamePublic", RATE_PLAN_NAME_PUBLIC);
-    add_string(o, "ratePlanNamePrivate", RATE_PLAN_NAME_PRIVATE);
+    add_string(o, "ratePlanID", lp->id);
+    add_string(o, "ratePlanNamePublic", lp->name_public);
+    add_string(o, "ratePlanNamePrivate", lp->name_private);
+    if (plan != 0) {
+        add_string(o, "derivedType", "percentage");
+        json_object_object_add(o, "derivedValue",
+                               json_object_new_int(lp->percent_of_base - 100));
+        add_string(o, "parentRateID", base_id);
+    }
     json_object_object_add(o, "addOns", json_object_new_array());
-    if (detailed) {
+    if (pr->detailed) {
         json_object *arr = json_object_new_array();
         for (int i = 0; i < quote->count; i++)
-            json_object_array_add(arr, rate_detail_json(&quote->nights[i], h->currency_code));
+            json_object_array_add(arr, rate_detail_json(&quote->nights[i], plan, &rules[i],
+                                                         h->currency_code));
         json_object_object_add(o, "roomRateDetailed", arr);
     }
+    free(rules);
     return o;
+}
+
+/* ctx: the plans_request_t. Every plan of the room type, as an array that
+ * api_get_rate_plans flattens into data[]. */
+static json_object *rate_plans_json(const room_quote_t *quote, const void *ctx)
+{
+    json_object *arr = json_object_new_array();
+    for (int plan = 0; plan < LEDGER_RATE_PLAN_COUNT; plan++) {
+        json_object *o = rate_plan_json(quote, ctx, plan);
+        if (o)
+            json_object_array_add(arr, o);
+    }
+    return arr;
 }
 
 /* Validates the optional guest counts every search accepts. */
@@ -267,8 +306,18 @@ int api_get_rate_plans(api_call_t *call)
         api_param_bool(call, "detailedRates", false, &detailed) != 0 ||
         read_guests(call, 0, &adults, &children) != 0)
         return 0;
-    json_object *data = quote_room_types(call, start, end, filter, rate_plan_json, &detailed);
-    return data ? api_reply(call, data) : 0;
+    plans_request_t pr = {call, detailed};
+    json_object *per_room = quote_room_types(call, start, end, filter, rate_plans_json, &pr);
+    if (!per_room)
+        return 0;
+    json_object *data = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(per_room); i++) {
+        json_object *plans = json_object_array_get_idx(per_room, i);
+        for (size_t j = 0; j < json_object_array_length(plans); j++)
+            json_object_array_add(data, json_object_get(json_object_array_get_idx(plans, j)));
+    }
+    json_object_put(per_room);
+    return api_reply(call, data);
 }
 
 /* --------------------------------------------- getAvailableRoomTypes -- */
@@ -290,7 +339,7 @@ static json_object *available_room_json(const room_quote_t *quote, const void *c
     if (q->min_available < search->rooms || rt->max_guests < search->guests)
         return NULL;
     char rate_id[API_ID_MAX_LEN + 16];
-    rate_id_of(rt, rate_id, sizeof rate_id);
+    rate_id_of(rt, 0, rate_id, sizeof rate_id);
     json_object *o = json_object_new_object();
     add_string(o, "roomTypeID", rt->id);
     add_string(o, "roomTypeName", rt->name);
@@ -304,8 +353,8 @@ static json_object *available_room_json(const room_quote_t *quote, const void *c
                            api_strings_json(rt->features, rt->feature_count));
     json_object_object_add(o, "roomRate", money_json(q->total_minor, h->currency_code));
     add_string(o, "roomRateID", rate_id);
-    add_string(o, "ratePlanNamePublic", RATE_PLAN_NAME_PUBLIC);
-    add_string(o, "ratePlanNamePrivate", RATE_PLAN_NAME_PRIVATE);
+    add_string(o, "ratePlanNamePublic", LEDGER_RATE_PLANS[0].name_public);
+    add_string(o, "ratePlanNamePrivate", LEDGER_RATE_PLANS[0].name_private);
     json_object_object_add(o, "roomsAvailable", json_object_new_int(q->min_available));
     if (search->detailed) {
         json_object *arr = json_object_new_array();

@@ -112,6 +112,15 @@ static int read_rooms(api_call_t *call, reservation_input_t *in)
                               "Too many guests: room type %s takes at most %d guests per room "
                               "(adults[0][quantity] + children[0][quantity])",
                               in->room_type->id, in->room_type->max_guests);
+    const char *rate_id = NULL;
+    if (api_param_text(call, "rooms[0][roomRateID]", false, 2 * API_ID_MAX_LEN, &rate_id) != 0)
+        return -1;
+    in->booking.rate_plan = rate_id && *rate_id
+                                ? ledger_rate_plan_of_rate_id(in->room_type->id, rate_id)
+                                : 0;
+    if (in->booking.rate_plan < 0)
+        return api_param_fail(call, 404, "Rate %s not found for room type %s", rate_id,
+                              in->room_type->id);
     in->booking.room_type_id = in->room_type->id;
     in->booking.quantity = (int)quantity;
     in->booking.adults = (int)adults;

@@ -389,6 +389,55 @@ static int handle_set_rate(http_request_t *req, void *ctx)
     return rc;
 }
 
+/* {"propertyID","roomTypeID","ratePlanID","from","to","blocked","closedToArrival",
+ * "closedToDeparture","minLos","maxLos"}: replaces the plan's restrictions
+ * of those nights (absent flags false, absent limits 0 = none). */
+static int handle_set_restrictions(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    desk_range_t r;
+    const char *plan_id = NULL;
+    int64_t min_los = 0, max_los = 0;
+    bool blocked = false, cta = false, ctd = false;
+    json_error_t err;
+    int rc = 0, plan = -1;
+    if (read_desk_range(req, body, &r) != 0 ||
+        body_id(req, body, "ratePlanID", true, &plan_id) != 0) {
+        rc = 0;
+    } else if (json_get_bool(body, "blocked", false, false, &blocked, &err) != 0 ||
+               json_get_bool(body, "closedToArrival", false, false, &cta, &err) != 0 ||
+               json_get_bool(body, "closedToDeparture", false, false, &ctd, &err) != 0 ||
+               json_get_int64(body, "minLos", false, 0, LEDGER_MAX_STAY_NIGHTS, 0, &min_los,
+                              &err) != 0 ||
+               json_get_int64(body, "maxLos", false, 0, LEDGER_MAX_STAY_NIGHTS, 0, &max_los,
+                              &err) != 0) {
+        rc = bad_field(req, err.field, "%s", err.message);
+    } else {
+        for (int i = 0; i < LEDGER_RATE_PLAN_COUNT; i++)
+            if (strcmp(LEDGER_RATE_PLANS[i].id, plan_id) == 0)
+                plan = i;
+        ledger_restriction_t lr_rules = {.blocked = blocked,
+                                         .closed_to_arrival = cta,
+                                         .closed_to_departure = ctd,
+                                         .min_los = (int)min_los,
+                                         .max_los = (int)max_los};
+        ledger_err_t lr = plan < 0 ? LEDGER_ERR_INVALID
+                                   : ledger_set_restrictions(ctl->ledger, r.property, r.room_type,
+                                                             plan, r.from, r.to, &lr_rules);
+        if (plan < 0)
+            rc = bad_field(req, "ratePlanID", "ratePlanID must be base, nr or bb");
+        else if (lr != LEDGER_OK)
+            rc = ledger_failure(ctl, req, lr, "ratePlanID");
+        else
+            rc = respond_range_updated(req, &r, "front desk set restrictions");
+    }
+    json_object_put(body);
+    return rc;
+}
+
 /* Shared by the front-desk cancel and the expire-now helper. */
 static int handle_reservation_change(http_request_t *req, control_t *ctl, bool expire)
 {
@@ -566,6 +615,7 @@ int control_routes(control_t *ctl, http_server_t *srv)
         {"GET", CONTROL_PREFIX "/inventory", handle_inventory},
         {"POST", CONTROL_PREFIX "/frontdesk/availability", handle_set_availability},
         {"POST", CONTROL_PREFIX "/frontdesk/rate", handle_set_rate},
+        {"POST", CONTROL_PREFIX "/frontdesk/restrictions", handle_set_restrictions},
         {"POST", CONTROL_PREFIX "/frontdesk/cancel", handle_frontdesk_cancel},
         {"POST", CONTROL_PREFIX "/webhooks", handle_webhook_switch},
         {"GET", CONTROL_PREFIX "/webhooks/deliveries", handle_deliveries},

@@ -27,6 +27,7 @@ typedef struct hotel_state {
     const seed_hotel_t *seed;
     int *available;      /* [room type * LEDGER_INVENTORY_DAYS + day] */
     int64_t *rate_minor; /* same layout */
+    ledger_restriction_t *restrictions; /* [plan * cells + cell], cells as above */
     ledger_reservation_t **reservations;
     size_t count;
     size_t capacity;
@@ -75,6 +76,32 @@ static int64_t now_ms(const ledger_t *l)
     return l->clock->now_ms(l->clock->ctx);
 }
 
+/* --------------------------------------------------------- rate plans -- */
+
+const ledger_rate_plan_t LEDGER_RATE_PLANS[LEDGER_RATE_PLAN_COUNT] = {
+    {"base", "Standard Rate", "BAR", 100},
+    {"nr", "Non-refundable", "NRF", 90},
+    {"bb", "Breakfast included", "BB", 115},
+};
+
+int ledger_rate_plan_of_rate_id(const char *room_type_id, const char *rate_id)
+{
+    size_t n = strlen(room_type_id);
+    if (!rate_id || strncmp(rate_id, room_type_id, n) != 0 || rate_id[n] != '-')
+        return -1;
+    for (int i = 0; i < LEDGER_RATE_PLAN_COUNT; i++)
+        if (strcmp(rate_id + n + 1, LEDGER_RATE_PLANS[i].id) == 0)
+            return i;
+    return -1;
+}
+
+int64_t ledger_plan_rate(int plan, int64_t base_rate_minor)
+{
+    if (plan < 0 || plan >= LEDGER_RATE_PLAN_COUNT)
+        plan = 0;
+    return base_rate_minor * LEDGER_RATE_PLANS[plan].percent_of_base / 100;
+}
+
 /* ------------------------------------------------------ construction -- */
 
 static bool is_weekend_night(dates_day_t day)
@@ -90,6 +117,7 @@ static void hotel_state_clear(hotel_state_t *h)
     free(h->reservations);
     free(h->available);
     free(h->rate_minor);
+    free(h->restrictions);
     pthread_mutex_destroy(&h->lock);
 }
 
@@ -100,8 +128,9 @@ static int hotel_state_init(hotel_state_t *h, const seed_hotel_t *seed, dates_da
     size_t cells = seed->room_type_count * LEDGER_INVENTORY_DAYS;
     h->available = calloc(cells, sizeof *h->available);
     h->rate_minor = calloc(cells, sizeof *h->rate_minor);
+    h->restrictions = calloc(cells * LEDGER_RATE_PLAN_COUNT, sizeof *h->restrictions);
     pthread_mutex_init(&h->lock, NULL);
-    if (!h->available || !h->rate_minor)
+    if (!h->available || !h->rate_minor || !h->restrictions)
         return -1;
     for (size_t t = 0; t < seed->room_type_count; t++) {
         const seed_room_type_t *rt = &seed->room_types[t];
@@ -384,6 +413,29 @@ ledger_err_t ledger_get_nights(ledger_t *ledger, const char *property_id, const 
     return rc;
 }
 
+/* Where plan `plan`'s restrictions of a cell lie. */
+static size_t restriction_cell(const hotel_state_t *h, int plan, size_t cell)
+{
+    return (size_t)plan * h->seed->room_type_count * LEDGER_INVENTORY_DAYS + cell;
+}
+
+ledger_err_t ledger_get_restrictions(ledger_t *ledger, const char *property_id,
+                                     const char *room_type_id, int plan, dates_day_t first,
+                                     int count, ledger_restriction_t *out)
+{
+    if (count < 1 || count > LEDGER_INVENTORY_DAYS || plan < 0 || plan >= LEDGER_RATE_PLAN_COUNT)
+        return LEDGER_ERR_INVALID;
+    hotel_state_t *h = hotel_enter(ledger, property_id);
+    if (!h)
+        return LEDGER_ERR_NO_PROPERTY;
+    size_t t = 0;
+    ledger_err_t rc = check_range(ledger, h, room_type_id, first, first + count - 1, &t);
+    for (int i = 0; rc == LEDGER_OK && i < count; i++)
+        out[i] = h->restrictions[restriction_cell(h, plan, night_cell(ledger, t, first + i))];
+    hotel_leave(ledger, h);
+    return rc;
+}
+
 /* Acts on one reservation inside its hotel (the hotel entered): LEDGER_OK
  * or why not. `arg` is the action's own. */
 typedef ledger_err_t (*reservation_act_fn)(ledger_t *l, hotel_state_t *h, ledger_reservation_t *r,
@@ -534,7 +586,7 @@ static ledger_err_t take_rooms(ledger_t *l, hotel_state_t *h, size_t t, const le
     }
     for (int i = 0; i < nights; i++) {
         h->available[base + (size_t)i] -= b->quantity;
-        nightly[i] = h->rate_minor[base + (size_t)i];
+        nightly[i] = ledger_plan_rate(b->rate_plan, h->rate_minor[base + (size_t)i]);
     }
     return LEDGER_OK;
 }
@@ -735,6 +787,26 @@ ledger_err_t ledger_set_rate(ledger_t *ledger, const char *property_id, const ch
                              dates_day_t first, dates_day_t last, int64_t rate_minor)
 {
     return set_nights(ledger, property_id, room_type_id, first, last, NIGHT_RATE, rate_minor);
+}
+
+ledger_err_t ledger_set_restrictions(ledger_t *ledger, const char *property_id,
+                                     const char *room_type_id, int plan, dates_day_t first,
+                                     dates_day_t last, const ledger_restriction_t *r)
+{
+    if (plan < 0 || plan >= LEDGER_RATE_PLAN_COUNT || r->min_los < 0 || r->max_los < 0)
+        return LEDGER_ERR_INVALID;
+    hotel_state_t *h = hotel_enter(ledger, property_id);
+    if (!h)
+        return LEDGER_ERR_NO_PROPERTY;
+    size_t t = 0;
+    ledger_err_t rc = check_range(ledger, h, room_type_id, first, last, &t);
+    if (rc == LEDGER_OK) {
+        for (dates_day_t d = first; d <= last; d++)
+            h->restrictions[restriction_cell(h, plan, night_cell(ledger, t, d))] = *r;
+        emit_nights(ledger, h, LEDGER_EVENT_RATE, t, first, last);
+    }
+    hotel_leave(ledger, h);
+    return rc;
 }
 
 /* ------------------------------------------------------------- names -- */

@@ -88,6 +88,34 @@ typedef struct ledger_night {
     int64_t rate_minor; /* price of one room for the night */
 } ledger_night_t;
 
+/* The rate plans every room type sells, as Cloudbeds models them: the base
+ * plan and plans derived from it by a percentage of the night's rate
+ * (getRatePlans' isDerived, derivedType "percentage", derivedValue). */
+typedef struct ledger_rate_plan {
+    const char *id;           /* ratePlanID; the rateID is "<roomTypeID>-<id>" */
+    const char *name_public;  /* ratePlanNamePublic */
+    const char *name_private; /* ratePlanNamePrivate */
+    int percent_of_base;      /* 100 for the base plan */
+} ledger_rate_plan_t;
+
+#define LEDGER_RATE_PLAN_COUNT 3
+extern const ledger_rate_plan_t LEDGER_RATE_PLANS[LEDGER_RATE_PLAN_COUNT];
+
+/* The index of the plan whose rateID is rate_id for room type
+ * room_type_id ("room_456-nr"), or -1. */
+int ledger_rate_plan_of_rate_id(const char *room_type_id, const char *rate_id);
+
+/* One plan's price of a base rate (minor units). */
+int64_t ledger_plan_rate(int plan, int64_t base_rate_minor);
+
+/* A plan's restrictions on one night (getRatePlans' roomRateDetailed). */
+typedef struct ledger_restriction {
+    bool blocked;
+    bool closed_to_arrival;
+    bool closed_to_departure;
+    int min_los, max_los; /* 0 = none */
+} ledger_restriction_t;
+
 /* What postReservation asks for. Strings are borrowed for the call. */
 typedef struct ledger_booking {
     const char *property_id;
@@ -110,6 +138,7 @@ typedef struct ledger_booking {
     bool allow_duplicate;
     bool is_hold;
     int64_t hold_expires_ms; /* Unix ms; for holds only */
+    int rate_plan;           /* index into LEDGER_RATE_PLANS; 0 = the base plan */
 } ledger_booking_t;
 
 /* A reservation (a copy when returned). */
@@ -192,6 +221,17 @@ void ledger_window(ledger_t *ledger, dates_day_t *first, dates_day_t *last_inclu
 /* Copies `count` nights from `first` into out[]. */
 ledger_err_t ledger_get_nights(ledger_t *ledger, const char *property_id, const char *room_type_id,
                                dates_day_t first, int count, ledger_night_t *out);
+
+/* Copies plan `plan`'s restrictions of `count` nights from `first` into out[]. */
+ledger_err_t ledger_get_restrictions(ledger_t *ledger, const char *property_id,
+                                     const char *room_type_id, int plan, dates_day_t first,
+                                     int count, ledger_restriction_t *out);
+
+/* Front desk: sets plan `plan`'s restrictions of nights [first, last] (a
+ * rate_update event follows, as Cloudbeds' rate jobs do). */
+ledger_err_t ledger_set_restrictions(ledger_t *ledger, const char *property_id,
+                                     const char *room_type_id, int plan, dates_day_t first,
+                                     dates_day_t last, const ledger_restriction_t *r);
 
 /* Creates a hold or a confirmed reservation, all nights or none. When the
  * property has a live (not canceled) reservation with the same non-empty

@@ -41,6 +41,8 @@
 #define BOOKING_DEFAULT_HISTORY_RETENTION_H 336
 #define BOOKING_DEFAULT_INVENTORY_BASE_URL "http://127.0.0.1:8082"
 #define BOOKING_EVENTS_TOPIC "booking.events"
+/* Rooms one checkout may book at once: one PMS reservation, one payment. */
+#define BOOKING_MAX_ROOMS 10
 /* Checkouts per client address: a guest retrying by hand stays far below,
  * a script hammering the PMS holds and the card gateway does not. */
 #define BOOKING_DEFAULT_CHECKOUT_PER_MINUTE 30
@@ -72,6 +74,7 @@ typedef struct booking_app {
     struct saga_active *active;           /* sagas this process drives now (saga_active_*) */
     client_limit_t *limits;               /* per-client abuse limits; NULL = none */
     client_limit_rule_t checkout_limit;   /* CHECKOUT_RATE_LIMIT_* per client address */
+    int free_cancel_hours; /* BOOKING_FREE_CANCEL_HOURS: the platform's floor (cancel_policy.h) */
     /* Test-only (BOOKING_TEST_HOOKS=1): SIGKILL itself right after this step's
      * external call returned, before its result is recorded. "" = off. */
     char test_crash_after[32];
@@ -92,6 +95,8 @@ typedef struct booking_request {
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
     int64_t amount;       /* minor units */
     char currency[4];
+    char rate_plan_id[PMS_ID_MAX + 1]; /* "" = the room type's base plan */
+    int rooms;                         /* of the room type, 1..BOOKING_MAX_ROOMS */
 } booking_request_t;
 
 /* One booking with its saga, as stored. Strings are "" when NULL in the row. */
@@ -121,6 +126,10 @@ typedef struct booking_record {
     char current_step[32];
     /* SHA-256 hex of the guest's bookingToken; "" for bookings made before tokens */
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
+    char rate_plan_id[PMS_ID_MAX + 1]; /* the plan sold; "" = the base plan */
+    int rooms;                         /* rooms of the room type held and booked together */
+    char cancel_policy[512];           /* the policy JSON shown at checkout; "" = none */
+    int64_t cancel_fee, refunded_amount; /* of a cancel; -1 until cancelled */
 } booking_record_t;
 
 #endif /* BOOKING_H */

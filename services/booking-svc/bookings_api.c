@@ -4,8 +4,10 @@
 #include "bookings_api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/cancel_policy.h"
 #include "checkout.h"
 #include "common/auth.h"
 #include "common/http_audit.h"
@@ -29,6 +31,21 @@ struct json_object *bookings_json(const booking_record_t *rec, struct json_objec
     json_object_object_add(o, "vendor", json_object_new_string(rec->vendor));
     json_object_object_add(o, "hotelId", json_object_new_string(rec->hotel_id));
     json_object_object_add(o, "roomTypeId", json_object_new_string(rec->room_type_id));
+    if (rec->rate_plan_id[0])
+        json_object_object_add(o, "ratePlanId", json_object_new_string(rec->rate_plan_id));
+    json_object_object_add(o, "rooms", json_object_new_int(rec->rooms > 0 ? rec->rooms : 1));
+    cancel_policy_t policy;
+    if (rec->cancel_policy[0] && cancel_policy_parse(rec->cancel_policy, &policy) == 0) {
+        char *text = cancel_policy_to_json(&policy, rec->check_in, rec->amount, rec->currency);
+        struct json_object *p = text ? json_tokener_parse(text) : NULL;
+        if (p)
+            json_object_object_add(o, "cancellationPolicy", p);
+        free(text);
+    }
+    if (rec->cancel_fee >= 0)
+        json_object_object_add(o, "cancellationFee", json_object_new_int64(rec->cancel_fee));
+    if (rec->refunded_amount >= 0)
+        json_object_object_add(o, "refundedAmount", json_object_new_int64(rec->refunded_amount));
     json_object_object_add(o, "checkIn", json_object_new_string(rec->check_in_text));
     json_object_object_add(o, "checkOut", json_object_new_string(rec->check_out_text));
     json_object_object_add(o, "adults", json_object_new_int(rec->adults));
@@ -114,6 +131,7 @@ static int cancel_record(booking_app_t *app, const booking_record_t *rec, const 
     if (db_begin(db) == DB_OK) {
         if (store_lease_renew(db, rec->booking_id, owner, app->saga_lease_s) == 1 &&
             (!update_booking || store_booking_update(db, rec) == 0) &&
+            (!event || rec->cancel_fee < 0 || store_booking_set_refund(db, rec) == 0) &&
             store_step(db, rec->booking_id, step, outcome, detail) == 0 &&
             (!event || outbox_append(db, BOOKING_EVENTS_TOPIC, rec->booking_id,
                                      "lodging.booking.cancelled", event, NULL) == 0) &&
@@ -128,12 +146,15 @@ static int cancel_record(booking_app_t *app, const booking_record_t *rec, const 
     return rc;
 }
 
-/* Refund a captured payment or void an authorised one; a failure is handed
- * to the compensation worker. Returns the action taken or requested. */
+/* Returns `refund` of a captured payment (nothing when 0: the fee is all of
+ * it) or voids an authorised one; a failure is handed to the compensation
+ * worker. Returns the action taken or requested (NULL for none). */
 static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, const char *owner,
-                                  bool *refunded)
+                                  int64_t refund, bool *refunded)
 {
     bool captured = strcmp(rec->payment_status, "captured") == 0;
+    if (captured && refund <= 0)
+        return NULL; /* the fee keeps everything */
     const char *action = captured ? "refund" : "void_preauth";
     /* the worker's key for the same action ("<bookingId>:<action>"): when a
      * PMS-side cancel of the same booking requests it too, the gateway
@@ -144,14 +165,16 @@ static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, con
     pay_err_t pe;
     if (captured) {
         pay_refund_t rf;
-        pe = payment_refund(app->pay, rec->payment_auth_id, 0, key, &rf, &e);
+        /* a partial refund when the policy keeps a fee */
+        pe = payment_refund(app->pay, rec->payment_auth_id, refund < rec->amount ? refund : 0, key,
+                            &rf, &e);
     } else {
         pay_payment_t p;
         pe = payment_void(app->pay, rec->payment_auth_id, key, &p, &e);
     }
     if (pe == PAY_OK) {
         snprintf(rec->payment_status, sizeof rec->payment_status, "%s",
-                 captured ? "refunded" : "voided");
+                 !captured ? "voided" : refund < rec->amount ? "partially_refunded" : "refunded");
         *refunded = captured;
         cancel_record(app, rec, owner, action, "succeeded", "booking cancelled", true, NULL);
         return action;
@@ -160,8 +183,9 @@ static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, con
     db_t *db = db_pool_acquire(app->db);
     if (db_begin(db) == DB_OK) {
         if (compensation_request(db, rec->booking_id, action, rec->hotel_id, NULL,
-                                 rec->payment_auth_id, rec->reservation_id, rec->amount,
-                                 rec->currency, pay_err_name(pe), 1) == 0 &&
+                                 rec->payment_auth_id, rec->reservation_id,
+                                 captured ? refund : rec->amount, rec->currency, pay_err_name(pe),
+                                 1) == 0 &&
             db_commit(db) == DB_OK)
             outbox_relay_kick(app->relay);
         else
@@ -174,8 +198,39 @@ static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, con
 /* Cancels a confirmed booking whose lease `owner` holds: the PMS first (the
  * ledger of record), then the money, then the cache. 0, or -1 when the PMS
  * refused (answered already). */
+/* What a cancel may change in the hotel's terms: an operator's full refund. */
+typedef struct cancel_terms {
+    bool full_refund;
+    const char *reason; /* the operator's, for the audit row */
+} cancel_terms_t;
+
+/* The fee and the refund of cancelling rec now under the policy the guest
+ * was shown (and the platform's floor), into rec->cancel_fee and
+ * rec->refunded_amount. */
+static void cancel_quote(const booking_app_t *app, booking_record_t *rec,
+                         const cancel_terms_t *terms)
+{
+    cancel_policy_t p;
+    if (cancel_policy_parse(rec->cancel_policy, &p) != 0)
+        log_kv(LOG_LEVEL_WARN, "stored cancellation policy unreadable; the cancel is free",
+               "bookingId", rec->booking_id, NULL);
+    cancel_moment_t m = {.now_ms = clock_wall_ms(),
+                         .booked_ms = rec->created_ms,
+                         .check_in = rec->check_in,
+                         .amount = rec->amount,
+                         .free_hours = app->free_cancel_hours};
+    cancel_quote_t q;
+    cancel_policy_quote(&p, &m, &q);
+    if (terms && terms->full_refund) {
+        q.fee = 0;
+        q.refund = rec->amount;
+    }
+    rec->cancel_fee = q.fee;
+    rec->refunded_amount = q.refund;
+}
+
 static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_record_t *rec,
-                            const char *owner, const char *why)
+                            const char *owner, const char *why, const cancel_terms_t *terms)
 {
     if (cancel_record(app, rec, owner, "cancel_reservation", "started", NULL, false, NULL) != 0) {
         http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
@@ -195,12 +250,20 @@ static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_rec
         return -1;
     }
     bool refunded = false;
+    cancel_quote(app, rec, terms);
+    bool paid = strcmp(rec->payment_status, "captured") == 0;
     if (rec->payment_auth_id[0] && strcmp(rec->payment_status, "refunded") != 0 &&
         strcmp(rec->payment_status, "voided") != 0)
-        cancel_payment(app, rec, owner, &refunded);
+        cancel_payment(app, rec, owner, rec->refunded_amount, &refunded);
+    if (!paid) /* nothing was taken: nothing kept, nothing given back */
+        rec->cancel_fee = rec->refunded_amount = 0;
     snprintf(rec->status, sizeof rec->status, "cancelled");
     struct json_object *ev = saga_event_data(rec);
     json_object_object_add(ev, "refunded", json_object_new_boolean(refunded));
+    json_object_object_add(ev, "cancellationFee", json_object_new_int64(rec->cancel_fee));
+    json_object_object_add(ev, "refundedAmount", json_object_new_int64(rec->refunded_amount));
+    if (terms && terms->full_refund)
+        json_object_object_add(ev, "refundOverride", json_object_new_boolean(true));
     int rc = cancel_record(app, rec, owner, "cancel_reservation", "succeeded", why, true, ev);
     json_object_put(ev);
     if (rc != 0) {
@@ -214,7 +277,8 @@ static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_rec
 /* Re-reads the booking under the lease (a PMS-side cancel may have won the
  * race) and cancels it when still confirmed. 0, or -1 when answered. */
 static int booking_reload_and_cancel(http_request_t *req, booking_app_t *app, booking_record_t *rec,
-                                     const char *owner, const char *why)
+                                     const char *owner, const char *why,
+                                     const cancel_terms_t *terms)
 {
     char id[BOOKING_ID_MAX];
     snprintf(id, sizeof id, "%s", rec->booking_id); /* the load clears *rec first */
@@ -227,13 +291,13 @@ static int booking_reload_and_cancel(http_request_t *req, booking_app_t *app, bo
     }
     if (strcmp(rec->status, "cancelled") == 0)
         return 0;
-    return cancel_confirmed(req, app, rec, owner, why);
+    return cancel_confirmed(req, app, rec, owner, why, terms);
 }
 
 /* Cancels a loaded booking (the caller was allowed to) and answers it.
  * why is the saga step's detail. Returns 0 (answered). */
 static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record_t *rec,
-                         const char *why)
+                         const char *why, const cancel_terms_t *terms)
 {
     const auth_principal_t *caller = http_request_principal(req);
     if (strcmp(rec->status, "confirmed") != 0 && strcmp(rec->status, "cancelled") != 0)
@@ -256,11 +320,20 @@ static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record
             return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
                                       "예약이 처리 중입니다 (the booking is being changed; retry "
                                       "later)");
-        int rc = booking_reload_and_cancel(req, app, rec, owner, why);
+        int rc = booking_reload_and_cancel(req, app, rec, owner, why, terms);
         db = db_pool_acquire(app->db);
         store_lease_release(db, rec->booking_id, owner);
-        if (rc == 0 && auth_principal_is_staff(caller))
-            http_audit(db, req, "booking.cancel", rec->hotel_id, rec->booking_id, NULL);
+        char detail[512] = "";
+        if (terms && terms->full_refund) {
+            struct json_object *d = json_object_new_object();
+            json_object_object_add(d, "refund", json_object_new_string("full"));
+            json_object_object_add(d, "reason", json_object_new_string(terms->reason));
+            snprintf(detail, sizeof detail, "%s", json_object_to_json_string(d));
+            json_object_put(d);
+        }
+        if (rc == 0 && (auth_principal_is_staff(caller) || detail[0]))
+            http_audit(db, req, detail[0] ? "booking.cancel.full_refund" : "booking.cancel",
+                       rec->hotel_id, rec->booking_id, detail[0] ? detail : NULL);
         db_pool_release(app->db, db);
         if (rc != 0)
             return 0;
@@ -279,6 +352,40 @@ static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record
     return 0;
 }
 
+/* An optional cancel body: {"refund":"full","reason":"..."} — an operator
+ * overriding the hotel's policy (a guest may not). 0, or -1 when answered. */
+static int read_terms(http_request_t *req, const auth_principal_t *caller, cancel_terms_t *terms,
+                      char *reason, size_t size)
+{
+    struct json_object *body = http_request_json_object(req);
+    if (!body)
+        return -1; /* answered 400 */
+    const char *refund = NULL, *why = NULL;
+    json_error_t err;
+    bool operator = auth_principal_is_staff(caller) &&
+                    auth_principal_has_role(caller, AUTH_ROLE_OPERATOR);
+    int rc = -1;
+    if (json_get_text(body, "refund", false, 1, 16, &refund, &err) != 0)
+        http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
+    else if (refund && strcmp(refund, "full") != 0)
+        http_respond_error(req, 400, "VALIDATION_ERROR", "refund",
+                           "refund must be \"full\" (or absent: the hotel's policy)");
+    else if (refund && !operator)
+        http_respond_error(req, 403, "FORBIDDEN", "refund",
+                           "a full refund against the policy needs the operator role");
+    else if (refund && json_get_text(body, "reason", true, 1, 255, &why, &err) != 0)
+        http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
+    else
+        rc = 0;
+    if (rc == 0 && refund) {
+        terms->full_refund = true;
+        snprintf(reason, size, "%s", why);
+        terms->reason = reason;
+    }
+    json_object_put(body);
+    return rc;
+}
+
 int bookings_cancel(http_request_t *req, void *ctx)
 {
     booking_app_t *app = ctx;
@@ -287,11 +394,19 @@ int bookings_cancel(http_request_t *req, void *ctx)
     if (auth_principal_is_staff(caller) && !auth_principal_has_role(caller, AUTH_ROLE_OPERATOR))
         return http_respond_error(req, 403, "FORBIDDEN", NULL,
                                   "cancelling a booking needs the operator role");
+    cancel_terms_t terms = {0};
+    char reason[256] = "";
+    size_t body_len = 0;
+    http_request_body(req, &body_len);
+    if (body_len > 0 && read_terms(req, caller, &terms, reason, sizeof reason) != 0)
+        return 0;
     if (load_from_path(req, app, AUTH_ROLE_OPERATOR, &rec, NULL) != 0)
         return 0;
     return cancel_loaded(req, app, &rec,
-                         auth_principal_is_staff(caller) ? "cancelled by staff"
-                                                         : "cancelled at the guest's request");
+                         terms.full_refund               ? "cancelled by staff with a full refund"
+                         : auth_principal_is_staff(caller) ? "cancelled by staff"
+                                                         : "cancelled at the guest's request",
+                         &terms);
 }
 
 int bookings_cancel_internal(http_request_t *req, void *ctx)
@@ -318,5 +433,5 @@ int bookings_cancel_internal(http_request_t *req, void *ctx)
         return respond_not_found(req);
     if (rc != 0)
         return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
-    return cancel_loaded(req, app, &rec, why);
+    return cancel_loaded(req, app, &rec, why, NULL);
 }

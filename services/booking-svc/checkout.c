@@ -172,6 +172,19 @@ int checkout_parse(struct json_object *body, const char *served_vendor, booking_
         return -1;
     out->adults = (int)adults;
     out->children = (int)children;
+    int64_t rooms;
+    if (json_get_int64(body, "rooms", false, 1, BOOKING_MAX_ROOMS, 1, &rooms, err) != 0)
+        return -1;
+    out->rooms = (int)rooms;
+    struct json_object *plan;
+    if (json_object_object_get_ex(body, "ratePlanId", &plan) && plan) {
+        if (copy_string(body, "ratePlanId", 1, 64, out->rate_plan_id, sizeof out->rate_plan_id,
+                        err) != 0)
+            return -1;
+        if (!id_shaped(out->rate_plan_id))
+            return fail(err, "ratePlanId",
+                        "ratePlanId must be 1..64 characters of A-Z, a-z, 0-9, _ - .");
+    }
     return 0;
 }
 

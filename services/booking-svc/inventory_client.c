@@ -86,22 +86,23 @@ static struct json_object *nights_of(struct json_object *root)
 }
 
 /* Reads an InventoryResponse into out (availability, short_night, fresh). */
-static void read_availability(struct json_object *root, dates_day_t first, int nights,
+static void read_availability(struct json_object *root, dates_day_t first, int nights, int rooms,
                               inventory_stay_t *out)
 {
     struct json_object *arr = nights_of(root);
     if (!arr)
         return;
-    int seen = 0, first_short = -1;
+    int seen = 0, first_short = -1; /* a night with fewer than `rooms` rooms */
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         int idx;
         struct json_object *n = night_at(arr, i, first, nights, &idx), *a;
         if (!n)
             continue;
-        /* "available" (a count) or, from a PMS without counts, "bookable" */
+        /* "available" (a count) or, from a PMS without counts, "bookable"
+         * (which says nothing of several rooms: the PMS decides those) */
         bool free_room;
         if (json_object_object_get_ex(n, "available", &a))
-            free_room = json_object_get_int(a) >= 1;
+            free_room = json_object_get_int(a) >= rooms;
         else if (json_object_object_get_ex(n, "bookable", &a))
             free_room = json_object_get_boolean(a);
         else
@@ -146,6 +147,8 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
         int64_t amount = json_object_get_int64(a);
         if (amount < 0)
             return;
+        if (idx == 0)
+            out->first_night = amount;
         total += amount;
         seen++;
     }
@@ -156,14 +159,96 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
     memcpy(out->currency, currency, sizeof out->currency);
 }
 
-/* GET path for the stay; the parsed 200 answer (caller puts it) or NULL. */
+/* The plan plan_id ("" = the one marked base) in a night's ratePlans, or NULL. */
+static struct json_object *plan_of_night(struct json_object *night, const char *plan_id)
+{
+    struct json_object *plans, *v;
+    if (!json_object_object_get_ex(night, "ratePlans", &plans) ||
+        !json_object_is_type(plans, json_type_array))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(plans); i++) {
+        struct json_object *p = json_object_array_get_idx(plans, i);
+        bool match = *plan_id ? json_object_object_get_ex(p, "ratePlanId", &v) &&
+                                    strcmp(json_object_get_string(v), plan_id) == 0
+                              : json_object_object_get_ex(p, "base", &v) &&
+                                    json_object_get_boolean(v);
+        if (match)
+            return p;
+    }
+    return NULL;
+}
+
+static int64_t int_member(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static bool bool_member(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+/* Reads the asked plan of every night (and the departure day) of a
+ * RatesResponse into out: plans_known, plan_missing, rules[], and the plan's
+ * price over the stay (replacing the base price read before) when every
+ * night lists it. */
+static void read_plans(struct json_object *root, dates_day_t first, int nights,
+                       const char *plan_id, inventory_stay_t *out)
+{
+    struct json_object *arr = nights_of(root);
+    if (!arr || !source_is_fresh(root))
+        return;
+    int listed = 0, found = 0;
+    int64_t total = 0, first_night = 0;
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        int idx;
+        struct json_object *n = night_at(arr, i, first, nights + 1, &idx), *rp, *rules;
+        if (!n || !json_object_object_get_ex(n, "ratePlans", &rp))
+            continue;
+        struct json_object *plan = plan_of_night(n, plan_id);
+        listed += idx < nights;
+        if (!plan)
+            continue;
+        if (idx < nights) {
+            found++;
+            int64_t amount = int_member(plan, "amount");
+            total += amount > 0 ? amount : 0;
+            if (idx == 0)
+                first_night = amount;
+        }
+        if (json_object_object_get_ex(plan, "rules", &rules)) {
+            selling_rules_night_t *r = &out->rules[idx];
+            r->known = true;
+            r->rules.closed = bool_member(rules, "closed");
+            r->rules.closed_to_arrival = bool_member(rules, "closedToArrival");
+            r->rules.closed_to_departure = bool_member(rules, "closedToDeparture");
+            r->rules.min_los = (int)int_member(rules, "minLos");
+            r->rules.max_los = (int)int_member(rules, "maxLos");
+        }
+    }
+    if (listed < nights)
+        return;
+    out->plans_known = true;
+    out->plan_missing = found < nights;
+    if (!out->plan_missing && out->price_known) {
+        out->price = total;
+        out->first_night = first_night;
+    }
+}
+
+/* GET path for the stay (plus extra_days after it); the parsed 200 answer
+ * (caller puts) or NULL. */
 static struct json_object *get_stay(inventory_client_t *ic, const char *path, const char *vendor,
                                     const char *hotel_id, const char *room_type_id,
-                                    dates_day_t first, int nights, inventory_stay_t *out)
+                                    dates_day_t first, int nights, int extra_days,
+                                    inventory_stay_t *out)
 {
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
     dates_format_iso(first, from);
-    dates_format_iso(first + nights - 1, to); /* `to` is inclusive */
+    dates_format_iso(first + nights - 1 + extra_days, to); /* `to` is inclusive */
+
     const char *q[] = {"vendor", vendor, "hotelId", hotel_id, "roomTypeId", room_type_id,
                        "from",   from,   "to",      to,       NULL};
     http_client_response_t r;
@@ -191,27 +276,77 @@ static struct json_object *get_stay(inventory_client_t *ic, const char *path, co
     return root;
 }
 
-void inventory_client_stay(inventory_client_t *ic, const char *vendor, const char *hotel_id,
-                           const char *room_type_id, dates_day_t first, int nights,
-                           inventory_stay_t *out)
+void inventory_client_stay_plan(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                const char *room_type_id, dates_day_t first, int nights,
+                                const char *rate_plan_id, int rooms, inventory_stay_t *out)
 {
     memset(out, 0, sizeof *out);
     out->availability = INVENTORY_STAY_UNKNOWN;
     out->short_night = -1;
-    if (!ic || nights < 1)
+    if (!ic || nights < 1 || nights > PMS_MAX_NIGHTS)
         return;
+    const char *plan = rate_plan_id ? rate_plan_id : "";
     struct json_object *inv =
-        get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights, out);
+        get_stay(ic, "/api/inventory", vendor, hotel_id, room_type_id, first, nights, 0, out);
     if (inv)
-        read_availability(inv, first, nights, out);
+        read_availability(inv, first, nights, rooms > 0 ? rooms : 1, out);
     json_object_put(inv);
     if ((out->availability == INVENTORY_STAY_SHORT && out->fresh) || out->not_found)
         return; /* refused anyway: the price does not matter */
+    /* the departure day too: its closed-to-departure rule */
     struct json_object *rates =
-        get_stay(ic, "/api/rates", vendor, hotel_id, room_type_id, first, nights, out);
-    if (rates)
+        get_stay(ic, "/api/rates", vendor, hotel_id, room_type_id, first, nights, 1, out);
+    if (rates) {
         read_price(rates, first, nights, out);
+        read_plans(rates, first, nights, plan, out);
+    }
     json_object_put(rates);
+    /* a plan other than the base one is priced only by its own rates */
+    if (*plan && (!out->plans_known || out->plan_missing))
+        out->price_known = false;
+}
+
+void inventory_client_stay(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                           const char *room_type_id, dates_day_t first, int nights,
+                           inventory_stay_t *out)
+{
+    inventory_client_stay_plan(ic, vendor, hotel_id, room_type_id, first, nights, NULL, 1, out);
+}
+
+int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                   const char *room_type_id, int *max_guests)
+{
+    *max_guests = 0;
+    if (!ic)
+        return -1;
+    char path[PMS_ID_MAX + 48];
+    snprintf(path, sizeof path, "/api/hotels/%s/room-types", hotel_id);
+    const char *q[] = {"vendor", vendor, NULL};
+    http_client_response_t r;
+    http_client_err_t e = http_client_get(ic->http, path, q, NULL, &r);
+    int rc = -1;
+    struct json_object *root = NULL, *types;
+    json_error_t je;
+    if (e == HTTP_CLIENT_OK && r.status == 200)
+        root = json_parse_object(r.body, r.body_len, &je);
+    if (root && json_object_object_get_ex(root, "roomTypes", &types) &&
+        json_object_is_type(types, json_type_array)) {
+        rc = 1;
+        for (size_t i = 0; i < json_object_array_length(types); i++) {
+            struct json_object *t = json_object_array_get_idx(types, i), *id, *max;
+            if (json_object_object_get_ex(t, "roomTypeId", &id) &&
+                strcmp(json_object_get_string(id), room_type_id) == 0 &&
+                json_object_object_get_ex(t, "maxOccupancy", &max) &&
+                json_object_get_int(max) > 0) {
+                *max_guests = json_object_get_int(max);
+                rc = 0;
+                break;
+            }
+        }
+    }
+    json_object_put(root);
+    http_client_response_clear(&r);
+    return rc;
 }
 
 int inventory_client_adjust(inventory_client_t *ic, const char *op, const booking_record_t *rec)
@@ -224,7 +359,7 @@ int inventory_client_adjust(inventory_client_t *ic, const char *op, const bookin
     json_object_object_add(o, "roomTypeId", json_object_new_string(rec->room_type_id));
     json_object_object_add(o, "checkIn", json_object_new_string(rec->check_in_text));
     json_object_object_add(o, "checkOut", json_object_new_string(rec->check_out_text));
-    json_object_object_add(o, "rooms", json_object_new_int(1));
+    json_object_object_add(o, "rooms", json_object_new_int(rec->rooms > 0 ? rec->rooms : 1));
     json_object_object_add(o, "bookingId", json_object_new_string(rec->booking_id));
     char *body = json_to_string_dup(o);
     json_object_put(o);

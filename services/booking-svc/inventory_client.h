@@ -22,6 +22,7 @@
 #define BOOKING_INVENTORY_CLIENT_H
 
 #include "booking.h"
+#include "selling_rules.h"
 
 typedef struct inventory_client inventory_client_t;
 
@@ -46,9 +47,17 @@ typedef struct inventory_stay {
     bool not_found;  /* inventory-svc answered 404: no such hotel or room type */
     bool hotel_unknown; /* ... and it was the hotel (HOTEL_NOT_FOUND) */
     bool count_unknown; /* the PMS says only bookable or not (no room counts) */
-    bool price_known; /* every night priced, fresh, in one currency */
+    bool price_known; /* every night priced, fresh, in one currency (the plan's, see below) */
     int64_t price;    /* the nights' sum, minor units of currency */
+    int64_t first_night; /* the first night's price (with price_known) */
     char currency[4];
+    /* The rate plans, when inventory-svc's rates list them (fresh) for every
+     * night of the stay: whether the asked plan (the base plan when none was
+     * asked) is sold on each of them, and its restrictions on the stay's
+     * nights and the departure day (rules[nights]). */
+    bool plans_known;
+    bool plan_missing; /* plans_known, and some night does not list the plan */
+    selling_rules_night_t rules[PMS_MAX_NIGHTS + 1];
 } inventory_stay_t;
 
 /* Fills *out (never fails: what cannot be known is marked so). */
@@ -56,7 +65,23 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
                            const char *room_type_id, dates_day_t first, int nights,
                            inventory_stay_t *out);
 
-/* POST /internal/inventory/<op> for the stay of rec, one room: "decrement"
+/* The room type's max occupancy (guests per room) as inventory-svc reports
+ * it with the hotel's room types (GET /api/hotels/:hotelId/room-types, cached
+ * for an hour): 0 with *max_guests set; 1 when inventory-svc does not list
+ * the room type; -1 when it could not answer. */
+int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                   const char *room_type_id, int *max_guests);
+
+/* inventory_client_stay for `rooms` rooms (a night is short when it has
+ * fewer) under rate plan rate_plan_id ("" or NULL = the base plan): the
+ * price (of one room) is that plan's, and its restrictions are read for the
+ * stay's nights and the departure day. When the rates do not list plans, the
+ * base plan's price is known only for the base plan. */
+void inventory_client_stay_plan(inventory_client_t *ic, const char *vendor, const char *hotel_id,
+                                const char *room_type_id, dates_day_t first, int nights,
+                                const char *rate_plan_id, int rooms, inventory_stay_t *out);
+
+/* POST /internal/inventory/<op> for the stay of rec, its rooms: "decrement"
  * or "increment" (idempotent by booking id), or "invalidate" (drop the cached
  * counts: a hold of rec ended without a booking). 0, or -1 (logged). */
 int inventory_client_adjust(inventory_client_t *ic, const char *op, const booking_record_t *rec);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cancel_policy.h"
 #include "booking.h"
 #include "bookings_api.h"
 #include "compensation_api.h"
@@ -124,6 +125,8 @@ static void read_settings(config_t *cfg, booking_app_t *app)
                                                   BOOKING_DEFAULT_CONTENTION_WAIT_MS, 0, 120000);
     app->history_retention_h = (int)config_get_int(
         cfg, "BOOKING_HISTORY_RETENTION_H", BOOKING_DEFAULT_HISTORY_RETENTION_H, 24, 24 * 3650);
+    app->free_cancel_hours = (int)config_get_int(cfg, "BOOKING_FREE_CANCEL_HOURS",
+                                                 CANCEL_POLICY_DEFAULT_FREE_HOURS, 0, 24 * 30);
     client_limit_rule_from_env(cfg, "CHECKOUT", "checkout", BOOKING_DEFAULT_CHECKOUT_PER_MINUTE,
                                BOOKING_DEFAULT_CHECKOUT_BURST, &app->checkout_limit);
     char err[128];

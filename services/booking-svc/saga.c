@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/money.h"
+#include "common/cancel_policy.h"
 #include "idempotency.h"
 #include "inventory_client.h"
 #include "outbox.h"
@@ -66,9 +67,13 @@ struct json_object *saga_event_data(const booking_record_t *rec)
     json_object_object_add(d, "checkOut", json_object_new_string(rec->check_out_text));
     json_object_object_add(d, "adults", json_object_new_int(rec->adults));
     json_object_object_add(d, "children", json_object_new_int(rec->children));
+    if (rec->rooms > 1)
+        json_object_object_add(d, "rooms", json_object_new_int(rec->rooms));
     json_object_object_add(d, "status", json_object_new_string(rec->status));
     json_object_object_add(d, "amount", json_object_new_int64(rec->amount));
     json_object_object_add(d, "currency", json_object_new_string(rec->currency));
+    if (rec->rate_plan_id[0])
+        json_object_object_add(d, "ratePlanId", json_object_new_string(rec->rate_plan_id));
     if (rec->hold_id[0])
         json_object_object_add(d, "holdId", json_object_new_string(rec->hold_id));
     if (rec->hold_expires_at_ms > 0) {
@@ -361,6 +366,13 @@ int saga_error_status(const char *code)
         const char *code;
         int status;
     } map[] = {{"VALIDATION_ERROR", 400},
+               {"OCCUPANCY_EXCEEDED", 400},
+               {"RATE_PLAN_NOT_FOUND", 400},
+               {"RATE_PLAN_CLOSED", 409},
+               {"CLOSED_TO_ARRIVAL", 409},
+               {"CLOSED_TO_DEPARTURE", 409},
+               {"MIN_STAY_NOT_MET", 409},
+               {"MAX_STAY_EXCEEDED", 409},
                {"INVENTORY_UNAVAILABLE", 409},
                {"HOLD_FAILED", 409},
                {"BOOKING_CONFIRM_FAILED", 409},
@@ -392,6 +404,10 @@ struct json_object *saga_result_json(const saga_result_t *r)
         json_object_object_add(o, "bookingId", json_object_new_string(r->booking_id));
         json_object_object_add(o, "confirmationNumber",
                                json_object_new_string(r->confirmation_number));
+        struct json_object *policy =
+            r->cancellation_policy[0] ? json_tokener_parse(r->cancellation_policy) : NULL;
+        if (policy)
+            json_object_object_add(o, "cancellationPolicy", policy);
         return o;
     }
     json_object_object_add(o, "error", json_object_new_string(r->message));
@@ -477,6 +493,8 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     rec->amount = rq->amount;
     memcpy(rec->currency, rq->currency, sizeof rec->currency);
     memcpy(rec->token_hash, rq->token_hash, sizeof rec->token_hash);
+    memcpy(rec->rate_plan_id, rq->rate_plan_id, sizeof rec->rate_plan_id);
+    rec->rooms = rq->rooms > 0 ? rq->rooms : 1;
     rec->created_ms = clock_wall_ms();
     saga_active_add(app->active, rec->booking_id, run->owner);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
@@ -627,8 +645,9 @@ static int stay_check_with_pms(saga_run_t *run)
     char currency[4] = "";
     pms_error_t e;
     int64_t t0 = clock_now_ms();
+    int rooms = rec->rooms > 0 ? rec->rooms : 1;
     pms_err_t pe = pms_check_stay(run->app->pms, rec->hotel_id, rec->room_type_id, rec->check_in,
-                                  rec->check_out, 1, rec->adults, rec->children, &bookable,
+                                  rec->check_out, rooms, rec->adults, rec->children, &bookable,
                                   &total, currency, &e);
     saga_observe_step("inventory_check", t0);
     if (pe == PMS_ERR_NOT_FOUND) {
@@ -644,7 +663,10 @@ static int stay_check_with_pms(saga_run_t *run)
         fail_early(run, "inventory_check", "INVENTORY_UNAVAILABLE", NULL, msg);
         return -1;
     }
-    if (pe == PMS_OK && bookable && total != PMS_TOTAL_UNKNOWN) {
+    /* the stay's total is one room's only when one room is booked (what a
+     * total for several units covers is the vendor's business): else the
+     * hold's total is checked */
+    if (pe == PMS_OK && bookable && total != PMS_TOTAL_UNKNOWN && rooms == 1) {
         run->stay.price_known = true;
         run->stay.price = total;
         snprintf(run->stay.currency, sizeof run->stay.currency, "%s", currency);
@@ -658,6 +680,51 @@ static int stay_check_with_pms(saga_run_t *run)
                        NULL, NULL);
 }
 
+/* The room type's max occupancy: inventory-svc's cached room types first
+ * (no PMS request when warm), else the PMS's room-type list through our own
+ * connector (a read: nothing is held or charged yet). 0 when neither says. */
+static int max_occupancy(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    int max = 0;
+    if (inventory_client_max_occupancy(run->app->inventory, rec->vendor, rec->hotel_id,
+                                       rec->room_type_id, &max) == 0)
+        return max;
+    pms_room_types_t rt = {0};
+    pms_error_t e;
+    if (pms_get_room_types(run->app->pms, rec->hotel_id, &rt, &e) == PMS_OK)
+        for (size_t i = 0; i < rt.count; i++)
+            if (strcmp(rt.items[i].id, rec->room_type_id) == 0)
+                max = rt.items[i].max_occupancy;
+    pms_room_types_free(&rt);
+    return max;
+}
+
+/* Step 0, occupancy_check: the party fits the room type's max occupancy
+ * (per room, times the rooms booked), refused before the PMS is asked to
+ * hold anything. A limit nobody can tell is left to the hold. */
+static int step_occupancy_check(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    int64_t t0 = clock_now_ms();
+    int max = max_occupancy(run);
+    saga_observe_step("occupancy_check", t0);
+    int rooms = rec->rooms > 0 ? rec->rooms : 1;
+    int guests = rec->adults + rec->children;
+    if (max > 0 && guests > max * rooms) {
+        char msg[BOOKING_MESSAGE_MAX];
+        snprintf(msg, sizeof msg,
+                 "인원 초과: 이 객실은 최대 %d명까지 투숙할 수 있습니다 (요청 %d명) (occupancy "
+                 "exceeded: this room type sleeps at most %d guests per room; %d requested)",
+                 max * rooms, guests, max * rooms, guests);
+        fail_early(run, "occupancy_check", "OCCUPANCY_EXCEEDED", "adults", msg);
+        return -1;
+    }
+    return saga_record(run, "occupancy_check", "succeeded",
+                       max > 0 ? NULL : "max occupancy not known: the PMS hold decides", false,
+                       NULL, NULL);
+}
+
 /* Step 1, inventory_check: every night has a room. Asked of inventory-svc (its cache,
  * or the PMS on a miss), which spends none of the hotel's PMS budget when the
  * cache is warm. Only a fresh answer may refuse; anything it cannot say is
@@ -667,8 +734,9 @@ static int step_inventory_check(saga_run_t *run)
     booking_record_t *rec = &run->rec;
     int nights = rec->check_out - rec->check_in;
     int64_t t0 = clock_now_ms();
-    inventory_client_stay(run->app->inventory, rec->vendor, rec->hotel_id, rec->room_type_id,
-                          rec->check_in, nights, &run->stay);
+    inventory_client_stay_plan(run->app->inventory, rec->vendor, rec->hotel_id,
+                               rec->room_type_id, rec->check_in, nights, rec->rate_plan_id,
+                               rec->rooms, &run->stay);
     saga_observe_step("inventory_check", t0);
     const inventory_stay_t *st = &run->stay;
     if (st->not_found) {
@@ -698,6 +766,76 @@ static int step_inventory_check(saga_run_t *run)
                        decided ? NULL : "not known fresh: the PMS hold decides", false, NULL, NULL);
 }
 
+/* Step 1b, rules_check: the rate plan is sold for the stay and none of its
+ * restrictions (stop-sell, closed to arrival / departure, min / max length
+ * of stay) is broken — as inventory-svc's fresh rates state them. Rules it
+ * could not state are left to the PMS. */
+static int step_rules_check(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    const inventory_stay_t *st = &run->stay;
+    if (st->plans_known && st->plan_missing) {
+        char msg[BOOKING_MESSAGE_MAX];
+        snprintf(msg, sizeof msg,
+                 "ratePlanId: 이 객실 유형에 없는 요금제입니다: %s (unknown rate plan for the "
+                 "room type, or not sold on every night of the stay)",
+                 rec->rate_plan_id[0] ? rec->rate_plan_id : "base");
+        fail_early(run, "rules_check", "RATE_PLAN_NOT_FOUND", "ratePlanId", msg);
+        return -1;
+    }
+    selling_rules_verdict_t v;
+    if (st->plans_known &&
+        selling_rules_check(st->rules, rec->check_out - rec->check_in, rec->check_in, &v) != 0) {
+        fail_early(run, "rules_check", v.code, NULL, v.message);
+        return -1;
+    }
+    return saga_record(run, "rules_check", "succeeded",
+                       st->plans_known ? NULL : "rate plans not known fresh: the PMS decides",
+                       false, NULL, NULL);
+}
+
+/* Step 1c, policy: the rate plan's cancellation policy (its own, else the
+ * hotel's), snapshotted into the booking with the first night's price it may
+ * name — a cancel is judged by what the guest was shown — and into the
+ * answer, in words. No policy configured: cancels are free. */
+static int step_policy(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    const inventory_stay_t *st = &run->stay;
+    char stored[512];
+    db_t *db = db_pool_acquire(run->app->db);
+    if (!db)
+        return -2;
+    /* policies are the connector's vendor's ("sandbox" speaks its wire format) */
+    int found = store_cancel_policy_find(db, pms_hotel_vendor(run->app->pms, rec->hotel_id), rec->hotel_id,
+                                         rec->rate_plan_id[0] ? rec->rate_plan_id : "base", stored,
+                                         sizeof stored);
+    cancel_policy_t p;
+    int rc = 0;
+    if (found == 1 && cancel_policy_parse(stored, &p) == 0) {
+        int nights = rec->check_out - rec->check_in;
+        int rooms = rec->rooms > 0 ? rec->rooms : 1;
+        p.first_night = st->price_known && st->first_night > 0 ? st->first_night * rooms
+                                                               : rec->amount / nights;
+        char *snapshot = cancel_policy_to_json(&p, rec->check_in, 0, NULL);
+        char *shown = cancel_policy_to_json(&p, rec->check_in, rec->amount, rec->currency);
+        if (snapshot && store_booking_set_policy(db, rec->booking_id, snapshot) == 0) {
+            snprintf(rec->cancel_policy, sizeof rec->cancel_policy, "%s", snapshot);
+            snprintf(run->out->cancellation_policy, sizeof run->out->cancellation_policy, "%s",
+                     shown ? shown : "");
+        } else {
+            rc = -2;
+        }
+        free(snapshot);
+        free(shown);
+    } else if (found == 1) {
+        log_kv(LOG_LEVEL_WARN, "configured cancellation policy unreadable; none applied",
+               "hotelId", rec->hotel_id, NULL);
+    }
+    db_pool_release(run->app->db, db);
+    return rc;
+}
+
 /* The amount the client pays against the hotel's price for the stay: the
  * fresh cached rates when known (a mismatch is refused with no PMS request),
  * and in every case the total the PMS states when it takes the hold
@@ -710,9 +848,11 @@ static int step_amount_check(saga_run_t *run)
         return saga_record(run, "amount_check", "succeeded",
                            "price not known fresh: checked against the hold's total", false, NULL,
                            NULL);
-    if (strcmp(st->currency, rec->currency) != 0 || st->price != rec->amount) {
+    /* the nights' price is one room's: the guest pays for every room */
+    int64_t price = st->price * (rec->rooms > 0 ? rec->rooms : 1);
+    if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
         char msg[BOOKING_MESSAGE_MAX];
-        amount_mismatch_message(st->price, st->currency, rec->currency, msg, sizeof msg);
+        amount_mismatch_message(price, st->currency, rec->currency, msg, sizeof msg);
         fail_early(run, "amount_check", "AMOUNT_MISMATCH", NULL, msg);
         return -1;
     }
@@ -772,7 +912,7 @@ static pms_err_t request_hold(saga_run_t *run, const booking_request_t *rq, pms_
                              .room_type_id = rec->room_type_id,
                              .check_in = rec->check_in,
                              .check_out = rec->check_out,
-                             .rooms = 1,
+                             .rooms = rec->rooms > 0 ? rec->rooms : 1,
                              .adults = rec->adults,
                              .children = rec->children,
                              .guest = {.first_name = rq->first_name,
@@ -780,7 +920,8 @@ static pms_err_t request_hold(saga_run_t *run, const booking_request_t *rq, pms_
                                        .email = rq->email,
                                        .phone = rq->phone},
                              .ttl_seconds = run->app->hold_ttl_s,
-                             .reference = rec->booking_id};
+                             .reference = rec->booking_id,
+                             .rate_plan_id = rec->rate_plan_id};
     int64_t t0 = clock_now_ms();
     pms_err_t pe = pms_create_hold(run->app->pms, &hr, hold, e);
     saga_observe_step("hold", t0);
@@ -945,9 +1086,15 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
         saga_count_outcome("INTERNAL_ERROR");
         return;
     }
-    int rc = step_inventory_check(&run);
+    int rc = step_occupancy_check(&run);
+    if (rc == 0)
+        rc = step_inventory_check(&run);
+    if (rc == 0)
+        rc = step_rules_check(&run);
     if (rc == 0)
         rc = step_amount_check(&run);
+    if (rc == 0)
+        rc = step_policy(&run);
     if (rc == 0)
         rc = step_hold(&run, rq);
     if (rc == 0)

@@ -36,6 +36,9 @@ typedef struct saga_result {
     char message[BOOKING_MESSAGE_MAX];
     char field[64];    /* VALIDATION_ERROR only */
     int retry_after_s; /* > 0: the failure is worth retrying after this long (Retry-After) */
+    /* success: the cancellation policy booked under (JSON with its
+     * description, cancel_policy.h); "" = none */
+    char cancellation_policy[1024];
 } saga_result_t;
 
 /* Runs a checkout for a validated request under a new booking id (written

@@ -87,12 +87,14 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
         DB_STR(rec->room_type_id), DB_STR(rec->check_in_text),   DB_STR(rec->check_out_text),
         DB_INT(rec->adults),       DB_INT(rec->children),        DB_STR(price),
         DB_STR(rec->currency),     DB_BLOB(guest_enc, guest_len),
-               DB_STR(rec->token_hash[0] ? rec->token_hash : NULL)};
+               DB_STR(rec->token_hash[0] ? rec->token_hash : NULL),
+        opt_str(rec->rate_plan_id), DB_INT(rec->rooms > 0 ? rec->rooms : 1)};
     if (check(db,
               db_exec(db,
                       "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
                       "check_out, adults, children, status, total_price, currency, guest_enc, "
-                      "token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                      "token_hash, rate_plan_id, rooms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', "
+                      "?, ?, ?, ?, ?, ?)",
                       b, sizeof b / sizeof b[0], NULL, NULL),
               "insert booking") != 0)
         return -1;
@@ -146,7 +148,8 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
                        "b.payment_auth_id, b.payment_status, b.reservation_id, "
                        "b.confirmation_number, b.total_price, b.currency, b.error_code, "
                        "b.error_message, b.created_at, b.updated_at, s.state, s.current_step, "
-                       "b.token_hash "
+                       "b.token_hash, b.rate_plan_id, b.rooms, b.cancel_policy, b.cancel_fee, "
+                       "b.refunded_amount "
                        "FROM booking b LEFT JOIN saga_instance s ON s.booking_id = b.booking_id "
                        "WHERE b.booking_id = ?",
                        p, 1, &res),
@@ -188,8 +191,62 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
     copy_cell(res, 0, 21, rec->saga_state, sizeof rec->saga_state);
     copy_cell(res, 0, 22, rec->current_step, sizeof rec->current_step);
     copy_cell(res, 0, 23, rec->token_hash, sizeof rec->token_hash);
+    copy_cell(res, 0, 24, rec->rate_plan_id, sizeof rec->rate_plan_id);
+    rec->rooms = db_result_int64(res, 0, 25, &v) == 0 && v > 0 ? (int)v : 1;
+    copy_cell(res, 0, 26, rec->cancel_policy, sizeof rec->cancel_policy);
+    if (!db_result_text(res, 0, 27) ||
+        store_amount_from_decimal(db_result_text(res, 0, 27), rec->currency, &rec->cancel_fee) != 0)
+        rec->cancel_fee = -1;
+    if (!db_result_text(res, 0, 28) ||
+        store_amount_from_decimal(db_result_text(res, 0, 28), rec->currency,
+                                  &rec->refunded_amount) != 0)
+        rec->refunded_amount = -1;
     db_result_free(res);
     return 0;
+}
+
+int store_booking_set_policy(db_t *db, const char *booking_id, const char *policy_json)
+{
+    db_param_t p[] = {opt_str(policy_json), DB_STR(booking_id)};
+    return check(db,
+                 db_exec(db, "UPDATE booking SET cancel_policy = ? WHERE booking_id = ?", p, 2,
+                         NULL, NULL),
+                 "set cancel policy");
+}
+
+int store_booking_set_refund(db_t *db, const booking_record_t *rec)
+{
+    char fee[32], refunded[32];
+    if (money_to_decimal_text(rec->cancel_fee, rec->currency, fee, sizeof fee) != 0 ||
+        money_to_decimal_text(rec->refunded_amount, rec->currency, refunded, sizeof refunded) != 0)
+        return -1;
+    db_param_t p[] = {DB_STR(fee), DB_STR(refunded), DB_STR(rec->booking_id)};
+    return check(db,
+                 db_exec(db,
+                         "UPDATE booking SET cancel_fee = ?, refunded_amount = ? WHERE "
+                         "booking_id = ?",
+                         p, 3, NULL, NULL),
+                 "set refund");
+}
+
+int store_cancel_policy_find(db_t *db, const char *vendor, const char *hotel_id,
+                             const char *rate_plan_id, char *out, size_t size)
+{
+    out[0] = '\0';
+    db_param_t p[] = {DB_STR(vendor), DB_STR(hotel_id), DB_STR(rate_plan_id)};
+    db_result_t *res = NULL;
+    if (check(db,
+              db_query(db,
+                       "SELECT policy FROM cancellation_policy WHERE vendor = ? AND hotel_id = ? "
+                       "AND rate_plan_id IN (?, '*') ORDER BY rate_plan_id = '*' LIMIT 1",
+                       p, 3, &res),
+              "find cancel policy") != 0)
+        return -1;
+    int found = db_result_rows(res) > 0;
+    if (found)
+        copy_cell(res, 0, 0, out, size);
+    db_result_free(res);
+    return found;
 }
 
 /* --------------------------------------------------------------- saga -- */

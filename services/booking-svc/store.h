@@ -30,6 +30,14 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
 
 /* Writes every mutable column of the booking row from rec. 0 or -1. */
 int store_booking_update(db_t *db, const booking_record_t *rec);
+/* The cancellation policy shown at checkout (JSON; NULL clears). 0 or -1. */
+int store_booking_set_policy(db_t *db, const char *booking_id, const char *policy_json);
+/* rec's cancel_fee and refunded_amount. 0 or -1. */
+int store_booking_set_refund(db_t *db, const booking_record_t *rec);
+/* The configured policy of a rate plan (its own, else the hotel's '*') into
+ * out: 1 found, 0 none, -1 error. */
+int store_cancel_policy_find(db_t *db, const char *vendor, const char *hotel_id,
+                             const char *rate_plan_id, char *out, size_t size);
 
 /* Loads a booking and its saga. 0, 1 when there is no such booking, -1 on error. */
 int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec);

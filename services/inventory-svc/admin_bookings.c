@@ -777,7 +777,7 @@ int admin_reconciliation(http_request_t *req, void *ctx)
         return http_respond_error(req, 400, "VALIDATION_ERROR", "ignoreOtherChannels",
                                   "ignoreOtherChannels must be true or false");
     if (!auth_principal_may_see_hotel(http_request_principal(req), hotel) ||
-        pms_keystore_presence(app->keystore, pms_connector_vendor(app->pms), hotel) == PMS_KEY_NONE)
+        pms_keystore_presence(app->keystore, pms_hotel_vendor(app->pms, hotel), hotel) == PMS_KEY_NONE)
         return http_respond_error(req, 404, "HOTEL_NOT_FOUND", "hotelId", "no such hotel");
     if (!app->pay)
         return http_respond_error(req, 503, "RECONCILE_SOURCE_FAILED", NULL,

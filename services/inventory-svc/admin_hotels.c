@@ -208,7 +208,7 @@ static struct json_object *hotel_of(inv_app_t *app, const db_result_t *res, size
                                                   : cell_true(res, row, 2) ? "pms_config"
                                                                            : "none"));
     json_object_object_add(o, "polling", polling_of(res, row, 9));
-    breaker_state_t b = strcmp(vendor, pms_connector_vendor(app->pms)) == 0
+    breaker_state_t b = strcmp(vendor, pms_hotel_vendor(app->pms, hotel)) == 0
                             ? pms_breaker_state(app->pms, hotel)
                             : BREAKER_CLOSED;
     json_object_object_add(o, "breakerState", json_object_new_string(breaker_state_name(b)));
@@ -271,7 +271,7 @@ static struct json_object *find_hotel(http_request_t *req, inv_app_t *app, db_po
         respond_db_unavailable(req);
         return NULL;
     }
-    db_param_t p[] = {DB_STR(pms_connector_vendor(app->pms)), DB_STR(hotel)};
+    db_param_t p[] = {DB_STR(pms_hotel_vendor(app->pms, hotel)), DB_STR(hotel)};
     db_result_t *res = NULL;
     struct json_object *o = NULL;
     db_err_t e = db_query(*db, HOTEL_SELECT " WHERE c.vendor = ? AND c.hotel_id = ?", p, 2, &res);
@@ -298,8 +298,8 @@ int admin_hotel_get(http_request_t *req, void *ctx)
     struct json_object *o = find_hotel(req, app, &pool, &db);
     if (!o)
         return 0;
-    const char *vendor = pms_connector_vendor(app->pms);
     const char *hotel = http_request_param(req, "hotelId");
+    const char *vendor = pms_hotel_vendor(app->pms, hotel);
     struct json_object *listing = admin_listing_json(db, vendor, hotel);
     struct json_object *rooms = admin_room_types_json(db, vendor, hotel);
     db_pool_release(pool, db);
@@ -338,8 +338,8 @@ int admin_hotel_polling(http_request_t *req, void *ctx)
         return http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
     }
     json_object_put(body);
-    const char *vendor = pms_connector_vendor(app->pms);
     const char *hotel = http_request_param(req, "hotelId");
+    const char *vendor = pms_hotel_vendor(app->pms, hotel);
     /* assignments run left to right: next_sync_at reads the old
      * polling_enabled — a hotel turned on from off is due at once */
     const char *sql =
@@ -426,8 +426,8 @@ int admin_hotel_sync(http_request_t *req, void *ctx)
     if (!o)
         return 0;
     json_object_put(o);
-    const char *vendor = pms_connector_vendor(app->pms);
     const char *hotel = http_request_param(req, "hotelId");
+    const char *vendor = pms_hotel_vendor(app->pms, hotel);
     char job_id[64], err[256];
     int rc;
     if (emit_sync_job(app, vendor, hotel, job_id, sizeof job_id, err, sizeof err) != 0) {

@@ -5,12 +5,14 @@
 #include "api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adjust.h"
 #include "admin_accounts.h"
 #include "admin_api.h"
 #include "admin_static.h"
+#include "common/cancel_policy.h"
 #include "common/http_audit.h"
 #include "common/json.h"
 #include "common/pms_keys.h"
@@ -19,6 +21,7 @@
 #include "consumers.h"
 #include "query.h"
 #include "session_api.h"
+#include "store.h"
 #include "admin_bookings.h"
 #include "admin_hotels.h"
 #include "admin_onboard.h"
@@ -97,11 +100,72 @@ static struct json_object *nights_json(const char *vendor, const char *hotel_id,
         } else {
             json_object_object_add(e, "amount", json_object_new_int64(night->amount));
             json_object_object_add(e, "currency", json_object_new_string(night->currency));
+            struct json_object *plans = night->plans ? json_tokener_parse(night->plans) : NULL;
+            if (plans && json_object_is_type(plans, json_type_array))
+                json_object_object_add(e, "ratePlans", plans);
+            else
+                json_object_put(plans);
         }
         json_object_array_add(arr, e);
     }
     json_object_object_add(o, "nights", arr);
     return o;
+}
+
+/* The policy text of plan (its own, the base plan's "base", else the
+ * hotel's "*") in policies, or NULL. */
+static const char *policy_of_plan(struct json_object *policies, struct json_object *plan)
+{
+    struct json_object *v;
+    const char *id = json_object_object_get_ex(plan, "ratePlanId", &v) ? json_object_get_string(v)
+                                                                        : "";
+    bool base = json_object_object_get_ex(plan, "base", &v) && json_object_get_boolean(v);
+    if ((id && json_object_object_get_ex(policies, id, &v)) ||
+        (base && json_object_object_get_ex(policies, "base", &v)) ||
+        json_object_object_get_ex(policies, "*", &v))
+        return json_object_get_string(v);
+    return NULL;
+}
+
+/* Every plan of every night of a RatesResponse gets the hotel's
+ * cancellation policy for it, in words for a stay arriving that night (the
+ * first night's price: that night's). Nothing when none is configured or
+ * MariaDB cannot say (the read still answers). */
+static void attach_cancel_policies(inv_app_t *app, const char *hotel_id, struct json_object *o)
+{
+    struct json_object *policies =
+        inv_store_cancel_policies(app->store, pms_hotel_vendor(app->pms, hotel_id), hotel_id);
+    struct json_object *nights, *plans, *v;
+    if (!policies || !json_object_object_get_ex(o, "nights", &nights)) {
+        json_object_put(policies);
+        return;
+    }
+    for (size_t i = 0; i < json_object_array_length(nights); i++) {
+        struct json_object *night = json_object_array_get_idx(nights, i);
+        dates_day_t day;
+        if (!json_object_object_get_ex(night, "ratePlans", &plans) ||
+            !json_object_object_get_ex(night, "date", &v) ||
+            dates_parse_iso(json_object_get_string(v), &day) != 0)
+            continue;
+        const char *currency =
+            json_object_object_get_ex(night, "currency", &v) ? json_object_get_string(v) : "";
+        for (size_t k = 0; k < json_object_array_length(plans); k++) {
+            struct json_object *plan = json_object_array_get_idx(plans, k);
+            cancel_policy_t p;
+            const char *text = policy_of_plan(policies, plan);
+            if (!text || cancel_policy_parse(text, &p) != 0)
+                continue;
+            p.first_night = json_object_object_get_ex(plan, "amount", &v) ? json_object_get_int64(v)
+                                                                            : 0;
+            char *shown = cancel_policy_to_json(&p, day, p.first_night > 0 ? p.first_night : 1,
+                                                currency);
+            struct json_object *po = shown ? json_tokener_parse(shown) : NULL;
+            if (po)
+                json_object_object_add(plan, "cancellationPolicy", po);
+            free(shown);
+        }
+    }
+    json_object_put(policies);
 }
 
 static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
@@ -119,6 +183,8 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     if (st != INV_FETCH_OK)
         return respond_fetch_error(req, st, msg);
     struct json_object *o = nights_json(q.vendor, q.hotel_id, q.room_type_id, kind, &n);
+    if (kind == INV_KIND_RATES)
+        attach_cancel_policies(app, q.hotel_id, o);
     int rc = http_respond_json(req, 200, o);
     json_object_put(o);
     inv_nights_free(&n);

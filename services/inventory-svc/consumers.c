@@ -191,21 +191,23 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
                           char *err, size_t err_size)
 {
     int count = (int)(job->to - job->from + 1);
-    pms_nights_t inv = {0}, rates = {0};
+    pms_nights_t inv = {0};
+    pms_rate_plans_t plans = {0};
     pms_error_t e = {0};
     int rc = -1;
     if (pms_get_inventory(app->pms, job->hotel_id, room_type_id, job->from, count, &inv, &e) !=
             PMS_OK ||
-        pms_get_rates(app->pms, job->hotel_id, room_type_id, job->from, count, &rates, &e) !=
+        pms_get_rate_plans(app->pms, job->hotel_id, room_type_id, job->from, count, &plans, &e) !=
             PMS_OK) {
         snprintf(err, err_size, "PMS %s: %s", room_type_id, e.message);
         goto done;
     }
     inv_cache_store_nights(app, INV_KIND_INVENTORY, job->hotel_id, room_type_id, &inv);
-    inv_cache_store_nights(app, INV_KIND_RATES, job->hotel_id, room_type_id, &rates);
+    inv_cache_store_rate_plans(app, job->hotel_id, room_type_id, &plans);
     if (inv_store_upsert_inventory(app->store, job->vendor, job->hotel_id, room_type_id, &inv) !=
             0 ||
-        inv_store_upsert_rates(app->store, job->vendor, job->hotel_id, room_type_id, &rates) != 0) {
+        inv_store_upsert_rate_plans(app->store, job->vendor, job->hotel_id, room_type_id,
+                                    &plans) != 0) {
         snprintf(err, err_size, "database: room_inventory/rate_plan upsert failed for %s",
                  room_type_id);
         goto done;
@@ -213,7 +215,7 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
     rc = count;
 done:
     pms_nights_free(&inv);
-    pms_nights_free(&rates);
+    pms_rate_plans_free(&plans);
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "rate_plans.h"
 #include "singleflight.h"
 
 #define FILL_POLL_INTERVAL_MS 50
@@ -34,6 +35,8 @@ const char *inv_source_name(inv_source_t source)
 void inv_nights_free(inv_nights_t *n)
 {
     if (n) {
+        for (int i = 0; n->items && i < n->count; i++)
+            free(n->items[i].plans);
         free(n->items);
         n->items = NULL;
         n->count = 0;
@@ -63,25 +66,40 @@ static int decode_night(inv_kind_t kind, const char *value, inv_night_t *night)
     if (kind == INV_KIND_INVENTORY)
         return inv_value_parse_night(value, &night->available, &night->total,
                                      &night->count_unknown);
-    return inv_value_parse_rate(value, &night->amount, night->currency);
+    if (inv_value_parse_rate(value, &night->amount, night->currency) != 0)
+        return -1;
+    const char *plans = inv_value_rate_plans(value);
+    free(night->plans);
+    night->plans = plans ? strdup(plans) : NULL;
+    return 0;
 }
 
-/* Encodes a PMS night for the cache; 0 or -1. */
-static int encode_night(inv_kind_t kind, const pms_night_t *n, const char *currency, char *out,
-                        size_t size)
+/* Encodes a PMS night (and its plans JSON, may be NULL) for the cache:
+ * malloc'd, or NULL. */
+static char *encode_night(inv_kind_t kind, const pms_night_t *n, const char *currency,
+                          const char *plans)
 {
+    char out[INV_VALUE_MAX];
     if (kind == INV_KIND_INVENTORY && n->count_unknown)
-        return inv_value_format_bookable(n->available > 0, out, size);
+        return inv_value_format_bookable(n->available > 0, out, sizeof out) == 0 ? strdup(out)
+                                                                                  : NULL;
     if (kind == INV_KIND_INVENTORY) {
         int total = n->total > n->available ? n->total : n->available;
-        return inv_value_format_availability(n->available < 0 ? 0 : n->available, total, out, size);
+        return inv_value_format_availability(n->available < 0 ? 0 : n->available, total, out,
+                                             sizeof out) == 0
+                   ? strdup(out)
+                   : NULL;
     }
-    return inv_value_format_rate(n->rate, currency, out, size);
+    if (plans)
+        return inv_value_format_rate_plans(n->rate, currency, plans);
+    return inv_value_format_rate(n->rate, currency, out, sizeof out) == 0 ? strdup(out) : NULL;
 }
 
 static void night_from_pms(inv_kind_t kind, const pms_night_t *n, const char *currency,
-                           inv_night_t *out)
+                           const char *plans, inv_night_t *out)
 {
+    free(out->plans);
+    out->plans = plans ? strdup(plans) : NULL;
     out->date = n->date;
     out->count_unknown = n->count_unknown;
     out->available = n->available < 0 ? 0 : n->count_unknown && n->available > 1 ? 1 : n->available;
@@ -92,8 +110,9 @@ static void night_from_pms(inv_kind_t kind, const pms_night_t *n, const char *cu
     snprintf(out->currency, sizeof out->currency, "%s", kind == INV_KIND_RATES ? currency : "");
 }
 
-int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
-                           const char *room_type_id, const pms_nights_t *nights)
+/* Writes nights (with each night's plans JSON when plans is not NULL). */
+static int store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                        const char *room_type_id, const pms_nights_t *nights, char *const *plans)
 {
     size_t n = nights->count;
     if (n == 0)
@@ -101,7 +120,7 @@ int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id
     int rc = -1;
     char(*fresh)[INV_KEY_MAX] = calloc(n, sizeof *fresh);
     char(*shadow)[INV_KEY_MAX] = calloc(n, sizeof *shadow);
-    char(*vals)[INV_VALUE_MAX] = calloc(n, sizeof *vals);
+    char **vals = calloc(n, sizeof *vals);
     const char **fk = calloc(n, sizeof *fk), **sk = calloc(n, sizeof *sk),
                **vp = calloc(n, sizeof *vp);
     if (!fresh || !shadow || !vals || !fk || !sk || !vp)
@@ -112,7 +131,7 @@ int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id
                           night->date) != 0 ||
             inv_key_night(shadow[i], INV_KEY_MAX, SHADOW_FAMILY[kind], hotel_id, room_type_id,
                           night->date) != 0 ||
-            encode_night(kind, night, nights->currency, vals[i], INV_VALUE_MAX) != 0)
+            !(vals[i] = encode_night(kind, night, nights->currency, plans ? plans[i] : NULL)))
             goto done;
         fk[i] = fresh[i];
         sk[i] = shadow[i];
@@ -126,10 +145,31 @@ int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id
 done:
     free(fresh);
     free(shadow);
+    for (size_t i = 0; vals && i < n; i++)
+        free(vals[i]);
     free(vals);
     free(fk);
     free(sk);
     free(vp);
+    return rc;
+}
+
+int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                           const char *room_type_id, const pms_nights_t *nights)
+{
+    return store_nights(app, kind, hotel_id, room_type_id, nights, NULL);
+}
+
+int inv_cache_store_rate_plans(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                               const pms_rate_plans_t *plans)
+{
+    pms_nights_t base;
+    char **texts;
+    if (inv_rate_plans_split(plans, &base, &texts) != 0)
+        return -1;
+    int rc = store_nights(app, INV_KIND_RATES, hotel_id, room_type_id, &base, texts);
+    inv_rate_plans_texts_free(texts, base.count);
+    pms_nights_free(&base);
     return rc;
 }
 
@@ -141,12 +181,14 @@ typedef struct fill_result {
     pms_err_t err;
     char message[256];
     pms_nights_t nights;
+    char **plans; /* rates: each night's plans JSON (nights.count entries), or NULL */
 } fill_result_t;
 
 static void fill_result_free(void *p)
 {
     fill_result_t *r = p;
     if (r) {
+        inv_rate_plans_texts_free(r->plans, r->nights.count);
         pms_nights_free(&r->nights);
         free(r);
     }
@@ -169,6 +211,7 @@ static bool await_other_replica(inv_app_t *app, inv_kind_t kind, const char *hot
         inv_keys_nights(FRESH_FAMILY[kind], hotel_id, room_type_id, first, (size_t)count);
     char **vals = calloc((size_t)count, sizeof *vals);
     r->nights.items = calloc((size_t)count, sizeof *r->nights.items);
+    r->plans = kind == INV_KIND_RATES ? calloc((size_t)count, sizeof *r->plans) : NULL;
     bool complete = false;
     int64_t deadline = clock_now_ms() + app->settings.fill_wait_ms;
     while (keys && vals && r->nights.items && !complete && clock_now_ms() < deadline) {
@@ -187,15 +230,24 @@ static bool await_other_replica(inv_app_t *app, inv_kind_t kind, const char *hot
                                                .total = night.total,
                                                .rate = night.amount};
             memcpy(r->nights.currency, night.currency, sizeof r->nights.currency);
+            if (r->plans) {
+                free(r->plans[i]);
+                r->plans[i] = night.plans;
+            } else {
+                free(night.plans);
+            }
         }
         redis_values_free(vals, (size_t)count);
         if (!complete && !inv_cache_exists(app, lock))
             break; /* the other fill ended without an answer: fetch ourselves */
     }
-    if (complete)
+    if (complete) {
         r->nights.count = (size_t)count;
-    else
+    } else {
+        inv_rate_plans_texts_free(r->plans, (size_t)count);
+        r->plans = NULL;
         pms_nights_free(&r->nights);
+    }
     free(vals);
     inv_keys_free(keys);
     return complete;
@@ -223,13 +275,20 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
     const char *vendor = pms_hotel_vendor(app->pms, hotel_id);
     pms_error_t e = {0};
     int64_t t0 = clock_now_ms();
-    r->err = kind == INV_KIND_INVENTORY
-                 ? pms_get_inventory(app->pms, hotel_id, room_type_id, first, count, &r->nights, &e)
-                 : pms_get_rates(app->pms, hotel_id, room_type_id, first, count, &r->nights, &e);
+    pms_rate_plans_t plans = {0};
+    if (kind == INV_KIND_INVENTORY) {
+        r->err = pms_get_inventory(app->pms, hotel_id, room_type_id, first, count, &r->nights, &e);
+    } else {
+        /* every plan of every night in the one rate key of the night */
+        r->err = pms_get_rate_plans(app->pms, hotel_id, room_type_id, first, count, &plans, &e);
+        if (r->err == PMS_OK && inv_rate_plans_split(&plans, &r->nights, &r->plans) != 0)
+            r->err = PMS_ERR_TRANSIENT; /* out of memory */
+        pms_rate_plans_free(&plans);
+    }
     metrics_histogram_observe(app->metrics.pms_fetch, (double)(clock_now_ms() - t0) / 1000.0,
                               vendor, inv_kind_name(kind));
     if (r->err == PMS_OK) {
-        inv_cache_store_nights(app, kind, hotel_id, room_type_id, &r->nights);
+        store_nights(app, kind, hotel_id, room_type_id, &r->nights, r->plans);
     } else {
         snprintf(r->message, sizeof r->message, "%s", e.message);
         metrics_counter_inc(app->metrics.pms_errors, vendor, inv_kind_name(kind),
@@ -270,7 +329,8 @@ static pms_err_t fill_span(inv_app_t *app, inv_kind_t kind, const char *hotel_id
             long idx = (long)r->nights.items[i].date - (long)out->items[0].date;
             if (idx < 0 || idx >= out->count || known[idx])
                 continue;
-            night_from_pms(kind, &r->nights.items[i], r->nights.currency, &out->items[idx]);
+            night_from_pms(kind, &r->nights.items[i], r->nights.currency,
+                           r->plans ? r->plans[i] : NULL, &out->items[idx]);
             known[idx] = true;
         }
     } else {

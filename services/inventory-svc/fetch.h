@@ -50,8 +50,9 @@ typedef struct inv_night {
     /* the PMS says only bookable (available 1) or not (0): total is 0 and
      * means nothing (OPERA) */
     bool count_unknown;
-    int64_t amount;       /* rates: minor units */
+    int64_t amount;       /* rates: minor units (the base plan's) */
     char currency[4];
+    char *plans; /* rates: the night's rate plans JSON (rate_plans.h), or NULL; owned */
 } inv_night_t;
 
 typedef struct inv_nights {
@@ -82,6 +83,10 @@ void inv_room_types_free(inv_room_types_t *rt);
  * 0, or -1 when Redis failed. */
 int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                            const char *room_type_id, const pms_nights_t *nights);
+/* Writes the rate plans of a span (each night's base price and its plans
+ * JSON in the night's rate key, fresh and shadow). 0 or -1. */
+int inv_cache_store_rate_plans(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                               const pms_rate_plans_t *plans);
 /* The RoomType JSON array of a PMS answer; malloc'd, NULL on OOM. */
 char *inv_room_types_to_json(const pms_room_types_t *rt);
 /* Writes the room list to hotel:{id}:rooms and its shadow. 0 or -1. */

@@ -119,6 +119,21 @@ int inv_value_format_rate(int64_t amount, const char *currency, char *out, size_
     return fits(snprintf(out, size, "%lld %s", (long long)amount, currency), size);
 }
 
+char *inv_value_format_rate_plans(int64_t amount, const char *currency, const char *plans_json)
+{
+    char *out = NULL;
+    if (asprintf(&out, "%lld %s %s", (long long)amount, currency, plans_json) < 0)
+        return NULL;
+    return out;
+}
+
+const char *inv_value_rate_plans(const char *text)
+{
+    const char *sp = text ? strchr(text, ' ') : NULL;
+    sp = sp ? strchr(sp + 1, ' ') : NULL;
+    return sp && sp[1] == '[' ? sp + 1 : NULL;
+}
+
 int inv_value_parse_rate(const char *text, int64_t *amount, char currency[4])
 {
     long long a;
@@ -126,10 +141,14 @@ int inv_value_parse_rate(const char *text, int64_t *amount, char currency[4])
     if (!text || parse_count(text, &end, &a) != 0 || *end != ' ')
         return -1;
     const char *cur = end + 1;
-    if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
+    size_t len = strlen(cur);
+    if (len > 3 && inv_value_rate_plans(text) == cur + 4)
+        len = 3; /* the plans follow */
+    if (len != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
         !isupper((unsigned char)cur[2]))
         return -1;
     *amount = a;
-    memcpy(currency, cur, 4);
+    memcpy(currency, cur, 3);
+    currency[3] = '\0';
     return 0;
 }

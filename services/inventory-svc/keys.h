@@ -72,7 +72,14 @@ int inv_value_parse_night(const char *text, int *available, int *total, bool *co
 int inv_value_parse_availability(const char *text, int *available, int *total);
 /* "<amount in minor units> <ISO currency>" */
 int inv_value_format_rate(int64_t amount, const char *currency, char *out, size_t size);
-/* 0 and the values, or -1 when malformed. currency must hold 4 bytes. */
+/* "<amount> <currency> <plans>": the night's base price and every rate plan
+ * of the night with its terms (a JSON array, see rate_plans.h) in the one
+ * rate key of the night. malloc'd, or NULL on OOM. */
+char *inv_value_format_rate_plans(int64_t amount, const char *currency, const char *plans_json);
+/* 0 and the values, or -1 when malformed. currency must hold 4 bytes. A
+ * value with plans parses too (its base price and currency). */
 int inv_value_parse_rate(const char *text, int64_t *amount, char currency[4]);
+/* The plans JSON of a rate value (pointing into text), or NULL when it has none. */
+const char *inv_value_rate_plans(const char *text);
 
 #endif /* INVENTORY_KEYS_H */

@@ -140,6 +140,78 @@ int inv_store_upsert_rates(inv_store_t *s, const char *vendor, const char *hotel
     return in_transaction(s, nights->count, rate_row, &c, "rate_plan");
 }
 
+typedef struct plans_ctx {
+    const char *vendor, *hotel_id, *room_type_id;
+    const pms_rate_plans_t *plans;
+} plans_ctx_t;
+
+/* Row i: plan i / nights, night i % nights, its restrictions in `rules`. */
+static db_err_t plan_row(db_t *db, size_t i, void *arg)
+{
+    plans_ctx_t *c = arg;
+    size_t nights = (size_t)c->plans->nights;
+    const pms_rate_plan_t *plan = &c->plans->items[i / nights];
+    const pms_plan_night_t *n = &plan->nights[i % nights];
+    char day[DATES_ISO_LEN + 1], price[32], rules[256];
+    dates_format_iso(c->plans->first + (dates_day_t)(i % nights), day);
+    if (money_to_decimal_text(n->rate, c->plans->currency, price, sizeof price) != 0)
+        return DB_ERR_INVALID;
+    snprintf(rules, sizeof rules,
+             "{\"closed\":%s,\"closedToArrival\":%s,\"closedToDeparture\":%s,\"minLos\":%d,"
+             "\"maxLos\":%d}",
+             n->rules.closed ? "true" : "false", n->rules.closed_to_arrival ? "true" : "false",
+             n->rules.closed_to_departure ? "true" : "false", n->rules.min_los, n->rules.max_los);
+    /* the base plan keeps the id its rows always had */
+    db_param_t p[] = {DB_STR(c->vendor),
+                      DB_STR(c->hotel_id),
+                      DB_STR(c->room_type_id),
+                      DB_STR(plan->is_base ? INV_BASE_RATE_PLAN_ID : plan->id),
+                      DB_STR(day),
+                      DB_STR(price),
+                      DB_STR(c->plans->currency),
+                      DB_STR(rules)};
+    return db_exec(db,
+                   "INSERT INTO rate_plan (vendor, hotel_id, room_type_id, rate_plan_id, "
+                   "stay_date, price, currency, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON "
+                   "DUPLICATE KEY UPDATE price = VALUES(price), currency = VALUES(currency), "
+                   "rules = VALUES(rules), synced_at = CURRENT_TIMESTAMP(3)",
+                   p, 8, NULL, NULL);
+}
+
+int inv_store_upsert_rate_plans(inv_store_t *s, const char *vendor, const char *hotel_id,
+                                const char *room_type_id, const pms_rate_plans_t *plans)
+{
+    plans_ctx_t c = {vendor, hotel_id, room_type_id, plans};
+    return in_transaction(s, plans->count * (size_t)plans->nights, plan_row, &c, "rate_plan");
+}
+
+struct json_object *inv_store_cancel_policies(inv_store_t *s, const char *vendor,
+                                              const char *hotel_id)
+{
+    db_pool_t *pool = inv_store_pool(s);
+    if (!pool)
+        return NULL;
+    db_t *db = db_pool_acquire(pool);
+    db_param_t p[] = {DB_STR(vendor), DB_STR(hotel_id)};
+    db_result_t *res = NULL;
+    struct json_object *out = NULL;
+    if (db_query(db,
+                 "SELECT rate_plan_id, policy FROM cancellation_policy WHERE vendor = ? AND "
+                 "hotel_id = ?",
+                 p, 2, &res) == DB_OK &&
+        db_result_rows(res) > 0) {
+        out = json_object_new_object();
+        for (size_t i = 0; i < db_result_rows(res); i++) {
+            const char *id = db_result_text(res, i, 0), *policy = db_result_text(res, i, 1);
+            if (id && policy)
+                json_object_object_add(out, id, json_object_new_string(policy));
+        }
+    }
+    db_result_free(res);
+    db_pool_release(pool, db);
+    return out;
+}
+
 typedef struct rooms_ctx {
     const char *vendor, *hotel_id;
     const pms_room_types_t *rt;

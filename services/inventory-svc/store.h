@@ -39,6 +39,17 @@ int inv_store_upsert_inventory(inv_store_t *s, const char *vendor, const char *h
                                const char *room_type_id, const pms_nights_t *nights);
 int inv_store_upsert_rates(inv_store_t *s, const char *vendor, const char *hotel_id,
                            const char *room_type_id, const pms_nights_t *nights);
+/* One rate_plan row per plan and night with its restrictions in `rules`
+ * (JSON: closed, closedToArrival, closedToDeparture, minLos, maxLos); the
+ * base plan under INV_BASE_RATE_PLAN_ID. 0, or -1 (logged). */
+int inv_store_upsert_rate_plans(inv_store_t *s, const char *vendor, const char *hotel_id,
+                                const char *room_type_id, const pms_rate_plans_t *plans);
+/* The hotel's configured cancellation policies (booking-svc applies them):
+ * a JSON object {rate_plan_id: policy} ("*" = every plan without its own,
+ * "base" = the base plan), or NULL when MariaDB cannot say or there are
+ * none. Caller puts. */
+struct json_object *inv_store_cancel_policies(inv_store_t *s, const char *vendor,
+                                              const char *hotel_id);
 /* Upserts room_types rows when the hotel has a listings row (the admin saved
  * it); otherwise does nothing. 0, or -1. */
 int inv_store_upsert_room_types(inv_store_t *s, const char *vendor, const char *hotel_id,

@@ -183,7 +183,8 @@ static void look_at(const hot_hotel_t *h, dates_day_t in, int nights)
 {
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1], base[64];
     dates_format_iso(in, from);
-    dates_format_iso(in + nights - 1, to);
+    /* the departure day too: a checkout reads its closed-to-departure rule */
+    dates_format_iso(in + nights, to);
     snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *c = http_client_new(&cc);

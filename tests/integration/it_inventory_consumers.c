@@ -298,7 +298,11 @@ START_TEST(test_a_sync_job_fills_redis_and_the_database_and_reports_success)
             ck_assert(night_cached("rate", rooms[i], d0 + n));
         }
     ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_inventory WHERE hotel_id = ?"), 9);
-    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ?"), 9);
+    /* three plans (base, non-refundable, breakfast) per night, each with its rules */
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ?"), 27);
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ? AND "
+                                "rate_plan_id = 'base' AND JSON_VALUE(rules, '$.minLos') = 0"),
+                     9);
     ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM room_inventory WHERE hotel_id = ? AND "
                                 "room_type_id = 'room_458' AND total = 3 AND available = 3"),
                      3);

@@ -468,9 +468,18 @@ START_TEST(test_rate_plans_price_every_night_and_take_the_lowest_availability)
     answer_t a = vendor("GET", "getRatePlans", KEY, q);
     ck_assert_int_eq(a.status, 200);
     json_object *plans = member(a.json, "data");
-    ck_assert_int_eq(json_object_array_length(plans), 1);
+    /* the base plan, then the non-refundable and breakfast plans derived from it */
+    ck_assert_int_eq(json_object_array_length(plans), 3);
     json_object *p = json_object_array_get_idx(plans, 0);
     ck_assert_str_eq(text_of(p, "rateID"), ROOM "-base");
+    ck_assert(!json_object_get_boolean(member(p, "isDerived")));
+    json_object *nr = json_object_array_get_idx(plans, 1);
+    ck_assert_str_eq(text_of(nr, "rateID"), ROOM "-nr");
+    ck_assert(json_object_get_boolean(member(nr, "isDerived")));
+    ck_assert_str_eq(text_of(nr, "derivedType"), "percentage");
+    ck_assert_int_eq(json_object_get_int(member(nr, "derivedValue")), -10);
+    ck_assert_int_eq(json_object_get_int64(member(nr, "totalRate")) * 10,
+                     json_object_get_int64(member(p, "totalRate")) * 9);
     ck_assert_int_eq(json_object_get_int(member(p, "roomsAvailable")), 6);
     json_object *nights = member(p, "roomRateDetailed");
     ck_assert_int_eq(json_object_array_length(nights), 7);

@@ -18,6 +18,7 @@
 typedef struct booking_row {
     const char *booking_id, *status, *reservation_id, *payment_auth_id, *total_price, *currency;
     int64_t amount; /* minor units; -1 when unreadable */
+    int64_t fee;    /* a cancelled booking's cancellation fee (kept by right); 0 = none */
 } booking_row_t;
 
 typedef struct reconcile {
@@ -159,6 +160,8 @@ static void check_payment(reconcile_t *r, struct json_object *p)
     }
     if (captured <= 0 || refunded >= captured)
         return; /* nothing kept */
+    if (b && strcmp(b->status, "cancelled") == 0 && captured - refunded == b->fee)
+        return; /* the cancellation fee, kept by the policy */
     if (!b)
         mismatch(r, "payment %s captured %lld %s but belongs to no booking", id,
                  (long long)captured, currency);
@@ -198,8 +201,8 @@ static db_result_t *load_bookings(reconcile_t *r, db_t *db)
     db_result_t *res = NULL;
     if (db_query(
             db,
-            "SELECT booking_id, status, reservation_id, payment_auth_id, total_price, currency "
-            "FROM booking ORDER BY id",
+            "SELECT booking_id, status, reservation_id, payment_auth_id, total_price, currency, "
+            "cancel_fee FROM booking ORDER BY id",
             NULL, 0, &res) != DB_OK) {
         mismatch(r, "cannot read the booking table: %s", db_error(db));
         return NULL;
@@ -219,6 +222,9 @@ static db_result_t *load_bookings(reconcile_t *r, db_t *db)
         b->currency = db_result_text(res, i, 5);
         if (money_from_decimal_text(b->total_price, b->currency, &b->amount) != 0)
             b->amount = -1;
+        const char *fee = db_result_text(res, i, 6);
+        if (!fee || money_from_decimal_text(fee, b->currency, &b->fee) != 0)
+            b->fee = 0;
     }
     return res;
 }

@@ -133,6 +133,40 @@ typedef struct pms_nights {
     char currency[4];
 } pms_nights_t;
 
+/* A rate plan's restrictions on one night, as the PMS states them
+ * (Cloudbeds: roomRateDetailed[] blocked, closedToArrival, closedToDeparture,
+ * minLos, maxLos). The length-of-stay limits are the arrival night's. */
+typedef struct pms_rate_rules {
+    bool closed;              /* stop-sell: the night is not sold under this plan */
+    bool closed_to_arrival;   /* a stay may not start on this day */
+    bool closed_to_departure; /* a stay may not end on this day */
+    int min_los, max_los;     /* nights, for stays arriving this day; 0 = no limit */
+} pms_rate_rules_t;
+
+typedef struct pms_plan_night {
+    int64_t rate; /* one room, minor units of pms_rate_plans_t.currency */
+    pms_rate_rules_t rules;
+} pms_plan_night_t;
+
+#define PMS_RATE_PLAN_NAME_MAX 128
+#define PMS_MAX_RATE_PLANS 32
+
+/* One sellable rate plan of a room type over a range of nights. */
+typedef struct pms_rate_plan {
+    char id[PMS_ID_MAX];                  /* what a hold names (Cloudbeds: rateID) */
+    char name[PMS_RATE_PLAN_NAME_MAX];    /* the guest-facing name */
+    bool is_base;                         /* the room type's base plan (the default) */
+    pms_plan_night_t *nights;             /* pms_rate_plans_t.nights entries */
+} pms_rate_plan_t;
+
+typedef struct pms_rate_plans {
+    dates_day_t first;
+    int nights;
+    char currency[4];
+    pms_rate_plan_t *items; /* the base plan first */
+    size_t count;
+} pms_rate_plans_t;
+
 typedef struct pms_guest {
     const char *first_name, *last_name, *email, *phone;
     const char *country; /* ISO 3166-1 alpha-2; default "KR" */
@@ -149,6 +183,8 @@ typedef struct pms_hold_request {
     /* Our reference (booking id): a retried create with the same reference
      * must not hold twice where the vendor supports it. */
     const char *reference;
+    /* The rate plan sold (pms_rate_plan_t.id); NULL or "" = the base plan. */
+    const char *rate_plan_id;
 } pms_hold_request_t;
 
 typedef struct pms_hold {
@@ -306,6 +342,17 @@ pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *r
                          dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
                          int children, bool *bookable, int64_t *total, char currency[4],
                          pms_error_t *err);
+/* Every rate plan of the room type for nights [first_night, first_night +
+ * nights), each night's price and restrictions, the base plan first. A vendor
+ * that knows only one plan answers it as the base plan with no restrictions.
+ * The caller owns *out: pms_rate_plans_free. */
+pms_err_t pms_get_rate_plans(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                             dates_day_t first_night, int nights, pms_rate_plans_t *out,
+                             pms_error_t *err);
+void pms_rate_plans_free(pms_rate_plans_t *p); /* accepts NULL */
+/* The plan with this id, the base plan when id is NULL or "", or NULL. */
+const pms_rate_plan_t *pms_rate_plan_find(const pms_rate_plans_t *p, const char *id);
+
 pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
                           pms_error_t *err);
 pms_err_t pms_release_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,

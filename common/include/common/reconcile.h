@@ -94,6 +94,9 @@ typedef struct reconcile_booking {
     int64_t amount; /* minor units */
     char currency[4];
     dates_day_t check_in;
+    /* cancelled: the fee its cancellation policy kept (booking.cancel_fee) —
+     * money the gateway rightly still holds; 0 = none */
+    int64_t cancel_fee;
 } reconcile_booking_t;
 
 /* The three ledgers, already read. payments are those found for the

@@ -1,0 +1,78 @@
+/*
+ * rate_plans.c — the per-night rate plan JSON (rate_plans.h).
+ */
+#include "rate_plans.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+
+static struct json_object *rules_json(const pms_rate_rules_t *r)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "closed", json_object_new_boolean(r->closed));
+    json_object_object_add(o, "closedToArrival", json_object_new_boolean(r->closed_to_arrival));
+    json_object_object_add(o, "closedToDeparture",
+                           json_object_new_boolean(r->closed_to_departure));
+    json_object_object_add(o, "minLos", json_object_new_int(r->min_los));
+    json_object_object_add(o, "maxLos", json_object_new_int(r->max_los));
+    return o;
+}
+
+/* Night i of every plan, as JSON text (malloc'd) or NULL on OOM. */
+static char *night_json(const pms_rate_plans_t *p, int i)
+{
+    struct json_object *arr = json_object_new_array();
+    for (size_t k = 0; arr && k < p->count; k++) {
+        const pms_rate_plan_t *plan = &p->items[k];
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "ratePlanId", json_object_new_string(plan->id));
+        json_object_object_add(o, "name", json_object_new_string(plan->name));
+        json_object_object_add(o, "base", json_object_new_boolean(plan->is_base));
+        json_object_object_add(o, "amount", json_object_new_int64(plan->nights[i].rate));
+        json_object_object_add(o, "rules", rules_json(&plan->nights[i].rules));
+        json_object_array_add(arr, o);
+    }
+    char *text = arr ? json_to_string_dup(arr) : NULL;
+    json_object_put(arr);
+    return text;
+}
+
+void inv_rate_plans_texts_free(char **plans, size_t n)
+{
+    for (size_t i = 0; plans && i < n; i++)
+        free(plans[i]);
+    free(plans);
+}
+
+int inv_rate_plans_split(const pms_rate_plans_t *p, pms_nights_t *base, char ***plans)
+{
+    memset(base, 0, sizeof *base);
+    *plans = NULL;
+    const pms_rate_plan_t *b = pms_rate_plan_find(p, NULL);
+    if (!b && p->count > 0)
+        b = &p->items[0];
+    size_t n = (size_t)p->nights;
+    base->items = calloc(n, sizeof *base->items);
+    char **texts = calloc(n, sizeof *texts);
+    if (!base->items || !texts)
+        goto fail;
+    memcpy(base->currency, p->currency, sizeof base->currency);
+    for (size_t i = 0; i < n; i++) {
+        base->items[i] = (pms_night_t){.date = p->first + (dates_day_t)i,
+                                       .available = -1,
+                                       .rate = b ? b->nights[i].rate : 0};
+        if (!(texts[i] = night_json(p, (int)i)))
+            goto fail;
+    }
+    base->count = n;
+    *plans = texts;
+    return 0;
+fail:
+    inv_rate_plans_texts_free(texts, n);
+    free(base->items);
+    base->items = NULL;
+    return -1;
+}
