@@ -439,8 +439,33 @@ static void render_family(strbuf_t *sb, metric_t *m)
     pthread_mutex_unlock(&m->lock);
 }
 
+#define METRICS_MAX_COLLECTORS 8
+static void (*collectors[METRICS_MAX_COLLECTORS])(void);
+static size_t collector_count; /* guarded by collector_lock */
+static pthread_mutex_t collector_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int metrics_on_render(void (*fn)(void))
+{
+    pthread_mutex_lock(&collector_lock);
+    int rc = -1;
+    for (size_t i = 0; i < collector_count; i++)
+        if (collectors[i] == fn)
+            rc = 0;
+    if (rc != 0 && collector_count < METRICS_MAX_COLLECTORS) {
+        collectors[collector_count++] = fn;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&collector_lock);
+    return rc;
+}
+
 char *metrics_render(void)
 {
+    pthread_mutex_lock(&collector_lock);
+    size_t n = collector_count;
+    pthread_mutex_unlock(&collector_lock);
+    for (size_t i = 0; i < n; i++)
+        collectors[i]();
     strbuf_t sb = {0};
     sb_append(&sb, "%s", "");
     pthread_mutex_lock(&registry_lock);

@@ -49,6 +49,11 @@ void metrics_histogram_observe(metric_t *m, double value, ...);
  * tests and for services that read back their own state. 0 when absent. */
 double metrics_value(metric_t *m, ...);
 
+/* Registers fn to run at the start of every metrics_render (it refreshes
+ * gauges from counts kept elsewhere, e.g. atomics on a hot path). Idempotent;
+ * -1 when the table of collectors is full. */
+int metrics_on_render(void (*fn)(void));
+
 /* The whole registry in Prometheus text format; caller frees. */
 char *metrics_render(void);
 
