@@ -26,9 +26,12 @@
  * acknowledged; the Kafka key is aggregate_id, so per booking the order on the
  * partition is the commit order of the booking's transactions (they serialise
  * on the booking row). Several replicas: a pass runs only while holding the
- * MariaDB named lock "lodging.outbox_relay:<database>" (GET_LOCK, released
- * after the pass and automatically when the connection dies), so one relay
- * publishes at a time.
+ * MariaDB named lock "lodging.outbox_relay:<database>" (GET_LOCK), so one
+ * relay publishes at a time. The leader keeps the lock — and the pool
+ * connection whose session holds it — for as long as its passes succeed
+ * (not one GET_LOCK per pass); the server releases it when that connection
+ * dies, and a reconnect (a new session id) is noticed before the next pass,
+ * which takes the lock again or finds another replica leading.
  * Kafka down: rows stay unpublished, the relay retries with exponential
  * backoff + full jitter (OUTBOX_RETRY_BASE_MS .. OUTBOX_RETRY_CAP_MS) and
  * catches up when the broker is back.

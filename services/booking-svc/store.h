@@ -47,6 +47,26 @@ int store_saga_clear_data(db_t *db, const char *booking_id);
 /* saga_instance.data as text (malloc'd) or NULL. */
 char *store_saga_data(db_t *db, const char *booking_id);
 
+/* Step log rows written together (store_steps). */
+#define STORE_STEPS_MAX 6
+typedef struct store_step_row {
+    const char *step;
+    const char *outcome;
+    const char *detail; /* may be NULL */
+} store_step_row_t;
+
+/* Appends count step log rows in one statement, in order. 0 or -1. */
+int store_steps(db_t *db, const char *booking_id, const store_step_row_t *rows, size_t count);
+
+/* One conditional write of the lease holder: renews owner's lease on rec's
+ * saga (ends it and clears saga data when finish), sets state (NULL keeps)
+ * and current_step (NULL keeps), and the booking row's mutable fields from
+ * rec when update_booking. 1 done, 0 the lease is another's (nothing
+ * written), -1 error. */
+int store_saga_advance(db_t *db, const booking_record_t *rec, const char *owner, int lease_s,
+                       const char *state, const char *current_step, bool update_booking,
+                       bool finish);
+
 /* Extends the lease when owner still holds it: 1 held, 0 lost, -1 error. */
 int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s);
 /* Takes the lease when it is free or lapsed: 1 taken, 0 held by another, -1 error. */
