@@ -46,6 +46,7 @@ struct db {
     char *database;
     int port;
     bool in_transaction;
+    unsigned int errcode; /* the server's or client's code of the last error */
     char error[512];
     stmt_entry_t cache[DB_STMT_CACHE_SIZE];
     size_t cached;
@@ -251,6 +252,11 @@ const char *db_error(const db_t *db)
     return db->error;
 }
 
+unsigned int db_errno(const db_t *db)
+{
+    return db->errcode;
+}
+
 unsigned long db_session_id(const db_t *db)
 {
     return db->conn ? mysql_thread_id(db->conn) : 0;
@@ -261,6 +267,7 @@ unsigned long db_session_id(const db_t *db)
 static db_err_t stmt_fail(db_t *db, MYSQL_STMT *stmt)
 {
     unsigned int code = stmt ? mysql_stmt_errno(stmt) : mysql_errno(db->conn);
+    db->errcode = code;
     snprintf(db->error, sizeof db->error, "%s (%u)",
              stmt ? mysql_stmt_error(stmt) : mysql_error(db->conn), code);
     db_err_t e = classify(code);

@@ -67,6 +67,8 @@ static const char ENV_HELP[] =
     "  COMPENSATION_ALERT_AFTER   failed attempts before compensation.stuck (default 8)\n"
     "  COMPENSATION_BACKOFF_MS    first compensation retry backoff (default 500)\n"
     "  COMPENSATION_MAX_BACKOFF_MS compensation backoff cap (default 60000)\n"
+    "  COMPENSATION_SCAN_INTERVAL_MS how often an idle compensation worker looks for due tasks "
+    "(a new task wakes it at once; default 200)\n"
     "  PMS_*, PAYMENT_*           the connectors (common/pms, common/payment READMEs); "
     "PAYMENT_API_KEY required\n"
     "  BOOKING_TEST_HOOKS         TEST ONLY: 1 honours BOOKING_TEST_CRASH_AFTER=<step> (SIGKILL "
@@ -172,6 +174,8 @@ static int wire(service_t *svc, void *ctx)
                                        BOOKING_DEFAULT_RECOVERY_INTERVAL_S, 1, 3600);
     int outbox_poll_ms = (int)config_get_int(cfg, "OUTBOX_POLL_INTERVAL_MS",
                                              OUTBOX_DEFAULT_POLL_INTERVAL_MS, 10, 3600000);
+    int scan_ms = (int)config_get_int(cfg, "COMPENSATION_SCAN_INTERVAL_MS",
+                                      COMPENSATION_SCAN_INTERVAL_MS, 10, 3600000);
     compensation_config_t cc = {
         .brokers = s->kafka_brokers,
         .topic_prefix = s->kafka_topic_prefix,
@@ -183,7 +187,8 @@ static int wire(service_t *svc, void *ctx)
         .max_backoff_ms = (int)config_get_int(cfg, "COMPENSATION_MAX_BACKOFF_MS",
                                               COMPENSATION_DEFAULT_MAX_BACKOFF_MS, 1, 3600000),
         .on_done = saga_compensation_done,
-        .on_done_ctx = app};
+        .on_done_ctx = app,
+        .scan_interval_ms = scan_ms};
     if (config_error_count(cfg) > 0)
         return 0; /* service_run reports them and exits 2 */
 

@@ -28,7 +28,6 @@
 #define OUTBOX_REPORT_WAIT_MS (KAFKA_DEFAULT_MESSAGE_TIMEOUT_MS + 5000)
 #define OUTBOX_FLUSH_POLL_MS 20
 #define OUTBOX_STOP_CHECK_MS 100
-#define OUTBOX_AGGREGATE_TYPE_MAX 32
 /* How often a relay that keeps finding full batches counts what is left. */
 #define OUTBOX_COUNT_EVERY_MS 5000
 
@@ -42,6 +41,29 @@ static void aggregate_type_of(const char *topic, char *out, size_t size)
         n = size - 1;
     memcpy(out, topic, n);
     out[n] = '\0';
+}
+
+int outbox_event_build(const char *topic, const char *aggregate_id, const char *type,
+                       struct json_object *data, outbox_event_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!topic || !*topic || !aggregate_id || !*aggregate_id || !type || !*type)
+        return -1;
+    cloudevent_t *ev =
+        cloudevent_new(type, OUTBOX_SOURCE, aggregate_id, data ? json_object_get(data) : NULL);
+    if (!ev)
+        return -1;
+    out->payload = cloudevent_to_json(ev);
+    snprintf(out->event_id, sizeof out->event_id, "%s", ev->id);
+    aggregate_type_of(topic, out->aggregate_type, sizeof out->aggregate_type);
+    cloudevent_free(ev);
+    return out->payload ? 0 : -1;
+}
+
+void outbox_event_clear(outbox_event_t *ev)
+{
+    free(ev->payload);
+    ev->payload = NULL;
 }
 
 int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const char *type,

@@ -64,6 +64,18 @@
  * KAFKA_TOPIC_PREFIX), aggregate_id = Kafka key (bookingId), type = full CloudEvents type
  * ("lodging.booking.held"), subject = aggregate_id, source "/booking-svc", data borrowed. Returns 0
  * or -1. */
+/* An outbox row as outbox_append would write it, for a caller that writes it
+ * itself (a stored procedure taking the whole step boundary). */
+#define OUTBOX_AGGREGATE_TYPE_MAX 32
+typedef struct outbox_event {
+    char event_id[37]; /* the CloudEvents id */
+    char aggregate_type[OUTBOX_AGGREGATE_TYPE_MAX];
+    char *payload; /* the whole CloudEvent (structured mode), malloc'd */
+} outbox_event_t;
+int outbox_event_build(const char *topic, const char *aggregate_id, const char *type,
+                       struct json_object *data, outbox_event_t *out);
+void outbox_event_clear(outbox_event_t *ev);
+
 int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const char *type,
                   struct json_object *data, char *event_id_out);
 

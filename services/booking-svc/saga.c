@@ -35,6 +35,15 @@ void saga_count_outcome(const char *code)
                         code);
 }
 
+/* Saga writes that committed (each one transaction, whichever way it was
+ * sent): what it_booking_counters bounds per checkout. */
+static void count_transaction(void)
+{
+    metrics_counter_inc(metrics_counter("booking_saga_transactions_total",
+                                        "Saga step boundaries committed (one transaction each)",
+                                        0));
+}
+
 void saga_count_hold(const char *outcome)
 {
     metrics_counter_inc(metrics_counter("booking_holds_total",
@@ -144,6 +153,75 @@ static int store_response(saga_run_t *run, db_t *tx)
     return rc;
 }
 
+/* The boundary as five statements (begin, conditional write, step rows,
+ * event, commit): when it has more step rows than the procedure takes. */
+static int record_by_statements(saga_run_t *run, db_t *db, const store_step_row_t *rows,
+                                size_t nrows, bool update_booking, const char *state,
+                                const char *current_step, const char *event_suffix, bool finish)
+{
+    if (db_begin(db) != DB_OK)
+        return -1;
+    int held = store_saga_advance(db, &run->rec, run->owner, run->app->saga_lease_s, state,
+                                  current_step, update_booking, finish);
+    if (held != 1 || store_steps(db, run->rec.booking_id, rows, nrows) != 0 ||
+        (event_suffix && saga_append_event(db, &run->rec, event_suffix, NULL) != 0) ||
+        (finish && run->idem_key && store_response(run, db) != 0)) {
+        db_rollback(db);
+        return held == 0 ? 0 : -1;
+    }
+    return db_commit(db) == DB_OK ? 1 : -1;
+}
+
+/* The boundary as one round trip: the saga_advance procedure runs the same
+ * transaction on the server. */
+static int record_by_call(saga_run_t *run, db_t *db, const store_step_row_t *rows, size_t nrows,
+                          bool update_booking, const char *state, const char *current_step,
+                          const char *event_suffix, bool finish)
+{
+    outbox_event_t ev = {0};
+    char type[96] = "";
+    char *body = NULL;
+    int rc = -1;
+    if (event_suffix) {
+        snprintf(type, sizeof type, "lodging.booking.%s", event_suffix);
+        struct json_object *d = saga_event_data(&run->rec);
+        int built = outbox_event_build(BOOKING_EVENTS_TOPIC, run->rec.booking_id, type, d, &ev);
+        json_object_put(d);
+        if (built != 0)
+            goto out;
+    }
+    bool answer = finish && run->idem_key;
+    if (answer) {
+        struct json_object *o = saga_result_json(run->out);
+        body = json_to_string_dup(o);
+        json_object_put(o);
+        if (!body)
+            goto out;
+    }
+    store_advance_t a = {.owner = run->owner,
+                         .lease_s = run->app->saga_lease_s,
+                         .state = state,
+                         .current_step = current_step,
+                         .update_booking = update_booking,
+                         .finish = finish,
+                         .rows = rows,
+                         .row_count = nrows,
+                         .event_id = ev.event_id,
+                         .aggregate_type = ev.aggregate_type,
+                         .topic = BOOKING_EVENTS_TOPIC,
+                         .event_type = type,
+                         .event_payload = ev.payload,
+                         .idem_scope = IDEMPOTENCY_SCOPE_CHECKOUT,
+                         .idem_key = answer ? run->idem_key : NULL,
+                         .idem_body = body,
+                         .idem_status = answer ? saga_result_status(run->out) : 0};
+    rc = store_saga_advance_call(db, &run->rec, &a);
+out:
+    outbox_event_clear(&ev);
+    free(body);
+    return rc;
+}
+
 int saga_record_next(saga_run_t *run, const char *step, const char *outcome, const char *detail,
                      bool update_booking, const char *state, const char *event_suffix,
                      const char *next_step, bool finish)
@@ -154,28 +232,24 @@ int saga_record_next(saga_run_t *run, const char *step, const char *outcome, con
         return -1;
     store_step_row_t rows[STORE_STEPS_MAX];
     size_t nrows = step_rows(run, step, outcome, detail, next_step, rows);
-    int rc = -1;
+    const char *current = next_step ? next_step : step;
     int64_t asked = clock_now_ms(); /* the renewed lease runs from here at the latest */
-    if (db_begin(db) != DB_OK)
-        goto out;
-    /* the lease check, its renewal, the state and the booking row: one
-     * conditional write, so a process that lost the lease writes nothing */
-    int held = store_saga_advance(db, &run->rec, run->owner, app->saga_lease_s, state,
-                                  next_step ? next_step : step, update_booking, finish);
+    /* the lease check, its renewal, the state and the booking row in one
+     * conditional write first: a drive that lost its lease writes nothing */
+    int held = nrows <= STORE_ADVANCE_STEPS
+                   ? record_by_call(run, db, rows, nrows, update_booking, state, current,
+                                    event_suffix, finish)
+                   : record_by_statements(run, db, rows, nrows, update_booking, state, current,
+                                          event_suffix, finish);
+    db_pool_release(app->db, db);
     if (held == 0) {
         run->lease_lost = true;
         log_kv(LOG_LEVEL_WARN, "saga lease lost; another process drives it", "bookingId",
                run->rec.booking_id, NULL);
     }
-    if (held != 1 || store_steps(db, run->rec.booking_id, rows, nrows) != 0 ||
-        (event_suffix && saga_append_event(db, &run->rec, event_suffix, NULL) != 0) ||
-        (finish && run->idem_key && store_response(run, db) != 0)) {
-        db_rollback(db);
-        goto out;
-    }
-    if (db_commit(db) != DB_OK)
-        goto out;
-    rc = 0;
+    if (held != 1)
+        return -1;
+    count_transaction();
     run->lease_written_ms = asked;
     run->note_count = 0;
     snprintf(run->started, sizeof run->started, "%s", next_step ? next_step : "");
@@ -185,9 +259,7 @@ int saga_record_next(saga_run_t *run, const char *step, const char *outcome, con
     }
     if (event_suffix)
         outbox_relay_kick(app->relay);
-out:
-    db_pool_release(app->db, db);
-    return rc;
+    return 0;
 }
 
 int saga_record(saga_run_t *run, const char *step, const char *outcome, const char *detail,
@@ -643,6 +715,7 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     }
     rc = db_commit(db) == DB_OK ? 0 : -1;
     if (rc == 0) {
+        count_transaction();
         run->lease_written_ms = asked;
         run->note_count = 0;
         snprintf(run->started, sizeof run->started, "%s", next ? next : "");

@@ -322,6 +322,61 @@ int store_saga_advance(db_t *db, const booking_record_t *rec, const char *owner,
     return affected >= 1 ? 1 : 0;
 }
 
+int store_saga_advance_call(db_t *db, const booking_record_t *rec, const store_advance_t *a)
+{
+    if (a->row_count > STORE_ADVANCE_STEPS)
+        return -1;
+    char expires[DATES_RFC3339_LEN + 1] = "";
+    if (rec->hold_expires_at_ms > 0)
+        unix_ms_to_db_time(rec->hold_expires_at_ms, expires);
+    char details[STORE_ADVANCE_STEPS][BOOKING_MESSAGE_MAX];
+    db_param_t p[40];
+    size_t n = 0;
+    p[n++] = DB_STR(rec->booking_id);
+    p[n++] = DB_STR(a->owner);
+    p[n++] = DB_INT(a->lease_s);
+    p[n++] = opt_str(a->state);
+    p[n++] = opt_str(a->current_step);
+    p[n++] = DB_INT(a->finish);
+    p[n++] = DB_INT(a->update_booking);
+    p[n++] = DB_STR(rec->status);
+    p[n++] = opt_str(rec->hold_id);
+    p[n++] = opt_str(expires);
+    p[n++] = opt_str(rec->payment_auth_id);
+    p[n++] = opt_str(rec->payment_status);
+    p[n++] = opt_str(rec->reservation_id);
+    p[n++] = opt_str(rec->confirmation_number);
+    p[n++] = opt_str(rec->error_code);
+    p[n++] = opt_str(rec->error_message);
+    for (size_t i = 0; i < STORE_ADVANCE_STEPS; i++) {
+        const store_step_row_t *r = i < a->row_count ? &a->rows[i] : NULL;
+        if (r && r->detail)
+            snprintf(details[i], sizeof details[i], "%s", r->detail);
+        p[n++] = r ? DB_STR(r->step) : DB_NULL;
+        p[n++] = r ? DB_STR(r->outcome) : DB_NULL;
+        p[n++] = r && r->detail ? DB_STR(details[i]) : DB_NULL;
+    }
+    bool ev = a->event_payload != NULL;
+    p[n++] = ev ? DB_STR(a->event_id) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->aggregate_type) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->topic) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->event_type) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->event_payload) : DB_NULL;
+    bool idem = a->idem_key != NULL;
+    p[n++] = idem ? DB_STR(a->idem_scope) : DB_NULL;
+    p[n++] = idem ? DB_STR(a->idem_key) : DB_NULL;
+    p[n++] = idem ? DB_INT(a->idem_status) : DB_NULL;
+    p[n++] = idem ? DB_STR(a->idem_body) : DB_NULL;
+    db_err_t e =
+        db_exec(db,
+                "CALL saga_advance(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                p, n, NULL, NULL);
+    if (e == DB_ERR_QUERY && db_errno(db) == DB_ERRNO_SIGNAL)
+        return 0; /* SQLSTATE 45000 'saga lease lost': rolled back */
+    return check(db, e, "advance saga (procedure)") == 0 ? 1 : -1;
+}
+
 int store_steps(db_t *db, const char *booking_id, const store_step_row_t *rows, size_t count)
 {
     if (count == 0)

@@ -67,6 +67,25 @@ int store_saga_advance(db_t *db, const booking_record_t *rec, const char *owner,
                        const char *state, const char *current_step, bool update_booking,
                        bool finish);
 
+/* One step boundary in one round trip (the saga_advance procedure, one
+ * transaction on the server): store_saga_advance, the step rows (at most
+ * STORE_ADVANCE_STEPS), the outbox event (when event_payload is set) and the
+ * Idempotency-Key's answer (when idem_key is set). 1 done, 0 the lease is
+ * another's (nothing written), -1 error (nothing written). */
+#define STORE_ADVANCE_STEPS 3
+typedef struct store_advance {
+    const char *owner;
+    int lease_s;
+    const char *state, *current_step; /* NULL keeps */
+    bool update_booking, finish;
+    const store_step_row_t *rows;
+    size_t row_count;
+    const char *event_id, *aggregate_type, *topic, *event_type, *event_payload;
+    const char *idem_scope, *idem_key, *idem_body;
+    int idem_status;
+} store_advance_t;
+int store_saga_advance_call(db_t *db, const booking_record_t *rec, const store_advance_t *a);
+
 /* Extends the lease when owner still holds it: 1 held, 0 lost, -1 error. */
 int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s);
 /* Takes the lease when it is free or lapsed: 1 taken, 0 held by another, -1 error. */

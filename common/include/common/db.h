@@ -74,6 +74,9 @@ void db_free(db_t *db);
 
 /* The last error text (for logs; contains no parameter values). */
 const char *db_error(const db_t *db);
+/* The last error's code (MariaDB's, e.g. 1644 for a SIGNAL of SQLSTATE 45000). */
+unsigned int db_errno(const db_t *db);
+#define DB_ERRNO_SIGNAL 1644 /* ER_SIGNAL_EXCEPTION: a routine's SIGNAL SQLSTATE '45000' */
 db_err_t db_ping(db_t *db);
 /* The server's id of the current connection (0 while disconnected): it
  * changes when the connection was re-established, which ends whatever was
