@@ -110,8 +110,9 @@ def main():
             lat = (time.perf_counter() - t0) * 1000.0
             ok = st == 200 and isinstance(doc, dict) and doc.get("success")
             overhead = None
-            if ok:
-                gs, bk = book.get(f"/api/bookings/{doc['bookingId']}")
+            if ok:  # the booking's own step log, read with the guest's bookingToken
+                gs, bk = book.request("GET", f"/api/bookings/{doc['bookingId']}", None,
+                                      {"Authorization": f"Bearer {doc.get('bookingToken', '')}"})
                 if gs == 200 and isinstance(bk, dict):
                     overhead = lat - external_ms(bk.get("steps"))
             code = "OK" if ok else (doc.get("errorCode") if isinstance(doc, dict) else f"HTTP {st}")
