@@ -333,7 +333,16 @@ static db_err_t cached_stmt(db_t *db, const char *sql, MYSQL_STMT **out)
     }
     count(&stats.prepares);
     count(&stats.round_trips);
-    if (mysql_stmt_prepare(stmt, sql, (unsigned long)len) != 0) {
+    int rc = mysql_stmt_prepare(stmt, sql, (unsigned long)len);
+    if (rc != 0 && mysql_stmt_errno(stmt) == ER_MAX_PREPARED_STMT_COUNT_REACHED && db->cached > 0) {
+        /* the server's max_prepared_stmt_count is shared by every client:
+         * give back what this connection keeps and try once more */
+        cache_clear(db);
+        count(&stats.prepares);
+        count(&stats.round_trips);
+        rc = mysql_stmt_prepare(stmt, sql, (unsigned long)len);
+    }
+    if (rc != 0) {
         db_err_t e = stmt_fail(db, stmt);
         mysql_stmt_close(stmt);
         free(copy);
