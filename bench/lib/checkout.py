@@ -9,6 +9,7 @@ external step's 'started' → outcome timestamps). The sandboxes answer with
 """
 import argparse
 import datetime
+import json
 import threading
 import time
 import uuid
@@ -50,6 +51,7 @@ def main():
     ap.add_argument("--duration-s", type=float, default=15)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--label", default="")
+    ap.add_argument("--json", help="append this run's figures to this JSON list")
     a = ap.parse_args()
     for base in (a.pms, a.pay):
         c = Client(base)
@@ -108,8 +110,9 @@ def main():
             lat = (time.perf_counter() - t0) * 1000.0
             ok = st == 200 and isinstance(doc, dict) and doc.get("success")
             overhead = None
-            if ok:
-                gs, bk = book.get(f"/api/bookings/{doc['bookingId']}")
+            if ok:  # the booking's own step log, read with the guest's bookingToken
+                gs, bk = book.request("GET", f"/api/bookings/{doc['bookingId']}", None,
+                                      {"Authorization": f"Bearer {doc.get('bookingToken', '')}"})
                 if gs == 200 and isinstance(bk, dict):
                     overhead = lat - external_ms(bk.get("steps"))
             code = "OK" if ok else (doc.get("errorCode") if isinstance(doc, dict) else f"HTTP {st}")
@@ -136,6 +139,18 @@ def main():
     print(f"| {len(oks) / elapsed:.1f} | {percentile(lats, 50):.1f} | {percentile(lats, 99):.1f} | "
           f"{percentile(over, 50):.1f} | {percentile(over, 99):.1f} | "
           f"{', '.join(f'{k} {v}' for k, v in sorted(codes.items()))} |\n")
+    if a.json:
+        try:
+            with open(a.json) as f:
+                runs = json.load(f)
+        except (OSError, ValueError):
+            runs = []
+        runs.append({"latency_ms": a.latency_ms, "label": a.label, "clients": a.clients,
+                     "checkouts_per_s": len(oks) / elapsed, "latency_p50_ms": percentile(lats, 50),
+                     "latency_p99_ms": percentile(lats, 99), "overhead_p50_ms": percentile(over, 50),
+                     "overhead_p99_ms": percentile(over, 99), "outcomes": codes})
+        with open(a.json, "w") as f:
+            json.dump(runs, f, indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":

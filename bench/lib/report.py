@@ -1,7 +1,16 @@
 """Formats a wrk-based benchmark's numbers (from wrk_parse.py) as Markdown."""
+import json
+import os
 import sys
 
 from benchlib import header
+
+
+def write_json(name, doc):
+    """bench/out/<name>.json next to the Markdown report (bench/lib/summary.py reads it)."""
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "out", f"{name}.json")
+    with open(out, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
 
 
 def fields(s):
@@ -20,6 +29,8 @@ def inventory_read(svc, ngx, size, threads, conns, duration):
     print(f"| nginx, same JSON as a static file | {n[0]:.0f} | {n[1]:.2f} | {n[2]:.2f} | {n[3]} |")
     ratio = s[0] / n[0] if n[0] else float("nan")
     print(f"\ninventory-svc reaches **{ratio:.0%}** of the static-file ceiling.\n")
+    write_json("inventory-read", {"rps": s[0], "p50_ms": s[1], "p99_ms": s[2], "non2xx": s[3],
+                                  "ceiling_rps": n[0], "ceiling": "nginx, the same JSON static"})
 
 
 def webhook_ingest(r, threads, conns, duration):
@@ -30,6 +41,8 @@ def webhook_ingest(r, threads, conns, duration):
     print("| req/s | p50 ms | p99 ms | non-2xx | requests |")
     print("|---:|---:|---:|---:|---:|")
     print(f"| {x[0]:.0f} | {x[1]:.2f} | {x[2]:.2f} | {x[3]} | {x[4]} |\n")
+    write_json("webhook-ingest", {"rps": x[0], "p50_ms": x[1], "p99_ms": x[2], "non2xx": x[3],
+                                  "requests": x[4]})
 
 
 def main():

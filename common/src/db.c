@@ -1,10 +1,13 @@
 /*
  * db.c — prepared statements over MariaDB Connector/C (see db.h).
  *
- * Every call prepares, binds, executes and closes its statement: simple and
- * safe across reconnects; the server caches plans anyway. Results are read
- * with every column bound as a string/blob buffer sized from max_length
- * (STMT_ATTR_UPDATE_MAX_LENGTH), so one code path handles all types.
+ * Each connection keeps the statements it prepared, keyed by their SQL text
+ * (a small LRU), so a statement is prepared once per connection and every
+ * later use is one COM_STMT_EXECUTE round trip. Statements live on the
+ * server only as long as their connection: a reconnect starts an empty
+ * cache. Results are read with every column bound as a string/blob buffer
+ * sized from max_length (STMT_ATTR_UPDATE_MAX_LENGTH), so one code path
+ * handles all types.
  */
 #include "common/db.h"
 
@@ -12,6 +15,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,16 @@
 #include "common/metrics.h"
 
 #define DB_DEFAULT_PORT 3306
+/* Statements kept prepared per connection; a service uses a few dozen. */
+#define DB_STMT_CACHE_SIZE 96
+
+typedef struct stmt_entry {
+    char *sql;
+    size_t len;
+    uint64_t hash;
+    uint64_t used; /* the connection's use counter when last used (LRU) */
+    MYSQL_STMT *stmt;
+} stmt_entry_t;
 
 struct db {
     MYSQL *conn; /* NULL while disconnected */
@@ -32,7 +46,11 @@ struct db {
     char *database;
     int port;
     bool in_transaction;
+    unsigned int errcode; /* the server's or client's code of the last error */
     char error[512];
+    stmt_entry_t cache[DB_STMT_CACHE_SIZE];
+    size_t cached;
+    uint64_t uses;
 };
 
 typedef struct cell {
@@ -50,11 +68,51 @@ static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static void library_init(void)
 {
     mysql_library_init(0, NULL, NULL);
+    metrics_add_collector(db_stats_publish);
 }
 
 static metric_t *queries_metric(void)
 {
     return metrics_counter("db_queries_total", "Database statements by result", 1, "result");
+}
+
+/* Process-wide counts of what was sent to the server (db_stats). */
+static struct {
+    _Atomic uint64_t round_trips, prepares, executes, commits, rollbacks;
+} stats;
+
+static void count(_Atomic uint64_t *c)
+{
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+void db_stats_get(db_stats_t *out)
+{
+    out->round_trips = atomic_load(&stats.round_trips);
+    out->prepares = atomic_load(&stats.prepares);
+    out->executes = atomic_load(&stats.executes);
+    out->commits = atomic_load(&stats.commits);
+    out->rollbacks = atomic_load(&stats.rollbacks);
+}
+
+/* The counts as metrics, refreshed by whoever renders /metrics. */
+void db_stats_publish(void)
+{
+    db_stats_t s;
+    db_stats_get(&s);
+    metrics_gauge_set(metrics_gauge("db_round_trips",
+                                    "Requests sent to the database server "
+                                    "since start (prepare, execute, text query, "
+                                    "commit, rollback, ping)",
+                                    0),
+                      (double)s.round_trips);
+    metrics_gauge_set(metrics_gauge("db_statements_prepared",
+                                    "Statements prepared since start (once per connection and "
+                                    "SQL text while cached)",
+                                    0),
+                      (double)s.prepares);
+    metrics_gauge_set(metrics_gauge("db_commits", "Transactions committed since start", 0),
+                      (double)s.commits);
 }
 
 static const char *err_label(db_err_t e)
@@ -85,6 +143,7 @@ static db_err_t classify(unsigned int code)
         return DB_ERR_DEADLOCK;
     case ER_LOCK_WAIT_TIMEOUT:
         return DB_ERR_LOCK_TIMEOUT;
+    case ER_CONNECTION_KILLED: /* the session is gone, and its statements with it */
     case CR_SERVER_GONE_ERROR:
     case CR_SERVER_LOST:
     case CR_CONNECTION_ERROR:
@@ -95,8 +154,23 @@ static db_err_t classify(unsigned int code)
     }
 }
 
+static void cache_drop(db_t *db, size_t i)
+{
+    mysql_stmt_close(db->cache[i].stmt);
+    free(db->cache[i].sql);
+    db->cache[i] = db->cache[--db->cached];
+    memset(&db->cache[db->cached], 0, sizeof db->cache[0]);
+}
+
+static void cache_clear(db_t *db)
+{
+    while (db->cached > 0)
+        cache_drop(db, db->cached - 1);
+}
+
 static void disconnect(db_t *db)
 {
+    cache_clear(db);
     if (db->conn)
         mysql_close(db->conn);
     db->conn = NULL;
@@ -178,11 +252,22 @@ const char *db_error(const db_t *db)
     return db->error;
 }
 
+unsigned int db_errno(const db_t *db)
+{
+    return db->errcode;
+}
+
+unsigned long db_session_id(const db_t *db)
+{
+    return db->conn ? mysql_thread_id(db->conn) : 0;
+}
+
 /* ------------------------------------------------------------ statements -- */
 
 static db_err_t stmt_fail(db_t *db, MYSQL_STMT *stmt)
 {
     unsigned int code = stmt ? mysql_stmt_errno(stmt) : mysql_errno(db->conn);
+    db->errcode = code;
     snprintf(db->error, sizeof db->error, "%s (%u)",
              stmt ? mysql_stmt_error(stmt) : mysql_error(db->conn), code);
     db_err_t e = classify(code);
@@ -216,8 +301,82 @@ static void bind_params(MYSQL_BIND *b, const db_param_t *params, size_t n)
     }
 }
 
-/* Prepares and executes; retries once on a fresh connection when the
- * connection was found dead before anything was sent. */
+static uint64_t sql_hash(const char *sql, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)sql[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The connection's prepared statement for sql, preparing it on first use
+ * (and dropping the least recently used one when the cache is full). */
+static db_err_t cached_stmt(db_t *db, const char *sql, MYSQL_STMT **out)
+{
+    size_t len = strlen(sql);
+    uint64_t h = sql_hash(sql, len);
+    db->uses++;
+    for (size_t i = 0; i < db->cached; i++) {
+        stmt_entry_t *c = &db->cache[i];
+        if (c->hash == h && c->len == len && memcmp(c->sql, sql, len) == 0) {
+            c->used = db->uses;
+            *out = c->stmt;
+            return DB_OK;
+        }
+    }
+    MYSQL_STMT *stmt = mysql_stmt_init(db->conn);
+    char *copy = stmt ? strdup(sql) : NULL;
+    if (!copy) {
+        if (stmt)
+            mysql_stmt_close(stmt);
+        return DB_ERR_INVALID;
+    }
+    count(&stats.prepares);
+    count(&stats.round_trips);
+    int rc = mysql_stmt_prepare(stmt, sql, (unsigned long)len);
+    if (rc != 0 && mysql_stmt_errno(stmt) == ER_MAX_PREPARED_STMT_COUNT_REACHED && db->cached > 0) {
+        /* the server's max_prepared_stmt_count is shared by every client:
+         * give back what this connection keeps and try once more */
+        cache_clear(db);
+        count(&stats.prepares);
+        count(&stats.round_trips);
+        rc = mysql_stmt_prepare(stmt, sql, (unsigned long)len);
+    }
+    if (rc != 0) {
+        db_err_t e = stmt_fail(db, stmt);
+        mysql_stmt_close(stmt);
+        free(copy);
+        return e;
+    }
+    my_bool update_max = 1;
+    mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+    if (db->cached == DB_STMT_CACHE_SIZE) {
+        size_t lru = 0;
+        for (size_t i = 1; i < db->cached; i++)
+            if (db->cache[i].used < db->cache[lru].used)
+                lru = i;
+        cache_drop(db, lru);
+    }
+    db->cache[db->cached++] =
+        (stmt_entry_t){.sql = copy, .len = len, .hash = h, .used = db->uses, .stmt = stmt};
+    *out = stmt;
+    return DB_OK;
+}
+
+/* Forgets sql's statement (after the server said it must be prepared again). */
+static void cache_forget(db_t *db, MYSQL_STMT *stmt)
+{
+    for (size_t i = 0; i < db->cached; i++)
+        if (db->cache[i].stmt == stmt) {
+            cache_drop(db, i);
+            return;
+        }
+}
+
+/* Executes sql's cached statement; retries once on a fresh connection when
+ * the connection was found dead before anything was sent, and once when the
+ * server asks for a new prepare (a table changed under the statement). The
+ * statement stays the connection's: never close it. */
 static db_err_t prepare_execute(db_t *db, const char *sql, const db_param_t *params, size_t n,
                                 MYSQL_STMT **out)
 {
@@ -227,22 +386,32 @@ static db_err_t prepare_execute(db_t *db, const char *sql, const db_param_t *par
     for (int attempt = 0; attempt < 2; attempt++) {
         if (connect_now(db) != 0)
             return DB_ERR_CONNECT;
-        MYSQL_STMT *stmt = mysql_stmt_init(db->conn);
-        if (!stmt)
-            return DB_ERR_INVALID;
-        if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-            bool was_tx = db->in_transaction;
-            db_err_t e = stmt_fail(db, stmt);
-            mysql_stmt_close(stmt);
+        bool was_tx = db->in_transaction;
+        MYSQL_STMT *stmt = NULL;
+        db_err_t e = cached_stmt(db, sql, &stmt);
+        if (e != DB_OK) {
             if (e == DB_ERR_GONE && !was_tx && attempt == 0)
                 continue; /* nothing ran: safe to retry */
             return e;
         }
+        if (mysql_stmt_param_count(stmt) != n) {
+            snprintf(db->error, sizeof db->error, "statement takes %lu parameters, %zu given",
+                     mysql_stmt_param_count(stmt), n);
+            return DB_ERR_INVALID;
+        }
         MYSQL_BIND binds[DB_MAX_PARAMS];
         bind_params(binds, params, n);
-        if ((n > 0 && mysql_stmt_bind_param(stmt, binds) != 0) || mysql_stmt_execute(stmt) != 0) {
-            db_err_t e = stmt_fail(db, stmt);
-            mysql_stmt_close(stmt);
+        if (n > 0 && mysql_stmt_bind_param(stmt, binds) != 0)
+            return stmt_fail(db, stmt);
+        count(&stats.executes);
+        count(&stats.round_trips);
+        if (mysql_stmt_execute(stmt) != 0) {
+            unsigned int code = mysql_stmt_errno(stmt);
+            e = stmt_fail(db, stmt); /* DB_ERR_GONE has emptied the cache */
+            if (code == ER_NEED_REPREPARE && attempt == 0) {
+                cache_forget(db, stmt); /* not executed: safe to retry */
+                continue;
+            }
             return e;
         }
         *out = stmt;
@@ -261,7 +430,10 @@ db_err_t db_exec(db_t *db, const char *sql, const db_param_t *params, size_t n, 
             *affected = (uint64_t)mysql_stmt_affected_rows(stmt);
         if (insert_id)
             *insert_id = (uint64_t)mysql_stmt_insert_id(stmt);
-        mysql_stmt_close(stmt);
+        if (mysql_stmt_field_count(stmt) > 0) { /* a result nobody asked for */
+            mysql_stmt_store_result(stmt);
+            mysql_stmt_free_result(stmt);
+        }
     }
     metrics_counter_inc(queries_metric(), err_label(e));
     return e;
@@ -270,8 +442,6 @@ db_err_t db_exec(db_t *db, const char *sql, const db_param_t *params, size_t n, 
 /* Fetches every row of an executed statement into a db_result_t. */
 static db_err_t fetch_all(db_t *db, MYSQL_STMT *stmt, db_result_t **out)
 {
-    my_bool update_max = 1;
-    mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
     if (mysql_stmt_store_result(stmt) != 0)
         return stmt_fail(db, stmt);
     MYSQL_RES *meta = mysql_stmt_result_metadata(stmt);
@@ -353,7 +523,8 @@ db_err_t db_query(db_t *db, const char *sql, const db_param_t *params, size_t n,
     db_err_t e = prepare_execute(db, sql, params, n, &stmt);
     if (e == DB_OK) {
         e = fetch_all(db, stmt, out);
-        mysql_stmt_close(stmt);
+        if (db->conn) /* still connected: the statement is still cached */
+            mysql_stmt_free_result(stmt);
         if (e == DB_OK && !*out)
             e = DB_ERR_INVALID; /* the statement returned no result set */
     }
@@ -365,6 +536,7 @@ db_err_t db_exec_script_statement(db_t *db, const char *sql)
 {
     if (connect_now(db) != 0)
         return DB_ERR_CONNECT;
+    count(&stats.round_trips);
     if (mysql_real_query(db->conn, sql, (unsigned long)strlen(sql)) != 0)
         return stmt_fail(db, NULL);
     MYSQL_RES *r = mysql_store_result(db->conn);
@@ -377,6 +549,7 @@ db_err_t db_ping(db_t *db)
 {
     if (connect_now(db) != 0)
         return DB_ERR_CONNECT;
+    count(&stats.round_trips);
     if (mysql_ping(db->conn) != 0) {
         stmt_fail(db, NULL);
         disconnect(db);
@@ -399,6 +572,8 @@ db_err_t db_commit(db_t *db)
 {
     if (!db->conn)
         return DB_ERR_GONE;
+    count(&stats.round_trips);
+    count(&stats.commits);
     db_err_t e = mysql_commit(db->conn) == 0 ? DB_OK : stmt_fail(db, NULL);
     db->in_transaction = false;
     return e;
@@ -408,6 +583,8 @@ db_err_t db_rollback(db_t *db)
 {
     if (!db->conn)
         return DB_ERR_GONE; /* a lost connection rolled back by itself */
+    count(&stats.round_trips);
+    count(&stats.rollbacks);
     db_err_t e = mysql_rollback(db->conn) == 0 ? DB_OK : stmt_fail(db, NULL);
     db->in_transaction = false;
     return e;
@@ -515,6 +692,11 @@ void db_pool_free(db_pool_t *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->available);
     free(p);
+}
+
+size_t db_pool_size(const db_pool_t *p)
+{
+    return p ? p->size : 0;
 }
 
 db_t *db_pool_acquire(db_pool_t *p)

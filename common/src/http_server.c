@@ -43,6 +43,15 @@
 #define DRAIN_POLL_MS 10
 #define UNMATCHED_ROUTE "unmatched"
 
+/* A route's metric series by status, resolved once (no label lookup per
+ * request); slots are claimed with a compare-and-swap, a full table falls
+ * back to the lookup. */
+#define ROUTE_STATUS_SLOTS 8
+typedef struct status_series {
+    _Atomic int status;
+    _Atomic(metric_series_t *) series;
+} status_series_t;
+
 typedef struct route {
     char method[16];
     char *pattern;
@@ -51,6 +60,8 @@ typedef struct route {
     auth_rule_t rule;
     http_handler_fn fn;
     void *ctx;
+    status_series_t requests[ROUTE_STATUS_SLOTS];
+    _Atomic(metric_series_t *) seconds;
 } route_t;
 
 struct http_server {
@@ -89,6 +100,7 @@ struct http_request {
     int status;
     size_t response_bytes;
     const char *route_pattern;
+    struct route *route; /* the matched route, NULL before or without one */
     char *param_names[MAX_PARAMS];
     char *param_values[MAX_PARAMS];
     int param_count;
@@ -274,15 +286,15 @@ int http_response_header(http_request_t *req, const char *name, const char *valu
     return 0;
 }
 
-int http_respond(http_request_t *req, int status, const char *content_type, const char *body,
-                 size_t len)
+static int respond_buffer(http_request_t *req, int status, const char *content_type, char *body,
+                          size_t len, enum MHD_ResponseMemoryMode mode)
 {
-    if (req->responded)
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+    if (!resp) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return -1;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return -1;
+    }
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", req->id);
@@ -296,6 +308,25 @@ int http_respond(http_request_t *req, int status, const char *content_type, cons
     req->status = status;
     req->response_bytes = len;
     return rc == MHD_YES ? 0 : -1;
+}
+
+int http_respond(http_request_t *req, int status, const char *content_type, const char *body,
+                 size_t len)
+{
+    if (req->responded)
+        return -1;
+    return respond_buffer(req, status, content_type, (char *)(body ? body : ""), len,
+                          MHD_RESPMEM_MUST_COPY);
+}
+
+int http_respond_take(http_request_t *req, int status, const char *content_type, char *body,
+                      size_t len)
+{
+    if (req->responded) {
+        free(body);
+        return -1;
+    }
+    return respond_buffer(req, status, content_type, body, len, MHD_RESPMEM_MUST_FREE);
 }
 
 int http_respond_json(http_request_t *req, int status, struct json_object *obj)
@@ -571,6 +602,24 @@ static bool request_id_is_sane(const char *id)
     return true;
 }
 
+/* 16 hex digits: unique enough to correlate logs, not a secret. Each thread
+ * draws from its own SplitMix64 sequence seeded once from the system's
+ * random source, instead of asking the CSPRNG for every request. */
+static void new_request_id(char *out)
+{
+    static _Thread_local uint64_t state;
+    static const char hex[] = "0123456789abcdef";
+    if (state == 0 && crypto_random_bytes(&state, sizeof state) != 0)
+        state = (uint64_t)clock_now_ms() ^ (uint64_t)(uintptr_t)&state;
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    for (int i = 15; i >= 0; i--, z >>= 4)
+        out[i] = hex[z & 15];
+    out[16] = '\0';
+}
+
 static http_request_t *request_new(http_server_t *srv, struct MHD_Connection *conn, const char *url,
                                    const char *method)
 {
@@ -587,10 +636,7 @@ static http_request_t *request_new(http_server_t *srv, struct MHD_Connection *co
     if (request_id_is_sane(given)) {
         snprintf(req->id, sizeof req->id, "%s", given);
     } else {
-        uint8_t r[8];
-        crypto_random_bytes(r, sizeof r);
-        for (size_t i = 0; i < sizeof r; i++)
-            snprintf(req->id + 2 * i, 3, "%02x", r[i]);
+        new_request_id(req->id);
     }
     atomic_fetch_add(&srv->in_flight, 1);
     return req;
@@ -671,6 +717,7 @@ static void request_dispatch(http_request_t *req)
         return;
     }
     req->route_pattern = r->pattern;
+    req->route = (route_t *)r; /* only its series cache is written after start */
     log_set_request_id(req->id);
     if (!request_authorize(req, r)) {
         log_set_request_id(NULL);
@@ -720,6 +767,46 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return MHD_YES;
 }
 
+/* http_requests_total and http_request_duration_seconds for req, through
+ * its route's resolved series when it matched one. */
+static void count_request(http_server_t *srv, http_request_t *req, const char *status_text,
+                          double seconds)
+{
+    route_t *r = req->route;
+    if (!r || !req->responded || strcmp(r->method, req->method) != 0) {
+        metrics_counter_inc(srv->requests_total, srv->service, req->route_pattern, req->method,
+                            status_text);
+        metrics_histogram_observe(srv->request_seconds, seconds, srv->service, req->route_pattern);
+        return;
+    }
+    int status = req->status; /* answered: never 0, the empty slot's mark */
+    metric_series_t *count = NULL;
+    for (int i = 0; i < ROUTE_STATUS_SLOTS && !count; i++) {
+        int seen = atomic_load(&r->requests[i].status);
+        if (seen == status) {
+            count = atomic_load(&r->requests[i].series);
+            break;
+        }
+        if (seen == 0) {
+            count = metrics_series(srv->requests_total, srv->service, r->pattern, r->method,
+                                   status_text);
+            int expected = 0;
+            if (count && atomic_compare_exchange_strong(&r->requests[i].status, &expected, status))
+                atomic_store(&r->requests[i].series, count);
+        }
+    }
+    if (!count) /* slots full, or a slot claimed but not filled yet */
+        count =
+            metrics_series(srv->requests_total, srv->service, r->pattern, r->method, status_text);
+    metrics_series_add(count, 1);
+    metric_series_t *lat = atomic_load(&r->seconds);
+    if (!lat) {
+        lat = metrics_series(srv->request_seconds, srv->service, r->pattern);
+        atomic_store(&r->seconds, lat);
+    }
+    metrics_series_observe(lat, seconds);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -734,15 +821,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     snprintf(status, sizeof status, "%d", req->responded ? req->status : 0);
     snprintf(duration, sizeof duration, "%lld", (long long)elapsed_ms);
     snprintf(bytes, sizeof bytes, "%zu", req->response_bytes);
-    metrics_counter_inc(srv->requests_total, srv->service, req->route_pattern, req->method, status);
-    metrics_histogram_observe(srv->request_seconds, (double)elapsed_ms / 1000.0, srv->service,
-                              req->route_pattern);
+    count_request(srv, req, status, (double)elapsed_ms / 1000.0);
     log_set_request_id(req->id);
     /* The path only: query strings may carry personal data. */
     log_kv(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
            "http request", "method", req->method, "path", req->path, "route", req->route_pattern,
-           "caller", auth_kind_name(req->principal.kind), "callerId", req->principal.id,
-           "status", status, "duration_ms", duration, "bytes", bytes, "completed",
+           "caller", auth_kind_name(req->principal.kind), "callerId", req->principal.id, "status",
+           status, "duration_ms", duration, "bytes", bytes, "completed",
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false", NULL);
     log_set_request_id(NULL);
     request_free(req);
@@ -846,9 +931,8 @@ int http_server_start(http_server_t *srv)
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY,
-        pool_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.connection_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        pool_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        srv->cfg.connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         srv->cfg.max_header_bytes + (size_t)CONNECTION_MEMORY_RESERVE_BYTES,
         MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, MHD_OPTION_ARRAY, per_ip_options,
         MHD_OPTION_END);

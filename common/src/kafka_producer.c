@@ -10,8 +10,10 @@
 #include "common/kafka.h"
 
 #include <librdkafka/rdkafka.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +201,15 @@ int kafka_producer_send_sync(kafka_producer_t *p, const char *topic, const void 
                              const kafka_header_t *headers, size_t header_count, char *err,
                              size_t err_size)
 {
+    return kafka_producer_send_wait(p, topic, key, key_len, value, len, headers, header_count, -1,
+                                    err, err_size);
+}
+
+int kafka_producer_send_wait(kafka_producer_t *p, const char *topic, const void *key,
+                             size_t key_len, const void *value, size_t len,
+                             const kafka_header_t *headers, size_t header_count, int timeout_ms,
+                             char *err, size_t err_size)
+{
     completion_t *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, err_size, "out of memory");
@@ -213,12 +224,31 @@ int kafka_producer_send_sync(kafka_producer_t *p, const char *topic, const void 
         completion_release(c);
         return -1;
     }
-    /* message.timeout.ms bounds this wait: every message gets a report. */
+    /* message.timeout.ms bounds this wait in principle (every message gets a
+     * report), but librdkafka does not expire messages while it cannot reach
+     * the broker at all: our own deadline, when given, bounds it for sure. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    if (timeout_ms >= 0) {
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    bool timed_out = false;
     pthread_mutex_lock(&c->lock);
-    while (!c->finished)
-        pthread_cond_wait(&c->cond, &c->lock);
-    int rc = c->err == 0 ? 0 : -1;
-    if (rc != 0)
+    while (!c->finished && !timed_out) {
+        if (timeout_ms < 0)
+            pthread_cond_wait(&c->cond, &c->lock);
+        else
+            timed_out = pthread_cond_timedwait(&c->cond, &c->lock, &until) == ETIMEDOUT;
+    }
+    int rc = c->finished && c->err == 0 ? 0 : -1;
+    if (!c->finished)
+        snprintf(err, err_size, "no acknowledgement from %s within %d ms", topic, timeout_ms);
+    else if (rc != 0)
         snprintf(err, err_size, "delivery to %s failed: %s", topic, c->errstr);
     pthread_mutex_unlock(&c->lock);
     completion_release(c);

@@ -30,6 +30,7 @@ typedef struct series {
     double sum;            /* histogram */
     unsigned long count;   /* histogram */
     unsigned long *bucket; /* histogram: per-bucket (non-cumulative) counts */
+    struct metric *family;
     struct series *next;
 } series_t;
 
@@ -206,6 +207,7 @@ static series_t *series_get(metric_t *m, bool create, va_list ap)
     series_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    s->family = m;
     if (m->type == METRIC_HISTOGRAM) {
         s->bucket = calloc(m->bound_count + 1, sizeof *s->bucket);
         if (!s->bucket) {
@@ -455,6 +457,43 @@ int metrics_add_collector(metrics_collector_fn fn)
         collectors[collector_count++] = fn;
     pthread_mutex_unlock(&registry_lock);
     return rc;
+}
+
+metric_series_t *metrics_series(metric_t *m, ...)
+{
+    if (!m)
+        return NULL;
+    va_list ap;
+    va_start(ap, m);
+    pthread_mutex_lock(&m->lock);
+    series_t *s = series_get(m, true, ap);
+    pthread_mutex_unlock(&m->lock);
+    va_end(ap);
+    return s;
+}
+
+void metrics_series_add(metric_series_t *s, double delta)
+{
+    if (!s || delta < 0)
+        return;
+    pthread_mutex_lock(&s->family->lock);
+    s->value += delta;
+    pthread_mutex_unlock(&s->family->lock);
+}
+
+void metrics_series_observe(metric_series_t *s, double value)
+{
+    if (!s || s->family->type != METRIC_HISTOGRAM)
+        return;
+    metric_t *m = s->family;
+    size_t i = 0;
+    while (i < m->bound_count && value > m->bounds[i])
+        i++;
+    pthread_mutex_lock(&m->lock);
+    s->bucket[i]++;
+    s->count++;
+    s->sum += value;
+    pthread_mutex_unlock(&m->lock);
 }
 
 char *metrics_render(void)

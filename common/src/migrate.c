@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/crypto.h"
 
@@ -30,6 +31,32 @@ static bool only_space(const char *s, size_t n)
     return true;
 }
 
+/* A "DELIMITER <token>" line at sql + i (the start of a line): the new
+ * delimiter in delim, and i moved to the end of that line. */
+static bool delimiter_line(const char *sql, size_t len, size_t *i, char *delim, size_t size)
+{
+    static const char kw[] = "DELIMITER";
+    size_t k = sizeof kw - 1;
+    if (*i + k >= len || strncasecmp(sql + *i, kw, k) != 0 ||
+        (sql[*i + k] != ' ' && sql[*i + k] != '\t'))
+        return false;
+    size_t p = *i + k;
+    while (p < len && (sql[p] == ' ' || sql[p] == '\t'))
+        p++;
+    size_t n = 0;
+    while (p + n < len && !isspace((unsigned char)sql[p + n]))
+        n++;
+    if (n == 0 || n >= size)
+        return false;
+    memcpy(delim, sql + p, n);
+    delim[n] = '\0';
+    p += n;
+    while (p < len && sql[p] != '\n')
+        p++;
+    *i = p;
+    return true;
+}
+
 int migrate_split_sql(const char *sql, int (*fn)(const char *stmt, void *ctx), void *ctx)
 {
     size_t len = strlen(sql);
@@ -38,10 +65,15 @@ int migrate_split_sql(const char *sql, int (*fn)(const char *stmt, void *ctx), v
         return -1;
     size_t out = 0;
     char quote = 0;
+    char delim[16] = ";";
     int rc = 0;
     for (size_t i = 0; i < len && rc == 0; i++) {
         char c = sql[i];
-        if (quote) {
+        bool line_start = i == 0 || sql[i - 1] == '\n';
+        if (!quote && line_start && only_space(buf, out) &&
+            delimiter_line(sql, len, &i, delim, sizeof delim)) {
+            out = 0; /* a client command, not SQL: routine bodies contain ';' */
+        } else if (quote) {
             buf[out++] = c;
             if (c == '\\' && quote != '`' && i + 1 < len)
                 buf[out++] = sql[++i];
@@ -55,11 +87,12 @@ int migrate_split_sql(const char *sql, int (*fn)(const char *stmt, void *ctx), v
             const char *end = strstr(sql + i + 2, "*/");
             i = end ? (size_t)(end - sql) + 1 : len;
             buf[out++] = ' ';
-        } else if (c == ';') {
+        } else if (strncmp(sql + i, delim, strlen(delim)) == 0) {
             buf[out] = '\0';
             if (!only_space(buf, out))
                 rc = fn(buf, ctx);
             out = 0;
+            i += strlen(delim) - 1;
         } else {
             if (c == '\'' || c == '"' || c == '`')
                 quote = c;

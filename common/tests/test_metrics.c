@@ -26,6 +26,29 @@ START_TEST(test_counter_with_labels_renders_help_type_and_series)
 }
 END_TEST
 
+/* A resolved series handle counts into the same series as the label path. */
+START_TEST(test_a_series_handle_observes_the_labelled_series)
+{
+    metric_t *c = metrics_counter("h_total", "", 2, "route", "status");
+    metric_t *h = metrics_histogram("h_seconds", "", (const double[]){0.1, 1}, 2, 1, "route");
+    metric_series_t *ok = metrics_series(c, "/a", "200");
+    ck_assert_ptr_eq(metrics_series(c, "/a", "200"), ok);
+    metrics_series_add(ok, 1);
+    metrics_series_add(ok, -1); /* counters never go down */
+    metrics_counter_inc(c, "/a", "200");
+    ck_assert_double_eq(metrics_value(c, "/a", "200"), 2);
+    metric_series_t *lat = metrics_series(h, "/a");
+    metrics_series_observe(lat, 0.05);
+    metrics_series_observe(lat, 5);
+    ck_assert_double_eq(metrics_value(h, "/a"), 2);
+    char *t = metrics_render();
+    ck_assert_ptr_nonnull(strstr(t, "h_seconds_bucket{route=\"/a\",le=\"0.1\"} 1\n"));
+    free(t);
+    metrics_series_add(NULL, 1); /* a NULL family's handle is NULL and ignored */
+    ck_assert_ptr_null(metrics_series(NULL, "x"));
+}
+END_TEST
+
 START_TEST(test_counters_never_go_down)
 {
     metric_t *c = metrics_counter("c_total", "", 0);
@@ -97,6 +120,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_counter_with_labels_renders_help_type_and_series);
     tcase_add_test(tc, test_counters_never_go_down);
+    tcase_add_test(tc, test_a_series_handle_observes_the_labelled_series);
     tcase_add_test(tc, test_gauge_set_and_add);
     tcase_add_test(tc, test_histogram_buckets_are_cumulative_with_sum_and_count);
     tcase_add_test(tc, test_label_values_are_escaped);

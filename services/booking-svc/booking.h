@@ -31,8 +31,11 @@
 #define BOOKING_CODE_MAX 40
 #define BOOKING_MESSAGE_MAX 512
 #define BOOKING_DEFAULT_HOLD_TTL_S 180
-#define BOOKING_DEFAULT_RECOVERY_INTERVAL_S 30
-#define BOOKING_DEFAULT_SAGA_LEASE_S 120
+/* A crashed process's sagas are taken over within lease + interval (~13 s),
+ * well inside the 180 s hold: the lease is short because the lease keeper
+ * renews it every third of it while a saga runs (vendor calls included). */
+#define BOOKING_DEFAULT_RECOVERY_INTERVAL_S 3
+#define BOOKING_DEFAULT_SAGA_LEASE_S 10
 #define BOOKING_DEFAULT_IDEMPOTENCY_TTL_H 24
 #define BOOKING_DEFAULT_IDEMPOTENCY_WAIT_MS 30000
 #define BOOKING_DEFAULT_CONTENTION_WAIT_MS 20000

@@ -371,7 +371,7 @@ int checkout_handle(http_request_t *req, void *ctx)
         db_t *db = db_pool_acquire(app->db);
         idempotency_abandon(db, IDEMPOTENCY_SCOPE_CHECKOUT, key);
         db_pool_release(app->db, db);
-    } else if (key) {
+    } else if (key && !res.response_stored) {
         char *text = json_to_string_dup(o);
         db_t *db = db_pool_acquire(app->db);
         if (!text || idempotency_complete(db, IDEMPOTENCY_SCOPE_CHECKOUT, key, status, text) != 0)

@@ -349,7 +349,8 @@ static void *worker_main(void *arg)
         if (db)
             db_pool_release(w->cfg.db, db);
         if (ran != 1)
-            worker_wait(w, COMPENSATION_SCAN_INTERVAL_MS);
+            worker_wait(w, w->cfg.scan_interval_ms > 0 ? w->cfg.scan_interval_ms
+                                                       : COMPENSATION_SCAN_INTERVAL_MS);
     }
     return NULL;
 }

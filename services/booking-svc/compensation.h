@@ -132,6 +132,7 @@ typedef struct compensation_config {
         max_backoff_ms; /* COMPENSATION_BACKOFF_MS 500, COMPENSATION_MAX_BACKOFF_MS 60000 */
     compensation_done_fn on_done;
     void *on_done_ctx;
+    int scan_interval_ms; /* COMPENSATION_SCAN_INTERVAL_MS: idle look for due tasks (0 = 200) */
 } compensation_config_t;
 
 /* Consumes booking.compensations; runs each action with the connectors (release hold =

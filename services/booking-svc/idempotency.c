@@ -43,17 +43,27 @@ idem_outcome_t idempotency_begin(db_t *db, const char *scope, const char *key,
                                  const char *request_hash, int ttl_h, int *status, char **body)
 {
     *body = NULL;
-    db_param_t del[] = {DB_STR(scope), DB_STR(key)};
-    if (db_exec(db,
-                "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND "
-                "expires_at < NOW(3)",
-                del, 2, NULL, NULL) != DB_OK)
-        return IDEM_ERROR;
+    /* One statement: a new key is inserted; an expired one is taken over
+     * (every column reset, expires_at last: MariaDB assigns left to right,
+     * so each IF still sees the old expiry); a live one is left alone and
+     * read. Affected rows: 1 inserted, 2 taken over, 0 someone else's. */
     db_param_t p[] = {DB_STR(scope), DB_STR(key), DB_STR(request_hash), DB_INT(ttl_h)};
+    uint64_t affected = 0;
     db_err_t rc = db_exec(db,
                           "INSERT INTO idempotency_keys (scope, idem_key, request_hash, state, "
-                          "expires_at) VALUES (?, ?, ?, 'in_progress', NOW(3) + INTERVAL ? HOUR)",
-                          p, 4, NULL, NULL);
+                          "expires_at) VALUES (?, ?, ?, 'in_progress', NOW(3) + INTERVAL ? HOUR) "
+                          "ON DUPLICATE KEY UPDATE "
+                          "request_hash = IF(expires_at < NOW(3), VALUES(request_hash), "
+                          "request_hash), "
+                          "response_status = IF(expires_at < NOW(3), NULL, response_status), "
+                          "response_body = IF(expires_at < NOW(3), NULL, response_body), "
+                          "booking_id = IF(expires_at < NOW(3), NULL, booking_id), "
+                          "created_at = IF(expires_at < NOW(3), NOW(3), created_at), "
+                          "state = IF(expires_at < NOW(3), 'in_progress', state), "
+                          "expires_at = IF(expires_at < NOW(3), VALUES(expires_at), expires_at)",
+                          p, 4, &affected, NULL);
+    if (rc == DB_OK && affected == 0)
+        return read_existing(db, scope, key, request_hash, status, body);
     if (rc == DB_OK)
         return IDEM_NEW;
     if (rc != DB_ERR_DUPLICATE) {

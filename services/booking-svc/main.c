@@ -52,11 +52,11 @@ typedef struct wiring {
 static const char ENV_HELP[] =
     "  BOOKING_HOLD_TTL_S         PMS hold lifetime in seconds (default 180)\n"
     "  INVENTORY_BASE_URL         inventory-svc (default http://127.0.0.1:8082)\n"
-    "  BOOKING_RECOVERY_INTERVAL_S recovery pass period in seconds (default 30)\n"
+    "  BOOKING_RECOVERY_INTERVAL_S recovery pass period in seconds (default 3)\n"
     "  BOOKING_PMS_WATCH_INTERVAL_S how often our bookings at PMSs without webhooks (OPERA) are "
     "re-read to see a cancel made there; 0 = never (default 60)\n"
     "  BOOKING_SAGA_LEASE_S       a saga's lease in seconds; a dead owner's sagas are taken over "
-    "after it (default 120)\n"
+    "after it (default 10)\n"
     "  IDEMPOTENCY_TTL_H          Idempotency-Key retention in hours, at least 24 (default 24)\n"
     "  BOOKING_IDEMPOTENCY_WAIT_MS how long a repeated key waits for the first request (default "
     "30000)\n"
@@ -67,12 +67,16 @@ static const char ENV_HELP[] =
     "  PMS_CONFIG_ENCRYPTION_KEYS data keys of hotels' stored PMS API keys, <id>:<key>[,...] "
     "(without them, stored keys are read with BOOKING_DATA_KEY)\n"
     "  BOOKING_DB_POOL_SIZE       MariaDB connections (default 16)\n"
+    "  OUTBOX_POLL_INTERVAL_MS    the outbox relay's idle poll (a commit wakes it at once; "
+    "default 200)\n"
     "  CHECKOUT_RATE_LIMIT_PER_MINUTE checkouts a minute per client address, shared by the "
     "replicas through Redis; 0 = off (default 30)\n"
     "  CHECKOUT_RATE_LIMIT_BURST  checkouts at once per client address (default 10)\n"
     "  COMPENSATION_ALERT_AFTER   failed attempts before compensation.stuck (default 8)\n"
     "  COMPENSATION_BACKOFF_MS    first compensation retry backoff (default 500)\n"
     "  COMPENSATION_MAX_BACKOFF_MS compensation backoff cap (default 60000)\n"
+    "  COMPENSATION_SCAN_INTERVAL_MS how often an idle compensation worker looks for due tasks "
+    "(a new task wakes it at once; default 200)\n"
     "  PMS_*, PAYMENT_*           the connectors (common/pms, common/payment READMEs); "
     "PAYMENT_API_KEY required\n"
     "  BOOKING_TEST_HOOKS         TEST ONLY: 1 honours BOOKING_TEST_CRASH_AFTER=<step> (SIGKILL "
@@ -185,6 +189,10 @@ static int wire(service_t *svc, void *ctx)
                                        BOOKING_DEFAULT_RECOVERY_INTERVAL_S, 1, 3600);
     int watch_s = (int)config_get_int(cfg, "BOOKING_PMS_WATCH_INTERVAL_S",
                                       PMS_WATCH_DEFAULT_INTERVAL_S, 0, 86400);
+    int outbox_poll_ms = (int)config_get_int(cfg, "OUTBOX_POLL_INTERVAL_MS",
+                                             OUTBOX_DEFAULT_POLL_INTERVAL_MS, 10, 3600000);
+    int scan_ms = (int)config_get_int(cfg, "COMPENSATION_SCAN_INTERVAL_MS",
+                                      COMPENSATION_SCAN_INTERVAL_MS, 10, 3600000);
     compensation_config_t cc = {
         .brokers = s->kafka_brokers,
         .topic_prefix = s->kafka_topic_prefix,
@@ -196,7 +204,8 @@ static int wire(service_t *svc, void *ctx)
         .max_backoff_ms = (int)config_get_int(cfg, "COMPENSATION_MAX_BACKOFF_MS",
                                               COMPENSATION_DEFAULT_MAX_BACKOFF_MS, 1, 3600000),
         .on_done = saga_compensation_done,
-        .on_done_ctx = app};
+        .on_done_ctx = app,
+        .scan_interval_ms = scan_ms};
     if (config_error_count(cfg) > 0)
         return 0; /* service_run reports them and exits 2 */
 
@@ -207,8 +216,8 @@ static int wire(service_t *svc, void *ctx)
                        REDIS_DEFAULT_COMMAND_TIMEOUT_MS, err, sizeof err);
     if (!app->redis)
         goto fail;
-    app->limits = client_limit_new(
-        &(client_limit_config_t){.service = "booking-svc", .redis = app->redis});
+    app->limits =
+        client_limit_new(&(client_limit_config_t){.service = "booking-svc", .redis = app->redis});
     if (!app->limits) {
         snprintf(err, sizeof err, "client limits: out of memory");
         goto fail;
@@ -236,15 +245,17 @@ static int wire(service_t *svc, void *ctx)
     if (!(app->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
         !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)))
         goto fail;
-    if (!(app->inventory = inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS,
-                                                s->service_token))) {
+    if (!(app->inventory =
+              inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS, s->service_token))) {
         snprintf(err, sizeof err, "inventory client");
         goto fail;
     }
     if (!(w->producer = kafka_producer_new(s->kafka_brokers, "booking-svc", NULL, err, sizeof err)))
         goto fail;
-    outbox_relay_config_t oc = {
-        .db = app->db, .producer = w->producer, .topic_prefix = s->kafka_topic_prefix};
+    outbox_relay_config_t oc = {.db = app->db,
+                                .producer = w->producer,
+                                .topic_prefix = s->kafka_topic_prefix,
+                                .poll_interval_ms = outbox_poll_ms};
     if (!(app->relay = outbox_relay_start(&oc, err, sizeof err)))
         goto fail;
     cc.db = app->db;

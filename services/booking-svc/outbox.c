@@ -28,7 +28,8 @@
 #define OUTBOX_REPORT_WAIT_MS (KAFKA_DEFAULT_MESSAGE_TIMEOUT_MS + 5000)
 #define OUTBOX_FLUSH_POLL_MS 20
 #define OUTBOX_STOP_CHECK_MS 100
-#define OUTBOX_AGGREGATE_TYPE_MAX 32
+/* How often a relay that keeps finding full batches counts what is left. */
+#define OUTBOX_COUNT_EVERY_MS 5000
 
 /* ------------------------------------------------------------- append -- */
 
@@ -40,6 +41,29 @@ static void aggregate_type_of(const char *topic, char *out, size_t size)
         n = size - 1;
     memcpy(out, topic, n);
     out[n] = '\0';
+}
+
+int outbox_event_build(const char *topic, const char *aggregate_id, const char *type,
+                       struct json_object *data, outbox_event_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!topic || !*topic || !aggregate_id || !*aggregate_id || !type || !*type)
+        return -1;
+    cloudevent_t *ev =
+        cloudevent_new(type, OUTBOX_SOURCE, aggregate_id, data ? json_object_get(data) : NULL);
+    if (!ev)
+        return -1;
+    out->payload = cloudevent_to_json(ev);
+    snprintf(out->event_id, sizeof out->event_id, "%s", ev->id);
+    aggregate_type_of(topic, out->aggregate_type, sizeof out->aggregate_type);
+    cloudevent_free(ev);
+    return out->payload ? 0 : -1;
+}
+
+void outbox_event_clear(outbox_event_t *ev)
+{
+    free(ev->payload);
+    ev->payload = NULL;
 }
 
 int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const char *type,
@@ -174,6 +198,12 @@ struct outbox_relay {
     bool stop;
     bool kicked;
     metric_t *unpublished_gauge, *published_total, *errors_total;
+    /* Leadership for a session: the connection holding the named lock is
+     * kept (out of the pool) while this relay leads; its server session id
+     * tells whether the lock survived (a reconnect drops it). */
+    db_t *leader_db;
+    unsigned long leader_session;
+    int64_t counted_at_ms; /* when the unpublished gauge was last counted */
 };
 
 static bool relay_stopping(outbox_relay_t *r)
@@ -303,13 +333,67 @@ static void relay_unlock(db_t *db)
         db_result_free(res);
 }
 
-/* One pass: under the relay lock, publish up to batch_size unpublished rows in id order. */
-static pass_result_t relay_pass(outbox_relay_t *r, db_t *db)
+/* Gives the leader's connection back to the pool (its lock released first
+ * when the session still has it). */
+static void relay_resign(outbox_relay_t *r)
 {
+    if (!r->leader_db)
+        return;
+    if (db_session_id(r->leader_db) == r->leader_session)
+        relay_unlock(r->leader_db);
+    db_pool_release(r->cfg.db, r->leader_db);
+    r->leader_db = NULL;
+    r->leader_session = 0;
+}
+
+/* The connection to run a pass on while leading: the one holding the lock,
+ * or a pool connection that just took it. NULL with *result when not leader
+ * or failed. */
+static db_t *relay_lead(outbox_relay_t *r, pass_result_t *result)
+{
+    if (r->leader_db && db_session_id(r->leader_db) == r->leader_session && r->leader_session != 0)
+        return r->leader_db;
+    relay_resign(r); /* the session (and its lock) is gone: take it again */
+    db_t *db = db_pool_acquire(r->cfg.db);
+    if (!db) {
+        *result = PASS_FAILED;
+        return NULL;
+    }
     int locked = relay_lock(db);
-    if (locked <= 0)
-        return locked == 0 ? PASS_NOT_LEADER : PASS_FAILED;
+    if (locked <= 0) {
+        db_pool_release(r->cfg.db, db);
+        *result = locked == 0 ? PASS_NOT_LEADER : PASS_FAILED;
+        return NULL;
+    }
+    r->leader_db = db;
+    r->leader_session = db_session_id(db);
+    return db;
+}
+
+/* Refreshes the unpublished gauge: exact when the pass saw the end of the
+ * table, counted (at most every OUTBOX_COUNT_EVERY_MS) when rows remain. */
+static void relay_gauge(outbox_relay_t *r, db_t *db, size_t seen, size_t delivered)
+{
+    if (seen < (size_t)r->cfg.batch_size) {
+        metrics_gauge_set(r->unpublished_gauge, (double)(seen - delivered));
+        return;
+    }
+    int64_t now = clock_now_ms();
+    if (now - r->counted_at_ms < OUTBOX_COUNT_EVERY_MS)
+        return;
+    r->counted_at_ms = now;
+    long left = outbox_unpublished(db);
+    if (left >= 0)
+        metrics_gauge_set(r->unpublished_gauge, (double)left);
+}
+
+/* One pass as the leader: publish up to batch_size unpublished rows in id order. */
+static pass_result_t relay_pass(outbox_relay_t *r)
+{
     pass_result_t result = PASS_FAILED;
+    db_t *db = relay_lead(r, &result);
+    if (!db)
+        return result;
     db_param_t lim[] = {DB_INT(r->cfg.batch_size)};
     db_result_t *res = NULL;
     if (db_query(db,
@@ -317,15 +401,15 @@ static pass_result_t relay_pass(outbox_relay_t *r, db_t *db)
                  "WHERE published_at IS NULL ORDER BY id LIMIT ?",
                  lim, 1, &res) != DB_OK) {
         log_error("outbox: cannot read unpublished events: %s", db_error(db));
-        relay_unlock(db);
+        relay_resign(r);
         return PASS_FAILED;
     }
-    size_t n = db_result_rows(res);
+    size_t n = db_result_rows(res), delivered = 0;
     if (n == 0) {
         result = PASS_IDLE;
     } else {
         size_t failed = 0;
-        size_t delivered = publish_rows(r, res, n, &failed);
+        delivered = publish_rows(r, res, n, &failed);
         if (mark_published(db, res, delivered) == 0) {
             metrics_counter_add(r->published_total, (double)delivered);
             if (failed == 0)
@@ -339,10 +423,12 @@ static pass_result_t relay_pass(outbox_relay_t *r, db_t *db)
         }
     }
     db_result_free(res);
-    relay_unlock(db);
-    long left = outbox_unpublished(db);
-    if (left >= 0)
-        metrics_gauge_set(r->unpublished_gauge, (double)left);
+    if (result != PASS_FAILED)
+        relay_gauge(r, db, n, delivered);
+    /* after a failure another replica may do better; a pool of one
+     * connection cannot spare it between passes */
+    if (result == PASS_FAILED || db_pool_size(r->cfg.db) < 2)
+        relay_resign(r);
     return result;
 }
 
@@ -376,10 +462,7 @@ static void *relay_main(void *arg)
     backoff.cap_ms = OUTBOX_RETRY_CAP_MS;
     int failures = 0;
     while (!relay_stopping(r)) {
-        db_t *db = db_pool_acquire(r->cfg.db);
-        pass_result_t pr = db ? relay_pass(r, db) : PASS_FAILED;
-        if (db)
-            db_pool_release(r->cfg.db, db);
+        pass_result_t pr = relay_pass(r);
         switch (pr) {
         case PASS_MORE:
             failures = 0;
@@ -397,6 +480,7 @@ static void *relay_main(void *arg)
             break;
         }
     }
+    relay_resign(r);
     return NULL;
 }
 

@@ -26,9 +26,12 @@
  * acknowledged; the Kafka key is aggregate_id, so per booking the order on the
  * partition is the commit order of the booking's transactions (they serialise
  * on the booking row). Several replicas: a pass runs only while holding the
- * MariaDB named lock "lodging.outbox_relay:<database>" (GET_LOCK, released
- * after the pass and automatically when the connection dies), so one relay
- * publishes at a time.
+ * MariaDB named lock "lodging.outbox_relay:<database>" (GET_LOCK), so one
+ * relay publishes at a time. The leader keeps the lock — and the pool
+ * connection whose session holds it — for as long as its passes succeed
+ * (not one GET_LOCK per pass); the server releases it when that connection
+ * dies, and a reconnect (a new session id) is noticed before the next pass,
+ * which takes the lock again or finds another replica leading.
  * Kafka down: rows stay unpublished, the relay retries with exponential
  * backoff + full jitter (OUTBOX_RETRY_BASE_MS .. OUTBOX_RETRY_CAP_MS) and
  * catches up when the broker is back.
@@ -61,6 +64,18 @@
  * KAFKA_TOPIC_PREFIX), aggregate_id = Kafka key (bookingId), type = full CloudEvents type
  * ("lodging.booking.held"), subject = aggregate_id, source "/booking-svc", data borrowed. Returns 0
  * or -1. */
+/* An outbox row as outbox_append would write it, for a caller that writes it
+ * itself (a stored procedure taking the whole step boundary). */
+#define OUTBOX_AGGREGATE_TYPE_MAX 32
+typedef struct outbox_event {
+    char event_id[37]; /* the CloudEvents id */
+    char aggregate_type[OUTBOX_AGGREGATE_TYPE_MAX];
+    char *payload; /* the whole CloudEvent (structured mode), malloc'd */
+} outbox_event_t;
+int outbox_event_build(const char *topic, const char *aggregate_id, const char *type,
+                       struct json_object *data, outbox_event_t *out);
+void outbox_event_clear(outbox_event_t *ev);
+
 int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const char *type,
                   struct json_object *data, char *event_id_out);
 

@@ -4,9 +4,11 @@
 #include "recovery.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -19,6 +21,7 @@
 #define RECOVERY_BATCH 32
 /* Old rows deleted per table and pass (small, so a pass never holds locks long). */
 #define RECOVERY_PURGE_LIMIT 1000
+#define RECOVERY_HOUSEKEEPING_MS 60000
 
 struct recovery {
     booking_app_t *app;
@@ -42,12 +45,10 @@ static void complete_key(booking_app_t *app, const saga_result_t *res)
     free(text);
 }
 
-int recovery_run_once(booking_app_t *app)
+/* Purges and the pending-compensations gauge: not every pass (passes come
+ * every few seconds so that a crashed process's sagas are taken over soon). */
+static void housekeeping(booking_app_t *app, db_t *db)
 {
-    char ids[RECOVERY_BATCH][BOOKING_ID_MAX];
-    db_t *db = db_pool_acquire(app->db);
-    if (!db)
-        return -1;
     idempotency_purge(db);
     long retention_s = (long)app->history_retention_h * 3600;
     if (outbox_purge(db, retention_s, RECOVERY_PURGE_LIMIT) < 0 ||
@@ -58,6 +59,16 @@ int recovery_run_once(booking_app_t *app)
         metrics_gauge_set(metrics_gauge("booking_compensations_pending",
                                         "Compensations handed to the worker and not done yet", 0),
                           (double)pending);
+}
+
+static int run_pass(booking_app_t *app, bool with_housekeeping)
+{
+    char ids[RECOVERY_BATCH][BOOKING_ID_MAX];
+    db_t *db = db_pool_acquire(app->db);
+    if (!db)
+        return -1;
+    if (with_housekeeping)
+        housekeeping(app, db);
     int n = store_due_sagas(db, ids, RECOVERY_BATCH);
     int taken[RECOVERY_BATCH] = {0};
     char owners[RECOVERY_BATCH][96];
@@ -84,13 +95,23 @@ int recovery_run_once(booking_app_t *app)
     return done;
 }
 
+int recovery_run_once(booking_app_t *app)
+{
+    return run_pass(app, true);
+}
+
 static void *recovery_main(void *arg)
 {
     recovery_t *rv = arg;
+    int64_t housekept_ms = 0;
     pthread_mutex_lock(&rv->lock);
     while (!rv->stopping) {
         pthread_mutex_unlock(&rv->lock);
-        int n = recovery_run_once(rv->app);
+        bool housekeep =
+            housekept_ms == 0 || clock_now_ms() - housekept_ms >= RECOVERY_HOUSEKEEPING_MS;
+        if (housekeep)
+            housekept_ms = clock_now_ms();
+        int n = run_pass(rv->app, housekeep);
         if (n > 0)
             log_info("recovery finished %d saga(s)", n);
         pthread_mutex_lock(&rv->lock);

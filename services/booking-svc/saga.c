@@ -36,6 +36,15 @@ void saga_count_outcome(const char *code)
                         code);
 }
 
+/* Saga writes that committed (each one transaction, whichever way it was
+ * sent): what it_booking_counters bounds per checkout. */
+static void count_transaction(void)
+{
+    metrics_counter_inc(metrics_counter("booking_saga_transactions_total",
+                                        "Saga step boundaries committed (one transaction each)",
+                                        0));
+}
+
 void saga_count_hold(const char *outcome)
 {
     metrics_counter_inc(metrics_counter("booking_holds_total",
@@ -111,37 +120,178 @@ int saga_append_event(db_t *tx, const booking_record_t *rec, const char *suffix,
 
 /* ------------------------------------------------------------ records -- */
 
-int saga_record(saga_run_t *run, const char *step, const char *outcome, const char *detail,
-                bool update_booking, const char *state, const char *event_suffix)
+void saga_note(saga_run_t *run, const char *step, const char *outcome, const char *detail)
+{
+    if (run->note_count == SAGA_NOTES_MAX)
+        return;
+    size_t i = run->note_count++;
+    if (detail)
+        snprintf(run->note_details[i], sizeof run->note_details[i], "%s", detail);
+    run->notes[i] = (store_step_row_t){step, outcome, detail ? run->note_details[i] : NULL};
+}
+
+/* The kept notes, step (its outcome) and next_step (started) as rows. */
+static size_t step_rows(saga_run_t *run, const char *step, const char *outcome, const char *detail,
+                        const char *next_step, store_step_row_t *rows)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->note_count; i++)
+        rows[n++] = run->notes[i];
+    if (step)
+        rows[n++] = (store_step_row_t){step, outcome, detail};
+    if (next_step)
+        rows[n++] = (store_step_row_t){next_step, "started", NULL};
+    return n;
+}
+
+/* The Idempotency-Key's response for the result in run->out, in tx. */
+static int store_response(saga_run_t *run, db_t *tx)
+{
+    struct json_object *o = saga_result_json(run->out);
+    char *text = json_to_string_dup(o);
+    json_object_put(o);
+    int rc = text && idempotency_complete(tx, IDEMPOTENCY_SCOPE_CHECKOUT, run->idem_key,
+                                          saga_result_status(run->out), text) == 0
+                 ? 0
+                 : -1;
+    free(text);
+    return rc;
+}
+
+/* The boundary as five statements (begin, conditional write, step rows,
+ * event, commit): when it has more step rows than the procedure takes. */
+static int record_by_statements(saga_run_t *run, db_t *db, const store_step_row_t *rows,
+                                size_t nrows, bool update_booking, const char *state,
+                                const char *current_step, const char *event_suffix, bool finish)
+{
+    if (db_begin(db) != DB_OK)
+        return -1;
+    int held = store_saga_advance(db, &run->rec, run->owner, run->app->saga_lease_s, state,
+                                  current_step, update_booking, finish);
+    if (held != 1 || store_steps(db, run->rec.booking_id, rows, nrows) != 0 ||
+        (event_suffix && saga_append_event(db, &run->rec, event_suffix, NULL) != 0) ||
+        (finish && run->idem_key && store_response(run, db) != 0)) {
+        db_rollback(db);
+        return held == 0 ? 0 : -1;
+    }
+    return db_commit(db) == DB_OK ? 1 : -1;
+}
+
+/* The boundary as one round trip: the saga_advance procedure runs the same
+ * transaction on the server. */
+static int record_by_call(saga_run_t *run, db_t *db, const store_step_row_t *rows, size_t nrows,
+                          bool update_booking, const char *state, const char *current_step,
+                          const char *event_suffix, bool finish)
+{
+    outbox_event_t ev = {0};
+    char type[96] = "";
+    char *body = NULL;
+    int rc = -1;
+    if (event_suffix) {
+        snprintf(type, sizeof type, "lodging.booking.%s", event_suffix);
+        struct json_object *d = saga_event_data(&run->rec);
+        int built = outbox_event_build(BOOKING_EVENTS_TOPIC, run->rec.booking_id, type, d, &ev);
+        json_object_put(d);
+        if (built != 0)
+            goto out;
+    }
+    bool answer = finish && run->idem_key;
+    if (answer) {
+        struct json_object *o = saga_result_json(run->out);
+        body = json_to_string_dup(o);
+        json_object_put(o);
+        if (!body)
+            goto out;
+    }
+    store_advance_t a = {.owner = run->owner,
+                         .lease_s = run->app->saga_lease_s,
+                         .state = state,
+                         .current_step = current_step,
+                         .update_booking = update_booking,
+                         .finish = finish,
+                         .rows = rows,
+                         .row_count = nrows,
+                         .event_id = ev.event_id,
+                         .aggregate_type = ev.aggregate_type,
+                         .topic = BOOKING_EVENTS_TOPIC,
+                         .event_type = type,
+                         .event_payload = ev.payload,
+                         .idem_scope = IDEMPOTENCY_SCOPE_CHECKOUT,
+                         .idem_key = answer ? run->idem_key : NULL,
+                         .idem_body = body,
+                         .idem_status = answer ? saga_result_status(run->out) : 0};
+    rc = store_saga_advance_call(db, &run->rec, &a);
+out:
+    outbox_event_clear(&ev);
+    free(body);
+    return rc;
+}
+
+int saga_record_next(saga_run_t *run, const char *step, const char *outcome, const char *detail,
+                     bool update_booking, const char *state, const char *event_suffix,
+                     const char *next_step, bool finish)
 {
     booking_app_t *app = run->app;
     db_t *db = db_pool_acquire(app->db);
     if (!db)
         return -1;
-    int rc = -1;
-    if (db_begin(db) != DB_OK)
-        goto out;
-    int held = store_lease_renew(db, run->rec.booking_id, run->owner, app->saga_lease_s);
+    store_step_row_t rows[STORE_STEPS_MAX];
+    size_t nrows = step_rows(run, step, outcome, detail, next_step, rows);
+    const char *current = next_step ? next_step : step;
+    int64_t asked = clock_now_ms(); /* the renewed lease runs from here at the latest */
+    /* the lease check, its renewal, the state and the booking row in one
+     * conditional write first: a drive that lost its lease writes nothing */
+    int held = nrows <= STORE_ADVANCE_STEPS
+                   ? record_by_call(run, db, rows, nrows, update_booking, state, current,
+                                    event_suffix, finish)
+                   : record_by_statements(run, db, rows, nrows, update_booking, state, current,
+                                          event_suffix, finish);
+    db_pool_release(app->db, db);
     if (held == 0) {
         run->lease_lost = true;
         log_kv(LOG_LEVEL_WARN, "saga lease lost; another process drives it", "bookingId",
                run->rec.booking_id, NULL);
     }
-    if (held != 1 || (update_booking && store_booking_update(db, &run->rec) != 0) ||
-        store_step(db, run->rec.booking_id, step, outcome, detail) != 0 ||
-        store_saga_set(db, run->rec.booking_id, state, step) != 0 ||
-        (event_suffix && saga_append_event(db, &run->rec, event_suffix, NULL) != 0)) {
-        db_rollback(db);
-        goto out;
+    if (held != 1)
+        return -1;
+    count_transaction();
+    run->lease_written_ms = asked;
+    run->note_count = 0;
+    snprintf(run->started, sizeof run->started, "%s", next_step ? next_step : "");
+    if (finish) {
+        run->finished = true;
+        run->out->response_stored = run->idem_key != NULL;
     }
-    if (db_commit(db) != DB_OK)
-        goto out;
-    rc = 0;
     if (event_suffix)
         outbox_relay_kick(app->relay);
-out:
-    db_pool_release(app->db, db);
-    return rc;
+    return 0;
+}
+
+int saga_record(saga_run_t *run, const char *step, const char *outcome, const char *detail,
+                bool update_booking, const char *state, const char *event_suffix)
+{
+    return saga_record_next(run, step, outcome, detail, update_booking, state, event_suffix, NULL,
+                            false);
+}
+
+int saga_step_start(saga_run_t *run, const char *step)
+{
+    /* Fencing on our side of the vendor call: a process that was paused
+     * (not dead) past its lease may have been replaced; it must not call a
+     * vendor on the saga's behalf. Its writes are fenced in the database
+     * (conditional on the lease), and its calls carry the saga's
+     * idempotency keys and reference; this stops them being made at all. */
+    if (!saga_lease_fresh(run)) {
+        run->lease_lost = true;
+        log_kv(LOG_LEVEL_WARN, "saga lease may have lapsed; not calling the vendor", "bookingId",
+               run->rec.booking_id, "step", step, NULL);
+        return -1;
+    }
+    if (strcmp(run->started, step) == 0) {
+        run->started[0] = '\0'; /* written with the previous step's outcome */
+        return 0;
+    }
+    return saga_record(run, step, "started", NULL, false, NULL, NULL);
 }
 
 void saga_crash_point(const saga_run_t *run, const char *step)
@@ -155,6 +305,8 @@ void saga_crash_point(const saga_run_t *run, const char *step)
 
 void saga_finish_lease(saga_run_t *run)
 {
+    if (run->finished)
+        return; /* the last write released it */
     db_t *db = db_pool_acquire(run->app->db);
     if (!db)
         return;
@@ -167,10 +319,11 @@ void saga_finish_lease(saga_run_t *run)
 #define SAGA_OWNER_MAX 96
 
 struct saga_active {
-    pthread_mutex_t lock; /* guards ids, owners, count, cap and stopping */
+    pthread_mutex_t lock; /* guards ids, owners, renewed, count, cap and stopping */
     pthread_cond_t wake;  /* wakes the lease keeper to stop */
     char (*ids)[BOOKING_ID_MAX];
     char (*owners)[SAGA_OWNER_MAX];
+    int64_t *renewed; /* per saga: when the keeper last renewed its lease (monotonic ms) */
     size_t count, cap;
     db_pool_t *db; /* the lease keeper's, NULL until saga_active_keep_leases */
     int lease_s;
@@ -203,6 +356,7 @@ void saga_active_free(struct saga_active *a)
     pthread_mutex_destroy(&a->lock);
     free(a->ids);
     free(a->owners);
+    free(a->renewed);
     free(a);
 }
 
@@ -217,14 +371,18 @@ void saga_active_add(struct saga_active *a, const char *id, const char *owner)
         if (ids)
             a->ids = ids;
         void *owners = ids ? realloc(a->owners, cap * sizeof a->owners[0]) : NULL;
-        if (owners) {
+        if (owners)
             a->owners = owners;
+        void *renewed = owners ? realloc(a->renewed, cap * sizeof a->renewed[0]) : NULL;
+        if (renewed) {
+            a->renewed = renewed;
             a->cap = cap;
         }
     }
     if (a->count < a->cap) {
         snprintf(a->ids[a->count], BOOKING_ID_MAX, "%s", id);
         snprintf(a->owners[a->count], SAGA_OWNER_MAX, "%s", owner);
+        a->renewed[a->count] = 0;
         a->count++;
     }
     pthread_mutex_unlock(&a->lock);
@@ -239,6 +397,7 @@ void saga_active_remove(struct saga_active *a, const char *id)
         if (strcmp(a->ids[i], id) == 0) {
             memmove(a->ids[i], a->ids[a->count - 1], BOOKING_ID_MAX);
             memmove(a->owners[i], a->owners[a->count - 1], SAGA_OWNER_MAX);
+            a->renewed[i] = a->renewed[a->count - 1];
             a->count--;
             break;
         }
@@ -261,9 +420,19 @@ static void renew_all(struct saga_active *a)
     }
     pthread_mutex_unlock(&a->lock);
     db_t *db = n ? db_pool_acquire(a->db) : NULL;
-    for (size_t i = 0; db && i < n; i++)
-        if (store_lease_renew(db, ids[i], owners[i], a->lease_s) == 0)
+    for (size_t i = 0; db && i < n; i++) {
+        int64_t asked = clock_now_ms(); /* the lease runs from the request, not the answer */
+        int held = store_lease_renew(db, ids[i], owners[i], a->lease_s);
+        if (held == 0)
             log_kv(LOG_LEVEL_DEBUG, "saga lease already taken over", "bookingId", ids[i], NULL);
+        if (held != 1)
+            continue;
+        pthread_mutex_lock(&a->lock);
+        for (size_t j = 0; j < a->count; j++)
+            if (strcmp(a->ids[j], ids[i]) == 0 && strcmp(a->owners[j], owners[i]) == 0)
+                a->renewed[j] = asked;
+        pthread_mutex_unlock(&a->lock);
+    }
     if (db)
         db_pool_release(a->db, db);
     free(ids);
@@ -273,12 +442,18 @@ static void renew_all(struct saga_active *a)
 static void *lease_keeper_main(void *arg)
 {
     struct saga_active *a = arg;
-    int period_s = a->lease_s / 3 > 1 ? a->lease_s / 3 : 1;
+    /* a third of the lease: two renewals may fail before it lapses */
+    int64_t period_ms = (int64_t)a->lease_s * 1000 / 3;
     pthread_mutex_lock(&a->lock);
     while (!a->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += period_s;
+        until.tv_sec += period_ms / 1000;
+        until.tv_nsec += (period_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
         pthread_cond_timedwait(&a->wake, &a->lock, &until);
         if (a->stopping)
             break;
@@ -300,6 +475,29 @@ int saga_active_keep_leases(struct saga_active *a, db_pool_t *db, int lease_s)
         return -1;
     a->keeping = true;
     return 0;
+}
+
+/* When the keeper last renewed owner's lease on id (monotonic ms, 0: never). */
+static int64_t active_renewed_ms(struct saga_active *a, const char *id, const char *owner)
+{
+    if (!a)
+        return 0;
+    int64_t at = 0;
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->ids[i], id) == 0 && strcmp(a->owners[i], owner) == 0)
+            at = a->renewed[i];
+    pthread_mutex_unlock(&a->lock);
+    return at;
+}
+
+bool saga_lease_fresh(saga_run_t *run)
+{
+    int64_t last = active_renewed_ms(run->app->active, run->rec.booking_id, run->owner);
+    if (run->lease_written_ms > last)
+        last = run->lease_written_ms;
+    int64_t lease_ms = (int64_t)run->app->saga_lease_s * 1000;
+    return last > 0 && clock_now_ms() - last < lease_ms - lease_ms / 3;
 }
 
 bool saga_active_contains(struct saga_active *a, const char *id)
@@ -474,7 +672,7 @@ static int seal(const booking_app_t *app, const booking_request_t *rq, const cha
 
 /* The booking row, its saga (leased to us), the requested event and the
  * idempotency key's booking id, in one transaction. */
-static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *idem_key)
+static int saga_describe(saga_run_t *run, const booking_request_t *rq)
 {
     booking_app_t *app = run->app;
     booking_record_t *rec = &run->rec;
@@ -498,6 +696,13 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     rec->created_ms = clock_wall_ms();
     saga_active_add(app->active, rec->booking_id, run->owner);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
+    return 0;
+}
+
+static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *idem_key)
+{
+    booking_app_t *app = run->app;
+    booking_record_t *rec = &run->rec;
 
     uint8_t *guest = NULL;
     size_t guest_len = 0;
@@ -507,11 +712,19 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     if (seal(app, rq, rec->booking_id, &guest, &guest_len, &saga_data) != 0)
         goto out;
     db = db_pool_acquire(app->db);
+    int64_t asked = clock_now_ms();
     if (!db || db_begin(db) != DB_OK)
         goto out;
+    /* the checks made before (their step rows) and, when they passed, the
+     * hold's "started": the booking's first write is its first step boundary */
+    const char *next = run->early_code ? NULL : "hold";
+    store_step_row_t rows[STORE_STEPS_MAX];
+    size_t nrows = step_rows(run, NULL, NULL, NULL, next, rows);
+    snprintf(rec->current_step, sizeof rec->current_step, "%s",
+             next ? next : (nrows ? rows[nrows - 1].step : "inventory_check"));
     if (store_booking_insert(db, rec, guest, guest_len, saga_data, run->owner, app->saga_lease_s) !=
             0 ||
-        store_step(db, rec->booking_id, "inventory_check", "started", NULL) != 0 ||
+        store_steps(db, rec->booking_id, rows, nrows) != 0 ||
         (idem_key && idempotency_attach_booking(db, IDEMPOTENCY_SCOPE_CHECKOUT, idem_key,
                                                 rec->booking_id) != 0) ||
         saga_append_event(db, rec, "requested", NULL) != 0) {
@@ -519,8 +732,13 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
         goto out;
     }
     rc = db_commit(db) == DB_OK ? 0 : -1;
-    if (rc == 0)
+    if (rc == 0) {
+        count_transaction();
+        run->lease_written_ms = asked;
+        run->note_count = 0;
+        snprintf(run->started, sizeof run->started, "%s", next ? next : "");
         outbox_relay_kick(app->relay);
+    }
 out:
     if (db)
         db_pool_release(app->db, db);
@@ -534,13 +752,15 @@ out:
 /* ------------------------------------------------------------- steps -- */
 
 /* Fails the saga before any side effect: nothing to compensate. */
+/* (Checked before the booking is written: the failure is noted, the saga
+ * fails once the booking exists.) */
 static void fail_early(saga_run_t *run, const char *step, const char *code, const char *field,
                        const char *message)
 {
-    saga_record(run, step, "failed", message, false, NULL, NULL);
-    saga_fail(run, code, message);
-    if (field)
-        snprintf(run->out->field, sizeof run->out->field, "%s", field);
+    saga_note(run, step, "failed", message);
+    run->early_code = code;
+    run->early_field = field;
+    snprintf(run->early_message, sizeof run->early_message, "%s", message);
 }
 
 /* "금액 불일치" naming what the stay costs (price in minor units of
@@ -720,9 +940,9 @@ static int step_occupancy_check(saga_run_t *run)
         fail_early(run, "occupancy_check", "OCCUPANCY_EXCEEDED", "adults", msg);
         return -1;
     }
-    return saga_record(run, "occupancy_check", "succeeded",
-                       max > 0 ? NULL : "max occupancy not known: the PMS hold decides", false,
-                       NULL, NULL);
+    saga_note(run, "occupancy_check", "succeeded",
+              max > 0 ? NULL : "max occupancy not known: the PMS hold decides");
+    return 0;
 }
 
 /* Step 1, inventory_check: every night has a room. Asked of inventory-svc (its cache,
@@ -734,6 +954,7 @@ static int step_inventory_check(saga_run_t *run)
     booking_record_t *rec = &run->rec;
     int nights = rec->check_out - rec->check_in;
     int64_t t0 = clock_now_ms();
+    saga_note(run, "inventory_check", "started", NULL);
     inventory_client_stay_plan(run->app->inventory, rec->vendor, rec->hotel_id,
                                rec->room_type_id, rec->check_in, nights, rec->rate_plan_id,
                                rec->rooms, &run->stay);
@@ -762,8 +983,9 @@ static int step_inventory_check(saga_run_t *run)
     }
     bool decided = st->availability == INVENTORY_STAY_FREE && st->fresh;
     count_check(decided ? "fresh" : "deferred");
-    return saga_record(run, "inventory_check", "succeeded",
-                       decided ? NULL : "not known fresh: the PMS hold decides", false, NULL, NULL);
+    saga_note(run, "inventory_check", "succeeded",
+              decided ? NULL : "not known fresh: the PMS hold decides");
+    return 0;
 }
 
 /* Step 1b, rules_check: the rate plan is sold for the stay and none of its
@@ -789,15 +1011,17 @@ static int step_rules_check(saga_run_t *run)
         fail_early(run, "rules_check", v.code, NULL, v.message);
         return -1;
     }
-    return saga_record(run, "rules_check", "succeeded",
-                       st->plans_known ? NULL : "rate plans not known fresh: the PMS decides",
-                       false, NULL, NULL);
+    saga_note(run, "rules_check", "succeeded",
+              st->plans_known ? NULL : "rate plans not known fresh: the PMS decides");
+    return 0;
 }
 
 /* Step 1c, policy: the rate plan's cancellation policy (its own, else the
  * hotel's), snapshotted into the booking with the first night's price it may
  * name — a cancel is judged by what the guest was shown — and into the
- * answer, in words. No policy configured: cancels are free. */
+ * answer, in words. Looked up before the booking is written, so the snapshot
+ * goes in with the booking's own INSERT. No policy configured: cancels are
+ * free. 0, or -2 when MariaDB cannot say. */
 static int step_policy(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
@@ -810,8 +1034,10 @@ static int step_policy(saga_run_t *run)
     int found = store_cancel_policy_find(db, pms_hotel_vendor(run->app->pms, rec->hotel_id), rec->hotel_id,
                                          rec->rate_plan_id[0] ? rec->rate_plan_id : "base", stored,
                                          sizeof stored);
+    db_pool_release(run->app->db, db);
+    if (found < 0)
+        return -2;
     cancel_policy_t p;
-    int rc = 0;
     if (found == 1 && cancel_policy_parse(stored, &p) == 0) {
         int nights = rec->check_out - rec->check_in;
         int rooms = rec->rooms > 0 ? rec->rooms : 1;
@@ -819,21 +1045,20 @@ static int step_policy(saga_run_t *run)
                                                                : rec->amount / nights;
         char *snapshot = cancel_policy_to_json(&p, rec->check_in, 0, NULL);
         char *shown = cancel_policy_to_json(&p, rec->check_in, rec->amount, rec->currency);
-        if (snapshot && store_booking_set_policy(db, rec->booking_id, snapshot) == 0) {
+        int rc = snapshot ? 0 : -2;
+        if (snapshot) {
             snprintf(rec->cancel_policy, sizeof rec->cancel_policy, "%s", snapshot);
             snprintf(run->out->cancellation_policy, sizeof run->out->cancellation_policy, "%s",
                      shown ? shown : "");
-        } else {
-            rc = -2;
         }
         free(snapshot);
         free(shown);
-    } else if (found == 1) {
+        return rc;
+    }
+    if (found == 1)
         log_kv(LOG_LEVEL_WARN, "configured cancellation policy unreadable; none applied",
                "hotelId", rec->hotel_id, NULL);
-    }
-    db_pool_release(run->app->db, db);
-    return rc;
+    return 0;
 }
 
 /* The amount the client pays against the hotel's price for the stay: the
@@ -844,10 +1069,11 @@ static int step_amount_check(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
     const inventory_stay_t *st = &run->stay;
-    if (!st->price_known)
-        return saga_record(run, "amount_check", "succeeded",
-                           "price not known fresh: checked against the hold's total", false, NULL,
-                           NULL);
+    if (!st->price_known) {
+        saga_note(run, "amount_check", "succeeded",
+                  "price not known fresh: checked against the hold's total");
+        return 0;
+    }
     /* the nights' price is one room's: the guest pays for every room */
     int64_t price = st->price * (rec->rooms > 0 ? rec->rooms : 1);
     if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
@@ -856,7 +1082,8 @@ static int step_amount_check(saga_run_t *run)
         fail_early(run, "amount_check", "AMOUNT_MISMATCH", NULL, msg);
         return -1;
     }
-    return saga_record(run, "amount_check", "succeeded", NULL, false, NULL, NULL);
+    saga_note(run, "amount_check", "succeeded", NULL);
+    return 0;
 }
 
 /* The night a PMS "no availability" names (the sandbox and Cloudbeds say
@@ -964,7 +1191,7 @@ static int hold_failed(saga_run_t *run, pms_err_t pe, const pms_error_t *e)
 static int step_hold(saga_run_t *run, const booking_request_t *rq)
 {
     booking_record_t *rec = &run->rec;
-    if (saga_record(run, "hold", "started", NULL, false, NULL, NULL) != 0)
+    if (saga_step_start(run, "hold") != 0)
         return -2;
     run->flags.hold_started = true;
     int64_t deadline = clock_now_ms() + run->app->contention_wait_ms;
@@ -986,10 +1213,14 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
     rec->hold_expires_at_ms = hold.expires_at_ms;
     saga_hold_record_set(run);
     run->flags.hold_succeeded = true;
-    if (saga_record(run, "hold", "succeeded", rec->hold_id, true, NULL, "held") != 0)
+    bool mismatch =
+        hold.total > 0 && (strcmp(hold.currency, rec->currency) != 0 || hold.total != rec->amount);
+    /* the pre-authorisation starts in the same transaction, unless the
+     * hold's total ends the saga here */
+    if (saga_record_next(run, "hold", "succeeded", rec->hold_id, true, NULL, "held",
+                         mismatch ? NULL : "preauth", false) != 0)
         return -2;
-    if (hold.total > 0 &&
-        (strcmp(hold.currency, rec->currency) != 0 || hold.total != rec->amount)) {
+    if (mismatch) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(hold.total, hold.currency, rec->currency, msg, sizeof msg);
         saga_record(run, "amount_check", "failed", "the hold's total differs", false, NULL, NULL);
@@ -1003,7 +1234,7 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
 static int step_preauth(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
-    if (saga_record(run, "preauth", "started", NULL, false, NULL, NULL) != 0)
+    if (saga_step_start(run, "preauth") != 0)
         return -2;
     run->flags.preauth_started = true;
     char key[BOOKING_ID_MAX + 16];
@@ -1031,14 +1262,15 @@ static int step_preauth(saga_run_t *run)
     snprintf(rec->payment_auth_id, sizeof rec->payment_auth_id, "%s", auth.id);
     snprintf(rec->payment_status, sizeof rec->payment_status, "authorized");
     run->flags.preauth_succeeded = true;
-    return saga_record(run, "preauth", "succeeded", NULL, true, NULL, "payment_authorized");
+    return saga_record_next(run, "preauth", "succeeded", NULL, true, NULL, "payment_authorized",
+                            "confirm", false);
 }
 
 /* Step 5, confirm: confirm the hold in the PMS (never an expired one). */
 static int step_confirm(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
-    if (saga_record(run, "confirm", "started", NULL, false, NULL, NULL) != 0)
+    if (saga_step_start(run, "confirm") != 0)
         return -2;
     run->flags.confirm_started = true;
     pms_reservation_t res;
@@ -1069,16 +1301,23 @@ static int step_confirm(saga_run_t *run)
     snprintf(rec->status, sizeof rec->status, "confirmed");
     run->flags.confirm_succeeded = true;
     saga_hold_record_del(run);
-    return saga_record(run, "confirm", "succeeded", rec->reservation_id, true, NULL, "confirmed");
+    return saga_record_next(run, "confirm", "succeeded", rec->reservation_id, true, NULL,
+                            "confirmed", "capture", false);
 }
 
 void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *idem_key,
                    saga_result_t *out)
 {
     memset(out, 0, sizeof *out);
-    saga_run_t run = {.app = app, .out = out, .card_token = rq->card_token};
+    saga_run_t run = {.app = app, .out = out, .card_token = rq->card_token, .idem_key = idem_key};
     saga_new_owner(app, run.owner, sizeof run.owner);
-    if (saga_begin(&run, rq, idem_key) != 0) {
+    /* The checks that call no vendor run before the booking is written, so
+     * their step rows and the hold's "started" go in its first transaction. */
+    int rc = saga_describe(&run, rq);
+    if (rc == 0 && step_occupancy_check(&run) == 0 && step_inventory_check(&run) == 0 &&
+        step_rules_check(&run) == 0 && step_amount_check(&run) == 0)
+        rc = step_policy(&run);
+    if (rc != 0 || saga_begin(&run, rq, idem_key) != 0) {
         result_error(out, "INTERNAL_ERROR", NULL,
                      "내부 오류 (internal error: the booking could not be recorded)");
         out->booking_id[0] = '\0';
@@ -1086,15 +1325,12 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
         saga_count_outcome("INTERNAL_ERROR");
         return;
     }
-    int rc = step_occupancy_check(&run);
-    if (rc == 0)
-        rc = step_inventory_check(&run);
-    if (rc == 0)
-        rc = step_rules_check(&run);
-    if (rc == 0)
-        rc = step_amount_check(&run);
-    if (rc == 0)
-        rc = step_policy(&run);
+    if (run.early_code) {
+        saga_fail(&run, run.early_code, run.early_message);
+        if (run.early_field)
+            snprintf(out->field, sizeof out->field, "%s", run.early_field);
+        rc = -1;
+    }
     if (rc == 0)
         rc = step_hold(&run, rq);
     if (rc == 0)

@@ -320,25 +320,24 @@ void saga_fail(saga_run_t *run, const char *code, const char *message)
 static int finish_confirmed(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
-    if (saga_record(run, "inventory_decrement", "started", NULL, false, NULL, NULL) != 0)
+    if (saga_step_start(run, "inventory_decrement") != 0)
         return -1;
     int64_t t0 = clock_now_ms();
     int adj = inventory_client_adjust(run->app->inventory, "decrement", rec);
     saga_observe_step("inventory_decrement", t0);
     snprintf(rec->status, sizeof rec->status, "confirmed");
-    if (saga_record(run, "inventory_decrement", adj == 0 ? "succeeded" : "failed",
-                    adj == 0 ? NULL : "inventory-svc did not take the decrement (best effort)",
-                    true, "completed", NULL) != 0)
-        return -1;
-    db_t *db = db_pool_acquire(run->app->db);
-    if (db) {
-        store_saga_clear_data(db, rec->booking_id);
-        db_pool_release(run->app->db, db);
-    }
+    /* the answer first: the last write stores it for the Idempotency-Key,
+     * with the completed state, the cleared saga data and the lease's end */
     run->out->success = true;
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
     snprintf(run->out->confirmation_number, sizeof run->out->confirmation_number, "%s",
              rec->confirmation_number);
+    if (saga_record_next(run, "inventory_decrement", adj == 0 ? "succeeded" : "failed",
+                         adj == 0 ? NULL : "inventory-svc did not take the decrement (best effort)",
+                         true, "completed", NULL, NULL, true) != 0) {
+        run->out->success = false;
+        return -1;
+    }
     saga_count_outcome("OK");
     return 0;
 }
@@ -360,7 +359,7 @@ int saga_capture_and_finish(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
     if (!run->flags.capture_succeeded) {
-        if (saga_record(run, "capture", "started", NULL, false, NULL, NULL) != 0)
+        if (saga_step_start(run, "capture") != 0)
             return -1;
         run->flags.capture_started = true;
         pay_error_t e;
@@ -386,7 +385,8 @@ int saga_capture_and_finish(saga_run_t *run)
         }
         snprintf(rec->payment_status, sizeof rec->payment_status, "captured");
         run->flags.capture_succeeded = true;
-        if (saga_record(run, "capture", "succeeded", NULL, true, NULL, "captured") != 0)
+        if (saga_record_next(run, "capture", "succeeded", NULL, true, NULL, "captured",
+                             "inventory_decrement", false) != 0)
             return -1;
     }
     return finish_confirmed(run);

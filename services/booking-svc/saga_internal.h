@@ -12,6 +12,8 @@
 #include "saga.h"
 #include "store.h"
 
+#define SAGA_NOTES_MAX 8
+
 /* One drive of one saga by this thread. */
 typedef struct saga_run {
     booking_app_t *app;
@@ -21,8 +23,22 @@ typedef struct saga_run {
     char card_token_buf[256];
     char owner[96]; /* lease owner of this drive: "<instance>/<random>" */
     bool lease_lost;
-    inventory_stay_t stay; /* what inventory-svc said of the stay (step 1) */
+    bool finished;            /* the last write ended the lease (saga completed) */
+    int64_t lease_written_ms; /* monotonic: when our last write renewing the lease was sent */
+    inventory_stay_t stay;    /* what inventory-svc said of the stay (step 1) */
     saga_result_t *out;
+    const char *idem_key; /* the checkout's Idempotency-Key, NULL without one */
+    /* Step log rows not yet written: they go with the next write (the checks
+     * before the booking exists ride along with its first transaction). */
+    store_step_row_t notes[SAGA_NOTES_MAX];
+    char note_details[SAGA_NOTES_MAX][BOOKING_MESSAGE_MAX];
+    size_t note_count;
+    /* The step whose "started" row the last write recorded with the previous
+     * step's outcome (one transaction per step boundary), "" when none. */
+    char started[32];
+    /* A check that failed before the booking was written: failed once it is. */
+    const char *early_code, *early_field;
+    char early_message[BOOKING_MESSAGE_MAX];
 } saga_run_t;
 
 /* Retry-After when the PMS could not be asked: its budget spent (the queue
@@ -40,6 +56,27 @@ typedef struct saga_run {
  * holds the lease. 0, or -1 (DB error or lease lost: run->lease_lost). */
 int saga_record(saga_run_t *run, const char *step, const char *outcome, const char *detail,
                 bool update_booking, const char *state, const char *event_suffix);
+
+/* saga_record, plus "next_step started" in the same transaction when
+ * next_step is not NULL (the step boundary: the next step's saga_step_start
+ * then writes nothing), and when finish, the end of the drive: the lease
+ * released, the saga data (the sealed card token) cleared and the
+ * Idempotency-Key's response (run->out, status 200) stored. */
+int saga_record_next(saga_run_t *run, const char *step, const char *outcome, const char *detail,
+                     bool update_booking, const char *state, const char *event_suffix,
+                     const char *next_step, bool finish);
+
+/* Records "step started" before its vendor call, unless the previous step's
+ * outcome already did (saga_record_next). 0 or -1. */
+int saga_step_start(saga_run_t *run, const char *step);
+
+/* Whether this drive's lease surely still holds, by our own clock: renewed
+ * (by a write of the drive or the lease keeper) less than two thirds of a
+ * lease ago. */
+bool saga_lease_fresh(saga_run_t *run);
+
+/* Keeps a step log row for the next write (before the booking exists). */
+void saga_note(saga_run_t *run, const char *step, const char *outcome, const char *detail);
 
 /* Appends lodging.booking.<suffix> for rec to the outbox in tx. 0 or -1. */
 int saga_append_event(db_t *tx, const booking_record_t *rec, const char *suffix,

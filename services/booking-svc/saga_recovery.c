@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -72,7 +73,15 @@ int saga_recover(booking_app_t *app, const char *booking_id, const char *owner, 
     db_t *db = db_pool_acquire(app->db);
     if (!db)
         return -1;
-    int rc = store_booking_load(db, booking_id, &run.rec);
+    /* the lease was taken a moment ago, maybe before other sagas of the
+     * same pass were driven: renewed now, it holds for a whole lease from
+     * here (or is found lost, and nothing is done) */
+    int64_t asked = clock_now_ms();
+    int rc = store_lease_renew(db, booking_id, owner, app->saga_lease_s) == 1 ? 0 : -1;
+    if (rc == 0) {
+        run.lease_written_ms = asked;
+        rc = store_booking_load(db, booking_id, &run.rec);
+    }
     if (rc == 0)
         rc = store_step_flags(db, booking_id, &run.flags);
     if (rc == 0)

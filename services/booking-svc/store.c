@@ -82,29 +82,39 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
     char price[32];
     if (money_to_decimal_text(rec->amount, rec->currency, price, sizeof price) != 0)
         return -1;
-    db_param_t b[] = {
-        DB_STR(rec->booking_id),   DB_STR(rec->vendor),          DB_STR(rec->hotel_id),
-        DB_STR(rec->room_type_id), DB_STR(rec->check_in_text),   DB_STR(rec->check_out_text),
-        DB_INT(rec->adults),       DB_INT(rec->children),        DB_STR(price),
-        DB_STR(rec->currency),     DB_BLOB(guest_enc, guest_len),
-               DB_STR(rec->token_hash[0] ? rec->token_hash : NULL),
-        opt_str(rec->rate_plan_id), DB_INT(rec->rooms > 0 ? rec->rooms : 1)};
+    db_param_t b[] = {DB_STR(rec->booking_id),
+                      DB_STR(rec->vendor),
+                      DB_STR(rec->hotel_id),
+                      DB_STR(rec->room_type_id),
+                      DB_STR(rec->check_in_text),
+                      DB_STR(rec->check_out_text),
+                      DB_INT(rec->adults),
+                      DB_INT(rec->children),
+                      DB_STR(price),
+                      DB_STR(rec->currency),
+                      DB_BLOB(guest_enc, guest_len),
+                      DB_STR(rec->token_hash[0] ? rec->token_hash : NULL),
+                      opt_str(rec->rate_plan_id),
+                      DB_INT(rec->rooms > 0 ? rec->rooms : 1),
+                      opt_str(rec->cancel_policy)};
     if (check(db,
               db_exec(db,
                       "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
                       "check_out, adults, children, status, total_price, currency, guest_enc, "
-                      "token_hash, rate_plan_id, rooms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', "
-                      "?, ?, ?, ?, ?, ?)",
+                      "token_hash, rate_plan_id, rooms, cancel_policy) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                      "?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
                       b, sizeof b / sizeof b[0], NULL, NULL),
               "insert booking") != 0)
         return -1;
-    db_param_t s[] = {DB_STR(rec->booking_id), opt_str(saga_data), DB_STR(owner), DB_INT(lease_s)};
+    db_param_t s[] = {DB_STR(rec->booking_id),
+                      DB_STR(rec->current_step[0] ? rec->current_step : "inventory_check"),
+                      opt_str(saga_data), DB_STR(owner), DB_INT(lease_s)};
     return check(db,
                  db_exec(db,
                          "INSERT INTO saga_instance (booking_id, saga_type, state, current_step, "
                          "data, locked_by, locked_until) VALUES (?, 'checkout', 'running', "
-                         "'inventory_check', ?, ?, NOW(3) + INTERVAL ? SECOND)",
-                         s, 4, NULL, NULL),
+                         "?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
+                         s, 5, NULL, NULL),
                  "insert saga_instance");
 }
 
@@ -205,15 +215,6 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
     return 0;
 }
 
-int store_booking_set_policy(db_t *db, const char *booking_id, const char *policy_json)
-{
-    db_param_t p[] = {opt_str(policy_json), DB_STR(booking_id)};
-    return check(db,
-                 db_exec(db, "UPDATE booking SET cancel_policy = ? WHERE booking_id = ?", p, 2,
-                         NULL, NULL),
-                 "set cancel policy");
-}
-
 int store_booking_set_refund(db_t *db, const booking_record_t *rec)
 {
     char fee[32], refunded[32];
@@ -305,29 +306,149 @@ char *store_saga_data(db_t *db, const char *booking_id)
 
 int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s)
 {
-    /* read, then write: an UPDATE that changes nothing (same millisecond)
-     * reports 0 affected rows, which must not read as "lease lost" */
-    db_param_t p[] = {DB_STR(booking_id)};
-    db_result_t *res = NULL;
+    /* one conditional write: fence changes on every write, so a row that
+     * matched always counts as affected (same values in the same millisecond
+     * would otherwise report 0, which must not read as "lease lost") */
+    db_param_t u[] = {DB_INT(lease_s), DB_STR(booking_id), DB_STR(owner)};
+    uint64_t n = 0;
     if (check(db,
-              db_query(db, "SELECT locked_by FROM saga_instance WHERE booking_id = ? FOR UPDATE", p,
-                       1, &res),
-              "read lease") != 0)
+              db_exec(db,
+                      "UPDATE saga_instance SET fence = fence + 1, "
+                      "locked_until = NOW(3) + INTERVAL ? SECOND "
+                      "WHERE booking_id = ? AND locked_by = ?",
+                      u, 3, &n, NULL),
+              "renew lease") != 0)
         return -1;
-    const char *holder = db_result_rows(res) == 1 ? db_result_text(res, 0, 0) : NULL;
-    bool held = holder && strcmp(holder, owner) == 0;
-    db_result_free(res);
-    if (!held)
+    return n >= 1 ? 1 : 0;
+}
+
+int store_saga_advance(db_t *db, const booking_record_t *rec, const char *owner, int lease_s,
+                       const char *state, const char *current_step, bool update_booking,
+                       bool finish)
+{
+    /* The saga row (lease, state, step) and, when asked, the booking row in
+     * one statement, conditional on the lease: 0 rows = lost. */
+    static const char saga_set[] =
+        "s.fence = s.fence + 1, "
+        "s.compensating = (COALESCE(?, s.state) IN ('compensating', 'compensation_pending')), "
+        "s.state = COALESCE(?, s.state), s.current_step = COALESCE(?, s.current_step), ";
+    static const char lease_keep[] = "s.locked_until = NOW(3) + INTERVAL ? SECOND";
+    static const char lease_end[] =
+        "s.locked_until = NOW(3) + INTERVAL 0 * ? SECOND, s.data = NULL";
+    static const char booking_set[] =
+        ", b.status = ?, b.hold_id = ?, b.hold_expires_at = ?, b.payment_auth_id = ?, "
+        "b.payment_status = ?, b.reservation_id = ?, b.confirmation_number = ?, "
+        "b.error_code = ?, b.error_message = ?";
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "UPDATE saga_instance s%s SET %s%s%s WHERE s.booking_id = ? AND s.locked_by = ?",
+             update_booking ? " JOIN booking b ON b.booking_id = s.booking_id" : "", saga_set,
+             finish ? lease_end : lease_keep, update_booking ? booking_set : "");
+    char expires[DATES_RFC3339_LEN + 1] = "";
+    if (rec->hold_expires_at_ms > 0)
+        unix_ms_to_db_time(rec->hold_expires_at_ms, expires);
+    db_param_t p[16];
+    size_t n = 0;
+    p[n++] = opt_str(state);
+    p[n++] = opt_str(state);
+    p[n++] = opt_str(current_step);
+    p[n++] = DB_INT(lease_s);
+    if (update_booking) {
+        p[n++] = DB_STR(rec->status);
+        p[n++] = opt_str(rec->hold_id);
+        p[n++] = opt_str(expires);
+        p[n++] = opt_str(rec->payment_auth_id);
+        p[n++] = opt_str(rec->payment_status);
+        p[n++] = opt_str(rec->reservation_id);
+        p[n++] = opt_str(rec->confirmation_number);
+        p[n++] = opt_str(rec->error_code);
+        p[n++] = opt_str(rec->error_message);
+    }
+    p[n++] = DB_STR(rec->booking_id);
+    p[n++] = DB_STR(owner);
+    uint64_t affected = 0;
+    if (check(db, db_exec(db, sql, p, n, &affected, NULL), "advance saga") != 0)
+        return -1;
+    return affected >= 1 ? 1 : 0;
+}
+
+int store_saga_advance_call(db_t *db, const booking_record_t *rec, const store_advance_t *a)
+{
+    if (a->row_count > STORE_ADVANCE_STEPS)
+        return -1;
+    char expires[DATES_RFC3339_LEN + 1] = "";
+    if (rec->hold_expires_at_ms > 0)
+        unix_ms_to_db_time(rec->hold_expires_at_ms, expires);
+    char details[STORE_ADVANCE_STEPS][BOOKING_MESSAGE_MAX];
+    db_param_t p[40];
+    size_t n = 0;
+    p[n++] = DB_STR(rec->booking_id);
+    p[n++] = DB_STR(a->owner);
+    p[n++] = DB_INT(a->lease_s);
+    p[n++] = opt_str(a->state);
+    p[n++] = opt_str(a->current_step);
+    p[n++] = DB_INT(a->finish);
+    p[n++] = DB_INT(a->update_booking);
+    p[n++] = DB_STR(rec->status);
+    p[n++] = opt_str(rec->hold_id);
+    p[n++] = opt_str(expires);
+    p[n++] = opt_str(rec->payment_auth_id);
+    p[n++] = opt_str(rec->payment_status);
+    p[n++] = opt_str(rec->reservation_id);
+    p[n++] = opt_str(rec->confirmation_number);
+    p[n++] = opt_str(rec->error_code);
+    p[n++] = opt_str(rec->error_message);
+    for (size_t i = 0; i < STORE_ADVANCE_STEPS; i++) {
+        const store_step_row_t *r = i < a->row_count ? &a->rows[i] : NULL;
+        if (r && r->detail)
+            snprintf(details[i], sizeof details[i], "%s", r->detail);
+        p[n++] = r ? DB_STR(r->step) : DB_NULL;
+        p[n++] = r ? DB_STR(r->outcome) : DB_NULL;
+        p[n++] = r && r->detail ? DB_STR(details[i]) : DB_NULL;
+    }
+    bool ev = a->event_payload != NULL;
+    p[n++] = ev ? DB_STR(a->event_id) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->aggregate_type) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->topic) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->event_type) : DB_NULL;
+    p[n++] = ev ? DB_STR(a->event_payload) : DB_NULL;
+    bool idem = a->idem_key != NULL;
+    p[n++] = idem ? DB_STR(a->idem_scope) : DB_NULL;
+    p[n++] = idem ? DB_STR(a->idem_key) : DB_NULL;
+    p[n++] = idem ? DB_INT(a->idem_status) : DB_NULL;
+    p[n++] = idem ? DB_STR(a->idem_body) : DB_NULL;
+    db_err_t e =
+        db_exec(db,
+                "CALL saga_advance(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                p, n, NULL, NULL);
+    if (e == DB_ERR_QUERY && db_errno(db) == DB_ERRNO_SIGNAL)
+        return 0; /* SQLSTATE 45000 'saga lease lost': rolled back */
+    return check(db, e, "advance saga (procedure)") == 0 ? 1 : -1;
+}
+
+int store_steps(db_t *db, const char *booking_id, const store_step_row_t *rows, size_t count)
+{
+    if (count == 0)
         return 0;
-    db_param_t u[] = {DB_INT(lease_s), DB_STR(booking_id)};
-    return check(db,
-                 db_exec(db,
-                         "UPDATE saga_instance SET locked_until = NOW(3) + INTERVAL ? SECOND "
-                         "WHERE booking_id = ?",
-                         u, 2, NULL, NULL),
-                 "renew lease") == 0
-               ? 1
-               : -1;
+    if (count > STORE_STEPS_MAX)
+        return -1;
+    static const char head[] =
+        "INSERT INTO saga_step_log (booking_id, step, outcome, detail) VALUES ";
+    char sql[sizeof head + STORE_STEPS_MAX * 16];
+    char details[STORE_STEPS_MAX][BOOKING_MESSAGE_MAX];
+    db_param_t p[STORE_STEPS_MAX * 4];
+    size_t off = (size_t)snprintf(sql, sizeof sql, "%s", head);
+    for (size_t i = 0; i < count; i++) {
+        off += (size_t)snprintf(sql + off, sizeof sql - off, i ? ", (?, ?, ?, ?)" : "(?, ?, ?, ?)");
+        if (rows[i].detail)
+            snprintf(details[i], sizeof details[i], "%s", rows[i].detail);
+        p[i * 4] = DB_STR(booking_id);
+        p[i * 4 + 1] = DB_STR(rows[i].step);
+        p[i * 4 + 2] = DB_STR(rows[i].outcome);
+        p[i * 4 + 3] = rows[i].detail ? DB_STR(details[i]) : DB_NULL;
+    }
+    return check(db, db_exec(db, sql, p, count * 4, NULL, NULL), "insert steps");
 }
 
 int store_lease_take(db_t *db, const char *booking_id, const char *owner, int lease_s)
@@ -477,9 +598,12 @@ int store_rival_holds(db_t *db, const booking_record_t *rec, char ids[][BOOKING_
 {
     if (max > STORE_RIVALS_MAX)
         max = STORE_RIVALS_MAX;
-    db_param_t p[] = {DB_STR(rec->vendor),        DB_STR(rec->hotel_id),
-                      DB_STR(rec->room_type_id),  DB_STR(rec->booking_id),
-                      DB_STR(rec->check_out_text), DB_STR(rec->check_in_text),
+    db_param_t p[] = {DB_STR(rec->vendor),
+                      DB_STR(rec->hotel_id),
+                      DB_STR(rec->room_type_id),
+                      DB_STR(rec->booking_id),
+                      DB_STR(rec->check_out_text),
+                      DB_STR(rec->check_in_text),
                       DB_INT(max)};
     db_result_t *res = NULL;
     if (check(db,

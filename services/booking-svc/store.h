@@ -30,8 +30,6 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
 
 /* Writes every mutable column of the booking row from rec. 0 or -1. */
 int store_booking_update(db_t *db, const booking_record_t *rec);
-/* The cancellation policy shown at checkout (JSON; NULL clears). 0 or -1. */
-int store_booking_set_policy(db_t *db, const char *booking_id, const char *policy_json);
 /* rec's cancel_fee and refunded_amount. 0 or -1. */
 int store_booking_set_refund(db_t *db, const booking_record_t *rec);
 /* The configured policy of a rate plan (its own, else the hotel's '*') into
@@ -54,6 +52,45 @@ int store_saga_clear_data(db_t *db, const char *booking_id);
 
 /* saga_instance.data as text (malloc'd) or NULL. */
 char *store_saga_data(db_t *db, const char *booking_id);
+
+/* Step log rows written together (store_steps). */
+#define STORE_STEPS_MAX 6
+typedef struct store_step_row {
+    const char *step;
+    const char *outcome;
+    const char *detail; /* may be NULL */
+} store_step_row_t;
+
+/* Appends count step log rows in one statement, in order. 0 or -1. */
+int store_steps(db_t *db, const char *booking_id, const store_step_row_t *rows, size_t count);
+
+/* One conditional write of the lease holder: renews owner's lease on rec's
+ * saga (ends it and clears saga data when finish), sets state (NULL keeps)
+ * and current_step (NULL keeps), and the booking row's mutable fields from
+ * rec when update_booking. 1 done, 0 the lease is another's (nothing
+ * written), -1 error. */
+int store_saga_advance(db_t *db, const booking_record_t *rec, const char *owner, int lease_s,
+                       const char *state, const char *current_step, bool update_booking,
+                       bool finish);
+
+/* One step boundary in one round trip (the saga_advance procedure, one
+ * transaction on the server): store_saga_advance, the step rows (at most
+ * STORE_ADVANCE_STEPS), the outbox event (when event_payload is set) and the
+ * Idempotency-Key's answer (when idem_key is set). 1 done, 0 the lease is
+ * another's (nothing written), -1 error (nothing written). */
+#define STORE_ADVANCE_STEPS 3
+typedef struct store_advance {
+    const char *owner;
+    int lease_s;
+    const char *state, *current_step; /* NULL keeps */
+    bool update_booking, finish;
+    const store_step_row_t *rows;
+    size_t row_count;
+    const char *event_id, *aggregate_type, *topic, *event_type, *event_payload;
+    const char *idem_scope, *idem_key, *idem_body;
+    int idem_status;
+} store_advance_t;
+int store_saga_advance_call(db_t *db, const booking_record_t *rec, const store_advance_t *a);
 
 /* Extends the lease when owner still holds it: 1 held, 0 lost, -1 error. */
 int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s);

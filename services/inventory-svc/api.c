@@ -4,6 +4,8 @@
  */
 #include "api.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +74,113 @@ static int respond_fetch_error(http_request_t *req, inv_fetch_status_t st, const
     }
 }
 
-/* {vendor, hotelId, roomTypeId, source, nights: [...]} for inventory or rates. */
+/* The read path's body, written straight into one buffer (no JSON tree per
+ * night, no second copy: the server takes the buffer). */
+typedef struct body {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} body_t;
+
+static void body_grow(body_t *b, size_t need)
+{
+    if (b->oom || b->len + need < b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 512;
+    while (cap <= b->len + need)
+        cap *= 2;
+    char *p = realloc(b->buf, cap);
+    if (!p) {
+        b->oom = true;
+        return;
+    }
+    b->buf = p;
+    b->cap = cap;
+}
+
+static void body_put(body_t *b, const char *s, size_t n)
+{
+    body_grow(b, n);
+    if (b->oom)
+        return;
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+}
+
+#define BODY_LIT(b, lit) body_put((b), (lit), sizeof(lit) - 1)
+
+/* A JSON string (the ids are validated id-shaped, but escape anyway). */
+static void body_string(body_t *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    body_put(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            body_put(b, e, 2);
+        } else if (c < 0x20) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            body_put(b, e, 6);
+        } else {
+            body_put(b, (const char *)&c, 1);
+        }
+    }
+    body_put(b, "\"", 1);
+}
+
+static void body_int(body_t *b, int64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        digits[sizeof digits - 1 - n++] = '-';
+    body_put(b, digits + sizeof digits - n, n);
+}
+
+/* {vendor, hotelId, roomTypeId, source, nights: [...]} for inventory, as
+ * json-c would print it (plain); malloc'd, *len set; NULL when out of memory. */
+static char *nights_body(const char *vendor, const char *hotel_id, const char *room_type_id,
+                         const inv_nights_t *n, size_t *len)
+{
+    body_t b = {0};
+    body_grow(&b, 160 + (size_t)n->count * 56);
+    BODY_LIT(&b, "{\"vendor\":");
+    body_string(&b, vendor);
+    BODY_LIT(&b, ",\"hotelId\":");
+    body_string(&b, hotel_id);
+    BODY_LIT(&b, ",\"roomTypeId\":");
+    body_string(&b, room_type_id);
+    BODY_LIT(&b, ",\"source\":");
+    body_string(&b, inv_source_name(n->source));
+    BODY_LIT(&b, ",\"nights\":[");
+    for (int i = 0; i < n->count; i++) {
+        const inv_night_t *night = &n->items[i];
+        char day[DATES_ISO_LEN + 1];
+        dates_format_iso(night->date, day);
+        body_put(&b, i ? ",{\"date\":\"" : "{\"date\":\"", i ? 10 : 9);
+        body_put(&b, day, DATES_ISO_LEN);
+        BODY_LIT(&b, "\",\"available\":");
+        body_int(&b, night->available);
+        BODY_LIT(&b, ",\"total\":");
+        body_int(&b, night->total);
+        BODY_LIT(&b, "}");
+    }
+    BODY_LIT(&b, "]}");
+    if (b.oom) {
+        free(b.buf);
+        return NULL;
+    }
+    *len = b.len;
+    return b.buf;
+}
+
+/* The same document as a json-c tree, for answers that add members to it. */
 static struct json_object *nights_json(const char *vendor, const char *hotel_id,
                                        const char *room_type_id, inv_kind_t kind,
                                        const inv_nights_t *n)
@@ -182,13 +290,22 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
                                              q.nights, &n, msg, sizeof msg);
     if (st != INV_FETCH_OK)
         return respond_fetch_error(req, st, msg);
-    struct json_object *o = nights_json(q.vendor, q.hotel_id, q.room_type_id, kind, &n);
-    if (kind == INV_KIND_RATES)
+    if (kind == INV_KIND_RATES) {
+        /* rates carry each night's plans and their cancellation policies:
+         * built as a tree; the hot inventory read is written directly */
+        struct json_object *o = nights_json(q.vendor, q.hotel_id, q.room_type_id, kind, &n);
+        inv_nights_free(&n);
         attach_cancel_policies(app, q.hotel_id, o);
-    int rc = http_respond_json(req, 200, o);
-    json_object_put(o);
+        int rc = http_respond_json(req, 200, o);
+        json_object_put(o);
+        return rc;
+    }
+    size_t len = 0;
+    char *body = nights_body(q.vendor, q.hotel_id, q.room_type_id, &n, &len);
     inv_nights_free(&n);
-    return rc;
+    if (!body)
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    return http_respond_take(req, 200, "application/json; charset=utf-8", body, len);
 }
 
 static int handle_inventory(http_request_t *req, void *ctx)

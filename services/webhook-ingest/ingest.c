@@ -118,6 +118,9 @@ static int verify_signature(ingest_t *in, http_request_t *req, const char *vendo
 /* Publishes every event of n and waits for each acknowledgement. 0 or -1 (err). */
 static int publish_all(ingest_t *in, normalized_t *n, char *err, size_t err_size)
 {
+    int timeout_ms = in->cfg.publish_timeout_ms > 0 ? in->cfg.publish_timeout_ms
+                                                    : INGEST_DEFAULT_PUBLISH_TIMEOUT_MS;
+    int64_t deadline = clock_now_ms() + timeout_ms; /* for the whole webhook */
     for (size_t i = 0; i < n->event_count; i++) {
         cloudevent_t *ev = envelope_new(n, i);
         char *json = ev ? cloudevent_to_json(ev) : NULL;
@@ -128,9 +131,11 @@ static int publish_all(ingest_t *in, normalized_t *n, char *err, size_t err_size
             kafka_header_t headers[CLOUDEVENT_HEADER_COUNT];
             cloudevent_kafka_headers(ev, headers);
             int64_t t0 = clock_now_ms();
-            rc = kafka_producer_send_sync(in->cfg.producer, in->cfg.topic, n->hotel_id,
+            int64_t left = deadline - t0;
+            rc = kafka_producer_send_wait(in->cfg.producer, in->cfg.topic, n->hotel_id,
                                           strlen(n->hotel_id), json, strlen(json), headers,
-                                          CLOUDEVENT_HEADER_COUNT, err, err_size);
+                                          CLOUDEVENT_HEADER_COUNT, left > 0 ? (int)left : 0, err,
+                                          err_size);
             metrics_histogram_observe(publish_metric(), (double)(clock_now_ms() - t0) / MS_PER_S,
                                       rc == 0 ? "ok" : "error");
         }

@@ -29,9 +29,11 @@
 #define INGEST_MAX_BODY_BYTES (256 * 1024)
 #define INGEST_DEFAULT_PUBLISH_TIMEOUT_MS 5000
 #define INGEST_RETRY_AFTER_S "5"
+#define INGEST_RECONNECT_BACKOFF_MAX_MS "500"
 
 typedef struct ingest_config {
-    kafka_producer_t *producer; /* message.timeout.ms bounds each publish */
+    kafka_producer_t *producer; /* acks=all, idempotent */
+    int publish_timeout_ms;     /* a webhook's events acknowledged within this, or 503 */
     const char *topic;          /* pms.events with KAFKA_TOPIC_PREFIX applied */
     const secrets_t *secrets;
     dedup_t *dedup;        /* NULL: no de-duplication (consumers dedup by id) */

@@ -79,7 +79,11 @@ static int wire(service_t *svc, void *ctx)
 
     char err[512], timeout_text[16];
     snprintf(timeout_text, sizeof timeout_text, "%ld", timeout_ms);
-    const char *extra[] = {"message.timeout.ms", timeout_text, NULL};
+    /* reconnect.backoff.max.ms: librdkafka's default (10 s) lets a producer
+     * that saw the broker down wait up to that long after it is back before
+     * trying again — webhooks answered 503 all that time */
+    const char *extra[] = {"message.timeout.ms", timeout_text, "reconnect.backoff.max.ms",
+                           INGEST_RECONNECT_BACKOFF_MAX_MS, NULL};
     app->producer = kafka_producer_new(st->kafka_brokers, "webhook-ingest", extra, err, sizeof err);
     if (!app->producer) {
         log_error("kafka producer: %s", err);
@@ -95,7 +99,8 @@ static int wire(service_t *svc, void *ctx)
                           .topic = app->topic,
                           .secrets = app->secrets,
                           .dedup = app->dedup,
-                          .allow_unsigned = allow_unsigned};
+                          .allow_unsigned = allow_unsigned,
+                          .publish_timeout_ms = (int)timeout_ms};
     app->ingest = ingest_new(&ic);
     app->readiness = readiness_new(st->kafka_brokers);
     if (!app->ingest || !app->readiness ||

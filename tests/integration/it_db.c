@@ -33,6 +33,16 @@ static void teardown(void)
     ts_db_drop(dbname);
 }
 
+static int64_t db_query_count(const char *sql)
+{
+    db_result_t *res = NULL;
+    ck_assert_int_eq(db_query(db, sql, NULL, 0, &res), DB_OK);
+    int64_t n = -1;
+    ck_assert_int_eq(db_result_int64(res, 0, 0, &n), 0);
+    db_result_free(res);
+    return n;
+}
+
 static db_err_t insert(const char *id, const char *price)
 {
     db_param_t p[] = {DB_STR(id),           DB_STR(price),    DB_INT(2),
@@ -63,6 +73,45 @@ START_TEST(test_every_bind_type_round_trips_exactly)
     ck_assert_uint_eq(len, 3);
     ck_assert(memcmp(b, "\x00\x01\x02", 3) == 0);
     db_result_free(res);
+}
+END_TEST
+
+/* A statement is prepared once per connection and executed as often as it
+ * is used, with fresh parameters and results every time; a reconnect
+ * (a new session) prepares it again on the new one. */
+START_TEST(test_a_statement_is_prepared_once_per_connection)
+{
+    db_stats_t s0, s1;
+    db_stats_get(&s0);
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "bk_%d", i);
+        ck_assert_int_eq(insert(id, "1.00"), DB_OK);
+        db_param_t p[] = {DB_STR(id)};
+        db_result_t *res = NULL;
+        ck_assert_int_eq(db_query(db, "SELECT id, nights FROM t WHERE id = ?", p, 1, &res), DB_OK);
+        ck_assert_uint_eq(db_result_rows(res), 1);
+        ck_assert_str_eq(db_result_text(res, 0, 0), id);
+        db_result_free(res);
+    }
+    ck_assert_int_eq(insert("bk_0", "1.00"), DB_ERR_DUPLICATE); /* still usable after an error */
+    ck_assert_int_eq(insert("bk_9", "1.00"), DB_OK);
+    db_stats_get(&s1);
+    ck_assert_uint_eq(s1.prepares - s0.prepares, 2);
+    ck_assert_uint_eq(s1.executes - s0.executes, 12);
+    ck_assert_uint_eq(s1.round_trips - s0.round_trips, 14);
+    /* the server forgets the statements with the session */
+    unsigned long session = db_session_id(db);
+    char err[256], kill[64];
+    db_t *other = db_new(url, err, sizeof err);
+    ck_assert_msg(other != NULL, "%s", err);
+    snprintf(kill, sizeof kill, "KILL CONNECTION %lu", session);
+    ck_assert_int_eq(db_exec_script_statement(other, kill), DB_OK);
+    db_free(other);
+    ck_assert_int_ne(insert("bk_10", "1.00"), DB_OK); /* it may have run: not repeated */
+    ck_assert_int_eq(insert("bk_11", "1.00"), DB_OK);
+    ck_assert_uint_ne(db_session_id(db), session);
+    ck_assert_int_eq(db_query_count("SELECT COUNT(*) FROM t"), 7);
 }
 END_TEST
 
@@ -150,6 +199,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_every_bind_type_round_trips_exactly);
+    tcase_add_test(tc, test_a_statement_is_prepared_once_per_connection);
     tcase_add_test(tc, test_null_parameters_and_null_columns);
     tcase_add_test(tc, test_rollback_leaves_no_row_and_commit_keeps_it);
     tcase_add_test(tc, test_a_duplicate_key_is_reported_as_such);

@@ -130,6 +130,17 @@ static int collect(const char *stmt, void *ctx)
     return 0;
 }
 
+static int collect_body(const char *stmt, void *ctx)
+{
+    int *n = ctx;
+    (*n)++;
+    if (strstr(stmt, "PROCEDURE"))
+        ck_assert_ptr_nonnull(strstr(stmt, "SELECT 1; SELECT ';'; END"));
+    else
+        ck_assert_ptr_null(strstr(stmt, "DELIMITER"));
+    return 0;
+}
+
 START_TEST(test_sql_splitting_respects_quotes_and_comments)
 {
     int n = 0;
@@ -137,6 +148,13 @@ START_TEST(test_sql_splitting_respects_quotes_and_comments)
         migrate_split_sql("-- c; c\nSELECT 'a;b';\n/* x; y */ SELECT \"c;\";\n  \n", collect, &n),
         0);
     ck_assert_int_eq(n, 2);
+    /* a routine body keeps its ';' between DELIMITER lines */
+    n = 0;
+    ck_assert_int_eq(migrate_split_sql("SELECT 1;\nDELIMITER //\nCREATE PROCEDURE p() BEGIN "
+                                       "SELECT 1; SELECT ';'; END//\nDELIMITER ;\nSELECT 2;\n",
+                                       collect_body, &n),
+                     0);
+    ck_assert_int_eq(n, 3);
 }
 END_TEST
 

@@ -74,7 +74,14 @@ void db_free(db_t *db);
 
 /* The last error text (for logs; contains no parameter values). */
 const char *db_error(const db_t *db);
+/* The last error's code (MariaDB's, e.g. 1644 for a SIGNAL of SQLSTATE 45000). */
+unsigned int db_errno(const db_t *db);
+#define DB_ERRNO_SIGNAL 1644 /* ER_SIGNAL_EXCEPTION: a routine's SIGNAL SQLSTATE '45000' */
 db_err_t db_ping(db_t *db);
+/* The server's id of the current connection (0 while disconnected): it
+ * changes when the connection was re-established, which ends whatever was
+ * scoped to the session (named locks, temporary tables). */
+unsigned long db_session_id(const db_t *db);
 
 /* Executes a statement. affected / insert_id may be NULL. */
 db_err_t db_exec(db_t *db, const char *sql, const db_param_t *params, size_t n, uint64_t *affected,
@@ -97,10 +104,25 @@ const void *db_result_bytes(const db_result_t *res, size_t row, size_t col, size
 int db_result_int64(const db_result_t *res, size_t row, size_t col, int64_t *out);
 void db_result_free(db_result_t *res);
 
+/* What this process sent to the database server since it started (all
+ * connections): deterministic per operation, so tests can bound them. */
+typedef struct db_stats {
+    uint64_t round_trips; /* prepares + executes + text queries + commits + rollbacks + pings */
+    uint64_t prepares;
+    uint64_t executes;
+    uint64_t commits;
+    uint64_t rollbacks;
+} db_stats_t;
+void db_stats_get(db_stats_t *out);
+/* Copies the counts into the gauges db_round_trips, db_statements_prepared
+ * and db_commits (call before rendering /metrics). */
+void db_stats_publish(void);
+
 /* --- pool --- */
 typedef struct db_pool db_pool_t;
 db_pool_t *db_pool_new(const char *url, size_t size, char *err, size_t err_size);
 void db_pool_free(db_pool_t *p);
+size_t db_pool_size(const db_pool_t *p);
 db_t *db_pool_acquire(db_pool_t *p);
 void db_pool_release(db_pool_t *p, db_t *db);
 

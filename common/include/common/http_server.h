@@ -196,6 +196,10 @@ struct json_object *http_request_json_object(http_request_t *req);
 int http_response_header(http_request_t *req, const char *name, const char *value);
 int http_respond(http_request_t *req, int status, const char *content_type, const char *body,
                  size_t len);
+/* http_respond with a malloc'd body the server takes (frees it when sent,
+ * or at once on failure): no copy of a large body. */
+int http_respond_take(http_request_t *req, int status, const char *content_type, char *body,
+                      size_t len);
 /* Serialises `obj` (not consumed: the caller still owns it). */
 int http_respond_json(http_request_t *req, int status, struct json_object *obj);
 /* {"success":false,"error":message,"errorCode":code[,"field":field]} */

@@ -73,6 +73,15 @@ int kafka_producer_send(kafka_producer_t *p, const char *topic, const void *key,
                         size_t err_size);
 /* Sends and waits for the delivery report: 0 only when the broker acknowledged
  * the write (acks=all); -1 with err otherwise (timeout = message.timeout.ms). */
+/* kafka_producer_send_sync bounded by our own deadline: -1 with "no
+ * acknowledgement" in err when no report came within timeout_ms (< 0 waits
+ * for the report). The message may still be delivered later (at-least-once:
+ * consumers de-duplicate by event id). librdkafka's message.timeout.ms alone
+ * does not bound the wait while no broker is reachable. */
+int kafka_producer_send_wait(kafka_producer_t *p, const char *topic, const void *key,
+                             size_t key_len, const void *value, size_t len,
+                             const kafka_header_t *headers, size_t header_count, int timeout_ms,
+                             char *err, size_t err_size);
 int kafka_producer_send_sync(kafka_producer_t *p, const char *topic, const void *key,
                              size_t key_len, const void *value, size_t len,
                              const kafka_header_t *headers, size_t header_count, char *err,

@@ -45,6 +45,15 @@ void metrics_gauge_set(metric_t *m, double value, ...);
 void metrics_gauge_add(metric_t *m, double delta, ...);
 void metrics_histogram_observe(metric_t *m, double value, ...);
 
+/* One series of m (its label values given, created if new) as a handle, for
+ * a hot path that observes the same series again and again without looking
+ * its labels up each time. Valid as long as the family (until
+ * metrics_reset). NULL m gives NULL; the functions below accept NULL. */
+typedef struct series metric_series_t;
+metric_series_t *metrics_series(metric_t *m, ...);
+void metrics_series_add(metric_series_t *s, double delta);     /* counters; delta >= 0 */
+void metrics_series_observe(metric_series_t *s, double value); /* histograms */
+
 /* Current value of a counter/gauge series, or of a histogram's count; for
  * tests and for services that read back their own state. 0 when absent. */
 double metrics_value(metric_t *m, ...);

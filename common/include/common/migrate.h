@@ -32,7 +32,9 @@
 /* 0 with *applied = files applied now, or -1 with a reason in err. */
 int migrate_apply(db_t *db, const char *dir, int *applied, char *err, size_t err_size);
 
-/* Splits SQL text into statements on ';' outside quotes and comments. Calls
+/* Splits SQL text into statements on ';' outside quotes and comments; a
+ * "DELIMITER <token>" line (as the mariadb client takes it) makes <token> the
+ * separator until the next one, so a routine's body may contain ';'. Calls
  * fn for each non-empty statement (NUL-terminated, without the ';'); stops and
  * returns fn's non-zero result. */
 int migrate_split_sql(const char *sql, int (*fn)(const char *stmt, void *ctx), void *ctx);
