@@ -165,7 +165,17 @@ static char *nights_body(const char *vendor, const char *hotel_id, const char *r
         dates_format_iso(night->date, day);
         body_put(&b, i ? ",{\"date\":\"" : "{\"date\":\"", i ? 10 : 9);
         body_put(&b, day, DATES_ISO_LEN);
-        BODY_LIT(&b, "\",\"available\":");
+        /* a PMS without room counts: "bookable, count unknown", never an
+         * invented number (the same fields as nights_json) */
+        if (night->available > 0)
+            BODY_LIT(&b, "\",\"bookable\":true");
+        else
+            BODY_LIT(&b, "\",\"bookable\":false");
+        if (night->count_unknown) {
+            BODY_LIT(&b, ",\"countKnown\":false}");
+            continue;
+        }
+        BODY_LIT(&b, ",\"countKnown\":true,\"available\":");
         body_int(&b, night->available);
         BODY_LIT(&b, ",\"total\":");
         body_int(&b, night->total);
