@@ -158,7 +158,7 @@ kafka_handler_result_t inv_handle_pms_event(const kafka_message_t *m, void *ctx,
 {
     inv_app_t *app = ctx;
     char err[256];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (!ev || !ev->data) {
         cloudevent_free(ev);
         metrics_counter_inc(app->metrics.events, "pms.events", "invalid", "poison");
@@ -259,20 +259,14 @@ static int publish_result(inv_app_t *app, const sync_job_t *job, int room_types,
             d, "error", json_object_new_string_len(error, (int)strnlen(error, SYNC_ERROR_MAX)));
     cloudevent_t *ev = cloudevent_new(error ? "lodging.sync.failed" : "lodging.sync.succeeded",
                                       SOURCE, job->hotel_id, d);
-    char *json = ev ? cloudevent_to_json(ev) : NULL;
     int rc = -1;
     char err[256] = "out of memory";
-    if (json) {
-        kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-        cloudevent_kafka_headers(ev, h);
-        rc = kafka_producer_send_sync(app->producer, app->topic_sync_results, job->hotel_id,
-                                      strlen(job->hotel_id), json, strlen(json), h,
-                                      CLOUDEVENT_HEADER_COUNT, err, sizeof err);
-    }
+    if (ev)
+        rc = cloudevent_send_sync(app->producer, app->topic_sync_results, job->hotel_id, ev, err,
+                                  sizeof err);
     if (rc != 0)
         log_kv(LOG_LEVEL_ERROR, "cannot publish the sync result", "jobId", job->job_id, "error",
                err, NULL);
-    free(json);
     cloudevent_free(ev);
     return rc;
 }
@@ -282,7 +276,7 @@ kafka_handler_result_t inv_handle_sync_job(const kafka_message_t *m, void *ctx, 
 {
     inv_app_t *app = ctx;
     char err[SYNC_ERROR_MAX];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (!ev || !ev->data) {
         cloudevent_free(ev);
         metrics_counter_inc(app->metrics.events, "sync.jobs", "invalid", "poison");

@@ -78,7 +78,7 @@ kafka_handler_result_t results_handle(const kafka_message_t *m, void *ctx, char 
 {
     results_t *r = ctx;
     sync_result_t res;
-    if (sync_result_parse(m->value, m->len, &res, reason, reason_size) != 0) {
+    if (sync_result_from_message(m, &res, reason, reason_size) != 0) {
         log_kv(LOG_LEVEL_WARN, "malformed sync result; to the DLQ", "reason", reason, NULL);
         return KAFKA_HANDLER_POISON;
     }

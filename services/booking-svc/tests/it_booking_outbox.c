@@ -142,9 +142,14 @@ START_TEST(test_rolled_back_rows_never_publish_and_committed_rows_publish_once_i
     ck_assert_int_eq(booking_it_collected(c), expected_total(&e));
 
     booking_it_message_t m = booking_it_message(c, 0);
-    ck_assert_str_eq(m.content_type, "application/cloudevents+json");
+    /* binary content mode: attributes in headers, the data as the value */
+    ck_assert_str_eq(m.content_type, "application/json");
+    ck_assert_str_eq(m.ce_specversion, "1.0");
     ck_assert_str_eq(m.ce_type, "lodging.booking.held");
     ck_assert_str_eq(m.ce_source, "/booking-svc");
+    ck_assert_str_eq(m.ce_subject, m.key);
+    ck_assert_str_eq(m.ce_dataschema, "urn:lodging:events:booking");
+    ck_assert_ptr_nonnull(m.value);
     char err[128];
     cloudevent_t *ev = cloudevent_parse(m.value, strlen(m.value), err, sizeof err);
     ck_assert_msg(ev != NULL, "%s", err);
