@@ -303,6 +303,9 @@ kafka_handler_result_t inv_handle_sync_job(const kafka_message_t *m, void *ctx, 
     if (rc != 0)
         log_kv(LOG_LEVEL_WARN, "sync job failed", "jobId", job.job_id, "hotelId", job.hotel_id,
                "error", err, NULL);
+    else
+        log_kv(LOG_LEVEL_DEBUG, "sync job done", "jobId", job.job_id, "hotelId", job.hotel_id,
+               LOG_INT("roomTypes", room_types), LOG_INT("nights", nights), NULL);
     r = publish_result(app, &job, room_types, nights, rc == 0 ? NULL : err) == 0
             ? KAFKA_HANDLER_OK
             : KAFKA_HANDLER_RETRY;
