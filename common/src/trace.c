@@ -123,6 +123,14 @@ void trace_format(const trace_context_t *ctx, char out[TRACE_TRACEPARENT_LEN + 1
              ctx->flags);
 }
 
+bool trace_ensure(trace_context_t *storage)
+{
+    if (has_current || trace_start(storage) != 0)
+        return false;
+    trace_set_current(storage);
+    return true;
+}
+
 void trace_set_current(const trace_context_t *ctx)
 {
     has_current = ctx != NULL;

@@ -93,6 +93,17 @@ START_TEST(test_a_tracestate_that_is_not_printable_ascii_or_too_long_is_dropped)
 }
 END_TEST
 
+START_TEST(test_ensure_starts_a_trace_only_where_none_is_current)
+{
+    trace_context_t mine, spare;
+    ck_assert(trace_ensure(&mine));
+    ck_assert_str_eq(trace_current()->trace_id, mine.trace_id);
+    ck_assert(!trace_ensure(&spare)); /* kept the current one */
+    ck_assert_str_eq(trace_current()->trace_id, mine.trace_id);
+    trace_set_current(NULL);
+}
+END_TEST
+
 static void *other_thread(void *arg)
 {
     (void)arg;
@@ -125,6 +136,7 @@ int main(void)
     tcase_add_test(tc, test_without_a_valid_parent_a_new_sampled_trace_starts);
     tcase_add_test(tc, test_a_tracestate_that_is_not_printable_ascii_or_too_long_is_dropped);
     tcase_add_test(tc, test_the_current_trace_belongs_to_its_thread);
+    tcase_add_test(tc, test_ensure_starts_a_trace_only_where_none_is_current);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "compensation.h"
 #include "idempotency.h"
 #include "outbox.h"
@@ -75,11 +76,16 @@ int recovery_run_once(booking_app_t *app)
         if (taken[i] != 1)
             continue; /* another replica has it */
         saga_result_t res;
+        /* a trace of its own: the recovery's log lines, vendor calls and events carry it */
+        trace_context_t trace;
+        bool own_trace = trace_ensure(&trace);
         int rc = saga_recover(app, ids[i], owners[i], &res);
         if (rc == 0 && !res.retry_later) {
             complete_key(app, &res);
             done++;
         }
+        if (own_trace)
+            trace_set_current(NULL);
     }
     return done;
 }

@@ -62,6 +62,11 @@ int trace_continue_or_start(const char *traceparent, const char *tracestate, tra
 /* "00-<trace id>-<span id>-<flags>" into out. */
 void trace_format(const trace_context_t *ctx, char out[TRACE_TRACEPARENT_LEN + 1]);
 
+/* For work that no request or message started (a scheduled job, a retried
+ * task): makes a new trace the thread's current one unless it already has one.
+ * True when it started one; then end it with trace_set_current(NULL). */
+bool trace_ensure(trace_context_t *storage);
+
 /* Sets (copies) or, with NULL, clears the calling thread's current context. */
 void trace_set_current(const trace_context_t *ctx);
 
