@@ -59,12 +59,10 @@ int inv_invalidate_nights(inv_app_t *app, inv_key_family_t family, const char *h
     long long deleted = 0;
     int rc = k ? inv_cache_del(app, k->ptrs, k->count, &deleted) : -1;
     inv_keys_free(k);
-    char day[DATES_ISO_LEN + 1], nights[16], gone[24];
+    char day[DATES_ISO_LEN + 1];
     dates_format_iso(first, day);
-    snprintf(nights, sizeof nights, "%d", count);
-    snprintf(gone, sizeof gone, "%lld", deleted);
     log_kv(LOG_LEVEL_DEBUG, "cache invalidated", "hotelId", hotel_id, "roomTypeId", room_type_id,
-           "from", day, "nights", nights, "deleted", gone, NULL);
+           "from", day, LOG_INT("nights", count), LOG_INT("deleted", deleted), NULL);
     return rc;
 }
 

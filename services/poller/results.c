@@ -3,7 +3,6 @@
  */
 #include "results.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 
 #include "common/log.h"
@@ -101,11 +100,10 @@ kafka_handler_result_t results_handle(const kafka_message_t *m, void *ctx, char 
     if (!res.succeeded)
         metrics_counter_inc(r->failures_total);
     if (alerted) {
-        char count[24];
-        snprintf(count, sizeof count, "%" PRId64, failures);
         metrics_counter_inc(r->alerts_total, "polling.stopped");
         log_kv(LOG_LEVEL_ERROR, "polling stopped after consecutive failures", "vendor", res.vendor,
-               "hotelId", res.hotel_id, "consecutiveFailures", count, "lastError", res.error,
+               "hotelId", res.hotel_id, LOG_INT("consecutiveFailures", failures), "lastError",
+               res.error,
                "alert", "polling.stopped", NULL);
     }
     return KAFKA_HANDLER_OK;
