@@ -172,8 +172,8 @@ static struct json_object *get_stay(inventory_client_t *ic, const char *path, co
                              strcmp(json_object_get_string(code), "HOTEL_NOT_FOUND") == 0;
         json_object_put(err);
     } else if (!root) {
-        log_kv(LOG_LEVEL_INFO, "inventory-svc could not answer; the PMS hold decides", "path",
-               path, LOG_INT("status", e == HTTP_CLIENT_OK ? r.status : 0), "error",
+        log_kv(LOG_LEVEL_INFO, "inventory-svc could not answer; the PMS hold decides", "path", path,
+               LOG_INT("status", e == HTTP_CLIENT_OK ? r.status : 0), "error",
                e == HTTP_CLIENT_OK ? "unexpected answer" : http_client_err_name(e), NULL);
     }
     http_client_response_clear(&r);

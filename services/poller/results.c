@@ -103,8 +103,7 @@ kafka_handler_result_t results_handle(const kafka_message_t *m, void *ctx, char 
         metrics_counter_inc(r->alerts_total, "polling.stopped");
         log_kv(LOG_LEVEL_ERROR, "polling stopped after consecutive failures", "vendor", res.vendor,
                "hotelId", res.hotel_id, LOG_INT("consecutiveFailures", failures), "lastError",
-               res.error,
-               "alert", "polling.stopped", NULL);
+               res.error, "alert", "polling.stopped", NULL);
     }
     return KAFKA_HANDLER_OK;
 }
