@@ -216,7 +216,9 @@ static size_t publish_rows(outbox_relay_t *r, db_result_t *res, size_t n, size_t
                    event_id, "error", err, NULL);
             msg.headers[0] = (kafka_header_t){"content-type", CLOUDEVENT_CONTENT_TYPE};
             msg.header_count = 1;
-        } else if (cloudevent_to_kafka(ev, &msg) != 0) {
+        } else if ((!ev->dataschema && /* a row stored before events named their schema */
+                    cloudevent_set_dataschema(ev, cloudevent_dataschema_of(ev->type)) != 0) ||
+                   cloudevent_to_kafka(ev, &msg) != 0) {
             cloudevent_free(ev);
             break;
         }
