@@ -1,6 +1,8 @@
 # One image per service: docker build --build-arg SERVICE=booking-svc -t lodging/booking-svc .
 # SERVICE is one of booking-svc, inventory-svc, webhook-ingest, poller, or — for
 # demo and staging clusters without real vendors — pms-sandbox, pay-sandbox.
+# Every image also holds the tools the Helm chart's Jobs run (lodging-migrate,
+# lodging-kafka-admin, lodging-reconcile) and lodging-admin (the first admin).
 
 FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -16,8 +18,10 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     && cp /build/services/*/booking-svc /build/services/*/inventory-svc \
           /build/services/*/webhook-ingest /build/services/*/poller \
           /build/sandbox/pms-sandbox/pms-sandbox /build/sandbox/pay-sandbox/pay-sandbox \
-          /build/tools/migrate/lodging-migrate /build/tools/kafka-admin/lodging-kafka-admin /out/bin/ \
+          /build/tools/migrate/lodging-migrate /build/tools/kafka-admin/lodging-kafka-admin \
+          /build/tools/reconcile/lodging-reconcile /build/tools/admin/lodging-admin /out/bin/ \
     && cp -r db /out/db \
+    && mkdir -p /out/kafka && cp deploy/k8s/lodging/files/topics.json /out/kafka/topics.json \
     && mkdir -p /out/sandbox && cp sandbox/pms-sandbox/seed.json /out/sandbox/pms-seed.json
 
 FROM debian:12-slim
@@ -30,6 +34,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && useradd --system --uid 10001 --no-create-home lodging
 COPY --from=build /out/bin/ /usr/local/bin/
 COPY --from=build /out/db/ /opt/lodging/db/
+COPY --from=build /out/kafka/ /opt/lodging/kafka/
 COPY --from=build /out/sandbox/ /opt/lodging/sandbox/
 ENV SERVICE_BINARY=/usr/local/bin/${SERVICE} PMS_SANDBOX_SEED=/opt/lodging/sandbox/pms-seed.json
 USER 10001

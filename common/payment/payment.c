@@ -183,7 +183,7 @@ payment_connector_t *payment_connector_new(const char *gateway, const payment_co
         metrics_counter("payment_requests_total", "Payment gateway calls by operation and outcome",
                         3, "gateway", "op", "outcome");
     pc->latency_seconds = metrics_histogram(
-        "payment_latency_seconds", "Payment gateway call latency, retries included",
+        "payment_request_duration_seconds", "Payment gateway call latency, retries included",
         METRICS_LATENCY_BUCKETS_S, METRICS_LATENCY_BUCKET_COUNT, 2, "gateway", "op");
     return pc;
 }

@@ -24,6 +24,10 @@ static const char *const VENDOR_NAMES[] = {"cloudbeds", NULL};
 /* A wait longer than this would outlast the hold it is for. */
 #define PMS_MAX_BUDGET_WAIT_MS 120000
 
+/* A vendor answer this slow counts in pms_hotel_slow_requests_total. */
+#define PMS_SLOW_REQUEST_MS 1000.0
+#define PMS_SLOW_REQUEST_TEXT "1 s"
+
 /* Per-hotel resilience state, created on the hotel's first call. */
 typedef struct hotel_state {
     char hotel_id[PMS_ID_MAX];
@@ -42,6 +46,11 @@ struct pms_connector {
     hotel_state_t *hotels;
     metric_t *requests;
     metric_t *latency;
+    /* Per hotel, only what needs a look: a latency histogram per hotel would
+     * be thousands of hotels times the buckets, so a hotel gets a series only
+     * once its vendor failed it or answered slowly. */
+    metric_t *hotel_errors;
+    metric_t *hotel_slow;
     void *vendor_state;
 };
 
@@ -164,6 +173,13 @@ pms_connector_t *pms_connector_new(const char *vendor, const pms_config_t *cfg, 
     c->latency = metrics_histogram("pms_request_duration_seconds",
                                    "PMS vendor HTTP request latency", METRICS_LATENCY_BUCKETS_S,
                                    METRICS_LATENCY_BUCKET_COUNT, 2, "vendor", "method");
+    c->hotel_errors = metrics_counter(
+        "pms_hotel_errors_total",
+        "PMS requests of a hotel that failed (transient, rate_limited, protocol, auth)", 3,
+        "vendor", "hotel", "error");
+    c->hotel_slow = metrics_counter("pms_hotel_slow_requests_total",
+                                    "PMS requests of a hotel slower than " PMS_SLOW_REQUEST_TEXT, 2,
+                                    "vendor", "hotel");
     return c;
 }
 
@@ -310,6 +326,11 @@ static retry_outcome_t attempt(void *arg, int n, int64_t *retry_after_ms)
     metrics_histogram_observe(c->latency, a->resp->latency_ms / 1000.0, c->vendor->name,
                               a->call->op);
     metrics_counter_inc(c->requests, c->vendor->name, a->call->op, pms_err_name(a->result));
+    if (counts_as_failure(a->result) || a->result == PMS_ERR_AUTH)
+        metrics_counter_inc(c->hotel_errors, c->vendor->name, a->call->hotel_id,
+                            pms_err_name(a->result));
+    if (a->resp->latency_ms >= PMS_SLOW_REQUEST_MS)
+        metrics_counter_inc(c->hotel_slow, c->vendor->name, a->call->hotel_id);
     if (counts_as_failure(a->result))
         breaker_record_failure(a->hotel->breaker);
     else

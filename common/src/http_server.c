@@ -62,6 +62,7 @@ struct http_server {
     route_t routes[MAX_ROUTES];
     int route_count;
     atomic_int in_flight; /* requests between first call and completion */
+    atomic_bool draining; /* answers close their connection (http_server_drain) */
     int port;
     client_proxies_t *proxies; /* read-only after new */
     metric_t *requests_total;
@@ -287,6 +288,8 @@ int http_respond(http_request_t *req, int status, const char *content_type, cons
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", req->id);
+    if (atomic_load(&req->srv->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < req->header_count; i++)
         MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)status, resp);
@@ -804,6 +807,7 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
         return NULL;
     }
     atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->draining, false);
     srv->requests_total =
         metrics_counter("http_requests_total", "HTTP requests by route and status", 4, "service",
                         "route", "method", "status");
@@ -869,10 +873,17 @@ int http_server_start(http_server_t *srv)
     return 0;
 }
 
+void http_server_drain(http_server_t *srv)
+{
+    if (srv)
+        atomic_store(&srv->draining, true);
+}
+
 void http_server_stop(http_server_t *srv)
 {
     if (!srv || !srv->daemon)
         return;
+    http_server_drain(srv);
     /* Stop accepting: quiescing takes the listen socket from the workers, and
      * shutdown() makes the kernel refuse new connections at once. The socket
      * itself stays open until MHD_stop_daemon has returned, as libmicrohttpd

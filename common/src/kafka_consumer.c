@@ -9,9 +9,16 @@
  * rd_kafka_offset_store_message, so rd_kafka_offsets_store takes a list).
  * On a rebalance that revokes partitions the stored offsets are committed
  * synchronously before the partitions are given up.
+ *
+ * Lag: librdkafka's statistics (every KAFKA_STATS_INTERVAL_MS, on the poll
+ * thread) give each assigned partition's consumer_lag; their sum per topic is
+ * the gauge kafka_consumer_lag_messages{topic,group}. Each partition is
+ * assigned to one member of the group, so summing the gauge over the replicas
+ * gives the group's lag (alerts, and the autoscaler's external metric).
  */
 #include "common/kafka.h"
 
+#include <json-c/json.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +34,7 @@
 
 #define DLQ_RETRY_BACKOFF_MS 1000
 #define REASON_MAX 512
+#define KAFKA_STATS_INTERVAL_MS "15000"
 
 struct kafka_consumer {
     rd_kafka_t *rk;
@@ -40,6 +48,7 @@ struct kafka_consumer {
     bool running;
     bool closed;
     atomic_bool stopping;
+    char *group; /* the lag gauge's label */
 };
 
 static metric_t *consumed_metric(void)
@@ -51,6 +60,59 @@ static metric_t *consumed_metric(void)
 static metric_t *dlq_metric(void)
 {
     return metrics_counter("kafka_dlq_total", "Messages sent to a dead letter queue", 1, "topic");
+}
+
+static metric_t *lag_metric(void)
+{
+    return metrics_gauge("kafka_consumer_lag_messages",
+                         "Messages behind the partitions' high watermark, summed over the "
+                         "partitions this member is assigned",
+                         2, "topic", "group");
+}
+
+/* librdkafka's statistics JSON: topics.<t>.partitions.<p>.consumer_lag is -1
+ * for a partition this member does not consume (or whose position is not
+ * known yet); partition -1 is librdkafka's internal one. */
+int kafka_stats_record_lag(const char *json, size_t json_len, const char *group)
+{
+    json_tokener *tok = json_tokener_new();
+    json_object *root = tok ? json_tokener_parse_ex(tok, json, (int)json_len) : NULL;
+    json_tokener_free(tok);
+    json_object *topics = NULL;
+    if (!root || !json_object_object_get_ex(root, "topics", &topics) ||
+        !json_object_is_type(topics, json_type_object)) {
+        json_object_put(root);
+        return -1;
+    }
+    int recorded = 0;
+    json_object_object_foreach(topics, topic, t)
+    {
+        json_object *parts = NULL;
+        if (!json_object_object_get_ex(t, "partitions", &parts) ||
+            !json_object_is_type(parts, json_type_object))
+            continue;
+        int64_t lag = 0;
+        json_object_object_foreach(parts, id, p)
+        {
+            json_object *v = NULL;
+            if (strcmp(id, "-1") != 0 && json_object_object_get_ex(p, "consumer_lag", &v) &&
+                json_object_get_int64(v) > 0)
+                lag += json_object_get_int64(v);
+        }
+        metrics_gauge_set(lag_metric(), (double)lag, topic, group);
+        recorded++;
+    }
+    json_object_put(root);
+    return recorded;
+}
+
+static int on_stats(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+    (void)rk;
+    kafka_consumer_t *c = opaque;
+    if (c)
+        kafka_stats_record_lag(json, json_len, c->group);
+    return 0; /* librdkafka frees the JSON */
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -83,6 +145,8 @@ kafka_consumer_t *kafka_consumer_new(const kafka_consumer_config_t *cfg, char *e
         "earliest",
         "enable.partition.eof",
         "false",
+        "statistics.interval.ms",
+        KAFKA_STATS_INTERVAL_MS,
         NULL,
     };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -95,12 +159,15 @@ kafka_consumer_t *kafka_consumer_new(const kafka_consumer_config_t *cfg, char *e
         }
     }
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
     kafka_conf_route_logs(conf);
     kafka_consumer_t *c = calloc(1, sizeof *c);
-    if (!c) {
+    if (!c || !(c->group = strdup(cfg->group_id ? cfg->group_id : ""))) {
+        free(c);
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    rd_kafka_conf_set_opaque(conf, c);
     c->handler = cfg->handler;
     c->ctx = cfg->ctx;
     c->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : KAFKA_DEFAULT_MAX_ATTEMPTS;
@@ -110,6 +177,7 @@ kafka_consumer_t *kafka_consumer_new(const kafka_consumer_config_t *cfg, char *e
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, err_size);
     if (!c->rk) {
         rd_kafka_conf_destroy(conf);
+        free(c->group);
         free(c);
         return NULL;
     }
@@ -332,5 +400,6 @@ void kafka_consumer_free(kafka_consumer_t *c)
     rd_kafka_destroy(c->rk);
     if (c->owns_dlq)
         kafka_producer_free(c->dlq);
+    free(c->group);
     free(c);
 }

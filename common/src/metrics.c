@@ -50,6 +50,8 @@ struct metric {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER; /* guards families */
 static metric_t *families;
 static metric_t *families_tail;
+static metrics_collector_fn collectors[METRICS_MAX_COLLECTORS]; /* under registry_lock */
+static int collector_count;
 
 /* ------------------------------------------------------------ registry -- */
 
@@ -175,6 +177,7 @@ void metrics_reset(void)
         m = next;
     }
     families = families_tail = NULL;
+    collector_count = 0;
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -439,8 +442,32 @@ static void render_family(strbuf_t *sb, metric_t *m)
     pthread_mutex_unlock(&m->lock);
 }
 
+int metrics_add_collector(metrics_collector_fn fn)
+{
+    int rc = 0;
+    pthread_mutex_lock(&registry_lock);
+    bool known = false;
+    for (int i = 0; i < collector_count; i++)
+        known = known || collectors[i] == fn;
+    if (!known && collector_count == METRICS_MAX_COLLECTORS)
+        rc = -1;
+    else if (!known)
+        collectors[collector_count++] = fn;
+    pthread_mutex_unlock(&registry_lock);
+    return rc;
+}
+
 char *metrics_render(void)
 {
+    /* Collectors update series through the public calls, which take the
+     * registry lock themselves: they run on a copy of the list, unlocked. */
+    metrics_collector_fn run[METRICS_MAX_COLLECTORS];
+    pthread_mutex_lock(&registry_lock);
+    int n = collector_count;
+    memcpy(run, collectors, sizeof run);
+    pthread_mutex_unlock(&registry_lock);
+    for (int i = 0; i < n; i++)
+        run[i]();
     strbuf_t sb = {0};
     sb_append(&sb, "%s", "");
     pthread_mutex_lock(&registry_lock);

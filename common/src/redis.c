@@ -1,6 +1,8 @@
 /*
- * redis.c — hiredis connection with reconnect, typed commands, Lua and a pool
- * (see redis.h).
+ * redis.c — hiredis connections with reconnect, typed commands, Lua and a pool
+ * (see redis.h). A client talks to its nodes (one standalone, one per master
+ * in a cluster) through command(), which routes by key slot and follows the
+ * cluster's redirects; the slot map itself lives in redis_cluster.c.
  */
 #include "common/redis.h"
 
@@ -13,30 +15,23 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/metrics.h"
+#include "common/redis_slot.h"
+#include "redis_internal.h"
 
 #define REDIS_DEFAULT_PORT 6379
-#define SCRIPT_CACHE_SIZE 16
 #define MAX_ARGS 512
-
-typedef struct cached_script {
-    char *body;
-    char sha[41];
-} cached_script_t;
-
-struct redis_client {
-    char *host;
-    int port;
-    char *password;
-    int db;
-    int connect_timeout_ms;
-    int command_timeout_ms;
-    redisContext *ctx; /* NULL while disconnected */
-    char error[256];
-    cached_script_t scripts[SCRIPT_CACHE_SIZE]; /* SHA1 per script body, for EVALSHA */
-};
+#define CLUSTER_SCHEME "redis-cluster://"
+/* Redirects one command may follow: a slot moves at most once or twice
+ * while a client looks; more means the map is churning. */
+#define MAX_REDIRECTS 5
+/* TRYAGAIN: a multi-key command met a slot whose keys are half migrated;
+ * the migration of one hotel's few keys takes milliseconds. */
+#define TRYAGAIN_ATTEMPTS 20
+#define TRYAGAIN_PAUSE_MS 25
 
 static metric_t *commands_metric(void)
 {
@@ -50,134 +45,332 @@ static struct timeval to_timeval(int ms)
     return tv;
 }
 
-static void disconnect(redis_client_t *r)
+/* ---------------------------------------------------------------- nodes -- */
+
+void redis_node_disconnect(redis_node_t *n)
 {
-    if (r->ctx)
-        redisFree(r->ctx);
-    r->ctx = NULL;
+    if (n->ctx)
+        redisFree(n->ctx);
+    n->ctx = NULL;
 }
 
-/* Runs argv on the current context; no reconnect. */
-static redisReply *run(redis_client_t *r, int argc, const char **argv, const size_t *lens)
+/* Reads one pipelined reply; NULL after an I/O error (connection closed). */
+static redisReply *read_reply(redis_client_t *r, redis_node_t *n)
 {
-    redisReply *reply = redisCommandArgv(r->ctx, argc, argv, lens);
-    if (!reply) {
-        snprintf(r->error, sizeof r->error, "redis: %s",
-                 r->ctx->errstr[0] ? r->ctx->errstr : "I/O error");
-        disconnect(r);
+    redisReply *reply = NULL;
+    if (redisGetReply(n->ctx, (void **)&reply) != REDIS_OK || !reply) {
+        snprintf(r->error, sizeof r->error, "redis %s:%d: %s", n->host, n->port,
+                 n->ctx->errstr[0] ? n->ctx->errstr : "I/O error");
+        if (reply)
+            freeReplyObject(reply);
+        redis_node_disconnect(n);
+        return NULL;
     }
     return reply;
 }
 
-/* AUTH and SELECT for a fresh connection. */
-static int handshake(redis_client_t *r)
+redisReply *redis_node_run(redis_client_t *r, redis_node_t *n, int argc, const char **argv,
+                           const size_t *lens, bool asking)
 {
-    char db[16];
-    if (r->password) {
-        const char *argv[] = {"AUTH", r->password};
-        redisReply *rep = run(r, 2, argv, NULL);
-        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
-        if (rep)
-            freeReplyObject(rep);
-        if (!ok) {
-            snprintf(r->error, sizeof r->error, "redis: authentication failed");
-            disconnect(r);
-            return -1;
-        }
+    if (asking) {
+        /* ASKING holds for the next command only: both go in one write. */
+        const char *ask_argv[] = {"ASKING"};
+        redisAppendCommandArgv(n->ctx, 1, ask_argv, NULL);
+        redisAppendCommandArgv(n->ctx, argc, argv, lens);
+        redisReply *ok = read_reply(r, n);
+        if (!ok)
+            return NULL;
+        freeReplyObject(ok);
+        return read_reply(r, n);
     }
-    if (r->db > 0) {
-        snprintf(db, sizeof db, "%d", r->db);
-        const char *argv[] = {"SELECT", db};
-        redisReply *rep = run(r, 2, argv, NULL);
-        bool ok = rep && rep->type != REDIS_REPLY_ERROR;
-        if (rep)
-            freeReplyObject(rep);
-        if (!ok) {
-            snprintf(r->error, sizeof r->error, "redis: SELECT %d failed", r->db);
-            disconnect(r);
-            return -1;
-        }
+    redisReply *reply = redisCommandArgv(n->ctx, argc, argv, lens);
+    if (!reply) {
+        snprintf(r->error, sizeof r->error, "redis %s:%d: %s", n->host, n->port,
+                 n->ctx->errstr[0] ? n->ctx->errstr : "I/O error");
+        redis_node_disconnect(n);
+    }
+    return reply;
+}
+
+/* Runs a handshake command; 0, or -1 with the connection closed. */
+static int handshake_step(redis_client_t *r, redis_node_t *n, int argc, const char **argv,
+                          const char *what)
+{
+    redisReply *rep = redis_node_run(r, n, argc, argv, NULL, false);
+    bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+    if (rep)
+        freeReplyObject(rep);
+    if (!ok) {
+        snprintf(r->error, sizeof r->error, "redis %s:%d: %s failed", n->host, n->port, what);
+        redis_node_disconnect(n);
+        return -1;
     }
     return 0;
 }
 
-static int ensure_connected(redis_client_t *r)
+int redis_node_connect(redis_client_t *r, redis_node_t *n)
 {
-    if (r->ctx)
+    if (n->ctx)
         return 0;
-    struct timeval ct = to_timeval(r->connect_timeout_ms);
-    redisContext *ctx = redisConnectWithTimeout(r->host, r->port, ct);
+    redisContext *ctx =
+        redisConnectWithTimeout(n->host, n->port, to_timeval(r->connect_timeout_ms));
     if (!ctx || ctx->err) {
-        snprintf(r->error, sizeof r->error, "redis: cannot connect to %s:%d: %s", r->host, r->port,
+        snprintf(r->error, sizeof r->error, "redis: cannot connect to %s:%d: %s", n->host, n->port,
                  ctx ? ctx->errstr : "out of memory");
         if (ctx)
             redisFree(ctx);
         return -1;
     }
     redisSetTimeout(ctx, to_timeval(r->command_timeout_ms));
-    r->ctx = ctx;
-    return handshake(r);
+    n->ctx = ctx;
+    if (r->password) {
+        const char *argv[] = {"AUTH", r->password};
+        if (handshake_step(r, n, 2, argv, "authentication") != 0)
+            return -1;
+    }
+    if (r->db > 0) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", r->db);
+        const char *argv[] = {"SELECT", db};
+        if (handshake_step(r, n, 2, argv, "SELECT") != 0)
+            return -1;
+    }
+    return 0;
 }
 
-/* Runs a command; reconnects first if needed and, for idempotent commands,
- * retries once on a fresh connection after an I/O error. */
-static redis_client_err_t command(redis_client_t *r, bool idempotent, int argc, const char **argv,
-                                  const size_t *lens, redisReply **out)
+/* -------------------------------------------------------------- routing -- */
+
+/* Commands that name no key: in a cluster any node answers them. */
+static bool keyless_command(const char *name)
+{
+    static const char *const KEYLESS[] = {"PING",     "INFO",    "TIME",   "ECHO",    "DBSIZE",
+                                          "CONFIG",   "CLUSTER", "SCRIPT", "CLIENT",  "FLUSHDB",
+                                          "FLUSHALL", "COMMAND", "MEMORY", "LASTSAVE"};
+    for (size_t i = 0; i < sizeof KEYLESS / sizeof *KEYLESS; i++)
+        if (strcasecmp(name, KEYLESS[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The slot a generic command is routed by: its first key (EVAL's first KEYS
+ * entry), -1 when it has none. */
+static int argv_slot(int argc, const char **argv)
+{
+    if (argc < 2 || keyless_command(argv[0]))
+        return -1;
+    int key = 1;
+    if (strcasecmp(argv[0], "EVAL") == 0 || strcasecmp(argv[0], "EVALSHA") == 0)
+        key = argc > 3 && atoi(argv[2]) > 0 ? 3 : -1;
+    return key < 0 ? -1 : (int)redis_key_slot(argv[key], strlen(argv[key]));
+}
+
+static bool reply_error_is(const redisReply *reply, const char *prefix)
+{
+    return reply->type == REDIS_REPLY_ERROR && reply->str &&
+           strncmp(reply->str, prefix, strlen(prefix)) == 0;
+}
+
+/* Runs a command on the node that owns `slot` (standalone: the server);
+ * reconnects first if needed and, for idempotent commands, retries once on a
+ * fresh connection after an I/O error. In a cluster it follows MOVED/ASK,
+ * waits out TRYAGAIN, and schedules a map reload after an I/O error. */
+static redis_client_err_t command(redis_client_t *r, bool idempotent, int slot, int argc,
+                                  const char **argv, const size_t *lens, redisReply **out)
 {
     *out = NULL;
-    for (int attempt = 0; attempt < (idempotent ? 2 : 1); attempt++) {
-        bool was_connected = r->ctx != NULL;
-        if (ensure_connected(r) != 0) {
+    int attempts = 0, redirects = 0, tryagain = 0;
+    bool asking = false, rerouted = false;
+    redis_node_t *node = NULL; /* set by a redirect; else routed by slot */
+    while (attempts < (idempotent ? 2 : 1)) {
+        if (!node)
+            node = r->cluster ? redis_cluster_route(r, slot) : r->nodes[0];
+        bool was_connected = node && node->ctx != NULL;
+        if (!node || redis_node_connect(r, node) != 0) {
+            r->refresh_due = r->cluster;
+            if (r->cluster && !rerouted) {
+                /* Nothing was sent: after a map reload (a replica may have
+                 * taken over) any command may go once more. */
+                rerouted = true;
+                node = NULL;
+                continue;
+            }
             metrics_counter_inc(commands_metric(), argv[0], "connect_error");
             return REDIS_CLIENT_ERR_CONNECT;
         }
-        redisReply *reply = run(r, argc, argv, lens);
-        if (reply) {
-            if (reply->type == REDIS_REPLY_ERROR) {
-                snprintf(r->error, sizeof r->error, "redis: %s", reply->str);
-                metrics_counter_inc(commands_metric(), argv[0], "reply_error");
-                *out = reply;
-                return REDIS_CLIENT_ERR_REPLY;
-            }
-            metrics_counter_inc(commands_metric(), argv[0], "ok");
-            *out = reply;
-            return REDIS_CLIENT_OK;
+        redisReply *reply = redis_node_run(r, node, argc, argv, lens, asking);
+        asking = false;
+        if (!reply) {
+            attempts++;
+            r->refresh_due = r->cluster; /* the node may have failed over */
+            node = NULL;
+            if (!was_connected)
+                break; /* a brand-new connection failed: don't hammer */
+            continue;
         }
-        if (!was_connected)
-            break; /* a brand-new connection failed: don't hammer */
+        if (r->cluster && reply->type == REDIS_REPLY_ERROR) {
+            redis_redirect_t kind = REDIS_REDIRECT_NONE;
+            if (redirects < MAX_REDIRECTS &&
+                (kind = redis_cluster_redirect(r, reply, &node)) != REDIS_REDIRECT_NONE) {
+                redirects++;
+                asking = kind == REDIS_REDIRECT_ASK;
+                freeReplyObject(reply);
+                continue;
+            }
+            if (reply_error_is(reply, "TRYAGAIN") && tryagain++ < TRYAGAIN_ATTEMPTS) {
+                freeReplyObject(reply);
+                node = NULL; /* back to the owner, which redirects again */
+                redirects = 0;
+                clock_source_system()->sleep_ms(NULL, TRYAGAIN_PAUSE_MS);
+                continue;
+            }
+            if (reply_error_is(reply, "CLUSTERDOWN"))
+                r->refresh_due = true;
+        }
+        if (reply->type == REDIS_REPLY_ERROR) {
+            snprintf(r->error, sizeof r->error, "redis: %s", reply->str);
+            metrics_counter_inc(commands_metric(), argv[0], "reply_error");
+            *out = reply;
+            return REDIS_CLIENT_ERR_REPLY;
+        }
+        metrics_counter_inc(commands_metric(), argv[0], "ok");
+        *out = reply;
+        return REDIS_CLIENT_OK;
     }
     metrics_counter_inc(commands_metric(), argv[0], "io_error");
     return REDIS_CLIENT_ERR_IO;
 }
 
-redis_client_t *redis_client_new(const char *url, int connect_timeout_ms, int command_timeout_ms,
-                                 char *err, size_t err_size)
+/* The slot a call on n keys is routed by: -1 (any) in standalone mode. On
+ * keys spanning slots in a cluster: REDIS_CLIENT_ERR_INVALID in *rc. */
+static int keys_slot(redis_client_t *r, const char *const *keys, size_t n, redis_client_err_t *rc)
+{
+    *rc = REDIS_CLIENT_OK;
+    if (!r->cluster)
+        return -1;
+    int slot = redis_cluster_keys_slot(r, keys, n);
+    if (slot == -2)
+        *rc = REDIS_CLIENT_ERR_INVALID;
+    return slot;
+}
+
+/* The slot one key is routed by (-1: standalone, no routing). */
+static int key_slot(const redis_client_t *r, const char *key)
+{
+    return r->cluster ? (int)redis_key_slot(key, strlen(key)) : -1;
+}
+
+/* --------------------------------------------------------------- client -- */
+
+static redis_node_t *node_new(const char *host, int port)
+{
+    redis_node_t *n = calloc(1, sizeof *n);
+    if (n && !(n->host = strdup(host))) {
+        free(n);
+        return NULL;
+    }
+    if (n)
+        n->port = port;
+    return n;
+}
+
+static void node_free(redis_node_t *n)
+{
+    if (!n)
+        return;
+    redis_node_disconnect(n);
+    free(n->host);
+    free(n);
+}
+
+/* redis-cluster://[:password@]host:port,...: the password, then the seeds. */
+static int parse_cluster_url(redis_client_t *r, const char *url, char *err, size_t err_size)
+{
+    const char *rest = url + strlen(CLUSTER_SCHEME);
+    const char *at = strrchr(rest, '@');
+    if (at) {
+        /* The userinfo goes through the one URL parser we have. */
+        char probe[512];
+        config_url_t u;
+        int len = snprintf(probe, sizeof probe, "redis://%.*s@seed", (int)(at - rest), rest);
+        if (len < 0 || (size_t)len >= sizeof probe ||
+            config_url_parse(probe, &u, err, err_size) != 0) {
+            if (len >= 0 && (size_t)len >= sizeof probe)
+                snprintf(err, err_size, "redis-cluster URL: credentials too long");
+            return -1;
+        }
+        r->password = u.password;
+        u.password = NULL;
+        config_url_clear(&u);
+        rest = at + 1;
+    }
+    if (strchr(rest, '/')) {
+        snprintf(err, err_size, "redis-cluster URL: a cluster has no database number");
+        return -1;
+    }
+    return redis_cluster_add_seeds(r, rest, err, err_size);
+}
+
+static int parse_standalone_url(redis_client_t *r, const char *url, char *err, size_t err_size)
 {
     config_url_t u;
+    if (strncasecmp(url, "redis://", 8) != 0) {
+        snprintf(err, err_size, "only redis:// and redis-cluster:// URLs are supported");
+        return -1;
+    }
     if (config_url_parse(url, &u, err, err_size) != 0)
-        return NULL;
-    if (strcasecmp(u.scheme, "redis") != 0) {
-        snprintf(err, err_size, "only redis:// URLs are supported");
-        config_url_clear(&u);
-        return NULL;
-    }
-    redis_client_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        config_url_clear(&u);
-        return NULL;
-    }
-    r->host = u.host;
-    u.host = NULL;
+        return -1;
     r->password = u.password;
     u.password = NULL;
-    r->port = u.port ? u.port : REDIS_DEFAULT_PORT;
     r->db = u.path ? atoi(u.path) : 0;
+    r->nodes = calloc(1, sizeof *r->nodes);
+    if (r->nodes && (r->nodes[0] = node_new(u.host, u.port ? u.port : REDIS_DEFAULT_PORT)))
+        r->node_count = r->node_capacity = 1;
     config_url_clear(&u);
+    if (r->node_count == 1)
+        return 0;
+    snprintf(err, err_size, "out of memory");
+    return -1;
+}
+
+/* A client for url with nothing connected yet; NULL with a reason in err. */
+static redis_client_t *client_parse(const char *url, int connect_timeout_ms, int command_timeout_ms,
+                                    char *err, size_t err_size)
+{
+    redis_client_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
     r->connect_timeout_ms =
         connect_timeout_ms > 0 ? connect_timeout_ms : REDIS_DEFAULT_CONNECT_TIMEOUT_MS;
     r->command_timeout_ms =
         command_timeout_ms > 0 ? command_timeout_ms : REDIS_DEFAULT_COMMAND_TIMEOUT_MS;
-    ensure_connected(r); /* failure is fine: calls reconnect */
+    r->cluster = url && strncasecmp(url, CLUSTER_SCHEME, strlen(CLUSTER_SCHEME)) == 0;
+    int rc = r->cluster ? parse_cluster_url(r, url, err, err_size)
+                        : parse_standalone_url(r, url ? url : "", err, err_size);
+    if (rc != 0) {
+        redis_client_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int redis_url_check(const char *url, char *err, size_t err_size)
+{
+    redis_client_t *r = client_parse(url, 0, 0, err, err_size);
+    redis_client_free(r);
+    return r ? 0 : -1;
+}
+
+redis_client_t *redis_client_new(const char *url, int connect_timeout_ms, int command_timeout_ms,
+                                 char *err, size_t err_size)
+{
+    redis_client_t *r = client_parse(url, connect_timeout_ms, command_timeout_ms, err, err_size);
+    /* Failure is fine: calls reconnect (and, in a cluster, load the map). */
+    if (r && r->cluster)
+        redis_cluster_refresh(r);
+    else if (r)
+        redis_node_connect(r, r->nodes[0]);
     return r;
 }
 
@@ -185,19 +378,31 @@ void redis_client_free(redis_client_t *r)
 {
     if (!r)
         return;
-    disconnect(r);
-    for (int i = 0; i < SCRIPT_CACHE_SIZE; i++)
+    for (size_t i = 0; i < r->node_count; i++)
+        node_free(r->nodes[i]);
+    free(r->nodes);
+    free(r->slot_node);
+    for (int i = 0; i < REDIS_SCRIPT_CACHE_SIZE; i++)
         free(r->scripts[i].body);
     if (r->password)
         crypto_wipe(r->password, strlen(r->password));
     free(r->password);
-    free(r->host);
     free(r);
 }
 
 const char *redis_client_error(const redis_client_t *r)
 {
     return r->error;
+}
+
+int redis_client_is_cluster(const redis_client_t *r)
+{
+    return r->cluster;
+}
+
+void redis_client_cluster_stats(const redis_client_t *r, redis_cluster_stats_t *out)
+{
+    *out = r->stats;
 }
 
 /* ------------------------------------------------------------- commands -- */
@@ -227,7 +432,7 @@ redis_client_err_t redis_ping(redis_client_t *r)
 {
     const char *argv[] = {"PING"};
     redisReply *reply;
-    redis_client_err_t rc = command(r, true, 1, argv, NULL, &reply);
+    redis_client_err_t rc = command(r, true, -1, 1, argv, NULL, &reply);
     if (reply)
         freeReplyObject(reply);
     return rc;
@@ -238,7 +443,7 @@ redis_client_err_t redis_get(redis_client_t *r, const char *key, char **out)
     const char *argv[] = {"GET", key};
     redisReply *reply;
     *out = NULL;
-    redis_client_err_t rc = command(r, true, 2, argv, NULL, &reply);
+    redis_client_err_t rc = command(r, true, key_slot(r, key), 2, argv, NULL, &reply);
     if (rc == REDIS_CLIENT_OK && reply->type == REDIS_REPLY_STRING)
         *out = dup_reply_string(reply);
     else if (rc == REDIS_CLIENT_OK && reply->type != REDIS_REPLY_NIL)
@@ -254,14 +459,18 @@ redis_client_err_t redis_mget(redis_client_t *r, const char *const *keys, size_t
         return REDIS_CLIENT_OK;
     if (n + 1 > MAX_ARGS)
         return REDIS_CLIENT_ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        values[i] = NULL;
+    redis_client_err_t rc;
+    int slot = keys_slot(r, keys, n, &rc);
+    if (rc != REDIS_CLIENT_OK)
+        return rc;
     const char *argv[MAX_ARGS];
     argv[0] = "MGET";
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         argv[i + 1] = keys[i];
-        values[i] = NULL;
-    }
     redisReply *reply;
-    redis_client_err_t rc = command(r, true, (int)n + 1, argv, NULL, &reply);
+    rc = command(r, true, slot, (int)n + 1, argv, NULL, &reply);
     if (rc == REDIS_CLIENT_OK && (rc = expect(r, reply, REDIS_REPLY_ARRAY)) == REDIS_CLIENT_OK) {
         for (size_t i = 0; i < n && i < reply->elements; i++)
             values[i] = dup_reply_string(reply->element[i]);
@@ -277,7 +486,7 @@ redis_client_err_t redis_smembers(redis_client_t *r, const char *key, char ***me
     redisReply *reply;
     *members = NULL;
     *n = 0;
-    redis_client_err_t rc = command(r, true, 2, argv, NULL, &reply);
+    redis_client_err_t rc = command(r, true, key_slot(r, key), 2, argv, NULL, &reply);
     if (rc == REDIS_CLIENT_OK && (rc = expect(r, reply, REDIS_REPLY_ARRAY)) == REDIS_CLIENT_OK &&
         reply->elements > 0) {
         *members = calloc(reply->elements, sizeof **members);
@@ -308,41 +517,92 @@ redis_client_err_t redis_set_ex(redis_client_t *r, const char *key, const char *
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
     const char *argv[] = {"SET", key, value, "EX", ttl};
     redisReply *reply;
-    redis_client_err_t rc = command(r, true, 5, argv, NULL, &reply);
+    redis_client_err_t rc = command(r, true, key_slot(r, key), 5, argv, NULL, &reply);
     if (reply)
         freeReplyObject(reply);
+    return rc;
+}
+
+/* Writes the n SET EX commands to one node at once (each after ASKING when
+ * `asking`) and reads every reply. The first MOVED/ASK among them is learnt
+ * and returned in *redirect / *target for the caller to resend the batch. */
+static redis_client_err_t set_ex_pipeline(redis_client_t *r, redis_node_t *node,
+                                          const char *const *keys, const char *const *values,
+                                          size_t n, const char *ttl, bool asking,
+                                          redis_redirect_t *redirect, redis_node_t **target)
+{
+    const char *ask_argv[] = {"ASKING"};
+    for (size_t i = 0; i < n; i++) {
+        const char *argv[] = {"SET", keys[i], values[i], "EX", ttl};
+        if (asking)
+            redisAppendCommandArgv(node->ctx, 1, ask_argv, NULL);
+        redisAppendCommandArgv(node->ctx, 5, argv, NULL);
+    }
+    redis_client_err_t rc = REDIS_CLIENT_OK;
+    *redirect = REDIS_REDIRECT_NONE;
+    for (size_t i = 0; i < (asking ? 2 * n : n); i++) {
+        redisReply *reply = read_reply(r, node);
+        if (!reply)
+            return REDIS_CLIENT_ERR_IO; /* the connection is closed: the rest is lost */
+        if (reply->type == REDIS_REPLY_ERROR) {
+            if (!(r->cluster && *redirect == REDIS_REDIRECT_NONE &&
+                  (*redirect = redis_cluster_redirect(r, reply, target)) != REDIS_REDIRECT_NONE) &&
+                rc == REDIS_CLIENT_OK) {
+                snprintf(r->error, sizeof r->error, "redis: %s", reply->str);
+                rc = REDIS_CLIENT_ERR_REPLY;
+            }
+        }
+        freeReplyObject(reply);
+    }
     return rc;
 }
 
 redis_client_err_t redis_set_ex_many(redis_client_t *r, const char *const *keys,
                                      const char *const *values, size_t n, int ttl_s)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (ensure_connected(r) != 0)
+    redis_client_err_t rc;
+    int slot = keys_slot(r, keys, n, &rc);
+    if (rc != REDIS_CLIENT_OK || n == 0)
+        return rc;
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    int attempts = 0, redirects = 0;
+    bool asking = false;
+    redis_node_t *node = NULL; /* set by a redirect; else routed by slot */
+    while (attempts < 2) {     /* SET EX is idempotent: an I/O error is retried once */
+        if (!node)
+            node = r->cluster ? redis_cluster_route(r, slot) : r->nodes[0];
+        bool was_connected = node && node->ctx != NULL;
+        if (!node || redis_node_connect(r, node) != 0) {
+            r->refresh_due = r->cluster;
+            metrics_counter_inc(commands_metric(), "SET", "connect_error");
             return REDIS_CLIENT_ERR_CONNECT;
-        char ttl[16];
-        snprintf(ttl, sizeof ttl, "%d", ttl_s);
-        for (size_t i = 0; i < n; i++) {
-            const char *argv[] = {"SET", keys[i], values[i], "EX", ttl};
-            redisAppendCommandArgv(r->ctx, 5, argv, NULL);
         }
-        redis_client_err_t rc = REDIS_CLIENT_OK;
-        for (size_t i = 0; i < n; i++) {
-            redisReply *reply = NULL;
-            if (redisGetReply(r->ctx, (void **)&reply) != REDIS_OK || !reply) {
-                snprintf(r->error, sizeof r->error, "redis: %s", r->ctx->errstr);
-                disconnect(r);
-                rc = REDIS_CLIENT_ERR_IO;
+        redis_redirect_t redirect;
+        redis_node_t *target = NULL;
+        rc = set_ex_pipeline(r, node, keys, values, n, ttl, asking, &redirect, &target);
+        asking = false;
+        if (rc == REDIS_CLIENT_ERR_IO) {
+            attempts++;
+            r->refresh_due = r->cluster;
+            node = NULL;
+            if (!was_connected)
                 break;
-            }
-            if (reply->type == REDIS_REPLY_ERROR)
-                rc = REDIS_CLIENT_ERR_REPLY;
-            freeReplyObject(reply);
+            continue;
+        }
+        if (redirect != REDIS_REDIRECT_NONE && redirects++ < MAX_REDIRECTS) {
+            node = target; /* the whole batch again: the keys share the slot */
+            asking = redirect == REDIS_REDIRECT_ASK;
+            continue;
+        }
+        if (redirect != REDIS_REDIRECT_NONE && rc == REDIS_CLIENT_OK) {
+            snprintf(r->error, sizeof r->error, "redis: too many cluster redirects");
+            rc = REDIS_CLIENT_ERR_REPLY;
         }
         metrics_counter_inc(commands_metric(), "SET", rc == REDIS_CLIENT_OK ? "ok" : "error");
-        if (rc != REDIS_CLIENT_ERR_IO)
-            return rc; /* SET EX is idempotent: an I/O error is retried once */
+        return rc;
     }
+    metrics_counter_inc(commands_metric(), "SET", "io_error");
     return REDIS_CLIENT_ERR_IO;
 }
 
@@ -354,7 +614,7 @@ redis_client_err_t redis_set_nx_ex(redis_client_t *r, const char *key, const cha
     const char *argv[] = {"SET", key, value, "NX", "EX", ttl};
     redisReply *reply;
     *was_set = 0;
-    redis_client_err_t rc = command(r, false, 6, argv, NULL, &reply);
+    redis_client_err_t rc = command(r, false, key_slot(r, key), 6, argv, NULL, &reply);
     if (rc == REDIS_CLIENT_OK)
         *was_set = reply->type == REDIS_REPLY_STATUS;
     if (reply)
@@ -363,11 +623,11 @@ redis_client_err_t redis_set_nx_ex(redis_client_t *r, const char *key, const cha
 }
 
 /* Runs a command whose reply is an integer. */
-static redis_client_err_t integer_command(redis_client_t *r, bool idempotent, int argc,
+static redis_client_err_t integer_command(redis_client_t *r, bool idempotent, int slot, int argc,
                                           const char **argv, long long *out)
 {
     redisReply *reply;
-    redis_client_err_t rc = command(r, idempotent, argc, argv, NULL, &reply);
+    redis_client_err_t rc = command(r, idempotent, slot, argc, argv, NULL, &reply);
     if (rc == REDIS_CLIENT_OK && (rc = expect(r, reply, REDIS_REPLY_INTEGER)) == REDIS_CLIENT_OK &&
         out)
         *out = reply->integer;
@@ -381,17 +641,21 @@ redis_client_err_t redis_del(redis_client_t *r, const char *const *keys, size_t 
 {
     if (n == 0 || n + 1 > MAX_ARGS)
         return n == 0 ? REDIS_CLIENT_OK : REDIS_CLIENT_ERR_INVALID;
+    redis_client_err_t rc;
+    int slot = keys_slot(r, keys, n, &rc);
+    if (rc != REDIS_CLIENT_OK)
+        return rc;
     const char *argv[MAX_ARGS];
     argv[0] = "DEL";
     for (size_t i = 0; i < n; i++)
         argv[i + 1] = keys[i];
-    return integer_command(r, true, (int)n + 1, argv, deleted);
+    return integer_command(r, true, slot, (int)n + 1, argv, deleted);
 }
 
 redis_client_err_t redis_ttl(redis_client_t *r, const char *key, long long *ttl_s)
 {
     const char *argv[] = {"TTL", key};
-    return integer_command(r, true, 2, argv, ttl_s);
+    return integer_command(r, true, key_slot(r, key), 2, argv, ttl_s);
 }
 
 redis_client_err_t redis_incrby(redis_client_t *r, const char *key, long long delta,
@@ -400,7 +664,7 @@ redis_client_err_t redis_incrby(redis_client_t *r, const char *key, long long de
     char d[32];
     snprintf(d, sizeof d, "%lld", delta);
     const char *argv[] = {"INCRBY", key, d};
-    return integer_command(r, false, 3, argv, result);
+    return integer_command(r, false, key_slot(r, key), 3, argv, result);
 }
 
 /* ------------------------------------------------------------------ Lua -- */
@@ -425,7 +689,7 @@ static void reduce_reply(redis_client_err_t rc, redisReply *reply, long long *in
 static const char *script_sha(redis_client_t *r, const char *script)
 {
     int free_slot = -1;
-    for (int i = 0; i < SCRIPT_CACHE_SIZE; i++) {
+    for (int i = 0; i < REDIS_SCRIPT_CACHE_SIZE; i++) {
         if (r->scripts[i].body && strcmp(r->scripts[i].body, script) == 0)
             return r->scripts[i].sha;
         if (!r->scripts[i].body && free_slot < 0)
@@ -450,6 +714,10 @@ redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char 
 {
     if (3 + nkeys + nargs > MAX_ARGS)
         return REDIS_CLIENT_ERR_INVALID;
+    redis_client_err_t rc;
+    int slot = keys_slot(r, keys, nkeys, &rc);
+    if (rc != REDIS_CLIENT_OK)
+        return rc;
     const char *argv[MAX_ARGS];
     char numkeys[16];
     snprintf(numkeys, sizeof numkeys, "%zu", nkeys);
@@ -463,12 +731,12 @@ redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char 
         argv[3 + nkeys + i] = args[i];
     int argc = (int)(3 + nkeys + nargs);
     redisReply *reply;
-    redis_client_err_t rc = command(r, false, argc, argv, NULL, &reply);
+    rc = command(r, false, slot, argc, argv, NULL, &reply);
     if (rc == REDIS_CLIENT_ERR_REPLY && sha && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(reply);
         argv[0] = "EVAL";
         argv[1] = script;
-        rc = command(r, false, argc, argv, NULL, &reply);
+        rc = command(r, false, slot, argc, argv, NULL, &reply);
     }
     reduce_reply(rc, reply, int_out, str_out);
     return rc;
@@ -477,8 +745,11 @@ redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char 
 redis_client_err_t redis_command_argv(redis_client_t *r, int argc, const char **argv,
                                       long long *int_out, char **str_out)
 {
+    if (argc < 1)
+        return REDIS_CLIENT_ERR_INVALID;
     redisReply *reply;
-    redis_client_err_t rc = command(r, false, argc, argv, NULL, &reply);
+    redis_client_err_t rc =
+        command(r, false, r->cluster ? argv_slot(argc, argv) : -1, argc, argv, NULL, &reply);
     reduce_reply(rc, reply, int_out, str_out);
     return rc;
 }

@@ -15,6 +15,8 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/process_metrics.h"
+#include "common/redis.h"
 
 #define SERVICE_MAX_CHECKS 16
 #define SERVICE_MAX_HOOKS 16
@@ -58,10 +60,14 @@ static const char COMMON_ENV_HELP[] =
     "  HTTP_REQUEST_TIMEOUT_MS    a request body still arriving after it is cut off (default "
     "30000)\n"
     "  TRUSTED_PROXIES            CIDRs whose X-Forwarded-For is believed (default: none)\n"
-    "  SHUTDOWN_DRAIN_TIMEOUT_MS  how long SIGTERM waits for in-flight requests (default 10000)\n"
+    "  SHUTDOWN_DRAIN_MS          after SIGTERM, how long the listener goes on serving while\n"
+    "                             /readyz answers 503 (default 2000)\n"
+    "  SHUTDOWN_DRAIN_TIMEOUT_MS  then, how long to wait for in-flight requests (default 10000)\n"
     "  KAFKA_BROKERS              (default " SERVICE_DEFAULT_KAFKA_BROKERS ")\n"
     "  KAFKA_TOPIC_PREFIX         prefix for every topic name (default empty)\n"
-    "  REDIS_URL                  (default " SERVICE_DEFAULT_REDIS_URL ")\n"
+    "  REDIS_URL                  redis://host:port[/db], or for a Redis Cluster\n"
+    "                             redis-cluster://host:port,host:port... (the seeds)\n"
+    "                             (default " SERVICE_DEFAULT_REDIS_URL ")\n"
     "  MYSQL_URL                  (default mysql://lodging:***@127.0.0.1:13306/lodging)\n"
     "  LODGING_SERVICE_TOKEN      credential our services present to each other's internal\n"
     "                             routes (32+ characters; unset = internal routes refuse)\n"
@@ -162,12 +168,16 @@ static void read_settings(service_t *svc)
         cfg, "HTTP_MAX_BODY_BYTES", HTTP_DEFAULT_MAX_BODY_BYTES, 1, SERVICE_MAX_BODY_BYTES);
     s->drain_timeout_ms = (unsigned)config_get_int(
         cfg, "SHUTDOWN_DRAIN_TIMEOUT_MS", HTTP_DEFAULT_DRAIN_TIMEOUT_MS, 1, SERVICE_MAX_DRAIN_MS);
+    s->shutdown_drain_ms = (unsigned)config_get_int(
+        cfg, "SHUTDOWN_DRAIN_MS", SERVICE_DEFAULT_SHUTDOWN_DRAIN_MS, 0, SERVICE_MAX_DRAIN_MS);
     read_http_limits(cfg, s);
     s->kafka_brokers = config_get_str(cfg, "KAFKA_BROKERS", SERVICE_DEFAULT_KAFKA_BROKERS);
     s->kafka_topic_prefix = config_get_str(cfg, "KAFKA_TOPIC_PREFIX", "");
     s->redis_url = config_get_str(cfg, "REDIS_URL", SERVICE_DEFAULT_REDIS_URL);
     s->mysql_url = config_get_str(cfg, "MYSQL_URL", SERVICE_DEFAULT_MYSQL_URL);
-    check_url(cfg, "REDIS_URL", s->redis_url);
+    char redis_err[160];
+    if (redis_url_check(s->redis_url, redis_err, sizeof redis_err) != 0)
+        config_add_error(cfg, "REDIS_URL", redis_err);
     check_url(cfg, "MYSQL_URL", s->mysql_url);
     s->service_token = config_get_str(cfg, "LODGING_SERVICE_TOKEN", NULL);
     if (s->service_token && !*s->service_token)
@@ -277,9 +287,7 @@ service_t *service_new(const service_info_t *info)
     metrics_gauge_set(
         metrics_gauge("service_info", "Service name and version", 2, "service", "version"), 1,
         info->name, SERVICE_VERSION);
-    metrics_gauge_set(metrics_gauge("process_start_time_seconds",
-                                    "Start time of the process since the Unix epoch", 0),
-                      (double)clock_wall_ms() / 1000.0);
+    process_metrics_register();
     return svc;
 fail:
     service_free(svc);
@@ -348,6 +356,28 @@ static void log_config_errors(const config_t *cfg)
     free(copy);
 }
 
+/* Keeps the listener open for SHUTDOWN_DRAIN_MS after the stop signal, while
+ * /readyz answers 503: until the load balancers have seen that, they still
+ * send requests here, and a closed listener would fail them. A second signal
+ * (an impatient Ctrl-C) ends the wait. */
+static void serve_during_drain(service_t *svc, const sigset_t *signals)
+{
+    unsigned period = svc->settings.shutdown_drain_ms;
+    if (period == 0)
+        return;
+    char ms[16];
+    snprintf(ms, sizeof ms, "%u", period);
+    log_kv(LOG_LEVEL_INFO, "draining: /readyz answers 503, still serving", "drainMs", ms, NULL);
+    int64_t deadline = clock_now_ms() + period;
+    for (int64_t left = period; left > 0; left = deadline - clock_now_ms()) {
+        struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000L};
+        if (sigtimedwait(signals, NULL, &ts) > 0) {
+            log_info("second stop signal: closing the listener now");
+            return;
+        }
+    }
+}
+
 int service_run(service_t *svc)
 {
     if (config_error_count(svc->cfg) > 0) {
@@ -369,7 +399,9 @@ int service_run(service_t *svc)
     while (sigwait(&set, &sig) != 0) {
     }
     log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    atomic_store(&svc->stopping, true);
+    atomic_store(&svc->stopping, true); /* /readyz answers 503 from here on */
+    http_server_drain(svc->http);
+    serve_during_drain(svc, &set);
     http_server_stop(svc->http);
     for (int i = svc->hook_count - 1; i >= 0; i--)
         svc->hooks[i].fn(svc->hooks[i].ctx);

@@ -14,6 +14,9 @@ KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 CACHE_DIR="${LODGING_CACHE_DIR:-$ROOT_DIR/.local/cache}"
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 VENV_DIR="$ROOT_DIR/.local/venv"
+# Helm, for the chart's tests (deploy/k8s/tests); setup builds it here.
+HELM_VERSION="${HELM_VERSION:-3.16.4}"
+HELM_BIN="$CACHE_DIR/helm-$HELM_VERSION/bin/helm"
 BUILD_DIR="${BUILD_DIR:-$ROOT_DIR/build}"
 
 LOCAL_STACK_DIR="${LOCAL_STACK_DIR:-$ROOT_DIR/.local/stack}"
@@ -45,9 +48,12 @@ MYSQL_USER_NAME="lodging"
 MYSQL_USER_PASSWORD="lodging"
 MYSQL_DATABASE="lodging"
 
-# Kafka topics of proto/topics.md; each also gets a "<topic>.dlq".
-KAFKA_TOPICS=(pms.events sync.jobs sync.results booking.events booking.compensations ops.alerts)
-KAFKA_PARTITIONS=3
+# Kafka topics: the declarative file the chart's topic Job applies too
+# (proto/topics.md); one broker here, so replication factor 1 and
+# min.insync.replicas 1 instead of the file's production 3 / 2.
+KAFKA_TOPICS_FILE="$ROOT_DIR/deploy/k8s/lodging/files/topics.json"
+KAFKA_LOCAL_REPLICATION=1
+KAFKA_PARTITIONS=3 # the broker's default for topics made by anything else
 
 # Readiness deadlines, in seconds.
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-90}"

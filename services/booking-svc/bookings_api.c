@@ -175,7 +175,7 @@ static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, con
  * ledger of record), then the money, then the cache. 0, or -1 when the PMS
  * refused (answered already). */
 static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_record_t *rec,
-                            const char *owner)
+                            const char *owner, const char *why)
 {
     if (cancel_record(app, rec, owner, "cancel_reservation", "started", NULL, false, NULL) != 0) {
         http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
@@ -201,8 +201,7 @@ static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_rec
     snprintf(rec->status, sizeof rec->status, "cancelled");
     struct json_object *ev = saga_event_data(rec);
     json_object_object_add(ev, "refunded", json_object_new_boolean(refunded));
-    int rc = cancel_record(app, rec, owner, "cancel_reservation", "succeeded",
-                           "cancelled at the guest's request", true, ev);
+    int rc = cancel_record(app, rec, owner, "cancel_reservation", "succeeded", why, true, ev);
     json_object_put(ev);
     if (rc != 0) {
         http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
@@ -215,7 +214,7 @@ static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_rec
 /* Re-reads the booking under the lease (a PMS-side cancel may have won the
  * race) and cancels it when still confirmed. 0, or -1 when answered. */
 static int booking_reload_and_cancel(http_request_t *req, booking_app_t *app, booking_record_t *rec,
-                                     const char *owner)
+                                     const char *owner, const char *why)
 {
     char id[BOOKING_ID_MAX];
     snprintf(id, sizeof id, "%s", rec->booking_id); /* the load clears *rec first */
@@ -228,7 +227,56 @@ static int booking_reload_and_cancel(http_request_t *req, booking_app_t *app, bo
     }
     if (strcmp(rec->status, "cancelled") == 0)
         return 0;
-    return cancel_confirmed(req, app, rec, owner);
+    return cancel_confirmed(req, app, rec, owner, why);
+}
+
+/* Cancels a loaded booking (the caller was allowed to) and answers it.
+ * why is the saga step's detail. Returns 0 (answered). */
+static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record_t *rec,
+                         const char *why)
+{
+    const auth_principal_t *caller = http_request_principal(req);
+    if (strcmp(rec->status, "confirmed") != 0 && strcmp(rec->status, "cancelled") != 0)
+        return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
+                                  "확정된 예약만 취소할 수 있습니다 (only a confirmed booking can "
+                                  "be cancelled)");
+    if (strcmp(rec->status, "confirmed") == 0) {
+        char reason[256];
+        if (checkout_degraded(app, rec->hotel_id, reason, sizeof reason)) {
+            char msg[384];
+            snprintf(msg, sizeof msg, "Degraded Mode: 현재 예약이 불가능합니다. (%s)", reason);
+            return http_respond_error(req, 503, "DEGRADED_MODE", NULL, msg);
+        }
+        char owner[96];
+        saga_new_owner(app, owner, sizeof owner);
+        db_t *db = db_pool_acquire(app->db);
+        int taken = store_lease_take(db, rec->booking_id, owner, app->saga_lease_s);
+        db_pool_release(app->db, db);
+        if (taken != 1)
+            return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
+                                      "예약이 처리 중입니다 (the booking is being changed; retry "
+                                      "later)");
+        int rc = booking_reload_and_cancel(req, app, rec, owner, why);
+        db = db_pool_acquire(app->db);
+        store_lease_release(db, rec->booking_id, owner);
+        if (rc == 0 && auth_principal_is_staff(caller))
+            http_audit(db, req, "booking.cancel", rec->hotel_id, rec->booking_id, NULL);
+        db_pool_release(app->db, db);
+        if (rc != 0)
+            return 0;
+    }
+    struct json_object *steps = NULL;
+    char id[BOOKING_ID_MAX];
+    snprintf(id, sizeof id, "%s", rec->booking_id);
+    db_t *db = db_pool_acquire(app->db);
+    store_booking_load(db, id, rec);
+    steps = store_steps_json(db, id);
+    db_pool_release(app->db, db);
+    struct json_object *o = bookings_json(rec, steps);
+    json_object_put(steps);
+    http_respond_json(req, 200, o);
+    json_object_put(o);
+    return 0;
 }
 
 int bookings_cancel(http_request_t *req, void *ctx)
@@ -241,45 +289,34 @@ int bookings_cancel(http_request_t *req, void *ctx)
                                   "cancelling a booking needs the operator role");
     if (load_from_path(req, app, AUTH_ROLE_OPERATOR, &rec, NULL) != 0)
         return 0;
-    if (strcmp(rec.status, "confirmed") != 0 && strcmp(rec.status, "cancelled") != 0)
-        return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
-                                  "확정된 예약만 취소할 수 있습니다 (only a confirmed booking can "
-                                  "be cancelled)");
-    if (strcmp(rec.status, "confirmed") == 0) {
-        char reason[256];
-        if (checkout_degraded(app, rec.hotel_id, reason, sizeof reason)) {
-            char msg[384];
-            snprintf(msg, sizeof msg, "Degraded Mode: 현재 예약이 불가능합니다. (%s)", reason);
-            return http_respond_error(req, 503, "DEGRADED_MODE", NULL, msg);
-        }
-        char owner[96];
-        saga_new_owner(app, owner, sizeof owner);
-        db_t *db = db_pool_acquire(app->db);
-        int taken = store_lease_take(db, rec.booking_id, owner, app->saga_lease_s);
-        db_pool_release(app->db, db);
-        if (taken != 1)
-            return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
-                                      "예약이 처리 중입니다 (the booking is being changed; retry "
-                                      "later)");
-        int rc = booking_reload_and_cancel(req, app, &rec, owner);
-        db = db_pool_acquire(app->db);
-        store_lease_release(db, rec.booking_id, owner);
-        if (rc == 0 && auth_principal_is_staff(caller))
-            http_audit(db, req, "booking.cancel", rec.hotel_id, rec.booking_id, NULL);
-        db_pool_release(app->db, db);
-        if (rc != 0)
-            return 0;
+    return cancel_loaded(req, app, &rec,
+                         auth_principal_is_staff(caller) ? "cancelled by staff"
+                                                         : "cancelled at the guest's request");
+}
+
+int bookings_cancel_internal(http_request_t *req, void *ctx)
+{
+    booking_app_t *app = ctx;
+    struct json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    const char *reason = NULL;
+    json_error_t err;
+    if (json_get_text(body, "reason", true, 1, 255, &reason, &err) != 0) {
+        json_object_put(body);
+        return http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
     }
-    struct json_object *steps = NULL;
-    char id[BOOKING_ID_MAX];
-    snprintf(id, sizeof id, "%s", rec.booking_id);
+    char why[BOOKING_MESSAGE_MAX];
+    snprintf(why, sizeof why, "cancelled by an operator: %s", reason);
+    json_object_put(body);
+    const char *id = http_request_param(req, "bookingId");
+    booking_record_t rec;
     db_t *db = db_pool_acquire(app->db);
-    store_booking_load(db, id, &rec);
-    steps = store_steps_json(db, id);
+    int rc = id && strlen(id) < BOOKING_ID_MAX ? store_booking_load(db, id, &rec) : 1;
     db_pool_release(app->db, db);
-    struct json_object *o = bookings_json(&rec, steps);
-    json_object_put(steps);
-    http_respond_json(req, 200, o);
-    json_object_put(o);
-    return 0;
+    if (rc == 1)
+        return respond_not_found(req);
+    if (rc != 0)
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "내부 오류 (internal error)");
+    return cancel_loaded(req, app, &rec, why);
 }

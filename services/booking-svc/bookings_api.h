@@ -29,5 +29,9 @@ struct json_object *bookings_json(const booking_record_t *rec, struct json_objec
 
 int bookings_get(http_request_t *req, void *app);
 int bookings_cancel(http_request_t *req, void *app);
+/* POST /internal/bookings/:bookingId/cancel (SERVICE): the admin console's
+ * cancel — inventory-svc checked and audits the person; {reason} becomes the
+ * saga step's detail. Otherwise exactly the cancel above. */
+int bookings_cancel_internal(http_request_t *req, void *app);
 
 #endif /* BOOKING_BOOKINGS_API_H */

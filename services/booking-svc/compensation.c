@@ -506,12 +506,12 @@ compensation_worker_t *compensation_worker_start(const compensation_config_t *cf
         cfg->base_backoff_ms > 0 ? cfg->base_backoff_ms : COMPENSATION_DEFAULT_BACKOFF_MS;
     w->backoff.cap_ms =
         cfg->max_backoff_ms > 0 ? cfg->max_backoff_ms : COMPENSATION_DEFAULT_MAX_BACKOFF_MS;
-    w->pending_gauge =
-        metrics_gauge("compensations_pending", "Compensations requested and not yet done", 0);
+    w->pending_gauge = metrics_gauge("booking_compensations_pending",
+                                     "Compensations handed to the worker and not done yet", 0);
     w->attempts_total =
-        metrics_counter("compensation_attempts_total", "Compensation runs by action and outcome", 2,
-                        "action", "outcome");
-    w->stuck_total = metrics_counter("compensation_stuck_total",
+        metrics_counter("booking_compensation_attempts_total",
+                        "Compensation runs by action and outcome", 2, "action", "outcome");
+    w->stuck_total = metrics_counter("booking_compensation_stuck_total",
                                      "Compensations that raised the stuck alert", 1, "action");
 
     char topic[256];

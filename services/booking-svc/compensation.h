@@ -36,12 +36,12 @@
  * due task runs. After max_attempts_before_alert failed attempts the worker
  * writes ONE ops.alerts lodging.ops.compensation.stuck event (through the
  * outbox, in the same transaction that sets alerted_at — once per booking +
- * action), counts compensation_stuck_total and logs an error, and keeps
+ * action), counts booking_compensation_stuck_total and logs an error, and keeps
  * retrying. A permanent error of the vendor (e.g. 4xx other than not-found)
  * is retried too: a human fixes it, the alert says so.
  *
- * Metrics: compensations_pending (gauge), compensation_attempts_total{action,outcome},
- * compensation_stuck_total{action}.
+ * Metrics: booking_compensations_pending (gauge),
+ * booking_compensation_attempts_total{action,outcome}, booking_compensation_stuck_total{action}.
  * Thread-safety: compensation_request uses only the caller's connection; the
  * worker runs its own threads. Ownership: every config pointer is borrowed.
  */
@@ -144,7 +144,8 @@ compensation_worker_t *compensation_worker_start(const compensation_config_t *cf
                                                  size_t err_size);
 void compensation_worker_stop(compensation_worker_t *w); /* NULL ok */
 /* Commands requested and not yet done (open tasks + commands still in the outbox), or -1 on a
- * database error; for the compensations_pending gauge (the worker refreshes it itself too). */
+ * database error; for the booking_compensations_pending gauge (the worker refreshes it itself too).
+ */
 long compensation_pending(db_t *db);
 /* Deletes up to `limit` each of the de-duplication records (received_messages,
  * all consumers) and done tasks older than retention_s seconds; keep it longer

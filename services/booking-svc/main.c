@@ -17,6 +17,7 @@
 
 #include "booking.h"
 #include "bookings_api.h"
+#include "compensation_api.h"
 #include "checkout.h"
 #include "common/kafka.h"
 #include "common/log.h"
@@ -58,6 +59,8 @@ static const char ENV_HELP[] =
     "compensations are deleted after this many hours (default 336)\n"
     "  BOOKING_DATA_KEY           AES-256 key (base64 or hex) for guest data at rest (default: a "
     "development key)\n"
+    "  PMS_CONFIG_ENCRYPTION_KEYS data keys of hotels' stored PMS API keys, <id>:<key>[,...] "
+    "(without them, stored keys are read with BOOKING_DATA_KEY)\n"
     "  BOOKING_DB_POOL_SIZE       MariaDB connections (default 16)\n"
     "  CHECKOUT_RATE_LIMIT_PER_MINUTE checkouts a minute per client address, shared by the "
     "replicas through Redis; 0 = off (default 30)\n"
@@ -147,6 +150,10 @@ static const http_route_t ROUTES[] = {
     {"POST", "/api/booking/checkout", AUTH_RULE_PUBLIC, checkout_handle},
     {"GET", "/api/bookings/:bookingId", AUTH_RULE_BOOKING, bookings_get},
     {"POST", "/api/bookings/:bookingId/cancel", AUTH_RULE_BOOKING, bookings_cancel},
+    /* the admin console's levers, reached through inventory-svc */
+    {"POST", "/internal/bookings/:bookingId/cancel", AUTH_RULE_SERVICE, bookings_cancel_internal},
+    {"POST", "/internal/compensations/:compensationId/retry", AUTH_RULE_SERVICE,
+     compensation_retry_internal},
 };
 #define ROUTE_COUNT (sizeof ROUTES / sizeof *ROUTES)
 
@@ -196,7 +203,18 @@ static int wire(service_t *svc, void *ctx)
         snprintf(err, sizeof err, "client limits: out of memory");
         goto fail;
     }
-    w->keys = pms_keystore_new(app->db, app->data_key, BOOKING_PMS_KEY_CACHE_MS);
+    /* hotels' stored PMS keys are sealed under the key ring the admin's save
+     * used; without one, under the guest data key (older stacks) */
+    pms_keyring_t ring;
+    if (pms_keyring_from_config(cfg, &ring))
+        w->keys = pms_keystore_new_ring(app->db, &ring, BOOKING_PMS_KEY_CACHE_MS);
+    else
+        w->keys = pms_keystore_new(app->db, app->data_key, BOOKING_PMS_KEY_CACHE_MS);
+    pms_keyring_wipe(&ring);
+    if (config_error_count(cfg) > 0) {
+        snprintf(err, sizeof err, "%s", config_errors(cfg));
+        goto fail;
+    }
     pc.key_fn = pms_keystore_lookup;
     pc.key_ctx = w->keys;
     /* One PMS budget per hotel for every replica; a checkout's holds,

@@ -440,10 +440,10 @@ outbox_relay_t *outbox_relay_start(const outbox_relay_config_t *cfg, char *err, 
     if (r->cfg.batch_size <= 0)
         r->cfg.batch_size = OUTBOX_DEFAULT_BATCH_SIZE;
     r->unpublished_gauge =
-        metrics_gauge("outbox_unpublished", "Outbox events not yet published to Kafka", 0);
+        metrics_gauge("booking_outbox_unpublished", "Outbox events not yet published to Kafka", 0);
     r->published_total =
-        metrics_counter("outbox_published_total", "Outbox events acknowledged by Kafka", 0);
-    r->errors_total = metrics_counter("outbox_publish_errors_total",
+        metrics_counter("booking_outbox_published_total", "Outbox events acknowledged by Kafka", 0);
+    r->errors_total = metrics_counter("booking_outbox_publish_errors_total",
                                       "Outbox events Kafka did not acknowledge (retried)", 0);
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->wake, NULL);

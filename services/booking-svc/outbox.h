@@ -16,8 +16,8 @@
  *                                 .topic_prefix = settings->kafka_topic_prefix};
  *     outbox_relay_t *relay = outbox_relay_start(&oc, err, sizeof err);   // NULL → exit
  *     ... on shutdown: outbox_relay_flush(relay, 5000); outbox_relay_stop(relay);
- *     gauge: metrics_gauge_set(metrics_gauge("outbox_unpublished", ...), outbox_unpublished(db))
- *     (the relay already refreshes that gauge after every pass).
+ *     gauge: metrics_gauge_set(metrics_gauge("booking_outbox_unpublished", ...),
+ * outbox_unpublished(db)) (the relay already refreshes that gauge after every pass).
  *
  * Delivery: at-least-once — after a crash or a lost delivery report a row is
  * published again, so consumers dedup by the CloudEvents id (= event_id).
@@ -33,8 +33,8 @@
  * backoff + full jitter (OUTBOX_RETRY_BASE_MS .. OUTBOX_RETRY_CAP_MS) and
  * catches up when the broker is back.
  *
- * Metrics: outbox_unpublished (gauge), outbox_published_total,
- * outbox_publish_errors_total.
+ * Metrics: booking_outbox_unpublished (gauge), booking_outbox_published_total,
+ * booking_outbox_publish_errors_total.
  * Thread-safety: outbox_append uses only the caller's connection; the relay
  * functions may be called from any thread. Ownership: every config pointer is
  * borrowed and must outlive the relay.
@@ -86,7 +86,7 @@ void outbox_relay_kick_cb(void *relay);
 int outbox_relay_flush(outbox_relay_t *r, int timeout_ms);
 /* Stops and frees the relay (the pass in hand finishes first). NULL ok. */
 void outbox_relay_stop(outbox_relay_t *r);
-/* Rows not yet published, or -1 on a database error (for the outbox_unpublished gauge). */
+/* Rows not yet published, or -1 on a database error (for the booking_outbox_unpublished gauge). */
 long outbox_unpublished(db_t *db);
 /* Deletes up to `limit` rows published more than retention_s seconds ago (the
  * outbox is insert-only; consumers have long had them). Rows not yet published

@@ -242,7 +242,7 @@ pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_p
     c->db = db;
     c->kick = kick;
     c->kick_ctx = kick_ctx;
-    c->applied_total = metrics_counter("pms_events_applied_total",
+    c->applied_total = metrics_counter("booking_pms_events_applied_total",
                                        "PMS-side booking changes applied to bookings", 1, "type");
     char topic[256];
     kafka_topic_name(topic_prefix, PMS_EVENTS_TOPIC, topic, sizeof topic);

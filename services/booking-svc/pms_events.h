@@ -17,7 +17,7 @@
  * pending retry_capture of a booking cancelled meanwhile). The dedup row in received_messages
  * is part of that same transaction, so a redelivered event changes nothing.
  *
- * Metrics: pms_events_applied_total{type}.
+ * Metrics: booking_pms_events_applied_total{type}.
  * Thread-safety: the consumer runs on its own thread. Ownership: db and
  * kick_ctx are borrowed and must outlive the consumer.
  */

@@ -46,7 +46,7 @@ void saga_count_hold(const char *outcome)
 
 void saga_observe_step(const char *step, int64_t started_ms)
 {
-    metrics_histogram_observe(metrics_histogram("booking_saga_step_seconds",
+    metrics_histogram_observe(metrics_histogram("booking_saga_step_duration_seconds",
                                                 "Latency of each saga step (vendor call included)",
                                                 METRICS_LATENCY_BUCKETS_S,
                                                 METRICS_LATENCY_BUCKET_COUNT, 1, "step"),
@@ -531,7 +531,8 @@ static void amount_mismatch_message(int64_t price, const char *currency, const c
                                     char *msg, size_t size)
 {
     if (strcmp(currency, wanted) != 0) {
-        snprintf(msg, size, "통화 불일치 (currency mismatch: the hotel charges in another currency)");
+        snprintf(msg, size,
+                 "통화 불일치 (currency mismatch: the hotel charges in another currency)");
         return;
     }
     char expected[32];
@@ -647,8 +648,7 @@ static int step_inventory_check(saga_run_t *run)
     bool decided = st->availability == INVENTORY_STAY_FREE && st->fresh;
     count_check(decided ? "fresh" : "deferred");
     return saga_record(run, "inventory_check", "succeeded",
-                       decided ? NULL : "not known fresh: the PMS hold decides", false, NULL,
-                       NULL);
+                       decided ? NULL : "not known fresh: the PMS hold decides", false, NULL, NULL);
 }
 
 /* The amount the client pays against the hotel's price for the stay: the
@@ -800,8 +800,8 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
     run->flags.hold_succeeded = true;
     if (saga_record(run, "hold", "succeeded", rec->hold_id, true, NULL, "held") != 0)
         return -2;
-    if (hold.total > 0 && (strcmp(hold.currency,
-                                  rec->currency) != 0 || hold.total != rec->amount)) {
+    if (hold.total > 0 &&
+        (strcmp(hold.currency, rec->currency) != 0 || hold.total != rec->amount)) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(hold.total, hold.currency, rec->currency, msg, sizeof msg);
         saga_record(run, "amount_check", "failed", "the hold's total differs", false, NULL, NULL);

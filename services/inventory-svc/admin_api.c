@@ -13,20 +13,25 @@
 #include "common/http_audit.h"
 #include "common/json.h"
 
-
 int admin_respond_unavailable(http_request_t *req)
 {
     return http_respond_error(req, 503, "INTERNAL_ERROR", NULL,
                               "the credential store is unavailable; retry shortly");
 }
 
-bool admin_admit(http_request_t *req, inv_app_t *app)
+bool admin_limit(http_request_t *req, inv_app_t *app)
 {
     const auth_principal_t *p = http_request_principal(req);
     /* one budget per credential: a key, or a person whatever their sessions */
     char client[AUTH_ID_MAX + 16];
     snprintf(client, sizeof client, "%s:%s", auth_kind_name(p->kind), p->id);
-    if (client_limit_refuse_key(app->limits, req, &app->admin_limit, client))
+    return !client_limit_refuse_key(app->limits, req, &app->admin_limit, client);
+}
+
+bool admin_admit(http_request_t *req, inv_app_t *app)
+{
+    const auth_principal_t *p = http_request_principal(req);
+    if (!admin_limit(req, app))
         return false;
     /* keys, accounts and the audit log span every hotel, so an admin
      * limited to some could otherwise mint a credential for all of them */
@@ -41,8 +46,8 @@ int admin_hotels_csv_from_body(struct json_object *body, char *csv, size_t size)
 {
     struct json_object *arr;
     csv[0] = '\0';
-    if (!json_object_object_get_ex(body, "hotels", &arr) || json_object_is_type(arr,
-                                                                                json_type_null))
+    if (!json_object_object_get_ex(body, "hotels", &arr) ||
+        json_object_is_type(arr, json_type_null))
         return 0;
     if (!json_object_is_type(arr, json_type_array))
         return -1;
@@ -51,8 +56,8 @@ int admin_hotels_csv_from_body(struct json_object *body, char *csv, size_t size)
         struct json_object *v = json_object_array_get_idx(arr, i);
         if (!json_object_is_type(v, json_type_string))
             return -1;
-        int n = snprintf(csv + used, size - used, "%s%s", used ? "," : "",
-                         json_object_get_string(v));
+        int n =
+            snprintf(csv + used, size - used, "%s%s", used ? "," : "", json_object_get_string(v));
         if (n < 0 || (size_t)n >= size - used)
             return -1;
         used += (size_t)n;

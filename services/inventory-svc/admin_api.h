@@ -30,6 +30,9 @@ int admin_api_keys_revoke(http_request_t *req, void *ctx);
 int admin_audit_list(http_request_t *req, void *ctx);
 
 /* What every admin handler shares. */
+/* Applies the per-credential limit only: true to go on, false when
+ * answered 429 (with Retry-After). */
+bool admin_limit(http_request_t *req, inv_app_t *app);
 /* Applies the per-credential limit and the all-hotels requirement: true to
  * go on, false when answered (429 or 403). */
 bool admin_admit(http_request_t *req, inv_app_t *app);

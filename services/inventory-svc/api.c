@@ -18,6 +18,9 @@
 #include "consumers.h"
 #include "query.h"
 #include "session_api.h"
+#include "admin_bookings.h"
+#include "admin_hotels.h"
+#include "admin_onboard.h"
 
 static const char *request_query(void *req, const char *name)
 {
@@ -371,6 +374,22 @@ const http_route_t INV_API_ROUTES[] = {
     {"POST", "/api/admin/accounts", AUTH_RULE_ADMIN, admin_accounts_create},
     {"GET", "/api/admin/accounts", AUTH_RULE_ADMIN, admin_accounts_list},
     {"DELETE", "/api/admin/accounts/:accountId", AUTH_RULE_ADMIN, admin_accounts_disable},
+    /* onboarding a hotel from its PMS */
+    {"GET", "/api/admin/vendors", AUTH_RULE_VIEWER, admin_vendors_list},
+    {"POST", "/api/admin/pms/preview", AUTH_RULE_ADMIN, admin_pms_preview},
+    {"POST", "/api/admin/listings", AUTH_RULE_ADMIN, admin_listing_save},
+    /* the operator console */
+    {"GET", "/api/admin/hotels", AUTH_RULE_VIEWER, admin_hotels_list},
+    {"GET", "/api/admin/hotels/:hotelId", AUTH_RULE_VIEWER, admin_hotel_get},
+    {"PUT", "/api/admin/hotels/:hotelId/polling", AUTH_RULE_OPERATOR, admin_hotel_polling},
+    {"POST", "/api/admin/hotels/:hotelId/sync", AUTH_RULE_OPERATOR, admin_hotel_sync},
+    {"GET", "/api/admin/bookings", AUTH_RULE_VIEWER, admin_bookings_search},
+    {"GET", "/api/admin/bookings/:bookingId", AUTH_RULE_VIEWER, admin_booking_get},
+    {"POST", "/api/admin/bookings/:bookingId/cancel", AUTH_RULE_OPERATOR, admin_booking_cancel},
+    {"GET", "/api/admin/compensations", AUTH_RULE_VIEWER, admin_compensations_list},
+    {"POST", "/api/admin/compensations/:compensationId/retry", AUTH_RULE_OPERATOR,
+     admin_compensation_retry},
+    {"GET", "/api/admin/reconciliation", AUTH_RULE_OPERATOR, admin_reconciliation},
     /* a login is for anyone; logout and "me" for whoever is logged in */
     {"POST", "/api/auth/login", AUTH_RULE_PUBLIC, session_api_login},
     {"POST", "/api/auth/logout", AUTH_RULE_VIEWER, session_api_logout},

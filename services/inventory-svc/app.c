@@ -15,7 +15,7 @@
 #include "store.h"
 
 #define KEYSTORE_CACHE_MS 60000
-#define DB_POOL_SIZE 2
+#define DB_POOL_SIZE 4 /* sync writes and the admin console */
 #define REDIS_POOL_EXTRA 4
 
 static void read_settings(config_t *cfg, inv_settings_t *s)
@@ -45,8 +45,8 @@ static void read_access_settings(config_t *cfg, const service_settings_t *ss, in
                                INV_DEFAULT_ADMIN_API_BURST, &app->admin_limit);
     app->lockout.threshold = (int)config_get_int(cfg, "LOGIN_LOCKOUT_THRESHOLD",
                                                  AUTH_LOCKOUT_DEFAULT_THRESHOLD, 0, 1000);
-    app->lockout.base_s = (int)config_get_int(cfg, "LOGIN_LOCKOUT_BASE_S",
-                                              AUTH_LOCKOUT_DEFAULT_BASE_S, 1, 86400);
+    app->lockout.base_s =
+        (int)config_get_int(cfg, "LOGIN_LOCKOUT_BASE_S", AUTH_LOCKOUT_DEFAULT_BASE_S, 1, 86400);
     app->lockout.max_s =
         (int)config_get_int(cfg, "LOGIN_LOCKOUT_MAX_S", AUTH_LOCKOUT_DEFAULT_MAX_S, 1, 7 * 86400);
     app->session_max_s = ss->session_max_s;
@@ -79,24 +79,111 @@ static void register_metrics(inv_metrics_t *m)
                                 "type", "outcome");
 }
 
+/* ------------------------------------------------------ PMS API keys -- */
+
+/* The admin preview tries a key before it is stored: on the thread that
+ * asks, for that one hotel. */
+static __thread const char *override_hotel, *override_key;
+
+void inv_app_key_override(const char *hotel_id, const char *api_key)
+{
+    override_hotel = hotel_id;
+    override_key = api_key;
+}
+
+void inv_app_key_override_clear(void)
+{
+    override_hotel = override_key = NULL;
+}
+
+int inv_app_key_lookup(void *arg, const char *vendor, const char *hotel_id, char *out,
+                       size_t out_size)
+{
+    inv_app_t *app = arg;
+    if (override_key && override_hotel && strcmp(override_hotel, hotel_id) == 0) {
+        if (strlen(override_key) >= out_size)
+            return -1;
+        snprintf(out, out_size, "%s", override_key);
+        return 0;
+    }
+    if (app->keystore)
+        return pms_keystore_lookup(app->keystore, vendor, hotel_id, out, out_size);
+    return pms_key_from_env(NULL, vendor, hotel_id, out, out_size);
+}
+
+/* The admin console's settings: booking-svc's address (cancel, retry) and
+ * the guest data key (names in the console). */
+static void read_admin_settings(config_t *cfg, inv_app_t *app)
+{
+    const char *text = config_get_str(cfg, "BOOKING_DATA_KEY", NULL);
+    char err[128];
+    if (text && *text) {
+        if (crypto_key_from_env("BOOKING_DATA_KEY", app->guest_key, err, sizeof err) != 0)
+            config_add_error(cfg, "BOOKING_DATA_KEY", err);
+    } else {
+        /* booking-svc's development default, so local runs show names */
+        memset(app->guest_key, 0x5a, sizeof app->guest_key);
+    }
+}
+
+/* The payment connector when PAYMENT_API_KEY is set (reconciliation and a
+ * booking's gateway state need it; without it they answer 503), and the
+ * client of booking-svc. 0 or -1. */
+static int make_payment(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
+{
+    const char *key = config_get_str(cfg, "PAYMENT_API_KEY", NULL);
+    char err[256];
+    if (key && *key) {
+        payment_config_t payc;
+        const char *gateway = payment_config_from_env(cfg, &payc);
+        app->pay = payment_connector_new(gateway, &payc, err, sizeof err);
+        if (!app->pay) {
+            log_error("cannot create the payment connector: %s", err);
+            return -1;
+        }
+    }
+    const char *url = config_get_str(cfg, "BOOKING_SVC_URL", INV_DEFAULT_BOOKING_SVC_URL);
+    char auth[300];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s",
+             ss->service_token ? ss->service_token : "");
+    const char *headers[] = {auth, NULL};
+    http_client_config_t cc = {.base_url = url,
+                               .total_timeout_ms = INV_BOOKING_SVC_TIMEOUT_MS,
+                               .default_headers = headers};
+    app->booking_svc = http_client_new(&cc);
+    crypto_wipe(auth, sizeof auth);
+    return app->booking_svc ? 0 : -1;
+}
+
+/* ------------------------------------------------------------- parts -- */
+
 /* The PMS connector: config from PMS_*, keys from the keystore, breaker
  * changes to the degraded-mode manager. 0 or -1. */
-static int make_connector(inv_app_t *app, pms_config_t *pc, const char *vendor, bool have_aes,
-                          const uint8_t *aes, const char *mysql_url)
+static int make_connector(inv_app_t *app, pms_config_t *pc, const char *vendor, bool have_ring,
+                          const pms_keyring_t *ring, const char *mysql_url)
 {
-    if (have_aes) {
+    if (have_ring) {
         char err[256];
         db_pool_t *pool = db_pool_new(mysql_url, 1, err, sizeof err);
         if (!pool)
             log_kv(LOG_LEVEL_WARN, "API keys from the environment only: MariaDB unavailable",
                    "error", err, NULL);
         app->keystore_pool = pool;
-        app->keystore = pms_keystore_new(pool, aes, KEYSTORE_CACHE_MS);
+        app->keystore = pms_keystore_new_ring(pool, ring, KEYSTORE_CACHE_MS);
         if (!app->keystore)
             return -1;
-        pc->key_fn = pms_keystore_lookup;
-        pc->key_ctx = app->keystore;
+        /* keys stored under a data key that is no longer the active one are
+         * re-encrypted now, so an old key can leave the ring afterwards */
+        int rewrapped = 0, failed = 0;
+        if (pool && pms_keystore_rewrap(app->keystore, &rewrapped, &failed) == 0 &&
+            (rewrapped || failed))
+            log_info("stored PMS API keys re-encrypted under the active data key: %d, "
+                     "not decryptable with any key of the ring: %d",
+                     rewrapped, failed);
     }
+    /* the admin preview's key, then the environment and pms_config */
+    pc->key_fn = inv_app_key_lookup;
+    pc->key_ctx = app;
     pc->breaker.on_change = degraded_on_breaker_change;
     pc->breaker.on_change_ctx = app->degraded;
     char err[256];
@@ -112,7 +199,7 @@ static int make_connector(inv_app_t *app, pms_config_t *pc, const char *vendor, 
 /* The connector's settings (PMS_* and ours), the probe interval and the
  * optional key-encryption key. Returns the vendor name. */
 static const char *read_pms_settings(config_t *cfg, pms_config_t *pc, int *probe_ms,
-                                     uint8_t aes[CRYPTO_AES_KEY_LEN], bool *have_aes)
+                                     pms_keyring_t *ring, bool *have_ring)
 {
     const char *vendor = pms_config_from_env(cfg, pc);
     pc->breaker.open_ms =
@@ -121,15 +208,7 @@ static const char *read_pms_settings(config_t *cfg, pms_config_t *pc, int *probe
     pc->retry.base_ms = config_get_int(cfg, "PMS_RETRY_BASE_MS", RETRY_BASE_MS, 1, 60000);
     *probe_ms = (int)config_get_int(cfg, "DEGRADED_PROBE_INTERVAL_MS", DEGRADED_PROBE_INTERVAL_MS,
                                     100, 600000);
-    *have_aes = false;
-    const char *aes_text = config_get_str(cfg, "PMS_CONFIG_ENCRYPTION_KEY", NULL);
-    if (aes_text && *aes_text) {
-        char err[128];
-        if (crypto_key_from_env("PMS_CONFIG_ENCRYPTION_KEY", aes, err, sizeof err) != 0)
-            config_add_error(cfg, "PMS_CONFIG_ENCRYPTION_KEY", err);
-        else
-            *have_aes = true;
-    }
+    *have_ring = pms_keyring_from_config(cfg, ring);
     return vendor;
 }
 
@@ -152,11 +231,14 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
     read_access_settings(cfg, ss, app);
     pms_config_t pc;
     int probe_ms = 0;
-    uint8_t aes[CRYPTO_AES_KEY_LEN] = {0};
-    bool have_aes = false;
-    const char *vendor = read_pms_settings(cfg, &pc, &probe_ms, aes, &have_aes);
-    if (config_error_count(cfg) > 0)
+    pms_keyring_t ring = {0};
+    bool have_ring = false;
+    const char *vendor = read_pms_settings(cfg, &pc, &probe_ms, &ring, &have_ring);
+    read_admin_settings(cfg, app);
+    if (config_error_count(cfg) > 0) {
+        pms_keyring_wipe(&ring);
         return 0; /* service_run reports them and exits 2 */
+    }
 
     register_metrics(&app->metrics);
     app->kafka_brokers = ss->kafka_brokers;
@@ -193,13 +275,23 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
      * the stale copy instead. */
     pc.budget_redis = app->redis;
     pc.priority = PMS_PRIORITY_BACKGROUND;
-    if (make_connector(app, &pc, vendor, have_aes, aes, ss->mysql_url) != 0)
+    if (make_connector(app, &pc, vendor, have_ring, &ring, ss->mysql_url) != 0)
         goto done;
+    pms_config_t rpc = pc;
+    rpc.background_wait_ms = INV_RECONCILE_PMS_WAIT_MS;
+    rpc.breaker.on_change = NULL; /* the readers' breakers drive degraded mode */
+    rpc.breaker.on_change_ctx = NULL;
+    if (!(app->pms_reconcile = pms_connector_new(vendor, &rpc, err, sizeof err))) {
+        log_error("cannot create the PMS connector: %s", err);
+        goto done;
+    }
     if (degraded_start(app->degraded) != 0)
+        goto done;
+    if (make_payment(app, cfg, ss) != 0)
         goto done;
     rc = 0;
 done:
-    crypto_wipe(aes, sizeof aes);
+    pms_keyring_wipe(&ring);
     return rc;
 }
 
@@ -224,8 +316,12 @@ void inv_app_free(inv_app_t *app)
     inv_consumers_free(app);
     degraded_stop(app->degraded);
     pms_connector_free(app->pms); /* its breakers call into degraded: free it first */
+    pms_connector_free(app->pms_reconcile);
     degraded_free(app->degraded);
     pms_keystore_free(app->keystore);
+    payment_connector_free(app->pay);
+    http_client_free(app->booking_svc);
+    crypto_wipe(app->guest_key, sizeof app->guest_key);
     db_pool_free(app->keystore_pool);
     inv_store_free(app->store);
     sf_group_free(app->flights);

@@ -22,8 +22,10 @@
 #include "common/auth_password.h"
 #include "common/client_limit.h"
 #include "common/db.h"
+#include "common/http_client.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
+#include "common/payment.h"
 #include "common/pms.h"
 #include "common/pms_keys.h"
 #include "common/redis.h"
@@ -51,6 +53,10 @@ struct inv_store;
 /* Admin API calls per API key (or per person's session). */
 #define INV_DEFAULT_ADMIN_API_PER_MINUTE 120
 #define INV_DEFAULT_ADMIN_API_BURST 30
+#define INV_DEFAULT_BOOKING_SVC_URL "http://127.0.0.1:8081"
+/* A console cancel waits for booking-svc's PMS cancel and refund. */
+#define INV_BOOKING_SVC_TIMEOUT_MS 30000
+#define INV_RECONCILE_PMS_WAIT_MS 30000
 
 typedef struct inv_settings {
     int inventory_ttl_s;     /* INVENTORY_TTL_S */
@@ -88,20 +94,28 @@ typedef struct inv_app {
     redis_pool_t *redis;
     struct inv_store *store;
     pms_keystore_t *keystore;
-    db_pool_t *keystore_pool; /* only with PMS_CONFIG_ENCRYPTION_KEY */
+    db_pool_t *keystore_pool; /* only with a key ring (PMS_CONFIG_ENCRYPTION_KEYS) */
     pms_connector_t *pms;
+    /* the same PMS for reconciliations, which wait their turn in the hotel's
+     * budget (INV_RECONCILE_PMS_WAIT_MS) instead of giving up like reads */
+    pms_connector_t *pms_reconcile;
     struct degraded *degraded;
     struct sf_group *flights;
     kafka_producer_t *producer;
     kafka_consumer_t *pms_events_consumer;
     kafka_consumer_t *sync_jobs_consumer;
     auth_t *auth; /* the service's authenticator (borrowed): its pool serves the admin API */
-    client_limit_t *limits;              /* per-client abuse limits */
-    client_limit_rule_t login_limit;     /* LOGIN_RATE_LIMIT_* per client address */
-    client_limit_rule_t admin_limit;     /* ADMIN_API_RATE_LIMIT_* per API key or account */
-    auth_lockout_policy_t lockout;       /* LOGIN_LOCKOUT_* */
-    int session_max_s;                   /* SESSION_MAX_S: a login's absolute length */
-    bool session_cookie_secure;          /* SESSION_COOKIE_SECURE: the cookie only over TLS */
+    client_limit_t *limits;          /* per-client abuse limits */
+    client_limit_rule_t login_limit; /* LOGIN_RATE_LIMIT_* per client address */
+    client_limit_rule_t admin_limit; /* ADMIN_API_RATE_LIMIT_* per API key or account */
+    auth_lockout_policy_t lockout;   /* LOGIN_LOCKOUT_* */
+    int session_max_s;               /* SESSION_MAX_S: a login's absolute length */
+    bool session_cookie_secure;      /* SESSION_COOKIE_SECURE: the cookie only over TLS */
+    /* The admin console's reach beyond this service. */
+    payment_connector_t *pay;   /* PAYMENT_*: reconciliation and a booking's gateway state; NULL
+                                   without PAYMENT_API_KEY */
+    http_client_t *booking_svc; /* BOOKING_SVC_URL, with the service token: cancel, retry */
+    uint8_t guest_key[CRYPTO_AES_KEY_LEN]; /* BOOKING_DATA_KEY: guest names in the console */
 } inv_app_t;
 
 /* Reads the settings and creates every part. Returns 0 (also when the config
@@ -113,6 +127,16 @@ int inv_app_start_consumers(inv_app_t *app);
 /* Shutdown hook: stops consumers, the degraded-mode writer, flushes the producer. */
 void inv_app_stop(void *app);
 void inv_app_free(inv_app_t *app);
+
+/* The connector's key lookup (pms_key_fn, ctx = the app): a key given for
+ * one hotel on this thread (the admin preview's, not yet stored), else the
+ * environment and pms_config (pms_keys.h). */
+int inv_app_key_lookup(void *app, const char *vendor, const char *hotel_id, char *out,
+                       size_t out_size);
+/* Makes this thread's PMS calls for hotel_id use api_key (borrowed until
+ * the matching clear), whatever is stored. */
+void inv_app_key_override(const char *hotel_id, const char *api_key);
+void inv_app_key_override_clear(void);
 
 /* Readiness check (service_check_fn): Redis answers PING. */
 bool inv_app_redis_ready(void *app, const char **reason);

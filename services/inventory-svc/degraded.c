@@ -76,7 +76,6 @@ struct degraded {
     size_t gauged_count;
 };
 
-
 int degraded_parse_breaker_name(const char *name, char *vendor, size_t vendor_size, char *hotel,
                                 size_t hotel_size)
 {
@@ -113,7 +112,7 @@ degraded_t *degraded_new(const degraded_config_t *cfg)
     d->breaker_open_ms = cfg->breaker_open_ms > 0 ? cfg->breaker_open_ms : BREAKER_OPEN_MS;
     d->probe_interval_ms =
         cfg->probe_interval_ms > 0 ? cfg->probe_interval_ms : DEGRADED_PROBE_INTERVAL_MS;
-    d->gauge = metrics_gauge("lodging_degraded_mode",
+    d->gauge = metrics_gauge("inventory_degraded_mode",
                              "1 while a hotel's checkouts are refused (hotel=\"*\": every hotel's)",
                              1, "hotel");
     metrics_gauge_set(d->gauge, 0, DEGRADED_PLATFORM_LABEL);
@@ -402,7 +401,7 @@ static degraded_hotel_t *list_hotels(degraded_t *d, size_t *n)
     return list;
 }
 
-/* Sets lodging_degraded_mode{hotel} to 1 for the listed hotels and back to 0
+/* Sets inventory_degraded_mode{hotel} to 1 for the listed hotels and back to 0
  * for those no longer listed (writer thread only). */
 static void refresh_gauges(degraded_t *d)
 {
@@ -539,8 +538,9 @@ int degraded_set_hotel_admin(degraded_t *d, const char *hotel_id, bool on, const
     pthread_mutex_lock(&d->mu);
     changed_locked(d); /* the writer refreshes the gauges */
     pthread_mutex_unlock(&d->mu);
-    log_kv(LOG_LEVEL_WARN, on ? "degraded mode on for a hotel (admin)"
-                              : "degraded mode admin switch off for a hotel",
+    log_kv(LOG_LEVEL_WARN,
+           on ? "degraded mode on for a hotel (admin)"
+              : "degraded mode admin switch off for a hotel",
            "hotelId", hotel_id, "reason", on ? text : NULL, NULL);
     return 0;
 }
@@ -576,8 +576,8 @@ struct json_object *degraded_hotel_to_json(degraded_t *d, const char *hotel_id)
     int rc = degraded_hotels_read(d->redis, hotel_id, &h);
     pthread_mutex_unlock(&d->redis_mu);
     if (rc != 0) /* Redis down: what this replica knows */
-        log_kv(LOG_LEVEL_WARN, "degraded mode: cannot read the hotel's state from Redis",
-               "hotelId", hotel_id, NULL);
+        log_kv(LOG_LEVEL_WARN, "degraded mode: cannot read the hotel's state from Redis", "hotelId",
+               hotel_id, NULL);
     merge_local_breakers(d, &h, 1, 1);
     char reason[DEGRADED_REASON_MAX], since[DATES_RFC3339_LEN + 1];
     pthread_mutex_lock(&d->mu);

@@ -16,7 +16,7 @@
  * switch in `lodging:degraded:admin:{hotelId}` (no TTL), both hotel ids in
  * the index set `lodging:degraded:hotels`; the platform switch in
  * `lodging:degraded:admin` and the platform state in `lodging:degraded`.
- * Exported as the gauge lodging_degraded_mode{hotel} (0/1; hotel="*" is the
+ * Exported as the gauge inventory_degraded_mode{hotel} (0/1; hotel="*" is the
  * platform switch). The writer thread probes the PMS for each hotel whose
  * breaker is half-open (pms_get_hotel), so the breaker closes — and the
  * hotel's degraded mode ends — even when no read arrives. When a breaker

@@ -1,7 +1,8 @@
 /*
  * inventory-svc — the Redis inventory and rate cache in front of the PMS:
  * cache-first reads with stale fallback, cache adjustments for booking-svc,
- * invalidation from pms.events, 30-day refreshes from sync.jobs, degraded mode.
+ * invalidation from pms.events, 30-day refreshes from sync.jobs, degraded mode,
+ * and the admin API (onboarding hotels from their PMS, the operator console).
  *
  * main.c is wiring only: the common service runtime gives
  * configuration, logging, /healthz /readyz /metrics and graceful shutdown;
@@ -26,8 +27,17 @@ static const char ENV_HELP[] =
     "  DEGRADED_PROBE_INTERVAL_MS  PMS probe of half-open breakers (1000)\n"
     "  PMS_VENDOR, PMS_BASE_URL, PMS_TIMEOUT_MS, PMS_RATE_LIMIT_PER_SECOND,\n"
     "  PMS_RATE_LIMIT_BURST, PMS_BUDGET_CHECKOUT_WAIT_MS, PMS_BUDGET_BACKGROUND_WAIT_MS\n"
-    "  (PMS_RATE_LIMIT_WAIT_MS), PMS_<hotelId>_API_KEY,\n"
-    "  PMS_CONFIG_ENCRYPTION_KEY   the PMS connector (common/pms/README.md)\n"
+    "  (PMS_RATE_LIMIT_WAIT_MS), PMS_<hotelId>_API_KEY: the PMS connector (common/pms/README.md)\n"
+    "  PMS_CONFIG_ENCRYPTION_KEYS  data keys for stored PMS API keys, <id>:<key>[,...] (the first\n"
+    "                              encrypts; older ones still decrypt and are re-encrypted at "
+    "start)\n"
+    "  PMS_CONFIG_ENCRYPTION_KEY_ID the key id that encrypts, when not the first\n"
+    "  PMS_CONFIG_ENCRYPTION_KEY   older single key (the ring's key \"default\")\n"
+    "  BOOKING_SVC_URL             booking-svc, for the console's cancel and retry\n"
+    "                              (http://127.0.0.1:8081)\n"
+    "  BOOKING_DATA_KEY            booking-svc's guest data key: guest names in the console\n"
+    "  PAYMENT_API_KEY, PAYMENT_BASE_URL, PAYMENT_GATEWAY, PAYMENT_TIMEOUT_MS\n"
+    "                              the payment gateway, for reconciliation (off without a key)\n"
     "  LOGIN_RATE_LIMIT_PER_MINUTE logins per client address, 0 = off (10)\n"
     "  LOGIN_RATE_LIMIT_BURST      of them at once (5)\n"
     "  LOGIN_LOCKOUT_THRESHOLD     consecutive failures that lock an account, 0 = never (5)\n"

@@ -14,8 +14,6 @@ void results_init(results_t *r)
 {
     r->results_total = metrics_counter("poller_sync_results_total",
                                        "sync.results applied, by outcome", 1, "outcome");
-    r->failures_total =
-        metrics_counter("poller_sync_failures_total", "Failed syncs reported on sync.results", 0);
     r->alerts_total =
         metrics_counter("poller_alerts_total", "Alerts raised on ops.alerts", 1, "alert");
 }
@@ -97,8 +95,6 @@ kafka_handler_result_t results_handle(const kafka_message_t *m, void *ctx, char 
         return KAFKA_HANDLER_OK;
     }
     metrics_counter_inc(r->results_total, res.succeeded ? "succeeded" : "failed");
-    if (!res.succeeded)
-        metrics_counter_inc(r->failures_total);
     if (alerted) {
         metrics_counter_inc(r->alerts_total, "polling.stopped");
         log_kv(LOG_LEVEL_ERROR, "polling stopped after consecutive failures", "vendor", res.vendor,

@@ -38,9 +38,8 @@ typedef struct results {
     const char *alerts_topic; /* with the KAFKA_TOPIC_PREFIX applied */
     const poller_settings_t *settings;
     /* set by results_init */
-    metric_t *results_total;  /* poller_sync_results_total{outcome} */
-    metric_t *failures_total; /* poller_sync_failures_total */
-    metric_t *alerts_total;   /* poller_alerts_total{alert} */
+    metric_t *results_total; /* poller_sync_results_total{outcome} */
+    metric_t *alerts_total;  /* poller_alerts_total{alert} */
 } results_t;
 
 /* Creates the metric families. */

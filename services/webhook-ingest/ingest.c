@@ -32,7 +32,7 @@ struct ingest {
 
 static metric_t *received_metric(void)
 {
-    return metrics_counter("webhooks_received_total", "PMS webhooks by vendor and outcome", 2,
+    return metrics_counter("webhook_received_total", "PMS webhooks by vendor and outcome", 2,
                            "vendor", "outcome");
 }
 

@@ -11,8 +11,8 @@
  * or a handler that forgets a hotel limit, fails here. "Allowed" means the
  * access layer let the call through: the handler may still say 400/404/409
  * about the request itself. Objects are seeded for hotel_123 (a booking with
- * a known token, a polling configuration), so a 404 for the other-hotel
- * caller is the hotel limit, not a missing object.
+ * a known token, a polling configuration, a finished compensation), so a 404
+ * for the other-hotel caller is the hotel limit, not a missing object.
  */
 #include <check.h>
 #include <json-c/json.h>
@@ -54,6 +54,7 @@ typedef struct svc {
 } svc_t;
 
 static char db_name[96], db_url[256], redis_url[160], prefix[64];
+static char compensation_id[24];
 static int redis_db;
 static char headers[CALLER_COUNT][TS_SESSION_HEADER_MAX]; /* the longest: a session cookie */
 /* a second header some callers send (a session's X-CSRF-Token) */
@@ -88,6 +89,15 @@ static void seed(void)
                              "VALUES ('sandbox', ?, FALSE)",
                              h, 1, NULL, NULL),
                      DB_OK);
+    /* a finished compensation of the hotel: a retry of it changes nothing */
+    uint64_t task = 0;
+    ck_assert_int_eq(db_exec(db,
+                             "INSERT INTO compensation_task (booking_id, action, hotel_id, state, "
+                             "done_at) VALUES ('" BOOKING_ID "', 'void_preauth', ?, 'done', "
+                             "CURRENT_TIMESTAMP(3))",
+                             h, 1, NULL, &task),
+                     DB_OK);
+    snprintf(compensation_id, sizeof compensation_id, "%llu", (unsigned long long)task);
     db_free(db);
     snprintf(headers[CALLER_TOKEN], TS_AUTH_HEADER_MAX, "Authorization: Bearer %s", token);
 }
@@ -137,6 +147,7 @@ static void start_service(svc_t *s)
                          "PAYMENT_API_KEY=sk_test_unused",
                          "PMS_WEBHOOK_SECRET=whsec_access_rules",
                          "INVENTORY_BASE_URL=http://127.0.0.1:9",
+                         "BOOKING_SVC_URL=http://127.0.0.1:9",
                          NULL};
     snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, s->name, s->name);
     snprintf(s->log, sizeof s->log, "%s/it_access_rules.%s.log", LODGING_BINARY_DIR, s->name);
@@ -235,6 +246,8 @@ static void concrete_path(const char *pattern, char *out, size_t size)
             v = "nosuchkey";
         else if (strcmp(seg, ":accountId") == 0)
             v = "nosuchaccount";
+        else if (strcmp(seg, ":compensationId") == 0)
+            v = compensation_id;
         size_t used = strlen(out);
         snprintf(out + used, size - used, "/%s", v);
     }
@@ -243,7 +256,8 @@ static void concrete_path(const char *pattern, char *out, size_t size)
 /* A route that names one hotel's object: limits apply to it with a 404. */
 static bool hotel_scoped(const route_t *r)
 {
-    return strstr(r->path, ":hotelId") || strstr(r->path, ":bookingId");
+    return strstr(r->path, ":hotelId") || strstr(r->path, ":bookingId") ||
+           strstr(r->path, ":compensationId");
 }
 
 /* What the route's rule promises `c`. */

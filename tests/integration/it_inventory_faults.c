@@ -51,7 +51,7 @@ static bool source_is(dates_day_t from, dates_day_t to, const char *source, int 
 }
 
 #define HOTEL_DEGRADED_PATH "/api/hotels/" INVFX_HOTEL "/degraded-mode"
-#define HOTEL_DEGRADED_SERIES "lodging_degraded_mode{hotel=\"" INVFX_HOTEL "\"}"
+#define HOTEL_DEGRADED_SERIES "inventory_degraded_mode{hotel=\"" INVFX_HOTEL "\"}"
 #define HOTEL_DEGRADED_KEY "lodging:degraded:{" INVFX_HOTEL "}"
 
 /* The fixture hotel's degraded mode is `want` (from `source` when given). */
@@ -76,8 +76,8 @@ static bool listing_names_the_hotel(bool listed)
               !json_object_get_boolean(json_object_object_get(o, "degraded")) &&
               json_object_object_get_ex(o, "hotels", &hotels);
     for (size_t i = 0; ok && i < json_object_array_length(hotels); i++)
-        found |= strcmp(invfx_str(json_object_array_get_idx(hotels, i), "hotelId"),
-                        INVFX_HOTEL) == 0;
+        found |=
+            strcmp(invfx_str(json_object_array_get_idx(hotels, i), "hotelId"), INVFX_HOTEL) == 0;
     json_object_put(o);
     return ok && found == listed;
 }
@@ -168,9 +168,9 @@ START_TEST(test_pms_down_serves_stale_cache_opens_the_breaker_and_recovers)
     ck_assert_double_eq(invfx_metric(&f, BREAKER_SERIES), 1);
     ck_assert(hotel_degraded_is(true, "breaker"));
     ck_assert(TS_POLL_UNTIL(invfx_metric(&f, HOTEL_DEGRADED_SERIES) == 1, WAIT_MS));
-    ck_assert_double_eq(invfx_metric(&f, "lodging_degraded_mode{hotel=\"*\"}"), 0);
-    ck_assert(TS_POLL_UNTIL(redis_value_has(HOTEL_DEGRADED_KEY, "\"source\":\"breaker\""),
-                            WAIT_MS));
+    ck_assert_double_eq(invfx_metric(&f, "inventory_degraded_mode{hotel=\"*\"}"), 0);
+    ck_assert(
+        TS_POLL_UNTIL(redis_value_has(HOTEL_DEGRADED_KEY, "\"source\":\"breaker\""), WAIT_MS));
     long long ttl = 0;
     ck_assert_int_eq(redis_ttl(f.redis, HOTEL_DEGRADED_KEY, &ttl), REDIS_CLIENT_OK);
     ck_assert_msg(ttl > 0 && ttl <= 15, "the automatic key expires on its own (ttl %lld)", ttl);
@@ -208,9 +208,9 @@ START_TEST(test_an_operator_on_outlives_the_breaker_closing)
     invfx_start(&f, FAST_ENV);
     ts_sandbox_fault(&f.sb, "{\"down\":true}");
     struct json_object *o = NULL;
-    ck_assert_int_eq(invfx_send(&f, "PUT", HOTEL_DEGRADED_PATH,
-                                "{\"degraded\":true,\"reason\":\"manual\"}", &o),
-                     200);
+    ck_assert_int_eq(
+        invfx_send(&f, "PUT", HOTEL_DEGRADED_PATH, "{\"degraded\":true,\"reason\":\"manual\"}", &o),
+        200);
     ck_assert_str_eq(invfx_str(o, "source"), "admin");
     json_object_put(o);
     dates_day_t from = dates_today_utc() + 50;

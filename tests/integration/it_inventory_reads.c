@@ -240,10 +240,12 @@ START_TEST(test_an_unknown_hotel_is_404_and_never_reaches_the_pms)
     char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
     dates_format_iso(dates_today_utc() + 5, a);
     dates_format_iso(dates_today_utc() + 7, b);
-    const char *range[] = {"vendor", "cloudbeds", "hotelId", "hotel_nowhere", "roomTypeId",
-                           INVFX_ROOM, "from", a, "to", b, NULL};
-    const char *sandbox_range[] = {"vendor", "sandbox", "hotelId", "hotel_nowhere", "roomTypeId",
-                                   INVFX_ROOM, "from", a, "to", b, NULL};
+    const char *range[] = {"vendor",     "cloudbeds", "hotelId", "hotel_nowhere",
+                           "roomTypeId", INVFX_ROOM,  "from",    a,
+                           "to",         b,           NULL};
+    const char *sandbox_range[] = {"vendor",     "sandbox",  "hotelId", "hotel_nowhere",
+                                   "roomTypeId", INVFX_ROOM, "from",    a,
+                                   "to",         b,          NULL};
     const char *vendor[] = {"vendor", "cloudbeds", NULL};
     double before = pms_requests_made();
     struct json_object *o = NULL;
@@ -430,7 +432,7 @@ START_TEST(test_decrement_and_increment_are_idempotent_per_booking_and_clamped)
 }
 END_TEST
 
-#define PLATFORM_SERIES "lodging_degraded_mode{hotel=\"*\"}"
+#define PLATFORM_SERIES "inventory_degraded_mode{hotel=\"*\"}"
 
 static bool degraded_reason_is(const char *reason)
 {
@@ -518,15 +520,15 @@ START_TEST(test_the_operator_switch_of_one_hotel_leaves_the_others_alone)
                      404);
     ck_assert_str_eq(invfx_str(o, "errorCode"), "HOTEL_NOT_FOUND");
     json_object_put(o);
-    ck_assert_int_eq(invfx_send(&f, "PUT", "/api/hotels/bad%7Bid/degraded-mode",
-                                "{\"degraded\":false}", &o),
-                     400);
+    ck_assert_int_eq(
+        invfx_send(&f, "PUT", "/api/hotels/bad%7Bid/degraded-mode", "{\"degraded\":false}", &o),
+        400);
     ck_assert_str_eq(invfx_str(o, "field"), "hotelId");
     json_object_put(o);
 
-    ck_assert_int_eq(invfx_send(&f, "PUT", path,
-                                "{\"degraded\":true,\"reason\":\"PMS migration tonight\"}", &o),
-                     200);
+    ck_assert_int_eq(
+        invfx_send(&f, "PUT", path, "{\"degraded\":true,\"reason\":\"PMS migration tonight\"}", &o),
+        200);
     ck_assert_str_eq(invfx_str(o, "hotelId"), INVFX_HOTEL);
     ck_assert(json_object_get_boolean(json_object_object_get(o, "degraded")));
     ck_assert_str_eq(invfx_str(o, "source"), "admin");
@@ -538,7 +540,7 @@ START_TEST(test_the_operator_switch_of_one_hotel_leaves_the_others_alone)
     ck_assert(v && strstr(v, "PMS migration tonight"));
     free(v);
     ck_assert(TS_POLL_UNTIL(
-        invfx_metric(&f, "lodging_degraded_mode{hotel=\"" INVFX_HOTEL "\"}") == 1, 5000));
+        invfx_metric(&f, "inventory_degraded_mode{hotel=\"" INVFX_HOTEL "\"}") == 1, 5000));
     ck_assert_double_eq(invfx_metric(&f, PLATFORM_SERIES), 0);
 
     /* another hotel and the platform are not degraded; the listing names ours */
@@ -570,7 +572,7 @@ START_TEST(test_the_operator_switch_of_one_hotel_leaves_the_others_alone)
     json_object_put(o);
     ck_assert(!invfx_key_exists(&f, "lodging:degraded:admin:{" INVFX_HOTEL "}"));
     ck_assert(TS_POLL_UNTIL(
-        invfx_metric(&f, "lodging_degraded_mode{hotel=\"" INVFX_HOTEL "\"}") == 0, 5000));
+        invfx_metric(&f, "inventory_degraded_mode{hotel=\"" INVFX_HOTEL "\"}") == 0, 5000));
     ck_assert_int_eq(invfx_get(&f, "/api/degraded-mode", NULL, &o), 200);
     ck_assert_int_eq(json_object_array_length(json_object_object_get(o, "hotels")), 0);
     json_object_put(o);

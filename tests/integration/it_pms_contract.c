@@ -11,6 +11,7 @@
 
 #include "check_run.h"
 #include "common/json.h"
+#include "common/metrics.h"
 #include "common/pms.h"
 #include "testsupport.h"
 #include "ts_sandbox.h"
@@ -450,6 +451,42 @@ START_TEST(test_timeout_is_transient)
 }
 END_TEST
 
+/* The per-hotel series: a failure of the vendor counts for its hotel, an
+ * answer that is a business outcome (not found) does not, a slow answer is
+ * counted as slow. */
+static double hotel_series(const char *name, const char *error)
+{
+    metric_t *m = error ? metrics_counter(name, "", 3, "vendor", "hotel", "error")
+                        : metrics_counter(name, "", 2, "vendor", "hotel");
+    return error ? metrics_value(m, "cloudbeds", HOTEL, error)
+                 : metrics_value(m, "cloudbeds", HOTEL);
+}
+
+START_TEST(test_failures_and_slow_answers_are_counted_per_hotel)
+{
+    pms_connector_t *c = connector(0, 100);
+    pms_hotel_t h;
+    pms_reservation_t r;
+    pms_error_t e;
+    double transient = hotel_series("pms_hotel_errors_total", "transient");
+    double not_found = hotel_series("pms_hotel_errors_total", "not_found");
+    double slow = hotel_series("pms_hotel_slow_requests_total", NULL);
+
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"status\":503,\"failNext\":1}");
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_ERR_TRANSIENT);
+    ck_assert_double_eq(hotel_series("pms_hotel_errors_total", "transient"), transient + 1);
+    ck_assert_int_eq(pms_get_reservation(c, HOTEL, "999999999", &r, &e), PMS_ERR_NOT_FOUND);
+    ck_assert_double_eq(hotel_series("pms_hotel_errors_total", "not_found"), not_found);
+    ck_assert_double_eq(hotel_series("pms_hotel_slow_requests_total", NULL), slow);
+
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"latencyMs\":1100}");
+    ck_assert_int_eq(pms_get_hotel(c, HOTEL, &h, &e), PMS_OK);
+    ts_sandbox_clear_faults(&sb);
+    ck_assert_double_eq(hotel_series("pms_hotel_slow_requests_total", NULL), slow + 1);
+    pms_connector_free(c);
+}
+END_TEST
+
 START_TEST(test_sandbox_down_then_up)
 {
     pms_connector_t *c = connector(0, 1000);
@@ -709,6 +746,7 @@ int main(void)
     tcase_add_test(tc, test_retry_only_retryable_and_honour_retry_after);
     tcase_add_test(tc, test_rate_limiter_per_hotel);
     tcase_add_test(tc, test_timeout_is_transient);
+    tcase_add_test(tc, test_failures_and_slow_answers_are_counted_per_hotel);
     tcase_add_test(tc, test_sandbox_down_then_up);
     tcase_add_test(tc, test_webhook_subscriptions);
     tcase_add_test(tc, test_the_sandbox_logs_requests_without_secrets_or_guest_data);

@@ -135,9 +135,9 @@ START_TEST(test_presence_tells_a_configured_hotel_from_an_unknown_one)
     /* once known, a hotel stays known for the cache's lifetime without a
      * query per read; a keystore without a cache asks every time */
     db_t *db = db_pool_acquire(pool);
-    ck_assert_int_eq(db_exec(db, "DELETE FROM pms_config WHERE hotel_id = 'hotel_k1'", NULL, 0,
-                             NULL, NULL),
-                     DB_OK);
+    ck_assert_int_eq(
+        db_exec(db, "DELETE FROM pms_config WHERE hotel_id = 'hotel_k1'", NULL, 0, NULL, NULL),
+        DB_OK);
     db_pool_release(pool, db);
     ck_assert_int_eq(pms_keystore_presence(ks, "cloudbeds", "hotel_k1"), PMS_KEY_CONFIGURED);
     ck_assert_int_eq(pms_keystore_presence(wrong, "cloudbeds", "hotel_k1"), PMS_KEY_NONE);
@@ -152,6 +152,116 @@ START_TEST(test_presence_tells_a_configured_hotel_from_an_unknown_one)
 }
 END_TEST
 
+#define RING_OLD "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define RING_NEW "k2:2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6abf7158809cf4f3c"
+
+/* The key id a row was sealed under ("" when NULL). */
+static void stored_key_id(const char *hotel, char *out, size_t size)
+{
+    db_t *db = db_pool_acquire(pool);
+    db_param_t p[] = {DB_STR(hotel)};
+    db_result_t *res = NULL;
+    ck_assert_int_eq(
+        db_query(db, "SELECT api_key_key_id FROM pms_config WHERE hotel_id = ?", p, 1, &res),
+        DB_OK);
+    const char *id = db_result_rows(res) ? db_result_text(res, 0, 0) : NULL;
+    snprintf(out, size, "%s", id ? id : "");
+    db_result_free(res);
+    db_pool_release(pool, db);
+}
+
+static void seal_into(pms_keystore_t *ks, const char *hotel, const char *key)
+{
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    char key_id[PMS_KEY_ID_MAX + 1];
+    ck_assert_int_eq(pms_keystore_seal(ks, "cloudbeds", hotel, key, &blob, &len, key_id), 0);
+    ck_assert_ptr_null(memmem(blob, len, key, strlen(key)));
+    db_t *db = db_pool_acquire(pool);
+    db_param_t p[] = {DB_STR(hotel), DB_BLOB(blob, len), DB_STR(key_id)};
+    ck_assert_int_eq(db_exec(db,
+                             "INSERT INTO pms_config (vendor, hotel_id, api_key_enc, "
+                             "api_key_key_id) VALUES ('cloudbeds', ?, ?, ?)",
+                             p, 3, NULL, NULL),
+                     DB_OK);
+    db_pool_release(pool, db);
+    free(blob);
+}
+
+START_TEST(test_key_ring_parsing_names_what_is_wrong)
+{
+    pms_keyring_t ring;
+    char err[160];
+    ck_assert_int_eq(pms_keyring_parse(RING_NEW "," RING_OLD, &ring, err, sizeof err), 0);
+    ck_assert_uint_eq(ring.count, 2);
+    ck_assert_str_eq(ring.ids[0], "k2");
+    pms_keyring_wipe(&ring);
+    static const char *const bad[] = {"",
+                                      "k1",
+                                      ":abc",
+                                      "k1:",
+                                      "k1:short",
+                                      RING_OLD "," RING_OLD,
+                                      "bad id:"
+                                      "00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_msg(pms_keyring_parse(bad[i], &ring, err, sizeof err) == -1, "%s", bad[i]);
+        ck_assert_ptr_null(strstr(err, "000102030405")); /* no key material in the reason */
+        ck_assert_uint_eq(ring.count, 0);
+    }
+}
+END_TEST
+
+START_TEST(test_rotation_reads_old_rows_and_rewraps_them)
+{
+    char err[160], id[64], key[128];
+    pms_keyring_t old_ring, new_ring, only_new;
+    ck_assert_int_eq(pms_keyring_parse(RING_OLD, &old_ring, err, sizeof err), 0);
+    ck_assert_int_eq(pms_keyring_parse(RING_NEW "," RING_OLD, &new_ring, err, sizeof err), 0);
+    ck_assert_int_eq(pms_keyring_parse(RING_NEW, &only_new, err, sizeof err), 0);
+    /* sealed before the rotation, and one stored before key ids existed */
+    pms_keystore_t *before = pms_keystore_new_ring(pool, &old_ring, 0);
+    seal_into(before, "hotel_k1", "cbk_rotated_one");
+    pms_keystore_free(before);
+    stored_key_id("hotel_k1", id, sizeof id);
+    ck_assert_str_eq(id, "k1");
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(pms_keystore_encrypt(old_ring.keys[0], "cloudbeds", "hotel_k2",
+                                          "cbk_legacy_two", &blob, &len),
+                     0);
+    store("hotel_k2", blob, len);
+    free(blob);
+
+    /* the new ring reads both, then re-encrypts them under k2 */
+    pms_keystore_t *after = pms_keystore_new_ring(pool, &new_ring, 0);
+    ck_assert_int_eq(pms_keystore_lookup(after, "cloudbeds", "hotel_k1", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_rotated_one");
+    ck_assert_int_eq(pms_keystore_lookup(after, "cloudbeds", "hotel_k2", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_legacy_two");
+    int rewrapped = 0, failed = 0;
+    ck_assert_int_eq(pms_keystore_rewrap(after, &rewrapped, &failed), 0);
+    ck_assert_int_eq(rewrapped, 2);
+    ck_assert_int_eq(failed, 0);
+    ck_assert_int_eq(pms_keystore_rewrap(after, &rewrapped, &failed), 0);
+    ck_assert_int_eq(rewrapped, 0); /* nothing left under an old key */
+    pms_keystore_free(after);
+    stored_key_id("hotel_k1", id, sizeof id);
+    ck_assert_str_eq(id, "k2");
+
+    /* the old key can now leave the ring */
+    pms_keystore_t *later = pms_keystore_new_ring(pool, &only_new, 0);
+    ck_assert_int_eq(pms_keystore_lookup(later, "cloudbeds", "hotel_k1", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_rotated_one");
+    ck_assert_int_eq(pms_keystore_lookup(later, "cloudbeds", "hotel_k2", key, sizeof key), 0);
+    ck_assert_str_eq(key, "cbk_legacy_two");
+    pms_keystore_free(later);
+    pms_keyring_wipe(&old_ring);
+    pms_keyring_wipe(&new_ring);
+    pms_keyring_wipe(&only_new);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pms_keys");
@@ -162,6 +272,8 @@ int main(void)
     tcase_add_test(tc, test_cache_and_forget);
     tcase_add_test(tc, test_a_blob_moved_to_another_row_or_a_wrong_key_does_not_decrypt);
     tcase_add_test(tc, test_presence_tells_a_configured_hotel_from_an_unknown_one);
+    tcase_add_test(tc, test_key_ring_parsing_names_what_is_wrong);
+    tcase_add_test(tc, test_rotation_reads_old_rows_and_rewraps_them);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -352,7 +352,7 @@ START_TEST(test_a_signed_webhook_is_published_once_and_its_duplicate_acknowledge
 
     char *m = metrics_text(&main_ingest);
     ck_assert_ptr_nonnull(
-        strstr(m, "webhooks_received_total{vendor=\"sandbox\",outcome=\"accepted\"}"));
+        strstr(m, "webhook_received_total{vendor=\"sandbox\",outcome=\"accepted\"}"));
     ck_assert_ptr_nonnull(strstr(m, "webhook_duplicates_total{vendor=\"sandbox\"} 1"));
     ck_assert_ptr_nonnull(strstr(m, "webhook_publish_duration_seconds_count{outcome=\"ok\"}"));
     free(m);

@@ -68,7 +68,7 @@ static int usage(void)
             "Compares the PMS's reservations, the booking table and the payment gateway for\n"
             "the stays of hotel H checking in from..to (inclusive).\n"
             "Environment: MYSQL_URL, PMS_VENDOR, PMS_BASE_URL, PMS_<hotel>_API_KEY (or the\n"
-            "pms_config row with PMS_CONFIG_ENCRYPTION_KEY), PAYMENT_GATEWAY, PAYMENT_BASE_URL,\n"
+            "pms_config row with PMS_CONFIG_ENCRYPTION_KEYS), PAYMENT_GATEWAY, PAYMENT_BASE_URL,\n"
             "PAYMENT_API_KEY, REDIS_URL (optional: the shared PMS budget),\n"
             "RECONCILE_PMS_WAIT_MS (default %d).\n"
             "Exit: 0 all agree, 1 mismatches, 2 usage or configuration, 3 a ledger unreadable.\n",
@@ -129,11 +129,8 @@ static int resources_open(resources_t *r)
     const char *vendor = pms_config_from_env(cfg, &pc);
     payment_config_t payc;
     const char *gateway = payment_config_from_env(cfg, &payc);
-    uint8_t aes[CRYPTO_AES_KEY_LEN];
-    const char *aes_text = config_get_str(cfg, "PMS_CONFIG_ENCRYPTION_KEY", NULL);
-    bool have_aes = aes_text && *aes_text;
-    if (have_aes && crypto_key_from_env("PMS_CONFIG_ENCRYPTION_KEY", aes, err, sizeof err) != 0)
-        config_add_error(cfg, "PMS_CONFIG_ENCRYPTION_KEY", err);
+    pms_keyring_t ring;
+    bool have_ring = pms_keyring_from_config(cfg, &ring);
     if (config_error_count(cfg) > 0) {
         fprintf(stderr, "lodging-reconcile: %s\n", config_errors(cfg));
         return EXIT_USAGE;
@@ -143,9 +140,9 @@ static int resources_open(resources_t *r)
         fprintf(stderr, "lodging-reconcile: the database: %s\n", r->pool ? "no connection" : err);
         return EXIT_UNREADABLE;
     }
-    if (have_aes) {
-        r->keys = pms_keystore_new(r->pool, aes, RECONCILE_KEY_CACHE_MS);
-        crypto_wipe(aes, sizeof aes);
+    if (have_ring) {
+        r->keys = pms_keystore_new_ring(r->pool, &ring, RECONCILE_KEY_CACHE_MS);
+        pms_keyring_wipe(&ring);
         if (!r->keys)
             return EXIT_UNREADABLE;
         pc.key_fn = pms_keystore_lookup;

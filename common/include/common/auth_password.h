@@ -67,6 +67,10 @@ int auth_password_verify(const char *password, const char *stored);
  * than a wrong password. */
 void auth_password_verify_dummy(const char *password);
 
+/* The KDF work (N·r·p summed over every derivation) this process has done:
+ * lets a test check that two paths cost the same without timing them. */
+uint64_t auth_password_kdf_work(void);
+
 /* Parses a stored hash. 0, or -1 when it is not one we made or its
  * parameters are outside the bounds above. */
 int auth_password_parse(const char *stored, auth_scrypt_params_t *out);

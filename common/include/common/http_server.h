@@ -140,6 +140,12 @@ void http_route_table_print(const http_route_t *table, size_t n, FILE *out);
 /* Starts listening. Returns 0, or -1 (port taken: the error is logged). */
 int http_server_start(http_server_t *srv);
 
+/* Begins draining, before a stop: the listener keeps serving, but every
+ * response from now on carries `Connection: close`, so a client holding a
+ * keep-alive connection to this replica (which the load balancer has taken
+ * out already) opens its next one elsewhere. Any thread; safe to call twice. */
+void http_server_drain(http_server_t *srv);
+
 /* Graceful stop: stops accepting new connections, lets in-flight requests
  * finish (up to drain_timeout_ms), then closes. Safe to call twice. */
 void http_server_stop(http_server_t *srv);

@@ -49,10 +49,18 @@ void metrics_histogram_observe(metric_t *m, double value, ...);
  * tests and for services that read back their own state. 0 when absent. */
 double metrics_value(metric_t *m, ...);
 
-/* The whole registry in Prometheus text format; caller frees. */
+/* A collector refreshes series whose values are read on demand (the
+ * process's CPU time, memory, open files) just before every render. At most
+ * METRICS_MAX_COLLECTORS; adding one already added does nothing. 0, or -1
+ * when full. */
+typedef void (*metrics_collector_fn)(void);
+#define METRICS_MAX_COLLECTORS 8
+int metrics_add_collector(metrics_collector_fn fn);
+
+/* The whole registry in Prometheus text format (collectors run first); caller frees. */
 char *metrics_render(void);
 
-/* Drops every family (tests only). Pointers from before become invalid. */
+/* Drops every family and collector (tests only). Pointers from before become invalid. */
 void metrics_reset(void);
 
 /* Default latency buckets in seconds (1 ms .. 10 s), for HTTP and PMS calls. */

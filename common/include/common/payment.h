@@ -39,7 +39,7 @@
  * decline code and message in pay_error_t (the message is the gateway's text
  * for humans; it may be shown to a guest for card errors and never contains
  * the API key). Metrics: payment_requests_total{gateway,op,outcome} (outcome
- * = pay_err_name of the call's result) and payment_latency_seconds{gateway,op}
+ * = pay_err_name of the call's result) and payment_request_duration_seconds{gateway,op}
  * (per call, retries and waits included).
  *
  * Thread-safety: a connector is shared by all threads of a service. The

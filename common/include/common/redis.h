@@ -4,10 +4,21 @@
  * SET NX EX (locks, leases), DEL, TTL, INCRBY and Lua (EVALSHA with EVAL
  * fallback). Plus a small pool for HTTP handler threads.
  *
- * Cluster readiness: hiredis 0.14 has no cluster routing, so every multi-key
- * call must stay inside one hotel's hash tag (`inv:{hotel_123}:...`), which is
- * what the inventory cache's key scheme (services/inventory-svc/keys.h)
- * guarantees.
+ * Standalone or cluster, chosen by the URL:
+ *   redis://[:password@]host[:port][/db]        one server (SELECT db)
+ *   redis-cluster://[:password@]host:port[,host:port...]
+ *                                               a Redis Cluster: the listed
+ *       nodes are seeds; the client loads the slot map (CLUSTER SLOTS), sends
+ *       each command to the master of its key's slot (CRC16, hash tags: see
+ *       redis_slot.h) over one connection per node, follows MOVED (updating
+ *       the map, then reloading it) and ASK (ASKING on the target, map kept),
+ *       retries TRYAGAIN (a slot half-migrated) briefly, and reloads the map
+ *       after a node fails. The API is the same in both modes.
+ * In a cluster every multi-key call (MGET, DEL of n keys, the SET EX pipeline,
+ * a Lua script's KEYS) must stay inside one hash slot: callers put one
+ * hotel's keys under its hash tag (`inv:{hotel_123}:...`), and a call whose
+ * keys span slots fails with REDIS_CLIENT_ERR_INVALID before reaching Redis.
+ * Standalone mode does not check this.
  *
  * Usage:
  *     char err[128];
@@ -22,9 +33,10 @@
  * fresh connection; INCRBY, SET NX and EVAL are not (their effect may already
  * have happened), they report REDIS_CLIENT_ERR_IO instead.
  *
- * Thread-safety: a redis_client_t is ONE connection: use it from one thread
- * at a time (per-thread clients, or redis_pool). Ownership: returned values
- * are malloc'd and freed by the caller (redis_values_free for arrays).
+ * Thread-safety: a redis_client_t is ONE connection (in a cluster: one per
+ * node, with its own slot map): use it from one thread at a time (per-thread clients, or
+ * redis_pool). Ownership: returned values are malloc'd and freed by the caller (redis_values_free
+ * for arrays).
  */
 #ifndef COMMON_REDIS_H
 #define COMMON_REDIS_H
@@ -50,9 +62,24 @@ typedef struct redis_client redis_client_t;
 redis_client_t *redis_client_new(const char *url, int connect_timeout_ms, int command_timeout_ms,
                                  char *err, size_t err_size);
 void redis_client_free(redis_client_t *r);
+/* Whether url is a Redis URL this client accepts (either form above), without
+ * connecting: 0, or -1 with the reason in err. For configuration checks. */
+int redis_url_check(const char *url, char *err, size_t err_size);
 
 /* The last error text (for logs). */
 const char *redis_client_error(const redis_client_t *r);
+
+/* What a cluster client has had to learn: redirects followed and slot map
+ * loads. All zero for a standalone client. */
+typedef struct redis_cluster_stats {
+    unsigned long long moved;     /* MOVED replies followed */
+    unsigned long long ask;       /* ASK replies followed */
+    unsigned long long refreshes; /* slot maps loaded (CLUSTER SLOTS) */
+} redis_cluster_stats_t;
+
+/* True for a redis-cluster:// client. */
+int redis_client_is_cluster(const redis_client_t *r);
+void redis_client_cluster_stats(const redis_client_t *r, redis_cluster_stats_t *out);
 
 redis_client_err_t redis_ping(redis_client_t *r);
 /* *out = value (malloc'd) or NULL on a miss. */
@@ -85,7 +112,9 @@ redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char 
  * set is empty); the caller frees them with redis_values_free + free. */
 redis_client_err_t redis_smembers(redis_client_t *r, const char *key, char ***members, size_t *n);
 
-/* Any other command, not retried; the reply reduced as for redis_eval. */
+/* Any other command, not retried; the reply reduced as for redis_eval. In a
+ * cluster it goes to the owner of argv[1] (keyless commands such as PING,
+ * INFO or TIME: to any node). */
 redis_client_err_t redis_command_argv(redis_client_t *r, int argc, const char **argv,
                                       long long *int_out, char **str_out);
 

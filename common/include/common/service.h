@@ -16,10 +16,13 @@
  *         return service_main(&info, argc, argv, wire, &jobs);   // until SIGTERM
  *     }
  *
- * Shutdown (SIGTERM or SIGINT): /readyz turns 503 first (so Kubernetes stops
- * routing), the HTTP server stops accepting and drains in-flight requests, the
- * shutdown hooks run in reverse order of registration (flush producers, commit
- * offsets, close pools), and service_run returns 0. A malformed configuration
+ * Shutdown (SIGTERM or SIGINT): /readyz turns 503 at once, and the listener
+ * goes on serving for SHUTDOWN_DRAIN_MS (every answer closing its connection),
+ * the time load balancers take to notice and route elsewhere; a second signal
+ * cuts that short. Then the HTTP server stops accepting and waits for the
+ * in-flight requests (up to SHUTDOWN_DRAIN_TIMEOUT_MS), the shutdown hooks run
+ * in reverse order of registration (flush producers, commit offsets, close
+ * pools), and service_run returns 0. A malformed configuration
  * value makes service_run log every error and return 2 without starting.
  *
  * Access control: the service's route table (info.routes) is the one list of
@@ -50,6 +53,9 @@
 #define SERVICE_MAX_HTTP_THREADS 256
 #define SERVICE_MAX_BODY_BYTES (64 * 1024 * 1024)
 #define SERVICE_MAX_DRAIN_MS 300000
+/* SIGTERM to closing the listener (SHUTDOWN_DRAIN_MS); the Helm chart sets it
+ * next to its preStop pause. */
+#define SERVICE_DEFAULT_SHUTDOWN_DRAIN_MS 2000
 #define SERVICE_MAX_HEADER_BYTES (1024 * 1024)
 #define SERVICE_MAX_CONNECTIONS 100000
 #define SERVICE_MAX_TIMEOUT_S 3600
@@ -78,7 +84,8 @@ typedef struct service_settings {
     const char *bind_address;
     unsigned http_threads;
     size_t max_body_bytes;
-    unsigned drain_timeout_ms;
+    unsigned drain_timeout_ms;  /* SHUTDOWN_DRAIN_TIMEOUT_MS: waiting for in-flight requests */
+    unsigned shutdown_drain_ms; /* SHUTDOWN_DRAIN_MS: serving on with /readyz 503 */
     size_t max_header_bytes;
     unsigned max_connections;
     unsigned max_connections_per_ip;

@@ -297,7 +297,7 @@ START_TEST(test_a_stuck_compensation_raises_one_alert_and_keeps_retrying_until_d
     ts_unique_name("bk", bk, sizeof bk);
     preauthorize(bk, auth, sizeof auth);
     booking_it_seed_booking(&it, bk, "failed", auth, "authorized", NULL, AMOUNT_TEXT, "KRW");
-    metric_t *stuck = metrics_counter("compensation_stuck_total",
+    metric_t *stuck = metrics_counter("booking_compensation_stuck_total",
                                       "Compensations that raised the stuck alert", 1, "action");
     double stuck_before = metrics_value(stuck, "void_preauth");
     booking_it_collector_t *alerts = booking_it_collect(&it, "ops.alerts");

@@ -248,7 +248,7 @@ START_TEST(test_the_relay_keeps_rows_while_kafka_is_unreachable_and_catches_up)
     append(&e, 0, 1, true);
     ck_assert_int_eq(outbox_relay_flush(r, BOOKING_IT_WAIT_MS), 0); /* Kafka up: published */
 
-    metric_t *errors = metrics_counter("outbox_publish_errors_total",
+    metric_t *errors = metrics_counter("booking_outbox_publish_errors_total",
                                        "Outbox events Kafka did not acknowledge (retried)", 0);
     double errors_before = metrics_value(errors);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
