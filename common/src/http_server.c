@@ -856,8 +856,9 @@ int http_server_start(http_server_t *srv)
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY,
-        pool_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        srv->cfg.connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        pool_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         srv->cfg.max_header_bytes + (size_t)CONNECTION_MEMORY_RESERVE_BYTES,
         MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, MHD_OPTION_ARRAY, per_ip_options,
         MHD_OPTION_END);

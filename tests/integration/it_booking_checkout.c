@@ -125,7 +125,7 @@ START_TEST(test_happy_path_confirms_captures_and_publishes_the_sequence)
     http_client_response_t m;
     ck_assert_int_eq(http_client_get(f.http, "/metrics", NULL, NULL, &m), HTTP_CLIENT_OK);
     ck_assert_msg(strstr(m.body, "booking_saga_outcomes_total{code=\"OK\"} 1") &&
-                      strstr(m.body, "booking_saga_step_seconds_count{step=\"capture\"} 1") &&
+                      strstr(m.body, "booking_saga_step_duration_seconds_count{step=\"capture\"} 1") &&
                       strstr(m.body, "booking_holds_total{outcome=\"confirmed\"} 1"),
                   "%s", m.body);
     http_client_response_clear(&m);
