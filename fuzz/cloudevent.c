@@ -21,8 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ev)
         return 0;
     free(cloudevent_to_json(ev));
-    kafka_header_t headers[CLOUDEVENT_HEADER_COUNT];
-    cloudevent_kafka_headers(ev, headers);
+    cloudevent_kafka_t binary;
+    if (cloudevent_to_kafka(ev, &binary) == 0)
+        cloudevent_kafka_clear(&binary);
     cloudevent_free(ev);
     return 0;
 }

@@ -42,6 +42,8 @@ def errors_of(event):
     name = SCHEMA_OF_TYPE.get(event.get("type"))
     if name is None:
         return errors + [f"unknown type {event.get('type')!r}"]
+    if event.get("dataschema", f"urn:lodging:events:{name}") != f"urn:lodging:events:{name}":
+        errors.append(f"dataschema {event['dataschema']!r} is not urn:lodging:events:{name}")
     return errors + [f"data: {e.message}" for e in validator(name).iter_errors(event.get("data"))]
 
 

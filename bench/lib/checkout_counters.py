@@ -23,7 +23,7 @@ from benchlib import Client, day
 MARIADB = ["Questions", "Com_stmt_prepare", "Com_stmt_execute", "Com_stmt_close", "Com_select",
            "Com_insert", "Com_update", "Com_update_multi", "Com_delete", "Com_begin", "Com_commit", "Com_rollback",
            "Handler_commit", "Innodb_os_log_writes", "Innodb_log_writes"]
-BOOKING = ["db_round_trips", "db_statements_prepared", "db_commits", "outbox_published_total"]
+BOOKING = ["db_round_trips", "db_statements_prepared", "db_commits", "booking_outbox_published_total"]
 
 
 def mariadb_status(a):
@@ -124,11 +124,11 @@ def main():
     for body in bodies:
         st, doc = book.post("/api/booking/checkout", body, {"Idempotency-Key": str(uuid.uuid4())})
         ok += st == 200 and isinstance(doc, dict) and doc.get("success") is True
-    want = before["booking"].get("outbox_published_total", 0)
+    want = before["booking"].get("booking_outbox_published_total", 0)
     deadline = time.time() + 30
     last = None
     while time.time() < deadline:  # the events of every checkout published
-        now = service_metrics(a.booking, BOOKING).get("outbox_published_total", 0)
+        now = service_metrics(a.booking, BOOKING).get("booking_outbox_published_total", 0)
         if last is not None and now == last and now > want:
             break
         last = now

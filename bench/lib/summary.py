@@ -100,7 +100,7 @@ def table(a):
         add("MariaDB Com_commit per checkout (client COMMITs)", m.get("Com_commit", 0), "—",
             None, "—")
         add("InnoDB log writes per checkout", m.get("Innodb_log_writes"), "—", None, "—")
-        add("Kafka messages per checkout", b.get("outbox_published_total"), "—", None, "5")
+        add("Kafka messages per checkout", b.get("booking_outbox_published_total"), "—", None, "5")
         add("PMS / payment requests per checkout",
             f"{cc.get('http', {}).get('pms')} / {cc.get('http', {}).get('payment')}", "—", None,
             "2 / 2")

@@ -286,13 +286,10 @@ static pay_err_t run_call(call_t *call, const char *op)
     metrics_histogram_observe(c->latency_seconds, (double)(clock_now_ms() - started) / 1000.0,
                               c->gw->name, op);
     if (code != PAY_OK) {
-        char attempts[16], status[16];
-        snprintf(attempts, sizeof attempts, "%d", err->attempts);
-        snprintf(status, sizeof status, "%d", err->http_status);
         log_kv(pay_err_is_decline(code) ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "payment call failed",
                "gateway", c->gw->name, "op", op, "error", pay_err_name(code), "vendor_code",
-               err->vendor_code, "decline_code", err->decline_code, "http_status", status,
-               "attempts", attempts, NULL);
+               err->vendor_code, "decline_code", err->decline_code,
+               LOG_INT("http_status", err->http_status), LOG_INT("attempts", err->attempts), NULL);
     }
     return code;
 }

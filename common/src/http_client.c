@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/trace.h"
+
 #define URL_MAX 4096
 #define DEFAULT_USER_AGENT "lodging/0.1"
 
@@ -292,6 +294,20 @@ static http_client_err_t perform(http_client_t *c, CURL *easy, const char *metho
     for (const char *const *h = headers; h && *h; h++)
         hdrs = curl_slist_append(hdrs, *h);
     hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+    /* W3C trace context: the call is a span of the thread's current trace. */
+    const trace_context_t *trace = trace_current();
+    trace_context_t span;
+    if (trace && trace_child(trace, &span) == 0) {
+        char line[32 + TRACE_STATE_MAX_LEN];
+        char tp[TRACE_TRACEPARENT_LEN + 1];
+        trace_format(&span, tp);
+        snprintf(line, sizeof line, "traceparent: %s", tp);
+        hdrs = curl_slist_append(hdrs, line);
+        if (span.tracestate[0]) {
+            snprintf(line, sizeof line, "tracestate: %s", span.tracestate);
+            hdrs = curl_slist_append(hdrs, line);
+        }
+    }
 
     sink_t sink = {.resp = resp, .limit = c->max_response_bytes};
     curl_easy_setopt(easy, CURLOPT_URL, url);

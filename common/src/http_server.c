@@ -30,6 +30,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 
 #define MAX_ROUTES 64
 #define MAX_SEGMENTS 16
@@ -108,6 +109,7 @@ struct http_request {
     int header_count;
     int64_t started_ms;
     auth_principal_t principal;
+    trace_context_t trace; /* the caller's trace (traceparent) continued, or a new one */
 };
 
 /* ------------------------------------------------------------ routing -- */
@@ -638,6 +640,10 @@ static http_request_t *request_new(http_server_t *srv, struct MHD_Connection *co
     } else {
         new_request_id(req->id);
     }
+    /* W3C trace context: the caller's traceparent/tracestate continued, else a new trace. */
+    trace_continue_or_start(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent"),
+                            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "tracestate"),
+                            &req->trace);
     atomic_fetch_add(&srv->in_flight, 1);
     return req;
 }
@@ -719,12 +725,15 @@ static void request_dispatch(http_request_t *req)
     req->route_pattern = r->pattern;
     req->route = (route_t *)r; /* only its series cache is written after start */
     log_set_request_id(req->id);
+    trace_set_current(&req->trace);
     if (!request_authorize(req, r)) {
         log_set_request_id(NULL);
+        trace_set_current(NULL);
         return;
     }
     int rc = r->fn(req, r->ctx);
     log_set_request_id(NULL);
+    trace_set_current(NULL);
     if (!req->responded) {
         if (rc == 0)
             log_error("handler for %s %s returned without responding", r->method, r->pattern);
@@ -817,19 +826,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     *con_cls = NULL;
     int64_t elapsed_ms = clock_now_ms() - req->started_ms;
-    char status[16], duration[32], bytes[32];
+    char status[16];
     snprintf(status, sizeof status, "%d", req->responded ? req->status : 0);
-    snprintf(duration, sizeof duration, "%lld", (long long)elapsed_ms);
-    snprintf(bytes, sizeof bytes, "%zu", req->response_bytes);
     count_request(srv, req, status, (double)elapsed_ms / 1000.0);
     log_set_request_id(req->id);
+    trace_set_current(&req->trace);
     /* The path only: query strings may carry personal data. */
     log_kv(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
            "http request", "method", req->method, "path", req->path, "route", req->route_pattern,
-           "caller", auth_kind_name(req->principal.kind), "callerId", req->principal.id, "status",
-           status, "duration_ms", duration, "bytes", bytes, "completed",
-           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false", NULL);
+           "caller", auth_kind_name(req->principal.kind), "callerId", req->principal.id,
+           LOG_INT("status", req->responded ? req->status : 0), LOG_INT("duration_ms", elapsed_ms),
+           LOG_INT("bytes", req->response_bytes),
+           LOG_BOOL("completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK), NULL);
     log_set_request_id(NULL);
+    trace_set_current(NULL);
     request_free(req);
     atomic_fetch_sub(&srv->in_flight, 1);
 }
@@ -943,10 +953,8 @@ int http_server_start(http_server_t *srv)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : srv->cfg.port;
-    char port[16];
-    snprintf(port, sizeof port, "%d", srv->port);
-    log_kv(LOG_LEVEL_INFO, "http server listening", "address", srv->bind_address, "port", port,
-           NULL);
+    log_kv(LOG_LEVEL_INFO, "http server listening", "address", srv->bind_address,
+           LOG_INT("port", srv->port), NULL);
     return 0;
 }
 

@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "kafka_internal.h"
 
 #define DLQ_RETRY_BACKOFF_MS 1000
@@ -289,7 +290,7 @@ static bool send_to_dlq(kafka_consumer_t *c, const rd_kafka_message_t *m, const 
 }
 
 /* Runs the handler on one message: retries in place, then DLQ. */
-static void handle(kafka_consumer_t *c, const rd_kafka_message_t *m)
+static void handle_message(kafka_consumer_t *c, const rd_kafka_message_t *m)
 {
     kafka_message_t view = {
         .topic = rd_kafka_topic_name(m->rkt),
@@ -323,6 +324,22 @@ static void handle(kafka_consumer_t *c, const rd_kafka_message_t *m)
     metrics_counter_inc(consumed_metric(), view.topic, "poison");
     if (send_to_dlq(c, m, reason[0] ? reason : "rejected by handler"))
         store_offset(c, m);
+}
+
+/* The message's work continues the producer's trace (the CloudEvents
+ * distributed tracing extension's ce_traceparent header), or starts one, so
+ * every line logged while handling it carries the trace id. */
+static void handle(kafka_consumer_t *c, const rd_kafka_message_t *m)
+{
+    kafka_message_t view = {.raw = m};
+    char parent[128], state[TRACE_STATE_MAX_LEN + 1];
+    trace_context_t trace;
+    if (trace_continue_or_start(
+            kafka_message_header(&view, "ce_traceparent", parent, sizeof parent),
+            kafka_message_header(&view, "ce_tracestate", state, sizeof state), &trace) == 0)
+        trace_set_current(&trace);
+    handle_message(c, m);
+    trace_set_current(NULL);
 }
 
 int kafka_consumer_poll_once(kafka_consumer_t *c, int timeout_ms)

@@ -8,6 +8,7 @@
 #include "common/log.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +17,8 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "common/trace.h"
 
 #define LOG_LINE_MAX 8192
 #define LOG_TEXT_MAX 4096
@@ -310,10 +313,43 @@ static void line_string(line_t *l, const char *s)
     line_raw(l, "\"");
 }
 
+const char *log_int_text(char buf[24], long long value)
+{
+    snprintf(buf, 24, "%lld", value);
+    return buf;
+}
+
+const char *log_double_text(char buf[32], double value)
+{
+    if (!isfinite(value))
+        return NULL;
+    snprintf(buf, 32, "%.17g", value);
+    return buf;
+}
+
+/* Is `value` what a typed field (LOG_INT, LOG_DOUBLE, LOG_BOOL) may write
+ * unquoted? Only the macros' own output passes; anything else is quoted. */
+static bool typed_text_ok(char type, const char *value)
+{
+    if (type == 'b')
+        return strcmp(value, "true") == 0 || strcmp(value, "false") == 0;
+    const char *p = value + (*value == '-');
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (*p && (isdigit((unsigned char)*p) || (type == 'd' && strchr(".eE+-", *p) != NULL)))
+        p++;
+    return *p == '\0' && (type == 'i' || type == 'd');
+}
+
 static void line_field(line_t *l, const char *key, const char *value)
 {
     static char redacted_marker[] = "[REDACTED]";
     char clean[LOG_TEXT_MAX];
+    char type = 0;
+    if (key[0] == LOG_TYPE_MARK[0] && key[1]) {
+        type = key[1];
+        key += 2;
+    }
     line_raw(l, ",");
     line_string(l, key);
     line_raw(l, ":");
@@ -323,6 +359,10 @@ static void line_field(line_t *l, const char *key, const char *value)
     }
     if (log_key_is_sensitive(key)) {
         line_string(l, redacted_marker);
+        return;
+    }
+    if (type && typed_text_ok(type, value)) {
+        line_raw(l, value);
         return;
     }
     log_redact(value, clean, sizeof clean);
@@ -360,6 +400,13 @@ static void line_begin(line_t *l, log_level_t level, const char *msg)
     if (thread_request_id[0]) {
         line_raw(l, ",\"request_id\":");
         line_string(l, thread_request_id);
+    }
+    const trace_context_t *trace = trace_current();
+    if (trace) {
+        line_raw(l, ",\"trace_id\":");
+        line_string(l, trace->trace_id);
+        line_raw(l, ",\"span_id\":");
+        line_string(l, trace->span_id);
     }
     log_redact(msg, clean, sizeof clean);
     line_raw(l, ",\"msg\":");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cloudevents.h"
+#include "common/trace.h"
 #include "check_run.h"
 
 START_TEST(test_an_event_round_trips_with_unicode_data)
@@ -27,13 +28,113 @@ START_TEST(test_an_event_round_trips_with_unicode_data)
     json_object *note;
     ck_assert(json_object_object_get_ex(back->data, "note", &note));
     ck_assert_str_eq(json_object_get_string(note), "재고 부족");
-    kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-    cloudevent_kafka_headers(ev, h);
-    ck_assert_str_eq(h[0].value, "application/cloudevents+json");
-    ck_assert_str_eq(h[1].value, ev->id);
+    ck_assert_str_eq(back->dataschema, "urn:lodging:events:booking");
     free(json);
     cloudevent_free(back);
     cloudevent_free(ev);
+}
+END_TEST
+
+/* Header name → value of a binary-mode message, or NULL. */
+static const char *header(const cloudevent_kafka_t *m, const char *name)
+{
+    for (size_t i = 0; i < m->header_count; i++)
+        if (strcmp(m->headers[i].name, name) == 0)
+            return m->headers[i].value;
+    return NULL;
+}
+
+START_TEST(test_binary_mode_puts_attributes_in_headers_and_the_data_in_the_value)
+{
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "bookingId", json_object_new_string("bk_1"));
+    trace_context_t t;
+    ck_assert_int_eq(trace_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                                 "congo=t61rcWkgMzE", &t),
+                     0);
+    trace_set_current(&t);
+    cloudevent_t *ev = cloudevent_new("lodging.booking.held", "/booking-svc", "bk_1", data);
+    trace_set_current(NULL);
+    cloudevent_kafka_t m;
+    ck_assert_int_eq(cloudevent_to_kafka(ev, &m), 0);
+    ck_assert_str_eq(m.value, "{\"bookingId\":\"bk_1\"}");
+    ck_assert_uint_eq(m.len, strlen(m.value));
+    ck_assert_str_eq(header(&m, "content-type"), "application/json");
+    ck_assert_str_eq(header(&m, "ce_specversion"), "1.0");
+    ck_assert_str_eq(header(&m, "ce_id"), ev->id);
+    ck_assert_str_eq(header(&m, "ce_source"), "/booking-svc");
+    ck_assert_str_eq(header(&m, "ce_type"), "lodging.booking.held");
+    ck_assert_str_eq(header(&m, "ce_subject"), "bk_1");
+    ck_assert_str_eq(header(&m, "ce_time"), ev->time);
+    ck_assert_str_eq(header(&m, "ce_dataschema"), "urn:lodging:events:booking");
+    ck_assert_str_eq(header(&m, "ce_traceparent"),
+                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    ck_assert_str_eq(header(&m, "ce_tracestate"), "congo=t61rcWkgMzE");
+    /* the structured form (the outbox row) keeps the tracing extension too */
+    char *json = cloudevent_to_json(ev);
+    char err[256];
+    cloudevent_t *back = cloudevent_parse(json, strlen(json), err, sizeof err);
+    ck_assert_msg(back != NULL, "%s", err);
+    ck_assert_str_eq(back->traceparent, ev->traceparent);
+    ck_assert_str_eq(back->tracestate, "congo=t61rcWkgMzE");
+    free(json);
+    cloudevent_free(back);
+    cloudevent_kafka_clear(&m);
+    cloudevent_free(ev);
+}
+END_TEST
+
+START_TEST(test_without_a_trace_or_a_known_type_those_headers_are_left_out)
+{
+    cloudevent_t *ev = cloudevent_new("lodging.test.unknown", "/test", NULL, NULL);
+    cloudevent_kafka_t m;
+    ck_assert_int_eq(cloudevent_to_kafka(ev, &m), 0);
+    ck_assert_str_eq(m.value, "");
+    ck_assert_ptr_null(header(&m, "content-type"));
+    ck_assert_ptr_null(header(&m, "ce_dataschema"));
+    ck_assert_ptr_null(header(&m, "ce_traceparent"));
+    ck_assert_ptr_null(header(&m, "ce_subject"));
+    ck_assert_str_eq(header(&m, "ce_specversion"), "1.0");
+    cloudevent_kafka_clear(&m);
+    cloudevent_free(ev);
+}
+END_TEST
+
+START_TEST(test_every_published_type_has_a_dataschema_naming_a_schema_file)
+{
+    static const char *types[] = {"lodging.pms.inventory.updated",
+                                  "lodging.pms.rate.updated",
+                                  "lodging.pms.booking.confirmed",
+                                  "lodging.pms.booking.cancelled",
+                                  "lodging.pms.room.updated",
+                                  "lodging.sync.requested",
+                                  "lodging.sync.succeeded",
+                                  "lodging.sync.failed",
+                                  "lodging.booking.requested",
+                                  "lodging.booking.held",
+                                  "lodging.booking.payment_authorized",
+                                  "lodging.booking.confirmed",
+                                  "lodging.booking.captured",
+                                  "lodging.booking.failed",
+                                  "lodging.booking.compensated",
+                                  "lodging.booking.cancelled",
+                                  "lodging.booking.compensation.requested",
+                                  "lodging.ops.polling.stopped",
+                                  "lodging.ops.breaker.opened",
+                                  "lodging.ops.compensation.stuck"};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        const char *uri = cloudevent_dataschema_of(types[i]);
+        ck_assert_msg(uri != NULL, "%s has no dataschema", types[i]);
+        ck_assert(
+            strncmp(uri, CLOUDEVENT_DATASCHEMA_PREFIX, strlen(CLOUDEVENT_DATASCHEMA_PREFIX)) == 0);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/proto/events/%s.schema.json", LODGING_SOURCE_DIR,
+                 uri + strlen(CLOUDEVENT_DATASCHEMA_PREFIX));
+        FILE *f = fopen(path, "r");
+        ck_assert_msg(f != NULL, "%s: no %s", types[i], path);
+        fclose(f);
+    }
+    ck_assert_ptr_null(cloudevent_dataschema_of("lodging.booking.unknown"));
 }
 END_TEST
 
@@ -134,6 +235,9 @@ int main(void)
     Suite *s = suite_create("cloudevents");
     TCase *tc = tcase_create("envelope");
     tcase_add_test(tc, test_an_event_round_trips_with_unicode_data);
+    tcase_add_test(tc, test_binary_mode_puts_attributes_in_headers_and_the_data_in_the_value);
+    tcase_add_test(tc, test_without_a_trace_or_a_known_type_those_headers_are_left_out);
+    tcase_add_test(tc, test_every_published_type_has_a_dataschema_naming_a_schema_file);
     tcase_add_test(tc, test_every_missing_or_invalid_attribute_is_named);
     tcase_add_test(tc, test_time_accepts_offsets_and_fractions);
     tcase_add_test(tc, test_every_proto_example_event_parses_as_a_cloudevent);

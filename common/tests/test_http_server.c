@@ -17,6 +17,7 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "check_run.h"
 
 #define SMALL_BODY_LIMIT 1024
@@ -74,6 +75,20 @@ static int handle_slow(http_request_t *req, void *ctx)
     return http_respond(req, 200, "text/plain", "done", 4);
 }
 
+/* Answers the trace the handler runs in. */
+static int handle_trace(http_request_t *req, void *ctx)
+{
+    (void)ctx;
+    const trace_context_t *t = trace_current();
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "traceId", json_object_new_string(t ? t->trace_id : ""));
+    json_object_object_add(o, "spanId", json_object_new_string(t ? t->span_id : ""));
+    json_object_object_add(o, "tracestate", json_object_new_string(t ? t->tracestate : ""));
+    int rc = http_respond_json(req, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
 static bool is_ready(void *ctx, const char **reason)
 {
     (void)ctx;
@@ -98,6 +113,8 @@ static void setup(void)
     ck_assert_int_eq(http_server_route(srv, "GET", "/forgetful", AUTH_RULE_OPEN, handle_forgetful,
                                        NULL), 0);
     ck_assert_int_eq(http_server_route(srv, "GET", "/slow", AUTH_RULE_OPEN, handle_slow, NULL), 0);
+    ck_assert_int_eq(http_server_route(srv, "GET", "/trace", AUTH_RULE_OPEN, handle_trace, NULL),
+                     0);
     ck_assert_int_eq(http_server_route(srv, "GET", "relative", AUTH_RULE_OPEN, handle_slow, NULL),
                      -1);
     ck_assert_int_eq(http_server_start(srv), 0);
@@ -266,6 +283,49 @@ START_TEST(test_request_ids_are_echoed_when_sane_and_generated_otherwise)
         got += (size_t)n;
     close(fd);
     ck_assert_ptr_nonnull(strstr(buf, "X-Request-Id: abc-123"));
+}
+END_TEST
+
+START_TEST(test_a_handler_continues_the_callers_traceparent_or_starts_a_trace)
+{
+    http_client_response_t r;
+    const char *given[] = {"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                           "tracestate: congo=t61rcWkgMzE", NULL};
+    ck_assert_int_eq(http_client_get(client, "/trace", NULL, given, &r), HTTP_CLIENT_OK);
+    ck_assert_str_eq(json_member(&r, "traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_ne(json_member(&r, "spanId"), "00f067aa0ba902b7"); /* a span of its own */
+    ck_assert_uint_eq(strlen(json_member(&r, "spanId")), TRACE_SPAN_ID_LEN);
+    ck_assert_str_eq(json_member(&r, "tracestate"), "congo=t61rcWkgMzE");
+    http_client_response_clear(&r);
+
+    const char *malformed[] = {"traceparent: 00-xyz", "tracestate: a=b", NULL};
+    ck_assert_int_eq(http_client_get(client, "/trace", NULL, malformed, &r), HTTP_CLIENT_OK);
+    char first[TRACE_ID_LEN + 1];
+    snprintf(first, sizeof first, "%s", json_member(&r, "traceId"));
+    ck_assert_uint_eq(strlen(first), TRACE_ID_LEN);
+    ck_assert_str_eq(json_member(&r, "tracestate"), "");
+    http_client_response_clear(&r);
+    ck_assert_int_eq(http_client_get(client, "/trace", NULL, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_uint_eq(strlen(json_member(&r, "traceId")), TRACE_ID_LEN);
+    ck_assert_str_ne(json_member(&r, "traceId"), first); /* a new trace per request */
+    http_client_response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_the_client_sends_the_threads_trace_as_a_new_span)
+{
+    trace_context_t mine;
+    ck_assert_int_eq(trace_parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                                 "rojo=00f067aa0ba902b7", &mine),
+                     0);
+    trace_set_current(&mine);
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(client, "/trace", NULL, NULL, &r), HTTP_CLIENT_OK);
+    trace_set_current(NULL);
+    ck_assert_str_eq(json_member(&r, "traceId"), "0af7651916cd43dd8448eb211c80319c");
+    ck_assert_str_ne(json_member(&r, "spanId"), "b7ad6b7169203331");
+    ck_assert_str_eq(json_member(&r, "tracestate"), "rojo=00f067aa0ba902b7");
+    http_client_response_clear(&r);
 }
 END_TEST
 
@@ -690,6 +750,8 @@ int main(void)
     tcase_add_test(tc, test_oversize_body_is_413);
     tcase_add_test(tc, test_a_handler_that_does_not_respond_yields_500);
     tcase_add_test(tc, test_builtin_health_readiness_and_metrics);
+    tcase_add_test(tc, test_a_handler_continues_the_callers_traceparent_or_starts_a_trace);
+    tcase_add_test(tc, test_the_client_sends_the_threads_trace_as_a_new_span);
     tcase_add_test(tc, test_request_ids_are_echoed_when_sane_and_generated_otherwise);
     tcase_add_test(tc, test_garbage_and_truncated_requests_never_crash_the_server);
     tcase_add_test(tc, test_concurrent_requests_from_eight_threads_all_succeed);

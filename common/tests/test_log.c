@@ -1,12 +1,14 @@
 /* Unit tests for log.c — JSON lines, levels, request ids, redaction. */
 #include <check.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "check_run.h"
 
 static FILE *sink;
@@ -24,6 +26,7 @@ static void teardown(void)
     log_set_fd(2);
     fclose(sink);
     log_set_request_id(NULL);
+    trace_set_current(NULL);
 }
 
 /* Everything logged so far (a file, not a pipe: writers never block). */
@@ -62,6 +65,55 @@ START_TEST(test_a_line_is_one_json_object_with_the_standard_fields)
     ck_assert(json_object_object_get_ex(o, "hotelId", &v));
     ck_assert_str_eq(json_object_get_string(v), "hotel_123");
     json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_typed_fields_are_json_numbers_and_booleans)
+{
+    log_kv(LOG_LEVEL_INFO, "http request", LOG_INT("status", 503), LOG_INT("bytes", -12),
+           LOG_DOUBLE("ratio", 0.25), LOG_BOOL("completed", 1), LOG_BOOL("retried", 0),
+           LOG_DOUBLE("nan", NAN), "hotelId", "123", NULL);
+    char *out = drain();
+    ck_assert_msg(strstr(out, "\"status\":503,\"bytes\":-12,\"ratio\":0.25,\"completed\":true,"
+                              "\"retried\":false,\"nan\":null,\"hotelId\":\"123\"") != NULL,
+                  "%s", out);
+    json_object *o = json_tokener_parse(out), *v;
+    ck_assert_ptr_nonnull(o);
+    ck_assert(json_object_object_get_ex(o, "status", &v));
+    ck_assert(json_object_is_type(v, json_type_int));
+    ck_assert(json_object_object_get_ex(o, "completed", &v));
+    ck_assert(json_object_is_type(v, json_type_boolean));
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_a_typed_key_still_redacts_and_a_bad_typed_value_is_quoted)
+{
+    log_kv(LOG_LEVEL_INFO, "x",
+           LOG_TYPE_MARK "i"
+                         "count",
+           "12; drop", LOG_INT("cardNumber", 4242), NULL);
+    char *out = drain();
+    ck_assert_msg(strstr(out, "\"count\":\"12; drop\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\"cardNumber\":\"[REDACTED]\"") != NULL, "%s", out);
+}
+END_TEST
+
+START_TEST(test_every_line_carries_the_current_trace)
+{
+    trace_context_t t;
+    ck_assert_int_eq(
+        trace_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NULL, &t), 0);
+    trace_set_current(&t);
+    log_info("inside");
+    trace_set_current(NULL);
+    log_info("outside");
+    char *out = drain();
+    char *second = strchr(out, '\n') + 1;
+    ck_assert_msg(strstr(out, "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\","
+                              "\"span_id\":\"00f067aa0ba902b7\"") < second,
+                  "%s", out);
+    ck_assert_ptr_null(strstr(second, "trace_id"));
 }
 END_TEST
 
@@ -188,6 +240,9 @@ int main(void)
     TCase *tc = tcase_create("log");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_a_line_is_one_json_object_with_the_standard_fields);
+    tcase_add_test(tc, test_typed_fields_are_json_numbers_and_booleans);
+    tcase_add_test(tc, test_a_typed_key_still_redacts_and_a_bad_typed_value_is_quoted);
+    tcase_add_test(tc, test_every_line_carries_the_current_trace);
     tcase_add_test(tc, test_lines_below_the_minimum_level_are_dropped);
     tcase_add_test(tc, test_quotes_control_characters_and_korean_text_are_valid_json);
     tcase_add_test(tc, test_sensitive_field_keys_are_redacted_wholesale);

@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 
 #define EVENT_ID_LEN 40
 #define EVENT_TYPE_LEN 24
@@ -48,6 +49,8 @@ typedef struct delivery {
     char last_error[LAST_ERROR_LEN];
     int64_t next_attempt_ms; /* monotonic */
     int64_t created_wall_ms;
+    bool traced;           /* the change came from a request with a trace context: */
+    trace_context_t trace; /* its deliveries carry that trace's traceparent */
 } delivery_t;
 
 /* What the history keeps of a finished delivery (no body). */
@@ -405,6 +408,11 @@ static delivery_t *delivery_new(webhooks_t *wh, const char *url, const char *bod
     snprintf(d->hotel_id, sizeof d->hotel_id, "%s", hotel_id);
     d->next_attempt_ms = clock_now_ms();
     d->created_wall_ms = clock_wall_ms();
+    const trace_context_t *trace = trace_current();
+    if (trace) {
+        d->traced = true;
+        d->trace = *trace;
+    }
     return d;
 }
 
@@ -482,8 +490,10 @@ static bool send_once(webhooks_t *wh, delivery_t *d)
     snprintf(sig_header, sizeof sig_header, "x-pms-signature: %s", signature);
     const char *headers[] = {"Content-Type: application/json", sig_header, NULL};
     http_client_response_t resp;
+    trace_set_current(d->traced ? &d->trace : NULL); /* http_client sends its traceparent */
     http_client_err_t err =
         http_client_request(wh->client, "POST", d->url, NULL, headers, d->body, d->body_len, &resp);
+    trace_set_current(NULL);
     d->last_status = resp.status;
     d->last_error[0] = '\0';
     if (err != HTTP_CLIENT_OK)

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/retry.h"
+#include "common/trace.h"
 #include "compensation_actions.h"
 #include "outbox.h"
 
@@ -297,7 +298,29 @@ static bool capture_superseded(db_t *db, const compensation_command_t *t)
     return cancelled;
 }
 
-/* Claims and runs one due task. 1 ran one, 0 none due, -1 database error. */
+/* Runs one claimed task. */
+static void run_claimed(compensation_worker_t *w, db_t *db, int64_t id,
+                        const compensation_command_t *t)
+{
+    char error[COMPENSATION_ERROR_MAX] = "";
+    if (capture_superseded(db, t)) {
+        log_kv(LOG_LEVEL_WARN, "retry_capture dropped: the booking was cancelled meanwhile",
+               "bookingId", t->booking_id, NULL);
+        task_finish(w, db, id, t, true, "");
+        return;
+    }
+    compensation_connectors_t vendors = {.pms = w->cfg.pms, .payment = w->cfg.payment};
+    int rc = compensation_action_run(&vendors, t, error, sizeof error);
+    if (rc == 0 && w->cfg.on_done &&
+        w->cfg.on_done(w->cfg.on_done_ctx, db, t->booking_id, t->action) != 0) {
+        snprintf(error, sizeof error, "the booking could not be updated after the %s", t->action);
+        rc = -1;
+    }
+    task_finish(w, db, id, t, rc == 0, error);
+}
+
+/* Claims and runs one due task, in a trace of its own (its log lines and its PMS and payment
+ * calls carry it). 1 ran one, 0 none due, -1 database error. */
 static int worker_run_one(compensation_worker_t *w, db_t *db)
 {
     int64_t id = 0;
@@ -305,21 +328,11 @@ static int worker_run_one(compensation_worker_t *w, db_t *db)
     int claimed = task_claim(db, &id, &t);
     if (claimed <= 0)
         return claimed;
-    char error[COMPENSATION_ERROR_MAX] = "";
-    if (capture_superseded(db, &t)) {
-        log_kv(LOG_LEVEL_WARN, "retry_capture dropped: the booking was cancelled meanwhile",
-               "bookingId", t.booking_id, NULL);
-        task_finish(w, db, id, &t, true, "");
-        return 1;
-    }
-    compensation_connectors_t vendors = {.pms = w->cfg.pms, .payment = w->cfg.payment};
-    int rc = compensation_action_run(&vendors, &t, error, sizeof error);
-    if (rc == 0 && w->cfg.on_done &&
-        w->cfg.on_done(w->cfg.on_done_ctx, db, t.booking_id, t.action) != 0) {
-        snprintf(error, sizeof error, "the booking could not be updated after the %s", t.action);
-        rc = -1;
-    }
-    task_finish(w, db, id, &t, rc == 0, error);
+    trace_context_t trace;
+    bool own_trace = trace_ensure(&trace);
+    run_claimed(w, db, id, &t);
+    if (own_trace)
+        trace_set_current(NULL);
     return 1;
 }
 
@@ -416,7 +429,7 @@ static kafka_handler_result_t on_command(const kafka_message_t *m, void *ctx, ch
 {
     compensation_worker_t *w = ctx;
     char err[256];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (!ev) {
         snprintf(reason, reason_size, "not a CloudEvent: %s", err);
         return KAFKA_HANDLER_POISON;

@@ -266,10 +266,8 @@ static struct json_object *get_stay(inventory_client_t *ic, const char *path, co
                              strcmp(json_object_get_string(code), "HOTEL_NOT_FOUND") == 0;
         json_object_put(err);
     } else if (!root) {
-        char status[16];
-        snprintf(status, sizeof status, "%d", e == HTTP_CLIENT_OK ? r.status : 0);
-        log_kv(LOG_LEVEL_INFO, "inventory-svc could not answer; the PMS hold decides", "path",
-               path, "status", status, "error",
+        log_kv(LOG_LEVEL_INFO, "inventory-svc could not answer; the PMS hold decides", "path", path,
+               LOG_INT("status", e == HTTP_CLIENT_OK ? r.status : 0), "error",
                e == HTTP_CLIENT_OK ? "unexpected answer" : http_client_err_name(e), NULL);
     }
     http_client_response_clear(&r);
@@ -372,10 +370,8 @@ int inventory_client_adjust(inventory_client_t *ic, const char *op, const bookin
     free(body);
     int rc = (e == HTTP_CLIENT_OK && r.status >= 200 && r.status < 300) ? 0 : -1;
     if (rc != 0) {
-        char status[16];
-        snprintf(status, sizeof status, "%d", r.status);
         log_kv(LOG_LEVEL_WARN, "inventory cache adjustment failed", "op", op, "bookingId",
-               rec->booking_id, "status", status, "error",
+               rec->booking_id, LOG_INT("status", r.status), "error",
                e == HTTP_CLIENT_OK ? "" : http_client_err_name(e), NULL);
     }
     http_client_response_clear(&r);

@@ -2,9 +2,14 @@
  * outbox.c — the transactional outbox and its relay (see outbox.h).
  *
  * A row holds the whole CloudEvent (structured mode) as written by
- * outbox_append, so the relay never re-encodes: it sends payload as the value,
- * aggregate_id as the key and the four CloudEvents headers, then marks the
- * acknowledged prefix of its batch published.
+ * outbox_append, extensions included: the checkout's trace context
+ * (traceparent, tracestate) is stored with the row that way, so the relay
+ * publishes the event in the trace of the request that caused it. The relay
+ * sends each row in binary content mode (attributes as ce_* headers, the data
+ * as the value, aggregate_id as the key), then marks the acknowledged prefix of
+ * its batch published. A row that does not parse (never written by
+ * outbox_append) goes out as stored, in structured mode, which consumers read
+ * too.
  */
 #include "outbox.h"
 
@@ -230,25 +235,41 @@ static size_t publish_rows(outbox_relay_t *r, db_result_t *res, size_t n, size_t
         const char *event_id = db_result_text(res, i, 1);
         const char *key = db_result_text(res, i, 2);
         const char *base_topic = db_result_text(res, i, 3);
-        const char *type = db_result_text(res, i, 4);
         size_t len = 0;
         const char *payload = db_result_bytes(res, i, 5, &len);
-        char topic[256];
+        char topic[256], err[256];
         kafka_topic_name(r->topic_prefix, base_topic, topic, sizeof topic);
-        kafka_header_t h[CLOUDEVENT_HEADER_COUNT] = {{"content-type", CLOUDEVENT_CONTENT_TYPE},
-                                                     {"ce_id", event_id},
-                                                     {"ce_type", type},
-                                                     {"ce_source", OUTBOX_SOURCE}};
-        batch_slot_t *slot = malloc(sizeof *slot);
-        if (!slot)
+        cloudevent_t *ev = cloudevent_parse(payload, len, err, sizeof err);
+        cloudevent_kafka_t msg = {.header_count = 0};
+        if (!ev) {
+            log_kv(LOG_LEVEL_WARN, "outbox: row is not a CloudEvent; sent as stored", "eventId",
+                   event_id, "error", err, NULL);
+            msg.headers[0] = (kafka_header_t){"content-type", CLOUDEVENT_CONTENT_TYPE};
+            msg.header_count = 1;
+        } else if ((!ev->dataschema && /* a row stored before events named their schema */
+                    cloudevent_set_dataschema(ev, cloudevent_dataschema_of(ev->type)) != 0) ||
+                   cloudevent_to_kafka(ev, &msg) != 0) {
+            cloudevent_free(ev);
             break;
+        }
+        const char *value = ev ? msg.value : payload;
+        size_t value_len = ev ? msg.len : len;
+        batch_slot_t *slot = malloc(sizeof *slot);
+        if (!slot) {
+            cloudevent_kafka_clear(&msg);
+            cloudevent_free(ev);
+            break;
+        }
         *slot = (batch_slot_t){b, i};
         pthread_mutex_lock(&b->lock);
         b->refs++;
         pthread_mutex_unlock(&b->lock);
-        char err[256];
-        if (kafka_producer_send(r->cfg.producer, topic, key, strlen(key), payload, len, h,
-                                CLOUDEVENT_HEADER_COUNT, on_delivery, slot, err, sizeof err) != 0) {
+        int sent =
+            kafka_producer_send(r->cfg.producer, topic, key, strlen(key), value, value_len,
+                                msg.headers, msg.header_count, on_delivery, slot, err, sizeof err);
+        cloudevent_kafka_clear(&msg);
+        cloudevent_free(ev);
+        if (sent != 0) {
             log_warn("outbox: cannot queue event %s: %s", event_id, err);
             free(slot);
             pthread_mutex_lock(&b->lock);

@@ -182,7 +182,7 @@ static kafka_handler_result_t on_pms_event(const kafka_message_t *m, void *ctx, 
 {
     pms_events_consumer_t *c = ctx;
     char err[256];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (!ev) {
         snprintf(reason, reason_size, "not a CloudEvent: %s", err);
         return KAFKA_HANDLER_POISON;

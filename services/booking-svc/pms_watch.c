@@ -102,19 +102,13 @@ static int announce_cancel(pms_watch_t *w, const watched_t *x)
         return -1;
     free(ev->id);
     ev->id = strdup(id);
-    char *json = ev->id ? cloudevent_to_json(ev) : NULL;
     int rc = -1;
-    if (json) {
-        kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-        cloudevent_kafka_headers(ev, h);
-        char err[256];
-        rc = kafka_producer_send_sync(w->producer, w->topic, x->hotel_id, strlen(x->hotel_id),
-                                      json, strlen(json), h, CLOUDEVENT_HEADER_COUNT, err,
-                                      sizeof err);
+    char err[256];
+    if (ev->id) {
+        rc = cloudevent_send_sync(w->producer, w->topic, x->hotel_id, ev, err, sizeof err);
         if (rc != 0)
             log_warn("pms watch: cannot announce the cancel of %s: %s", x->booking_id, err);
     }
-    free(json);
     cloudevent_free(ev);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "compensation.h"
 #include "idempotency.h"
 #include "outbox.h"
@@ -86,11 +87,16 @@ static int run_pass(booking_app_t *app, bool with_housekeeping)
         if (taken[i] != 1)
             continue; /* another replica has it */
         saga_result_t res;
+        /* a trace of its own: the recovery's log lines, vendor calls and events carry it */
+        trace_context_t trace;
+        bool own_trace = trace_ensure(&trace);
         int rc = saga_recover(app, ids[i], owners[i], &res);
         if (rc == 0 && !res.retry_later) {
             complete_key(app, &res);
             done++;
         }
+        if (own_trace)
+            trace_set_current(NULL);
     }
     return done;
 }

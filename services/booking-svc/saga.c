@@ -717,7 +717,7 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
         goto out;
     /* the checks made before (their step rows) and, when they passed, the
      * hold's "started": the booking's first write is its first step boundary */
-    const char *next = run->early_code ? NULL : "hold";
+    const char *next = run->early_code[0] ? NULL : "hold";
     store_step_row_t rows[STORE_STEPS_MAX];
     size_t nrows = step_rows(run, NULL, NULL, NULL, next, rows);
     snprintf(rec->current_step, sizeof rec->current_step, "%s",
@@ -758,8 +758,8 @@ static void fail_early(saga_run_t *run, const char *step, const char *code, cons
                        const char *message)
 {
     saga_note(run, step, "failed", message);
-    run->early_code = code;
-    run->early_field = field;
+    snprintf(run->early_code, sizeof run->early_code, "%s", code);
+    snprintf(run->early_field, sizeof run->early_field, "%s", field ? field : "");
     snprintf(run->early_message, sizeof run->early_message, "%s", message);
 }
 
@@ -900,9 +900,58 @@ static int stay_check_with_pms(saga_run_t *run)
                        NULL, NULL);
 }
 
+/* Room types' max occupancy read from the PMS when inventory-svc could not
+ * say, kept for a while so that a checkout stream during an inventory-svc
+ * outage does not spend a PMS request each on the same list. */
+#define OCCUPANCY_CACHE_SLOTS 64
+#define OCCUPANCY_CACHE_TTL_MS (300 * 1000)
+static struct {
+    char hotel_id[PMS_ID_MAX + 1], room_type_id[PMS_ID_MAX + 1];
+    int max;
+    int64_t expires_ms;
+} occupancy_cache[OCCUPANCY_CACHE_SLOTS];
+static pthread_mutex_t occupancy_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t occupancy_slot(const char *hotel_id, const char *room_type_id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = hotel_id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (const char *p = room_type_id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % OCCUPANCY_CACHE_SLOTS;
+}
+
+static int occupancy_cached(const char *hotel_id, const char *room_type_id, int64_t now)
+{
+    size_t i = occupancy_slot(hotel_id, room_type_id);
+    int max = -1;
+    pthread_mutex_lock(&occupancy_cache_lock);
+    if (occupancy_cache[i].expires_ms > now &&
+        strcmp(occupancy_cache[i].hotel_id, hotel_id) == 0 &&
+        strcmp(occupancy_cache[i].room_type_id, room_type_id) == 0)
+        max = occupancy_cache[i].max;
+    pthread_mutex_unlock(&occupancy_cache_lock);
+    return max;
+}
+
+static void occupancy_remember(const char *hotel_id, const char *room_type_id, int max,
+                               int64_t now)
+{
+    size_t i = occupancy_slot(hotel_id, room_type_id);
+    pthread_mutex_lock(&occupancy_cache_lock);
+    snprintf(occupancy_cache[i].hotel_id, sizeof occupancy_cache[i].hotel_id, "%s", hotel_id);
+    snprintf(occupancy_cache[i].room_type_id, sizeof occupancy_cache[i].room_type_id, "%s",
+             room_type_id);
+    occupancy_cache[i].max = max;
+    occupancy_cache[i].expires_ms = now + OCCUPANCY_CACHE_TTL_MS;
+    pthread_mutex_unlock(&occupancy_cache_lock);
+}
+
 /* The room type's max occupancy: inventory-svc's cached room types first
  * (no PMS request when warm), else the PMS's room-type list through our own
- * connector (a read: nothing is held or charged yet). 0 when neither says. */
+ * connector (a read: nothing is held or charged yet), remembered for five
+ * minutes. 0 when neither says. */
 static int max_occupancy(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
@@ -910,13 +959,20 @@ static int max_occupancy(saga_run_t *run)
     if (inventory_client_max_occupancy(run->app->inventory, rec->vendor, rec->hotel_id,
                                        rec->room_type_id, &max) == 0)
         return max;
+    int64_t now = clock_now_ms();
+    int cached = occupancy_cached(rec->hotel_id, rec->room_type_id, now);
+    if (cached >= 0)
+        return cached;
     pms_room_types_t rt = {0};
     pms_error_t e;
-    if (pms_get_room_types(run->app->pms, rec->hotel_id, &rt, &e) == PMS_OK)
-        for (size_t i = 0; i < rt.count; i++)
-            if (strcmp(rt.items[i].id, rec->room_type_id) == 0)
-                max = rt.items[i].max_occupancy;
+    if (pms_get_room_types(run->app->pms, rec->hotel_id, &rt, &e) != PMS_OK)
+        return 0;
+    max = 0;
+    for (size_t i = 0; i < rt.count; i++)
+        if (strcmp(rt.items[i].id, rec->room_type_id) == 0)
+            max = rt.items[i].max_occupancy;
     pms_room_types_free(&rt);
+    occupancy_remember(rec->hotel_id, rec->room_type_id, max, now);
     return max;
 }
 
@@ -1325,9 +1381,9 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
         saga_count_outcome("INTERNAL_ERROR");
         return;
     }
-    if (run.early_code) {
+    if (run.early_code[0]) {
         saga_fail(&run, run.early_code, run.early_message);
-        if (run.early_field)
+        if (run.early_field[0])
             snprintf(out->field, sizeof out->field, "%s", run.early_field);
         rc = -1;
     }

@@ -36,8 +36,9 @@ typedef struct saga_run {
     /* The step whose "started" row the last write recorded with the previous
      * step's outcome (one transaction per step boundary), "" when none. */
     char started[32];
-    /* A check that failed before the booking was written: failed once it is. */
-    const char *early_code, *early_field;
+    /* A check that failed before the booking was written: failed once it is.
+     * Copied, since a check's verdict lives in its own frame. */
+    char early_code[48], early_field[64];
     char early_message[BOOKING_MESSAGE_MAX];
 } saga_run_t;
 

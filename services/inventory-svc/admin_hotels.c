@@ -398,21 +398,13 @@ static int emit_sync_job(inv_app_t *app, const char *vendor, const char *hotel, 
     json_object_object_add(data, "to", json_object_new_string(to));
     json_object_object_add(data, "requestedAt", json_object_new_string(now));
     json_object_object_add(data, "reason", json_object_new_string("manual"));
+    /* cloudevent_new takes data, even when it fails */
     cloudevent_t *ev = cloudevent_new("lodging.sync.requested", "/inventory-svc", hotel, data);
-    char *json = ev ? cloudevent_to_json(ev) : NULL;
     int rc = -1;
-    if (!json) {
+    if (!ev)
         snprintf(err, err_size, "out of memory");
-        if (!ev)
-            json_object_put(data);
-    } else {
-        kafka_header_t headers[CLOUDEVENT_HEADER_COUNT];
-        cloudevent_kafka_headers(ev, headers);
-        rc = kafka_producer_send_sync(app->producer, app->topic_sync_jobs, hotel, strlen(hotel),
-                                      json, strlen(json), headers, CLOUDEVENT_HEADER_COUNT, err,
-                                      err_size);
-    }
-    free(json);
+    else
+        rc = cloudevent_send_sync(app->producer, app->topic_sync_jobs, hotel, ev, err, err_size);
     cloudevent_free(ev);
     return rc;
 }

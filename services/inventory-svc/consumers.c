@@ -59,12 +59,10 @@ int inv_invalidate_nights(inv_app_t *app, inv_key_family_t family, const char *h
     long long deleted = 0;
     int rc = k ? inv_cache_del(app, k->ptrs, k->count, &deleted) : -1;
     inv_keys_free(k);
-    char day[DATES_ISO_LEN + 1], nights[16], gone[24];
+    char day[DATES_ISO_LEN + 1];
     dates_format_iso(first, day);
-    snprintf(nights, sizeof nights, "%d", count);
-    snprintf(gone, sizeof gone, "%lld", deleted);
     log_kv(LOG_LEVEL_DEBUG, "cache invalidated", "hotelId", hotel_id, "roomTypeId", room_type_id,
-           "from", day, "nights", nights, "deleted", gone, NULL);
+           "from", day, LOG_INT("nights", count), LOG_INT("deleted", deleted), NULL);
     return rc;
 }
 
@@ -158,7 +156,7 @@ kafka_handler_result_t inv_handle_pms_event(const kafka_message_t *m, void *ctx,
 {
     inv_app_t *app = ctx;
     char err[256];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (!ev || !ev->data) {
         cloudevent_free(ev);
         metrics_counter_inc(app->metrics.events, "pms.events", "invalid", "poison");
@@ -261,20 +259,14 @@ static int publish_result(inv_app_t *app, const sync_job_t *job, int room_types,
             d, "error", json_object_new_string_len(error, (int)strnlen(error, SYNC_ERROR_MAX)));
     cloudevent_t *ev = cloudevent_new(error ? "lodging.sync.failed" : "lodging.sync.succeeded",
                                       SOURCE, job->hotel_id, d);
-    char *json = ev ? cloudevent_to_json(ev) : NULL;
     int rc = -1;
     char err[256] = "out of memory";
-    if (json) {
-        kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-        cloudevent_kafka_headers(ev, h);
-        rc = kafka_producer_send_sync(app->producer, app->topic_sync_results, job->hotel_id,
-                                      strlen(job->hotel_id), json, strlen(json), h,
-                                      CLOUDEVENT_HEADER_COUNT, err, sizeof err);
-    }
+    if (ev)
+        rc = cloudevent_send_sync(app->producer, app->topic_sync_results, job->hotel_id, ev, err,
+                                  sizeof err);
     if (rc != 0)
         log_kv(LOG_LEVEL_ERROR, "cannot publish the sync result", "jobId", job->job_id, "error",
                err, NULL);
-    free(json);
     cloudevent_free(ev);
     return rc;
 }
@@ -284,7 +276,7 @@ kafka_handler_result_t inv_handle_sync_job(const kafka_message_t *m, void *ctx, 
 {
     inv_app_t *app = ctx;
     char err[SYNC_ERROR_MAX];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (!ev || !ev->data) {
         cloudevent_free(ev);
         metrics_counter_inc(app->metrics.events, "sync.jobs", "invalid", "poison");
@@ -311,6 +303,9 @@ kafka_handler_result_t inv_handle_sync_job(const kafka_message_t *m, void *ctx, 
     if (rc != 0)
         log_kv(LOG_LEVEL_WARN, "sync job failed", "jobId", job.job_id, "hotelId", job.hotel_id,
                "error", err, NULL);
+    else
+        log_kv(LOG_LEVEL_DEBUG, "sync job done", "jobId", job.job_id, "hotelId", job.hotel_id,
+               LOG_INT("roomTypes", room_types), LOG_INT("nights", nights), NULL);
     r = publish_result(app, &job, room_types, nights, rc == 0 ? NULL : err) == 0
             ? KAFKA_HANDLER_OK
             : KAFKA_HANDLER_RETRY;

@@ -211,17 +211,10 @@ static void send_breaker_alert(degraded_t *d, const open_breaker_t *b)
     int open_s = d->breaker_open_ms / 1000;
     json_object_object_add(data, "openForSeconds", json_object_new_int(open_s > 0 ? open_s : 1));
     cloudevent_t *ev = cloudevent_new("lodging.ops.breaker.opened", d->source, b->name, data);
-    char *json = ev ? cloudevent_to_json(ev) : NULL;
     char err[256];
-    if (json) {
-        kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-        cloudevent_kafka_headers(ev, h);
-        if (kafka_producer_send(d->producer, d->alerts_topic, b->name, strlen(b->name), json,
-                                strlen(json), h, CLOUDEVENT_HEADER_COUNT, NULL, NULL, err,
-                                sizeof err) != 0)
-            log_kv(LOG_LEVEL_ERROR, "cannot queue the breaker alert", "error", err, NULL);
-    }
-    free(json);
+    if (ev && cloudevent_send(d->producer, d->alerts_topic, b->name, ev, NULL, NULL, err,
+                              sizeof err) != 0)
+        log_kv(LOG_LEVEL_ERROR, "cannot queue the breaker alert", "error", err, NULL);
     cloudevent_free(ev);
 }
 

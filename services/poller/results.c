@@ -3,7 +3,6 @@
  */
 #include "results.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 
 #include "common/log.h"
@@ -76,7 +75,7 @@ kafka_handler_result_t results_handle(const kafka_message_t *m, void *ctx, char 
 {
     results_t *r = ctx;
     sync_result_t res;
-    if (sync_result_parse(m->value, m->len, &res, reason, reason_size) != 0) {
+    if (sync_result_from_message(m, &res, reason, reason_size) != 0) {
         log_kv(LOG_LEVEL_WARN, "malformed sync result; to the DLQ", "reason", reason, NULL);
         return KAFKA_HANDLER_POISON;
     }
@@ -97,12 +96,10 @@ kafka_handler_result_t results_handle(const kafka_message_t *m, void *ctx, char 
     }
     metrics_counter_inc(r->results_total, res.succeeded ? "succeeded" : "failed");
     if (alerted) {
-        char count[24];
-        snprintf(count, sizeof count, "%" PRId64, failures);
         metrics_counter_inc(r->alerts_total, "polling.stopped");
         log_kv(LOG_LEVEL_ERROR, "polling stopped after consecutive failures", "vendor", res.vendor,
-               "hotelId", res.hotel_id, "consecutiveFailures", count, "lastError", res.error,
-               "alert", "polling.stopped", NULL);
+               "hotelId", res.hotel_id, LOG_INT("consecutiveFailures", failures), "lastError",
+               res.error, "alert", "polling.stopped", NULL);
     }
     return KAFKA_HANDLER_OK;
 }

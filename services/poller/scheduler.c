@@ -14,6 +14,7 @@
 #include "common/dates.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "publish.h"
 #include "store.h"
 #include "sync_events.h"
@@ -37,9 +38,9 @@ struct scheduler {
 
 /* ------------------------------------------------------------ emission -- */
 
-/* Builds, records and sends one job on an acquired connection. */
-static int emit_on(scheduler_t *s, db_t *db, const char *vendor, const char *hotel_id,
-                   const char *reason, char *job_id, size_t job_id_size)
+/* Builds, records and sends one job on an acquired connection (emit_on's work). */
+static int emit_traced(scheduler_t *s, db_t *db, const char *vendor, const char *hotel_id,
+                       const char *reason, char *job_id, size_t job_id_size)
 {
     sync_job_t job = {.reason = reason};
     snprintf(job.vendor, sizeof job.vendor, "%s", vendor);
@@ -67,6 +68,19 @@ static int emit_on(scheduler_t *s, db_t *db, const char *vendor, const char *hot
     if (job_id)
         snprintf(job_id, job_id_size, "%s", job.job_id);
     return 0;
+}
+
+/* One job, inside a trace: a scheduled job starts its own, a manual sync
+ * continues the request's. */
+static int emit_on(scheduler_t *s, db_t *db, const char *vendor, const char *hotel_id,
+                   const char *reason, char *job_id, size_t job_id_size)
+{
+    trace_context_t trace;
+    bool own_trace = trace_ensure(&trace);
+    int rc = emit_traced(s, db, vendor, hotel_id, reason, job_id, job_id_size);
+    if (own_trace)
+        trace_set_current(NULL);
+    return rc;
 }
 
 int scheduler_emit(scheduler_t *s, const char *vendor, const char *hotel_id, const char *reason,

@@ -105,11 +105,11 @@ static int parse_result_data(json_object *data, sync_result_t *out, char *err, s
     return 0;
 }
 
-int sync_result_parse(const char *text, size_t len, sync_result_t *out, char *err, size_t err_size)
+/* Reads a parsed sync.results event (ev may be NULL: ce_err says why); frees it. */
+static int result_of_event(cloudevent_t *ev, const char *ce_err, sync_result_t *out, char *err,
+                           size_t err_size)
 {
     memset(out, 0, sizeof *out);
-    char ce_err[256];
-    cloudevent_t *ev = cloudevent_parse(text, len, ce_err, sizeof ce_err);
     if (!ev) {
         snprintf(err, err_size, "not a CloudEvent: %s", ce_err);
         return -1;
@@ -130,6 +130,21 @@ int sync_result_parse(const char *text, size_t len, sync_result_t *out, char *er
 done:
     cloudevent_free(ev);
     return rc;
+}
+
+int sync_result_parse(const char *text, size_t len, sync_result_t *out, char *err, size_t err_size)
+{
+    char ce_err[256];
+    cloudevent_t *ev = cloudevent_parse(text, len, ce_err, sizeof ce_err);
+    return result_of_event(ev, ce_err, out, err, err_size);
+}
+
+int sync_result_from_message(const kafka_message_t *m, sync_result_t *out, char *err,
+                             size_t err_size)
+{
+    char ce_err[256];
+    cloudevent_t *ev = cloudevent_from_kafka(m, ce_err, sizeof ce_err);
+    return result_of_event(ev, ce_err, out, err, err_size);
 }
 
 /* --------------------------------------------------------------- alert -- */

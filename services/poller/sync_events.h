@@ -71,6 +71,9 @@ typedef struct sync_result {
  * CloudEvent, another type, a data field missing or malformed, an unknown
  * vendor). A failure without an error text gets "no error given". */
 int sync_result_parse(const char *text, size_t len, sync_result_t *out, char *err, size_t err_size);
+/* The same from a consumed message, binary or structured mode (cloudevent_from_kafka). */
+int sync_result_from_message(const kafka_message_t *m, sync_result_t *out, char *err,
+                             size_t err_size);
 
 typedef struct polling_stopped_alert {
     const char *vendor;

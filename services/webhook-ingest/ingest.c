@@ -123,23 +123,17 @@ static int publish_all(ingest_t *in, normalized_t *n, char *err, size_t err_size
     int64_t deadline = clock_now_ms() + timeout_ms; /* for the whole webhook */
     for (size_t i = 0; i < n->event_count; i++) {
         cloudevent_t *ev = envelope_new(n, i);
-        char *json = ev ? cloudevent_to_json(ev) : NULL;
         int rc = -1;
-        if (!json) {
+        if (!ev) {
             snprintf(err, err_size, "out of memory building the event");
         } else {
-            kafka_header_t headers[CLOUDEVENT_HEADER_COUNT];
-            cloudevent_kafka_headers(ev, headers);
             int64_t t0 = clock_now_ms();
             int64_t left = deadline - t0;
-            rc = kafka_producer_send_wait(in->cfg.producer, in->cfg.topic, n->hotel_id,
-                                          strlen(n->hotel_id), json, strlen(json), headers,
-                                          CLOUDEVENT_HEADER_COUNT, left > 0 ? (int)left : 0, err,
-                                          err_size);
+            rc = cloudevent_send_wait(in->cfg.producer, in->cfg.topic, n->hotel_id, ev,
+                                      left > 0 ? (int)left : 0, err, err_size);
             metrics_histogram_observe(publish_metric(), (double)(clock_now_ms() - t0) / MS_PER_S,
                                       rc == 0 ? "ok" : "error");
         }
-        free(json);
         cloudevent_free(ev);
         if (rc != 0)
             return -1;

@@ -43,7 +43,7 @@ static kafka_handler_result_t record_event(const kafka_message_t *m, void *ctx, 
     (void)reason, (void)reason_size;
     seen_events_t *s = ctx;
     char err[128];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (!ev)
         return KAFKA_HANDLER_OK;
     pthread_mutex_lock(&s->lock);

@@ -82,7 +82,7 @@ static void snapshot(counts_t *c)
     c->round_trips = metric(m.body, "db_round_trips");
     c->prepares = metric(m.body, "db_statements_prepared");
     c->transactions = metric(m.body, "booking_saga_transactions_total");
-    c->published = metric(m.body, "outbox_published_total");
+    c->published = metric(m.body, "booking_outbox_published_total");
     http_client_response_clear(&m);
     struct json_object *s = ts_sandbox_get_json(&f.pms, "/_sandbox/stats", NULL), *v, *st;
     c->pms = json_object_object_get_ex(s, "requests", &v) ? sum_ints(v) : -1;

@@ -39,7 +39,7 @@ static kafka_handler_result_t on_result(const kafka_message_t *m, void *ctx, cha
     (void)reason;
     (void)reason_size;
     char err[128];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     pthread_mutex_lock(&results_mu);
     if (ev && result_count < MAX_RESULTS) {
         snprintf(result_types[result_count], sizeof result_types[0], "%s", ev->type);
@@ -120,15 +120,9 @@ static void publish(const char *topic, const char *type, const char *data_json)
     struct json_object *data = json_tokener_parse(data_json);
     ck_assert_ptr_nonnull(data);
     cloudevent_t *ev = cloudevent_new(type, "/it_inventory_consumers", INVFX_HOTEL, data);
-    char *json = cloudevent_to_json(ev);
-    kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-    cloudevent_kafka_headers(ev, h);
     char err[256];
-    ck_assert_msg(kafka_producer_send_sync(producer, topic, INVFX_HOTEL, strlen(INVFX_HOTEL), json,
-                                           strlen(json), h, CLOUDEVENT_HEADER_COUNT, err,
-                                           sizeof err) == 0,
+    ck_assert_msg(cloudevent_send_sync(producer, topic, INVFX_HOTEL, ev, err, sizeof err) == 0,
                   "%s", err);
-    free(json);
     cloudevent_free(ev);
 }
 

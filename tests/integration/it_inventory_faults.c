@@ -103,7 +103,7 @@ static kafka_handler_result_t on_alert(const kafka_message_t *m, void *ctx, char
     (void)reason;
     (void)reason_size;
     char err[128];
-    cloudevent_t *ev = cloudevent_parse(m->value, m->len, err, sizeof err);
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
     if (ev && strcmp(ev->type, "lodging.ops.breaker.opened") == 0 && ev->data &&
         strcmp(invfx_str(ev->data, "hotelId"), INVFX_HOTEL) == 0 &&
         strcmp(invfx_str(ev->data, "alert"), "breaker.opened") == 0) {

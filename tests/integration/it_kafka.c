@@ -13,6 +13,7 @@
 #include "common/cloudevents.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "testsupport.h"
 #include "check_run.h"
 
@@ -31,7 +32,9 @@ typedef struct seen {
     char keys[MAX_SEEN][32];
     char values[MAX_SEEN][256];
     char ce_id[MAX_SEEN][64];
-    int retry_first_n; /* return RETRY for the first n calls */
+    char event[MAX_SEEN][320];   /* "type|subject|dataschema|data" read by cloudevent_from_kafka */
+    char trace_id[MAX_SEEN][40]; /* the handler thread's trace while it ran */
+    int retry_first_n;           /* return RETRY for the first n calls */
     int calls;
     const char *poison_value; /* return POISON for this value */
 } seen_t;
@@ -59,6 +62,16 @@ static kafka_handler_result_t record(const kafka_message_t *m, void *ctx, char *
         char buf[64];
         const char *id = kafka_message_header(m, "ce_id", buf, sizeof buf);
         snprintf(s->ce_id[s->count], sizeof s->ce_id[0], "%s", id ? id : "");
+        char err[128];
+        cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
+        if (ev) {
+            const char *data = ev->data ? json_object_to_json_string_ext(ev->data, 0) : "";
+            snprintf(s->event[s->count], sizeof s->event[0], "%s|%s|%s|%s", ev->type,
+                     ev->subject ? ev->subject : "", ev->dataschema ? ev->dataschema : "", data);
+        }
+        cloudevent_free(ev);
+        const trace_context_t *t = trace_current();
+        snprintf(s->trace_id[s->count], sizeof s->trace_id[0], "%s", t ? t->trace_id : "");
         s->count++;
     }
     pthread_mutex_unlock(&s->lock);
@@ -137,30 +150,59 @@ static bool consume_until(kafka_consumer_t *c, int n)
     return TS_POLL_UNTIL((kafka_consumer_poll_once(c, 100), seen_count() >= n), WAIT_MS);
 }
 
-START_TEST(test_a_cloudevent_round_trips_with_key_and_headers)
+START_TEST(test_a_cloudevent_round_trips_in_binary_mode_with_its_trace)
 {
     kafka_producer_t *p = producer();
     json_object *data = json_object_new_object();
     json_object_object_add(data, "hotelId", json_object_new_string("hotel_123"));
+    trace_context_t trace;
+    ck_assert_int_eq(trace_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                                 "vendor=opaque", &trace),
+                     0);
+    trace_set_current(&trace);
     cloudevent_t *ev =
         cloudevent_new("lodging.pms.inventory.updated", "/webhook-ingest", "hotel_123", data);
-    char *json = cloudevent_to_json(ev);
-    kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-    cloudevent_kafka_headers(ev, h);
+    trace_set_current(NULL);
     char err[256];
-    ck_assert_int_eq(kafka_producer_send_sync(p, topic, "hotel_123", 9, json, strlen(json), h,
-                                              CLOUDEVENT_HEADER_COUNT, err, sizeof err),
-                     0);
+    ck_assert_int_eq(cloudevent_send_sync(p, topic, "hotel_123", ev, err, sizeof err), 0);
     kafka_consumer_t *c = consumer_for(topic, NULL);
     ck_assert(consume_until(c, 1));
     ck_assert_str_eq(seen.keys[0], "hotel_123");
     ck_assert_str_eq(seen.ce_id[0], ev->id);
-    cloudevent_t *back = cloudevent_parse(seen.values[0], strlen(seen.values[0]), err, sizeof err);
-    ck_assert_msg(back != NULL, "%s", err);
-    ck_assert_str_eq(back->type, "lodging.pms.inventory.updated");
-    cloudevent_free(back);
-    free(json);
+    /* binary mode: the value is the data alone */
+    ck_assert_str_eq(seen.values[0], "{\"hotelId\":\"hotel_123\"}");
+    ck_assert_str_eq(seen.event[0], "lodging.pms.inventory.updated|hotel_123|"
+                                    "urn:lodging:events:pms-inventory-updated|"
+                                    "{\"hotelId\":\"hotel_123\"}");
+    /* the consumer continued the producer's trace while the handler ran */
+    ck_assert_str_eq(seen.trace_id[0], "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_ptr_null(trace_current());
     cloudevent_free(ev);
+    kafka_consumer_free(c);
+    kafka_producer_free(p);
+}
+END_TEST
+
+/* A message written before binary mode (structured, with the old ce_* copies)
+ * is still read; it carries no trace, so the handler gets a new one. */
+START_TEST(test_a_structured_mode_message_from_before_binary_mode_is_still_read)
+{
+    kafka_producer_t *p = producer();
+    const char *old = "{\"specversion\":\"1.0\",\"id\":\"8d0c2f4e-0b7e-4c39-9d43-3f0c1f7a6b21\","
+                      "\"source\":\"/booking-svc\",\"type\":\"lodging.booking.held\","
+                      "\"subject\":\"bk_1\",\"time\":\"2025-11-01T10:00:00.000Z\","
+                      "\"datacontenttype\":\"application/json\",\"data\":{\"bookingId\":\"bk_1\"}}";
+    kafka_header_t h[] = {{"content-type", CLOUDEVENT_CONTENT_TYPE},
+                          {"ce_id", "8d0c2f4e-0b7e-4c39-9d43-3f0c1f7a6b21"},
+                          {"ce_type", "lodging.booking.held"},
+                          {"ce_source", "/booking-svc"}};
+    char err[256];
+    ck_assert_int_eq(
+        kafka_producer_send_sync(p, topic, "bk_1", 4, old, strlen(old), h, 4, err, sizeof err), 0);
+    kafka_consumer_t *c = consumer_for(topic, NULL);
+    ck_assert(consume_until(c, 1));
+    ck_assert_str_eq(seen.event[0], "lodging.booking.held|bk_1||{\"bookingId\":\"bk_1\"}");
+    ck_assert_int_eq(strlen(seen.trace_id[0]), TRACE_ID_LEN);
     kafka_consumer_free(c);
     kafka_producer_free(p);
 }
@@ -436,7 +478,8 @@ int main(void)
     TCase *tc = tcase_create("kafka");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, test_a_cloudevent_round_trips_with_key_and_headers);
+    tcase_add_test(tc, test_a_cloudevent_round_trips_in_binary_mode_with_its_trace);
+    tcase_add_test(tc, test_a_structured_mode_message_from_before_binary_mode_is_still_read);
     tcase_add_test(tc, test_messages_of_one_key_arrive_in_order);
     tcase_add_test(tc, test_retry_redelivers_and_only_handled_offsets_are_committed);
     tcase_add_test(tc, test_a_poison_message_goes_to_the_dlq_with_its_reason_and_key);

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "common/cloudevents.h"
 #include "common/crypto.h"
 #include "common/dates.h"
 #include "common/http_client.h"
@@ -237,6 +238,17 @@ typedef struct consumed {
     char *value[MAX_MESSAGES];
 } consumed_t;
 
+/* The message as the event it carries (binary or structured mode) in structured JSON, so the
+ * assertions read one form; the raw value when it is not a CloudEvent. malloc'd. */
+static char *event_text(const kafka_message_t *m)
+{
+    char err[128];
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
+    char *text = ev ? cloudevent_to_json(ev) : ts_copy_bytes(m->value, m->len);
+    cloudevent_free(ev);
+    return text;
+}
+
 static kafka_handler_result_t on_message(const kafka_message_t *m, void *ctx, char *reason,
                                          size_t reason_size)
 {
@@ -248,7 +260,7 @@ static kafka_handler_result_t on_message(const kafka_message_t *m, void *ctx, ch
     const char *id = kafka_message_header(m, "ce_id", c->ce_id[c->count], sizeof c->ce_id[0]);
     if (!id)
         c->ce_id[c->count][0] = '\0';
-    c->value[c->count] = ts_copy_bytes(m->value, m->len);
+    c->value[c->count] = event_text(m);
     c->count++;
     return KAFKA_HANDLER_OK;
 }

@@ -17,7 +17,9 @@
  * connections are reused, a handle is never used by two requests at once, and
  * any number of threads — long-lived or not — may share a client. At most
  * HTTP_CLIENT_MAX_IDLE_HANDLES idle handles are kept; more are closed.
- * Request and response bodies and auth headers are never logged.
+ * Request and response bodies and auth headers are never logged. When the
+ * calling thread has a current trace (trace.h), every request carries
+ * traceparent (a new span of that trace) and its tracestate.
  * Thread-safety: a client may be shared by any number of threads.
  * Ownership: the response body is malloc'd; http_client_response_clear frees it.
  */

@@ -21,7 +21,10 @@
  * responded gets a 500 INTERNAL_ERROR response. The request id is taken from
  * an incoming X-Request-Id header when it is sane, otherwise generated; it is
  * echoed in the response and set as the thread's log request id while the
- * handler runs.
+ * handler runs. W3C trace context: a valid traceparent (with its tracestate)
+ * is continued, anything else starts a new trace; the handler runs with it as
+ * the thread's current trace (trace.h), so its log lines, outgoing HTTP calls
+ * and produced events carry the trace id, and so does the access log line.
  *
  * Access control: every route carries an auth_rule_t (auth.h), so no route
  * exists without one. Before the handler runs the server resolves the caller

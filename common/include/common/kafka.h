@@ -20,6 +20,10 @@
  *     kafka_consumer_t *c = kafka_consumer_new(&cc, err, sizeof err);
  *     kafka_consumer_start(c);  ...  kafka_consumer_stop(c); kafka_consumer_free(c);
  *
+ * Tracing: the handler runs inside the producer's trace when the message has a
+ * ce_traceparent header (the CloudEvents distributed tracing extension), else
+ * inside a new one (trace.h), so its log lines and what it produces carry it.
+ *
  * Delivery: producers are idempotent (acks=all, retries, ordering per
  * partition); consumers are at-least-once, so handlers must be idempotent
  * (dedup by the CloudEvents id). A handler that returns RETRY is called again

@@ -2,7 +2,10 @@
  * log.h — structured logging: one JSON object per line on stderr.
  *
  * Every line carries ts (RFC 3339, UTC, ms), level, service, request_id (when
- * the calling thread has one) and msg, plus optional string fields. Every
+ * the calling thread has one), trace_id and span_id (when the thread has a
+ * current trace context, trace.h) and msg, plus optional fields: strings, or
+ * numbers and booleans written as JSON numbers and booleans (LOG_INT,
+ * LOG_DOUBLE, LOG_BOOL). Every
  * message and field value passes through log_redact() before it is written, so
  * an email, phone number, card token, API key or secret that slips into a log
  * call is masked anyway: personal data and secrets never reach a log. Fields
@@ -14,7 +17,8 @@
  *     log_init("booking-svc", LOG_LEVEL_INFO);
  *     log_set_request_id("req-8f2c");            // per thread; NULL clears
  *     log_info("listening on port %d", port);
- *     log_kv(LOG_LEVEL_WARN, "pms call failed", "hotelId", hotel, "status", "503", NULL);
+ *     log_kv(LOG_LEVEL_WARN, "pms call failed", "hotelId", hotel, LOG_INT("status", 503),
+ *            LOG_BOOL("retried", true), NULL);               // ..."status":503,"retried":true
  *
  * Thread-safety: all functions are thread-safe; a line is written with one
  * write(2) so lines from different threads never interleave. The request id is
@@ -48,9 +52,23 @@ const char *log_request_id(void);
 /* Writes a printf-formatted message at `level`. */
 void log_msgf(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Writes `msg` with string fields given as key, value pairs ended by NULL.
- * A NULL value is written as JSON null. */
+/* Writes `msg` with fields given as key, value pairs ended by NULL. Values
+ * are strings (a NULL value is written as JSON null), or typed through the
+ * macros below. */
 void log_kv(log_level_t level, const char *msg, ...) __attribute__((sentinel));
+
+/* Typed fields for log_kv: each expands to a marked key and the value's text,
+ * so log_kv keeps taking strings. The key must be a string literal.
+ *     log_kv(LOG_LEVEL_INFO, "done", LOG_INT("rows", n), LOG_BOOL("ok", ok), NULL); */
+#define LOG_TYPE_MARK "\x1e"
+#define LOG_INT(key, value) LOG_TYPE_MARK "i" key, log_int_text((char[24]){0}, (long long)(value))
+#define LOG_DOUBLE(key, value)                                                                     \
+    LOG_TYPE_MARK "d" key, log_double_text((char[32]){0}, (double)(value))
+#define LOG_BOOL(key, value) LOG_TYPE_MARK "b" key, ((value) ? "true" : "false")
+
+/* The text of an integer / a finite double (NaN and infinities become null). */
+const char *log_int_text(char buf[24], long long value);
+const char *log_double_text(char buf[32], double value);
 
 #define log_debug(...) log_msgf(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msgf(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cloudevents.h"
 #include "common/log.h"
 #include "testsupport.h"
 
@@ -87,7 +88,18 @@ static kafka_handler_result_t collect(const kafka_message_t *m, void *ctx, char 
         snprintf(msg.ce_source, sizeof msg.ce_source, "%s", v);
     if ((v = kafka_message_header(m, "content-type", buf, sizeof buf)))
         snprintf(msg.content_type, sizeof msg.content_type, "%s", v);
-    msg.value = ts_copy_bytes(m->value, m->len);
+    if ((v = kafka_message_header(m, "ce_specversion", buf, sizeof buf)))
+        snprintf(msg.ce_specversion, sizeof msg.ce_specversion, "%s", v);
+    if ((v = kafka_message_header(m, "ce_subject", buf, sizeof buf)))
+        snprintf(msg.ce_subject, sizeof msg.ce_subject, "%s", v);
+    if ((v = kafka_message_header(m, "ce_dataschema", buf, sizeof buf)))
+        snprintf(msg.ce_dataschema, sizeof msg.ce_dataschema, "%s", v);
+    if ((v = kafka_message_header(m, "ce_traceparent", buf, sizeof buf)))
+        snprintf(msg.ce_traceparent, sizeof msg.ce_traceparent, "%s", v);
+    char err[128];
+    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
+    msg.value = ev ? cloudevent_to_json(ev) : NULL;
+    cloudevent_free(ev);
     pthread_mutex_lock(&c->lock);
     if (c->count < BOOKING_IT_MAX_MESSAGES)
         c->messages[c->count++] = msg;

@@ -36,7 +36,9 @@ typedef struct booking_it {
 typedef struct booking_it_message {
     char key[72];
     char ce_id[64], ce_type[96], ce_source[64], content_type[64];
-    char *value; /* NUL-terminated */
+    char ce_specversion[8], ce_subject[72], ce_dataschema[96], ce_traceparent[64];
+    char *value; /* the event as read by cloudevent_from_kafka, in structured JSON; NULL when it
+                    could not be read */
 } booking_it_message_t;
 
 typedef struct booking_it_collector booking_it_collector_t;

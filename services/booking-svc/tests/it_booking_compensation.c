@@ -439,11 +439,8 @@ static void send_command(const char *json, const char *key)
     kafka_topic_name(it.prefix, COMPENSATION_TOPIC, topic, sizeof topic);
     cloudevent_t *ev = cloudevent_parse(json, strlen(json), err, sizeof err);
     ck_assert_msg(ev != NULL, "%s", err);
-    kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-    cloudevent_kafka_headers(ev, h);
-    ck_assert_msg(kafka_producer_send_sync(it.producer, topic, key, strlen(key), json, strlen(json),
-                                           h, CLOUDEVENT_HEADER_COUNT, err, sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(cloudevent_send_sync(it.producer, topic, key, ev, err, sizeof err) == 0, "%s",
+                  err);
     cloudevent_free(ev);
 }
 
@@ -504,18 +501,12 @@ static void send_pms_event(const char *type, const char *reservation_id, const c
     json_object_object_add(data, "reservationId", json_object_new_string(reservation_id));
     json_object_object_add(data, "status", json_object_new_string(status));
     cloudevent_t *ev = cloudevent_new(type, "/webhook-ingest", HOTEL, data);
-    char *json = cloudevent_to_json(ev);
-    kafka_header_t h[CLOUDEVENT_HEADER_COUNT];
-    cloudevent_kafka_headers(ev, h);
     char topic[160], err[256];
     kafka_topic_name(it.prefix, "pms.events", topic, sizeof topic);
-    ck_assert_msg(kafka_producer_send_sync(it.producer, topic, HOTEL, strlen(HOTEL), json,
-                                           strlen(json), h, CLOUDEVENT_HEADER_COUNT, err,
-                                           sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(cloudevent_send_sync(it.producer, topic, HOTEL, ev, err, sizeof err) == 0, "%s",
+                  err);
     if (id_out)
         snprintf(id_out, 37, "%s", ev->id);
-    free(json);
     cloudevent_free(ev);
 }
 

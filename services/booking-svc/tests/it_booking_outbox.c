@@ -14,6 +14,7 @@
 #include "check_run.h"
 #include "common/cloudevents.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "outbox.h"
 #include "testsupport.h"
 
@@ -142,9 +143,14 @@ START_TEST(test_rolled_back_rows_never_publish_and_committed_rows_publish_once_i
     ck_assert_int_eq(booking_it_collected(c), expected_total(&e));
 
     booking_it_message_t m = booking_it_message(c, 0);
-    ck_assert_str_eq(m.content_type, "application/cloudevents+json");
+    /* binary content mode: attributes in headers, the data as the value */
+    ck_assert_str_eq(m.content_type, "application/json");
+    ck_assert_str_eq(m.ce_specversion, "1.0");
     ck_assert_str_eq(m.ce_type, "lodging.booking.held");
     ck_assert_str_eq(m.ce_source, "/booking-svc");
+    ck_assert_str_eq(m.ce_subject, m.key);
+    ck_assert_str_eq(m.ce_dataschema, "urn:lodging:events:booking");
+    ck_assert_ptr_nonnull(m.value);
     char err[128];
     cloudevent_t *ev = cloudevent_parse(m.value, strlen(m.value), err, sizeof err);
     ck_assert_msg(ev != NULL, "%s", err);
@@ -304,6 +310,55 @@ START_TEST(test_two_relays_on_one_database_keep_order_per_key_without_duplicates
 }
 END_TEST
 
+/* The trace of the work that appended a row goes out with its event (ce_traceparent); a row
+ * stored before events named their schema (structured, no dataschema) goes out in binary mode
+ * with one. */
+START_TEST(test_rows_go_out_with_their_trace_and_a_dataschema)
+{
+    trace_context_t t;
+    ck_assert_int_eq(
+        trace_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NULL, &t), 0);
+    ck_assert_int_eq(db_begin(it.db), DB_OK);
+    trace_set_current(&t);
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "bookingId", json_object_new_string("bk_traced"));
+    ck_assert_int_eq(
+        outbox_append(it.db, "booking.events", "bk_traced", "lodging.booking.held", data, NULL), 0);
+    json_object_put(data);
+    trace_set_current(NULL);
+    const char *old =
+        "{\"specversion\":\"1.0\",\"id\":\"5d1f3c52-8a0e-4f4e-9a57-0c6f1d2b3a4e\","
+        "\"source\":\"/booking-svc\",\"type\":\"lodging.booking.held\","
+        "\"subject\":\"bk_old\",\"time\":\"2025-10-20T09:30:00.123Z\","
+        "\"datacontenttype\":\"application/json\",\"data\":{\"bookingId\":\"bk_old\"}}";
+    db_param_t p[] = {DB_STR(old)};
+    ck_assert_int_eq(db_exec(it.db,
+                             "INSERT INTO outbox (event_id, aggregate_type, aggregate_id, topic, "
+                             "event_type, payload) VALUES ('5d1f3c52-8a0e-4f4e-9a57-0c6f1d2b3a4e', "
+                             "'booking', 'bk_old', 'booking.events', 'lodging.booking.held', ?)",
+                             p, 1, NULL, NULL),
+                     DB_OK);
+    ck_assert_int_eq(db_commit(it.db), DB_OK);
+
+    booking_it_collector_t *c = booking_it_collect(&it, "booking.events");
+    outbox_relay_t *r = relay_on(it.producer, it.pool);
+    outbox_relay_kick(r);
+    ck_assert(TS_POLL_UNTIL(booking_it_collected(c) >= 2, BOOKING_IT_WAIT_MS));
+    for (int i = 0; i < 2; i++) {
+        booking_it_message_t m = booking_it_message(c, i);
+        ck_assert_str_eq(m.content_type, "application/json");
+        ck_assert_str_eq(m.ce_dataschema, "urn:lodging:events:booking");
+        if (strcmp(m.key, "bk_traced") == 0)
+            ck_assert_str_eq(m.ce_traceparent,
+                             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        else
+            ck_assert_str_eq(m.ce_traceparent, "");
+    }
+    outbox_relay_stop(r);
+    booking_it_collector_free(c);
+}
+END_TEST
+
 START_TEST(test_append_refuses_missing_arguments_and_writes_nothing)
 {
     ck_assert_int_eq(db_begin(it.db), DB_OK);
@@ -330,6 +385,7 @@ int main(void)
     tcase_add_test(tc, test_purge_deletes_only_old_published_rows);
     tcase_add_test(tc, test_the_relay_keeps_rows_while_kafka_is_unreachable_and_catches_up);
     tcase_add_test(tc, test_two_relays_on_one_database_keep_order_per_key_without_duplicates);
+    tcase_add_test(tc, test_rows_go_out_with_their_trace_and_a_dataschema);
     tcase_add_test(tc, test_append_refuses_missing_arguments_and_writes_nothing);
     suite_add_tcase(s, tc);
     return check_run(s);

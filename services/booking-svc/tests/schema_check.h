@@ -1,7 +1,8 @@
 /*
  * schema_check.h — checks event data against the proto/events schema rules
  * that matter for what booking-svc produces: every required property is
- * present, no property outside the schema (additionalProperties: false),
+ * present, no property outside the schema (the schemas are open to additive
+ * fields for consumers' sake, but what we produce is always documented first),
  * types, enums, string lengths and integer minimums.
  *
  *     schema_assert_matches(data, "ops-alert");   // fails the test with the property named
