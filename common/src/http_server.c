@@ -96,6 +96,7 @@ struct http_request {
     size_t body_cap;
     bool too_large;
     bool responded;
+    bool aborted; /* http_request_abort: the connection is closed unanswered */
     bool client_resolved;
     char client[CLIENT_ADDRESS_MAX];
     int status;
@@ -773,7 +774,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (!req->responded)
         request_dispatch(req);
-    return MHD_YES;
+    return req->aborted ? MHD_NO : MHD_YES;
+}
+
+void http_request_abort(http_request_t *req)
+{
+    req->aborted = true;
+    req->responded = true;
+    req->status = 0;
 }
 
 /* http_requests_total and http_request_duration_seconds for req, through

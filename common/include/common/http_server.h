@@ -209,4 +209,9 @@ int http_respond_json(http_request_t *req, int status, struct json_object *obj);
 int http_respond_error(http_request_t *req, int status, const char *code, const char *field,
                        const char *message);
 
+/* Closes the connection without any answer, as a peer that crashed mid-way
+ * would (vendor sandboxes use it to play a response lost after the work was
+ * done). Counts as the request's one response. */
+void http_request_abort(http_request_t *req);
+
 #endif /* COMMON_HTTP_SERVER_H */
