@@ -628,11 +628,25 @@ static int handle_acquire(http_request_t *req, void *ctx)
     return respond_result(req, &r);
 }
 
+/* Optional body {"cancelAmount": N} (default: the whole balance). */
 static int handle_console_cancel(http_request_t *req, void *ctx)
 {
     toss_api_t *api = ctx;
+    size_t len = 0;
+    http_request_body(req, &len);
+    int64_t amount = 0;
+    if (len > 0) {
+        json_object *body = http_request_json_object(req);
+        if (!body)
+            return 0;
+        json_error_t err = {0};
+        int bad = json_get_int64(body, "cancelAmount", false, 1, 100000000000LL, 0, &amount, &err);
+        json_object_put(body);
+        if (bad)
+            return http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
+    }
     toss_result_t r;
-    toss_store_console_cancel(api->store, http_request_param(req, "paymentKey"), &r);
+    toss_store_console_cancel(api->store, http_request_param(req, "paymentKey"), amount, &r);
     return respond_result(req, &r);
 }
 

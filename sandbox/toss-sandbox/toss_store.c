@@ -670,7 +670,8 @@ void toss_store_cancel(toss_store_t *st, const char *payment_key, const char *re
     pthread_mutex_unlock(&st->mu);
 }
 
-void toss_store_console_cancel(toss_store_t *st, const char *payment_key, toss_result_t *r)
+void toss_store_console_cancel(toss_store_t *st, const char *payment_key, int64_t amount,
+                               toss_result_t *r)
 {
     memset(r, 0, sizeof *r);
     pthread_mutex_lock(&st->mu);
@@ -678,7 +679,9 @@ void toss_store_console_cancel(toss_store_t *st, const char *payment_key, toss_r
     payment_t *p = by_key(st, payment_key);
     if (!p || (p->status != ST_DONE && p->status != ST_PARTIAL_CANCELED)) {
         fail(r, 404, "NOT_FOUND_PAYMENT", "취소할 승인 결제가 없습니다.");
-    } else if (apply_cancel(p, p->balance, "상점관리자 취소", true) != 0) {
+    } else if (amount > p->balance) {
+        fail(r, 403, "NOT_CANCELABLE_AMOUNT", "취소 할 수 없는 금액 입니다.");
+    } else if (apply_cancel(p, amount > 0 ? amount : p->balance, "상점관리자 취소", true) != 0) {
         fail(r, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "내부 시스템 처리 작업이 실패했습니다.");
     } else {
         emit(st, p);

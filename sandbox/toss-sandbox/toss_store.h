@@ -100,7 +100,9 @@ void toss_store_transactions(toss_store_t *st, int64_t from_ms, int64_t to_ms, i
 /* Sandbox controls: acquisition done now (the card company's side), and a
  * cancel made from Toss' merchant console (not through our API). */
 void toss_store_force_acquire(toss_store_t *st, const char *payment_key, toss_result_t *r);
-void toss_store_console_cancel(toss_store_t *st, const char *payment_key, toss_result_t *r);
+/* amount <= 0: the whole balance. */
+void toss_store_console_cancel(toss_store_t *st, const char *payment_key, int64_t amount,
+                               toss_result_t *r);
 
 /* Applies the timers now. */
 void toss_store_tick(toss_store_t *st);

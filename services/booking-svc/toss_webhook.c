@@ -117,12 +117,13 @@ static int apply(db_t *tx, booking_app_t *app, booking_record_t *rec, const pay_
         *outcome = "flagged";
         char detail[160];
         snprintf(detail, sizeof detail,
-                 "part of the payment was cancelled at Toss Payments (%lld of %lld returned); "
+                 "flagged: part of the payment was cancelled at Toss Payments (%lld of %lld "
+                 "returned); "
                  "the booking stays confirmed: an operator decides",
                  (long long)p->amount_refunded, (long long)p->amount);
         log_kv(LOG_LEVEL_WARN, "booking flagged: part of its payment was cancelled at Toss",
                "bookingId", rec->booking_id, NULL);
-        return store_step(tx, rec->booking_id, "payment_changed_at_provider", "flagged", detail);
+        return store_step(tx, rec->booking_id, "payment_changed_at_provider", "failed", detail);
     }
     if (strcmp(rec->status, "failed") == 0 && (p->status == PAY_STATUS_AUTHORIZED ||
                                                p->status == PAY_STATUS_CAPTURED)) {

@@ -15,7 +15,8 @@
  *     "cancelledBy":"payment_provider" and how the money went back, the PMS
  *     reservation cancelled by the compensation worker;
  *   - PARTIAL_CANCELED while confirmed (part refunded at Toss): flagged, not
- *     cancelled — a step-log row and a warning for an operator to decide;
+ *     cancelled — a step-log row (step payment_changed_at_provider, detail
+ *     "flagged: ...") and a warning for an operator to decide;
  *   - DONE while our booking failed (an approval our compensation missed):
  *     the void is requested again from the compensation worker;
  *   - anything else, or a payment that is not ours: nothing.

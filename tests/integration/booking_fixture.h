@@ -77,7 +77,8 @@ static inline void bk_setup(bk_fixture_t *f)
                   "%s", err);
     ts_sandbox_start(&f->pms, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
     ts_sandbox_start(&f->pay, "pay-sandbox", "PAY_SANDBOX_PORT", NULL);
-    const char *toss_env[] = {"TOSS_SANDBOX_ACQUISITION=manual", NULL};
+    const char *toss_env[] = {"TOSS_SANDBOX_ACQUISITION=manual", "TOSS_SANDBOX_WEBHOOK_MINUTE_MS=50",
+                              NULL};
     ts_sandbox_start(&f->toss, "toss-sandbox", "TOSS_SANDBOX_PORT", toss_env);
     char dberr[256];
     f->db = db_new(f->db_url, dberr, sizeof dberr);
@@ -305,9 +306,11 @@ static inline void bk_assert_reconciled(bk_fixture_t *f)
                   "ledgers disagree (log: %s):\n%s", f->log_path, report);
 }
 
-/* The PMS ledger, the booking table and the payment ledger agree: `confirmed`
- * bookings confirmed in the PMS and captured; no open hold; no open
- * authorisation; nothing captured beyond the confirmed bookings. */
+/* The PMS ledger, the booking table and the payment ledgers agree: `confirmed`
+ * bookings confirmed in the PMS and paid (Stripe: captured; Toss: approved
+ * and settled or scheduled); no open hold; no open authorisation; no Toss
+ * approval kept beyond the confirmed Toss bookings; nothing captured beyond
+ * the confirmed bookings. */
 static inline void bk_assert_ledgers_clean(bk_fixture_t *f, int confirmed)
 {
     ck_assert_msg(TS_POLL_UNTIL(bk_sagas_settled(f) && bk_summary(&f->pms, "openHolds") == 0 &&
@@ -322,11 +325,17 @@ static inline void bk_assert_ledgers_clean(bk_fixture_t *f, int confirmed)
                   (long long)bk_summary(&f->pay, "openAuthorizations"), f->log_path);
     ck_assert_int_eq(bk_db_int(f, "SELECT COUNT(*) FROM booking WHERE status = 'confirmed'", NULL),
                      confirmed);
+    int64_t toss = bk_db_int(f,
+                             "SELECT COUNT(*) FROM booking b JOIN booking_payment p ON "
+                             "p.booking_id = b.booking_id WHERE b.status = 'confirmed' AND "
+                             "p.provider = 'toss'",
+                             NULL);
     ck_assert_int_eq(bk_summary(&f->pms, "confirmed"), confirmed);
-    ck_assert_int_eq(bk_summary(&f->pay, "captured"), confirmed);
+    ck_assert_int_eq(bk_summary(&f->pay, "captured"), confirmed - toss);
+    ck_assert_int_eq(bk_summary(&f->toss, "openApprovals"), toss);
     ck_assert_int_eq(bk_db_int(f,
                                "SELECT COUNT(*) FROM booking WHERE status = 'confirmed' AND "
-                               "payment_status = 'captured'",
+                               "payment_status IN ('captured', 'capture_scheduled')",
                                NULL),
                      confirmed);
     bk_assert_reconciled(f);
