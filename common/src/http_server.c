@@ -406,6 +406,25 @@ const char *http_request_query(const http_request_t *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct query_walk {
+    http_query_fn fn;
+    void *ctx;
+} query_walk_t;
+
+static enum MHD_Result query_step(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    query_walk_t *w = cls;
+    return w->fn(w->ctx, key, value) == 0 ? MHD_YES : MHD_NO;
+}
+
+void http_request_query_each(const http_request_t *req, http_query_fn fn, void *ctx)
+{
+    query_walk_t w = {fn, ctx};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_step, &w);
+}
+
 const char *http_request_header(const http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

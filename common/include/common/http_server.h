@@ -170,6 +170,10 @@ const char *http_request_param(const http_request_t *req, const char *name);
 const char *http_request_query(const http_request_t *req, const char *name);
 /* Request header (case-insensitive name), or NULL. */
 const char *http_request_header(const http_request_t *req, const char *name);
+/* Calls fn(ctx, name, value) for each query parameter (decoded; value NULL
+ * for a bare "?flag"), in order, until fn returns non-zero. */
+typedef int (*http_query_fn)(void *ctx, const char *name, const char *value);
+void http_request_query_each(const http_request_t *req, http_query_fn fn, void *ctx);
 /* The client's address (text, e.g. "203.0.113.9" or "2001:db8::1"): the
  * connection's peer, or the right-most untrusted X-Forwarded-For entry when
  * the peer is a trusted proxy (client_address.h). Never NULL ("" when
