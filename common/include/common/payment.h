@@ -1,7 +1,9 @@
 /*
- * payment.h — the payment connector: one interface over card gateways
- * (pre-authorise, capture, void, refund, get), a factory by gateway name, and
- * the resilience every call goes through (see Resilience below).
+ * payment.h — the payment connector: one interface over payment providers
+ * (pre-authorise, capture, void, refund, get, find by order) — Stripe and Toss
+ * Payments (common/payment/README.md maps each onto the saga) — a factory by
+ * gateway name, and the resilience every call goes through (see Resilience
+ * below).
  *
  * Usage:
  *     payment_config_t cfg = PAYMENT_CONFIG_DEFAULT;
@@ -213,19 +215,27 @@ const char *payment_connector_gateway(const payment_connector_t *c);
 /* The connector's breaker (for readiness checks and tests). */
 breaker_t *payment_connector_breaker(payment_connector_t *c);
 
-/* Places a hold for req->amount on the card (no money moves). PAY_OK with
- * out->status AUTHORIZED; a decline returns its PAY_ERR_* with the failed
+/* Stripe: places a hold for req->amount on the card (no money moves); PAY_OK
+ * with out->status AUTHORIZED. Toss: approves the payment the guest
+ * authenticated in Toss' window (or charges a billing key) — the money is
+ * taken; PAY_OK with AUTHORIZED (manual settlement) or CAPTURED (automatic
+ * acquisition); an approval already made under the same order is found and
+ * returned, never made twice. A decline returns its PAY_ERR_* with the failed
  * payment's id in err->payment_id. */
 pay_err_t payment_preauthorize(payment_connector_t *c, const pay_preauth_request_t *req,
                                pay_payment_t *out, pay_error_t *err);
 
 /* Captures `amount` (0 = everything capturable; at most amount_capturable)
- * of an authorisation; the rest of the hold is released. */
+ * of an authorisation; the rest of the hold is released. Toss: acquisition —
+ * POST /v1/settlements under manual settlement (whole amount only), otherwise
+ * nothing is sent and out->capture_scheduled tells Toss acquires it itself. */
 pay_err_t payment_capture(payment_connector_t *c, const char *auth_id, int64_t amount,
                           const char *idempotency_key, pay_payment_t *out, pay_error_t *err);
 
 /* Releases an authorisation (no money moved). Voiding one that is already
- * cancelled is PAY_ERR_STATE; callers compensating treat it as done. */
+ * cancelled is PAY_ERR_STATE; callers compensating treat it as done. Toss:
+ * cancels the approval while it is not acquired (PAY_OK when already
+ * cancelled or never approved); acquired → PAY_ERR_STATE (refund instead). */
 pay_err_t payment_void(payment_connector_t *c, const char *auth_id, const char *idempotency_key,
                        pay_payment_t *out, pay_error_t *err);
 
