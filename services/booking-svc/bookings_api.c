@@ -104,6 +104,24 @@ static int load_from_path(http_request_t *req, booking_app_t *app, auth_role_t s
     return 0;
 }
 
+/* The provider and what the guest paid with (never a key or card data). */
+static void add_payment(booking_app_t *app, struct json_object *o, const char *booking_id)
+{
+    booking_payment_t bp;
+    db_t *db = db_pool_acquire(app->db);
+    if (db && booking_payment_load(db, booking_id, &bp) >= 0) {
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "provider", json_object_new_string(bp.provider));
+        if (bp.method[0])
+            json_object_object_add(p, "method", json_object_new_string(bp.method));
+        if (bp.easy_pay[0])
+            json_object_object_add(p, "easyPay", json_object_new_string(bp.easy_pay));
+        json_object_object_add(o, "payment", p);
+    }
+    if (db)
+        db_pool_release(app->db, db);
+}
+
 int bookings_get(http_request_t *req, void *ctx)
 {
     booking_record_t rec;
@@ -114,6 +132,7 @@ int bookings_get(http_request_t *req, void *ctx)
     }
     struct json_object *o = bookings_json(&rec, steps);
     json_object_put(steps);
+    add_payment(ctx, o, rec.booking_id);
     http_respond_json(req, 200, o);
     json_object_put(o);
     return 0;
@@ -375,6 +394,7 @@ static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record
     db_pool_release(app->db, db);
     struct json_object *o = bookings_json(rec, steps);
     json_object_put(steps);
+    add_payment(app, o, id);
     http_respond_json(req, 200, o);
     json_object_put(o);
     return 0;

@@ -73,6 +73,17 @@ START_TEST(test_a_toss_checkout_is_approved_settled_and_recorded)
                                "'토스페이'",
                                id),
                      1);
+    /* GET shows the provider and the method, never the paymentKey */
+    char *raw = NULL;
+    struct json_object *g = bk_get_booking(&f, id, &raw);
+    struct json_object *pay;
+    ck_assert(json_object_object_get_ex(g, "payment", &pay));
+    ck_assert_str_eq(bk_str(pay, "provider"), "toss");
+    ck_assert_str_eq(bk_str(pay, "method"), "EASY_PAY");
+    ck_assert_str_eq(bk_str(pay, "easyPay"), "토스페이");
+    ck_assert_ptr_null(strstr(raw, "paymentKey"));
+    json_object_put(g);
+    free(raw);
     /* approval + settlement request (manual acquisition), nothing else */
     ck_assert_int_eq(bk_toss_summary(&f, "approvals"), 1);
     ck_assert_int_eq(bk_toss_summary(&f, "acquired"), 1);
