@@ -805,7 +805,7 @@ void toss_store_billing_issue(toss_store_t *st, const char *auth_key, const char
     } else {
         b->issued = true;
         new_key("", b->billing_key, sizeof b->billing_key);
-        snprintf(r->object_id, sizeof r->object_id, "%s", b->billing_key);
+        /* a billing key charges the card: it is a credential, never logged */
         ok(r, billing_json(st, b, english));
     }
     pthread_mutex_unlock(&st->mu);
