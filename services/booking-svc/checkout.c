@@ -367,10 +367,6 @@ bool checkout_degraded(booking_app_t *app, const char *hotel_id, char *reason, s
         snprintf(reason, size, "payment gateway circuit breaker open");
         return true;
     }
-    if (app->toss && breaker_state(payment_connector_breaker(app->toss)) == BREAKER_OPEN) {
-        snprintf(reason, size, "Toss Payments circuit breaker open");
-        return true;
-    }
     return app->redis && redis_degraded(app, hotel_id, reason, size);
 }
 
@@ -467,7 +463,11 @@ int checkout_handle(http_request_t *req, void *ctx)
         crypto_wipe(canonical, strlen(canonical));
         free(canonical);
     }
-    if (checkout_degraded(app, rq.hotel_id, reason, sizeof reason)) {
+    bool toss_down = strcmp(rq.provider, BOOKING_PROVIDER_TOSS) == 0 &&
+                     breaker_state(payment_connector_breaker(app->toss)) == BREAKER_OPEN;
+    if (toss_down)
+        snprintf(reason, sizeof reason, "Toss Payments circuit breaker open");
+    if (toss_down || checkout_degraded(app, rq.hotel_id, reason, sizeof reason)) {
         crypto_wipe(&rq, sizeof rq);
         saga_count_outcome("DEGRADED_MODE");
         char msg[384];

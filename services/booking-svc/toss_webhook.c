@@ -103,6 +103,21 @@ static int cancel_booking(db_t *tx, booking_app_t *app, booking_record_t *rec,
     return rc;
 }
 
+/* Whether the booking was flagged for this very state already: 1, 0, -1. */
+static int already_flagged(db_t *tx, const char *booking_id, const char *detail)
+{
+    db_param_t p[] = {DB_STR(booking_id), DB_STR(detail)};
+    db_result_t *res = NULL;
+    if (db_query(tx,
+                 "SELECT 1 FROM saga_step_log WHERE booking_id = ? AND step = "
+                 "'payment_changed_at_provider' AND detail = ? LIMIT 1",
+                 p, 2, &res) != DB_OK)
+        return -1;
+    int rc = db_result_rows(res) > 0 ? 1 : 0;
+    db_result_free(res);
+    return rc;
+}
+
 /* Acts on what Toss says of the payment, in tx. Writes the outcome name. */
 static int apply(db_t *tx, booking_app_t *app, booking_record_t *rec, const pay_payment_t *p,
                  const char **outcome)
@@ -114,13 +129,17 @@ static int apply(db_t *tx, booking_app_t *app, booking_record_t *rec, const pay_
     }
     if (strcmp(rec->status, "confirmed") == 0 &&
         strcmp(p->gateway_status, "PARTIAL_CANCELED") == 0) {
-        *outcome = "flagged";
         char detail[160];
         snprintf(detail, sizeof detail,
                  "flagged: part of the payment was cancelled at Toss Payments (%lld of %lld "
                  "returned); "
                  "the booking stays confirmed: an operator decides",
                  (long long)p->amount_refunded, (long long)p->amount);
+        /* every delivery re-reads the payment: the same state is flagged once */
+        int seen_before = already_flagged(tx, rec->booking_id, detail);
+        if (seen_before != 0)
+            return seen_before < 0 ? -1 : 0;
+        *outcome = "flagged";
         log_kv(LOG_LEVEL_WARN, "booking flagged: part of its payment was cancelled at Toss",
                "bookingId", rec->booking_id, NULL);
         return store_step(tx, rec->booking_id, "payment_changed_at_provider", "failed", detail);
