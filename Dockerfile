@@ -1,6 +1,7 @@
 # One image per service: docker build --build-arg SERVICE=booking-svc -t lodging/booking-svc .
 # SERVICE is one of booking-svc, inventory-svc, webhook-ingest, poller, or — for
-# demo and staging clusters without real vendors — pms-sandbox, opera-sandbox, pay-sandbox.
+# demo and staging clusters without real vendors — pms-sandbox, opera-sandbox, pay-sandbox,
+# toss-sandbox.
 # Every image also holds the tools the Helm chart's Jobs run (lodging-migrate,
 # lodging-kafka-admin, lodging-reconcile) and lodging-admin (the first admin).
 
@@ -18,6 +19,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     && cp /build/services/*/booking-svc /build/services/*/inventory-svc \
           /build/services/*/webhook-ingest /build/services/*/poller \
           /build/sandbox/pms-sandbox/pms-sandbox /build/sandbox/pay-sandbox/pay-sandbox \
+          /build/sandbox/toss-sandbox/toss-sandbox \
           /build/sandbox/opera-sandbox/opera-sandbox \
           /build/tools/migrate/lodging-migrate /build/tools/kafka-admin/lodging-kafka-admin \
           /build/tools/reconcile/lodging-reconcile /build/tools/admin/lodging-admin /out/bin/ \

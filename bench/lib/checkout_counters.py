@@ -4,8 +4,8 @@ Runs --checkouts checkouts one after the other (one client, so nothing
 overlaps), waits until the outbox relay has published their events, and
 reports the deltas per checkout of: MariaDB's global status counters
 (Questions, Com_*, Handler_commit, Innodb_os_log_writes), Redis
-INFO commandstats, booking-svc's own database counts (db_round_trips,
-db_statements_prepared, db_commits) and the events it published, and the
+INFO commandstats, booking-svc's own database counts (db_round_trips_total,
+db_statements_prepared_total, db_commits_total) and the events it published, and the
 requests each sandbox served. Nothing here depends on the machine's speed;
 the only noise is background polling (the outbox relay's idle poll, the
 recovery pass), divided by the number of checkouts.
@@ -23,7 +23,7 @@ from benchlib import Client, day
 MARIADB = ["Questions", "Com_stmt_prepare", "Com_stmt_execute", "Com_stmt_close", "Com_select",
            "Com_insert", "Com_update", "Com_update_multi", "Com_delete", "Com_begin", "Com_commit", "Com_rollback",
            "Handler_commit", "Innodb_os_log_writes", "Innodb_log_writes"]
-BOOKING = ["db_round_trips", "db_statements_prepared", "db_commits", "booking_outbox_published_total"]
+BOOKING = ["db_round_trips_total", "db_statements_prepared_total", "db_commits_total", "booking_outbox_published_total"]
 
 
 def mariadb_status(a):

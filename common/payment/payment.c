@@ -20,11 +20,11 @@
 
 #define BREAKER_NAME_PREFIX "payment:"
 #define GENERATED_KEY_PREFIX "pay_"
-#define IDEMPOTENCY_KEY_MAX 255 /* Stripe's limit */
-#define PAY_TOKEN_MAX 255
+#define IDEMPOTENCY_KEY_MAX 255 /* Stripe's limit (Toss allows 300) */
 
-static const payment_gateway_t *const GATEWAYS[] = {&payment_gateway_stripe, NULL};
-static const char *const GATEWAY_NAMES[] = {"stripe", NULL};
+static const payment_gateway_t *const GATEWAYS[] = {&payment_gateway_stripe, &payment_gateway_toss,
+                                                    NULL};
+static const char *const GATEWAY_NAMES[] = {"stripe", "toss", NULL};
 
 struct payment_connector {
     const payment_gateway_t *gw;
@@ -120,12 +120,44 @@ const char *payment_config_from_env(config_t *cfg, payment_config_t *out)
     for (int i = 0; GATEWAY_NAMES[i]; i++)
         known |= strcmp(GATEWAY_NAMES[i], gateway) == 0;
     if (!known)
-        config_add_error(cfg, "PAYMENT_GATEWAY", "unknown payment gateway (known: stripe)");
+        config_add_error(cfg, "PAYMENT_GATEWAY", "unknown payment gateway (known: stripe, toss)");
     out->base_url = config_get_str(cfg, "PAYMENT_BASE_URL", NULL);
     out->api_key = config_require_str(cfg, "PAYMENT_API_KEY");
     out->timeout_ms = config_get_int(cfg, "PAYMENT_TIMEOUT_MS", PAYMENT_DEFAULT_TIMEOUT_MS,
                                      PAYMENT_TIMEOUT_MIN_MS, PAYMENT_TIMEOUT_MAX_MS);
     return gateway;
+}
+
+bool payment_toss_config_from_env(config_t *cfg, payment_config_t *out)
+{
+    *out = PAYMENT_CONFIG_DEFAULT;
+    out->api_key = config_get_str(cfg, "TOSS_SECRET_KEY", NULL);
+    if (!out->api_key || !out->api_key[0])
+        return false;
+    out->base_url = config_get_str(cfg, "TOSS_BASE_URL", NULL);
+    out->timeout_ms = config_get_int(cfg, "TOSS_TIMEOUT_MS", PAYMENT_DEFAULT_TIMEOUT_MS,
+                                     PAYMENT_TIMEOUT_MIN_MS, PAYMENT_TIMEOUT_MAX_MS);
+    const char *mode = config_get_str(cfg, "TOSS_ACQUISITION", "auto");
+    if (strcmp(mode, "auto") != 0 && strcmp(mode, "manual") != 0)
+        config_add_error(cfg, "TOSS_ACQUISITION", "must be auto or manual");
+    out->manual_settlement = strcmp(mode, "manual") == 0;
+    return true;
+}
+
+bool payment_connector_approves(const payment_connector_t *c)
+{
+    return c->gw->approves;
+}
+
+bool payment_order_id_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < PAY_ORDER_ID_MIN || n > PAY_ORDER_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+            return false;
+    return true;
 }
 
 payment_connector_t *payment_connector_new(const char *gateway, const payment_config_t *cfg,
@@ -136,7 +168,7 @@ payment_connector_t *payment_connector_new(const char *gateway, const payment_co
         if (strcmp(GATEWAYS[i]->name, gateway) == 0)
             gw = GATEWAYS[i];
     if (!gw) {
-        snprintf(why, why_size, "unknown payment gateway \"%.32s\" (known: stripe)",
+        snprintf(why, why_size, "unknown payment gateway \"%.32s\" (known: stripe, toss)",
                  gateway ? gateway : "");
         return NULL;
     }
@@ -389,8 +421,14 @@ static pay_err_t attempt_get(call_t *call, pay_error_t *err)
     return call->c->gw->get(call->c->impl, call->id, call->payment_out, err);
 }
 
+static pay_err_t attempt_find(call_t *call, pay_error_t *err)
+{
+    return call->c->gw->find_by_order(call->c->impl, call->id, call->payment_out, err);
+}
+
 /* Checks a pre-authorisation before anything is sent. */
-static bool preauth_valid(const pay_preauth_request_t *req, pay_error_t *err)
+static bool preauth_valid(const payment_gateway_t *gw, const pay_preauth_request_t *req,
+                          pay_error_t *err)
 {
     char upper[4] = {0};
     if (req->currency && strlen(req->currency) == 3)
@@ -403,9 +441,8 @@ static bool preauth_valid(const pay_preauth_request_t *req, pay_error_t *err)
     } else if (!money_currency_known(upper)) {
         field = "currency";
         why = "currency must be a known ISO 4217 code";
-    } else if (!req->card_token || !req->card_token[0] || strlen(req->card_token) > PAY_TOKEN_MAX) {
-        field = "card_token";
-        why = "a card token is required";
+    } else if ((field = gw->preauth_missing(req))) {
+        why = "the payment request lacks a field this gateway needs (or it is malformed)";
     }
     if (!field)
         return true;
@@ -420,7 +457,7 @@ pay_err_t payment_preauthorize(payment_connector_t *c, const pay_preauth_request
     memset(err, 0, sizeof *err);
     memset(out, 0, sizeof *out);
     char keybuf[64];
-    const char *key = preauth_valid(req, err)
+    const char *key = preauth_valid(c->gw, req, err)
                           ? idempotency_key(req->idempotency_key, keybuf, sizeof keybuf, err)
                           : NULL;
     if (!key)
@@ -505,4 +542,25 @@ pay_err_t payment_get(payment_connector_t *c, const char *id_given, pay_payment_
         return refuse(c, "get", err);
     call_t call = {.c = c, .attempt = attempt_get, .id = id, .payment_out = out, .err = err};
     return run_call(&call, "get");
+}
+
+pay_err_t payment_find_by_order(payment_connector_t *c, const char *order_id, pay_payment_t *out,
+                                pay_error_t *err)
+{
+    char idbuf[PAY_ID_MAX];
+    const char *id = keep_id(order_id, idbuf);
+    memset(err, 0, sizeof *err);
+    memset(out, 0, sizeof *out);
+    if (!c->gw->find_by_order) {
+        pay_error_set(err, PAY_ERR_INVALID_REQUEST, "the %s gateway cannot look payments up by order",
+                      c->gw->name);
+        return refuse(c, "find_by_order", err);
+    }
+    if (!payment_order_id_valid(id)) {
+        pay_error_set(err, PAY_ERR_INVALID_REQUEST, "order_id must be 6..64 of A-Z a-z 0-9 - _");
+        snprintf(err->param, sizeof err->param, "order_id");
+        return refuse(c, "find_by_order", err);
+    }
+    call_t call = {.c = c, .attempt = attempt_find, .id = id, .payment_out = out, .err = err};
+    return run_call(&call, "find_by_order");
 }

@@ -27,10 +27,17 @@ typedef struct payment_gateway {
     pay_err_t (*refund)(void *impl, const char *id, int64_t amount, const char *idempotency_key,
                         pay_refund_t *out, pay_error_t *err);
     pay_err_t (*get)(void *impl, const char *id, pay_payment_t *out, pay_error_t *err);
+    /* NULL: the gateway cannot look payments up by order id. */
+    pay_err_t (*find_by_order)(void *impl, const char *order_id, pay_payment_t *out,
+                               pay_error_t *err);
+    /* The field a pre-authorisation request lacks for this gateway, or NULL. */
+    const char *(*preauth_missing)(const pay_preauth_request_t *req);
     const char *default_base_url;
+    bool approves; /* the pre-authorisation is a full approval (see payment.h) */
 } payment_gateway_t;
 
 extern const payment_gateway_t payment_gateway_stripe;
+extern const payment_gateway_t payment_gateway_toss;
 
 /* Sets err's code and a printf-formatted message; returns the code. */
 pay_err_t pay_error_set(pay_error_t *err, pay_err_t code, const char *fmt, ...)

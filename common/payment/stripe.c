@@ -456,6 +456,13 @@ static pay_err_t stripe_get(void *impl, const char *id, pay_payment_t *out, pay_
     return payment_call(impl, "GET", path, query, NULL, NULL, out, err);
 }
 
+static const char *stripe_preauth_missing(const pay_preauth_request_t *req)
+{
+    if (!req->card_token || !req->card_token[0] || strlen(req->card_token) > 255)
+        return "card_token";
+    return NULL;
+}
+
 const payment_gateway_t payment_gateway_stripe = {
     .name = "stripe",
     .create = stripe_create,
@@ -465,5 +472,7 @@ const payment_gateway_t payment_gateway_stripe = {
     .cancel = stripe_cancel,
     .refund = stripe_refund,
     .get = stripe_get,
+    .find_by_order = NULL,
+    .preauth_missing = stripe_preauth_missing,
     .default_base_url = PAYMENT_STRIPE_DEFAULT_BASE_URL,
 };

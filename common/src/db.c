@@ -95,24 +95,29 @@ void db_stats_get(db_stats_t *out)
     out->rollbacks = atomic_load(&stats.rollbacks);
 }
 
-/* The counts as metrics, refreshed by whoever renders /metrics. */
+/* The counts as counters, brought up to date by whoever renders /metrics:
+ * each adds what was counted since the last render. */
 void db_stats_publish(void)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static db_stats_t published;
     db_stats_t s;
+    pthread_mutex_lock(&lock);
     db_stats_get(&s);
-    metrics_gauge_set(metrics_gauge("db_round_trips",
-                                    "Requests sent to the database server "
-                                    "since start (prepare, execute, text query, "
-                                    "commit, rollback, ping)",
-                                    0),
-                      (double)s.round_trips);
-    metrics_gauge_set(metrics_gauge("db_statements_prepared",
-                                    "Statements prepared since start (once per connection and "
-                                    "SQL text while cached)",
-                                    0),
-                      (double)s.prepares);
-    metrics_gauge_set(metrics_gauge("db_commits", "Transactions committed since start", 0),
-                      (double)s.commits);
+    metrics_counter_add(metrics_counter("db_round_trips_total",
+                                        "Requests sent to the database server (prepare, "
+                                        "execute, text query, commit, rollback, ping)",
+                                        0),
+                        (double)(s.round_trips - published.round_trips));
+    metrics_counter_add(metrics_counter("db_statements_prepared_total",
+                                        "Statements prepared (once per connection and SQL "
+                                        "text while cached)",
+                                        0),
+                        (double)(s.prepares - published.prepares));
+    metrics_counter_add(metrics_counter("db_commits_total", "Transactions committed", 0),
+                        (double)(s.commits - published.commits));
+    published = s;
+    pthread_mutex_unlock(&lock);
 }
 
 static const char *err_label(db_err_t e)

@@ -96,6 +96,7 @@ struct http_request {
     size_t body_cap;
     bool too_large;
     bool responded;
+    bool aborted; /* http_request_abort: the connection is closed unanswered */
     bool client_resolved;
     char client[CLIENT_ADDRESS_MAX];
     int status;
@@ -403,6 +404,25 @@ const char *http_request_remote_address(const http_request_t *req, char *buf, si
 const char *http_request_query(const http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+typedef struct query_walk {
+    http_query_fn fn;
+    void *ctx;
+} query_walk_t;
+
+static enum MHD_Result query_step(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    query_walk_t *w = cls;
+    return w->fn(w->ctx, key, value) == 0 ? MHD_YES : MHD_NO;
+}
+
+void http_request_query_each(const http_request_t *req, http_query_fn fn, void *ctx)
+{
+    query_walk_t w = {fn, ctx};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_step, &w);
 }
 
 const char *http_request_header(const http_request_t *req, const char *name)
@@ -773,7 +793,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (!req->responded)
         request_dispatch(req);
-    return MHD_YES;
+    return req->aborted ? MHD_NO : MHD_YES;
+}
+
+void http_request_abort(http_request_t *req)
+{
+    req->aborted = true;
+    req->responded = true;
+    req->status = 0;
 }
 
 /* http_requests_total and http_request_duration_seconds for req, through

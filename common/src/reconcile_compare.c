@@ -26,6 +26,7 @@ static const char *const KIND_NAMES[RECONCILE_KIND_COUNT] = {
     [RECONCILE_PREAUTH_OPEN] = "preauth_open",
     [RECONCILE_HOLD_OPEN] = "hold_open",
     [RECONCILE_PAYMENT_MISSING] = "payment_missing",
+    [RECONCILE_ACQUISITION_OVERDUE] = "acquisition_overdue",
 };
 
 const char *reconcile_kind_name(reconcile_kind_t kind)
@@ -70,6 +71,9 @@ void reconcile_report_free(reconcile_report_t *rep)
 #define ACT_VOID "void the pre-authorisation: the booking ended without it being captured"
 #define ACT_CAPTURE "capture the pre-authorisation (the stay is confirmed) before it expires"
 #define ACT_RELEASE "release the hold in the PMS: its rooms are blocked for a booking that ended"
+#define ACT_ACQUIRE                                                                                \
+    "Toss has not acquired this approval: check it in Toss' merchant console (with manual "        \
+    "settlement, request the settlement) before the card company's deadline"
 #define ACT_PAY_MISSING                                                                            \
     "the stay is confirmed but nothing was charged: contact the guest for payment or cancel"
 
@@ -264,6 +268,11 @@ static void check_paid(compare_t *c, const reconcile_booking_t *b, const pay_pay
             reconcile_mismatch_t *m = add(c, RECONCILE_AMOUNT_DIFFERS, b->booking_id,
                                           b->reservation_id, p->id, ACT_AMOUNT_PAY);
             sides(m, money_text(a, b->amount, b->currency), money_text(t, kept, p->currency));
+        } else if (c->in->now_s > 0 && strcmp(p->acquire_status, "READY") == 0 && p->created > 0 &&
+                   c->in->now_s - p->created > RECONCILE_ACQUISITION_GRACE_S) {
+            reconcile_mismatch_t *m = add(c, RECONCILE_ACQUISITION_OVERDUE, b->booking_id,
+                                          b->reservation_id, p->id, ACT_ACQUIRE);
+            sides(m, "confirmed", "acquireStatus READY");
         }
     }
 }

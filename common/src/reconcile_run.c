@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/money.h"
 #include "common/reconcile.h"
 
@@ -49,10 +50,12 @@ static reconcile_err_t read_bookings(const reconcile_source_t *src, ledgers_t *l
                       DB_STR(to)};
     db_result_t *res = NULL;
     if (db_query(src->db,
-                 "SELECT booking_id, status, reservation_id, payment_auth_id, total_price, "
-                 "currency, check_in, cancel_fee FROM booking WHERE vendor = ? AND hotel_id = ? "
-                 "AND check_in "
-                 "BETWEEN ? AND ? ORDER BY check_in, booking_id",
+                 "SELECT b.booking_id, b.status, b.reservation_id, b.payment_auth_id, "
+                 "b.total_price, b.currency, b.check_in, b.cancel_fee, "
+                 "COALESCE(p.provider, 'stripe') FROM booking b "
+                 "LEFT JOIN booking_payment p ON p.booking_id = b.booking_id "
+                 "WHERE b.vendor = ? AND b.hotel_id = ? AND b.check_in BETWEEN ? AND ? "
+                 "ORDER BY b.check_in, b.booking_id",
                  p, 4, &res) != DB_OK) {
         snprintf(why, why_size, "the booking table: %s", db_error(src->db));
         return RECONCILE_ERR_DB;
@@ -74,6 +77,7 @@ static reconcile_err_t read_bookings(const reconcile_source_t *src, ledgers_t *l
         cell(res, i, 2, b->reservation_id, sizeof b->reservation_id);
         cell(res, i, 3, b->payment_auth_id, sizeof b->payment_auth_id);
         cell(res, i, 5, b->currency, sizeof b->currency);
+        cell(res, i, 8, b->provider, sizeof b->provider);
         if (money_from_decimal_text(db_result_text(res, i, 4), b->currency, &b->amount) != 0 ||
             dates_parse_iso(db_result_text(res, i, 6), &b->check_in) != 0) {
             snprintf(why, why_size, "booking %s: unreadable total or check-in", b->booking_id);
@@ -140,8 +144,15 @@ static reconcile_err_t read_payments(const reconcile_source_t *src, ledgers_t *l
         const char *id = l->bookings[i].payment_auth_id;
         if (!*id)
             continue;
+        bool toss = strcmp(l->bookings[i].provider, "toss") == 0;
+        if (toss && !src->toss) {
+            snprintf(why, why_size, "payment %s is Toss Payments': no Toss connector configured",
+                     id);
+            return RECONCILE_ERR_PAYMENT;
+        }
         pay_error_t e;
-        pay_err_t rc = payment_get(src->pay, id, &l->payments[l->payment_count], &e);
+        pay_err_t rc =
+            payment_get(toss ? src->toss : src->pay, id, &l->payments[l->payment_count], &e);
         if (rc == PAY_ERR_NOT_FOUND)
             continue;
         if (rc != PAY_OK) {
@@ -180,7 +191,8 @@ reconcile_err_t reconcile_run(const reconcile_source_t *src, reconcile_report_t 
                                 .reservation_count = l.reservations.count,
                                 .payments = l.payments,
                                 .payment_count = l.payment_count,
-                                .ignore_other_channels = src->ignore_other_channels};
+                                .ignore_other_channels = src->ignore_other_channels,
+                                .now_s = clock_wall_ms() / 1000};
         if (reconcile_compare(&in, out) != 0) {
             snprintf(why, why_size, "out of memory");
             rc = RECONCILE_ERR_MEMORY;

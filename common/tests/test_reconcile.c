@@ -50,12 +50,14 @@ typedef struct ledgers {
     pay_payment_t p[8];
     size_t nb, nr, np;
     bool ignore_other_channels;
+    int64_t now_s;
 } ledgers_t;
 
 /* Compares the ledgers; the caller frees the report. */
 static reconcile_report_t compare(const ledgers_t *l)
 {
-    reconcile_input_t in = {l->b, l->nb, l->r, l->nr, l->p, l->np, l->ignore_other_channels};
+    reconcile_input_t in = {l->b,  l->nb, l->r, l->nr, l->p, l->np, l->ignore_other_channels,
+                            l->now_s};
     reconcile_report_t rep;
     ck_assert_int_eq(reconcile_compare(&in, &rep), 0);
     return rep;
@@ -290,6 +292,33 @@ START_TEST(test_a_confirmed_booking_without_money_is_payment_missing)
 }
 END_TEST
 
+START_TEST(test_a_toss_approval_not_acquired_in_time_is_acquisition_overdue)
+{
+    ledgers_t l = {.now_s = 1800000000};
+    add_good(&l, "bk_1", "res_1", "tpay_1");
+    add_good(&l, "bk_2", "res_2", "tpay_2");
+    /* approved three days ago, still READY; the other one yesterday */
+    snprintf(l.p[0].acquire_status, sizeof l.p[0].acquire_status, "READY");
+    l.p[0].created = l.now_s - 3 * 24 * 3600;
+    snprintf(l.p[1].acquire_status, sizeof l.p[1].acquire_status, "READY");
+    l.p[1].created = l.now_s - 24 * 3600;
+    reconcile_report_t rep = compare(&l);
+    const reconcile_mismatch_t *m = only(&rep, RECONCILE_ACQUISITION_OVERDUE);
+    ck_assert_str_eq(m->payment_id, "tpay_1");
+    reconcile_report_free(&rep);
+    /* acquired, or no clock given: nothing to say */
+    snprintf(l.p[0].acquire_status, sizeof l.p[0].acquire_status, "COMPLETED");
+    rep = compare(&l);
+    ck_assert_uint_eq(rep.count, 0);
+    reconcile_report_free(&rep);
+    snprintf(l.p[0].acquire_status, sizeof l.p[0].acquire_status, "READY");
+    l.now_s = 0;
+    rep = compare(&l);
+    ck_assert_uint_eq(rep.count, 0);
+    reconcile_report_free(&rep);
+}
+END_TEST
+
 START_TEST(test_kind_names_are_stable_and_the_report_is_json)
 {
     ck_assert_str_eq(reconcile_kind_name(RECONCILE_PMS_CONFIRMED_NOT_BOOKED),
@@ -331,6 +360,7 @@ int main(void)
     tcase_add_test(tc, test_an_authorisation_left_open_is_preauth_open);
     tcase_add_test(tc, test_a_hold_of_an_ended_or_unknown_booking_is_hold_open);
     tcase_add_test(tc, test_a_confirmed_booking_without_money_is_payment_missing);
+    tcase_add_test(tc, test_a_toss_approval_not_acquired_in_time_is_acquisition_overdue);
     tcase_add_test(tc, test_kind_names_are_stable_and_the_report_is_json);
     suite_add_tcase(s, tc);
     return check_run(s);

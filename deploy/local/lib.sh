@@ -32,11 +32,13 @@ WEBHOOK_INGEST_PORT="${WEBHOOK_INGEST_PORT:-8083}"
 POLLER_PORT="${POLLER_PORT:-8084}"
 PMS_SANDBOX_PORT="${PMS_SANDBOX_PORT:-8091}"
 PAY_SANDBOX_PORT="${PAY_SANDBOX_PORT:-8092}"
-OPERA_SANDBOX_PORT="${OPERA_SANDBOX_PORT:-8093}"
+TOSS_SANDBOX_PORT="${TOSS_SANDBOX_PORT:-8093}"
+OPERA_SANDBOX_PORT="${OPERA_SANDBOX_PORT:-8094}"
 
 # The sandboxes' demo credentials (sandbox/pms-sandbox/seed.json,
-# sandbox/pay-sandbox): local only, never real keys.
+# sandbox/pay-sandbox, sandbox/toss-sandbox): local only, never real keys.
 SANDBOX_PAYMENT_KEY="sk_test_sandbox"
+SANDBOX_TOSS_SECRET_KEY="test_sk_sandbox"
 SANDBOX_WEBHOOK_SECRET="whsec_sandbox"
 SANDBOX_PMS_KEYS=(
     PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123

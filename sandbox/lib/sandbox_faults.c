@@ -34,6 +34,8 @@ typedef struct fault {
     int hang_ms;
     long remaining; /* requests still affected; -1: until cleared */
     long hits;      /* requests this fault affected so far */
+    bool after;     /* afterCommit: acts once the operation has executed */
+    bool drop;      /* afterCommit only: the connection is closed unanswered */
 } fault_t;
 
 struct sandbox_faults {
@@ -73,11 +75,12 @@ void sandbox_faults_clear(sandbox_faults_t *faults)
     pthread_mutex_unlock(&faults->mu);
 }
 
-/* Index of the row for `op`, or -1. Caller holds the lock. */
-static int find_row(const sandbox_faults_t *faults, const char *op)
+/* Index of the row for `op` acting before (after = false) or after the
+ * operation, or -1. Caller holds the lock. */
+static int find_row(const sandbox_faults_t *faults, const char *op, bool after)
 {
     for (int i = 0; i < faults->count; i++)
-        if (strcmp(faults->rows[i].op, op) == 0)
+        if (strcmp(faults->rows[i].op, op) == 0 && faults->rows[i].after == after)
             return i;
     return -1;
 }
@@ -95,7 +98,7 @@ static int put_row(sandbox_faults_t *faults, const fault_t *f)
 {
     int rc = 0;
     pthread_mutex_lock(&faults->mu);
-    int i = find_row(faults, f->op);
+    int i = find_row(faults, f->op, f->after);
     if (i >= 0)
         faults->rows[i] = *f;
     else if (faults->count < SANDBOX_FAULTS_MAX)
@@ -108,6 +111,47 @@ static int put_row(sandbox_faults_t *faults, const fault_t *f)
 
 /* ------------------------------------------------------------- apply -- */
 
+/* Picks and counts down the row for op (else "*") of one kind. */
+static bool take_row(sandbox_faults_t *faults, const char *op, bool after, fault_t *hit)
+{
+    int i = find_row(faults, op, after);
+    if (i < 0)
+        i = find_row(faults, WILDCARD_OP, after);
+    if (i < 0)
+        return false;
+    faults->rows[i].hits++;
+    *hit = faults->rows[i];
+    if (faults->rows[i].remaining > 0 && --faults->rows[i].remaining == 0)
+        remove_row(faults, i);
+    return true;
+}
+
+bool sandbox_faults_apply_after(sandbox_faults_t *faults, http_request_t *req, const char *op,
+                                sandbox_error_fn fn, void *ctx)
+{
+    fault_t hit = {0};
+    pthread_mutex_lock(&faults->mu);
+    bool matched = take_row(faults, op, true, &hit);
+    pthread_mutex_unlock(&faults->mu);
+    if (!matched)
+        return false;
+    const clock_source_t *clock = clock_source_system();
+    clock->sleep_ms(clock->ctx, (int64_t)hit.latency_ms + hit.hang_ms);
+    if (hit.drop) {
+        log_kv(LOG_LEVEL_INFO, "sandbox fault: response dropped after commit", "op", op, NULL);
+        http_request_abort(req);
+        return true;
+    }
+    if (hit.status == 0)
+        return false;
+    char message[128];
+    snprintf(message, sizeof message, "injected fault after commit: status %d for %s", hit.status,
+             op);
+    log_kv(LOG_LEVEL_INFO, "sandbox fault: status after commit", "op", op, NULL);
+    fn(req, hit.status, message, hit.retry_after_s, ctx);
+    return true;
+}
+
 bool sandbox_faults_apply(sandbox_faults_t *faults, http_request_t *req, const char *op,
                           sandbox_error_fn fn, void *ctx)
 {
@@ -115,18 +159,8 @@ bool sandbox_faults_apply(sandbox_faults_t *faults, http_request_t *req, const c
     bool matched = false, down;
     pthread_mutex_lock(&faults->mu);
     down = faults->down;
-    if (!down) {
-        int i = find_row(faults, op);
-        if (i < 0)
-            i = find_row(faults, WILDCARD_OP);
-        if (i >= 0) {
-            matched = true;
-            faults->rows[i].hits++;
-            hit = faults->rows[i];
-            if (faults->rows[i].remaining > 0 && --faults->rows[i].remaining == 0)
-                remove_row(faults, i);
-        }
-    }
+    if (!down)
+        matched = take_row(faults, op, false, &hit);
     pthread_mutex_unlock(&faults->mu);
 
     if (down) {
@@ -156,8 +190,9 @@ bool sandbox_faults_apply(sandbox_faults_t *faults, http_request_t *req, const c
 
 /* ---------------------------------------------------- control routes -- */
 
-static const char *const KNOWN_FIELDS[] = {"op",         "latencyMs", "status", "failNext",
-                                           "retryAfter", "hangMs",    "down",   NULL};
+static const char *const KNOWN_FIELDS[] = {"op",     "latencyMs", "status",      "failNext",
+                                           "retryAfter", "hangMs", "down",   "afterCommit",
+                                           "drop",       NULL};
 
 /* The first key of `body` that is not a known field, or NULL. */
 static const char *unknown_field(json_object *body)
@@ -184,13 +219,22 @@ static int parse_fault(json_object *body, fault_t *f, bool *has_down, bool *down
         snprintf(err->field, sizeof err->field, "%s", bad);
         snprintf(err->message, sizeof err->message,
                  "unknown field %.64s (known: op, latencyMs, status, failNext, retryAfter, "
-                 "hangMs, down)",
+                 "hangMs, down, afterCommit, drop)",
                  bad);
         return -1;
     }
     *has_down = json_object_object_get_ex(body, "down", NULL);
     if (json_get_bool(body, "down", false, false, down, err) != 0)
         return -1;
+    bool after = false, drop = false;
+    if (json_get_bool(body, "afterCommit", false, false, &after, err) != 0 ||
+        json_get_bool(body, "drop", false, false, &drop, err) != 0)
+        return -1;
+    if (drop && !after) {
+        snprintf(err->field, sizeof err->field, "drop");
+        snprintf(err->message, sizeof err->message, "drop needs afterCommit: true");
+        return -1;
+    }
     const char *op = NULL;
     int64_t latency, status, fail_next, retry_after, hang;
     if (json_get_string(body, "op", !*has_down, 1, SANDBOX_FAULT_OP_MAX_LEN, &op, err) != 0 ||
@@ -209,10 +253,10 @@ static int parse_fault(json_object *body, fault_t *f, bool *has_down, bool *down
             snprintf(err->message, sizeof err->message, "retryAfter needs a status");
             return -1;
         }
-        if (latency == 0 && status == 0 && hang == 0) {
+        if (latency == 0 && status == 0 && hang == 0 && !drop) {
             snprintf(err->field, sizeof err->field, "status");
             snprintf(err->message, sizeof err->message,
-                     "a fault needs at least one of status, latencyMs or hangMs");
+                     "a fault needs at least one of status, latencyMs, hangMs or drop");
             return -1;
         }
         snprintf(f->op, sizeof f->op, "%s", op);
@@ -222,6 +266,8 @@ static int parse_fault(json_object *body, fault_t *f, bool *has_down, bool *down
     f->remaining = fail_next;
     f->retry_after_s = (long)retry_after;
     f->hang_ms = (int)hang;
+    f->after = after;
+    f->drop = drop;
     return 0;
 }
 
@@ -233,6 +279,10 @@ static json_object *fault_to_json(const fault_t *f)
     json_object_object_add(o, "status", json_object_new_int(f->status));
     json_object_object_add(o, "retryAfter", json_object_new_int64(f->retry_after_s));
     json_object_object_add(o, "hangMs", json_object_new_int(f->hang_ms));
+    if (f->after) {
+        json_object_object_add(o, "afterCommit", json_object_new_boolean(1));
+        json_object_object_add(o, "drop", json_object_new_boolean(f->drop));
+    }
     json_object_object_add(o, "remaining",
                            f->remaining < 0 ? NULL : json_object_new_int64(f->remaining));
     json_object_object_add(o, "hits", json_object_new_int64(f->hits));
@@ -296,10 +346,12 @@ static int handle_delete(http_request_t *req, void *ctx)
     int cleared = 0;
     pthread_mutex_lock(&faults->mu);
     if (op) {
-        int i = find_row(faults, op);
-        if (i >= 0) {
-            remove_row(faults, i);
-            cleared = 1;
+        for (int after = 0; after < 2; after++) {
+            int i = find_row(faults, op, after);
+            if (i >= 0) {
+                remove_row(faults, i);
+                cleared++;
+            }
         }
     } else {
         cleared = faults->count;

@@ -25,6 +25,11 @@
  *     hangMs      delays, then answers normally (makes a client with a shorter timeout give up)
  *     down        true: every vendor endpoint answers 503 at once (maintenance) until
  *                 {"down":false} or DELETE; "op" may be left out of a down-only body
+ *     afterCommit true: the fault acts once the operation has executed and its answer is
+ *                 ready (sandbox_faults_apply_after): latency/hang delay that answer, a
+ *                 status replaces it — the vendor did the work, the client hears an error
+ *     drop        (afterCommit only) the connection is closed without any answer
+ *   An op may have one fault of each kind (before, afterCommit).
  *   One fault per op: posting an op again replaces its fault. A fault for the exact op wins
  *   over the "*" fault. Answers 201 with the stored fault; bad JSON, an unknown field or a
  *   value out of range → 400 {"success":false,"error":...,"errorCode":"VALIDATION_ERROR",
@@ -71,6 +76,13 @@ typedef void (*sandbox_error_fn)(http_request_t *req, int status, const char *me
  * already sent (the handler must then return 0 without responding). */
 bool sandbox_faults_apply(sandbox_faults_t *faults, http_request_t *req, const char *op,
                           sandbox_error_fn fn, void *ctx);
+
+/* The afterCommit faults of `op`, called by a handler whose operation has
+ * executed, before it sends the answer: true when a fault answered (or
+ * dropped the connection) instead; false to send the real answer (possibly
+ * late). Sandboxes that call it document which operations honour it. */
+bool sandbox_faults_apply_after(sandbox_faults_t *faults, http_request_t *req, const char *op,
+                                sandbox_error_fn fn, void *ctx);
 
 /* Registers GET/POST/DELETE /_sandbox/faults on the server. 0 or -1. */
 int sandbox_faults_routes(sandbox_faults_t *faults, http_server_t *srv);

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         .description = "a stateful Oracle OPERA Cloud (OHIP Distribution Shop & Book) sandbox: "
                        "demo hotels, session holds, fault injection, front desk",
         .port_env = "OPERA_SANDBOX_PORT",
-        .default_port = 8093,
+        .default_port = 8094,
         .http_thread_per_connection = true,
         .routes_all_open = true, /* a vendor simulator: its own credentials, not ours */
         .env_help = "  OPERA_SANDBOX_SEED             seed file of demo hotels (default: the one "

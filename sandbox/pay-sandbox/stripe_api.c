@@ -323,6 +323,35 @@ static bool idempotency_gate(stripe_api_t *api, http_request_t *req, const route
     }
 }
 
+/* The query string: expand in both of Stripe's spellings (expand[]=x, and
+ * expand[0]=x as its own libraries send it); any other parameter is unknown. */
+typedef struct query_scan {
+    const char *expand;
+    char bad[80];
+} query_scan_t;
+
+static bool is_expand(const char *name)
+{
+    if (strncmp(name, "expand[", 7) != 0)
+        return false;
+    const char *p = name + 7;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p[0] == ']' && p[1] == '\0';
+}
+
+static int scan_query(void *ctx, const char *name, const char *value)
+{
+    query_scan_t *q = ctx;
+    if (is_expand(name)) {
+        if (!q->expand && value)
+            q->expand = value;
+        return 0;
+    }
+    snprintf(q->bad, sizeof q->bad, "%s", name);
+    return 1;
+}
+
 /* Every Stripe endpoint: the pipeline of stripe_api.h. */
 static int handle_endpoint(http_request_t *req, void *ctx)
 {
@@ -333,6 +362,17 @@ static int handle_endpoint(http_request_t *req, void *ctx)
     if (!authorized(api, req))
         return 0;
     bool post = strcmp(rc->endpoint->method, "POST") == 0;
+    query_scan_t query = {0};
+    http_request_query_each(req, scan_query, &query);
+    if (query.bad[0]) {
+        char message[160];
+        snprintf(message, sizeof message, "Received unknown parameter: %.64s", query.bad);
+        stripe_error_spec_t e = {.type = "invalid_request_error",
+                                 .code = "parameter_unknown",
+                                 .param = query.bad,
+                                 .message = message};
+        return send_error(req, 400, &e);
+    }
     sandbox_form_t *form = NULL; /* NULL, read as empty, for a GET */
     char why[160];
     size_t len = 0;
@@ -362,7 +402,7 @@ static int handle_endpoint(http_request_t *req, void *ctx)
                        .request_id = request_id,
                        .path_id = http_request_param(req, "id"),
                        .form = form,
-                       .expand = post ? NULL : http_request_query(req, "expand[]")};
+                       .expand = post ? NULL : query.expand};
     answer_t ans = {0};
     rc->endpoint->fn(&rq, &ans);
     size_t text_len = 0;

@@ -60,7 +60,9 @@ typedef struct booking_app {
     db_pool_t *db;
     redis_pool_t *redis; /* may be NULL: hold records and degraded mode then skipped */
     pms_connector_t *pms;
-    payment_connector_t *pay;
+    payment_connector_t *pay;  /* Stripe */
+    payment_connector_t *toss; /* Toss Payments; NULL when not configured */
+    char default_provider[16]; /* PAYMENT_DEFAULT_PROVIDER: "stripe" or "toss" */
     struct inventory_client *inventory;
     struct outbox_relay *relay; /* kicked after commits; may be NULL */
     int hold_ttl_s;
@@ -93,7 +95,14 @@ typedef struct booking_request {
     int nights;
     int adults, children;
     char first_name[101], last_name[101], email[255], phone[33];
-    char card_token[256]; /* never logged, never stored in clear */
+    char provider[16];    /* payment.provider ("stripe", "toss"); "" = the default */
+    char card_token[256]; /* Stripe; never logged, never stored in clear */
+    /* Toss: the payment window's result (paymentKey, orderId) or a saved card
+     * (billingKey, customerKey; the orderId is then ours). Never logged. */
+    char payment_key[PAY_ID_MAX];
+    char order_id[PAY_ORDER_ID_MAX + 1];
+    char billing_key[PAY_KEY_MAX + 1];
+    char customer_key[301];
     /* SHA-256 hex of the bookingToken handed to the guest ("" = none) */
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
     int64_t amount;       /* minor units */
@@ -116,6 +125,9 @@ typedef struct booking_record {
     int64_t hold_expires_at_ms; /* 0 when none */
     char payment_auth_id[PAY_ID_MAX];
     char payment_status[32];
+    /* booking_payment (payment_route.h), not the booking row: "" = Stripe */
+    char payment_provider[16];
+    char payment_order_id[PAY_ORDER_ID_MAX + 1];
     char reservation_id[PMS_ID_MAX + 1];
     char confirmation_number[PMS_ID_MAX + 1];
     int64_t amount; /* minor units */

@@ -15,6 +15,7 @@
 #include "compensation.h"
 #include "inventory_client.h"
 #include "outbox.h"
+#include "payment_route.h"
 #include "saga.h"
 #include "store.h"
 
@@ -103,6 +104,24 @@ static int load_from_path(http_request_t *req, booking_app_t *app, auth_role_t s
     return 0;
 }
 
+/* The provider and what the guest paid with (never a key or card data). */
+static void add_payment(booking_app_t *app, struct json_object *o, const char *booking_id)
+{
+    booking_payment_t bp;
+    db_t *db = db_pool_acquire(app->db);
+    if (db && booking_payment_load(db, booking_id, &bp) >= 0) {
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "provider", json_object_new_string(bp.provider));
+        if (bp.method[0])
+            json_object_object_add(p, "method", json_object_new_string(bp.method));
+        if (bp.easy_pay[0])
+            json_object_object_add(p, "easyPay", json_object_new_string(bp.easy_pay));
+        json_object_object_add(o, "payment", p);
+    }
+    if (db)
+        db_pool_release(app->db, db);
+}
+
 int bookings_get(http_request_t *req, void *ctx)
 {
     booking_record_t rec;
@@ -113,6 +132,7 @@ int bookings_get(http_request_t *req, void *ctx)
     }
     struct json_object *o = bookings_json(&rec, steps);
     json_object_put(steps);
+    add_payment(ctx, o, rec.booking_id);
     http_respond_json(req, 200, o);
     json_object_put(o);
     return 0;
@@ -152,7 +172,18 @@ static int cancel_record(booking_app_t *app, const booking_record_t *rec, const 
 static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, const char *owner,
                                   int64_t refund, bool *refunded)
 {
-    bool captured = strcmp(rec->payment_status, "captured") == 0;
+    booking_payment_t bp;
+    db_t *pdb = db_pool_acquire(app->db);
+    if (!pdb || booking_payment_load(pdb, rec->booking_id, &bp) < 0)
+        snprintf(bp.provider, sizeof bp.provider, BOOKING_PROVIDER_STRIPE);
+    if (pdb)
+        db_pool_release(app->db, pdb);
+    payment_connector_t *pay = booking_pay(app, bp.provider);
+    if (!pay)
+        pay = app->pay;
+    /* Toss under automatic acquisition: the money was taken at the approval */
+    bool captured = strcmp(rec->payment_status, "captured") == 0 ||
+                    strcmp(rec->payment_status, "capture_scheduled") == 0;
     if (captured && refund <= 0)
         return NULL; /* the fee keeps everything */
     const char *action = captured ? "refund" : "void_preauth";
@@ -163,14 +194,21 @@ static const char *cancel_payment(booking_app_t *app, booking_record_t *rec, con
     snprintf(key, sizeof key, "%s:%s", rec->booking_id, action);
     pay_error_t e;
     pay_err_t pe;
+    if (!captured) {
+        pay_payment_t p;
+        pe = payment_void(pay, rec->payment_auth_id, key, &p, &e);
+        /* Toss: an approval already acquired is returned by refund */
+        if (pe == PAY_ERR_STATE && payment_connector_approves(pay)) {
+            captured = true;
+            action = "refund";
+            snprintf(key, sizeof key, "%s:%s", rec->booking_id, action);
+        }
+    }
     if (captured) {
         pay_refund_t rf;
         /* a partial refund when the policy keeps a fee */
-        pe = payment_refund(app->pay, rec->payment_auth_id, refund < rec->amount ? refund : 0, key,
-                            &rf, &e);
-    } else {
-        pay_payment_t p;
-        pe = payment_void(app->pay, rec->payment_auth_id, key, &p, &e);
+        pe = payment_refund(pay, rec->payment_auth_id, refund < rec->amount ? refund : 0, key, &rf,
+                            &e);
     }
     if (pe == PAY_OK) {
         snprintf(rec->payment_status, sizeof rec->payment_status, "%s",
@@ -264,6 +302,15 @@ static int cancel_confirmed(http_request_t *req, booking_app_t *app, booking_rec
     json_object_object_add(ev, "refundedAmount", json_object_new_int64(rec->refunded_amount));
     if (terms && terms->full_refund)
         json_object_object_add(ev, "refundOverride", json_object_new_boolean(true));
+    if (strcmp(rec->payment_status, "voided") == 0 || strcmp(rec->payment_status, "refunded") == 0 ||
+        strcmp(rec->payment_status, "partially_refunded") == 0) {
+        struct json_object *ret = json_object_new_object();
+        json_object_object_add(ret, "kind", json_object_new_string(refunded ? "refund" : "void"));
+        json_object_object_add(ret, "amount", json_object_new_int64(refunded ? rec->refunded_amount
+                                                                           : rec->amount));
+        json_object_object_add(ret, "currency", json_object_new_string(rec->currency));
+        json_object_object_add(ev, "paymentReturned", ret);
+    }
     int rc = cancel_record(app, rec, owner, "cancel_reservation", "succeeded", why, true, ev);
     json_object_put(ev);
     if (rc != 0) {
@@ -347,6 +394,7 @@ static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record
     db_pool_release(app->db, db);
     struct json_object *o = bookings_json(rec, steps);
     json_object_put(steps);
+    add_payment(app, o, id);
     http_respond_json(req, 200, o);
     json_object_put(o);
     return 0;

@@ -17,6 +17,7 @@
 #include "common/money.h"
 #include "common/auth.h"
 #include "idempotency.h"
+#include "payment_route.h"
 #include "saga.h"
 
 #define CHECKOUT_MAX_GUESTS 20
@@ -122,25 +123,152 @@ static int parse_guest(struct json_object *body, booking_request_t *out, json_er
     return 0;
 }
 
-static int parse_payment(struct json_object *body, booking_request_t *out, json_error_t *err)
+/* Letters, digits and the characters of `extra`, min..max long. */
+static bool chars_ok(const char *s, size_t min, size_t max, const char *extra)
 {
-    struct json_object *p;
-    int64_t amount;
-    if (json_get_object(body, "payment", true, &p, err) != 0 ||
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
+            return false;
+    return true;
+}
+
+static bool has(struct json_object *o, const char *key)
+{
+    return json_object_object_get_ex(o, key, NULL);
+}
+
+/* A field of the other provider's shape is refused, naming it. */
+static int refuse_foreign(struct json_object *p, const char *const *fields, const char *provider,
+                          json_error_t *err)
+{
+    for (int i = 0; fields[i]; i++)
+        if (has(p, fields[i])) {
+            char field[64], msg[160];
+            snprintf(field, sizeof field, "payment.%s", fields[i]);
+            snprintf(msg, sizeof msg, "payment.%s is not used with payment.provider %s",
+                     fields[i], provider);
+            return fail(err, field, msg);
+        }
+    return 0;
+}
+
+static int parse_stripe_payment(struct json_object *body, struct json_object *p,
+                                booking_request_t *out, json_error_t *err)
+{
+    static const char *const foreign[] = {"paymentKey", "orderId", "billingKey", "customerKey",
+                                          NULL};
+    if (refuse_foreign(p, foreign, BOOKING_PROVIDER_STRIPE, err) != 0 ||
         copy_string(body, "payment.cardToken", 1, 255, out->card_token, sizeof out->card_token,
                     err) != 0 ||
-        json_get_int64(body, "payment.amount", true, 1, MONEY_MAX_MINOR, 0, &amount, err) != 0 ||
         copy_string(body, "payment.currency", 3, 3, out->currency, sizeof out->currency, err) != 0)
         return -1;
-    out->amount = amount;
     if (!money_currency_known(out->currency))
         return fail(err, "payment.currency",
                     "payment.currency must be an upper-case ISO 4217 code (e.g. KRW)");
     return 0;
 }
 
+/* Toss: the payment window's redirect (paymentKey, orderId) or a saved card
+ * (billingKey, customerKey). Toss takes KRW here; a virtual account is
+ * refused before anything is asked of Toss. */
+static int parse_toss_payment(struct json_object *body, struct json_object *p,
+                              booking_request_t *out, json_error_t *err)
+{
+    static const char *const foreign[] = {"cardToken", NULL};
+    if (refuse_foreign(p, foreign, BOOKING_PROVIDER_TOSS, err) != 0)
+        return -1;
+    snprintf(out->currency, sizeof out->currency, "KRW");
+    if (has(p, "currency") &&
+        (copy_string(body, "payment.currency", 3, 3, out->currency, sizeof out->currency, err) !=
+             0 ||
+         strcmp(out->currency, "KRW") != 0))
+        return fail(err, "payment.currency", "payment.currency must be KRW with Toss Payments");
+    if (has(p, "method")) {
+        const char *m;
+        if (json_get_text(body, "payment.method", true, 1, 32, &m, err) != 0)
+            return -1;
+        if (strcmp(m, "가상계좌") == 0 || strcmp(m, "VIRTUAL_ACCOUNT") == 0)
+            return fail(err, "payment.method",
+                        "가상계좌(무통장입금)는 입금 전까지 객실을 확보할 수 없어 사용할 수 "
+                        "없습니다. 카드나 간편결제로 결제해 주세요. (a virtual account cannot back "
+                        "a room hold)");
+    }
+    if (has(p, "orderId")) {
+        if (copy_string(body, "payment.orderId", 1, PAY_ORDER_ID_MAX, out->order_id,
+                        sizeof out->order_id, err) != 0)
+            return -1;
+        if (!payment_order_id_valid(out->order_id))
+            return fail(err, "payment.orderId",
+                        "payment.orderId must be 6..64 characters of A-Z, a-z, 0-9, - and _");
+    }
+    if (has(p, "billingKey")) {
+        if (has(p, "paymentKey"))
+            return fail(err, "payment.paymentKey",
+                        "payment.paymentKey and payment.billingKey exclude each other");
+        if (copy_string(body, "payment.billingKey", 1, PAY_KEY_MAX, out->billing_key,
+                        sizeof out->billing_key, err) != 0 ||
+            copy_string(body, "payment.customerKey", 2, 300, out->customer_key,
+                        sizeof out->customer_key, err) != 0)
+            return -1;
+        if (!chars_ok(out->billing_key, 1, PAY_KEY_MAX, "-_="))
+            return fail(err, "payment.billingKey",
+                        "payment.billingKey must be letters, digits, - _ =");
+        if (!chars_ok(out->customer_key, 2, 300, "-_=.@"))
+            return fail(err, "payment.customerKey",
+                        "payment.customerKey must be 2..300 of letters, digits, - _ = . @");
+        return 0;
+    }
+    if (copy_string(body, "payment.paymentKey", 1, PAY_ID_MAX - 1, out->payment_key,
+                    sizeof out->payment_key, err) != 0)
+        return -1;
+    /* kept as the booking's payment id (at most 64 characters there) */
+    if (!chars_ok(out->payment_key, 1, 64, "_"))
+        return fail(err, "payment.paymentKey",
+                    "payment.paymentKey must be 1..64 letters, digits or _");
+    if (!out->order_id[0])
+        return fail(err, "payment.orderId",
+                    "payment.orderId is required with payment.paymentKey (the orderId the "
+                    "payment window was opened with)");
+    return 0;
+}
+
+static int parse_payment(struct json_object *body, const char *default_provider,
+                         booking_request_t *out, json_error_t *err)
+{
+    struct json_object *p;
+    int64_t amount;
+    if (json_get_object(body, "payment", true, &p, err) != 0)
+        return -1;
+    if (has(p, "provider")) {
+        if (copy_string(body, "payment.provider", 1, sizeof out->provider - 1, out->provider,
+                        sizeof out->provider, err) != 0)
+            return -1;
+        if (!booking_provider_known(out->provider))
+            return fail(err, "payment.provider", "payment.provider must be stripe or toss");
+    } else {
+        snprintf(out->provider, sizeof out->provider, "%s",
+                 default_provider && default_provider[0] ? default_provider
+                                                         : BOOKING_PROVIDER_STRIPE);
+    }
+    if (json_get_int64(body, "payment.amount", true, 1, MONEY_MAX_MINOR, 0, &amount, err) != 0)
+        return -1;
+    out->amount = amount;
+    return strcmp(out->provider, BOOKING_PROVIDER_TOSS) == 0
+               ? parse_toss_payment(body, p, out, err)
+               : parse_stripe_payment(body, p, out, err);
+}
+
 int checkout_parse(struct json_object *body, const char *served_vendor, booking_request_t *out,
                    json_error_t *err)
+{
+    return checkout_parse_with(body, served_vendor, BOOKING_PROVIDER_STRIPE, out, err);
+}
+
+int checkout_parse_with(struct json_object *body, const char *served_vendor,
+                        const char *default_provider, booking_request_t *out, json_error_t *err)
 {
     memset(out, 0, sizeof *out);
     int64_t adults, children;
@@ -168,7 +296,7 @@ int checkout_parse(struct json_object *body, const char *served_vendor, booking_
     if (parse_stay(body, out, err) != 0 || parse_guest(body, out, err) != 0 ||
         json_get_int64(body, "adults", true, 1, CHECKOUT_MAX_GUESTS, 0, &adults, err) != 0 ||
         json_get_int64(body, "children", false, 0, CHECKOUT_MAX_GUESTS, 0, &children, err) != 0 ||
-        parse_payment(body, out, err) != 0)
+        parse_payment(body, default_provider, out, err) != 0)
         return -1;
     out->adults = (int)adults;
     out->children = (int)children;
@@ -313,10 +441,17 @@ int checkout_handle(http_request_t *req, void *ctx)
         (hotel_hint && !id_shaped(hotel_hint)))
         hotel_hint = NULL;
     const char *served = pms_hotel_vendor(app->pms, hotel_hint);
-    if (checkout_parse(body, served, &rq, &err) != 0) {
+    if (checkout_parse_with(body, served, app->default_provider, &rq, &err) != 0) {
         json_object_put(body);
         crypto_wipe(&rq, sizeof rq);
         return http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message);
+    }
+    if (!booking_pay(app, rq.provider)) {
+        json_object_put(body);
+        crypto_wipe(&rq, sizeof rq);
+        return http_respond_error(req, 400, "VALIDATION_ERROR", "payment.provider",
+                                  "payment.provider: this service does not take payments "
+                                  "through that provider");
     }
     if (key && (strlen(key) < 1 || strlen(key) > IDEMPOTENCY_KEY_MAX)) {
         json_object_put(body);
@@ -333,7 +468,11 @@ int checkout_handle(http_request_t *req, void *ctx)
         crypto_wipe(canonical, strlen(canonical));
         free(canonical);
     }
-    if (checkout_degraded(app, rq.hotel_id, reason, sizeof reason)) {
+    bool toss_down = strcmp(rq.provider, BOOKING_PROVIDER_TOSS) == 0 &&
+                     breaker_state(payment_connector_breaker(app->toss)) == BREAKER_OPEN;
+    if (toss_down)
+        snprintf(reason, sizeof reason, "Toss Payments circuit breaker open");
+    if (toss_down || checkout_degraded(app, rq.hotel_id, reason, sizeof reason)) {
         crypto_wipe(&rq, sizeof rq);
         saga_count_outcome("DEGRADED_MODE");
         char msg[384];

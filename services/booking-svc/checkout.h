@@ -23,9 +23,16 @@
 #include "common/http_server.h"
 #include "common/json.h"
 
-/* Validates a checkout body into *out. 0, or -1 with the field and a message. */
+/* Validates a checkout body into *out. 0, or -1 with the field and a message.
+ * payment is {"cardToken","amount","currency"} (Stripe), or with
+ * "provider":"toss" {"paymentKey","orderId","amount"[,"currency":"KRW"]} (the
+ * payment window's redirect) or {"billingKey","customerKey","amount"} (a
+ * saved card); without "provider" the default provider's shape applies
+ * (checkout_parse: Stripe). */
 int checkout_parse(struct json_object *body, const char *served_vendor, booking_request_t *out,
                    json_error_t *err);
+int checkout_parse_with(struct json_object *body, const char *served_vendor,
+                        const char *default_provider, booking_request_t *out, json_error_t *err);
 
 /* Degraded mode for this hotel: the platform switch, the hotel's operator
  * switch or automatic state in Redis (common/degraded_keys.h), or an open PMS

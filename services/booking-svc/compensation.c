@@ -309,7 +309,8 @@ static void run_claimed(compensation_worker_t *w, db_t *db, int64_t id,
         task_finish(w, db, id, t, true, "");
         return;
     }
-    compensation_connectors_t vendors = {.pms = w->cfg.pms, .payment = w->cfg.payment};
+    compensation_connectors_t vendors = {
+        .pms = w->cfg.pms, .payment = w->cfg.payment, .toss = w->cfg.toss, .db = w->cfg.db};
     int rc = compensation_action_run(&vendors, t, error, sizeof error);
     if (rc == 0 && w->cfg.on_done &&
         w->cfg.on_done(w->cfg.on_done_ctx, db, t->booking_id, t->action) != 0) {

@@ -125,7 +125,8 @@ typedef struct compensation_config {
                                                        that); topic_prefix is put before it too */
     db_pool_t *db;
     pms_connector_t *pms;          /* borrowed */
-    payment_connector_t *payment;  /* borrowed */
+    payment_connector_t *payment;  /* borrowed (Stripe) */
+    payment_connector_t *toss;     /* borrowed; NULL when Toss Payments is not configured */
     kafka_producer_t *producer;    /* borrowed, for the consumer's dead-letter queue */
     int max_attempts_before_alert; /* COMPENSATION_ALERT_AFTER, default 8 */
     int base_backoff_ms,

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "payment_route.h"
+
 /* Runs one action once: 0 done (or nothing left to do), -1 with why in error. */
 typedef int (*action_fn)(const compensation_connectors_t *vendors, const compensation_command_t *t,
                          char *error, size_t size);
@@ -20,6 +22,21 @@ typedef int (*action_fn)(const compensation_connectors_t *vendors, const compens
 static void idempotency_key(const compensation_command_t *t, char *out, size_t size)
 {
     snprintf(out, size, "%s:%s", t->booking_id, t->action);
+}
+
+/* The connector of the command's booking's payment provider. */
+static payment_connector_t *payment_of(const compensation_connectors_t *vendors,
+                                       const compensation_command_t *t)
+{
+    if (!vendors->db || !vendors->toss)
+        return vendors->payment;
+    booking_payment_t bp = {0};
+    db_t *db = db_pool_acquire(vendors->db);
+    int rc = db ? booking_payment_load(db, t->booking_id, &bp) : -1;
+    if (db)
+        db_pool_release(vendors->db, db);
+    return rc == 0 && strcmp(bp.provider, BOOKING_PROVIDER_TOSS) == 0 ? vendors->toss
+                                                                      : vendors->payment;
 }
 
 static int pms_failed(pms_err_t e, const pms_error_t *err, char *error, size_t size)
@@ -67,7 +84,7 @@ static bool payment_already(const compensation_connectors_t *vendors,
 {
     pay_payment_t p = {0};
     pay_error_t err = {0};
-    if (payment_get(vendors->payment, t->payment_auth_id, &p, &err) != PAY_OK)
+    if (payment_get(payment_of(vendors, t), t->payment_auth_id, &p, &err) != PAY_OK)
         return false;
     if (wanted == PAY_STATUS_CAPTURED && strcmp(t->action, "refund") == 0)
         return p.amount_received > 0 &&
@@ -83,11 +100,23 @@ static int run_void_preauth(const compensation_connectors_t *vendors,
     idempotency_key(t, key, sizeof key);
     pay_payment_t out = {0};
     pay_error_t err = {0};
-    pay_err_t e = payment_void(vendors->payment, t->payment_auth_id, key, &out, &err);
+    payment_connector_t *pay = payment_of(vendors, t);
+    pay_err_t e = payment_void(pay, t->payment_auth_id, key, &out, &err);
     if (e == PAY_OK || e == PAY_ERR_NOT_FOUND)
         return 0;
     if (e == PAY_ERR_STATE && payment_already(vendors, t, PAY_STATUS_CANCELED))
         return 0;
+    if (e == PAY_ERR_STATE && payment_connector_approves(pay) &&
+        payment_already(vendors, t, PAY_STATUS_CAPTURED)) {
+        /* Toss acquired the approval meanwhile: the money comes back by
+         * refund, under the refund's own key so it is made once */
+        char rkey[160];
+        snprintf(rkey, sizeof rkey, "%s:refund", t->booking_id);
+        pay_refund_t rf = {0};
+        e = payment_refund(pay, t->payment_auth_id, 0, rkey, &rf, &err);
+        if (e == PAY_OK)
+            return 0;
+    }
     return pay_failed(e, &err, error, size);
 }
 
@@ -98,7 +127,8 @@ static int run_refund(const compensation_connectors_t *vendors, const compensati
     idempotency_key(t, key, sizeof key);
     pay_refund_t out = {0};
     pay_error_t err = {0};
-    pay_err_t e = payment_refund(vendors->payment, t->payment_auth_id, t->amount, key, &out, &err);
+    pay_err_t e =
+        payment_refund(payment_of(vendors, t), t->payment_auth_id, t->amount, key, &out, &err);
     if (e == PAY_OK && out.status != PAY_REFUND_FAILED && out.status != PAY_REFUND_CANCELED)
         return 0;
     if (e == PAY_ERR_STATE && payment_already(vendors, t, PAY_STATUS_CAPTURED))
@@ -117,7 +147,8 @@ static int run_retry_capture(const compensation_connectors_t *vendors,
     idempotency_key(t, key, sizeof key);
     pay_payment_t out = {0};
     pay_error_t err = {0};
-    pay_err_t e = payment_capture(vendors->payment, t->payment_auth_id, t->amount, key, &out, &err);
+    pay_err_t e =
+        payment_capture(payment_of(vendors, t), t->payment_auth_id, t->amount, key, &out, &err);
     if (e == PAY_OK)
         return 0;
     if (e == PAY_ERR_STATE && payment_already(vendors, t, PAY_STATUS_CAPTURED))

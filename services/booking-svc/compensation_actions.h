@@ -2,7 +2,8 @@
  * compensation_actions.h — one compensation action, run once against the
  * PMS or the payment gateway: release_hold = pms_release_hold, void_preauth =
  * payment_void, cancel_reservation = pms_cancel_reservation, refund =
- * payment_refund, retry_capture = payment_capture. The compensation worker
+ * payment_refund, retry_capture = payment_capture — through the connector of
+ * the booking's payment provider (Stripe, Toss). The compensation worker
  * (compensation.c) calls it and owns retries, backoff and alerts.
  *
  *     compensation_connectors_t v = {.pms = pms, .payment = payment};
@@ -17,13 +18,16 @@
 
 #include <stddef.h>
 
+#include "common/db.h"
 #include "common/payment.h"
 #include "common/pms.h"
 #include "compensation.h"
 
 typedef struct compensation_connectors {
     pms_connector_t *pms;
-    payment_connector_t *payment;
+    payment_connector_t *payment; /* Stripe */
+    payment_connector_t *toss;    /* Toss Payments; NULL when not configured */
+    db_pool_t *db; /* to find a booking's provider (booking_payment); NULL = Stripe always */
 } compensation_connectors_t;
 
 /* 0 when the action took effect or its effect was already there; -1 with the vendor's error

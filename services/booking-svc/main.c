@@ -8,6 +8,7 @@
  *   POST /api/booking/checkout         checkout.c → saga.c
  *   GET  /api/bookings/:bookingId      bookings_api.c
  *   POST /api/bookings/:bookingId/cancel
+ *   POST /api/webhooks/payment/toss    toss_webhook.c
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,12 @@
 #include "compensation.h"
 #include "inventory_client.h"
 #include "outbox.h"
+#include "payment_route.h"
 #include "pms_events.h"
 #include "pms_watch.h"
 #include "recovery.h"
 #include "saga.h"
+#include "toss_webhook.h"
 
 #define BOOKING_DB_POOL_DEFAULT 16
 #define BOOKING_REDIS_POOL_DEFAULT 8
@@ -79,6 +82,10 @@ static const char ENV_HELP[] =
     "(a new task wakes it at once; default 200)\n"
     "  PMS_*, PAYMENT_*           the connectors (common/pms, common/payment READMEs); "
     "PAYMENT_API_KEY required\n"
+    "  TOSS_SECRET_KEY, TOSS_BASE_URL, TOSS_TIMEOUT_MS, TOSS_ACQUISITION (auto|manual)\n"
+    "                             Toss Payments as a second provider (off without the key)\n"
+    "  PAYMENT_DEFAULT_PROVIDER   stripe | toss: a checkout's payment without \"provider\" "
+    "(default stripe)\n"
     "  BOOKING_TEST_HOOKS         TEST ONLY: 1 honours BOOKING_TEST_CRASH_AFTER=<step> (SIGKILL "
     "after it)\n";
 
@@ -105,6 +112,7 @@ static void stop_all(void *ctx)
     kafka_producer_free(w->producer);
     inventory_client_free(w->app.inventory);
     payment_connector_free(w->app.pay);
+    payment_connector_free(w->app.toss);
     pms_connector_free(w->app.pms);
     pms_keystore_free(w->keys);
     redis_pool_free(w->app.redis);
@@ -166,6 +174,8 @@ static const http_route_t ROUTES[] = {
     {"POST", "/internal/bookings/:bookingId/cancel", AUTH_RULE_SERVICE, bookings_cancel_internal},
     {"POST", "/internal/compensations/:compensationId/retry", AUTH_RULE_SERVICE,
      compensation_retry_internal},
+    /* unsigned by Toss: the handler trusts only the payment it re-fetches */
+    {"POST", TOSS_WEBHOOK_PATH, AUTH_RULE_WEBHOOK, toss_webhook_handle},
 };
 #define ROUTE_COUNT (sizeof ROUTES / sizeof *ROUTES)
 
@@ -180,8 +190,15 @@ static int wire(service_t *svc, void *ctx)
     app->active = saga_active_new();
     pms_config_t pc;
     const char *vendor = pms_config_from_env(cfg, &pc);
-    payment_config_t payc;
+    payment_config_t payc, tossc;
     const char *gateway = payment_config_from_env(cfg, &payc);
+    bool toss = payment_toss_config_from_env(cfg, &tossc);
+    snprintf(app->default_provider, sizeof app->default_provider, "%s",
+             config_get_str(cfg, "PAYMENT_DEFAULT_PROVIDER", BOOKING_PROVIDER_STRIPE));
+    if (!booking_provider_known(app->default_provider))
+        config_add_error(cfg, "PAYMENT_DEFAULT_PROVIDER", "must be stripe or toss");
+    else if (strcmp(app->default_provider, BOOKING_PROVIDER_TOSS) == 0 && !toss)
+        config_add_error(cfg, "PAYMENT_DEFAULT_PROVIDER", "toss needs TOSS_SECRET_KEY");
     const char *inv_url =
         config_get_str(cfg, "INVENTORY_BASE_URL", BOOKING_DEFAULT_INVENTORY_BASE_URL);
     long pool = config_get_int(cfg, "BOOKING_DB_POOL_SIZE", BOOKING_DB_POOL_DEFAULT, 1, 256);
@@ -243,7 +260,8 @@ static int wire(service_t *svc, void *ctx)
     pc.budget_redis = app->redis;
     pc.priority = PMS_PRIORITY_CHECKOUT;
     if (!(app->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
-        !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)))
+        !(app->pay = payment_connector_new(gateway, &payc, err, sizeof err)) ||
+        (toss && !(app->toss = payment_connector_new("toss", &tossc, err, sizeof err))))
         goto fail;
     if (!(app->inventory =
               inventory_client_new(inv_url, BOOKING_INVENTORY_TIMEOUT_MS, s->service_token))) {
@@ -261,6 +279,7 @@ static int wire(service_t *svc, void *ctx)
     cc.db = app->db;
     cc.pms = app->pms;
     cc.payment = app->pay;
+    cc.toss = app->toss;
     cc.producer = w->producer;
     if (!(w->worker = compensation_worker_start(&cc, err, sizeof err)))
         goto fail;

@@ -25,6 +25,7 @@
 #include "idempotency.h"
 #include "inventory_client.h"
 #include "outbox.h"
+#include "payment_route.h"
 
 /* ------------------------------------------------------------ metrics -- */
 
@@ -92,6 +93,9 @@ struct json_object *saga_event_data(const booking_record_t *rec)
     }
     if (rec->payment_auth_id[0])
         json_object_object_add(d, "paymentAuthId", json_object_new_string(rec->payment_auth_id));
+    if (rec->payment_provider[0])
+        json_object_object_add(d, "paymentProvider",
+                               json_object_new_string(rec->payment_provider));
     if (rec->reservation_id[0])
         json_object_object_add(d, "reservationId", json_object_new_string(rec->reservation_id));
     if (rec->confirmation_number[0])
@@ -556,6 +560,12 @@ void saga_hold_record_del(saga_run_t *run)
     redis_pool_release(run->app->redis, r);
 }
 
+payment_connector_t *saga_pay(const saga_run_t *run)
+{
+    payment_connector_t *pay = booking_pay(run->app, run->rec.payment_provider);
+    return pay ? pay : run->app->pay;
+}
+
 /* ------------------------------------------------------------ results -- */
 
 int saga_error_status(const char *code)
@@ -612,6 +622,8 @@ struct json_object *saga_result_json(const saga_result_t *r)
     json_object_object_add(o, "errorCode", json_object_new_string(r->error_code));
     if (r->field[0])
         json_object_object_add(o, "field", json_object_new_string(r->field));
+    if (r->payment_error[0])
+        json_object_object_add(o, "paymentError", json_object_new_string(r->payment_error));
     if (r->booking_id[0])
         json_object_object_add(o, "bookingId", json_object_new_string(r->booking_id));
     if (r->retry_after_s > 0)
@@ -693,6 +705,12 @@ static int saga_describe(saga_run_t *run, const booking_request_t *rq)
     memcpy(rec->token_hash, rq->token_hash, sizeof rec->token_hash);
     memcpy(rec->rate_plan_id, rq->rate_plan_id, sizeof rec->rate_plan_id);
     rec->rooms = rq->rooms > 0 ? rq->rooms : 1;
+    snprintf(rec->payment_provider, sizeof rec->payment_provider, "%s",
+             rq->provider[0] ? rq->provider : BOOKING_PROVIDER_STRIPE);
+    /* Toss needs an orderId: the window's, or (a saved card) the booking id */
+    if (strcmp(rec->payment_provider, BOOKING_PROVIDER_TOSS) == 0)
+        snprintf(rec->payment_order_id, sizeof rec->payment_order_id, "%s",
+                 rq->order_id[0] ? rq->order_id : rec->booking_id);
     rec->created_ms = clock_wall_ms();
     saga_active_add(app->active, rec->booking_id, run->owner);
     snprintf(run->out->booking_id, sizeof run->out->booking_id, "%s", rec->booking_id);
@@ -722,13 +740,18 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     size_t nrows = step_rows(run, NULL, NULL, NULL, next, rows);
     snprintf(rec->current_step, sizeof rec->current_step, "%s",
              next ? next : (nrows ? rows[nrows - 1].step : "inventory_check"));
+    int bound = -1;
     if (store_booking_insert(db, rec, guest, guest_len, saga_data, run->owner, app->saga_lease_s) !=
             0 ||
+        (bound = booking_payment_bind(db, rec->booking_id, rec->payment_provider,
+                                      rec->payment_order_id)) != 0 ||
         store_steps(db, rec->booking_id, rows, nrows) != 0 ||
         (idem_key && idempotency_attach_booking(db, IDEMPOTENCY_SCOPE_CHECKOUT, idem_key,
                                                 rec->booking_id) != 0) ||
         saga_append_event(db, rec, "requested", NULL) != 0) {
         db_rollback(db);
+        if (bound == 1)
+            rc = -2; /* the orderId already pays for another booking */
         goto out;
     }
     rc = db_commit(db) == DB_OK ? 0 : -1;
@@ -1286,6 +1309,49 @@ static int step_hold(saga_run_t *run, const booking_request_t *rq)
     return 0;
 }
 
+/* The pre-authorisation request of this booking: a card token (Stripe), or
+ * the Toss payment window's result / a saved card, whose approval is the
+ * pre-authorisation. key is "<bookingId>:preauth" (stable across restarts). */
+pay_preauth_request_t saga_preauth_request(const saga_run_t *run, const char *key)
+{
+    const booking_record_t *rec = &run->rec;
+    const booking_request_t *rq = run->rq;
+    pay_preauth_request_t pr = {.amount = rec->amount,
+                                .currency = rec->currency,
+                                .card_token = run->card_token,
+                                .idempotency_key = key,
+                                .description = "lodging booking",
+                                .booking_id = rec->booking_id};
+    if (strcmp(rec->payment_provider, BOOKING_PROVIDER_TOSS) == 0) {
+        pr.card_token = NULL;
+        pr.order_id = rec->payment_order_id;
+        pr.payment_key = rq && rq->payment_key[0] ? rq->payment_key : NULL;
+        pr.billing_key = rq && rq->billing_key[0] ? rq->billing_key : NULL;
+        pr.customer_key = rq && rq->customer_key[0] ? rq->customer_key : NULL;
+    }
+    return pr;
+}
+
+/* A failed pre-authorisation, as the guest is told (Korean, actionable; the
+ * gateway's own code goes to the step log and the logs only). */
+static void preauth_failed(saga_run_t *run, pay_err_t pe, const pay_error_t *e)
+{
+    char msg[BOOKING_MESSAGE_MAX], detail[BOOKING_MESSAGE_MAX];
+    bool toss = strcmp(run->rec.payment_provider, BOOKING_PROVIDER_TOSS) == 0;
+    if (toss)
+        snprintf(msg, sizeof msg, "결제 승인 실패: %s (payment approval failed: %s)",
+                 booking_pay_guest_message(pe, e->vendor_code), pay_err_name(pe));
+    else
+        snprintf(msg, sizeof msg, "결제 승인 실패 (payment pre-authorisation failed: %s)",
+                 e->message[0] ? e->message : pay_err_name(pe));
+    snprintf(detail, sizeof detail, "%s%s%s", pay_err_name(pe), e->vendor_code[0] ? " " : "",
+             e->vendor_code);
+    saga_record(run, "preauth", "failed", detail, false, NULL, NULL);
+    saga_fail(run, "PAYMENT_PREAUTH_FAILED", msg);
+    const char *code = booking_pay_error_code(pe, e->vendor_code);
+    snprintf(run->out->payment_error, sizeof run->out->payment_error, "%s", code ? code : "");
+}
+
 /* Step 4, preauth: pre-authorise; the auth id is persisted before moving on. */
 static int step_preauth(saga_run_t *run)
 {
@@ -1295,29 +1361,28 @@ static int step_preauth(saga_run_t *run)
     run->flags.preauth_started = true;
     char key[BOOKING_ID_MAX + 16];
     snprintf(key, sizeof key, "%s:preauth", rec->booking_id);
-    pay_preauth_request_t pr = {.amount = rec->amount,
-                                .currency = rec->currency,
-                                .card_token = run->card_token,
-                                .idempotency_key = key,
-                                .description = "lodging booking",
-                                .booking_id = rec->booking_id};
+    pay_preauth_request_t pr = saga_preauth_request(run, key);
     pay_payment_t auth;
     pay_error_t e;
     int64_t t0 = clock_now_ms();
-    pay_err_t pe = payment_preauthorize(run->app->pay, &pr, &auth, &e);
+    pay_err_t pe = payment_preauthorize(saga_pay(run), &pr, &auth, &e);
     saga_observe_step("preauth", t0);
     saga_crash_point(run, "preauth");
     if (pe != PAY_OK) {
-        char msg[BOOKING_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "결제 승인 실패 (payment pre-authorisation failed: %s)",
-                 e.message[0] ? e.message : pay_err_name(pe));
-        saga_record(run, "preauth", "failed", pay_err_name(pe), false, NULL, NULL);
-        saga_fail(run, "PAYMENT_PREAUTH_FAILED", msg);
+        preauth_failed(run, pe, &e);
         return -1;
     }
     snprintf(rec->payment_auth_id, sizeof rec->payment_auth_id, "%s", auth.id);
     snprintf(rec->payment_status, sizeof rec->payment_status, "authorized");
     run->flags.preauth_succeeded = true;
+    if (auth.method[0]) {
+        /* what the guest paid with (card, 토스페이, ...), for support and reports */
+        db_t *db = db_pool_acquire(run->app->db);
+        if (db) {
+            booking_payment_set_method(db, rec->booking_id, auth.method, auth.easy_pay);
+            db_pool_release(run->app->db, db);
+        }
+    }
     return saga_record_next(run, "preauth", "succeeded", NULL, true, NULL, "payment_authorized",
                             "confirm", false);
 }
@@ -1365,7 +1430,8 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
                    saga_result_t *out)
 {
     memset(out, 0, sizeof *out);
-    saga_run_t run = {.app = app, .out = out, .card_token = rq->card_token, .idem_key = idem_key};
+    saga_run_t run = {
+        .app = app, .out = out, .card_token = rq->card_token, .idem_key = idem_key, .rq = rq};
     saga_new_owner(app, run.owner, sizeof run.owner);
     /* The checks that call no vendor run before the booking is written, so
      * their step rows and the hold's "started" go in its first transaction. */
@@ -1373,7 +1439,17 @@ void saga_checkout(booking_app_t *app, const booking_request_t *rq, const char *
     if (rc == 0 && step_occupancy_check(&run) == 0 && step_inventory_check(&run) == 0 &&
         step_rules_check(&run) == 0 && step_amount_check(&run) == 0)
         rc = step_policy(&run);
-    if (rc != 0 || saga_begin(&run, rq, idem_key) != 0) {
+    int begun = rc != 0 ? -1 : saga_begin(&run, rq, idem_key);
+    if (begun == -2) {
+        result_error(out, "VALIDATION_ERROR", "payment.orderId",
+                     "payment.orderId: 이미 다른 예약에 사용된 주문번호입니다 (the orderId already "
+                     "pays for another booking)");
+        out->booking_id[0] = '\0';
+        saga_active_remove(app->active, run.rec.booking_id);
+        saga_count_outcome("VALIDATION_ERROR");
+        return;
+    }
+    if (begun != 0) {
         result_error(out, "INTERNAL_ERROR", NULL,
                      "내부 오류 (internal error: the booking could not be recorded)");
         out->booking_id[0] = '\0';

@@ -34,9 +34,10 @@ typedef struct saga_result {
     char confirmation_number[PMS_ID_MAX + 1];
     char error_code[BOOKING_CODE_MAX];
     char message[BOOKING_MESSAGE_MAX];
-    char field[64];       /* VALIDATION_ERROR only */
-    int retry_after_s;    /* > 0: the failure is worth retrying after this long (Retry-After) */
-    bool response_stored; /* the Idempotency-Key's response was stored with the last write */
+    char field[64];         /* VALIDATION_ERROR only */
+    char payment_error[40]; /* payment failures: our code for the cause ("INSUFFICIENT_FUNDS") */
+    int retry_after_s;      /* > 0: the failure is worth retrying after this long (Retry-After) */
+    bool response_stored;   /* the Idempotency-Key's response was stored with the last write */
     /* success: the cancellation policy booked under (JSON with its
      * description, cancel_policy.h); "" = none */
     char cancellation_policy[1024];

@@ -16,6 +16,7 @@
 #include "compensation.h"
 #include "inventory_client.h"
 #include "outbox.h"
+#include "payment_route.h"
 #include "saga_internal.h"
 
 #define HOLD_DOUBT_MARGIN_S 5
@@ -117,6 +118,43 @@ static int compensate_pms(saga_run_t *run, size_t *pending)
 
 /* ---------------------------------------------------- payment side -- */
 
+/* A Toss approval whose paymentKey was never recorded: the checkout's own
+ * request replays it (the connector looks the payment up before it
+ * approves; an approval already made is found, not made again); without
+ * the request (recovery, long after the call) Toss is asked what it has
+ * under our orderId. 0 known (or surely none: *none), 1 later. */
+static int find_toss_approval(saga_run_t *run, bool *none)
+{
+    booking_record_t *rec = &run->rec;
+    pay_payment_t p;
+    pay_error_t e;
+    pay_err_t pe;
+    if (run->rq) {
+        char key[BOOKING_ID_MAX + 16];
+        snprintf(key, sizeof key, "%s:preauth", rec->booking_id);
+        pay_preauth_request_t pr = saga_preauth_request(run, key);
+        pe = payment_preauthorize(saga_pay(run), &pr, &p, &e);
+        if (pe != PAY_OK && (pay_err_is_decline(pe) || pe == PAY_ERR_INVALID_REQUEST ||
+                             pe == PAY_ERR_STATE)) {
+            *none = true; /* refused, expired, or never approvable: nothing was approved */
+            return 0;
+        }
+    } else {
+        pe = payment_find_by_order(saga_pay(run), rec->payment_order_id, &p, &e);
+        if (pe == PAY_ERR_NOT_FOUND ||
+            (pe == PAY_OK && p.status != PAY_STATUS_AUTHORIZED &&
+             p.status != PAY_STATUS_CAPTURED)) {
+            *none = true; /* nothing, or not approved (expired, aborted, cancelled) */
+            return 0;
+        }
+    }
+    if (pe != PAY_OK)
+        return 1;
+    snprintf(rec->payment_auth_id, sizeof rec->payment_auth_id, "%s", p.id);
+    snprintf(rec->payment_status, sizeof rec->payment_status, "authorized");
+    return 0;
+}
+
 /* The authorisation made under "<bookingId>:preauth" when its id was never
  * recorded: the gateway replays the first answer for the same key and body.
  * 0 known (or surely none: *none), 1 later. */
@@ -124,6 +162,8 @@ static int find_authorisation(saga_run_t *run, bool *none)
 {
     booking_record_t *rec = &run->rec;
     *none = false;
+    if (payment_connector_approves(saga_pay(run)))
+        return find_toss_approval(run, none);
     if (!run->card_token) {
         log_kv(LOG_LEVEL_ERROR, "pre-authorisation id unknown and no card token to replay it",
                "bookingId", rec->booking_id, NULL);
@@ -132,15 +172,10 @@ static int find_authorisation(saga_run_t *run, bool *none)
     }
     char key[BOOKING_ID_MAX + 16];
     snprintf(key, sizeof key, "%s:preauth", rec->booking_id);
-    pay_preauth_request_t pr = {.amount = rec->amount,
-                                .currency = rec->currency,
-                                .card_token = run->card_token,
-                                .idempotency_key = key,
-                                .description = "lodging booking",
-                                .booking_id = rec->booking_id};
+    pay_preauth_request_t pr = saga_preauth_request(run, key);
     pay_payment_t auth;
     pay_error_t e;
-    pay_err_t pe = payment_preauthorize(run->app->pay, &pr, &auth, &e);
+    pay_err_t pe = payment_preauthorize(saga_pay(run), &pr, &auth, &e);
     if (pe == PAY_OK) {
         snprintf(rec->payment_auth_id, sizeof rec->payment_auth_id, "%s", auth.id);
         snprintf(rec->payment_status, sizeof rec->payment_status, "authorized");
@@ -162,7 +197,7 @@ static int refund_payment(saga_run_t *run, size_t *pending)
     snprintf(key, sizeof key, "%s:refund", rec->booking_id);
     pay_refund_t rf;
     pay_error_t e;
-    pay_err_t pe = payment_refund(run->app->pay, rec->payment_auth_id, 0, key, &rf, &e);
+    pay_err_t pe = payment_refund(saga_pay(run), rec->payment_auth_id, 0, key, &rf, &e);
     if (pe == PAY_OK) {
         snprintf(rec->payment_status, sizeof rec->payment_status, "refunded");
         return comp_log(run, "refund", "compensated", NULL) == 0 ? 0 : 1;
@@ -194,10 +229,10 @@ static int compensate_payment(saga_run_t *run, size_t *pending)
     snprintf(key, sizeof key, "%s:void_preauth", rec->booking_id);
     pay_payment_t p;
     pay_error_t e;
-    pay_err_t pe = payment_void(run->app->pay, rec->payment_auth_id, key, &p, &e);
+    pay_err_t pe = payment_void(saga_pay(run), rec->payment_auth_id, key, &p, &e);
     if (pe == PAY_ERR_STATE || pe == PAY_ERR_IDEMPOTENCY) {
-        /* not voidable: already cancelled, or captured after all */
-        pay_err_t ge = payment_get(run->app->pay, rec->payment_auth_id, &p, &e);
+        /* not voidable: already cancelled, or captured (Toss: acquired) after all */
+        pay_err_t ge = payment_get(saga_pay(run), rec->payment_auth_id, &p, &e);
         if (ge == PAY_OK && p.status == PAY_STATUS_CAPTURED) {
             snprintf(rec->payment_status, sizeof rec->payment_status, "captured");
             comp_log(run, "void_preauth", "compensated", "captured after all: refunding");
@@ -238,6 +273,19 @@ static struct json_object *done_list(const store_compensations_t *c)
     return arr;
 }
 
+struct json_object *saga_payment_returned(const booking_record_t *rec)
+{
+    bool voided = strcmp(rec->payment_status, "voided") == 0;
+    bool refunded = strcmp(rec->payment_status, "refunded") == 0;
+    if (!rec->payment_auth_id[0] || (!voided && !refunded))
+        return NULL;
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "kind", json_object_new_string(voided ? "void" : "refund"));
+    json_object_object_add(o, "amount", json_object_new_int64(rec->amount));
+    json_object_object_add(o, "currency", json_object_new_string(rec->currency));
+    return o;
+}
+
 /* booking.compensated with the actions done, in tx. */
 static int append_compensated(db_t *db, const booking_record_t *rec)
 {
@@ -246,6 +294,9 @@ static int append_compensated(db_t *db, const booking_record_t *rec)
         return -1;
     struct json_object *extra = json_object_new_object();
     json_object_object_add(extra, "compensations", done_list(&c));
+    struct json_object *returned = saga_payment_returned(rec);
+    if (returned)
+        json_object_object_add(extra, "paymentReturned", returned);
     int rc = saga_append_event(db, rec, "compensated", extra);
     json_object_put(extra);
     return rc;
@@ -349,9 +400,13 @@ static pay_err_t capture_once(saga_run_t *run, const char *step, pay_error_t *e)
     snprintf(key, sizeof key, "%s:capture", rec->booking_id);
     pay_payment_t p;
     int64_t t0 = clock_now_ms();
-    pay_err_t pe = payment_capture(run->app->pay, rec->payment_auth_id, rec->amount, key, &p, e);
+    pay_err_t pe = payment_capture(saga_pay(run), rec->payment_auth_id, rec->amount, key, &p, e);
     saga_observe_step(step, t0);
     saga_crash_point(run, step);
+    /* Toss under automatic acquisition: Toss acquires the approval by itself
+     * (the next day); reconciliation verifies it happened */
+    if (pe == PAY_OK && p.capture_scheduled)
+        run->capture_scheduled = true;
     return pe;
 }
 
@@ -383,7 +438,8 @@ int saga_capture_and_finish(saga_run_t *run)
             saga_fail(run, "PAYMENT_CAPTURE_FAILED", msg);
             return -1;
         }
-        snprintf(rec->payment_status, sizeof rec->payment_status, "captured");
+        snprintf(rec->payment_status, sizeof rec->payment_status, "%s",
+                 run->capture_scheduled ? "capture_scheduled" : "captured");
         run->flags.capture_succeeded = true;
         if (saga_record_next(run, "capture", "succeeded", NULL, true, NULL, "captured",
                              "inventory_decrement", false) != 0)
@@ -405,6 +461,9 @@ int saga_compensation_done(void *ctx, db_t *db, const char *booking_id, const ch
         db_rollback(db);
         return rc == 1 ? 0 : -1; /* unknown booking: nothing to record */
     }
+    booking_payment_t bp;
+    if (booking_payment_load(db, booking_id, &bp) == 0)
+        snprintf(rec.payment_provider, sizeof rec.payment_provider, "%s", bp.provider);
     if (strcmp(action, "void_preauth") == 0)
         snprintf(rec.payment_status, sizeof rec.payment_status, "voided");
     else if (strcmp(action, "refund") == 0)

@@ -20,10 +20,12 @@ typedef struct saga_run {
     booking_record_t rec;
     store_step_flags_t flags;
     const char *card_token; /* NULL when not known (recovery without it) */
+    const booking_request_t *rq; /* the checkout's request; NULL in recovery */
     char card_token_buf[256];
     char owner[96]; /* lease owner of this drive: "<instance>/<random>" */
     bool lease_lost;
     bool finished;            /* the last write ended the lease (saga completed) */
+    bool capture_scheduled;   /* the capture is the gateway's own automatic acquisition */
     int64_t lease_written_ms; /* monotonic: when our last write renewing the lease was sent */
     inventory_stay_t stay;    /* what inventory-svc said of the stay (step 1) */
     saga_result_t *out;
@@ -107,6 +109,16 @@ void saga_finish_lease(saga_run_t *run);
  * renewed by the lease keeper: saga_active_keep_leases). */
 void saga_active_add(struct saga_active *a, const char *id, const char *owner);
 void saga_active_remove(struct saga_active *a, const char *id);
+
+/* {"kind":"void"|"refund","amount","currency"} when the booking's money went
+ * back (payment_status voided / refunded), else NULL. Caller puts. */
+struct json_object *saga_payment_returned(const booking_record_t *rec);
+
+/* The pre-authorisation request of run's booking under `key` (saga.c). */
+pay_preauth_request_t saga_preauth_request(const saga_run_t *run, const char *key);
+
+/* The payment connector of this booking's provider (payment_route.h). */
+payment_connector_t *saga_pay(const saga_run_t *run);
 
 /* Saga metrics. */
 void saga_count_hold(const char *outcome);

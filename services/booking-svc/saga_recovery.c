@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "payment_route.h"
 #include "saga_internal.h"
 
 /* The card token from saga_instance.data (NULL when gone). */
@@ -84,8 +85,14 @@ int saga_recover(booking_app_t *app, const char *booking_id, const char *owner, 
     }
     if (rc == 0)
         rc = store_step_flags(db, booking_id, &run.flags);
-    if (rc == 0)
+    booking_payment_t bp;
+    if (rc == 0 && booking_payment_load(db, booking_id, &bp) < 0)
+        rc = -1;
+    if (rc == 0) {
+        snprintf(run.rec.payment_provider, sizeof run.rec.payment_provider, "%s", bp.provider);
+        snprintf(run.rec.payment_order_id, sizeof run.rec.payment_order_id, "%s", bp.order_id);
         decrypt_card_token(&run, db);
+    }
     db_pool_release(app->db, db);
     if (rc != 0)
         return -1;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/dates.h"
 #include "common/db.h"
 #include "common/http_client.h"
@@ -39,7 +40,7 @@
 #define BK_MAX_ENV 40
 
 typedef struct bk_fixture {
-    ts_sandbox_t pms, pay;
+    ts_sandbox_t pms, pay, toss;
     char db_name[96], db_url[256];
     int redis_db;
     char redis_url[128];
@@ -76,6 +77,9 @@ static inline void bk_setup(bk_fixture_t *f)
                   "%s", err);
     ts_sandbox_start(&f->pms, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
     ts_sandbox_start(&f->pay, "pay-sandbox", "PAY_SANDBOX_PORT", NULL);
+    const char *toss_env[] = {"TOSS_SANDBOX_ACQUISITION=manual", "TOSS_SANDBOX_WEBHOOK_MINUTE_MS=50",
+                              NULL};
+    ts_sandbox_start(&f->toss, "toss-sandbox", "TOSS_SANDBOX_PORT", toss_env);
     char dberr[256];
     f->db = db_new(f->db_url, dberr, sizeof dberr);
     ck_assert_msg(f->db != NULL, "%s", dberr);
@@ -90,7 +94,7 @@ static inline void bk_setup(bk_fixture_t *f)
 static inline ts_proc_t *bk_spawn(bk_fixture_t *f, const char *const *extra, int *port,
                                   char *log_path, size_t log_size)
 {
-    char vars[7][300];
+    char vars[8][300];
     *port = ts_free_port();
     snprintf(vars[0], sizeof vars[0], "BOOKING_SVC_PORT=%d", *port);
     snprintf(vars[1], sizeof vars[1], "MYSQL_URL=%s", f->db_url);
@@ -99,6 +103,7 @@ static inline ts_proc_t *bk_spawn(bk_fixture_t *f, const char *const *extra, int
     snprintf(vars[4], sizeof vars[4], "PMS_BASE_URL=%s", f->pms.base_url);
     snprintf(vars[5], sizeof vars[5], "PAYMENT_BASE_URL=%s", f->pay.base_url);
     snprintf(vars[6], sizeof vars[6], "KAFKA_BROKERS=%s", f->brokers);
+    snprintf(vars[7], sizeof vars[7], "TOSS_BASE_URL=%s", f->toss.base_url);
     const char *env[BK_MAX_ENV] = {vars[0],
                                    vars[1],
                                    vars[2],
@@ -106,6 +111,10 @@ static inline ts_proc_t *bk_spawn(bk_fixture_t *f, const char *const *extra, int
                                    vars[4],
                                    vars[5],
                                    vars[6],
+                                   vars[7],
+                                   "TOSS_SECRET_KEY=test_sk_sandbox",
+                                   "TOSS_ACQUISITION=manual",
+                                   "TOSS_TIMEOUT_MS=1500",
                                    "PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123",
                                    "PMS_RATE_LIMIT_PER_SECOND=1000",
                                    "PMS_TIMEOUT_MS=1500",
@@ -123,7 +132,7 @@ static inline ts_proc_t *bk_spawn(bk_fixture_t *f, const char *const *extra, int
                                     * it_booking_rate_limit turns the limit on */
                                    "CHECKOUT_RATE_LIMIT_PER_MINUTE=0",
                                    TS_SERVICE_TOKEN_ENV};
-    size_t n = 22;
+    size_t n = 26;
     for (size_t i = 0; extra && extra[i] && n < BK_MAX_ENV - 1; i++)
         env[n++] = extra[i];
     env[n] = NULL;
@@ -168,6 +177,7 @@ static inline void bk_teardown(bk_fixture_t *f)
     bk_service_stop(f, SIGTERM);
     ts_sandbox_stop(&f->pms);
     ts_sandbox_stop(&f->pay);
+    ts_sandbox_stop(&f->toss);
     db_free(f->db);
     ts_db_drop(f->db_name);
     ts_redis_db_release(f->redis_db);
@@ -291,13 +301,16 @@ static inline bool bk_sagas_settled(bk_fixture_t *f)
 static inline void bk_assert_reconciled(bk_fixture_t *f)
 {
     static char report[8192];
-    ck_assert_msg(ts_reconcile(&f->pms, &f->pay, f->db_url, report, sizeof report),
+    ck_assert_msg(ts_reconcile_with_toss(&f->pms, &f->pay, &f->toss, f->db_url, report,
+                                         sizeof report),
                   "ledgers disagree (log: %s):\n%s", f->log_path, report);
 }
 
-/* The PMS ledger, the booking table and the payment ledger agree: `confirmed`
- * bookings confirmed in the PMS and captured; no open hold; no open
- * authorisation; nothing captured beyond the confirmed bookings. */
+/* The PMS ledger, the booking table and the payment ledgers agree: `confirmed`
+ * bookings confirmed in the PMS and paid (Stripe: captured; Toss: approved
+ * and settled or scheduled); no open hold; no open authorisation; no Toss
+ * approval kept beyond the confirmed Toss bookings; nothing captured beyond
+ * the confirmed bookings. */
 static inline void bk_assert_ledgers_clean(bk_fixture_t *f, int confirmed)
 {
     ck_assert_msg(TS_POLL_UNTIL(bk_sagas_settled(f) && bk_summary(&f->pms, "openHolds") == 0 &&
@@ -312,14 +325,74 @@ static inline void bk_assert_ledgers_clean(bk_fixture_t *f, int confirmed)
                   (long long)bk_summary(&f->pay, "openAuthorizations"), f->log_path);
     ck_assert_int_eq(bk_db_int(f, "SELECT COUNT(*) FROM booking WHERE status = 'confirmed'", NULL),
                      confirmed);
+    int64_t toss = bk_db_int(f,
+                             "SELECT COUNT(*) FROM booking b JOIN booking_payment p ON "
+                             "p.booking_id = b.booking_id WHERE b.status = 'confirmed' AND "
+                             "p.provider = 'toss'",
+                             NULL);
     ck_assert_int_eq(bk_summary(&f->pms, "confirmed"), confirmed);
-    ck_assert_int_eq(bk_summary(&f->pay, "captured"), confirmed);
+    ck_assert_int_eq(bk_summary(&f->pay, "captured"), confirmed - toss);
+    ck_assert_int_eq(bk_summary(&f->toss, "openApprovals"), toss);
     ck_assert_int_eq(bk_db_int(f,
                                "SELECT COUNT(*) FROM booking WHERE status = 'confirmed' AND "
-                               "payment_status = 'captured'",
+                               "payment_status IN ('captured', 'capture_scheduled')",
                                NULL),
                      confirmed);
     bk_assert_reconciled(f);
+}
+
+/* ------------------------------------------------------ Toss Payments -- */
+
+/* Plays Toss' payment window for orderId/amount (extra: more JSON members,
+ * e.g. "\"declineWith\":\"REJECT_CARD_PAYMENT\""); copies the paymentKey. */
+static inline void bk_toss_window(bk_fixture_t *f, const char *order_id, int64_t amount,
+                                  const char *extra, char *key, size_t size)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"orderId\":\"%s\",\"amount\":%lld%s%s}", order_id,
+             (long long)amount, extra ? "," : "", extra ? extra : "");
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_post_json(f->toss.control, "/_sandbox/window", NULL, body, &r),
+                     HTTP_CLIENT_OK);
+    ck_assert_msg(r.status == 200, "window: %d %s", r.status, r.body);
+    json_error_t je;
+    struct json_object *o = json_parse_object(r.body, r.body_len, &je), *v;
+    http_client_response_clear(&r);
+    ck_assert(o && json_object_object_get_ex(o, "paymentKey", &v));
+    snprintf(key, size, "%s", json_object_get_string(v));
+    json_object_put(o);
+}
+
+/* A checkout body paid through Toss: the window is played first (a fresh
+ * orderId), then the body carries what its redirect returned. */
+static inline char *bk_toss_body(bk_fixture_t *f, const char *room, int offset, int nights,
+                                 const char *window_extra, char *order_id, size_t order_size)
+{
+    dates_day_t in = dates_today_utc() + offset;
+    char ci[DATES_ISO_LEN + 1], co[DATES_ISO_LEN + 1], key[128];
+    dates_format_iso(in, ci);
+    dates_format_iso(in + nights, co);
+    int64_t amount = bk_stay_amount(f, room, in, nights);
+    char rnd[40];
+    ck_assert_int_eq(crypto_random_id("ord-", rnd, sizeof rnd), 0);
+    snprintf(order_id, order_size, "%s", rnd);
+    bk_toss_window(f, order_id, amount, window_extra, key, sizeof key);
+    char *body = NULL;
+    ck_assert(asprintf(&body,
+                       "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" BK_HOTEL "\",\"roomTypeId\":"
+                       "\"%s\",\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{"
+                       "\"firstName\":\"홍\",\"lastName\":\"길동\",\"email\":\"hong@example.com\","
+                       "\"phone\":\"+82-10-1234-5678\"},\"adults\":2,\"children\":0,\"payment\":{"
+                       "\"provider\":\"toss\",\"paymentKey\":\"%s\",\"orderId\":\"%s\","
+                       "\"amount\":%lld,\"currency\":\"KRW\"}}",
+                       room, ci, co, key, order_id, (long long)amount) > 0);
+    return body;
+}
+
+/* The Toss ledger's summary field. */
+static inline int64_t bk_toss_summary(bk_fixture_t *f, const char *field)
+{
+    return bk_summary(&f->toss, field);
 }
 
 #endif /* BOOKING_FIXTURE_H */

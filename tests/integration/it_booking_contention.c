@@ -8,7 +8,9 @@
  * What must hold: every room the PMS had is sold exactly once (a declined
  * card frees its room for another buyer), every refusal is a documented code
  * — "sold out" only once the rooms are really gone — and the PMS, the cache
- * and our database all end at 0 with the three ledgers reconciled. A second
+ * and our database all end at 0 with the three ledgers reconciled. The same
+ * race with Toss Payments payers: one approval kept for the one room, every
+ * other approval (a payer whose hold was refused never gets one) cancelled. A second
  * test counts the PMS requests a checkout costs when the cache is warm: the
  * hold and the confirm, nothing else.
  */
@@ -218,6 +220,27 @@ static char *body_for(const hot_hotel_t *h, dates_day_t in, int nights, const ch
     return body;
 }
 
+/* A checkout body paid through Toss' payment window (played first). */
+static char *toss_body_for(const hot_hotel_t *h, dates_day_t in, int nights, const char *extra)
+{
+    char ci[DATES_ISO_LEN + 1], co[DATES_ISO_LEN + 1], order[40], key[128];
+    dates_format_iso(in, ci);
+    dates_format_iso(in + nights, co);
+    ck_assert_int_eq(crypto_random_id("ord-", order, sizeof order), 0);
+    int64_t amount = stay_amount(h, in, nights);
+    bk_toss_window(&f, order, amount, extra, key, sizeof key);
+    char *body = NULL;
+    ck_assert(asprintf(&body,
+                       "{\"vendor\":\"cloudbeds\",\"hotelId\":\"%s\",\"roomTypeId\":\"%s\","
+                       "\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{\"firstName\":"
+                       "\"홍\",\"lastName\":\"길동\",\"email\":\"hong@example.com\",\"phone\":"
+                       "\"+82-10-1234-5678\"},\"adults\":1,\"children\":0,\"payment\":{"
+                       "\"provider\":\"toss\",\"paymentKey\":\"%s\",\"orderId\":\"%s\","
+                       "\"amount\":%lld}}",
+                       h->id, h->room, ci, co, key, order, (long long)amount) > 0);
+    return body;
+}
+
 /* Sets the sandbox's per-property limit (the vendor's: 5 a second). */
 static void vendor_limit(int per_second)
 {
@@ -351,6 +374,48 @@ START_TEST(test_every_last_room_sells_once_under_the_vendor_limit)
                       "%s: inventory-svc still shows %d rooms", HOT[h].id,
                       cache_available(&HOT[h], in));
     ck_assert_int_ge(sold_out, 1);
+}
+END_TEST
+
+START_TEST(test_the_last_room_with_toss_payers_keeps_one_approval)
+{
+    replica_start();
+    const hot_hotel_t *h = &HOT[1]; /* one room, KRW */
+    dates_day_t in = dates_today_utc() + CONTENTION_OFFSET_DAYS + 60;
+    set_rooms(h, in, 1);
+    enum { TOSS_BUYERS = 6 };
+    buyer_t buyers[TOSS_BUYERS];
+    pthread_t t[TOSS_BUYERS];
+    for (int i = 0; i < TOSS_BUYERS; i++)
+        buyers[i] = (buyer_t){
+            .hotel = h,
+            .body = toss_body_for(h, in, 1,
+                                  i == 0 ? "\"declineWith\":\"REJECT_CARD_COMPANY\"" : NULL),
+            .port = i % 2 ? replica_port : f.port};
+    for (int i = 0; i < TOSS_BUYERS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, buy, &buyers[i]), 0);
+    int won = 0;
+    for (int i = 0; i < TOSS_BUYERS; i++) {
+        pthread_join(t[i], NULL);
+        buyer_t *b = &buyers[i];
+        if (b->status == 200)
+            won++;
+        else if (!(b->status == 409 && strcmp(b->code, "INVENTORY_UNAVAILABLE") == 0) &&
+                 !(b->status == 402 && strcmp(b->code, "PAYMENT_PREAUTH_FAILED") == 0) &&
+                 !(b->status == 503 && strcmp(b->code, "PMS_BUSY") == 0))
+            ck_abort_msg("buyer %d: %d %s — not a documented refusal (logs: %s, %s)", i,
+                         b->status, b->code, f.log_path, replica_log);
+        free(b->body);
+    }
+    ck_assert_msg(won == 1, "%d buyers got the one room (logs: %s, %s)", won, f.log_path,
+                  replica_log);
+    ck_assert_int_eq(pms_available(h, in), 0);
+    /* one approval kept; every other approval made was cancelled */
+    bk_assert_ledgers_clean(&f, 1);
+    ck_assert_int_eq(bk_toss_summary(&f, "openApprovals"), 1);
+    ck_assert_int_eq(bk_toss_summary(&f, "approvals") - bk_toss_summary(&f, "voids") -
+                         bk_toss_summary(&f, "refunds"),
+                     1);
 }
 END_TEST
 
@@ -541,6 +606,7 @@ int main(void)
     tcase_add_test(tc, test_a_hold_the_worker_released_leaves_no_sold_out_in_the_cache);
     tcase_add_test(tc, test_every_last_room_sells_once_under_the_vendor_limit);
     tcase_add_test(tc, test_a_declined_card_frees_the_last_room_for_the_next_buyer);
+    tcase_add_test(tc, test_the_last_room_with_toss_payers_keeps_one_approval);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

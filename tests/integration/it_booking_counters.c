@@ -79,8 +79,8 @@ static void snapshot(counts_t *c)
 {
     http_client_response_t m;
     ck_assert_int_eq(http_client_get(f.http, "/metrics", NULL, NULL, &m), HTTP_CLIENT_OK);
-    c->round_trips = metric(m.body, "db_round_trips");
-    c->prepares = metric(m.body, "db_statements_prepared");
+    c->round_trips = metric(m.body, "db_round_trips_total");
+    c->prepares = metric(m.body, "db_statements_prepared_total");
     c->transactions = metric(m.body, "booking_saga_transactions_total");
     c->published = metric(m.body, "booking_outbox_published_total");
     http_client_response_clear(&m);

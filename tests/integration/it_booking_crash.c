@@ -5,7 +5,9 @@
  * id was never recorded is found by reference, a pre-authorisation whose id
  * was never recorded is found by its idempotency key — with nothing charged
  * without a confirmed booking, and the client's retry with the same
- * Idempotency-Key gets the final answer. */
+ * Idempotency-Key gets the final answer. The same with Toss payers: an
+ * approval whose paymentKey was never recorded is found by our orderId and
+ * cancelled — never an orphan approval, never a second one. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,16 +62,19 @@ static const struct {
     {"capture", true},
 };
 
-START_TEST(test_a_crash_after_each_step_is_recovered)
+/* Each crash case in turn with a payer of one provider; *confirmed counts
+ * the bookings confirmed so far, *bookings the bookings made. */
+static void crash_each_step(bool toss, int *confirmed, int *bookings)
 {
-    int confirmed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char hook[64], key[64];
+        char hook[64], key[64], order[64];
         snprintf(hook, sizeof hook, "BOOKING_TEST_CRASH_AFTER=%s", cases[i].step);
-        snprintf(key, sizeof key, "crash-%s", cases[i].step);
+        snprintf(key, sizeof key, "crash-%s-%s", toss ? "toss" : "stripe", cases[i].step);
         const char *env[] = {"BOOKING_TEST_HOOKS=1", hook, "BOOKING_SAGA_LEASE_S=2", NULL};
         bk_service_start(&f, env);
-        char *body = bk_body(&f, BK_ROOM, 20 + (int)i * 3, 2, "tok_visa", 0);
+        int offset = 20 + (*bookings) * 3;
+        char *body = toss ? bk_toss_body(&f, BK_ROOM, offset, 2, NULL, order, sizeof order)
+                          : bk_body(&f, BK_ROOM, offset, 2, "tok_visa", 0);
         ck_assert_msg(checkout_may_die(body, key) == 0, "%s: the hook did not fire", cases[i].step);
         ck_assert_msg(TS_POLL_UNTIL(dead(), 10000), "%s: still alive", cases[i].step);
         bk_service_stop(&f, SIGKILL);
@@ -79,9 +84,9 @@ START_TEST(test_a_crash_after_each_step_is_recovered)
         const char *after[] = {"BOOKING_SAGA_LEASE_S=2", NULL};
         bk_service_start(&f, after); /* no hook: recovery takes the saga over */
         if (cases[i].confirmed)
-            confirmed++;
-        bk_assert_ledgers_clean(&f, confirmed);
-        ck_assert_int_eq(bk_summary(&f.pay, "captured") - bk_summary(&f.pay, "refunds"), confirmed);
+            (*confirmed)++;
+        (*bookings)++;
+        bk_assert_ledgers_clean(&f, *confirmed);
 
         /* the client's retry gets the saga's final answer, and books nothing new */
         int status;
@@ -96,10 +101,27 @@ START_TEST(test_a_crash_after_each_step_is_recovered)
             ck_assert_str_eq(bk_str(r, "errorCode"), "INTERNAL_ERROR");
         }
         json_object_put(r);
-        ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM booking", NULL), (int64_t)i + 1);
+        ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM booking", NULL), *bookings);
         bk_service_stop(&f, SIGTERM);
         free(body);
     }
+}
+
+START_TEST(test_a_crash_after_each_step_is_recovered)
+{
+    int confirmed = 0, bookings = 0;
+    crash_each_step(false, &confirmed, &bookings);
+    ck_assert_int_eq(bk_summary(&f.pay, "captured") - bk_summary(&f.pay, "refunds"), confirmed);
+}
+END_TEST
+
+START_TEST(test_a_crash_with_a_toss_payer_leaves_no_orphan_approval)
+{
+    int confirmed = 0, bookings = 0;
+    crash_each_step(true, &confirmed, &bookings);
+    /* one approval per booking at most; the failed ones cancelled */
+    ck_assert_int_le(bk_toss_summary(&f, "approvals"), bookings);
+    ck_assert_int_eq(bk_toss_summary(&f, "openApprovals"), confirmed);
 }
 END_TEST
 
@@ -110,6 +132,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_a_crash_after_each_step_is_recovered);
+    tcase_add_test(tc, test_a_crash_with_a_toss_payer_leaves_no_orphan_approval);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -3,8 +3,13 @@
  * the right error code (or a booking, when a retry can succeed), complete
  * compensation, and clean ledgers — including a capture failing after the
  * confirm (retried, then cancel + void) and a compensation that only the
- * worker can finish. One booking-svc and one pair of sandboxes per vendor;
- * the ledgers of all cases so far must agree after each case. */
+ * worker can finish. The same matrix runs with each payment provider: Stripe
+ * (pay-sandbox) and Toss Payments (toss-sandbox, manual settlement: the
+ * approval is the pre-authorisation, the settlement request the capture),
+ * where Toss' answers lost after the work was done (dropped, replaced by a
+ * 500, too slow) are resolved by looking the payment up. One booking-svc and
+ * one sandbox per vendor; the ledgers of all cases so far must agree after
+ * each case. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +20,18 @@
 
 static bk_fixture_t f;
 static int offset;
-static int confirmed_so_far; /* bookings confirmed by the cases before */
+static int confirmed_so_far;      /* Stripe bookings confirmed by the cases before */
+static int toss_confirmed_so_far; /* Toss bookings confirmed by the cases before */
 
 static void setup(void)
 {
     bk_setup(&f);
-    const char *env[] = {"PMS_TIMEOUT_MS=1000", "PAYMENT_TIMEOUT_MS=1000", NULL};
+    const char *env[] = {"PMS_TIMEOUT_MS=1000", "PAYMENT_TIMEOUT_MS=1000", "TOSS_TIMEOUT_MS=1000",
+                         NULL};
     bk_service_start(&f, env);
     offset = 20;
     confirmed_so_far = 0;
+    toss_confirmed_so_far = 0;
 }
 
 static void teardown(void)
@@ -37,17 +45,19 @@ typedef struct fault_case {
     const char *name;
     ts_sandbox_t *target;   /* where the fault goes (NULL: none) */
     const char *fault;      /* sandbox_faults JSON */
-    const char *token;      /* card token */
+    const char *token;      /* card token; Toss: more JSON for the payment window, or NULL */
     int status;             /* expected HTTP status (0: 200 or 402 both fine) */
     const char *error_code; /* expected errorCode, NULL on success */
     int outcome;
     const char *fault2; /* a second fault on the same sandbox, or NULL */
 } fault_case_t;
 
-/* Runs one case on fresh ledgers and checks the answer and the ends. */
-static void run_case(const fault_case_t *c)
+/* Runs one case with a payer of `provider` and checks the answer and the ends. */
+static void run_case_with(const fault_case_t *c, bool toss)
 {
-    char *body = bk_body(&f, BK_ROOM, offset++, 2, c->token, 0);
+    char order[64];
+    char *body = toss ? bk_toss_body(&f, BK_ROOM, offset++, 2, c->token, order, sizeof order)
+                      : bk_body(&f, BK_ROOM, offset++, 2, c->token, 0);
     if (c->target)
         ts_sandbox_fault(c->target, c->fault);
     if (c->target && c->fault2)
@@ -71,27 +81,43 @@ static void run_case(const fault_case_t *c)
     if (c->target)
         ts_sandbox_clear_faults(c->target);
 
-    /* every saga at its end, no hold and no authorisation left open */
-    ck_assert_msg(TS_POLL_UNTIL(bk_sagas_settled(&f) && bk_summary(&f.pms, "openHolds") == 0 &&
-                                    bk_summary(&f.pay, "openAuthorizations") == 0,
-                                30000),
-                  "%s: not settled (holds %lld, auths %lld, log: %s)", c->name,
-                  (long long)bk_summary(&f.pms, "openHolds"),
-                  (long long)bk_summary(&f.pay, "openAuthorizations"), f.log_path);
-    bool confirmed = bk_db_int(&f,
-                               "SELECT COUNT(*) FROM booking WHERE booking_id = ? AND status = "
-                               "'confirmed' AND payment_status = 'captured'",
-                               booking) == 1;
+    /* every saga at its end, no hold and no authorisation left open; at Toss
+     * no approval kept beyond the confirmed bookings */
+    bool confirmed = false;
+    ck_assert_msg(
+        TS_POLL_UNTIL(bk_sagas_settled(&f) && bk_summary(&f.pms, "openHolds") == 0 &&
+                          bk_summary(&f.pay, "openAuthorizations") == 0 &&
+                          bk_toss_summary(&f, "openApprovals") ==
+                              toss_confirmed_so_far +
+                                  ((confirmed = bk_db_int(&f,
+                                                          "SELECT COUNT(*) FROM booking WHERE "
+                                                          "booking_id = ? AND status = "
+                                                          "'confirmed' AND payment_status = "
+                                                          "'captured'",
+                                                          booking) == 1) &&
+                                   toss),
+                      30000),
+        "%s: not settled (holds %lld, auths %lld, Toss approvals %lld, log: %s)", c->name,
+        (long long)bk_summary(&f.pms, "openHolds"),
+        (long long)bk_summary(&f.pay, "openAuthorizations"),
+        (long long)bk_toss_summary(&f, "openApprovals"), f.log_path);
     if (c->outcome != WANT_EITHER)
         ck_assert_msg(confirmed == (c->outcome == WANT_CONFIRMED), "%s: confirmed %d", c->name,
                       confirmed);
     if (status == 200)
         ck_assert_msg(confirmed, "%s: 200 but not confirmed", c->name);
     /* the ledgers agree with the bookings */
-    confirmed_so_far += confirmed ? 1 : 0;
-    ck_assert_int_eq(bk_summary(&f.pms, "confirmed"), confirmed_so_far);
+    if (toss)
+        toss_confirmed_so_far += confirmed ? 1 : 0;
+    else
+        confirmed_so_far += confirmed ? 1 : 0;
+    ck_assert_int_eq(bk_summary(&f.pms, "confirmed"), confirmed_so_far + toss_confirmed_so_far);
     ck_assert_int_eq(bk_summary(&f.pay, "captured") - bk_summary(&f.pay, "refunds"),
                      confirmed_so_far);
+    ck_assert_int_eq(bk_toss_summary(&f, "openApprovals"), toss_confirmed_so_far);
+    /* acquisition (the settlement request) only for the bookings kept */
+    ck_assert_int_eq(bk_toss_summary(&f, "acquired") - bk_toss_summary(&f, "refunds"),
+                     toss_confirmed_so_far);
     bk_assert_reconciled(&f);
     if (!confirmed)
         ck_assert_int_eq(bk_db_int(&f,
@@ -111,6 +137,11 @@ static void run_case(const fault_case_t *c)
                       c->name, c->error_code);
     }
     free(body);
+}
+
+static void run_case(const fault_case_t *c)
+{
+    run_case_with(c, false);
 }
 
 START_TEST(test_pms_faults_at_each_step)
@@ -163,7 +194,7 @@ START_TEST(test_a_key_refused_for_a_busy_pms_may_be_sent_again)
     ck_assert_msg(status == 200, "%d %s", status, json_object_to_json_string(r));
     json_object_put(r);
     confirmed_so_far++;
-    bk_assert_ledgers_clean(&f, confirmed_so_far);
+    bk_assert_ledgers_clean(&f, confirmed_so_far + toss_confirmed_so_far);
     free(body);
 }
 END_TEST
@@ -205,6 +236,69 @@ START_TEST(test_payment_faults_at_each_step)
 }
 END_TEST
 
+/* The matrix with Toss payers: approval (payments.confirm), capture (the
+ * settlement request), compensation (payments.cancel), each failing before
+ * the work, after it (answer dropped / replaced by 500 / too slow), or late. */
+START_TEST(test_toss_faults_at_each_step)
+{
+#define TOSS_FAULT(op, rest) "{\"op\":\"" op "\"," rest "}"
+    const fault_case_t cases[] = {
+        {"approval declined", NULL, NULL, "\"declineWith\":\"REJECT_CARD_PAYMENT\"", 402,
+         "PAYMENT_PREAUTH_FAILED", WANT_FAILED},
+        {"approval past the 10-minute limit", NULL, NULL, "\"authenticatedSecondsAgo\":601", 402,
+         "PAYMENT_PREAUTH_FAILED", WANT_FAILED},
+        {"approval error", &f.toss, TOSS_FAULT("payments.confirm", "\"status\":500,\"failNext\":4"),
+         NULL, 402, "PAYMENT_PREAUTH_FAILED", WANT_FAILED},
+        {"approval timeout", &f.toss,
+         TOSS_FAULT("payments.confirm", "\"hangMs\":2500,\"failNext\":1"), NULL, 0, NULL,
+         WANT_EITHER},
+        {"approval slow", &f.toss, TOSS_FAULT("payments.confirm", "\"latencyMs\":400"), NULL, 200,
+         NULL, WANT_CONFIRMED},
+        {"approval answer dropped after the work", &f.toss,
+         TOSS_FAULT("payments.confirm", "\"afterCommit\":true,\"drop\":true,\"failNext\":1"),
+         NULL, 200, NULL, WANT_CONFIRMED},
+        {"approval answer replaced by a 500", &f.toss,
+         TOSS_FAULT("payments.confirm", "\"afterCommit\":true,\"status\":500,\"failNext\":1"),
+         NULL, 200, NULL, WANT_CONFIRMED},
+        {"approval answered too late", &f.toss,
+         TOSS_FAULT("payments.confirm", "\"afterCommit\":true,\"hangMs\":2500,\"failNext\":1"),
+         NULL, 200, NULL, WANT_CONFIRMED},
+        {"settlement refused", &f.toss,
+         TOSS_FAULT("settlements.request", "\"status\":403,\"failNext\":1"), NULL, 402,
+         "PAYMENT_CAPTURE_FAILED", WANT_FAILED},
+        {"settlement error then retried", &f.toss,
+         TOSS_FAULT("settlements.request", "\"status\":503,\"failNext\":4"), NULL, 200, NULL,
+         WANT_CONFIRMED},
+        {"settlement timeout", &f.toss,
+         TOSS_FAULT("settlements.request", "\"hangMs\":2500,\"failNext\":1"), NULL, 0, NULL,
+         WANT_EITHER},
+        {"settlement answer dropped after the work", &f.toss,
+         TOSS_FAULT("settlements.request",
+                    "\"afterCommit\":true,\"drop\":true,\"failNext\":1"),
+         NULL, 200, NULL, WANT_CONFIRMED},
+        {"void left to the worker", &f.toss,
+         TOSS_FAULT("settlements.request", "\"status\":403,\"failNext\":1"), NULL, 402,
+         "PAYMENT_CAPTURE_FAILED", WANT_FAILED,
+         TOSS_FAULT("payments.cancel", "\"status\":500,\"failNext\":8")},
+        {"void answer dropped after the work", &f.toss,
+         TOSS_FAULT("settlements.request", "\"status\":403,\"failNext\":1"), NULL, 402,
+         "PAYMENT_CAPTURE_FAILED", WANT_FAILED,
+         TOSS_FAULT("payments.cancel", "\"afterCommit\":true,\"drop\":true,\"failNext\":1")},
+        {"PMS confirm error: the approval is voided", &f.pms,
+         "{\"op\":\"putReservation\",\"status\":500,\"failNext\":4}", NULL, 409,
+         "BOOKING_CONFIRM_FAILED", WANT_FAILED},
+        {"PMS hold error: nothing approved", &f.pms,
+         "{\"op\":\"postReservation\",\"status\":500,\"failNext\":1}", NULL, 409,
+         "HOLD_FAILED", WANT_FAILED},
+    };
+#undef TOSS_FAULT
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case_with(&cases[i], true);
+    /* nothing was ever approved twice for one order */
+    ck_assert_int_le(bk_toss_summary(&f, "approvals"), (int64_t)(sizeof cases / sizeof cases[0]));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_booking_faults");
@@ -213,6 +307,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_pms_faults_at_each_step);
     tcase_add_test(tc, test_payment_faults_at_each_step);
+    tcase_add_test(tc, test_toss_faults_at_each_step);
     tcase_add_test(tc, test_a_key_refused_for_a_busy_pms_may_be_sent_again);
     suite_add_tcase(s, tc);
     return check_run(s);

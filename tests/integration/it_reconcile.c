@@ -1,6 +1,8 @@
 /* The reconciliation (common/reconcile.h and lodging-reconcile) on the real
  * stack: booking-svc checkouts against pms-sandbox and pay-sandbox agree;
- * a reservation made straight in the PMS through its vendor API does not. */
+ * a reservation made straight in the PMS through its vendor API does not.
+ * Bookings paid through Toss Payments are read from toss-sandbox: they agree
+ * too, until a payment is cancelled at Toss behind our back. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 
 static bk_fixture_t f;
 static pms_connector_t *pms;
-static payment_connector_t *pay;
+static payment_connector_t *pay, *toss;
 
 /* Connectors to the sandboxes' vendor APIs, as the CLI builds them. */
 static void setup(void)
@@ -37,12 +39,19 @@ static void setup(void)
     yc.api_key = "sk_test_sandbox";
     pay = payment_connector_new("stripe", &yc, err, sizeof err);
     ck_assert_msg(pay != NULL, "%s", err);
+    payment_config_t tc = PAYMENT_CONFIG_DEFAULT;
+    tc.base_url = f.toss.base_url;
+    tc.api_key = "test_sk_sandbox";
+    tc.manual_settlement = true;
+    toss = payment_connector_new("toss", &tc, err, sizeof err);
+    ck_assert_msg(toss != NULL, "%s", err);
 }
 
 static void teardown(void)
 {
     pms_connector_free(pms);
     payment_connector_free(pay);
+    payment_connector_free(toss);
     bk_teardown(&f);
 }
 
@@ -66,7 +75,8 @@ static reconcile_report_t run(void)
                               .to = today + RC_OFFSET + 10,
                               .db = f.db,
                               .pms = pms,
-                              .pay = pay};
+                              .pay = pay,
+                              .toss = toss};
     reconcile_report_t rep;
     char why[512];
     ck_assert_msg(reconcile_run(&src, &rep, why, sizeof why) == RECONCILE_OK, "%s", why);
@@ -87,6 +97,9 @@ static int run_cli(char *out, size_t out_size)
     setenv("PAYMENT_API_KEY", "sk_test_sandbox", 1);
     setenv("PMS_RATE_LIMIT_PER_SECOND", "1000", 1);
     setenv("REDIS_URL", f.redis_url, 1); /* the PMS budget shared with booking-svc */
+    setenv("TOSS_BASE_URL", f.toss.base_url, 1);
+    setenv("TOSS_SECRET_KEY", "test_sk_sandbox", 1);
+    setenv("TOSS_ACQUISITION", "manual", 1);
     snprintf(cmd, sizeof cmd,
              LODGING_BINARY_DIR "/tools/reconcile/lodging-reconcile --hotel " BK_HOTEL
                                 " --from %s --to %s --json",
@@ -168,6 +181,59 @@ START_TEST(test_a_reservation_made_in_the_pms_alone_is_a_mismatch)
 }
 END_TEST
 
+/* A Toss checkout; the booking's paymentKey into key. */
+static void toss_checkout(int offset, char *key, size_t size)
+{
+    char order[64];
+    char *body = bk_toss_body(&f, BK_ROOM, offset, 1, NULL, order, sizeof order);
+    int status;
+    struct json_object *r = bk_checkout(&f, body, NULL, &status);
+    ck_assert_msg(status == 200, "status %d: %s", status, json_object_to_json_string(r));
+    ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM booking_payment WHERE order_id = ?",
+                               order),
+                     1);
+    db_param_t p[] = {DB_STR(bk_str(r, "bookingId"))};
+    db_result_t *res = NULL;
+    ck_assert_int_eq(db_query(f.db, "SELECT payment_auth_id FROM booking WHERE booking_id = ?", p,
+                              1, &res),
+                     DB_OK);
+    snprintf(key, size, "%s", db_result_text(res, 0, 0));
+    db_result_free(res);
+    json_object_put(r);
+    free(body);
+}
+
+START_TEST(test_both_providers_reconcile_and_a_cancel_at_toss_is_found)
+{
+    char key[128], other[128];
+    checkout(RC_OFFSET, 2);
+    toss_checkout(RC_OFFSET + 3, key, sizeof key);
+    toss_checkout(RC_OFFSET + 5, other, sizeof other);
+    reconcile_report_t rep = run();
+    ck_assert_msg(rep.count == 0, "first mismatch: %s %s",
+                  rep.count ? reconcile_kind_name(rep.items[0].kind) : "",
+                  rep.count ? rep.items[0].payment_id : "");
+    ck_assert_uint_eq(rep.payments, 3);
+    reconcile_report_free(&rep);
+    static char out[65536];
+    ck_assert_int_eq(run_cli(out, sizeof out), 0);
+
+    /* cancelled in Toss' console, the webhook never arrived: found here */
+    char path[320];
+    snprintf(path, sizeof path, "/_sandbox/payments/%s/console-cancel", key);
+    ck_assert_int_eq(ts_sandbox_post(&f.toss, path, "{}"), 200);
+    rep = run();
+    ck_assert_uint_eq(rep.count, 1);
+    ck_assert_str_eq(reconcile_kind_name(rep.items[0].kind), "payment_missing");
+    ck_assert_str_eq(rep.items[0].payment_id, key);
+    ck_assert_str_eq(rep.items[0].theirs, "CANCELED");
+    reconcile_report_free(&rep);
+    ck_assert_int_eq(run_cli(out, sizeof out), 1);
+    ck_assert_msg(!strstr(out, "test_sk") && !strstr(out, "@"), "the report shows a key: %s",
+                  out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("it_reconcile");
@@ -176,6 +242,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_checkouts_leave_the_three_ledgers_in_agreement);
     tcase_add_test(tc, test_a_reservation_made_in_the_pms_alone_is_a_mismatch);
+    tcase_add_test(tc, test_both_providers_reconcile_and_a_cancel_at_toss_is_found);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -17,8 +17,9 @@
 /* One booking row, as text. */
 typedef struct booking_row {
     const char *booking_id, *status, *reservation_id, *payment_auth_id, *total_price, *currency;
-    int64_t amount; /* minor units; -1 when unreadable */
-    int64_t fee;    /* a cancelled booking's cancellation fee (kept by right); 0 = none */
+    const char *provider, *order_id; /* booking_payment ("stripe" when none) */
+    int64_t amount;                  /* minor units; -1 when unreadable */
+    int64_t fee; /* a cancelled booking's cancellation fee (kept by right); 0 = none */
 } booking_row_t;
 
 typedef struct reconcile {
@@ -174,12 +175,17 @@ static void check_payment(reconcile_t *r, struct json_object *p)
                  (long long)b->amount, b->currency);
 }
 
+static bool is_toss(const booking_row_t *b)
+{
+    return b->provider && strcmp(b->provider, "toss") == 0;
+}
+
 /* Every confirmed booking has a captured payment. */
 static void check_confirmed_bookings_paid(reconcile_t *r, struct json_object *intents)
 {
     for (size_t i = 0; i < r->booking_count; i++) {
         const booking_row_t *b = &r->bookings[i];
-        if (strcmp(b->status, "confirmed") != 0)
+        if (strcmp(b->status, "confirmed") != 0 || is_toss(b))
             continue;
         bool paid = false;
         size_t n = intents ? json_object_array_length(intents) : 0;
@@ -194,6 +200,62 @@ static void check_confirmed_bookings_paid(reconcile_t *r, struct json_object *in
     }
 }
 
+/* ---------------------------------------------------- Toss Payments -- */
+
+static const booking_row_t *booking_by_order(const reconcile_t *r, const char *order_id)
+{
+    for (size_t i = 0; order_id && *order_id && i < r->booking_count; i++)
+        if (r->bookings[i].order_id && strcmp(r->bookings[i].order_id, order_id) == 0)
+            return &r->bookings[i];
+    return NULL;
+}
+
+/* An approval keeps money (balanceAmount) only for a confirmed booking of
+ * the same amount; anything else approved was cancelled. */
+static void check_toss_payment(reconcile_t *r, struct json_object *p)
+{
+    const char *key = text_of(p, "paymentKey"), *status = text_of(p, "status");
+    int64_t kept = int_of(p, "balanceAmount");
+    bool approved = strcmp(status, "DONE") == 0 || strcmp(status, "PARTIAL_CANCELED") == 0;
+    if (!approved || kept <= 0)
+        return;
+    const booking_row_t *b = booking_by_payment(r, key, NULL);
+    if (!b)
+        b = booking_by_order(r, text_of(p, "orderId"));
+    if (!b)
+        mismatch(r, "Toss payment %s (order %s) keeps %lld KRW but belongs to no booking", key,
+                 text_of(p, "orderId"), (long long)kept);
+    else if (strcmp(b->status, "pending") == 0)
+        return; /* a checkout in flight */
+    else if (strcmp(b->status, "confirmed") != 0)
+        mismatch(r, "Toss payment %s keeps %lld KRW but booking %s is %s (an approval left)",
+                 key, (long long)kept, b->booking_id, b->status);
+    else if (kept != b->amount || int_of(p, "totalAmount") != b->amount)
+        mismatch(r, "Toss payment %s keeps %lld KRW but booking %s is %lld %s", key,
+                 (long long)kept, b->booking_id, (long long)b->amount, b->currency);
+}
+
+/* Every confirmed Toss booking has its approval standing, whole. */
+static void check_toss_bookings_paid(reconcile_t *r, struct json_object *payments)
+{
+    for (size_t i = 0; i < r->booking_count; i++) {
+        const booking_row_t *b = &r->bookings[i];
+        if (strcmp(b->status, "confirmed") != 0 || !is_toss(b))
+            continue;
+        bool paid = false;
+        size_t n = payments ? json_object_array_length(payments) : 0;
+        for (size_t j = 0; j < n && !paid; j++) {
+            struct json_object *p = json_object_array_get_idx(payments, j);
+            paid = b->payment_auth_id && strcmp(text_of(p, "paymentKey"), b->payment_auth_id) == 0 &&
+                   strcmp(text_of(p, "status"), "DONE") == 0 &&
+                   int_of(p, "balanceAmount") == b->amount;
+        }
+        if (!paid)
+            mismatch(r, "booking %s is confirmed but its Toss payment %s is not approved in full",
+                     b->booking_id, or_none(b->payment_auth_id));
+    }
+}
+
 /* ----------------------------------------------------------- bookings -- */
 
 static db_result_t *load_bookings(reconcile_t *r, db_t *db)
@@ -201,8 +263,9 @@ static db_result_t *load_bookings(reconcile_t *r, db_t *db)
     db_result_t *res = NULL;
     if (db_query(
             db,
-            "SELECT booking_id, status, reservation_id, payment_auth_id, total_price, currency, "
-            "cancel_fee FROM booking ORDER BY id",
+            "SELECT b.booking_id, b.status, b.reservation_id, b.payment_auth_id, b.total_price, "
+            "b.currency, b.cancel_fee, COALESCE(p.provider, 'stripe'), p.order_id FROM booking b "
+            "LEFT JOIN booking_payment p ON p.booking_id = b.booking_id ORDER BY b.id",
             NULL, 0, &res) != DB_OK) {
         mismatch(r, "cannot read the booking table: %s", db_error(db));
         return NULL;
@@ -220,6 +283,8 @@ static db_result_t *load_bookings(reconcile_t *r, db_t *db)
         b->payment_auth_id = db_result_text(res, i, 3);
         b->total_price = db_result_text(res, i, 4);
         b->currency = db_result_text(res, i, 5);
+        b->provider = db_result_text(res, i, 7);
+        b->order_id = db_result_text(res, i, 8);
         if (money_from_decimal_text(b->total_price, b->currency, &b->amount) != 0)
             b->amount = -1;
         const char *fee = db_result_text(res, i, 6);
@@ -231,6 +296,12 @@ static db_result_t *load_bookings(reconcile_t *r, db_t *db)
 
 bool ts_reconcile(ts_sandbox_t *pms, ts_sandbox_t *pay, const char *mysql_url, char *report,
                   size_t size)
+{
+    return ts_reconcile_with_toss(pms, pay, NULL, mysql_url, report, size);
+}
+
+bool ts_reconcile_with_toss(ts_sandbox_t *pms, ts_sandbox_t *pay, ts_sandbox_t *toss,
+                            const char *mysql_url, char *report, size_t size)
 {
     static reconcile_t r; /* large; tests run one at a time per process */
     memset(&r, 0, sizeof r);
@@ -257,6 +328,15 @@ bool ts_reconcile(ts_sandbox_t *pms, ts_sandbox_t *pay, const char *mysql_url, c
     for (size_t i = 0; intents && i < json_object_array_length(intents); i++)
         check_payment(&r, json_object_array_get_idx(intents, i));
     check_confirmed_bookings_paid(&r, intents);
+    if (toss) {
+        struct json_object *toss_ledger = ts_sandbox_get_json(toss, "/_sandbox/ledger", NULL);
+        struct json_object *payments = NULL;
+        json_object_object_get_ex(toss_ledger, "payments", &payments);
+        for (size_t i = 0; payments && i < json_object_array_length(payments); i++)
+            check_toss_payment(&r, json_object_array_get_idx(payments, i));
+        check_toss_bookings_paid(&r, payments);
+        json_object_put(toss_ledger);
+    }
     json_object_put(pms_ledger);
     json_object_put(pay_ledger);
     db_result_free(rows);

@@ -17,7 +17,13 @@
  *   - no payment is left in requires_capture (an open pre-authorisation) for
  *     a final booking or for no booking at all.
  * Payments are matched to bookings by booking.payment_auth_id, else by the
- * bookingId metadata. Every mismatch is described in `report` (one per line).
+ * bookingId metadata. Bookings paid through Toss Payments (booking_payment)
+ * are checked against the toss-sandbox instead (ts_reconcile_with_toss): an
+ * approval keeps money (DONE / PARTIAL_CANCELED with a balance) only for a
+ * confirmed booking of the same amount (matched by paymentKey, else by
+ * orderId) — any other approval is one left behind — and every confirmed
+ * Toss booking has its approval standing in full. Every mismatch is
+ * described in `report` (one per line).
  *
  * Uses check's assertions for the sandbox requests: call it inside tests.
  * Thread-safety: none needed (one test thread). Ownership: nothing retained.
@@ -34,5 +40,9 @@
  * ("" when they agree). A database that cannot be read is a mismatch too. */
 bool ts_reconcile(ts_sandbox_t *pms, ts_sandbox_t *pay, const char *mysql_url, char *report,
                   size_t size);
+
+/* The same, with the Toss ledger too (toss NULL: Toss bookings are skipped). */
+bool ts_reconcile_with_toss(ts_sandbox_t *pms, ts_sandbox_t *pay, ts_sandbox_t *toss,
+                            const char *mysql_url, char *report, size_t size);
 
 #endif /* TS_RECONCILE_H */

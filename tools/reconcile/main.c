@@ -5,7 +5,7 @@
  *   lodging-reconcile --hotel H --from YYYY-MM-DD --to YYYY-MM-DD [--json]
  *                     [--ignore-other-channels]
  *
- * It reads the services' environment (MYSQL_URL, PMS_*, PAYMENT_*, see
+ * It reads the services' environment (MYSQL_URL, PMS_*, PAYMENT_*, TOSS_*, see
  * usage()) and talks to the vendors through their own APIs. The report goes
  * to stdout (text, or JSON with --json); diagnostics go to stderr. Exit
  * status: 0 all agree, 1 mismatches found, 2 usage or configuration error,
@@ -57,6 +57,7 @@ typedef struct resources {
     pms_keystore_t *keys;
     pms_connector_t *pms;
     payment_connector_t *pay;
+    payment_connector_t *toss; /* NULL without TOSS_SECRET_KEY */
 } resources_t;
 
 /* Prints the usage to stderr; returns EXIT_USAGE. */
@@ -69,7 +70,8 @@ static int usage(void)
             "the stays of hotel H checking in from..to (inclusive).\n"
             "Environment: MYSQL_URL, PMS_VENDOR, PMS_BASE_URL, PMS_<hotel>_API_KEY (or the\n"
             "pms_config row with PMS_CONFIG_ENCRYPTION_KEYS), PAYMENT_GATEWAY, PAYMENT_BASE_URL,\n"
-            "PAYMENT_API_KEY, REDIS_URL (optional: the shared PMS budget),\n"
+            "PAYMENT_API_KEY, TOSS_SECRET_KEY / TOSS_BASE_URL / TOSS_ACQUISITION (bookings paid\n"
+            "through Toss Payments), REDIS_URL (optional: the shared PMS budget),\n"
             "RECONCILE_PMS_WAIT_MS (default %d).\n"
             "Exit: 0 all agree, 1 mismatches, 2 usage or configuration, 3 a ledger unreadable.\n",
             RECONCILE_DEFAULT_PMS_WAIT_MS);
@@ -104,6 +106,7 @@ static int parse_args(int argc, char **argv, options_t *o)
 static void resources_free(resources_t *r)
 {
     payment_connector_free(r->pay);
+    payment_connector_free(r->toss);
     pms_connector_free(r->pms);
     pms_keystore_free(r->keys);
     if (r->db)
@@ -127,8 +130,9 @@ static int resources_open(resources_t *r)
         config_get_int(cfg, "RECONCILE_PMS_WAIT_MS", RECONCILE_DEFAULT_PMS_WAIT_MS, 0, 600000);
     pms_config_t pc;
     const char *vendor = pms_config_from_env(cfg, &pc);
-    payment_config_t payc;
+    payment_config_t payc, tossc;
     const char *gateway = payment_config_from_env(cfg, &payc);
+    bool toss = payment_toss_config_from_env(cfg, &tossc);
     pms_keyring_t ring;
     bool have_ring = pms_keyring_from_config(cfg, &ring);
     if (config_error_count(cfg) > 0) {
@@ -158,7 +162,8 @@ static int resources_open(resources_t *r)
     pc.priority = PMS_PRIORITY_BACKGROUND;
     pc.background_wait_ms = wait_ms;
     if (!(r->pms = pms_connector_new(vendor, &pc, err, sizeof err)) ||
-        !(r->pay = payment_connector_new(gateway, &payc, err, sizeof err))) {
+        !(r->pay = payment_connector_new(gateway, &payc, err, sizeof err)) ||
+        (toss && !(r->toss = payment_connector_new("toss", &tossc, err, sizeof err)))) {
         fprintf(stderr, "lodging-reconcile: %s\n", err);
         return EXIT_USAGE;
     }
@@ -199,6 +204,7 @@ int main(int argc, char **argv)
                               .db = r.db,
                               .pms = r.pms,
                               .pay = r.pay,
+                              .toss = r.toss,
                               .ignore_other_channels = o.ignore_other_channels};
     reconcile_report_t rep;
     char why[512];

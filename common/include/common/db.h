@@ -114,8 +114,9 @@ typedef struct db_stats {
     uint64_t rollbacks;
 } db_stats_t;
 void db_stats_get(db_stats_t *out);
-/* Copies the counts into the gauges db_round_trips, db_statements_prepared
- * and db_commits (call before rendering /metrics). */
+/* Adds the counts since the last call to the counters db_round_trips_total,
+ * db_statements_prepared_total
+ * and db_commits_total (runs before every render of /metrics). */
 void db_stats_publish(void);
 
 /* --- pool --- */

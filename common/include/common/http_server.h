@@ -170,6 +170,10 @@ const char *http_request_param(const http_request_t *req, const char *name);
 const char *http_request_query(const http_request_t *req, const char *name);
 /* Request header (case-insensitive name), or NULL. */
 const char *http_request_header(const http_request_t *req, const char *name);
+/* Calls fn(ctx, name, value) for each query parameter (decoded; value NULL
+ * for a bare "?flag"), in order, until fn returns non-zero. */
+typedef int (*http_query_fn)(void *ctx, const char *name, const char *value);
+void http_request_query_each(const http_request_t *req, http_query_fn fn, void *ctx);
 /* The client's address (text, e.g. "203.0.113.9" or "2001:db8::1"): the
  * connection's peer, or the right-most untrusted X-Forwarded-For entry when
  * the peer is a trusted proxy (client_address.h). Never NULL ("" when
@@ -208,5 +212,10 @@ int http_respond_json(http_request_t *req, int status, struct json_object *obj);
 /* {"success":false,"error":message,"errorCode":code[,"field":field]} */
 int http_respond_error(http_request_t *req, int status, const char *code, const char *field,
                        const char *message);
+
+/* Closes the connection without any answer, as a peer that crashed mid-way
+ * would (vendor sandboxes use it to play a response lost after the work was
+ * done). Counts as the request's one response. */
+void http_request_abort(http_request_t *req);
 
 #endif /* COMMON_HTTP_SERVER_H */

@@ -1,7 +1,9 @@
 /*
- * payment.h — the payment connector: one interface over card gateways
- * (pre-authorise, capture, void, refund, get), a factory by gateway name, and
- * the resilience every call goes through (see Resilience below).
+ * payment.h — the payment connector: one interface over payment providers
+ * (pre-authorise, capture, void, refund, get, find by order) — Stripe and Toss
+ * Payments (common/payment/README.md maps each onto the saga) — a factory by
+ * gateway name, and the resilience every call goes through (see Resilience
+ * below).
  *
  * Usage:
  *     payment_config_t cfg = PAYMENT_CONFIG_DEFAULT;
@@ -63,6 +65,11 @@
 #define PAYMENT_DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define PAYMENT_DEFAULT_TIMEOUT_MS 10000
 #define PAYMENT_STRIPE_DEFAULT_BASE_URL "https://api.stripe.com"
+#define PAYMENT_TOSS_DEFAULT_BASE_URL "https://api.tosspayments.com"
+/* Toss' orderId: 6..64 of A-Z a-z 0-9 - _ (the strictest reading of its docs). */
+#define PAY_ORDER_ID_MIN 6
+#define PAY_ORDER_ID_MAX 64
+#define PAY_KEY_MAX 200 /* Toss' paymentKey and billingKey */
 
 typedef enum {
     PAY_OK = 0,
@@ -119,6 +126,12 @@ typedef struct pay_payment {
     int64_t canceled_at;          /* Unix seconds, 0 when not cancelled */
     char cancellation_reason[32]; /* "automatic" when an authorisation expired */
     char booking_id[PAY_ID_MAX];  /* from the metadata we sent */
+    /* Toss only ("" elsewhere): */
+    char order_id[PAY_ORDER_ID_MAX + 1];
+    char method[24];         /* CARD, EASY_PAY, VIRTUAL_ACCOUNT, ... (English, whatever the locale) */
+    char easy_pay[32];       /* the easy-pay provider ("토스페이", "카카오페이"); "" when none */
+    char acquire_status[24]; /* card.acquireStatus: READY, REQUESTED, COMPLETED, ... */
+    bool capture_scheduled;  /* capture left to the gateway's automatic acquisition */
 } pay_payment_t;
 
 typedef enum {
@@ -141,7 +154,14 @@ typedef struct pay_refund {
 typedef struct pay_preauth_request {
     int64_t amount;              /* minor units, > 0, exact */
     const char *currency;        /* ISO 4217, any case ("KRW") */
-    const char *card_token;      /* the client's card token ("tok_visa"); never logged */
+    const char *card_token;      /* Stripe: the client's card token ("tok_visa"); never logged */
+    /* Toss: what the payment window's success redirect returned (paymentKey
+     * and orderId), or a saved card (billingKey, customerKey, and our own
+     * orderId). The approval is the pre-authorisation; never logged. */
+    const char *payment_key;
+    const char *billing_key;
+    const char *customer_key;
+    const char *order_id;
     const char *idempotency_key; /* NULL = generated per call */
     const char *description;     /* optional */
     const char *booking_id;      /* optional; sent as metadata */
@@ -155,6 +175,10 @@ typedef struct payment_config {
     retry_policy_t retry;        /* max_retries < 0 = no retries */
     breaker_config_t breaker;    /* name NULL = "payment:<gateway>" */
     const clock_source_t *clock; /* used by retry and breaker when they name none; NULL = system */
+    /* Toss: the merchant has the manual-settlement contract (capture =
+     * POST /v1/settlements); false = automatic acquisition (capture is
+     * scheduled by Toss and only verified). */
+    bool manual_settlement;
 } payment_config_t;
 
 #define PAYMENT_CONFIG_DEFAULT                                                                     \
@@ -171,9 +195,16 @@ typedef struct payment_config {
  * name. Strings are owned by cfg. */
 const char *payment_config_from_env(config_t *cfg, payment_config_t *out);
 
+/* The Toss Payments connector's config from the environment: TOSS_SECRET_KEY
+ * (none = Toss not offered: returns false and records nothing),
+ * TOSS_BASE_URL (default api.tosspayments.com), TOSS_TIMEOUT_MS (10000; the
+ * billing charge may take up to 60 s at Toss), TOSS_ACQUISITION (auto |
+ * manual). Strings are owned by cfg. */
+bool payment_toss_config_from_env(config_t *cfg, payment_config_t *out);
+
 typedef struct payment_connector payment_connector_t;
 
-/* Gateways this build knows ("stripe"), NULL-terminated. */
+/* Gateways this build knows ("stripe", "toss"), NULL-terminated. */
 const char *const *payment_gateways(void);
 
 /* NULL (and a reason in why) for an unknown gateway or a bad config. */
@@ -184,19 +215,27 @@ const char *payment_connector_gateway(const payment_connector_t *c);
 /* The connector's breaker (for readiness checks and tests). */
 breaker_t *payment_connector_breaker(payment_connector_t *c);
 
-/* Places a hold for req->amount on the card (no money moves). PAY_OK with
- * out->status AUTHORIZED; a decline returns its PAY_ERR_* with the failed
+/* Stripe: places a hold for req->amount on the card (no money moves); PAY_OK
+ * with out->status AUTHORIZED. Toss: approves the payment the guest
+ * authenticated in Toss' window (or charges a billing key) — the money is
+ * taken; PAY_OK with AUTHORIZED (manual settlement) or CAPTURED (automatic
+ * acquisition); an approval already made under the same order is found and
+ * returned, never made twice. A decline returns its PAY_ERR_* with the failed
  * payment's id in err->payment_id. */
 pay_err_t payment_preauthorize(payment_connector_t *c, const pay_preauth_request_t *req,
                                pay_payment_t *out, pay_error_t *err);
 
 /* Captures `amount` (0 = everything capturable; at most amount_capturable)
- * of an authorisation; the rest of the hold is released. */
+ * of an authorisation; the rest of the hold is released. Toss: acquisition —
+ * POST /v1/settlements under manual settlement (whole amount only), otherwise
+ * nothing is sent and out->capture_scheduled tells Toss acquires it itself. */
 pay_err_t payment_capture(payment_connector_t *c, const char *auth_id, int64_t amount,
                           const char *idempotency_key, pay_payment_t *out, pay_error_t *err);
 
 /* Releases an authorisation (no money moved). Voiding one that is already
- * cancelled is PAY_ERR_STATE; callers compensating treat it as done. */
+ * cancelled is PAY_ERR_STATE; callers compensating treat it as done. Toss:
+ * cancels the approval while it is not acquired (PAY_OK when already
+ * cancelled or never approved); acquired → PAY_ERR_STATE (refund instead). */
 pay_err_t payment_void(payment_connector_t *c, const char *auth_id, const char *idempotency_key,
                        pay_payment_t *out, pay_error_t *err);
 
@@ -206,6 +245,20 @@ pay_err_t payment_refund(payment_connector_t *c, const char *payment_id, int64_t
 
 /* Reads a payment as the gateway has it now (amount_refunded included). */
 pay_err_t payment_get(payment_connector_t *c, const char *id, pay_payment_t *out, pay_error_t *err);
+
+/* The payment made for our order id (Toss: GET /v1/payments/orders/{orderId}),
+ * whatever its status — how an approval whose answer was lost is found.
+ * PAY_ERR_NOT_FOUND when the gateway has none; PAY_ERR_INVALID_REQUEST for a
+ * gateway that cannot look payments up by order (Stripe). */
+pay_err_t payment_find_by_order(payment_connector_t *c, const char *order_id, pay_payment_t *out,
+                                pay_error_t *err);
+
+/* True for a gateway whose pre-authorisation is an approval the guest
+ * already sees as paid (Toss): compensation cancels it (void before
+ * acquisition, refund after). */
+bool payment_connector_approves(const payment_connector_t *c);
+/* Toss order ids: 6..64 of A-Z a-z 0-9 - _. */
+bool payment_order_id_valid(const char *order_id);
 
 /* "PAY_OK", "PAY_ERR_CARD_DECLINED", ... */
 const char *pay_err_name(pay_err_t e);

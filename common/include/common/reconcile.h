@@ -18,7 +18,10 @@
  * payment.h), so it works the same against the real vendors and the local
  * sandboxes. The PMS is listed by check-in range (pms_list_reservations),
  * then each confirmed reservation of ours is read for its total; payments
- * are read one by one from the bookings' payment_auth_id (payment_get). A
+ * are read one by one from the bookings' payment_auth_id (payment_get),
+ * through the connector of each booking's provider (booking_payment: Stripe
+ * or Toss Payments; a Toss approval not acquired yet counts as captured under
+ * automatic acquisition, and is checked to be acquired a day later). A
  * payment whose booking we never recorded cannot be found this way: the
  * gateway has no cheap "list by booking", so such a payment is only seen
  * from the gateway's own dashboard.
@@ -61,6 +64,7 @@ typedef enum {
     RECONCILE_PREAUTH_OPEN,                 /* an authorisation left uncaptured, not voided */
     RECONCILE_HOLD_OPEN,                    /* a PMS hold of a finished or unknown booking */
     RECONCILE_PAYMENT_MISSING,              /* a confirmed booking without captured money */
+    RECONCILE_ACQUISITION_OVERDUE, /* Toss: an approval still not acquired a day and more after */
     RECONCILE_KIND_COUNT
 } reconcile_kind_t;
 
@@ -97,6 +101,7 @@ typedef struct reconcile_booking {
     /* cancelled: the fee its cancellation policy kept (booking.cancel_fee) —
      * money the gateway rightly still holds; 0 = none */
     int64_t cancel_fee;
+    char provider[16]; /* the booking's payment provider ("stripe", "toss") */
 } reconcile_booking_t;
 
 /* The three ledgers, already read. payments are those found for the
@@ -112,7 +117,14 @@ typedef struct reconcile_input {
     /* Skip confirmed PMS reservations that carry no reference of ours (made
      * at the front desk or by another channel): they are not ours to book. */
     bool ignore_other_channels;
+    /* Now (Unix seconds) for the acquisition check; 0 skips it. An approval
+     * Toss acquires by itself (automatic acquisition: the next day) still
+     * not acquired RECONCILE_ACQUISITION_GRACE_S after it was made is
+     * RECONCILE_ACQUISITION_OVERDUE. */
+    int64_t now_s;
 } reconcile_input_t;
+
+#define RECONCILE_ACQUISITION_GRACE_S (2 * 24 * 3600)
 
 /* Compares the ledgers into *out (hotel and range left to the caller).
  * Returns 0, or -1 when out of memory (out then holds what was found). */
@@ -133,7 +145,8 @@ typedef struct reconcile_source {
     dates_day_t from, to; /* check-in days, inclusive */
     db_t *db;
     pms_connector_t *pms;
-    payment_connector_t *pay;
+    payment_connector_t *pay;   /* Stripe */
+    payment_connector_t *toss;  /* Toss Payments; NULL: a Toss booking's payment cannot be read */
     bool ignore_other_channels; /* see reconcile_input_t */
 } reconcile_source_t;
 

@@ -314,6 +314,108 @@ START_TEST(test_every_event_matches_the_booking_schema_without_pii)
 }
 END_TEST
 
+#define TOSS_PAYMENT                                                                               \
+    "{\"provider\":\"toss\",\"paymentKey\":\"tgen_20261207141230AbCd1\",\"orderId\":"             \
+    "\"order-2026-0001\",\"amount\":250000,\"currency\":\"KRW\"}"
+
+static char *toss_body(const char *payment)
+{
+    const char *at = strstr(VALID, "\"payment\":");
+    char *out = NULL;
+    ck_assert(asprintf(&out, "%.*s\"payment\":%s}", (int)(at - VALID), VALID, payment) > 0);
+    return out;
+}
+
+static int parse_with(const char *text, const char *default_provider, booking_request_t *rq,
+                      json_error_t *err)
+{
+    json_error_t perr;
+    struct json_object *o = json_parse_object(text, strlen(text), &perr);
+    ck_assert_msg(o != NULL, "%s", perr.message);
+    int rc = checkout_parse_with(o, "cloudbeds", default_provider, rq, err);
+    json_object_put(o);
+    return rc;
+}
+
+START_TEST(test_toss_payment_shapes_are_read_and_checked)
+{
+    booking_request_t rq;
+    json_error_t err;
+    char *text = toss_body(TOSS_PAYMENT);
+    ck_assert_int_eq(parse_with(text, "stripe", &rq, &err), 0);
+    ck_assert_str_eq(rq.provider, "toss");
+    ck_assert_str_eq(rq.payment_key, "tgen_20261207141230AbCd1");
+    ck_assert_str_eq(rq.order_id, "order-2026-0001");
+    ck_assert_str_eq(rq.currency, "KRW");
+    ck_assert_str_eq(rq.card_token, "");
+    free(text);
+    /* a saved card; currency defaults to KRW; the default provider applies */
+    text = toss_body("{\"billingKey\":\"Z_t5vOvQxrj4499PeiJcjen28-KCSEBC1Eaq0Jcgl-8=\","
+                     "\"customerKey\":\"cust-7f3a9c\",\"amount\":250000}");
+    ck_assert_int_eq(parse_with(text, "toss", &rq, &err), 0);
+    ck_assert_str_eq(rq.provider, "toss");
+    ck_assert_str_eq(rq.billing_key, "Z_t5vOvQxrj4499PeiJcjen28-KCSEBC1Eaq0Jcgl-8=");
+    ck_assert_str_eq(rq.order_id, "");
+    ck_assert_int_eq(parse_with(text, "stripe", &rq, &err), -1);
+    ck_assert_str_eq(err.field, "payment.billingKey");
+    free(text);
+
+    static const struct {
+        const char *payment, *field;
+    } bad[] = {
+        {"{\"provider\":\"paypal\",\"cardToken\":\"t\",\"amount\":1,\"currency\":\"KRW\"}",
+         "payment.provider"},
+        {"{\"provider\":\"toss\",\"paymentKey\":\"k1\",\"amount\":1}", "payment.orderId"},
+        {"{\"provider\":\"toss\",\"paymentKey\":\"k1\",\"orderId\":\"short\",\"amount\":1}",
+         "payment.orderId"},
+        {"{\"provider\":\"toss\",\"paymentKey\":\"k/1\",\"orderId\":\"order-1234\",\"amount\":1}",
+         "payment.paymentKey"},
+        {"{\"provider\":\"toss\",\"paymentKey\":\"k1\",\"orderId\":\"order-1234\",\"amount\":1,"
+         "\"currency\":\"USD\"}",
+         "payment.currency"},
+        {"{\"provider\":\"toss\",\"paymentKey\":\"k1\",\"orderId\":\"order-1234\",\"amount\":1,"
+         "\"method\":\"가상계좌\"}",
+         "payment.method"},
+        {"{\"provider\":\"toss\",\"cardToken\":\"tok_visa\",\"amount\":1}", "payment.cardToken"},
+        {"{\"provider\":\"toss\",\"billingKey\":\"b1\",\"amount\":1}", "payment.customerKey"},
+        {"{\"provider\":\"toss\",\"billingKey\":\"b1\",\"paymentKey\":\"k1\",\"amount\":1}",
+         "payment.paymentKey"},
+        {"{\"provider\":\"toss\",\"paymentKey\":\"k1\",\"orderId\":\"order-1234\"}",
+         "payment.amount"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        text = toss_body(bad[i].payment);
+        ck_assert_msg(parse_with(text, "stripe", &rq, &err) == -1, "%s accepted", bad[i].payment);
+        ck_assert_msg(strcmp(err.field, bad[i].field) == 0, "%s: field %s, not %s",
+                      bad[i].payment, err.field, bad[i].field);
+        free(text);
+    }
+}
+END_TEST
+
+START_TEST(test_toss_events_say_how_the_money_went_back)
+{
+    booking_record_t r = record("failed");
+    snprintf(r.payment_provider, sizeof r.payment_provider, "toss");
+    snprintf(r.payment_auth_id, sizeof r.payment_auth_id, "tgen_20261207141230AbCd1");
+    snprintf(r.payment_status, sizeof r.payment_status, "voided");
+    struct json_object *d = saga_event_data(&r);
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(d, "paymentProvider")), "toss");
+    struct json_object *ret = json_object_new_object();
+    json_object_object_add(ret, "kind", json_object_new_string("void"));
+    json_object_object_add(ret, "amount", json_object_new_int64(r.amount));
+    json_object_object_add(ret, "currency", json_object_new_string("KRW"));
+    json_object_object_add(d, "paymentReturned", ret);
+    schema_assert_matches(d, "booking");
+    json_object_put(d);
+    snprintf(r.status, sizeof r.status, "cancelled");
+    d = saga_event_data(&r);
+    json_object_object_add(d, "cancelledBy", json_object_new_string("payment_provider"));
+    schema_assert_matches(d, "booking");
+    json_object_put(d);
+}
+END_TEST
+
 START_TEST(test_decimal_amounts_become_exact_minor_units)
 {
     int64_t v;
@@ -342,6 +444,8 @@ int main(void)
     tcase_add_test(tc, test_a_busy_pms_is_a_retryable_503_never_sold_out);
     tcase_add_test(tc, test_every_event_matches_the_booking_schema_without_pii);
     tcase_add_test(tc, test_decimal_amounts_become_exact_minor_units);
+    tcase_add_test(tc, test_toss_payment_shapes_are_read_and_checked);
+    tcase_add_test(tc, test_toss_events_say_how_the_money_went_back);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
