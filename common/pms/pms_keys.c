@@ -15,6 +15,16 @@
 
 #define KEY_MAX 512
 
+/* A hotel's vendor is cached as an entry of the pseudo-vendor VENDOR_TAG
+ * whose "key" is the vendor's name; a hotel with no pms_config row as an
+ * entry of NO_VENDOR_TAG, for at most NO_VENDOR_CACHE_MS. Without it every
+ * PMS request for an environment-configured hotel (each step of a checkout)
+ * asked the database again; kept short because a hotel onboarded meanwhile
+ * should reach its own vendor within seconds. */
+#define VENDOR_TAG "@vendor"
+#define NO_VENDOR_TAG "@novendor"
+#define NO_VENDOR_CACHE_MS 10000
+
 typedef struct cached_key {
     char vendor[32];
     char hotel_id[PMS_ID_MAX];
@@ -227,7 +237,10 @@ void pms_keystore_forget(pms_keystore_t *ks, const char *vendor, const char *hot
     pthread_mutex_lock(&ks->mu);
     for (cached_key_t **p = &ks->cache; *p;) {
         cached_key_t *k = *p;
-        if (strcmp(k->vendor, vendor) == 0 && strcmp(k->hotel_id, hotel_id) == 0) {
+        /* the hotel's vendor too: a save may have made or changed it */
+        bool of_hotel = strcmp(k->vendor, vendor) == 0 || strcmp(k->vendor, VENDOR_TAG) == 0 ||
+                        strcmp(k->vendor, NO_VENDOR_TAG) == 0;
+        if (of_hotel && strcmp(k->hotel_id, hotel_id) == 0) {
             *p = k->next;
             drop(k);
         } else {
@@ -262,7 +275,10 @@ static bool from_cache(pms_keystore_t *ks, const char *vendor, const char *hotel
     return hit;
 }
 
-static void to_cache(pms_keystore_t *ks, const char *vendor, const char *hotel_id, const char *key)
+/* Caches an entry for ttl_ms (at most the keystore's cache_ms): it is
+ * stamped as if written earlier, so the one expiry rule applies. */
+static void to_cache_for(pms_keystore_t *ks, const char *vendor, const char *hotel_id,
+                         const char *key, int64_t ttl_ms)
 {
     cached_key_t *k = calloc(1, sizeof *k);
     if (!k)
@@ -270,11 +286,16 @@ static void to_cache(pms_keystore_t *ks, const char *vendor, const char *hotel_i
     snprintf(k->vendor, sizeof k->vendor, "%s", vendor);
     snprintf(k->hotel_id, sizeof k->hotel_id, "%s", hotel_id);
     snprintf(k->key, sizeof k->key, "%s", key);
-    k->at_ms = clock_now_ms();
+    k->at_ms = clock_now_ms() - (ks->cache_ms - ttl_ms);
     pthread_mutex_lock(&ks->mu);
     k->next = ks->cache;
     ks->cache = k;
     pthread_mutex_unlock(&ks->mu);
+}
+
+static void to_cache(pms_keystore_t *ks, const char *vendor, const char *hotel_id, const char *key)
+{
+    to_cache_for(ks, vendor, hotel_id, key, ks->cache_ms);
 }
 
 /* Whether an unexpired entry (a key, or only the row's presence) is cached. */
@@ -476,9 +497,6 @@ pms_key_presence_t pms_keystore_presence(pms_keystore_t *ks, const char *vendor,
     return p;
 }
 
-/* A hotel's vendor is cached as an entry of the pseudo-vendor VENDOR_TAG
- * whose "key" is the vendor's name. */
-#define VENDOR_TAG "@vendor"
 
 int pms_keystore_vendor(void *ctx, const char *hotel_id, char *out, size_t out_size)
 {
@@ -487,14 +505,18 @@ int pms_keystore_vendor(void *ctx, const char *hotel_id, char *out, size_t out_s
         return 0;
     if (!ks || !ks->pool)
         return -1;
+    char none[2];
     if (ks->cache_ms > 0 && from_cache(ks, VENDOR_TAG, hotel_id, out, out_size))
         return 0;
+    if (ks->cache_ms > 0 && from_cache(ks, NO_VENDOR_TAG, hotel_id, none, sizeof none))
+        return -1;
     db_t *db = db_pool_acquire(ks->pool);
     if (!db)
         return -1;
     db_param_t params[] = {DB_STR(hotel_id)};
     db_result_t *res = NULL;
     int rc = -1;
+    bool absent = false;
     /* one row per hotel in practice; the oldest wins if an operator made two */
     if (db_query(db, "SELECT vendor FROM pms_config WHERE hotel_id = ? ORDER BY id LIMIT 1",
                  params, 1, &res) == DB_OK &&
@@ -504,10 +526,15 @@ int pms_keystore_vendor(void *ctx, const char *hotel_id, char *out, size_t out_s
             snprintf(out, out_size, "%s", v);
             rc = 0;
         }
+    } else if (res) {
+        absent = db_result_rows(res) == 0; /* asked and answered: no row */
     }
     db_result_free(res);
     db_pool_release(ks->pool, db);
     if (rc == 0 && ks->cache_ms > 0)
         to_cache(ks, VENDOR_TAG, hotel_id, out);
+    if (absent && ks->cache_ms > 0)
+        to_cache_for(ks, NO_VENDOR_TAG, hotel_id, "-",
+                     ks->cache_ms < NO_VENDOR_CACHE_MS ? ks->cache_ms : NO_VENDOR_CACHE_MS);
     return rc;
 }

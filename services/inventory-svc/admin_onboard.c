@@ -68,9 +68,11 @@ int admin_vendors_list(http_request_t *req, void *ctx)
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "vendor", json_object_new_string(*v));
         json_object_object_add(o, "name", json_object_new_string(info ? info->name : *v));
-        /* every vendor with a connector serves the hotels configured with it */
-        (void)app;
+        /* every vendor with a connector serves the hotels configured with it;
+         * the deployment's default connector is the dialog's first choice */
         json_object_object_add(o, "active", json_object_new_boolean(1));
+        json_object_object_add(
+            o, "default", json_object_new_boolean(strcmp(*v, pms_connector_vendor(app->pms)) == 0));
         json_object_object_add(o, "hotelIdLabel",
                                json_object_new_string(info ? info->hotel_id_label : "Hotel ID"));
         struct json_object *creds = json_object_new_array();

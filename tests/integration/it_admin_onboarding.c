@@ -529,8 +529,13 @@ START_TEST(test_roles_scope_and_csrf)
     struct json_object *v = json_object_array_get_idx(o, 0);
     ck_assert_str_eq(str_of(v, "vendor"), "cloudbeds");
     ck_assert(json_object_get_boolean(member(v, "active")));
+    ck_assert(json_object_get_boolean(member(v, "default"))); /* this deployment's connector */
     ck_assert_str_eq(str_of(json_object_array_get_idx(member(v, "credentials"), 0), "field"),
                      "apiKey");
+    v = json_object_array_get_idx(o, 1); /* platform-wide credentials: only the hotel's code */
+    ck_assert_str_eq(str_of(v, "vendor"), "opera");
+    ck_assert(!json_object_get_boolean(member(v, "default")));
+    ck_assert_int_eq((int)json_object_array_length(member(v, "credentials")), 0);
     json_object_put(o);
     ck_assert_int_eq(send_as(viewer, "POST", "/api/admin/pms/preview",
                              "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\"}", NULL),

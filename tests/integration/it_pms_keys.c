@@ -262,6 +262,33 @@ START_TEST(test_rotation_reads_old_rows_and_rewraps_them)
 }
 END_TEST
 
+static bool vendor_is(pms_keystore_t *ks, const char *hotel, const char *want)
+{
+    char v[32];
+    return pms_keystore_vendor(ks, hotel, v, sizeof v) == 0 && strcmp(v, want) == 0;
+}
+
+START_TEST(test_a_hotel_without_a_row_is_remembered_briefly)
+{
+    pms_keystore_t *ks = pms_keystore_new(pool, aes, 600000);
+    char v[32];
+    ck_assert_int_eq(pms_keystore_vendor(ks, "hotel_k1", v, sizeof v), -1);
+    store_key("hotel_k1", "cbk_new_hotel");
+    /* the answer "no row" is remembered: no query per PMS request */
+    ck_assert_int_eq(pms_keystore_vendor(ks, "hotel_k1", v, sizeof v), -1);
+    pms_keystore_forget(ks, "cloudbeds", "hotel_k1"); /* what a save in this process does */
+    ck_assert(vendor_is(ks, "hotel_k1", "cloudbeds"));
+    pms_keystore_free(ks);
+
+    /* and only briefly: a hotel onboarded by another process is found */
+    ks = pms_keystore_new(pool, aes, 300);
+    ck_assert_int_eq(pms_keystore_vendor(ks, "hotel_k2", v, sizeof v), -1);
+    store_key("hotel_k2", "cbk_other");
+    ck_assert(TS_POLL_UNTIL(vendor_is(ks, "hotel_k2", "cloudbeds"), 5000));
+    pms_keystore_free(ks);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pms_keys");
@@ -270,6 +297,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_key_from_the_database_and_env_wins);
     tcase_add_test(tc, test_cache_and_forget);
+    tcase_add_test(tc, test_a_hotel_without_a_row_is_remembered_briefly);
     tcase_add_test(tc, test_a_blob_moved_to_another_row_or_a_wrong_key_does_not_decrypt);
     tcase_add_test(tc, test_presence_tells_a_configured_hotel_from_an_unknown_one);
     tcase_add_test(tc, test_key_ring_parsing_names_what_is_wrong);

@@ -208,7 +208,7 @@ export async function openOnboarding(onSaved) {
     return;
   }
   const vendorSel = h('select', { name: 'vendor' }, vendors.map((v) =>
-    h('option', { value: v.vendor, selected: v.active }, v.name)));
+    h('option', { value: v.vendor, selected: v.default }, v.name)));
   const hotelId = h('input', { type: 'text', name: 'hotelId', required: true, maxlength: 64,
     pattern: '[A-Za-z0-9_.\\-]{1,64}', autocomplete: 'off', spellcheck: 'false' });
   const hotelField = h('div', {});
