@@ -27,7 +27,8 @@ PROD=(-f "$CHART/values-production.yaml")
 # optional components render as cleanly.
 EVERYTHING=(--set reconcile.enabled=true --set 'reconcile.hotels={hotel_123,hotel_busan}'
     --set services.pms-sandbox.enabled=true --set services.pay-sandbox.enabled=true
-    --set services.toss-sandbox.enabled=true
+    --set services.toss-sandbox.enabled=true --set services.opera-sandbox.enabled=true
+    --set config.PMS_OPERA_CHANNEL_CODE=LODGING
     --set monitoring.serviceMonitor.enabled=true --set monitoring.prometheusRule.enabled=true
     --set monitoring.grafanaDashboard.enabled=true
     --set services.inventory-svc.autoscaling.enabled=true
