@@ -202,7 +202,8 @@ static void sleep_ms(int ms)
 
 /* Another replica holds the fill lock: wait (bounded by CACHE_FILL_WAIT_MS,
  * and only while the lock exists) for its answer to land in the cache. True
- * when every night of the span arrived (copied into r). */
+ * when every night of the span arrived (copied into r). lock NULL: one look
+ * at the cache, no waiting. */
 static bool await_other_replica(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                                 const char *room_type_id, dates_day_t first, int count,
                                 const char *lock, fill_result_t *r)
@@ -212,10 +213,11 @@ static bool await_other_replica(inv_app_t *app, inv_kind_t kind, const char *hot
     char **vals = calloc((size_t)count, sizeof *vals);
     r->nights.items = calloc((size_t)count, sizeof *r->nights.items);
     r->plans = kind == INV_KIND_RATES ? calloc((size_t)count, sizeof *r->plans) : NULL;
-    bool complete = false;
+    bool complete = false, last_look = lock == NULL;
     int64_t deadline = clock_now_ms() + app->settings.fill_wait_ms;
     while (keys && vals && r->nights.items && !complete && clock_now_ms() < deadline) {
-        sleep_ms(FILL_POLL_INTERVAL_MS);
+        if (!last_look)
+            sleep_ms(FILL_POLL_INTERVAL_MS);
         if (inv_cache_mget(app, keys, vals) != 0)
             break;
         complete = true;
@@ -238,8 +240,12 @@ static bool await_other_replica(inv_app_t *app, inv_kind_t kind, const char *hot
             }
         }
         redis_values_free(vals, (size_t)count);
-        if (!complete && !inv_cache_exists(app, lock))
-            break; /* the other fill ended without an answer: fetch ourselves */
+        if (complete || last_look)
+            break; /* a last look found nothing: the other fill ended without an answer */
+        /* the lock gone: the other fill has ended, and its answer may have
+         * landed between the read above and the lock's release — one more
+         * read before fetching ourselves */
+        last_look = !inv_cache_exists(app, lock);
     }
     if (complete) {
         r->nights.count = (size_t)count;
@@ -267,8 +273,13 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
     if (redis_ok &&
         inv_key_lock(lock, sizeof lock, inv_kind_name(kind), hotel_id, room_type_id, first,
                      first + count - 1) == 0 &&
-        inv_cache_lock(app, lock, app->settings.fill_lock_ttl_s, &locked) == 0 && !locked &&
-        await_other_replica(app, kind, hotel_id, room_type_id, first, count, lock, r)) {
+        inv_cache_lock(app, lock, app->settings.fill_lock_ttl_s, &locked) == 0 &&
+        /* locked: another replica's fill may have ended between our cache
+         * miss and the lock — one look before asking the PMS again */
+        await_other_replica(app, kind, hotel_id, room_type_id, first, count,
+                            locked ? NULL : lock, r)) {
+        if (locked)
+            inv_cache_del(app, (const char *[]){lock}, 1, NULL);
         metrics_counter_inc(app->metrics.coalesced, inv_kind_name(kind));
         return r;
     }
