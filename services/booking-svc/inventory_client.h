@@ -58,6 +58,10 @@ typedef struct inventory_stay {
     bool plans_known;
     bool plan_missing; /* plans_known, and some night does not list the plan */
     selling_rules_night_t rules[PMS_MAX_NIGHTS + 1];
+    /* The plan's cancellation policy as the hotel's PMS states it for the
+     * stay (platform policy JSON, "" = none stated; set by the checkout's
+     * stay check with the PMS): used when none is configured. */
+    char pms_cancel_policy[PMS_CANCEL_POLICY_MAX];
 } inventory_stay_t;
 
 /* Fills *out (never fails: what cannot be known is marked so). */

@@ -883,15 +883,14 @@ static bool rivals_hold_rooms(saga_run_t *run)
 static int stay_check_with_pms(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
-    bool bookable = false;
-    int64_t total = PMS_TOTAL_UNKNOWN;
-    char currency[4] = "";
+    pms_stay_check_t sc;
     pms_error_t e;
     int64_t t0 = clock_now_ms();
     int rooms = rec->rooms > 0 ? rec->rooms : 1;
-    pms_err_t pe = pms_check_stay(run->app->pms, rec->hotel_id, rec->room_type_id, rec->check_in,
-                                  rec->check_out, rooms, rec->adults, rec->children, &bookable,
-                                  &total, currency, &e);
+    int nights = rec->check_out - rec->check_in;
+    pms_err_t pe = pms_check_stay_plan(run->app->pms, rec->hotel_id, rec->room_type_id,
+                                       rec->check_in, rec->check_out, rooms, rec->adults,
+                                       rec->children, rec->rate_plan_id, &sc, &e);
     saga_observe_step("inventory_check", t0);
     if (pe == PMS_ERR_NOT_FOUND) {
         count_check("fresh");
@@ -899,7 +898,24 @@ static int stay_check_with_pms(saga_run_t *run)
                    "hotelId: 호텔을 찾을 수 없습니다 (unknown hotel)");
         return -1;
     }
-    if (pe == PMS_OK && !bookable && !rivals_hold_rooms(run)) {
+    if (pe == PMS_OK) {
+        /* the PMS judged the plan's rules for this very stay: its answer
+         * replaces what cached nights said (rules_check refuses on it) */
+        inventory_stay_t *st = &run->stay;
+        memset(st->rules, 0, sizeof st->rules[0] * (size_t)(nights + 1));
+        st->plans_known = true;
+        st->plan_missing = sc.plan_unknown;
+        if (sc.restricted) {
+            st->rules[0].known = true;
+            st->rules[0].rules = sc.arrival;
+            st->rules[nights].known = true;
+            st->rules[nights].rules.closed_to_departure = sc.departure_closed;
+        }
+        if (sc.bookable)
+            snprintf(st->pms_cancel_policy, sizeof st->pms_cancel_policy, "%s", sc.cancel_policy);
+    }
+    bool plan_refused = pe == PMS_OK && (sc.plan_unknown || sc.restricted);
+    if (pe == PMS_OK && !sc.bookable && !plan_refused && !rivals_hold_rooms(run)) {
         char msg[BOOKING_MESSAGE_MAX];
         short_message(rec->check_in, msg, sizeof msg);
         count_check("fresh");
@@ -908,19 +924,22 @@ static int stay_check_with_pms(saga_run_t *run)
     }
     /* the stay's total is one room's only when one room is booked (what a
      * total for several units covers is the vendor's business): else the
-     * hold's total is checked */
-    if (pe == PMS_OK && bookable && total != PMS_TOTAL_UNKNOWN && rooms == 1) {
+     * hold's total is checked. It is the plan's price for the party asked. */
+    if (pe == PMS_OK && sc.bookable && sc.total != PMS_TOTAL_UNKNOWN && rooms == 1) {
         run->stay.price_known = true;
-        run->stay.price = total;
-        snprintf(run->stay.currency, sizeof run->stay.currency, "%s", currency);
+        run->stay.price = sc.total;
+        run->stay.first_night = sc.first_night != PMS_TOTAL_UNKNOWN ? sc.first_night : 0;
+        snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
     } else {
         run->stay.price_known = false;
     }
-    bool decided = pe == PMS_OK && bookable;
+    bool decided = pe == PMS_OK && (sc.bookable || plan_refused);
     count_check(decided ? "fresh" : "deferred");
-    return saga_record(run, "inventory_check", "succeeded",
-                       decided ? "the PMS sells the whole stay" : "the PMS hold decides", false,
-                       NULL, NULL);
+    /* noted, not recorded: the booking row is written after these checks
+     * (a record here finds no lease and would stop the checks short) */
+    saga_note(run, "inventory_check", "succeeded",
+              decided ? "the PMS judged the whole stay" : "the PMS hold decides");
+    return 0;
 }
 
 /* Room types' max occupancy read from the PMS when inventory-svc could not
@@ -1096,7 +1115,8 @@ static int step_rules_check(saga_run_t *run)
 }
 
 /* Step 1c, policy: the rate plan's cancellation policy (its own, else the
- * hotel's), snapshotted into the booking with the first night's price it may
+ * hotel's, as configured on the platform; else the one the hotel's PMS
+ * states for the plan), snapshotted into the booking with the first night's price it may
  * name — a cancel is judged by what the guest was shown — and into the
  * answer, in words. Looked up before the booking is written, so the snapshot
  * goes in with the booking's own INSERT. No policy configured: cancels are
@@ -1116,6 +1136,12 @@ static int step_policy(saga_run_t *run)
     db_pool_release(run->app->db, db);
     if (found < 0)
         return -2;
+    /* none configured on the platform: the plan's own policy as the
+     * hotel's PMS states it (OPERA's cancellation rules) */
+    if (found == 0 && st->pms_cancel_policy[0]) {
+        snprintf(stored, sizeof stored, "%s", st->pms_cancel_policy);
+        found = 1;
+    }
     cancel_policy_t p;
     if (found == 1 && cancel_policy_parse(stored, &p) == 0) {
         int nights = rec->check_out - rec->check_in;
