@@ -929,6 +929,7 @@ static int stay_check_with_pms(saga_run_t *run)
         run->stay.price_known = true;
         run->stay.price = sc.total;
         run->stay.first_night = sc.first_night != PMS_TOTAL_UNKNOWN ? sc.first_night : 0;
+        run->party_priced = true; /* asked with the party, for the one room */
         snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
     } else {
         run->stay.price_known = false;
@@ -949,7 +950,7 @@ static int stay_check_with_pms(saga_run_t *run)
 #define OCCUPANCY_CACHE_TTL_MS (300 * 1000)
 static struct {
     char hotel_id[PMS_ID_MAX + 1], room_type_id[PMS_ID_MAX + 1];
-    int max;
+    int max, adults_included, children_included;
     int64_t expires_ms;
 } occupancy_cache[OCCUPANCY_CACHE_SLOTS];
 static pthread_mutex_t occupancy_cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -964,21 +965,25 @@ static size_t occupancy_slot(const char *hotel_id, const char *room_type_id)
     return h % OCCUPANCY_CACHE_SLOTS;
 }
 
-static int occupancy_cached(const char *hotel_id, const char *room_type_id, int64_t now)
+static int occupancy_cached(const char *hotel_id, const char *room_type_id, int64_t now,
+                            int *adults_included, int *children_included)
 {
     size_t i = occupancy_slot(hotel_id, room_type_id);
     int max = -1;
     pthread_mutex_lock(&occupancy_cache_lock);
     if (occupancy_cache[i].expires_ms > now &&
         strcmp(occupancy_cache[i].hotel_id, hotel_id) == 0 &&
-        strcmp(occupancy_cache[i].room_type_id, room_type_id) == 0)
+        strcmp(occupancy_cache[i].room_type_id, room_type_id) == 0) {
         max = occupancy_cache[i].max;
+        *adults_included = occupancy_cache[i].adults_included;
+        *children_included = occupancy_cache[i].children_included;
+    }
     pthread_mutex_unlock(&occupancy_cache_lock);
     return max;
 }
 
 static void occupancy_remember(const char *hotel_id, const char *room_type_id, int max,
-                               int64_t now)
+                               int adults_included, int children_included, int64_t now)
 {
     size_t i = occupancy_slot(hotel_id, room_type_id);
     pthread_mutex_lock(&occupancy_cache_lock);
@@ -986,6 +991,8 @@ static void occupancy_remember(const char *hotel_id, const char *room_type_id, i
     snprintf(occupancy_cache[i].room_type_id, sizeof occupancy_cache[i].room_type_id, "%s",
              room_type_id);
     occupancy_cache[i].max = max;
+    occupancy_cache[i].adults_included = adults_included;
+    occupancy_cache[i].children_included = children_included;
     occupancy_cache[i].expires_ms = now + OCCUPANCY_CACHE_TTL_MS;
     pthread_mutex_unlock(&occupancy_cache_lock);
 }
@@ -993,16 +1000,18 @@ static void occupancy_remember(const char *hotel_id, const char *room_type_id, i
 /* The room type's max occupancy: inventory-svc's cached room types first
  * (no PMS request when warm), else the PMS's room-type list through our own
  * connector (a read: nothing is held or charged yet), remembered for five
- * minutes. 0 when neither says. */
+ * minutes. 0 when neither says. The guests its rate includes go into run. */
 static int max_occupancy(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
     int max = 0;
     if (inventory_client_max_occupancy(run->app->inventory, rec->vendor, rec->hotel_id,
-                                       rec->room_type_id, &max) == 0)
+                                       rec->room_type_id, &max, &run->adults_included,
+                                       &run->children_included) == 0)
         return max;
     int64_t now = clock_now_ms();
-    int cached = occupancy_cached(rec->hotel_id, rec->room_type_id, now);
+    int cached = occupancy_cached(rec->hotel_id, rec->room_type_id, now, &run->adults_included,
+                                  &run->children_included);
     if (cached >= 0)
         return cached;
     pms_room_types_t rt = {0};
@@ -1011,10 +1020,14 @@ static int max_occupancy(saga_run_t *run)
         return 0;
     max = 0;
     for (size_t i = 0; i < rt.count; i++)
-        if (strcmp(rt.items[i].id, rec->room_type_id) == 0)
+        if (strcmp(rt.items[i].id, rec->room_type_id) == 0) {
             max = rt.items[i].max_occupancy;
+            run->adults_included = rt.items[i].adults_included;
+            run->children_included = rt.items[i].children_included;
+        }
     pms_room_types_free(&rt);
-    occupancy_remember(rec->hotel_id, rec->room_type_id, max, now);
+    occupancy_remember(rec->hotel_id, rec->room_type_id, max, run->adults_included,
+                       run->children_included, now);
     return max;
 }
 
@@ -1170,6 +1183,42 @@ static int step_policy(saga_run_t *run)
  * fresh cached rates when known (a mismatch is refused with no PMS request),
  * and in every case the total the PMS states when it takes the hold
  * (step_hold), which is the price of record. */
+/* Whether the party has more adults or children than the room type's
+ * rate includes (as the PMS states it) in the rooms booked: then the
+ * nights' cached rates are not its price. */
+static bool party_beyond_rate(const saga_run_t *run)
+{
+    const booking_record_t *rec = &run->rec;
+    int rooms = rec->rooms > 0 ? rec->rooms : 1;
+    if (run->party_priced || run->adults_included <= 0)
+        return false; /* priced for the party already, or the PMS does not say */
+    return rec->adults > run->adults_included * rooms ||
+           rec->children > run->children_included * rooms;
+}
+
+/* The party's price from the PMS (one request: Cloudbeds' rates for the
+ * adults and children), into run->stay; 0, or -1 when the PMS could not
+ * state it for one room (the hold's total decides then). */
+static int party_price(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    if (rec->rooms > 1)
+        return -1; /* how the party spreads over the rooms is the hold's business */
+    pms_stay_check_t sc;
+    pms_error_t e;
+    int64_t t0 = clock_now_ms();
+    pms_err_t pe = pms_check_stay_plan(run->app->pms, rec->hotel_id, rec->room_type_id,
+                                       rec->check_in, rec->check_out, 1, rec->adults,
+                                       rec->children, rec->rate_plan_id, &sc, &e);
+    saga_observe_step("amount_check", t0);
+    if (pe != PMS_OK || !sc.bookable || sc.total == PMS_TOTAL_UNKNOWN)
+        return -1;
+    run->stay.price = sc.total;
+    snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
+    run->party_priced = true;
+    return 0;
+}
+
 static int step_amount_check(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
@@ -1179,8 +1228,15 @@ static int step_amount_check(saga_run_t *run)
                   "price not known fresh: checked against the hold's total");
         return 0;
     }
-    /* the nights' price is one room's: the guest pays for every room */
-    int64_t price = st->price * (rec->rooms > 0 ? rec->rooms : 1);
+    int rooms = rec->rooms > 0 ? rec->rooms : 1;
+    if (party_beyond_rate(run) && party_price(run) != 0) {
+        saga_note(run, "amount_check", "succeeded",
+                  "the party's price not known: checked against the hold's total");
+        return 0;
+    }
+    /* the nights' price is one room's: the guest pays for every room (a
+     * party priced by the PMS is the stay's price already) */
+    int64_t price = run->party_priced ? st->price : st->price * rooms;
     if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(price, st->currency, rec->currency, msg, sizeof msg);

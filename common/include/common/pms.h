@@ -103,6 +103,10 @@ typedef struct pms_room_type {
     char id[PMS_ID_MAX];
     char name[256];
     int max_occupancy;
+    /* Guests the room's rate includes (Cloudbeds' adultsIncluded,
+     * childrenIncluded); more cost extra where the PMS prices occupancy.
+     * 0 = not stated. */
+    int adults_included, children_included;
     int total_rooms;
     char **photos; /* image URLs */
     size_t photo_count;
