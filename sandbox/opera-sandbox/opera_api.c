@@ -38,7 +38,6 @@
 #define CALENDAR_MAX_DAYS 62
 #define MAX_UNITS 10
 #define EXTERNAL_ID_MAX 50
-#define RATE_PLAN "BAR"
 #define FIND_MAX 8
 #define OP_COUNT_MAX 16
 
@@ -910,7 +909,11 @@ static json_object *booking_json(opera_api_t *api, const ledger_reservation_t *r
     json_object_object_add(stay, "guarantee", guarantee);
     json_object *rr = json_object_new_object();
     json_object_object_add(rr, "roomType", json_object_new_string(r->room_type_id));
-    json_object_object_add(rr, "ratePlanCode", json_object_new_string(RATE_PLAN));
+    json_object_object_add(
+        rr, "ratePlanCode",
+        json_object_new_string(r->rate_plan >= 0 && r->rate_plan < LEDGER_RATE_PLAN_COUNT
+                                   ? LEDGER_RATE_PLANS[r->rate_plan].name_private
+                                   : "BAR"));
     json_object_object_add(rr, "numberOfUnits", json_object_new_int(r->quantity));
     json_object *rc2 = json_object_new_object();
     json_object_object_add(rc2, "adults", json_object_new_int(r->adults));
