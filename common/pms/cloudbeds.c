@@ -937,9 +937,9 @@ static pms_err_t check_stay(pms_connector_t *c, const char *hotel_id, const char
     dates_format_iso(check_out, end);
     snprintf(ad, sizeof ad, "%d", adults);
     snprintf(ch, sizeof ch, "%d", children);
-    const char *q[] = {"propertyIDs", hotel_id, "roomTypeID", room_type_id, "startDate", start,
-                       "endDate",     end,      "adults",     ad,           "children",  ch,
-                       NULL};
+    const char *q[] = {"propertyIDs", hotel_id,  "roomTypeID", room_type_id, "startDate",
+                       start,         "endDate", end,          "adults",     ad,
+                       "children",    ch,        NULL};
     pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
     stay_ctx_t sc = {room_type_id, rate_plan_id, currency, rooms, out};
     return call(c, &hc, parse_stay, &sc, err);

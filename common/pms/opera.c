@@ -643,10 +643,25 @@ static pms_err_t offers_root(pms_connector_t *c, const char *hotel_id, const cha
     snprintf(u, sizeof u, "%d", units);
     snprintf(ad, sizeof ad, "%d", adults > 10 ? 10 : adults);
     snprintf(ch, sizeof ch, "%d", children);
-    const char *q[] = {"arrivalDate", a,  "departureDate", d, "roomTypes", room_type_id,
-                       "roomTypeMatchOnly", "true", "numberOfUnits", u, "adults", ad,
-                       "children", ch, plan_code ? "ratePlanCodes" : NULL, plan_code,
-                       "ratePlanCodeMatchOnly", "true", NULL};
+    const char *q[] = {"arrivalDate",
+                       a,
+                       "departureDate",
+                       d,
+                       "roomTypes",
+                       room_type_id,
+                       "roomTypeMatchOnly",
+                       "true",
+                       "numberOfUnits",
+                       u,
+                       "adults",
+                       ad,
+                       "children",
+                       ch,
+                       plan_code ? "ratePlanCodes" : NULL,
+                       plan_code,
+                       "ratePlanCodeMatchOnly",
+                       "true",
+                       NULL};
     return call_json(c, hotel_id, "getPropertyOffers", "GET", path, q, NULL, false, root, err);
 }
 
@@ -797,17 +812,15 @@ static pms_rate_plan_t *plan_in(pms_rate_plans_t *out, const char *code, int nig
  * when a plan is not, each night of the chunk is asked alone so the night
  * says what it is under each plan: for sale and its rate, closed, or the
  * restrictions OPERA names for a stay arriving that night (closed to
- * departure names the next day: a rule of the day the stay ends). A night a plan is not priced on carries
- * rate 0: OPERA prices only stays it sells — the checkout asks it for the
- * stay itself. */
+ * departure names the next day: a rule of the day the stay ends). A night a plan is not priced on
+ * carries rate 0: OPERA prices only stays it sells — the checkout asks it for the stay itself. */
 static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                                 dates_day_t first_night, int nights, pms_rate_plans_t *out,
                                 pms_error_t *err)
 {
     opera_plan_offers_t *po = malloc(sizeof *po);
     out->items = calloc(PMS_MAX_RATE_PLANS, sizeof *out->items);
-    pms_err_t e = po && out->items ? PMS_OK
-                                          : pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    pms_err_t e = po && out->items ? PMS_OK : pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
     char codes[PMS_MAX_RATE_PLANS * PMS_ID_MAX];
     for (int start = 0; e == PMS_OK && start < nights; start += OFFER_CHUNK_NIGHTS) {
         int n = nights - start < OFFER_CHUNK_NIGHTS ? nights - start : OFFER_CHUNK_NIGHTS;
@@ -1135,7 +1148,9 @@ static pms_err_t plan_offer(pms_connector_t *c, const pms_hold_request_t *req, i
                         req->rate_plan_id, req->room_type_id);
     out->bookable = s.bookable;
     copy(out->status, sizeof out->status,
-         s.bookable ? "AvailableForSale" : s.restricted ? "Restricted" : "NoAvailability");
+         s.bookable     ? "AvailableForSale"
+         : s.restricted ? "Restricted"
+                        : "NoAvailability");
     copy(out->rate_plan, sizeof out->rate_plan, req->rate_plan_id);
     copy(out->currency, sizeof out->currency, s.currency);
     out->total = s.total;

@@ -44,10 +44,10 @@ pms_err_t opera_parse_offers(struct json_object *root, const char *room_type_id,
 /* One rate plan of one room type in a Shop offers answer. */
 #define OPERA_MAX_STAY_NIGHTS 30
 typedef struct opera_plan_offer {
-    char code[PMS_ID_MAX];               /* ratePlanCode */
-    char name[PMS_RATE_PLAN_NAME_MAX];   /* ratePlanName ("" when not listed) */
-    bool offered;                        /* an AvailableForSale offer of the room type */
-    int64_t total;                       /* offered: the stay's total, PMS_TOTAL_UNKNOWN if absent */
+    char code[PMS_ID_MAX];             /* ratePlanCode */
+    char name[PMS_RATE_PLAN_NAME_MAX]; /* ratePlanName ("" when not listed) */
+    bool offered;                      /* an AvailableForSale offer of the room type */
+    int64_t total;                     /* offered: the stay's total, PMS_TOTAL_UNKNOWN if absent */
     int64_t rates[OPERA_MAX_STAY_NIGHTS]; /* offered: each night's rate */
     /* Not offered because of the plan's restrictions (availabilityStatus
      * Restricted): what OPERA names, on the arrival day and the departure

@@ -759,8 +759,8 @@ pms_err_t pms_check_stay_plan(pms_connector_t *c, const char *hotel_id, const ch
     if (!c->vendor->check_stay)
         return pms_fail(err, PMS_ERR_REJECTED, "%s has no stay check", c->vendor->name);
     return c->vendor->check_stay(c, hotel_id, room_type_id, check_in, check_out, rooms, adults,
-                                 children, rate_plan_id && *rate_plan_id ? rate_plan_id : NULL,
-                                 out, err);
+                                 children, rate_plan_id && *rate_plan_id ? rate_plan_id : NULL, out,
+                                 err);
 }
 
 pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
@@ -769,8 +769,8 @@ pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *r
                          pms_error_t *err)
 {
     pms_stay_check_t s;
-    pms_err_t e = pms_check_stay_plan(c, hotel_id, room_type_id, check_in, check_out, rooms,
-                                      adults, children, NULL, &s, err);
+    pms_err_t e = pms_check_stay_plan(c, hotel_id, room_type_id, check_in, check_out, rooms, adults,
+                                      children, NULL, &s, err);
     *bookable = e == PMS_OK && s.bookable;
     *total = s.total;
     memcpy(currency, s.currency, 4);

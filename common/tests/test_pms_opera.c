@@ -120,9 +120,9 @@ END_TEST
 START_TEST(test_cancellation_policies_the_platform_cannot_say_are_not_taken)
 {
     char out[PMS_CANCEL_POLICY_MAX];
-    struct json_object *p = json_tokener_parse(
-        "[{\"policy\":{\"deadline\":{\"offsetFromArrival\":2},\"amountPercent\":"
-        "{\"basisType\":\"Nights\",\"nights\":2}}}]");
+    struct json_object *p =
+        json_tokener_parse("[{\"policy\":{\"deadline\":{\"offsetFromArrival\":2},\"amountPercent\":"
+                           "{\"basisType\":\"Nights\",\"nights\":2}}}]");
     opera_cancel_policy(p, out, sizeof out);
     ck_assert_str_eq(out, ""); /* two nights: not a platform fee */
     json_object_put(p);

@@ -656,8 +656,8 @@ static int handle_offers(http_request_t *req, void *ctx)
             const char *code = LEDGER_RATE_PLANS[p].name_private;
             if (by_code && !csv_contains(codes, code))
                 continue;
-            json_object *rules = stay_restrictions(c.api->ledger, c.hotel->id, rt->id, p,
-                                                   arrival, nights);
+            json_object *rules =
+                stay_restrictions(c.api->ledger, c.hotel->id, rt->id, p, arrival, nights);
             if (json_object_array_length(rules) > 0) {
                 plan_restricted[p] = true;
                 json_object *into = by_code ? plan_rules[p] : stay_rules;
@@ -696,8 +696,9 @@ static int handle_offers(http_request_t *req, void *ctx)
             json_object_object_add(info, "rate", rate);
             json_object_object_add(info, "cancellationPolicies", cancel_policies_json(p));
             json_object_object_add(info, "guaranteeRequirement", json_object_new_string("None"));
-            json_object_object_add(info, "base", rate_ranges_json(arrival, rates, nights,
-                                                                  c.hotel->currency_code, true));
+            json_object_object_add(
+                info, "base",
+                rate_ranges_json(arrival, rates, nights, c.hotel->currency_code, true));
             json_object_object_add(offer, "rateInformation", info);
             json_object_object_add(offer, "total", amount_json(total, c.hotel->currency_code));
             json_object_array_add(offers, offer);
@@ -1785,8 +1786,7 @@ int opera_api_routes(opera_api_t *api, http_server_t *srv)
         {"POST", "/_sandbox/frontdesk/cancel", AUTH_RULE_OPEN, handle_frontdesk_cancel},
         {"POST", "/_sandbox/frontdesk/availability", AUTH_RULE_OPEN,
          handle_frontdesk_availability},
-        {"POST", "/_sandbox/frontdesk/restrictions", AUTH_RULE_OPEN,
-         handle_frontdesk_restrictions},
+        {"POST", "/_sandbox/frontdesk/restrictions", AUTH_RULE_OPEN, handle_frontdesk_restrictions},
         {"POST", "/_sandbox/sessions/purge", AUTH_RULE_OPEN, handle_purge},
     };
     if (http_server_routes(srv, routes, sizeof routes / sizeof routes[0], api) != 0)

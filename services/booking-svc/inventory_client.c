@@ -312,8 +312,8 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
 }
 
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
-                                   const char *room_type_id, int *max_guests,
-                                   int *adults_included, int *children_included)
+                                   const char *room_type_id, int *max_guests, int *adults_included,
+                                   int *children_included)
 {
     *max_guests = *adults_included = *children_included = 0;
     if (!ic)

@@ -75,8 +75,8 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
  * stated): 0 with *max_guests set; 1 when inventory-svc does not list the
  * room type; -1 when it could not answer. */
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
-                                   const char *room_type_id, int *max_guests,
-                                   int *adults_included, int *children_included);
+                                   const char *room_type_id, int *max_guests, int *adults_included,
+                                   int *children_included);
 
 /* inventory_client_stay for `rooms` rooms (a night is short when it has
  * fewer) under rate plan rate_plan_id ("" or NULL = the base plan): the

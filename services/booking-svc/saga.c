@@ -971,8 +971,7 @@ static int occupancy_cached(const char *hotel_id, const char *room_type_id, int6
     size_t i = occupancy_slot(hotel_id, room_type_id);
     int max = -1;
     pthread_mutex_lock(&occupancy_cache_lock);
-    if (occupancy_cache[i].expires_ms > now &&
-        strcmp(occupancy_cache[i].hotel_id, hotel_id) == 0 &&
+    if (occupancy_cache[i].expires_ms > now && strcmp(occupancy_cache[i].hotel_id, hotel_id) == 0 &&
         strcmp(occupancy_cache[i].room_type_id, room_type_id) == 0) {
         max = occupancy_cache[i].max;
         *adults_included = occupancy_cache[i].adults_included;
@@ -1208,8 +1207,8 @@ static int party_price(saga_run_t *run)
     pms_error_t e;
     int64_t t0 = clock_now_ms();
     pms_err_t pe = pms_check_stay_plan(run->app->pms, rec->hotel_id, rec->room_type_id,
-                                       rec->check_in, rec->check_out, 1, rec->adults,
-                                       rec->children, rec->rate_plan_id, &sc, &e);
+                                       rec->check_in, rec->check_out, 1, rec->adults, rec->children,
+                                       rec->rate_plan_id, &sc, &e);
     saga_observe_step("amount_check", t0);
     if (pe != PMS_OK || !sc.bookable || sc.total == PMS_TOTAL_UNKNOWN)
         return -1;

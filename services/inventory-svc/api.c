@@ -277,11 +277,10 @@ static void attach_cancel_policies(inv_app_t *app, const char *hotel_id, struct 
             if (!text && pms_policy)
                 text = json_object_to_json_string_ext(pms_policy, JSON_C_TO_STRING_PLAIN);
             if (text && cancel_policy_parse(text, &p) == 0) {
-                p.first_night = json_object_object_get_ex(plan, "amount", &v)
-                                    ? json_object_get_int64(v)
-                                    : 0;
-                char *shown = cancel_policy_to_json(&p, day, p.first_night > 0 ? p.first_night : 1,
-                                                    currency);
+                p.first_night =
+                    json_object_object_get_ex(plan, "amount", &v) ? json_object_get_int64(v) : 0;
+                char *shown =
+                    cancel_policy_to_json(&p, day, p.first_night > 0 ? p.first_night : 1, currency);
                 struct json_object *po = shown ? json_tokener_parse(shown) : NULL;
                 if (po)
                     json_object_object_add(plan, "cancellationPolicy", po);

@@ -203,8 +203,9 @@ START_TEST(test_a_party_beyond_the_rate_pays_the_pms_price_for_its_occupancy)
     snprintf(id, sizeof id, "%s", bk_str(r, "bookingId"));
     json_object_put(r);
     free(body);
-    ck_assert_int_eq(bk_db_int(&f, "SELECT ROUND(total_price) FROM booking WHERE booking_id = ?", id),
-                     three_adults);
+    ck_assert_int_eq(
+        bk_db_int(&f, "SELECT ROUND(total_price) FROM booking WHERE booking_id = ?", id),
+        three_adults);
     /* two adults (what the rate includes) pay the listed rates, as before */
     body = body_for(BK_ROOM, 47, 1, 2, 1, 0, "");
     r = checkout_expect(body, 200, NULL);

@@ -56,7 +56,8 @@ static int64_t op_amount(int offset, int nights, int percent)
     char from[DATES_ISO_LEN + 1], days[8];
     dates_format_iso(dates_today_utc() + offset, from);
     snprintf(days, sizeof days, "%d", nights);
-    const char *q[] = {"hotelCode", OP_HOTEL, "roomType", OP_ROOM, "from", from, "days", days, NULL};
+    const char *q[] = {"hotelCode", OP_HOTEL, "roomType", OP_ROOM, "from",
+                       from,        "days",   days,       NULL};
     struct json_object *o = ts_sandbox_get_json(&op, "/_sandbox/inventory", q);
     int64_t total = 0;
     ck_assert_int_eq((int)json_object_array_length(o), nights);
@@ -79,13 +80,14 @@ static char *op_body(int offset, int nights, const char *plan, int64_t amount)
     if (plan)
         snprintf(rp, sizeof rp, ",\"ratePlanId\":\"%s\"", plan);
     char *body = NULL;
-    ck_assert(asprintf(&body,
-                       "{\"vendor\":\"opera\",\"hotelId\":\"" OP_HOTEL "\",\"roomTypeId\":\"" OP_ROOM
-                       "\",\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{"
-                       "\"firstName\":\"Minji\",\"lastName\":\"Kim\",\"email\":\"minji@example.com\","
-                       "\"phone\":\"+82-10-2222-3333\"},\"adults\":2,\"children\":0,\"payment\":{"
-                       "\"cardToken\":\"tok_visa\",\"amount\":%lld,\"currency\":\"KRW\"}%s}",
-                       ci, co, (long long)amount, rp) > 0);
+    ck_assert(
+        asprintf(&body,
+                 "{\"vendor\":\"opera\",\"hotelId\":\"" OP_HOTEL "\",\"roomTypeId\":\"" OP_ROOM
+                 "\",\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{"
+                 "\"firstName\":\"Minji\",\"lastName\":\"Kim\",\"email\":\"minji@example.com\","
+                 "\"phone\":\"+82-10-2222-3333\"},\"adults\":2,\"children\":0,\"payment\":{"
+                 "\"cardToken\":\"tok_visa\",\"amount\":%lld,\"currency\":\"KRW\"}%s}",
+                 ci, co, (long long)amount, rp) > 0);
     return body;
 }
 
@@ -109,8 +111,8 @@ static int op_live(void)
     int n = 0;
     for (size_t i = 0; i < json_object_array_length(list); i++) {
         struct json_object *st;
-        ck_assert(json_object_object_get_ex(json_object_array_get_idx(list, i),
-                                            "reservationStatus", &st));
+        ck_assert(json_object_object_get_ex(json_object_array_get_idx(list, i), "reservationStatus",
+                                            &st));
         const char *s = json_object_get_string(st);
         n += strcmp(s, "OnHold") == 0 || strcmp(s, "Reserved") == 0;
     }
@@ -142,8 +144,9 @@ START_TEST(test_a_chosen_opera_plan_is_sold_at_its_own_price)
     snprintf(id, sizeof id, "%s", bk_str(r, "bookingId"));
     json_object_put(r);
     free(body);
-    ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM booking WHERE booking_id = ? AND "
-                                   "rate_plan_id = 'NRF'",
+    ck_assert_int_eq(bk_db_int(&f,
+                               "SELECT COUNT(*) FROM booking WHERE booking_id = ? AND "
+                               "rate_plan_id = 'NRF'",
                                id),
                      1);
     /* the standard rate's price for the non-refundable plan is refused before any hold */
@@ -265,8 +268,9 @@ START_TEST(test_the_opera_plans_own_cancellation_policy_applies_unless_one_is_co
     body = op_body(95, 2, "BAR", amount);
     book(body, "free_until", id, sizeof id);
     free(body);
-    ck_assert_int_eq(bk_db_int(&f, "SELECT JSON_VALUE(cancel_policy, '$.hoursBefore') FROM "
-                                   "booking WHERE booking_id = ?",
+    ck_assert_int_eq(bk_db_int(&f,
+                               "SELECT JSON_VALUE(cancel_policy, '$.hoursBefore') FROM "
+                               "booking WHERE booking_id = ?",
                                id),
                      72);
     cancel_expect(id, 0, amount);
@@ -301,8 +305,10 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_a_chosen_opera_plan_is_sold_at_its_own_price);
-    tcase_add_test(tc, test_each_opera_restriction_is_refused_with_its_code_and_accepted_on_its_edge);
-    tcase_add_test(tc, test_the_opera_plans_own_cancellation_policy_applies_unless_one_is_configured);
+    tcase_add_test(tc,
+                   test_each_opera_restriction_is_refused_with_its_code_and_accepted_on_its_edge);
+    tcase_add_test(tc,
+                   test_the_opera_plans_own_cancellation_policy_applies_unless_one_is_configured);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

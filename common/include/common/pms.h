@@ -354,9 +354,9 @@ pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *r
                          pms_error_t *err);
 /* What the PMS says of one stay under one rate plan (pms_check_stay_plan). */
 typedef struct pms_stay_check {
-    bool bookable;     /* the whole stay is for sale with the rooms and guests asked */
-    int64_t total;     /* when bookable: the stay's price, PMS_TOTAL_UNKNOWN when not stated */
-    int64_t first_night; /* when bookable: one room's first night, PMS_TOTAL_UNKNOWN if not stated */
+    bool bookable; /* the whole stay is for sale with the rooms and guests asked */
+    int64_t total; /* when bookable: the stay's price, PMS_TOTAL_UNKNOWN when not stated */
+    int64_t first_night; /* when bookable: one room's first night (or PMS_TOTAL_UNKNOWN) */
     char currency[4];
     bool plan_unknown; /* the PMS does not sell the asked plan for the room type */
     /* The plan's restrictions that forbid this stay, as the PMS names them
