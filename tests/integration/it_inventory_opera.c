@@ -4,7 +4,8 @@
  * available / total) — never an invented number — and the cache keeps it
  * so ("1/?", "0/?"); the Cloudbeds hotel keeps its counts; room types come
  * from OPERA's Content API; the rates list OPERA's rate plans with the
- * hotel's own cancellation policies when none is configured. Real Redis; opera-sandbox and pms-sandbox. */
+ * hotel's own cancellation policies when none is configured. Real Redis;
+ * opera-sandbox and pms-sandbox. */
 #include <check.h>
 #include <json-c/json.h>
 #include <stdio.h>
