@@ -673,8 +673,11 @@ static int handle_offers(http_request_t *req, void *ctx)
             any = plan_sold[p] = true;
             int64_t rates[MAX_OFFER_NIGHTS], total = 0;
             bool change = false;
+            /* OPERA prices the occupancy asked: each adult beyond the ones
+             * the rate includes adds the room type's extra-adult amount */
+            int64_t extra = ledger_extra_guests(rt, (int)units, (int)adults);
             for (int k = 0; k < nights; k++) {
-                rates[k] = ledger_plan_rate(p, n[k].rate_minor);
+                rates[k] = ledger_plan_rate(p, n[k].rate_minor) + extra;
                 total += rates[k] * units;
                 change = change || rates[k] != rates[0];
             }
@@ -693,6 +696,13 @@ static int handle_offers(http_request_t *req, void *ctx)
                                    amount_json(rates[0], c.hotel->currency_code));
             json_object_object_add(rate, "rateMode", json_object_new_string("Arrival"));
             json_object_object_add(rate, "rateTimeUnit", json_object_new_string("Day"));
+            if (rt->extra_adult_rate_minor > 0) {
+                json_object *add = amount_json(rt->extra_adult_rate_minor, c.hotel->currency_code);
+                json_object_object_add(add, "ageQualifyingCode", json_object_new_string("Adult"));
+                json_object *adds = json_object_new_array();
+                json_object_array_add(adds, add);
+                json_object_object_add(rate, "additionalGuestAmounts", adds);
+            }
             json_object_object_add(info, "rate", rate);
             json_object_object_add(info, "cancellationPolicies", cancel_policies_json(p));
             json_object_object_add(info, "guaranteeRequirement", json_object_new_string("None"));

@@ -3,7 +3,8 @@
  * format): a rate plan is chosen and sold at its own price; each restriction
  * the front desk sets on a plan (stop-sell, closed to arrival / departure,
  * min / max stay), which OPERA names when asked for the stay, is refused
- * with its code and accepted exactly on its edge; the plan's cancellation
+ * with its code and accepted exactly on its edge; a party pays the price
+ * OPERA offers for its occupancy; the plan's cancellation
  * policy as OPERA states it applies when none is configured on the platform
  * (a non-refundable plan refunds nothing, a free-until plan everything
  * before its deadline), and a configured one wins over it. */
@@ -70,8 +71,9 @@ static int64_t op_amount(int offset, int nights, int percent)
     return total;
 }
 
-/* A checkout body (malloc'd) for the OPERA hotel under plan (NULL = none). */
-static char *op_body(int offset, int nights, const char *plan, int64_t amount)
+/* A checkout body (malloc'd) for the OPERA hotel under plan (NULL = none)
+ * for `adults` adults. */
+static char *op_party_body(int offset, int nights, const char *plan, int adults, int64_t amount)
 {
     dates_day_t in = dates_today_utc() + offset;
     char ci[DATES_ISO_LEN + 1], co[DATES_ISO_LEN + 1], rp[64] = "";
@@ -85,10 +87,15 @@ static char *op_body(int offset, int nights, const char *plan, int64_t amount)
                  "{\"vendor\":\"opera\",\"hotelId\":\"" OP_HOTEL "\",\"roomTypeId\":\"" OP_ROOM
                  "\",\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{"
                  "\"firstName\":\"Minji\",\"lastName\":\"Kim\",\"email\":\"minji@example.com\","
-                 "\"phone\":\"+82-10-2222-3333\"},\"adults\":2,\"children\":0,\"payment\":{"
+                 "\"phone\":\"+82-10-2222-3333\"},\"adults\":%d,\"children\":0,\"payment\":{"
                  "\"cardToken\":\"tok_visa\",\"amount\":%lld,\"currency\":\"KRW\"}%s}",
-                 ci, co, (long long)amount, rp) > 0);
+                 ci, co, adults, (long long)amount, rp) > 0);
     return body;
+}
+
+static char *op_body(int offset, int nights, const char *plan, int64_t amount)
+{
+    return op_party_body(offset, nights, plan, 2, amount);
 }
 
 static struct json_object *checkout_expect(const char *body, int want_status, const char *code)
@@ -166,6 +173,33 @@ START_TEST(test_a_chosen_opera_plan_is_sold_at_its_own_price)
     json_object_put(r);
     free(body);
     ck_assert_int_eq(op_live(), 2);
+}
+END_TEST
+
+/* DLXK's rate includes 2 adults; OPERA prices a third one at this a night
+ * (the sandbox's extraAdultRate, OPERA's additionalGuestAmounts) */
+#define OP_EXTRA_ADULT_NIGHT 40000
+
+START_TEST(test_an_opera_party_pays_the_price_opera_states_for_its_occupancy)
+{
+    start_service();
+    int64_t two = op_amount(48, 2, 100), three = two + 2 * OP_EXTRA_ADULT_NIGHT;
+    /* three adults at the two-adult price: refused before any hold */
+    char *body = op_party_body(48, 2, NULL, 3, two);
+    struct json_object *r = checkout_expect(body, 409, "AMOUNT_MISMATCH");
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(op_live(), 0);
+    /* the price OPERA offers for three adults: booked at it */
+    body = op_party_body(48, 2, NULL, 3, three);
+    r = checkout_expect(body, 200, NULL);
+    char id[64];
+    snprintf(id, sizeof id, "%s", bk_str(r, "bookingId"));
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(
+        bk_db_int(&f, "SELECT ROUND(total_price) FROM booking WHERE booking_id = ?", id), three);
+    ck_assert_int_eq(op_live(), 1);
 }
 END_TEST
 
@@ -305,6 +339,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_a_chosen_opera_plan_is_sold_at_its_own_price);
+    tcase_add_test(tc, test_an_opera_party_pays_the_price_opera_states_for_its_occupancy);
     tcase_add_test(tc,
                    test_each_opera_restriction_is_refused_with_its_code_and_accepted_on_its_edge);
     tcase_add_test(tc,
