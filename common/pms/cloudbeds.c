@@ -345,6 +345,10 @@ pms_err_t cloudbeds_parse_room_types(struct json_object *root, pms_room_types_t 
         snprintf(t->name, sizeof t->name, "%s", str_of(rt, "roomTypeName"));
         if (!int_of(rt, "maxGuests", &t->max_occupancy))
             t->max_occupancy = 0;
+        if (!int_of(rt, "adultsIncluded", &t->adults_included) || t->adults_included < 0)
+            t->adults_included = 0;
+        if (!int_of(rt, "childrenIncluded", &t->children_included) || t->children_included < 0)
+            t->children_included = 0;
         if (!int_of(rt, "roomTypeUnits", &t->total_rooms))
             t->total_rooms = 0;
         t->photos = photo_list(member(rt, "roomTypePhotos", json_type_array), &t->photo_count);
@@ -874,6 +878,73 @@ static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const 
     return call(c, &hc, parse_plans, &pc, err);
 }
 
+typedef struct stay_ctx {
+    const char *room_type_id;
+    const char *rate_plan_id; /* NULL = the base plan */
+    const char *currency;
+    int rooms;
+    pms_stay_check_t *out;
+} stay_ctx_t;
+
+/* The asked plan of a getRatePlans answer for the party: its totalRate
+ * (the room rate plus the extra guests' charges) and its rooms free. */
+static pms_err_t parse_stay(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    stay_ctx_t *s = ctx;
+    struct json_object *data = member(root, "data", json_type_array), *plan = NULL;
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getRatePlans answer lacks the data array");
+    if (!s->rate_plan_id) {
+        plan = base_plan(data, s->room_type_id);
+    } else {
+        for (size_t i = 0; i < json_object_array_length(data) && !plan; i++) {
+            struct json_object *p = json_object_array_get_idx(data, i);
+            const char *rt = str_of(p, "roomTypeID");
+            if ((!*rt || strcmp(rt, s->room_type_id) == 0) &&
+                strcmp(str_of(p, "rateID"), s->rate_plan_id) == 0)
+                plan = p;
+        }
+    }
+    if (!plan) {
+        s->out->plan_unknown = s->rate_plan_id != NULL;
+        return PMS_OK;
+    }
+    int free_rooms = 0;
+    if (!int_of(plan, "roomsAvailable", &free_rooms))
+        free_rooms = 0;
+    s->out->bookable = free_rooms >= s->rooms;
+    if (!s->out->bookable)
+        return PMS_OK;
+    snprintf(s->out->currency, sizeof s->out->currency, "%s", s->currency);
+    if (member(plan, "totalRate", json_type_int) || member(plan, "totalRate", json_type_double))
+        return money_of(plan, "totalRate", s->currency, &s->out->total, err);
+    return PMS_OK;
+}
+
+/* The stay under one plan for the party, in one getRatePlans call with
+ * adults and children: Cloudbeds' totalRate is one room's price for them. */
+static pms_err_t check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                            dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
+                            int children, const char *rate_plan_id, pms_stay_check_t *out,
+                            pms_error_t *err)
+{
+    char currency[4];
+    pms_err_t e = hotel_currency(c, hotel_id, currency, err);
+    if (e != PMS_OK)
+        return e;
+    char start[DATES_ISO_LEN + 1], end[DATES_ISO_LEN + 1], ad[12], ch[12];
+    dates_format_iso(check_in, start);
+    dates_format_iso(check_out, end);
+    snprintf(ad, sizeof ad, "%d", adults);
+    snprintf(ch, sizeof ch, "%d", children);
+    const char *q[] = {"propertyIDs", hotel_id,  "roomTypeID", room_type_id, "startDate",
+                       start,         "endDate", end,          "adults",     ad,
+                       "children",    ch,        NULL};
+    pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
+    stay_ctx_t sc = {room_type_id, rate_plan_id, currency, rooms, out};
+    return call(c, &hc, parse_stay, &sc, err);
+}
+
 typedef struct hold_ctx {
     const char *currency;
     pms_hold_t *out;
@@ -1274,6 +1345,7 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .get_room_types = get_room_types,
     .get_nights = get_nights,
     .get_rate_plans = get_rate_plans,
+    .check_stay = check_stay,
     .create_hold = create_hold,
     .release_hold = release_hold,
     .confirm_hold = confirm_hold,

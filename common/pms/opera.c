@@ -629,10 +629,12 @@ static pms_err_t get_room_types(pms_connector_t *c, const char *hotel_id, pms_ro
     return e;
 }
 
-/* One Shop offers call for a stay of room_type_id. */
-static pms_err_t offers(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
-                        dates_day_t arrival, int nights, int units, int adults, int children,
-                        opera_offer_t *out, int64_t *rates, pms_error_t *err)
+/* One Shop offers call for a stay of room_type_id; plan_code (NULL = every
+ * plan) narrows it to one plan, whose restrictions OPERA then names. On
+ * PMS_OK *root is the answer (json_object_put it). */
+static pms_err_t offers_root(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                             dates_day_t arrival, int nights, int units, int adults, int children,
+                             const char *plan_code, struct json_object **root, pms_error_t *err)
 {
     char path[160], a[DATES_ISO_LEN + 1], d[DATES_ISO_LEN + 1], u[16], ad[16], ch[16];
     snprintf(path, sizeof path, "/shop/v1/hotels/%s/offers", hotel_id);
@@ -641,15 +643,54 @@ static pms_err_t offers(pms_connector_t *c, const char *hotel_id, const char *ro
     snprintf(u, sizeof u, "%d", units);
     snprintf(ad, sizeof ad, "%d", adults > 10 ? 10 : adults);
     snprintf(ch, sizeof ch, "%d", children);
-    const char *q[] = {"arrivalDate", a,  "departureDate", d, "roomTypes", room_type_id,
-                       "roomTypeMatchOnly", "true", "numberOfUnits", u, "adults", ad,
-                       "children", ch, NULL};
+    const char *q[] = {"arrivalDate",
+                       a,
+                       "departureDate",
+                       d,
+                       "roomTypes",
+                       room_type_id,
+                       "roomTypeMatchOnly",
+                       "true",
+                       "numberOfUnits",
+                       u,
+                       "adults",
+                       ad,
+                       "children",
+                       ch,
+                       plan_code ? "ratePlanCodes" : NULL,
+                       plan_code,
+                       "ratePlanCodeMatchOnly",
+                       "true",
+                       NULL};
+    return call_json(c, hotel_id, "getPropertyOffers", "GET", path, q, NULL, false, root, err);
+}
+
+/* One Shop offers call for a stay of room_type_id. */
+static pms_err_t offers(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                        dates_day_t arrival, int nights, int units, int adults, int children,
+                        opera_offer_t *out, int64_t *rates, pms_error_t *err)
+{
     struct json_object *root;
-    pms_err_t e = call_json(c, hotel_id, "getPropertyOffers", "GET", path, q, NULL, false, &root,
-                            err);
+    pms_err_t e = offers_root(c, hotel_id, room_type_id, arrival, nights, units, adults, children,
+                              NULL, &root, err);
     if (e != PMS_OK)
         return e;
     e = opera_parse_offers(root, room_type_id, arrival, nights, out, rates, err);
+    json_object_put(root);
+    return e;
+}
+
+/* The offers of one stay, plan by plan (heap: one per call). */
+static pms_err_t plan_offers(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                             dates_day_t arrival, int nights, int units, int adults, int children,
+                             const char *plan_code, opera_plan_offers_t *out, pms_error_t *err)
+{
+    struct json_object *root;
+    pms_err_t e = offers_root(c, hotel_id, room_type_id, arrival, nights, units, adults, children,
+                              plan_code, &root, err);
+    if (e != PMS_OK)
+        return e;
+    e = opera_parse_plan_offers(root, room_type_id, arrival, nights, out, err);
     json_object_put(root);
     return e;
 }
@@ -704,22 +745,136 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
     return PMS_OK;
 }
 
+/* The stay under one plan (NULL: the first plan OPERA offers, as a hold
+ * without a plan takes), for the party asked: OPERA prices the occupancy
+ * and judges the plan's restrictions itself. */
 static pms_err_t check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                             dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
-                            int children, bool *bookable, int64_t *total, char currency[4],
+                            int children, const char *rate_plan_id, pms_stay_check_t *out,
                             pms_error_t *err)
 {
-    opera_offer_t o;
-    pms_err_t e = offers(c, hotel_id, room_type_id, check_in, (int)(check_out - check_in), rooms,
-                         adults, children, &o, NULL, err);
-    if (e != PMS_OK)
+    opera_plan_offers_t *po = malloc(sizeof *po);
+    if (!po)
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    pms_err_t e = plan_offers(c, hotel_id, room_type_id, check_in, (int)(check_out - check_in),
+                              rooms, adults, children, rate_plan_id, po, err);
+    if (e != PMS_OK) {
+        free(po);
         return e;
-    *bookable = o.bookable;
-    if (o.bookable) {
-        *total = o.total;
-        copy(currency, 4, o.currency);
     }
+    const opera_plan_offer_t *p = NULL;
+    for (size_t i = 0; i < po->count && !p; i++)
+        if (rate_plan_id ? strcmp(po->items[i].code, rate_plan_id) == 0 : po->items[i].offered)
+            p = &po->items[i];
+    if (!p && !rate_plan_id && po->count > 0)
+        p = &po->items[0]; /* none offered: the first plan's restrictions, if any */
+    /* a room type OPERA lists without the plan: the plan is not sold for it */
+    out->plan_unknown = rate_plan_id && !p && *po->room_status;
+    if (p && p->offered && strcmp(po->room_status, "AvailableForSale") == 0) {
+        out->bookable = true;
+        out->total = p->total;
+        out->first_night = p->rates[0];
+        copy(out->currency, sizeof out->currency, po->currency);
+        copy(out->cancel_policy, sizeof out->cancel_policy, p->cancel_policy);
+    } else if (p && p->restricted) {
+        out->restricted = true;
+        out->arrival = p->arrival;
+        out->departure_closed = p->departure_closed;
+    }
+    free(po);
     return PMS_OK;
+}
+
+/* The plan `code` of out, added (every night closed until a night is read)
+ * when new; NULL on OOM or too many plans. */
+static pms_rate_plan_t *plan_in(pms_rate_plans_t *out, const char *code, int nights)
+{
+    for (size_t i = 0; i < out->count; i++)
+        if (strcmp(out->items[i].id, code) == 0)
+            return &out->items[i];
+    if (out->count >= PMS_MAX_RATE_PLANS)
+        return NULL;
+    pms_plan_night_t *pn = calloc((size_t)nights, sizeof *pn);
+    if (!pn)
+        return NULL;
+    for (int k = 0; k < nights; k++)
+        pn[k].rules.closed = true;
+    pms_rate_plan_t *p = &out->items[out->count++];
+    memset(p, 0, sizeof *p);
+    copy(p->id, sizeof p->id, code);
+    p->nights = pn;
+    p->is_base = out->count == 1; /* the first plan OPERA lists for the channel */
+    return p;
+}
+
+/* Every plan OPERA lists for the room type, per night. One offers call per
+ * chunk of up to 30 nights prices every plan for sale over the whole chunk;
+ * when a plan is not, each night of the chunk is asked alone so the night
+ * says what it is under each plan: for sale and its rate, closed, or the
+ * restrictions OPERA names for a stay arriving that night (closed to
+ * departure names the next day: a rule of the day the stay ends). A night a plan is not priced on
+ * carries rate 0: OPERA prices only stays it sells — the checkout asks it for the stay itself. */
+static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                                dates_day_t first_night, int nights, pms_rate_plans_t *out,
+                                pms_error_t *err)
+{
+    opera_plan_offers_t *po = malloc(sizeof *po);
+    out->items = calloc(PMS_MAX_RATE_PLANS, sizeof *out->items);
+    pms_err_t e = po && out->items ? PMS_OK : pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    char codes[PMS_MAX_RATE_PLANS * PMS_ID_MAX];
+    for (int start = 0; e == PMS_OK && start < nights; start += OFFER_CHUNK_NIGHTS) {
+        int n = nights - start < OFFER_CHUNK_NIGHTS ? nights - start : OFFER_CHUNK_NIGHTS;
+        e = plan_offers(c, hotel_id, room_type_id, first_night + start, n, 1, 1, 0, NULL, po, err);
+        if (e != PMS_OK || !*po->room_status)
+            continue; /* not offered at all for these nights */
+        if (*po->currency)
+            copy(out->currency, sizeof out->currency, po->currency);
+        bool each_night = false;
+        codes[0] = '\0';
+        for (size_t i = 0; i < po->count && e == PMS_OK; i++) {
+            const opera_plan_offer_t *o = &po->items[i];
+            pms_rate_plan_t *p = plan_in(out, o->code, nights);
+            if (!p) {
+                e = pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+                break;
+            }
+            if (!*p->name)
+                copy(p->name, sizeof p->name, *o->name ? o->name : o->code);
+            if (!*p->cancel_policy)
+                copy(p->cancel_policy, sizeof p->cancel_policy, o->cancel_policy);
+            size_t used = strlen(codes);
+            snprintf(codes + used, sizeof codes - used, "%s%s", used ? "," : "", o->code);
+            for (int k = 0; o->offered && k < n; k++)
+                p->nights[start + k] = (pms_plan_night_t){.rate = o->rates[k]};
+            each_night = each_night || !o->offered;
+        }
+        for (int k = 0; e == PMS_OK && each_night && k < n; k++) {
+            e = plan_offers(c, hotel_id, room_type_id, first_night + start + k, 1, 1, 1, 0, codes,
+                            po, err);
+            for (size_t i = 0; e == PMS_OK && i < po->count; i++) {
+                const opera_plan_offer_t *o = &po->items[i];
+                pms_rate_plan_t *p = plan_in(out, o->code, nights);
+                if (!p) {
+                    e = pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+                    break;
+                }
+                if (!*p->cancel_policy)
+                    copy(p->cancel_policy, sizeof p->cancel_policy, o->cancel_policy);
+                pms_plan_night_t *pn = &p->nights[start + k];
+                /* set by the night before, whose stay ends here */
+                bool no_departure = pn->rules.closed_to_departure;
+                if (o->offered)
+                    *pn = (pms_plan_night_t){.rate = o->rates[0]};
+                else if (o->restricted)
+                    *pn = (pms_plan_night_t){.rules = o->arrival};
+                pn->rules.closed_to_departure = pn->rules.closed_to_departure || no_departure;
+                if (o->restricted && o->departure_closed && start + k + 1 < nights)
+                    p->nights[start + k + 1].rules.closed_to_departure = true;
+            }
+        }
+    }
+    free(po);
+    return e;
 }
 
 static json_object *jstr(const char *s)
@@ -976,6 +1131,32 @@ static bool reference_ok(const char *ref)
     return true;
 }
 
+/* The current offer of the hold's own rate plan (Book takes the plan's
+ * code as OPERA's Shop states it). */
+static pms_err_t plan_offer(pms_connector_t *c, const pms_hold_request_t *req, int rooms,
+                            opera_offer_t *out, pms_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    pms_stay_check_t s;
+    memset(&s, 0, sizeof s);
+    pms_err_t e = check_stay(c, req->hotel_id, req->room_type_id, req->check_in, req->check_out,
+                             rooms, req->adults, req->children, req->rate_plan_id, &s, err);
+    if (e != PMS_OK)
+        return e;
+    if (s.plan_unknown)
+        return pms_fail(err, PMS_ERR_REJECTED, "OPERA does not sell rate plan %s for %s",
+                        req->rate_plan_id, req->room_type_id);
+    out->bookable = s.bookable;
+    copy(out->status, sizeof out->status,
+         s.bookable     ? "AvailableForSale"
+         : s.restricted ? "Restricted"
+                        : "NoAvailability");
+    copy(out->rate_plan, sizeof out->rate_plan, req->rate_plan_id);
+    copy(out->currency, sizeof out->currency, s.currency);
+    out->total = s.total;
+    return PMS_OK;
+}
+
 static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms_hold_t *out,
                              pms_error_t *err)
 {
@@ -988,9 +1169,11 @@ static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, 
     /* Shop first: OPERA's Book needs the rate plan of a current offer, and
      * the offer says whether the whole stay is for sale with these rooms */
     opera_offer_t offer;
-    pms_err_t e = offers(c, req->hotel_id, req->room_type_id, req->check_in,
-                         (int)(req->check_out - req->check_in), rooms, req->adults, req->children,
-                         &offer, NULL, err);
+    pms_err_t e = req->rate_plan_id && *req->rate_plan_id
+                      ? plan_offer(c, req, rooms, &offer, err)
+                      : offers(c, req->hotel_id, req->room_type_id, req->check_in,
+                               (int)(req->check_out - req->check_in), rooms, req->adults,
+                               req->children, &offer, NULL, err);
     if (e != PMS_OK)
         return e;
     if (!offer.bookable)
@@ -1183,6 +1366,7 @@ const pms_vendor_t pms_vendor_opera = {
     .request_headers = request_headers,
     .auth_rejected = auth_rejected,
     .check_stay = check_stay,
+    .get_rate_plans = get_rate_plans,
     .classify = classify,
     .get_hotel = get_hotel,
     .get_room_types = get_room_types,

@@ -41,6 +41,40 @@ pms_err_t opera_parse_offers(struct json_object *root, const char *room_type_id,
                              dates_day_t first_night, int nights, opera_offer_t *out,
                              int64_t *rates, pms_error_t *err);
 
+/* One rate plan of one room type in a Shop offers answer. */
+#define OPERA_MAX_STAY_NIGHTS 30
+typedef struct opera_plan_offer {
+    char code[PMS_ID_MAX];             /* ratePlanCode */
+    char name[PMS_RATE_PLAN_NAME_MAX]; /* ratePlanName ("" when not listed) */
+    bool offered;                      /* an AvailableForSale offer of the room type */
+    int64_t total;                     /* offered: the stay's total, PMS_TOTAL_UNKNOWN if absent */
+    int64_t rates[OPERA_MAX_STAY_NIGHTS]; /* offered: each night's rate */
+    /* Not offered because of the plan's restrictions (availabilityStatus
+     * Restricted): what OPERA names, on the arrival day and the departure
+     * day. A restriction the platform has no rule for closes the stay. */
+    bool restricted;
+    pms_rate_rules_t arrival;
+    bool departure_closed;
+    char cancel_policy[PMS_CANCEL_POLICY_MAX]; /* platform JSON, "" = none we can express */
+} opera_plan_offer_t;
+
+typedef struct opera_plan_offers {
+    char room_status[OPERA_STATUS_MAX]; /* the room type's availabilityStatus, "" = not listed */
+    char currency[4];
+    opera_plan_offer_t items[PMS_MAX_RATE_PLANS]; /* ratePlans[] order, then unlisted offers */
+    size_t count;
+} opera_plan_offers_t;
+
+/* Shop getPropertyOffers for a stay [first_night, first_night + nights)
+ * (nights <= OPERA_MAX_STAY_NIGHTS) of room_type_id: every rate plan the
+ * answer lists, with its offer, restrictions and cancellation policy. */
+pms_err_t opera_parse_plan_offers(struct json_object *root, const char *room_type_id,
+                                  dates_day_t first_night, int nights, opera_plan_offers_t *out,
+                                  pms_error_t *err);
+/* One OfferCancelPenalty list (rateInformation.cancellationPolicies) as the
+ * platform's policy JSON into out; "" when absent or not expressible. */
+void opera_cancel_policy(struct json_object *policies, char *out, size_t out_size);
+
 /* A Book BookingResponse (an element of the Response array). */
 pms_err_t opera_parse_booking(struct json_object *booking, pms_reservation_t *out,
                               char status[OPERA_STATUS_MAX], pms_error_t *err);

@@ -739,18 +739,19 @@ pms_err_t pms_create_hold(pms_connector_t *c, const pms_hold_request_t *req, pms
     return c->vendor->create_hold(c, req, out, err);
 }
 
-pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
-                         dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
-                         int children, bool *bookable, int64_t *total, char currency[4],
-                         pms_error_t *err)
+pms_err_t pms_check_stay_plan(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                              dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
+                              int children, const char *rate_plan_id, pms_stay_check_t *out,
+                              pms_error_t *err)
 {
     start(err);
     c = route(c, hotel_id);
-    *bookable = false;
-    *total = PMS_TOTAL_UNKNOWN;
-    currency[0] = '\0';
+    memset(out, 0, sizeof *out);
+    out->total = out->first_night = PMS_TOTAL_UNKNOWN;
     CHECK_ID(err, "hotelId", hotel_id);
     CHECK_ID(err, "roomTypeId", room_type_id);
+    if (rate_plan_id && *rate_plan_id)
+        CHECK_ID(err, "ratePlanId", rate_plan_id);
     if (check_out <= check_in || check_out - check_in > 30)
         return pms_fail(err, PMS_ERR_INVALID, "a stay must be 1 to 30 nights");
     if (rooms < 1 || rooms > 10 || adults < 1 || adults > 20 || children < 0 || children > 20)
@@ -758,7 +759,22 @@ pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *r
     if (!c->vendor->check_stay)
         return pms_fail(err, PMS_ERR_REJECTED, "%s has no stay check", c->vendor->name);
     return c->vendor->check_stay(c, hotel_id, room_type_id, check_in, check_out, rooms, adults,
-                                 children, bookable, total, currency, err);
+                                 children, rate_plan_id && *rate_plan_id ? rate_plan_id : NULL, out,
+                                 err);
+}
+
+pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                         dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
+                         int children, bool *bookable, int64_t *total, char currency[4],
+                         pms_error_t *err)
+{
+    pms_stay_check_t s;
+    pms_err_t e = pms_check_stay_plan(c, hotel_id, room_type_id, check_in, check_out, rooms, adults,
+                                      children, NULL, &s, err);
+    *bookable = e == PMS_OK && s.bookable;
+    *total = s.total;
+    memcpy(currency, s.currency, 4);
+    return e;
 }
 
 pms_err_t pms_release_hold(pms_connector_t *c, const char *hotel_id, const char *hold_id,

@@ -39,10 +39,10 @@ typedef struct pms_vendor {
     /* Optional: the vendor refused our credentials (PMS_ERR_AUTH); drop any
      * cached token. The request is tried once more with fresh headers. */
     void (*auth_rejected)(pms_connector_t *c);
-    /* Optional: see pms_check_stay (NULL = PMS_ERR_REJECTED). */
+    /* Optional: see pms_check_stay_plan (NULL = PMS_ERR_REJECTED). */
     pms_err_t (*check_stay)(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                             dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
-                            int children, bool *bookable, int64_t *total, char currency[4],
+                            int children, const char *rate_plan_id, pms_stay_check_t *out,
                             pms_error_t *err);
     /* What a response (any status) means; fills err->message on failure.
      * PMS_ERR_TRANSIENT and PMS_ERR_RATE_LIMITED are retried. */

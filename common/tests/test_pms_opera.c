@@ -83,6 +83,59 @@ START_TEST(test_room_types_with_max_occupancy)
 }
 END_TEST
 
+START_TEST(test_offers_by_plan_give_rates_restrictions_and_policies)
+{
+    struct json_object *o = example("offers_plans.json");
+    opera_plan_offers_t po;
+    pms_error_t e = {0};
+    ck_assert_int_eq(opera_parse_plan_offers(o, "DLXK", day("2027-02-05"), 1, &po, &e), PMS_OK);
+    ck_assert_str_eq(po.room_status, "AvailableForSale");
+    ck_assert_str_eq(po.currency, "KRW");
+    ck_assert_uint_eq(po.count, 3);
+    /* BAR: the one-night stay breaks its minimum stay: no offer, the rule named */
+    ck_assert_str_eq(po.items[0].code, "BAR");
+    ck_assert(!po.items[0].offered && po.items[0].restricted);
+    ck_assert_int_eq(po.items[0].arrival.min_los, 2);
+    ck_assert(!po.items[0].arrival.closed && !po.items[0].departure_closed);
+    /* NRF: sold, the whole stay due from booking */
+    ck_assert_str_eq(po.items[1].code, "NRF");
+    ck_assert_str_eq(po.items[1].name, "Non-refundable");
+    ck_assert(po.items[1].offered && !po.items[1].restricted);
+    ck_assert_int_eq(po.items[1].rates[0], 234000);
+    ck_assert_int_eq(po.items[1].total, 234000);
+    ck_assert_str_eq(po.items[1].cancel_policy, "{\"type\":\"non_refundable\"}");
+    /* BB: free until a day before arrival, then half the stay */
+    ck_assert_str_eq(po.items[2].code, "BB");
+    ck_assert_int_eq(po.items[2].rates[0], 299000);
+    ck_assert_str_eq(po.items[2].cancel_policy,
+                     "{\"type\":\"free_until\",\"hoursBefore\":24,\"fee\":\"percent\","
+                     "\"percent\":50}");
+    /* a room type the answer does not list: nothing, no status */
+    ck_assert_int_eq(opera_parse_plan_offers(o, "STDT", day("2027-02-05"), 1, &po, &e), PMS_OK);
+    ck_assert_str_eq(po.room_status, "");
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_cancellation_policies_the_platform_cannot_say_are_not_taken)
+{
+    char out[PMS_CANCEL_POLICY_MAX];
+    struct json_object *p =
+        json_tokener_parse("[{\"policy\":{\"deadline\":{\"offsetFromArrival\":2},\"amountPercent\":"
+                           "{\"basisType\":\"Nights\",\"nights\":2}}}]");
+    opera_cancel_policy(p, out, sizeof out);
+    ck_assert_str_eq(out, ""); /* two nights: not a platform fee */
+    json_object_put(p);
+    p = json_tokener_parse("[{\"policy\":{\"deadline\":{\"offsetFromArrival\":3},"
+                           "\"amountPercent\":{\"basisType\":\"Nights\",\"nights\":1}}}]");
+    opera_cancel_policy(p, out, sizeof out);
+    ck_assert_str_eq(out, "{\"type\":\"free_until\",\"hoursBefore\":72,\"fee\":\"first_night\"}");
+    json_object_put(p);
+    opera_cancel_policy(NULL, out, sizeof out);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(test_offers_available_gives_every_night_a_rate)
 {
     struct json_object *o = example("offers_available.json");
@@ -285,6 +338,8 @@ int main(void)
     tcase_add_test(tc, test_property);
     tcase_add_test(tc, test_room_types_with_max_occupancy);
     tcase_add_test(tc, test_offers_available_gives_every_night_a_rate);
+    tcase_add_test(tc, test_offers_by_plan_give_rates_restrictions_and_policies);
+    tcase_add_test(tc, test_cancellation_policies_the_platform_cannot_say_are_not_taken);
     tcase_add_test(tc, test_offers_without_a_count);
     tcase_add_test(tc, test_booking_statuses);
     tcase_add_test(tc, test_on_hold_and_cancel_answers);

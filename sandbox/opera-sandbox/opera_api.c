@@ -38,7 +38,6 @@
 #define CALENDAR_MAX_DAYS 62
 #define MAX_UNITS 10
 #define EXTERNAL_ID_MAX 50
-#define RATE_PLAN "BAR"
 #define FIND_MAX 8
 #define OP_COUNT_MAX 16
 
@@ -512,6 +511,93 @@ static json_object *rate_ranges_json(dates_day_t first, const int64_t *rates, in
     return arr;
 }
 
+/* The channel's rate plans are the ledger's (LEDGER_RATE_PLANS): OPERA's
+ * ratePlanCode is the plan's private name (BAR, NRF, BB). */
+static int plan_of_code(const char *code)
+{
+    for (int i = 0; code && i < LEDGER_RATE_PLAN_COUNT; i++)
+        if (strcmp(LEDGER_RATE_PLANS[i].name_private, code) == 0)
+            return i;
+    return -1;
+}
+
+/* What each plan's cancellation rule is, in OPERA's OfferCancelPenalty:
+ * the standard rate free until 3 days before arrival then the first night,
+ * the non-refundable rate the whole stay from booking, breakfast free
+ * until the day before arrival then half the stay. */
+static json_object *cancel_policies_json(int plan)
+{
+    json_object *deadline = json_object_new_object(), *amount = json_object_new_object();
+    const char *code, *text;
+    if (plan == 1) {
+        code = "NRF";
+        text = "Non-refundable: the whole stay is charged from booking.";
+        json_object_object_add(deadline, "offsetFromBookingDate", json_object_new_int(0));
+        json_object_object_add(amount, "basisType", json_object_new_string("FullAmount"));
+    } else if (plan == 2) {
+        code = "CXL1D50";
+        text = "Free cancellation until 1 day before arrival, then 50% of the stay.";
+        json_object_object_add(deadline, "offsetFromArrival", json_object_new_int(1));
+        json_object_object_add(amount, "basisType", json_object_new_string("Percentage"));
+        json_object_object_add(amount, "percent", json_object_new_double(50));
+    } else {
+        code = "CXL3D1N";
+        text = "Free cancellation until 3 days before arrival, then the first night.";
+        json_object_object_add(deadline, "offsetFromArrival", json_object_new_int(3));
+        json_object_object_add(amount, "basisType", json_object_new_string("Nights"));
+        json_object_object_add(amount, "nights", json_object_new_int(1));
+    }
+    json_object *policy = json_object_new_object();
+    json_object_object_add(policy, "policyCode", json_object_new_string(code));
+    json_object_object_add(policy, "deadline", deadline);
+    json_object_object_add(policy, "amountPercent", amount);
+    json_object_object_add(policy, "penaltyDescription", json_object_new_string(text));
+    json_object *item = json_object_new_object();
+    json_object_object_add(item, "revenueType", json_object_new_string("Rooms"));
+    json_object_object_add(item, "policy", policy);
+    json_object *list = json_object_new_array();
+    json_object_array_add(list, item);
+    return list;
+}
+
+static void add_restriction(json_object *list, const char *type, int value)
+{
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "restrictionType", json_object_new_string(type));
+    if (value > 0)
+        json_object_object_add(r, "restrictionValue", json_object_new_int(value));
+    json_object_array_add(list, r);
+}
+
+/* The plan's restrictions a stay breaks, as OPERA names them (an array the
+ * caller owns; empty when the stay may be sold under the plan). The front
+ * desk sets them per night (the ledger's restrictions of that plan). */
+static json_object *stay_restrictions(ledger_t *ledger, const char *hotel, const char *room_type,
+                                      int plan, dates_day_t arrival, int nights)
+{
+    json_object *list = json_object_new_array();
+    ledger_restriction_t r[MAX_OFFER_NIGHTS + 1];
+    dates_day_t first, last;
+    ledger_window(ledger, &first, &last);
+    int count = arrival + nights <= last ? nights + 1 : nights; /* the departure day when kept */
+    if (ledger_get_restrictions(ledger, hotel, room_type, plan, arrival, count, r) != LEDGER_OK)
+        return list;
+    bool closed = false;
+    for (int k = 0; k < nights; k++)
+        closed = closed || r[k].blocked;
+    if (closed)
+        add_restriction(list, "Closed", 0);
+    if (r[0].closed_to_arrival)
+        add_restriction(list, "ClosedForArrival", 0);
+    if (count > nights && r[nights].closed_to_departure)
+        add_restriction(list, "ClosedForDeparture", 0);
+    if (r[0].min_los > 0 && nights < r[0].min_los)
+        add_restriction(list, "MinimumLengthOfStay", r[0].min_los);
+    if (r[0].max_los > 0 && nights > r[0].max_los)
+        add_restriction(list, "MaximumLengthOfStay", r[0].max_los);
+    return list;
+}
+
 static int handle_offers(http_request_t *req, void *ctx)
 {
     call_t c;
@@ -534,7 +620,14 @@ static int handle_offers(http_request_t *req, void *ctx)
         return leave(&c, fail(&c, 400, "OHD-PARAM", "A stay may be at most %d nights",
                               MAX_OFFER_NIGHTS));
     const char *types = http_request_query(req, "roomTypes");
+    /* ratePlanCodes narrows the answer to those plans and lists each plan's
+     * restrictions; without it the stay's restrictions are the property's */
+    const char *codes = http_request_query(req, "ratePlanCodes");
+    bool by_code = codes && *codes;
     json_object *room_types = json_object_new_array(), *offers = json_object_new_array();
+    json_object *stay_rules = json_object_new_array();
+    json_object *plan_rules[LEDGER_RATE_PLAN_COUNT] = {0};
+    bool plan_sold[LEDGER_RATE_PLAN_COUNT] = {0}, plan_restricted[LEDGER_RATE_PLAN_COUNT] = {0};
     bool any = false, outside = arrival < win_first || departure - 1 > win_last;
     for (size_t i = 0; !outside && i < c.hotel->room_type_count; i++) {
         const seed_room_type_t *rt = &c.hotel->room_types[i];
@@ -544,13 +637,9 @@ static int handle_offers(http_request_t *req, void *ctx)
         if (ledger_get_nights(c.api->ledger, c.hotel->id, rt->id, arrival, nights, n) != LEDGER_OK)
             continue;
         int least = n[0].available;
-        int64_t rates[MAX_OFFER_NIGHTS], total = 0;
-        for (int k = 0; k < nights; k++) {
+        for (int k = 0; k < nights; k++)
             if (n[k].available < least)
                 least = n[k].available;
-            rates[k] = n[k].rate_minor;
-            total += n[k].rate_minor * units;
-        }
         const char *status = least >= units ? "AvailableForSale"
                              : least <= 0   ? "NoAvailability"
                                             : "BelowRequestedUnits";
@@ -563,31 +652,67 @@ static int handle_offers(http_request_t *req, void *ctx)
         json_object_array_add(room_types, r);
         if (least < units)
             continue;
-        any = true;
-        bool change = false;
-        for (int k = 1; k < nights; k++)
-            change = change || rates[k] != rates[0];
-        json_object *offer = json_object_new_object();
-        char code[SEED_ID_MAX_LEN + 8];
-        snprintf(code, sizeof code, "%s%s", rt->id, RATE_PLAN);
-        json_object_object_add(offer, "bookingCode", json_object_new_string(code));
-        json_object_object_add(offer, "availabilityStatus",
-                               json_object_new_string("AvailableForSale"));
-        json_object_object_add(offer, "roomType", json_object_new_string(rt->id));
-        json_object_object_add(offer, "ratePlanCode", json_object_new_string(RATE_PLAN));
-        json_object_object_add(offer, "rateChangeDuringStay", json_object_new_boolean(change));
-        json_object *info = json_object_new_object();
-        json_object *rate = json_object_new_object();
-        json_object_object_add(rate, "rateModeAmount", amount_json(rates[0], c.hotel->currency_code));
-        json_object_object_add(rate, "rateMode", json_object_new_string("Arrival"));
-        json_object_object_add(rate, "rateTimeUnit", json_object_new_string("Day"));
-        json_object_object_add(info, "rate", rate);
-        json_object_object_add(info, "guaranteeRequirement", json_object_new_string("None"));
-        json_object_object_add(info, "base", rate_ranges_json(arrival, rates, nights,
-                                                              c.hotel->currency_code, true));
-        json_object_object_add(offer, "rateInformation", info);
-        json_object_object_add(offer, "total", amount_json(total, c.hotel->currency_code));
-        json_object_array_add(offers, offer);
+        for (int p = 0; p < LEDGER_RATE_PLAN_COUNT; p++) {
+            const char *code = LEDGER_RATE_PLANS[p].name_private;
+            if (by_code && !csv_contains(codes, code))
+                continue;
+            json_object *rules =
+                stay_restrictions(c.api->ledger, c.hotel->id, rt->id, p, arrival, nights);
+            if (json_object_array_length(rules) > 0) {
+                plan_restricted[p] = true;
+                json_object *into = by_code ? plan_rules[p] : stay_rules;
+                if (by_code && !into)
+                    into = plan_rules[p] = json_object_new_array();
+                for (size_t k = 0; k < json_object_array_length(rules); k++)
+                    json_object_array_add(into,
+                                          json_object_get(json_object_array_get_idx(rules, k)));
+                json_object_put(rules);
+                continue; /* OPERA offers nothing a plan's rules forbid */
+            }
+            json_object_put(rules);
+            any = plan_sold[p] = true;
+            int64_t rates[MAX_OFFER_NIGHTS], total = 0;
+            bool change = false;
+            /* OPERA prices the occupancy asked: each adult beyond the ones
+             * the rate includes adds the room type's extra-adult amount */
+            int64_t extra = ledger_extra_guests(rt, (int)units, (int)adults);
+            for (int k = 0; k < nights; k++) {
+                rates[k] = ledger_plan_rate(p, n[k].rate_minor) + extra;
+                total += rates[k] * units;
+                change = change || rates[k] != rates[0];
+            }
+            json_object *offer = json_object_new_object();
+            char booking_code[SEED_ID_MAX_LEN + 8];
+            snprintf(booking_code, sizeof booking_code, "%s%s", rt->id, code);
+            json_object_object_add(offer, "bookingCode", json_object_new_string(booking_code));
+            json_object_object_add(offer, "availabilityStatus",
+                                   json_object_new_string("AvailableForSale"));
+            json_object_object_add(offer, "roomType", json_object_new_string(rt->id));
+            json_object_object_add(offer, "ratePlanCode", json_object_new_string(code));
+            json_object_object_add(offer, "rateChangeDuringStay", json_object_new_boolean(change));
+            json_object *info = json_object_new_object();
+            json_object *rate = json_object_new_object();
+            json_object_object_add(rate, "rateModeAmount",
+                                   amount_json(rates[0], c.hotel->currency_code));
+            json_object_object_add(rate, "rateMode", json_object_new_string("Arrival"));
+            json_object_object_add(rate, "rateTimeUnit", json_object_new_string("Day"));
+            if (rt->extra_adult_rate_minor > 0) {
+                json_object *add = amount_json(rt->extra_adult_rate_minor, c.hotel->currency_code);
+                json_object_object_add(add, "ageQualifyingCode", json_object_new_string("Adult"));
+                json_object *adds = json_object_new_array();
+                json_object_array_add(adds, add);
+                json_object_object_add(rate, "additionalGuestAmounts", adds);
+            }
+            json_object_object_add(info, "rate", rate);
+            json_object_object_add(info, "cancellationPolicies", cancel_policies_json(p));
+            json_object_object_add(info, "guaranteeRequirement", json_object_new_string("None"));
+            json_object_object_add(
+                info, "base",
+                rate_ranges_json(arrival, rates, nights, c.hotel->currency_code, true));
+            json_object_object_add(offer, "rateInformation", info);
+            json_object_object_add(offer, "total", amount_json(total, c.hotel->currency_code));
+            json_object_array_add(offers, offer);
+        }
     }
     json_object *stay = json_object_new_object();
     json_object *pi = json_object_new_object();
@@ -598,15 +723,26 @@ static int handle_offers(http_request_t *req, void *ctx)
                            json_object_new_string(outside ? "NotFound"
                                                   : any   ? "AvailableForSale"
                                                           : "NoAvailability"));
-    json_object_object_add(stay, "restrictions", json_object_new_array());
+    json_object_object_add(stay, "restrictions", stay_rules);
     json_object_object_add(stay, "roomTypes", room_types);
-    json_object *plans = json_object_new_array(), *plan = json_object_new_object();
-    json_object_object_add(plan, "ratePlanCode", json_object_new_string(RATE_PLAN));
-    json_object_object_add(plan, "ratePlanName", json_object_new_string("Best Available Rate"));
-    json_object_object_add(plan, "taxInclusive", json_object_new_boolean(1));
-    json_object_object_add(plan, "availabilityStatus",
-                           json_object_new_string(any ? "AvailableForSale" : "NoAvailability"));
-    json_object_array_add(plans, plan);
+    json_object *plans = json_object_new_array();
+    for (int p = 0; p < LEDGER_RATE_PLAN_COUNT; p++) {
+        const char *code = LEDGER_RATE_PLANS[p].name_private;
+        if (by_code && !csv_contains(codes, code))
+            continue;
+        json_object *plan = json_object_new_object();
+        json_object_object_add(plan, "ratePlanCode", json_object_new_string(code));
+        json_object_object_add(plan, "ratePlanName",
+                               json_object_new_string(LEDGER_RATE_PLANS[p].name_public));
+        json_object_object_add(plan, "taxInclusive", json_object_new_boolean(1));
+        json_object_object_add(plan, "availabilityStatus",
+                               json_object_new_string(plan_sold[p]         ? "AvailableForSale"
+                                                      : plan_restricted[p] ? "Restricted"
+                                                                           : "NoAvailability"));
+        if (plan_rules[p])
+            json_object_object_add(plan, "restrictions", plan_rules[p]);
+        json_object_array_add(plans, plan);
+    }
     json_object_object_add(stay, "ratePlans", plans);
     json_object_object_add(stay, "offers", offers);
     json_object *stays = json_object_new_array();
@@ -784,7 +920,11 @@ static json_object *booking_json(opera_api_t *api, const ledger_reservation_t *r
     json_object_object_add(stay, "guarantee", guarantee);
     json_object *rr = json_object_new_object();
     json_object_object_add(rr, "roomType", json_object_new_string(r->room_type_id));
-    json_object_object_add(rr, "ratePlanCode", json_object_new_string(RATE_PLAN));
+    json_object_object_add(
+        rr, "ratePlanCode",
+        json_object_new_string(r->rate_plan >= 0 && r->rate_plan < LEDGER_RATE_PLAN_COUNT
+                                   ? LEDGER_RATE_PLANS[r->rate_plan].name_private
+                                   : "BAR"));
     json_object_object_add(rr, "numberOfUnits", json_object_new_int(r->quantity));
     json_object *rc2 = json_object_new_object();
     json_object_object_add(rc2, "adults", json_object_new_int(r->adults));
@@ -906,6 +1046,20 @@ static bool external_id_ok(const char *id)
     return true;
 }
 
+/* Whether plan `plan`'s restrictions forbid the stay (Book refuses it as
+ * Shop does not offer it). */
+static bool restricted(ledger_t *ledger, const char *hotel, const char *room_type, int plan,
+                       dates_day_t arrival, dates_day_t departure)
+{
+    if (departure <= arrival || departure - arrival > MAX_OFFER_NIGHTS)
+        return false; /* the ledger refuses such a stay itself */
+    json_object *rules =
+        stay_restrictions(ledger, hotel, room_type, plan, arrival, (int)(departure - arrival));
+    bool any = json_object_array_length(rules) > 0;
+    json_object_put(rules);
+    return any;
+}
+
 static int handle_create(http_request_t *req, void *ctx)
 {
     call_t c;
@@ -954,9 +1108,11 @@ static int handle_create(http_request_t *req, void *ctx)
     else if (!rt)
         rc = fail(&c, 400, "DRSV20001", "Room type %.50s is not available for this channel",
                   room_type);
-    else if (!plan || strcmp(plan, RATE_PLAN) != 0)
+    else if (plan_of_code(plan) < 0)
         rc = fail(&c, 400, "DRSV20002", "Rate plan %.50s is not available for this channel",
                   plan ? plan : "(none)");
+    else if (restricted(api->ledger, c.hotel->id, rt->id, plan_of_code(plan), arrival, departure))
+        rc = fail(&c, 400, "DRSV20005", "Rate plan %s is restricted for this stay", plan);
     else if ((units_v && !json_object_is_type(units_v, json_type_int)) || units < 1 ||
              units > MAX_UNITS)
         rc = fail(&c, 400, "DRSV10002", "roomStay.roomRates[0].numberOfUnits must be 1..%d",
@@ -1005,6 +1161,7 @@ static int handle_create(http_request_t *req, void *ctx)
         .allow_duplicate = !dedupe,
         .is_hold = session,
         .hold_expires_ms = session ? clock_wall_ms() + session_ms : 0,
+        .rate_plan = plan_of_code(plan),
     };
     ledger_reservation_t r;
     bool replayed = false;
@@ -1442,6 +1599,56 @@ static int handle_frontdesk_availability(http_request_t *req, void *ctx)
     return rc;
 }
 
+/* Front desk: {"hotelCode","roomType","ratePlanCode","from","to","closed",
+ * "closedToArrival","closedToDeparture","minLos","maxLos"} replaces the
+ * plan's restrictions of nights [from, to]; what Shop then names. */
+static int handle_frontdesk_restrictions(http_request_t *req, void *ctx)
+{
+    opera_api_t *api = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    json_error_t e;
+    const char *hotel, *room, *code, *from, *to;
+    int64_t min_los = 0, max_los = 0;
+    bool closed = false, cta = false, ctd = false;
+    dates_day_t f, t;
+    int rc;
+    if (json_get_string(body, "hotelCode", true, 1, SEED_ID_MAX_LEN, &hotel, &e) != 0 ||
+        json_get_string(body, "roomType", true, 1, SEED_ID_MAX_LEN, &room, &e) != 0 ||
+        json_get_string(body, "ratePlanCode", true, 1, SEED_ID_MAX_LEN, &code, &e) != 0 ||
+        json_get_string(body, "from", true, 10, 10, &from, &e) != 0 ||
+        json_get_string(body, "to", true, 10, 10, &to, &e) != 0 ||
+        json_get_bool(body, "closed", false, false, &closed, &e) != 0 ||
+        json_get_bool(body, "closedToArrival", false, false, &cta, &e) != 0 ||
+        json_get_bool(body, "closedToDeparture", false, false, &ctd, &e) != 0 ||
+        json_get_int64(body, "minLos", false, 0, LEDGER_MAX_STAY_NIGHTS, 0, &min_los, &e) != 0 ||
+        json_get_int64(body, "maxLos", false, 0, LEDGER_MAX_STAY_NIGHTS, 0, &max_los, &e) != 0) {
+        rc = control_bad(req, e.field, e.message);
+    } else if (plan_of_code(code) < 0) {
+        rc = control_bad(req, "ratePlanCode", "ratePlanCode must be BAR, NRF or BB");
+    } else if (dates_parse_iso(from, &f) != 0 || dates_parse_iso(to, &t) != 0 || t < f) {
+        rc = control_bad(req, "to", "from and to must be dates YYYY-MM-DD, to not before from");
+    } else {
+        ledger_restriction_t r = {.blocked = closed,
+                                  .closed_to_arrival = cta,
+                                  .closed_to_departure = ctd,
+                                  .min_los = (int)min_los,
+                                  .max_los = (int)max_los};
+        ledger_err_t le =
+            ledger_set_restrictions(api->ledger, hotel, room, plan_of_code(code), f, t, &r);
+        if (le == LEDGER_OK) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "updated", json_object_new_boolean(1));
+            rc = control_json(req, 200, o);
+        } else {
+            rc = ledger_fail(req, le);
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
 static int handle_ledger(http_request_t *req, void *ctx)
 {
     opera_api_t *api = ctx;
@@ -1589,6 +1796,7 @@ int opera_api_routes(opera_api_t *api, http_server_t *srv)
         {"POST", "/_sandbox/frontdesk/cancel", AUTH_RULE_OPEN, handle_frontdesk_cancel},
         {"POST", "/_sandbox/frontdesk/availability", AUTH_RULE_OPEN,
          handle_frontdesk_availability},
+        {"POST", "/_sandbox/frontdesk/restrictions", AUTH_RULE_OPEN, handle_frontdesk_restrictions},
         {"POST", "/_sandbox/sessions/purge", AUTH_RULE_OPEN, handle_purge},
     };
     if (http_server_routes(srv, routes, sizeof routes / sizeof routes[0], api) != 0)

@@ -220,6 +220,7 @@ static json_object *rate_detail_json(const ledger_night_t *n, int plan,
 typedef struct plans_request {
     api_call_t *call;
     bool detailed;
+    long adults; /* 0 = not asked: the rate's included occupancy */
 } plans_request_t;
 
 /* One plan of a room type over the quoted stay; NULL when its restrictions
@@ -238,9 +239,11 @@ static json_object *rate_plan_json(const room_quote_t *quote, const plans_reques
     char rate_id[API_ID_MAX_LEN + 16], base_id[API_ID_MAX_LEN + 16];
     rate_id_of(rt, plan, rate_id, sizeof rate_id);
     rate_id_of(rt, 0, base_id, sizeof base_id);
-    int64_t total = 0;
+    /* totalRate: the room rate plus what the asked adults cost beyond the
+     * ones the rate includes (roomRate and the nights' rates exclude it) */
+    int64_t total = 0, extra = ledger_extra_guests(rt, 1, (int)pr->adults);
     for (int i = 0; i < quote->count; i++)
-        total += ledger_plan_rate(plan, quote->nights[i].rate_minor);
+        total += ledger_plan_rate(plan, quote->nights[i].rate_minor) + extra;
     json_object *o = json_object_new_object();
     add_string(o, "rateID", rate_id);
     json_object_object_add(o, "isDerived", json_object_new_boolean(plan != 0));
@@ -306,7 +309,7 @@ int api_get_rate_plans(api_call_t *call)
         api_param_bool(call, "detailedRates", false, &detailed) != 0 ||
         read_guests(call, 0, &adults, &children) != 0)
         return 0;
-    plans_request_t pr = {call, detailed};
+    plans_request_t pr = {call, detailed, adults};
     json_object *per_room = quote_room_types(call, start, end, filter, rate_plans_json, &pr);
     if (!per_room)
         return 0;

@@ -95,6 +95,14 @@ int ledger_rate_plan_of_rate_id(const char *room_type_id, const char *rate_id)
     return -1;
 }
 
+int64_t ledger_extra_guests(const seed_room_type_t *rt, int rooms, int adults)
+{
+    if (!rt || rooms < 1)
+        return 0;
+    int extra = adults - rt->adults_included * rooms;
+    return extra > 0 ? (int64_t)extra * rt->extra_adult_rate_minor / rooms : 0;
+}
+
 int64_t ledger_plan_rate(int plan, int64_t base_rate_minor)
 {
     if (plan < 0 || plan >= LEDGER_RATE_PLAN_COUNT)
@@ -537,6 +545,7 @@ static ledger_reservation_t *reservation_new(ledger_t *l, const hotel_state_t *h
     r->quantity = b->quantity;
     r->adults = b->adults;
     r->children = b->children;
+    r->rate_plan = b->rate_plan;
     r->status = b->is_hold ? LEDGER_NOT_CONFIRMED : LEDGER_CONFIRMED;
     r->is_hold = b->is_hold;
     r->hold_expires_ms = b->is_hold ? b->hold_expires_ms : 0;
@@ -586,7 +595,8 @@ static ledger_err_t take_rooms(ledger_t *l, hotel_state_t *h, size_t t, const le
     }
     for (int i = 0; i < nights; i++) {
         h->available[base + (size_t)i] -= b->quantity;
-        nightly[i] = ledger_plan_rate(b->rate_plan, h->rate_minor[base + (size_t)i]);
+        nightly[i] = ledger_plan_rate(b->rate_plan, h->rate_minor[base + (size_t)i]) +
+                     ledger_extra_guests(&h->seed->room_types[t], b->quantity, b->adults);
     }
     return LEDGER_OK;
 }

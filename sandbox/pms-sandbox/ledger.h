@@ -105,6 +105,10 @@ extern const ledger_rate_plan_t LEDGER_RATE_PLANS[LEDGER_RATE_PLAN_COUNT];
  * room_type_id ("room_456-nr"), or -1. */
 int ledger_rate_plan_of_rate_id(const char *room_type_id, const char *rate_id);
 
+/* What `adults` guests in `rooms` rooms of room type rt cost more a night
+ * per room, beyond the adults the rate includes (minor units). */
+int64_t ledger_extra_guests(const seed_room_type_t *rt, int rooms, int adults);
+
 /* One plan's price of a base rate (minor units). */
 int64_t ledger_plan_rate(int plan, int64_t base_rate_minor);
 
@@ -163,6 +167,7 @@ typedef struct ledger_reservation {
     int quantity;
     int adults;
     int children;
+    int rate_plan; /* index into LEDGER_RATE_PLANS */
     ledger_status_t status;
     bool is_hold; /* created as a hold (has a deadline), whatever its status now */
     int64_t hold_expires_ms;

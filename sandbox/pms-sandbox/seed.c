@@ -214,6 +214,8 @@ static int parse_room_type(seed_parse_t *p, json_object *o, const char *currency
         get_int(p, o, "units", true, 1, SEED_MAX_UNITS, 0, &rt->units) != 0 ||
         get_rate(p, o, "baseRate", currency, &rt->base_rate_minor) != 0 ||
         get_rate(p, o, "weekendRate", currency, &rt->weekend_rate_minor) != 0 ||
+        (json_object_object_get_ex(o, "extraAdultRate", NULL) &&
+         get_rate(p, o, "extraAdultRate", currency, &rt->extra_adult_rate_minor) != 0) ||
         get_photos(p, o, &rt->photos, &rt->photo_count) != 0 || get_features(p, o, rt) != 0)
         return -1;
     return 0;

@@ -47,6 +47,9 @@ typedef struct seed_room_type {
     int units;                  /* rooms of this type */
     int64_t base_rate_minor;    /* Sunday..Thursday nights */
     int64_t weekend_rate_minor; /* Friday and Saturday nights */
+    /* Each adult beyond adults_included costs this much more a night
+     * (Cloudbeds' adultsExtraCharge); 0 = the price does not depend on it. */
+    int64_t extra_adult_rate_minor;
     seed_photo_t *photos;
     size_t photo_count;
     char **features;

@@ -312,9 +312,10 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
 }
 
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
-                                   const char *room_type_id, int *max_guests)
+                                   const char *room_type_id, int *max_guests, int *adults_included,
+                                   int *children_included)
 {
-    *max_guests = 0;
+    *max_guests = *adults_included = *children_included = 0;
     if (!ic)
         return -1;
     char path[PMS_ID_MAX + 48];
@@ -337,6 +338,11 @@ int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, c
                 json_object_object_get_ex(t, "maxOccupancy", &max) &&
                 json_object_get_int(max) > 0) {
                 *max_guests = json_object_get_int(max);
+                struct json_object *n;
+                if (json_object_object_get_ex(t, "adultsIncluded", &n))
+                    *adults_included = json_object_get_int(n);
+                if (json_object_object_get_ex(t, "childrenIncluded", &n))
+                    *children_included = json_object_get_int(n);
                 rc = 0;
                 break;
             }

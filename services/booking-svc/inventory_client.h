@@ -58,6 +58,10 @@ typedef struct inventory_stay {
     bool plans_known;
     bool plan_missing; /* plans_known, and some night does not list the plan */
     selling_rules_night_t rules[PMS_MAX_NIGHTS + 1];
+    /* The plan's cancellation policy as the hotel's PMS states it for the
+     * stay (platform policy JSON, "" = none stated; set by the checkout's
+     * stay check with the PMS): used when none is configured. */
+    char pms_cancel_policy[PMS_CANCEL_POLICY_MAX];
 } inventory_stay_t;
 
 /* Fills *out (never fails: what cannot be known is marked so). */
@@ -67,10 +71,12 @@ void inventory_client_stay(inventory_client_t *ic, const char *vendor, const cha
 
 /* The room type's max occupancy (guests per room) as inventory-svc reports
  * it with the hotel's room types (GET /api/hotels/:hotelId/room-types, cached
- * for an hour): 0 with *max_guests set; 1 when inventory-svc does not list
- * the room type; -1 when it could not answer. */
+ * for an hour), and the adults and children its rate includes (0 when not
+ * stated): 0 with *max_guests set; 1 when inventory-svc does not list the
+ * room type; -1 when it could not answer. */
 int inventory_client_max_occupancy(inventory_client_t *ic, const char *vendor, const char *hotel_id,
-                                   const char *room_type_id, int *max_guests);
+                                   const char *room_type_id, int *max_guests, int *adults_included,
+                                   int *children_included);
 
 /* inventory_client_stay for `rooms` rooms (a night is short when it has
  * fewer) under rate plan rate_plan_id ("" or NULL = the base plan): the

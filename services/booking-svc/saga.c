@@ -883,15 +883,14 @@ static bool rivals_hold_rooms(saga_run_t *run)
 static int stay_check_with_pms(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
-    bool bookable = false;
-    int64_t total = PMS_TOTAL_UNKNOWN;
-    char currency[4] = "";
+    pms_stay_check_t sc;
     pms_error_t e;
     int64_t t0 = clock_now_ms();
     int rooms = rec->rooms > 0 ? rec->rooms : 1;
-    pms_err_t pe = pms_check_stay(run->app->pms, rec->hotel_id, rec->room_type_id, rec->check_in,
-                                  rec->check_out, rooms, rec->adults, rec->children, &bookable,
-                                  &total, currency, &e);
+    int nights = rec->check_out - rec->check_in;
+    pms_err_t pe = pms_check_stay_plan(run->app->pms, rec->hotel_id, rec->room_type_id,
+                                       rec->check_in, rec->check_out, rooms, rec->adults,
+                                       rec->children, rec->rate_plan_id, &sc, &e);
     saga_observe_step("inventory_check", t0);
     if (pe == PMS_ERR_NOT_FOUND) {
         count_check("fresh");
@@ -899,7 +898,24 @@ static int stay_check_with_pms(saga_run_t *run)
                    "hotelId: 호텔을 찾을 수 없습니다 (unknown hotel)");
         return -1;
     }
-    if (pe == PMS_OK && !bookable && !rivals_hold_rooms(run)) {
+    if (pe == PMS_OK) {
+        /* the PMS judged the plan's rules for this very stay: its answer
+         * replaces what cached nights said (rules_check refuses on it) */
+        inventory_stay_t *st = &run->stay;
+        memset(st->rules, 0, sizeof st->rules[0] * (size_t)(nights + 1));
+        st->plans_known = true;
+        st->plan_missing = sc.plan_unknown;
+        if (sc.restricted) {
+            st->rules[0].known = true;
+            st->rules[0].rules = sc.arrival;
+            st->rules[nights].known = true;
+            st->rules[nights].rules.closed_to_departure = sc.departure_closed;
+        }
+        if (sc.bookable)
+            snprintf(st->pms_cancel_policy, sizeof st->pms_cancel_policy, "%s", sc.cancel_policy);
+    }
+    bool plan_refused = pe == PMS_OK && (sc.plan_unknown || sc.restricted);
+    if (pe == PMS_OK && !sc.bookable && !plan_refused && !rivals_hold_rooms(run)) {
         char msg[BOOKING_MESSAGE_MAX];
         short_message(rec->check_in, msg, sizeof msg);
         count_check("fresh");
@@ -908,19 +924,23 @@ static int stay_check_with_pms(saga_run_t *run)
     }
     /* the stay's total is one room's only when one room is booked (what a
      * total for several units covers is the vendor's business): else the
-     * hold's total is checked */
-    if (pe == PMS_OK && bookable && total != PMS_TOTAL_UNKNOWN && rooms == 1) {
+     * hold's total is checked. It is the plan's price for the party asked. */
+    if (pe == PMS_OK && sc.bookable && sc.total != PMS_TOTAL_UNKNOWN && rooms == 1) {
         run->stay.price_known = true;
-        run->stay.price = total;
-        snprintf(run->stay.currency, sizeof run->stay.currency, "%s", currency);
+        run->stay.price = sc.total;
+        run->stay.first_night = sc.first_night != PMS_TOTAL_UNKNOWN ? sc.first_night : 0;
+        run->party_priced = true; /* asked with the party, for the one room */
+        snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
     } else {
         run->stay.price_known = false;
     }
-    bool decided = pe == PMS_OK && bookable;
+    bool decided = pe == PMS_OK && (sc.bookable || plan_refused);
     count_check(decided ? "fresh" : "deferred");
-    return saga_record(run, "inventory_check", "succeeded",
-                       decided ? "the PMS sells the whole stay" : "the PMS hold decides", false,
-                       NULL, NULL);
+    /* noted, not recorded: the booking row is written after these checks
+     * (a record here finds no lease and would stop the checks short) */
+    saga_note(run, "inventory_check", "succeeded",
+              decided ? "the PMS judged the whole stay" : "the PMS hold decides");
+    return 0;
 }
 
 /* Room types' max occupancy read from the PMS when inventory-svc could not
@@ -930,7 +950,7 @@ static int stay_check_with_pms(saga_run_t *run)
 #define OCCUPANCY_CACHE_TTL_MS (300 * 1000)
 static struct {
     char hotel_id[PMS_ID_MAX + 1], room_type_id[PMS_ID_MAX + 1];
-    int max;
+    int max, adults_included, children_included;
     int64_t expires_ms;
 } occupancy_cache[OCCUPANCY_CACHE_SLOTS];
 static pthread_mutex_t occupancy_cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -945,21 +965,24 @@ static size_t occupancy_slot(const char *hotel_id, const char *room_type_id)
     return h % OCCUPANCY_CACHE_SLOTS;
 }
 
-static int occupancy_cached(const char *hotel_id, const char *room_type_id, int64_t now)
+static int occupancy_cached(const char *hotel_id, const char *room_type_id, int64_t now,
+                            int *adults_included, int *children_included)
 {
     size_t i = occupancy_slot(hotel_id, room_type_id);
     int max = -1;
     pthread_mutex_lock(&occupancy_cache_lock);
-    if (occupancy_cache[i].expires_ms > now &&
-        strcmp(occupancy_cache[i].hotel_id, hotel_id) == 0 &&
-        strcmp(occupancy_cache[i].room_type_id, room_type_id) == 0)
+    if (occupancy_cache[i].expires_ms > now && strcmp(occupancy_cache[i].hotel_id, hotel_id) == 0 &&
+        strcmp(occupancy_cache[i].room_type_id, room_type_id) == 0) {
         max = occupancy_cache[i].max;
+        *adults_included = occupancy_cache[i].adults_included;
+        *children_included = occupancy_cache[i].children_included;
+    }
     pthread_mutex_unlock(&occupancy_cache_lock);
     return max;
 }
 
 static void occupancy_remember(const char *hotel_id, const char *room_type_id, int max,
-                               int64_t now)
+                               int adults_included, int children_included, int64_t now)
 {
     size_t i = occupancy_slot(hotel_id, room_type_id);
     pthread_mutex_lock(&occupancy_cache_lock);
@@ -967,6 +990,8 @@ static void occupancy_remember(const char *hotel_id, const char *room_type_id, i
     snprintf(occupancy_cache[i].room_type_id, sizeof occupancy_cache[i].room_type_id, "%s",
              room_type_id);
     occupancy_cache[i].max = max;
+    occupancy_cache[i].adults_included = adults_included;
+    occupancy_cache[i].children_included = children_included;
     occupancy_cache[i].expires_ms = now + OCCUPANCY_CACHE_TTL_MS;
     pthread_mutex_unlock(&occupancy_cache_lock);
 }
@@ -974,16 +999,18 @@ static void occupancy_remember(const char *hotel_id, const char *room_type_id, i
 /* The room type's max occupancy: inventory-svc's cached room types first
  * (no PMS request when warm), else the PMS's room-type list through our own
  * connector (a read: nothing is held or charged yet), remembered for five
- * minutes. 0 when neither says. */
+ * minutes. 0 when neither says. The guests its rate includes go into run. */
 static int max_occupancy(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
     int max = 0;
     if (inventory_client_max_occupancy(run->app->inventory, rec->vendor, rec->hotel_id,
-                                       rec->room_type_id, &max) == 0)
+                                       rec->room_type_id, &max, &run->adults_included,
+                                       &run->children_included) == 0)
         return max;
     int64_t now = clock_now_ms();
-    int cached = occupancy_cached(rec->hotel_id, rec->room_type_id, now);
+    int cached = occupancy_cached(rec->hotel_id, rec->room_type_id, now, &run->adults_included,
+                                  &run->children_included);
     if (cached >= 0)
         return cached;
     pms_room_types_t rt = {0};
@@ -992,10 +1019,14 @@ static int max_occupancy(saga_run_t *run)
         return 0;
     max = 0;
     for (size_t i = 0; i < rt.count; i++)
-        if (strcmp(rt.items[i].id, rec->room_type_id) == 0)
+        if (strcmp(rt.items[i].id, rec->room_type_id) == 0) {
             max = rt.items[i].max_occupancy;
+            run->adults_included = rt.items[i].adults_included;
+            run->children_included = rt.items[i].children_included;
+        }
     pms_room_types_free(&rt);
-    occupancy_remember(rec->hotel_id, rec->room_type_id, max, now);
+    occupancy_remember(rec->hotel_id, rec->room_type_id, max, run->adults_included,
+                       run->children_included, now);
     return max;
 }
 
@@ -1096,7 +1127,8 @@ static int step_rules_check(saga_run_t *run)
 }
 
 /* Step 1c, policy: the rate plan's cancellation policy (its own, else the
- * hotel's), snapshotted into the booking with the first night's price it may
+ * hotel's, as configured on the platform; else the one the hotel's PMS
+ * states for the plan), snapshotted into the booking with the first night's price it may
  * name — a cancel is judged by what the guest was shown — and into the
  * answer, in words. Looked up before the booking is written, so the snapshot
  * goes in with the booking's own INSERT. No policy configured: cancels are
@@ -1116,6 +1148,12 @@ static int step_policy(saga_run_t *run)
     db_pool_release(run->app->db, db);
     if (found < 0)
         return -2;
+    /* none configured on the platform: the plan's own policy as the
+     * hotel's PMS states it (OPERA's cancellation rules) */
+    if (found == 0 && st->pms_cancel_policy[0]) {
+        snprintf(stored, sizeof stored, "%s", st->pms_cancel_policy);
+        found = 1;
+    }
     cancel_policy_t p;
     if (found == 1 && cancel_policy_parse(stored, &p) == 0) {
         int nights = rec->check_out - rec->check_in;
@@ -1144,6 +1182,42 @@ static int step_policy(saga_run_t *run)
  * fresh cached rates when known (a mismatch is refused with no PMS request),
  * and in every case the total the PMS states when it takes the hold
  * (step_hold), which is the price of record. */
+/* Whether the party has more adults or children than the room type's
+ * rate includes (as the PMS states it) in the rooms booked: then the
+ * nights' cached rates are not its price. */
+static bool party_beyond_rate(const saga_run_t *run)
+{
+    const booking_record_t *rec = &run->rec;
+    int rooms = rec->rooms > 0 ? rec->rooms : 1;
+    if (run->party_priced || run->adults_included <= 0)
+        return false; /* priced for the party already, or the PMS does not say */
+    return rec->adults > run->adults_included * rooms ||
+           rec->children > run->children_included * rooms;
+}
+
+/* The party's price from the PMS (one request: Cloudbeds' rates for the
+ * adults and children), into run->stay; 0, or -1 when the PMS could not
+ * state it for one room (the hold's total decides then). */
+static int party_price(saga_run_t *run)
+{
+    booking_record_t *rec = &run->rec;
+    if (rec->rooms > 1)
+        return -1; /* how the party spreads over the rooms is the hold's business */
+    pms_stay_check_t sc;
+    pms_error_t e;
+    int64_t t0 = clock_now_ms();
+    pms_err_t pe = pms_check_stay_plan(run->app->pms, rec->hotel_id, rec->room_type_id,
+                                       rec->check_in, rec->check_out, 1, rec->adults, rec->children,
+                                       rec->rate_plan_id, &sc, &e);
+    saga_observe_step("amount_check", t0);
+    if (pe != PMS_OK || !sc.bookable || sc.total == PMS_TOTAL_UNKNOWN)
+        return -1;
+    run->stay.price = sc.total;
+    snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
+    run->party_priced = true;
+    return 0;
+}
+
 static int step_amount_check(saga_run_t *run)
 {
     booking_record_t *rec = &run->rec;
@@ -1153,8 +1227,15 @@ static int step_amount_check(saga_run_t *run)
                   "price not known fresh: checked against the hold's total");
         return 0;
     }
-    /* the nights' price is one room's: the guest pays for every room */
-    int64_t price = st->price * (rec->rooms > 0 ? rec->rooms : 1);
+    int rooms = rec->rooms > 0 ? rec->rooms : 1;
+    if (party_beyond_rate(run) && party_price(run) != 0) {
+        saga_note(run, "amount_check", "succeeded",
+                  "the party's price not known: checked against the hold's total");
+        return 0;
+    }
+    /* the nights' price is one room's: the guest pays for every room (a
+     * party priced by the PMS is the stay's price already) */
+    int64_t price = run->party_priced ? st->price : st->price * rooms;
     if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(price, st->currency, rec->currency, msg, sizeof msg);

@@ -28,6 +28,10 @@ typedef struct saga_run {
     bool capture_scheduled;   /* the capture is the gateway's own automatic acquisition */
     int64_t lease_written_ms; /* monotonic: when our last write renewing the lease was sent */
     inventory_stay_t stay;    /* what inventory-svc said of the stay (step 1) */
+    /* Guests the room type's rate includes (0 = not stated): a party
+     * beyond them is priced by the PMS for its occupancy (amount_check). */
+    int adults_included, children_included;
+    bool party_priced; /* stay.price is the PMS's price of the stay for the party */
     saga_result_t *out;
     const char *idem_key; /* the checkout's Idempotency-Key, NULL without one */
     /* Step log rows not yet written: they go with the next write (the checks

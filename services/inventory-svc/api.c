@@ -245,16 +245,18 @@ static const char *policy_of_plan(struct json_object *policies, struct json_obje
     return NULL;
 }
 
-/* Every plan of every night of a RatesResponse gets the hotel's
- * cancellation policy for it, in words for a stay arriving that night (the
- * first night's price: that night's). Nothing when none is configured or
- * MariaDB cannot say (the read still answers). */
+/* Every plan of every night of a RatesResponse gets its cancellation
+ * policy, in words for a stay arriving that night (the first night's price:
+ * that night's): the one configured on the platform for it (or the hotel's),
+ * else the one the hotel's PMS states for the plan (pmsCancellationPolicy of
+ * the cached night, never shown as such). Nothing when neither exists; a
+ * MariaDB that cannot say leaves the PMS's (the read still answers). */
 static void attach_cancel_policies(inv_app_t *app, const char *hotel_id, struct json_object *o)
 {
     struct json_object *policies =
         inv_store_cancel_policies(app->store, pms_hotel_vendor(app->pms, hotel_id), hotel_id);
     struct json_object *nights, *plans, *v;
-    if (!policies || !json_object_object_get_ex(o, "nights", &nights)) {
+    if (!json_object_object_get_ex(o, "nights", &nights)) {
         json_object_put(policies);
         return;
     }
@@ -268,19 +270,23 @@ static void attach_cancel_policies(inv_app_t *app, const char *hotel_id, struct 
         const char *currency =
             json_object_object_get_ex(night, "currency", &v) ? json_object_get_string(v) : "";
         for (size_t k = 0; k < json_object_array_length(plans); k++) {
-            struct json_object *plan = json_object_array_get_idx(plans, k);
+            struct json_object *plan = json_object_array_get_idx(plans, k), *pms_policy = NULL;
+            json_object_object_get_ex(plan, "pmsCancellationPolicy", &pms_policy);
             cancel_policy_t p;
-            const char *text = policy_of_plan(policies, plan);
-            if (!text || cancel_policy_parse(text, &p) != 0)
-                continue;
-            p.first_night = json_object_object_get_ex(plan, "amount", &v) ? json_object_get_int64(v)
-                                                                            : 0;
-            char *shown = cancel_policy_to_json(&p, day, p.first_night > 0 ? p.first_night : 1,
-                                                currency);
-            struct json_object *po = shown ? json_tokener_parse(shown) : NULL;
-            if (po)
-                json_object_object_add(plan, "cancellationPolicy", po);
-            free(shown);
+            const char *text = policies ? policy_of_plan(policies, plan) : NULL;
+            if (!text && pms_policy)
+                text = json_object_to_json_string_ext(pms_policy, JSON_C_TO_STRING_PLAIN);
+            if (text && cancel_policy_parse(text, &p) == 0) {
+                p.first_night =
+                    json_object_object_get_ex(plan, "amount", &v) ? json_object_get_int64(v) : 0;
+                char *shown =
+                    cancel_policy_to_json(&p, day, p.first_night > 0 ? p.first_night : 1, currency);
+                struct json_object *po = shown ? json_tokener_parse(shown) : NULL;
+                if (po)
+                    json_object_object_add(plan, "cancellationPolicy", po);
+                free(shown);
+            }
+            json_object_object_del(plan, "pmsCancellationPolicy");
         }
     }
     json_object_put(policies);

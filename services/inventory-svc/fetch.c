@@ -513,6 +513,12 @@ char *inv_room_types_to_json(const pms_room_types_t *rt)
                                json_object_new_int(t->max_occupancy > 0 ? t->max_occupancy : 1));
         json_object_object_add(o, "totalRooms",
                                json_object_new_int(t->total_rooms > 0 ? t->total_rooms : 0));
+        /* the guests the rate includes, where the PMS prices occupancy */
+        if (t->adults_included > 0) {
+            json_object_object_add(o, "adultsIncluded", json_object_new_int(t->adults_included));
+            json_object_object_add(o, "childrenIncluded",
+                                   json_object_new_int(t->children_included));
+        }
         for (size_t p = 0; p < t->photo_count; p++)
             json_object_array_add(photos, json_object_new_string(t->photos[p]));
         json_object_object_add(o, "photos", photos);

@@ -33,6 +33,12 @@ static char *night_json(const pms_rate_plans_t *p, int i)
         json_object_object_add(o, "base", json_object_new_boolean(plan->is_base));
         json_object_object_add(o, "amount", json_object_new_int64(plan->nights[i].rate));
         json_object_object_add(o, "rules", rules_json(&plan->nights[i].rules));
+        /* the hotel's PMS's own policy for the plan: shown and applied when
+         * none is configured on the platform */
+        struct json_object *policy =
+            plan->cancel_policy[0] ? json_tokener_parse(plan->cancel_policy) : NULL;
+        if (policy)
+            json_object_object_add(o, "pmsCancellationPolicy", policy);
         json_object_array_add(arr, o);
     }
     char *text = arr ? json_to_string_dup(arr) : NULL;

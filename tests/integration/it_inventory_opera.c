@@ -3,7 +3,9 @@
  * read API says "bookable, count unknown" (bookable, countKnown false, no
  * available / total) — never an invented number — and the cache keeps it
  * so ("1/?", "0/?"); the Cloudbeds hotel keeps its counts; room types come
- * from OPERA's Content API. Real Redis; opera-sandbox and pms-sandbox. */
+ * from OPERA's Content API; the rates list OPERA's rate plans with the
+ * hotel's own cancellation policies when none is configured. Real Redis;
+ * opera-sandbox and pms-sandbox. */
 #include <check.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -112,6 +114,43 @@ START_TEST(test_opera_nights_are_bookable_count_unknown)
 }
 END_TEST
 
+/* The plan of night 0 of a RatesResponse whose ratePlanId is id. */
+static struct json_object *plan_of(struct json_object *o, const char *id)
+{
+    struct json_object *plans, *v;
+    ck_assert(json_object_object_get_ex(night(o, 0), "ratePlans", &plans));
+    for (size_t i = 0; i < json_object_array_length(plans); i++) {
+        struct json_object *p = json_object_array_get_idx(plans, i);
+        if (json_object_object_get_ex(p, "ratePlanId", &v) &&
+            strcmp(json_object_get_string(v), id) == 0)
+            return p;
+    }
+    ck_abort_msg("no plan %s in %s", id, json_object_to_json_string(o));
+    return NULL;
+}
+
+START_TEST(test_opera_rates_list_its_plans_with_the_hotels_own_policies)
+{
+    dates_day_t first = dates_today_utc() + 30;
+    struct json_object *o = NULL, *policy, *v;
+    ck_assert_int_eq(read_opera("/api/rates", first, first, &o), 200);
+    struct json_object *bar = plan_of(o, "BAR"), *nrf = plan_of(o, "NRF");
+    plan_of(o, "BB");
+    ck_assert(json_object_object_get_ex(bar, "base", &v) && json_object_get_boolean(v));
+    ck_assert(json_object_object_get_ex(nrf, "base", &v) && !json_object_get_boolean(v));
+    ck_assert_int_eq(invfx_int(nrf, "amount") * 100, invfx_int(bar, "amount") * 90);
+    /* no policy configured on the platform: OPERA's own, in words */
+    ck_assert(json_object_object_get_ex(nrf, "cancellationPolicy", &policy));
+    ck_assert_str_eq(invfx_str(policy, "type"), "non_refundable");
+    ck_assert(json_object_object_get_ex(policy, "description", &v));
+    ck_assert(json_object_object_get_ex(bar, "cancellationPolicy", &policy));
+    ck_assert_str_eq(invfx_str(policy, "type"), "free_until");
+    ck_assert_int_eq(invfx_int(policy, "hoursBefore"), 72);
+    ck_assert(!json_object_object_get_ex(bar, "pmsCancellationPolicy", &v)); /* internal */
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read)
 {
     dates_day_t first = dates_today_utc() + 10;
@@ -141,6 +180,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_opera_nights_are_bookable_count_unknown);
     tcase_add_test(tc, test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read);
+    tcase_add_test(tc, test_opera_rates_list_its_plans_with_the_hotels_own_policies);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

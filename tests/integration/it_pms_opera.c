@@ -2,6 +2,7 @@
  * against the opera-sandbox speaking the OHIP Distribution wire format —
  * selected per hotel behind a connector made for another vendor, as the
  * services make it. Content, availability without a count, the stay check,
+ * rate plans with the restrictions OPERA names and their cancellation rules,
  * the session hold (OnHold → Commit / Ignore), a hold purged mid-checkout, an
  * answer lost after OPERA acted (looked up, never made twice), the token
  * cached and refreshed after a 401, typed errors, retry and breaker. Each test
@@ -185,6 +186,74 @@ START_TEST(test_availability_has_no_count)
 }
 END_TEST
 
+/* The front desk sets plan `plan`'s restrictions on days [from, to]. */
+static void set_rules(const char *plan, dates_day_t from, dates_day_t to, const char *rules)
+{
+    char f[DATES_ISO_LEN + 1], t[DATES_ISO_LEN + 1], json[512];
+    dates_format_iso(from, f);
+    dates_format_iso(to, t);
+    snprintf(json, sizeof json,
+             "{\"hotelCode\":\"%s\",\"roomType\":\"%s\",\"ratePlanCode\":\"%s\",\"from\":\"%s\","
+             "\"to\":\"%s\",%s}",
+             HOTEL, ROOM, plan, f, t, rules);
+    ck_assert_int_eq(ts_sandbox_post(&sb, "/_sandbox/frontdesk/restrictions", json), 200);
+}
+
+START_TEST(test_rate_plans_with_their_restrictions_and_policies)
+{
+    pms_connector_t *c = connector(0);
+    dates_day_t first = in_days(20);
+    set_rules("BAR", first, first, "\"minLos\":2");
+    set_rules("BAR", first + 2, first + 2, "\"closed\":true");
+    set_rules("BAR", first + 3, first + 3, "\"closedToDeparture\":true");
+    pms_rate_plans_t p;
+    pms_error_t e;
+    ck_assert_int_eq(pms_get_rate_plans(c, HOTEL, ROOM, first, 4, &p, &e), PMS_OK);
+    ck_assert_uint_eq(p.count, 3);
+    ck_assert_str_eq(p.currency, "KRW");
+    const pms_rate_plan_t *bar = pms_rate_plan_find(&p, NULL), *nrf = pms_rate_plan_find(&p, "NRF");
+    ck_assert(bar && nrf && pms_rate_plan_find(&p, "BB"));
+    ck_assert_str_eq(bar->id, "BAR");
+    ck_assert_str_eq(nrf->name, "Non-refundable");
+    ck_assert_str_eq(nrf->cancel_policy, "{\"type\":\"non_refundable\"}");
+    ck_assert_str_eq(bar->cancel_policy,
+                     "{\"type\":\"free_until\",\"hoursBefore\":72,\"fee\":\"first_night\"}");
+    /* BAR, as OPERA names it night by night: arriving on day 0 needs 2 nights,
+     * day 2 is stop-sold, leaving on day 3 is closed */
+    ck_assert_int_eq(bar->nights[0].rules.min_los, 2);
+    ck_assert(!bar->nights[0].rules.closed);
+    ck_assert(!bar->nights[1].rules.closed && bar->nights[1].rate > 0);
+    ck_assert(bar->nights[2].rules.closed);
+    ck_assert(bar->nights[3].rules.closed_to_departure && !bar->nights[3].rules.closed);
+    /* NRF is bound by none of it, at 90 % of the night's rate */
+    for (int i = 0; i < 4; i++) {
+        ck_assert(!nrf->nights[i].rules.closed && nrf->nights[i].rules.min_los == 0 &&
+                  !nrf->nights[i].rules.closed_to_departure);
+        ck_assert(nrf->nights[i].rate == 189000 || nrf->nights[i].rate == 234000);
+    }
+    pms_rate_plans_free(&p);
+
+    /* the stay itself, under a plan */
+    pms_stay_check_t s;
+    ck_assert_int_eq(pms_check_stay_plan(c, HOTEL, ROOM, first, first + 1, 1, 2, 0, "BAR", &s, &e),
+                     PMS_OK);
+    ck_assert(!s.bookable && s.restricted && !s.plan_unknown);
+    ck_assert_int_eq(s.arrival.min_los, 2);
+    ck_assert_int_eq(
+        pms_check_stay_plan(c, HOTEL, ROOM, first + 2, first + 3, 1, 2, 0, "BAR", &s, &e), PMS_OK);
+    ck_assert(s.restricted && s.arrival.closed && s.departure_closed);
+    ck_assert_int_eq(pms_check_stay_plan(c, HOTEL, ROOM, first, first + 1, 1, 2, 0, "NRF", &s, &e),
+                     PMS_OK);
+    ck_assert(s.bookable && !s.restricted);
+    ck_assert_int_eq(s.total, s.first_night);
+    ck_assert_str_eq(s.cancel_policy, "{\"type\":\"non_refundable\"}");
+    ck_assert_int_eq(pms_check_stay_plan(c, HOTEL, ROOM, first, first + 1, 1, 2, 0, "XX", &s, &e),
+                     PMS_OK);
+    ck_assert(!s.bookable && s.plan_unknown);
+    pms_connector_free(c);
+}
+END_TEST
+
 START_TEST(test_session_hold_commit_cancel)
 {
     pms_connector_t *c = connector(0);
@@ -362,6 +431,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_property_and_room_types);
     tcase_add_test(tc, test_availability_has_no_count);
+    tcase_add_test(tc, test_rate_plans_with_their_restrictions_and_policies);
     tcase_add_test(tc, test_session_hold_commit_cancel);
     tcase_add_test(tc, test_release_is_ignore_and_safe_to_repeat);
     tcase_add_test(tc, test_a_hold_purged_mid_checkout_is_never_confirmed);

@@ -181,6 +181,41 @@ START_TEST(test_a_party_of_exactly_the_limit_books)
 }
 END_TEST
 
+/* room_456's rate includes 2 adults; each one more costs this a night
+ * (the sandbox's extraAdultRate, as Cloudbeds' adultsExtraCharge) */
+#define EXTRA_ADULT_NIGHT 30000
+
+START_TEST(test_a_party_beyond_the_rate_pays_the_pms_price_for_its_occupancy)
+{
+    start_with_inventory_svc();
+    int64_t two_adults = bk_stay_amount(&f, BK_ROOM, dates_today_utc() + 44, 2);
+    /* three adults at the two-adult price: refused before any hold */
+    char *body = body_for(BK_ROOM, 44, 2, 3, 0, two_adults, "");
+    struct json_object *r = checkout_expect(body, 409, "AMOUNT_MISMATCH");
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(pms_requests("postReservation"), 0);
+    /* the three-adult price: held, paid and booked at it */
+    int64_t three_adults = two_adults + 2 * EXTRA_ADULT_NIGHT;
+    body = body_for(BK_ROOM, 44, 2, 3, 0, three_adults, "");
+    r = checkout_expect(body, 200, NULL);
+    char id[64];
+    snprintf(id, sizeof id, "%s", bk_str(r, "bookingId"));
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(
+        bk_db_int(&f, "SELECT ROUND(total_price) FROM booking WHERE booking_id = ?", id),
+        three_adults);
+    /* two adults (what the rate includes) pay the listed rates, as before */
+    body = body_for(BK_ROOM, 47, 1, 2, 1, 0, "");
+    r = checkout_expect(body, 200, NULL);
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(pms_requests("postReservation"), 2);
+    bk_assert_ledgers_clean(&f, 2);
+}
+END_TEST
+
 /* ---------------------------------------------------------- rate plans -- */
 
 /* The price of a stay under a sandbox plan that is `percent` of the base
@@ -737,6 +772,7 @@ int main(void)
     tcase_add_test(tc, test_a_party_over_max_occupancy_is_refused_before_any_hold_or_payment);
     tcase_add_test(tc, test_the_pms_room_types_decide_when_inventory_svc_cannot);
     tcase_add_test(tc, test_a_party_of_exactly_the_limit_books);
+    tcase_add_test(tc, test_a_party_beyond_the_rate_pays_the_pms_price_for_its_occupancy);
     tcase_add_test(tc, test_rates_list_every_plan_with_its_price_and_terms);
     tcase_add_test(tc, test_a_chosen_plan_is_sold_at_its_own_price);
     tcase_add_test(tc, test_each_restriction_is_refused_with_its_code_and_accepted_on_its_edge);

@@ -103,6 +103,10 @@ typedef struct pms_room_type {
     char id[PMS_ID_MAX];
     char name[256];
     int max_occupancy;
+    /* Guests the room's rate includes (Cloudbeds' adultsIncluded,
+     * childrenIncluded); more cost extra where the PMS prices occupancy.
+     * 0 = not stated. */
+    int adults_included, children_included;
     int total_rooms;
     char **photos; /* image URLs */
     size_t photo_count;
@@ -149,6 +153,7 @@ typedef struct pms_plan_night {
 } pms_plan_night_t;
 
 #define PMS_RATE_PLAN_NAME_MAX 128
+#define PMS_CANCEL_POLICY_MAX 192
 #define PMS_MAX_RATE_PLANS 32
 
 /* One sellable rate plan of a room type over a range of nights. */
@@ -157,6 +162,11 @@ typedef struct pms_rate_plan {
     char name[PMS_RATE_PLAN_NAME_MAX];    /* the guest-facing name */
     bool is_base;                         /* the room type's base plan (the default) */
     pms_plan_night_t *nights;             /* pms_rate_plans_t.nights entries */
+    /* The plan's cancellation policy as the PMS states it, in the platform's
+     * policy JSON (cancel_policy.h); "" when the PMS states none or states
+     * one the platform cannot express. A policy configured on the platform
+     * for the plan wins over it. */
+    char cancel_policy[PMS_CANCEL_POLICY_MAX];
 } pms_rate_plan_t;
 
 typedef struct pms_rate_plans {
@@ -342,6 +352,31 @@ pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *r
                          dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
                          int children, bool *bookable, int64_t *total, char currency[4],
                          pms_error_t *err);
+/* What the PMS says of one stay under one rate plan (pms_check_stay_plan). */
+typedef struct pms_stay_check {
+    bool bookable; /* the whole stay is for sale with the rooms and guests asked */
+    int64_t total; /* when bookable: the stay's price, PMS_TOTAL_UNKNOWN when not stated */
+    int64_t first_night; /* when bookable: one room's first night (or PMS_TOTAL_UNKNOWN) */
+    char currency[4];
+    bool plan_unknown; /* the PMS does not sell the asked plan for the room type */
+    /* The plan's restrictions that forbid this stay, as the PMS names them
+     * (restricted); the arrival day's in arrival, the departure day's
+     * closed-to-departure in departure_closed. */
+    bool restricted;
+    pms_rate_rules_t arrival;
+    bool departure_closed;
+    char cancel_policy[PMS_CANCEL_POLICY_MAX]; /* as pms_rate_plan_t.cancel_policy */
+} pms_stay_check_t;
+
+/* pms_check_stay under rate plan rate_plan_id (NULL or "" = the base plan),
+ * for a PMS that judges a stay's restrictions itself (OPERA): whether the
+ * plan exists, which restriction refuses the stay, and the plan's price for
+ * the party and its cancellation policy. PMS_ERR_REJECTED for a vendor
+ * without a stay check. */
+pms_err_t pms_check_stay_plan(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
+                              dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
+                              int children, const char *rate_plan_id, pms_stay_check_t *out,
+                              pms_error_t *err);
 /* Every rate plan of the room type for nights [first_night, first_night +
  * nights), each night's price and restrictions, the base plan first. A vendor
  * that knows only one plan answers it as the base plan with no restrictions.
