@@ -40,6 +40,12 @@ typedef struct opera_offer {
 pms_err_t opera_parse_offers(struct json_object *root, const char *room_type_id,
                              dates_day_t first_night, int nights, opera_offer_t *out,
                              int64_t *rates, pms_error_t *err);
+/* The same, and when taxes is not NULL each night's taxes (taxes[0..nights))
+ * from the ranges that state amountBeforeTax and amountAfterTax, named after
+ * the offer's total.taxes.tax[]; a night without both has none. */
+pms_err_t opera_parse_offers_taxed(struct json_object *root, const char *room_type_id,
+                                   dates_day_t first_night, int nights, opera_offer_t *out,
+                                   int64_t *rates, pms_night_taxes_t *taxes, pms_error_t *err);
 
 /* A Book BookingResponse (an element of the Response array). */
 pms_err_t opera_parse_booking(struct json_object *booking, pms_reservation_t *out,
