@@ -314,12 +314,15 @@ static int parse_taxes(seed_parse_t *p, json_object *o, seed_hotel_t *h)
                                : "";
         seed_tax_t *x = &h->taxes[h->tax_count];
         x->inclusive = incl && strcmp(incl, "inclusive") == 0;
-        if (json_object_object_get_ex(t, "name", &v))
-            snprintf(x->name, sizeof x->name, "%s", json_object_get_string(v));
-        if (json_object_object_get_ex(t, "code", &v))
-            snprintf(x->code, sizeof x->code, "%s", json_object_get_string(v));
-        x->fee = json_object_object_get_ex(t, "type", &v) &&
-                 strcmp(json_object_get_string(v), "fee") == 0;
+        const char *name = json_object_object_get_ex(t, "name", &v) ? json_object_get_string(v)
+                                                                     : NULL;
+        const char *code = json_object_object_get_ex(t, "code", &v) ? json_object_get_string(v)
+                                                                     : NULL;
+        const char *type = json_object_object_get_ex(t, "type", &v) ? json_object_get_string(v)
+                                                                     : NULL;
+        snprintf(x->name, sizeof x->name, "%s", name ? name : "");
+        snprintf(x->code, sizeof x->code, "%s", code ? code : "");
+        x->fee = type && strcmp(type, "fee") == 0;
         x->percentage = kind && strcmp(kind, "percentage") == 0;
         if (!kind || (!x->percentage && strcmp(kind, "fixed") != 0))
             return fail(p, "taxesAndFees", "amountType must be percentage or fixed");

@@ -134,8 +134,9 @@ static int64_t all_in_of(struct json_object *o, int64_t *tax, bool *stated)
     if (has)
         for (size_t i = 0; i < json_object_array_length(items); i++) {
             struct json_object *it = json_object_array_get_idx(items, i), *t, *a;
-            if (json_object_object_get_ex(it, "type", &t) &&
-                strcmp(json_object_get_string(t), "tax") == 0 &&
+            const char *type =
+                json_object_object_get_ex(it, "type", &t) ? json_object_get_string(t) : NULL;
+            if (type && strcmp(type, "tax") == 0 &&
                 json_object_object_get_ex(it, "amount", &a))
                 *tax += json_object_get_int64(a);
         }
