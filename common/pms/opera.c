@@ -288,8 +288,7 @@ pms_err_t opera_parse_offers(struct json_object *root, const char *room_type_id,
                              dates_day_t first_night, int nights, opera_offer_t *out,
                              int64_t *rates, pms_error_t *err)
 {
-    return opera_parse_offers_taxed(root, room_type_id, first_night, nights, out, rates, NULL,
-                                    err);
+    return opera_parse_offers_taxed(root, room_type_id, first_night, nights, out, rates, NULL, err);
 }
 
 pms_err_t opera_parse_offers_taxed(struct json_object *root, const char *room_type_id,

@@ -97,9 +97,8 @@ START_TEST(test_taxes_and_fees_on_room_nights)
     cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
     int n = 0, skipped = 0;
     pms_error_t e = {0};
-    ck_assert_int_eq(cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n,
-                                           &skipped, &e),
-                     PMS_OK);
+    ck_assert_int_eq(
+        cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n, &skipped, &e), PMS_OK);
     /* deleted and product-only ones left out; per person not priced per night */
     ck_assert_int_eq(n, 3);
     ck_assert_int_eq(skipped, 1);
@@ -141,9 +140,9 @@ START_TEST(test_taxes_answer_without_data_is_a_protocol_error)
     cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
     int n = 0, skipped = 0;
     pms_error_t e = {0};
-    ck_assert_int_eq(cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n,
-                                           &skipped, &e),
-                     PMS_ERR_PROTOCOL);
+    ck_assert_int_eq(
+        cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n, &skipped, &e),
+        PMS_ERR_PROTOCOL);
     json_object_put(o);
 }
 END_TEST

@@ -90,9 +90,9 @@ START_TEST(test_offers_taxed_itemise_the_tax_in_each_night)
     int64_t rates[3];
     pms_night_taxes_t taxes[3];
     pms_error_t e = {0};
-    ck_assert_int_eq(opera_parse_offers_taxed(o, "DLXK", day("2026-12-24"), 3, &offer, rates,
-                                              taxes, &e),
-                     PMS_OK);
+    ck_assert_int_eq(
+        opera_parse_offers_taxed(o, "DLXK", day("2026-12-24"), 3, &offer, rates, taxes, &e),
+        PMS_OK);
     ck_assert_int_eq(offer.total, 730000); /* after tax: what the guest pays */
     ck_assert_int_eq(rates[0], 210000);
     /* the after-tax rate holds the VAT: shown, never added again */
@@ -107,9 +107,9 @@ START_TEST(test_offers_taxed_itemise_the_tax_in_each_night)
 
     /* before = after: no tax stated, the rate is all it costs */
     o = example("offers_available.json");
-    ck_assert_int_eq(opera_parse_offers_taxed(o, "DLXK", day("2026-12-24"), 3, &offer, rates,
-                                              taxes, &e),
-                     PMS_OK);
+    ck_assert_int_eq(
+        opera_parse_offers_taxed(o, "DLXK", day("2026-12-24"), 3, &offer, rates, taxes, &e),
+        PMS_OK);
     ck_assert_int_eq(taxes[0].count, 0);
     ck_assert_int_eq(pms_night_all_in(rates[0], &taxes[0]), 210000);
     json_object_put(o);

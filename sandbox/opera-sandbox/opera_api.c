@@ -619,8 +619,9 @@ static int handle_offers(http_request_t *req, void *ctx)
         json_object_object_add(rate, "rateTimeUnit", json_object_new_string("Day"));
         json_object_object_add(info, "rate", rate);
         json_object_object_add(info, "guaranteeRequirement", json_object_new_string("None"));
-        json_object_object_add(info, "base", rate_ranges_json(arrival, rates, nights,
-                                                              c.hotel->currency_code, pct, true));
+        json_object_object_add(
+            info, "base",
+            rate_ranges_json(arrival, rates, nights, c.hotel->currency_code, pct, true));
         json_object_object_add(offer, "rateInformation", info);
         json_object *sum = amount_json(total, c.hotel->currency_code, pct);
         if (pct > 0)
@@ -836,8 +837,8 @@ static json_object *booking_json(opera_api_t *api, const ledger_reservation_t *r
     json_object_object_add(rr, "start", date_json(r->start));
     json_object_object_add(rr, "end", date_json(r->end - 1));
     json_object *rates = json_object_new_object();
-    json_object *list = rate_ranges_json(r->start, r->nightly_rate_minor, r->nights, r->currency,
-                                         pct, false);
+    json_object *list =
+        rate_ranges_json(r->start, r->nightly_rate_minor, r->nights, r->currency, pct, false);
     /* a Book rate carries its amounts under "base" */
     for (size_t i = 0; i < json_object_array_length(list); i++) {
         json_object *item = json_object_array_get_idx(list, i);

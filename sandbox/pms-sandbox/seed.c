@@ -306,20 +306,19 @@ static int parse_taxes(seed_parse_t *p, json_object *o, seed_hotel_t *h)
         return fail(p, "taxesAndFees", "must be a list of at most 6 entries");
     for (size_t i = 0; i < json_object_array_length(list); i++) {
         json_object *t = json_object_array_get_idx(list, i), *v;
-        const char *kind = json_object_object_get_ex(t, "amountType", &v)
-                               ? json_object_get_string(v)
-                               : "";
+        const char *kind =
+            json_object_object_get_ex(t, "amountType", &v) ? json_object_get_string(v) : "";
         const char *incl = json_object_object_get_ex(t, "inclusiveOrExclusive", &v)
                                ? json_object_get_string(v)
                                : "";
         seed_tax_t *x = &h->taxes[h->tax_count];
         x->inclusive = incl && strcmp(incl, "inclusive") == 0;
-        const char *name = json_object_object_get_ex(t, "name", &v) ? json_object_get_string(v)
-                                                                     : NULL;
-        const char *code = json_object_object_get_ex(t, "code", &v) ? json_object_get_string(v)
-                                                                     : NULL;
-        const char *type = json_object_object_get_ex(t, "type", &v) ? json_object_get_string(v)
-                                                                     : NULL;
+        const char *name =
+            json_object_object_get_ex(t, "name", &v) ? json_object_get_string(v) : NULL;
+        const char *code =
+            json_object_object_get_ex(t, "code", &v) ? json_object_get_string(v) : NULL;
+        const char *type =
+            json_object_object_get_ex(t, "type", &v) ? json_object_get_string(v) : NULL;
         snprintf(x->name, sizeof x->name, "%s", name ? name : "");
         snprintf(x->code, sizeof x->code, "%s", code ? code : "");
         x->fee = type && strcmp(type, "fee") == 0;
@@ -355,8 +354,7 @@ int64_t seed_taxes_added(const seed_hotel_t *h, int64_t rate_minor)
         const seed_tax_t *x = &h->taxes[i];
         if (x->inclusive)
             continue;
-        added += x->percentage ? llround((double)rate_minor * x->percent / 100.0)
-                               : x->amount_minor;
+        added += x->percentage ? llround((double)rate_minor * x->percent / 100.0) : x->amount_minor;
     }
     return added;
 }

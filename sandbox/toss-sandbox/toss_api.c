@@ -252,8 +252,8 @@ static void op_confirm(toss_api_t *api, http_request_t *req, json_object *body, 
     (void)req;
     const char *key, *order;
     int64_t amount, tax_free;
-    if (get_text(body, "paymentKey", true, 200, &key, r) || get_text(body, "orderId", true, 64,
-                                                                       &order, r) ||
+    if (get_text(body, "paymentKey", true, 200, &key, r) ||
+        get_text(body, "orderId", true, 64, &order, r) ||
         get_amount(body, "amount", true, &amount, r) || get_tax_free(body, amount, &tax_free, r))
         return;
     if (!order_id_valid(order))

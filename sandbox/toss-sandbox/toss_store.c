@@ -837,8 +837,8 @@ void toss_store_billing_charge(toss_store_t *st, const char *billing_key,
                                const char *order_name, int64_t amount, bool english,
                                toss_result_t *r)
 {
-    toss_store_billing_charge_split(st, billing_key, customer_key, order_id, order_name, amount,
-                                    -1, english, r);
+    toss_store_billing_charge_split(st, billing_key, customer_key, order_id, order_name, amount, -1,
+                                    english, r);
 }
 
 void toss_store_billing_charge_split(toss_store_t *st, const char *billing_key,

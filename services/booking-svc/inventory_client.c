@@ -136,8 +136,7 @@ static int64_t all_in_of(struct json_object *o, int64_t *tax, bool *stated)
             struct json_object *it = json_object_array_get_idx(items, i), *t, *a;
             const char *type =
                 json_object_object_get_ex(it, "type", &t) ? json_object_get_string(t) : NULL;
-            if (type && strcmp(type, "tax") == 0 &&
-                json_object_object_get_ex(it, "amount", &a))
+            if (type && strcmp(type, "tax") == 0 && json_object_object_get_ex(it, "amount", &a))
                 *tax += json_object_get_int64(a);
         }
     if (json_object_object_get_ex(o, "totalAmount", &v) ||

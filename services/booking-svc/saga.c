@@ -916,8 +916,7 @@ static int stay_check_with_pms(saga_run_t *run)
         /* the PMS's total is after tax; the tax in it is the rates' when they
          * priced the stay the same */
         run->stay.tax_known = run->stay.price_known && run->stay.tax_known &&
-                              run->stay.price == total &&
-                              strcmp(run->stay.currency, currency) == 0;
+                              run->stay.price == total && strcmp(run->stay.currency, currency) == 0;
         run->stay.price_known = true;
         run->stay.price = total;
         snprintf(run->stay.currency, sizeof run->stay.currency, "%s", currency);

@@ -104,8 +104,8 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
               db_exec(db,
                       "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
                       "check_out, adults, children, status, total_price, currency, guest_enc, "
-                      "token_hash, rate_plan_id, rooms, cancel_policy, tax_amount) VALUES (?, ?, ?, "
-                      "?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "token_hash, rate_plan_id, rooms, cancel_policy, tax_amount) VALUES (?, ?, "
+                      "?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
                       b, sizeof b / sizeof b[0], NULL, NULL),
               "insert booking") != 0)
         return -1;
