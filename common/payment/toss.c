@@ -599,6 +599,8 @@ static pay_err_t billing_charge(toss_t *t, const pay_preauth_request_t *req, con
     json_object_object_add(b, "customerKey", json_object_new_string(req->customer_key));
     json_object_object_add(b, "orderId", json_object_new_string(req->order_id));
     json_object_object_add(b, "orderName", json_object_new_string(ORDER_NAME));
+    if (req->tax_free_amount >= 0)
+        json_object_object_add(b, "taxFreeAmount", json_object_new_int64(req->tax_free_amount));
     pay_err_t rc = payment_call(t, "POST", path, b, key, out, NULL, err);
     json_object_put(b);
     if (rc != PAY_OK && outcome_unknown(rc, err))
@@ -637,6 +639,10 @@ static pay_err_t toss_preauthorize(void *impl, const pay_preauth_request_t *req,
     json_object_object_add(b, "paymentKey", json_object_new_string(req->payment_key));
     json_object_object_add(b, "orderId", json_object_new_string(req->order_id));
     json_object_object_add(b, "amount", json_object_new_int64(req->amount));
+    /* the taxable / tax-free split of what the guest pays (Toss works out
+     * the VAT from it); the payment window's own request states it too */
+    if (req->tax_free_amount >= 0)
+        json_object_object_add(b, "taxFreeAmount", json_object_new_int64(req->tax_free_amount));
     pay_err_t rc =
         payment_call(t, "POST", "/v1/payments/confirm", b, idempotency_key, out, NULL, err);
     json_object_put(b);

@@ -80,6 +80,9 @@ typedef struct hotel_meta {
     room_units_t *rooms;
     size_t room_count;
     int64_t rooms_at_ms;
+    cloudbeds_tax_rule_t taxes[CLOUDBEDS_MAX_TAX_RULES];
+    int tax_count;
+    int64_t taxes_at_ms;
     struct hotel_meta *next;
 } hotel_meta_t;
 
@@ -667,6 +670,104 @@ pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_e
     return PMS_OK;
 }
 
+pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
+                                cloudbeds_tax_rule_t *rules, int max, int *count, int *skipped,
+                                pms_error_t *err)
+{
+    *count = 0;
+    *skipped = 0;
+    struct json_object *data = member(root, "data", json_type_array);
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getTaxesAndFees answer has no data list");
+    for (size_t i = 0; i < json_object_array_length(data); i++) {
+        struct json_object *d = json_object_array_get_idx(data, i);
+        struct json_object *v;
+        if (json_object_object_get_ex(d, "isDeleted", &v) && json_object_get_boolean(v))
+            continue;
+        struct json_object *for_what = member(d, "availableFor", json_type_array);
+        bool on_rate = !for_what;
+        for (size_t k = 0; for_what && k < json_object_array_length(for_what); k++) {
+            const char *f = json_object_get_string(json_object_array_get_idx(for_what, k));
+            on_rate = on_rate || (f && strcmp(f, "rate") == 0);
+        }
+        if (!on_rate)
+            continue;
+        const char *type = str_of(d, "type"), *kind = str_of(d, "amountType");
+        if (strcmp(type, "tax") != 0 && strcmp(type, "fee") != 0)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "tax or fee of type '%s'", type);
+        bool pct = strcmp(kind, "percentage") == 0;
+        if (!pct && strcmp(kind, "fixed") != 0) {
+            (*skipped)++;
+            continue;
+        }
+        if (*count >= max)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "more than %d taxes and fees on rooms", max);
+        cloudbeds_tax_rule_t *r = &rules[*count];
+        memset(r, 0, sizeof *r);
+        snprintf(r->name, sizeof r->name, "%s", *str_of(d, "name") ? str_of(d, "name") : type);
+        r->fee = strcmp(type, "fee") == 0;
+        r->inclusive = strcmp(str_of(d, "inclusiveOrExclusive"), "inclusive") == 0;
+        r->percentage = pct;
+        if (pct) {
+            if (!num_of(d, "amount", &r->percent) || r->percent < 0 || r->percent > 100)
+                return pms_fail(err, PMS_ERR_PROTOCOL, "tax '%s' has no percentage 0..100",
+                                r->name);
+        } else {
+            pms_err_t e = money_of(d, "amount", currency, &r->amount, err);
+            if (e != PMS_OK)
+                return e;
+            if (r->amount < 0)
+                return pms_fail(err, PMS_ERR_PROTOCOL, "fee '%s' is negative", r->name);
+        }
+        struct json_object *types = member(d, "roomTypes", json_type_array);
+        for (size_t k = 0; types && k < json_object_array_length(types); k++) {
+            const char *id = str_of(json_object_array_get_idx(types, k), "roomTypeID");
+            if (*id && r->room_type_count < CLOUDBEDS_TAX_ROOM_TYPES)
+                snprintf(r->room_types[r->room_type_count++], PMS_ID_MAX, "%s", id);
+        }
+        (*count)++;
+    }
+    return PMS_OK;
+}
+
+static bool rule_applies(const cloudbeds_tax_rule_t *r, const char *room_type_id)
+{
+    if (r->room_type_count == 0)
+        return true;
+    for (int i = 0; i < r->room_type_count; i++)
+        if (strcmp(r->room_types[i], room_type_id) == 0)
+            return true;
+    return false;
+}
+
+void cloudbeds_apply_taxes(const cloudbeds_tax_rule_t *rules, int count, const char *room_type_id,
+                           int64_t rate, pms_night_taxes_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (rate <= 0)
+        return; /* a night not sold has no price to tax */
+    int64_t added = 0;
+    for (int i = 0; i < count && out->count < PMS_MAX_TAX_ITEMS; i++) {
+        const cloudbeds_tax_rule_t *r = &rules[i];
+        if (!rule_applies(r, room_type_id))
+            continue;
+        int64_t amount = r->amount;
+        if (r->percentage)
+            /* an inclusive percentage is the part of the rate it is in:
+             * 110000 with 10% VAT in it holds 10000 */
+            amount = r->inclusive ? rate - llround((double)rate * 100.0 / (100.0 + r->percent))
+                                  : llround((double)rate * r->percent / 100.0);
+        pms_tax_item_t *it = &out->items[out->count++];
+        snprintf(it->name, sizeof it->name, "%s", r->name);
+        it->fee = r->fee;
+        it->inclusive = r->inclusive;
+        it->amount = amount;
+        if (!r->inclusive)
+            added += amount;
+    }
+    out->total = out->count > 0 ? rate + added : 0;
+}
+
 /* --- cached facts --- */
 
 typedef struct currency_ctx {
@@ -706,6 +807,54 @@ static pms_err_t hotel_currency(pms_connector_t *c, const char *hotel_id, char c
     if ((h = meta_entry(s, hotel_id))) {
         memcpy(h->currency, cc.currency, 4);
         h->currency_at_ms = clock_now_ms();
+    }
+    pthread_mutex_unlock(&s->mu);
+    return PMS_OK;
+}
+
+typedef struct taxes_ctx {
+    const char *currency;
+    cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
+    int count, skipped;
+} taxes_ctx_t;
+
+static pms_err_t parse_taxes(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    taxes_ctx_t *t = ctx;
+    return cloudbeds_parse_taxes(root, t->currency, t->rules, CLOUDBEDS_MAX_TAX_RULES, &t->count,
+                                 &t->skipped, err);
+}
+
+/* The property's taxes and fees on room nights (cached META_TTL_MS, like
+ * the currency: a hotel changes them rarely). */
+static pms_err_t hotel_taxes(pms_connector_t *c, const char *hotel_id, const char *currency,
+                             taxes_ctx_t *out, pms_error_t *err)
+{
+    cb_state_t *s = pms_vendor_state(c);
+    pthread_mutex_lock(&s->mu);
+    hotel_meta_t *h = meta_entry(s, hotel_id);
+    bool cached = h && fresh(h->taxes_at_ms);
+    if (cached) {
+        memcpy(out->rules, h->taxes, sizeof out->rules);
+        out->count = h->tax_count;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (cached)
+        return PMS_OK;
+    const char *q[] = {"propertyID", hotel_id, NULL};
+    pms_http_call_t hc = {hotel_id, "getTaxesAndFees", "GET", API "getTaxesAndFees", q, NULL};
+    out->currency = currency;
+    pms_err_t e = call(c, &hc, parse_taxes, out, err);
+    if (e != PMS_OK)
+        return e;
+    if (out->skipped > 0)
+        log_kv(LOG_LEVEL_WARN, "Cloudbeds taxes or fees not priced per room night left out",
+               "hotel", hotel_id, NULL);
+    pthread_mutex_lock(&s->mu);
+    if ((h = meta_entry(s, hotel_id))) {
+        memcpy(h->taxes, out->rules, sizeof h->taxes);
+        h->tax_count = out->count;
+        h->taxes_at_ms = clock_now_ms();
     }
     pthread_mutex_unlock(&s->mu);
     return PMS_OK;
@@ -840,6 +989,15 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
     e = call(c, &hc, parse_nights, &nc, err);
     if (e != PMS_OK)
         return e;
+    if (!want_total) {
+        /* a rate read: the all-in price with the hotel's taxes and fees */
+        taxes_ctx_t tx = {0};
+        if ((e = hotel_taxes(c, hotel_id, currency, &tx, err)) != PMS_OK)
+            return e;
+        for (size_t i = 0; i < out->count; i++)
+            cloudbeds_apply_taxes(tx.rules, tx.count, room_type_id, out->items[i].rate,
+                                  &out->items[i].taxes);
+    }
     for (size_t i = 0; i < out->count; i++) {
         out->items[i].total = want_total ? total : 0;
         if (want_total && out->items[i].available > total)
@@ -875,7 +1033,16 @@ static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const 
                        "endDate",     end,      "detailedRates", "true",       NULL};
     pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
     plans_ctx_t pc = {room_type_id, currency, out};
-    return call(c, &hc, parse_plans, &pc, err);
+    if ((e = call(c, &hc, parse_plans, &pc, err)) != PMS_OK)
+        return e;
+    taxes_ctx_t tx = {0};
+    if ((e = hotel_taxes(c, hotel_id, currency, &tx, err)) != PMS_OK)
+        return e;
+    for (size_t k = 0; k < out->count; k++)
+        for (int i = 0; i < out->nights; i++)
+            cloudbeds_apply_taxes(tx.rules, tx.count, room_type_id, out->items[k].nights[i].rate,
+                                  &out->items[k].nights[i].taxes);
+    return PMS_OK;
 }
 
 typedef struct stay_ctx {

@@ -30,6 +30,32 @@ pms_err_t cloudbeds_parse_rate_plans(struct json_object *root, const char *room_
 pms_err_t cloudbeds_parse_all_rate_plans(struct json_object *root, const char *room_type_id,
                                          const char *currency, pms_rate_plans_t *out,
                                          pms_error_t *err);
+/* One tax or fee of getTaxesAndFees that applies to room nights: a
+ * percentage of the night's rate, or a fixed amount per room night; for
+ * every room type, or only those listed. */
+#define CLOUDBEDS_MAX_TAX_RULES PMS_MAX_TAX_ITEMS
+#define CLOUDBEDS_TAX_ROOM_TYPES 16
+typedef struct cloudbeds_tax_rule {
+    char name[PMS_TAX_NAME_MAX];
+    bool fee;
+    bool inclusive;  /* inclusiveOrExclusive: already in the rate */
+    bool percentage; /* amountType percentage, else fixed per room night */
+    double percent;
+    int64_t amount;      /* fixed, minor units */
+    int room_type_count; /* 0 = every room type */
+    char room_types[CLOUDBEDS_TAX_ROOM_TYPES][PMS_ID_MAX];
+} cloudbeds_tax_rule_t;
+
+/* getTaxesAndFees → the rules that apply to room nights (availableFor
+ * "rate", not deleted), amounts in `currency`. Kinds that do not price a
+ * room night by itself (per person, per reservation, rate-based) are
+ * skipped and counted in *skipped. */
+pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
+                                cloudbeds_tax_rule_t *rules, int max, int *count, int *skipped,
+                                pms_error_t *err);
+/* The taxes and fees of `rules` on one night of room_type_id at `rate`. */
+void cloudbeds_apply_taxes(const cloudbeds_tax_rule_t *rules, int count, const char *room_type_id,
+                           int64_t rate, pms_night_taxes_t *out);
 /* postReservation's answer, as a hold. */
 pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char *currency,
                                            pms_hold_t *out, pms_error_t *err);

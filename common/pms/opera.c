@@ -229,9 +229,71 @@ static pms_err_t amount_of(struct json_object *o, const char *currency, int64_t 
     return PMS_OK;
 }
 
+/* An amount member of o in minor units; false when absent or not an amount. */
+static bool amount_member(struct json_object *o, const char *key, const char *currency,
+                          int64_t *out)
+{
+    struct json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v) ||
+        (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)))
+        return false;
+    return money_from_double(json_object_get_double(v), currency, out) == 0 && *out >= 0;
+}
+
+/* One night's taxes from a base[] range that states both amounts: the
+ * difference is tax the after-tax rate (which is the night's rate) already
+ * holds, so every item is inclusive and the all-in total is the after-tax
+ * amount. The offer's total.taxes.tax[] (per stay) names the taxes: the
+ * night's tax is shared among them in their proportion. */
+void opera_night_taxes(struct json_object *stay_taxes, const char *currency, int64_t before,
+                       int64_t after, pms_night_taxes_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->total = after;
+    int64_t tax = after - before;
+    if (tax <= 0)
+        return;
+    struct json_object *list = arr_of(stay_taxes, "tax");
+    int64_t amounts[PMS_MAX_TAX_ITEMS], sum = 0;
+    const char *names[PMS_MAX_TAX_ITEMS];
+    int n = 0;
+    for (size_t i = 0; list && i < json_object_array_length(list) && n < PMS_MAX_TAX_ITEMS; i++) {
+        struct json_object *x = json_object_array_get_idx(list, i);
+        int64_t a;
+        if (!amount_member(x, "amount", currency, &a) || a <= 0)
+            continue;
+        const char *name = str_of(x, "description");
+        names[n] = name && *name ? name : str_of(x, "code");
+        amounts[n++] = a;
+        sum += a;
+    }
+    if (n == 0) {
+        names[0] = NULL;
+        amounts[0] = sum = 1;
+        n = 1;
+    }
+    int64_t left = tax;
+    for (int i = 0; i < n; i++) {
+        pms_tax_item_t *it = &t->items[i];
+        copy(it->name, sizeof it->name, names[i] && *names[i] ? names[i] : "Tax");
+        it->inclusive = true;
+        /* the last takes what rounding left, so the items add up to the tax */
+        it->amount = i == n - 1 ? left : (int64_t)((double)tax * (double)amounts[i] / (double)sum);
+        left -= it->amount;
+    }
+    t->count = n;
+}
+
 pms_err_t opera_parse_offers(struct json_object *root, const char *room_type_id,
                              dates_day_t first_night, int nights, opera_offer_t *out,
                              int64_t *rates, pms_error_t *err)
+{
+    return opera_parse_offers_taxed(root, room_type_id, first_night, nights, out, rates, NULL, err);
+}
+
+pms_err_t opera_parse_offers_taxed(struct json_object *root, const char *room_type_id,
+                                   dates_day_t first_night, int nights, opera_offer_t *out,
+                                   int64_t *rates, pms_night_taxes_t *taxes, pms_error_t *err)
 {
     memset(out, 0, sizeof *out);
     struct json_object *stays = arr_of(root, "roomStays");
@@ -275,21 +337,32 @@ pms_err_t opera_parse_offers(struct json_object *root, const char *room_type_id,
             if (rates) {
                 for (int k = 0; k < nights; k++)
                     rates[k] = -1;
+                if (taxes)
+                    memset(taxes, 0, (size_t)nights * sizeof *taxes);
                 for (size_t r = 0; base && r < json_object_array_length(base); r++) {
                     struct json_object *range = json_object_array_get_idx(base, r);
                     dates_day_t from, to;
                     if (!str_of(range, "start") || !str_of(range, "end") ||
                         dates_parse_iso(str_of(range, "start"), &from) != 0 ||
                         dates_parse_iso(str_of(range, "end"), &to) != 0)
-                        return pms_fail(err, PMS_ERR_PROTOCOL, "OPERA rate range without "
-                                                               "start/end dates");
+                        return pms_fail(err, PMS_ERR_PROTOCOL,
+                                        "OPERA rate range without "
+                                        "start/end dates");
                     int64_t amount;
                     pms_err_t e = amount_of(range, cur, &amount, err);
                     if (e != PMS_OK)
                         return e;
+                    int64_t before, after;
+                    bool taxed = taxes && amount_member(range, "amountBeforeTax", cur, &before) &&
+                                 amount_member(range, "amountAfterTax", cur, &after) &&
+                                 after >= before;
                     for (dates_day_t d = from; d <= to; d++)
-                        if (d >= first_night && d < first_night + nights)
+                        if (d >= first_night && d < first_night + nights) {
                             rates[d - first_night] = amount;
+                            if (taxed)
+                                opera_night_taxes(obj_of(total, "taxes"), cur, before, after,
+                                                  &taxes[d - first_night]);
+                        }
                 }
                 for (int k = 0; k < nights; k++)
                     if (rates[k] < 0)
@@ -668,14 +741,15 @@ static pms_err_t offers_root(pms_connector_t *c, const char *hotel_id, const cha
 /* One Shop offers call for a stay of room_type_id. */
 static pms_err_t offers(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                         dates_day_t arrival, int nights, int units, int adults, int children,
-                        opera_offer_t *out, int64_t *rates, pms_error_t *err)
+                        opera_offer_t *out, int64_t *rates, pms_night_taxes_t *taxes,
+                        pms_error_t *err)
 {
     struct json_object *root;
     pms_err_t e = offers_root(c, hotel_id, room_type_id, arrival, nights, units, adults, children,
                               NULL, &root, err);
     if (e != PMS_OK)
         return e;
-    e = opera_parse_offers(root, room_type_id, arrival, nights, out, rates, err);
+    e = opera_parse_offers_taxed(root, room_type_id, arrival, nights, out, rates, taxes, err);
     json_object_put(root);
     return e;
 }
@@ -713,11 +787,12 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
         out->items[i].count_unknown = true;
     }
     int64_t rates[OFFER_CHUNK_NIGHTS];
+    pms_night_taxes_t taxes[OFFER_CHUNK_NIGHTS];
     for (int start = 0; start < nights; start += OFFER_CHUNK_NIGHTS) {
         int n = nights - start < OFFER_CHUNK_NIGHTS ? nights - start : OFFER_CHUNK_NIGHTS;
         opera_offer_t o;
         pms_err_t e = offers(c, hotel_id, room_type_id, first_night + start, n, 1, 1, 0, &o, rates,
-                             err);
+                             taxes, err);
         if (e != PMS_OK)
             return e;
         if (!o.bookable && !*o.status)
@@ -726,18 +801,22 @@ static pms_err_t get_nights(pms_connector_t *c, const char *hotel_id, const char
             for (int k = 0; k < n; k++) {
                 out->items[start + k].available = 1;
                 out->items[start + k].rate = rates[k];
+                out->items[start + k].taxes = taxes[k];
             }
             copy(out->currency, sizeof out->currency, o.currency);
             continue;
         }
         for (int k = 0; k < n; k++) {
             int64_t rate;
+            pms_night_taxes_t tax;
             e = offers(c, hotel_id, room_type_id, first_night + start + k, 1, 1, 1, 0, &o, &rate,
-                       err);
+                       &tax, err);
             if (e != PMS_OK)
                 return e;
             out->items[start + k].available = o.bookable ? 1 : 0;
             out->items[start + k].rate = o.bookable ? rate : 0;
+            if (o.bookable)
+                out->items[start + k].taxes = tax;
             if (o.bookable)
                 copy(out->currency, sizeof out->currency, o.currency);
         }
@@ -845,7 +924,8 @@ static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const 
             size_t used = strlen(codes);
             snprintf(codes + used, sizeof codes - used, "%s%s", used ? "," : "", o->code);
             for (int k = 0; o->offered && k < n; k++)
-                p->nights[start + k] = (pms_plan_night_t){.rate = o->rates[k]};
+                p->nights[start + k] =
+                    (pms_plan_night_t){.rate = o->rates[k], .taxes = o->taxes[k]};
             each_night = each_night || !o->offered;
         }
         for (int k = 0; e == PMS_OK && each_night && k < n; k++) {
@@ -864,7 +944,7 @@ static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const 
                 /* set by the night before, whose stay ends here */
                 bool no_departure = pn->rules.closed_to_departure;
                 if (o->offered)
-                    *pn = (pms_plan_night_t){.rate = o->rates[0]};
+                    *pn = (pms_plan_night_t){.rate = o->rates[0], .taxes = o->taxes[0]};
                 else if (o->restricted)
                     *pn = (pms_plan_night_t){.rules = o->arrival};
                 pn->rules.closed_to_departure = pn->rules.closed_to_departure || no_departure;
@@ -1173,7 +1253,7 @@ static pms_err_t create_hold(pms_connector_t *c, const pms_hold_request_t *req, 
                       ? plan_offer(c, req, rooms, &offer, err)
                       : offers(c, req->hotel_id, req->room_type_id, req->check_in,
                                (int)(req->check_out - req->check_in), rooms, req->adults,
-                               req->children, &offer, NULL, err);
+                               req->children, &offer, NULL, NULL, err);
     if (e != PMS_OK)
         return e;
     if (!offer.bookable)

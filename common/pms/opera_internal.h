@@ -40,6 +40,17 @@ typedef struct opera_offer {
 pms_err_t opera_parse_offers(struct json_object *root, const char *room_type_id,
                              dates_day_t first_night, int nights, opera_offer_t *out,
                              int64_t *rates, pms_error_t *err);
+/* The same, and when taxes is not NULL each night's taxes (taxes[0..nights))
+ * from the ranges that state amountBeforeTax and amountAfterTax, named after
+ * the offer's total.taxes.tax[]; a night without both has none. */
+/* One night's taxes from a range's amountBeforeTax / amountAfterTax, named
+ * after the offer's total.taxes (stay_taxes, may be NULL): inclusive items,
+ * the all-in total the after-tax amount. */
+void opera_night_taxes(struct json_object *stay_taxes, const char *currency, int64_t before,
+                       int64_t after, pms_night_taxes_t *t);
+pms_err_t opera_parse_offers_taxed(struct json_object *root, const char *room_type_id,
+                                   dates_day_t first_night, int nights, opera_offer_t *out,
+                                   int64_t *rates, pms_night_taxes_t *taxes, pms_error_t *err);
 
 /* One rate plan of one room type in a Shop offers answer. */
 #define OPERA_MAX_STAY_NIGHTS 30
@@ -49,6 +60,9 @@ typedef struct opera_plan_offer {
     bool offered;                      /* an AvailableForSale offer of the room type */
     int64_t total;                     /* offered: the stay's total, PMS_TOTAL_UNKNOWN if absent */
     int64_t rates[OPERA_MAX_STAY_NIGHTS]; /* offered: each night's rate */
+    /* offered: each night's taxes, from the ranges stating amountBeforeTax
+     * and amountAfterTax (count 0: none stated) */
+    pms_night_taxes_t taxes[OPERA_MAX_STAY_NIGHTS];
     /* Not offered because of the plan's restrictions (availabilityStatus
      * Restricted): what OPERA names, on the arrival day and the departure
      * day. A restriction the platform has no rule for closes the stay. */

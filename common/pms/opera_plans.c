@@ -207,6 +207,7 @@ pms_err_t opera_parse_plan_offers(struct json_object *root, const char *room_typ
                 return err->code;
             for (int k = 0; k < nights; k++)
                 p->rates[k] = -1;
+            memset(p->taxes, 0, sizeof p->taxes);
             for (size_t r = 0; base && r < json_object_array_length(base); r++) {
                 struct json_object *range = json_object_array_get_idx(base, r);
                 dates_day_t from, to;
@@ -218,9 +219,19 @@ pms_err_t opera_parse_plan_offers(struct json_object *root, const char *room_typ
                                     "OPERA rate range without start/end dates");
                 if (amount_at(range, cur, &amount, err) != PMS_OK)
                     return err->code;
+                double before_v, after_v;
+                int64_t before, after;
+                bool taxed = num_at(range, "amountBeforeTax", &before_v) &&
+                             num_at(range, "amountAfterTax", &after_v) &&
+                             money_from_double(before_v, cur, &before) == 0 &&
+                             money_from_double(after_v, cur, &after) == 0 && after >= before;
                 for (dates_day_t d = from; d <= to; d++)
-                    if (d >= first_night && d < first_night + nights)
+                    if (d >= first_night && d < first_night + nights) {
                         p->rates[d - first_night] = amount;
+                        if (taxed)
+                            opera_night_taxes(member(total, "taxes", json_type_object), cur,
+                                              before, after, &p->taxes[d - first_night]);
+                    }
             }
             for (int k = 0; k < nights; k++)
                 if (p->rates[k] < 0)

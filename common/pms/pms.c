@@ -685,8 +685,10 @@ static pms_err_t rates_as_base_plan(pms_connector_t *c, const char *hotel_id,
     snprintf(out->items[0].name, sizeof out->items[0].name, "Base rate");
     memcpy(out->currency, n.currency, sizeof out->currency);
     for (size_t i = 0; i < n.count; i++)
-        if (n.items[i].date >= first && n.items[i].date < first + nights)
+        if (n.items[i].date >= first && n.items[i].date < first + nights) {
             pn[n.items[i].date - first].rate = n.items[i].rate;
+            pn[n.items[i].date - first].taxes = n.items[i].taxes;
+        }
     pms_nights_free(&n);
     return PMS_OK;
 }

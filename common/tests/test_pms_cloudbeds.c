@@ -91,6 +91,62 @@ START_TEST(test_rate_plans_use_the_base_plan_per_night)
 }
 END_TEST
 
+START_TEST(test_taxes_and_fees_on_room_nights)
+{
+    struct json_object *o = example("getTaxesAndFees.json");
+    cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
+    int n = 0, skipped = 0;
+    pms_error_t e = {0};
+    ck_assert_int_eq(
+        cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n, &skipped, &e), PMS_OK);
+    /* deleted and product-only ones left out; per person not priced per night */
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(skipped, 1);
+    ck_assert_str_eq(rules[0].name, "VAT");
+    ck_assert(rules[0].inclusive && rules[0].percentage && !rules[0].fee);
+    ck_assert(rules[1].fee && !rules[1].inclusive);
+    ck_assert_int_eq(rules[2].amount, 5000);
+    ck_assert_int_eq(rules[2].room_type_count, 1);
+
+    pms_night_taxes_t t;
+    cloudbeds_apply_taxes(rules, n, "room_456", 110000, &t);
+    ck_assert_int_eq(t.count, 2); /* the cleaning fee is the suite's only */
+    ck_assert_str_eq(t.items[0].name, "VAT");
+    ck_assert_int_eq(t.items[0].amount, 10000); /* in the rate, not added again */
+    ck_assert(t.items[0].inclusive);
+    ck_assert_int_eq(t.items[1].amount, 11000);
+    ck_assert(t.items[1].fee && !t.items[1].inclusive);
+    ck_assert_int_eq(t.total, 121000);
+    ck_assert_int_eq(pms_night_all_in(110000, &t), 121000);
+    ck_assert_int_eq(pms_night_tax_amount(&t), 10000);
+
+    cloudbeds_apply_taxes(rules, n, "room_458", 200000, &t);
+    ck_assert_int_eq(t.count, 3);
+    ck_assert_int_eq(t.total, 200000 + 20000 + 5000);
+
+    cloudbeds_apply_taxes(rules, n, "room_456", 0, &t); /* a night not sold */
+    ck_assert_int_eq(t.count, 0);
+    ck_assert_int_eq(pms_night_all_in(0, &t), 0);
+    cloudbeds_apply_taxes(rules, 0, "room_456", 90000, &t); /* a hotel without taxes */
+    ck_assert_int_eq(pms_night_all_in(90000, &t), 90000);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_taxes_answer_without_data_is_a_protocol_error)
+{
+    json_error_t je;
+    struct json_object *o = json_parse_object("{\"success\":true}", 16, &je);
+    cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
+    int n = 0, skipped = 0;
+    pms_error_t e = {0};
+    ck_assert_int_eq(
+        cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n, &skipped, &e),
+        PMS_ERR_PROTOCOL);
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_rate_plans_missing_night_is_a_protocol_error)
 {
     struct json_object *o = example("getRatePlans.json");
@@ -448,6 +504,8 @@ int main(void)
     tcase_add_test(tc, test_keys_from_env);
     tcase_add_test(tc, test_bad_arguments_send_nothing);
     tcase_add_test(tc, test_config_from_env);
+    tcase_add_test(tc, test_taxes_and_fees_on_room_nights);
+    tcase_add_test(tc, test_taxes_answer_without_data_is_a_protocol_error);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -86,7 +86,7 @@ END_TEST
 START_TEST(test_offers_by_plan_give_rates_restrictions_and_policies)
 {
     struct json_object *o = example("offers_plans.json");
-    opera_plan_offers_t po;
+    static opera_plan_offers_t po; /* large: every plan's nights and taxes */
     pms_error_t e = {0};
     ck_assert_int_eq(opera_parse_plan_offers(o, "DLXK", day("2027-02-05"), 1, &po, &e), PMS_OK);
     ck_assert_str_eq(po.room_status, "AvailableForSale");
@@ -113,6 +113,39 @@ START_TEST(test_offers_by_plan_give_rates_restrictions_and_policies)
     /* a room type the answer does not list: nothing, no status */
     ck_assert_int_eq(opera_parse_plan_offers(o, "STDT", day("2027-02-05"), 1, &po, &e), PMS_OK);
     ck_assert_str_eq(po.room_status, "");
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_offers_taxed_itemise_the_tax_in_each_night)
+{
+    struct json_object *o = example("offers_taxed.json");
+    opera_offer_t offer;
+    int64_t rates[3];
+    pms_night_taxes_t taxes[3];
+    pms_error_t e = {0};
+    ck_assert_int_eq(
+        opera_parse_offers_taxed(o, "DLXK", day("2026-12-24"), 3, &offer, rates, taxes, &e),
+        PMS_OK);
+    ck_assert_int_eq(offer.total, 730000); /* after tax: what the guest pays */
+    ck_assert_int_eq(rates[0], 210000);
+    /* the after-tax rate holds the VAT: shown, never added again */
+    ck_assert_int_eq(taxes[0].count, 1);
+    ck_assert_str_eq(taxes[0].items[0].name, "VAT");
+    ck_assert(taxes[0].items[0].inclusive && !taxes[0].items[0].fee);
+    ck_assert_int_eq(taxes[0].items[0].amount, 210000 - 190909);
+    ck_assert_int_eq(taxes[0].total, 210000);
+    ck_assert_int_eq(taxes[2].items[0].amount, 260000 - 236364);
+    ck_assert_int_eq(pms_night_all_in(rates[2], &taxes[2]), 260000);
+    json_object_put(o);
+
+    /* before = after: no tax stated, the rate is all it costs */
+    o = example("offers_available.json");
+    ck_assert_int_eq(
+        opera_parse_offers_taxed(o, "DLXK", day("2026-12-24"), 3, &offer, rates, taxes, &e),
+        PMS_OK);
+    ck_assert_int_eq(taxes[0].count, 0);
+    ck_assert_int_eq(pms_night_all_in(rates[0], &taxes[0]), 210000);
     json_object_put(o);
 }
 END_TEST
@@ -340,6 +373,7 @@ int main(void)
     tcase_add_test(tc, test_offers_available_gives_every_night_a_rate);
     tcase_add_test(tc, test_offers_by_plan_give_rates_restrictions_and_policies);
     tcase_add_test(tc, test_cancellation_policies_the_platform_cannot_say_are_not_taken);
+    tcase_add_test(tc, test_offers_taxed_itemise_the_tax_in_each_night);
     tcase_add_test(tc, test_offers_without_a_count);
     tcase_add_test(tc, test_booking_statuses);
     tcase_add_test(tc, test_on_hold_and_cancel_answers);

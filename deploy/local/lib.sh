@@ -45,6 +45,7 @@ SANDBOX_PMS_KEYS=(
     PMS_hotel_busan_API_KEY=cbk_sandbox_hotel_busan
     PMS_hotel_tokyo_API_KEY=cbk_sandbox_hotel_tokyo
     PMS_hotel_nyc_API_KEY=cbk_sandbox_hotel_nyc
+    PMS_hotel_gangnam_API_KEY=cbk_sandbox_hotel_gangnam
 )
 # The opera-sandbox's integration user and channel (sandbox/opera-sandbox):
 # one OHIP credential for every OPERA hotel of the environment.

@@ -10,4 +10,5 @@ VALUES ('cloudbeds', 'hotel_123', TRUE, 300, TRUE),
        ('cloudbeds', 'hotel_busan', TRUE, 300, TRUE),
        ('cloudbeds', 'hotel_tokyo', TRUE, 300, TRUE),
        ('cloudbeds', 'hotel_nyc', TRUE, 300, TRUE),
+       ('cloudbeds', 'hotel_gangnam', TRUE, 300, TRUE),
        ('opera', 'opera_jeju', TRUE, 120, FALSE);

@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -375,13 +376,46 @@ static json_object *time_json(int64_t ms)
     return json_object_new_string(s);
 }
 
-/* {amountBeforeTax, amountAfterTax, currencyCode}: the sandbox's rates include tax. */
-static json_object *amount_json(int64_t minor, const char *currency)
+/* The tax an after-tax amount holds at pct percent (the hotel's inclusive
+ * taxes, seeded): the sandbox's rates include tax, as Korean rates do. */
+static int64_t tax_in(int64_t after, double pct)
+{
+    return pct > 0 ? after - llround((double)after * 100.0 / (100.0 + pct)) : 0;
+}
+
+/* {amountBeforeTax, amountAfterTax, currencyCode}; the rate includes tax at
+ * pct percent (0: none). */
+static json_object *amount_json(int64_t minor, const char *currency, double pct)
 {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "amountBeforeTax", money_json(minor, currency));
+    json_object_object_add(o, "amountBeforeTax", money_json(minor - tax_in(minor, pct), currency));
     json_object_object_add(o, "amountAfterTax", money_json(minor, currency));
     json_object_object_add(o, "currencyCode", json_object_new_string(currency));
+    return o;
+}
+
+/* total.taxes of an offer: each inclusive tax of the hotel with its part of
+ * the stay's after-tax total (OfferTaxesType). */
+static json_object *offer_taxes_json(const seed_hotel_t *h, int64_t total)
+{
+    json_object *o = json_object_new_object(), *list = json_object_new_array();
+    int64_t sum = 0;
+    for (size_t i = 0; i < h->tax_count; i++) {
+        const seed_tax_t *t = &h->taxes[i];
+        if (!t->inclusive || !t->percentage || t->fee)
+            continue;
+        json_object *x = json_object_new_object();
+        int64_t amount = tax_in(total, t->percent);
+        json_object_object_add(x, "description", json_object_new_string(t->name));
+        json_object_object_add(x, "code", json_object_new_string(t->code));
+        json_object_object_add(x, "amount", money_json(amount, h->currency_code));
+        json_object_object_add(x, "currencyCode", json_object_new_string(h->currency_code));
+        json_object_array_add(list, x);
+        sum += amount;
+    }
+    json_object_object_add(o, "tax", list);
+    json_object_object_add(o, "amount", money_json(sum, h->currency_code));
+    json_object_object_add(o, "currencyCode", json_object_new_string(h->currency_code));
     return o;
 }
 
@@ -493,14 +527,14 @@ static int handle_room_types(http_request_t *req, void *ctx)
 
 /* [start, end] ranges of equal nightly rates. */
 static json_object *rate_ranges_json(dates_day_t first, const int64_t *rates, int nights,
-                                     const char *currency, bool time_unit)
+                                     const char *currency, double pct, bool time_unit)
 {
     json_object *arr = json_object_new_array();
     for (int i = 0; i < nights;) {
         int j = i;
         while (j + 1 < nights && rates[j + 1] == rates[i])
             j++;
-        json_object *r = amount_json(rates[i], currency);
+        json_object *r = amount_json(rates[i], currency, pct);
         json_object_object_add(r, "start", date_json(first + i));
         json_object_object_add(r, "end", date_json(first + j));
         if (time_unit)
@@ -652,6 +686,7 @@ static int handle_offers(http_request_t *req, void *ctx)
         json_object_array_add(room_types, r);
         if (least < units)
             continue;
+        double pct = seed_inclusive_percent(c.hotel);
         for (int p = 0; p < LEDGER_RATE_PLAN_COUNT; p++) {
             const char *code = LEDGER_RATE_PLANS[p].name_private;
             if (by_code && !csv_contains(codes, code))
@@ -693,11 +728,12 @@ static int handle_offers(http_request_t *req, void *ctx)
             json_object *info = json_object_new_object();
             json_object *rate = json_object_new_object();
             json_object_object_add(rate, "rateModeAmount",
-                                   amount_json(rates[0], c.hotel->currency_code));
+                                   amount_json(rates[0], c.hotel->currency_code, pct));
             json_object_object_add(rate, "rateMode", json_object_new_string("Arrival"));
             json_object_object_add(rate, "rateTimeUnit", json_object_new_string("Day"));
             if (rt->extra_adult_rate_minor > 0) {
-                json_object *add = amount_json(rt->extra_adult_rate_minor, c.hotel->currency_code);
+                json_object *add =
+                    amount_json(rt->extra_adult_rate_minor, c.hotel->currency_code, pct);
                 json_object_object_add(add, "ageQualifyingCode", json_object_new_string("Adult"));
                 json_object *adds = json_object_new_array();
                 json_object_array_add(adds, add);
@@ -708,9 +744,12 @@ static int handle_offers(http_request_t *req, void *ctx)
             json_object_object_add(info, "guaranteeRequirement", json_object_new_string("None"));
             json_object_object_add(
                 info, "base",
-                rate_ranges_json(arrival, rates, nights, c.hotel->currency_code, true));
+                rate_ranges_json(arrival, rates, nights, c.hotel->currency_code, pct, true));
             json_object_object_add(offer, "rateInformation", info);
-            json_object_object_add(offer, "total", amount_json(total, c.hotel->currency_code));
+            json_object *sum = amount_json(total, c.hotel->currency_code, pct);
+            if (pct > 0)
+                json_object_object_add(sum, "taxes", offer_taxes_json(c.hotel, total));
+            json_object_object_add(offer, "total", sum);
             json_object_array_add(offers, offer);
         }
     }
@@ -798,7 +837,8 @@ static int handle_calendar(http_request_t *req, void *ctx)
                                                                 : "NoAvailability"));
         if (best >= 0) {
             any = true;
-            json_object *rate = amount_json(best, c.hotel->currency_code);
+            json_object *rate =
+                amount_json(best, c.hotel->currency_code, seed_inclusive_percent(c.hotel));
             json_object_object_add(rate, "rateMode", json_object_new_string("Arrival"));
             json_object_object_add(rate, "hasRateChange", json_object_new_boolean(0));
             json_object_object_add(item, "rate", rate);
@@ -898,6 +938,9 @@ static json_object *ids_json(opera_api_t *api, const ledger_reservation_t *r, co
 
 static json_object *booking_json(opera_api_t *api, const ledger_reservation_t *r)
 {
+    seed_t *seed = ledger_seed(api->ledger);
+    double pct = seed_inclusive_percent(seed ? seed_find_hotel(seed, r->property_id) : NULL);
+    seed_unref(seed);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "reservationIds", ids_json(api, r, NULL, NULL));
     json_object_object_add(o, "reservationStatus", json_object_new_string(status_name(api, r)));
@@ -933,8 +976,8 @@ static json_object *booking_json(opera_api_t *api, const ledger_reservation_t *r
     json_object_object_add(rr, "start", date_json(r->start));
     json_object_object_add(rr, "end", date_json(r->end - 1));
     json_object *rates = json_object_new_object();
-    json_object *list = rate_ranges_json(r->start, r->nightly_rate_minor, r->nights, r->currency,
-                                         false);
+    json_object *list =
+        rate_ranges_json(r->start, r->nightly_rate_minor, r->nights, r->currency, pct, false);
     /* a Book rate carries its amounts under "base" */
     for (size_t i = 0; i < json_object_array_length(list); i++) {
         json_object *item = json_object_array_get_idx(list, i);
@@ -952,7 +995,7 @@ static json_object *booking_json(opera_api_t *api, const ledger_reservation_t *r
     json_object *rrs = json_object_new_array();
     json_object_array_add(rrs, rr);
     json_object_object_add(stay, "roomRates", rrs);
-    json_object_object_add(stay, "total", amount_json(r->grand_total_minor, r->currency));
+    json_object_object_add(stay, "total", amount_json(r->grand_total_minor, r->currency, pct));
     json_object_object_add(o, "roomStay", stay);
     json_object *name = json_object_new_object();
     json_object_object_add(name, "givenName", json_object_new_string(r->guest_first_name));

@@ -62,6 +62,17 @@ int api_get_hotel_details(api_call_t *call)
     return api_reply(call, d);
 }
 
+/* --------------------------------------------------- getTaxesAndFees -- */
+
+/* The hotel's taxes and fees as seeded (an empty list for most hotels). */
+int api_get_taxes_and_fees(api_call_t *call)
+{
+    json_object *d = json_tokener_parse(call->hotel->taxes_json ? call->hotel->taxes_json : "[]");
+    if (!d)
+        return api_fail(call, 500, "taxes and fees unavailable");
+    return api_reply(call, d);
+}
+
 /* ------------------------------------------------------ getRoomTypes -- */
 
 /* Checks that every id of a comma-separated room-type filter exists (404). */

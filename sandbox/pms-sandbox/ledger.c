@@ -652,7 +652,9 @@ ledger_err_t ledger_create(ledger_t *ledger, const ledger_booking_t *b, ledger_r
     }
     if (r && !*replayed) {
         for (int i = 0; i < r->nights; i++)
-            r->grand_total_minor += r->nightly_rate_minor[i] * r->quantity;
+            r->grand_total_minor +=
+                (r->nightly_rate_minor[i] + seed_taxes_added(h->seed, r->nightly_rate_minor[i])) *
+                r->quantity; /* Cloudbeds' grandTotal carries the exclusive taxes and fees */
         if (r->status == LEDGER_NOT_CONFIRMED)
             h->open_holds++;
         emit_nights(ledger, h, LEDGER_EVENT_INVENTORY, t, r->start, r->end - 1);

@@ -4,6 +4,7 @@
 #include "seed.h"
 
 #include <json-c/json.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static void free_room_type(seed_room_type_t *rt)
 static void free_hotel(seed_hotel_t *h)
 {
     char **strings[] = {&h->id,
+                        &h->taxes_json,
                         &h->api_key,
                         &h->name,
                         &h->type,
@@ -292,6 +294,73 @@ static int parse_room_types(seed_parse_t *p, json_object *o, seed_hotel_t *h)
     return 0;
 }
 
+/* taxesAndFees (optional): entries in getTaxesAndFees' own shape, kept as
+ * text for the answer; the ones on room nights are read for the totals. */
+static int parse_taxes(seed_parse_t *p, json_object *o, seed_hotel_t *h)
+{
+    json_object *list = NULL;
+    if (!json_object_object_get_ex(o, "taxesAndFees", &list)) {
+        h->taxes_json = strdup("[]");
+        return h->taxes_json ? 0 : fail(p, "taxesAndFees", "out of memory");
+    }
+    if (!json_object_is_type(list, json_type_array) ||
+        json_object_array_length(list) > SEED_MAX_TAXES)
+        return fail(p, "taxesAndFees", "must be a list of at most 6 entries");
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *t = json_object_array_get_idx(list, i), *v;
+        const char *kind =
+            json_object_object_get_ex(t, "amountType", &v) ? json_object_get_string(v) : "";
+        const char *incl = json_object_object_get_ex(t, "inclusiveOrExclusive", &v)
+                               ? json_object_get_string(v)
+                               : "";
+        seed_tax_t *x = &h->taxes[h->tax_count];
+        x->inclusive = incl && strcmp(incl, "inclusive") == 0;
+        const char *name =
+            json_object_object_get_ex(t, "name", &v) ? json_object_get_string(v) : NULL;
+        const char *code =
+            json_object_object_get_ex(t, "code", &v) ? json_object_get_string(v) : NULL;
+        const char *type =
+            json_object_object_get_ex(t, "type", &v) ? json_object_get_string(v) : NULL;
+        snprintf(x->name, sizeof x->name, "%s", name ? name : "");
+        snprintf(x->code, sizeof x->code, "%s", code ? code : "");
+        x->fee = type && strcmp(type, "fee") == 0;
+        x->percentage = kind && strcmp(kind, "percentage") == 0;
+        if (!kind || (!x->percentage && strcmp(kind, "fixed") != 0))
+            return fail(p, "taxesAndFees", "amountType must be percentage or fixed");
+        if (!json_object_object_get_ex(t, "amount", &v))
+            return fail(p, "taxesAndFees", "amount is required");
+        double amount = json_object_get_double(v);
+        if (x->percentage)
+            x->percent = amount;
+        else if (money_from_double(amount, h->currency_code, &x->amount_minor) != 0)
+            return fail(p, "taxesAndFees", "amount has more decimals than the currency");
+        h->tax_count++;
+    }
+    h->taxes_json = strdup(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN));
+    return h->taxes_json ? 0 : fail(p, "taxesAndFees", "out of memory");
+}
+
+double seed_inclusive_percent(const seed_hotel_t *h)
+{
+    double pct = 0;
+    for (size_t i = 0; h && i < h->tax_count; i++)
+        if (h->taxes[i].inclusive && h->taxes[i].percentage && !h->taxes[i].fee)
+            pct += h->taxes[i].percent;
+    return pct;
+}
+
+int64_t seed_taxes_added(const seed_hotel_t *h, int64_t rate_minor)
+{
+    int64_t added = 0;
+    for (size_t i = 0; i < h->tax_count; i++) {
+        const seed_tax_t *x = &h->taxes[i];
+        if (x->inclusive)
+            continue;
+        added += x->percentage ? llround((double)rate_minor * x->percent / 100.0) : x->amount_minor;
+    }
+    return added;
+}
+
 static int parse_hotel(seed_parse_t *p, json_object *o, seed_hotel_t *h)
 {
     json_error_t e;
@@ -311,6 +380,8 @@ static int parse_hotel(seed_parse_t *p, json_object *o, seed_hotel_t *h)
         return -1;
     if (json_get_bool(o, "webhooksEnabled", false, true, &h->webhooks_enabled, &e) != 0)
         return fail_json(p, &e);
+    if (parse_taxes(p, o, h) != 0)
+        return -1;
     return parse_room_types(p, o, h);
 }
 

@@ -56,6 +56,17 @@ typedef struct seed_room_type {
     size_t feature_count;
 } seed_room_type_t;
 
+#define SEED_MAX_TAXES 6
+typedef struct seed_tax {
+    char name[48];
+    char code[16];
+    bool fee;
+    bool inclusive;
+    bool percentage; /* else fixed per room night */
+    double percent;
+    int64_t amount_minor;
+} seed_tax_t;
+
 typedef struct seed_hotel {
     char *id; /* propertyID */
     char *api_key;
@@ -83,7 +94,20 @@ typedef struct seed_hotel {
     size_t photo_count;
     seed_room_type_t *room_types;
     size_t room_type_count;
+    /* taxesAndFees: the getTaxesAndFees data list as Cloudbeds writes it
+     * (JSON text, "[]" when the hotel has none), and what it adds to a room
+     * night: the exclusive ones of amountType percentage or fixed */
+    char *taxes_json;
+    seed_tax_t taxes[SEED_MAX_TAXES];
+    size_t tax_count;
 } seed_hotel_t;
+
+/* The percentage of the inclusive taxes (0 when none): what an after-tax
+ * amount holds, for a vendor that states amounts before and after tax. */
+double seed_inclusive_percent(const seed_hotel_t *h);
+
+/* What the exclusive taxes and fees add to a night at rate_minor, one room. */
+int64_t seed_taxes_added(const seed_hotel_t *h, int64_t rate_minor);
 
 typedef struct seed seed_t;
 

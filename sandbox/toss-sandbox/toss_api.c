@@ -224,19 +224,41 @@ static void bad_order_id(toss_result_t *r)
              "주문번호는 영문 대소문자, 숫자, 특수문자(-, _)로 6자 이상 64자 이하여야 합니다.");
 }
 
+/* taxFreeAmount (optional): a whole number of won, 0..amount; -1 when absent. */
+static int get_tax_free(json_object *body, int64_t amount, int64_t *out, toss_result_t *r)
+{
+    json_object *v = NULL;
+    *out = -1;
+    if (!json_object_object_get_ex(body, "taxFreeAmount", &v) ||
+        json_object_is_type(v, json_type_null))
+        return 0;
+    double d = json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)
+                   ? json_object_get_double(v)
+                   : -1;
+    if (d >= 0 && d <= (double)amount && floor(d) == d) {
+        *out = (int64_t)d;
+        return 0;
+    }
+    r->status = 400;
+    snprintf(r->code, sizeof r->code, "INVALID_REQUEST");
+    snprintf(r->message, sizeof r->message,
+             "taxFreeAmount 는 0 이상 결제 금액 이하의 원 단위 정수여야 합니다.");
+    return -1;
+}
+
 static void op_confirm(toss_api_t *api, http_request_t *req, json_object *body, bool english,
                        toss_result_t *r)
 {
     (void)req;
     const char *key, *order;
-    int64_t amount;
-    if (get_text(body, "paymentKey", true, 200, &key, r) || get_text(body, "orderId", true, 64,
-                                                                       &order, r) ||
-        get_amount(body, "amount", true, &amount, r))
+    int64_t amount, tax_free;
+    if (get_text(body, "paymentKey", true, 200, &key, r) ||
+        get_text(body, "orderId", true, 64, &order, r) ||
+        get_amount(body, "amount", true, &amount, r) || get_tax_free(body, amount, &tax_free, r))
         return;
     if (!order_id_valid(order))
         return bad_order_id(r);
-    toss_store_confirm(api->store, key, order, amount, english, r);
+    toss_store_confirm_split(api->store, key, order, amount, tax_free, english, r);
 }
 
 static void op_get(toss_api_t *api, http_request_t *req, json_object *body, bool english,
@@ -299,16 +321,17 @@ static void op_billing_charge(toss_api_t *api, http_request_t *req, json_object 
                               bool english, toss_result_t *r)
 {
     const char *customer, *order, *name;
-    int64_t amount;
+    int64_t amount, tax_free;
     if (get_amount(body, "amount", true, &amount, r) ||
         get_text(body, "customerKey", true, 300, &customer, r) ||
         get_text(body, "orderId", true, 64, &order, r) ||
-        get_text(body, "orderName", true, 100, &name, r))
+        get_text(body, "orderName", true, 100, &name, r) ||
+        get_tax_free(body, amount, &tax_free, r))
         return;
     if (!order_id_valid(order))
         return bad_order_id(r);
-    toss_store_billing_charge(api->store, http_request_param(req, "billingKey"), customer, order,
-                              name, amount, english, r);
+    toss_store_billing_charge_split(api->store, http_request_param(req, "billingKey"), customer,
+                                    order, name, amount, tax_free, english, r);
 }
 
 static void op_billing_delete(toss_api_t *api, http_request_t *req, json_object *body,

@@ -63,6 +63,8 @@ typedef struct payment {
     pstatus_t status;
     acquire_t acquire;
     int64_t total, balance;
+    int64_t tax_free;     /* taxFreeAmount of the approval (0 unless stated) */
+    bool tax_free_stated; /* the approval request carried taxFreeAmount */
     int64_t requested_ms, authenticated_ms, approved_ms, acquire_requested_ms;
     char last_tx[TOSS_KEY_MAX + 1];
     char approval_tx[TOSS_KEY_MAX + 1];
@@ -240,7 +242,9 @@ static json_object *payment_json(const toss_store_t *st, const payment_t *p, boo
 {
     bool authenticated = p->status != ST_READY;
     bool card = authenticated && p->method != M_VIRTUAL_ACCOUNT;
-    int64_t vat = vat_of(p->balance);
+    /* the tax-free part stays tax-free as the balance shrinks */
+    int64_t tax_free = p->tax_free < p->balance ? p->tax_free : p->balance;
+    int64_t vat = vat_of(p->balance - tax_free);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "mId", jstr(st->mid));
     json_object_object_add(o, "lastTransactionKey", jstr(p->last_tx[0] ? p->last_tx : NULL));
@@ -322,7 +326,7 @@ static json_object *payment_json(const toss_store_t *st, const payment_t *p, boo
     json_object_object_add(o, "balanceAmount", json_object_new_int64(p->balance));
     json_object_object_add(o, "suppliedAmount", json_object_new_int64(p->balance - vat));
     json_object_object_add(o, "vat", json_object_new_int64(vat));
-    json_object_object_add(o, "taxFreeAmount", json_object_new_int(0));
+    json_object_object_add(o, "taxFreeAmount", json_object_new_int64(tax_free));
     json_object_object_add(o, "metadata", NULL);
     json_object_object_add(o, "method", authenticated ? jstr(method_text(p->method, english)) : NULL);
     json_object_object_add(o, "version", jstr(API_VERSION));
@@ -544,6 +548,12 @@ static void approve(toss_store_t *st, payment_t *p, int64_t now)
 void toss_store_confirm(toss_store_t *st, const char *payment_key, const char *order_id,
                         int64_t amount, bool english, toss_result_t *r)
 {
+    toss_store_confirm_split(st, payment_key, order_id, amount, -1, english, r);
+}
+
+void toss_store_confirm_split(toss_store_t *st, const char *payment_key, const char *order_id,
+                              int64_t amount, int64_t tax_free, bool english, toss_result_t *r)
+{
     memset(r, 0, sizeof *r);
     pthread_mutex_lock(&st->mu);
     tick_locked(st);
@@ -568,6 +578,8 @@ void toss_store_confirm(toss_store_t *st, const char *payment_key, const char *o
         fail(r, status, p->decline_with, message);
         emit(st, p);
     } else {
+        p->tax_free = tax_free > 0 ? tax_free : 0;
+        p->tax_free_stated = tax_free >= 0;
         approve(st, p, clock_wall_ms());
         emit(st, p);
         ok(r, payment_json(st, p, english));
@@ -825,6 +837,15 @@ void toss_store_billing_charge(toss_store_t *st, const char *billing_key,
                                const char *order_name, int64_t amount, bool english,
                                toss_result_t *r)
 {
+    toss_store_billing_charge_split(st, billing_key, customer_key, order_id, order_name, amount, -1,
+                                    english, r);
+}
+
+void toss_store_billing_charge_split(toss_store_t *st, const char *billing_key,
+                                     const char *customer_key, const char *order_id,
+                                     const char *order_name, int64_t amount, int64_t tax_free,
+                                     bool english, toss_result_t *r)
+{
     memset(r, 0, sizeof *r);
     pthread_mutex_lock(&st->mu);
     tick_locked(st);
@@ -849,6 +870,8 @@ void toss_store_billing_charge(toss_store_t *st, const char *billing_key,
         p->billing = true;
         p->method = M_CARD;
         p->total = p->balance = amount;
+        p->tax_free = tax_free > 0 ? tax_free : 0;
+        p->tax_free_stated = tax_free >= 0;
         p->requested_ms = p->authenticated_ms = now;
         snprintf(p->card_number, sizeof p->card_number, "43301234****123*");
         snprintf(r->object_id, sizeof r->object_id, "%s", p->key);
@@ -954,6 +977,9 @@ json_object *toss_store_ledger(toss_store_t *st)
         json_object_object_add(o, "acquireStatus", jstr(ACQUIRE_NAMES[p->acquire]));
         json_object_object_add(o, "totalAmount", json_object_new_int64(p->total));
         json_object_object_add(o, "balanceAmount", json_object_new_int64(p->balance));
+        /* what the approval request said of the tax-free part (absent: nothing) */
+        if (p->tax_free_stated)
+            json_object_object_add(o, "taxFreeAmount", json_object_new_int64(p->tax_free));
         json_object *cancels = json_object_new_array();
         for (size_t c = 0; c < p->cancel_count; c++) {
             const cancel_t *x = &p->cancels[c];

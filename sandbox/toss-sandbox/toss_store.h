@@ -78,6 +78,10 @@ void toss_store_billing_auth(toss_store_t *st, const char *customer_key, const c
 /* The v1 API. english: Accept-Language en-US (enums in English). */
 void toss_store_confirm(toss_store_t *st, const char *payment_key, const char *order_id,
                         int64_t amount, bool english, toss_result_t *r);
+/* The same with the approval's taxFreeAmount (-1 = the request had none:
+ * 0): the Payment's vat is then round((amount - taxFree) / 11). */
+void toss_store_confirm_split(toss_store_t *st, const char *payment_key, const char *order_id,
+                              int64_t amount, int64_t tax_free, bool english, toss_result_t *r);
 void toss_store_get(toss_store_t *st, const char *payment_key, bool english, toss_result_t *r);
 void toss_store_get_by_order(toss_store_t *st, const char *order_id, bool english,
                              toss_result_t *r);
@@ -92,6 +96,10 @@ void toss_store_billing_charge(toss_store_t *st, const char *billing_key,
                                const char *customer_key, const char *order_id,
                                const char *order_name, int64_t amount, bool english,
                                toss_result_t *r);
+void toss_store_billing_charge_split(toss_store_t *st, const char *billing_key,
+                                     const char *customer_key, const char *order_id,
+                                     const char *order_name, int64_t amount, int64_t tax_free,
+                                     bool english, toss_result_t *r);
 void toss_store_billing_delete(toss_store_t *st, const char *billing_key, toss_result_t *r);
 /* GET /v1/transactions: one entry per approval and per cancel in [from, to] (ms). */
 void toss_store_transactions(toss_store_t *st, int64_t from_ms, int64_t to_ms, int limit,

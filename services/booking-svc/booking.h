@@ -145,6 +145,7 @@ typedef struct booking_record {
     int rooms;                         /* rooms of the room type held and booked together */
     char cancel_policy[512];           /* the policy JSON shown at checkout; "" = none */
     int64_t cancel_fee, refunded_amount; /* of a cancel; -1 until cancelled */
+    int64_t tax_amount;                  /* the part of amount that is tax; -1 = not known */
 } booking_record_t;
 
 #endif /* BOOKING_H */

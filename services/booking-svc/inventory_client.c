@@ -121,6 +121,30 @@ static void read_availability(struct json_object *root, dates_day_t first, int n
     out->fresh = source_is_fresh(root);
 }
 
+/* What a night (or a plan's night) costs all in, and the tax in it: its
+ * totalAmount and taxes (items of type tax), or its amount alone from an
+ * inventory-svc that does not state taxes. -1 when it has no amount. */
+static int64_t all_in_of(struct json_object *o, int64_t *tax, bool *stated)
+{
+    struct json_object *v, *items;
+    *tax = 0;
+    bool has = json_object_object_get_ex(o, "taxes", &items) &&
+               json_object_is_type(items, json_type_array);
+    *stated = *stated && has;
+    if (has)
+        for (size_t i = 0; i < json_object_array_length(items); i++) {
+            struct json_object *it = json_object_array_get_idx(items, i), *t, *a;
+            const char *type =
+                json_object_object_get_ex(it, "type", &t) ? json_object_get_string(t) : NULL;
+            if (type && strcmp(type, "tax") == 0 && json_object_object_get_ex(it, "amount", &a))
+                *tax += json_object_get_int64(a);
+        }
+    if (json_object_object_get_ex(o, "totalAmount", &v) ||
+        json_object_object_get_ex(o, "amount", &v))
+        return json_object_get_int64(v);
+    return -1;
+}
+
 /* Reads a RatesResponse into out (price_known, price, currency): known only
  * when fresh and every night is priced in one currency. */
 static void read_price(struct json_object *root, dates_day_t first, int nights,
@@ -130,7 +154,8 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
     if (!arr || !source_is_fresh(root))
         return;
     int seen = 0;
-    int64_t total = 0;
+    int64_t total = 0, tax = 0;
+    bool taxes_stated = true;
     char currency[4] = "";
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         int idx;
@@ -144,18 +169,24 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
         if (!cur || strlen(cur) != 3 || (currency[0] && strcmp(currency, cur) != 0))
             return;
         memcpy(currency, cur, 4);
-        int64_t amount = json_object_get_int64(a);
+        /* the guest pays the night all in: its rate and the taxes and fees
+         * not already in it */
+        int64_t night_tax;
+        int64_t amount = all_in_of(n, &night_tax, &taxes_stated);
         if (amount < 0)
             return;
         if (idx == 0)
             out->first_night = amount;
         total += amount;
+        tax += night_tax;
         seen++;
     }
     if (seen < nights)
         return;
     out->price_known = true;
     out->price = total;
+    out->tax = tax;
+    out->tax_known = taxes_stated;
     memcpy(out->currency, currency, sizeof out->currency);
 }
 
@@ -201,7 +232,8 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
     if (!arr || !source_is_fresh(root))
         return;
     int listed = 0, found = 0;
-    int64_t total = 0, first_night = 0;
+    int64_t total = 0, first_night = 0, tax = 0;
+    bool taxes_stated = true;
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         int idx;
         struct json_object *n = night_at(arr, i, first, nights + 1, &idx), *rp, *rules;
@@ -213,8 +245,10 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
             continue;
         if (idx < nights) {
             found++;
-            int64_t amount = int_member(plan, "amount");
+            int64_t night_tax;
+            int64_t amount = all_in_of(plan, &night_tax, &taxes_stated);
             total += amount > 0 ? amount : 0;
+            tax += night_tax;
             if (idx == 0)
                 first_night = amount;
         }
@@ -235,6 +269,8 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
     if (!out->plan_missing && out->price_known) {
         out->price = total;
         out->first_night = first_night;
+        out->tax = tax;
+        out->tax_known = taxes_stated;
     }
 }
 

@@ -48,7 +48,9 @@ typedef struct inventory_stay {
     bool hotel_unknown; /* ... and it was the hotel (HOTEL_NOT_FOUND) */
     bool count_unknown; /* the PMS says only bookable or not (no room counts) */
     bool price_known; /* every night priced, fresh, in one currency (the plan's, see below) */
-    int64_t price;    /* the nights' sum, minor units of currency */
+    int64_t price;    /* the nights' sum all in (taxes and fees), minor units of currency */
+    bool tax_known;   /* with price_known: the rates stated the nights' taxes */
+    int64_t tax;      /* the part of price that is tax (with tax_known), one room */
     int64_t first_night; /* the first night's price (with price_known) */
     char currency[4];
     /* The rate plans, when inventory-svc's rates list them (fresh) for every

@@ -81,6 +81,8 @@ struct json_object *saga_event_data(const booking_record_t *rec)
         json_object_object_add(d, "rooms", json_object_new_int(rec->rooms));
     json_object_object_add(d, "status", json_object_new_string(rec->status));
     json_object_object_add(d, "amount", json_object_new_int64(rec->amount));
+    if (rec->tax_amount > 0)
+        json_object_object_add(d, "taxAmount", json_object_new_int64(rec->tax_amount));
     json_object_object_add(d, "currency", json_object_new_string(rec->currency));
     if (rec->rate_plan_id[0])
         json_object_object_add(d, "ratePlanId", json_object_new_string(rec->rate_plan_id));
@@ -705,6 +707,7 @@ static int saga_describe(saga_run_t *run, const booking_request_t *rq)
     memcpy(rec->token_hash, rq->token_hash, sizeof rec->token_hash);
     memcpy(rec->rate_plan_id, rq->rate_plan_id, sizeof rec->rate_plan_id);
     rec->rooms = rq->rooms > 0 ? rq->rooms : 1;
+    rec->tax_amount = -1; /* until the amount check knows the nights' taxes */
     snprintf(rec->payment_provider, sizeof rec->payment_provider, "%s",
              rq->provider[0] ? rq->provider : BOOKING_PROVIDER_STRIPE);
     /* Toss needs an orderId: the window's, or (a saved card) the booking id */
@@ -926,6 +929,11 @@ static int stay_check_with_pms(saga_run_t *run)
      * total for several units covers is the vendor's business): else the
      * hold's total is checked. It is the plan's price for the party asked. */
     if (pe == PMS_OK && sc.bookable && sc.total != PMS_TOTAL_UNKNOWN && rooms == 1) {
+        /* the PMS's total is after tax; the tax in it is the rates' when they
+         * priced the stay the same */
+        run->stay.tax_known = run->stay.price_known && run->stay.tax_known &&
+                              run->stay.price == sc.total &&
+                              strcmp(run->stay.currency, sc.currency) == 0;
         run->stay.price_known = true;
         run->stay.price = sc.total;
         run->stay.first_night = sc.first_night != PMS_TOTAL_UNKNOWN ? sc.first_night : 0;
@@ -933,6 +941,7 @@ static int stay_check_with_pms(saga_run_t *run)
         snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
     } else {
         run->stay.price_known = false;
+        run->stay.tax_known = false;
     }
     bool decided = pe == PMS_OK && (sc.bookable || plan_refused);
     count_check(decided ? "fresh" : "deferred");
@@ -1233,9 +1242,12 @@ static int step_amount_check(saga_run_t *run)
                   "the party's price not known: checked against the hold's total");
         return 0;
     }
-    /* the nights' price is one room's: the guest pays for every room (a
-     * party priced by the PMS is the stay's price already) */
+    /* the nights' price is one room's, all in (taxes and fees the PMS adds
+     * to the rate): the guest pays for every room (a party priced by the
+     * PMS is the stay's price already) */
     int64_t price = run->party_priced ? st->price : st->price * rooms;
+    if (st->tax_known)
+        rec->tax_amount = st->tax * (run->party_priced ? 1 : rooms);
     if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(price, st->currency, rec->currency, msg, sizeof msg);
@@ -1409,6 +1421,10 @@ pay_preauth_request_t saga_preauth_request(const saga_run_t *run, const char *ke
         pr.payment_key = rq && rq->payment_key[0] ? rq->payment_key : NULL;
         pr.billing_key = rq && rq->billing_key[0] ? rq->billing_key : NULL;
         pr.customer_key = rq && rq->customer_key[0] ? rq->customer_key : NULL;
+        /* the all-in price is taxable as a whole — the room nights and the
+         * fees the PMS adds to them (a PMS states no tax-free items): Toss
+         * takes the VAT as 1/11 of it, the VAT a Korean rate holds */
+        pr.tax_free_amount = 0;
     }
     return pr;
 }

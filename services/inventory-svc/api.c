@@ -190,6 +190,32 @@ static char *nights_body(const char *vendor, const char *hotel_id, const char *r
     return b.buf;
 }
 
+/* The night's taxes and fees and what it costs all in, the base plan's
+ * (`amount` is its rate): a value cached before taxes were read, or from a
+ * PMS that states none, has no items and costs its amount. */
+static void add_all_in(struct json_object *night, int64_t amount, struct json_object *plans)
+{
+    struct json_object *base = NULL, *v;
+    for (size_t k = 0; plans && json_object_is_type(plans, json_type_array) &&
+                       k < json_object_array_length(plans);
+         k++) {
+        struct json_object *p = json_object_array_get_idx(plans, k);
+        if (json_object_object_get_ex(p, "base", &v) && json_object_get_boolean(v)) {
+            base = p;
+            break;
+        }
+    }
+    struct json_object *taxes = NULL, *total = NULL;
+    if (base && json_object_object_get_ex(base, "taxes", &taxes) &&
+        json_object_object_get_ex(base, "totalAmount", &total)) {
+        json_object_object_add(night, "taxes", json_object_get(taxes));
+        json_object_object_add(night, "totalAmount", json_object_get(total));
+        return;
+    }
+    json_object_object_add(night, "taxes", json_object_new_array());
+    json_object_object_add(night, "totalAmount", json_object_new_int64(amount));
+}
+
 /* The same document as a json-c tree, for answers that add members to it. */
 static struct json_object *nights_json(const char *vendor, const char *hotel_id,
                                        const char *room_type_id, inv_kind_t kind,
@@ -219,6 +245,7 @@ static struct json_object *nights_json(const char *vendor, const char *hotel_id,
             json_object_object_add(e, "amount", json_object_new_int64(night->amount));
             json_object_object_add(e, "currency", json_object_new_string(night->currency));
             struct json_object *plans = night->plans ? json_tokener_parse(night->plans) : NULL;
+            add_all_in(e, night->amount, plans);
             if (plans && json_object_is_type(plans, json_type_array))
                 json_object_object_add(e, "ratePlans", plans);
             else

@@ -157,6 +157,13 @@ done:
 int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                            const char *room_type_id, const pms_nights_t *nights)
 {
+    /* A rate cached without its plans carries no taxes: it would read as
+     * costing its rate alone, and the checkout would refuse the all-in
+     * amount. Rates with taxes are left for the next read, which caches
+     * them with their plans. */
+    for (size_t i = 0; kind == INV_KIND_RATES && i < nights->count; i++)
+        if (nights->items[i].taxes.count > 0 || nights->items[i].taxes.total > 0)
+            return 0;
     return store_nights(app, kind, hotel_id, room_type_id, nights, NULL);
 }
 

@@ -80,7 +80,8 @@ inv_fetch_status_t inv_fetch_room_types(inv_app_t *app, const char *hotel_id, in
 void inv_room_types_free(inv_room_types_t *rt);
 
 /* Writes PMS nights to the fresh and shadow keys (sync jobs use it too).
- * 0, or -1 when Redis failed. */
+ * Rates that carry taxes are not written here (they need their plans: the
+ * next read caches them). 0, or -1 when Redis failed. */
 int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                            const char *room_type_id, const pms_nights_t *nights);
 /* Writes the rate plans of a span (each night's base price and its plans

@@ -21,6 +21,23 @@ static struct json_object *rules_json(const pms_rate_rules_t *r)
     return o;
 }
 
+/* The night's taxes and fees as the PMS states them, each {name, type
+ * tax|fee, amount, inclusive}: an inclusive one is in `amount` already. */
+static struct json_object *taxes_json(const pms_night_taxes_t *t)
+{
+    struct json_object *arr = json_object_new_array();
+    for (int i = 0; arr && i < t->count; i++) {
+        const pms_tax_item_t *it = &t->items[i];
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(it->name));
+        json_object_object_add(o, "type", json_object_new_string(it->fee ? "fee" : "tax"));
+        json_object_object_add(o, "amount", json_object_new_int64(it->amount));
+        json_object_object_add(o, "inclusive", json_object_new_boolean(it->inclusive));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
 /* Night i of every plan, as JSON text (malloc'd) or NULL on OOM. */
 static char *night_json(const pms_rate_plans_t *p, int i)
 {
@@ -39,6 +56,10 @@ static char *night_json(const pms_rate_plans_t *p, int i)
             plan->cancel_policy[0] ? json_tokener_parse(plan->cancel_policy) : NULL;
         if (policy)
             json_object_object_add(o, "pmsCancellationPolicy", policy);
+        const pms_plan_night_t *pn = &plan->nights[i];
+        json_object_object_add(o, "taxes", taxes_json(&pn->taxes));
+        json_object_object_add(o, "totalAmount",
+                               json_object_new_int64(pms_night_all_in(pn->rate, &pn->taxes)));
         json_object_array_add(arr, o);
     }
     char *text = arr ? json_to_string_dup(arr) : NULL;

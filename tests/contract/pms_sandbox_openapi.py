@@ -38,8 +38,9 @@ DEFAULT_SPEC = os.path.join(REPO_ROOT, "..", "shared", "vendor-specs",
                             "cloudbeds-pms-v1.3-openapi.yaml")
 HOTEL, KEY = "hotel_123", "cbk_sandbox_hotel_123"
 NYC, NYC_KEY = "hotel_nyc", "cbk_sandbox_hotel_nyc"
+GANGNAM, GANGNAM_KEY = "hotel_gangnam", "cbk_sandbox_hotel_gangnam"
 OPERATIONS = {  # vendor path -> HTTP method, as implemented by the sandbox
-    "/getHotelDetails": "get", "/getRoomTypes": "get", "/getRatePlans": "get",
+    "/getHotelDetails": "get", "/getTaxesAndFees": "get", "/getRoomTypes": "get", "/getRatePlans": "get",
     "/getAvailableRoomTypes": "get", "/postReservation": "post",
     "/putReservation": "put", "/getReservation": "get", "/getReservations": "get",
     "/postWebhook": "post",
@@ -241,6 +242,7 @@ def run_deterministic(spec, base):
     d = lambda n: (today + datetime.timedelta(days=n)).isoformat()  # noqa: E731
     for hotel, key, room in ((HOTEL, KEY, "room_456"), (NYC, NYC_KEY, "nyc_queen")):
         c.ok("GET", "getHotelDetails", {"propertyID": hotel}, key)
+        c.ok("GET", "getTaxesAndFees", {"propertyID": hotel}, key)
         c.ok("GET", "getRoomTypes", {"propertyIDs": hotel}, key)
         c.ok("GET", "getRoomTypes", {"propertyIDs": hotel, "roomTypeIDs": room}, key)
         for detailed in ("true", "false"):
@@ -281,6 +283,10 @@ def run_deterministic(spec, base):
     c.ok("DELETE", "deleteWebhook", {"propertyIDs": HOTEL, "subscriptionID": sid})
 
     # Invalid inputs: Cloudbeds' error shape, a 4xx naming the problem.
+    # a hotel whose rates hold VAT and add a service charge: Cloudbeds' shape
+    taxes = c.ok("GET", "getTaxesAndFees", {"propertyID": GANGNAM}, GANGNAM_KEY)
+    if not taxes or len(taxes.get("data") or []) != 2:
+        c.fail(f"getTaxesAndFees of {GANGNAM}: two entries expected, got {taxes}")
     c.error("GET", "getHotelDetails", {"propertyID": HOTEL}, 401, "Invalid API key", key=None)
     c.error("GET", "getHotelDetails", {"propertyID": HOTEL}, 401, "Invalid API key",
             key=NYC_KEY)

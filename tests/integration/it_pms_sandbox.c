@@ -1119,7 +1119,7 @@ START_TEST(test_reset_reloads_the_seed_and_forgets_every_reservation)
     ck_assert_int_eq(available_on(ROOM, in), 5);
     a = control("POST", "/_sandbox/reset", NULL);
     ck_assert_int_eq(a.status, 200);
-    ck_assert_int_eq(json_object_get_int(member(a.json, "hotels")), 6); /* the seed's hotels */
+    ck_assert_int_eq(json_object_get_int(member(a.json, "hotels")), 7); /* the seed's hotels */
     answer_clear(&a);
     ck_assert_int_eq(available_on(ROOM, in), 10);
     const char *q[] = {"propertyID", HOTEL, "reservationID", id, NULL};

@@ -165,6 +165,9 @@ typedef struct pay_preauth_request {
     const char *idempotency_key; /* NULL = generated per call */
     const char *description;     /* optional */
     const char *booking_id;      /* optional; sent as metadata */
+    /* Toss: the part of amount that is tax-free (taxFreeAmount: VAT is
+     * round((amount - taxFree) / 11)); < 0 = not sent. Stripe ignores it. */
+    int64_t tax_free_amount;
 } pay_preauth_request_t;
 
 typedef struct payment_config {

@@ -117,6 +117,44 @@ typedef struct pms_room_types {
     size_t count;
 } pms_room_types_t;
 
+/* Taxes and fees on one night of one room, as the PMS states them. An item
+ * `inclusive` is already part of the rate (a KRW rate with its 10% VAT in
+ * it): it is shown, never added again. `total` is what the guest pays for
+ * the night, all in: the rate plus every item that is not inclusive. A night
+ * whose PMS stated nothing has count 0 and total 0: its rate is all it costs
+ * (pms_night_all_in). */
+#define PMS_MAX_TAX_ITEMS 6
+#define PMS_TAX_NAME_MAX 48
+typedef struct pms_tax_item {
+    char name[PMS_TAX_NAME_MAX];
+    bool fee;       /* a fee, else a tax */
+    bool inclusive; /* already in the rate */
+    int64_t amount; /* minor units of the night's currency, one room */
+} pms_tax_item_t;
+
+typedef struct pms_night_taxes {
+    int count;
+    pms_tax_item_t items[PMS_MAX_TAX_ITEMS];
+    int64_t total; /* all in; 0 when the PMS stated nothing */
+} pms_night_taxes_t;
+
+/* What the night costs the guest, all in (the rate when no taxes were stated). */
+static inline int64_t pms_night_all_in(int64_t rate, const pms_night_taxes_t *t)
+{
+    return t && t->total > 0 ? t->total : rate;
+}
+
+/* The part of the night's all-in price that is tax (items of type tax,
+ * inclusive or not); fees are not counted. */
+static inline int64_t pms_night_tax_amount(const pms_night_taxes_t *t)
+{
+    int64_t sum = 0;
+    for (int i = 0; t && i < t->count; i++)
+        if (!t->items[i].fee)
+            sum += t->items[i].amount;
+    return sum;
+}
+
 /* One night of one room type. `rate` is the price of that night in minor
  * units of `currency` (0 and currency "" when the call did not ask for it).
  * A vendor that never tells how many rooms are free (OPERA's Shop answers
@@ -129,6 +167,7 @@ typedef struct pms_night {
     int total;
     int64_t rate;
     bool count_unknown;
+    pms_night_taxes_t taxes; /* with the rate, when the vendor states them */
 } pms_night_t;
 
 typedef struct pms_nights {
@@ -150,6 +189,7 @@ typedef struct pms_rate_rules {
 typedef struct pms_plan_night {
     int64_t rate; /* one room, minor units of pms_rate_plans_t.currency */
     pms_rate_rules_t rules;
+    pms_night_taxes_t taxes; /* on this plan's rate */
 } pms_plan_night_t;
 
 #define PMS_RATE_PLAN_NAME_MAX 128
