@@ -18,6 +18,7 @@
 #include "common/money.h"
 #include "compensation.h"
 #include "outbox.h"
+#include "pms_foreign.h"
 
 #define PMS_EVENTS_TOPIC "pms.events"
 #define BOOKING_EVENTS_TOPIC "booking.events"
@@ -53,7 +54,12 @@ enum {
 #define BOOKING_SELECT                                                                             \
     "SELECT booking_id, status, payment_status, payment_auth_id, vendor, hotel_id, room_type_id, " \
     "check_in, check_out, adults, children, total_price, currency, reservation_id, "               \
-    "confirmation_number FROM booking WHERE vendor = ? AND reservation_id = ? FOR UPDATE"
+    "confirmation_number FROM booking WHERE vendor = ? AND source = 'checkout' AND "               \
+    "reservation_id = ? FOR UPDATE"
+/* A reservation still known only as our hold (its confirm is reported before the saga wrote
+ * the reservation id): ours too, never a foreign booking. */
+#define HOLD_SELECT                                                                                \
+    "SELECT 1 FROM booking WHERE vendor = ? AND source = 'checkout' AND hold_id = ? LIMIT 1"
 
 static void add_text(struct json_object *o, const char *name, const char *value)
 {
@@ -147,6 +153,38 @@ static int apply_cancel(db_t *tx, const db_result_t *b)
 }
 
 /* Applies one PMS booking event in tx (dedup row first). 0 applied or skipped, -1 failed. */
+/* Optional id/date text of the event's data (NULL when absent). */
+static const char *opt_text(const cloudevent_t *ev, const char *name)
+{
+    const char *v = NULL;
+    json_error_t jerr;
+    return json_get_string(ev->data, name, false, 1, 64, &v, &jerr) == 0 ? v : NULL;
+}
+
+/* A reservation that is not ours: recorded as a booking made elsewhere (pms_foreign.h). */
+static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
+                         const char *reservation_id, bool *changed)
+{
+    db_param_t key[] = {DB_STR(vendor), DB_STR(reservation_id)};
+    db_result_t *h = NULL;
+    if (db_query(tx, HOLD_SELECT, key, 2, &h) != DB_OK)
+        return -1;
+    bool ours = db_result_rows(h) > 0;
+    db_result_free(h);
+    const char *hotel_id = opt_text(ev, "hotelId");
+    if (ours || !hotel_id)
+        return 0;
+    pms_foreign_change_t c = {.vendor = vendor,
+                              .hotel_id = hotel_id,
+                              .reservation_id = reservation_id,
+                              .room_type_id = opt_text(ev, "roomTypeId"),
+                              .check_in = opt_text(ev, "checkIn"),
+                              .check_out = opt_text(ev, "checkOut"),
+                              .channel = opt_text(ev, "channel"),
+                              .cancelled = strcmp(ev->type, PMS_EVENT_BOOKING_CANCELLED) == 0};
+    return pms_foreign_apply(tx, &c, changed);
+}
+
 static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
                        const char *reservation_id, bool *changed)
 {
@@ -171,6 +209,8 @@ static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
             rc = step_log(tx, booking_id, "confirm", "the PMS reports the reservation confirmed");
         }
         *changed = rc == 0;
+    } else {
+        rc = apply_foreign(tx, ev, vendor, reservation_id, changed);
     }
     db_result_free(b);
     return rc;

@@ -38,8 +38,9 @@
  * a reservation that belongs to a booking (vendor + reservation_id) → booking cancelled (if it was
  * confirmed), step log, booking.cancelled event via outbox, and a refund (if captured) / void (if
  * only authorized) through compensation_request; lodging.pms.booking.confirmed → step log note (and
- * nothing else if the booking is already confirmed). Other event types and unknown reservations are
- * skipped. Dedup by CloudEvents id (received_messages, consumer_id "booking-svc.pms-events"). NULL
+ * nothing else if the booking is already confirmed). A reservation that is not ours (no checkout
+ * booking names it as reservation or hold) is a booking made elsewhere: pms_foreign.h. Other event
+ * types are skipped. Dedup by CloudEvents id (received_messages, consumer_id "booking-svc.pms-events"). NULL
  * with the reason in err. */
 typedef struct pms_events_consumer pms_events_consumer_t;
 pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_prefix,
