@@ -31,7 +31,7 @@ static pms_events_consumer_t *consumer;
 
 static void setup(void)
 {
-    booking_it_setup(&it, "it_pms_foreign");
+    booking_it_setup(&it, "it_booking_foreign");
     ts_sandbox_start(&pms_sb, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
     char err[256];
     outbox_relay_config_t oc = {
