@@ -116,8 +116,30 @@ static int store_reported_counts(inv_app_t *app, struct json_object *data, const
     return rc;
 }
 
+/* A rate change at the PMS: every plan of those nights re-read into rate_plan (one PMS call;
+ * rate changes are the desk's, rare beside availability). A PMS failure leaves the rows to the
+ * next sync. 0, or -1 when the database failed. */
+static int store_rate_plans(inv_app_t *app, struct json_object *data, const char *hotel,
+                            const char *room, dates_day_t from, int nights)
+{
+    const char *vendor = vendor_field(data);
+    if (!vendor)
+        return 0;
+    pms_rate_plans_t plans = {0};
+    pms_error_t e = {0};
+    if (pms_get_rate_plans(app->pms, hotel, room, from, nights, &plans, &e) != PMS_OK) {
+        log_kv(LOG_LEVEL_WARN, "rate plans not re-read; rate_plan waits for the next sync",
+               "hotelId", hotel, "roomTypeId", room, "error", e.message, NULL);
+        pms_rate_plans_free(&plans);
+        return 0;
+    }
+    int rc = inv_store_upsert_rate_plans(app->store, vendor, hotel, room, &plans);
+    pms_rate_plans_free(&plans);
+    return rc;
+}
+
 /* inventory/rate updated: exactly the keys of [from, to]; counts it carries go to
- * room_inventory. */
+ * room_inventory, the nights' rate plans to rate_plan. */
 static kafka_handler_result_t on_range_updated(inv_app_t *app, struct json_object *data,
                                                inv_key_family_t family, char *reason, size_t size)
 {
@@ -129,6 +151,9 @@ static kafka_handler_result_t on_range_updated(inv_app_t *app, struct json_objec
         to - from + 1 > PMS_MAX_NIGHTS)
         return poison(reason, size, "%s", "from/to missing, malformed or out of order");
     if (family == INV_KEY_INVENTORY && store_reported_counts(app, data, hotel, room) != 0)
+        return KAFKA_HANDLER_RETRY;
+    if (family == INV_KEY_RATE &&
+        store_rate_plans(app, data, hotel, room, from, (int)(to - from + 1)) != 0)
         return KAFKA_HANDLER_RETRY;
     return inv_invalidate_nights(app, family, hotel, room, from, (int)(to - from + 1)) == 0
                ? KAFKA_HANDLER_OK

@@ -345,6 +345,32 @@ START_TEST(test_a_desk_booking_and_its_date_change_move_the_room_inventory_count
 }
 END_TEST
 
+/* A rate changed at the desk: rate_plan follows for those nights, every plan. */
+START_TEST(test_a_rate_update_keeps_rate_plan_in_step)
+{
+    dates_day_t d0 = dates_today_utc() + 25;
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], body[256], data[512];
+    dates_format_iso(d0, a);
+    dates_format_iso(d0 + 1, b);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"hotel_123\",\"roomTypeID\":\"room_456\",\"from\":\"%s\","
+             "\"to\":\"%s\",\"rate\":131000}",
+             a, b);
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/rate", body), 200);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_rate_desk\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"roomTypeId\":\"room_456\",\"ratePlanId\":\"base\",\"from\":\"%s\",\"to\":\"%s\"}",
+             a, b);
+    publish(topics[0], "lodging.pms.rate.updated", data);
+    ck_assert(TS_POLL_UNTIL(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ? AND "
+                                       "room_type_id = 'room_456' AND rate_plan_id = 'base' AND "
+                                       "price = 131000 AND currency = 'KRW'") == 2,
+                            WAIT_MS));
+    /* the other plans of those nights too (three plans a night), and no other night */
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ?"), 6);
+}
+END_TEST
+
 START_TEST(test_a_sync_job_fills_redis_and_the_database_and_reports_success)
 {
     dates_day_t d0 = dates_today_utc() + 1;
@@ -500,6 +526,7 @@ int main(void)
     tcase_add_test(tc, test_a_room_update_refreshes_the_room_list);
     tcase_add_test(tc, test_a_room_update_upserts_room_types_and_marks_removed_ones_inactive);
     tcase_add_test(tc, test_a_desk_booking_and_its_date_change_move_the_room_inventory_counts);
+    tcase_add_test(tc, test_a_rate_update_keeps_rate_plan_in_step);
     tcase_add_test(tc, test_a_sync_job_fills_redis_and_the_database_and_reports_success);
     tcase_add_test(tc, test_a_sync_job_reports_failure_when_the_pms_fails);
     tcase_add_test(tc, test_a_malformed_event_goes_to_the_dlq_and_the_next_is_handled);
