@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/cloudevents.h"
+#include "common/dates.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -27,6 +28,7 @@
 
 struct pms_events_consumer {
     db_pool_t *db;
+    pms_connector_t *pms; /* NULL: reports are taken as they come */
     void (*kick)(void *ctx);
     void *kick_ctx;
     kafka_consumer_t *consumer;
@@ -161,9 +163,19 @@ static const char *opt_text(const cloudevent_t *ev, const char *name)
     return json_get_string(ev->data, name, false, 1, 64, &v, &jerr) == 0 ? v : NULL;
 }
 
+/* The reservation as the PMS has it now, read before the transaction for a confirm that is not
+ * one of our checkout's: Cloudbeds' own reservation webhooks carry no room type, and the
+ * reservation's reference tells one of ours whose ids the saga has not written yet. */
+typedef struct pms_view {
+    bool known;
+    pms_reservation_t res;
+    char room_type_id[PMS_ID_MAX];
+    char check_in[DATES_ISO_LEN + 1], check_out[DATES_ISO_LEN + 1];
+} pms_view_t;
+
 /* A reservation that is not ours: recorded as a booking made elsewhere (pms_foreign.h). */
 static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
-                         const char *reservation_id, bool *changed)
+                         const char *reservation_id, const pms_view_t *view, bool *changed)
 {
     db_param_t key[] = {DB_STR(vendor), DB_STR(reservation_id)};
     db_result_t *h = NULL;
@@ -171,6 +183,15 @@ static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
         return -1;
     bool ours = db_result_rows(h) > 0;
     db_result_free(h);
+    if (!ours && view->known && view->res.reference[0]) {
+        db_param_t ref[] = {DB_STR(view->res.reference)};
+        if (db_query(tx,
+                     "SELECT 1 FROM booking WHERE booking_id = ? AND source = 'checkout' LIMIT 1",
+                     ref, 1, &h) != DB_OK)
+            return -1;
+        ours = db_result_rows(h) > 0; /* made by our checkout, its ids not written yet */
+        db_result_free(h);
+    }
     const char *hotel_id = opt_text(ev, "hotelId");
     if (ours || !hotel_id)
         return 0;
@@ -182,11 +203,61 @@ static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
                               .check_out = opt_text(ev, "checkOut"),
                               .channel = opt_text(ev, "channel"),
                               .cancelled = strcmp(ev->type, PMS_EVENT_BOOKING_CANCELLED) == 0};
+    if (view->known) { /* the PMS's present state wins over what the report carried */
+        c.room_type_id = view->room_type_id[0] ? view->room_type_id : c.room_type_id;
+        c.check_in = view->check_in;
+        c.check_out = view->check_out;
+    }
     return pms_foreign_apply(tx, &c, changed);
 }
 
+/* Whether a checkout booking already names the reservation (as reservation or hold): then no
+ * PMS read is needed. 1, 0, or -1 on a database error. */
+static int known_as_ours(db_t *db, const char *vendor, const char *reservation_id)
+{
+    db_param_t p[] = {DB_STR(vendor), DB_STR(reservation_id), DB_STR(reservation_id)};
+    db_result_t *r = NULL;
+    if (db_query(db,
+                 "SELECT 1 FROM booking WHERE vendor = ? AND source = 'checkout' AND "
+                 "(reservation_id = ? OR hold_id = ?) LIMIT 1",
+                 p, 3, &r) != DB_OK)
+        return -1;
+    int n = db_result_rows(r) > 0;
+    db_result_free(r);
+    return n;
+}
+
+/* Fills view for a confirm of a reservation that may be foreign. 0 (view->known says whether
+ * the PMS answered), or -1 when the report cannot be recorded without the PMS and the PMS
+ * failed: the caller retries. */
+static int read_pms_view(pms_events_consumer_t *c, db_t *db, const cloudevent_t *ev,
+                         const char *vendor, const char *reservation_id, pms_view_t *view)
+{
+    memset(view, 0, sizeof *view);
+    const char *hotel_id = opt_text(ev, "hotelId");
+    if (!c->pms || !hotel_id || strcmp(ev->type, PMS_EVENT_BOOKING_CONFIRMED) != 0)
+        return 0;
+    int ours = known_as_ours(db, vendor, reservation_id);
+    if (ours != 0)
+        return ours < 0 ? -1 : 0;
+    pms_error_t perr = {0};
+    pms_err_t e = pms_get_reservation(c->pms, hotel_id, reservation_id, &view->res, &perr);
+    if (e == PMS_OK && view->res.check_out > view->res.check_in) {
+        view->known = true;
+        snprintf(view->room_type_id, sizeof view->room_type_id, "%s", view->res.room_type_id);
+        dates_format_iso(view->res.check_in, view->check_in);
+        dates_format_iso(view->res.check_out, view->check_out);
+        return 0;
+    }
+    bool complete =
+        opt_text(ev, "roomTypeId") && opt_text(ev, "checkIn") && opt_text(ev, "checkOut");
+    log_kv(LOG_LEVEL_WARN, "pms.events: reservation not read from the PMS", "hotelId", hotel_id,
+           "reservationId", reservation_id, "error", perr.message, NULL);
+    return complete || e == PMS_ERR_NOT_FOUND ? 0 : -1;
+}
+
 static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
-                       const char *reservation_id, bool *changed)
+                       const char *reservation_id, const pms_view_t *view, bool *changed)
 {
     db_param_t dedup[] = {DB_STR(PMS_EVENTS_CONSUMER_ID), DB_STR(ev->id)};
     db_err_t e =
@@ -210,7 +281,7 @@ static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
         }
         *changed = rc == 0;
     } else {
-        rc = apply_foreign(tx, ev, vendor, reservation_id, changed);
+        rc = apply_foreign(tx, ev, vendor, reservation_id, view, changed);
     }
     db_result_free(b);
     return rc;
@@ -245,8 +316,11 @@ static kafka_handler_result_t on_pms_event(const kafka_message_t *m, void *ctx, 
     }
     db_t *db = db_pool_acquire(c->db);
     bool changed = false;
-    if (!db || db_begin(db) != DB_OK ||
-        apply_event(db, ev, vendor, reservation_id, &changed) != 0 || db_commit(db) != DB_OK) {
+    pms_view_t view;
+    if (!db || read_pms_view(c, db, ev, vendor, reservation_id, &view) != 0 ||
+        db_begin(db) != DB_OK ||
+        apply_event(db, ev, vendor, reservation_id, &view, &changed) != 0 ||
+        db_commit(db) != DB_OK) {
         if (db) {
             log_warn("pms.events: cannot apply %s for reservation %s: %s", ev->type, reservation_id,
                      db_error(db));
@@ -267,8 +341,9 @@ static kafka_handler_result_t on_pms_event(const kafka_message_t *m, void *ctx, 
 }
 
 pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_prefix,
-                                        db_pool_t *db, void (*kick)(void *ctx), void *kick_ctx,
-                                        char *err, size_t n)
+                                        db_pool_t *db, pms_connector_t *pms,
+                                        void (*kick)(void *ctx), void *kick_ctx, char *err,
+                                        size_t n)
 {
     if (!brokers || !db) {
         snprintf(err, n, "pms.events consumer: brokers and db are required");
@@ -280,6 +355,7 @@ pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_p
         return NULL;
     }
     c->db = db;
+    c->pms = pms;
     c->kick = kick;
     c->kick_ctx = kick_ctx;
     c->applied_total = metrics_counter("booking_pms_events_applied_total",

@@ -14,6 +14,7 @@
 #include "check_run.h"
 #include "common/cloudevents.h"
 #include "common/dates.h"
+#include "common/pms.h"
 #include "outbox.h"
 #include "pms_events.h"
 #include "pms_foreign.h"
@@ -28,18 +29,26 @@ static booking_it_t it;
 static ts_sandbox_t pms_sb;
 static outbox_relay_t *relay;
 static pms_events_consumer_t *consumer;
+static pms_connector_t *pms;
 
 static void setup(void)
 {
     booking_it_setup(&it, "it_booking_foreign");
     ts_sandbox_start(&pms_sb, "pms-sandbox", "PMS_SANDBOX_PORT", NULL);
+    setenv("PMS_hotel_123_API_KEY", "cbk_sandbox_hotel_123", 1);
     char err[256];
+    pms_config_t pc = PMS_CONFIG_DEFAULT;
+    pc.base_url = pms_sb.base_url;
+    pc.timeout_ms = 3000;
+    pc.rate_per_second = 100;
+    pms = pms_connector_new("cloudbeds", &pc, err, sizeof err);
+    ck_assert_msg(pms != NULL, "%s", err);
     outbox_relay_config_t oc = {
         .db = it.pool, .producer = it.producer, .topic_prefix = it.prefix, .poll_interval_ms = 50};
     relay = outbox_relay_start(&oc, err, sizeof err);
     ck_assert_msg(relay != NULL, "%s", err);
-    consumer = pms_events_start(it.brokers, it.prefix, it.pool, outbox_relay_kick_cb, relay, err,
-                                sizeof err);
+    consumer = pms_events_start(it.brokers, it.prefix, it.pool, pms, outbox_relay_kick_cb, relay,
+                                err, sizeof err);
     ck_assert_msg(consumer != NULL, "%s", err);
 }
 
@@ -47,6 +56,7 @@ static void teardown(void)
 {
     pms_events_stop(consumer);
     outbox_relay_stop(relay);
+    pms_connector_free(pms);
     ts_sandbox_stop(&pms_sb);
     booking_it_teardown(&it);
 }
@@ -112,15 +122,23 @@ static stay_t book_at_the_desk(int offset, int nights)
     return sandbox_stay(id);
 }
 
+static void report_fields(const char *type, const stay_t *s, bool with_room_type);
+
 /* Publishes the sandbox's booking_confirm / booking_cancel of a stay as webhook-ingest does. */
 static void report(const char *type, const stay_t *s)
+{
+    report_fields(type, s, true);
+}
+
+static void report_fields(const char *type, const stay_t *s, bool with_room_type)
 {
     struct json_object *data = json_object_new_object();
     json_object_object_add(data, "eventId", json_object_new_string("evt_desk"));
     json_object_object_add(data, "vendor", json_object_new_string("cloudbeds"));
     json_object_object_add(data, "hotelId", json_object_new_string(HOTEL));
     json_object_object_add(data, "reservationId", json_object_new_string(s->reservation_id));
-    json_object_object_add(data, "roomTypeId", json_object_new_string(s->room_type_id));
+    if (with_room_type)
+        json_object_object_add(data, "roomTypeId", json_object_new_string(s->room_type_id));
     json_object_object_add(data, "checkIn", json_object_new_string(s->check_in));
     json_object_object_add(data, "checkOut", json_object_new_string(s->check_out));
     json_object_object_add(data, "status",
@@ -246,6 +264,10 @@ START_TEST(test_a_desk_date_change_moves_the_record_and_tells_booking_modified)
     booking_it_collector_t *events = booking_it_collect(&it, "booking.events");
     stay_t before = book_at_the_desk(40, 2);
     report(PMS_EVENT_BOOKING_CONFIRMED, &before);
+    /* recorded before the desk changes it (the consumer reads the PMS's present state) */
+    ck_assert(
+        TS_POLL_UNTIL(count_events(events, "lodging.booking.confirmed", before.reservation_id) == 1,
+                      BOOKING_IT_WAIT_MS));
     char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
     dates_format_iso(dates_today_utc() + 42, in);
     dates_format_iso(dates_today_utc() + 45, out);
@@ -335,6 +357,61 @@ START_TEST(test_our_own_hold_reported_confirmed_is_not_a_foreign_booking)
 }
 END_TEST
 
+/* Cloudbeds' own reservation/created carries no room type: the consumer reads the reservation
+ * from the PMS and records it with the PMS's room type and dates. */
+START_TEST(test_a_report_without_room_type_is_completed_from_the_pms)
+{
+    booking_it_collector_t *events = booking_it_collect(&it, "booking.events");
+    stay_t s = book_at_the_desk(60, 2);
+    stay_t reported = s;
+    snprintf(reported.check_out, sizeof reported.check_out, "%s", s.check_in); /* garbled */
+    report_fields(PMS_EVENT_BOOKING_CONFIRMED, &reported, false);
+    ck_assert(
+        TS_POLL_UNTIL(count_events(events, "lodging.booking.confirmed", s.reservation_id) == 1,
+                      BOOKING_IT_WAIT_MS));
+    char v[64];
+    ck_assert_str_eq(foreign_text("room_type_id", s.reservation_id, v, sizeof v), ROOM);
+    ck_assert_str_eq(
+        foreign_text("DATE_FORMAT(check_out, '%Y-%m-%d')", s.reservation_id, v, sizeof v),
+        s.check_out);
+    booking_it_collector_free(events);
+}
+END_TEST
+
+/* A reservation our checkout made (its reference is our booking) reported before the saga
+ * wrote its hold or reservation id is ours, never a booking made elsewhere. */
+START_TEST(test_a_reservation_with_our_reference_is_ours_even_before_the_saga_names_it)
+{
+    booking_it_collector_t *events = booking_it_collect(&it, "booking.events");
+    char bk[48];
+    ts_unique_name("bk", bk, sizeof bk);
+    booking_it_seed_booking(&it, bk, "pending", NULL, NULL, NULL, "250000.00", "KRW");
+    pms_hold_request_t req = {.hotel_id = HOTEL,
+                              .room_type_id = ROOM,
+                              .check_in = dates_today_utc() + 70,
+                              .check_out = dates_today_utc() + 72,
+                              .rooms = 1,
+                              .adults = 2,
+                              .guest = {.first_name = "Test",
+                                        .last_name = "Guest",
+                                        .email = "guest@example.com",
+                                        .phone = "+82-10-0000-0000"},
+                              .ttl_seconds = 180,
+                              .reference = bk};
+    pms_hold_t hold;
+    pms_reservation_t res;
+    pms_error_t perr;
+    ck_assert_msg(pms_create_hold(pms, &req, &hold, &perr) == PMS_OK, "%s", perr.message);
+    ck_assert_int_eq(pms_confirm_hold(pms, HOTEL, hold.hold_id, &res, &perr), PMS_OK);
+    stay_t ours = sandbox_stay(res.reservation_id);
+    report(PMS_EVENT_BOOKING_CONFIRMED, &ours);
+    wait_for_marker(events);
+    ck_assert_int_eq(foreign_rows(res.reservation_id), 0);
+    ck_assert_int_eq(count_events(events, "lodging.booking.confirmed", res.reservation_id), 0);
+    booking_it_collector_free(events);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("booking-svc foreign bookings");
@@ -345,6 +422,8 @@ int main(void)
     tcase_add_test(tc, test_a_desk_date_change_moves_the_record_and_tells_booking_modified);
     tcase_add_test(tc, test_a_desk_cancel_of_a_desk_booking_cancels_it_without_compensation);
     tcase_add_test(tc, test_our_own_hold_reported_confirmed_is_not_a_foreign_booking);
+    tcase_add_test(tc, test_a_report_without_room_type_is_completed_from_the_pms);
+    tcase_add_test(tc, test_a_reservation_with_our_reference_is_ours_even_before_the_saga_names_it);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
