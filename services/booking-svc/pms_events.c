@@ -154,7 +154,6 @@ static int apply_cancel(db_t *tx, const db_result_t *b)
     return rc;
 }
 
-/* Applies one PMS booking event in tx (dedup row first). 0 applied or skipped, -1 failed. */
 /* Optional id/date text of the event's data (NULL when absent). */
 static const char *opt_text(const cloudevent_t *ev, const char *name)
 {
@@ -211,16 +210,19 @@ static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
     return pms_foreign_apply(tx, &c, changed);
 }
 
-/* Whether a checkout booking already names the reservation (as reservation or hold): then no
- * PMS read is needed. 1, 0, or -1 on a database error. */
-static int known_as_ours(db_t *db, const char *vendor, const char *reservation_id)
+/* Whether no PMS read is needed: a checkout booking already names the reservation (as
+ * reservation or hold), or this event was handled before. 1, 0, or -1 on a database error. */
+static int needs_no_read(db_t *db, const cloudevent_t *ev, const char *vendor,
+                         const char *reservation_id)
 {
-    db_param_t p[] = {DB_STR(vendor), DB_STR(reservation_id), DB_STR(reservation_id)};
+    db_param_t p[] = {DB_STR(vendor), DB_STR(reservation_id), DB_STR(reservation_id),
+                      DB_STR(PMS_EVENTS_CONSUMER_ID), DB_STR(ev->id)};
     db_result_t *r = NULL;
     if (db_query(db,
                  "SELECT 1 FROM booking WHERE vendor = ? AND source = 'checkout' AND "
-                 "(reservation_id = ? OR hold_id = ?) LIMIT 1",
-                 p, 3, &r) != DB_OK)
+                 "(reservation_id = ? OR hold_id = ?) UNION ALL SELECT 1 FROM received_messages "
+                 "WHERE consumer_id = ? AND message_id = ? LIMIT 1",
+                 p, 5, &r) != DB_OK)
         return -1;
     int n = db_result_rows(r) > 0;
     db_result_free(r);
@@ -237,9 +239,9 @@ static int read_pms_view(pms_events_consumer_t *c, db_t *db, const cloudevent_t 
     const char *hotel_id = opt_text(ev, "hotelId");
     if (!c->pms || !hotel_id || strcmp(ev->type, PMS_EVENT_BOOKING_CONFIRMED) != 0)
         return 0;
-    int ours = known_as_ours(db, vendor, reservation_id);
-    if (ours != 0)
-        return ours < 0 ? -1 : 0;
+    int skip = needs_no_read(db, ev, vendor, reservation_id);
+    if (skip != 0)
+        return skip < 0 ? -1 : 0;
     pms_error_t perr = {0};
     pms_err_t e = pms_get_reservation(c->pms, hotel_id, reservation_id, &view->res, &perr);
     if (e == PMS_OK && view->res.check_out > view->res.check_in) {
@@ -256,6 +258,7 @@ static int read_pms_view(pms_events_consumer_t *c, db_t *db, const cloudevent_t 
     return complete || e == PMS_ERR_NOT_FOUND ? 0 : -1;
 }
 
+/* Applies one PMS booking event in tx (dedup row first). 0 applied or skipped, -1 failed. */
 static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
                        const char *reservation_id, const pms_view_t *view, bool *changed)
 {
