@@ -49,7 +49,8 @@ static int redis_db = -1;
 static const char *brokers;
 static ts_sandbox_t pms, pay;
 static svc_t inv, wh, booking;
-static http_client_t *inv_http, *wh_http;
+static http_client_t *inv_http, *wh_http, *bk_http;
+static char auth_header[TS_AUTH_HEADER_MAX];
 
 static const char *const TOPICS[] = {"booking.events",   "booking.compensations",
                                      "ops.alerts",       "pms.events",
@@ -159,12 +160,15 @@ static void setup(void)
     svc_start(&booking, "booking-svc", "BOOKING_SVC_PORT", 0, bk_env);
     inv_http = client_for(inv.port);
     wh_http = client_for(wh.port);
+    bk_http = client_for(booking.port);
+    ck_assert_int_eq(ts_api_key_header(db_url, "operator", NULL, auth_header, NULL), 0);
 }
 
 static void teardown(void)
 {
     http_client_free(inv_http);
     http_client_free(wh_http);
+    http_client_free(bk_http);
     svc_stop(&booking);
     svc_stop(&wh);
     svc_stop(&inv);
@@ -264,6 +268,34 @@ static long query_long(const char *sql, const char *a)
     db_result_free(res);
     db_free(db);
     return (long)v;
+}
+
+/* An operator's cancel through booking-svc of the booking recorded for the reservation: its
+ * HTTP status, "<errorCode> <error>" into code. */
+static int staff_cancel(const char *reservation_id, char *code, size_t size)
+{
+    char err[256], path[128], booking_id[64] = "";
+    db_t *db = db_new(db_url, err, sizeof err);
+    ck_assert_msg(db != NULL, "%s", err);
+    db_param_t p[] = {DB_STR(reservation_id)};
+    db_result_t *res = NULL;
+    ck_assert_int_eq(
+        db_query(db, "SELECT booking_id FROM booking WHERE reservation_id = ?", p, 1, &res), DB_OK);
+    ck_assert_int_eq(db_result_rows(res), 1);
+    snprintf(booking_id, sizeof booking_id, "%s", db_result_text(res, 0, 0));
+    db_result_free(res);
+    db_free(db);
+    snprintf(path, sizeof path, "/api/bookings/%s/cancel", booking_id);
+    const char *headers[] = {"Content-Type: application/json", auth_header, NULL};
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_request(bk_http, "POST", path, NULL, headers, "{}", 2, &r),
+                     HTTP_CLIENT_OK);
+    int status = r.status;
+    json_object *doc = r.body ? json_tokener_parse(r.body) : NULL;
+    snprintf(code, size, "%s %s", text_of(doc, "errorCode"), text_of(doc, "error"));
+    json_object_put(doc);
+    http_client_response_clear(&r);
+    return status;
 }
 
 /* Free rooms of one night in room_inventory, -1 when there is no row. */
@@ -395,6 +427,17 @@ START_TEST(a_desk_booking_its_change_and_its_cancel_reach_booking_inventory_and_
         ledger_available(d0) == UNITS - 1 && ledger_available(d0 + 1) == UNITS - 1, WAIT_MS));
     ck_assert(
         TS_POLL_UNTIL(read_night(d0) == UNITS - 1 && read_night(d0 + 1) == UNITS - 1, WAIT_MS));
+
+    /* Not ours to cancel: the hotel cancels it in its PMS. */
+    char code[256];
+    ck_assert_int_eq(staff_cancel(res, code, sizeof code), 409);
+    ck_assert_msg(strncmp(code, "BOOKING_NOT_CANCELLABLE ", 24) == 0 &&
+                      strstr(code, "another channel"),
+                  "%s", code);
+    ck_assert_int_eq(query_long("SELECT COUNT(*) FROM booking WHERE reservation_id = ? AND "
+                                "status = 'confirmed'",
+                                res),
+                     1);
 
     /* The desk moves the stay two nights later. */
     char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
