@@ -35,7 +35,8 @@ static void add_text(struct json_object *o, const char *name, const char *value)
         json_object_object_add(o, name, json_object_new_string(value));
 }
 
-/* booking.schema.json data of a foreign booking: no payment, amount 0. */
+/* booking.schema.json data of a foreign booking: no payment, amount 0, and no guest counts (the
+ * report does not give them; the row's one adult only satisfies the table). */
 static struct json_object *event_data(const pms_foreign_change_t *c, const stay_t *s)
 {
     struct json_object *o = json_object_new_object();
@@ -47,7 +48,6 @@ static struct json_object *event_data(const pms_foreign_change_t *c, const stay_
     add_text(o, "roomTypeId", s->room_type_id);
     add_text(o, "checkIn", s->check_in);
     add_text(o, "checkOut", s->check_out);
-    json_object_object_add(o, "adults", json_object_new_int(1));
     add_text(o, "status", s->status);
     json_object_object_add(o, "amount", json_object_new_int64(0));
     add_text(o, "currency", s->currency);
