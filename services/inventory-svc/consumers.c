@@ -196,6 +196,21 @@ static kafka_handler_result_t on_booking_changed(inv_app_t *app, struct json_obj
     if (json_get_string(data, "roomTypeId", false, 1, INV_ID_MAX_LEN, &room, &err) != 0 ||
         has_in < 0 || has_out < 0)
         return poison(reason, size, "%s", "roomTypeId/checkIn/checkOut malformed");
+    /* Cloudbeds' own reservation webhooks name no room type: the reservation says it. */
+    pms_reservation_t res;
+    const char *reservation = NULL;
+    if ((!room || has_in == 0 || has_out == 0) &&
+        json_get_string(data, "reservationId", false, 1, INV_ID_MAX_LEN, &reservation, &err) == 0 &&
+        reservation && vendor_field(data)) {
+        pms_error_t e = {0};
+        if (pms_get_reservation(app->pms, hotel, reservation, &res, &e) == PMS_OK &&
+            res.room_type_id[0] && res.check_out > res.check_in) {
+            room = res.room_type_id;
+            in = res.check_in;
+            out = res.check_out;
+            has_in = has_out = 1;
+        }
+    }
     if (!room || !inv_id_valid(room) || has_in == 0 || has_out == 0 || out <= in ||
         out - in > PMS_MAX_NIGHTS)
         return KAFKA_HANDLER_OK; /* nothing we can pin down; the TTL bounds staleness */

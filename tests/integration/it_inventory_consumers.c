@@ -345,6 +345,42 @@ START_TEST(test_a_desk_booking_and_its_date_change_move_the_room_inventory_count
 }
 END_TEST
 
+/* Cloudbeds' own reservation/created names no room type: the reservation is read from the PMS
+ * and its nights still reach room_inventory. */
+START_TEST(test_a_booking_report_without_room_type_is_completed_from_the_pms)
+{
+    dates_day_t d0 = dates_today_utc() + 35;
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], body[256], data[512], id[64] = "";
+    dates_format_iso(d0, a);
+    dates_format_iso(d0 + 1, b);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"hotel_123\",\"roomTypeID\":\"room_456\",\"startDate\":\"%s\","
+             "\"endDate\":\"%s\"}",
+             a, b);
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/book", body), 201);
+    struct json_object *ledger = ts_sandbox_get_json(&f.sb, "/_sandbox/ledger?propertyID=hotel_123",
+                                                     NULL),
+                       *list, *v;
+    ck_assert(json_object_object_get_ex(ledger, "reservations", &list));
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct json_object *r = json_object_array_get_idx(list, i);
+        if (json_object_object_get_ex(r, "startDate", &v) &&
+            strcmp(json_object_get_string(v), a) == 0 &&
+            json_object_object_get_ex(r, "reservationID", &v))
+            snprintf(id, sizeof id, "%s", json_object_get_string(v));
+    }
+    json_object_put(ledger);
+    ck_assert(id[0]);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_cb_created\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"reservationId\":\"%s\",\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"status\":"
+             "\"confirmed\"}",
+             id, a, b);
+    publish(topics[0], "lodging.pms.booking.confirmed", data);
+    ck_assert(TS_POLL_UNTIL(inventory_available(d0) == 9, WAIT_MS));
+}
+END_TEST
+
 /* A rate changed at the desk: rate_plan follows for those nights, every plan. */
 START_TEST(test_a_rate_update_keeps_rate_plan_in_step)
 {
@@ -526,6 +562,7 @@ int main(void)
     tcase_add_test(tc, test_a_room_update_refreshes_the_room_list);
     tcase_add_test(tc, test_a_room_update_upserts_room_types_and_marks_removed_ones_inactive);
     tcase_add_test(tc, test_a_desk_booking_and_its_date_change_move_the_room_inventory_counts);
+    tcase_add_test(tc, test_a_booking_report_without_room_type_is_completed_from_the_pms);
     tcase_add_test(tc, test_a_rate_update_keeps_rate_plan_in_step);
     tcase_add_test(tc, test_a_sync_job_fills_redis_and_the_database_and_reports_success);
     tcase_add_test(tc, test_a_sync_job_reports_failure_when_the_pms_fails);
