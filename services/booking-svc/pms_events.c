@@ -210,23 +210,40 @@ static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
     return pms_foreign_apply(tx, &c, changed);
 }
 
-/* Whether no PMS read is needed: a checkout booking already names the reservation (as
- * reservation or hold), or this event was handled before. 1, 0, or -1 on a database error. */
+static bool differs(const char *reported, const char *recorded)
+{
+    return reported && (!recorded || strcmp(reported, recorded) != 0);
+}
+
+/* Whether no PMS read is needed: this event was handled before, or a checkout booking names the
+ * reservation (as reservation or hold) and the report moves none of its stay — a report that
+ * does is checked against the PMS's present state first, since a late redelivery must not move
+ * a booking back. 1, 0, or -1 on a database error. */
 static int needs_no_read(db_t *db, const cloudevent_t *ev, const char *vendor,
                          const char *reservation_id)
 {
-    db_param_t p[] = {DB_STR(vendor), DB_STR(reservation_id), DB_STR(reservation_id),
-                      DB_STR(PMS_EVENTS_CONSUMER_ID), DB_STR(ev->id)};
+    db_param_t seen[] = {DB_STR(PMS_EVENTS_CONSUMER_ID), DB_STR(ev->id)};
     db_result_t *r = NULL;
-    if (db_query(db,
-                 "SELECT 1 FROM booking WHERE vendor = ? AND source = 'checkout' AND "
-                 "(reservation_id = ? OR hold_id = ?) UNION ALL SELECT 1 FROM received_messages "
-                 "WHERE consumer_id = ? AND message_id = ? LIMIT 1",
-                 p, 5, &r) != DB_OK)
+    if (db_query(db, "SELECT 1 FROM received_messages WHERE consumer_id = ? AND message_id = ?",
+                 seen, 2, &r) != DB_OK)
         return -1;
-    int n = db_result_rows(r) > 0;
+    size_t handled = db_result_rows(r);
     db_result_free(r);
-    return n;
+    if (handled)
+        return 1;
+    db_param_t p[] = {DB_STR(vendor), DB_STR(reservation_id), DB_STR(reservation_id)};
+    if (db_query(db,
+                 "SELECT room_type_id, DATE_FORMAT(check_in, '%Y-%m-%d'), "
+                 "DATE_FORMAT(check_out, '%Y-%m-%d') FROM booking WHERE vendor = ? AND "
+                 "source = 'checkout' AND (reservation_id = ? OR hold_id = ?) LIMIT 1",
+                 p, 3, &r) != DB_OK)
+        return -1;
+    int skip = db_result_rows(r) == 1 &&
+               !differs(opt_text(ev, "roomTypeId"), db_result_text(r, 0, 0)) &&
+               !differs(opt_text(ev, "checkIn"), db_result_text(r, 0, 1)) &&
+               !differs(opt_text(ev, "checkOut"), db_result_text(r, 0, 2));
+    db_result_free(r);
+    return skip;
 }
 
 /* Fills view for a confirm of a reservation that may be foreign. 0 (view->known says whether
@@ -258,6 +275,50 @@ static int read_pms_view(pms_events_consumer_t *c, db_t *db, const cloudevent_t 
     return complete || e == PMS_ERR_NOT_FOUND ? 0 : -1;
 }
 
+/* One of our confirmed bookings whose stay the PMS moved (the desk changed its dates or room
+ * type; the PMS's present state, never a report alone): the row follows and booking.events is
+ * told lodging.booking.modified with the previous stay. The price stays ours: what the guest
+ * paid is not changed by the desk. 0 or -1. */
+static int apply_own_move(db_t *tx, const db_result_t *b, const pms_view_t *view, bool *changed)
+{
+    const char *booking_id = db_result_text(b, 0, COL_BOOKING_ID);
+    const char *status = db_result_text(b, 0, COL_STATUS);
+    const char *room =
+        view->room_type_id[0] ? view->room_type_id : db_result_text(b, 0, COL_ROOM_TYPE_ID);
+    if (!view->known || !status || strcmp(status, "confirmed") != 0 ||
+        (!differs(room, db_result_text(b, 0, COL_ROOM_TYPE_ID)) &&
+         !differs(view->check_in, db_result_text(b, 0, COL_CHECK_IN)) &&
+         !differs(view->check_out, db_result_text(b, 0, COL_CHECK_OUT))))
+        return 0;
+    int64_t amount = 0;
+    if (money_from_decimal_text(db_result_text(b, 0, COL_TOTAL_PRICE),
+                                db_result_text(b, 0, COL_CURRENCY), &amount) != 0)
+        return -1;
+    db_param_t p[] = {DB_STR(room), DB_STR(view->check_in), DB_STR(view->check_out),
+                      DB_STR(booking_id)};
+    if (db_exec(tx,
+                "UPDATE booking SET room_type_id = ?, check_in = ?, check_out = ? "
+                "WHERE booking_id = ?",
+                p, 4, NULL, NULL) != DB_OK ||
+        step_log(tx, booking_id, "modify", "room type or dates changed on the PMS side") != 0)
+        return -1;
+    struct json_object *data = cancelled_data(b, NULL, amount);
+    struct json_object *prev = json_object_new_object();
+    add_text(prev, "roomTypeId", db_result_text(b, 0, COL_ROOM_TYPE_ID));
+    add_text(prev, "checkIn", db_result_text(b, 0, COL_CHECK_IN));
+    add_text(prev, "checkOut", db_result_text(b, 0, COL_CHECK_OUT));
+    json_object_object_add(data, "previous", prev);
+    json_object_object_add(data, "status", json_object_new_string("confirmed"));
+    json_object_object_add(data, "roomTypeId", json_object_new_string(room));
+    json_object_object_add(data, "checkIn", json_object_new_string(view->check_in));
+    json_object_object_add(data, "checkOut", json_object_new_string(view->check_out));
+    int rc = outbox_append(tx, BOOKING_EVENTS_TOPIC, booking_id, BOOKING_MODIFIED_EVENT_TYPE, data,
+                           NULL);
+    json_object_put(data);
+    *changed = rc == 0;
+    return rc;
+}
+
 /* Applies one PMS booking event in tx (dedup row first). 0 applied or skipped, -1 failed. */
 static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
                        const char *reservation_id, const pms_view_t *view, bool *changed)
@@ -281,6 +342,8 @@ static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
             rc = apply_cancel(tx, b);
         } else {
             rc = step_log(tx, booking_id, "confirm", "the PMS reports the reservation confirmed");
+            if (rc == 0)
+                rc = apply_own_move(tx, b, view, changed);
         }
         *changed = rc == 0;
     } else {

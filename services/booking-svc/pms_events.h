@@ -38,8 +38,9 @@
 /* Consumes pms.events (group KAFKA_TOPIC_PREFIX + "booking-svc"): lodging.pms.booking.cancelled for
  * a reservation that belongs to a booking (vendor + reservation_id) → booking cancelled (if it was
  * confirmed), step log, booking.cancelled event via outbox, and a refund (if captured) / void (if
- * only authorized) through compensation_request; lodging.pms.booking.confirmed → step log note (and
- * nothing else if the booking is already confirmed). A reservation that is not ours (no checkout
+ * only authorized) through compensation_request; lodging.pms.booking.confirmed → step log note, and
+ * when it moves a confirmed booking's stay and the PMS's present state agrees (read before the
+ * transaction), the row follows and lodging.booking.modified (with previous) goes to the outbox. A reservation that is not ours (no checkout
  * booking names it as reservation or hold) is a booking made elsewhere: pms_foreign.h. For a
  * confirm of such a reservation the PMS is asked for it first (pms may be NULL: the report is taken
  * as it is): its room type and dates win over the report's (Cloudbeds' own webhooks carry no room

@@ -412,6 +412,77 @@ START_TEST(test_a_reservation_with_our_reference_is_ours_even_before_the_saga_na
 }
 END_TEST
 
+/* One of our bookings whose dates the desk changed: the record follows the PMS, the price stays
+ * what the guest paid, lodging.booking.modified tells the previous stay — once. */
+START_TEST(test_a_desk_date_change_of_our_booking_moves_it_and_tells_booking_modified)
+{
+    booking_it_collector_t *events = booking_it_collect(&it, "booking.events");
+    char bk[48];
+    ts_unique_name("bk", bk, sizeof bk);
+    pms_hold_request_t req = {.hotel_id = HOTEL,
+                              .room_type_id = ROOM,
+                              .check_in = dates_today_utc() + 80,
+                              .check_out = dates_today_utc() + 82,
+                              .rooms = 1,
+                              .adults = 2,
+                              .guest = {.first_name = "Test",
+                                        .last_name = "Guest",
+                                        .email = "guest@example.com",
+                                        .phone = "+82-10-0000-0000"},
+                              .ttl_seconds = 180,
+                              .reference = bk};
+    pms_hold_t hold;
+    pms_reservation_t res;
+    pms_error_t perr;
+    ck_assert_msg(pms_create_hold(pms, &req, &hold, &perr) == PMS_OK, "%s", perr.message);
+    ck_assert_int_eq(pms_confirm_hold(pms, HOTEL, hold.hold_id, &res, &perr), PMS_OK);
+    booking_it_seed_booking(&it, bk, "confirmed", NULL, NULL, res.reservation_id, "250000.00",
+                            "KRW");
+    stay_t before = sandbox_stay(res.reservation_id);
+    db_param_t p[] = {DB_STR(before.check_in), DB_STR(before.check_out), DB_STR(bk)};
+    ck_assert(db_exec(it.db, "UPDATE booking SET check_in = ?, check_out = ? WHERE booking_id = ?",
+                      p, 3, NULL, NULL) == DB_OK);
+    report(PMS_EVENT_BOOKING_CONFIRMED, &before); /* the confirm itself moves nothing */
+
+    char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + 81, in);
+    dates_format_iso(dates_today_utc() + 84, out);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"%s\",\"reservationID\":\"%s\",\"startDate\":\"%s\","
+             "\"endDate\":\"%s\"}",
+             HOTEL, res.reservation_id, in, out);
+    ck_assert_int_eq(ts_sandbox_post(&pms_sb, "/_sandbox/frontdesk/modify", body), 200);
+    stay_t after = sandbox_stay(res.reservation_id);
+    report(PMS_EVENT_BOOKING_CONFIRMED, &after);
+    report(PMS_EVENT_BOOKING_CONFIRMED, &after);
+    report(PMS_EVENT_BOOKING_CONFIRMED, &before); /* a late redelivery: the PMS says otherwise */
+    ck_assert(
+        TS_POLL_UNTIL(count_events(events, BOOKING_MODIFIED_EVENT_TYPE, res.reservation_id) >= 1,
+                      BOOKING_IT_WAIT_MS));
+    wait_for_marker(events);
+    char v[64];
+    ck_assert_str_eq(booking_it_query_text(&it,
+                                           "SELECT DATE_FORMAT(check_in, '%Y-%m-%d') FROM booking "
+                                           "WHERE booking_id = ?",
+                                           bk, v, sizeof v),
+                     in);
+    ck_assert_str_eq(booking_it_query_text(&it,
+                                           "SELECT total_price FROM booking WHERE booking_id = ?",
+                                           bk, v, sizeof v),
+                     "250000.00");
+    cloudevent_t *ev = the_event(events, BOOKING_MODIFIED_EVENT_TYPE, res.reservation_id);
+    ck_assert_str_eq(text_of(ev->data, "bookingId"), bk);
+    ck_assert_str_eq(text_of(ev->data, "checkOut"), out);
+    ck_assert_str_eq(text_of(json_object_object_get(ev->data, "previous"), "checkIn"),
+                     before.check_in);
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(ev->data, "amount")), 250000);
+    ck_assert(!json_object_object_get_ex(ev->data, "source", NULL));
+    cloudevent_free(ev);
+    ck_assert_int_eq(foreign_rows(res.reservation_id), 0);
+    booking_it_collector_free(events);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("booking-svc foreign bookings");
@@ -423,6 +494,7 @@ int main(void)
     tcase_add_test(tc, test_a_desk_cancel_of_a_desk_booking_cancels_it_without_compensation);
     tcase_add_test(tc, test_our_own_hold_reported_confirmed_is_not_a_foreign_booking);
     tcase_add_test(tc, test_a_report_without_room_type_is_completed_from_the_pms);
+    tcase_add_test(tc, test_a_desk_date_change_of_our_booking_moves_it_and_tells_booking_modified);
     tcase_add_test(tc, test_a_reservation_with_our_reference_is_ours_even_before_the_saga_names_it);
     suite_add_tcase(s, tc);
     return check_run(s);
