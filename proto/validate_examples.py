@@ -27,7 +27,7 @@ SCHEMA_OF_TYPE = {
     "lodging.ops.compensation.stuck": "ops-alert",
 }
 for step in ("requested", "held", "payment_authorized", "confirmed", "captured", "failed",
-             "compensated", "cancelled"):
+             "compensated", "cancelled", "modified"):
     SCHEMA_OF_TYPE[f"lodging.booking.{step}"] = "booking"
 
 

@@ -40,6 +40,7 @@ static const struct {
     {"lodging.booking.failed", CLOUDEVENT_DATASCHEMA_PREFIX "booking"},
     {"lodging.booking.compensated", CLOUDEVENT_DATASCHEMA_PREFIX "booking"},
     {"lodging.booking.cancelled", CLOUDEVENT_DATASCHEMA_PREFIX "booking"},
+    {"lodging.booking.modified", CLOUDEVENT_DATASCHEMA_PREFIX "booking"},
     {"lodging.ops.polling.stopped", CLOUDEVENT_DATASCHEMA_PREFIX "ops-alert"},
     {"lodging.ops.breaker.opened", CLOUDEVENT_DATASCHEMA_PREFIX "ops-alert"},
     {"lodging.ops.compensation.stuck", CLOUDEVENT_DATASCHEMA_PREFIX "ops-alert"},

@@ -55,7 +55,8 @@ static reconcile_err_t read_bookings(const reconcile_source_t *src, ledgers_t *l
                  "COALESCE(p.provider, 'stripe') FROM booking b "
                  "LEFT JOIN booking_payment p ON p.booking_id = b.booking_id "
                  "WHERE b.vendor = ? AND b.hotel_id = ? AND b.check_in BETWEEN ? AND ? "
-                 "ORDER BY b.check_in, b.booking_id",
+                 /* bookings made on another channel took no money of ours: the PMS's alone */
+                 "AND b.source = 'checkout' ORDER BY b.check_in, b.booking_id",
                  p, 4, &res) != DB_OK) {
         snprintf(why, why_size, "the booking table: %s", db_error(src->db));
         return RECONCILE_ERR_DB;

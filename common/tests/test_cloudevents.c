@@ -118,6 +118,7 @@ START_TEST(test_every_published_type_has_a_dataschema_naming_a_schema_file)
                                   "lodging.booking.failed",
                                   "lodging.booking.compensated",
                                   "lodging.booking.cancelled",
+                                  "lodging.booking.modified",
                                   "lodging.booking.compensation.requested",
                                   "lodging.ops.polling.stopped",
                                   "lodging.ops.breaker.opened",

@@ -467,6 +467,110 @@ static int handle_reservation_change(http_request_t *req, control_t *ctl, bool e
     return rc;
 }
 
+/* The stay of a front-desk booking or change: startDate (first night) and endDate (check-out). */
+static int read_stay(http_request_t *req, json_object *body, dates_day_t *start, dates_day_t *end)
+{
+    if (body_date(req, body, "startDate", start) != 0 || body_date(req, body, "endDate", end) != 0)
+        return -1;
+    if (*end <= *start) {
+        bad_field(req, "endDate", "endDate must be after startDate");
+        return -1;
+    }
+    return 0;
+}
+
+static int no_availability(http_request_t *req, dates_day_t night)
+{
+    char day[DATES_ISO_LEN + 1], msg[64];
+    dates_format_iso(night, day);
+    snprintf(msg, sizeof msg, "no room left on %s", day);
+    return http_respond_error(req, 409, "CONFLICT", "startDate", msg);
+}
+
+/* {"propertyID","roomTypeID","startDate","endDate"[,"quantity"]}: a walk-in or phone booking
+ * made at the desk (another channel: no third-party id) → rooms taken, booking_confirm. */
+static int handle_frontdesk_book(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    const char *property = NULL, *room = NULL;
+    dates_day_t start = 0, end = 0, short_night = 0;
+    int64_t quantity = 1;
+    json_error_t err;
+    int rc = 0;
+    if (body_id(req, body, "propertyID", true, &property) != 0 ||
+        body_id(req, body, "roomTypeID", true, &room) != 0 ||
+        read_stay(req, body, &start, &end) != 0) {
+        rc = 0;
+    } else if (json_get_int64(body, "quantity", false, 1, SEED_MAX_UNITS, 1, &quantity, &err) !=
+               0) {
+        rc = bad_field(req, err.field, "%s", err.message);
+    } else {
+        ledger_booking_t b = {.property_id = property,
+                              .room_type_id = room,
+                              .start = start,
+                              .end = end,
+                              .quantity = (int)quantity,
+                              .adults = 1,
+                              .guest_first_name = "Walk-in",
+                              .guest_last_name = "Guest",
+                              .guest_email = "",
+                              .guest_country = "KR",
+                              .payment_method = "cash"};
+        ledger_reservation_t r;
+        bool replayed = false;
+        ledger_err_t lr = ledger_create(ctl->ledger, &b, &r, &replayed, &short_night);
+        if (lr == LEDGER_ERR_NO_AVAILABILITY) {
+            rc = no_availability(req, short_night);
+        } else if (lr != LEDGER_OK) {
+            rc = ledger_failure(ctl, req, lr, "endDate");
+        } else {
+            log_kv(LOG_LEVEL_INFO, "front desk booked", "reservationID", r.reservation_id,
+                   "propertyID", r.property_id, NULL);
+            rc = respond_json(req, 201, reservation_summary_json(&r));
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
+/* {"propertyID","reservationID","startDate","endDate"[,"roomTypeID"]}: the desk moves a confirmed
+ * reservation → the nights of both stays change, booking_confirm with the new stay. */
+static int handle_frontdesk_modify(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    const char *property = NULL, *id = NULL, *room = NULL;
+    dates_day_t start = 0, end = 0, short_night = 0;
+    int rc = 0;
+    if (body_id(req, body, "propertyID", true, &property) == 0 &&
+        body_id(req, body, "reservationID", true, &id) == 0 &&
+        body_id(req, body, "roomTypeID", false, &room) == 0 &&
+        read_stay(req, body, &start, &end) == 0) {
+        ledger_reservation_t r = {0};
+        ledger_err_t lr =
+            ledger_modify(ctl->ledger, property, id, room, start, end, &r, &short_night);
+        if (lr == LEDGER_ERR_NO_AVAILABILITY)
+            rc = no_availability(req, short_night);
+        else if (lr == LEDGER_ERR_INVALID && r.status == LEDGER_NOT_CONFIRMED)
+            rc = http_respond_error(req, 409, "CONFLICT", "reservationID",
+                                    "only a confirmed reservation can be changed");
+        else if (lr != LEDGER_OK)
+            rc = ledger_failure(ctl, req, lr, "endDate");
+        else {
+            log_kv(LOG_LEVEL_INFO, "front desk changed a stay", "reservationID", r.reservation_id,
+                   "propertyID", r.property_id, NULL);
+            rc = respond_json(req, 200, reservation_summary_json(&r));
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
 static int handle_frontdesk_cancel(http_request_t *req, void *ctx)
 {
     return handle_reservation_change(req, ctx, false);
@@ -616,6 +720,8 @@ int control_routes(control_t *ctl, http_server_t *srv)
         {"POST", CONTROL_PREFIX "/frontdesk/availability", handle_set_availability},
         {"POST", CONTROL_PREFIX "/frontdesk/rate", handle_set_rate},
         {"POST", CONTROL_PREFIX "/frontdesk/restrictions", handle_set_restrictions},
+        {"POST", CONTROL_PREFIX "/frontdesk/book", handle_frontdesk_book},
+        {"POST", CONTROL_PREFIX "/frontdesk/modify", handle_frontdesk_modify},
         {"POST", CONTROL_PREFIX "/frontdesk/cancel", handle_frontdesk_cancel},
         {"POST", CONTROL_PREFIX "/webhooks", handle_webhook_switch},
         {"GET", CONTROL_PREFIX "/webhooks/deliveries", handle_deliveries},

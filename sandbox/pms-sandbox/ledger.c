@@ -703,6 +703,67 @@ ledger_err_t ledger_cancel(ledger_t *ledger, const char *property_id, const char
     return on_reservation(ledger, property_id, reservation_id, cancel_act, &reason, out);
 }
 
+typedef struct modify_arg {
+    const char *room_type_id;
+    dates_day_t start, end;
+    dates_day_t *short_night;
+} modify_arg_t;
+
+static ledger_err_t modify_act(ledger_t *l, hotel_state_t *h, ledger_reservation_t *r,
+                               const void *arg)
+{
+    const modify_arg_t *m = arg;
+    if (r->status == LEDGER_CANCELED)
+        return LEDGER_ERR_CANCELED;
+    if (r->status != LEDGER_CONFIRMED)
+        return LEDGER_ERR_INVALID;
+    const char *room = m->room_type_id ? m->room_type_id : r->room_type_id;
+    size_t t_new = 0, t_old = room_type_index(h, r->room_type_id);
+    ledger_booking_t now = {.room_type_id = room,
+                            .start = m->start,
+                            .end = m->end,
+                            .quantity = r->quantity,
+                            .adults = r->adults};
+    ledger_err_t rc = check_booking(&now);
+    if (rc == LEDGER_OK)
+        rc = check_range(l, h, room, m->start, m->end - 1, &t_new);
+    if (rc != LEDGER_OK)
+        return rc;
+    ledger_booking_t before = {.start = r->start, .end = r->end, .quantity = r->quantity};
+    give_rooms_back(l, h, t_old, &before);
+    int64_t nightly[LEDGER_MAX_STAY_NIGHTS] = {0}, scratch[LEDGER_MAX_STAY_NIGHTS];
+    rc = take_rooms(l, h, t_new, &now, nightly, m->short_night);
+    if (rc != LEDGER_OK) {
+        dates_day_t unused;
+        take_rooms(l, h, t_old, &before, scratch, &unused); /* just given back: always fits */
+        return rc;
+    }
+    dates_day_t old_start = r->start, old_end = r->end;
+    copy_text(r->room_type_id, sizeof r->room_type_id, h->seed->room_types[t_new].id);
+    copy_text(r->room_type_name, sizeof r->room_type_name, h->seed->room_types[t_new].name);
+    r->start = m->start;
+    r->end = m->end;
+    r->nights = (int)(m->end - m->start);
+    r->grand_total_minor = 0;
+    for (int i = 0; i < r->nights; i++) {
+        r->nightly_rate_minor[i] = nightly[i];
+        r->grand_total_minor += nightly[i] * r->quantity;
+    }
+    r->updated_ms = now_ms(l);
+    emit_nights(l, h, LEDGER_EVENT_INVENTORY, t_old, old_start, old_end - 1);
+    emit_nights(l, h, LEDGER_EVENT_INVENTORY, t_new, r->start, r->end - 1);
+    emit_booking(l, h, LEDGER_EVENT_BOOKING_CONFIRMED, r);
+    return LEDGER_OK;
+}
+
+ledger_err_t ledger_modify(ledger_t *ledger, const char *property_id, const char *reservation_id,
+                           const char *room_type_id, dates_day_t start, dates_day_t end,
+                           ledger_reservation_t *out, dates_day_t *short_night)
+{
+    modify_arg_t m = {room_type_id, start, end, short_night};
+    return on_reservation(ledger, property_id, reservation_id, modify_act, &m, out);
+}
+
 /* Expires `r` now when it is a live hold; the result says what it was. */
 static ledger_err_t expire_now_locked(ledger_t *l, hotel_state_t *h, ledger_reservation_t *r)
 {

@@ -255,6 +255,17 @@ ledger_err_t ledger_confirm(ledger_t *ledger, const char *property_id, const cha
 ledger_err_t ledger_cancel(ledger_t *ledger, const char *property_id, const char *reservation_id,
                            ledger_cancel_reason_t reason, ledger_reservation_t *out);
 
+/* The front desk moves a confirmed reservation to another room type and/or
+ * other dates (room_type_id NULL: the same one), all nights or none: the old
+ * nights' rooms come back and the new nights' are taken, at the new nights'
+ * rates. Reported like Cloudbeds' reservation/dates_changed: the nights of
+ * both stays change and the reservation is reported confirmed with its new
+ * stay. LEDGER_ERR_NO_AVAILABILITY sets *short_night; a hold or a canceled
+ * reservation → LEDGER_ERR_CANCELED / LEDGER_ERR_INVALID. */
+ledger_err_t ledger_modify(ledger_t *ledger, const char *property_id, const char *reservation_id,
+                           const char *room_type_id, dates_day_t start, dates_day_t end,
+                           ledger_reservation_t *out, dates_day_t *short_night);
+
 /* A copy of one reservation (expired holds are canceled first). */
 ledger_err_t ledger_get(ledger_t *ledger, const char *property_id, const char *reservation_id,
                         ledger_reservation_t *out);

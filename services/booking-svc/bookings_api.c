@@ -343,6 +343,23 @@ static int booking_reload_and_cancel(http_request_t *req, booking_app_t *app, bo
     return cancel_confirmed(req, app, rec, owner, why, terms);
 }
 
+/* Whether the booking was made on another channel and only recorded from the PMS's reports:
+ * not ours to cancel (no payment of ours, no saga); the hotel cancels it in its PMS. */
+static bool made_elsewhere(booking_app_t *app, const char *booking_id)
+{
+    db_param_t p[] = {DB_STR(booking_id)};
+    db_result_t *r = NULL;
+    db_t *db = db_pool_acquire(app->db);
+    bool elsewhere = db &&
+                     db_query(db, "SELECT 1 FROM booking WHERE booking_id = ? AND source = 'pms'",
+                              p, 1, &r) == DB_OK &&
+                     db_result_rows(r) == 1;
+    db_result_free(r);
+    if (db)
+        db_pool_release(app->db, db);
+    return elsewhere;
+}
+
 /* Cancels a loaded booking (the caller was allowed to) and answers it.
  * why is the saga step's detail. Returns 0 (answered). */
 static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record_t *rec,
@@ -353,6 +370,10 @@ static int cancel_loaded(http_request_t *req, booking_app_t *app, booking_record
         return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
                                   "확정된 예약만 취소할 수 있습니다 (only a confirmed booking can "
                                   "be cancelled)");
+    if (strcmp(rec->status, "confirmed") == 0 && made_elsewhere(app, rec->booking_id))
+        return http_respond_error(req, 409, "BOOKING_NOT_CANCELLABLE", NULL,
+                                  "다른 채널에서 만든 예약은 PMS에서 취소하세요 (a booking made on "
+                                  "another channel is cancelled in the hotel's PMS)");
     if (strcmp(rec->status, "confirmed") == 0) {
         char reason[256];
         if (checkout_degraded(app, rec->hotel_id, reason, sizeof reason)) {

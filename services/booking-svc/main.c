@@ -283,8 +283,9 @@ static int wire(service_t *svc, void *ctx)
     cc.producer = w->producer;
     if (!(w->worker = compensation_worker_start(&cc, err, sizeof err)))
         goto fail;
-    if (!(w->pms_events = pms_events_start(s->kafka_brokers, s->kafka_topic_prefix, app->db,
-                                           outbox_relay_kick_cb, app->relay, err, sizeof err)))
+    if (!(w->pms_events =
+              pms_events_start(s->kafka_brokers, s->kafka_topic_prefix, app->db, app->pms,
+                               outbox_relay_kick_cb, app->relay, err, sizeof err)))
         goto fail;
     w->watch = pms_watch_start(app, w->producer, s->kafka_topic_prefix, watch_s, err, sizeof err);
     if (!w->watch && *err)

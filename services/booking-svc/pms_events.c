@@ -12,12 +12,14 @@
 #include <string.h>
 
 #include "common/cloudevents.h"
+#include "common/dates.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/money.h"
 #include "compensation.h"
 #include "outbox.h"
+#include "pms_foreign.h"
 
 #define PMS_EVENTS_TOPIC "pms.events"
 #define BOOKING_EVENTS_TOPIC "booking.events"
@@ -26,6 +28,7 @@
 
 struct pms_events_consumer {
     db_pool_t *db;
+    pms_connector_t *pms; /* NULL: reports are taken as they come */
     void (*kick)(void *ctx);
     void *kick_ctx;
     kafka_consumer_t *consumer;
@@ -53,7 +56,12 @@ enum {
 #define BOOKING_SELECT                                                                             \
     "SELECT booking_id, status, payment_status, payment_auth_id, vendor, hotel_id, room_type_id, " \
     "check_in, check_out, adults, children, total_price, currency, reservation_id, "               \
-    "confirmation_number FROM booking WHERE vendor = ? AND reservation_id = ? FOR UPDATE"
+    "confirmation_number FROM booking WHERE vendor = ? AND source = 'checkout' AND "               \
+    "reservation_id = ? FOR UPDATE"
+/* A reservation still known only as our hold (its confirm is reported before the saga wrote
+ * the reservation id): ours too, never a foreign booking. */
+#define HOLD_SELECT                                                                                \
+    "SELECT 1 FROM booking WHERE vendor = ? AND source = 'checkout' AND hold_id = ? LIMIT 1"
 
 static void add_text(struct json_object *o, const char *name, const char *value)
 {
@@ -146,9 +154,174 @@ static int apply_cancel(db_t *tx, const db_result_t *b)
     return rc;
 }
 
+/* Optional id/date text of the event's data (NULL when absent). */
+static const char *opt_text(const cloudevent_t *ev, const char *name)
+{
+    const char *v = NULL;
+    json_error_t jerr;
+    return json_get_string(ev->data, name, false, 1, 64, &v, &jerr) == 0 ? v : NULL;
+}
+
+/* The reservation as the PMS has it now, read before the transaction for a confirm that is not
+ * one of our checkout's: Cloudbeds' own reservation webhooks carry no room type, and the
+ * reservation's reference tells one of ours whose ids the saga has not written yet. */
+typedef struct pms_view {
+    bool known;
+    pms_reservation_t res;
+    char room_type_id[PMS_ID_MAX];
+    char check_in[DATES_ISO_LEN + 1], check_out[DATES_ISO_LEN + 1];
+} pms_view_t;
+
+/* A reservation that is not ours: recorded as a booking made elsewhere (pms_foreign.h). */
+static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
+                         const char *reservation_id, const pms_view_t *view, bool *changed)
+{
+    db_param_t key[] = {DB_STR(vendor), DB_STR(reservation_id)};
+    db_result_t *h = NULL;
+    if (db_query(tx, HOLD_SELECT, key, 2, &h) != DB_OK)
+        return -1;
+    bool ours = db_result_rows(h) > 0;
+    db_result_free(h);
+    if (!ours && view->known && view->res.reference[0]) {
+        db_param_t ref[] = {DB_STR(view->res.reference)};
+        if (db_query(tx,
+                     "SELECT 1 FROM booking WHERE booking_id = ? AND source = 'checkout' LIMIT 1",
+                     ref, 1, &h) != DB_OK)
+            return -1;
+        ours = db_result_rows(h) > 0; /* made by our checkout, its ids not written yet */
+        db_result_free(h);
+    }
+    const char *hotel_id = opt_text(ev, "hotelId");
+    if (ours || !hotel_id)
+        return 0;
+    pms_foreign_change_t c = {.vendor = vendor,
+                              .hotel_id = hotel_id,
+                              .reservation_id = reservation_id,
+                              .room_type_id = opt_text(ev, "roomTypeId"),
+                              .check_in = opt_text(ev, "checkIn"),
+                              .check_out = opt_text(ev, "checkOut"),
+                              .channel = opt_text(ev, "channel"),
+                              .cancelled = strcmp(ev->type, PMS_EVENT_BOOKING_CANCELLED) == 0};
+    if (view->known) { /* the PMS's present state wins over what the report carried */
+        c.room_type_id = view->room_type_id[0] ? view->room_type_id : c.room_type_id;
+        c.check_in = view->check_in;
+        c.check_out = view->check_out;
+    }
+    return pms_foreign_apply(tx, &c, changed);
+}
+
+static bool differs(const char *reported, const char *recorded)
+{
+    return reported && (!recorded || strcmp(reported, recorded) != 0);
+}
+
+/* Whether no PMS read is needed: this event was handled before, or a checkout booking names the
+ * reservation (as reservation or hold) and the report moves none of its stay — a report that
+ * does is checked against the PMS's present state first, since a late redelivery must not move
+ * a booking back. 1, 0, or -1 on a database error. */
+static int needs_no_read(db_t *db, const cloudevent_t *ev, const char *vendor,
+                         const char *reservation_id)
+{
+    db_param_t seen[] = {DB_STR(PMS_EVENTS_CONSUMER_ID), DB_STR(ev->id)};
+    db_result_t *r = NULL;
+    if (db_query(db, "SELECT 1 FROM received_messages WHERE consumer_id = ? AND message_id = ?",
+                 seen, 2, &r) != DB_OK)
+        return -1;
+    size_t handled = db_result_rows(r);
+    db_result_free(r);
+    if (handled)
+        return 1;
+    db_param_t p[] = {DB_STR(vendor), DB_STR(reservation_id), DB_STR(reservation_id)};
+    if (db_query(db,
+                 "SELECT room_type_id, DATE_FORMAT(check_in, '%Y-%m-%d'), "
+                 "DATE_FORMAT(check_out, '%Y-%m-%d') FROM booking WHERE vendor = ? AND "
+                 "source = 'checkout' AND (reservation_id = ? OR hold_id = ?) LIMIT 1",
+                 p, 3, &r) != DB_OK)
+        return -1;
+    int skip = db_result_rows(r) == 1 &&
+               !differs(opt_text(ev, "roomTypeId"), db_result_text(r, 0, 0)) &&
+               !differs(opt_text(ev, "checkIn"), db_result_text(r, 0, 1)) &&
+               !differs(opt_text(ev, "checkOut"), db_result_text(r, 0, 2));
+    db_result_free(r);
+    return skip;
+}
+
+/* Fills view for a confirm of a reservation that may be foreign. 0 (view->known says whether
+ * the PMS answered), or -1 when the report cannot be recorded without the PMS and the PMS
+ * failed: the caller retries. */
+static int read_pms_view(pms_events_consumer_t *c, db_t *db, const cloudevent_t *ev,
+                         const char *vendor, const char *reservation_id, pms_view_t *view)
+{
+    memset(view, 0, sizeof *view);
+    const char *hotel_id = opt_text(ev, "hotelId");
+    if (!c->pms || !hotel_id || strcmp(ev->type, PMS_EVENT_BOOKING_CONFIRMED) != 0)
+        return 0;
+    int skip = needs_no_read(db, ev, vendor, reservation_id);
+    if (skip != 0)
+        return skip < 0 ? -1 : 0;
+    pms_error_t perr = {0};
+    pms_err_t e = pms_get_reservation(c->pms, hotel_id, reservation_id, &view->res, &perr);
+    if (e == PMS_OK && view->res.check_out > view->res.check_in) {
+        view->known = true;
+        snprintf(view->room_type_id, sizeof view->room_type_id, "%s", view->res.room_type_id);
+        dates_format_iso(view->res.check_in, view->check_in);
+        dates_format_iso(view->res.check_out, view->check_out);
+        return 0;
+    }
+    bool complete =
+        opt_text(ev, "roomTypeId") && opt_text(ev, "checkIn") && opt_text(ev, "checkOut");
+    log_kv(LOG_LEVEL_WARN, "pms.events: reservation not read from the PMS", "hotelId", hotel_id,
+           "reservationId", reservation_id, "error", perr.message, NULL);
+    return complete || e == PMS_ERR_NOT_FOUND ? 0 : -1;
+}
+
+/* One of our confirmed bookings whose stay the PMS moved (the desk changed its dates or room
+ * type; the PMS's present state, never a report alone): the row follows and booking.events is
+ * told lodging.booking.modified with the previous stay. The price stays ours: what the guest
+ * paid is not changed by the desk. 0 or -1. */
+static int apply_own_move(db_t *tx, const db_result_t *b, const pms_view_t *view, bool *changed)
+{
+    const char *booking_id = db_result_text(b, 0, COL_BOOKING_ID);
+    const char *status = db_result_text(b, 0, COL_STATUS);
+    const char *room =
+        view->room_type_id[0] ? view->room_type_id : db_result_text(b, 0, COL_ROOM_TYPE_ID);
+    if (!view->known || !status || strcmp(status, "confirmed") != 0 ||
+        (!differs(room, db_result_text(b, 0, COL_ROOM_TYPE_ID)) &&
+         !differs(view->check_in, db_result_text(b, 0, COL_CHECK_IN)) &&
+         !differs(view->check_out, db_result_text(b, 0, COL_CHECK_OUT))))
+        return 0;
+    int64_t amount = 0;
+    if (money_from_decimal_text(db_result_text(b, 0, COL_TOTAL_PRICE),
+                                db_result_text(b, 0, COL_CURRENCY), &amount) != 0)
+        return -1;
+    db_param_t p[] = {DB_STR(room), DB_STR(view->check_in), DB_STR(view->check_out),
+                      DB_STR(booking_id)};
+    if (db_exec(tx,
+                "UPDATE booking SET room_type_id = ?, check_in = ?, check_out = ? "
+                "WHERE booking_id = ?",
+                p, 4, NULL, NULL) != DB_OK ||
+        step_log(tx, booking_id, "modify", "room type or dates changed on the PMS side") != 0)
+        return -1;
+    struct json_object *data = cancelled_data(b, NULL, amount);
+    struct json_object *prev = json_object_new_object();
+    add_text(prev, "roomTypeId", db_result_text(b, 0, COL_ROOM_TYPE_ID));
+    add_text(prev, "checkIn", db_result_text(b, 0, COL_CHECK_IN));
+    add_text(prev, "checkOut", db_result_text(b, 0, COL_CHECK_OUT));
+    json_object_object_add(data, "previous", prev);
+    json_object_object_add(data, "status", json_object_new_string("confirmed"));
+    json_object_object_add(data, "roomTypeId", json_object_new_string(room));
+    json_object_object_add(data, "checkIn", json_object_new_string(view->check_in));
+    json_object_object_add(data, "checkOut", json_object_new_string(view->check_out));
+    int rc = outbox_append(tx, BOOKING_EVENTS_TOPIC, booking_id, BOOKING_MODIFIED_EVENT_TYPE, data,
+                           NULL);
+    json_object_put(data);
+    *changed = rc == 0;
+    return rc;
+}
+
 /* Applies one PMS booking event in tx (dedup row first). 0 applied or skipped, -1 failed. */
 static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
-                       const char *reservation_id, bool *changed)
+                       const char *reservation_id, const pms_view_t *view, bool *changed)
 {
     db_param_t dedup[] = {DB_STR(PMS_EVENTS_CONSUMER_ID), DB_STR(ev->id)};
     db_err_t e =
@@ -169,8 +342,12 @@ static int apply_event(db_t *tx, const cloudevent_t *ev, const char *vendor,
             rc = apply_cancel(tx, b);
         } else {
             rc = step_log(tx, booking_id, "confirm", "the PMS reports the reservation confirmed");
+            if (rc == 0)
+                rc = apply_own_move(tx, b, view, changed);
         }
         *changed = rc == 0;
+    } else {
+        rc = apply_foreign(tx, ev, vendor, reservation_id, view, changed);
     }
     db_result_free(b);
     return rc;
@@ -205,8 +382,11 @@ static kafka_handler_result_t on_pms_event(const kafka_message_t *m, void *ctx, 
     }
     db_t *db = db_pool_acquire(c->db);
     bool changed = false;
-    if (!db || db_begin(db) != DB_OK ||
-        apply_event(db, ev, vendor, reservation_id, &changed) != 0 || db_commit(db) != DB_OK) {
+    pms_view_t view;
+    if (!db || read_pms_view(c, db, ev, vendor, reservation_id, &view) != 0 ||
+        db_begin(db) != DB_OK ||
+        apply_event(db, ev, vendor, reservation_id, &view, &changed) != 0 ||
+        db_commit(db) != DB_OK) {
         if (db) {
             log_warn("pms.events: cannot apply %s for reservation %s: %s", ev->type, reservation_id,
                      db_error(db));
@@ -227,8 +407,9 @@ static kafka_handler_result_t on_pms_event(const kafka_message_t *m, void *ctx, 
 }
 
 pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_prefix,
-                                        db_pool_t *db, void (*kick)(void *ctx), void *kick_ctx,
-                                        char *err, size_t n)
+                                        db_pool_t *db, pms_connector_t *pms,
+                                        void (*kick)(void *ctx), void *kick_ctx, char *err,
+                                        size_t n)
 {
     if (!brokers || !db) {
         snprintf(err, n, "pms.events consumer: brokers and db are required");
@@ -240,6 +421,7 @@ pms_events_consumer_t *pms_events_start(const char *brokers, const char *topic_p
         return NULL;
     }
     c->db = db;
+    c->pms = pms;
     c->kick = kick;
     c->kick_ctx = kick_ctx;
     c->applied_total = metrics_counter("booking_pms_events_applied_total",

@@ -68,7 +68,78 @@ int inv_invalidate_nights(inv_app_t *app, inv_key_family_t family, const char *h
 
 /* ---------------------------------------------------------- pms.events -- */
 
-/* inventory/rate updated: exactly the keys of [from, to]. */
+/* The event's known vendor, or NULL. */
+static const char *vendor_field(struct json_object *data)
+{
+    const char *vendor = NULL;
+    json_error_t jerr;
+    if (json_get_string(data, "vendor", true, 1, 32, &vendor, &jerr) != 0 ||
+        inv_query_check_vendor(vendor, &jerr) != 0)
+        return NULL;
+    return vendor;
+}
+
+/* The counts an inventory update carries (nights[] with available and total, as the sandbox
+ * sends them) → room_inventory, so the ledger moves with every change the PMS reports. Events
+ * without counts (Cloudbeds' room blocks) leave it to the next sync. 0, or -1 when the
+ * database failed. */
+static int store_reported_counts(inv_app_t *app, struct json_object *data, const char *hotel,
+                                 const char *room)
+{
+    const char *vendor = vendor_field(data);
+    struct json_object *arr = NULL;
+    json_error_t jerr;
+    if (!vendor || json_get_array(data, "nights", false, &arr, &jerr) != 0 || !arr)
+        return 0;
+    size_t count = json_object_array_length(arr);
+    if (count == 0 || count > PMS_MAX_NIGHTS)
+        return 0;
+    pms_nights_t nights = {.items = calloc(count, sizeof(pms_night_t)), .count = count};
+    if (!nights.items)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        struct json_object *n = json_object_array_get_idx(arr, i);
+        int64_t available = -1, total = -1;
+        if (!json_object_is_type(n, json_type_object) ||
+            date_field(n, "date", &nights.items[i].date) != 1 ||
+            json_get_int64(n, "available", true, 0, INT32_MAX, -1, &available, &jerr) != 0 ||
+            json_get_int64(n, "total", true, 0, INT32_MAX, -1, &total, &jerr) != 0 ||
+            available > total) {
+            free(nights.items);
+            return 0; /* not counts we can trust: the next sync brings them */
+        }
+        nights.items[i].available = (int)available;
+        nights.items[i].total = (int)total;
+    }
+    int rc = inv_store_upsert_inventory(app->store, vendor, hotel, room, &nights);
+    free(nights.items);
+    return rc;
+}
+
+/* A rate change at the PMS: every plan of those nights re-read into rate_plan (one PMS call;
+ * rate changes are the desk's, rare beside availability). A PMS failure leaves the rows to the
+ * next sync. 0, or -1 when the database failed. */
+static int store_rate_plans(inv_app_t *app, struct json_object *data, const char *hotel,
+                            const char *room, dates_day_t from, int nights)
+{
+    const char *vendor = vendor_field(data);
+    if (!vendor)
+        return 0;
+    pms_rate_plans_t plans = {0};
+    pms_error_t e = {0};
+    if (pms_get_rate_plans(app->pms, hotel, room, from, nights, &plans, &e) != PMS_OK) {
+        log_kv(LOG_LEVEL_WARN, "rate plans not re-read; rate_plan waits for the next sync",
+               "hotelId", hotel, "roomTypeId", room, "error", e.message, NULL);
+        pms_rate_plans_free(&plans);
+        return 0;
+    }
+    int rc = inv_store_upsert_rate_plans(app->store, vendor, hotel, room, &plans);
+    pms_rate_plans_free(&plans);
+    return rc;
+}
+
+/* inventory/rate updated: exactly the keys of [from, to]; counts it carries go to
+ * room_inventory, the nights' rate plans to rate_plan. */
 static kafka_handler_result_t on_range_updated(inv_app_t *app, struct json_object *data,
                                                inv_key_family_t family, char *reason, size_t size)
 {
@@ -79,13 +150,39 @@ static kafka_handler_result_t on_range_updated(inv_app_t *app, struct json_objec
     if (date_field(data, "from", &from) != 1 || date_field(data, "to", &to) != 1 || to < from ||
         to - from + 1 > PMS_MAX_NIGHTS)
         return poison(reason, size, "%s", "from/to missing, malformed or out of order");
+    if (family == INV_KEY_INVENTORY && store_reported_counts(app, data, hotel, room) != 0)
+        return KAFKA_HANDLER_RETRY;
+    if (family == INV_KEY_RATE &&
+        store_rate_plans(app, data, hotel, room, from, (int)(to - from + 1)) != 0)
+        return KAFKA_HANDLER_RETRY;
     return inv_invalidate_nights(app, family, hotel, room, from, (int)(to - from + 1)) == 0
                ? KAFKA_HANDLER_OK
                : KAFKA_HANDLER_RETRY;
 }
 
-/* booking confirmed/cancelled in the PMS: it counted the rooms already, so
- * the stay's cached nights are dropped (the next read asks the PMS). */
+/* The stay's nights as the PMS counts them now → room_inventory. The cache is only
+ * invalidated: booking-svc's own adjustment of a booking of ours may follow, and must not count
+ * a night the PMS already counted. A PMS failure leaves the rows to the next sync. 0, or -1 when
+ * the database failed. */
+static int store_stay_counts(inv_app_t *app, const char *vendor, const char *hotel,
+                             const char *room, dates_day_t in, int nights)
+{
+    pms_nights_t inv = {0};
+    pms_error_t e = {0};
+    if (pms_get_inventory(app->pms, hotel, room, in, nights, &inv, &e) != PMS_OK) {
+        log_kv(LOG_LEVEL_WARN, "stay nights not re-read; room_inventory waits for the next sync",
+               "hotelId", hotel, "roomTypeId", room, "error", e.message, NULL);
+        pms_nights_free(&inv);
+        return 0;
+    }
+    int rc = inv_store_upsert_inventory(app->store, vendor, hotel, room, &inv);
+    pms_nights_free(&inv);
+    return rc;
+}
+
+/* booking confirmed/cancelled in the PMS (ours or made elsewhere): it counted the rooms
+ * already, so the stay's cached nights are dropped (the next read asks the PMS) and its
+ * counts re-read into room_inventory. */
 static kafka_handler_result_t on_booking_changed(inv_app_t *app, struct json_object *data,
                                                  char *reason, size_t size)
 {
@@ -99,12 +196,30 @@ static kafka_handler_result_t on_booking_changed(inv_app_t *app, struct json_obj
     if (json_get_string(data, "roomTypeId", false, 1, INV_ID_MAX_LEN, &room, &err) != 0 ||
         has_in < 0 || has_out < 0)
         return poison(reason, size, "%s", "roomTypeId/checkIn/checkOut malformed");
+    /* Cloudbeds' own reservation webhooks name no room type: the reservation says it. */
+    pms_reservation_t res;
+    const char *reservation = NULL;
+    if ((!room || has_in == 0 || has_out == 0) &&
+        json_get_string(data, "reservationId", false, 1, INV_ID_MAX_LEN, &reservation, &err) == 0 &&
+        reservation && vendor_field(data)) {
+        pms_error_t e = {0};
+        if (pms_get_reservation(app->pms, hotel, reservation, &res, &e) == PMS_OK &&
+            res.room_type_id[0] && res.check_out > res.check_in) {
+            room = res.room_type_id;
+            in = res.check_in;
+            out = res.check_out;
+            has_in = has_out = 1;
+        }
+    }
     if (!room || !inv_id_valid(room) || has_in == 0 || has_out == 0 || out <= in ||
         out - in > PMS_MAX_NIGHTS)
         return KAFKA_HANDLER_OK; /* nothing we can pin down; the TTL bounds staleness */
-    return inv_invalidate_nights(app, INV_KEY_INVENTORY, hotel, room, in, (int)(out - in)) == 0
-               ? KAFKA_HANDLER_OK
-               : KAFKA_HANDLER_RETRY;
+    if (inv_invalidate_nights(app, INV_KEY_INVENTORY, hotel, room, in, (int)(out - in)) != 0)
+        return KAFKA_HANDLER_RETRY;
+    const char *vendor = vendor_field(data);
+    if (vendor && store_stay_counts(app, vendor, hotel, room, in, (int)(out - in)) != 0)
+        return KAFKA_HANDLER_RETRY;
+    return KAFKA_HANDLER_OK;
 }
 
 /* Room types from the PMS into Redis and room_types. 0, or -1 with err. */
@@ -204,8 +319,8 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
     inv_cache_store_rate_plans(app, job->hotel_id, room_type_id, &plans);
     if (inv_store_upsert_inventory(app->store, job->vendor, job->hotel_id, room_type_id, &inv) !=
             0 ||
-        inv_store_upsert_rate_plans(app->store, job->vendor, job->hotel_id, room_type_id,
-                                    &plans) != 0) {
+        inv_store_upsert_rate_plans(app->store, job->vendor, job->hotel_id, room_type_id, &plans) !=
+            0) {
         snprintf(err, err_size, "database: room_inventory/rate_plan upsert failed for %s",
                  room_type_id);
         goto done;

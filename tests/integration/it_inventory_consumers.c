@@ -261,6 +261,152 @@ START_TEST(test_a_room_update_upserts_room_types_and_marks_removed_ones_inactive
 }
 END_TEST
 
+/* Free rooms of one night of room_456 in room_inventory, -1 when there is no row. */
+static long long inventory_available(dates_day_t day)
+{
+    char sql[256], d[DATES_ISO_LEN + 1];
+    dates_format_iso(day, d);
+    snprintf(sql, sizeof sql,
+             "SELECT COALESCE(MAX(available), -1) FROM room_inventory WHERE hotel_id = ? AND "
+             "room_type_id = 'room_456' AND stay_date = '%s' AND total = 10 AND count_known",
+             d);
+    return count_rows(sql);
+}
+
+/* A booking made at the PMS's desk (another channel) moves our ledger of the hotel's rooms:
+ * its nights are re-read into room_inventory and dropped from the cache; a change of its
+ * dates gives the old nights back (the counts the PMS reports with them) and takes the new. */
+START_TEST(test_a_desk_booking_and_its_date_change_move_the_room_inventory_counts)
+{
+    dates_day_t d0 = dates_today_utc() + 20;
+    fill("/api/inventory", d0, d0 + 3);
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], body[256], data[768];
+    dates_format_iso(d0, a);
+    dates_format_iso(d0 + 2, b);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"hotel_123\",\"roomTypeID\":\"room_456\",\"startDate\":\"%s\","
+             "\"endDate\":\"%s\"}",
+             a, b);
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/book", body), 201);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_desk\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"reservationId\":\"desk_1\",\"roomTypeId\":\"room_456\",\"checkIn\":\"%s\","
+             "\"checkOut\":\"%s\",\"status\":\"confirmed\"}",
+             a, b);
+    publish(topics[0], "lodging.pms.booking.confirmed", data);
+    publish(topics[0], "lodging.pms.booking.confirmed", data); /* delivered twice */
+    ck_assert(
+        TS_POLL_UNTIL(inventory_available(d0) == 9 && inventory_available(d0 + 1) == 9, WAIT_MS));
+    ck_assert(!night_cached("inv", INVFX_ROOM, d0) && !night_cached("inv", INVFX_ROOM, d0 + 1));
+    ck_assert(night_cached("inv", INVFX_ROOM, d0 + 2));
+    ck_assert_int_eq(inventory_available(d0 + 2), -1); /* not the stay's: untouched */
+
+    /* The desk moves it to d0+5..d0+7: the sandbox reports the old nights' counts, then the
+     * reservation confirmed with its new stay. */
+    char c[DATES_ISO_LEN + 1], e[DATES_ISO_LEN + 1], a1[DATES_ISO_LEN + 1], id[64] = "";
+    dates_format_iso(d0 + 5, c);
+    dates_format_iso(d0 + 7, e);
+    dates_format_iso(d0 + 1, a1);
+    struct json_object *ledger = ts_sandbox_get_json(&f.sb, "/_sandbox/ledger?propertyID=hotel_123",
+                                                     NULL),
+                       *list, *v;
+    ck_assert(json_object_object_get_ex(ledger, "reservations", &list));
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct json_object *r = json_object_array_get_idx(list, i);
+        if (json_object_object_get_ex(r, "startDate", &v) &&
+            strcmp(json_object_get_string(v), a) == 0 &&
+            json_object_object_get_ex(r, "reservationID", &v))
+            snprintf(id, sizeof id, "%s", json_object_get_string(v));
+    }
+    json_object_put(ledger);
+    ck_assert(id[0]);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"hotel_123\",\"reservationID\":\"%s\",\"startDate\":\"%s\","
+             "\"endDate\":\"%s\"}",
+             id, c, e);
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/modify", body), 200);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_desk_old\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"roomTypeId\":\"room_456\",\"from\":\"%s\",\"to\":\"%s\",\"nights\":["
+             "{\"date\":\"%s\",\"available\":10,\"total\":10},"
+             "{\"date\":\"%s\",\"available\":10,\"total\":10}]}",
+             a, a1, a, a1);
+    publish(topics[0], "lodging.pms.inventory.updated", data);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_desk_new\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"reservationId\":\"desk_1\",\"roomTypeId\":\"room_456\",\"checkIn\":\"%s\","
+             "\"checkOut\":\"%s\",\"status\":\"confirmed\"}",
+             c, e);
+    publish(topics[0], "lodging.pms.booking.confirmed", data);
+    ck_assert(TS_POLL_UNTIL(inventory_available(d0) == 10 && inventory_available(d0 + 1) == 10 &&
+                                inventory_available(d0 + 5) == 9 &&
+                                inventory_available(d0 + 6) == 9,
+                            WAIT_MS));
+}
+END_TEST
+
+/* Cloudbeds' own reservation/created names no room type: the reservation is read from the PMS
+ * and its nights still reach room_inventory. */
+START_TEST(test_a_booking_report_without_room_type_is_completed_from_the_pms)
+{
+    dates_day_t d0 = dates_today_utc() + 35;
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], body[256], data[512], id[64] = "";
+    dates_format_iso(d0, a);
+    dates_format_iso(d0 + 1, b);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"hotel_123\",\"roomTypeID\":\"room_456\",\"startDate\":\"%s\","
+             "\"endDate\":\"%s\"}",
+             a, b);
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/book", body), 201);
+    struct json_object *ledger = ts_sandbox_get_json(&f.sb, "/_sandbox/ledger?propertyID=hotel_123",
+                                                     NULL),
+                       *list, *v;
+    ck_assert(json_object_object_get_ex(ledger, "reservations", &list));
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct json_object *r = json_object_array_get_idx(list, i);
+        if (json_object_object_get_ex(r, "startDate", &v) &&
+            strcmp(json_object_get_string(v), a) == 0 &&
+            json_object_object_get_ex(r, "reservationID", &v))
+            snprintf(id, sizeof id, "%s", json_object_get_string(v));
+    }
+    json_object_put(ledger);
+    ck_assert(id[0]);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_cb_created\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"reservationId\":\"%s\",\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"status\":"
+             "\"confirmed\"}",
+             id, a, b);
+    publish(topics[0], "lodging.pms.booking.confirmed", data);
+    ck_assert(TS_POLL_UNTIL(inventory_available(d0) == 9, WAIT_MS));
+}
+END_TEST
+
+/* A rate changed at the desk: rate_plan follows for those nights, every plan. */
+START_TEST(test_a_rate_update_keeps_rate_plan_in_step)
+{
+    dates_day_t d0 = dates_today_utc() + 25;
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], body[256], data[512];
+    dates_format_iso(d0, a);
+    dates_format_iso(d0 + 1, b);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"hotel_123\",\"roomTypeID\":\"room_456\",\"from\":\"%s\","
+             "\"to\":\"%s\",\"rate\":131000}",
+             a, b);
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/rate", body), 200);
+    snprintf(data, sizeof data,
+             "{\"eventId\":\"evt_rate_desk\",\"vendor\":\"cloudbeds\",\"hotelId\":\"hotel_123\","
+             "\"roomTypeId\":\"room_456\",\"ratePlanId\":\"base\",\"from\":\"%s\",\"to\":\"%s\"}",
+             a, b);
+    publish(topics[0], "lodging.pms.rate.updated", data);
+    ck_assert(TS_POLL_UNTIL(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ? AND "
+                                       "room_type_id = 'room_456' AND rate_plan_id = 'base' AND "
+                                       "price = 131000 AND currency = 'KRW'") == 2,
+                            WAIT_MS));
+    /* the other plans of those nights too (three plans a night), and no other night */
+    ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM rate_plan WHERE hotel_id = ?"), 6);
+}
+END_TEST
+
 START_TEST(test_a_sync_job_fills_redis_and_the_database_and_reports_success)
 {
     dates_day_t d0 = dates_today_utc() + 1;
@@ -415,6 +561,9 @@ int main(void)
     tcase_add_test(tc, test_an_inventory_update_deletes_exactly_the_nights_it_names);
     tcase_add_test(tc, test_a_room_update_refreshes_the_room_list);
     tcase_add_test(tc, test_a_room_update_upserts_room_types_and_marks_removed_ones_inactive);
+    tcase_add_test(tc, test_a_desk_booking_and_its_date_change_move_the_room_inventory_counts);
+    tcase_add_test(tc, test_a_booking_report_without_room_type_is_completed_from_the_pms);
+    tcase_add_test(tc, test_a_rate_update_keeps_rate_plan_in_step);
     tcase_add_test(tc, test_a_sync_job_fills_redis_and_the_database_and_reports_success);
     tcase_add_test(tc, test_a_sync_job_reports_failure_when_the_pms_fails);
     tcase_add_test(tc, test_a_malformed_event_goes_to_the_dlq_and_the_next_is_handled);

@@ -265,7 +265,8 @@ static db_result_t *load_bookings(reconcile_t *r, db_t *db)
             db,
             "SELECT b.booking_id, b.status, b.reservation_id, b.payment_auth_id, b.total_price, "
             "b.currency, b.cancel_fee, COALESCE(p.provider, 'stripe'), p.order_id FROM booking b "
-            "LEFT JOIN booking_payment p ON p.booking_id = b.booking_id ORDER BY b.id",
+            "LEFT JOIN booking_payment p ON p.booking_id = b.booking_id "
+            "WHERE b.source = 'checkout' ORDER BY b.id",
             NULL, 0, &res) != DB_OK) {
         mismatch(r, "cannot read the booking table: %s", db_error(db));
         return NULL;

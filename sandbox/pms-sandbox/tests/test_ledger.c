@@ -166,6 +166,43 @@ START_TEST(test_cancel_of_a_confirmed_reservation_gives_the_rooms_back_once)
 }
 END_TEST
 
+START_TEST(test_a_front_desk_change_moves_the_rooms_all_or_nothing)
+{
+    ledger_booking_t b = booking(BIG, 5, 2, 2, false);
+    ledger_reservation_t r, after;
+    dates_day_t short_night = 0;
+    ck_assert_int_eq(create(&b, &r), LEDGER_OK);
+    memset(events, 0, sizeof events);
+    /* Two nights later and one longer: nights 5..6 come back, 7..9 are taken. */
+    ck_assert_int_eq(ledger_modify(ledger, HOTEL, r.reservation_id, NULL, first_day + 7,
+                                   first_day + 10, &after, &short_night),
+                     LEDGER_OK);
+    ck_assert_int_eq(available(BIG, first_day + 5), 10);
+    ck_assert_int_eq(available(BIG, first_day + 7), 8);
+    ck_assert_int_eq(available(BIG, first_day + 9), 8);
+    ck_assert_int_eq(after.nights, 3);
+    ck_assert_int_eq(events[LEDGER_EVENT_INVENTORY], 2);
+    ck_assert_int_eq(events[LEDGER_EVENT_BOOKING_CONFIRMED], 1);
+    /* To a room type without room for two on one night: nothing moves. */
+    ledger_booking_t filler = booking(SMALL, 8, 1, 2, false);
+    ck_assert_int_eq(create(&filler, &r), LEDGER_OK);
+    ck_assert_int_eq(ledger_modify(ledger, HOTEL, after.reservation_id, SMALL, first_day + 7,
+                                   first_day + 10, &r, &short_night),
+                     LEDGER_ERR_NO_AVAILABILITY);
+    ck_assert_int_eq(short_night, first_day + 8);
+    ck_assert_int_eq(available(BIG, first_day + 7), 8);
+    ck_assert_int_eq(available(SMALL, first_day + 7), 3);
+    ck_assert_str_eq(r.room_type_id, BIG);
+    /* A canceled reservation cannot be moved. */
+    ck_assert_int_eq(
+        ledger_cancel(ledger, HOTEL, after.reservation_id, LEDGER_CANCEL_FRONT_DESK, &r),
+        LEDGER_OK);
+    ck_assert_int_eq(ledger_modify(ledger, HOTEL, after.reservation_id, NULL, first_day + 1,
+                                   first_day + 2, &r, &short_night),
+                     LEDGER_ERR_CANCELED);
+}
+END_TEST
+
 START_TEST(test_expiry_gives_the_rooms_back_exactly_once)
 {
     ledger_booking_t b = booking(SMALL, 0, 3, 3, true);
@@ -414,6 +451,7 @@ int main(void)
     tcase_add_test(tc, test_a_hold_takes_every_night_or_none);
     tcase_add_test(tc, test_release_gives_the_rooms_back_exactly_once);
     tcase_add_test(tc, test_cancel_of_a_confirmed_reservation_gives_the_rooms_back_once);
+    tcase_add_test(tc, test_a_front_desk_change_moves_the_rooms_all_or_nothing);
     tcase_add_test(tc, test_expiry_gives_the_rooms_back_exactly_once);
     tcase_add_test(tc, test_an_expired_hold_is_canceled_when_it_is_next_looked_at);
     tcase_add_test(tc, test_confirm_turns_a_live_hold_into_a_reservation);

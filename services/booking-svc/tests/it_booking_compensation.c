@@ -545,7 +545,7 @@ START_TEST(test_a_pms_side_cancel_of_a_confirmed_booking_cancels_refunds_and_tel
     booking_it_seed_booking(&it, bk, "confirmed", auth, "captured", res, AMOUNT_TEXT, "KRW");
     assert_reconciled();
     start_worker(COMPENSATION_DEFAULT_ALERT_AFTER);
-    pms_events_consumer_t *pe = pms_events_start(it.brokers, it.prefix, it.pool,
+    pms_events_consumer_t *pe = pms_events_start(it.brokers, it.prefix, it.pool, pms,
                                                  outbox_relay_kick_cb, relay, err, sizeof err);
     ck_assert_msg(pe != NULL, "%s", err);
     booking_it_collector_t *events = booking_it_collect(&it, "booking.events");

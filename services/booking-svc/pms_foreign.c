@@ -1,0 +1,207 @@
+/*
+ * pms_foreign.c — bookings made on another channel, recorded from the PMS's
+ * reports (see pms_foreign.h).
+ */
+#include "pms_foreign.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "outbox.h"
+
+#define BOOKING_EVENTS_TOPIC "booking.events"
+#define CONFIRMED_TYPE "lodging.booking.confirmed"
+#define CANCELLED_TYPE "lodging.booking.cancelled"
+/* ISO 4217's "no currency involved": a foreign booking of a hotel without a listing. */
+#define NO_CURRENCY "XXX"
+#define BOOKING_ID_MAX 48
+
+/* Columns of FOREIGN_SELECT, in order. */
+enum { COL_BOOKING_ID, COL_STATUS, COL_ROOM_TYPE_ID, COL_CHECK_IN, COL_CHECK_OUT, COL_CURRENCY };
+#define FOREIGN_SELECT                                                                             \
+    "SELECT booking_id, status, room_type_id, check_in, check_out, currency FROM booking "         \
+    "WHERE vendor = ? AND hotel_id = ? AND pms_reservation_key = ? FOR UPDATE"
+
+typedef struct stay {
+    const char *booking_id, *room_type_id, *check_in, *check_out, *currency, *status;
+} stay_t;
+
+static void add_text(struct json_object *o, const char *name, const char *value)
+{
+    if (value && *value)
+        json_object_object_add(o, name, json_object_new_string(value));
+}
+
+/* booking.schema.json data of a foreign booking: no payment, amount 0, and no guest counts (the
+ * report does not give them; the row's one adult only satisfies the table). */
+static struct json_object *event_data(const pms_foreign_change_t *c, const stay_t *s)
+{
+    struct json_object *o = json_object_new_object();
+    add_text(o, "bookingId", s->booking_id);
+    json_object_object_add(o, "source", json_object_new_string(PMS_FOREIGN_SOURCE));
+    add_text(o, "channel", c->channel);
+    add_text(o, "vendor", c->vendor);
+    add_text(o, "hotelId", c->hotel_id);
+    add_text(o, "roomTypeId", s->room_type_id);
+    add_text(o, "checkIn", s->check_in);
+    add_text(o, "checkOut", s->check_out);
+    add_text(o, "status", s->status);
+    json_object_object_add(o, "amount", json_object_new_int64(0));
+    add_text(o, "currency", s->currency);
+    add_text(o, "reservationId", c->reservation_id);
+    return o;
+}
+
+static int publish(db_t *tx, const char *type, struct json_object *data, const char *booking_id)
+{
+    int rc = outbox_append(tx, BOOKING_EVENTS_TOPIC, booking_id, type, data, NULL);
+    json_object_put(data);
+    return rc;
+}
+
+static int step_log(db_t *tx, const char *booking_id, const char *step, const char *detail)
+{
+    db_param_t p[] = {DB_STR(booking_id), DB_STR(step), DB_STR(detail)};
+    return db_exec(tx,
+                   "INSERT INTO saga_step_log (booking_id, step, outcome, detail) "
+                   "VALUES (?, ?, 'succeeded', ?)",
+                   p, 3, NULL, NULL) == DB_OK
+               ? 0
+               : -1;
+}
+
+/* The hotel's currency from its listing, else NO_CURRENCY. */
+static int hotel_currency(db_t *tx, const pms_foreign_change_t *c, char out[4])
+{
+    db_param_t p[] = {DB_STR(c->vendor), DB_STR(c->hotel_id)};
+    db_result_t *r = NULL;
+    if (db_query(tx, "SELECT currency FROM listings WHERE vendor = ? AND hotel_id = ?", p, 2, &r) !=
+        DB_OK)
+        return -1;
+    const char *cur = db_result_rows(r) == 1 ? db_result_text(r, 0, 0) : NULL;
+    snprintf(out, 4, "%s", cur && strlen(cur) == 3 ? cur : NO_CURRENCY);
+    db_result_free(r);
+    return 0;
+}
+
+static int record_new(db_t *tx, const pms_foreign_change_t *c, bool *changed)
+{
+    if (!c->room_type_id || !c->check_in || !c->check_out) {
+        log_kv(LOG_LEVEL_WARN, "foreign reservation without room type or dates; not recorded",
+               "hotelId", c->hotel_id, "reservationId", c->reservation_id, NULL);
+        return 0;
+    }
+    if (strcmp(c->check_out, c->check_in) <= 0) {
+        log_kv(LOG_LEVEL_WARN, "foreign reservation with checkOut not after checkIn; not recorded",
+               "hotelId", c->hotel_id, "reservationId", c->reservation_id, NULL);
+        return 0;
+    }
+    char booking_id[BOOKING_ID_MAX], currency[4];
+    if (crypto_random_id("bk_", booking_id, sizeof booking_id) != 0 ||
+        hotel_currency(tx, c, currency) != 0)
+        return -1;
+    db_param_t p[] = {DB_STR(booking_id),        DB_STR(c->vendor),   DB_STR(c->hotel_id),
+                      DB_STR(c->room_type_id),   DB_STR(c->check_in), DB_STR(c->check_out),
+                      DB_STR(c->reservation_id), DB_STR(currency),    DB_STR(c->channel)};
+    db_err_t e = db_exec(tx,
+                         "INSERT INTO booking (booking_id, source, vendor, hotel_id, room_type_id, "
+                         "check_in, check_out, adults, children, status, reservation_id, "
+                         "total_price, currency, channel) VALUES (?, 'pms', ?, ?, ?, ?, ?, 1, 0, "
+                         "'confirmed', ?, 0, ?, ?)",
+                         p, 9, NULL, NULL);
+    if (e == DB_ERR_DUPLICATE)
+        return 0; /* recorded meanwhile by another delivery of the same reservation */
+    if (e != DB_OK || step_log(tx, booking_id, "recorded", "a booking made on another channel"))
+        return -1;
+    stay_t s = {booking_id, c->room_type_id, c->check_in, c->check_out, currency, "confirmed"};
+    *changed = true;
+    return publish(tx, CONFIRMED_TYPE, event_data(c, &s), booking_id);
+}
+
+static int cancel_known(db_t *tx, const pms_foreign_change_t *c, stay_t *s, bool *changed)
+{
+    if (strcmp(s->status, "confirmed") != 0)
+        return 0; /* cancelled before: a repeated report */
+    db_param_t p[] = {DB_STR(s->booking_id)};
+    if (db_exec(tx, "UPDATE booking SET status = 'cancelled' WHERE booking_id = ?", p, 1, NULL,
+                NULL) != DB_OK ||
+        step_log(tx, s->booking_id, "cancel_reservation", "cancelled on another channel") != 0)
+        return -1;
+    s->status = "cancelled";
+    *changed = true;
+    return publish(tx, CANCELLED_TYPE, event_data(c, s), s->booking_id);
+}
+
+static bool differs(const char *reported, const char *recorded)
+{
+    return reported && (!recorded || strcmp(reported, recorded) != 0);
+}
+
+/* A known reservation reported confirmed: moved (room type or dates), reinstated, or as is. */
+static int confirm_known(db_t *tx, const pms_foreign_change_t *c, stay_t *s, bool *changed)
+{
+    bool moved = differs(c->room_type_id, s->room_type_id) || differs(c->check_in, s->check_in) ||
+                 differs(c->check_out, s->check_out);
+    bool reinstated = strcmp(s->status, "confirmed") != 0;
+    if (!moved && !reinstated)
+        return 0;
+    stay_t now = *s;
+    if (c->room_type_id)
+        now.room_type_id = c->room_type_id;
+    if (c->check_in)
+        now.check_in = c->check_in;
+    if (c->check_out)
+        now.check_out = c->check_out;
+    now.status = "confirmed";
+    if (strcmp(now.check_out, now.check_in) <= 0) {
+        log_kv(LOG_LEVEL_WARN, "foreign reservation moved to checkOut not after checkIn; ignored",
+               "hotelId", c->hotel_id, "reservationId", c->reservation_id, NULL);
+        return 0;
+    }
+    db_param_t p[] = {DB_STR(now.room_type_id), DB_STR(now.check_in), DB_STR(now.check_out),
+                      DB_STR(s->booking_id)};
+    if (db_exec(tx,
+                "UPDATE booking SET room_type_id = ?, check_in = ?, check_out = ?, "
+                "status = 'confirmed' WHERE booking_id = ?",
+                p, 4, NULL, NULL) != DB_OK ||
+        step_log(tx, s->booking_id, moved ? "modify" : "confirm",
+                 moved ? "room type or dates changed on another channel"
+                       : "confirmed again on another channel") != 0)
+        return -1;
+    *changed = true;
+    struct json_object *data = event_data(c, &now);
+    if (!moved)
+        return publish(tx, CONFIRMED_TYPE, data, s->booking_id);
+    struct json_object *prev = json_object_new_object();
+    add_text(prev, "roomTypeId", s->room_type_id);
+    add_text(prev, "checkIn", s->check_in);
+    add_text(prev, "checkOut", s->check_out);
+    json_object_object_add(data, "previous", prev);
+    return publish(tx, BOOKING_MODIFIED_EVENT_TYPE, data, s->booking_id);
+}
+
+int pms_foreign_apply(db_t *tx, const pms_foreign_change_t *c, bool *changed)
+{
+    db_param_t key[] = {DB_STR(c->vendor), DB_STR(c->hotel_id), DB_STR(c->reservation_id)};
+    db_result_t *r = NULL;
+    if (db_query(tx, FOREIGN_SELECT, key, 3, &r) != DB_OK)
+        return -1;
+    int rc;
+    if (db_result_rows(r) == 0) {
+        rc = c->cancelled ? 0 : record_new(tx, c, changed);
+    } else {
+        stay_t s = {db_result_text(r, 0, COL_BOOKING_ID), db_result_text(r, 0, COL_ROOM_TYPE_ID),
+                    db_result_text(r, 0, COL_CHECK_IN),   db_result_text(r, 0, COL_CHECK_OUT),
+                    db_result_text(r, 0, COL_CURRENCY),   db_result_text(r, 0, COL_STATUS)};
+        if (!s.status || !s.check_in || !s.check_out || !s.room_type_id)
+            rc = -1;
+        else
+            rc =
+                c->cancelled ? cancel_known(tx, c, &s, changed) : confirm_known(tx, c, &s, changed);
+    }
+    db_result_free(r);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * pms_foreign.h — bookings made elsewhere: a reservation the PMS reports that
+ * is not one of our checkout's (the front desk, an OTA) is recorded in
+ * booking with source 'pms', no payment of ours, and told on booking.events,
+ * so other teams see every booking of the hotel.
+ *
+ * Usage (inside pms_events.c's transaction, after its dedup row):
+ *     pms_foreign_change_t c = {.vendor, .hotel_id, .reservation_id, .room_type_id,
+ *                               .check_in, .check_out, .channel, .cancelled};
+ *     if (pms_foreign_apply(tx, &c, &changed) != 0) → roll back and retry
+ *
+ * One PMS reservation is one row (unique vendor + hotel + reservation id), so a
+ * report delivered twice changes nothing the second time:
+ *   - a confirmed reservation we never heard of → a confirmed booking and
+ *     lodging.booking.confirmed (source "pms"); without its room type and
+ *     dates it cannot be recorded and is skipped;
+ *   - a known one whose room type or dates differ → the row moves and
+ *     lodging.booking.modified carries the previous stay; a cancelled one
+ *     reported confirmed again is confirmed again;
+ *   - a cancel of a known confirmed one → cancelled and
+ *     lodging.booking.cancelled (no compensation: no money of ours); a cancel
+ *     of one we never heard of is skipped.
+ * The events go through the outbox in the same transaction. Thread-safety:
+ * none of its own; tx is the caller's.
+ */
+#ifndef BOOKING_PMS_FOREIGN_H
+#define BOOKING_PMS_FOREIGN_H
+
+#include <stdbool.h>
+
+#include "common/db.h"
+
+#define PMS_FOREIGN_SOURCE "pms"
+#define BOOKING_MODIFIED_EVENT_TYPE "lodging.booking.modified"
+
+typedef struct pms_foreign_change {
+    const char *vendor, *hotel_id, *reservation_id;
+    const char *room_type_id, *check_in, *check_out; /* NULL when the PMS did not say */
+    const char *channel;                             /* NULL when the PMS did not say */
+    bool cancelled;
+} pms_foreign_change_t;
+
+/* Applies one reported change in tx; *changed is set when a row or an event was written.
+ * 0, or -1 on a database error. */
+int pms_foreign_apply(db_t *tx, const pms_foreign_change_t *c, bool *changed);
+
+#endif /* BOOKING_PMS_FOREIGN_H */
