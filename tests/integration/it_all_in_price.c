@@ -90,6 +90,7 @@ static void start_stack(void)
                            "PMS_OPERA_USERNAME=lodging_integration",
                            "PMS_OPERA_PASSWORD=opera_sandbox_password",
                            "PMS_OPERA_CHANNEL_CODE=LODGING",
+                           "BOOKING_FREE_CANCEL_HOURS=0", /* a hotel's policy alone decides */
                            NULL};
     bk_service_start(&f, extra);
 }
@@ -297,6 +298,13 @@ START_TEST(test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in)
     dates_day_t in = dates_today_utc() + 24;
     int64_t rate[2];
     sandbox_room_rates(TX_TRIPLE, in, 2, rate);
+    /* a first-night fee from now on: what it keeps is the party's first night */
+    ck_assert_int_eq(db_exec(f.db,
+                             "INSERT INTO cancellation_policy (vendor, hotel_id, rate_plan_id, "
+                             "policy) VALUES ('cloudbeds', '" TX_HOTEL "', '*', '{\"type\":"
+                             "\"free_until\",\"hoursBefore\":1200,\"fee\":\"first_night\"}')",
+                             NULL, 0, NULL, NULL),
+                     DB_OK);
     int64_t all_in = 0, pre_tax = 0, vat = 0, included = 0;
     for (int i = 0; i < 2; i++) {
         int64_t r = rate[i] + TX_EXTRA; /* the third adult's charge is taxed like the rate */
@@ -344,6 +352,23 @@ START_TEST(test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in)
                   booking_id),
         vat);
     bk_assert_ledgers_clean(&f, 1);
+
+    /* past the policy's deadline the fee is the party's first night all in
+     * (the third adult and the taxes on it), not the included occupancy's */
+    int64_t first = rate[0] + TX_EXTRA + llround((double)(rate[0] + TX_EXTRA) * 0.1);
+    char path[128];
+    snprintf(path, sizeof path, "/api/bookings/%s/cancel", booking_id);
+    http_client_response_t cr;
+    ck_assert_int_eq(http_client_request(f.http, "POST", path, NULL, NULL, NULL, 0, &cr),
+                     HTTP_CLIENT_OK);
+    ck_assert_msg(cr.status == 200, "cancel: %d %s", cr.status, cr.body);
+    json_error_t je;
+    struct json_object *c = json_parse_object(cr.body, cr.body_len, &je);
+    http_client_response_clear(&cr);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(int_of(c, "cancellationFee"), first);
+    ck_assert_int_eq(int_of(c, "refundedAmount"), all_in - first);
+    json_object_put(c);
 }
 END_TEST
 
