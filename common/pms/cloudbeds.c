@@ -1069,8 +1069,8 @@ void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const 
         /* nights that add up to the party's total are its own (taxed as the
          * rates read taxes them, to the same rounding); else the total is
          * spread evenly, the last night taking the remainder */
-        int64_t rate = per_night ? night_rates[i]
-                                 : total / nights + (i == nights - 1 ? total % nights : 0);
+        int64_t rate =
+            per_night ? night_rates[i] : total / nights + (i == nights - 1 ? total % nights : 0);
         pms_night_taxes_t t;
         cloudbeds_apply_taxes(rules, count, room_type_id, rate, &t);
         int64_t night = pms_night_all_in(rate, &t);
@@ -1168,9 +1168,9 @@ static pms_err_t check_stay(pms_connector_t *c, const char *hotel_id, const char
     taxes_ctx_t tx = {0};
     if ((e = hotel_taxes(c, hotel_id, currency, &tx, err)) != PMS_OK)
         return e;
-    const char *q[] = {"propertyIDs", hotel_id, "roomTypeID", room_type_id, "startDate",
-                       start,         "endDate", end,         "adults",     ad,
-                       "children",    ch,       "detailedRates", "true",    NULL};
+    const char *q[] = {"propertyIDs",   hotel_id, "roomTypeID", room_type_id, "startDate", start,
+                       "endDate",       end,      "adults",     ad,           "children",  ch,
+                       "detailedRates", "true",   NULL};
     pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
     stay_ctx_t sc = {room_type_id, rate_plan_id, currency, rooms, check_in, nights, &tx, out};
     return call(c, &hc, parse_stay, &sc, err);

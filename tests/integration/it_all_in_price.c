@@ -155,9 +155,8 @@ static void sandbox_rates(dates_day_t in, int nights, int64_t *out)
 
 /* A checkout body (malloc'd) for hotel's room and a party of `adults`;
  * payment is the inside of "payment":{...} before the amount. */
-static char *party_body_for(const char *vendor, const char *hotel, const char *room,
-                            dates_day_t in, int nights, int adults, const char *payment,
-                            int64_t amount)
+static char *party_body_for(const char *vendor, const char *hotel, const char *room, dates_day_t in,
+                            int nights, int adults, const char *payment, int64_t amount)
 {
     char ci[DATES_ISO_LEN + 1], co[DATES_ISO_LEN + 1];
     dates_format_iso(in, ci);
