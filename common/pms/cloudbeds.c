@@ -1050,8 +1050,40 @@ typedef struct stay_ctx {
     const char *rate_plan_id; /* NULL = the base plan */
     const char *currency;
     int rooms;
+    dates_day_t check_in;
+    int nights;
+    const taxes_ctx_t *taxes;
     pms_stay_check_t *out;
 } stay_ctx_t;
+
+void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const char *room_type_id,
+                            const int64_t *night_rates, int nights, int64_t total,
+                            pms_stay_check_t *out)
+{
+    int64_t sum = 0;
+    for (int i = 0; night_rates && i < nights; i++)
+        sum += night_rates[i];
+    bool per_night = night_rates && nights > 0 && sum == total;
+    int64_t all_in = 0, tax = 0, first = PMS_TOTAL_UNKNOWN;
+    for (int i = 0; i < nights; i++) {
+        /* nights that add up to the party's total are its own (taxed as the
+         * rates read taxes them, to the same rounding); else the total is
+         * spread evenly, the last night taking the remainder */
+        int64_t rate =
+            per_night ? night_rates[i] : total / nights + (i == nights - 1 ? total % nights : 0);
+        pms_night_taxes_t t;
+        cloudbeds_apply_taxes(rules, count, room_type_id, rate, &t);
+        int64_t night = pms_night_all_in(rate, &t);
+        all_in += night;
+        tax += pms_night_tax_amount(&t);
+        if (i == 0 && per_night)
+            first = night;
+    }
+    out->total = nights > 0 ? all_in : total;
+    out->tax = tax;
+    out->tax_known = nights > 0;
+    out->first_night = first;
+}
 
 /* The asked plan of a getRatePlans answer for the party: its totalRate
  * (the room rate plus the extra guests' charges) and its rooms free. */
@@ -1083,8 +1115,34 @@ static pms_err_t parse_stay(struct json_object *root, void *ctx, pms_error_t *er
     if (!s->out->bookable)
         return PMS_OK;
     snprintf(s->out->currency, sizeof s->out->currency, "%s", s->currency);
-    if (member(plan, "totalRate", json_type_int) || member(plan, "totalRate", json_type_double))
-        return money_of(plan, "totalRate", s->currency, &s->out->total, err);
+    if (!member(plan, "totalRate", json_type_int) && !member(plan, "totalRate", json_type_double))
+        return PMS_OK;
+    int64_t total;
+    pms_err_t e = money_of(plan, "totalRate", s->currency, &total, err);
+    if (e != PMS_OK)
+        return e;
+    /* the party's nights, when roomRateDetailed gives every one of them */
+    int64_t rates[PMS_MAX_NIGHTS];
+    int seen = 0;
+    struct json_object *detailed = member(plan, "roomRateDetailed", json_type_array);
+    for (size_t i = 0; detailed && i < json_object_array_length(detailed); i++) {
+        struct json_object *night = json_object_array_get_idx(detailed, i);
+        dates_day_t day;
+        if (dates_parse_iso(str_of(night, "date"), &day) != 0 || day < s->check_in ||
+            day >= s->check_in + s->nights)
+            continue;
+        const char *key = member(night, "totalRate", json_type_int) ||
+                                  member(night, "totalRate", json_type_double)
+                              ? "totalRate"
+                              : "rateBase";
+        if ((e = money_of(night, key, s->currency, &rates[day - s->check_in], err)) != PMS_OK)
+            return e;
+        seen++;
+    }
+    /* Cloudbeds' totalRate is before the taxes and fees it adds: the party's
+     * price is made all in the way the nightly rates are */
+    cloudbeds_party_all_in(s->taxes->rules, s->taxes->count, s->room_type_id,
+                           seen == s->nights ? rates : NULL, s->nights, total, s->out);
     return PMS_OK;
 }
 
@@ -1104,11 +1162,17 @@ static pms_err_t check_stay(pms_connector_t *c, const char *hotel_id, const char
     dates_format_iso(check_out, end);
     snprintf(ad, sizeof ad, "%d", adults);
     snprintf(ch, sizeof ch, "%d", children);
-    const char *q[] = {"propertyIDs", hotel_id,  "roomTypeID", room_type_id, "startDate",
-                       start,         "endDate", end,          "adults",     ad,
-                       "children",    ch,        NULL};
+    int nights = check_out - check_in;
+    if (nights < 1 || nights > PMS_MAX_NIGHTS)
+        return pms_fail(err, PMS_ERR_REJECTED, "a stay of %d nights", nights);
+    taxes_ctx_t tx = {0};
+    if ((e = hotel_taxes(c, hotel_id, currency, &tx, err)) != PMS_OK)
+        return e;
+    const char *q[] = {"propertyIDs",   hotel_id, "roomTypeID", room_type_id, "startDate", start,
+                       "endDate",       end,      "adults",     ad,           "children",  ch,
+                       "detailedRates", "true",   NULL};
     pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
-    stay_ctx_t sc = {room_type_id, rate_plan_id, currency, rooms, out};
+    stay_ctx_t sc = {room_type_id, rate_plan_id, currency, rooms, check_in, nights, &tx, out};
     return call(c, &hc, parse_stay, &sc, err);
 }
 

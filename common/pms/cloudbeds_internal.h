@@ -56,6 +56,14 @@ pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
 /* The taxes and fees of `rules` on one night of room_type_id at `rate`. */
 void cloudbeds_apply_taxes(const cloudbeds_tax_rule_t *rules, int count, const char *room_type_id,
                            int64_t rate, pms_night_taxes_t *out);
+/* The party's price (Cloudbeds' totalRate for the adults and children, before
+ * the taxes and fees it adds) all in, into out->total, tax, tax_known and
+ * first_night: night by night when night_rates (nights entries) add up to
+ * total, so it rounds as the rates read does; else total spread evenly over
+ * the nights (first_night then PMS_TOTAL_UNKNOWN). */
+void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const char *room_type_id,
+                            const int64_t *night_rates, int nights, int64_t total,
+                            pms_stay_check_t *out);
 /* postReservation's answer, as a hold. */
 pms_err_t cloudbeds_parse_post_reservation(struct json_object *root, const char *currency,
                                            pms_hold_t *out, pms_error_t *err);

@@ -133,6 +133,38 @@ START_TEST(test_taxes_and_fees_on_room_nights)
 }
 END_TEST
 
+START_TEST(test_a_party_price_is_made_all_in)
+{
+    struct json_object *o = example("getTaxesAndFees.json");
+    cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
+    int n = 0, skipped = 0;
+    pms_error_t e = {0};
+    ck_assert_int_eq(
+        cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n, &skipped, &e), PMS_OK);
+    json_object_put(o);
+    /* nights that sum to the party's total: taxed night by night, rounded
+     * as the rates read rounds each night */
+    int64_t nights[] = {143001, 176001};
+    pms_stay_check_t sc = {0};
+    cloudbeds_party_all_in(rules, n, "room_456", nights, 2, 143001 + 176001, &sc);
+    ck_assert(sc.tax_known);
+    ck_assert_int_eq(sc.first_night, 143001 + 14300);
+    ck_assert_int_eq(sc.total, 143001 + 14300 + 176001 + 17600);
+    ck_assert_int_eq(sc.tax, (143001 - 130001) + (176001 - 160001));
+    /* nights that do not sum to it (the rates without the extra guests):
+     * the total spread evenly, first night unknown */
+    cloudbeds_party_all_in(rules, n, "room_456", nights, 2, 352000, &sc);
+    ck_assert_int_eq(sc.total, 352000 + 35200);
+    ck_assert_int_eq(sc.first_night, PMS_TOTAL_UNKNOWN);
+    ck_assert_int_eq(sc.tax, 32000);
+    /* a hotel without taxes: the party's price as the PMS states it */
+    cloudbeds_party_all_in(rules, 0, "room_456", NULL, 2, 352000, &sc);
+    ck_assert_int_eq(sc.total, 352000);
+    ck_assert_int_eq(sc.tax, 0);
+    ck_assert(sc.tax_known);
+}
+END_TEST
+
 START_TEST(test_taxes_answer_without_data_is_a_protocol_error)
 {
     json_error_t je;
@@ -505,6 +537,7 @@ int main(void)
     tcase_add_test(tc, test_bad_arguments_send_nothing);
     tcase_add_test(tc, test_config_from_env);
     tcase_add_test(tc, test_taxes_and_fees_on_room_nights);
+    tcase_add_test(tc, test_a_party_price_is_made_all_in);
     tcase_add_test(tc, test_taxes_answer_without_data_is_a_protocol_error);
     suite_add_tcase(s, tc);
     return check_run(s);

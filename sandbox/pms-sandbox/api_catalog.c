@@ -207,14 +207,17 @@ static void rate_id_of(const seed_room_type_t *rt, int plan, char *out, size_t o
     snprintf(out, out_size, "%s-%s", rt->id, LEDGER_RATE_PLANS[plan].id);
 }
 
-static json_object *rate_detail_json(const ledger_night_t *n, int plan,
+/* One night of a plan: rateBase the room's rate, totalRate that plus what
+ * the asked adults cost beyond the included ones (extra, 0 when none were
+ * asked), as the plan's totalRate sums them. */
+static json_object *rate_detail_json(const ledger_night_t *n, int plan, int64_t extra,
                                      const ledger_restriction_t *r, const char *currency)
 {
     int64_t rate = ledger_plan_rate(plan, n->rate_minor);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "date", api_date_json(n->date));
     json_object_object_add(o, "rateBase", money_json(rate, currency));
-    json_object_object_add(o, "totalRate", money_json(rate, currency));
+    json_object_object_add(o, "totalRate", money_json(rate + extra, currency));
     json_object_object_add(o, "roomsAvailable", json_object_new_int(n->available));
     json_object_object_add(o, "closedToArrival", json_object_new_boolean(r->closed_to_arrival));
     json_object_object_add(o, "closedToDeparture",
@@ -278,8 +281,8 @@ static json_object *rate_plan_json(const room_quote_t *quote, const plans_reques
     if (pr->detailed) {
         json_object *arr = json_object_new_array();
         for (int i = 0; i < quote->count; i++)
-            json_object_array_add(arr, rate_detail_json(&quote->nights[i], plan, &rules[i],
-                                                         h->currency_code));
+            json_object_array_add(arr, rate_detail_json(&quote->nights[i], plan, extra,
+                                                         &rules[i], h->currency_code));
         json_object_object_add(o, "roomRateDetailed", arr);
     }
     free(rules);

@@ -1221,7 +1221,13 @@ static int party_price(saga_run_t *run)
     saga_observe_step("amount_check", t0);
     if (pe != PMS_OK || !sc.bookable || sc.total == PMS_TOTAL_UNKNOWN)
         return -1;
+    /* the PMS prices the party all in; its tax and first night replace the
+     * included occupancy's (the first night is what a first-night
+     * cancellation fee charges) */
     run->stay.price = sc.total;
+    run->stay.tax_known = sc.tax_known;
+    run->stay.tax = sc.tax_known ? sc.tax : 0;
+    run->stay.first_night = sc.first_night != PMS_TOTAL_UNKNOWN ? sc.first_night : 0;
     snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
     run->party_priced = true;
     return 0;

@@ -18,6 +18,8 @@
 
 #define TX_HOTEL "hotel_gangnam"
 #define TX_ROOM "gangnam_deluxe"
+#define TX_TRIPLE "gangnam_triple" /* two adults included, a third pays TX_EXTRA a night */
+#define TX_EXTRA 33000
 #define TX_KEY "PMS_hotel_gangnam_API_KEY=cbk_sandbox_hotel_gangnam"
 #define OP_HOTEL "opera_jeju"
 #define OP_ROOM "DLXK"
@@ -88,6 +90,7 @@ static void start_stack(void)
                            "PMS_OPERA_USERNAME=lodging_integration",
                            "PMS_OPERA_PASSWORD=opera_sandbox_password",
                            "PMS_OPERA_CHANNEL_CODE=LODGING",
+                           "BOOKING_FREE_CANCEL_HOURS=0", /* a hotel's policy alone decides */
                            NULL};
     bk_service_start(&f, extra);
 }
@@ -129,13 +132,13 @@ static int64_t int_of(struct json_object *o, const char *key)
     return json_object_get_int64(member(o, key));
 }
 
-/* The pms-sandbox's rate of hotel_gangnam's room for each night. */
-static void sandbox_rates(dates_day_t in, int nights, int64_t *out)
+/* The pms-sandbox's rate of a hotel_gangnam room for each night. */
+static void sandbox_room_rates(const char *room, dates_day_t in, int nights, int64_t *out)
 {
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
     dates_format_iso(in, from);
     dates_format_iso(in + nights - 1, to);
-    const char *q[] = {"propertyID", TX_HOTEL, "roomTypeID", TX_ROOM, "from", from, "to", to, NULL};
+    const char *q[] = {"propertyID", TX_HOTEL, "roomTypeID", room, "from", from, "to", to, NULL};
     struct json_object *o = ts_sandbox_get_json(&f.pms, "/_sandbox/inventory", q), *arr = o, *x;
     if (json_object_object_get_ex(o, "inventory", &x))
         arr = x;
@@ -145,10 +148,15 @@ static void sandbox_rates(dates_day_t in, int nights, int64_t *out)
     json_object_put(o);
 }
 
-/* A checkout body (malloc'd) for hotel's room; payment is the inside of
- * "payment":{...} before the amount. */
-static char *body_for(const char *vendor, const char *hotel, const char *room, dates_day_t in,
-                      int nights, const char *payment, int64_t amount)
+static void sandbox_rates(dates_day_t in, int nights, int64_t *out)
+{
+    sandbox_room_rates(TX_ROOM, in, nights, out);
+}
+
+/* A checkout body (malloc'd) for hotel's room and a party of `adults`;
+ * payment is the inside of "payment":{...} before the amount. */
+static char *party_body_for(const char *vendor, const char *hotel, const char *room, dates_day_t in,
+                            int nights, int adults, const char *payment, int64_t amount)
 {
     char ci[DATES_ISO_LEN + 1], co[DATES_ISO_LEN + 1];
     dates_format_iso(in, ci);
@@ -158,10 +166,16 @@ static char *body_for(const char *vendor, const char *hotel, const char *room, d
                        "{\"vendor\":\"%s\",\"hotelId\":\"%s\",\"roomTypeId\":\"%s\","
                        "\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"guestInfo\":{"
                        "\"firstName\":\"홍\",\"lastName\":\"길동\",\"email\":\"hong@example.com\","
-                       "\"phone\":\"+82-10-1234-5678\"},\"adults\":2,\"children\":0,\"payment\":{"
+                       "\"phone\":\"+82-10-1234-5678\"},\"adults\":%d,\"children\":0,\"payment\":{"
                        "%s\"amount\":%lld,\"currency\":\"KRW\"}}",
-                       vendor, hotel, room, ci, co, payment, (long long)amount) > 0);
+                       vendor, hotel, room, ci, co, adults, payment, (long long)amount) > 0);
     return body;
+}
+
+static char *body_for(const char *vendor, const char *hotel, const char *room, dates_day_t in,
+                      int nights, const char *payment, int64_t amount)
+{
+    return party_body_for(vendor, hotel, room, in, nights, 2, payment, amount);
 }
 
 /* Checks out, asserting the status; the answer (caller puts). */
@@ -269,6 +283,91 @@ START_TEST(test_cloudbeds_taxes_are_itemised_and_the_all_in_total_is_what_books)
     db_result_free(res);
     ck_assert_int_eq(events, 1);
     bk_assert_ledgers_clean(&f, 1);
+}
+END_TEST
+
+/* A party beyond what the rate includes is priced by the PMS (getRatePlans
+ * with the adults: totalRate), before the taxes and fees it adds: the
+ * checkout makes it all in night by night as the rates are, so the pre-tax
+ * party price is refused naming the all-in one, which books with its VAT and
+ * agrees with the hold's grandTotal. */
+START_TEST(test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in)
+{
+    start_stack();
+    dates_day_t in = dates_today_utc() + 24;
+    int64_t rate[2];
+    sandbox_room_rates(TX_TRIPLE, in, 2, rate);
+    /* a first-night fee from now on: what it keeps is the party's first night */
+    ck_assert_int_eq(db_exec(f.db,
+                             "INSERT INTO cancellation_policy (vendor, hotel_id, rate_plan_id, "
+                             "policy) VALUES ('cloudbeds', '" TX_HOTEL "', '*', '{\"type\":"
+                             "\"free_until\",\"hoursBefore\":1200,\"fee\":\"first_night\"}')",
+                             NULL, 0, NULL, NULL),
+                     DB_OK);
+    int64_t all_in = 0, pre_tax = 0, vat = 0, included = 0;
+    for (int i = 0; i < 2; i++) {
+        int64_t r = rate[i] + TX_EXTRA; /* the third adult's charge is taxed like the rate */
+        all_in += r + llround((double)r * 0.1);
+        vat += r - llround((double)r * 100.0 / 110.0);
+        pre_tax += r;
+        included += rate[i] + llround((double)rate[i] * 0.1);
+    }
+
+    /* the rates read is the included occupancy's, all in */
+    struct json_object *o = rates("cloudbeds", TX_HOTEL, TX_TRIPLE, in, in + 1);
+    struct json_object *nights = member(o, "nights");
+    ck_assert_int_eq(int_of(json_object_array_get_idx(nights, 0), "totalAmount") +
+                         int_of(json_object_array_get_idx(nights, 1), "totalAmount"),
+                     included);
+    json_object_put(o);
+
+    /* three adults: the PMS's pre-tax party price is refused, and so is
+     * the included occupancy's all-in price */
+    const char *card = "\"cardToken\":\"tok_visa\",";
+    int64_t wrong[] = {pre_tax, included};
+    for (size_t k = 0; k < 2; k++) {
+        char *body = party_body_for("cloudbeds", TX_HOTEL, TX_TRIPLE, in, 2, 3, card, wrong[k]);
+        struct json_object *r = checkout(body, 409);
+        assert_mismatch_names(r, all_in);
+        json_object_put(r);
+        free(body);
+    }
+    ck_assert_int_eq(bk_summary(&f.pms, "openHolds"), 0);
+    ck_assert_int_eq(bk_summary(&f.pay, "paymentIntents"), 0);
+
+    /* the all-in party price books: the hold's grandTotal agrees */
+    char *body = party_body_for("cloudbeds", TX_HOTEL, TX_TRIPLE, in, 2, 3, card, all_in);
+    struct json_object *r = checkout(body, 200);
+    char booking_id[64];
+    snprintf(booking_id, sizeof booking_id, "%s", bk_str(r, "bookingId"));
+    json_object_put(r);
+    free(body);
+    ck_assert_int_eq(
+        bk_db_int(&f, "SELECT CAST(total_price AS SIGNED) FROM booking WHERE booking_id = ?",
+                  booking_id),
+        all_in);
+    ck_assert_int_eq(
+        bk_db_int(&f, "SELECT CAST(tax_amount AS SIGNED) FROM booking WHERE booking_id = ?",
+                  booking_id),
+        vat);
+    bk_assert_ledgers_clean(&f, 1);
+
+    /* past the policy's deadline the fee is the party's first night all in
+     * (the third adult and the taxes on it), not the included occupancy's */
+    int64_t first = rate[0] + TX_EXTRA + llround((double)(rate[0] + TX_EXTRA) * 0.1);
+    char path[128];
+    snprintf(path, sizeof path, "/api/bookings/%s/cancel", booking_id);
+    http_client_response_t cr;
+    ck_assert_int_eq(http_client_request(f.http, "POST", path, NULL, NULL, NULL, 0, &cr),
+                     HTTP_CLIENT_OK);
+    ck_assert_msg(cr.status == 200, "cancel: %d %s", cr.status, cr.body);
+    json_error_t je;
+    struct json_object *c = json_parse_object(cr.body, cr.body_len, &je);
+    http_client_response_clear(&cr);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(int_of(c, "cancellationFee"), first);
+    ck_assert_int_eq(int_of(c, "refundedAmount"), all_in - first);
+    json_object_put(c);
 }
 END_TEST
 
@@ -401,6 +500,7 @@ int main(void)
     tcase_set_timeout(tc, 180);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_cloudbeds_taxes_are_itemised_and_the_all_in_total_is_what_books);
+    tcase_add_test(tc, test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in);
     tcase_add_test(tc, test_a_toss_approval_states_the_tax_free_part);
     tcase_add_test(tc, test_opera_after_tax_offers_read_with_their_vat_and_book_after_tax);
     suite_add_tcase(s, tc);

@@ -397,6 +397,8 @@ typedef struct pms_stay_check {
     bool bookable; /* the whole stay is for sale with the rooms and guests asked */
     int64_t total; /* when bookable: the stay's price, PMS_TOTAL_UNKNOWN when not stated */
     int64_t first_night; /* when bookable: one room's first night (or PMS_TOTAL_UNKNOWN) */
+    bool tax_known; /* when bookable: the PMS's taxes were applied to total */
+    int64_t tax;    /* with tax_known: the part of total that is tax (fees not counted) */
     char currency[4];
     bool plan_unknown; /* the PMS does not sell the asked plan for the room type */
     /* The plan's restrictions that forbid this stay, as the PMS names them
