@@ -48,8 +48,8 @@ static int feed_hotels(pms_feed_t *f, feed_hotel_t *out, int max)
         return -1;
     db_result_t *res = NULL;
     int n = -1;
-    if (db_query(db, "SELECT vendor, hotel_id FROM pms_config ORDER BY hotel_id LIMIT 1000",
-                 NULL, 0, &res) == DB_OK) {
+    if (db_query(db, "SELECT vendor, hotel_id FROM pms_config ORDER BY hotel_id LIMIT 1000", NULL,
+                 0, &res) == DB_OK) {
         n = 0;
         for (size_t r = 0; r < db_result_rows(res) && n < max; r++) {
             const char *vendor = db_result_text(res, r, 0), *hotel = db_result_text(res, r, 1);
@@ -136,8 +136,8 @@ static int announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_b
         return 0;
     pms_nights_t counts = {0};
     pms_error_t pe = {0};
-    if (pms_get_inventory(f->app->pms, h->hotel_id, room, e->prev_check_in, nights, &counts,
-                          &pe) != PMS_OK) {
+    if (pms_get_inventory(f->app->pms, h->hotel_id, room, e->prev_check_in, nights, &counts, &pe) !=
+        PMS_OK) {
         log_kv(LOG_LEVEL_WARN, "pms feed: nights given back not re-read; the next sync has them",
                "hotel", h->hotel_id, "error", pe.message, NULL);
         pms_nights_free(&counts);
@@ -159,10 +159,9 @@ static int announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_b
         dates_format_iso(counts.items[i].date, d);
         struct json_object *n = json_object_new_object();
         json_object_object_add(n, "date", json_object_new_string(d));
-        json_object_object_add(n, "available",
-                               json_object_new_int(counts.items[i].available > 0
-                                                       ? counts.items[i].available
-                                                       : 0));
+        json_object_object_add(
+            n, "available",
+            json_object_new_int(counts.items[i].available > 0 ? counts.items[i].available : 0));
         if (counts.items[i].total > 0)
             json_object_object_add(n, "total", json_object_new_int(counts.items[i].total));
         json_object_array_add(list, n);
@@ -175,8 +174,8 @@ static int announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_b
     free(ev->id);
     ev->id = strdup(id);
     char err[256] = "";
-    int rc = ev->id ? cloudevent_send_sync(f->producer, f->topic, h->hotel_id, ev, err, sizeof err)
-                    : -1;
+    int rc =
+        ev->id ? cloudevent_send_sync(f->producer, f->topic, h->hotel_id, ev, err, sizeof err) : -1;
     if (rc != 0)
         log_kv(LOG_LEVEL_WARN, "pms feed: nights given back not announced", "hotel", h->hotel_id,
                "error", err, NULL);
@@ -238,8 +237,8 @@ static void *feed_main(void *arg)
     return NULL;
 }
 
-pms_feed_t *pms_feed_start(booking_app_t *app, kafka_producer_t *producer,
-                           const char *topic_prefix, int interval_s, char *err, size_t err_size)
+pms_feed_t *pms_feed_start(booking_app_t *app, kafka_producer_t *producer, const char *topic_prefix,
+                           int interval_s, char *err, size_t err_size)
 {
     err[0] = '\0';
     if (interval_s <= 0)

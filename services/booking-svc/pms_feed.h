@@ -41,8 +41,8 @@
 typedef struct pms_feed pms_feed_t;
 
 /* interval_s <= 0: no thread (NULL, not an error: err is ""). */
-pms_feed_t *pms_feed_start(booking_app_t *app, kafka_producer_t *producer,
-                           const char *topic_prefix, int interval_s, char *err, size_t err_size);
+pms_feed_t *pms_feed_start(booking_app_t *app, kafka_producer_t *producer, const char *topic_prefix,
+                           int interval_s, char *err, size_t err_size);
 void pms_feed_stop(pms_feed_t *f); /* accepts NULL */
 
 /* One pass over the hotels of vendors without webhooks; the number of

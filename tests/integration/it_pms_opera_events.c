@@ -63,7 +63,7 @@ static const char *const TOPICS[] = {"booking.events",   "booking.compensations"
 #define OPERA_ENV                                                                                  \
     op_url, "PMS_" HOTEL "_VENDOR=opera", "PMS_OPERA_USERNAME=lodging_integration",                \
         "PMS_OPERA_PASSWORD=opera_sandbox_password", "PMS_OPERA_CHANNEL_CODE=LODGING",             \
-        "PMS_" HOTEL "_API_KEY=lodging_integration:opera_sandbox_password",                       \
+        "PMS_" HOTEL "_API_KEY=lodging_integration:opera_sandbox_password",                        \
         "PMS_OPERA_APP_KEY=" APP_KEY, "PMS_RATE_LIMIT_PER_SECOND=1000"
 
 /* ------------------------------------------------------------ services -- */
@@ -470,12 +470,11 @@ START_TEST(a_desk_booking_at_opera_reaches_booking_inventory_and_booking_events)
     ck_assert_str_eq(text_of(data, "checkIn"), in);
     ck_assert_msg(
         TS_POLL_UNTIL(ledger_available(d0) == 1 && ledger_available(d0 + 2) == 0, WAIT_MS),
-        "room_inventory: %ld %ld %ld %ld (log: %s)", ledger_available(d0),
-        ledger_available(d0 + 1), ledger_available(d0 + 2), ledger_available(d0 + 3), inv.log);
+        "room_inventory: %ld %ld %ld %ld (log: %s)", ledger_available(d0), ledger_available(d0 + 1),
+        ledger_available(d0 + 2), ledger_available(d0 + 3), inv.log);
 
     /* The desk cancels it: the nights are bookable again, the cancel is told once. */
-    snprintf(body, sizeof body, "{\"hotelCode\":\"" HOTEL "\",\"confirmationNumber\":\"%s\"}",
-             res);
+    snprintf(body, sizeof body, "{\"hotelCode\":\"" HOTEL "\",\"confirmationNumber\":\"%s\"}", res);
     ck_assert_int_eq(ts_sandbox_post(&op, "/_sandbox/frontdesk/cancel", body), 200);
     ck_assert(
         TS_POLL_UNTIL(count_of(events, seen, "lodging.booking.cancelled", res) == 1, WAIT_MS));
@@ -483,8 +482,8 @@ START_TEST(a_desk_booking_at_opera_reaches_booking_inventory_and_booking_events)
                                 "status = 'cancelled'",
                                 res),
                      1);
-    ck_assert(TS_POLL_UNTIL(ledger_available(d0 + 2) == 1 && ledger_available(d0 + 3) == 1,
-                            WAIT_MS));
+    ck_assert(
+        TS_POLL_UNTIL(ledger_available(d0 + 2) == 1 && ledger_available(d0 + 3) == 1, WAIT_MS));
     ck_assert(TS_POLL_UNTIL(read_night(d0 + 2) == 1, WAIT_MS));
     ck_assert_int_eq(query_long("SELECT COUNT(*) FROM compensation_task", NULL), 0);
 
