@@ -66,7 +66,9 @@ typedef struct opera_state {
     char token[TOKEN_MAX];
     char token_user[CRED_MAX];
     int64_t token_refresh_at_ms; /* wall clock: fetch a new one from here on */
-    /* Property API (Business Events), made on first use; guarded by mu too. */
+    /* Property API (Business Events), made on first use. A lock of its own:
+     * a slow dequeue must not hold up the Distribution token of checkouts. */
+    pthread_mutex_t property_mu; /* guards the three below; held through a dequeue */
     http_client_t *property_http;
     char property_token[TOKEN_MAX];
     int64_t property_refresh_at_ms;
@@ -75,8 +77,10 @@ typedef struct opera_state {
 static void *state_new(void)
 {
     opera_state_t *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         pthread_mutex_init(&s->mu, NULL);
+        pthread_mutex_init(&s->property_mu, NULL);
+    }
     return s;
 }
 
@@ -88,6 +92,7 @@ static void state_free(void *p)
     crypto_wipe(s->token, sizeof s->token);
     crypto_wipe(s->property_token, sizeof s->property_token);
     http_client_free(s->property_http);
+    pthread_mutex_destroy(&s->property_mu);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -773,7 +778,7 @@ static bool events_enabled(void)
                  strcasecmp(v, "on") == 0);
 }
 
-/* A Property API token (cached in s; call with s->mu held). */
+/* A Property API token (cached in s; call with s->property_mu held). */
 static pms_err_t property_token(opera_state_t *s, const char *app_key, char *out, size_t out_size,
                                 pms_error_t *err)
 {
@@ -834,8 +839,8 @@ static pms_err_t property_token(opera_state_t *s, const char *app_key, char *out
     return e;
 }
 
-/* One dequeue call. The state's lock is held throughout, so one caller at a
- * time reads the hotel's queue (and the token is fetched once). */
+/* One dequeue call. The property lock is held throughout, so one caller at a
+ * time reads the queues (and the token is fetched once). */
 static pms_err_t take_booking_events(pms_connector_t *c, const char *hotel_id,
                                      pms_booking_events_t *out, pms_error_t *err)
 {
@@ -849,7 +854,7 @@ static pms_err_t take_booking_events(pms_connector_t *c, const char *hotel_id,
                                            "PMS_OPERA_EVENTS_EXTERNAL_SYSTEM and "
                                            "PMS_OPERA_APP_KEY are required for business events");
     opera_state_t *s = pms_vendor_state(c);
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->property_mu);
     if (!s->property_http) {
         const pms_config_t *cfg = pms_connector_config(c);
         http_client_config_t hc = {.base_url = base,
@@ -904,7 +909,7 @@ static pms_err_t take_booking_events(pms_connector_t *c, const char *hotel_id,
         break;
     }
     crypto_wipe(token, sizeof token);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->property_mu);
     return e;
 }
 
