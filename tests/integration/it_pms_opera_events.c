@@ -168,6 +168,7 @@ static void booking_start(bool events)
                         inv_base,
                         "PAYMENT_API_KEY=sk_test_sandbox",
                         "BOOKING_PMS_FEED_INTERVAL_S=1",
+                        "BOOKING_PMS_WATCH_INTERVAL_S=0",
                         events ? "PMS_OPERA_EVENTS_ENABLED=true" : "PMS_OPERA_EVENTS_ENABLED=false",
                         property_url,
                         "PMS_OPERA_EVENTS_CLIENT_ID=lodging_property_client",
@@ -365,8 +366,20 @@ static long sandbox_calls(const char *op_name)
     return v;
 }
 
-/* Our own checkout of the deluxe room: its booking id into id. */
-static void our_checkout(dates_day_t day, char *id, size_t size)
+/* A pay-sandbox ledger count ("refunds", "captured"). */
+static long pay_summary(const char *field)
+{
+    json_object *o = ts_sandbox_get_json(&pay, "/_sandbox/ledger", NULL), *sum, *v;
+    long n = -1;
+    if (json_object_object_get_ex(o, "summary", &sum) && json_object_object_get_ex(sum, field, &v))
+        n = (long)json_object_get_int64(v);
+    json_object_put(o);
+    return n;
+}
+
+/* Our own checkout of the deluxe room: its booking id into id, OPERA's confirmation number
+ * into conf. */
+static void our_checkout(dates_day_t day, char *id, size_t size, char *conf, size_t conf_size)
 {
     char in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1], from[DATES_ISO_LEN + 1];
     dates_format_iso(day, in);
@@ -394,6 +407,7 @@ static void our_checkout(dates_day_t day, char *id, size_t size)
     ck_assert_msg(r.status == 200, "checkout answered %d: %s", r.status, r.body ? r.body : "");
     json_object *doc = json_tokener_parse(r.body);
     snprintf(id, size, "%s", text_of(doc, "bookingId"));
+    snprintf(conf, conf_size, "%s", text_of(doc, "confirmationNumber"));
     json_object_put(doc);
     http_client_response_clear(&r);
     ck_assert(id[0]);
@@ -446,8 +460,8 @@ START_TEST(a_desk_booking_at_opera_reaches_booking_inventory_and_booking_events)
     /* Our own checkout comes back through the feed as well: it is ours, not recorded again. A
      * desk booking made after it is a marker: the feed hands a hotel's events out in order and
      * they share one partition, so once the marker is recorded ours was handled. */
-    char own[64], marker[64];
-    our_checkout(d0 + 10, own, sizeof own);
+    char own[64], own_conf[64], marker[64];
+    our_checkout(d0 + 10, own, sizeof own, own_conf, sizeof own_conf);
     desk_book(ROOM, 1, d0 + 60, 1, marker, sizeof marker);
     ck_assert(
         TS_POLL_UNTIL(count_of(events, seen, "lodging.booking.confirmed", marker) == 1, WAIT_MS));
@@ -486,6 +500,23 @@ START_TEST(a_desk_booking_at_opera_reaches_booking_inventory_and_booking_events)
         TS_POLL_UNTIL(ledger_available(d0 + 2) == 1 && ledger_available(d0 + 3) == 1, WAIT_MS));
     ck_assert(TS_POLL_UNTIL(read_night(d0 + 2) == 1, WAIT_MS));
     ck_assert_int_eq(query_long("SELECT COUNT(*) FROM compensation_task", NULL), 0);
+
+    /* The desk cancels our own booking: the feed's cancel runs our cancel once (the status
+     * reads of pms_watch are off here), with the refund. */
+    ck_assert(TS_POLL_UNTIL(pay_summary("captured") == 1, WAIT_MS));
+    snprintf(body, sizeof body, "{\"hotelCode\":\"" HOTEL "\",\"confirmationNumber\":\"%s\"}",
+             own_conf);
+    ck_assert_int_eq(ts_sandbox_post(&op, "/_sandbox/frontdesk/cancel", body), 200);
+    ck_assert_msg(
+        TS_POLL_UNTIL(count_booking(events, seen, "lodging.booking.cancelled", own) == 1 &&
+                          pay_summary("refunds") == 1,
+                      WAIT_MS),
+        "the desk cancel of ours was not applied (log: %s)", booking.log);
+    ck_assert_int_eq(query_long("SELECT COUNT(*) FROM booking WHERE booking_id = ? AND status = "
+                                "'cancelled' AND source = 'checkout'",
+                                own),
+                     1);
+    ck_assert_int_eq(query_long("SELECT COUNT(*) FROM booking WHERE source = 'pms'", NULL), 2);
 
     kafka_consumer_free(events);
     for (int i = 0; i < seen->count; i++)
