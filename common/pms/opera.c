@@ -18,6 +18,20 @@
  * hotel's key from key_fn in the form "username:password" (an onboarding may
  * store one per hotel), else PMS_OPERA_USERNAME / PMS_OPERA_PASSWORD — the
  * integration user Oracle gives a channel for the whole environment.
+ *
+ * Business Events (optional, PMS_OPERA_EVENTS_ENABLED): a Shop & Book channel
+ * cannot list or be told of a hotel's reservations; a hotel that grants our
+ * OHIP application property-API access can. The Property API has its own
+ * gateway (PMS_OPERA_EVENTS_BASE_URL) and OAuth client (POST /oauth/v1/tokens,
+ * client credentials: PMS_OPERA_EVENTS_CLIENT_ID / _CLIENT_SECRET, x-app-key
+ * PMS_OPERA_APP_KEY), a token of its own, and the queue
+ * GET /int/v1/externalSystem/{PMS_OPERA_EVENTS_EXTERNAL_SYSTEM}/hotels/{h}/businessEvents
+ * (≤ 20 a call, dequeued as answered, 204 when empty). Paths, headers and the
+ * event's shape are Oracle's specs'; the reservation's data element names
+ * ("CONFIRMATION NO", "ARRIVAL DATE", "DEPARTURE DATE", "ROOM TYPE") and the
+ * cancel's action type ("CANCEL RESERVATION") are not published and are
+ * assumptions — an event without a usable one is still reported, and the
+ * reservation read through Book settles what it is.
  */
 #include <ctype.h>
 #include <json-c/json.h>
@@ -52,13 +66,21 @@ typedef struct opera_state {
     char token[TOKEN_MAX];
     char token_user[CRED_MAX];
     int64_t token_refresh_at_ms; /* wall clock: fetch a new one from here on */
+    /* Property API (Business Events), made on first use. A lock of its own:
+     * a slow dequeue must not hold up the Distribution token of checkouts. */
+    pthread_mutex_t property_mu; /* guards the three below; held through a dequeue */
+    http_client_t *property_http;
+    char property_token[TOKEN_MAX];
+    int64_t property_refresh_at_ms;
 } opera_state_t;
 
 static void *state_new(void)
 {
     opera_state_t *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         pthread_mutex_init(&s->mu, NULL);
+        pthread_mutex_init(&s->property_mu, NULL);
+    }
     return s;
 }
 
@@ -68,6 +90,9 @@ static void state_free(void *p)
     if (!s)
         return;
     crypto_wipe(s->token, sizeof s->token);
+    crypto_wipe(s->property_token, sizeof s->property_token);
+    http_client_free(s->property_http);
+    pthread_mutex_destroy(&s->property_mu);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -139,6 +164,88 @@ pms_err_t opera_parse_token(struct json_object *root, char *token, size_t token_
         *expires_in_s = json_object_get_int64(e);
     if (*expires_in_s <= 0)
         *expires_in_s = DEFAULT_TOKEN_TTL_S;
+    return PMS_OK;
+}
+
+/* A detail's newValue (or oldValue) by its dataElement (case-insensitive), or NULL. */
+static const char *detail_of(struct json_object *details, const char *element, const char *which)
+{
+    for (size_t i = 0; details && i < json_object_array_length(details); i++) {
+        struct json_object *d = json_object_array_get_idx(details, i);
+        const char *name = str_of(d, "dataElement");
+        if (name && strcasecmp(name, element) == 0)
+            return str_of(d, which);
+    }
+    return NULL;
+}
+
+static const char *detail_value(struct json_object *details, const char *element)
+{
+    return detail_of(details, element, "newValue");
+}
+
+pms_err_t opera_parse_business_events(struct json_object *root, pms_booking_events_t *out,
+                                      pms_error_t *err)
+{
+    struct json_object *data = arr_of(root, "businessEventData");
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "OPERA business events have no businessEventData");
+    for (size_t i = 0; i < json_object_array_length(data) && out->count < PMS_MAX_BOOKING_EVENTS;
+         i++) {
+        struct json_object *item = json_object_array_get_idx(data, i);
+        struct json_object *ev = obj_of(item, "businessEvent");
+        struct json_object *h = obj_of(ev, "header");
+        struct json_object *details = arr_of(ev, "details");
+        const char *module = str_of(h, "moduleName"), *action = str_of(h, "actionType");
+        if (!module || strcasecmp(module, "Reservation") != 0 || !action)
+            continue;
+        /* the confirmation number is what Book reads a reservation by; the
+         * primary key (OPERA's internal id) only when no detail names it */
+        const char *conf = detail_value(details, "CONFIRMATION NO");
+        if (!conf || !*conf)
+            conf = str_of(h, "primaryKey");
+        const char *id = str_of(obj_of(item, "businessEventId"), "id");
+        char action_id[32] = "";
+        struct json_object *aid = NULL;
+        if (json_object_object_get_ex(h, "actionId", &aid) &&
+            (json_object_is_type(aid, json_type_int) || json_object_is_type(aid, json_type_double)))
+            snprintf(action_id, sizeof action_id, "%lld",
+                     (long long)json_object_get_double(aid));
+        if (!id || !*id)
+            id = action_id;
+        if (!conf || !*conf || strlen(conf) >= PMS_ID_MAX || !*id || strlen(id) >= PMS_ID_MAX)
+            continue;
+        pms_booking_event_t *e = &out->items[out->count++];
+        memset(e, 0, sizeof *e);
+        copy(e->event_id, sizeof e->event_id, id);
+        copy(e->action, sizeof e->action, action);
+        copy(e->reservation_id, sizeof e->reservation_id, conf);
+        const char *status = detail_value(details, "RESERVATION STATUS");
+        bool cancelled = contains_ci(action, "CANCEL") ||
+                         (status && (contains_ci(status, "CANCEL") || contains_ci(status, "NO SHOW")));
+        e->status = cancelled ? PMS_RES_CANCELLED : PMS_RES_CONFIRMED;
+        const char *rt = detail_value(details, "ROOM TYPE");
+        if (rt && strlen(rt) < sizeof e->room_type_id)
+            copy(e->room_type_id, sizeof e->room_type_id, rt);
+        const char *a = detail_value(details, "ARRIVAL DATE"), *d = detail_value(details,
+                                                                                 "DEPARTURE DATE");
+        dates_day_t in, outd;
+        if (a && d && dates_parse_iso(a, &in) == 0 && dates_parse_iso(d, &outd) == 0 && outd > in) {
+            e->check_in = in;
+            e->check_out = outd;
+        }
+        /* a change's old values: the stay whose nights came back */
+        const char *pa = detail_of(details, "ARRIVAL DATE", "oldValue"),
+                   *pd = detail_of(details, "DEPARTURE DATE", "oldValue"),
+                   *prt = detail_of(details, "ROOM TYPE", "oldValue");
+        if (pa && pd && dates_parse_iso(pa, &in) == 0 && dates_parse_iso(pd, &outd) == 0 &&
+            outd > in) {
+            e->prev_check_in = in;
+            e->prev_check_out = outd;
+        }
+        if (prt && *prt && strlen(prt) < sizeof e->prev_room_type_id)
+            copy(e->prev_room_type_id, sizeof e->prev_room_type_id, prt);
+    }
     return PMS_OK;
 }
 
@@ -653,6 +760,157 @@ static pms_err_t call_json(pms_connector_t *c, const char *hotel_id, const char 
     *root = body_json(&resp, err);
     http_client_response_clear(&resp);
     return *root ? PMS_OK : PMS_ERR_PROTOCOL;
+}
+
+/* ---------------------------------------------------- business events -- */
+
+static const char *env_set(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* PMS_OPERA_EVENTS_ENABLED as config reads a boolean. */
+static bool events_enabled(void)
+{
+    const char *v = env_set("PMS_OPERA_EVENTS_ENABLED");
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+                 strcasecmp(v, "on") == 0);
+}
+
+/* A Property API token (cached in s; call with s->property_mu held). */
+static pms_err_t property_token(opera_state_t *s, const char *app_key, char *out, size_t out_size,
+                                pms_error_t *err)
+{
+    int64_t now = clock_wall_ms();
+    if (*s->property_token && now < s->property_refresh_at_ms) {
+        copy(out, out_size, s->property_token);
+        return PMS_OK;
+    }
+    const char *id = env_set("PMS_OPERA_EVENTS_CLIENT_ID"),
+               *secret = env_set("PMS_OPERA_EVENTS_CLIENT_SECRET");
+    if (!id || !secret || strlen(id) + strlen(secret) + 2 > CRED_MAX)
+        return pms_fail(err, PMS_ERR_AUTH, "PMS_OPERA_EVENTS_CLIENT_ID / _CLIENT_SECRET are not "
+                                           "configured");
+    char pair[2 * CRED_MAX];
+    snprintf(pair, sizeof pair, "%s:%s", id, secret);
+    char *basic = crypto_base64_encode(pair, strlen(pair));
+    crypto_wipe(pair, sizeof pair);
+    if (!basic)
+        return pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    char auth[PMS_HEADER_MAX], key[PMS_HEADER_MAX];
+    snprintf(auth, sizeof auth, "Authorization: Basic %s", basic);
+    crypto_wipe(basic, strlen(basic));
+    free(basic);
+    snprintf(key, sizeof key, "x-app-key: %s", app_key);
+    const char *headers[] = {auth, key, NULL};
+    const char *form[] = {"grant_type", "client_credentials", NULL};
+    http_client_response_t resp;
+    memset(&resp, 0, sizeof resp);
+    http_client_err_t hr = http_client_post_form(s->property_http, "/oauth/v1/tokens", headers,
+                                                 form, &resp);
+    crypto_wipe(auth, sizeof auth);
+    pms_err_t e;
+    if (hr != HTTP_CLIENT_OK) {
+        e = pms_fail(err, PMS_ERR_TRANSIENT, "OPERA property token: %s", http_client_err_name(hr));
+    } else if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
+        e = pms_fail(err, PMS_ERR_AUTH, "OPERA refused the property client (%d)", resp.status);
+    } else if (resp.status != 200) {
+        e = classify(&resp, err);
+        if (e == PMS_OK)
+            e = pms_fail(err, PMS_ERR_PROTOCOL, "OPERA property token answered %d", resp.status);
+    } else {
+        struct json_object *root = body_json(&resp, err);
+        int64_t ttl = 0;
+        e = root ? opera_parse_token(root, s->property_token, sizeof s->property_token, &ttl, err)
+                 : PMS_ERR_PROTOCOL;
+        if (root)
+            json_object_put(root);
+        if (e == PMS_OK) {
+            int64_t margin = ttl / 6 > 60 ? ttl / 6 : (ttl > 120 ? 60 : ttl / 2);
+            s->property_refresh_at_ms = now + (ttl - margin) * 1000;
+            copy(out, out_size, s->property_token);
+        } else {
+            s->property_token[0] = '\0';
+        }
+    }
+    crypto_wipe(resp.body, resp.body_len);
+    http_client_response_clear(&resp);
+    return e;
+}
+
+/* One dequeue call. The property lock is held throughout, so one caller at a
+ * time reads the queues (and the token is fetched once). */
+static pms_err_t take_booking_events(pms_connector_t *c, const char *hotel_id,
+                                     pms_booking_events_t *out, pms_error_t *err)
+{
+    if (!events_enabled())
+        return pms_fail(err, PMS_ERR_REJECTED, "OPERA business events are not enabled");
+    const char *base = env_set("PMS_OPERA_EVENTS_BASE_URL"),
+               *ext = env_set("PMS_OPERA_EVENTS_EXTERNAL_SYSTEM"),
+               *app_key = env_set("PMS_OPERA_APP_KEY");
+    if (!base || !ext || !app_key || strlen(ext) > 40 || strlen(app_key) > 64)
+        return pms_fail(err, PMS_ERR_AUTH, "PMS_OPERA_EVENTS_BASE_URL, "
+                                           "PMS_OPERA_EVENTS_EXTERNAL_SYSTEM and "
+                                           "PMS_OPERA_APP_KEY are required for business events");
+    opera_state_t *s = pms_vendor_state(c);
+    pthread_mutex_lock(&s->property_mu);
+    if (!s->property_http) {
+        const pms_config_t *cfg = pms_connector_config(c);
+        http_client_config_t hc = {.base_url = base,
+                                   .total_timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 0};
+        s->property_http = http_client_new(&hc);
+    }
+    pms_err_t e = PMS_OK;
+    char token[TOKEN_MAX] = "";
+    if (!s->property_http)
+        e = pms_fail(err, PMS_ERR_TRANSIENT, "out of memory");
+    for (int attempt = 0; e == PMS_OK && attempt < 2; attempt++) {
+        e = property_token(s, app_key, token, sizeof token, err);
+        if (e != PMS_OK)
+            break;
+        char path[256], auth[PMS_HEADER_MAX], key[PMS_HEADER_MAX], hotel[PMS_ID_MAX + 16],
+            system[64];
+        snprintf(path, sizeof path, "/int/v1/externalSystem/%s/hotels/%s/businessEvents", ext,
+                 hotel_id);
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        snprintf(key, sizeof key, "x-app-key: %s", app_key);
+        snprintf(hotel, sizeof hotel, "x-hotelid: %s", hotel_id);
+        snprintf(system, sizeof system, "x-externalsystem: %s", ext);
+        const char *headers[] = {auth, key, hotel, system, "Accept: application/json", NULL};
+        const char *query[] = {"limit", "20", NULL};
+        http_client_response_t resp;
+        memset(&resp, 0, sizeof resp);
+        http_client_err_t hr = http_client_get(s->property_http, path, query, headers, &resp);
+        crypto_wipe(auth, sizeof auth);
+        if (hr != HTTP_CLIENT_OK) {
+            e = pms_fail(err, PMS_ERR_TRANSIENT, "OPERA business events: %s",
+                         http_client_err_name(hr));
+        } else if (resp.status == 204) {
+            e = PMS_OK;
+        } else if (resp.status == 401 && attempt == 0) {
+            /* the token lapsed early: once more with a new one */
+            crypto_wipe(s->property_token, sizeof s->property_token);
+            s->property_refresh_at_ms = 0;
+            http_client_response_clear(&resp);
+            continue;
+        } else if (resp.status != 200) {
+            e = classify(&resp, err);
+            if (e == PMS_OK)
+                e = pms_fail(err, PMS_ERR_PROTOCOL, "OPERA business events answered %d",
+                             resp.status);
+        } else {
+            struct json_object *root = body_json(&resp, err);
+            e = root ? opera_parse_business_events(root, out, err) : PMS_ERR_PROTOCOL;
+            if (root)
+                json_object_put(root);
+        }
+        http_client_response_clear(&resp);
+        break;
+    }
+    crypto_wipe(token, sizeof token);
+    pthread_mutex_unlock(&s->property_mu);
+    return e;
 }
 
 /* --------------------------------------------------------- operations -- */
@@ -1460,4 +1718,5 @@ const pms_vendor_t pms_vendor_opera = {
     .find_reservation = find_reservation,
     .list_reservations = NULL,
     .subscribe_webhooks = subscribe_webhooks,
+    .take_booking_events = take_booking_events,
 };

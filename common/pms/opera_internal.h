@@ -18,6 +18,10 @@ pms_err_t opera_parse_token(struct json_object *root, char *token, size_t token_
                             int64_t *expires_in_s, pms_error_t *err);
 /* Content getPropertyInfo. */
 pms_err_t opera_parse_property(struct json_object *root, pms_hotel_t *out, pms_error_t *err);
+/* A Business Events answer ({businessEventData[]}): module Reservation events
+ * with a confirmation number are appended to out. */
+pms_err_t opera_parse_business_events(struct json_object *root, pms_booking_events_t *out,
+                                      pms_error_t *err);
 /* Content getRoomTypesInfo: every item appended to out; *has_more says
  * whether a next page exists. */
 pms_err_t opera_parse_room_types(struct json_object *root, pms_room_types_t *out, bool *has_more,

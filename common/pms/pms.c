@@ -865,6 +865,19 @@ pms_err_t pms_list_reservations(pms_connector_t *c, const char *hotel_id, dates_
     return e;
 }
 
+pms_err_t pms_take_booking_events(pms_connector_t *c, const char *hotel_id,
+                                  pms_booking_events_t *out, pms_error_t *err)
+{
+    start(err);
+    c = route(c, hotel_id);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    if (!c->vendor->take_booking_events)
+        return pms_fail(err, PMS_ERR_REJECTED, "%s has no reservation change feed to read",
+                        c->vendor->name);
+    return c->vendor->take_booking_events(c, hotel_id, out, err);
+}
+
 pms_err_t pms_subscribe_webhooks(pms_connector_t *c, const char *hotel_id, const char *endpoint_url,
                                  pms_subscriptions_t *out, pms_error_t *err)
 {

@@ -84,6 +84,10 @@ typedef struct pms_vendor {
     pms_err_t (*subscribe_webhooks)(pms_connector_t *c, const char *hotel_id,
                                     const char *endpoint_url, pms_subscriptions_t *out,
                                     pms_error_t *err);
+    /* Optional (NULL = PMS_ERR_REJECTED: no change feed): see
+     * pms_take_booking_events; out is zeroed by the generic layer. */
+    pms_err_t (*take_booking_events)(pms_connector_t *c, const char *hotel_id,
+                                     pms_booking_events_t *out, pms_error_t *err);
 } pms_vendor_t;
 
 extern const pms_vendor_t pms_vendor_cloudbeds;

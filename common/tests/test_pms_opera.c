@@ -313,6 +313,59 @@ START_TEST(test_errors_are_typed)
 }
 END_TEST
 
+START_TEST(test_business_events_give_reservation_changes)
+{
+    struct json_object *o = example("business_events.json");
+    pms_booking_events_t b = {0};
+    pms_error_t e = {0};
+    ck_assert_int_eq(opera_parse_business_events(o, &b, &e), PMS_OK);
+    ck_assert_int_eq(b.count, 3); /* the profile change is not a reservation's */
+    ck_assert_str_eq(b.items[0].event_id, "1041");
+    ck_assert_str_eq(b.items[0].action, "NEW RESERVATION");
+    ck_assert_str_eq(b.items[0].reservation_id, "OPJ100007");
+    ck_assert_int_eq(b.items[0].status, PMS_RES_CONFIRMED);
+    ck_assert_str_eq(b.items[0].room_type_id, "OCNS");
+    ck_assert_int_eq(b.items[0].check_in, day("2027-01-06"));
+    ck_assert_int_eq(b.items[0].check_out, day("2027-01-08"));
+    ck_assert_int_eq(b.items[0].prev_check_in, 0);
+    /* a move: the new stay and the one given back */
+    ck_assert_int_eq(b.items[1].status, PMS_RES_CONFIRMED);
+    ck_assert_int_eq(b.items[1].check_in, day("2027-01-08"));
+    ck_assert_int_eq(b.items[1].prev_check_in, day("2027-01-06"));
+    ck_assert_int_eq(b.items[1].prev_check_out, day("2027-01-08"));
+    ck_assert_str_eq(b.items[1].prev_room_type_id, "OCNS");
+    /* a cancel without a confirmation number detail: the primary key stands in */
+    ck_assert_int_eq(b.items[2].status, PMS_RES_CANCELLED);
+    ck_assert_str_eq(b.items[2].reservation_id, "418230");
+    ck_assert_int_eq(b.items[2].check_in, 0);
+    json_object_put(o);
+    o = json_tokener_parse("{\"links\":[]}");
+    ck_assert_int_eq(opera_parse_business_events(o, &b, &e), PMS_ERR_PROTOCOL);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_a_change_feed_is_off_unless_configured)
+{
+    unsetenv("PMS_OPERA_EVENTS_ENABLED");
+    pms_config_t cfg = PMS_CONFIG_DEFAULT;
+    cfg.base_url = "http://127.0.0.1:9"; /* nothing listens: nothing may be asked */
+    cfg.retry.max_retries = -1;
+    char err[256];
+    pms_connector_t *c = pms_connector_new("opera", &cfg, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    pms_booking_events_t b;
+    pms_error_t e = {0};
+    ck_assert_int_eq(pms_take_booking_events(c, "opera_jeju", &b, &e), PMS_ERR_REJECTED);
+    ck_assert_int_eq(b.count, 0);
+    pms_connector_free(c);
+    c = pms_connector_new("cloudbeds", &cfg, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(pms_take_booking_events(c, "hotel_123", &b, &e), PMS_ERR_REJECTED);
+    pms_connector_free(c);
+}
+END_TEST
+
 START_TEST(test_traits_and_vendor_from_env)
 {
     pms_vendor_traits_t t;
@@ -379,6 +432,8 @@ int main(void)
     tcase_add_test(tc, test_on_hold_and_cancel_answers);
     tcase_add_test(tc, test_both_error_spellings);
     tcase_add_test(tc, test_errors_are_typed);
+    tcase_add_test(tc, test_business_events_give_reservation_changes);
+    tcase_add_test(tc, test_a_change_feed_is_off_unless_configured);
     tcase_add_test(tc, test_traits_and_vendor_from_env);
     tcase_add_test(tc, test_hotels_are_routed_to_their_vendor);
     suite_add_tcase(s, tc);

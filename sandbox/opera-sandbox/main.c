@@ -44,6 +44,11 @@ static int wire(service_t *svc, void *ctx)
         .username = config_get_str(cfg, "OPERA_SANDBOX_USERNAME", OPERA_DEFAULT_USERNAME),
         .password = config_get_str(cfg, "OPERA_SANDBOX_PASSWORD", OPERA_DEFAULT_PASSWORD),
         .channel_code = config_get_str(cfg, "OPERA_SANDBOX_CHANNEL_CODE", OPERA_DEFAULT_CHANNEL),
+        .client_id = config_get_str(cfg, "OPERA_SANDBOX_CLIENT_ID", OPERA_DEFAULT_CLIENT_ID),
+        .client_secret =
+            config_get_str(cfg, "OPERA_SANDBOX_CLIENT_SECRET", OPERA_DEFAULT_CLIENT_SECRET),
+        .external_system = config_get_str(cfg, "OPERA_SANDBOX_EXTERNAL_SYSTEM",
+                                          OPERA_DEFAULT_EXTERNAL_SYSTEM),
         .token_ttl_s = (int)config_get_int(cfg, "OPERA_SANDBOX_TOKEN_TTL_S",
                                            OPERA_DEFAULT_TOKEN_TTL_S, 1, 86400),
         .session_ttl_s = (int)config_get_int(cfg, "OPERA_SANDBOX_SESSION_TTL_S",

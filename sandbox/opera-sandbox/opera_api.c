@@ -10,6 +10,14 @@
  * then "Reserved") or Ignore ("Ignored"); cancellations answer "Cancelled".
  * A session reservation that was ignored or purged never became a
  * reservation: reading it is 404.
+ *
+ * Property API, as the OHIP "oauth" and "int" Swagger files describe it: a
+ * client-credentials token (POST /oauth/v1/tokens, Basic client id:secret,
+ * x-app-key) that only the Property API accepts, and the Business Events
+ * queue GET /int/v1/externalSystem/{code}/hotels/{hotelId}/businessEvents
+ * (at most 20 per call, each event dequeued by the call that returns it, 204
+ * when empty). Every reservation made, moved or cancelled — at the front desk
+ * or through Book — queues one Reservation event for its hotel.
  */
 #include "opera_api.h"
 
@@ -41,14 +49,29 @@
 #define EXTERNAL_ID_MAX 50
 #define FIND_MAX 8
 #define OP_COUNT_MAX 16
+#define EVENTS_MAX 10000 /* queued per sandbox; the oldest is dropped beyond it */
+#define EVENTS_PER_CALL 20
 
 /* What a route belongs to: decides the headers it needs and how its errors are spelt. */
-typedef enum { FAM_AUTH, FAM_CONTENT, FAM_SHOP, FAM_BOOK } family_t;
+typedef enum { FAM_AUTH, FAM_CONTENT, FAM_SHOP, FAM_BOOK, FAM_PROPERTY } family_t;
 
 typedef struct token_slot {
     char token[TOKEN_HEX_LEN + 1];
     int64_t expires_ms;
+    bool property; /* issued by the Property API's OAuth: good there only */
 } token_slot_t;
+
+/* One queued Business Event of module Reservation. */
+typedef struct be_event {
+    long id;
+    char hotel[SEED_ID_MAX_LEN + 1];
+    const char *action; /* "NEW RESERVATION", "UPDATE RESERVATION", "CANCEL RESERVATION" */
+    char reservation_id[LEDGER_RESERVATION_ID_LEN];
+    char room_type[SEED_ID_MAX_LEN + 1], old_room_type[SEED_ID_MAX_LEN + 1];
+    dates_day_t start, end, old_start, old_end;
+    bool has_old; /* old_* hold the stay before an UPDATE */
+    int64_t created_ms;
+} be_event_t;
 
 typedef struct op_count {
     const char *op;
@@ -63,6 +86,9 @@ struct opera_api {
     char *password;
     char *channel_code;
     int token_ttl_s;
+    char *client_id;
+    char *client_secret;
+    char *external_system;
 
     pthread_mutex_t mu; /* guards everything below */
     token_slot_t tokens[TOKEN_SLOTS];
@@ -74,12 +100,16 @@ struct opera_api {
     size_t committed_count;
     op_count_t ops[OP_COUNT_MAX];
     long log_id;
+    be_event_t *events; /* oldest first */
+    size_t event_count;
+    long next_event_id;
 };
 
 /* ------------------------------------------------------------ errors -- */
 
 static const family_t FAMILY_CONTENT = FAM_CONTENT, FAMILY_SHOP = FAM_SHOP,
-                      FAMILY_BOOK = FAM_BOOK, FAMILY_AUTH = FAM_AUTH;
+                      FAMILY_BOOK = FAM_BOOK, FAMILY_AUTH = FAM_AUTH,
+                      FAMILY_PROPERTY = FAM_PROPERTY;
 
 static long next_log_id(opera_api_t *api)
 {
@@ -198,9 +228,43 @@ static void count_op(opera_api_t *api, const char *op)
     pthread_mutex_unlock(&api->mu);
 }
 
+/* --------------------------------------------------- business events -- */
+
+/* Queues one Reservation event for r's hotel; before (NULL but for an
+ * UPDATE) is the stay it had. */
+static void queue_event(opera_api_t *api, const char *action, const ledger_reservation_t *r,
+                        const ledger_reservation_t *before)
+{
+    pthread_mutex_lock(&api->mu);
+    if (!api->events)
+        api->events = calloc(EVENTS_MAX, sizeof *api->events);
+    if (api->events) {
+        if (api->event_count == EVENTS_MAX) {
+            memmove(api->events, api->events + 1, (EVENTS_MAX - 1) * sizeof *api->events);
+            api->event_count--;
+        }
+        be_event_t *e = &api->events[api->event_count++];
+        *e = (be_event_t){.id = ++api->next_event_id,
+                          .action = action,
+                          .start = r->start,
+                          .end = r->end,
+                          .created_ms = clock_wall_ms()};
+        snprintf(e->hotel, sizeof e->hotel, "%s", r->property_id);
+        snprintf(e->reservation_id, sizeof e->reservation_id, "%s", r->reservation_id);
+        snprintf(e->room_type, sizeof e->room_type, "%s", r->room_type_id);
+        if (before) {
+            e->has_old = true;
+            e->old_start = before->start;
+            e->old_end = before->end;
+            snprintf(e->old_room_type, sizeof e->old_room_type, "%s", before->room_type_id);
+        }
+    }
+    pthread_mutex_unlock(&api->mu);
+}
+
 /* ------------------------------------------------------------ tokens -- */
 
-static bool token_valid(opera_api_t *api, const char *header)
+static bool token_valid(opera_api_t *api, const char *header, bool property)
 {
     if (!header || strncasecmp(header, "Bearer ", 7) != 0)
         return false;
@@ -211,7 +275,7 @@ static bool token_valid(opera_api_t *api, const char *header)
     bool ok = false;
     pthread_mutex_lock(&api->mu);
     for (size_t i = 0; i < TOKEN_SLOTS && !ok; i++)
-        ok = api->tokens[i].expires_ms > now &&
+        ok = api->tokens[i].expires_ms > now && api->tokens[i].property == property &&
              crypto_equal_constant_time(api->tokens[i].token, TOKEN_HEX_LEN, t, TOKEN_HEX_LEN);
     pthread_mutex_unlock(&api->mu);
     return ok;
@@ -222,7 +286,7 @@ static bool token_valid(opera_api_t *api, const char *header)
 static bool enter(call_t *c, opera_api_t *api, http_request_t *req, family_t fam, const char *op)
 {
     static const family_t *const FAMS[] = {&FAMILY_AUTH, &FAMILY_CONTENT, &FAMILY_SHOP,
-                                           &FAMILY_BOOK};
+                                           &FAMILY_BOOK, &FAMILY_PROPERTY};
     *c = (call_t){.api = api, .req = req, .fam = fam, .op = op};
     count_op(api, op);
     if (sandbox_faults_apply(api->faults, req, op, fault_error, (void *)FAMS[fam]))
@@ -232,7 +296,7 @@ static bool enter(call_t *c, opera_api_t *api, http_request_t *req, family_t fam
         fail(c, 400, "OHD-HEADER", "Header x-channelCode is required");
         return false;
     }
-    if (!token_valid(api, http_request_header(req, "authorization"))) {
+    if (!token_valid(api, http_request_header(req, "authorization"), false)) {
         fail(c, 401, "OHD-AUTH", "The access token is missing, invalid or expired");
         return false;
     }
@@ -267,6 +331,27 @@ static int leave(call_t *c, int rc)
     return rc;
 }
 
+/* A new token's answer body {access_token, expires_in}; the token is kept in a slot. */
+static json_object *issue_token(opera_api_t *api, bool property)
+{
+    uint8_t raw[TOKEN_HEX_LEN / 2];
+    char token[TOKEN_HEX_LEN + 1];
+    crypto_random_bytes(raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(token + 2 * i, 3, "%02x", raw[i]);
+    pthread_mutex_lock(&api->mu);
+    token_slot_t *slot = &api->tokens[api->next_token++ % TOKEN_SLOTS];
+    memcpy(slot->token, token, sizeof token);
+    slot->expires_ms = clock_wall_ms() + (int64_t)api->token_ttl_s * 1000;
+    slot->property = property;
+    pthread_mutex_unlock(&api->mu);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "access_token", json_object_new_string(token));
+    json_object_object_add(o, "expires_in", json_object_new_int64(api->token_ttl_s));
+    crypto_wipe(token, sizeof token);
+    return o;
+}
+
 static int handle_token(http_request_t *req, void *ctx)
 {
     opera_api_t *api = ctx;
@@ -291,21 +376,7 @@ static int handle_token(http_request_t *req, void *ctx)
                                            strlen(api->password))) {
         rc = fail(&c, 401, "OHD-AUTH", "Username and/or password do not match");
     } else {
-        uint8_t raw[TOKEN_HEX_LEN / 2];
-        char token[TOKEN_HEX_LEN + 1];
-        crypto_random_bytes(raw, sizeof raw);
-        for (size_t i = 0; i < sizeof raw; i++)
-            snprintf(token + 2 * i, 3, "%02x", raw[i]);
-        pthread_mutex_lock(&api->mu);
-        token_slot_t *slot = &api->tokens[api->next_token++ % TOKEN_SLOTS];
-        memcpy(slot->token, token, sizeof token);
-        slot->expires_ms = clock_wall_ms() + (int64_t)api->token_ttl_s * 1000;
-        pthread_mutex_unlock(&api->mu);
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "access_token", json_object_new_string(token));
-        json_object_object_add(o, "expires_in", json_object_new_int64(api->token_ttl_s));
-        crypto_wipe(token, sizeof token);
-        rc = reply(&c, 200, o);
+        rc = reply(&c, 200, issue_token(api, false));
     }
     sandbox_form_free(form);
     http_request_wipe_body(req);
@@ -1291,6 +1362,8 @@ static int handle_status(http_request_t *req, void *ctx)
             rc = fail(&c, 400, "DRSV30011", "Reservation %s is cancelled", r.reservation_id);
         } else if (r.status == LEDGER_CONFIRMED ||
                    ledger_confirm(c.api->ledger, c.hotel->id, r.reservation_id, &r) == LEDGER_OK) {
+            if (!is_committed(c.api, r.reservation_id))
+                queue_event(c.api, "NEW RESERVATION", &r, NULL);
             mark_committed(c.api, r.reservation_id);
             rc = reply_on_hold(&c, &r, "Committed");
         } else {
@@ -1327,8 +1400,10 @@ static int handle_cancel(http_request_t *req, void *ctx)
         rc = fail(&c, 400, "DRSV30013", "Reservation %s is on hold: commit or ignore it",
                   r.reservation_id);
     } else {
-        if (r.status != LEDGER_CANCELED)
-            ledger_cancel(c.api->ledger, c.hotel->id, r.reservation_id, LEDGER_CANCEL_BY_API, &r);
+        if (r.status != LEDGER_CANCELED &&
+            ledger_cancel(c.api->ledger, c.hotel->id, r.reservation_id, LEDGER_CANCEL_BY_API,
+                          &r) == LEDGER_OK)
+            queue_event(c.api, "CANCEL RESERVATION", &r, NULL);
         char cxl[LEDGER_RESERVATION_ID_LEN + 4];
         snprintf(cxl, sizeof cxl, "CXL%s", r.reservation_id);
         json_object *item = json_object_new_object();
@@ -1364,6 +1439,181 @@ static int handle_find(http_request_t *req, void *ctx)
 
 /* ----------------------------------------------------------- control -- */
 
+/* ------------------------------------------------------ property API -- */
+
+/* x-app-key as the Property specs pattern it: a UUID v4, lower-case hex. */
+static bool app_key_ok(const char *k)
+{
+    if (!k || strlen(k) != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? k[i] != '-' : !(isdigit((unsigned char)k[i]) || (k[i] >= 'a' && k[i] <= 'f')))
+            return false;
+    }
+    return k[14] == '4' && strchr("89abAB", k[19]) != NULL;
+}
+
+/* Basic base64(client id:client secret) against the configured client. */
+static bool client_ok(opera_api_t *api, const char *header)
+{
+    if (!header || strncasecmp(header, "Basic ", 6) != 0)
+        return false;
+    size_t n = 0;
+    uint8_t *raw = crypto_base64_decode(header + 6, &n);
+    if (!raw)
+        return false;
+    size_t id_len = strlen(api->client_id), secret_len = strlen(api->client_secret);
+    bool ok = n == id_len + 1 + secret_len && raw[id_len] == ':' &&
+              crypto_equal_constant_time(raw, id_len, api->client_id, id_len) &&
+              crypto_equal_constant_time(raw + id_len + 1, secret_len, api->client_secret,
+                                         secret_len);
+    crypto_wipe(raw, n);
+    free(raw);
+    return ok;
+}
+
+/* POST /oauth/v1/tokens: client credentials only (the sandbox has no users). */
+static int handle_property_token(http_request_t *req, void *ctx)
+{
+    opera_api_t *api = ctx;
+    call_t c = {.api = api, .req = req, .fam = FAM_PROPERTY, .op = "getPropertyToken"};
+    count_op(api, "getPropertyToken");
+    if (sandbox_faults_apply(api->faults, req, "getPropertyToken", fault_error,
+                             (void *)&FAMILY_PROPERTY))
+        return 0;
+    if (!app_key_ok(http_request_header(req, "x-app-key")))
+        return fail(&c, 400, "OAUTH-APPKEY", "Header x-app-key must be the application key");
+    size_t len = 0;
+    const char *body = http_request_body(req, &len);
+    char err[128];
+    sandbox_form_t *form = sandbox_form_parse(body, len, err, sizeof err);
+    if (!form)
+        return fail(&c, 400, "OAUTH-REQUEST", "Malformed form body: %s", err);
+    const char *grant = sandbox_form_get(form, "grant_type");
+    int rc;
+    if (!grant || strcmp(grant, "client_credentials") != 0) {
+        rc = fail(&c, 400, "OAUTH-GRANT", "grant_type must be client_credentials");
+    } else if (!client_ok(api, http_request_header(req, "authorization"))) {
+        rc = fail(&c, 401, "OAUTH-CLIENT", "Client authentication failed");
+    } else {
+        json_object *o = issue_token(api, true);
+        json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+        json_object_object_add(o, "oracle_tk_context", json_object_new_string("user_assertion"));
+        rc = reply(&c, 200, o);
+    }
+    sandbox_form_free(form);
+    http_request_wipe_body(req);
+    return rc;
+}
+
+static void add_detail(json_object *details, const char *element, const char *old_value,
+                       const char *new_value)
+{
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "dataElement", json_object_new_string(element));
+    if (old_value)
+        json_object_object_add(d, "oldValue", json_object_new_string(old_value));
+    if (new_value)
+        json_object_object_add(d, "newValue", json_object_new_string(new_value));
+    json_object_array_add(details, d);
+}
+
+/* One businessEventData item. The details' element names are the sandbox's
+ * choice: the specs name only the fields of a detail, not the elements. */
+static json_object *event_json(const be_event_t *e)
+{
+    char start[11], end[11], old_start[11] = "", old_end[11] = "", at[DATES_RFC3339_LEN + 1],
+                                               id[24];
+    dates_format_iso(e->start, start);
+    dates_format_iso(e->end, end);
+    if (e->has_old) {
+        dates_format_iso(e->old_start, old_start);
+        dates_format_iso(e->old_end, old_end);
+    }
+    dates_format_rfc3339(e->created_ms, at);
+    bool cancel = strcmp(e->action, "CANCEL RESERVATION") == 0;
+    json_object *header = json_object_new_object();
+    json_object_object_add(header, "moduleName", json_object_new_string("Reservation"));
+    json_object_object_add(header, "actionType", json_object_new_string(e->action));
+    json_object_object_add(header, "actionId", json_object_new_int64(e->id));
+    json_object_object_add(header, "primaryKey", json_object_new_string(e->reservation_id));
+    json_object_object_add(header, "createdDateTime", json_object_new_string(at));
+    json_object_object_add(header, "hotelId", json_object_new_string(e->hotel));
+    json_object_object_add(header, "publisherId", json_object_new_int(1));
+    json_object *details = json_object_new_array();
+    add_detail(details, "CONFIRMATION NO", NULL, e->reservation_id);
+    add_detail(details, "RESERVATION STATUS", NULL, cancel ? "CANCELLED" : "RESERVED");
+    add_detail(details, "ARRIVAL DATE", e->has_old ? old_start : NULL, start);
+    add_detail(details, "DEPARTURE DATE", e->has_old ? old_end : NULL, end);
+    add_detail(details, "ROOM TYPE", e->has_old ? e->old_room_type : NULL, e->room_type);
+    json_object *event = json_object_new_object();
+    json_object_object_add(event, "header", header);
+    json_object_object_add(event, "details", details);
+    snprintf(id, sizeof id, "%ld", e->id);
+    json_object *eid = json_object_new_object();
+    json_object_object_add(eid, "type", json_object_new_string("BusinessEventId"));
+    json_object_object_add(eid, "id", json_object_new_string(id));
+    json_object *item = json_object_new_object();
+    json_object_object_add(item, "businessEvent", event);
+    json_object_object_add(item, "businessEventId", eid);
+    return item;
+}
+
+/* GET /int/v1/externalSystem/{code}/hotels/{hotelId}/businessEvents?limit=:
+ * dequeues up to limit (≤ 20) of the hotel's events, oldest first; 204 when
+ * there are none. */
+static int handle_business_events(http_request_t *req, void *ctx)
+{
+    opera_api_t *api = ctx;
+    call_t c = {.api = api, .req = req, .fam = FAM_PROPERTY, .op = "getBusinessEvents"};
+    count_op(api, "getBusinessEvents");
+    if (sandbox_faults_apply(api->faults, req, "getBusinessEvents", fault_error,
+                             (void *)&FAMILY_PROPERTY))
+        return 0;
+    if (!token_valid(api, http_request_header(req, "authorization"), true))
+        return fail(&c, 401, "OHIP-AUTH", "The access token is missing, invalid or expired");
+    if (!app_key_ok(http_request_header(req, "x-app-key")))
+        return fail(&c, 400, "OHIP-HEADER", "Header x-app-key must be the application key");
+    const char *hotel = http_request_param(req, "hotelId");
+    const char *header_hotel = http_request_header(req, "x-hotelid");
+    if (!header_hotel || !*header_hotel)
+        return fail(&c, 400, "OHIP-HEADER", "Header x-hotelid is required");
+    const char *code = http_request_param(req, "extSystemCode");
+    if (!code || strcmp(code, api->external_system) != 0)
+        return fail(&c, 404, "OHIP-EXTSYSTEM", "External system %.40s is not configured",
+                    code ? code : "");
+    long limit;
+    if (query_int(&c, "limit", 1, EVENTS_PER_CALL, EVENTS_PER_CALL, &limit) != 0)
+        return 0;
+    seed_t *seed = ledger_seed(api->ledger);
+    bool known = seed_find_hotel(seed, hotel) != NULL;
+    seed_unref(seed);
+    if (!known)
+        return fail(&c, 404, "OHIP-HOTEL", "Hotel %.50s is not known", hotel);
+    json_object *data = json_object_new_array();
+    pthread_mutex_lock(&api->mu);
+    size_t kept = 0;
+    for (size_t i = 0; i < api->event_count; i++) {
+        const be_event_t *e = &api->events[i];
+        if ((long)json_object_array_length(data) < limit && strcmp(e->hotel, hotel) == 0)
+            json_object_array_add(data, event_json(e));
+        else
+            api->events[kept++] = *e;
+    }
+    api->event_count = kept;
+    pthread_mutex_unlock(&api->mu);
+    if (json_object_array_length(data) == 0) {
+        json_object_put(data);
+        http_response_header(req, "Content-Language", "en-GB");
+        return http_respond(req, 204, NULL, NULL, 0);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "businessEventData", data);
+    json_object_object_add(o, "links", json_object_new_array());
+    return reply(&c, 200, o);
+}
+
 static int control_json(http_request_t *req, int status, json_object *o)
 {
     int rc = http_respond_json(req, status, o);
@@ -1397,6 +1647,7 @@ static int handle_reset(http_request_t *req, void *ctx)
     api->fail_after_create = 0;
     api->dedupe_external = false;
     memset(api->ops, 0, sizeof api->ops);
+    api->event_count = 0;
     pthread_mutex_unlock(&api->mu);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "reset", json_object_new_boolean(1));
@@ -1542,7 +1793,12 @@ static int handle_frontdesk_cancel(http_request_t *req, void *ctx)
     int rc = 0;
     if (control_target(req, body, &hotel, &id) == 0) {
         ledger_reservation_t r;
+        ledger_reservation_t before;
+        bool was_live = ledger_get(api->ledger, hotel, id, &before) == LEDGER_OK &&
+                        before.status == LEDGER_CONFIRMED;
         ledger_err_t le = ledger_cancel(api->ledger, hotel, id, LEDGER_CANCEL_FRONT_DESK, &r);
+        if (le == LEDGER_OK && was_live)
+            queue_event(api, "CANCEL RESERVATION", &r, NULL);
         rc = le == LEDGER_OK ? reservation_state(req, api, 200, &r) : ledger_fail(req, le);
     }
     json_object_put(body);
@@ -1603,7 +1859,44 @@ static int handle_frontdesk_book(http_request_t *req, void *ctx)
         bool replayed;
         dates_day_t short_night;
         ledger_err_t le = ledger_create(api->ledger, &b, &r, &replayed, &short_night);
+        if (le == LEDGER_OK && !replayed)
+            queue_event(api, "NEW RESERVATION", &r, NULL);
         rc = le == LEDGER_OK ? reservation_state(req, api, 201, &r) : ledger_fail(req, le);
+    }
+    json_object_put(body);
+    return rc;
+}
+
+/* {hotelCode, confirmationNumber, roomType?, arrivalDate, departureDate}: the
+ * front desk moves a confirmed reservation (all nights or none). */
+static int handle_frontdesk_modify(http_request_t *req, void *ctx)
+{
+    opera_api_t *api = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    json_error_t e;
+    const char *hotel, *id, *room = NULL, *arrival, *departure;
+    dates_day_t a, d;
+    int rc;
+    if (control_target(req, body, &hotel, &id) != 0) {
+        rc = 0;
+    } else if (json_get_string(body, "roomType", false, 1, SEED_ID_MAX_LEN, &room, &e) != 0 ||
+               json_get_string(body, "arrivalDate", true, 10, 10, &arrival, &e) != 0 ||
+               json_get_string(body, "departureDate", true, 10, 10, &departure, &e) != 0) {
+        rc = control_bad(req, e.field, e.message);
+    } else if (dates_parse_iso(arrival, &a) != 0 || dates_parse_iso(departure, &d) != 0 || d <= a) {
+        rc = control_bad(req, "departureDate", "arrivalDate and departureDate must be dates "
+                                               "YYYY-MM-DD, departure after arrival");
+    } else {
+        ledger_reservation_t before, r;
+        dates_day_t short_night;
+        ledger_err_t le = ledger_get(api->ledger, hotel, id, &before);
+        if (le == LEDGER_OK)
+            le = ledger_modify(api->ledger, hotel, id, room, a, d, &r, &short_night);
+        if (le == LEDGER_OK)
+            queue_event(api, "UPDATE RESERVATION", &r, &before);
+        rc = le == LEDGER_OK ? reservation_state(req, api, 200, &r) : ledger_fail(req, le);
     }
     json_object_put(body);
     return rc;
@@ -1785,10 +2078,16 @@ opera_api_t *opera_api_new(const opera_api_config_t *cfg)
     api->username = strdup(cfg->username ? cfg->username : OPERA_DEFAULT_USERNAME);
     api->password = strdup(cfg->password ? cfg->password : OPERA_DEFAULT_PASSWORD);
     api->channel_code = strdup(cfg->channel_code ? cfg->channel_code : OPERA_DEFAULT_CHANNEL);
+    api->client_id = strdup(cfg->client_id ? cfg->client_id : OPERA_DEFAULT_CLIENT_ID);
+    api->client_secret =
+        strdup(cfg->client_secret ? cfg->client_secret : OPERA_DEFAULT_CLIENT_SECRET);
+    api->external_system =
+        strdup(cfg->external_system ? cfg->external_system : OPERA_DEFAULT_EXTERNAL_SYSTEM);
     api->token_ttl_s = cfg->token_ttl_s > 0 ? cfg->token_ttl_s : OPERA_DEFAULT_TOKEN_TTL_S;
     api->session_ttl_s = cfg->session_ttl_s > 0 ? cfg->session_ttl_s : OPERA_DEFAULT_SESSION_TTL_S;
     pthread_mutex_init(&api->mu, NULL);
-    if (!api->seed_path || !api->username || !api->password || !api->channel_code) {
+    if (!api->seed_path || !api->username || !api->password || !api->channel_code ||
+        !api->client_id || !api->client_secret || !api->external_system) {
         opera_api_free(api);
         return NULL;
     }
@@ -1808,6 +2107,12 @@ void opera_api_free(opera_api_t *api)
     free(api->username);
     free(api->password);
     free(api->channel_code);
+    if (api->client_secret)
+        crypto_wipe(api->client_secret, strlen(api->client_secret));
+    free(api->client_id);
+    free(api->client_secret);
+    free(api->external_system);
+    free(api->events);
     pthread_mutex_destroy(&api->mu);
     free(api);
 }
@@ -1828,6 +2133,9 @@ int opera_api_routes(opera_api_t *api, http_server_t *srv)
         {"POST", "/book/v1/hotels/:hotelCode/reservations/:confirmationNum/cancellations",
          AUTH_RULE_OPEN, handle_cancel},
         {"GET", "/distribution/v1/hotels/:hotelCode/reservations", AUTH_RULE_OPEN, handle_find},
+        {"POST", "/oauth/v1/tokens", AUTH_RULE_OPEN, handle_property_token},
+        {"GET", "/int/v1/externalSystem/:extSystemCode/hotels/:hotelId/businessEvents",
+         AUTH_RULE_OPEN, handle_business_events},
         {"POST", "/_sandbox/reset", AUTH_RULE_OPEN, handle_reset},
         {"GET", "/_sandbox/behaviour", AUTH_RULE_OPEN, handle_behaviour_get},
         {"POST", "/_sandbox/behaviour", AUTH_RULE_OPEN, handle_behaviour_post},
@@ -1837,6 +2145,7 @@ int opera_api_routes(opera_api_t *api, http_server_t *srv)
         {"GET", "/_sandbox/inventory", AUTH_RULE_OPEN, handle_inventory},
         {"POST", "/_sandbox/frontdesk/book", AUTH_RULE_OPEN, handle_frontdesk_book},
         {"POST", "/_sandbox/frontdesk/cancel", AUTH_RULE_OPEN, handle_frontdesk_cancel},
+        {"POST", "/_sandbox/frontdesk/modify", AUTH_RULE_OPEN, handle_frontdesk_modify},
         {"POST", "/_sandbox/frontdesk/availability", AUTH_RULE_OPEN,
          handle_frontdesk_availability},
         {"POST", "/_sandbox/frontdesk/restrictions", AUTH_RULE_OPEN, handle_frontdesk_restrictions},

@@ -29,6 +29,11 @@
 #define OPERA_DEFAULT_CHANNEL "LODGING"
 #define OPERA_DEFAULT_TOKEN_TTL_S 3600
 #define OPERA_DEFAULT_SESSION_TTL_S 1200
+/* Property API (OHIP "int" and "oauth"): the application's client credentials
+ * and the external system code the hotel configured for its Business Events. */
+#define OPERA_DEFAULT_CLIENT_ID "lodging_property_client"
+#define OPERA_DEFAULT_CLIENT_SECRET "opera_sandbox_client_secret"
+#define OPERA_DEFAULT_EXTERNAL_SYSTEM "LODGING"
 
 typedef struct opera_api_config {
     ledger_t *ledger;
@@ -39,6 +44,9 @@ typedef struct opera_api_config {
     const char *channel_code; /* x-channelCode every call must carry */
     int token_ttl_s;          /* expires_in of issued tokens */
     int session_ttl_s;        /* when an uncommitted session reservation is purged */
+    const char *client_id;     /* Property API OAuth client (Basic auth on /oauth/v1/tokens) */
+    const char *client_secret; /* never logged */
+    const char *external_system; /* the only extSystemCode whose Business Events exist */
 } opera_api_config_t;
 
 typedef struct opera_api opera_api_t;

@@ -30,6 +30,7 @@
 #include "outbox.h"
 #include "payment_route.h"
 #include "pms_events.h"
+#include "pms_feed.h"
 #include "pms_watch.h"
 #include "recovery.h"
 #include "saga.h"
@@ -49,6 +50,7 @@ typedef struct wiring {
     compensation_worker_t *worker;
     pms_events_consumer_t *pms_events;
     pms_watch_t *watch;
+    pms_feed_t *feed;
     recovery_t *recovery;
 } wiring_t;
 
@@ -58,6 +60,10 @@ static const char ENV_HELP[] =
     "  BOOKING_RECOVERY_INTERVAL_S recovery pass period in seconds (default 3)\n"
     "  BOOKING_PMS_WATCH_INTERVAL_S how often our bookings at PMSs without webhooks (OPERA) are "
     "re-read to see a cancel made there; 0 = never (default 60)\n"
+    "  PMS_OPERA_EVENTS_ENABLED   read OPERA hotels' Business Events (property-API access "
+    "granted; PMS_OPERA_EVENTS_* in common/pms/README.md) for every reservation change "
+    "(default false)\n"
+    "  BOOKING_PMS_FEED_INTERVAL_S how often those change feeds are read (default 15)\n"
     "  BOOKING_SAGA_LEASE_S       a saga's lease in seconds; a dead owner's sagas are taken over "
     "after it (default 10)\n"
     "  IDEMPOTENCY_TTL_H          Idempotency-Key retention in hours, at least 24 (default 24)\n"
@@ -104,6 +110,7 @@ static void stop_all(void *ctx)
 {
     wiring_t *w = ctx;
     recovery_stop(w->recovery);
+    pms_feed_stop(w->feed);
     pms_watch_stop(w->watch);
     pms_events_stop(w->pms_events);
     compensation_worker_stop(w->worker);
@@ -206,6 +213,11 @@ static int wire(service_t *svc, void *ctx)
                                        BOOKING_DEFAULT_RECOVERY_INTERVAL_S, 1, 3600);
     int watch_s = (int)config_get_int(cfg, "BOOKING_PMS_WATCH_INTERVAL_S",
                                       PMS_WATCH_DEFAULT_INTERVAL_S, 0, 86400);
+    /* a change feed is read only where one is configured; nothing otherwise */
+    int feed_s = config_get_bool(cfg, "PMS_OPERA_EVENTS_ENABLED", false)
+                     ? (int)config_get_int(cfg, "BOOKING_PMS_FEED_INTERVAL_S",
+                                           PMS_FEED_DEFAULT_INTERVAL_S, 1, 86400)
+                     : 0;
     int outbox_poll_ms = (int)config_get_int(cfg, "OUTBOX_POLL_INTERVAL_MS",
                                              OUTBOX_DEFAULT_POLL_INTERVAL_MS, 10, 3600000);
     int scan_ms = (int)config_get_int(cfg, "COMPENSATION_SCAN_INTERVAL_MS",
@@ -289,6 +301,9 @@ static int wire(service_t *svc, void *ctx)
         goto fail;
     w->watch = pms_watch_start(app, w->producer, s->kafka_topic_prefix, watch_s, err, sizeof err);
     if (!w->watch && *err)
+        goto fail;
+    w->feed = pms_feed_start(app, w->producer, s->kafka_topic_prefix, feed_s, err, sizeof err);
+    if (!w->feed && *err)
         goto fail;
     if (saga_active_keep_leases(app->active, app->db, app->saga_lease_s) != 0) {
         snprintf(err, sizeof err, "saga lease keeper thread");

@@ -80,7 +80,8 @@ static const char *vendor_field(struct json_object *data)
 }
 
 /* The counts an inventory update carries (nights[] with available and total, as the sandbox
- * sends them) → room_inventory, so the ledger moves with every change the PMS reports. Events
+ * sends them; without total from a vendor that tells no count — OPERA's 1 "bookable" or 0, as
+ * booking-svc's change feed reads them) → room_inventory, so the ledger moves with every change the PMS reports. Events
  * without counts (Cloudbeds' room blocks) leave it to the next sync. 0, or -1 when the
  * database failed. */
 static int store_reported_counts(inv_app_t *app, struct json_object *data, const char *hotel,
@@ -103,13 +104,14 @@ static int store_reported_counts(inv_app_t *app, struct json_object *data, const
         if (!json_object_is_type(n, json_type_object) ||
             date_field(n, "date", &nights.items[i].date) != 1 ||
             json_get_int64(n, "available", true, 0, INT32_MAX, -1, &available, &jerr) != 0 ||
-            json_get_int64(n, "total", true, 0, INT32_MAX, -1, &total, &jerr) != 0 ||
-            available > total) {
+            json_get_int64(n, "total", false, 0, INT32_MAX, -1, &total, &jerr) != 0 ||
+            (total >= 0 && available > total) || (total < 0 && available > 1)) {
             free(nights.items);
             return 0; /* not counts we can trust: the next sync brings them */
         }
         nights.items[i].available = (int)available;
-        nights.items[i].total = (int)total;
+        nights.items[i].total = total < 0 ? 0 : (int)total;
+        nights.items[i].count_unknown = total < 0;
     }
     int rc = inv_store_upsert_inventory(app->store, vendor, hotel, room, &nights);
     free(nights.items);

@@ -22,6 +22,7 @@ When they are absent the test says so and exits 77 (ctest's SKIP_RETURN_CODE).
 Usage: opera_sandbox_openapi.py --binary <path to opera-sandbox>
 """
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -44,10 +45,14 @@ FILES = {
     "content": "oracle-ohip-distribution-content-openapi.json",
     "shop": "oracle-ohip-distribution-shop-openapi.json",
     "book": "oracle-ohip-distribution-book-openapi.json",
+    "oauth": "oracle-ohip-property-oauth-openapi.json",
+    "int": "oracle-ohip-property-int-openapi.json",
 }
 EXAMPLES = os.path.join(REPO_ROOT, "proto", "examples", "pms", "opera")
 HOTEL = "opera_jeju"
 USER, PASSWORD, CHANNEL = "lodging_integration", "opera_sandbox_password", "LODGING"
+CLIENT, SECRET, EXT_SYSTEM = "lodging_property_client", "opera_sandbox_client_secret", "LODGING"
+APP_KEY = "41ecd082-8997-4c69-af34-2f72b83645ff"
 START_TIMEOUT_S = 20
 
 failures = []
@@ -329,6 +334,50 @@ def run(sb, specs):
     validate(book_error, body, "injected book 502")
 
 
+def business_events(sb, specs):
+    """The Property API: its own OAuth client and the Business Events queue."""
+    oauth, integ = specs["oauth"], specs["int"]
+    basic = "Basic " + base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
+    st, tok = sb.call("POST", "/oauth/v1/tokens", {"authorization": basic, "x-app-key": APP_KEY},
+                      form={"grant_type": "client_credentials"})
+    check(st == 200, f"property token: {st}")
+    validate(oauth.response("/tokens", "post"), tok, "property token 200")
+    wrong = "Basic " + base64.b64encode(f"{CLIENT}:nope".encode()).decode()
+    st, _ = sb.call("POST", "/oauth/v1/tokens", {"authorization": wrong, "x-app-key": APP_KEY},
+                    form={"grant_type": "client_credentials"})
+    check(st == 401, f"property token with a wrong secret: {st}")
+    st, _ = sb.call("POST", "/oauth/v1/tokens", {"authorization": basic},
+                    form={"grant_type": "client_credentials"})
+    check(st == 400, f"property token without x-app-key: {st}")
+    hdr = {"authorization": "Bearer " + tok["access_token"], "x-app-key": APP_KEY,
+           "x-hotelid": HOTEL, "x-externalsystem": EXT_SYSTEM}
+    path = f"/int/v1/externalSystem/{EXT_SYSTEM}/hotels/{HOTEL}/businessEvents"
+    sb.call("POST", "/_sandbox/reset", {}, {})
+    st, body = sb.call("GET", path + "?limit=20", hdr)
+    check(st == 204 and body is None, f"empty queue: {st}")
+    a = (datetime.date.today() + datetime.timedelta(days=70)).isoformat()
+    d = (datetime.date.today() + datetime.timedelta(days=72)).isoformat()
+    st, _ = sb.call("POST", "/_sandbox/frontdesk/book", {},
+                    {"hotelCode": HOTEL, "roomType": "DLXK", "arrivalDate": a,
+                     "departureDate": d})
+    check(st == 201, f"desk book: {st}")
+    st, body = sb.call("GET", path + "?limit=20", hdr)
+    check(st == 200, f"business events: {st}")
+    validate(integ.response("/externalSystem/{extSystemCode}/hotels/{hotelId}/businessEvents",
+                            "get"), body, "business events 200")
+    items = (body or {}).get("businessEventData", [])
+    check(len(items) == 1 and items[0]["businessEvent"]["header"]["actionType"] ==
+          "NEW RESERVATION", f"one NEW RESERVATION: {items}")
+    st, _ = sb.call("GET", path, hdr)
+    check(st == 204, f"dequeued once: {st}")
+    st, _ = sb.call("GET", path, dict(hdr, authorization="Bearer " + "0" * 48))
+    check(st == 401, f"business events with a bad token: {st}")
+    st, _ = sb.call("GET", path + "?limit=21", hdr)
+    check(st == 400, f"limit above 20: {st}")
+    st, _ = sb.call("GET", path.replace(EXT_SYSTEM, "OTHER"), hdr)
+    check(st == 404, f"unknown external system: {st}")
+
+
 def examples(specs):
     """The connector's recorded payloads, each against the schema its README names."""
     index = os.path.join(EXAMPLES, "schemas.json")
@@ -368,6 +417,7 @@ def main():
     sb = Sandbox(args.binary, log)
     try:
         run(sb, specs)
+        business_events(sb, specs)
     finally:
         sb.stop()
     if failures:

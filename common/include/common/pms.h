@@ -477,6 +477,37 @@ pms_err_t pms_list_reservations(pms_connector_t *c, const char *hotel_id, dates_
                                 pms_error_t *err);
 void pms_reservation_list_free(pms_reservation_list_t *list); /* accepts NULL */
 
+/* A change to one of a hotel's reservations as the PMS's change feed tells
+ * it — whoever made it: the front desk, another channel or we ourselves. */
+#define PMS_MAX_BOOKING_EVENTS 20
+typedef struct pms_booking_event {
+    char event_id[PMS_ID_MAX];       /* the vendor's id of this event, unique per hotel */
+    char action[PMS_ID_MAX];         /* the vendor's word for it ("NEW RESERVATION") */
+    char reservation_id[PMS_ID_MAX]; /* as pms_get_reservation takes it */
+    pms_res_status_t status;         /* CONFIRMED (made or changed) or CANCELLED */
+    char room_type_id[PMS_ID_MAX];   /* "" when the event does not say */
+    dates_day_t check_in, check_out; /* both 0 when the event does not say */
+    /* The stay before a change, when the event says (else "" and 0): its
+     * nights were given back. */
+    char prev_room_type_id[PMS_ID_MAX];
+    dates_day_t prev_check_in, prev_check_out;
+} pms_booking_event_t;
+typedef struct pms_booking_events {
+    size_t count;
+    pms_booking_event_t items[PMS_MAX_BOOKING_EVENTS];
+} pms_booking_events_t;
+
+/* Takes up to PMS_MAX_BOOKING_EVENTS of the hotel's queued reservation
+ * changes, oldest first (OPERA: Business Events, when the hotel granted us
+ * property-API access and it is configured — PMS_OPERA_EVENTS_*). The vendor
+ * hands each event out once: keep it (publish it) before asking for more.
+ * Events of other modules and ones without a reservation are left out (they
+ * still count towards the call's 20). PMS_ERR_REJECTED when the vendor has
+ * no such feed (Cloudbeds: it pushes webhooks instead) or it is not
+ * configured. Not retried: a lost answer may have dequeued events. */
+pms_err_t pms_take_booking_events(pms_connector_t *c, const char *hotel_id,
+                                  pms_booking_events_t *out, pms_error_t *err);
+
 /* Subscribes endpoint_url (webhook-ingest's /api/webhooks/pms/<vendor>) to
  * the vendor's events for the hotel (Cloudbeds: reservation/created and
  * reservation/status_changed — it has none for availability or rates, which
