@@ -1010,8 +1010,7 @@ static void add_check(pms_setup_checks_t *out, const char *id, pms_setup_state_t
 
 /* One yes/no setting read with one request; unknown when it cannot be read. */
 static void check_one(pms_connector_t *c, const char *hotel_id, const char *method, parse_fn parse,
-                      const char *id, const char *ok, const char *missing,
-                      pms_setup_checks_t *out)
+                      const char *id, const char *ok, const char *missing, pms_setup_checks_t *out)
 {
     const char *q[] = {"propertyID", hotel_id, NULL};
     char path[64];

@@ -323,9 +323,9 @@ START_TEST(test_setup_answers)
 {
     pms_error_t e = {0};
     bool has = false;
-    struct json_object *o = parse_text(
-        "{\"success\":true,\"data\":[{\"name\":\"Hold\",\"shortcode\":\"holdExpiresAt\","
-        "\"applyTo\":\"reservation\",\"type\":\"input\"}]}");
+    struct json_object *o =
+        parse_text("{\"success\":true,\"data\":[{\"name\":\"Hold\",\"shortcode\":\"holdExpiresAt\","
+                   "\"applyTo\":\"reservation\",\"type\":\"input\"}]}");
     ck_assert_int_eq(cloudbeds_parse_custom_fields(o, &has, &e), PMS_OK);
     ck_assert(has);
     json_object_put(o);

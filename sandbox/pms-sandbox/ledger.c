@@ -885,7 +885,8 @@ ledger_err_t ledger_set_restrictions(ledger_t *ledger, const char *property_id,
 
 /* ------------------------------------------------------------- setup -- */
 
-ledger_err_t ledger_set_setup(ledger_t *ledger, const char *property_id, const ledger_setup_t *setup)
+ledger_err_t ledger_set_setup(ledger_t *ledger, const char *property_id,
+                              const ledger_setup_t *setup)
 {
     hotel_state_t *h = hotel_enter(ledger, property_id);
     if (!h)

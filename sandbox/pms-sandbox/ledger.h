@@ -293,7 +293,8 @@ typedef struct ledger_setup {
     bool no_hold_field; /* no reservation custom field holdExpiresAt */
     bool no_cash;       /* cash not among the payment methods */
 } ledger_setup_t;
-ledger_err_t ledger_set_setup(ledger_t *ledger, const char *property_id, const ledger_setup_t *setup);
+ledger_err_t ledger_set_setup(ledger_t *ledger, const char *property_id,
+                              const ledger_setup_t *setup);
 ledger_err_t ledger_get_setup(ledger_t *ledger, const char *property_id, ledger_setup_t *out);
 
 /* The reservations of a property made with third_party_id (newest first, at

@@ -351,9 +351,10 @@ static struct json_object *setup_json(const pms_setup_checks_t *c)
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(k->id));
         json_object_object_add(o, "state", json_object_new_string(pms_setup_state_name(k->state)));
-        json_object_object_add(o, "ok", k->state == PMS_SETUP_UNKNOWN
-                                            ? NULL
-                                            : json_object_new_boolean(k->state == PMS_SETUP_OK));
+        json_object_object_add(o, "ok",
+                               k->state == PMS_SETUP_UNKNOWN
+                                   ? NULL
+                                   : json_object_new_boolean(k->state == PMS_SETUP_OK));
         json_object_object_add(o, "message", json_object_new_string(k->message));
         json_object_array_add(a, o);
     }

@@ -255,9 +255,8 @@ START_TEST(test_property_settings_are_checked)
     assert_nothing_written();
 
     /* the PMS failing the check does not block: unknown, and Save goes on */
-    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/setup",
-                                     "{\"propertyID\":\"" HOTEL "\"}"),
-                     200);
+    ck_assert_int_eq(
+        ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/setup", "{\"propertyID\":\"" HOTEL "\"}"), 200);
     ts_sandbox_fault(&f.sb, "{\"op\":\"getCustomFields\",\"status\":500}");
     o = NULL;
     st = post_admin("/api/admin/listings", SAVE_BODY, &o);
