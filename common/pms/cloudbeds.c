@@ -27,6 +27,8 @@
  *   list_reservations      GET  getReservations (check-in range, every page; the
  *                               list has no total, only the balance due)
  *   subscribe_webhooks     POST postWebhook, once per event we consume
+ *   check_setup            GET  getCustomFields (a reservation field holdExpiresAt),
+ *                               getPaymentMethods (cash among the methods)
  *
  * The hold. Cloudbeds has no short, typed-by-room-type hold: its nearest
  * thing, a room block of type courtesy_hold (postRoomBlock), is counted in
@@ -661,6 +663,42 @@ pms_err_t cloudbeds_parse_reservation_items(struct json_object *root, pms_reserv
     return PMS_OK;
 }
 
+pms_err_t cloudbeds_parse_custom_fields(struct json_object *root, bool *has_hold_field,
+                                        pms_error_t *err)
+{
+    *has_hold_field = false;
+    struct json_object *data = member(root, "data", json_type_array);
+    if (!data)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getCustomFields answer lacks data[]");
+    for (size_t i = 0; i < json_object_array_length(data); i++) {
+        struct json_object *f = json_object_array_get_idx(data, i);
+        const char *apply_to = str_of(f, "applyTo");
+        /* applyTo is absent in older answers: a field is the reservation's then */
+        if (*apply_to && strcmp(apply_to, "reservation") != 0)
+            continue;
+        if (strcmp(str_of(f, "shortcode"), CLOUDBEDS_HOLD_FIELD) == 0 ||
+            strcmp(str_of(f, "name"), CLOUDBEDS_HOLD_FIELD) == 0)
+            *has_hold_field = true;
+    }
+    return PMS_OK;
+}
+
+pms_err_t cloudbeds_parse_payment_methods(struct json_object *root, bool *has_cash,
+                                          pms_error_t *err)
+{
+    *has_cash = false;
+    struct json_object *methods =
+        member(member(root, "data", json_type_object), "methods", json_type_array);
+    if (!methods)
+        return pms_fail(err, PMS_ERR_PROTOCOL, "getPaymentMethods answer lacks data.methods[]");
+    for (size_t i = 0; i < json_object_array_length(methods); i++) {
+        struct json_object *m = json_object_array_get_idx(methods, i);
+        if (strcmp(str_of(m, "method"), "cash") == 0 || strcmp(str_of(m, "code"), "cash") == 0)
+            *has_cash = true;
+    }
+    return PMS_OK;
+}
+
 pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_error_t *err)
 {
     const char *sid = str_of(member(root, "data", json_type_object), "subscriptionID");
@@ -945,6 +983,68 @@ static pms_err_t get_hotel(pms_connector_t *c, const char *hotel_id, pms_hotel_t
     const char *q[] = {"propertyID", hotel_id, NULL};
     pms_http_call_t hc = {hotel_id, "getHotelDetails", "GET", API "getHotelDetails", q, NULL};
     return call(c, &hc, parse_hotel, out, err);
+}
+
+/* ------------------------------------------------------------- setup -- */
+
+static pms_err_t parse_custom_fields(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    return cloudbeds_parse_custom_fields(root, ctx, err);
+}
+
+static pms_err_t parse_payment_methods(struct json_object *root, void *ctx, pms_error_t *err)
+{
+    return cloudbeds_parse_payment_methods(root, ctx, err);
+}
+
+static void add_check(pms_setup_checks_t *out, const char *id, pms_setup_state_t state,
+                      const char *message)
+{
+    if (out->count >= PMS_SETUP_CHECKS_MAX)
+        return;
+    pms_setup_check_t *k = &out->items[out->count++];
+    snprintf(k->id, sizeof k->id, "%s", id);
+    k->state = state;
+    snprintf(k->message, sizeof k->message, "%s", message);
+}
+
+/* One yes/no setting read with one request; unknown when it cannot be read. */
+static void check_one(pms_connector_t *c, const char *hotel_id, const char *method, parse_fn parse,
+                      const char *id, const char *ok, const char *missing, pms_setup_checks_t *out)
+{
+    const char *q[] = {"propertyID", hotel_id, NULL};
+    char path[64];
+    snprintf(path, sizeof path, API "%s", method);
+    pms_http_call_t hc = {hotel_id, method, "GET", path, q, NULL};
+    bool present = false;
+    pms_error_t err = {0};
+    if (call(c, &hc, parse, &present, &err) != PMS_OK) {
+        char msg[PMS_SETUP_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "could not be checked now (%s): %.160s", method, err.message);
+        add_check(out, id, PMS_SETUP_UNKNOWN, msg);
+        return;
+    }
+    add_check(out, id, present ? PMS_SETUP_OK : PMS_SETUP_MISSING, present ? ok : missing);
+}
+
+/* The property settings holds and bookings rely on (see the top comment). */
+static void check_setup(pms_connector_t *c, const char *hotel_id, pms_setup_checks_t *out)
+{
+    /* The status an API reservation starts in is not readable through the
+     * API; create_hold refuses a reservation created in any other status. */
+    add_check(out, "notConfirmedStatus", PMS_SETUP_UNKNOWN,
+              "API reservations must be created as not_confirmed (awaiting payment); "
+              "the API cannot show this setting, it is checked at the first hold");
+    check_one(c, hotel_id, "getCustomFields", parse_custom_fields, "holdExpiresAtField",
+              "the reservation custom field " CLOUDBEDS_HOLD_FIELD " exists",
+              "the reservation custom field " CLOUDBEDS_HOLD_FIELD
+              " (text, settable by the API) is missing",
+              out);
+    check_one(c, hotel_id, "getPaymentMethods", parse_payment_methods, "cashPayment",
+              "cash is accepted as a payment method",
+              "cash is not among the property's payment methods; API bookings are recorded "
+              "as cash",
+              out);
 }
 
 static pms_err_t get_room_types(pms_connector_t *c, const char *hotel_id, pms_room_types_t *out,
@@ -1572,6 +1672,7 @@ const pms_vendor_t pms_vendor_cloudbeds = {
     .state_free = state_free,
     .auth_headers = auth_headers,
     .classify = classify,
+    .check_setup = check_setup,
     .get_hotel = get_hotel,
     .get_room_types = get_room_types,
     .get_nights = get_nights,

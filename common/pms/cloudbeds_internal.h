@@ -88,6 +88,13 @@ pms_err_t cloudbeds_parse_reservation_items(struct json_object *root, pms_reserv
                                             int *total, pms_error_t *err);
 
 /* postWebhook's answer: data.subscriptionID into id (PMS_ID_MAX bytes). */
+/* getCustomFields: whether a reservation field named (shortcode or name)
+ * holdExpiresAt exists. */
+pms_err_t cloudbeds_parse_custom_fields(struct json_object *root, bool *has_hold_field,
+                                        pms_error_t *err);
+/* getPaymentMethods: whether cash is among the property's methods. */
+pms_err_t cloudbeds_parse_payment_methods(struct json_object *root, bool *has_cash,
+                                          pms_error_t *err);
 pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_error_t *err);
 
 #endif /* COMMON_CLOUDBEDS_INTERNAL_H */

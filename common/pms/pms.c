@@ -765,6 +765,30 @@ pms_err_t pms_check_stay_plan(pms_connector_t *c, const char *hotel_id, const ch
                                  err);
 }
 
+pms_err_t pms_check_setup(pms_connector_t *c, const char *hotel_id, pms_setup_checks_t *out,
+                          pms_error_t *err)
+{
+    start(err);
+    c = route(c, hotel_id);
+    memset(out, 0, sizeof *out);
+    CHECK_ID(err, "hotelId", hotel_id);
+    if (c->vendor->check_setup)
+        c->vendor->check_setup(c, hotel_id, out);
+    return PMS_OK;
+}
+
+const char *pms_setup_state_name(pms_setup_state_t state)
+{
+    switch (state) {
+    case PMS_SETUP_OK:
+        return "ok";
+    case PMS_SETUP_MISSING:
+        return "missing";
+    default:
+        return "unknown";
+    }
+}
+
 pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                          dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
                          int children, bool *bookable, int64_t *total, char currency[4],

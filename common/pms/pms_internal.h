@@ -44,6 +44,9 @@ typedef struct pms_vendor {
                             dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
                             int children, const char *rate_plan_id, pms_stay_check_t *out,
                             pms_error_t *err);
+    /* Optional (NULL = no settings to check): fills out (zeroed, count 0),
+     * each check's failure to ask the PMS as PMS_SETUP_UNKNOWN. */
+    void (*check_setup)(pms_connector_t *c, const char *hotel_id, pms_setup_checks_t *out);
     /* What a response (any status) means; fills err->message on failure.
      * PMS_ERR_TRANSIENT and PMS_ERR_RATE_LIMITED are retried. */
     pms_err_t (*classify)(const http_client_response_t *resp, pms_error_t *err);

@@ -309,6 +309,49 @@ START_TEST(test_webhook_subscription)
 }
 END_TEST
 
+static struct json_object *parse_text(const char *text)
+{
+    json_error_t je;
+    struct json_object *o = json_parse_object(text, strlen(text), &je);
+    ck_assert_ptr_nonnull(o);
+    return o;
+}
+
+/* The property settings check reads the reservation field by shortcode or
+ * name (a guest field of that name does not count) and cash by method. */
+START_TEST(test_setup_answers)
+{
+    pms_error_t e = {0};
+    bool has = false;
+    struct json_object *o =
+        parse_text("{\"success\":true,\"data\":[{\"name\":\"Hold\",\"shortcode\":\"holdExpiresAt\","
+                   "\"applyTo\":\"reservation\",\"type\":\"input\"}]}");
+    ck_assert_int_eq(cloudbeds_parse_custom_fields(o, &has, &e), PMS_OK);
+    ck_assert(has);
+    json_object_put(o);
+    o = parse_text("{\"success\":true,\"data\":[{\"name\":\"holdExpiresAt\","
+                   "\"shortcode\":\"x\",\"applyTo\":\"guest\"}]}");
+    ck_assert_int_eq(cloudbeds_parse_custom_fields(o, &has, &e), PMS_OK);
+    ck_assert(!has);
+    json_object_put(o);
+    o = parse_text("{\"success\":true,\"data\":{}}");
+    ck_assert_int_eq(cloudbeds_parse_custom_fields(o, &has, &e), PMS_ERR_PROTOCOL);
+    ck_assert_int_eq(cloudbeds_parse_payment_methods(o, &has, &e), PMS_ERR_PROTOCOL);
+    json_object_put(o);
+    o = parse_text("{\"success\":true,\"data\":{\"propertyID\":\"p\",\"methods\":["
+                   "{\"method\":\"credit\",\"code\":\"credit\",\"name\":\"Card\"},"
+                   "{\"method\":\"cash\",\"code\":\"cash\",\"name\":\"Cash\"}]}}");
+    ck_assert_int_eq(cloudbeds_parse_payment_methods(o, &has, &e), PMS_OK);
+    ck_assert(has);
+    json_object_put(o);
+    o = parse_text("{\"success\":true,\"data\":{\"propertyID\":\"p\",\"methods\":["
+                   "{\"method\":\"credit\",\"code\":\"credit\",\"name\":\"Card\"}]}}");
+    ck_assert_int_eq(cloudbeds_parse_payment_methods(o, &has, &e), PMS_OK);
+    ck_assert(!has);
+    json_object_put(o);
+}
+END_TEST
+
 /* Numbers in an answer that no int holds (or no number at all) are treated
  * as absent, never converted: the answer is untrusted input. */
 START_TEST(test_out_of_range_numbers_are_treated_as_absent)
@@ -529,6 +572,7 @@ int main(void)
     tcase_add_test(tc, test_reservation_items_keep_every_reservation_without_a_total);
     tcase_add_test(tc, test_reservation_list_finds_the_live_one_by_reference);
     tcase_add_test(tc, test_webhook_subscription);
+    tcase_add_test(tc, test_setup_answers);
     tcase_add_test(tc, test_out_of_range_numbers_are_treated_as_absent);
     tcase_add_test(tc, test_errors_are_typed);
     tcase_add_test(tc, test_a_reservation_not_in_the_hold_state_is_refused);

@@ -73,6 +73,78 @@ int api_get_taxes_and_fees(api_call_t *call)
     return api_reply(call, d);
 }
 
+/* ---------------------------------- getCustomFields / getPaymentMethods -- */
+
+#define HOLD_FIELD "holdExpiresAt"
+
+/* The property's custom fields: the reservation field the hold is tagged
+ * with, unless the front desk removed it (/_sandbox/frontdesk/setup). */
+int api_get_custom_fields(api_call_t *call)
+{
+    const char *field_id, *shortcode;
+    if (api_param_text(call, "customFieldID", false, API_ID_MAX_LEN, &field_id) != 0 ||
+        api_param_text(call, "shortcode", false, API_ID_MAX_LEN, &shortcode) != 0)
+        return 0;
+    ledger_setup_t setup;
+    if (ledger_get_setup(call->api->ledger, call->hotel->id, &setup) != LEDGER_OK)
+        return api_fail(call, 404, "Property %s not found", call->hotel->id);
+    json_object *data = json_object_new_array();
+    if (!setup.no_hold_field && (!field_id || strcmp(field_id, "1") == 0) &&
+        (!shortcode || strcmp(shortcode, HOLD_FIELD) == 0)) {
+        json_object *f = json_object_new_object();
+        add_string(f, "propertyID", call->hotel->id);
+        add_string(f, "name", HOLD_FIELD);
+        add_string(f, "shortcode", HOLD_FIELD);
+        add_string(f, "applyTo", "reservation");
+        json_object_object_add(f, "required", json_object_new_boolean(0));
+        json_object_object_add(f, "isPersonal", json_object_new_boolean(0));
+        json_object_object_add(f, "maxCharacters", json_object_new_int(40));
+        add_string(f, "type", "input");
+        json_object *shown = json_object_new_array();
+        json_object_array_add(shown, json_object_new_string("reservation"));
+        json_object_object_add(f, "displayed", shown);
+        json_object_array_add(data, f);
+    }
+    return api_reply(call, data);
+}
+
+static json_object *method_json(const char *method, const char *name)
+{
+    json_object *m = json_object_new_object();
+    add_string(m, "method", method);
+    add_string(m, "code", method);
+    add_string(m, "name", name);
+    return m;
+}
+
+/* The property's payment methods: cash (how API bookings are recorded) and
+ * cards, cash left out when the front desk disabled it. */
+int api_get_payment_methods(api_call_t *call)
+{
+    ledger_setup_t setup;
+    if (ledger_get_setup(call->api->ledger, call->hotel->id, &setup) != LEDGER_OK)
+        return api_fail(call, 404, "Property %s not found", call->hotel->id);
+    json_object *methods = json_object_new_array();
+    if (!setup.no_cash)
+        json_object_array_add(methods, method_json("cash", "Cash"));
+    json_object *credit = method_json("credit", "Credit Card");
+    json_object *cards = json_object_new_array();
+    json_object *visa = json_object_new_object();
+    add_string(visa, "cardCode", "visa");
+    add_string(visa, "cardName", "Visa");
+    json_object_array_add(cards, visa);
+    json_object_object_add(credit, "cardTypes", cards);
+    json_object_array_add(methods, credit);
+    json_object *gateway = json_object_new_object();
+    add_string(gateway, "name", "Cloudbeds Payments");
+    add_string(gateway, "currency", call->hotel->currency_code);
+    json_object *d = json_object_new_object();
+    add_string(d, "propertyID", call->hotel->id);
+    json_object_object_add(d, "methods", methods);
+    json_object_object_add(d, "gateway", gateway);
+    return api_reply(call, d);
+}
+
 /* ------------------------------------------------------ getRoomTypes -- */
 
 /* Checks that every id of a comma-separated room-type filter exists (404). */

@@ -34,6 +34,8 @@ typedef struct api_method {
 static const api_method_t METHODS[] = {
     {"getHotelDetails", "GET", "propertyID", api_get_hotel_details},
     {"getTaxesAndFees", "GET", "propertyID", api_get_taxes_and_fees},
+    {"getCustomFields", "GET", "propertyID", api_get_custom_fields},
+    {"getPaymentMethods", "GET", "propertyID", api_get_payment_methods},
     {"getRoomTypes", "GET", "propertyIDs", api_get_room_types},
     {"getRatePlans", "GET", "propertyIDs", api_get_rate_plans},
     {"getAvailableRoomTypes", "GET", "propertyIDs", api_get_available_room_types},

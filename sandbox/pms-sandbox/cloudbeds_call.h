@@ -89,6 +89,8 @@ json_object *api_strings_json(char *const *strings, size_t n);
 /* --- methods --- */
 int api_get_hotel_details(api_call_t *call);
 int api_get_taxes_and_fees(api_call_t *call);
+int api_get_custom_fields(api_call_t *call);
+int api_get_payment_methods(api_call_t *call);
 int api_get_room_types(api_call_t *call);
 int api_get_rate_plans(api_call_t *call);
 int api_get_available_room_types(api_call_t *call);

@@ -438,6 +438,40 @@ static int handle_set_restrictions(http_request_t *req, void *ctx)
     return rc;
 }
 
+/* Front desk: which settings the connector needs the property lacks
+ * ({"propertyID","holdField":bool,"cash":bool}, absent = true). */
+static int handle_set_setup(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req);
+    if (!body)
+        return 0;
+    const char *property = NULL;
+    bool hold_field = true, cash = true;
+    json_error_t err;
+    int rc = 0;
+    if (body_id(req, body, "propertyID", true, &property) != 0) {
+        rc = 0;
+    } else if (json_get_bool(body, "holdField", false, true, &hold_field, &err) != 0 ||
+               json_get_bool(body, "cash", false, true, &cash, &err) != 0) {
+        rc = bad_field(req, err.field, "%s", err.message);
+    } else {
+        ledger_setup_t setup = {.no_hold_field = !hold_field, .no_cash = !cash};
+        ledger_err_t lr = ledger_set_setup(ctl->ledger, property, &setup);
+        if (lr != LEDGER_OK) {
+            rc = ledger_failure(ctl, req, lr, "propertyID");
+        } else {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "propertyID", json_object_new_string(property));
+            json_object_object_add(o, "holdField", json_object_new_boolean(hold_field));
+            json_object_object_add(o, "cash", json_object_new_boolean(cash));
+            rc = respond_json(req, 200, o);
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
 /* Shared by the front-desk cancel and the expire-now helper. */
 static int handle_reservation_change(http_request_t *req, control_t *ctl, bool expire)
 {
@@ -723,6 +757,7 @@ int control_routes(control_t *ctl, http_server_t *srv)
         {"POST", CONTROL_PREFIX "/frontdesk/book", handle_frontdesk_book},
         {"POST", CONTROL_PREFIX "/frontdesk/modify", handle_frontdesk_modify},
         {"POST", CONTROL_PREFIX "/frontdesk/cancel", handle_frontdesk_cancel},
+        {"POST", CONTROL_PREFIX "/frontdesk/setup", handle_set_setup},
         {"POST", CONTROL_PREFIX "/webhooks", handle_webhook_switch},
         {"GET", CONTROL_PREFIX "/webhooks/deliveries", handle_deliveries},
         {"POST", CONTROL_PREFIX "/holds/expire-now", handle_expire_now},

@@ -2,7 +2,7 @@
  * control.h — the sandbox's own control endpoints, under /_sandbox/ (never
  * confused with the vendor API under /api/v1.3/): reset, a ledger dump, an
  * inventory view, the simulated front desk (set availability, set rate,
- * cancel a reservation), webhook switches and delivery report, a hold
+ * cancel a reservation, the property's settings), webhook switches and delivery report, a hold
  * expiry helper for tests, and the vendor's request limit and request
  * counters (/_sandbox/limits, /_sandbox/stats). Fault injection (/_sandbox/faults) comes from
  * sandbox/lib. JSON in and out; bad input gets 400 naming the field.

@@ -32,6 +32,7 @@ typedef struct hotel_state {
     size_t count;
     size_t capacity;
     size_t open_holds; /* reservations in not_confirmed */
+    ledger_setup_t setup; /* zero: set up as the connector needs */
 } hotel_state_t;
 
 struct ledger {
@@ -880,6 +881,29 @@ ledger_err_t ledger_set_restrictions(ledger_t *ledger, const char *property_id,
     }
     hotel_leave(ledger, h);
     return rc;
+}
+
+/* ------------------------------------------------------------- setup -- */
+
+ledger_err_t ledger_set_setup(ledger_t *ledger, const char *property_id,
+                              const ledger_setup_t *setup)
+{
+    hotel_state_t *h = hotel_enter(ledger, property_id);
+    if (!h)
+        return LEDGER_ERR_NO_PROPERTY;
+    h->setup = *setup;
+    hotel_leave(ledger, h);
+    return LEDGER_OK;
+}
+
+ledger_err_t ledger_get_setup(ledger_t *ledger, const char *property_id, ledger_setup_t *out)
+{
+    hotel_state_t *h = hotel_enter(ledger, property_id);
+    if (!h)
+        return LEDGER_ERR_NO_PROPERTY;
+    *out = h->setup;
+    hotel_leave(ledger, h);
+    return LEDGER_OK;
 }
 
 /* ------------------------------------------------------------- names -- */

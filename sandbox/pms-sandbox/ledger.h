@@ -287,6 +287,16 @@ ledger_err_t ledger_set_availability(ledger_t *ledger, const char *property_id,
 ledger_err_t ledger_set_rate(ledger_t *ledger, const char *property_id, const char *room_type_id,
                              dates_day_t first, dates_day_t last, int64_t rate_minor);
 
+/* The property's settings the API shows (getCustomFields,
+ * getPaymentMethods); a reload sets every hotel up correctly again. */
+typedef struct ledger_setup {
+    bool no_hold_field; /* no reservation custom field holdExpiresAt */
+    bool no_cash;       /* cash not among the payment methods */
+} ledger_setup_t;
+ledger_err_t ledger_set_setup(ledger_t *ledger, const char *property_id,
+                              const ledger_setup_t *setup);
+ledger_err_t ledger_get_setup(ledger_t *ledger, const char *property_id, ledger_setup_t *out);
+
 /* The reservations of a property made with third_party_id (newest first, at
  * most max) into out; returns how many, or a negative ledger_err_t. */
 int ledger_find_by_third_party(ledger_t *ledger, const char *property_id,

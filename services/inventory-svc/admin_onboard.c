@@ -236,6 +236,7 @@ typedef struct snapshot {
     pms_room_types_t rt;
     pms_nights_t *nights; /* parallel to rt.items; count 0 when not read */
     dates_day_t first;
+    pms_setup_checks_t setup; /* the property settings the connector relies on */
 } snapshot_t;
 
 static void snapshot_free(snapshot_t *s)
@@ -302,6 +303,9 @@ static pms_err_t snapshot_read_meta(inv_app_t *app, const char *vendor, const ch
         ;
     if (rc != PMS_OK)
         return rc;
+    /* never fails the read: a check the PMS could not answer is unknown */
+    pms_error_t ce = {0};
+    pms_check_setup(pms, hotel_id, &s->setup, &ce);
     s->nights = calloc(s->rt.count ? s->rt.count : 1, sizeof *s->nights);
     if (s->nights)
         return PMS_OK;
@@ -337,6 +341,34 @@ static pms_err_t snapshot_read_nights(inv_app_t *app, const char *vendor, const 
 }
 
 /* ----------------------------------------------------------- preview -- */
+
+/* [{id, state, ok (null when unknown), message}] */
+static struct json_object *setup_json(const pms_setup_checks_t *c)
+{
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < c->count; i++) {
+        const pms_setup_check_t *k = &c->items[i];
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(k->id));
+        json_object_object_add(o, "state", json_object_new_string(pms_setup_state_name(k->state)));
+        json_object_object_add(o, "ok",
+                               k->state == PMS_SETUP_UNKNOWN
+                                   ? NULL
+                                   : json_object_new_boolean(k->state == PMS_SETUP_OK));
+        json_object_object_add(o, "message", json_object_new_string(k->message));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+/* The first setting the PMS says is missing, or NULL. */
+static const pms_setup_check_t *setup_missing(const pms_setup_checks_t *c)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (c->items[i].state == PMS_SETUP_MISSING)
+            return &c->items[i];
+    return NULL;
+}
 
 static struct json_object *photos_json(const pms_room_type_t *t)
 {
@@ -419,6 +451,7 @@ static struct json_object *preview_json(inv_app_t *app, const target_t *t, const
         json_object_array_add(types, r);
     }
     json_object_object_add(o, "roomTypes", types);
+    json_object_object_add(o, "setupChecks", setup_json(&s->setup));
     json_object_object_add(
         o, "onboarded", json_object_new_boolean(listing_exists(app, t->vendor, t->hotel_id) > 0));
     char key[API_KEY_MAX + 1];
@@ -919,6 +952,20 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
         snprintf(msg, sizeof msg, "currency must be the hotel's currency at the PMS, %s",
                  s.hotel.currency);
         rc = http_respond_error(req, 400, "VALIDATION_ERROR", "currency", msg);
+        goto done;
+    }
+    /* Holds or bookings would fail at the PMS: the hotel fixes its settings
+     * first. A check the PMS could not answer does not block. */
+    const pms_setup_check_t *missing = setup_missing(&s.setup);
+    if (missing) {
+        char msg[PMS_SETUP_MESSAGE_MAX + 96];
+        snprintf(msg, sizeof msg,
+                 "the hotel's PMS is not set up for bookings: %s; nothing was saved",
+                 missing->message);
+        struct json_object *extra = json_object_new_object();
+        json_object_object_add(extra, "setupChecks", setup_json(&s.setup));
+        rc = respond_json_error(req, 409, "PMS_SETUP_INCOMPLETE", missing->id, msg, extra);
+        json_object_put(extra);
         goto done;
     }
     save_ctx_t c = {.app = app, .req = req, .f = f, .s = &s, .index = index};

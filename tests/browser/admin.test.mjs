@@ -244,6 +244,12 @@ test('onboarding: the form is filled with the sandbox hotel; Save (double-clicke
   }
   const gridCells = dialog.locator('table.inv-grid tbody tr').first().locator('td');
   assert.equal(await gridCells.count(), 30);
+  // the PMS settings checklist: the sandbox hotel is set up; the status setting cannot be told
+  assert.equal(await dialog.locator('.setup-checks li').count(), 3);
+  assert.equal(await dialog.locator('.setup-checks li[data-check=holdExpiresAtField]').getAttribute('data-state'), 'ok');
+  assert.equal(await dialog.locator('.setup-checks li[data-check=cashPayment]').getAttribute('data-state'), 'ok');
+  assert.equal(await dialog.locator('.setup-checks li[data-check=notConfirmedStatus]').getAttribute('data-state'), 'unknown');
+  assert.equal(await dialog.locator('.setup-blocked').count(), 0);
   await assertLabelled(page);
   await shot(page, '02-onboarding-preview', { tall: 1450 });
   await dialog.locator('input[name=pollingIntervalSeconds]').fill('120');
@@ -288,6 +294,23 @@ test('onboarding refusals: wrong key, an invalid field, unknown hotel, PMS down 
   dialog = await fetchPreview(page, 'hotel_nope', 'cbk_sandbox_hotel_123');
   await dialog.locator('.error[data-code=HOTEL_NOT_FOUND]').waitFor({ timeout: WAIT });
   assert.match(await dialog.locator('.error').first().textContent(), /호텔 ID가 없습니다/);
+  // a hotel whose PMS lacks the holdExpiresAt field: shown in the checklist, Save refused
+  const setup = (body) => json(`${PMS}/_sandbox/frontdesk/setup`, { method: 'POST',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ propertyID: 'hotel_busan', ...body }) });
+  assert.equal((await setup({ holdField: false })).status, 200);
+  try {
+    dialog = await fetchPreview(page, 'hotel_busan', 'cbk_sandbox_hotel_busan');
+    const item = dialog.locator('.setup-checks li[data-check=holdExpiresAtField]');
+    assert.equal(await item.getAttribute('data-state'), 'missing');
+    assert.match(await item.textContent(), /holdExpiresAt/);
+    await dialog.locator('.setup-blocked').waitFor({ timeout: WAIT });
+    await dialog.locator('#onb-save').click();
+    await dialog.locator('.save .error[data-code=PMS_SETUP_INCOMPLETE]').waitFor({ timeout: WAIT });
+    assert.match(await dialog.locator('.save .error').textContent(), /PMS 숙소 설정이 빠져/);
+    await shot(page, '04b-onboarding-setup-missing');
+  } finally {
+    await setup({});
+  }
   assert.equal((await json(`${PMS}/_sandbox/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ down: true }) })).status, 201);
   try {

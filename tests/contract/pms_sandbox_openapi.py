@@ -40,7 +40,8 @@ HOTEL, KEY = "hotel_123", "cbk_sandbox_hotel_123"
 NYC, NYC_KEY = "hotel_nyc", "cbk_sandbox_hotel_nyc"
 GANGNAM, GANGNAM_KEY = "hotel_gangnam", "cbk_sandbox_hotel_gangnam"
 OPERATIONS = {  # vendor path -> HTTP method, as implemented by the sandbox
-    "/getHotelDetails": "get", "/getTaxesAndFees": "get", "/getRoomTypes": "get", "/getRatePlans": "get",
+    "/getHotelDetails": "get", "/getTaxesAndFees": "get", "/getCustomFields": "get",
+    "/getPaymentMethods": "get", "/getRoomTypes": "get", "/getRatePlans": "get",
     "/getAvailableRoomTypes": "get", "/postReservation": "post",
     "/putReservation": "put", "/getReservation": "get", "/getReservations": "get",
     "/postWebhook": "post",
@@ -243,6 +244,8 @@ def run_deterministic(spec, base):
     for hotel, key, room in ((HOTEL, KEY, "room_456"), (NYC, NYC_KEY, "nyc_queen")):
         c.ok("GET", "getHotelDetails", {"propertyID": hotel}, key)
         c.ok("GET", "getTaxesAndFees", {"propertyID": hotel}, key)
+        c.ok("GET", "getCustomFields", {"propertyID": hotel}, key)
+        c.ok("GET", "getPaymentMethods", {"propertyID": hotel}, key)
         c.ok("GET", "getRoomTypes", {"propertyIDs": hotel}, key)
         c.ok("GET", "getRoomTypes", {"propertyIDs": hotel, "roomTypeIDs": room}, key)
         for detailed in ("true", "false"):

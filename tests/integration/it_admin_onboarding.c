@@ -202,6 +202,71 @@ START_TEST(test_preview_shows_the_pms_hotel_and_writes_nothing)
 }
 END_TEST
 
+/* The check of id in a preview's (or a refusal's) setupChecks. */
+static struct json_object *setup_check(struct json_object *o, const char *id)
+{
+    struct json_object *checks = member(o, "setupChecks");
+    ck_assert_msg(checks && json_object_is_type(checks, json_type_array), "no setupChecks: %s",
+                  json_object_to_json_string(o));
+    for (size_t i = 0; i < json_object_array_length(checks); i++) {
+        struct json_object *c = json_object_array_get_idx(checks, i);
+        if (strcmp(str_of(c, "id"), id) == 0)
+            return c;
+    }
+    ck_abort_msg("no check %s in %s", id, json_object_to_json_string(checks));
+    return NULL;
+}
+
+/* A hotel set up as the connector needs passes; one whose PMS lacks the
+ * holdExpiresAt field shows it failed and cannot be saved; a check the PMS
+ * could not answer is unknown and does not block. */
+START_TEST(test_property_settings_are_checked)
+{
+    const char *preview =
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"" HOTEL_KEY "\"}";
+    struct json_object *o = NULL;
+    int st = post_admin("/api/admin/pms/preview", preview, &o);
+    ck_assert_msg(st == 200, "status %d", st);
+    ck_assert_str_eq(str_of(setup_check(o, "holdExpiresAtField"), "state"), "ok");
+    ck_assert(json_object_get_boolean(member(setup_check(o, "cashPayment"), "ok")));
+    struct json_object *status = setup_check(o, "notConfirmedStatus");
+    ck_assert_str_eq(str_of(status, "state"), "unknown");
+    ck_assert(member(status, "ok") == NULL); /* null */
+    json_object_put(o);
+
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/setup",
+                                     "{\"propertyID\":\"" HOTEL "\",\"holdField\":false}"),
+                     200);
+    o = NULL;
+    st = post_admin("/api/admin/pms/preview", preview, &o);
+    ck_assert_msg(st == 200, "status %d", st);
+    struct json_object *hold = setup_check(o, "holdExpiresAtField");
+    ck_assert_str_eq(str_of(hold, "state"), "missing");
+    ck_assert(!json_object_get_boolean(member(hold, "ok")));
+    ck_assert(strstr(str_of(hold, "message"), "holdExpiresAt") != NULL);
+    ck_assert_str_eq(str_of(setup_check(o, "cashPayment"), "state"), "ok");
+    json_object_put(o);
+    o = NULL;
+    st = post_admin("/api/admin/listings", SAVE_BODY, &o);
+    assert_error(st, o, 409, "PMS_SETUP_INCOMPLETE", "holdExpiresAtField");
+    ck_assert(strstr(str_of(o, "error"), "holdExpiresAt") != NULL);
+    ck_assert_str_eq(str_of(setup_check(o, "holdExpiresAtField"), "state"), "missing");
+    json_object_put(o);
+    assert_nothing_written();
+
+    /* the PMS failing the check does not block: unknown, and Save goes on */
+    ck_assert_int_eq(
+        ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/setup", "{\"propertyID\":\"" HOTEL "\"}"), 200);
+    ts_sandbox_fault(&f.sb, "{\"op\":\"getCustomFields\",\"status\":500}");
+    o = NULL;
+    st = post_admin("/api/admin/listings", SAVE_BODY, &o);
+    ck_assert_msg(st == 201, "status %d: %s", st, o ? json_object_to_json_string(o) : "");
+    json_object_put(o);
+    ts_sandbox_clear_faults(&f.sb);
+    ck_assert_int_eq(count("SELECT COUNT(*) FROM listings WHERE hotel_id = ?"), 1);
+}
+END_TEST
+
 START_TEST(test_pms_text_is_answered_as_the_pms_gave_it)
 {
     /* markup from the PMS is data: the API answers it verbatim (JSON-escaped),
@@ -625,6 +690,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_preview_shows_the_pms_hotel_and_writes_nothing);
     tcase_add_test(tc, test_pms_text_is_answered_as_the_pms_gave_it);
+    tcase_add_test(tc, test_property_settings_are_checked);
     tcase_add_test(tc, test_preview_refusals_are_plain_and_write_nothing);
     tcase_add_test(tc, test_save_onboards_then_updates_the_one_listing);
     tcase_add_test(tc, test_every_bad_field_is_named_and_nothing_written);

@@ -66,6 +66,24 @@ function text(value, attrs) {
   return h('input', { type: 'text', value: value ?? '', ...attrs });
 }
 
+// The property settings the PMS connector needs, as a checklist: each
+// check in plain words (its server message when this page has no words for
+// it) and whether it is set, missing or could not be told.
+const SETUP_MARK = { ok: '✓', missing: '✗', unknown: '?' };
+function setupChecklist(checks) {
+  if (!checks || !checks.length) return null;
+  const words = (key, fallback) => { const s = t(key); return s === key ? fallback : s; };
+  const missing = checks.some((c) => c.state === 'missing');
+  return h('div', { class: 'setup-checks' },
+    h('h3', {}, t('onb.setup')),
+    h('ul', { class: 'checklist' }, checks.map((c) => h('li', { class: `setup-${c.state}`, dataset: { check: c.id, state: c.state } },
+      h('span', { class: 'mark', 'aria-hidden': 'true' }, SETUP_MARK[c.state] || '?'),
+      h('span', { class: 'setup-label' }, words(`onb.setup.${c.id}`, c.message)),
+      ' ',
+      badge(t(`onb.setup.state.${c.state}`), `setup-state ${c.state}`)))),
+    missing ? h('p', { class: 'warn setup-blocked', role: 'alert' }, t('onb.setup.blocked')) : null);
+}
+
 // The preview and the editable form; returns {el, collect()}. For a hotel
 // onboarded before, `saved` (its state as saved) keeps the operator's earlier
 // choices: the listing's edited fields, the room types sold and their names,
@@ -108,6 +126,7 @@ function previewForm(preview, saved) {
   const el = h('div', { class: 'preview' },
     h('h3', {}, t('onb.preview')),
     preview.onboarded ? h('p', { class: 'note' }, t('onb.onboarded')) : null,
+    setupChecklist(preview.setupChecks),
     facts,
     photoStrip(preview.photos, preview.name),
     h('h3', {}, t('onb.roomTypes')),

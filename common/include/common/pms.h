@@ -392,6 +392,37 @@ pms_err_t pms_check_stay(pms_connector_t *c, const char *hotel_id, const char *r
                          dates_day_t check_in, dates_day_t check_out, int rooms, int adults,
                          int children, bool *bookable, int64_t *total, char currency[4],
                          pms_error_t *err);
+/* A property setting the connector relies on, as the PMS shows it. */
+typedef enum pms_setup_state {
+    PMS_SETUP_OK,      /* set as needed */
+    PMS_SETUP_MISSING, /* the PMS says it is not set: bookings would fail */
+    PMS_SETUP_UNKNOWN, /* the API cannot tell, or could not be asked now */
+} pms_setup_state_t;
+
+#define PMS_SETUP_CHECKS_MAX 8
+#define PMS_SETUP_ID_MAX 32
+#define PMS_SETUP_MESSAGE_MAX 256
+
+typedef struct pms_setup_check {
+    char id[PMS_SETUP_ID_MAX]; /* stable, e.g. "holdExpiresAtField" */
+    pms_setup_state_t state;
+    char message[PMS_SETUP_MESSAGE_MAX]; /* plain English, for admins and logs */
+} pms_setup_check_t;
+
+typedef struct pms_setup_checks {
+    size_t count;
+    pms_setup_check_t items[PMS_SETUP_CHECKS_MAX];
+} pms_setup_checks_t;
+
+/* Whether the hotel's property settings are those the vendor's connector
+ * needs (see common/pms/README.md), each as one check. A check the PMS could
+ * not answer (an error, the budget) comes back PMS_SETUP_UNKNOWN rather than
+ * failing the call: PMS_OK unless the arguments are bad. A vendor with no
+ * settings to check answers an empty list. */
+pms_err_t pms_check_setup(pms_connector_t *c, const char *hotel_id, pms_setup_checks_t *out,
+                          pms_error_t *err);
+const char *pms_setup_state_name(pms_setup_state_t state); /* "ok" | "missing" | "unknown" */
+
 /* What the PMS says of one stay under one rate plan (pms_check_stay_plan). */
 typedef struct pms_stay_check {
     bool bookable; /* the whole stay is for sale with the rooms and guests asked */
