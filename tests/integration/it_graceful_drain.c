@@ -28,9 +28,11 @@
 
 #define LOAD_CLIENTS 4
 #define DRAIN_MS "3000"
-/* The in-flight request waits this long for the PMS: well past the drain
- * period, so it is still running when the listener closes. */
-#define SLOW_PMS_FAULT "{\"op\":\"getRatePlans\",\"latencyMs\":9000}"
+/* The in-flight request waits this long for the PMS: far past the drain
+ * period, so it is still running when the test sees the listener closed
+ * even on a busy machine (under the sanitizers 9 s was once not enough). */
+#define SLOW_PMS_FAULT "{\"op\":\"getRatePlans\",\"latencyMs\":20000}"
+#define SLOW_WAIT_MS 60000
 #define WAIT_MS 15000
 
 typedef struct load {
@@ -102,8 +104,8 @@ static void *slow_read_run(void *arg)
     slow_read_t *s = arg;
     char base[64], a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", s->f->port);
-    http_client_t *c =
-        http_client_new(&(http_client_config_t){.base_url = base, .total_timeout_ms = 30000});
+    http_client_config_t hc = {.base_url = base, .total_timeout_ms = SLOW_WAIT_MS};
+    http_client_t *c = http_client_new(&hc);
     dates_format_iso(s->from, a);
     dates_format_iso(s->from + 1, b);
     const char *q[] = {"vendor", "cloudbeds", "hotelId", INVFX_HOTEL, "roomTypeId", INVFX_ROOM,
@@ -151,8 +153,8 @@ static bool listener_closed(int port)
 START_TEST(test_sigterm_under_load_drops_no_request)
 {
     invfx_start(&f,
-                (const char *[]){"SHUTDOWN_DRAIN_MS=" DRAIN_MS, "SHUTDOWN_DRAIN_TIMEOUT_MS=20000",
-                                 "PMS_TIMEOUT_MS=20000", "HTTP_THREADS=8", NULL});
+                (const char *[]){"SHUTDOWN_DRAIN_MS=" DRAIN_MS, "SHUTDOWN_DRAIN_TIMEOUT_MS=40000",
+                                 "PMS_TIMEOUT_MS=40000", "HTTP_THREADS=8", NULL});
     ck_assert_msg(ts_http_wait_ok(f.port, "/readyz", WAIT_MS), "not ready; see %s", f.log_path);
     dates_day_t warm = dates_today_utc() + 20;
     ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, warm, warm + 2, NULL), 200);
@@ -193,7 +195,7 @@ START_TEST(test_sigterm_under_load_drops_no_request)
                   "the listener never closed; see %s", f.log_path);
     bool slow_done_at_close = atomic_load(&slow.done);
     pthread_join(slow_thread, NULL);
-    int status = ts_proc_stop(f.svc, 0, WAIT_MS);
+    int status = ts_proc_stop(f.svc, 0, SLOW_WAIT_MS);
     f.svc = NULL;
     http_client_free(f.http);
     f.http = NULL;
