@@ -27,13 +27,13 @@
 #include "common/kafka.h"
 #include "testsupport.h"
 #include "ts_sandbox.h"
+#include "events_seen.h"
 
 #define HOTEL "opera_jeju"
 #define SUITE "OCNS" /* 2 units: a desk booking of both sells the nights out */
 #define ROOM "DLXK"
 #define START_TIMEOUT_MS 30000
 #define WAIT_MS 30000
-#define MAX_SEEN 256
 #define APP_KEY "41ecd082-8997-4c69-af34-2f72b83645ff"
 
 typedef struct svc {
@@ -203,77 +203,9 @@ static void teardown(void)
 
 /* -------------------------------------------------------------- kafka -- */
 
-/* What booking.events carried: per message its ce_type and data. */
-typedef struct seen {
-    int count;
-    char type[MAX_SEEN][96];
-    json_object *data[MAX_SEEN];
-} seen_t;
-
-static kafka_handler_result_t record(const kafka_message_t *m, void *ctx, char *reason,
-                                     size_t reason_size)
-{
-    (void)reason, (void)reason_size;
-    seen_t *s = ctx;
-    if (s->count == MAX_SEEN)
-        return KAFKA_HANDLER_OK;
-    char err[256];
-    cloudevent_t *ev = cloudevent_from_kafka(m, err, sizeof err);
-    if (!ev)
-        return KAFKA_HANDLER_OK;
-    snprintf(s->type[s->count], sizeof s->type[0], "%s", ev->type);
-    s->data[s->count] = ev->data ? json_object_get(ev->data) : NULL;
-    cloudevent_free(ev);
-    s->count++;
-    return KAFKA_HANDLER_OK;
-}
-
 static kafka_consumer_t *consumer_of(const char *base, seen_t *s)
 {
-    static char topic[128];
-    char group[96], err[256];
-    kafka_topic_name(prefix, base, topic, sizeof topic);
-    ts_unique_name("it_opera_events", group, sizeof group);
-    const char *topics[] = {topic, NULL};
-    const char *extra[] = {"auto.offset.reset", "earliest", NULL};
-    kafka_consumer_config_t cc = {.brokers = brokers,
-                                  .group_id = group,
-                                  .topics = topics,
-                                  .handler = record,
-                                  .ctx = s,
-                                  .extra = extra};
-    kafka_consumer_t *c = kafka_consumer_new(&cc, err, sizeof err);
-    ck_assert_msg(c != NULL, "%s", err);
-    return c;
-}
-
-static const char *text_of(json_object *o, const char *name)
-{
-    json_object *v;
-    const char *t = o && json_object_object_get_ex(o, name, &v) ? json_object_get_string(v) : NULL;
-    return t ? t : "";
-}
-
-/* Messages of this type about the reservation (data.reservationId), after one poll. */
-static int count_of(kafka_consumer_t *c, const seen_t *s, const char *type,
-                    const char *reservation_id)
-{
-    kafka_consumer_poll_once(c, 100);
-    int n = 0;
-    for (int i = 0; i < s->count; i++)
-        n += strcmp(s->type[i], type) == 0 &&
-             strcmp(text_of(s->data[i], "reservationId"), reservation_id) == 0;
-    return n;
-}
-
-static json_object *last_of(const seen_t *s, const char *type, const char *reservation_id)
-{
-    json_object *found = NULL;
-    for (int i = 0; i < s->count; i++)
-        if (strcmp(s->type[i], type) == 0 &&
-            strcmp(text_of(s->data[i], "reservationId"), reservation_id) == 0)
-            found = s->data[i];
-    return found;
+    return seen_consumer(brokers, prefix, "it_opera_events", base, s);
 }
 
 /* ------------------------------------------------------------ helpers -- */
