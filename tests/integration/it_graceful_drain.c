@@ -6,6 +6,12 @@
  * balancer would, once they have seen the 503); a request that is in flight
  * when the listener closes still gets its answer; the process exits 0.
  *
+ * The in-flight request starts only after the load has stopped: a
+ * libmicrohttpd worker thread serves its connections one request at a time,
+ * so a load client whose new connection landed on the worker that waits for
+ * the slow PMS would wait with it (head-of-line blocking is a property of the
+ * thread pool, not of the drain under test).
+ *
  * A rolling restart: two replicas behind a stand-in for the Service (a
  * prober that keeps only the replicas whose /readyz answers 200 in rotation,
  * as the endpoints controller does), both replaced one after the other by new
@@ -27,7 +33,9 @@
 #include "inventory_fixture.h"
 
 #define LOAD_CLIENTS 4
-#define DRAIN_MS "3000"
+/* Long enough for the clients' last requests and the slow read to start
+ * on a busy machine; the listener closes when it ends. */
+#define DRAIN_MS "6000"
 /* The in-flight request waits this long for the PMS: far past the drain
  * period, so it is still running when the test sees the listener closed
  * even on a busy machine (under the sanitizers 9 s was once not enough). */
@@ -178,9 +186,6 @@ START_TEST(test_sigterm_under_load_drops_no_request)
     ck_assert_msg(TS_POLL_UNTIL(get_status(f.port, "/readyz") == 503, WAIT_MS),
                   "/readyz did not turn 503 after SIGTERM; see %s", f.log_path);
     atomic_store(&after_503, true);
-    slow_read_t slow = {.f = &f, .from = dates_today_utc() + 60};
-    pthread_t slow_thread;
-    ck_assert_int_eq(pthread_create(&slow_thread, NULL, slow_read_run, &slow), 0);
     /* The listener still serves after the 503: liveness, and the load. */
     ck_assert_int_eq(get_status(f.port, "/healthz"), 200);
     for (int i = 0; i < LOAD_CLIENTS; i++)
@@ -190,6 +195,9 @@ START_TEST(test_sigterm_under_load_drops_no_request)
     atomic_store(&stop, true);
     for (int i = 0; i < LOAD_CLIENTS; i++)
         pthread_join(threads[i], NULL);
+    slow_read_t slow = {.f = &f, .from = dates_today_utc() + 60};
+    pthread_t slow_thread;
+    ck_assert_int_eq(pthread_create(&slow_thread, NULL, slow_read_run, &slow), 0);
 
     ck_assert_msg(TS_POLL_UNTIL(listener_closed(f.port), WAIT_MS),
                   "the listener never closed; see %s", f.log_path);
