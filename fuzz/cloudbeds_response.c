@@ -3,8 +3,9 @@
  * a vendor's answer is untrusted input too. The body is parsed as the
  * connector does (json_parse_object) and handed to every parser, each of
  * which must refuse what is not its answer without reading out of bounds.
- * The rate-plan parse asks for the room type and nights of the recorded
- * example, so the seeds reach its per-night checks.
+ * The rate-plan parses ask for the room type and nights of the recorded
+ * example, so the seeds reach their per-night checks; the taxes parsed are
+ * applied to a night, as the connector does.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +38,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)cloudbeds_parse_rate_plans(root, "room_456", first, FUZZ_NIGHTS, "KRW", &nights,
                                          &err);
         pms_nights_free(&nights);
+
+        pms_rate_plans_t plans = {.first = first, .nights = FUZZ_NIGHTS};
+        (void)cloudbeds_parse_all_rate_plans(root, "room_456", "KRW", &plans, &err);
+        pms_rate_plans_free(&plans);
+    }
+
+    cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
+    int rule_count = 0, skipped = 0;
+    if (cloudbeds_parse_taxes(root, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &rule_count, &skipped,
+                              &err) == PMS_OK) {
+        pms_night_taxes_t night;
+        cloudbeds_apply_taxes(rules, rule_count, "room_456", 150000, &night);
     }
 
     pms_hold_t hold = {0};
@@ -50,6 +63,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int total;
     (void)cloudbeds_parse_reservation_list(root, "bk_01JB2Q8Z4T6Y", id, &found, &total, &err);
     (void)cloudbeds_parse_subscription(root, id, &err);
+    (void)cloudbeds_check_hold_status(root, &err);
+
+    pms_reservation_list_t list = {0};
+    (void)cloudbeds_parse_reservation_items(root, &list, &total, &err);
+    pms_reservation_list_free(&list);
+
+    bool has_field = false, has_cash = false;
+    (void)cloudbeds_parse_custom_fields(root, &has_field, &err);
+    (void)cloudbeds_parse_payment_methods(root, &has_cash, &err);
 
     json_object_put(root);
     return 0;
