@@ -21,7 +21,6 @@
 #include "outbox.h"
 #include "pms_foreign.h"
 
-#define PMS_EVENTS_TOPIC "pms.events"
 #define BOOKING_EVENTS_TOPIC "booking.events"
 #define BOOKING_CANCELLED_EVENT_TYPE "lodging.booking.cancelled"
 #define PMS_CANCEL_REASON "the reservation was cancelled on the PMS side"
