@@ -301,6 +301,12 @@ static int apply_own_move(db_t *tx, const db_result_t *b, const pms_view_t *view
                 p, 4, NULL, NULL) != DB_OK ||
         step_log(tx, booking_id, "modify", "room type or dates changed on the PMS side") != 0)
         return -1;
+    pms_stay_t before = {db_result_text(b, 0, COL_ROOM_TYPE_ID), db_result_text(b, 0, COL_CHECK_IN),
+                         db_result_text(b, 0, COL_CHECK_OUT)},
+               after = {room, view->check_in, view->check_out};
+    if (pms_stay_give_back(tx, db_result_text(b, 0, COL_VENDOR), db_result_text(b, 0, COL_HOTEL_ID),
+                           booking_id, &before, &after) != 0)
+        return -1;
     struct json_object *data = cancelled_data(b, NULL, amount);
     struct json_object *prev = json_object_new_object();
     add_text(prev, "roomTypeId", db_result_text(b, 0, COL_ROOM_TYPE_ID));

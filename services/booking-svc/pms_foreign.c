@@ -6,15 +6,21 @@
 
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/cloudevents.h"
 #include "common/crypto.h"
+#include "common/dates.h"
 #include "common/log.h"
 #include "outbox.h"
 
 #define BOOKING_EVENTS_TOPIC "booking.events"
 #define CONFIRMED_TYPE "lodging.booking.confirmed"
 #define CANCELLED_TYPE "lodging.booking.cancelled"
+#define INVENTORY_UPDATED_TYPE "lodging.pms.inventory.updated"
+#define PMS_EVENTS_BASE_TOPIC "pms.events"
+#define GIVE_BACK_SOURCE "/booking-svc"
 /* ISO 4217's "no currency involved": a foreign booking of a hotel without a listing. */
 #define NO_CURRENCY "XXX"
 #define BOOKING_ID_MAX 48
@@ -172,6 +178,12 @@ static int confirm_known(db_t *tx, const pms_foreign_change_t *c, stay_t *s, boo
                        : "confirmed again on another channel") != 0)
         return -1;
     *changed = true;
+    if (moved && s->status && strcmp(s->status, "confirmed") == 0) {
+        pms_stay_t before = {s->room_type_id, s->check_in, s->check_out},
+                   after = {now.room_type_id, now.check_in, now.check_out};
+        if (pms_stay_give_back(tx, c->vendor, c->hotel_id, s->booking_id, &before, &after) != 0)
+            return -1;
+    }
     struct json_object *data = event_data(c, &now);
     if (!moved)
         return publish(tx, CONFIRMED_TYPE, data, s->booking_id);
@@ -203,5 +215,68 @@ int pms_foreign_apply(db_t *tx, const pms_foreign_change_t *c, bool *changed)
                 c->cancelled ? cancel_known(tx, c, &s, changed) : confirm_known(tx, c, &s, changed);
     }
     db_result_free(r);
+    return rc;
+}
+
+int pms_stay_give_back(db_t *tx, const char *vendor, const char *hotel_id, const char *booking_id,
+                       const pms_stay_t *before, const pms_stay_t *after)
+{
+    dates_day_t b_in, b_out, a_in, a_out;
+    if (!before->room_type_id || !after->room_type_id || !before->check_in || !before->check_out ||
+        !after->check_in || !after->check_out || dates_parse_iso(before->check_in, &b_in) != 0 ||
+        dates_parse_iso(before->check_out, &b_out) != 0 ||
+        dates_parse_iso(after->check_in, &a_in) != 0 ||
+        dates_parse_iso(after->check_out, &a_out) != 0 || b_out <= b_in)
+        return 0; /* nothing known to give back */
+    bool same_room = strcmp(before->room_type_id, after->room_type_id) == 0;
+    if (same_room && a_in <= b_in && a_out >= b_out)
+        return 0; /* the new stay covers every old night */
+    db_param_t q[] = {DB_STR(booking_id)};
+    db_result_t *r = NULL;
+    int64_t rooms = 1;
+    if (db_query(tx, "SELECT rooms FROM booking WHERE booking_id = ?", q, 1, &r) != DB_OK)
+        return -1;
+    if (db_result_rows(r) == 1 && (db_result_int64(r, 0, 0, &rooms) != 0 || rooms < 1))
+        rooms = 1;
+    db_result_free(r);
+    /* a night of both stays of the same room type stays taken */
+    db_param_t p[] = {DB_INT(rooms),
+                      DB_STR(vendor),
+                      DB_STR(hotel_id),
+                      DB_STR(before->room_type_id),
+                      DB_STR(before->check_in),
+                      DB_STR(before->check_out),
+                      DB_INT(same_room ? 1 : 0),
+                      DB_STR(after->check_in),
+                      DB_STR(after->check_out)};
+    if (db_exec(tx,
+                "UPDATE room_inventory SET available = LEAST(total, available + ?) "
+                "WHERE vendor = ? AND hotel_id = ? AND room_type_id = ? AND stay_date >= ? AND "
+                "stay_date < ? AND count_known AND NOT (? = 1 AND stay_date >= ? AND "
+                "stay_date < ?)",
+                p, 9, NULL, NULL) != DB_OK)
+        return -1;
+    char key[512], digest[CRYPTO_SHA256_HEX_LEN + 1], id[64], to[DATES_ISO_LEN + 1];
+    int len = snprintf(key, sizeof key, "%s\n%s\n%s\n%s\n%s\n%s\n%s", booking_id,
+                       before->room_type_id, before->check_in, before->check_out,
+                       after->room_type_id, after->check_in, after->check_out);
+    if (len < 0 || (size_t)len >= sizeof key || crypto_sha256_hex(key, (size_t)len, digest) != 0)
+        return -1;
+    snprintf(id, sizeof id, "pmsmove-%.40s", digest);
+    dates_format_iso(b_out - 1, to);
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, "eventId", json_object_new_string(id));
+    json_object_object_add(data, "vendor", json_object_new_string(vendor));
+    json_object_object_add(data, "hotelId", json_object_new_string(hotel_id));
+    json_object_object_add(data, "roomTypeId", json_object_new_string(before->room_type_id));
+    json_object_object_add(data, "from", json_object_new_string(before->check_in));
+    json_object_object_add(data, "to", json_object_new_string(to));
+    cloudevent_t *ev = cloudevent_new(INVENTORY_UPDATED_TYPE, GIVE_BACK_SOURCE, hotel_id, data);
+    if (!ev)
+        return -1;
+    free(ev->id);
+    ev->id = strdup(id);
+    int rc = ev->id ? outbox_append_event(tx, PMS_EVENTS_BASE_TOPIC, hotel_id, ev, NULL) : -1;
+    cloudevent_free(ev);
     return rc;
 }

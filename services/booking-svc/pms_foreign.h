@@ -44,4 +44,25 @@ typedef struct pms_foreign_change {
  * 0, or -1 on a database error. */
 int pms_foreign_apply(db_t *tx, const pms_foreign_change_t *c, bool *changed);
 
+/* A stay as the booking row has it (room type, YYYY-MM-DD check-in and check-out). */
+typedef struct pms_stay {
+    const char *room_type_id, *check_in, *check_out;
+} pms_stay_t;
+
+/* A booking's stay moved at the PMS (ours or made elsewhere), written in tx
+ * with the row's move — so exactly once, however often the change is
+ * reported. A vendor's change report names only the new stay (Cloudbeds'
+ * reservation/dates_changed carries the new dates alone), so the nights of
+ * `before` that `after` no longer covers would keep their rooms counted
+ * until the next sync: they are given back here — room_inventory's
+ * available + the booking's rooms on each of them (nights with a count only,
+ * never above total) — and lodging.pms.inventory.updated for those nights
+ * goes to pms.events through the outbox, so inventory-svc drops their cached
+ * counts (its id derived from the booking and both stays). The new nights
+ * are not subtracted here: inventory-svc re-reads the reported stay from the
+ * PMS on the same report, and subtracting as well would count them twice.
+ * 0, or -1 on a database error. */
+int pms_stay_give_back(db_t *tx, const char *vendor, const char *hotel_id, const char *booking_id,
+                       const pms_stay_t *before, const pms_stay_t *after);
+
 #endif /* BOOKING_PMS_FOREIGN_H */

@@ -124,6 +124,38 @@ static stay_t book_at_the_desk(int offset, int nights)
 
 static void report_fields(const char *type, const stay_t *s, bool with_room_type);
 
+/* A night of room_inventory as a sync would have left it (count known). */
+static void seed_night(const char *room, int offset, int available, int total)
+{
+    char day[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + offset, day);
+    db_param_t p[] = {DB_STR(HOTEL), DB_STR(room), DB_STR(day), DB_INT(available), DB_INT(total)};
+    ck_assert_int_eq(db_exec(it.db,
+                             "INSERT INTO room_inventory (vendor, hotel_id, room_type_id, "
+                             "stay_date, available, total) VALUES ('cloudbeds', ?, ?, ?, ?, ?)",
+                             p, 5, NULL, NULL),
+                     DB_OK);
+}
+
+static long night_available(const char *room, int offset)
+{
+    char day[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + offset, day);
+    return booking_it_query_long(&it,
+                                 "SELECT available FROM room_inventory WHERE hotel_id = '" HOTEL
+                                 "' AND room_type_id = ? AND stay_date = ?",
+                                 room, day);
+}
+
+/* lodging.pms.inventory.updated rows booking-svc wrote for pms.events. */
+static long give_back_events(void)
+{
+    return booking_it_query_long(&it,
+                                 "SELECT COUNT(*) FROM outbox WHERE topic = 'pms.events' AND "
+                                 "event_type = 'lodging.pms.inventory.updated'",
+                                 NULL, NULL);
+}
+
 /* Publishes the sandbox's booking_confirm / booking_cancel of a stay as webhook-ingest does. */
 static void report(const char *type, const stay_t *s)
 {
@@ -268,6 +300,10 @@ START_TEST(test_a_desk_date_change_moves_the_record_and_tells_booking_modified)
     ck_assert(
         TS_POLL_UNTIL(count_events(events, "lodging.booking.confirmed", before.reservation_id) == 1,
                       BOOKING_IT_WAIT_MS));
+    /* the old stay's nights as counted before the change; a night of the new room type */
+    seed_night(ROOM, 40, 3, 10);
+    seed_night(ROOM, 41, 3, 10);
+    seed_night("room_457", 42, 7, 10);
     char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
     dates_format_iso(dates_today_utc() + 42, in);
     dates_format_iso(dates_today_utc() + 45, out);
@@ -298,6 +334,13 @@ START_TEST(test_a_desk_date_change_moves_the_record_and_tells_booking_modified)
     ck_assert_ptr_nonnull(prev);
     ck_assert_str_eq(text_of(prev, "checkIn"), before.check_in);
     ck_assert_str_eq(text_of(prev, "checkOut"), before.check_out);
+    /* The report names only the new stay: the old nights are given back at once (no sync),
+     * once however often it is reported, and their cached counts dropped; the new nights are
+     * inventory-svc's to re-read from the PMS. */
+    ck_assert_int_eq(night_available(ROOM, 40), 4);
+    ck_assert_int_eq(night_available(ROOM, 41), 4);
+    ck_assert_int_eq(night_available("room_457", 42), 7);
+    ck_assert_int_eq(give_back_events(), 1);
     ck_assert_str_eq(text_of(prev, "roomTypeId"), ROOM);
     ck_assert_str_eq(text_of(ev->data, "checkIn"), in);
     ck_assert_str_eq(text_of(ev->data, "roomTypeId"), "room_457");
@@ -443,6 +486,8 @@ START_TEST(test_a_desk_date_change_of_our_booking_moves_it_and_tells_booking_mod
     ck_assert(db_exec(it.db, "UPDATE booking SET check_in = ?, check_out = ? WHERE booking_id = ?",
                       p, 3, NULL, NULL) == DB_OK);
     report(PMS_EVENT_BOOKING_CONFIRMED, &before); /* the confirm itself moves nothing */
+    seed_night(ROOM, 80, 5, 10);
+    seed_night(ROOM, 81, 5, 10);
 
     char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
     dates_format_iso(dates_today_utc() + 81, in);
@@ -477,6 +522,10 @@ START_TEST(test_a_desk_date_change_of_our_booking_moves_it_and_tells_booking_mod
                      before.check_in);
     ck_assert_int_eq(json_object_get_int64(json_object_object_get(ev->data, "amount")), 250000);
     ck_assert(!json_object_object_get_ex(ev->data, "source", NULL));
+    /* the night the new stay left is given back once; the night both stays share stays taken */
+    ck_assert_int_eq(night_available(ROOM, 80), 6);
+    ck_assert_int_eq(night_available(ROOM, 81), 5);
+    ck_assert_int_eq(give_back_events(), 1);
     cloudevent_free(ev);
     ck_assert_int_eq(foreign_rows(res.reservation_id), 0);
     booking_it_collector_free(events);
