@@ -205,6 +205,14 @@ static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
         c.room_type_id = view->room_type_id[0] ? view->room_type_id : c.room_type_id;
         c.check_in = view->check_in;
         c.check_out = view->check_out;
+        /* and only the PMS's reservation tells the party and the total */
+        c.adults = view->res.adults;
+        c.children = view->res.children;
+        c.rooms = view->res.rooms;
+        if (view->res.total != PMS_TOTAL_UNKNOWN && view->res.currency[0]) {
+            c.total = view->res.total;
+            c.total_currency = view->res.currency;
+        }
     }
     return pms_foreign_apply(tx, &c, changed);
 }

@@ -6,17 +6,23 @@
  *
  * Usage (inside pms_events.c's transaction, after its dedup row):
  *     pms_foreign_change_t c = {.vendor, .hotel_id, .reservation_id, .room_type_id,
- *                               .check_in, .check_out, .channel, .cancelled};
+ *                               .check_in, .check_out, .channel, .cancelled,
+ *                               .adults, .children, .rooms, .total, .total_currency};
  *     if (pms_foreign_apply(tx, &c, &changed) != 0) → roll back and retry
  *
  * One PMS reservation is one row (unique vendor + hotel + reservation id), so a
  * report delivered twice changes nothing the second time:
  *   - a confirmed reservation we never heard of → a confirmed booking and
  *     lodging.booking.confirmed (source "pms"); without its room type and
- *     dates it cannot be recorded and is skipped;
- *   - a known one whose room type or dates differ → the row moves and
- *     lodging.booking.modified carries the previous stay; a cancelled one
- *     reported confirmed again is confirmed again;
+ *     dates it cannot be recorded and is skipped. Its guest counts, rooms and
+ *     total are the PMS's when its reservation states them (adults 1,
+ *     guest_count_known FALSE, total 0 when not — the events then carry no
+ *     guest counts and amount 0); a total in another currency than the
+ *     hotel's listing is not taken;
+ *   - a known one whose room type or dates differ → the row moves (with
+ *     the party and total the PMS states now) and lodging.booking.modified
+ *     carries the previous stay; a cancelled one reported confirmed again is
+ *     confirmed again;
  *   - a cancel of a known confirmed one → cancelled and
  *     lodging.booking.cancelled (no compensation: no money of ours); a cancel
  *     of one we never heard of is skipped.
@@ -27,6 +33,7 @@
 #define BOOKING_PMS_FOREIGN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/db.h"
 
@@ -38,6 +45,12 @@ typedef struct pms_foreign_change {
     const char *room_type_id, *check_in, *check_out; /* NULL when the PMS did not say */
     const char *channel;                             /* NULL when the PMS did not say */
     bool cancelled;
+    /* What the PMS's reservation states (read before the transaction): the
+     * party, the rooms and the stay's total; 0 / PMS_TOTAL_UNKNOWN / NULL when
+     * it did not say (a report alone never carries them). */
+    int adults, children, rooms;
+    int64_t total;
+    const char *total_currency;
 } pms_foreign_change_t;
 
 /* Applies one reported change in tx; *changed is set when a row or an event was written.
