@@ -151,7 +151,8 @@ static int keep_batch(pms_feed_t *f, db_t **db, const feed_hotel_t *h,
         if (attempt > 0) {
             struct timespec pause = {0, 100000000L * attempt};
             nanosleep(&pause, NULL);
-            db_pool_release(f->app->db, *db);
+            if (*db)
+                db_pool_release(f->app->db, *db);
             *db = db_pool_acquire(f->app->db);
         }
         if (*db && keep_batch_once(*db, h, batch) == 0)
