@@ -577,6 +577,31 @@ static pms_err_t reservation_head(struct json_object *d, const char *what,
     return PMS_OK;
 }
 
+/* The party of a reservation's rooms (getReservation's assigned or
+ * unassigned list): each room's adults and children (numbers as text),
+ * summed; left 0 (unknown) when a room does not state its adults. */
+static void party_of(struct json_object *rooms, pms_reservation_t *out)
+{
+    size_t n = rooms ? json_object_array_length(rooms) : 0;
+    int adults = 0, children = 0;
+    if (n == 0 || n > PMS_MAX_RESERVATION_ROOMS)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *room = json_object_array_get_idx(rooms, i);
+        int a = 0, ch = 0;
+        if (!int_of(room, "adults", &a) || a < 0 || a > PMS_MAX_PARTY)
+            return;
+        if (int_of(room, "children", &ch) && ch >= 0 && ch <= PMS_MAX_PARTY)
+            children += ch;
+        adults += a;
+    }
+    if (adults > 0) {
+        out->adults = adults;
+        out->children = children;
+        out->rooms = (int)n;
+    }
+}
+
 pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *currency,
                                       pms_reservation_t *out, pms_error_t *err)
 {
@@ -595,6 +620,7 @@ pms_err_t cloudbeds_parse_reservation(struct json_object *root, const char *curr
     if (rooms && json_object_array_length(rooms) > 0)
         snprintf(out->room_type_id, sizeof out->room_type_id, "%s",
                  str_of(json_object_array_get_idx(rooms, 0), "roomTypeID"));
+    party_of(rooms, out);
     return hold_expiry_of(d, &out->hold_expires_at_ms, err);
 }
 

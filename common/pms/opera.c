@@ -35,6 +35,7 @@
  */
 #include <ctype.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,19 @@ static struct json_object *arr_of(struct json_object *o, const char *key)
     if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
         return NULL;
     return v;
+}
+
+/* A JSON integer member within int range; false when absent or of another type. */
+static bool int_field(struct json_object *o, const char *key, int *out)
+{
+    struct json_object *v = NULL;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+        return false;
+    int64_t n = json_object_get_int64(v);
+    if (n < INT_MIN || n > INT_MAX)
+        return false;
+    *out = (int)n;
+    return true;
 }
 
 static void copy(char *dst, size_t size, const char *src)
@@ -539,9 +553,23 @@ pms_err_t opera_parse_booking(struct json_object *b, pms_reservation_t *out,
         return pms_fail(err, PMS_ERR_PROTOCOL, "OPERA reservation %s without stay dates",
                         out->reservation_id);
     struct json_object *rates = arr_of(stay, "roomRates");
-    if (rates && json_object_array_length(rates) > 0)
-        copy(out->room_type_id, sizeof out->room_type_id,
-             str_of(json_object_array_get_idx(rates, 0), "roomType"));
+    struct json_object *rate0 =
+        rates && json_object_array_length(rates) > 0 ? json_object_array_get_idx(rates, 0) : NULL;
+    if (rate0)
+        copy(out->room_type_id, sizeof out->room_type_id, str_of(rate0, "roomType"));
+    /* the party: the stay's guestCounts, else its first rate's; the rate's units */
+    struct json_object *counts = obj_of(stay, "guestCounts");
+    if (!counts)
+        counts = obj_of(rate0, "guestCounts");
+    int adults = 0, children = 0, units = 0;
+    if (int_field(counts, "adults", &adults) && adults > 0 && adults <= PMS_MAX_PARTY) {
+        out->adults = adults;
+        if (int_field(counts, "children", &children) && children >= 0 && children <= PMS_MAX_PARTY)
+            out->children = children;
+    }
+    if (int_field(rate0, "numberOfUnits", &units) && units > 0 &&
+        units <= PMS_MAX_RESERVATION_ROOMS)
+        out->rooms = units;
     out->total = PMS_TOTAL_UNKNOWN;
     struct json_object *total = obj_of(stay, "total");
     const char *cur = str_of(total, "currencyCode");

@@ -236,6 +236,9 @@ START_TEST(test_reservation_states)
     ck_assert_int_eq(r.check_in, day("2025-11-01"));
     ck_assert_int_eq(r.check_out, day("2025-11-03"));
     ck_assert_int_eq(r.total, 250000);
+    ck_assert_int_eq(r.adults, 2); /* each room's party, numbers as text */
+    ck_assert_int_eq(r.children, 0);
+    ck_assert_int_eq(r.rooms, 1);
     ck_assert_str_eq(r.reference, "bk_01JB2Q8Z4T6Y");
     int64_t expected;
     ck_assert_int_eq(dates_parse_rfc3339("2025-10-20T09:33:00Z", &expected), 0);

@@ -232,6 +232,9 @@ START_TEST(test_booking_statuses)
     ck_assert_int_eq(r.check_out, day("2026-12-27"));
     ck_assert_int_eq(r.total, 730000);
     ck_assert_str_eq(r.currency, "KRW");
+    ck_assert_int_eq(r.adults, 2); /* roomStay.guestCounts */
+    ck_assert_int_eq(r.children, 0);
+    ck_assert_int_eq(r.rooms, 1);
     ck_assert_str_eq(r.reservation_id, r.confirmation_number);
     json_object_put(o);
     o = example("get_reserved.json");

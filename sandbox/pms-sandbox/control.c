@@ -18,6 +18,8 @@
 #define FIELD_ID_MAX_LEN 64
 #define DEFAULT_INVENTORY_DAYS 30
 #define ERROR_CODE "VALIDATION_ERROR"
+/* Guests of one kind a desk booking may name (the desk decides; the API checks occupancy). */
+#define DESK_MAX_GUESTS 20
 
 struct control {
     ledger_t *ledger;
@@ -531,7 +533,7 @@ static int handle_frontdesk_book(http_request_t *req, void *ctx)
         return 0;
     const char *property = NULL, *room = NULL;
     dates_day_t start = 0, end = 0, short_night = 0;
-    int64_t quantity = 1;
+    int64_t quantity = 1, adults = 1, children = 0;
     json_error_t err;
     int rc = 0;
     if (body_id(req, body, "propertyID", true, &property) != 0 ||
@@ -539,7 +541,10 @@ static int handle_frontdesk_book(http_request_t *req, void *ctx)
         read_stay(req, body, &start, &end) != 0) {
         rc = 0;
     } else if (json_get_int64(body, "quantity", false, 1, SEED_MAX_UNITS, 1, &quantity, &err) !=
-               0) {
+                   0 ||
+               json_get_int64(body, "adults", false, 1, DESK_MAX_GUESTS, 1, &adults, &err) != 0 ||
+               json_get_int64(body, "children", false, 0, DESK_MAX_GUESTS, 0, &children, &err) !=
+                   0) {
         rc = bad_field(req, err.field, "%s", err.message);
     } else {
         ledger_booking_t b = {.property_id = property,
@@ -547,7 +552,8 @@ static int handle_frontdesk_book(http_request_t *req, void *ctx)
                               .start = start,
                               .end = end,
                               .quantity = (int)quantity,
-                              .adults = 1,
+                              .adults = (int)adults,
+                              .children = (int)children,
                               .guest_first_name = "Walk-in",
                               .guest_last_name = "Guest",
                               .guest_email = "",

@@ -25,13 +25,13 @@
 typedef struct hotel_state {
     pthread_mutex_t lock; /* guards every field below */
     const seed_hotel_t *seed;
-    int *available;      /* [room type * LEDGER_INVENTORY_DAYS + day] */
-    int64_t *rate_minor; /* same layout */
+    int *available;                     /* [room type * LEDGER_INVENTORY_DAYS + day] */
+    int64_t *rate_minor;                /* same layout */
     ledger_restriction_t *restrictions; /* [plan * cells + cell], cells as above */
     ledger_reservation_t **reservations;
     size_t count;
     size_t capacity;
-    size_t open_holds; /* reservations in not_confirmed */
+    size_t open_holds;    /* reservations in not_confirmed */
     ledger_setup_t setup; /* zero: set up as the connector needs */
 } hotel_state_t;
 
@@ -739,7 +739,6 @@ static ledger_err_t modify_act(ledger_t *l, hotel_state_t *h, ledger_reservation
         take_rooms(l, h, t_old, &before, scratch, &unused); /* just given back: always fits */
         return rc;
     }
-    dates_day_t old_start = r->start, old_end = r->end;
     copy_text(r->room_type_id, sizeof r->room_type_id, h->seed->room_types[t_new].id);
     copy_text(r->room_type_name, sizeof r->room_type_name, h->seed->room_types[t_new].name);
     r->start = m->start;
@@ -751,8 +750,9 @@ static ledger_err_t modify_act(ledger_t *l, hotel_state_t *h, ledger_reservation
         r->grand_total_minor += nightly[i] * r->quantity;
     }
     r->updated_ms = now_ms(l);
-    emit_nights(l, h, LEDGER_EVENT_INVENTORY, t_old, old_start, old_end - 1);
-    emit_nights(l, h, LEDGER_EVENT_INVENTORY, t_new, r->start, r->end - 1);
+    /* Only the reservation is reported, with its new stay: Cloudbeds'
+     * reservation/dates_changed says nothing of the nights given back (it has
+     * no availability webhook at all), so neither does the sandbox. */
     emit_booking(l, h, LEDGER_EVENT_BOOKING_CONFIRMED, r);
     return LEDGER_OK;
 }

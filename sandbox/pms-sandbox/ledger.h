@@ -258,9 +258,10 @@ ledger_err_t ledger_cancel(ledger_t *ledger, const char *property_id, const char
 /* The front desk moves a confirmed reservation to another room type and/or
  * other dates (room_type_id NULL: the same one), all nights or none: the old
  * nights' rooms come back and the new nights' are taken, at the new nights'
- * rates. Reported like Cloudbeds' reservation/dates_changed: the nights of
- * both stays change and the reservation is reported confirmed with its new
- * stay. LEDGER_ERR_NO_AVAILABILITY sets *short_night; a hold or a canceled
+ * rates. Reported like Cloudbeds' reservation/dates_changed: only the
+ * reservation, confirmed with its new stay — no event for the nights of
+ * either stay (Cloudbeds sends none), so the platform must work out the
+ * nights given back itself. LEDGER_ERR_NO_AVAILABILITY sets *short_night; a hold or a canceled
  * reservation → LEDGER_ERR_CANCELED / LEDGER_ERR_INVALID. */
 ledger_err_t ledger_modify(ledger_t *ledger, const char *property_id, const char *reservation_id,
                            const char *room_type_id, dates_day_t start, dates_day_t end,

@@ -299,10 +299,10 @@ static int wire(service_t *svc, void *ctx)
               pms_events_start(s->kafka_brokers, s->kafka_topic_prefix, app->db, app->pms,
                                outbox_relay_kick_cb, app->relay, err, sizeof err)))
         goto fail;
-    w->watch = pms_watch_start(app, w->producer, s->kafka_topic_prefix, watch_s, err, sizeof err);
+    w->watch = pms_watch_start(app, watch_s, err, sizeof err);
     if (!w->watch && *err)
         goto fail;
-    w->feed = pms_feed_start(app, w->producer, s->kafka_topic_prefix, feed_s, err, sizeof err);
+    w->feed = pms_feed_start(app, feed_s, err, sizeof err);
     if (!w->feed && *err)
         goto fail;
     if (saga_active_keep_leases(app->active, app->db, app->saga_lease_s) != 0) {

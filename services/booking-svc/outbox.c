@@ -104,6 +104,37 @@ int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const c
     return rc;
 }
 
+int outbox_append_event(db_t *tx, const char *topic, const char *key, const cloudevent_t *ev,
+                        bool *appended)
+{
+    if (appended)
+        *appended = false;
+    if (!tx || !topic || !*topic || !key || !*key || !ev || !ev->id || !ev->type)
+        return -1;
+    char *json = cloudevent_to_json(ev);
+    if (!json)
+        return -1;
+    char aggregate_type[OUTBOX_AGGREGATE_TYPE_MAX];
+    aggregate_type_of(topic, aggregate_type, sizeof aggregate_type);
+    db_param_t p[] = {DB_STR(ev->id), DB_STR(aggregate_type), DB_STR(key),
+                      DB_STR(topic),  DB_STR(ev->type),       DB_STR(json)};
+    uint64_t affected = 0;
+    /* the id is the event's identity: a row already there is this event */
+    db_err_t e = db_exec(tx,
+                         "INSERT INTO outbox (event_id, aggregate_type, aggregate_id, topic, "
+                         "event_type, payload) VALUES (?, ?, ?, ?, ?, ?) "
+                         "ON DUPLICATE KEY UPDATE event_id = event_id",
+                         p, 6, &affected, NULL);
+    free(json);
+    if (e != DB_OK) {
+        log_error("outbox: cannot append %s for %s: %s", ev->type, key, db_error(tx));
+        return -1;
+    }
+    if (appended)
+        *appended = affected == 1;
+    return 0;
+}
+
 long outbox_purge(db_t *db, long retention_s, int limit)
 {
     db_param_t p[] = {DB_INT(retention_s), DB_INT(limit)};

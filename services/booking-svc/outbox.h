@@ -46,8 +46,10 @@
 #define BOOKING_OUTBOX_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "common/cloudevents.h"
 #include "common/db.h"
 #include "common/kafka.h"
 
@@ -78,6 +80,15 @@ void outbox_event_clear(outbox_event_t *ev);
 
 int outbox_append(db_t *tx, const char *topic, const char *aggregate_id, const char *type,
                   struct json_object *data, char *event_id_out);
+
+/* Appends an event the caller built itself (its own id, source, subject and
+ * data: an id derived from what the event reports, so writing the same report
+ * twice is one row) inside the caller's open transaction. key = the Kafka key
+ * (aggregate_id, at most 64 bytes), topic the BASE topic name. 0 when it is in
+ * the outbox — *appended false when a row with that id already was (NULL
+ * allowed) — or -1. */
+int outbox_append_event(db_t *tx, const char *topic, const char *key, const cloudevent_t *ev,
+                        bool *appended);
 
 typedef struct outbox_relay outbox_relay_t;
 typedef struct outbox_relay_config {

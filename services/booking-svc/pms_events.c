@@ -21,7 +21,6 @@
 #include "outbox.h"
 #include "pms_foreign.h"
 
-#define PMS_EVENTS_TOPIC "pms.events"
 #define BOOKING_EVENTS_TOPIC "booking.events"
 #define BOOKING_CANCELLED_EVENT_TYPE "lodging.booking.cancelled"
 #define PMS_CANCEL_REASON "the reservation was cancelled on the PMS side"
@@ -206,6 +205,14 @@ static int apply_foreign(db_t *tx, const cloudevent_t *ev, const char *vendor,
         c.room_type_id = view->room_type_id[0] ? view->room_type_id : c.room_type_id;
         c.check_in = view->check_in;
         c.check_out = view->check_out;
+        /* and only the PMS's reservation tells the party and the total */
+        c.adults = view->res.adults;
+        c.children = view->res.children;
+        c.rooms = view->res.rooms;
+        if (view->res.total != PMS_TOTAL_UNKNOWN && view->res.currency[0]) {
+            c.total = view->res.total;
+            c.total_currency = view->res.currency;
+        }
     }
     return pms_foreign_apply(tx, &c, changed);
 }
@@ -301,6 +308,12 @@ static int apply_own_move(db_t *tx, const db_result_t *b, const pms_view_t *view
                 "WHERE booking_id = ?",
                 p, 4, NULL, NULL) != DB_OK ||
         step_log(tx, booking_id, "modify", "room type or dates changed on the PMS side") != 0)
+        return -1;
+    pms_stay_t before = {db_result_text(b, 0, COL_ROOM_TYPE_ID), db_result_text(b, 0, COL_CHECK_IN),
+                         db_result_text(b, 0, COL_CHECK_OUT)},
+               after = {room, view->check_in, view->check_out};
+    if (pms_stay_give_back(tx, db_result_text(b, 0, COL_VENDOR), db_result_text(b, 0, COL_HOTEL_ID),
+                           booking_id, &before, &after) != 0)
         return -1;
     struct json_object *data = cancelled_data(b, NULL, amount);
     struct json_object *prev = json_object_new_object();

@@ -30,6 +30,7 @@
 #include "common/kafka.h"
 #include "common/pms.h"
 
+#define PMS_EVENTS_TOPIC "pms.events" /* the base name; KAFKA_TOPIC_PREFIX is added */
 #define PMS_EVENTS_GROUP_ID "booking-svc"
 #define PMS_EVENTS_CONSUMER_ID "booking-svc.pms-events"
 #define PMS_EVENT_BOOKING_CANCELLED "lodging.pms.booking.cancelled"

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/pms.h"
+#include "outbox.h"
 #include "pms_events.h"
 
 #define SOURCE "booking-svc/pms-feed"
@@ -25,8 +26,6 @@
 
 struct pms_feed {
     booking_app_t *app;
-    kafka_producer_t *producer;
-    char topic[160];
     int interval_s;
     pthread_t thread;
     pthread_mutex_t lock; /* guards stopping */
@@ -69,18 +68,22 @@ static int feed_hotels(pms_feed_t *f, feed_hotel_t *out, int max)
     return n;
 }
 
-static int announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_booking_event_t *e,
-                               const char *base_id);
-
-/* The change as lodging.pms.booking.confirmed / .cancelled, its id derived
- * from the vendor's event. 0, or -1 when it could not be sent. */
-static int announce(pms_feed_t *f, const feed_hotel_t *h, const pms_booking_event_t *e)
+/* The feed event's CloudEvents id: derived from the vendor's event, so the
+ * same event kept twice is one outbox row and one change for consumers. */
+static int event_id_of(const feed_hotel_t *h, const pms_booking_event_t *e, char *id, size_t size)
 {
-    char key[3 * PMS_ID_MAX + PMS_VENDOR_NAME_MAX], digest[CRYPTO_SHA256_HEX_LEN + 1], id[64];
+    char key[3 * PMS_ID_MAX + PMS_VENDOR_NAME_MAX], digest[CRYPTO_SHA256_HEX_LEN + 1];
     int len = snprintf(key, sizeof key, "%s\n%s\n%s", h->vendor, h->hotel_id, e->event_id);
-    if (crypto_sha256_hex(key, (size_t)len, digest) != 0)
+    if (len < 0 || (size_t)len >= sizeof key || crypto_sha256_hex(key, (size_t)len, digest) != 0)
         return -1;
-    snprintf(id, sizeof id, "pmsfeed-%.40s", digest);
+    snprintf(id, size, "pmsfeed-%.40s", digest);
+    return 0;
+}
+
+/* The change as lodging.pms.booking.confirmed / .cancelled, or NULL. */
+static cloudevent_t *change_event(const feed_hotel_t *h, const pms_booking_event_t *e,
+                                  const char *id)
+{
     bool cancelled = e->status == PMS_RES_CANCELLED;
     struct json_object *data = json_object_new_object();
     json_object_object_add(data, "eventId", json_object_new_string(id));
@@ -102,38 +105,85 @@ static int announce(pms_feed_t *f, const feed_hotel_t *h, const pms_booking_even
         cloudevent_new(cancelled ? PMS_EVENT_BOOKING_CANCELLED : PMS_EVENT_BOOKING_CONFIRMED,
                        SOURCE, e->reservation_id, data);
     if (!ev)
-        return -1;
+        return NULL;
     free(ev->id);
     ev->id = strdup(id);
-    int rc = -1;
-    char err[256] = "";
-    if (ev->id)
-        rc = cloudevent_send_sync(f->producer, f->topic, h->hotel_id, ev, err, sizeof err);
-    if (rc != 0)
-        log_kv(LOG_LEVEL_ERROR, "pms feed: a reservation change is lost (not announced)", "hotel",
-               h->hotel_id, "reservation", e->reservation_id, "vendorEvent", e->event_id, "error",
-               err, NULL);
-    cloudevent_free(ev);
-    if (rc == 0)
-        announce_given_back(f, h, e, id);
-    return rc;
+    if (!ev->id) {
+        cloudevent_free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+/* Writes the batch's changes to the outbox in one transaction on db. 0 or -1
+ * (nothing written). */
+static int keep_batch_once(db_t *db, const feed_hotel_t *h, const pms_booking_events_t *batch)
+{
+    if (db_begin(db) != DB_OK)
+        return -1;
+    for (size_t k = 0; k < batch->count; k++) {
+        char id[64];
+        cloudevent_t *ev = event_id_of(h, &batch->items[k], id, sizeof id) == 0
+                               ? change_event(h, &batch->items[k], id)
+                               : NULL;
+        int rc = ev ? outbox_append_event(db, PMS_EVENTS_TOPIC, h->hotel_id, ev, NULL) : -1;
+        cloudevent_free(ev);
+        if (rc != 0) {
+            db_rollback(db);
+            return -1;
+        }
+    }
+    if (db_commit(db) != DB_OK) {
+        db_rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
+/* Keeps a dequeued batch: the vendor has deleted it from its queue, so the
+ * outbox is now its only copy. A failed write is tried again on a fresh
+ * connection; *db is the connection in hand (replaced when it failed). 0 or
+ * -1 (the batch is lost, and logged event by event). */
+static int keep_batch(pms_feed_t *f, db_t **db, const feed_hotel_t *h,
+                      const pms_booking_events_t *batch)
+{
+    for (int attempt = 0; attempt < PMS_FEED_KEEP_ATTEMPTS; attempt++) {
+        if (attempt > 0) {
+            struct timespec pause = {0, 100000000L * attempt};
+            nanosleep(&pause, NULL);
+            if (*db)
+                db_pool_release(f->app->db, *db);
+            *db = db_pool_acquire(f->app->db);
+        }
+        if (*db && keep_batch_once(*db, h, batch) == 0)
+            return 0;
+        log_kv(LOG_LEVEL_WARN, "pms feed: cannot keep the hotel's changes yet", "hotel",
+               h->hotel_id, "error", *db ? db_error(*db) : "no database connection", NULL);
+    }
+    for (size_t k = 0; k < batch->count; k++)
+        log_kv(LOG_LEVEL_ERROR, "pms feed: a reservation change is lost (not kept)", "hotel",
+               h->hotel_id, "reservation", batch->items[k].reservation_id, "vendorEvent",
+               batch->items[k].event_id, NULL);
+    return -1;
 }
 
 /* A change moved the stay: the nights it gave back are announced as
  * lodging.pms.inventory.updated with their counts as the PMS tells them now
  * (as a webhook of an inventory change would), so the cache and
- * room_inventory follow — the booking event names only the new stay. 0 or -1. */
-static int announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_booking_event_t *e,
-                               const char *base_id)
+ * room_inventory follow — the booking event names only the new stay. Best
+ * effort, after the change itself was kept: the poller's next sync re-reads
+ * those nights anyway. */
+static void announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_booking_event_t *e)
 {
     const char *room = e->prev_room_type_id[0] ? e->prev_room_type_id : e->room_type_id;
     if (!room[0] || e->prev_check_out <= e->prev_check_in ||
         (strcmp(room, e->room_type_id) == 0 && e->prev_check_in == e->check_in &&
          e->prev_check_out == e->check_out))
-        return 0;
+        return;
     int nights = (int)(e->prev_check_out - e->prev_check_in);
-    if (nights > PMS_MAX_NIGHTS)
-        return 0;
+    char base_id[64];
+    if (nights > PMS_MAX_NIGHTS || event_id_of(h, e, base_id, sizeof base_id) != 0)
+        return;
     pms_nights_t counts = {0};
     pms_error_t pe = {0};
     if (pms_get_inventory(f->app->pms, h->hotel_id, room, e->prev_check_in, nights, &counts, &pe) !=
@@ -141,7 +191,7 @@ static int announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_b
         log_kv(LOG_LEVEL_WARN, "pms feed: nights given back not re-read; the next sync has them",
                "hotel", h->hotel_id, "error", pe.message, NULL);
         pms_nights_free(&counts);
-        return 0;
+        return;
     }
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1], id[72];
     dates_format_iso(e->prev_check_in, from);
@@ -170,17 +220,68 @@ static int announce_given_back(pms_feed_t *f, const feed_hotel_t *h, const pms_b
     pms_nights_free(&counts);
     cloudevent_t *ev = cloudevent_new(INVENTORY_UPDATED_TYPE, SOURCE, h->hotel_id, data);
     if (!ev)
-        return -1;
+        return;
     free(ev->id);
     ev->id = strdup(id);
-    char err[256] = "";
-    int rc =
-        ev->id ? cloudevent_send_sync(f->producer, f->topic, h->hotel_id, ev, err, sizeof err) : -1;
+    db_t *db = ev->id ? db_pool_acquire(f->app->db) : NULL;
+    int rc = -1;
+    if (db && db_begin(db) == DB_OK) {
+        rc = outbox_append_event(db, PMS_EVENTS_TOPIC, h->hotel_id, ev, NULL);
+        if (rc == 0 && db_commit(db) != DB_OK)
+            rc = -1;
+        if (rc != 0)
+            db_rollback(db);
+    }
+    if (db)
+        db_pool_release(f->app->db, db);
     if (rc != 0)
         log_kv(LOG_LEVEL_WARN, "pms feed: nights given back not announced", "hotel", h->hotel_id,
-               "error", err, NULL);
+               NULL);
     cloudevent_free(ev);
-    return rc;
+}
+
+/* Reads one hotel's feed: up to PMS_FEED_CALLS_PER_HOTEL dequeues, each
+ * batch kept before the next is asked for. The number of changes kept. */
+static int read_hotel(pms_feed_t *f, const feed_hotel_t *h)
+{
+    int kept = 0;
+    for (int call = 0; call < PMS_FEED_CALLS_PER_HOTEL; call++) {
+        /* A connection in hand before anything is dequeued: while the
+         * database cannot be reached the events wait in the vendor's queue. */
+        db_t *db = db_pool_acquire(f->app->db);
+        if (!db || db_ping(db) != DB_OK) {
+            log_kv(LOG_LEVEL_WARN, "pms feed: database unreachable; the hotel's changes wait",
+                   "hotel", h->hotel_id, NULL);
+            if (db)
+                db_pool_release(f->app->db, db);
+            break;
+        }
+        pms_booking_events_t batch;
+        pms_error_t e = {0};
+        pms_err_t pe = pms_take_booking_events(f->app->pms, h->hotel_id, &batch, &e);
+        if (pe != PMS_OK || batch.count == 0) {
+            db_pool_release(f->app->db, db);
+            /* REJECTED: no feed for this hotel (pms_watch covers our own bookings) */
+            if (pe != PMS_OK && pe != PMS_ERR_REJECTED)
+                log_kv(LOG_LEVEL_WARN, "pms feed: cannot read the hotel's changes", "hotel",
+                       h->hotel_id, "error", e.message, NULL);
+            break;
+        }
+        int rc = keep_batch(f, &db, h, &batch);
+        if (db)
+            db_pool_release(f->app->db, db);
+        if (rc != 0) {
+            metrics_counter_add(f->events, (double)batch.count, "failed");
+            break;
+        }
+        metrics_counter_add(f->events, (double)batch.count, "announced");
+        kept += (int)batch.count;
+        outbox_relay_kick(f->app->relay);
+        for (size_t k = 0; k < batch.count; k++)
+            announce_given_back(f, h, &batch.items[k]);
+        outbox_relay_kick(f->app->relay);
+    }
+    return kept;
 }
 
 int pms_feed_run_once(pms_feed_t *f)
@@ -189,33 +290,11 @@ int pms_feed_run_once(pms_feed_t *f)
     if (!hotels)
         return -1;
     int n = feed_hotels(f, hotels, MAX_HOTELS);
-    int announced = 0;
-    for (int i = 0; i < n; i++) {
-        for (int call = 0; call < PMS_FEED_CALLS_PER_HOTEL; call++) {
-            pms_booking_events_t batch;
-            pms_error_t e = {0};
-            pms_err_t pe = pms_take_booking_events(f->app->pms, hotels[i].hotel_id, &batch, &e);
-            if (pe == PMS_ERR_REJECTED)
-                break; /* no feed for this hotel: pms_watch covers our own bookings */
-            if (pe != PMS_OK) {
-                log_kv(LOG_LEVEL_WARN, "pms feed: cannot read the hotel's changes", "hotel",
-                       hotels[i].hotel_id, "error", e.message, NULL);
-                break;
-            }
-            for (size_t k = 0; k < batch.count; k++) {
-                if (announce(f, &hotels[i], &batch.items[k]) == 0) {
-                    announced++;
-                    metrics_counter_inc(f->events, "announced");
-                } else {
-                    metrics_counter_inc(f->events, "failed");
-                }
-            }
-            if (batch.count == 0)
-                break;
-        }
-    }
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        kept += read_hotel(f, &hotels[i]);
     free(hotels);
-    return n < 0 ? -1 : announced;
+    return n < 0 ? -1 : kept;
 }
 
 static void *feed_main(void *arg)
@@ -237,8 +316,7 @@ static void *feed_main(void *arg)
     return NULL;
 }
 
-pms_feed_t *pms_feed_start(booking_app_t *app, kafka_producer_t *producer, const char *topic_prefix,
-                           int interval_s, char *err, size_t err_size)
+pms_feed_t *pms_feed_start(booking_app_t *app, int interval_s, char *err, size_t err_size)
 {
     err[0] = '\0';
     if (interval_s <= 0)
@@ -249,12 +327,11 @@ pms_feed_t *pms_feed_start(booking_app_t *app, kafka_producer_t *producer, const
         return NULL;
     }
     f->app = app;
-    f->producer = producer;
     f->interval_s = interval_s;
-    kafka_topic_name(topic_prefix, "pms.events", f->topic, sizeof f->topic);
     f->events = metrics_counter("booking_pms_feed_events_total",
                                 "Reservation changes taken from PMS change feeds, by whether "
-                                "they were announced on pms.events (announced, failed)",
+                                "they were kept for pms.events (announced: in the outbox; "
+                                "failed: lost)",
                                 1, "outcome");
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);

@@ -15,14 +15,14 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/pms.h"
+#include "outbox.h"
+#include "pms_events.h"
 
 #define SOURCE "booking-svc/pms-watch"
 #define CANCELLED_TYPE "lodging.pms.booking.cancelled"
 
 struct pms_watch {
     booking_app_t *app;
-    kafka_producer_t *producer;
-    char topic[160];
     int interval_s;
     char cursor[BOOKING_ID_MAX]; /* the last booking id of the previous pass */
     pthread_t thread;
@@ -82,7 +82,11 @@ static int next_batch(pms_watch_t *w, watched_t *out, int max)
     return n;
 }
 
-/* lodging.pms.booking.cancelled for x, its id derived from the reservation. */
+/* lodging.pms.booking.cancelled for x, its id derived from the reservation,
+ * written to the outbox (the relay publishes it on pms.events whenever Kafka
+ * takes it). A cancel seen again by a later pass or another replica before
+ * the booking was cancelled is the same row. 0 or -1 (seen again next time
+ * around: the booking is still confirmed). */
 static int announce_cancel(pms_watch_t *w, const watched_t *x)
 {
     char id[160];
@@ -103,13 +107,22 @@ static int announce_cancel(pms_watch_t *w, const watched_t *x)
     free(ev->id);
     ev->id = strdup(id);
     int rc = -1;
-    char err[256];
-    if (ev->id) {
-        rc = cloudevent_send_sync(w->producer, w->topic, x->hotel_id, ev, err, sizeof err);
+    db_t *db = ev->id ? db_pool_acquire(w->app->db) : NULL;
+    if (db && db_begin(db) == DB_OK) {
+        rc = outbox_append_event(db, PMS_EVENTS_TOPIC, x->hotel_id, ev, NULL);
+        if (rc == 0 && db_commit(db) != DB_OK)
+            rc = -1;
         if (rc != 0)
-            log_warn("pms watch: cannot announce the cancel of %s: %s", x->booking_id, err);
+            db_rollback(db);
     }
+    if (rc != 0)
+        log_warn("pms watch: cannot keep the cancel of %s: %s", x->booking_id,
+                 db ? db_error(db) : "no database connection");
+    if (db)
+        db_pool_release(w->app->db, db);
     cloudevent_free(ev);
+    if (rc == 0)
+        outbox_relay_kick(w->app->relay);
     return rc;
 }
 
@@ -142,8 +155,8 @@ int pms_watch_run_once(pms_watch_t *w)
             continue;
         }
         metrics_counter_inc(w->checks, "cancelled");
-        log_kv(LOG_LEVEL_INFO, "reservation cancelled on the PMS side", "bookingId",
-               x->booking_id, "hotel", x->hotel_id, "reservation", x->reservation_id, NULL);
+        log_kv(LOG_LEVEL_INFO, "reservation cancelled on the PMS side", "bookingId", x->booking_id,
+               "hotel", x->hotel_id, "reservation", x->reservation_id, NULL);
         if (announce_cancel(w, x) == 0)
             announced++;
     }
@@ -169,9 +182,7 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-pms_watch_t *pms_watch_start(booking_app_t *app, kafka_producer_t *producer,
-                             const char *topic_prefix, int interval_s, char *err,
-                             size_t err_size)
+pms_watch_t *pms_watch_start(booking_app_t *app, int interval_s, char *err, size_t err_size)
 {
     err[0] = '\0';
     if (interval_s <= 0)
@@ -182,9 +193,7 @@ pms_watch_t *pms_watch_start(booking_app_t *app, kafka_producer_t *producer,
         return NULL;
     }
     w->app = app;
-    w->producer = producer;
     w->interval_s = interval_s;
-    kafka_topic_name(topic_prefix, "pms.events", w->topic, sizeof w->topic);
     w->checks = metrics_counter("booking_pms_watch_checks_total",
                                 "Our bookings' status read from PMSs without webhooks, by what "
                                 "it was (live, cancelled, error)",

@@ -385,6 +385,16 @@ START_TEST(a_desk_booking_at_opera_reaches_booking_inventory_and_booking_events)
                      1);
     json_object *data = last_of(seen, "lodging.booking.confirmed", res);
     ck_assert_str_eq(text_of(data, "source"), "pms");
+    /* the party, the rooms and the total are OPERA's reservation's (read through Book) */
+    ck_assert_int_eq(query_long("SELECT COUNT(*) FROM booking WHERE reservation_id = ? AND "
+                                "guest_count_known AND adults = 1 AND rooms = 2 AND "
+                                "total_price > 0 AND currency = 'KRW'",
+                                res),
+                     1);
+    json_object *v;
+    ck_assert(json_object_object_get_ex(data, "amount", &v) && json_object_get_int64(v) > 0);
+    ck_assert(json_object_object_get_ex(data, "rooms", &v) && json_object_get_int(v) == 2);
+    ck_assert(json_object_object_get_ex(data, "adults", &v) && json_object_get_int(v) == 1);
     /* our ledger and a guest's read show the nights sold out */
     ck_assert(TS_POLL_UNTIL(ledger_available(d0) == 0 && ledger_available(d0 + 1) == 0, WAIT_MS));
     ck_assert(TS_POLL_UNTIL(read_night(d0) == 0 && read_night(d0 + 1) == 0, WAIT_MS));

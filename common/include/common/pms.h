@@ -59,6 +59,10 @@
 
 #define PMS_ID_MAX 64
 #define PMS_MAX_NIGHTS 400
+/* Bounds of a reservation's party and rooms as read from a PMS answer (the
+ * answer is untrusted; beyond them the PMS is taken not to have said). */
+#define PMS_MAX_PARTY 100
+#define PMS_MAX_RESERVATION_ROOMS 100
 #define PMS_DEFAULT_TIMEOUT_MS 5000
 #define PMS_DEFAULT_HOLD_TTL_S 180
 
@@ -261,6 +265,9 @@ typedef struct pms_reservation {
     char currency[4];
     int64_t hold_expires_at_ms; /* 0 when not a hold */
     char reference[128];
+    /* The party and rooms as the PMS states them (a reservation made on
+     * another channel is recorded with them); 0 when the answer does not say. */
+    int adults, children, rooms;
 } pms_reservation_t;
 
 #define PMS_MAX_SUBSCRIPTIONS 8

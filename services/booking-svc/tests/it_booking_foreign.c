@@ -14,6 +14,7 @@
 #include "check_run.h"
 #include "common/cloudevents.h"
 #include "common/dates.h"
+#include "common/money.h"
 #include "common/pms.h"
 #include "outbox.h"
 #include "pms_events.h"
@@ -97,15 +98,15 @@ static stay_t sandbox_stay(const char *reservation_id)
 }
 
 /* The newest reservation of the hotel made without our reference: the desk's. */
-static stay_t book_at_the_desk(int offset, int nights)
+static stay_t book_at_the_desk_for(int offset, int nights, int adults, int children)
 {
     char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
     dates_format_iso(dates_today_utc() + offset, in);
     dates_format_iso(dates_today_utc() + offset + nights, out);
-    snprintf(
-        body, sizeof body,
-        "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"startDate\":\"%s\",\"endDate\":\"%s\"}",
-        HOTEL, ROOM, in, out);
+    snprintf(body, sizeof body,
+             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"startDate\":\"%s\",\"endDate\":"
+             "\"%s\",\"adults\":%d,\"children\":%d}",
+             HOTEL, ROOM, in, out, adults, children);
     ck_assert_int_eq(ts_sandbox_post(&pms_sb, "/_sandbox/frontdesk/book", body), 201);
     struct json_object *ledger =
                            ts_sandbox_get_json(&pms_sb, "/_sandbox/ledger?propertyID=" HOTEL, NULL),
@@ -122,7 +123,67 @@ static stay_t book_at_the_desk(int offset, int nights)
     return sandbox_stay(id);
 }
 
+static stay_t book_at_the_desk(int offset, int nights)
+{
+    return book_at_the_desk_for(offset, nights, 1, 0);
+}
+
+/* The sandbox's total of a reservation in minor units (its currency into cur). */
+static long long sandbox_total(const char *reservation_id, char cur[4])
+{
+    struct json_object *ledger =
+                           ts_sandbox_get_json(&pms_sb, "/_sandbox/ledger?propertyID=" HOTEL, NULL),
+                       *list, *v;
+    ck_assert(json_object_object_get_ex(ledger, "reservations", &list));
+    long long total = -1;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct json_object *r = json_object_array_get_idx(list, i);
+        if (strcmp(text_of(r, "reservationID"), reservation_id) != 0)
+            continue;
+        snprintf(cur, 4, "%s", text_of(r, "currency"));
+        int64_t minor = 0;
+        ck_assert(json_object_object_get_ex(r, "grandTotal", &v));
+        ck_assert_int_eq(money_from_double(json_object_get_double(v), cur, &minor), 0);
+        total = (long long)minor;
+    }
+    json_object_put(ledger);
+    ck_assert_msg(total > 0, "no total for %s in the sandbox ledger", reservation_id);
+    return total;
+}
+
 static void report_fields(const char *type, const stay_t *s, bool with_room_type);
+
+/* A night of room_inventory as a sync would have left it (count known). */
+static void seed_night(const char *room, int offset, int available, int total)
+{
+    char day[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + offset, day);
+    db_param_t p[] = {DB_STR(HOTEL), DB_STR(room), DB_STR(day), DB_INT(available), DB_INT(total)};
+    ck_assert_int_eq(db_exec(it.db,
+                             "INSERT INTO room_inventory (vendor, hotel_id, room_type_id, "
+                             "stay_date, available, total) VALUES ('cloudbeds', ?, ?, ?, ?, ?)",
+                             p, 5, NULL, NULL),
+                     DB_OK);
+}
+
+static long night_available(const char *room, int offset)
+{
+    char day[DATES_ISO_LEN + 1];
+    dates_format_iso(dates_today_utc() + offset, day);
+    return booking_it_query_long(&it,
+                                 "SELECT available FROM room_inventory WHERE hotel_id = '" HOTEL
+                                 "' AND room_type_id = ? AND stay_date = ?",
+                                 room, day);
+}
+
+/* lodging.pms.inventory.updated rows booking-svc wrote for pms.events. */
+static long give_back_events(void)
+{
+    return booking_it_query_long(&it,
+                                 "SELECT COUNT(*) FROM outbox WHERE topic = 'pms.events' AND "
+                                 "event_type = 'lodging.pms.inventory.updated'",
+                                 NULL, NULL);
+}
 
 /* Publishes the sandbox's booking_confirm / booking_cancel of a stay as webhook-ingest does. */
 static void report(const char *type, const stay_t *s)
@@ -230,7 +291,7 @@ static void wait_for_marker(booking_it_collector_t *c)
 START_TEST(test_a_desk_booking_is_recorded_and_told_once_however_often_it_is_reported)
 {
     booking_it_collector_t *events = booking_it_collect(&it, "booking.events");
-    stay_t s = book_at_the_desk(30, 2);
+    stay_t s = book_at_the_desk_for(30, 2, 2, 1);
     report(PMS_EVENT_BOOKING_CONFIRMED, &s);
     report(PMS_EVENT_BOOKING_CONFIRMED, &s); /* the webhook delivered twice */
     ck_assert(
@@ -249,7 +310,21 @@ START_TEST(test_a_desk_booking_is_recorded_and_told_once_however_often_it_is_rep
     cloudevent_t *ev = the_event(events, "lodging.booking.confirmed", s.reservation_id);
     ck_assert_str_eq(text_of(ev->data, "source"), "pms");
     ck_assert_str_eq(text_of(ev->data, "checkOut"), s.check_out);
-    ck_assert_int_eq(json_object_get_int64(json_object_object_get(ev->data, "amount")), 0);
+    /* the party and the total are the PMS's reservation's (getReservation), never invented */
+    char cur[4];
+    long long total = sandbox_total(s.reservation_id, cur);
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(ev->data, "amount")), total);
+    ck_assert_str_eq(text_of(ev->data, "currency"), cur);
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(ev->data, "adults")), 2);
+    ck_assert_int_eq(json_object_get_int64(json_object_object_get(ev->data, "children")), 1);
+    ck_assert_str_eq(foreign_text("CONCAT(adults, '/', children, '/', guest_count_known)",
+                                  s.reservation_id, v, sizeof v),
+                     "2/1/1");
+    int64_t stored = -1;
+    ck_assert_int_eq(money_from_decimal_text(
+                         foreign_text("total_price", s.reservation_id, v, sizeof v), cur, &stored),
+                     0);
+    ck_assert_int_eq(stored, total);
     ck_assert(!json_object_object_get_ex(ev->data, "paymentAuthId", NULL));
     ck_assert(!json_object_object_get_ex(ev->data, "paymentProvider", NULL));
     cloudevent_free(ev);
@@ -268,6 +343,10 @@ START_TEST(test_a_desk_date_change_moves_the_record_and_tells_booking_modified)
     ck_assert(
         TS_POLL_UNTIL(count_events(events, "lodging.booking.confirmed", before.reservation_id) == 1,
                       BOOKING_IT_WAIT_MS));
+    /* the old stay's nights as counted before the change; a night of the new room type */
+    seed_night(ROOM, 40, 3, 10);
+    seed_night(ROOM, 41, 3, 10);
+    seed_night("room_457", 42, 7, 10);
     char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
     dates_format_iso(dates_today_utc() + 42, in);
     dates_format_iso(dates_today_utc() + 45, out);
@@ -298,6 +377,13 @@ START_TEST(test_a_desk_date_change_moves_the_record_and_tells_booking_modified)
     ck_assert_ptr_nonnull(prev);
     ck_assert_str_eq(text_of(prev, "checkIn"), before.check_in);
     ck_assert_str_eq(text_of(prev, "checkOut"), before.check_out);
+    /* The report names only the new stay: the old nights are given back at once (no sync),
+     * once however often it is reported, and their cached counts dropped; the new nights are
+     * inventory-svc's to re-read from the PMS. */
+    ck_assert_int_eq(night_available(ROOM, 40), 4);
+    ck_assert_int_eq(night_available(ROOM, 41), 4);
+    ck_assert_int_eq(night_available("room_457", 42), 7);
+    ck_assert_int_eq(give_back_events(), 1);
     ck_assert_str_eq(text_of(prev, "roomTypeId"), ROOM);
     ck_assert_str_eq(text_of(ev->data, "checkIn"), in);
     ck_assert_str_eq(text_of(ev->data, "roomTypeId"), "room_457");
@@ -443,6 +529,8 @@ START_TEST(test_a_desk_date_change_of_our_booking_moves_it_and_tells_booking_mod
     ck_assert(db_exec(it.db, "UPDATE booking SET check_in = ?, check_out = ? WHERE booking_id = ?",
                       p, 3, NULL, NULL) == DB_OK);
     report(PMS_EVENT_BOOKING_CONFIRMED, &before); /* the confirm itself moves nothing */
+    seed_night(ROOM, 80, 5, 10);
+    seed_night(ROOM, 81, 5, 10);
 
     char body[256], in[DATES_ISO_LEN + 1], out[DATES_ISO_LEN + 1];
     dates_format_iso(dates_today_utc() + 81, in);
@@ -477,6 +565,10 @@ START_TEST(test_a_desk_date_change_of_our_booking_moves_it_and_tells_booking_mod
                      before.check_in);
     ck_assert_int_eq(json_object_get_int64(json_object_object_get(ev->data, "amount")), 250000);
     ck_assert(!json_object_object_get_ex(ev->data, "source", NULL));
+    /* the night the new stay left is given back once; the night both stays share stays taken */
+    ck_assert_int_eq(night_available(ROOM, 80), 6);
+    ck_assert_int_eq(night_available(ROOM, 81), 5);
+    ck_assert_int_eq(give_back_events(), 1);
     cloudevent_free(ev);
     ck_assert_int_eq(foreign_rows(res.reservation_id), 0);
     booking_it_collector_free(events);
