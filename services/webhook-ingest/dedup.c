@@ -3,6 +3,7 @@
  */
 #include "dedup.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,6 +12,17 @@
 #include "common/redis.h"
 
 #define DEDUP_KEY_MAX 192
+
+/* One round trip each on a single Redis server: the same steps as the
+ * command sequences below, atomically (so the claim needs no second look at
+ * the seen key). A cluster keeps the sequences: the two keys of an event live
+ * in different hash slots, which one script may not touch. */
+static const char CLAIM_SCRIPT[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end "
+    "if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 2 end "
+    "return 0";
+static const char MARK_DONE_SCRIPT[] = "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]) "
+                                       "redis.call('DEL', KEYS[2]) return 0";
 
 struct dedup {
     redis_pool_t *pool;
@@ -60,8 +72,24 @@ static void warn_unavailable(const char *operation, redis_client_t *r)
            operation, "error", redis_client_error(r), NULL);
 }
 
+/* The claim as one script: 0 new, 1 seen, 2 claimed by another delivery. */
+static dedup_result_t claim_scripted(redis_client_t *r, const char *seen, const char *inflight)
+{
+    const char *keys[] = {seen, inflight};
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", DEDUP_INFLIGHT_TTL_S);
+    const char *args[] = {ttl};
+    long long answer = -1;
+    if (redis_eval(r, CLAIM_SCRIPT, keys, 2, args, 1, &answer, NULL) != REDIS_CLIENT_OK)
+        return DEDUP_UNAVAILABLE;
+    return answer == 0   ? DEDUP_NEW
+           : answer == 1 ? DEDUP_DUPLICATE
+           : answer == 2 ? DEDUP_IN_PROGRESS
+                         : DEDUP_UNAVAILABLE;
+}
+
 /* GET seen → DUPLICATE; SET NX inflight → else IN_PROGRESS; GET seen again, for
- * a delivery that finished between the two. */
+ * a delivery that finished between the two (one script on a single server). */
 dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id)
 {
     char seen[DEDUP_KEY_MAX], inflight[DEDUP_KEY_MAX];
@@ -69,6 +97,13 @@ dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id)
     key_of("inflight", vendor, event_id, inflight, sizeof inflight);
     redis_client_t *r = redis_pool_acquire(d->pool);
     dedup_result_t result = DEDUP_NEW;
+    if (!redis_client_is_cluster(r)) {
+        result = claim_scripted(r, seen, inflight);
+        if (result == DEDUP_UNAVAILABLE)
+            warn_unavailable("claim", r);
+        redis_pool_release(d->pool, r);
+        return result;
+    }
     char *value = NULL;
     int was_set = 0;
     if (redis_get(r, seen, &value) != REDIS_CLIENT_OK)
@@ -107,8 +142,18 @@ void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id)
     key_of("inflight", vendor, event_id, inflight, sizeof inflight);
     redis_client_t *r = redis_pool_acquire(d->pool);
     const char *keys[] = {inflight};
-    if (redis_set_ex(r, seen, "1", DEDUP_SEEN_TTL_S) != REDIS_CLIENT_OK ||
-        redis_del(r, keys, 1, NULL) != REDIS_CLIENT_OK)
+    bool ok;
+    if (!redis_client_is_cluster(r)) {
+        const char *both[] = {seen, inflight};
+        char ttl[16];
+        snprintf(ttl, sizeof ttl, "%d", DEDUP_SEEN_TTL_S);
+        const char *args[] = {ttl};
+        ok = redis_eval(r, MARK_DONE_SCRIPT, both, 2, args, 1, NULL, NULL) == REDIS_CLIENT_OK;
+    } else {
+        ok = redis_set_ex(r, seen, "1", DEDUP_SEEN_TTL_S) == REDIS_CLIENT_OK &&
+             redis_del(r, keys, 1, NULL) == REDIS_CLIENT_OK;
+    }
+    if (!ok)
         warn_unavailable("mark_done", r);
     redis_pool_release(d->pool, r);
 }

@@ -5,7 +5,10 @@
  *     webhook:inflight:<vendor>:<eventId>  SET NX while one delivery publishes (30 s)
  *
  * The in-flight claim makes two concurrent deliveries of one event publish
- * once; the seen key makes a later re-delivery a duplicate. Redis is an
+ * once; the seen key makes a later re-delivery a duplicate. On a single Redis
+ * server the claim and the mark are one Lua script each (one round trip); in
+ * a cluster, where an event's two keys live in different slots, the same
+ * steps are separate commands. Redis is an
  * optimisation, not a dependency: when it cannot be reached the claim answers
  * DEDUP_UNAVAILABLE and the caller publishes anyway (the CloudEvents id is
  * deterministic, so consumers still de-duplicate).

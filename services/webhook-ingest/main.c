@@ -85,9 +85,8 @@ static int wire(service_t *svc, void *ctx)
     /* reconnect.backoff.max.ms: librdkafka's default (10 s) lets a producer
      * that saw the broker down wait up to that long after it is back before
      * trying again — webhooks answered 503 all that time */
-    /* linger.ms: every webhook waits for its batch to be acknowledged, so
-     * the batch is sent after a short wait (many webhooks are in flight at
-     * once, so batches still fill) */
+    /* linger.ms: many webhooks are in flight at once, so their events travel
+     * in one batch per linger instead of one request each */
     const char *extra[] = {"message.timeout.ms",
                            timeout_text,
                            "reconnect.backoff.max.ms",
