@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -23,9 +24,16 @@ static const char CLAIM_SCRIPT[] =
     "return 0";
 static const char MARK_DONE_SCRIPT[] = "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]) "
                                        "redis.call('DEL', KEYS[2]) return 0";
+/* MARK_DONE_SCRIPT for every (seen, inflight) pair of KEYS. */
+static const char MARK_DONE_MANY_SCRIPT[] =
+    "for i = 1, #KEYS, 2 do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) "
+    "redis.call('DEL', KEYS[i + 1]) end return 0";
+/* Pairs per script call (redis_eval's argument limit). */
+#define MARK_MANY_MAX 64
 
 struct dedup {
     redis_pool_t *pool;
+    bool cluster; /* a redis-cluster:// URL: no script over an event's two keys */
 };
 
 static metric_t *unavailable_metric(void)
@@ -48,6 +56,7 @@ dedup_t *dedup_new(const char *redis_url, size_t pool_size, char *err, size_t er
         free(d);
         return NULL;
     }
+    d->cluster = strncmp(redis_url, "redis-cluster://", strlen("redis-cluster://")) == 0;
     return d;
 }
 
@@ -97,7 +106,7 @@ dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id)
     key_of("inflight", vendor, event_id, inflight, sizeof inflight);
     redis_client_t *r = redis_pool_acquire(d->pool);
     dedup_result_t result = DEDUP_NEW;
-    if (!redis_client_is_cluster(r)) {
+    if (!d->cluster) {
         result = claim_scripted(r, seen, inflight);
         if (result == DEDUP_UNAVAILABLE)
             warn_unavailable("claim", r);
@@ -143,7 +152,7 @@ void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id)
     redis_client_t *r = redis_pool_acquire(d->pool);
     const char *keys[] = {inflight};
     bool ok;
-    if (!redis_client_is_cluster(r)) {
+    if (!d->cluster) {
         const char *both[] = {seen, inflight};
         char ttl[16];
         snprintf(ttl, sizeof ttl, "%d", DEDUP_SEEN_TTL_S);
@@ -156,6 +165,39 @@ void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id)
     if (!ok)
         warn_unavailable("mark_done", r);
     redis_pool_release(d->pool, r);
+}
+
+void dedup_mark_done_many(dedup_t *d, const char *const *vendors, const char *const *event_ids,
+                          size_t n)
+{
+    if (d->cluster) {
+        for (size_t i = 0; i < n; i++)
+            dedup_mark_done(d, vendors[i], event_ids[i]);
+        return;
+    }
+    static _Thread_local char keys_buf[MARK_MANY_MAX * 2][DEDUP_KEY_MAX];
+    const char *keys[MARK_MANY_MAX * 2];
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", DEDUP_SEEN_TTL_S);
+    const char *args[] = {ttl};
+    for (size_t from = 0; from < n; from += MARK_MANY_MAX) {
+        size_t count = n - from < MARK_MANY_MAX ? n - from : MARK_MANY_MAX;
+        for (size_t i = 0; i < count; i++) {
+            key_of("seen", vendors[from + i], event_ids[from + i], keys_buf[2 * i], DEDUP_KEY_MAX);
+            key_of("inflight", vendors[from + i], event_ids[from + i], keys_buf[2 * i + 1],
+                   DEDUP_KEY_MAX);
+            keys[2 * i] = keys_buf[2 * i];
+            keys[2 * i + 1] = keys_buf[2 * i + 1];
+        }
+        redis_client_t *r = redis_pool_acquire(d->pool);
+        if (redis_eval(r, MARK_DONE_MANY_SCRIPT, keys, 2 * count, args, 1, NULL, NULL) !=
+            REDIS_CLIENT_OK) {
+            for (size_t i = 1; i < count; i++) /* one count per webhook, one log line */
+                metrics_counter_inc(unavailable_metric(), "mark_done");
+            warn_unavailable("mark_done", r);
+        }
+        redis_pool_release(d->pool, r);
+    }
 }
 
 void dedup_release(dedup_t *d, const char *vendor, const char *event_id)

@@ -50,6 +50,10 @@ void dedup_free(dedup_t *d); /* accepts NULL */
 dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id);
 /* After the Kafka ack: remember it (7 days) and drop the claim. */
 void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id);
+/* dedup_mark_done for n events (vendors[i], event_ids[i]): one round trip on
+ * a single server. */
+void dedup_mark_done_many(dedup_t *d, const char *const *vendors, const char *const *event_ids,
+                          size_t n);
 /* After a failed publish: drop the claim so the PMS retry publishes. */
 void dedup_release(dedup_t *d, const char *vendor, const char *event_id);
 

@@ -235,7 +235,24 @@ static void on_delivered(void *opaque, int err, const char *errstr)
         free(p);
 }
 
-/* Marks seen (or releases the claim) and answers; on a worker thread. */
+/* Marks the acknowledged webhooks of a batch seen, in one Redis call. */
+static void mark_batch(ingest_t *in, pending_t *const *batch, size_t n)
+{
+    const char *vendors[INGEST_BATCH_MAX], *ids[INGEST_BATCH_MAX];
+    size_t marked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->ok && batch[i]->claim == DEDUP_NEW) {
+            vendors[marked] = batch[i]->vendor;
+            ids[marked] = batch[i]->event_id;
+            marked++;
+        }
+    }
+    if (marked > 0)
+        dedup_mark_done_many(in->cfg.dedup, vendors, ids, marked);
+}
+
+/* Releases the claim of a failed webhook, or (acknowledged: marked seen
+ * before) counts it; then answers. On a worker thread. */
 static void answer(ingest_t *in, pending_t *p)
 {
     http_request_t *req = p->req;
@@ -251,9 +268,7 @@ static void answer(ingest_t *in, pending_t *p)
         http_response_header(req, "Retry-After", INGEST_RETRY_AFTER_S);
         http_respond_error(req, 503, "KAFKA_UNAVAILABLE", NULL,
                            "the event could not be stored; retry later");
-    } else {
-        if (p->claim == DEDUP_NEW)
-            dedup_mark_done(in->cfg.dedup, p->vendor, p->event_id);
+    } else { /* marked seen already (mark_batch) */
         metrics_counter_inc(received_metric(), p->vendor, "accepted");
         log_kv(LOG_LEVEL_INFO, "webhook published", "vendor", p->vendor, "eventId", p->event_id,
                "hotelId", p->hotel_id, "event", p->source_event, NULL);
@@ -279,41 +294,65 @@ static struct timespec monotonic_at(int64_t at_ms)
     return now;
 }
 
-/* Answers ready webhooks and expires the oldest waiting one at its deadline;
- * at stop, goes on until nothing is pending. */
+/* Takes up to INGEST_BATCH_MAX ready webhooks, or the oldest waiting one
+ * once past its deadline, into batch; the caller holds in->lock. The count. */
+static size_t take_batch(ingest_t *in, pending_t **batch)
+{
+    size_t n = 0;
+    pending_t *p;
+    while (n < INGEST_BATCH_MAX && (p = list_pop(&in->ready))) {
+        p->ok = !p->failed && p->outstanding == 0;
+        batch[n++] = p;
+    }
+    if (n == 0 && in->waiting.head && in->waiting.head->deadline_ms <= clock_now_ms()) {
+        p = list_pop(&in->waiting);
+        p->ok = false;
+        snprintf(p->err, sizeof p->err, "no acknowledgement from Kafka within %d ms",
+                 in->cfg.publish_timeout_ms);
+        batch[n++] = p;
+    }
+    for (size_t i = 0; i < n; i++)
+        batch[i]->state = PENDING_ANSWERING;
+    return n;
+}
+
+/* Answers ready webhooks (those that came in together in one batch, marked
+ * seen in one Redis call) and expires the oldest waiting one at its
+ * deadline; at stop, goes on until nothing is pending. */
 static void *worker_loop(void *arg)
 {
     ingest_t *in = arg;
+    pending_t *batch[INGEST_BATCH_MAX];
     pthread_mutex_lock(&in->lock);
     for (;;) {
-        pending_t *p = list_pop(&in->ready);
-        if (p) {
-            p->ok = !p->failed && p->outstanding == 0;
-        } else if (in->waiting.head && in->waiting.head->deadline_ms <= clock_now_ms()) {
-            p = list_pop(&in->waiting);
-            p->ok = false;
-            snprintf(p->err, sizeof p->err, "no acknowledgement from Kafka within %d ms",
-                     in->cfg.publish_timeout_ms);
-        } else if (in->stopping && !in->waiting.head) {
-            break;
-        } else if (in->waiting.head) {
-            struct timespec until = monotonic_at(in->waiting.head->deadline_ms);
-            pthread_cond_timedwait(&in->wake, &in->lock, &until);
-            continue;
-        } else {
-            pthread_cond_wait(&in->wake, &in->lock);
+        size_t n = take_batch(in, batch);
+        if (n == 0) {
+            if (in->stopping && !in->waiting.head)
+                break;
+            if (in->waiting.head) {
+                struct timespec until = monotonic_at(in->waiting.head->deadline_ms);
+                pthread_cond_timedwait(&in->wake, &in->lock, &until);
+            } else {
+                pthread_cond_wait(&in->wake, &in->lock);
+            }
             continue;
         }
-        p->state = PENDING_ANSWERING;
         pthread_mutex_unlock(&in->lock);
-        answer(in, p);
+        if (in->cfg.dedup)
+            mark_batch(in, batch, n);
+        for (size_t i = 0; i < n; i++)
+            answer(in, batch[i]);
         pthread_mutex_lock(&in->lock);
-        p->state = PENDING_ANSWERED;
-        if (p->outstanding == 0) {
-            pthread_mutex_unlock(&in->lock);
-            free(p);
-            pthread_mutex_lock(&in->lock);
+        size_t done = 0;
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->state = PENDING_ANSWERED;
+            if (batch[i]->outstanding == 0) /* else the last report frees it */
+                batch[done++] = batch[i];
         }
+        pthread_mutex_unlock(&in->lock);
+        for (size_t i = 0; i < done; i++)
+            free(batch[i]);
+        pthread_mutex_lock(&in->lock);
     }
     pthread_mutex_unlock(&in->lock);
     return NULL;

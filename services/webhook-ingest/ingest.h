@@ -36,6 +36,8 @@
 /* Threads that mark webhooks seen in Redis and answer them once Kafka acked
  * (a Redis round trip each, so a few run side by side). */
 #define INGEST_WORKERS 4
+/* At most this many acknowledged webhooks are marked seen in one Redis call. */
+#define INGEST_BATCH_MAX 64
 /* The producer's linger: how long a batch waits for more webhooks' events.
  * 1 ms measured slower here: the producer's broker thread woke so often that
  * it took CPU from everything else on the machine. */
