@@ -170,8 +170,9 @@ pms_err_t opera_parse_plan_offers(struct json_object *root, const char *room_typ
             opera_plan_offer_t *p = code ? plan_of(out, code) : NULL;
             if (!p)
                 continue;
-            if (str_at(rp, "ratePlanName"))
-                snprintf(p->name, sizeof p->name, "%s", str_at(rp, "ratePlanName"));
+            const char *name = str_at(rp, "ratePlanName");
+            if (name)
+                snprintf(p->name, sizeof p->name, "%s", name);
             const char *st = str_at(rp, "availabilityStatus");
             if (st && strcmp(st, "Restricted") == 0) {
                 p->restricted = true;

@@ -8,12 +8,23 @@
  * call (upload size 0) routes and runs the handler. The completion callback is
  * the one free point of a request: it records metrics, writes the access log
  * line, decrements the in-flight count and frees everything.
+ *
+ * A deferred request (http_request_defer) suspends its connection when the
+ * handler returns unanswered. Its owner's respond call, on any thread, only
+ * builds the response, parks it on the request and resumes the connection;
+ * libmicrohttpd then calls the access handler again on the connection's own
+ * thread, which queues the parked response (MHD_queue_response belongs to
+ * that thread). Such a request has two references, libmicrohttpd's (dropped
+ * by the completion callback) and the owner's (dropped by its respond call),
+ * because either may come last: the server answers a deferred request itself
+ * when it stops before the owner did, and the owner's call comes later.
  */
 #include "common/http_server.h"
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -43,6 +54,18 @@
 #define FORWARDED_FOR_MAX 1024
 #define DRAIN_POLL_MS 10
 #define UNMATCHED_ROUTE "unmatched"
+/* After the drain timeout, how long stop waits for the deferred requests it
+ * answered itself to be sent. */
+#define DEFER_ABANDON_WAIT_MS 1000
+static const char SHUTTING_DOWN_BODY[] = "{\"success\":false,\"error\":\"the server is "
+                                         "stopping; retry\",\"errorCode\":\"SHUTTING_DOWN\"}";
+
+/* Where a deferred request is (guarded by the server's defer_lock). */
+typedef enum {
+    DEFER_WAITING = 1, /* suspended, the owner has not answered */
+    DEFER_ANSWERED,    /* the owner's response is parked, the connection resumed */
+    DEFER_ABANDONED,   /* answered by the server at stop; the owner's call only releases */
+} defer_state_t;
 
 /* A route's metric series by status, resolved once (no label lookup per
  * request); slots are claimed with a compare-and-swap, a full table falls
@@ -74,6 +97,10 @@ struct http_server {
     int route_count;
     atomic_int in_flight; /* requests between first call and completion */
     atomic_bool draining; /* answers close their connection (http_server_drain) */
+    bool can_defer;       /* deferred_responses granted (not thread-per-connection) */
+    pthread_mutex_t defer_lock;   /* every request's defer_* fields, the waiting list */
+    struct http_request *waiting; /* deferred requests not answered yet */
+    int deferred_owned;           /* owner references not released yet */
     int port;
     client_proxies_t *proxies; /* read-only after new */
     metric_t *requests_total;
@@ -111,6 +138,14 @@ struct http_request {
     int64_t started_ms;
     auth_principal_t principal;
     trace_context_t trace; /* the caller's trace (traceparent) continued, or a new one */
+    /* http_request_defer: `deferred` is set by the handler's thread before the
+     * owner sees the request; the rest is guarded by srv->defer_lock. */
+    bool deferred;
+    defer_state_t defer_state;
+    int defer_refs;
+    struct MHD_Response *parked; /* the answer, for the connection's thread to queue */
+    unsigned parked_status;
+    struct http_request *defer_prev, *defer_next; /* srv->waiting */
 };
 
 /* ------------------------------------------------------------ routing -- */
@@ -289,6 +324,124 @@ int http_response_header(http_request_t *req, const char *name, const char *valu
     return 0;
 }
 
+static void request_free(http_request_t *req);
+
+static void waiting_unlink(http_server_t *srv, http_request_t *req)
+{
+    if (req->defer_prev)
+        req->defer_prev->defer_next = req->defer_next;
+    else
+        srv->waiting = req->defer_next;
+    if (req->defer_next)
+        req->defer_next->defer_prev = req->defer_prev;
+    req->defer_prev = req->defer_next = NULL;
+}
+
+/* Drops one reference of a deferred request; the caller holds defer_lock.
+ * True when it was the last (the caller then frees the request, unlocked). */
+static bool defer_unref(http_request_t *req)
+{
+    return --req->defer_refs == 0;
+}
+
+/* The owner's answer to a deferred request (NULL: close unanswered), parked
+ * for the connection's own thread, which libmicrohttpd wakes by the resume.
+ * Releases the owner's reference in every case. */
+static int defer_answer(http_request_t *req, int status, struct MHD_Response *resp, size_t len)
+{
+    http_server_t *srv = req->srv;
+    pthread_mutex_lock(&srv->defer_lock);
+    srv->deferred_owned--;
+    if (req->defer_state != DEFER_WAITING) { /* the server answered it at stop */
+        bool last = defer_unref(req);
+        pthread_mutex_unlock(&srv->defer_lock);
+        if (resp)
+            MHD_destroy_response(resp);
+        if (last)
+            request_free(req);
+        return -1;
+    }
+    req->parked = resp;
+    req->parked_status = (unsigned)status;
+    req->responded = true;
+    req->status = status;
+    req->response_bytes = len;
+    req->defer_state = DEFER_ANSWERED;
+    waiting_unlink(srv, req);
+    defer_unref(req); /* libmicrohttpd's reference is still held: never the last */
+    MHD_resume_connection(req->conn);
+    pthread_mutex_unlock(&srv->defer_lock);
+    return resp ? 0 : -1;
+}
+
+int http_request_defer(http_request_t *req)
+{
+    http_server_t *srv = req->srv;
+    if (!srv->can_defer || req->responded || req->deferred || req->aborted)
+        return -1;
+    pthread_mutex_lock(&srv->defer_lock);
+    req->deferred = true;
+    req->defer_state = DEFER_WAITING;
+    req->defer_refs = 2; /* libmicrohttpd's and the owner's */
+    req->defer_next = srv->waiting;
+    if (srv->waiting)
+        srv->waiting->defer_prev = req;
+    srv->waiting = req;
+    srv->deferred_owned++;
+    pthread_mutex_unlock(&srv->defer_lock);
+    MHD_suspend_connection(req->conn);
+    return 0;
+}
+
+/* At stop, after the drain timeout: every deferred request still waiting is
+ * answered 503 by the server (libmicrohttpd must not be stopped with a
+ * connection suspended). Returns how many. */
+static int defer_abandon_all(http_server_t *srv)
+{
+    int n = 0;
+    pthread_mutex_lock(&srv->defer_lock);
+    while (srv->waiting) {
+        http_request_t *req = srv->waiting;
+        waiting_unlink(srv, req);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            sizeof SHUTTING_DOWN_BODY - 1, (void *)SHUTTING_DOWN_BODY, MHD_RESPMEM_PERSISTENT);
+        if (resp) {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/json; charset=utf-8");
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+            MHD_add_response_header(resp, "Retry-After", "1");
+            MHD_add_response_header(resp, "X-Request-Id", req->id);
+        }
+        req->parked = resp; /* NULL (out of memory): the connection is closed unanswered */
+        req->parked_status = 503;
+        req->responded = true;
+        req->status = 503;
+        req->response_bytes = sizeof SHUTTING_DOWN_BODY - 1;
+        req->defer_state = DEFER_ABANDONED;
+        MHD_resume_connection(req->conn);
+        n++;
+    }
+    pthread_mutex_unlock(&srv->defer_lock);
+    return n;
+}
+
+/* The access handler called again for a resumed deferred request: queues the
+ * parked answer. MHD_NO (close) when there is none. */
+static enum MHD_Result defer_queue_parked(http_request_t *req)
+{
+    http_server_t *srv = req->srv;
+    pthread_mutex_lock(&srv->defer_lock);
+    struct MHD_Response *resp = req->parked;
+    unsigned status = req->parked_status;
+    req->parked = NULL;
+    pthread_mutex_unlock(&srv->defer_lock);
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 static int respond_buffer(http_request_t *req, int status, const char *content_type, char *body,
                           size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -296,6 +449,8 @@ static int respond_buffer(http_request_t *req, int status, const char *content_t
     if (!resp) {
         if (mode == MHD_RESPMEM_MUST_FREE)
             free(body);
+        if (req->deferred) /* the connection is closed unanswered */
+            return defer_answer(req, 500, NULL, 0);
         return -1;
     }
     if (content_type)
@@ -305,6 +460,8 @@ static int respond_buffer(http_request_t *req, int status, const char *content_t
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < req->header_count; i++)
         MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+    if (req->deferred)
+        return defer_answer(req, status, resp, len);
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     req->responded = true;
@@ -316,7 +473,7 @@ static int respond_buffer(http_request_t *req, int status, const char *content_t
 int http_respond(http_request_t *req, int status, const char *content_type, const char *body,
                  size_t len)
 {
-    if (req->responded)
+    if (!req->deferred && req->responded)
         return -1;
     return respond_buffer(req, status, content_type, (char *)(body ? body : ""), len,
                           MHD_RESPMEM_MUST_COPY);
@@ -325,7 +482,7 @@ int http_respond(http_request_t *req, int status, const char *content_type, cons
 int http_respond_take(http_request_t *req, int status, const char *content_type, char *body,
                       size_t len)
 {
-    if (req->responded) {
+    if (!req->deferred && req->responded) {
         free(body);
         return -1;
     }
@@ -754,6 +911,8 @@ static void request_dispatch(http_request_t *req)
     int rc = r->fn(req, r->ctx);
     log_set_request_id(NULL);
     trace_set_current(NULL);
+    if (req->deferred) /* answered later, maybe already, by its owner */
+        return;
     if (!req->responded) {
         if (rc == 0)
             log_error("handler for %s %s returned without responding", r->method, r->pattern);
@@ -791,6 +950,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->deferred) /* resumed: its answer is parked */
+        return defer_queue_parked(req);
     if (!req->responded)
         request_dispatch(req);
     return req->aborted ? MHD_NO : MHD_YES;
@@ -867,7 +1028,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
            LOG_BOOL("completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK), NULL);
     log_set_request_id(NULL);
     trace_set_current(NULL);
-    request_free(req);
+    bool last = true;
+    if (req->deferred) {
+        pthread_mutex_lock(&srv->defer_lock);
+        if (req->defer_state == DEFER_WAITING) { /* closed while suspended: only at stop */
+            waiting_unlink(srv, req);
+            req->defer_state = DEFER_ABANDONED;
+        }
+        if (req->parked) {
+            MHD_destroy_response(req->parked);
+            req->parked = NULL;
+        }
+        last = defer_unref(req);
+        pthread_mutex_unlock(&srv->defer_lock);
+    }
+    if (last)
+        request_free(req);
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
@@ -889,6 +1065,7 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
     http_server_t *srv = calloc(1, sizeof *srv);
     if (!srv)
         return NULL;
+    pthread_mutex_init(&srv->defer_lock, NULL);
     srv->cfg = *cfg;
     srv->service = strdup(cfg->service ? cfg->service : "service");
     srv->bind_address = strdup(cfg->bind_address ? cfg->bind_address : "0.0.0.0");
@@ -920,6 +1097,7 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
     }
     atomic_init(&srv->in_flight, 0);
     atomic_init(&srv->draining, false);
+    srv->can_defer = srv->cfg.deferred_responses && !srv->cfg.thread_per_connection;
     srv->requests_total =
         metrics_counter("http_requests_total", "HTTP requests by route and status", 4, "service",
                         "route", "method", "status");
@@ -952,6 +1130,8 @@ int http_server_start(http_server_t *srv)
         flags |= MHD_USE_THREAD_PER_CONNECTION;
         pool = 0; /* no pool: the listening thread starts one thread per connection */
     }
+    if (srv->can_defer)
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
     /* The pool size is passed only for a real pool (two threads or more):
      * libmicrohttpd warns on stderr about a size of 0 or 1 ("is ignored.
      * Thread pool is not used") and then runs without a pool anyway, which is
@@ -1006,6 +1186,16 @@ void http_server_stop(http_server_t *srv)
     int64_t deadline = clock_now_ms() + srv->cfg.drain_timeout_ms;
     while (atomic_load(&srv->in_flight) > 0 && clock_now_ms() < deadline)
         clock_source_system()->sleep_ms(NULL, DRAIN_POLL_MS);
+    /* libmicrohttpd must not be stopped with a connection suspended: deferred
+     * requests still unanswered are answered now, and sent before the stop. */
+    int abandoned = srv->can_defer ? defer_abandon_all(srv) : 0;
+    if (abandoned > 0) {
+        log_warn("stopping: %d deferred request(s) unanswered after %u ms answered 503", abandoned,
+                 srv->cfg.drain_timeout_ms);
+        int64_t until = clock_now_ms() + DEFER_ABANDON_WAIT_MS;
+        while (atomic_load(&srv->in_flight) > 0 && clock_now_ms() < until)
+            clock_source_system()->sleep_ms(NULL, DRAIN_POLL_MS);
+    }
     if (atomic_load(&srv->in_flight) > 0)
         log_warn("stopping with %d requests still in flight after %u ms",
                  atomic_load(&srv->in_flight), srv->cfg.drain_timeout_ms);
@@ -1030,6 +1220,10 @@ void http_server_free(http_server_t *srv)
         for (int j = 0; j < srv->routes[i].segment_count; j++)
             free(srv->routes[i].segments[j]);
     }
+    if (srv->deferred_owned > 0) /* their memory is the owner's to release: leaked, not freed */
+        log_error("http server freed with %d deferred request(s) never answered",
+                  srv->deferred_owned);
+    pthread_mutex_destroy(&srv->defer_lock);
     client_proxies_free(srv->proxies);
     free(srv->service);
     free(srv->bind_address);

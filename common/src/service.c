@@ -269,6 +269,7 @@ service_t *service_new(const service_info_t *info)
         .port = svc->settings.port,
         .threads = svc->settings.http_threads,
         .thread_per_connection = info->http_thread_per_connection,
+        .deferred_responses = info->http_deferred_responses,
         .max_body_bytes = svc->settings.max_body_bytes,
         .drain_timeout_ms = svc->settings.drain_timeout_ms,
         .max_header_bytes = svc->settings.max_header_bytes,

@@ -33,6 +33,14 @@ static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_open;
 static bool gate_entered;
 
+/* Deferred answers: the handler parks its request here and returns; the
+ * test answers later from its own thread. */
+#define DEFERRED_MAX 8
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+static http_request_t *parked[DEFERRED_MAX];
+static int parked_count;
+static int defer_refused;
+
 static int handle_booking(http_request_t *req, void *ctx)
 {
     (void)ctx;
@@ -454,6 +462,21 @@ START_TEST(test_stop_lets_in_flight_requests_finish_then_refuses_new_ones)
 }
 END_TEST
 
+/* Answers the parked request once the gate opens (the listener is closed). */
+static void *answer_parked_when_gate_opens(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    pthread_mutex_lock(&parked_lock);
+    http_request_t *req = parked[0];
+    pthread_mutex_unlock(&parked_lock);
+    http_respond(req, 200, "text/plain", "in time", 7);
+    return NULL;
+}
+
 /* Starts a server with `cfg` while the log goes to a scratch file and returns
  * whether anything libmicrohttpd said (its warnings come through our log)
  * mentions its thread pool. */
@@ -534,6 +557,171 @@ START_TEST(test_thread_per_connection_a_blocked_handler_holds_up_only_its_own_co
     ck_assert_int_eq(call.err, HTTP_CLIENT_OK);
     ck_assert_int_eq(call.resp.status, 200);
     http_client_response_clear(&call.resp);
+}
+END_TEST
+
+static int handle_deferred(http_request_t *req, void *ctx)
+{
+    (void)ctx;
+    if (http_request_defer(req) != 0) {
+        pthread_mutex_lock(&parked_lock);
+        defer_refused++;
+        pthread_mutex_unlock(&parked_lock);
+        return http_respond(req, 200, "text/plain", "at once", 7);
+    }
+    pthread_mutex_lock(&parked_lock);
+    parked[parked_count++] = req;
+    pthread_mutex_unlock(&parked_lock);
+    return 0;
+}
+
+static int parked_now(void)
+{
+    pthread_mutex_lock(&parked_lock);
+    int n = parked_count;
+    pthread_mutex_unlock(&parked_lock);
+    return n;
+}
+
+/* Replaces the fixture's server with one that allows deferred answers. */
+static void start_deferring_server(unsigned threads, bool per_connection, unsigned drain_ms)
+{
+    http_client_free(client);
+    http_server_free(srv);
+    http_server_config_t cfg = {.service = "test",
+                                .bind_address = "127.0.0.1",
+                                .threads = threads,
+                                .thread_per_connection = per_connection,
+                                .deferred_responses = true,
+                                .drain_timeout_ms = drain_ms};
+    srv = http_server_new(&cfg);
+    ck_assert_int_eq(
+        http_server_route(srv, "GET", "/deferred", AUTH_RULE_OPEN, handle_deferred, NULL), 0);
+    ck_assert_int_eq(http_server_start(srv), 0);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = WAIT_MS};
+    client = http_client_new(&cc);
+    pthread_mutex_lock(&parked_lock);
+    parked_count = defer_refused = 0;
+    pthread_mutex_unlock(&parked_lock);
+}
+
+typedef struct deferred_call {
+    int port;
+    http_client_response_t resp;
+    http_client_err_t err;
+} deferred_call_t;
+
+static void *call_deferred(void *arg)
+{
+    deferred_call_t *c = arg;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", c->port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = WAIT_MS};
+    http_client_t *own = http_client_new(&cc);
+    c->err = http_client_get(own, "/deferred", NULL, NULL, &c->resp);
+    http_client_free(own);
+    return NULL;
+}
+
+static void wait_parked(int n)
+{
+    int64_t deadline = clock_now_ms() + WAIT_MS;
+    while (parked_now() < n && clock_now_ms() < deadline)
+        clock_source_system()->sleep_ms(NULL, 5);
+    ck_assert_int_eq(parked_now(), n);
+}
+
+START_TEST(test_deferred_requests_hold_no_thread_and_are_answered_from_another_one)
+{
+    /* One server thread, four requests waiting at once: none holds it. */
+    start_deferring_server(1, false, 0);
+    deferred_call_t calls[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        calls[i] = (deferred_call_t){.port = http_server_port(srv)};
+        pthread_create(&t[i], NULL, call_deferred, &calls[i]);
+    }
+    wait_parked(4);
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(client, "/healthz", NULL, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    http_client_response_clear(&r);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(http_response_header(parked[i], "Retry-After", "7"), 0);
+        char *body = strdup("{\"later\":true}");
+        ck_assert_int_eq(http_respond_take(parked[i], 202, "application/json", body, strlen(body)),
+                         0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(calls[i].err, HTTP_CLIENT_OK);
+        ck_assert_int_eq(calls[i].resp.status, 202);
+        ck_assert_str_eq(calls[i].resp.body, "{\"later\":true}");
+        ck_assert_int_eq(calls[i].resp.retry_after_ms, 7000);
+        http_client_response_clear(&calls[i].resp);
+    }
+    /* the server goes on serving after resumed answers */
+    ck_assert_int_eq(http_client_get(client, "/healthz", NULL, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    http_client_response_clear(&r);
+    ck_assert_int_eq(defer_refused, 0);
+}
+END_TEST
+
+START_TEST(test_stop_waits_for_a_deferred_request_then_answers_it_503_itself)
+{
+    start_deferring_server(2, false, 300);
+    deferred_call_t call = {.port = http_server_port(srv)};
+    pthread_t t;
+    pthread_create(&t, NULL, call_deferred, &call);
+    wait_parked(1);
+    int64_t t0 = clock_now_ms();
+    http_server_stop(srv); /* the drain timeout passes with the request unanswered */
+    ck_assert_int_ge(clock_now_ms() - t0, 300);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(call.err, HTTP_CLIENT_OK);
+    ck_assert_int_eq(call.resp.status, 503);
+    ck_assert_str_eq(json_member(&call.resp, "errorCode"), "SHUTTING_DOWN");
+    http_client_response_clear(&call.resp);
+    /* the owner's late answer only releases the request (no leak, no use after free) */
+    ck_assert_int_eq(http_respond(parked[0], 200, "text/plain", "late", 4), -1);
+}
+END_TEST
+
+START_TEST(test_stop_drains_a_deferred_request_answered_in_time)
+{
+    start_deferring_server(2, false, 5000);
+    deferred_call_t call = {.port = http_server_port(srv)};
+    pthread_t t;
+    pthread_create(&t, NULL, call_deferred, &call);
+    wait_parked(1);
+    int port = http_server_port(srv);
+    pthread_t opener, answerer;
+    pthread_create(&opener, NULL, open_gate_when_stopping, &port);
+    /* answered once the listener is closed: provably while stop() waits */
+    pthread_create(&answerer, NULL, answer_parked_when_gate_opens, NULL);
+    http_server_stop(srv);
+    pthread_join(opener, NULL);
+    pthread_join(answerer, NULL);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(call.err, HTTP_CLIENT_OK);
+    ck_assert_int_eq(call.resp.status, 200);
+    ck_assert_str_eq(call.resp.body, "in time");
+    http_client_response_clear(&call.resp);
+}
+END_TEST
+
+START_TEST(test_deferral_is_refused_with_a_thread_per_connection)
+{
+    start_deferring_server(1, true, 0);
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(client, "/deferred", NULL, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "at once");
+    http_client_response_clear(&r);
+    ck_assert_int_eq(defer_refused, 1);
 }
 END_TEST
 
@@ -759,6 +947,10 @@ int main(void)
     tcase_add_test(tc,
                    test_thread_per_connection_a_blocked_handler_holds_up_only_its_own_connection);
     tcase_add_test(tc, test_starting_without_a_pool_logs_no_libmicrohttpd_warning);
+    tcase_add_test(tc, test_deferred_requests_hold_no_thread_and_are_answered_from_another_one);
+    tcase_add_test(tc, test_stop_waits_for_a_deferred_request_then_answers_it_503_itself);
+    tcase_add_test(tc, test_stop_drains_a_deferred_request_answered_in_time);
+    tcase_add_test(tc, test_deferral_is_refused_with_a_thread_per_connection);
     tcase_add_test(tc, test_client_reports_connection_refused_and_parses_retry_after);
     tcase_add_test(tc, test_form_encoding_escapes_reserved_and_utf8_characters);
     suite_add_tcase(s, tc);

@@ -3,8 +3,10 @@
  */
 #include "dedup.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -12,8 +14,26 @@
 
 #define DEDUP_KEY_MAX 192
 
+/* One round trip each on a single Redis server: the same steps as the
+ * command sequences below, atomically (so the claim needs no second look at
+ * the seen key). A cluster keeps the sequences: the two keys of an event live
+ * in different hash slots, which one script may not touch. */
+static const char CLAIM_SCRIPT[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end "
+    "if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 2 end "
+    "return 0";
+static const char MARK_DONE_SCRIPT[] = "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]) "
+                                       "redis.call('DEL', KEYS[2]) return 0";
+/* MARK_DONE_SCRIPT for every (seen, inflight) pair of KEYS. */
+static const char MARK_DONE_MANY_SCRIPT[] =
+    "for i = 1, #KEYS, 2 do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) "
+    "redis.call('DEL', KEYS[i + 1]) end return 0";
+/* Pairs per script call (redis_eval's argument limit). */
+#define MARK_MANY_MAX 64
+
 struct dedup {
     redis_pool_t *pool;
+    bool cluster; /* a redis-cluster:// URL: no script over an event's two keys */
 };
 
 static metric_t *unavailable_metric(void)
@@ -36,6 +56,7 @@ dedup_t *dedup_new(const char *redis_url, size_t pool_size, char *err, size_t er
         free(d);
         return NULL;
     }
+    d->cluster = strncmp(redis_url, "redis-cluster://", strlen("redis-cluster://")) == 0;
     return d;
 }
 
@@ -60,8 +81,24 @@ static void warn_unavailable(const char *operation, redis_client_t *r)
            operation, "error", redis_client_error(r), NULL);
 }
 
+/* The claim as one script: 0 new, 1 seen, 2 claimed by another delivery. */
+static dedup_result_t claim_scripted(redis_client_t *r, const char *seen, const char *inflight)
+{
+    const char *keys[] = {seen, inflight};
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", DEDUP_INFLIGHT_TTL_S);
+    const char *args[] = {ttl};
+    long long answer = -1;
+    if (redis_eval(r, CLAIM_SCRIPT, keys, 2, args, 1, &answer, NULL) != REDIS_CLIENT_OK)
+        return DEDUP_UNAVAILABLE;
+    return answer == 0   ? DEDUP_NEW
+           : answer == 1 ? DEDUP_DUPLICATE
+           : answer == 2 ? DEDUP_IN_PROGRESS
+                         : DEDUP_UNAVAILABLE;
+}
+
 /* GET seen → DUPLICATE; SET NX inflight → else IN_PROGRESS; GET seen again, for
- * a delivery that finished between the two. */
+ * a delivery that finished between the two (one script on a single server). */
 dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id)
 {
     char seen[DEDUP_KEY_MAX], inflight[DEDUP_KEY_MAX];
@@ -69,6 +106,13 @@ dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id)
     key_of("inflight", vendor, event_id, inflight, sizeof inflight);
     redis_client_t *r = redis_pool_acquire(d->pool);
     dedup_result_t result = DEDUP_NEW;
+    if (!d->cluster) {
+        result = claim_scripted(r, seen, inflight);
+        if (result == DEDUP_UNAVAILABLE)
+            warn_unavailable("claim", r);
+        redis_pool_release(d->pool, r);
+        return result;
+    }
     char *value = NULL;
     int was_set = 0;
     if (redis_get(r, seen, &value) != REDIS_CLIENT_OK)
@@ -107,10 +151,53 @@ void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id)
     key_of("inflight", vendor, event_id, inflight, sizeof inflight);
     redis_client_t *r = redis_pool_acquire(d->pool);
     const char *keys[] = {inflight};
-    if (redis_set_ex(r, seen, "1", DEDUP_SEEN_TTL_S) != REDIS_CLIENT_OK ||
-        redis_del(r, keys, 1, NULL) != REDIS_CLIENT_OK)
+    bool ok;
+    if (!d->cluster) {
+        const char *both[] = {seen, inflight};
+        char ttl[16];
+        snprintf(ttl, sizeof ttl, "%d", DEDUP_SEEN_TTL_S);
+        const char *args[] = {ttl};
+        ok = redis_eval(r, MARK_DONE_SCRIPT, both, 2, args, 1, NULL, NULL) == REDIS_CLIENT_OK;
+    } else {
+        ok = redis_set_ex(r, seen, "1", DEDUP_SEEN_TTL_S) == REDIS_CLIENT_OK &&
+             redis_del(r, keys, 1, NULL) == REDIS_CLIENT_OK;
+    }
+    if (!ok)
         warn_unavailable("mark_done", r);
     redis_pool_release(d->pool, r);
+}
+
+void dedup_mark_done_many(dedup_t *d, const char *const *vendors, const char *const *event_ids,
+                          size_t n)
+{
+    if (d->cluster) {
+        for (size_t i = 0; i < n; i++)
+            dedup_mark_done(d, vendors[i], event_ids[i]);
+        return;
+    }
+    static _Thread_local char keys_buf[MARK_MANY_MAX * 2][DEDUP_KEY_MAX];
+    const char *keys[MARK_MANY_MAX * 2];
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", DEDUP_SEEN_TTL_S);
+    const char *args[] = {ttl};
+    for (size_t from = 0; from < n; from += MARK_MANY_MAX) {
+        size_t count = n - from < MARK_MANY_MAX ? n - from : MARK_MANY_MAX;
+        for (size_t i = 0; i < count; i++) {
+            key_of("seen", vendors[from + i], event_ids[from + i], keys_buf[2 * i], DEDUP_KEY_MAX);
+            key_of("inflight", vendors[from + i], event_ids[from + i], keys_buf[2 * i + 1],
+                   DEDUP_KEY_MAX);
+            keys[2 * i] = keys_buf[2 * i];
+            keys[2 * i + 1] = keys_buf[2 * i + 1];
+        }
+        redis_client_t *r = redis_pool_acquire(d->pool);
+        if (redis_eval(r, MARK_DONE_MANY_SCRIPT, keys, 2 * count, args, 1, NULL, NULL) !=
+            REDIS_CLIENT_OK) {
+            for (size_t i = 1; i < count; i++) /* one count per webhook, one log line */
+                metrics_counter_inc(unavailable_metric(), "mark_done");
+            warn_unavailable("mark_done", r);
+        }
+        redis_pool_release(d->pool, r);
+    }
 }
 
 void dedup_release(dedup_t *d, const char *vendor, const char *event_id)

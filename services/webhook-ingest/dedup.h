@@ -5,7 +5,10 @@
  *     webhook:inflight:<vendor>:<eventId>  SET NX while one delivery publishes (30 s)
  *
  * The in-flight claim makes two concurrent deliveries of one event publish
- * once; the seen key makes a later re-delivery a duplicate. Redis is an
+ * once; the seen key makes a later re-delivery a duplicate. On a single Redis
+ * server the claim and the mark are one Lua script each (one round trip); in
+ * a cluster, where an event's two keys live in different slots, the same
+ * steps are separate commands. Redis is an
  * optimisation, not a dependency: when it cannot be reached the claim answers
  * DEDUP_UNAVAILABLE and the caller publishes anyway (the CloudEvents id is
  * deterministic, so consumers still de-duplicate).
@@ -47,6 +50,10 @@ void dedup_free(dedup_t *d); /* accepts NULL */
 dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id);
 /* After the Kafka ack: remember it (7 days) and drop the claim. */
 void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id);
+/* dedup_mark_done for n events (vendors[i], event_ids[i]): one round trip on
+ * a single server. */
+void dedup_mark_done_many(dedup_t *d, const char *const *vendors, const char *const *event_ids,
+                          size_t n);
 /* After a failed publish: drop the claim so the PMS retry publishes. */
 void dedup_release(dedup_t *d, const char *vendor, const char *event_id);
 

@@ -5,10 +5,22 @@
  * validated, so an unsigned caller learns nothing but 401 (the body is only
  * peeked at for a hotel id, to pick a per-hotel secret). Secrets, the
  * signature header and the body never reach a log line.
+ *
+ * Publishing does not hold an HTTP thread: the handler claims the event,
+ * queues its CloudEvents and defers the request (http_request_defer). The
+ * producer's delivery reports count the acknowledgements down; when the last
+ * arrives (or one fails) the webhook goes to the ready queue, where one of
+ * INGEST_WORKERS threads marks it seen (or releases the claim) in Redis and
+ * answers. Our own deadline (publish_timeout_ms) is kept by those workers
+ * too: pending webhooks are queued in arrival order, which with one timeout
+ * for all is deadline order, so the oldest is the next to expire. A report
+ * that arrives after its webhook was answered 503 only frees it (the event
+ * may be written anyway: consumers de-duplicate by its deterministic id).
  */
 #include "ingest.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +36,44 @@
 
 #define MS_PER_S 1000.0
 
+/* A webhook whose events are queued in Kafka; guarded by ingest.lock. */
+typedef enum {
+    PENDING_WAITING = 1, /* reports outstanding, on the waiting list */
+    PENDING_READY,       /* every report in (or one failed), on the ready queue */
+    PENDING_ANSWERING,   /* a worker has it */
+    PENDING_ANSWERED,    /* answered; freed by whoever sees outstanding reach 0 */
+} pending_state_t;
+
+typedef struct pending {
+    ingest_t *in;
+    http_request_t *req; /* deferred: ours until its one respond call */
+    char vendor[16];
+    char event_id[NORMALIZE_ID_MAX + 1];
+    char hotel_id[NORMALIZE_ID_MAX + 1];
+    const char *source_event; /* static */
+    size_t event_count;
+    dedup_result_t claim;
+    int64_t started_ms, deadline_ms;
+    size_t outstanding; /* delivery reports still to come */
+    bool failed;        /* a report (or a send) failed */
+    bool ok;            /* decided when a worker takes it */
+    char err[256];
+    pending_state_t state;
+    struct pending *next; /* the list it is on */
+} pending_t;
+
+typedef struct pending_list {
+    pending_t *head, *tail;
+} pending_list_t;
+
 struct ingest {
     ingest_config_t cfg;
+    pthread_mutex_t lock; /* the lists and every pending_t's state */
+    pthread_cond_t wake;  /* CLOCK_MONOTONIC: a webhook ready, or a deadline */
+    pending_list_t waiting, ready;
+    bool stopping;
+    size_t worker_count;
+    pthread_t workers[INGEST_WORKERS];
 };
 
 /* ------------------------------------------------------------ metrics -- */
@@ -73,16 +121,16 @@ static int reject(http_request_t *req, const char *vendor, int status, const cha
     return http_respond_error(req, status, code, field, message);
 }
 
-static int respond_received(http_request_t *req, const normalized_t *n, bool duplicate,
-                            bool ignored)
+static int respond_received(http_request_t *req, const char *event_id, size_t events,
+                            bool duplicate, bool ignored)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "received", json_object_new_boolean(1));
     json_object_object_add(o, "duplicate", json_object_new_boolean(duplicate));
     if (ignored)
         json_object_object_add(o, "ignored", json_object_new_boolean(1));
-    json_object_object_add(o, "eventId", json_object_new_string(n->event_id));
-    json_object_object_add(o, "events", json_object_new_int((int)n->event_count));
+    json_object_object_add(o, "eventId", json_object_new_string(event_id));
+    json_object_object_add(o, "events", json_object_new_int((int)events));
     int rc = http_respond_json(req, 200, o);
     json_object_put(o);
     return rc;
@@ -115,33 +163,256 @@ static int verify_signature(ingest_t *in, http_request_t *req, const char *vendo
     return -1;
 }
 
-/* Publishes every event of n and waits for each acknowledgement. 0 or -1 (err). */
-static int publish_all(ingest_t *in, normalized_t *n, char *err, size_t err_size)
+/* ---------------------------------------------- the pending webhooks -- */
+
+static void list_push(pending_list_t *l, pending_t *p)
 {
-    int timeout_ms = in->cfg.publish_timeout_ms > 0 ? in->cfg.publish_timeout_ms
-                                                    : INGEST_DEFAULT_PUBLISH_TIMEOUT_MS;
-    int64_t deadline = clock_now_ms() + timeout_ms; /* for the whole webhook */
-    for (size_t i = 0; i < n->event_count; i++) {
-        cloudevent_t *ev = envelope_new(n, i);
-        int rc = -1;
-        if (!ev) {
-            snprintf(err, err_size, "out of memory building the event");
-        } else {
-            int64_t t0 = clock_now_ms();
-            int64_t left = deadline - t0;
-            rc = cloudevent_send_wait(in->cfg.producer, in->cfg.topic, n->hotel_id, ev,
-                                      left > 0 ? (int)left : 0, err, err_size);
-            metrics_histogram_observe(publish_metric(), (double)(clock_now_ms() - t0) / MS_PER_S,
-                                      rc == 0 ? "ok" : "error");
-        }
-        cloudevent_free(ev);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
+    p->next = NULL;
+    if (l->tail)
+        l->tail->next = p;
+    else
+        l->head = p;
+    l->tail = p;
 }
 
-/* Claim → publish → mark done (or release), and the answer. */
+static pending_t *list_pop(pending_list_t *l)
+{
+    pending_t *p = l->head;
+    if (p) {
+        l->head = p->next;
+        if (!l->head)
+            l->tail = NULL;
+        p->next = NULL;
+    }
+    return p;
+}
+
+/* Unlinks p from l (a singly linked list: a walk, but p is nearly always the head). */
+static void list_remove(pending_list_t *l, pending_t *p)
+{
+    pending_t *prev = NULL;
+    for (pending_t *q = l->head; q; prev = q, q = q->next) {
+        if (q != p)
+            continue;
+        if (prev)
+            prev->next = q->next;
+        else
+            l->head = q->next;
+        if (l->tail == q)
+            l->tail = prev;
+        q->next = NULL;
+        return;
+    }
+}
+
+/* A waiting webhook whose reports are all in, or one failed: to the ready
+ * queue. The caller holds in->lock. */
+static void settle_if_done(ingest_t *in, pending_t *p)
+{
+    if (p->state != PENDING_WAITING || (p->outstanding > 0 && !p->failed))
+        return;
+    list_remove(&in->waiting, p);
+    p->state = PENDING_READY;
+    list_push(&in->ready, p);
+    pthread_cond_signal(&in->wake);
+}
+
+/* The producer's delivery report for one event of a webhook (its poll thread). */
+static void on_delivered(void *opaque, int err, const char *errstr)
+{
+    pending_t *p = opaque;
+    ingest_t *in = p->in;
+    pthread_mutex_lock(&in->lock);
+    p->outstanding--;
+    if (err && !p->failed) {
+        p->failed = true;
+        snprintf(p->err, sizeof p->err, "delivery failed: %s", errstr ? errstr : "unknown");
+    }
+    settle_if_done(in, p);
+    bool release = p->state == PENDING_ANSWERED && p->outstanding == 0;
+    pthread_mutex_unlock(&in->lock);
+    if (release)
+        free(p);
+}
+
+/* Marks the acknowledged webhooks of a batch seen, in one Redis call. */
+static void mark_batch(ingest_t *in, pending_t *const *batch, size_t n)
+{
+    const char *vendors[INGEST_BATCH_MAX], *ids[INGEST_BATCH_MAX];
+    size_t marked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->ok && batch[i]->claim == DEDUP_NEW) {
+            vendors[marked] = batch[i]->vendor;
+            ids[marked] = batch[i]->event_id;
+            marked++;
+        }
+    }
+    if (marked > 0)
+        dedup_mark_done_many(in->cfg.dedup, vendors, ids, marked);
+}
+
+/* Releases the claim of a failed webhook, or (acknowledged: marked seen
+ * before) counts it; then answers. On a worker thread. */
+static void answer(ingest_t *in, pending_t *p)
+{
+    http_request_t *req = p->req;
+    log_set_request_id(http_request_id(req));
+    metrics_histogram_observe(publish_metric(), (double)(clock_now_ms() - p->started_ms) / MS_PER_S,
+                              p->ok ? "ok" : "error");
+    if (!p->ok) {
+        if (p->claim == DEDUP_NEW)
+            dedup_release(in->cfg.dedup, p->vendor, p->event_id);
+        metrics_counter_inc(received_metric(), p->vendor, "unavailable");
+        log_kv(LOG_LEVEL_WARN, "webhook not published: Kafka unavailable", "vendor", p->vendor,
+               "eventId", p->event_id, "error", p->err, NULL);
+        http_response_header(req, "Retry-After", INGEST_RETRY_AFTER_S);
+        http_respond_error(req, 503, "KAFKA_UNAVAILABLE", NULL,
+                           "the event could not be stored; retry later");
+    } else { /* marked seen already (mark_batch) */
+        metrics_counter_inc(received_metric(), p->vendor, "accepted");
+        log_kv(LOG_LEVEL_INFO, "webhook published", "vendor", p->vendor, "eventId", p->event_id,
+               "hotelId", p->hotel_id, "event", p->source_event, NULL);
+        respond_received(req, p->event_id, p->event_count, false, false);
+    }
+    log_set_request_id(NULL);
+}
+
+/* Absolute CLOCK_MONOTONIC time of a clock_now_ms() instant. */
+static struct timespec monotonic_at(int64_t at_ms)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t wait_ms = at_ms - clock_now_ms();
+    if (wait_ms < 0)
+        wait_ms = 0;
+    now.tv_sec += (time_t)(wait_ms / 1000);
+    now.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (now.tv_nsec >= 1000000000L) {
+        now.tv_sec++;
+        now.tv_nsec -= 1000000000L;
+    }
+    return now;
+}
+
+/* Takes up to INGEST_BATCH_MAX ready webhooks, or the oldest waiting one
+ * once past its deadline, into batch; the caller holds in->lock. The count. */
+static size_t take_batch(ingest_t *in, pending_t **batch)
+{
+    size_t n = 0;
+    pending_t *p;
+    while (n < INGEST_BATCH_MAX && (p = list_pop(&in->ready))) {
+        p->ok = !p->failed && p->outstanding == 0;
+        batch[n++] = p;
+    }
+    if (n == 0 && in->waiting.head && in->waiting.head->deadline_ms <= clock_now_ms()) {
+        p = list_pop(&in->waiting);
+        p->ok = false;
+        snprintf(p->err, sizeof p->err, "no acknowledgement from Kafka within %d ms",
+                 in->cfg.publish_timeout_ms);
+        batch[n++] = p;
+    }
+    for (size_t i = 0; i < n; i++)
+        batch[i]->state = PENDING_ANSWERING;
+    return n;
+}
+
+/* Answers ready webhooks (those that came in together in one batch, marked
+ * seen in one Redis call) and expires the oldest waiting one at its
+ * deadline; at stop, goes on until nothing is pending. */
+static void *worker_loop(void *arg)
+{
+    ingest_t *in = arg;
+    pending_t *batch[INGEST_BATCH_MAX];
+    pthread_mutex_lock(&in->lock);
+    for (;;) {
+        size_t n = take_batch(in, batch);
+        if (n == 0) {
+            if (in->stopping && !in->waiting.head)
+                break;
+            if (in->waiting.head) {
+                struct timespec until = monotonic_at(in->waiting.head->deadline_ms);
+                pthread_cond_timedwait(&in->wake, &in->lock, &until);
+            } else {
+                pthread_cond_wait(&in->wake, &in->lock);
+            }
+            continue;
+        }
+        pthread_mutex_unlock(&in->lock);
+        if (in->cfg.dedup)
+            mark_batch(in, batch, n);
+        for (size_t i = 0; i < n; i++)
+            answer(in, batch[i]);
+        pthread_mutex_lock(&in->lock);
+        size_t done = 0;
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->state = PENDING_ANSWERED;
+            if (batch[i]->outstanding == 0) /* else the last report frees it */
+                batch[done++] = batch[i];
+        }
+        pthread_mutex_unlock(&in->lock);
+        for (size_t i = 0; i < done; i++)
+            free(batch[i]);
+        pthread_mutex_lock(&in->lock);
+    }
+    pthread_mutex_unlock(&in->lock);
+    return NULL;
+}
+
+/* Queues every event of n with a delivery report each and defers the
+ * answer to the workers. */
+static int publish_deferred(ingest_t *in, http_request_t *req, normalized_t *n,
+                            dedup_result_t claim)
+{
+    pending_t *p = calloc(1, sizeof *p);
+    if (!p || http_request_defer(req) != 0) {
+        free(p);
+        if (claim == DEDUP_NEW)
+            dedup_release(in->cfg.dedup, n->vendor, n->event_id);
+        log_error("webhook not published: cannot defer the answer");
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "internal error");
+    }
+    p->in = in;
+    p->req = req;
+    snprintf(p->vendor, sizeof p->vendor, "%s", n->vendor);
+    snprintf(p->event_id, sizeof p->event_id, "%s", n->event_id);
+    snprintf(p->hotel_id, sizeof p->hotel_id, "%s", n->hotel_id);
+    p->source_event = n->source_event;
+    p->event_count = n->event_count;
+    p->claim = claim;
+    p->started_ms = clock_now_ms();
+    p->deadline_ms = p->started_ms + in->cfg.publish_timeout_ms; /* for the whole webhook */
+    p->outstanding = n->event_count;
+    p->state = PENDING_WAITING;
+    pthread_mutex_lock(&in->lock);
+    list_push(&in->waiting, p);
+    if (in->waiting.head == p) /* the workers had no deadline to wait for */
+        pthread_cond_signal(&in->wake);
+    pthread_mutex_unlock(&in->lock);
+    for (size_t i = 0; i < n->event_count; i++) {
+        char err[256] = "";
+        cloudevent_t *ev = envelope_new(n, i);
+        int rc = ev ? cloudevent_send(in->cfg.producer, in->cfg.topic, n->hotel_id, ev,
+                                      on_delivered, p, err, sizeof err)
+                    : -1;
+        if (!ev)
+            snprintf(err, sizeof err, "out of memory building the event");
+        cloudevent_free(ev);
+        if (rc != 0) { /* this one and the rest will never be reported */
+            pthread_mutex_lock(&in->lock);
+            p->outstanding -= n->event_count - i;
+            if (!p->failed) {
+                p->failed = true;
+                snprintf(p->err, sizeof p->err, "%s", err);
+            }
+            settle_if_done(in, p);
+            pthread_mutex_unlock(&in->lock);
+            break;
+        }
+    }
+    return 0; /* answered by a worker */
+}
+
+/* Claim → publish (deferred) → mark done (or release) and the answer. */
 static int publish_and_answer(ingest_t *in, http_request_t *req, normalized_t *n)
 {
     const char *vendor = n->vendor;
@@ -152,7 +423,7 @@ static int publish_and_answer(ingest_t *in, http_request_t *req, normalized_t *n
         metrics_counter_inc(duplicates_metric(), vendor);
         log_kv(LOG_LEVEL_INFO, "webhook duplicate acknowledged", "vendor", vendor, "eventId",
                n->event_id, NULL);
-        return respond_received(req, n, true, false);
+        return respond_received(req, n->event_id, n->event_count, true, false);
     }
     if (claim == DEDUP_IN_PROGRESS) {
         metrics_counter_inc(received_metric(), vendor, "in_progress");
@@ -160,23 +431,7 @@ static int publish_and_answer(ingest_t *in, http_request_t *req, normalized_t *n
         return http_respond_error(req, 409, "IDEMPOTENCY_IN_PROGRESS", "eventId",
                                   "this event is being published by another delivery; retry");
     }
-    char err[256] = "";
-    if (publish_all(in, n, err, sizeof err) != 0) {
-        if (claim == DEDUP_NEW)
-            dedup_release(in->cfg.dedup, vendor, n->event_id);
-        metrics_counter_inc(received_metric(), vendor, "unavailable");
-        log_kv(LOG_LEVEL_WARN, "webhook not published: Kafka unavailable", "vendor", vendor,
-               "eventId", n->event_id, "error", err, NULL);
-        http_response_header(req, "Retry-After", INGEST_RETRY_AFTER_S);
-        return http_respond_error(req, 503, "KAFKA_UNAVAILABLE", NULL,
-                                  "the event could not be stored; retry later");
-    }
-    if (claim == DEDUP_NEW)
-        dedup_mark_done(in->cfg.dedup, vendor, n->event_id);
-    metrics_counter_inc(received_metric(), vendor, "accepted");
-    log_kv(LOG_LEVEL_INFO, "webhook published", "vendor", vendor, "eventId", n->event_id, "hotelId",
-           n->hotel_id, "event", n->source_event, NULL);
-    return respond_received(req, n, false, false);
+    return publish_deferred(in, req, n, claim);
 }
 
 /* ------------------------------------------------------------- public -- */
@@ -189,11 +444,36 @@ ingest_t *ingest_new(const ingest_config_t *cfg)
     in->cfg = *cfg;
     if (in->cfg.max_body_bytes == 0)
         in->cfg.max_body_bytes = INGEST_MAX_BODY_BYTES;
+    if (in->cfg.publish_timeout_ms <= 0)
+        in->cfg.publish_timeout_ms = INGEST_DEFAULT_PUBLISH_TIMEOUT_MS;
+    pthread_mutex_init(&in->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&in->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    for (; in->worker_count < INGEST_WORKERS; in->worker_count++)
+        if (pthread_create(&in->workers[in->worker_count], NULL, worker_loop, in) != 0)
+            break;
+    if (in->worker_count == 0) {
+        ingest_free(in);
+        return NULL;
+    }
     return in;
 }
 
 void ingest_free(ingest_t *in)
 {
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->lock);
+    in->stopping = true;
+    pthread_cond_broadcast(&in->wake);
+    pthread_mutex_unlock(&in->lock);
+    for (size_t i = 0; i < in->worker_count; i++)
+        pthread_join(in->workers[i], NULL);
+    pthread_cond_destroy(&in->wake);
+    pthread_mutex_destroy(&in->lock);
     free(in);
 }
 
@@ -223,7 +503,7 @@ int ingest_handle(http_request_t *req, void *ctx)
         metrics_counter_inc(received_metric(), vendor, "ignored");
         log_kv(LOG_LEVEL_INFO, "webhook acknowledged, nothing to publish", "vendor", vendor,
                "event", n.source_event, "reason", n.ignored_reason, NULL);
-        rc = respond_received(req, &n, false, true);
+        rc = respond_received(req, n.event_id, n.event_count, false, true);
     } else {
         rc = publish_and_answer(in, req, &n);
     }

@@ -23,7 +23,8 @@ extern char **environ;
 
 #define PUBLISH_TIMEOUT_MIN_MS 100
 #define PUBLISH_TIMEOUT_MAX_MS 300000
-#define DEDUP_POOL_SIZE 16
+/* HTTP threads claim, the ingest workers mark seen / release. */
+#define DEDUP_POOL_SIZE (16 + INGEST_WORKERS)
 #define TOPIC_MAX 256
 
 typedef struct app {
@@ -38,9 +39,11 @@ typedef struct app {
 static void app_stop(void *ctx)
 {
     app_t *app = ctx;
+    /* The producer first: its flush delivers every outstanding report, which
+     * the ingest workers answer (marking seen in Redis) before they stop. */
+    kafka_producer_free(app->producer);
     ingest_free(app->ingest);
     dedup_free(app->dedup);
-    kafka_producer_free(app->producer); /* flushes */
     readiness_free(app->readiness);
     secrets_free(app->secrets);
 }
@@ -82,8 +85,15 @@ static int wire(service_t *svc, void *ctx)
     /* reconnect.backoff.max.ms: librdkafka's default (10 s) lets a producer
      * that saw the broker down wait up to that long after it is back before
      * trying again — webhooks answered 503 all that time */
-    const char *extra[] = {"message.timeout.ms", timeout_text, "reconnect.backoff.max.ms",
-                           INGEST_RECONNECT_BACKOFF_MAX_MS, NULL};
+    /* linger.ms: many webhooks are in flight at once, so their events travel
+     * in one batch per linger instead of one request each */
+    const char *extra[] = {"message.timeout.ms",
+                           timeout_text,
+                           "reconnect.backoff.max.ms",
+                           INGEST_RECONNECT_BACKOFF_MAX_MS,
+                           "linger.ms",
+                           INGEST_LINGER_MS,
+                           NULL};
     app->producer = kafka_producer_new(st->kafka_brokers, "webhook-ingest", extra, err, sizeof err);
     if (!app->producer) {
         log_error("kafka producer: %s", err);
@@ -131,8 +141,8 @@ int main(int argc, char **argv)
             "(development only; default false)\n"
             "  WEBHOOK_PUBLISH_TIMEOUT_MS          how long a webhook waits for the Kafka ack "
             "before 503 (default 5000)\n",
-        /* A handler waits for the Kafka ack: one thread per connection. */
-        .http_thread_per_connection = true,
+        /* A webhook waits for the Kafka ack without holding an HTTP thread. */
+        .http_deferred_responses = true,
         .routes = ROUTES,
         .route_count = ROUTE_COUNT,
     };

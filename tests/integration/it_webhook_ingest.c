@@ -9,7 +9,9 @@
  * after recovery published exactly once (a dead broker address, and librdkafka's
  * mock cluster going down and up under one running instance); Redis down →
  * still published with the same event id; concurrent deliveries of one event
- * published once; no secret → exit 2; the real pms-sandbox delivering a
+ * published once; many webhooks waiting for their acknowledgements at once on
+ * one HTTP thread (each published once; with Kafka down each answered 503 by
+ * its own deadline); no secret → exit 2; the real pms-sandbox delivering a
  * front-desk change through webhook-ingest onto pms.events. */
 #include <check.h>
 #include <json-c/json.h>
@@ -677,6 +679,88 @@ START_TEST(test_concurrent_deliveries_of_one_event_publish_it_once)
 }
 END_TEST
 
+/* Distinct webhooks sent at once, each from its own thread. */
+enum { SENDERS = 24 };
+
+typedef struct sender {
+    ingest_proc_t *proc;
+    char id[64];
+    char body[1024];
+    answer_t answer;
+} sender_t;
+
+static void *send_one(void *arg)
+{
+    sender_t *s = arg;
+    s->answer = post_signed(s->proc, "sandbox", s->body, SECRET);
+    return NULL;
+}
+
+static void send_all_at_once(ingest_proc_t *p, sender_t *senders, int n)
+{
+    pthread_t threads[SENDERS];
+    for (int i = 0; i < n; i++) {
+        senders[i].proc = p;
+        inventory_body("sandbox", "hotel_123", senders[i].id, sizeof senders[i].id, senders[i].body,
+                       sizeof senders[i].body);
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, send_one, &senders[i]), 0);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(threads[i], NULL);
+}
+
+/* A webhook waiting for its acknowledgement holds no HTTP thread: one thread
+ * serves them all, each answered 200 after its own publish. */
+START_TEST(test_one_http_thread_serves_many_webhooks_waiting_for_their_acks)
+{
+    ingest_proc_t p;
+    const char *env[] = {"HTTP_THREADS=1", NULL};
+    ingest_start(&p, env);
+    static sender_t senders[SENDERS];
+    memset(senders, 0, sizeof senders);
+    send_all_at_once(&p, senders, SENDERS);
+    for (int i = 0; i < SENDERS; i++) {
+        ck_assert_msg(senders[i].answer.status == 200, "webhook %d: %d %s", i,
+                      senders[i].answer.status, senders[i].answer.body);
+        ck_assert_ptr_nonnull(strstr(senders[i].answer.body, "\"duplicate\":false"));
+    }
+    consumed_t c;
+    consume_through_sentinel(&p, &c);
+    for (int i = 0; i < SENDERS; i++)
+        ck_assert_int_eq(count_containing(&c, senders[i].id), 1);
+    consumed_clear(&c);
+    ingest_stop(&p);
+}
+END_TEST
+
+/* With Kafka unreachable, webhooks waiting at once on one HTTP thread each get
+ * their 503 by their own deadline, not one deadline after another. */
+START_TEST(test_kafka_down_webhooks_waiting_at_once_each_get_503_by_their_deadline)
+{
+    char dead[64];
+    snprintf(dead, sizeof dead, "KAFKA_BROKERS=127.0.0.1:%d", ts_free_port());
+    ingest_proc_t down;
+    const char *env[] = {dead, PUBLISH_TIMEOUT_ENV, "HTTP_THREADS=1", NULL};
+    ingest_start(&down, env);
+    enum { WAITING = 12 };
+    static sender_t senders[WAITING];
+    memset(senders, 0, sizeof senders);
+    int64_t t0 = ts_now_ms();
+    send_all_at_once(&down, senders, WAITING);
+    int64_t elapsed = ts_now_ms() - t0;
+    for (int i = 0; i < WAITING; i++) {
+        ck_assert_msg(senders[i].answer.status == 503, "webhook %d: %d %s", i,
+                      senders[i].answer.status, senders[i].answer.body);
+        ck_assert_ptr_nonnull(
+            strstr(senders[i].answer.body, "\"errorCode\":\"KAFKA_UNAVAILABLE\""));
+    }
+    /* one after another would take WAITING × the timeout */
+    ck_assert_msg(elapsed < 4 * PUBLISH_TIMEOUT_MS, "answered after %lld ms", (long long)elapsed);
+    ck_assert_int_ge(elapsed, PUBLISH_TIMEOUT_MS);
+    ingest_stop(&down);
+}
+END_TEST
+
 /* ------------------------------------------------------ configuration -- */
 
 START_TEST(test_without_a_secret_it_refuses_to_start_with_exit_code_2)
@@ -773,6 +857,8 @@ int main(void)
     tcase_add_test(alone,
                    test_a_broker_that_goes_down_and_up_gives_503_then_200_under_one_instance);
     tcase_add_test(alone, test_redis_down_still_publishes_with_the_same_event_id);
+    tcase_add_test(alone, test_one_http_thread_serves_many_webhooks_waiting_for_their_acks);
+    tcase_add_test(alone, test_kafka_down_webhooks_waiting_at_once_each_get_503_by_their_deadline);
     tcase_add_test(alone, test_the_log_holds_no_secret_and_no_signature);
     tcase_add_test(alone, test_without_a_secret_it_refuses_to_start_with_exit_code_2);
     tcase_add_test(alone, test_unsigned_webhooks_are_accepted_only_when_explicitly_allowed);

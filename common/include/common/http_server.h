@@ -37,7 +37,8 @@
  * Thread-safety: handlers run concurrently on the server's thread pool, so a
  * handler's ctx must be thread-safe. Route registration happens before
  * http_server_start(). Ownership: the request and every string obtained from
- * it belong to the server and are valid only during the handler call.
+ * it belong to the server and are valid only during the handler call (for a
+ * deferred request: until its respond call, see http_request_defer).
  */
 #ifndef COMMON_HTTP_SERVER_H
 #define COMMON_HTTP_SERVER_H
@@ -87,6 +88,11 @@ typedef struct http_server_config {
      * blocked for seconds holds up every other connection of its worker;
      * here it holds up only its own. `threads` is then unused. */
     bool thread_per_connection;
+    /* Handlers may answer later, from another thread (http_request_defer):
+     * the connection is suspended meanwhile, so a worker thread is not held
+     * while a handler waits for something slow. Not with
+     * thread_per_connection (libmicrohttpd cannot suspend those). */
+    bool deferred_responses;
     size_t max_body_bytes;     /* default HTTP_DEFAULT_MAX_BODY_BYTES */
     unsigned drain_timeout_ms; /* how long stop waits for in-flight requests */
     /* Abuse limits (0 = the HTTP_DEFAULT_* value, except per-IP where 0 is off). */
@@ -212,6 +218,19 @@ int http_respond_json(http_request_t *req, int status, struct json_object *obj);
 /* {"success":false,"error":message,"errorCode":code[,"field":field]} */
 int http_respond_error(http_request_t *req, int status, const char *code, const char *field,
                        const char *message);
+
+/* Deferred answers (cfg.deferred_responses). Called in the handler, before
+ * any response: the handler then returns 0 without answering, and the answer
+ * is given later with exactly one http_respond* call, from any thread
+ * (http_response_header before it, from that same thread); after that call
+ * `req` must not be touched. Meanwhile the request counts as in flight, so
+ * http_server_stop waits for it (drain_timeout_ms); one still unanswered then
+ * is answered 503 SHUTTING_DOWN by the server, and the owner's later respond
+ * call only releases it (and returns -1). Every deferred request must have
+ * had its respond call before http_server_free. Returns 0, or -1 when the
+ * server does not allow deferral or the request was answered already (the
+ * handler then answers as usual). */
+int http_request_defer(http_request_t *req);
 
 /* Closes the connection without any answer, as a peer that crashed mid-way
  * would (vendor sandboxes use it to play a response lost after the work was

@@ -70,6 +70,8 @@ typedef struct service_info {
     /* Serve each connection on its own thread (http_server_config_t); for
      * handlers that may block for long. HTTP_THREADS is then unused. */
     bool http_thread_per_connection;
+    /* Handlers may answer later from another thread (http_request_defer). */
+    bool http_deferred_responses;
     /* Every route wire registers, with its rule (see http_route_t). */
     const http_route_t *routes;
     size_t route_count;
