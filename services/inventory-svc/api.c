@@ -192,7 +192,8 @@ static char *nights_body(const char *vendor, const char *hotel_id, const char *r
 
 /* The night's taxes and fees and what it costs all in, the base plan's
  * (`amount` is its rate): a value cached before taxes were read, or from a
- * PMS that states none, has no items and costs its amount. */
+ * PMS that states none, has no items and costs its amount; a night the base
+ * plan has no price for loses its amount (priced false there). */
 static void add_all_in(struct json_object *night, int64_t amount, struct json_object *plans)
 {
     struct json_object *base = NULL, *v;
@@ -206,6 +207,13 @@ static void add_all_in(struct json_object *night, int64_t amount, struct json_ob
         }
     }
     struct json_object *taxes = NULL, *total = NULL;
+    if (base && json_object_object_get_ex(base, "priced", &v) && !json_object_get_boolean(v)) {
+        /* the PMS did not price the night under the base plan (OPERA: a
+         * restriction closes it): no amount, never a made-up 0 */
+        json_object_object_del(night, "amount");
+        json_object_object_add(night, "priced", json_object_new_boolean(false));
+        return;
+    }
     if (base && json_object_object_get_ex(base, "taxes", &taxes) &&
         json_object_object_get_ex(base, "totalAmount", &total)) {
         json_object_object_add(night, "taxes", json_object_get(taxes));

@@ -48,18 +48,25 @@ static char *night_json(const pms_rate_plans_t *p, int i)
         json_object_object_add(o, "ratePlanId", json_object_new_string(plan->id));
         json_object_object_add(o, "name", json_object_new_string(plan->name));
         json_object_object_add(o, "base", json_object_new_boolean(plan->is_base));
-        json_object_object_add(o, "amount", json_object_new_int64(plan->nights[i].rate));
-        json_object_object_add(o, "rules", rules_json(&plan->nights[i].rules));
+        const pms_plan_night_t *pn = &plan->nights[i];
+        /* a night the PMS did not price under the plan (OPERA: closed by a
+         * restriction) has no amount rather than a misleading 0 */
+        if (pn->unpriced)
+            json_object_object_add(o, "priced", json_object_new_boolean(false));
+        else
+            json_object_object_add(o, "amount", json_object_new_int64(pn->rate));
+        json_object_object_add(o, "rules", rules_json(&pn->rules));
         /* the hotel's PMS's own policy for the plan: shown and applied when
          * none is configured on the platform */
         struct json_object *policy =
             plan->cancel_policy[0] ? json_tokener_parse(plan->cancel_policy) : NULL;
         if (policy)
             json_object_object_add(o, "pmsCancellationPolicy", policy);
-        const pms_plan_night_t *pn = &plan->nights[i];
-        json_object_object_add(o, "taxes", taxes_json(&pn->taxes));
-        json_object_object_add(o, "totalAmount",
-                               json_object_new_int64(pms_night_all_in(pn->rate, &pn->taxes)));
+        if (!pn->unpriced) {
+            json_object_object_add(o, "taxes", taxes_json(&pn->taxes));
+            json_object_object_add(o, "totalAmount",
+                                   json_object_new_int64(pms_night_all_in(pn->rate, &pn->taxes)));
+        }
         json_object_array_add(arr, o);
     }
     char *text = arr ? json_to_string_dup(arr) : NULL;

@@ -188,6 +188,10 @@ typedef struct pms_rate_rules {
 
 typedef struct pms_plan_night {
     int64_t rate; /* one room, minor units of pms_rate_plans_t.currency */
+    /* The PMS stated no price for the night under this plan (OPERA prices
+     * only stays it sells: a night its restrictions close has no offer);
+     * rate is then 0 and means nothing — shown as no price, never as 0. */
+    bool unpriced;
     pms_rate_rules_t rules;
     pms_night_taxes_t taxes; /* on this plan's rate */
 } pms_plan_night_t;
