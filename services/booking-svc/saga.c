@@ -1249,11 +1249,15 @@ static int step_amount_check(saga_run_t *run)
         return 0;
     }
     /* the nights' price is one room's, all in (taxes and fees the PMS adds
-     * to the rate): the guest pays for every room (a party priced by the
-     * PMS is the stay's price already) */
-    int64_t price = run->party_priced ? st->price : st->price * rooms;
+     * to the rate): the guest pays for every room, and the charges per guest
+     * and per stay once for the stay (a party priced by the PMS is the
+     * stay's price already) */
+    int64_t tax = st->tax;
+    int64_t price = run->party_priced
+                        ? st->price
+                        : inventory_stay_price(st, rooms, rec->adults, rec->children, &tax);
     if (st->tax_known)
-        rec->tax_amount = st->tax * (run->party_priced ? 1 : rooms);
+        rec->tax_amount = tax;
     if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(price, st->currency, rec->currency, msg, sizeof msg);

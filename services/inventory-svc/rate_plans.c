@@ -22,7 +22,8 @@ static struct json_object *rules_json(const pms_rate_rules_t *r)
 }
 
 /* The night's taxes and fees as the PMS states them, each {name, type
- * tax|fee, amount, inclusive}: an inclusive one is in `amount` already. */
+ * tax|fee, amount, inclusive, basis}: an inclusive one is in `amount`
+ * already; one per guest states amountAdult, amountChild (and maxNights). */
 static struct json_object *taxes_json(const pms_night_taxes_t *t)
 {
     struct json_object *arr = json_object_new_array();
@@ -33,6 +34,15 @@ static struct json_object *taxes_json(const pms_night_taxes_t *t)
         json_object_object_add(o, "type", json_object_new_string(it->fee ? "fee" : "tax"));
         json_object_object_add(o, "amount", json_object_new_int64(it->amount));
         json_object_object_add(o, "inclusive", json_object_new_boolean(it->inclusive));
+        /* what the amount is charged on: a night's totalAmount has only the
+         * per-night items; the others are the stay's (the read's stay) */
+        json_object_object_add(o, "basis", json_object_new_string(pms_tax_basis_name(it->basis)));
+        if (it->basis == PMS_TAX_PER_PERSON_NIGHT) {
+            json_object_object_add(o, "amountAdult", json_object_new_int64(it->amount_adult));
+            json_object_object_add(o, "amountChild", json_object_new_int64(it->amount_child));
+            if (it->max_nights > 0)
+                json_object_object_add(o, "maxNights", json_object_new_int(it->max_nights));
+        }
         json_object_array_add(arr, o);
     }
     return arr;
