@@ -828,6 +828,31 @@ static pms_err_t tax_amounts(struct json_object *d, const char *currency, cloudb
     return PMS_OK;
 }
 
+/* A fee is tax-free when the hotel states taxes and none of them is
+ * charged on it (a tax names the fees it is charged on in feesCharged); a
+ * hotel that states no tax says nothing of what is taxable. */
+static void mark_tax_free(struct json_object *data, cloudbeds_tax_rule_t *rules, int count)
+{
+    bool taxes = false;
+    for (int i = 0; i < count; i++)
+        taxes = taxes || !rules[i].fee;
+    for (int i = 0; i < count; i++)
+        rules[i].tax_free = taxes && rules[i].fee;
+    for (size_t i = 0; taxes && i < json_object_array_length(data); i++) {
+        struct json_object *d = json_object_array_get_idx(data, i), *v;
+        if (strcmp(str_of(d, "type"), "tax") != 0 ||
+            (json_object_object_get_ex(d, "isDeleted", &v) && json_object_get_boolean(v)))
+            continue;
+        struct json_object *fees = member(d, "feesCharged", json_type_array);
+        for (size_t k = 0; fees && k < json_object_array_length(fees); k++) {
+            const char *fee = json_object_get_string(json_object_array_get_idx(fees, k));
+            for (int r = 0; fee && r < count; r++)
+                if (rules[r].fee && strcmp(rules[r].id, fee) == 0)
+                    rules[r].tax_free = false;
+        }
+    }
+}
+
 pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
                                 cloudbeds_tax_rule_t *rules, int max, int *count, int *skipped,
                                 pms_error_t *err)
@@ -867,6 +892,7 @@ pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
         r->inclusive = strcmp(str_of(d, "inclusiveOrExclusive"), "inclusive") == 0;
         r->kind = (cloudbeds_tax_kind_t)tk;
         r->percentage = r->kind == CB_TAX_PERCENTAGE;
+        snprintf(r->id, sizeof r->id, "%s", str_of(d, r->fee ? "feeID" : "taxID"));
         pms_err_t e = tax_amounts(d, currency, r, err);
         if (e != PMS_OK)
             return e;
@@ -878,6 +904,7 @@ pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
         }
         (*count)++;
     }
+    mark_tax_free(data, rules, *count);
     return PMS_OK;
 }
 
@@ -926,6 +953,7 @@ void cloudbeds_apply_taxes(const cloudbeds_tax_rule_t *rules, int count, const c
         snprintf(it->name, sizeof it->name, "%s", r->name);
         it->fee = r->fee;
         it->inclusive = r->inclusive;
+        it->tax_free = r->tax_free;
         switch (r->kind) {
         case CB_TAX_PERCENTAGE:
             it->amount = percent_of(rate, r->percent, r->inclusive);
@@ -1315,8 +1343,8 @@ void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const 
     for (int i = 0; night_rates && i < nights; i++)
         sum += night_rates[i];
     bool per_night = night_rates && nights > 0 && sum == total;
-    int64_t all_in = 0, tax = 0, first = PMS_TOTAL_UNKNOWN;
-    pms_stay_charges_t extra = {0, 0};
+    int64_t all_in = 0, tax = 0, tax_free = 0, first = PMS_TOTAL_UNKNOWN;
+    pms_stay_charges_t extra = {0, 0, 0};
     for (int i = 0; i < nights; i++) {
         /* nights that add up to the party's total are its own (taxed as the
          * rates read taxes them, to the same rounding); else the total is
@@ -1328,6 +1356,7 @@ void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const 
         int64_t night = pms_night_all_in(rate, &t);
         all_in += night;
         tax += pms_night_tax_amount(&t);
+        tax_free += pms_night_tax_free_amount(&t);
         if (i == 0 && per_night)
             first = night;
         /* the charges per guest and per stay, for the party: night i of the
@@ -1344,12 +1373,15 @@ void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const 
             int64_t a = it->amount_adult * adults + it->amount_child * children;
             c.amount += it->inclusive ? 0 : a;
             c.tax += it->fee ? 0 : a;
+            c.tax_free += it->tax_free ? a : 0;
         }
         extra.amount += c.amount;
         extra.tax += c.tax;
+        extra.tax_free += c.tax_free;
     }
     out->total = nights > 0 ? all_in + extra.amount : total;
     out->tax = tax + extra.tax;
+    out->tax_free = tax_free + extra.tax_free;
     out->tax_known = nights > 0;
     out->first_night = first;
 }

@@ -57,6 +57,8 @@ typedef struct cloudbeds_tax_rule {
     bool inclusive;  /* inclusiveOrExclusive: already in the rate */
     bool percentage; /* kind CB_TAX_PERCENTAGE */
     cloudbeds_tax_kind_t kind;
+    bool tax_free;       /* a fee no tax of the hotel lists in feesCharged */
+    char id[PMS_ID_MAX]; /* feeID / taxID */
     double percent;
     int64_t amount;                     /* fixed kinds, minor units */
     int64_t amount_adult, amount_child; /* CB_TAX_PER_PERSON, per night */

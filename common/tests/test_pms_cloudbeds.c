@@ -116,6 +116,9 @@ START_TEST(test_taxes_and_fees_on_room_nights)
     ck_assert(t.items[0].inclusive);
     ck_assert_int_eq(t.items[1].amount, 11000);
     ck_assert(t.items[1].fee && !t.items[1].inclusive);
+    /* no tax is charged on the service charge (feesCharged): tax-free */
+    ck_assert(t.items[1].tax_free && !t.items[0].tax_free);
+    ck_assert_int_eq(pms_night_tax_free_amount(&t), 11000);
     /* the city tax is per guest: listed, not in the night's total */
     ck_assert_int_eq(t.items[2].basis, PMS_TAX_PER_PERSON_NIGHT);
     ck_assert_int_eq(t.items[2].amount_adult, 2000);
@@ -197,6 +200,8 @@ START_TEST(test_every_kind_of_tax_and_fee_is_priced_on_its_basis)
     ck_assert_int_eq(t[0].items[0].amount, 15000);
     ck_assert_int_eq(t[0].items[1].basis, PMS_TAX_PER_STAY);
     ck_assert_int_eq(t[0].items[1].amount, 3000);
+    /* the lodging tax is charged on the resort fee, on no other fee */
+    ck_assert(!t[0].items[0].tax_free && t[0].items[1].tax_free);
     /* rate-based: up to 100000 1 %, up to 300000 (and above) 2 % */
     ck_assert_int_eq(t[0].items[2].basis, PMS_TAX_PER_NIGHT);
     ck_assert_int_eq(t[0].items[2].amount, 900);
@@ -212,12 +217,14 @@ START_TEST(test_every_kind_of_tax_and_fee_is_priced_on_its_basis)
     pms_stay_charges_t c = pms_stay_charges(nights, 3, 2, 3, 1);
     ck_assert_int_eq(c.amount, 2 * (3 * 1500 + 500) + 2 * 15000 + 3000);
     ck_assert_int_eq(c.tax, 2 * (3 * 1500 + 500));
+    ck_assert_int_eq(c.tax_free, 3000);
 
     /* the party's price in one room: the same charges */
     pms_stay_check_t sc = {0};
     cloudbeds_party_all_in(rules, n, "room_456", rates, 3, 290001, 1, 3, 1, &sc);
     ck_assert_int_eq(sc.total, 90900 + 101000 + 102001 + 2 * (3 * 1500 + 500) + 15000 + 3000);
     ck_assert_int_eq(sc.tax, 900 + 1000 + 2000 + 2 * (3 * 1500 + 500));
+    ck_assert_int_eq(sc.tax_free, 3000);
 }
 END_TEST
 

@@ -342,6 +342,7 @@ static void items_of(struct json_object *taxes, pms_night_taxes_t *out)
         x->fee = json_object_object_get_ex(it, "type", &v) &&
                  strcmp(json_object_get_string(v), "fee") == 0;
         x->inclusive = json_object_object_get_ex(it, "inclusive", &v) && json_object_get_boolean(v);
+        x->tax_free = json_object_object_get_ex(it, "taxFree", &v) && json_object_get_boolean(v);
         x->amount = json_object_object_get_ex(it, "amount", &v) ? json_object_get_int64(v) : 0;
         int basis = json_object_object_get_ex(it, "basis", &v)
                         ? pms_tax_basis_parse(json_object_get_string(v))
@@ -391,6 +392,8 @@ static struct json_object *charge_json(const pms_tax_item_t *it, int64_t amount)
     json_object_object_add(o, "basis", json_object_new_string(pms_tax_basis_name(it->basis)));
     json_object_object_add(o, "amount", json_object_new_int64(amount));
     json_object_object_add(o, "inclusive", json_object_new_boolean(it->inclusive));
+    if (it->tax_free)
+        json_object_object_add(o, "taxFree", json_object_new_boolean(true));
     return o;
 }
 
@@ -415,7 +418,7 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
         return;
     pms_night_taxes_t *taxes = calloc((size_t)q->nights, sizeof *taxes);
     const pms_night_taxes_t **list = calloc((size_t)q->nights, sizeof *list);
-    int64_t total = 0, tax = 0;
+    int64_t total = 0, tax = 0, tax_free = 0;
     bool priced = taxes && list;
     for (int i = 0; priced && i < q->nights; i++) {
         struct json_object *n = json_object_array_get_idx(nights, (size_t)i), *items = NULL;
@@ -426,6 +429,7 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
         json_object_object_get_ex(n, "taxes", &items);
         items_of(items, &taxes[i]);
         tax += pms_night_tax_amount(&taxes[i]);
+        tax_free += pms_night_tax_free_amount(&taxes[i]);
         list[i] = &taxes[i];
     }
     if (priced) {
@@ -433,6 +437,7 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
             pms_stay_charges(list, q->nights, party->rooms, party->adults, party->children);
         total = total * party->rooms + c.amount;
         tax = tax * party->rooms + c.tax;
+        tax_free = tax_free * party->rooms + c.tax_free;
         /* each charge of the stay as the party pays it (the arrival night
          * lists every item; a per-guest one counts each night it applies) */
         struct json_object *charges = json_object_new_array();
@@ -476,6 +481,7 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
         if (priced) {
             total = sc.total;
             tax = sc.tax_known ? sc.tax : -1;
+            tax_free = sc.tax_known ? sc.tax_free : 0;
         }
         json_object_object_add(o, "partyPriced", json_object_new_boolean(priced));
     }
@@ -484,6 +490,9 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
     json_object_object_add(o, "totalAmount", json_object_new_int64(total));
     if (tax >= 0)
         json_object_object_add(o, "taxAmount", json_object_new_int64(tax));
+    /* what a payment request splitting taxable from tax-free states (Toss'
+     * requestPayment taxFreeAmount): the fees no tax is charged on */
+    json_object_object_add(o, "taxFreeAmount", json_object_new_int64(tax_free));
 }
 
 static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)

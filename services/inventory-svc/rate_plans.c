@@ -37,6 +37,8 @@ static struct json_object *taxes_json(const pms_night_taxes_t *t)
         /* what the amount is charged on: a night's totalAmount has only the
          * per-night items; the others are the stay's (the read's stay) */
         json_object_object_add(o, "basis", json_object_new_string(pms_tax_basis_name(it->basis)));
+        if (it->tax_free) /* a fee no tax is charged on: the price's tax-free part */
+            json_object_object_add(o, "taxFree", json_object_new_boolean(true));
         if (it->basis == PMS_TAX_PER_PERSON_NIGHT) {
             json_object_object_add(o, "amountAdult", json_object_new_int64(it->amount_adult));
             json_object_object_add(o, "amountChild", json_object_new_int64(it->amount_child));

@@ -143,6 +143,10 @@ typedef struct pms_tax_item {
     bool inclusive; /* already in the rate */
     int64_t amount; /* minor units of the night's currency, one room (see basis) */
     pms_tax_basis_t basis;
+    /* A fee no tax of the hotel is charged on (Cloudbeds: no tax lists it in
+     * feesCharged): the tax-free part of the price, as a payment provider
+     * that splits taxable from tax-free wants it (Toss' taxFreeAmount). */
+    bool tax_free;
     /* PMS_TAX_PER_PERSON_NIGHT: per adult and per child for one night, on
      * the stay's first max_nights nights (0 = every night); amount is 0 */
     int64_t amount_adult, amount_child;
@@ -172,6 +176,17 @@ static inline int64_t pms_night_tax_amount(const pms_night_taxes_t *t)
     return sum;
 }
 
+/* The part of the night's all-in price that is tax-free (tax-free items
+ * charged per room night, inclusive or not). */
+static inline int64_t pms_night_tax_free_amount(const pms_night_taxes_t *t)
+{
+    int64_t sum = 0;
+    for (int i = 0; t && i < t->count; i++)
+        if (t->items[i].tax_free && t->items[i].basis == PMS_TAX_PER_NIGHT)
+            sum += t->items[i].amount;
+    return sum;
+}
+
 /* The charges of a stay that are not per room night, for the party in
  * `rooms` rooms: every per-person item of each night (night i of the stay
  * is nights[i]; an item past its max_nights is not charged) for the whole
@@ -181,11 +196,12 @@ static inline int64_t pms_night_tax_amount(const pms_night_taxes_t *t)
 typedef struct pms_stay_charges {
     int64_t amount;
     int64_t tax;
+    int64_t tax_free; /* the part of amount of tax-free items */
 } pms_stay_charges_t;
 static inline pms_stay_charges_t pms_stay_charges(const pms_night_taxes_t *const *nights, int count,
                                                   int rooms, int adults, int children)
 {
-    pms_stay_charges_t c = {0, 0};
+    pms_stay_charges_t c = {0, 0, 0};
     for (int n = 0; n < count; n++) {
         const pms_night_taxes_t *t = nights[n];
         for (int i = 0; t && i < t->count; i++) {
@@ -202,6 +218,8 @@ static inline pms_stay_charges_t pms_stay_charges(const pms_night_taxes_t *const
                 c.amount += a;
             if (!it->fee)
                 c.tax += a;
+            if (it->tax_free)
+                c.tax_free += a;
         }
     }
     return c;
@@ -491,6 +509,7 @@ typedef struct pms_stay_check {
     int64_t first_night; /* when bookable: one room's first night (or PMS_TOTAL_UNKNOWN) */
     bool tax_known; /* when bookable: the PMS's taxes were applied to total */
     int64_t tax;    /* with tax_known: the part of total that is tax (fees not counted) */
+    int64_t tax_free; /* with tax_known: the part of total of tax-free fees */
     char currency[4];
     bool plan_unknown; /* the PMS does not sell the asked plan for the room type */
     /* The plan's restrictions that forbid this stay, as the PMS names them
