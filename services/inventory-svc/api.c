@@ -463,7 +463,8 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
     int adults_in = 0, children_in = 0;
     const char *vendor = pms_hotel_vendor(app->pms, q->hotel_id);
     bool pms_prices_each_stay = vendor && strcmp(vendor, "opera") == 0 && party->given;
-    if (!pms_prices_each_stay)
+    /* the default party (one adult) is within any rate: no room types read */
+    if (!pms_prices_each_stay && party->given)
         included_guests(app, q->hotel_id, q->room_type_id, &adults_in, &children_in);
     bool beyond =
         pms_prices_each_stay || (adults_in > 0 && (party->adults > adults_in * party->rooms ||
