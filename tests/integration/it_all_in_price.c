@@ -344,6 +344,14 @@ START_TEST(test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in)
     ck_assert_int_eq(int_of(json_object_array_get_idx(nights, 0), "totalAmount") +
                          int_of(json_object_array_get_idx(nights, 1), "totalAmount"),
                      included);
+    ck_assert_int_eq(int_of(o, "totalAmount"), included); /* one adult, within the rate */
+    json_object_put(o);
+    /* asked for three adults, the read states the party's own price, all in
+     * (the PMS's, as the checkout asks it): what the checkout will demand */
+    o = rates_party("cloudbeds", TX_HOTEL, TX_TRIPLE, in, in + 1, "adults=3&children=0");
+    ck_assert_int_eq(int_of(o, "totalAmount"), all_in);
+    ck_assert_int_eq(int_of(o, "taxAmount"), vat);
+    ck_assert(json_object_get_boolean(member(o, "partyPriced")));
     json_object_put(o);
 
     /* three adults: the PMS's pre-tax party price is refused, and so is
@@ -530,6 +538,12 @@ START_TEST(test_opera_after_tax_offers_read_with_their_vat_and_book_after_tax)
     }
     json_object_put(o);
     ck_assert_int_eq(sum, after);
+    /* asked for the party (two adults), OPERA prices the stay itself, as the
+     * checkout asks it: the same after-tax total */
+    o = rates_party("opera", OP_HOTEL, OP_ROOM, in, in + 1, "adults=2");
+    ck_assert_int_eq(int_of(o, "totalAmount"), after);
+    ck_assert(json_object_get_boolean(member(o, "partyPriced")));
+    json_object_put(o);
 
     /* the before-tax total is refused, naming the after-tax one; that one books */
     char *body = body_for("opera", OP_HOTEL, OP_ROOM, in, 2, "\"cardToken\":\"tok_visa\",", before);
