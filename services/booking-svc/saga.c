@@ -83,6 +83,8 @@ struct json_object *saga_event_data(const booking_record_t *rec)
     json_object_object_add(d, "amount", json_object_new_int64(rec->amount));
     if (rec->tax_amount > 0)
         json_object_object_add(d, "taxAmount", json_object_new_int64(rec->tax_amount));
+    if (rec->tax_free_amount >= 0)
+        json_object_object_add(d, "taxFreeAmount", json_object_new_int64(rec->tax_free_amount));
     json_object_object_add(d, "currency", json_object_new_string(rec->currency));
     if (rec->rate_plan_id[0])
         json_object_object_add(d, "ratePlanId", json_object_new_string(rec->rate_plan_id));
