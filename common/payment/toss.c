@@ -168,6 +168,8 @@ static int payment_from_json(json_object *o, bool manual, pay_payment_t *out, pa
     copy(out->easy_pay, sizeof out->easy_pay, get_str(easy, "provider"));
     out->amount = total;
     out->amount_refunded = total - balance;
+    int64_t tax_free;
+    out->tax_free_amount = get_amount(o, "taxFreeAmount", &tax_free) ? tax_free : -1;
     out->created = toss_parse_time(get_str(o, "requestedAt"));
     bool done = eq(status, "DONE") || eq(status, "PARTIAL_CANCELED");
     if (done) {
@@ -516,6 +518,16 @@ static int judge_existing(const pay_preauth_request_t *req, const pay_payment_t 
         copy(err->vendor_code, sizeof err->vendor_code, "AMOUNT_MISMATCH");
         *outcome = pay_error_set(err, PAY_ERR_INVALID_REQUEST,
                                  "the amount differs from what the guest authenticated");
+    } else if (eq(st, "IN_PROGRESS") && req->tax_free_amount >= 0 && p->tax_free_amount >= 0 &&
+               p->tax_free_amount != req->tax_free_amount) {
+        /* the window requested the payment with another taxable / tax-free
+         * split than the stay's: approving it would misstate the VAT */
+        copy(err->param, sizeof err->param, "taxFreeAmount");
+        copy(err->vendor_code, sizeof err->vendor_code, "TAX_FREE_MISMATCH");
+        *outcome = pay_error_set(err, PAY_ERR_INVALID_REQUEST,
+                                 "the payment window stated a tax-free amount of %lld, the stay "
+                                 "has %lld",
+                                 (long long)p->tax_free_amount, (long long)req->tax_free_amount);
     } else if (eq(p->method, "VIRTUAL_ACCOUNT")) {
         copy(err->param, sizeof err->param, "method");
         copy(err->vendor_code, sizeof err->vendor_code, "VIRTUAL_ACCOUNT_REFUSED");
@@ -639,10 +651,9 @@ static pay_err_t toss_preauthorize(void *impl, const pay_preauth_request_t *req,
     json_object_object_add(b, "paymentKey", json_object_new_string(req->payment_key));
     json_object_object_add(b, "orderId", json_object_new_string(req->order_id));
     json_object_object_add(b, "amount", json_object_new_int64(req->amount));
-    /* the taxable / tax-free split of what the guest pays (Toss works out
-     * the VAT from it); the payment window's own request states it too */
-    if (req->tax_free_amount >= 0)
-        json_object_object_add(b, "taxFreeAmount", json_object_new_int64(req->tax_free_amount));
+    /* confirm takes paymentKey, orderId and amount only: the taxable /
+     * tax-free split was stated where the payment was requested (the
+     * window's requestPayment), and was checked above */
     pay_err_t rc =
         payment_call(t, "POST", "/v1/payments/confirm", b, idempotency_key, out, NULL, err);
     json_object_put(b);

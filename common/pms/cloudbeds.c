@@ -734,6 +734,151 @@ pms_err_t cloudbeds_parse_subscription(struct json_object *root, char *id, pms_e
     return PMS_OK;
 }
 
+/* amountType → cloudbeds_tax_kind_t, or -1 for one the platform does not know. */
+static int tax_kind(const char *kind)
+{
+    static const char *const names[] = {
+        [CB_TAX_PERCENTAGE] = "percentage",
+        [CB_TAX_FIXED] = "fixed",
+        [CB_TAX_PER_PERSON] = "fixed_per_person",
+        [CB_TAX_PER_ACCOMMODATION] = "fixed_per_accomodation", /* Cloudbeds' spelling */
+        [CB_TAX_PER_RESERVATION] = "fixed_per_reservation",
+        [CB_TAX_RATE_BASED] = "percentage_rate_based",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(kind, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* A fixed amount (minor units, not negative) of d's `key`; *present says
+ * whether d states it (absent is 0). */
+static pms_err_t fixed_of(struct json_object *d, const char *key, const char *currency,
+                          const char *name, int64_t *out, bool *present, pms_error_t *err)
+{
+    double v;
+    *out = 0;
+    *present = num_of(d, key, &v);
+    if (!*present)
+        return PMS_OK;
+    pms_err_t e = money_of(d, key, currency, out, err);
+    if (e == PMS_OK && *out < 0)
+        e = pms_fail(err, PMS_ERR_PROTOCOL, "fee '%s' has a negative %s", name, key);
+    return e;
+}
+
+static int tier_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const cloudbeds_tax_tier_t *)a)->max_rate;
+    int64_t y = ((const cloudbeds_tax_tier_t *)b)->max_rate;
+    return (x > y) - (x < y);
+}
+
+/* The amounts of rule r (its kind set) from entry d. The amounts stated at
+ * the entry's top level apply; a per-person entry that states none there
+ * takes its first date range's (dateRanges[].amountAdult / amountChild),
+ * and its nights limit from the first range with a maxLength. */
+static pms_err_t tax_amounts(struct json_object *d, const char *currency, cloudbeds_tax_rule_t *r,
+                             pms_error_t *err)
+{
+    bool present, child_present;
+    pms_err_t e = PMS_OK;
+    struct json_object *ranges = member(d, "dateRanges", json_type_array);
+    switch (r->kind) {
+    case CB_TAX_PERCENTAGE:
+        if (!num_of(d, "amount", &r->percent) || r->percent < 0 || r->percent > 100)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "tax '%s' has no percentage 0..100", r->name);
+        return PMS_OK;
+    case CB_TAX_FIXED:
+    case CB_TAX_PER_ACCOMMODATION:
+    case CB_TAX_PER_RESERVATION:
+        if ((e = fixed_of(d, "amount", currency, r->name, &r->amount, &present, err)) != PMS_OK)
+            return e;
+        return present ? PMS_OK
+                       : pms_fail(err, PMS_ERR_PROTOCOL, "fee '%s' has no amount", r->name);
+    case CB_TAX_PER_PERSON: {
+        struct json_object *src = d;
+        if (!num_of(d, "amountAdult", &(double){0}) && !num_of(d, "amountChild", &(double){0}) &&
+            ranges && json_object_array_length(ranges) > 0)
+            src = json_object_array_get_idx(ranges, 0);
+        if ((e = fixed_of(src, "amountAdult", currency, r->name, &r->amount_adult, &present,
+                          err)) != PMS_OK ||
+            (e = fixed_of(src, "amountChild", currency, r->name, &r->amount_child, &child_present,
+                          err)) != PMS_OK)
+            return e;
+        if (!present && !child_present) {
+            /* an entry stating only `amount`: that much for every guest */
+            if ((e = fixed_of(d, "amount", currency, r->name, &r->amount_adult, &present, err)) !=
+                PMS_OK)
+                return e;
+            if (!present)
+                return pms_fail(err, PMS_ERR_PROTOCOL, "fee '%s' per person has no amountAdult",
+                                r->name);
+            r->amount_child = r->amount_adult;
+        }
+        for (size_t i = 0; ranges && i < json_object_array_length(ranges); i++) {
+            int n;
+            if (int_of(json_object_array_get_idx(ranges, i), "maxLength", &n) && n > 0) {
+                r->max_nights = n;
+                break;
+            }
+        }
+        return PMS_OK;
+    }
+    case CB_TAX_RATE_BASED: {
+        struct json_object *tiers = member(d, "amountRateBased", json_type_array);
+        if (!tiers && ranges && json_object_array_length(ranges) > 0)
+            tiers =
+                member(json_object_array_get_idx(ranges, 0), "amountRateBased", json_type_array);
+        for (size_t i = 0; tiers && i < json_object_array_length(tiers); i++) {
+            struct json_object *t = json_object_array_get_idx(tiers, i);
+            if (r->tier_count >= CLOUDBEDS_TAX_TIERS)
+                return pms_fail(err, PMS_ERR_PROTOCOL, "tax '%s' has more than %d rate tiers",
+                                r->name, CLOUDBEDS_TAX_TIERS);
+            cloudbeds_tax_tier_t *tier = &r->tiers[r->tier_count];
+            if ((e = money_of(t, "rate", currency, &tier->max_rate, err)) != PMS_OK)
+                return e;
+            if (!num_of(t, "percentage", &tier->percent) || tier->percent < 0 ||
+                tier->percent > 100)
+                return pms_fail(err, PMS_ERR_PROTOCOL, "tax '%s' has a tier without a percentage",
+                                r->name);
+            r->tier_count++;
+        }
+        if (r->tier_count == 0)
+            return pms_fail(err, PMS_ERR_PROTOCOL, "tax '%s' has no amountRateBased tiers",
+                            r->name);
+        qsort(r->tiers, (size_t)r->tier_count, sizeof *r->tiers, tier_cmp);
+        return PMS_OK;
+    }
+    }
+    return PMS_OK;
+}
+
+/* A fee is tax-free when the hotel states taxes and none of them is
+ * charged on it (a tax names the fees it is charged on in feesCharged); a
+ * hotel that states no tax says nothing of what is taxable. */
+static void mark_tax_free(struct json_object *data, cloudbeds_tax_rule_t *rules, int count)
+{
+    bool taxes = false;
+    for (int i = 0; i < count; i++)
+        taxes = taxes || !rules[i].fee;
+    for (int i = 0; i < count; i++)
+        rules[i].tax_free = taxes && rules[i].fee;
+    for (size_t i = 0; taxes && i < json_object_array_length(data); i++) {
+        struct json_object *d = json_object_array_get_idx(data, i), *v;
+        if (strcmp(str_of(d, "type"), "tax") != 0 ||
+            (json_object_object_get_ex(d, "isDeleted", &v) && json_object_get_boolean(v)))
+            continue;
+        struct json_object *fees = member(d, "feesCharged", json_type_array);
+        for (size_t k = 0; fees && k < json_object_array_length(fees); k++) {
+            const char *fee = json_object_get_string(json_object_array_get_idx(fees, k));
+            for (int r = 0; fee && r < count; r++)
+                if (rules[r].fee && strcmp(rules[r].id, fee) == 0)
+                    rules[r].tax_free = false;
+        }
+    }
+}
+
 pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
                                 cloudbeds_tax_rule_t *rules, int max, int *count, int *skipped,
                                 pms_error_t *err)
@@ -759,8 +904,8 @@ pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
         const char *type = str_of(d, "type"), *kind = str_of(d, "amountType");
         if (strcmp(type, "tax") != 0 && strcmp(type, "fee") != 0)
             return pms_fail(err, PMS_ERR_PROTOCOL, "tax or fee of type '%s'", type);
-        bool pct = strcmp(kind, "percentage") == 0;
-        if (!pct && strcmp(kind, "fixed") != 0) {
+        int tk = tax_kind(kind);
+        if (tk < 0) {
             (*skipped)++;
             continue;
         }
@@ -771,18 +916,12 @@ pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
         snprintf(r->name, sizeof r->name, "%s", *str_of(d, "name") ? str_of(d, "name") : type);
         r->fee = strcmp(type, "fee") == 0;
         r->inclusive = strcmp(str_of(d, "inclusiveOrExclusive"), "inclusive") == 0;
-        r->percentage = pct;
-        if (pct) {
-            if (!num_of(d, "amount", &r->percent) || r->percent < 0 || r->percent > 100)
-                return pms_fail(err, PMS_ERR_PROTOCOL, "tax '%s' has no percentage 0..100",
-                                r->name);
-        } else {
-            pms_err_t e = money_of(d, "amount", currency, &r->amount, err);
-            if (e != PMS_OK)
-                return e;
-            if (r->amount < 0)
-                return pms_fail(err, PMS_ERR_PROTOCOL, "fee '%s' is negative", r->name);
-        }
+        r->kind = (cloudbeds_tax_kind_t)tk;
+        r->percentage = r->kind == CB_TAX_PERCENTAGE;
+        snprintf(r->id, sizeof r->id, "%s", str_of(d, r->fee ? "feeID" : "taxID"));
+        pms_err_t e = tax_amounts(d, currency, r, err);
+        if (e != PMS_OK)
+            return e;
         struct json_object *types = member(d, "roomTypes", json_type_array);
         for (size_t k = 0; types && k < json_object_array_length(types); k++) {
             const char *id = str_of(json_object_array_get_idx(types, k), "roomTypeID");
@@ -791,6 +930,7 @@ pms_err_t cloudbeds_parse_taxes(struct json_object *root, const char *currency,
         }
         (*count)++;
     }
+    mark_tax_free(data, rules, *count);
     return PMS_OK;
 }
 
@@ -804,6 +944,26 @@ static bool rule_applies(const cloudbeds_tax_rule_t *r, const char *room_type_id
     return false;
 }
 
+/* A percentage of the night's rate: an inclusive one is the part of the
+ * rate it is in (110000 with 10% VAT in it holds 10000). */
+static int64_t percent_of(int64_t rate, double percent, bool inclusive)
+{
+    return inclusive ? rate - llround((double)rate * 100.0 / (100.0 + percent))
+                     : llround((double)rate * percent / 100.0);
+}
+
+/* A rate-based tax's percentage for a night at `rate`: the tier with the
+ * lowest maximum rate at or above it (Cloudbeds' API: each tier's `rate` is
+ * the highest rate it is valid for); a rate above every tier takes the top
+ * tier's, so a night is never left untaxed by being dear. */
+static double tier_percent(const cloudbeds_tax_rule_t *r, int64_t rate)
+{
+    for (int i = 0; i < r->tier_count; i++)
+        if (rate <= r->tiers[i].max_rate)
+            return r->tiers[i].percent;
+    return r->tier_count > 0 ? r->tiers[r->tier_count - 1].percent : 0;
+}
+
 void cloudbeds_apply_taxes(const cloudbeds_tax_rule_t *rules, int count, const char *room_type_id,
                            int64_t rate, pms_night_taxes_t *out)
 {
@@ -815,19 +975,38 @@ void cloudbeds_apply_taxes(const cloudbeds_tax_rule_t *rules, int count, const c
         const cloudbeds_tax_rule_t *r = &rules[i];
         if (!rule_applies(r, room_type_id))
             continue;
-        int64_t amount = r->amount;
-        if (r->percentage)
-            /* an inclusive percentage is the part of the rate it is in:
-             * 110000 with 10% VAT in it holds 10000 */
-            amount = r->inclusive ? rate - llround((double)rate * 100.0 / (100.0 + r->percent))
-                                  : llround((double)rate * r->percent / 100.0);
         pms_tax_item_t *it = &out->items[out->count++];
         snprintf(it->name, sizeof it->name, "%s", r->name);
         it->fee = r->fee;
         it->inclusive = r->inclusive;
-        it->amount = amount;
-        if (!r->inclusive)
-            added += amount;
+        it->tax_free = r->tax_free;
+        switch (r->kind) {
+        case CB_TAX_PERCENTAGE:
+            it->amount = percent_of(rate, r->percent, r->inclusive);
+            break;
+        case CB_TAX_RATE_BASED:
+            it->amount = percent_of(rate, tier_percent(r, rate), r->inclusive);
+            break;
+        case CB_TAX_FIXED:
+            it->amount = r->amount;
+            break;
+        case CB_TAX_PER_PERSON:
+            it->basis = PMS_TAX_PER_PERSON_NIGHT;
+            it->amount_adult = r->amount_adult;
+            it->amount_child = r->amount_child;
+            it->max_nights = r->max_nights;
+            break;
+        case CB_TAX_PER_ACCOMMODATION:
+            it->basis = PMS_TAX_PER_ROOM_STAY;
+            it->amount = r->amount;
+            break;
+        case CB_TAX_PER_RESERVATION:
+            it->basis = PMS_TAX_PER_STAY;
+            it->amount = r->amount;
+            break;
+        }
+        if (!r->inclusive && it->basis == PMS_TAX_PER_NIGHT)
+            added += it->amount;
     }
     out->total = out->count > 0 ? rate + added : 0;
 }
@@ -912,8 +1091,8 @@ static pms_err_t hotel_taxes(pms_connector_t *c, const char *hotel_id, const cha
     if (e != PMS_OK)
         return e;
     if (out->skipped > 0)
-        log_kv(LOG_LEVEL_WARN, "Cloudbeds taxes or fees not priced per room night left out",
-               "hotel", hotel_id, NULL);
+        log_kv(LOG_LEVEL_WARN, "Cloudbeds taxes or fees of an unknown amountType left out", "hotel",
+               hotel_id, NULL);
     pthread_mutex_lock(&s->mu);
     if ((h = meta_entry(s, hotel_id))) {
         memcpy(h->taxes, out->rules, sizeof h->taxes);
@@ -1175,7 +1354,7 @@ typedef struct stay_ctx {
     const char *room_type_id;
     const char *rate_plan_id; /* NULL = the base plan */
     const char *currency;
-    int rooms;
+    int rooms, adults, children;
     dates_day_t check_in;
     int nights;
     const taxes_ctx_t *taxes;
@@ -1183,14 +1362,15 @@ typedef struct stay_ctx {
 } stay_ctx_t;
 
 void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const char *room_type_id,
-                            const int64_t *night_rates, int nights, int64_t total,
-                            pms_stay_check_t *out)
+                            const int64_t *night_rates, int nights, int64_t total, int rooms,
+                            int adults, int children, pms_stay_check_t *out)
 {
     int64_t sum = 0;
     for (int i = 0; night_rates && i < nights; i++)
         sum += night_rates[i];
     bool per_night = night_rates && nights > 0 && sum == total;
-    int64_t all_in = 0, tax = 0, first = PMS_TOTAL_UNKNOWN;
+    int64_t all_in = 0, tax = 0, tax_free = 0, first = PMS_TOTAL_UNKNOWN;
+    pms_stay_charges_t extra = {0, 0, 0};
     for (int i = 0; i < nights; i++) {
         /* nights that add up to the party's total are its own (taxed as the
          * rates read taxes them, to the same rounding); else the total is
@@ -1202,11 +1382,32 @@ void cloudbeds_party_all_in(const cloudbeds_tax_rule_t *rules, int count, const 
         int64_t night = pms_night_all_in(rate, &t);
         all_in += night;
         tax += pms_night_tax_amount(&t);
+        tax_free += pms_night_tax_free_amount(&t);
         if (i == 0 && per_night)
             first = night;
+        /* the charges per guest and per stay, for the party: night i of the
+         * stay carries the per-person items (their nights limit counted from
+         * the arrival), the arrival night the per-stay ones */
+        const pms_night_taxes_t *one = &t;
+        pms_stay_charges_t c = i == 0 ? pms_stay_charges(&one, 1, rooms, adults, children)
+                                      : pms_stay_charges(NULL, 0, rooms, adults, children);
+        for (int k = 0; i > 0 && k < t.count; k++) {
+            const pms_tax_item_t *it = &t.items[k];
+            if (it->basis != PMS_TAX_PER_PERSON_NIGHT ||
+                (it->max_nights > 0 && i >= it->max_nights))
+                continue;
+            int64_t a = it->amount_adult * adults + it->amount_child * children;
+            c.amount += it->inclusive ? 0 : a;
+            c.tax += it->fee ? 0 : a;
+            c.tax_free += it->tax_free ? a : 0;
+        }
+        extra.amount += c.amount;
+        extra.tax += c.tax;
+        extra.tax_free += c.tax_free;
     }
-    out->total = nights > 0 ? all_in : total;
-    out->tax = tax;
+    out->total = nights > 0 ? all_in + extra.amount : total;
+    out->tax = tax + extra.tax;
+    out->tax_free = tax_free + extra.tax_free;
     out->tax_known = nights > 0;
     out->first_night = first;
 }
@@ -1268,7 +1469,8 @@ static pms_err_t parse_stay(struct json_object *root, void *ctx, pms_error_t *er
     /* Cloudbeds' totalRate is before the taxes and fees it adds: the party's
      * price is made all in the way the nightly rates are */
     cloudbeds_party_all_in(s->taxes->rules, s->taxes->count, s->room_type_id,
-                           seen == s->nights ? rates : NULL, s->nights, total, s->out);
+                           seen == s->nights ? rates : NULL, s->nights, total, 1, s->adults,
+                           s->children, s->out);
     return PMS_OK;
 }
 
@@ -1298,7 +1500,8 @@ static pms_err_t check_stay(pms_connector_t *c, const char *hotel_id, const char
                        "endDate",       end,      "adults",     ad,           "children",  ch,
                        "detailedRates", "true",   NULL};
     pms_http_call_t hc = {hotel_id, "getRatePlans", "GET", API "getRatePlans", q, NULL};
-    stay_ctx_t sc = {room_type_id, rate_plan_id, currency, rooms, check_in, nights, &tx, out};
+    stay_ctx_t sc = {room_type_id, rate_plan_id, currency, rooms, adults,
+                     children,     check_in,     nights,   &tx,   out};
     return call(c, &hc, parse_stay, &sc, err);
 }
 

@@ -1163,7 +1163,7 @@ static pms_rate_plan_t *plan_in(pms_rate_plans_t *out, const char *code, int nig
     if (!pn)
         return NULL;
     for (int k = 0; k < nights; k++)
-        pn[k].rules.closed = true;
+        pn[k] = (pms_plan_night_t){.unpriced = true, .rules.closed = true};
     pms_rate_plan_t *p = &out->items[out->count++];
     memset(p, 0, sizeof *p);
     copy(p->id, sizeof p->id, code);
@@ -1178,7 +1178,7 @@ static pms_rate_plan_t *plan_in(pms_rate_plans_t *out, const char *code, int nig
  * says what it is under each plan: for sale and its rate, closed, or the
  * restrictions OPERA names for a stay arriving that night (closed to
  * departure names the next day: a rule of the day the stay ends). A night a plan is not priced on
- * carries rate 0: OPERA prices only stays it sells — the checkout asks it for the stay itself. */
+ * is unpriced: OPERA prices only stays it sells — the checkout asks it for the stay itself. */
 static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const char *room_type_id,
                                 dates_day_t first_night, int nights, pms_rate_plans_t *out,
                                 pms_error_t *err)
@@ -1232,7 +1232,7 @@ static pms_err_t get_rate_plans(pms_connector_t *c, const char *hotel_id, const 
                 if (o->offered)
                     *pn = (pms_plan_night_t){.rate = o->rates[0], .taxes = o->taxes[0]};
                 else if (o->restricted)
-                    *pn = (pms_plan_night_t){.rules = o->arrival};
+                    *pn = (pms_plan_night_t){.unpriced = true, .rules = o->arrival};
                 pn->rules.closed_to_departure = pn->rules.closed_to_departure || no_departure;
                 if (o->restricted && o->departure_closed && start + k + 1 < nights)
                     p->nights[start + k + 1].rules.closed_to_departure = true;

@@ -1016,3 +1016,24 @@ int pms_key_from_env(void *ctx, const char *vendor, const char *hotel_id, char *
     snprintf(out, out_size, "%s", v);
     return 0;
 }
+
+static const char *const TAX_BASIS_NAMES[] = {
+    [PMS_TAX_PER_NIGHT] = "night",
+    [PMS_TAX_PER_PERSON_NIGHT] = "person_night",
+    [PMS_TAX_PER_ROOM_STAY] = "room_stay",
+    [PMS_TAX_PER_STAY] = "stay",
+};
+
+const char *pms_tax_basis_name(pms_tax_basis_t b)
+{
+    return (unsigned)b < sizeof TAX_BASIS_NAMES / sizeof *TAX_BASIS_NAMES ? TAX_BASIS_NAMES[b]
+                                                                          : "night";
+}
+
+int pms_tax_basis_parse(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof TAX_BASIS_NAMES / sizeof *TAX_BASIS_NAMES; i++)
+        if (strcmp(name, TAX_BASIS_NAMES[i]) == 0)
+            return (int)i;
+    return -1;
+}

@@ -99,9 +99,9 @@ START_TEST(test_taxes_and_fees_on_room_nights)
     pms_error_t e = {0};
     ck_assert_int_eq(
         cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n, &skipped, &e), PMS_OK);
-    /* deleted and product-only ones left out; per person not priced per night */
-    ck_assert_int_eq(n, 3);
-    ck_assert_int_eq(skipped, 1);
+    /* deleted and product-only ones left out */
+    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(skipped, 0);
     ck_assert_str_eq(rules[0].name, "VAT");
     ck_assert(rules[0].inclusive && rules[0].percentage && !rules[0].fee);
     ck_assert(rules[1].fee && !rules[1].inclusive);
@@ -110,18 +110,26 @@ START_TEST(test_taxes_and_fees_on_room_nights)
 
     pms_night_taxes_t t;
     cloudbeds_apply_taxes(rules, n, "room_456", 110000, &t);
-    ck_assert_int_eq(t.count, 2); /* the cleaning fee is the suite's only */
+    ck_assert_int_eq(t.count, 3); /* the cleaning fee is the suite's only */
     ck_assert_str_eq(t.items[0].name, "VAT");
     ck_assert_int_eq(t.items[0].amount, 10000); /* in the rate, not added again */
     ck_assert(t.items[0].inclusive);
     ck_assert_int_eq(t.items[1].amount, 11000);
     ck_assert(t.items[1].fee && !t.items[1].inclusive);
+    /* no tax is charged on the service charge (feesCharged): tax-free */
+    ck_assert(t.items[1].tax_free && !t.items[0].tax_free);
+    ck_assert_int_eq(pms_night_tax_free_amount(&t), 11000);
+    /* the city tax is per guest: listed, not in the night's total */
+    ck_assert_int_eq(t.items[2].basis, PMS_TAX_PER_PERSON_NIGHT);
+    ck_assert_int_eq(t.items[2].amount_adult, 2000);
+    ck_assert_int_eq(t.items[2].amount_child, 1000);
+    ck_assert_int_eq(t.items[2].max_nights, 7);
     ck_assert_int_eq(t.total, 121000);
     ck_assert_int_eq(pms_night_all_in(110000, &t), 121000);
     ck_assert_int_eq(pms_night_tax_amount(&t), 10000);
 
     cloudbeds_apply_taxes(rules, n, "room_458", 200000, &t);
-    ck_assert_int_eq(t.count, 3);
+    ck_assert_int_eq(t.count, 4);
     ck_assert_int_eq(t.total, 200000 + 20000 + 5000);
 
     cloudbeds_apply_taxes(rules, n, "room_456", 0, &t); /* a night not sold */
@@ -146,22 +154,77 @@ START_TEST(test_a_party_price_is_made_all_in)
      * as the rates read rounds each night */
     int64_t nights[] = {143001, 176001};
     pms_stay_check_t sc = {0};
-    cloudbeds_party_all_in(rules, n, "room_456", nights, 2, 143001 + 176001, &sc);
+    cloudbeds_party_all_in(rules, n, "room_456", nights, 2, 143001 + 176001, 1, 3, 0, &sc);
     ck_assert(sc.tax_known);
     ck_assert_int_eq(sc.first_night, 143001 + 14300);
-    ck_assert_int_eq(sc.total, 143001 + 14300 + 176001 + 17600);
-    ck_assert_int_eq(sc.tax, (143001 - 130001) + (176001 - 160001));
+    /* and the city tax for each of the three adults each night */
+    ck_assert_int_eq(sc.total, 143001 + 14300 + 176001 + 17600 + 3 * 2000 * 2);
+    ck_assert_int_eq(sc.tax, (143001 - 130001) + (176001 - 160001) + 3 * 2000 * 2);
     /* nights that do not sum to it (the rates without the extra guests):
      * the total spread evenly, first night unknown */
-    cloudbeds_party_all_in(rules, n, "room_456", nights, 2, 352000, &sc);
-    ck_assert_int_eq(sc.total, 352000 + 35200);
+    cloudbeds_party_all_in(rules, n, "room_456", nights, 2, 352000, 1, 3, 0, &sc);
+    ck_assert_int_eq(sc.total, 352000 + 35200 + 12000);
     ck_assert_int_eq(sc.first_night, PMS_TOTAL_UNKNOWN);
-    ck_assert_int_eq(sc.tax, 32000);
+    ck_assert_int_eq(sc.tax, 32000 + 12000);
     /* a hotel without taxes: the party's price as the PMS states it */
-    cloudbeds_party_all_in(rules, 0, "room_456", NULL, 2, 352000, &sc);
+    cloudbeds_party_all_in(rules, 0, "room_456", NULL, 2, 352000, 1, 3, 0, &sc);
     ck_assert_int_eq(sc.total, 352000);
     ck_assert_int_eq(sc.tax, 0);
     ck_assert(sc.tax_known);
+}
+END_TEST
+
+/* Every amountType getTaxesAndFees defines: per stay per room ("per
+ * accomodation"), per reservation, rate-based tiers and per person with a
+ * nights limit, each priced on its own basis. */
+START_TEST(test_every_kind_of_tax_and_fee_is_priced_on_its_basis)
+{
+    struct json_object *o = example("getTaxesAndFees-kinds.json");
+    cloudbeds_tax_rule_t rules[CLOUDBEDS_MAX_TAX_RULES];
+    int n = 0, skipped = 0;
+    pms_error_t e = {0};
+    ck_assert_int_eq(
+        cloudbeds_parse_taxes(o, "KRW", rules, CLOUDBEDS_MAX_TAX_RULES, &n, &skipped, &e), PMS_OK);
+    json_object_put(o);
+    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(skipped, 0);
+    ck_assert_int_eq(rules[2].tier_count, 2);
+    ck_assert_int_eq(rules[2].tiers[0].max_rate, 100000); /* sorted by rate */
+
+    pms_night_taxes_t t[3];
+    int64_t rates[3] = {90000, 100000, 100001};
+    for (int i = 0; i < 3; i++)
+        cloudbeds_apply_taxes(rules, n, "room_456", rates[i], &t[i]);
+    ck_assert_int_eq(t[0].count, 4);
+    ck_assert_int_eq(t[0].items[0].basis, PMS_TAX_PER_ROOM_STAY);
+    ck_assert_int_eq(t[0].items[0].amount, 15000);
+    ck_assert_int_eq(t[0].items[1].basis, PMS_TAX_PER_STAY);
+    ck_assert_int_eq(t[0].items[1].amount, 3000);
+    /* the lodging tax is charged on the resort fee, on no other fee */
+    ck_assert(!t[0].items[0].tax_free && t[0].items[1].tax_free);
+    /* rate-based: up to 100000 1 %, up to 300000 (and above) 2 % */
+    ck_assert_int_eq(t[0].items[2].basis, PMS_TAX_PER_NIGHT);
+    ck_assert_int_eq(t[0].items[2].amount, 900);
+    ck_assert_int_eq(t[1].items[2].amount, 1000);
+    ck_assert_int_eq(t[2].items[2].amount, 2000);
+    ck_assert_int_eq(t[0].total, 90900); /* only the per-night items */
+    ck_assert_int_eq(t[0].items[3].basis, PMS_TAX_PER_PERSON_NIGHT);
+    ck_assert_int_eq(t[0].items[3].max_nights, 2);
+
+    /* three nights, two rooms, 3 adults and a child: the per-person tax on
+     * the first two nights only, the resort fee per room, the booking fee once */
+    const pms_night_taxes_t *nights[3] = {&t[0], &t[1], &t[2]};
+    pms_stay_charges_t c = pms_stay_charges(nights, 3, 2, 3, 1);
+    ck_assert_int_eq(c.amount, 2 * (3 * 1500 + 500) + 2 * 15000 + 3000);
+    ck_assert_int_eq(c.tax, 2 * (3 * 1500 + 500));
+    ck_assert_int_eq(c.tax_free, 3000);
+
+    /* the party's price in one room: the same charges */
+    pms_stay_check_t sc = {0};
+    cloudbeds_party_all_in(rules, n, "room_456", rates, 3, 290001, 1, 3, 1, &sc);
+    ck_assert_int_eq(sc.total, 90900 + 101000 + 102001 + 2 * (3 * 1500 + 500) + 15000 + 3000);
+    ck_assert_int_eq(sc.tax, 900 + 1000 + 2000 + 2 * (3 * 1500 + 500));
+    ck_assert_int_eq(sc.tax_free, 3000);
 }
 END_TEST
 
@@ -585,6 +648,7 @@ int main(void)
     tcase_add_test(tc, test_config_from_env);
     tcase_add_test(tc, test_taxes_and_fees_on_room_nights);
     tcase_add_test(tc, test_a_party_price_is_made_all_in);
+    tcase_add_test(tc, test_every_kind_of_tax_and_fee_is_priced_on_its_basis);
     tcase_add_test(tc, test_taxes_answer_without_data_is_a_protocol_error);
     suite_add_tcase(s, tc);
     return check_run(s);

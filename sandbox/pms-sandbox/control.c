@@ -4,6 +4,7 @@
 #include "control.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,10 @@ struct control {
     sandbox_faults_t *faults;
     api_limits_t *limits;
     char *seed_path;
+    /* taxes and fees set per hotel since the last reset: {propertyID: list},
+     * applied over the seed file whenever it is loaded again */
+    pthread_mutex_t taxes_mu;
+    json_object *taxes;
 };
 
 /* ----------------------------------------------------------- helpers -- */
@@ -147,9 +152,30 @@ static json_object *reservation_summary_json(const ledger_reservation_t *r)
 
 /* ------------------------------------------------------------- reset -- */
 
-int control_reset(control_t *ctl, char *err, size_t err_size)
+/* The seed file with the taxes and fees set per hotel applied; NULL with a
+ * reason in err. */
+static seed_t *load_seed(control_t *ctl, char *err, size_t err_size)
 {
     seed_t *seed = seed_load_file(ctl->seed_path, err, err_size);
+    pthread_mutex_lock(&ctl->taxes_mu);
+    json_object_object_foreach(ctl->taxes, hotel, list)
+    {
+        if (seed && seed_set_hotel_taxes(seed, hotel, list, err, err_size) != 0) {
+            seed_unref(seed);
+            seed = NULL;
+        }
+    }
+    pthread_mutex_unlock(&ctl->taxes_mu);
+    return seed;
+}
+
+int control_reset(control_t *ctl, char *err, size_t err_size)
+{
+    pthread_mutex_lock(&ctl->taxes_mu);
+    json_object_put(ctl->taxes);
+    ctl->taxes = json_object_new_object();
+    pthread_mutex_unlock(&ctl->taxes_mu);
+    seed_t *seed = load_seed(ctl, err, err_size);
     if (!seed)
         return -1;
     if (ledger_reload(ctl->ledger, seed, ledger_default_first_day()) != LEDGER_OK) {
@@ -182,6 +208,55 @@ static int handle_reset(http_request_t *req, void *ctx)
     json_object_object_add(o, "lastNight", date_json(last));
     seed_unref(seed);
     return respond_json(req, 200, o);
+}
+
+/* POST /_sandbox/frontdesk/taxes {"propertyID", "taxesAndFees": [...]}:
+ * the hotel's taxes and fees become these entries, in getTaxesAndFees' own
+ * shape (every amountType Cloudbeds defines), until the next reset. The
+ * seed is loaded again with them, so reservations and holds are cleared,
+ * as on a reset (set them before booking). */
+static int handle_set_taxes(http_request_t *req, void *ctx)
+{
+    control_t *ctl = ctx;
+    json_object *body = http_request_json_object(req), *list = NULL;
+    if (!body)
+        return 0;
+    const char *property = NULL;
+    json_error_t je;
+    int rc;
+    if (json_get_string(body, "propertyID", true, 1, FIELD_ID_MAX_LEN, &property, &je) != 0) {
+        rc = bad_field(req, "propertyID", "%s", je.message);
+    } else if (!json_object_object_get_ex(body, "taxesAndFees", &list) ||
+               !json_object_is_type(list, json_type_array)) {
+        rc = bad_field(req, "taxesAndFees", "taxesAndFees must be a list");
+    } else {
+        char err[256];
+        seed_t *seed = seed_load_file(ctl->seed_path, err, sizeof err);
+        int bad = !seed || seed_set_hotel_taxes(seed, property, list, err, sizeof err) != 0;
+        seed_unref(seed);
+        if (bad) {
+            rc = bad_field(req, "taxesAndFees", "%s", err);
+        } else {
+            pthread_mutex_lock(&ctl->taxes_mu);
+            json_object_object_add(ctl->taxes, property, json_object_get(list));
+            pthread_mutex_unlock(&ctl->taxes_mu);
+            seed = load_seed(ctl, err, sizeof err);
+            if (!seed ||
+                ledger_reload(ctl->ledger, seed, ledger_default_first_day()) != LEDGER_OK) {
+                rc = http_respond_error(req, 500, "SEED_UNAVAILABLE", NULL,
+                                        seed ? "out of memory" : err);
+            } else {
+                webhooks_reset(ctl->webhooks, seed);
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "propertyID", json_object_new_string(property));
+                json_object_object_add(o, "taxesAndFees", json_object_get(list));
+                rc = respond_json(req, 200, o);
+            }
+            seed_unref(seed);
+        }
+    }
+    json_object_put(body);
+    return rc;
 }
 
 /* ------------------------------------------------------ ledger, view -- */
@@ -732,10 +807,14 @@ control_t *control_new(const control_config_t *cfg)
     ctl->faults = cfg->faults;
     ctl->limits = cfg->limits;
     ctl->seed_path = strdup(cfg->seed_path);
-    if (!ctl->seed_path) {
+    ctl->taxes = json_object_new_object();
+    if (!ctl->seed_path || !ctl->taxes) {
+        free(ctl->seed_path);
+        json_object_put(ctl->taxes);
         free(ctl);
         return NULL;
     }
+    pthread_mutex_init(&ctl->taxes_mu, NULL);
     return ctl;
 }
 
@@ -744,6 +823,8 @@ void control_free(control_t *ctl)
     if (!ctl)
         return;
     free(ctl->seed_path);
+    json_object_put(ctl->taxes);
+    pthread_mutex_destroy(&ctl->taxes_mu);
     free(ctl);
 }
 
@@ -764,6 +845,7 @@ int control_routes(control_t *ctl, http_server_t *srv)
         {"POST", CONTROL_PREFIX "/frontdesk/modify", handle_frontdesk_modify},
         {"POST", CONTROL_PREFIX "/frontdesk/cancel", handle_frontdesk_cancel},
         {"POST", CONTROL_PREFIX "/frontdesk/setup", handle_set_setup},
+        {"POST", CONTROL_PREFIX "/frontdesk/taxes", handle_set_taxes},
         {"POST", CONTROL_PREFIX "/webhooks", handle_webhook_switch},
         {"GET", CONTROL_PREFIX "/webhooks/deliveries", handle_deliveries},
         {"POST", CONTROL_PREFIX "/holds/expire-now", handle_expire_now},

@@ -656,6 +656,9 @@ ledger_err_t ledger_create(ledger_t *ledger, const ledger_booking_t *b, ledger_r
             r->grand_total_minor +=
                 (r->nightly_rate_minor[i] + seed_taxes_added(h->seed, r->nightly_rate_minor[i])) *
                 r->quantity; /* Cloudbeds' grandTotal carries the exclusive taxes and fees */
+        /* ... and those charged per guest and per stay */
+        r->grand_total_minor +=
+            seed_stay_charges(h->seed, r->nights, r->quantity, r->adults, r->children);
         if (r->status == LEDGER_NOT_CONFIRMED)
             h->open_holds++;
         emit_nights(ledger, h, LEDGER_EVENT_INVENTORY, t, r->start, r->end - 1);

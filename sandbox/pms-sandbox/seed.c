@@ -294,6 +294,173 @@ static int parse_room_types(seed_parse_t *p, json_object *o, seed_hotel_t *h)
     return 0;
 }
 
+/* A number member that may be a string ("10", as Cloudbeds writes them). */
+static bool tax_number(json_object *o, const char *key, double *out)
+{
+    json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v))
+        return false;
+    if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+        *out = json_object_get_double(v);
+        return true;
+    }
+    if (!json_object_is_type(v, json_type_string))
+        return false;
+    char *end;
+    const char *t = json_object_get_string(v);
+    *out = strtod(t, &end);
+    return *t && *end == '\0';
+}
+
+static int tax_fail(char *err, size_t err_size, size_t i, const char *message)
+{
+    snprintf(err, err_size, "taxesAndFees[%zu]: %s", i, message);
+    return -1;
+}
+
+/* An amount of entry t (or of its first date range when t states none). */
+static int tax_money(json_object *t, const char *key, const char *currency, int64_t *out,
+                     bool *present)
+{
+    double v = 0;
+    json_object *ranges;
+    *present = tax_number(t, key, &v);
+    if (!*present && json_object_object_get_ex(t, "dateRanges", &ranges) &&
+        json_object_is_type(ranges, json_type_array) && json_object_array_length(ranges) > 0)
+        *present = tax_number(json_object_array_get_idx(ranges, 0), key, &v);
+    *out = 0;
+    return *present && (v < 0 || money_from_double(v, currency, out) != 0) ? -1 : 0;
+}
+
+int seed_hotel_set_taxes(seed_hotel_t *h, json_object *list, char *err, size_t err_size)
+{
+    static const char *const kinds[] = {
+        [SEED_TAX_PERCENTAGE] = "percentage",
+        [SEED_TAX_FIXED] = "fixed",
+        [SEED_TAX_PER_PERSON] = "fixed_per_person",
+        [SEED_TAX_PER_ACCOMMODATION] = "fixed_per_accomodation", /* Cloudbeds' spelling */
+        [SEED_TAX_PER_RESERVATION] = "fixed_per_reservation",
+        [SEED_TAX_RATE_BASED] = "percentage_rate_based",
+    };
+    if (!json_object_is_type(list, json_type_array) ||
+        json_object_array_length(list) > SEED_MAX_TAXES) {
+        snprintf(err, err_size, "taxesAndFees must be a list of at most %d entries",
+                 SEED_MAX_TAXES);
+        return -1;
+    }
+    seed_tax_t taxes[SEED_MAX_TAXES];
+    memset(taxes, 0, sizeof taxes);
+    size_t n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        json_object *t = json_object_array_get_idx(list, i), *v;
+        if (!json_object_is_type(t, json_type_object))
+            return tax_fail(err, err_size, i, "must be an object");
+        const char *kind =
+            json_object_object_get_ex(t, "amountType", &v) ? json_object_get_string(v) : NULL;
+        const char *incl = json_object_object_get_ex(t, "inclusiveOrExclusive", &v)
+                               ? json_object_get_string(v)
+                               : NULL;
+        const char *name =
+            json_object_object_get_ex(t, "name", &v) ? json_object_get_string(v) : NULL;
+        const char *code =
+            json_object_object_get_ex(t, "code", &v) ? json_object_get_string(v) : NULL;
+        const char *type =
+            json_object_object_get_ex(t, "type", &v) ? json_object_get_string(v) : NULL;
+        seed_tax_t *x = &taxes[i];
+        x->inclusive = incl && strcmp(incl, "inclusive") == 0;
+        snprintf(x->name, sizeof x->name, "%s", name ? name : "");
+        snprintf(x->code, sizeof x->code, "%s", code ? code : "");
+        if (!type || (strcmp(type, "fee") != 0 && strcmp(type, "tax") != 0))
+            return tax_fail(err, err_size, i, "type must be tax or fee");
+        x->fee = strcmp(type, "fee") == 0;
+        int k = -1;
+        for (size_t j = 0; kind && j < sizeof kinds / sizeof *kinds; j++)
+            if (strcmp(kind, kinds[j]) == 0)
+                k = (int)j;
+        if (k < 0)
+            return tax_fail(err, err_size, i,
+                            "amountType must be percentage, fixed, fixed_per_person, "
+                            "fixed_per_accomodation, fixed_per_reservation or "
+                            "percentage_rate_based");
+        x->kind = (seed_tax_kind_t)k;
+        x->percentage = x->kind == SEED_TAX_PERCENTAGE;
+        double amount = 0;
+        bool present = false, child = false;
+        json_object *tiers = NULL, *ranges = NULL;
+        switch (x->kind) {
+        case SEED_TAX_PERCENTAGE:
+            if (!tax_number(t, "amount", &amount) || amount < 0 || amount > 100)
+                return tax_fail(err, err_size, i, "amount must be a percentage 0..100");
+            x->percent = amount;
+            break;
+        case SEED_TAX_FIXED:
+        case SEED_TAX_PER_ACCOMMODATION:
+        case SEED_TAX_PER_RESERVATION:
+            if (tax_money(t, "amount", h->currency_code, &x->amount_minor, &present) != 0 ||
+                !present)
+                return tax_fail(err, err_size, i,
+                                "amount is required, not negative, in the hotel's currency");
+            break;
+        case SEED_TAX_PER_PERSON:
+            if (tax_money(t, "amountAdult", h->currency_code, &x->adult_minor, &present) != 0 ||
+                tax_money(t, "amountChild", h->currency_code, &x->child_minor, &child) != 0 ||
+                (!present && !child))
+                return tax_fail(err, err_size, i,
+                                "amountAdult / amountChild are required, not negative, in the "
+                                "hotel's currency");
+            if (json_object_object_get_ex(t, "dateRanges", &ranges) &&
+                json_object_is_type(ranges, json_type_array))
+                for (size_t r = 0; r < json_object_array_length(ranges); r++)
+                    if (tax_number(json_object_array_get_idx(ranges, r), "maxLength", &amount) &&
+                        amount >= 1 && amount <= 365) {
+                        x->max_nights = (int)amount;
+                        break;
+                    }
+            break;
+        case SEED_TAX_RATE_BASED:
+            if (!json_object_object_get_ex(t, "amountRateBased", &tiers) ||
+                !json_object_is_type(tiers, json_type_array) ||
+                json_object_array_length(tiers) < 1 ||
+                json_object_array_length(tiers) > SEED_MAX_TAX_TIERS)
+                return tax_fail(err, err_size, i, "amountRateBased must list 1..8 tiers");
+            for (size_t r = 0; r < json_object_array_length(tiers); r++) {
+                json_object *tier = json_object_array_get_idx(tiers, r);
+                double rate, pct;
+                int64_t rate_minor;
+                if (!tax_number(tier, "rate", &rate) || rate < 0 ||
+                    money_from_double(rate, h->currency_code, &rate_minor) != 0 ||
+                    !tax_number(tier, "percentage", &pct) || pct < 0 || pct > 100)
+                    return tax_fail(err, err_size, i,
+                                    "amountRateBased tiers need rate and percentage 0..100");
+                x->tier_max_minor[x->tier_count] = rate_minor;
+                x->tier_percent[x->tier_count] = pct;
+                x->tier_count++;
+            }
+            /* by rate ascending (insertion sort: a handful of tiers) */
+            for (int a = 1; a < x->tier_count; a++)
+                for (int b = a; b > 0 && x->tier_max_minor[b - 1] > x->tier_max_minor[b]; b--) {
+                    int64_t m = x->tier_max_minor[b];
+                    double q = x->tier_percent[b];
+                    x->tier_max_minor[b] = x->tier_max_minor[b - 1];
+                    x->tier_percent[b] = x->tier_percent[b - 1];
+                    x->tier_max_minor[b - 1] = m;
+                    x->tier_percent[b - 1] = q;
+                }
+            break;
+        }
+    }
+    char *text = strdup(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN));
+    if (!text) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    free(h->taxes_json);
+    h->taxes_json = text;
+    memcpy(h->taxes, taxes, sizeof h->taxes);
+    h->tax_count = n;
+    return 0;
+}
+
 /* taxesAndFees (optional): entries in getTaxesAndFees' own shape, kept as
  * text for the answer; the ones on room nights are read for the totals. */
 static int parse_taxes(seed_parse_t *p, json_object *o, seed_hotel_t *h)
@@ -303,41 +470,10 @@ static int parse_taxes(seed_parse_t *p, json_object *o, seed_hotel_t *h)
         h->taxes_json = strdup("[]");
         return h->taxes_json ? 0 : fail(p, "taxesAndFees", "out of memory");
     }
-    if (!json_object_is_type(list, json_type_array) ||
-        json_object_array_length(list) > SEED_MAX_TAXES)
-        return fail(p, "taxesAndFees", "must be a list of at most 6 entries");
-    for (size_t i = 0; i < json_object_array_length(list); i++) {
-        json_object *t = json_object_array_get_idx(list, i), *v;
-        const char *kind =
-            json_object_object_get_ex(t, "amountType", &v) ? json_object_get_string(v) : "";
-        const char *incl = json_object_object_get_ex(t, "inclusiveOrExclusive", &v)
-                               ? json_object_get_string(v)
-                               : "";
-        seed_tax_t *x = &h->taxes[h->tax_count];
-        x->inclusive = incl && strcmp(incl, "inclusive") == 0;
-        const char *name =
-            json_object_object_get_ex(t, "name", &v) ? json_object_get_string(v) : NULL;
-        const char *code =
-            json_object_object_get_ex(t, "code", &v) ? json_object_get_string(v) : NULL;
-        const char *type =
-            json_object_object_get_ex(t, "type", &v) ? json_object_get_string(v) : NULL;
-        snprintf(x->name, sizeof x->name, "%s", name ? name : "");
-        snprintf(x->code, sizeof x->code, "%s", code ? code : "");
-        x->fee = type && strcmp(type, "fee") == 0;
-        x->percentage = kind && strcmp(kind, "percentage") == 0;
-        if (!kind || (!x->percentage && strcmp(kind, "fixed") != 0))
-            return fail(p, "taxesAndFees", "amountType must be percentage or fixed");
-        if (!json_object_object_get_ex(t, "amount", &v))
-            return fail(p, "taxesAndFees", "amount is required");
-        double amount = json_object_get_double(v);
-        if (x->percentage)
-            x->percent = amount;
-        else if (money_from_double(amount, h->currency_code, &x->amount_minor) != 0)
-            return fail(p, "taxesAndFees", "amount has more decimals than the currency");
-        h->tax_count++;
-    }
-    h->taxes_json = strdup(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN));
-    return h->taxes_json ? 0 : fail(p, "taxesAndFees", "out of memory");
+    char err[200];
+    if (seed_hotel_set_taxes(h, list, err, sizeof err) != 0)
+        return fail(p, "taxesAndFees", err);
+    return 0;
 }
 
 double seed_inclusive_percent(const seed_hotel_t *h)
@@ -349,6 +485,16 @@ double seed_inclusive_percent(const seed_hotel_t *h)
     return pct;
 }
 
+/* A rate-based tax's percentage at rate_minor: the tier with the lowest
+ * maximum rate at or above it (the top tier's above every one). */
+static double tier_percent(const seed_tax_t *x, int64_t rate_minor)
+{
+    for (int i = 0; i < x->tier_count; i++)
+        if (rate_minor <= x->tier_max_minor[i])
+            return x->tier_percent[i];
+    return x->tier_count > 0 ? x->tier_percent[x->tier_count - 1] : 0;
+}
+
 int64_t seed_taxes_added(const seed_hotel_t *h, int64_t rate_minor)
 {
     int64_t added = 0;
@@ -356,7 +502,31 @@ int64_t seed_taxes_added(const seed_hotel_t *h, int64_t rate_minor)
         const seed_tax_t *x = &h->taxes[i];
         if (x->inclusive)
             continue;
-        added += x->percentage ? llround((double)rate_minor * x->percent / 100.0) : x->amount_minor;
+        if (x->kind == SEED_TAX_PERCENTAGE)
+            added += llround((double)rate_minor * x->percent / 100.0);
+        else if (x->kind == SEED_TAX_RATE_BASED)
+            added += llround((double)rate_minor * tier_percent(x, rate_minor) / 100.0);
+        else if (x->kind == SEED_TAX_FIXED)
+            added += x->amount_minor;
+    }
+    return added;
+}
+
+int64_t seed_stay_charges(const seed_hotel_t *h, int nights, int rooms, int adults, int children)
+{
+    int64_t added = 0;
+    for (size_t i = 0; h && i < h->tax_count; i++) {
+        const seed_tax_t *x = &h->taxes[i];
+        if (x->inclusive)
+            continue;
+        if (x->kind == SEED_TAX_PER_PERSON) {
+            int charged = x->max_nights > 0 && x->max_nights < nights ? x->max_nights : nights;
+            added += (x->adult_minor * adults + x->child_minor * children) * charged;
+        } else if (x->kind == SEED_TAX_PER_ACCOMMODATION) {
+            added += x->amount_minor * rooms;
+        } else if (x->kind == SEED_TAX_PER_RESERVATION) {
+            added += x->amount_minor;
+        }
     }
     return added;
 }
@@ -477,6 +647,16 @@ size_t seed_hotel_count(const seed_t *seed)
 const seed_hotel_t *seed_hotel_at(const seed_t *seed, size_t index)
 {
     return seed && index < seed->hotel_count ? &seed->hotels[index] : NULL;
+}
+
+int seed_set_hotel_taxes(seed_t *seed, const char *property_id, json_object *list, char *err,
+                         size_t err_size)
+{
+    for (size_t i = 0; seed && i < seed->hotel_count; i++)
+        if (strcmp(seed->hotels[i].id, property_id) == 0)
+            return seed_hotel_set_taxes(&seed->hotels[i], list, err, err_size);
+    snprintf(err, err_size, "no hotel %s in the seed", property_id);
+    return -1;
 }
 
 const seed_hotel_t *seed_find_hotel(const seed_t *seed, const char *property_id)

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_object;
+
 #define SEED_MAX_HOTELS 64
 #define SEED_MAX_ROOM_TYPES 32
 #define SEED_MAX_UNITS 1000
@@ -56,15 +58,31 @@ typedef struct seed_room_type {
     size_t feature_count;
 } seed_room_type_t;
 
-#define SEED_MAX_TAXES 6
+#define SEED_MAX_TAXES 8
+#define SEED_MAX_TAX_TIERS 8
+/* Cloudbeds' amountType of a tax or fee. */
+typedef enum seed_tax_kind {
+    SEED_TAX_PERCENTAGE = 0,    /* of the night's rate */
+    SEED_TAX_FIXED,             /* per room night */
+    SEED_TAX_PER_PERSON,        /* per adult / child per night, up to max_nights */
+    SEED_TAX_PER_ACCOMMODATION, /* once per room per stay */
+    SEED_TAX_PER_RESERVATION,   /* once per reservation */
+    SEED_TAX_RATE_BASED,        /* a percentage by the night's rate (tiers) */
+} seed_tax_kind_t;
 typedef struct seed_tax {
     char name[48];
     char code[16];
     bool fee;
     bool inclusive;
-    bool percentage; /* else fixed per room night */
+    bool percentage; /* kind SEED_TAX_PERCENTAGE */
+    seed_tax_kind_t kind;
     double percent;
     int64_t amount_minor;
+    int64_t adult_minor, child_minor; /* SEED_TAX_PER_PERSON */
+    int max_nights;                   /* SEED_TAX_PER_PERSON: 0 = every night */
+    int tier_count;                   /* SEED_TAX_RATE_BASED, by max rate ascending */
+    int64_t tier_max_minor[SEED_MAX_TAX_TIERS];
+    double tier_percent[SEED_MAX_TAX_TIERS];
 } seed_tax_t;
 
 typedef struct seed_hotel {
@@ -106,8 +124,15 @@ typedef struct seed_hotel {
  * amount holds, for a vendor that states amounts before and after tax. */
 double seed_inclusive_percent(const seed_hotel_t *h);
 
-/* What the exclusive taxes and fees add to a night at rate_minor, one room. */
+/* What the exclusive taxes and fees charged per room night add to a night
+ * at rate_minor, one room. */
 int64_t seed_taxes_added(const seed_hotel_t *h, int64_t rate_minor);
+/* What the exclusive ones charged per guest or per stay add to a stay of
+ * `nights` nights in `rooms` rooms for adults and children (all rooms). */
+int64_t seed_stay_charges(const seed_hotel_t *h, int nights, int rooms, int adults, int children);
+/* The hotel's taxesAndFees entries (getTaxesAndFees' data list) checked and
+ * read into h (taxes_json, taxes, tax_count); -1 with a reason in err. */
+int seed_hotel_set_taxes(seed_hotel_t *h, struct json_object *list, char *err, size_t err_size);
 
 typedef struct seed seed_t;
 
@@ -124,6 +149,10 @@ void seed_unref(seed_t *seed); /* frees with the last reference; accepts NULL */
 size_t seed_hotel_count(const seed_t *seed);
 const seed_hotel_t *seed_hotel_at(const seed_t *seed, size_t index);
 const seed_hotel_t *seed_find_hotel(const seed_t *seed, const char *property_id);
+/* Replaces the taxes and fees of hotel property_id in a seed not yet in
+ * use (seed_hotel_set_taxes); -1 with a reason in err. */
+int seed_set_hotel_taxes(seed_t *seed, const char *property_id, struct json_object *list, char *err,
+                         size_t err_size);
 /* The hotel whose API key this is (compared in constant time), or NULL. */
 const seed_hotel_t *seed_find_hotel_by_key(const seed_t *seed, const char *api_key);
 /* The room type and (when index is not NULL) its position, or NULL. */

@@ -251,14 +251,16 @@ static void op_confirm(toss_api_t *api, http_request_t *req, json_object *body, 
 {
     (void)req;
     const char *key, *order;
-    int64_t amount, tax_free;
+    int64_t amount;
+    /* paymentKey, orderId and amount: the taxable / tax-free split is the
+     * payment request's (the window's), not the approval's */
     if (get_text(body, "paymentKey", true, 200, &key, r) ||
         get_text(body, "orderId", true, 64, &order, r) ||
-        get_amount(body, "amount", true, &amount, r) || get_tax_free(body, amount, &tax_free, r))
+        get_amount(body, "amount", true, &amount, r))
         return;
     if (!order_id_valid(order))
         return bad_order_id(r);
-    toss_store_confirm_split(api->store, key, order, amount, tax_free, english, r);
+    toss_store_confirm(api->store, key, order, amount, english, r);
 }
 
 static void op_get(toss_api_t *api, http_request_t *req, json_object *body, bool english,
@@ -595,6 +597,15 @@ static int handle_window(http_request_t *req, void *ctx)
               json_get_string(body, "declineWith", false, 1, 63, &decline, &err) ||
               json_get_int64(body, "authenticatedSecondsAgo", false, 0, 86400, 0, &ago_s, &err) ||
               json_get_bool(body, "notAuthenticated", false, false, &ready, &err);
+    /* taxFreeAmount, as requestPayment takes it: whole won, 0..amount */
+    toss_result_t tr = {0};
+    int64_t tax_free = -1;
+    if (!bad && get_tax_free(body, amount, &tax_free, &tr) != 0) {
+        bad = 1;
+        snprintf(err.field, sizeof err.field, "taxFreeAmount");
+        snprintf(err.message, sizeof err.message,
+                 "taxFreeAmount: a whole number of won from 0 to amount");
+    }
     if (!bad && !order_id_valid(order)) {
         bad = 1;
         snprintf(err.field, sizeof err.field, "orderId");
@@ -612,7 +623,8 @@ static int handle_window(http_request_t *req, void *ctx)
                            .easy_pay = easy,
                            .decline_with = decline,
                            .authenticated_ago_ms = ago_s * 1000,
-                           .not_authenticated = ready};
+                           .not_authenticated = ready,
+                           .tax_free = tax_free};
         toss_result_t r;
         toss_store_window(api->store, &w, &r);
         rc = respond_result(req, &r);

@@ -63,8 +63,8 @@ typedef struct payment {
     pstatus_t status;
     acquire_t acquire;
     int64_t total, balance;
-    int64_t tax_free;     /* taxFreeAmount of the approval (0 unless stated) */
-    bool tax_free_stated; /* the approval request carried taxFreeAmount */
+    int64_t tax_free;     /* taxFreeAmount of the payment request (0 unless stated) */
+    bool tax_free_stated; /* the request (window or billing charge) carried taxFreeAmount */
     int64_t requested_ms, authenticated_ms, approved_ms, acquire_requested_ms;
     char last_tx[TOSS_KEY_MAX + 1];
     char approval_tx[TOSS_KEY_MAX + 1];
@@ -490,6 +490,8 @@ void toss_store_window(toss_store_t *st, const toss_window_t *w, toss_result_t *
         snprintf(p->easy_pay, sizeof p->easy_pay, "%s",
                  w->easy_pay ? w->easy_pay : (p->method == M_EASY_PAY ? "토스페이" : ""));
         p->total = p->balance = w->amount;
+        p->tax_free = w->tax_free > 0 ? w->tax_free : 0;
+        p->tax_free_stated = w->tax_free >= 0;
         p->requested_ms = now - w->authenticated_ago_ms - 1000;
         p->authenticated_ms = now - w->authenticated_ago_ms;
         p->status = w->not_authenticated ? ST_READY : ST_IN_PROGRESS;
@@ -548,12 +550,6 @@ static void approve(toss_store_t *st, payment_t *p, int64_t now)
 void toss_store_confirm(toss_store_t *st, const char *payment_key, const char *order_id,
                         int64_t amount, bool english, toss_result_t *r)
 {
-    toss_store_confirm_split(st, payment_key, order_id, amount, -1, english, r);
-}
-
-void toss_store_confirm_split(toss_store_t *st, const char *payment_key, const char *order_id,
-                              int64_t amount, int64_t tax_free, bool english, toss_result_t *r)
-{
     memset(r, 0, sizeof *r);
     pthread_mutex_lock(&st->mu);
     tick_locked(st);
@@ -578,8 +574,8 @@ void toss_store_confirm_split(toss_store_t *st, const char *payment_key, const c
         fail(r, status, p->decline_with, message);
         emit(st, p);
     } else {
-        p->tax_free = tax_free > 0 ? tax_free : 0;
-        p->tax_free_stated = tax_free >= 0;
+        /* the taxable / tax-free split is the payment request's (the
+         * window's): confirm takes paymentKey, orderId and amount only */
         approve(st, p, clock_wall_ms());
         emit(st, p);
         ok(r, payment_json(st, p, english));

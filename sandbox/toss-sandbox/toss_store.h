@@ -60,6 +60,9 @@ typedef struct toss_window {
     const char *decline_with; /* error code the approval will fail with, or NULL */
     int64_t authenticated_ago_ms; /* plays a guest who authenticated that long ago */
     bool not_authenticated;       /* READY: the window is open, nothing authenticated */
+    /* taxFreeAmount of the payment request (requestPayment): the tax-free
+     * part of amount, -1 when the request did not state it (Toss takes 0) */
+    int64_t tax_free;
 } toss_window_t;
 
 typedef struct toss_store toss_store_t;
@@ -78,10 +81,6 @@ void toss_store_billing_auth(toss_store_t *st, const char *customer_key, const c
 /* The v1 API. english: Accept-Language en-US (enums in English). */
 void toss_store_confirm(toss_store_t *st, const char *payment_key, const char *order_id,
                         int64_t amount, bool english, toss_result_t *r);
-/* The same with the approval's taxFreeAmount (-1 = the request had none:
- * 0): the Payment's vat is then round((amount - taxFree) / 11). */
-void toss_store_confirm_split(toss_store_t *st, const char *payment_key, const char *order_id,
-                              int64_t amount, int64_t tax_free, bool english, toss_result_t *r);
 void toss_store_get(toss_store_t *st, const char *payment_key, bool english, toss_result_t *r);
 void toss_store_get_by_order(toss_store_t *st, const char *order_id, bool english,
                              toss_result_t *r);

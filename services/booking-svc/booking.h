@@ -146,6 +146,7 @@ typedef struct booking_record {
     char cancel_policy[512];           /* the policy JSON shown at checkout; "" = none */
     int64_t cancel_fee, refunded_amount; /* of a cancel; -1 until cancelled */
     int64_t tax_amount;                  /* the part of amount that is tax; -1 = not known */
+    int64_t tax_free_amount;             /* the part of amount of tax-free fees; -1 = not known */
 } booking_record_t;
 
 #endif /* BOOKING_H */

@@ -54,6 +54,8 @@ struct json_object *bookings_json(const booking_record_t *rec, struct json_objec
     json_object_object_add(o, "amount", json_object_new_int64(rec->amount));
     if (rec->tax_amount > 0)
         json_object_object_add(o, "taxAmount", json_object_new_int64(rec->tax_amount));
+    if (rec->tax_free_amount >= 0)
+        json_object_object_add(o, "taxFreeAmount", json_object_new_int64(rec->tax_free_amount));
     json_object_object_add(o, "currency", json_object_new_string(rec->currency));
     json_object_object_add(o, "confirmationNumber", str_or_null(rec->confirmation_number));
     json_object_object_add(o, "errorCode", str_or_null(rec->error_code));

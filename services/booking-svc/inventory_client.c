@@ -121,13 +121,73 @@ static void read_availability(struct json_object *root, dates_day_t first, int n
     out->fresh = source_is_fresh(root);
 }
 
+/* The stay's charges that are not per room night (inventory_stay_t). */
+typedef struct charges {
+    int64_t per_adult, per_child, per_room, per_stay;
+    int64_t per_adult_tax, per_child_tax, per_room_tax, per_stay_tax;
+    int64_t per_adult_free, per_child_free, per_room_free, per_stay_free;
+} charges_t;
+
+static int64_t money_member(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* Item `it` of night idx of the stay, when charged per guest or per stay:
+ * per guest on the nights its maxNights allows (counted from the arrival),
+ * per room and per reservation on the arrival night only. An inclusive one
+ * adds nothing (it is in the rate); its tax counts all the same. */
+static void charge_add(struct json_object *it, int idx, bool is_tax, charges_t *c)
+{
+    struct json_object *b;
+    const char *basis =
+        json_object_object_get_ex(it, "basis", &b) ? json_object_get_string(b) : "night";
+    bool inclusive = json_object_object_get_ex(it, "inclusive", &b) && json_object_get_boolean(b);
+    bool free = json_object_object_get_ex(it, "taxFree", &b) && json_object_get_boolean(b);
+    int64_t amount = money_member(it, "amount");
+    if (basis && strcmp(basis, "person_night") == 0) {
+        int64_t max_nights = money_member(it, "maxNights");
+        if (max_nights > 0 && idx >= max_nights)
+            return;
+        int64_t adult = money_member(it, "amountAdult"), child = money_member(it, "amountChild");
+        c->per_adult += inclusive ? 0 : adult;
+        c->per_child += inclusive ? 0 : child;
+        c->per_adult_tax += is_tax ? adult : 0;
+        c->per_child_tax += is_tax ? child : 0;
+        c->per_adult_free += free ? adult : 0;
+        c->per_child_free += free ? child : 0;
+    } else if (basis && strcmp(basis, "room_stay") == 0 && idx == 0) {
+        c->per_room += inclusive ? 0 : amount;
+        c->per_room_tax += is_tax ? amount : 0;
+        c->per_room_free += free ? amount : 0;
+    } else if (basis && strcmp(basis, "stay") == 0 && idx == 0) {
+        c->per_stay += inclusive ? 0 : amount;
+        c->per_stay_tax += is_tax ? amount : 0;
+        c->per_stay_free += free ? amount : 0;
+    }
+}
+
+/* Whether a TaxItem is charged per room night (an item without a basis,
+ * from an inventory-svc before bases, is). */
+static bool per_night(struct json_object *it)
+{
+    struct json_object *b;
+    return !json_object_object_get_ex(it, "basis", &b) ||
+           strcmp(json_object_get_string(b), "night") == 0;
+}
+
 /* What a night (or a plan's night) costs all in, and the tax in it: its
- * totalAmount and taxes (items of type tax), or its amount alone from an
- * inventory-svc that does not state taxes. -1 when it has no amount. */
-static int64_t all_in_of(struct json_object *o, int64_t *tax, bool *stated)
+ * totalAmount and taxes (items of type tax charged per room night), or its
+ * amount alone from an inventory-svc that does not state taxes; the items
+ * charged per guest or per stay go to *c (night idx of the stay). -1 when
+ * it has no amount. */
+static int64_t all_in_of(struct json_object *o, int idx, int64_t *tax, int64_t *tax_free,
+                         bool *stated, charges_t *c)
 {
     struct json_object *v, *items;
     *tax = 0;
+    *tax_free = 0;
     bool has = json_object_object_get_ex(o, "taxes", &items) &&
                json_object_is_type(items, json_type_array);
     *stated = *stated && has;
@@ -136,13 +196,33 @@ static int64_t all_in_of(struct json_object *o, int64_t *tax, bool *stated)
             struct json_object *it = json_object_array_get_idx(items, i), *t, *a;
             const char *type =
                 json_object_object_get_ex(it, "type", &t) ? json_object_get_string(t) : NULL;
-            if (type && strcmp(type, "tax") == 0 && json_object_object_get_ex(it, "amount", &a))
-                *tax += json_object_get_int64(a);
+            bool is_tax = type && strcmp(type, "tax") == 0;
+            bool free = json_object_object_get_ex(it, "taxFree", &t) && json_object_get_boolean(t);
+            if (!per_night(it))
+                charge_add(it, idx, is_tax, c);
+            else if ((is_tax || free) && json_object_object_get_ex(it, "amount", &a))
+                *(is_tax ? tax : tax_free) += json_object_get_int64(a);
         }
     if (json_object_object_get_ex(o, "totalAmount", &v) ||
         json_object_object_get_ex(o, "amount", &v))
         return json_object_get_int64(v);
     return -1;
+}
+
+static void charges_set(inventory_stay_t *out, const charges_t *c)
+{
+    out->per_adult = c->per_adult;
+    out->per_child = c->per_child;
+    out->per_room = c->per_room;
+    out->per_stay = c->per_stay;
+    out->per_adult_tax = c->per_adult_tax;
+    out->per_child_tax = c->per_child_tax;
+    out->per_room_tax = c->per_room_tax;
+    out->per_stay_tax = c->per_stay_tax;
+    out->per_adult_free = c->per_adult_free;
+    out->per_child_free = c->per_child_free;
+    out->per_room_free = c->per_room_free;
+    out->per_stay_free = c->per_stay_free;
 }
 
 /* Reads a RatesResponse into out (price_known, price, currency): known only
@@ -154,8 +234,9 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
     if (!arr || !source_is_fresh(root))
         return;
     int seen = 0;
-    int64_t total = 0, tax = 0;
+    int64_t total = 0, tax = 0, tax_free = 0;
     bool taxes_stated = true;
+    charges_t charges = {0};
     char currency[4] = "";
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         int idx;
@@ -171,10 +252,11 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
         memcpy(currency, cur, 4);
         /* the guest pays the night all in: its rate and the taxes and fees
          * not already in it */
-        int64_t night_tax;
-        int64_t amount = all_in_of(n, &night_tax, &taxes_stated);
+        int64_t night_tax, night_free;
+        int64_t amount = all_in_of(n, idx, &night_tax, &night_free, &taxes_stated, &charges);
         if (amount < 0)
             return;
+        tax_free += night_free;
         if (idx == 0)
             out->first_night = amount;
         total += amount;
@@ -186,7 +268,9 @@ static void read_price(struct json_object *root, dates_day_t first, int nights,
     out->price_known = true;
     out->price = total;
     out->tax = tax;
+    out->tax_free = tax_free;
     out->tax_known = taxes_stated;
+    charges_set(out, &charges);
     memcpy(out->currency, currency, sizeof out->currency);
 }
 
@@ -232,8 +316,9 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
     if (!arr || !source_is_fresh(root))
         return;
     int listed = 0, found = 0;
-    int64_t total = 0, first_night = 0, tax = 0;
+    int64_t total = 0, first_night = 0, tax = 0, tax_free = 0;
     bool taxes_stated = true;
+    charges_t charges = {0};
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         int idx;
         struct json_object *n = night_at(arr, i, first, nights + 1, &idx), *rp, *rules;
@@ -245,10 +330,11 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
             continue;
         if (idx < nights) {
             found++;
-            int64_t night_tax;
-            int64_t amount = all_in_of(plan, &night_tax, &taxes_stated);
+            int64_t night_tax, night_free;
+            int64_t amount = all_in_of(plan, idx, &night_tax, &night_free, &taxes_stated, &charges);
             total += amount > 0 ? amount : 0;
             tax += night_tax;
+            tax_free += night_free;
             if (idx == 0)
                 first_night = amount;
         }
@@ -270,7 +356,9 @@ static void read_plans(struct json_object *root, dates_day_t first, int nights,
         out->price = total;
         out->first_night = first_night;
         out->tax = tax;
+        out->tax_free = tax_free;
         out->tax_known = taxes_stated;
+        charges_set(out, &charges);
     }
 }
 

@@ -51,7 +51,15 @@ typedef struct inventory_stay {
     int64_t price;    /* the nights' sum all in (taxes and fees), minor units of currency */
     bool tax_known;   /* with price_known: the rates stated the nights' taxes */
     int64_t tax;      /* the part of price that is tax (with tax_known), one room */
+    int64_t tax_free; /* the part of price of tax-free fees (with tax_known), one room */
     int64_t first_night; /* the first night's price (with price_known) */
+    /* With price_known: the stay's charges that are not per room night, as
+     * the rates' items state them (added to nothing above): per adult and
+     * per child over the stay, per room once, per reservation once; each
+     * with the part of it that is tax. inventory_stay_price gives the sum. */
+    int64_t per_adult, per_child, per_room, per_stay;
+    int64_t per_adult_tax, per_child_tax, per_room_tax, per_stay_tax;
+    int64_t per_adult_free, per_child_free, per_room_free, per_stay_free;
     char currency[4];
     /* The rate plans, when inventory-svc's rates list them (fresh) for every
      * night of the stay: whether the asked plan (the base plan when none was
@@ -65,6 +73,20 @@ typedef struct inventory_stay {
      * stay check with the PMS): used when none is configured. */
     char pms_cancel_policy[PMS_CANCEL_POLICY_MAX];
 } inventory_stay_t;
+
+/* What the stay costs the party in `rooms` rooms, all in (price_known):
+ * every room's nights plus the charges per guest and per stay; its tax into
+ * *tax and its tax-free fees into *tax_free (tax_known). */
+static inline int64_t inventory_stay_price(const inventory_stay_t *st, int rooms, int adults,
+                                           int children, int64_t *tax, int64_t *tax_free)
+{
+    *tax = st->tax * rooms + st->per_adult_tax * adults + st->per_child_tax * children +
+           st->per_room_tax * rooms + st->per_stay_tax;
+    *tax_free = st->tax_free * rooms + st->per_adult_free * adults + st->per_child_free * children +
+                st->per_room_free * rooms + st->per_stay_free;
+    return st->price * rooms + st->per_adult * adults + st->per_child * children +
+           st->per_room * rooms + st->per_stay;
+}
 
 /* Fills *out (never fails: what cannot be known is marked so). */
 void inventory_client_stay(inventory_client_t *ic, const char *vendor, const char *hotel_id,

@@ -100,7 +100,8 @@ const char *booking_pay_error_code(pay_err_t e, const char *vendor_code)
 {
     if (is(vendor_code, "VIRTUAL_ACCOUNT_REFUSED"))
         return "VIRTUAL_ACCOUNT_NOT_ACCEPTED";
-    if (is(vendor_code, "AMOUNT_MISMATCH") || is(vendor_code, "ORDER_ID_MISMATCH"))
+    if (is(vendor_code, "AMOUNT_MISMATCH") || is(vendor_code, "ORDER_ID_MISMATCH") ||
+        is(vendor_code, "TAX_FREE_MISMATCH"))
         return "PAYMENT_MISMATCH";
     if (is(vendor_code, "NOT_FOUND_PAYMENT_SESSION") || is(vendor_code, "EXPIRED_PAYMENT"))
         return "SESSION_EXPIRED";

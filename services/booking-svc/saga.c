@@ -83,6 +83,8 @@ struct json_object *saga_event_data(const booking_record_t *rec)
     json_object_object_add(d, "amount", json_object_new_int64(rec->amount));
     if (rec->tax_amount > 0)
         json_object_object_add(d, "taxAmount", json_object_new_int64(rec->tax_amount));
+    if (rec->tax_free_amount >= 0)
+        json_object_object_add(d, "taxFreeAmount", json_object_new_int64(rec->tax_free_amount));
     json_object_object_add(d, "currency", json_object_new_string(rec->currency));
     if (rec->rate_plan_id[0])
         json_object_object_add(d, "ratePlanId", json_object_new_string(rec->rate_plan_id));
@@ -708,6 +710,7 @@ static int saga_describe(saga_run_t *run, const booking_request_t *rq)
     memcpy(rec->rate_plan_id, rq->rate_plan_id, sizeof rec->rate_plan_id);
     rec->rooms = rq->rooms > 0 ? rq->rooms : 1;
     rec->tax_amount = -1; /* until the amount check knows the nights' taxes */
+    rec->tax_free_amount = -1;
     snprintf(rec->payment_provider, sizeof rec->payment_provider, "%s",
              rq->provider[0] ? rq->provider : BOOKING_PROVIDER_STRIPE);
     /* Toss needs an orderId: the window's, or (a saved card) the booking id */
@@ -1227,6 +1230,7 @@ static int party_price(saga_run_t *run)
     run->stay.price = sc.total;
     run->stay.tax_known = sc.tax_known;
     run->stay.tax = sc.tax_known ? sc.tax : 0;
+    run->stay.tax_free = sc.tax_known ? sc.tax_free : 0;
     run->stay.first_night = sc.first_night != PMS_TOTAL_UNKNOWN ? sc.first_night : 0;
     snprintf(run->stay.currency, sizeof run->stay.currency, "%s", sc.currency);
     run->party_priced = true;
@@ -1249,11 +1253,17 @@ static int step_amount_check(saga_run_t *run)
         return 0;
     }
     /* the nights' price is one room's, all in (taxes and fees the PMS adds
-     * to the rate): the guest pays for every room (a party priced by the
-     * PMS is the stay's price already) */
-    int64_t price = run->party_priced ? st->price : st->price * rooms;
-    if (st->tax_known)
-        rec->tax_amount = st->tax * (run->party_priced ? 1 : rooms);
+     * to the rate): the guest pays for every room, and the charges per guest
+     * and per stay once for the stay (a party priced by the PMS is the
+     * stay's price already) */
+    int64_t tax = st->tax, tax_free = st->tax_free;
+    int64_t price = run->party_priced ? st->price
+                                      : inventory_stay_price(st, rooms, rec->adults, rec->children,
+                                                             &tax, &tax_free);
+    if (st->tax_known) {
+        rec->tax_amount = tax;
+        rec->tax_free_amount = tax_free;
+    }
     if (strcmp(st->currency, rec->currency) != 0 || price != rec->amount) {
         char msg[BOOKING_MESSAGE_MAX];
         amount_mismatch_message(price, st->currency, rec->currency, msg, sizeof msg);
@@ -1427,10 +1437,11 @@ pay_preauth_request_t saga_preauth_request(const saga_run_t *run, const char *ke
         pr.payment_key = rq && rq->payment_key[0] ? rq->payment_key : NULL;
         pr.billing_key = rq && rq->billing_key[0] ? rq->billing_key : NULL;
         pr.customer_key = rq && rq->customer_key[0] ? rq->customer_key : NULL;
-        /* the all-in price is taxable as a whole — the room nights and the
-         * fees the PMS adds to them (a PMS states no tax-free items): Toss
-         * takes the VAT as 1/11 of it, the VAT a Korean rate holds */
-        pr.tax_free_amount = 0;
+        /* the taxable / tax-free split: the fees the hotel charges no tax
+         * on are tax-free, the rest taxable (Toss takes the VAT as 1/11 of
+         * it, the VAT a Korean rate holds); not known (-1) when the price
+         * was not known fresh — then the window's own split stands */
+        pr.tax_free_amount = rec->tax_free_amount;
     }
     return pr;
 }

@@ -79,10 +79,12 @@ int store_amount_from_decimal(const char *text, const char *currency, int64_t *o
 int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *guest_enc,
                          size_t guest_len, const char *saga_data, const char *owner, int lease_s)
 {
-    char price[32], tax[32];
+    char price[32], tax[32], tax_free[32];
     if (money_to_decimal_text(rec->amount, rec->currency, price, sizeof price) != 0 ||
         (rec->tax_amount >= 0 &&
-         money_to_decimal_text(rec->tax_amount, rec->currency, tax, sizeof tax) != 0))
+         money_to_decimal_text(rec->tax_amount, rec->currency, tax, sizeof tax) != 0) ||
+        (rec->tax_free_amount >= 0 && money_to_decimal_text(rec->tax_free_amount, rec->currency,
+                                                            tax_free, sizeof tax_free) != 0))
         return -1;
     db_param_t b[] = {DB_STR(rec->booking_id),
                       DB_STR(rec->vendor),
@@ -99,13 +101,15 @@ int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *g
                       opt_str(rec->rate_plan_id),
                       DB_INT(rec->rooms > 0 ? rec->rooms : 1),
                       opt_str(rec->cancel_policy),
-                      rec->tax_amount >= 0 ? DB_STR(tax) : DB_NULL};
+                      rec->tax_amount >= 0 ? DB_STR(tax) : DB_NULL,
+                      rec->tax_free_amount >= 0 ? DB_STR(tax_free) : DB_NULL};
     if (check(db,
               db_exec(db,
                       "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
                       "check_out, adults, children, status, total_price, currency, guest_enc, "
-                      "token_hash, rate_plan_id, rooms, cancel_policy, tax_amount) VALUES (?, ?, "
-                      "?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "token_hash, rate_plan_id, rooms, cancel_policy, tax_amount, "
+                      "tax_free_amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, "
+                      "?, ?, ?, ?)",
                       b, sizeof b / sizeof b[0], NULL, NULL),
               "insert booking") != 0)
         return -1;
@@ -162,7 +166,7 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
                        "b.confirmation_number, b.total_price, b.currency, b.error_code, "
                        "b.error_message, b.created_at, b.updated_at, s.state, s.current_step, "
                        "b.token_hash, b.rate_plan_id, b.rooms, b.cancel_policy, b.cancel_fee, "
-                       "b.refunded_amount, b.tax_amount "
+                       "b.refunded_amount, b.tax_amount, b.tax_free_amount "
                        "FROM booking b LEFT JOIN saga_instance s ON s.booking_id = b.booking_id "
                        "WHERE b.booking_id = ?",
                        p, 1, &res),
@@ -217,6 +221,10 @@ int store_booking_load(db_t *db, const char *booking_id, booking_record_t *rec)
     if (!db_result_text(res, 0, 29) ||
         store_amount_from_decimal(db_result_text(res, 0, 29), rec->currency, &rec->tax_amount) != 0)
         rec->tax_amount = -1;
+    if (!db_result_text(res, 0, 30) ||
+        store_amount_from_decimal(db_result_text(res, 0, 30), rec->currency,
+                                  &rec->tax_free_amount) != 0)
+        rec->tax_free_amount = -1;
     db_result_free(res);
     return 0;
 }

@@ -192,7 +192,8 @@ static char *nights_body(const char *vendor, const char *hotel_id, const char *r
 
 /* The night's taxes and fees and what it costs all in, the base plan's
  * (`amount` is its rate): a value cached before taxes were read, or from a
- * PMS that states none, has no items and costs its amount. */
+ * PMS that states none, has no items and costs its amount; a night the base
+ * plan has no price for loses its amount (priced false there). */
 static void add_all_in(struct json_object *night, int64_t amount, struct json_object *plans)
 {
     struct json_object *base = NULL, *v;
@@ -206,6 +207,13 @@ static void add_all_in(struct json_object *night, int64_t amount, struct json_ob
         }
     }
     struct json_object *taxes = NULL, *total = NULL;
+    if (base && json_object_object_get_ex(base, "priced", &v) && !json_object_get_boolean(v)) {
+        /* the PMS did not price the night under the base plan (OPERA: a
+         * restriction closes it): no amount, never a made-up 0 */
+        json_object_object_del(night, "amount");
+        json_object_object_add(night, "priced", json_object_new_boolean(false));
+        return;
+    }
     if (base && json_object_object_get_ex(base, "taxes", &taxes) &&
         json_object_object_get_ex(base, "totalAmount", &total)) {
         json_object_object_add(night, "taxes", json_object_get(taxes));
@@ -319,11 +327,182 @@ static void attach_cancel_policies(inv_app_t *app, const char *hotel_id, struct 
     json_object_put(policies);
 }
 
+/* A night's TaxItem list (its JSON) read back into the vendor-neutral
+ * shape, for the stay's charges. */
+static void items_of(struct json_object *taxes, pms_night_taxes_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; taxes && json_object_is_type(taxes, json_type_array) &&
+                       i < json_object_array_length(taxes) && out->count < PMS_MAX_TAX_ITEMS;
+         i++) {
+        struct json_object *it = json_object_array_get_idx(taxes, i), *v;
+        pms_tax_item_t *x = &out->items[out->count++];
+        if (json_object_object_get_ex(it, "name", &v))
+            snprintf(x->name, sizeof x->name, "%s", json_object_get_string(v));
+        x->fee = json_object_object_get_ex(it, "type", &v) &&
+                 strcmp(json_object_get_string(v), "fee") == 0;
+        x->inclusive = json_object_object_get_ex(it, "inclusive", &v) && json_object_get_boolean(v);
+        x->tax_free = json_object_object_get_ex(it, "taxFree", &v) && json_object_get_boolean(v);
+        x->amount = json_object_object_get_ex(it, "amount", &v) ? json_object_get_int64(v) : 0;
+        int basis = json_object_object_get_ex(it, "basis", &v)
+                        ? pms_tax_basis_parse(json_object_get_string(v))
+                        : PMS_TAX_PER_NIGHT;
+        x->basis = basis < 0 ? PMS_TAX_PER_NIGHT : (pms_tax_basis_t)basis;
+        x->amount_adult =
+            json_object_object_get_ex(it, "amountAdult", &v) ? json_object_get_int64(v) : 0;
+        x->amount_child =
+            json_object_object_get_ex(it, "amountChild", &v) ? json_object_get_int64(v) : 0;
+        x->max_nights = json_object_object_get_ex(it, "maxNights", &v) ? json_object_get_int(v) : 0;
+    }
+}
+
+/* The adults and children the room type's rate includes (0 when the PMS
+ * does not say), from the cached room types. */
+static void included_guests(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                            int *adults, int *children)
+{
+    *adults = *children = 0;
+    inv_room_types_t rt;
+    char msg[256];
+    if (inv_fetch_room_types(app, hotel_id, &rt, msg, sizeof msg) != INV_FETCH_OK)
+        return;
+    struct json_object *types = json_tokener_parse(rt.json), *v;
+    inv_room_types_free(&rt);
+    for (size_t i = 0; types && json_object_is_type(types, json_type_array) &&
+                       i < json_object_array_length(types);
+         i++) {
+        struct json_object *t = json_object_array_get_idx(types, i);
+        if (!json_object_object_get_ex(t, "roomTypeId", &v) ||
+            strcmp(json_object_get_string(v), room_type_id) != 0)
+            continue;
+        if (json_object_object_get_ex(t, "adultsIncluded", &v))
+            *adults = json_object_get_int(v);
+        if (json_object_object_get_ex(t, "childrenIncluded", &v))
+            *children = json_object_get_int(v);
+    }
+    json_object_put(types);
+}
+
+/* One stay charge as the party pays it: {name, type, basis, amount, inclusive}. */
+static struct json_object *charge_json(const pms_tax_item_t *it, int64_t amount)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(it->name));
+    json_object_object_add(o, "type", json_object_new_string(it->fee ? "fee" : "tax"));
+    json_object_object_add(o, "basis", json_object_new_string(pms_tax_basis_name(it->basis)));
+    json_object_object_add(o, "amount", json_object_new_int64(amount));
+    json_object_object_add(o, "inclusive", json_object_new_boolean(it->inclusive));
+    if (it->tax_free)
+        json_object_object_add(o, "taxFree", json_object_new_boolean(true));
+    return o;
+}
+
+/* The read's nights [from, to] as one stay of the party under the base
+ * plan, added to the RatesResponse o: adults, children, rooms; stayCharges
+ * (the items charged per guest or per stay, as the party pays them over the
+ * stay); totalAmount (what the checkout of that stay demands: every room's
+ * nights all in plus those charges) and taxAmount. A party beyond what the
+ * rate includes (or any party at a PMS that prices each stay itself, OPERA)
+ * pays the price the PMS states for it, asked as the checkout asks it. No
+ * totalAmount when it cannot be known before the hold: a night without a
+ * price, several rooms for a party the PMS prices, the PMS not answering. */
+static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party_t *party,
+                     struct json_object *o)
+{
+    json_object_object_add(o, "adults", json_object_new_int(party->adults));
+    json_object_object_add(o, "children", json_object_new_int(party->children));
+    json_object_object_add(o, "rooms", json_object_new_int(party->rooms));
+    struct json_object *nights, *v;
+    if (!json_object_object_get_ex(o, "nights", &nights) ||
+        (int)json_object_array_length(nights) != q->nights)
+        return;
+    pms_night_taxes_t *taxes = calloc((size_t)q->nights, sizeof *taxes);
+    const pms_night_taxes_t **list = calloc((size_t)q->nights, sizeof *list);
+    int64_t total = 0, tax = 0, tax_free = 0;
+    bool priced = taxes && list;
+    for (int i = 0; priced && i < q->nights; i++) {
+        struct json_object *n = json_object_array_get_idx(nights, (size_t)i), *items = NULL;
+        priced = json_object_object_get_ex(n, "totalAmount", &v);
+        if (!priced)
+            break;
+        total += json_object_get_int64(v);
+        json_object_object_get_ex(n, "taxes", &items);
+        items_of(items, &taxes[i]);
+        tax += pms_night_tax_amount(&taxes[i]);
+        tax_free += pms_night_tax_free_amount(&taxes[i]);
+        list[i] = &taxes[i];
+    }
+    if (priced) {
+        pms_stay_charges_t c =
+            pms_stay_charges(list, q->nights, party->rooms, party->adults, party->children);
+        total = total * party->rooms + c.amount;
+        tax = tax * party->rooms + c.tax;
+        tax_free = tax_free * party->rooms + c.tax_free;
+        /* each charge of the stay as the party pays it (the arrival night
+         * lists every item; a per-guest one counts each night it applies) */
+        struct json_object *charges = json_object_new_array();
+        for (int k = 0; k < taxes[0].count; k++) {
+            const pms_tax_item_t *it = &taxes[0].items[k];
+            if (it->basis == PMS_TAX_PER_NIGHT)
+                continue;
+            int64_t unit =
+                it->basis == PMS_TAX_PER_PERSON_NIGHT
+                    ? it->amount_adult * party->adults + it->amount_child * party->children
+                : it->basis == PMS_TAX_PER_ROOM_STAY ? it->amount * party->rooms
+                                                     : it->amount;
+            int times = it->basis != PMS_TAX_PER_PERSON_NIGHT              ? 1
+                        : it->max_nights > 0 && it->max_nights < q->nights ? it->max_nights
+                                                                           : q->nights;
+            int64_t amount = unit * times;
+            json_object_array_add(charges, charge_json(it, amount));
+        }
+        json_object_object_add(o, "stayCharges", charges);
+    }
+    free(taxes);
+    free(list);
+    int adults_in = 0, children_in = 0;
+    const char *vendor = pms_hotel_vendor(app->pms, q->hotel_id);
+    bool pms_prices_each_stay = vendor && strcmp(vendor, "opera") == 0 && party->given;
+    /* the default party (one adult) is within any rate: no room types read */
+    if (!pms_prices_each_stay && party->given)
+        included_guests(app, q->hotel_id, q->room_type_id, &adults_in, &children_in);
+    bool beyond =
+        pms_prices_each_stay || (adults_in > 0 && (party->adults > adults_in * party->rooms ||
+                                                   party->children > children_in * party->rooms));
+    if (beyond) {
+        /* the party's own price from the PMS, for one room (how a party
+         * spreads over several is the hold's business, as at checkout) */
+        pms_stay_check_t sc;
+        pms_error_t e;
+        priced = party->rooms == 1 &&
+                 pms_check_stay_plan(app->pms, q->hotel_id, q->room_type_id, q->first,
+                                     q->first + q->nights, 1, party->adults, party->children, NULL,
+                                     &sc, &e) == PMS_OK &&
+                 sc.bookable && sc.total != PMS_TOTAL_UNKNOWN;
+        if (priced) {
+            total = sc.total;
+            tax = sc.tax_known ? sc.tax : -1;
+            tax_free = sc.tax_known ? sc.tax_free : 0;
+        }
+        json_object_object_add(o, "partyPriced", json_object_new_boolean(priced));
+    }
+    if (!priced)
+        return;
+    json_object_object_add(o, "totalAmount", json_object_new_int64(total));
+    if (tax >= 0)
+        json_object_object_add(o, "taxAmount", json_object_new_int64(tax));
+    /* what a payment request splitting taxable from tax-free states (Toss'
+     * requestPayment taxFreeAmount): the fees no tax is charged on */
+    json_object_object_add(o, "taxFreeAmount", json_object_new_int64(tax_free));
+}
+
 static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
 {
     inv_range_query_t q;
+    inv_party_t party = {1, 0, 1, false};
     json_error_t err;
-    if (inv_query_parse_range(request_query, req, app->settings.max_nights, &q, &err) != 0)
+    if (inv_query_parse_range(request_query, req, app->settings.max_nights, &q, &err) != 0 ||
+        (kind == INV_KIND_RATES && inv_query_parse_party(request_query, req, &party, &err) != 0))
         return respond_validation(req, &err);
     if (!hotel_known(req, app, q.hotel_id))
         return 0;
@@ -339,6 +518,7 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
         struct json_object *o = nights_json(q.vendor, q.hotel_id, q.room_type_id, kind, &n);
         inv_nights_free(&n);
         attach_cancel_policies(app, q.hotel_id, o);
+        add_stay(app, &q, &party, o);
         int rc = http_respond_json(req, 200, o);
         json_object_put(o);
         return rc;

@@ -76,6 +76,40 @@ int inv_query_parse_range(inv_param_fn get, void *ctx, int max_nights, inv_range
     return 0;
 }
 
+/* An optional whole number in [min, max] (digits only), def when absent. */
+static int parse_count(inv_param_fn get, void *ctx, const char *field, int min, int max, int def,
+                       int *out, bool *given, json_error_t *err)
+{
+    const char *text = get(ctx, field);
+    *out = def;
+    if (given)
+        *given = text != NULL;
+    if (!text)
+        return 0;
+    long v = 0;
+    size_t n = strlen(text);
+    bool digits = n > 0 && n <= 3;
+    for (size_t i = 0; digits && i < n; i++) {
+        digits = text[i] >= '0' && text[i] <= '9';
+        v = v * 10 + (text[i] - '0');
+    }
+    if (!digits || v < min || v > max)
+        return fail(err, field, "%s must be a whole number from %d to %d", field, min, max);
+    *out = (int)v;
+    return 0;
+}
+
+int inv_query_parse_party(inv_param_fn get, void *ctx, inv_party_t *out, json_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    return parse_count(get, ctx, "adults", 1, INV_MAX_GUESTS, 1, &out->adults, &out->given, err) ||
+                   parse_count(get, ctx, "children", 0, INV_MAX_GUESTS, 0, &out->children, NULL,
+                               err) ||
+                   parse_count(get, ctx, "rooms", 1, INV_MAX_ROOMS, 1, &out->rooms, NULL, err)
+               ? -1
+               : 0;
+}
+
 int inv_query_parse_adjustment(struct json_object *body, inv_adjustment_t *out, json_error_t *err)
 {
     memset(out, 0, sizeof *out);

@@ -56,6 +56,19 @@ int inv_query_check_id(const char *field, const char *value, json_error_t *err);
 int inv_query_parse_range(inv_param_fn get, void *ctx, int max_nights, inv_range_query_t *out,
                           json_error_t *err);
 
+/* The party a rates read prices (getRates' adults, children, rooms: the
+ * checkout's names and bounds). `given` says whether adults was sent. */
+#define INV_MAX_GUESTS 20
+#define INV_MAX_ROOMS 10
+typedef struct inv_party {
+    int adults, children, rooms;
+    bool given;
+} inv_party_t;
+
+/* adults (1..20, default 1), children (0..20, default 0), rooms (1..10,
+ * default 1): whole numbers in decimal digits. */
+int inv_query_parse_party(inv_param_fn get, void *ctx, inv_party_t *out, json_error_t *err);
+
 /* An InventoryAdjustment body. */
 int inv_query_parse_adjustment(struct json_object *body, inv_adjustment_t *out, json_error_t *err);
 

@@ -22,7 +22,8 @@ static struct json_object *rules_json(const pms_rate_rules_t *r)
 }
 
 /* The night's taxes and fees as the PMS states them, each {name, type
- * tax|fee, amount, inclusive}: an inclusive one is in `amount` already. */
+ * tax|fee, amount, inclusive, basis}: an inclusive one is in `amount`
+ * already; one per guest states amountAdult, amountChild (and maxNights). */
 static struct json_object *taxes_json(const pms_night_taxes_t *t)
 {
     struct json_object *arr = json_object_new_array();
@@ -33,6 +34,17 @@ static struct json_object *taxes_json(const pms_night_taxes_t *t)
         json_object_object_add(o, "type", json_object_new_string(it->fee ? "fee" : "tax"));
         json_object_object_add(o, "amount", json_object_new_int64(it->amount));
         json_object_object_add(o, "inclusive", json_object_new_boolean(it->inclusive));
+        /* what the amount is charged on: a night's totalAmount has only the
+         * per-night items; the others are the stay's (the read's stay) */
+        json_object_object_add(o, "basis", json_object_new_string(pms_tax_basis_name(it->basis)));
+        if (it->tax_free) /* a fee no tax is charged on: the price's tax-free part */
+            json_object_object_add(o, "taxFree", json_object_new_boolean(true));
+        if (it->basis == PMS_TAX_PER_PERSON_NIGHT) {
+            json_object_object_add(o, "amountAdult", json_object_new_int64(it->amount_adult));
+            json_object_object_add(o, "amountChild", json_object_new_int64(it->amount_child));
+            if (it->max_nights > 0)
+                json_object_object_add(o, "maxNights", json_object_new_int(it->max_nights));
+        }
         json_object_array_add(arr, o);
     }
     return arr;
@@ -48,18 +60,25 @@ static char *night_json(const pms_rate_plans_t *p, int i)
         json_object_object_add(o, "ratePlanId", json_object_new_string(plan->id));
         json_object_object_add(o, "name", json_object_new_string(plan->name));
         json_object_object_add(o, "base", json_object_new_boolean(plan->is_base));
-        json_object_object_add(o, "amount", json_object_new_int64(plan->nights[i].rate));
-        json_object_object_add(o, "rules", rules_json(&plan->nights[i].rules));
+        const pms_plan_night_t *pn = &plan->nights[i];
+        /* a night the PMS did not price under the plan (OPERA: closed by a
+         * restriction) has no amount rather than a misleading 0 */
+        if (pn->unpriced)
+            json_object_object_add(o, "priced", json_object_new_boolean(false));
+        else
+            json_object_object_add(o, "amount", json_object_new_int64(pn->rate));
+        json_object_object_add(o, "rules", rules_json(&pn->rules));
         /* the hotel's PMS's own policy for the plan: shown and applied when
          * none is configured on the platform */
         struct json_object *policy =
             plan->cancel_policy[0] ? json_tokener_parse(plan->cancel_policy) : NULL;
         if (policy)
             json_object_object_add(o, "pmsCancellationPolicy", policy);
-        const pms_plan_night_t *pn = &plan->nights[i];
-        json_object_object_add(o, "taxes", taxes_json(&pn->taxes));
-        json_object_object_add(o, "totalAmount",
-                               json_object_new_int64(pms_night_all_in(pn->rate, &pn->taxes)));
+        if (!pn->unpriced) {
+            json_object_object_add(o, "taxes", taxes_json(&pn->taxes));
+            json_object_object_add(o, "totalAmount",
+                                   json_object_new_int64(pms_night_all_in(pn->rate, &pn->taxes)));
+        }
         json_object_array_add(arr, o);
     }
     char *text = arr ? json_to_string_dup(arr) : NULL;

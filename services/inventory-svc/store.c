@@ -156,11 +156,14 @@ static db_err_t plan_row(db_t *db, size_t i, void *arg)
     dates_format_iso(c->plans->first + (dates_day_t)(i % nights), day);
     if (money_to_decimal_text(n->rate, c->plans->currency, price, sizeof price) != 0)
         return DB_ERR_INVALID;
+    /* a night the PMS did not price under the plan says so (priced false):
+     * its row keeps the price last known, a new row's 0 stands for none */
     snprintf(rules, sizeof rules,
              "{\"closed\":%s,\"closedToArrival\":%s,\"closedToDeparture\":%s,\"minLos\":%d,"
-             "\"maxLos\":%d}",
+             "\"maxLos\":%d%s}",
              n->rules.closed ? "true" : "false", n->rules.closed_to_arrival ? "true" : "false",
-             n->rules.closed_to_departure ? "true" : "false", n->rules.min_los, n->rules.max_los);
+             n->rules.closed_to_departure ? "true" : "false", n->rules.min_los, n->rules.max_los,
+             n->unpriced ? ",\"priced\":false" : "");
     /* the base plan keeps the id its rows always had */
     db_param_t p[] = {DB_STR(c->vendor),
                       DB_STR(c->hotel_id),
@@ -170,6 +173,13 @@ static db_err_t plan_row(db_t *db, size_t i, void *arg)
                       DB_STR(price),
                       DB_STR(c->plans->currency),
                       DB_STR(rules)};
+    if (n->unpriced)
+        return db_exec(db,
+                       "INSERT INTO rate_plan (vendor, hotel_id, room_type_id, rate_plan_id, "
+                       "stay_date, price, currency, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON "
+                       "DUPLICATE KEY UPDATE rules = VALUES(rules), "
+                       "synced_at = CURRENT_TIMESTAMP(3)",
+                       p, 8, NULL, NULL);
     return db_exec(db,
                    "INSERT INTO rate_plan (vendor, hotel_id, room_type_id, rate_plan_id, "
                    "stay_date, price, currency, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON "

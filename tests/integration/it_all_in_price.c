@@ -3,11 +3,12 @@
  * service charge (getTaxesAndFees) shows each night's items and what it
  * costs all in on GET /api/rates; a checkout paying the rates alone is
  * refused with AMOUNT_MISMATCH naming the all-in total, which books, keeps
- * the VAT on the booking and in its events; paid through Toss, the approval
- * states the taxable / tax-free split (seen at the toss-sandbox). An OPERA
- * hotel's offers (amountBeforeTax / amountAfterTax, total.taxes) read the
- * same way, and its checkout takes the after-tax total, not the before-tax
- * one. */
+ * the VAT on the booking and in its events; paid through Toss, the payment
+ * is requested with the taxable / tax-free split the read states (the fee no
+ * tax is charged on), and a window that requested another split is not
+ * approved. An OPERA hotel's offers (amountBeforeTax / amountAfterTax,
+ * total.taxes) read the same way, and its checkout takes the after-tax
+ * total, not the before-tax one. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,30 @@ static struct json_object *rates(const char *vendor, const char *hotel, const ch
     dates_format_iso(to, b);
     snprintf(path, sizeof path, "/api/rates?vendor=%s&hotelId=%s&roomTypeId=%s&from=%s&to=%s",
              vendor, hotel, room, a, b);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 20000};
+    http_client_t *http = http_client_new(&cc);
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_get(http, path, NULL, NULL, &r), HTTP_CLIENT_OK);
+    ck_assert_msg(r.status == 200, "GET %s: %d %s (log: %s)", path, r.status, r.body,
+                  inventory_log);
+    json_error_t je;
+    struct json_object *o = json_parse_object(r.body, r.body_len, &je);
+    http_client_response_clear(&r);
+    http_client_free(http);
+    ck_assert(o != NULL);
+    return o;
+}
+
+/* GET /api/rates with a party query (e.g. "adults=2"; caller puts). */
+static struct json_object *rates_party(const char *vendor, const char *hotel, const char *room,
+                                       dates_day_t from, dates_day_t to, const char *party)
+{
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], path[512], base[64];
+    dates_format_iso(from, a);
+    dates_format_iso(to, b);
+    snprintf(path, sizeof path, "/api/rates?vendor=%s&hotelId=%s&roomTypeId=%s&from=%s&to=%s&%s",
+             vendor, hotel, room, a, b, party);
     snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 20000};
     http_client_t *http = http_client_new(&cc);
@@ -319,6 +344,14 @@ START_TEST(test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in)
     ck_assert_int_eq(int_of(json_object_array_get_idx(nights, 0), "totalAmount") +
                          int_of(json_object_array_get_idx(nights, 1), "totalAmount"),
                      included);
+    ck_assert_int_eq(int_of(o, "totalAmount"), included); /* one adult, within the rate */
+    json_object_put(o);
+    /* asked for three adults, the read states the party's own price, all in
+     * (the PMS's, as the checkout asks it): what the checkout will demand */
+    o = rates_party("cloudbeds", TX_HOTEL, TX_TRIPLE, in, in + 1, "adults=3&children=0");
+    ck_assert_int_eq(int_of(o, "totalAmount"), all_in);
+    ck_assert_int_eq(int_of(o, "taxAmount"), vat);
+    ck_assert(json_object_get_boolean(member(o, "partyPriced")));
     json_object_put(o);
 
     /* three adults: the PMS's pre-tax party price is refused, and so is
@@ -387,27 +420,39 @@ static struct json_object *toss_payment(const char *order_id)
     return found;
 }
 
-START_TEST(test_a_toss_approval_states_the_tax_free_part)
+START_TEST(test_a_toss_payment_is_requested_with_the_tax_free_part)
 {
     start_stack();
     dates_day_t in = dates_today_utc() + 24;
     int64_t rate[1];
     sandbox_rates(in, 1, rate);
-    int64_t all_in = rate[0] + llround((double)rate[0] * 0.1);
-    char order[40], key[128], pay[400];
+    /* the service charge is a fee the hotel's VAT is not charged on (no tax
+     * lists it in feesCharged): the tax-free part of the price */
+    int64_t fee = llround((double)rate[0] * 0.1), all_in = rate[0] + fee;
+    struct json_object *o = rates_party("cloudbeds", TX_HOTEL, TX_ROOM, in, in, "adults=2");
+    ck_assert_int_eq(int_of(o, "totalAmount"), all_in);
+    ck_assert_int_eq(int_of(o, "taxFreeAmount"), fee);
+    struct json_object *n0 = json_object_array_get_idx(member(o, "nights"), 0);
+    struct json_object *svc = json_object_array_get_idx(member(n0, "taxes"), 1);
+    ck_assert(json_object_get_boolean(member(svc, "taxFree")));
+    json_object_put(o);
+
+    /* the window requests the payment with that split: approved (confirm
+     * states no split of its own) and Toss' VAT is 1/11 of the taxable part */
+    char order[40], key[128], pay[400], extra[64];
     ck_assert_int_eq(crypto_random_id("ord-", order, sizeof order), 0);
-    bk_toss_window(&f, order, all_in, NULL, key, sizeof key);
+    snprintf(extra, sizeof extra, "\"taxFreeAmount\":%lld", (long long)fee);
+    bk_toss_window(&f, order, all_in, extra, key, sizeof key);
     snprintf(pay, sizeof pay, "\"provider\":\"toss\",\"paymentKey\":\"%s\",\"orderId\":\"%s\",",
              key, order);
     char *body = body_for("cloudbeds", TX_HOTEL, TX_ROOM, in, 1, pay, all_in);
     struct json_object *r = checkout(body, 200);
     json_object_put(r);
     free(body);
-    /* the approval said the whole amount is taxable: Toss' VAT is 1/11 of it */
     struct json_object *p = toss_payment(order);
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(int_of(p, "totalAmount"), all_in);
-    ck_assert_int_eq(int_of(p, "taxFreeAmount"), 0);
+    ck_assert_int_eq(int_of(p, "taxFreeAmount"), fee);
     json_object_put(p);
     char path[200];
     snprintf(path, sizeof path, "/v1/payments/%s", key);
@@ -419,22 +464,36 @@ START_TEST(test_a_toss_approval_states_the_tax_free_part)
     struct json_object *payment = json_parse_object(resp.body, resp.body_len, &je);
     http_client_response_clear(&resp);
     ck_assert_ptr_nonnull(payment);
-    ck_assert_int_eq(int_of(payment, "vat"), (all_in + 5) / 11);
-    ck_assert_int_eq(int_of(payment, "taxFreeAmount"), 0);
+    ck_assert_int_eq(int_of(payment, "vat"), (all_in - fee + 5) / 11);
+    ck_assert_int_eq(int_of(payment, "taxFreeAmount"), fee);
     json_object_put(payment);
 
-    /* the sandbox refuses a split Toss would refuse */
+    /* a window that requested the payment as wholly taxable misstates the
+     * VAT: not approved, the guest told the payment does not match */
+    ck_assert_int_eq(crypto_random_id("ord-", order, sizeof order), 0);
+    bk_toss_window(&f, order, all_in, "\"taxFreeAmount\":0", key, sizeof key);
+    snprintf(pay, sizeof pay, "\"provider\":\"toss\",\"paymentKey\":\"%s\",\"orderId\":\"%s\",",
+             key, order);
+    body = body_for("cloudbeds", TX_HOTEL, TX_ROOM, in, 1, pay, all_in);
+    r = checkout(body, 402);
+    ck_assert_str_eq(bk_str(r, "errorCode"), "PAYMENT_PREAUTH_FAILED");
+    ck_assert_str_eq(bk_str(r, "paymentError"), "PAYMENT_MISMATCH");
+    json_object_put(r);
+    free(body);
+    p = toss_payment(order);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_ne(bk_str(p, "status"), "DONE");
+    json_object_put(p);
+
+    /* the sandbox's window refuses a split Toss would refuse */
     char bad[300];
     ck_assert_int_eq(crypto_random_id("ord-", order, sizeof order), 0);
-    bk_toss_window(&f, order, all_in, NULL, key, sizeof key);
-    snprintf(bad, sizeof bad,
-             "{\"paymentKey\":\"%s\",\"orderId\":\"%s\",\"amount\":%lld,\"taxFreeAmount\":%lld}",
-             key, order, (long long)all_in, (long long)all_in + 1);
-    ck_assert_int_eq(
-        http_client_post_json(f.toss.control, "/v1/payments/confirm", auth, bad, &resp),
-        HTTP_CLIENT_OK);
+    snprintf(bad, sizeof bad, "{\"orderId\":\"%s\",\"amount\":%lld,\"taxFreeAmount\":%lld}", order,
+             (long long)all_in, (long long)all_in + 1);
+    ck_assert_int_eq(http_client_post_json(f.toss.control, "/_sandbox/window", NULL, bad, &resp),
+                     HTTP_CLIENT_OK);
     ck_assert_int_eq(resp.status, 400);
-    ck_assert_ptr_nonnull(strstr(resp.body, "INVALID_REQUEST"));
+    ck_assert_ptr_nonnull(strstr(resp.body, "taxFreeAmount"));
     http_client_response_clear(&resp);
 }
 END_TEST
@@ -479,6 +538,12 @@ START_TEST(test_opera_after_tax_offers_read_with_their_vat_and_book_after_tax)
     }
     json_object_put(o);
     ck_assert_int_eq(sum, after);
+    /* asked for the party (two adults), OPERA prices the stay itself, as the
+     * checkout asks it: the same after-tax total */
+    o = rates_party("opera", OP_HOTEL, OP_ROOM, in, in + 1, "adults=2");
+    ck_assert_int_eq(int_of(o, "totalAmount"), after);
+    ck_assert(json_object_get_boolean(member(o, "partyPriced")));
+    json_object_put(o);
 
     /* the before-tax total is refused, naming the after-tax one; that one books */
     char *body = body_for("opera", OP_HOTEL, OP_ROOM, in, 2, "\"cardToken\":\"tok_visa\",", before);
@@ -501,7 +566,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_cloudbeds_taxes_are_itemised_and_the_all_in_total_is_what_books);
     tcase_add_test(tc, test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in);
-    tcase_add_test(tc, test_a_toss_approval_states_the_tax_free_part);
+    tcase_add_test(tc, test_a_toss_payment_is_requested_with_the_tax_free_part);
     tcase_add_test(tc, test_opera_after_tax_offers_read_with_their_vat_and_book_after_tax);
     suite_add_tcase(s, tc);
     return check_run(s);

@@ -151,6 +151,40 @@ START_TEST(test_opera_rates_list_its_plans_with_the_hotels_own_policies)
 }
 END_TEST
 
+/* A night the front desk closes under the standard rate (stop-sell): OPERA
+ * prices no stay under it, so the read shows the night closed with no price
+ * — never a price of 0 — while another plan keeps its price that night. */
+START_TEST(test_an_opera_night_closed_by_a_restriction_shows_no_price_rather_than_zero)
+{
+    dates_day_t day = dates_today_utc() + 40;
+    char d[DATES_ISO_LEN + 1], json[512];
+    dates_format_iso(day, d);
+    snprintf(json, sizeof json,
+             "{\"hotelCode\":\"" OP_HOTEL "\",\"roomType\":\"" OP_ROOM
+             "\",\"ratePlanCode\":\"BAR\",\"from\":\"%s\",\"to\":\"%s\",\"closed\":true}",
+             d, d);
+    ck_assert_int_eq(ts_sandbox_post(&op, "/_sandbox/frontdesk/restrictions", json), 200);
+    struct json_object *o = NULL, *v, *rules;
+    for (int pass = 0; pass < 2; pass++) { /* from OPERA, then from the cache */
+        ck_assert_int_eq(read_opera("/api/rates", day, day, &o), 200);
+        ck_assert_str_eq(invfx_str(o, "source"), pass ? "cache" : "pms");
+        struct json_object *n = night(o, 0), *bar = plan_of(o, "BAR"), *nrf = plan_of(o, "NRF");
+        ck_assert_msg(!json_object_object_get_ex(n, "amount", &v), "%s",
+                      json_object_to_json_string(o));
+        ck_assert(!json_object_object_get_ex(n, "totalAmount", &v));
+        ck_assert(json_object_object_get_ex(n, "priced", &v) && !json_object_get_boolean(v));
+        ck_assert(!json_object_object_get_ex(bar, "amount", &v));
+        ck_assert(!json_object_object_get_ex(bar, "totalAmount", &v));
+        ck_assert(json_object_object_get_ex(bar, "priced", &v) && !json_object_get_boolean(v));
+        ck_assert(json_object_object_get_ex(bar, "rules", &rules));
+        ck_assert(json_object_object_get_ex(rules, "closed", &v) && json_object_get_boolean(v));
+        ck_assert_int_gt(invfx_int(nrf, "amount"), 0);
+        ck_assert(!json_object_object_get_ex(nrf, "priced", &v));
+        json_object_put(o);
+    }
+}
+END_TEST
+
 START_TEST(test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read)
 {
     dates_day_t first = dates_today_utc() + 10;
@@ -181,6 +215,7 @@ int main(void)
     tcase_add_test(tc, test_opera_nights_are_bookable_count_unknown);
     tcase_add_test(tc, test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read);
     tcase_add_test(tc, test_opera_rates_list_its_plans_with_the_hotels_own_policies);
+    tcase_add_test(tc, test_an_opera_night_closed_by_a_restriction_shows_no_price_rather_than_zero);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -132,6 +132,7 @@ typedef struct pay_payment {
     char easy_pay[32];       /* the easy-pay provider ("토스페이", "카카오페이"); "" when none */
     char acquire_status[24]; /* card.acquireStatus: READY, REQUESTED, COMPLETED, ... */
     bool capture_scheduled;  /* capture left to the gateway's automatic acquisition */
+    int64_t tax_free_amount; /* taxFreeAmount as the payment states it; -1 when it does not */
 } pay_payment_t;
 
 typedef enum {
@@ -166,7 +167,10 @@ typedef struct pay_preauth_request {
     const char *description;     /* optional */
     const char *booking_id;      /* optional; sent as metadata */
     /* Toss: the part of amount that is tax-free (taxFreeAmount: VAT is
-     * round((amount - taxFree) / 11)); < 0 = not sent. Stripe ignores it. */
+     * round((amount - taxFree) / 11)); < 0 = not known. The payment window
+     * states it when it requests the payment: an approval of a window whose
+     * split differs is refused (TAX_FREE_MISMATCH); a saved card's charge
+     * sends it. Stripe ignores it. */
     int64_t tax_free_amount;
 } pay_preauth_request_t;
 

@@ -127,13 +127,34 @@ typedef struct pms_room_types {
  * the night, all in: the rate plus every item that is not inclusive. A night
  * whose PMS stated nothing has count 0 and total 0: its rate is all it costs
  * (pms_night_all_in). */
-#define PMS_MAX_TAX_ITEMS 6
+#define PMS_MAX_TAX_ITEMS 8
 #define PMS_TAX_NAME_MAX 48
+
+/* What an item is charged on. Only PMS_TAX_PER_NIGHT items are in a night's
+ * `total`: the others depend on the party or are charged once per stay, and
+ * are added for the whole stay by pms_stay_charges (each night lists them,
+ * so whichever night a stay starts on carries them). */
+typedef enum pms_tax_basis {
+    PMS_TAX_PER_NIGHT = 0,    /* `amount` per room night */
+    PMS_TAX_PER_PERSON_NIGHT, /* amount_adult / amount_child per guest per night */
+    PMS_TAX_PER_ROOM_STAY,    /* `amount` once per room per stay */
+    PMS_TAX_PER_STAY,         /* `amount` once per reservation, whatever its rooms */
+} pms_tax_basis_t;
+
 typedef struct pms_tax_item {
     char name[PMS_TAX_NAME_MAX];
     bool fee;       /* a fee, else a tax */
     bool inclusive; /* already in the rate */
-    int64_t amount; /* minor units of the night's currency, one room */
+    int64_t amount; /* minor units of the night's currency, one room (see basis) */
+    pms_tax_basis_t basis;
+    /* A fee no tax of the hotel is charged on (Cloudbeds: no tax lists it in
+     * feesCharged): the tax-free part of the price, as a payment provider
+     * that splits taxable from tax-free wants it (Toss' taxFreeAmount). */
+    bool tax_free;
+    /* PMS_TAX_PER_PERSON_NIGHT: per adult and per child for one night, on
+     * the stay's first max_nights nights (0 = every night); amount is 0 */
+    int64_t amount_adult, amount_child;
+    int max_nights;
 } pms_tax_item_t;
 
 typedef struct pms_night_taxes {
@@ -148,16 +169,70 @@ static inline int64_t pms_night_all_in(int64_t rate, const pms_night_taxes_t *t)
     return t && t->total > 0 ? t->total : rate;
 }
 
-/* The part of the night's all-in price that is tax (items of type tax,
- * inclusive or not); fees are not counted. */
+/* The part of the night's all-in price that is tax (items of type tax
+ * charged per room night, inclusive or not); fees are not counted. */
 static inline int64_t pms_night_tax_amount(const pms_night_taxes_t *t)
 {
     int64_t sum = 0;
     for (int i = 0; t && i < t->count; i++)
-        if (!t->items[i].fee)
+        if (!t->items[i].fee && t->items[i].basis == PMS_TAX_PER_NIGHT)
             sum += t->items[i].amount;
     return sum;
 }
+
+/* The part of the night's all-in price that is tax-free (tax-free items
+ * charged per room night, inclusive or not). */
+static inline int64_t pms_night_tax_free_amount(const pms_night_taxes_t *t)
+{
+    int64_t sum = 0;
+    for (int i = 0; t && i < t->count; i++)
+        if (t->items[i].tax_free && t->items[i].basis == PMS_TAX_PER_NIGHT)
+            sum += t->items[i].amount;
+    return sum;
+}
+
+/* The charges of a stay that are not per room night, for the party in
+ * `rooms` rooms: every per-person item of each night (night i of the stay
+ * is nights[i]; an item past its max_nights is not charged) for the whole
+ * party, and the first night's per-stay items (per room × rooms, per
+ * reservation once). *amount is what they add to the nights' totals (items
+ * not inclusive), *tax the part that is tax (inclusive or not). */
+typedef struct pms_stay_charges {
+    int64_t amount;
+    int64_t tax;
+    int64_t tax_free; /* the part of amount of tax-free items */
+} pms_stay_charges_t;
+static inline pms_stay_charges_t pms_stay_charges(const pms_night_taxes_t *const *nights, int count,
+                                                  int rooms, int adults, int children)
+{
+    pms_stay_charges_t c = {0, 0, 0};
+    for (int n = 0; n < count; n++) {
+        const pms_night_taxes_t *t = nights[n];
+        for (int i = 0; t && i < t->count; i++) {
+            const pms_tax_item_t *it = &t->items[i];
+            int64_t a = 0;
+            if (it->basis == PMS_TAX_PER_PERSON_NIGHT &&
+                (it->max_nights <= 0 || n < it->max_nights))
+                a = it->amount_adult * adults + it->amount_child * children;
+            else if (it->basis == PMS_TAX_PER_ROOM_STAY && n == 0)
+                a = it->amount * rooms;
+            else if (it->basis == PMS_TAX_PER_STAY && n == 0)
+                a = it->amount;
+            if (!it->inclusive)
+                c.amount += a;
+            if (!it->fee)
+                c.tax += a;
+            if (it->tax_free)
+                c.tax_free += a;
+        }
+    }
+    return c;
+}
+
+/* The wire names of pms_tax_basis_t ("night", "person_night", "room_stay",
+ * "stay") and back (-1 for an unknown name). */
+const char *pms_tax_basis_name(pms_tax_basis_t b);
+int pms_tax_basis_parse(const char *name);
 
 /* One night of one room type. `rate` is the price of that night in minor
  * units of `currency` (0 and currency "" when the call did not ask for it).
@@ -192,6 +267,10 @@ typedef struct pms_rate_rules {
 
 typedef struct pms_plan_night {
     int64_t rate; /* one room, minor units of pms_rate_plans_t.currency */
+    /* The PMS stated no price for the night under this plan (OPERA prices
+     * only stays it sells: a night its restrictions close has no offer);
+     * rate is then 0 and means nothing — shown as no price, never as 0. */
+    bool unpriced;
     pms_rate_rules_t rules;
     pms_night_taxes_t taxes; /* on this plan's rate */
 } pms_plan_night_t;
@@ -437,6 +516,7 @@ typedef struct pms_stay_check {
     int64_t first_night; /* when bookable: one room's first night (or PMS_TOTAL_UNKNOWN) */
     bool tax_known; /* when bookable: the PMS's taxes were applied to total */
     int64_t tax;    /* with tax_known: the part of total that is tax (fees not counted) */
+    int64_t tax_free; /* with tax_known: the part of total of tax-free fees */
     char currency[4];
     bool plan_unknown; /* the PMS does not sell the asked plan for the room type */
     /* The plan's restrictions that forbid this stay, as the PMS names them

@@ -91,6 +91,37 @@ static int parse_body(const char *json, inv_adjustment_t *adj, json_error_t *err
     return rc;
 }
 
+/* The party of a rates read: the checkout's names and bounds, defaults
+ * one adult in one room, anything else named. */
+START_TEST(test_the_party_of_a_rates_read_is_validated)
+{
+    inv_party_t p;
+    json_error_t err;
+    const char *none[] = {NULL};
+    ck_assert_int_eq(inv_query_parse_party(lookup, (void *)none, &p, &err), 0);
+    ck_assert(!p.given);
+    ck_assert_int_eq(p.adults, 1);
+    ck_assert_int_eq(p.children, 0);
+    ck_assert_int_eq(p.rooms, 1);
+    const char *full[] = {"adults", "20", "children", "0", "rooms", "10", NULL};
+    ck_assert_int_eq(inv_query_parse_party(lookup, (void *)full, &p, &err), 0);
+    ck_assert(p.given);
+    ck_assert_int_eq(p.adults, 20);
+    ck_assert_int_eq(p.rooms, 10);
+    static const struct {
+        const char *name, *value;
+    } bad[] = {{"adults", "0"},  {"adults", "21"},   {"adults", ""},     {"adults", "1.5"},
+               {"adults", "+2"}, {"adults", "0002"}, {"children", "-1"}, {"children", "21"},
+               {"rooms", "0"},   {"rooms", "11"},    {"rooms", "x"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *kv[] = {bad[i].name, bad[i].value, NULL};
+        memset(&err, 0, sizeof err);
+        ck_assert_int_eq(inv_query_parse_party(lookup, (void *)kv, &p, &err), -1);
+        ck_assert_str_eq(err.field, bad[i].name);
+    }
+}
+END_TEST
+
 START_TEST(test_adjustment_bodies_are_validated)
 {
     inv_adjustment_t adj;
@@ -141,6 +172,7 @@ int main(void)
     tcase_add_test(tc, test_a_good_range_gives_first_night_and_count);
     tcase_add_test(tc, test_each_bad_parameter_is_named);
     tcase_add_test(tc, test_adjustment_bodies_are_validated);
+    tcase_add_test(tc, test_the_party_of_a_rates_read_is_validated);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
