@@ -412,8 +412,9 @@ void saga_active_remove(struct saga_active *a, const char *id)
     pthread_mutex_unlock(&a->lock);
 }
 
-/* Renews the lease of every saga in a (a snapshot: a saga that ends
- * meanwhile keeps a lease no one uses until it lapses, which is harmless). */
+/* Renews the lease of every saga in a (a snapshot: the lease of a saga
+ * that ended meanwhile is not revived, store_lease_renew extends only a
+ * live one). */
 static void renew_all(struct saga_active *a)
 {
     pthread_mutex_lock(&a->lock);

@@ -322,14 +322,19 @@ int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int l
 {
     /* one conditional write: fence changes on every write, so a row that
      * matched always counts as affected (same values in the same millisecond
-     * would otherwise report 0, which must not read as "lease lost") */
+     * would otherwise report 0, which must not read as "lease lost"). Only a
+     * live lease is extended: the keeper renews from a snapshot of the
+     * running sagas, and reviving the lease of one that has just ended would
+     * refuse the guest's cancel of the booking just confirmed ("being
+     * changed") until it lapsed. A lease that lapsed unrenewed is lost, as
+     * another process may take it. */
     db_param_t u[] = {DB_INT(lease_s), DB_STR(booking_id), DB_STR(owner)};
     uint64_t n = 0;
     if (check(db,
               db_exec(db,
                       "UPDATE saga_instance SET fence = fence + 1, "
                       "locked_until = NOW(3) + INTERVAL ? SECOND "
-                      "WHERE booking_id = ? AND locked_by = ?",
+                      "WHERE booking_id = ? AND locked_by = ? AND locked_until > NOW(3)",
                       u, 3, &n, NULL),
               "renew lease") != 0)
         return -1;
@@ -473,7 +478,7 @@ int store_lease_take(db_t *db, const char *booking_id, const char *owner, int le
               db_exec(db,
                       "UPDATE saga_instance SET locked_by = ?, "
                       "locked_until = NOW(3) + INTERVAL ? SECOND, attempts = attempts + 1 "
-                      "WHERE booking_id = ? AND (locked_until IS NULL OR locked_until < NOW(3))",
+                      "WHERE booking_id = ? AND (locked_until IS NULL OR locked_until <= NOW(3))",
                       p, 3, &n, NULL),
               "take lease") != 0)
         return -1;

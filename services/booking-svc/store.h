@@ -92,9 +92,11 @@ typedef struct store_advance {
 } store_advance_t;
 int store_saga_advance_call(db_t *db, const booking_record_t *rec, const store_advance_t *a);
 
-/* Extends the lease when owner still holds it: 1 held, 0 lost, -1 error. */
+/* Extends the lease when owner still holds it and it has neither ended
+ * nor lapsed: 1 held, 0 lost (or ended), -1 error. */
 int store_lease_renew(db_t *db, const char *booking_id, const char *owner, int lease_s);
-/* Takes the lease when it is free or lapsed: 1 taken, 0 held by another, -1 error. */
+/* Takes the lease when it is free, ended or lapsed (an ended lease is free
+ * within the same millisecond): 1 taken, 0 held by another, -1 error. */
 int store_lease_take(db_t *db, const char *booking_id, const char *owner, int lease_s);
 /* Gives the lease up (locked_until = now). */
 int store_lease_release(db_t *db, const char *booking_id, const char *owner);
