@@ -20,6 +20,7 @@
 #include "common/pms_keys.h"
 #include "degraded.h"
 #include "fetch.h"
+#include "local_cache.h"
 #include "consumers.h"
 #include "query.h"
 #include "session_api.h"
@@ -327,6 +328,23 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
         return respond_validation(req, &err);
     if (!hotel_known(req, app, q.hotel_id))
         return 0;
+    /* the hot inventory read: the same range again within a few
+     * milliseconds is answered from memory (local_cache.h) */
+    char key[320];
+    bool local = kind == INV_KIND_INVENTORY && app->answers &&
+                 snprintf(key, sizeof key, "%s\n%s\n%s\n%ld\n%d", q.vendor, q.hotel_id,
+                          q.room_type_id, (long)q.first, q.nights) < (int)sizeof key;
+    uint64_t gen = local ? lc_generation(app->answers) : 0;
+    if (local) {
+        char *cached = NULL;
+        size_t cached_len = 0;
+        if (lc_get(app->answers, key, &cached, &cached_len)) {
+            metrics_series_add(app->metrics.inventory_local_hits, 1);
+            metrics_series_add(app->metrics.inventory_hits, q.nights);
+            return http_respond_take(req, 200, "application/json; charset=utf-8", cached,
+                                     cached_len);
+        }
+    }
     inv_nights_t n;
     char msg[512];
     inv_fetch_status_t st = inv_fetch_nights(app, kind, q.hotel_id, q.room_type_id, q.first,
@@ -345,9 +363,12 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     }
     size_t len = 0;
     char *body = nights_body(q.vendor, q.hotel_id, q.room_type_id, &n, &len);
+    bool from_redis = n.source == INV_SOURCE_CACHE;
     inv_nights_free(&n);
     if (!body)
         return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    if (local && from_redis)
+        lc_put(app->answers, key, gen, body, len);
     return http_respond_take(req, 200, "application/json; charset=utf-8", body, len);
 }
 
