@@ -320,6 +320,38 @@ static void attach_cancel_policies(inv_app_t *app, const char *hotel_id, struct 
     json_object_put(policies);
 }
 
+/* The local cache's key of a range read: vendor, ids, first night and
+ * count, each ended by a newline (which no id contains). -1 when too long. */
+#define LOCAL_KEY_MAX 320
+static int local_key(const inv_range_query_t *q, char out[LOCAL_KEY_MAX])
+{
+    char first[DATES_ISO_LEN + 1];
+    dates_format_iso(q->first, first);
+    body_t b = {.buf = out, .cap = LOCAL_KEY_MAX};
+    const char *parts[] = {q->vendor, q->hotel_id, q->room_type_id, first};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        size_t n = strlen(parts[i]);
+        if (b.len + n + 1 >= b.cap)
+            return -1;
+        memcpy(b.buf + b.len, parts[i], n);
+        b.len += n;
+        b.buf[b.len++] = '\n';
+    }
+    int nights = q->nights;
+    char digits[12];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + nights % 10);
+        nights /= 10;
+    } while (nights > 0 && n < sizeof digits);
+    if (b.len + n + 1 >= b.cap)
+        return -1;
+    while (n > 0)
+        b.buf[b.len++] = digits[--n];
+    b.buf[b.len] = '\0';
+    return 0;
+}
+
 static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
 {
     inv_range_query_t q;
@@ -330,10 +362,8 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
         return 0;
     /* the hot inventory read: the same range again within a few
      * milliseconds is answered from memory (local_cache.h) */
-    char key[320];
-    bool local = kind == INV_KIND_INVENTORY && app->answers &&
-                 snprintf(key, sizeof key, "%s\n%s\n%s\n%ld\n%d", q.vendor, q.hotel_id,
-                          q.room_type_id, (long)q.first, q.nights) < (int)sizeof key;
+    char key[LOCAL_KEY_MAX];
+    bool local = kind == INV_KIND_INVENTORY && app->answers && local_key(&q, key) == 0;
     uint64_t gen = local ? lc_generation(app->answers) : 0;
     if (local) {
         char *cached = NULL;
