@@ -358,10 +358,11 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     json_error_t err;
     if (inv_query_parse_range(request_query, req, app->settings.max_nights, &q, &err) != 0)
         return respond_validation(req, &err);
-    if (!hotel_known(req, app, q.hotel_id))
-        return 0;
     /* the hot inventory read: the same range again within a few
-     * milliseconds is answered from memory (local_cache.h) */
+     * milliseconds is answered from memory (local_cache.h), before the
+     * hotel's credentials are looked up again: an answer is only ever kept
+     * for a hotel that had them a few milliseconds ago (and their lookup is
+     * itself cached for far longer) */
     char key[LOCAL_KEY_MAX];
     bool local = kind == INV_KIND_INVENTORY && app->answers && local_key(&q, key) == 0;
     uint64_t gen = local ? lc_generation(app->answers) : 0;
@@ -375,6 +376,8 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
                                      cached_len);
         }
     }
+    if (!hotel_known(req, app, q.hotel_id))
+        return 0;
     inv_nights_t n;
     char msg[512];
     inv_fetch_status_t st = inv_fetch_nights(app, kind, q.hotel_id, q.room_type_id, q.first,
