@@ -22,6 +22,7 @@
 #include "common/http_server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -53,6 +54,8 @@
 #define CONNECTION_MEMORY_RESERVE_BYTES (4 * 1024)
 #define FORWARDED_FOR_MAX 1024
 #define DRAIN_POLL_MS 10
+/* after accept() failed for want of descriptors or memory */
+#define ACCEPT_RETRY_MS 10
 #define UNMATCHED_ROUTE "unmatched"
 /* After the drain timeout, how long stop waits for the deferred requests it
  * answered itself to be sent. */
@@ -93,6 +96,12 @@ struct http_server {
     char *service;
     char *bind_address;
     struct MHD_Daemon *daemon;
+    /* The thread pool's listener is ours (see http_server_start): its
+     * socket and the thread that accepts on it. */
+    int listen_fd;
+    pthread_t accept_thread;
+    bool accept_running;
+    atomic_bool accept_stopping;
     route_t routes[MAX_ROUTES];
     int route_count;
     atomic_int in_flight; /* requests between first call and completion */
@@ -1098,6 +1107,8 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
     atomic_init(&srv->in_flight, 0);
     atomic_init(&srv->draining, false);
     srv->can_defer = srv->cfg.deferred_responses && !srv->cfg.thread_per_connection;
+    atomic_init(&srv->accept_stopping, false);
+    srv->listen_fd = -1;
     srv->requests_total =
         metrics_counter("http_requests_total", "HTTP requests by route and status", 4, "service",
                         "route", "method", "status");
@@ -1110,6 +1121,49 @@ http_server_t *http_server_new(const http_server_config_t *cfg)
     return srv;
 }
 
+/* The pool's accept loop: every new connection goes to libmicrohttpd,
+ * which hands it to a worker. Ends when http_server_stop shuts the socket
+ * down (accept fails with EINVAL). */
+static void *accept_run(void *arg)
+{
+    http_server_t *srv = arg;
+    while (!atomic_load(&srv->accept_stopping)) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof addr;
+        int fd =
+            accept4(srv->listen_fd, (struct sockaddr *)&addr, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (atomic_load(&srv->accept_stopping) || errno == EINVAL || errno == EBADF)
+                break;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_kv(LOG_LEVEL_WARN, "accept failed: connection left in the backlog", "error",
+                       strerror(errno), NULL);
+                clock_source_system()->sleep_ms(NULL, ACCEPT_RETRY_MS);
+            }
+            continue; /* EINTR, ECONNABORTED, a peer's error passed on */
+        }
+        /* closes fd itself when it cannot take it (connection limits) */
+        MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&addr, len);
+    }
+    return NULL;
+}
+
+/* Our listening socket on addr; -1 when it cannot be had (logged by the
+ * caller). */
+static int listen_socket(const struct sockaddr_in *addr)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(fd, (const struct sockaddr *)addr, sizeof *addr) != 0 || listen(fd, SOMAXCONN) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int http_server_start(http_server_t *srv)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->cfg.port)};
@@ -1117,18 +1171,34 @@ int http_server_start(http_server_t *srv)
         log_error("invalid bind address %s", srv->bind_address);
         return -1;
     }
-    /* poll(), not epoll: libmicrohttpd 0.9.75 races with itself when a
-     * thread-pooled epoll daemon is quiesced (MHD_quiesce_daemon and a worker
-     * both remove the listen socket from the worker's epoll set; the loser
-     * aborts the process: "Failed to remove listen FD from epoll set"). With
-     * poll(), quiescing only signals the workers. Each worker polls just its
-     * own connections, so poll() costs nothing at our connection counts. */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     unsigned pool = srv->cfg.threads;
+    /* A thread pool waits with epoll, on connections only: the listening
+     * socket is ours, and one thread accepts on it and hands each new
+     * connection over (MHD_add_connection). libmicrohttpd 0.9.75 races with
+     * itself when a thread-pooled epoll daemon owns its listener and is
+     * quiesced (MHD_quiesce_daemon and a worker both remove the listen socket
+     * from the worker's epoll set; the loser aborts the process: "Failed to
+     * remove listen FD from epoll set"); with our own listener there is no
+     * quiesce: stopping to accept is ending our thread and closing our
+     * socket. Thread per connection (the sandboxes, the services whose
+     * handlers wait long) keeps libmicrohttpd's own listener and poll(). */
+    bool own_listener = !srv->cfg.thread_per_connection && pool > 1;
     if (srv->cfg.thread_per_connection) {
-        flags |= MHD_USE_THREAD_PER_CONNECTION;
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
         pool = 0; /* no pool: the listening thread starts one thread per connection */
+    } else if (own_listener) {
+        flags |= MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET;
+    } else {
+        flags |= MHD_USE_POLL;
+    }
+    if (own_listener) {
+        srv->listen_fd = listen_socket(&addr);
+        if (srv->listen_fd < 0) {
+            log_error("cannot listen on %s:%d (port in use or not permitted)", srv->bind_address,
+                      srv->cfg.port);
+            return -1;
+        }
     }
     if (srv->can_defer)
         flags |= MHD_ALLOW_SUSPEND_RESUME;
@@ -1145,10 +1215,14 @@ int http_server_start(http_server_t *srv)
         {per_ip > 0 ? MHD_OPTION_PER_IP_CONNECTION_LIMIT : MHD_OPTION_END, (intptr_t)per_ip, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    struct MHD_OptionItem listen_options[] = {
+        {own_listener ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_END, 0, NULL},
+    };
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY,
-        pool_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        on_mhd_error, NULL, MHD_OPTION_ARRAY, listen_options, MHD_OPTION_ARRAY, pool_options,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
         srv->cfg.connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         srv->cfg.max_header_bytes + (size_t)CONNECTION_MEMORY_RESERVE_BYTES,
         MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, MHD_OPTION_ARRAY, per_ip_options,
@@ -1156,13 +1230,35 @@ int http_server_start(http_server_t *srv)
     if (!srv->daemon) {
         log_error("cannot listen on %s:%d (port in use or not permitted)", srv->bind_address,
                   srv->cfg.port);
-        return -1;
+        goto fail;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : srv->cfg.port;
+    if (own_listener) {
+        struct sockaddr_in bound;
+        socklen_t len = sizeof bound;
+        srv->port = getsockname(srv->listen_fd, (struct sockaddr *)&bound, &len) == 0
+                        ? ntohs(bound.sin_port)
+                        : srv->cfg.port;
+        atomic_store(&srv->accept_stopping, false);
+        if (pthread_create(&srv->accept_thread, NULL, accept_run, srv) != 0) {
+            log_error("cannot start the HTTP accept thread");
+            MHD_stop_daemon(srv->daemon);
+            srv->daemon = NULL;
+            goto fail;
+        }
+        srv->accept_running = true;
+    } else {
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        srv->port = info ? info->port : srv->cfg.port;
+    }
     log_kv(LOG_LEVEL_INFO, "http server listening", "address", srv->bind_address,
            LOG_INT("port", srv->port), NULL);
     return 0;
+fail:
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    srv->listen_fd = -1;
+    return -1;
 }
 
 void http_server_drain(http_server_t *srv)
@@ -1171,18 +1267,37 @@ void http_server_drain(http_server_t *srv)
         atomic_store(&srv->draining, true);
 }
 
-void http_server_stop(http_server_t *srv)
+/* Stops accepting: new connections are refused by the kernel from here on. */
+static MHD_socket stop_accepting(http_server_t *srv)
 {
-    if (!srv || !srv->daemon)
-        return;
-    http_server_drain(srv);
-    /* Stop accepting: quiescing takes the listen socket from the workers, and
+    if (srv->listen_fd >= 0) {
+        /* shutdown() of a listening socket wakes the blocked accept() with
+         * EINVAL and refuses what waits in the backlog */
+        atomic_store(&srv->accept_stopping, true);
+        shutdown(srv->listen_fd, SHUT_RDWR);
+        if (srv->accept_running)
+            pthread_join(srv->accept_thread, NULL);
+        srv->accept_running = false;
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+        return MHD_INVALID_SOCKET;
+    }
+    /* libmicrohttpd's own listener: quiescing takes it from the workers, and
      * shutdown() makes the kernel refuse new connections at once. The socket
      * itself stays open until MHD_stop_daemon has returned, as libmicrohttpd
      * requires with internal threads. */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         shutdown(fd, SHUT_RDWR);
+    return fd;
+}
+
+void http_server_stop(http_server_t *srv)
+{
+    if (!srv || !srv->daemon)
+        return;
+    http_server_drain(srv);
+    MHD_socket fd = stop_accepting(srv);
     int64_t deadline = clock_now_ms() + srv->cfg.drain_timeout_ms;
     while (atomic_load(&srv->in_flight) > 0 && clock_now_ms() < deadline)
         clock_source_system()->sleep_ms(NULL, DRAIN_POLL_MS);

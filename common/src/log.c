@@ -313,9 +313,22 @@ static void line_string(line_t *l, const char *s)
     line_raw(l, "\"");
 }
 
+/* By hand: every access log line formats a few, and snprintf's format
+ * parsing cost more than the digits. */
 const char *log_int_text(char buf[24], long long value)
 {
-    snprintf(buf, 24, "%lld", value);
+    char digits[24];
+    size_t n = 0, at = 0;
+    unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (value < 0)
+        buf[at++] = '-';
+    while (n > 0)
+        buf[at++] = digits[--n];
+    buf[at] = '\0';
     return buf;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "common/trace.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,15 +78,37 @@ int trace_parse(const char *traceparent, const char *tracestate, trace_context_t
     return 0;
 }
 
-/* n random bytes as 2n lower-case hex digits, never all zero. */
+/* Ids are unique, not secret: each thread draws from its own SplitMix64
+ * sequence, seeded once from the system's random source, instead of asking
+ * the CSPRNG (a lock and a few hundred instructions) for every request. */
+static int next_random(uint64_t *out)
+{
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        if (crypto_random_bytes(&state, sizeof state) != 0)
+            return -1;
+        seeded = true;
+    }
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    *out = z ^ (z >> 31);
+    return 0;
+}
+
+/* n random bytes (8 or 16) as 2n lower-case hex digits, never all zero. */
 static int random_hex(char *out, size_t bytes)
 {
-    uint8_t r[16];
+    static const char hex[] = "0123456789abcdef";
     do {
-        if (crypto_random_bytes(r, bytes) != 0)
-            return -1;
-        for (size_t i = 0; i < bytes; i++)
-            snprintf(out + 2 * i, 3, "%02x", r[i]);
+        for (size_t done = 0; done < bytes; done += 8) {
+            uint64_t r;
+            if (next_random(&r) != 0)
+                return -1;
+            for (int i = 15; i >= 0; i--, r >>= 4)
+                out[2 * done + (size_t)i] = hex[r & 15];
+        }
     } while (all_zero(out, 2 * bytes));
     return 0;
 }

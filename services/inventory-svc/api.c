@@ -20,6 +20,7 @@
 #include "common/pms_keys.h"
 #include "degraded.h"
 #include "fetch.h"
+#include "local_cache.h"
 #include "consumers.h"
 #include "query.h"
 #include "session_api.h"
@@ -496,6 +497,38 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
     json_object_object_add(o, "taxFreeAmount", json_object_new_int64(tax_free));
 }
 
+/* The local cache's key of a range read: vendor, ids, first night and
+ * count, each ended by a newline (which no id contains). -1 when too long. */
+#define LOCAL_KEY_MAX 320
+static int local_key(const inv_range_query_t *q, char out[LOCAL_KEY_MAX])
+{
+    char first[DATES_ISO_LEN + 1];
+    dates_format_iso(q->first, first);
+    body_t b = {.buf = out, .cap = LOCAL_KEY_MAX};
+    const char *parts[] = {q->vendor, q->hotel_id, q->room_type_id, first};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        size_t n = strlen(parts[i]);
+        if (b.len + n + 1 >= b.cap)
+            return -1;
+        memcpy(b.buf + b.len, parts[i], n);
+        b.len += n;
+        b.buf[b.len++] = '\n';
+    }
+    int nights = q->nights;
+    char digits[12];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + nights % 10);
+        nights /= 10;
+    } while (nights > 0 && n < sizeof digits);
+    if (b.len + n + 1 >= b.cap)
+        return -1;
+    while (n > 0)
+        b.buf[b.len++] = digits[--n];
+    b.buf[b.len] = '\0';
+    return 0;
+}
+
 static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
 {
     inv_range_query_t q;
@@ -504,6 +537,24 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     if (inv_query_parse_range(request_query, req, app->settings.max_nights, &q, &err) != 0 ||
         (kind == INV_KIND_RATES && inv_query_parse_party(request_query, req, &party, &err) != 0))
         return respond_validation(req, &err);
+    /* the hot inventory read: the same range again within a few
+     * milliseconds is answered from memory (local_cache.h), before the
+     * hotel's credentials are looked up again: an answer is only ever kept
+     * for a hotel that had them a few milliseconds ago (and their lookup is
+     * itself cached for far longer) */
+    char key[LOCAL_KEY_MAX];
+    bool local = kind == INV_KIND_INVENTORY && app->answers && local_key(&q, key) == 0;
+    uint64_t gen = local ? lc_generation(app->answers) : 0;
+    if (local) {
+        char *cached = NULL;
+        size_t cached_len = 0;
+        if (lc_get(app->answers, key, &cached, &cached_len)) {
+            metrics_series_add(app->metrics.inventory_local_hits, 1);
+            metrics_series_add(app->metrics.inventory_hits, q.nights);
+            return http_respond_take(req, 200, "application/json; charset=utf-8", cached,
+                                     cached_len);
+        }
+    }
     if (!hotel_known(req, app, q.hotel_id))
         return 0;
     inv_nights_t n;
@@ -525,9 +576,12 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     }
     size_t len = 0;
     char *body = nights_body(q.vendor, q.hotel_id, q.room_type_id, &n, &len);
+    bool from_redis = n.source == INV_SOURCE_CACHE;
     inv_nights_free(&n);
     if (!body)
         return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    if (local && from_redis)
+        lc_put(app->answers, key, gen, body, len);
     return http_respond_take(req, 200, "application/json; charset=utf-8", body, len);
 }
 

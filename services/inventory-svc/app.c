@@ -12,6 +12,7 @@
 #include "admin_static.h"
 #include "consumers.h"
 #include "degraded.h"
+#include "local_cache.h"
 #include "singleflight.h"
 #include "store.h"
 
@@ -35,6 +36,8 @@ static void read_settings(config_t *cfg, inv_settings_t *s)
         (int)config_get_int(cfg, "CACHE_FILL_WAIT_MS", INV_DEFAULT_FILL_WAIT_MS, 0, 60000);
     s->adjust_marker_ttl_s = (int)config_get_int(cfg, "ADJUST_MARKER_TTL_S",
                                                  INV_DEFAULT_ADJUST_MARKER_TTL_S, 60, 90 * 86400);
+    s->local_cache_ms = (int)config_get_int(cfg, "INVENTORY_LOCAL_CACHE_MS",
+                                            INV_DEFAULT_LOCAL_CACHE_MS, 0, INV_LOCAL_CACHE_MAX_MS);
 }
 
 /* Logins, sessions and the admin API's limits. */
@@ -56,8 +59,11 @@ static void read_access_settings(config_t *cfg, const service_settings_t *ss, in
 
 static void register_metrics(inv_metrics_t *m)
 {
-    m->cache_hits = metrics_counter("inventory_cache_hits_total",
-                                    "Nights (or room lists) answered from Redis", 1, "kind");
+    m->cache_hits =
+        metrics_counter("inventory_cache_hits_total",
+                        "Nights (or room lists) answered from the cache (Redis, or a copy of a "
+                        "Redis answer a few milliseconds old)",
+                        1, "kind");
     m->cache_misses = metrics_counter("inventory_cache_misses_total",
                                       "Nights (or room lists) not in Redis", 1, "kind");
     m->pms_fetch = metrics_histogram(
@@ -78,6 +84,12 @@ static void register_metrics(inv_metrics_t *m)
                         "direction", "outcome");
     m->events = metrics_counter("inventory_events_total", "Consumed events by outcome", 3, "topic",
                                 "type", "outcome");
+    m->local_hits =
+        metrics_counter("inventory_local_cache_hits_total",
+                        "Reads answered from the in-process copy of a recent answer", 1, "kind");
+    m->inventory_hits = metrics_series(m->cache_hits, "inventory");
+    m->inventory_misses = metrics_series(m->cache_misses, "inventory");
+    m->inventory_local_hits = metrics_series(m->local_hits, "inventory");
 }
 
 /* ------------------------------------------------------ PMS API keys -- */
@@ -272,8 +284,10 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
                                                       .breaker_open_ms = pc.breaker.open_ms,
                                                       .probe_interval_ms = probe_ms});
     app->flights = sf_group_new();
+    app->answers = lc_new(app->settings.local_cache_ms, INV_LOCAL_CACHE_SLOTS, NULL);
     app->store = inv_store_new(ss->mysql_url, DB_POOL_SIZE);
-    if (!app->degraded || !app->flights || !app->store)
+    if (!app->degraded || !app->flights || !app->store ||
+        (app->settings.local_cache_ms > 0 && !app->answers))
         goto done;
     /* The hotels' PMS budgets are shared with booking-svc, whose checkouts
      * go first: a read that would queue is refused at once and served from
@@ -333,6 +347,7 @@ void inv_app_free(inv_app_t *app)
     db_pool_free(app->keystore_pool);
     inv_store_free(app->store);
     sf_group_free(app->flights);
+    lc_free(app->answers);
     kafka_producer_free(app->producer);
     client_limit_free(app->limits); /* uses the Redis pool: before it */
     redis_pool_free(app->redis);

@@ -35,6 +35,7 @@ struct degraded;
 struct sf_group;
 struct inv_store;
 struct admin_static;
+struct local_cache;
 
 #define INV_DEFAULT_INVENTORY_TTL_S 90
 #define INV_DEFAULT_RATE_TTL_S 300
@@ -45,6 +46,12 @@ struct admin_static;
 #define INV_DEFAULT_FILL_WAIT_MS 3000
 #define INV_DEFAULT_ADJUST_MARKER_TTL_S 604800
 #define INV_DEFAULT_SYNC_MAX_NIGHTS 31
+/* How long a read answer is reused in memory. A change another replica
+ * applied shows here after this at most, on top of the event's own way to
+ * Redis: small against the 50 ms a change may take to be seen. */
+#define INV_DEFAULT_LOCAL_CACHE_MS 10
+#define INV_LOCAL_CACHE_MAX_MS 1000
+#define INV_LOCAL_CACHE_SLOTS 1024
 #define INV_REDIS_TIMEOUT_MS 300
 #define INV_TOPIC_MAX 160
 /* Logins per client address: a person retyping a password passes, a
@@ -68,6 +75,7 @@ typedef struct inv_settings {
     int fill_lock_ttl_s;     /* CACHE_FILL_LOCK_TTL_S: the cross-replica single-flight lock */
     int fill_wait_ms;        /* CACHE_FILL_WAIT_MS: how long another replica's fill is awaited */
     int adjust_marker_ttl_s; /* ADJUST_MARKER_TTL_S */
+    int local_cache_ms;      /* INVENTORY_LOCAL_CACHE_MS: 0 = every read asks Redis */
 } inv_settings_t;
 
 typedef struct inv_metrics {
@@ -80,6 +88,9 @@ typedef struct inv_metrics {
     metric_t *redis_errors; /* inventory_redis_errors_total{op} */
     metric_t *adjustments;  /* inventory_adjustments_total{direction,outcome} */
     metric_t *events;       /* inventory_events_total{topic,type,outcome} */
+    metric_t *local_hits;   /* inventory_local_cache_hits_total{kind} */
+    /* the inventory read's series, resolved once for the hot path */
+    metric_series_t *inventory_hits, *inventory_misses, *inventory_local_hits;
 } inv_metrics_t;
 
 typedef struct inv_app {
@@ -102,6 +113,7 @@ typedef struct inv_app {
     pms_connector_t *pms_reconcile;
     struct degraded *degraded;
     struct sf_group *flights;
+    struct local_cache *answers; /* recent inventory answers (local_cache.h); NULL = off */
     kafka_producer_t *producer;
     kafka_consumer_t *pms_events_consumer;
     kafka_consumer_t *sync_jobs_consumer;

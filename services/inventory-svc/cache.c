@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "local_cache.h"
 
 inv_keys_t *inv_keys_nights(inv_key_family_t family, const char *hotel_id, const char *room_type_id,
                             dates_day_t first, size_t count)
@@ -70,6 +71,7 @@ int inv_cache_set_many(inv_app_t *app, const char *const *keys, const char *cons
     int rc =
         redis_set_ex_many(r, keys, values, n, ttl_s) == REDIS_CLIENT_OK ? 0 : failed(app, r, "set");
     redis_pool_release(app->redis, r);
+    lc_invalidate(app->answers);
     return rc;
 }
 
@@ -101,6 +103,7 @@ int inv_cache_del(inv_app_t *app, const char *const *keys, size_t n, long long *
     redis_client_t *r = redis_pool_acquire(app->redis);
     int rc = redis_del(r, keys, n, deleted) == REDIS_CLIENT_OK ? 0 : failed(app, r, "del");
     redis_pool_release(app->redis, r);
+    lc_invalidate(app->answers);
     return rc;
 }
 
@@ -124,5 +127,6 @@ int inv_cache_eval(inv_app_t *app, const char *script, const char *const *keys, 
                  ? 0
                  : failed(app, r, "eval");
     redis_pool_release(app->redis, r);
+    lc_invalidate(app->answers);
     return rc;
 }

@@ -11,6 +11,9 @@
  *     if (inv_cache_mget(app, k, vals) == 0) ... vals[i] NULL = miss ...
  *     redis_values_free(vals, k->count); free(vals); inv_keys_free(k);
  *
+ * Every call that writes (SET, DEL, EVAL) ends by invalidating the app's
+ * in-process answers (local_cache.h), after Redis has answered, failed or not.
+ *
  * Thread-safety: all functions are thread-safe (pooled connections).
  * Ownership: key lists are the caller's (inv_keys_free); values are malloc'd.
  */

@@ -424,8 +424,13 @@ static int read_fresh(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
             }
         }
         redis_values_free(vals, n);
-        metrics_counter_add(app->metrics.cache_hits, hits, inv_kind_name(kind));
-        metrics_counter_add(app->metrics.cache_misses, out->count - hits, inv_kind_name(kind));
+        if (kind == INV_KIND_INVENTORY) {
+            metrics_series_add(app->metrics.inventory_hits, hits);
+            metrics_series_add(app->metrics.inventory_misses, out->count - hits);
+        } else {
+            metrics_counter_add(app->metrics.cache_hits, hits, inv_kind_name(kind));
+            metrics_counter_add(app->metrics.cache_misses, out->count - hits, inv_kind_name(kind));
+        }
     }
     free(vals);
     inv_keys_free(keys);

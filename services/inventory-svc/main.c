@@ -14,6 +14,7 @@
 
 static const char ENV_HELP[] =
     "  INVENTORY_TTL_S             inv: key TTL in seconds (90)\n"
+    "  INVENTORY_LOCAL_CACHE_MS    reuse of an inventory answer in memory, ms; 0 = off (10)\n"
     "  RATE_TTL_S                  rate: key TTL in seconds (300)\n"
     "  ROOMS_TTL_S                 hotel:{id}:rooms TTL in seconds (3600)\n"
     "  SHADOW_TTL_S                last-known copies for the stale fallback, seconds (604800)\n"

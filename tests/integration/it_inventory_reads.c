@@ -444,6 +444,44 @@ static bool degraded_reason_is(const char *reason)
     return ok;
 }
 
+/* The first night's "available" of a fresh read of [in, in + 2], -1 on an error. */
+static int read_available(dates_day_t in)
+{
+    struct json_object *o = NULL;
+    int st = invfx_read(&f, "/api/inventory", INVFX_ROOM, in, in + 2, &o);
+    int available = st == 200 ? invfx_night_int(o, 0, "available") : -1;
+    json_object_put(o);
+    return available;
+}
+
+START_TEST(test_the_in_process_copy_never_hides_this_replicas_writes_and_expires_for_others)
+{
+    /* a long-lived copy, so the reads below surely find it */
+    invfx_stop_service(&f);
+    const char *env[] = {"INVENTORY_LOCAL_CACHE_MS=1000", NULL};
+    invfx_start(&f, env);
+    dates_day_t in = dates_today_utc() + 45;
+    ck_assert_int_eq(read_available(in), 10); /* from the PMS */
+    ck_assert(TS_POLL_UNTIL(
+        read_available(in) == 10 &&
+            invfx_metric(&f, "inventory_local_cache_hits_total{kind=\"inventory\"}") >= 1,
+        5000));
+
+    /* this replica's own write (a booking's decrement) shows at the next read */
+    struct json_object *o = NULL;
+    ck_assert_int_eq(adjust("decrement", in, 1, 2, "bk_local", &o), 200);
+    json_object_put(o);
+    ck_assert_int_eq(read_available(in), 8);
+
+    /* a write this process did not make (another replica's) shows once the
+     * copy has expired */
+    char key[128];
+    invfx_key(key, sizeof key, "inv", INVFX_ROOM, in);
+    ck_assert_int_eq(redis_set_ex(f.redis, key, "3/10", 90), REDIS_CLIENT_OK);
+    ck_assert(TS_POLL_UNTIL(read_available(in) == 3, 5000));
+}
+END_TEST
+
 START_TEST(test_admin_degraded_mode_is_published_in_redis)
 {
     struct json_object *o = NULL;
@@ -593,6 +631,8 @@ int main(void)
     tcase_add_test(tc, test_a_read_refused_by_the_pms_budget_is_503_pms_busy_not_an_outage);
     tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
     tcase_add_test(tc, test_decrement_and_increment_are_idempotent_per_booking_and_clamped);
+    tcase_add_test(
+        tc, test_the_in_process_copy_never_hides_this_replicas_writes_and_expires_for_others);
     tcase_add_test(tc, test_admin_degraded_mode_is_published_in_redis);
     tcase_add_test(tc, test_the_operator_switch_of_one_hotel_leaves_the_others_alone);
     suite_add_tcase(s, tc);

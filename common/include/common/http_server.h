@@ -1,6 +1,7 @@
 /*
- * http_server.h — the HTTP server every service runs (libmicrohttpd, thread
- * pool, poll()), with method + path routing, path parameters, buffered JSON
+ * http_server.h — the HTTP server every service runs (libmicrohttpd: a
+ * thread pool waiting with epoll behind our own accepting thread, or a thread
+ * per connection), with method + path routing, path parameters, buffered JSON
  * bodies, request ids, an access log, and the built-in /healthz, /readyz and
  * /metrics endpoints.
  *
