@@ -266,15 +266,24 @@ static bool wait_for_budget(const pms_error_t *e, int64_t deadline_ms)
     return true;
 }
 
-/* A night's price is what a guest pays: the average is over those. */
+/* A night's price is what a guest pays: the average is over the nights the
+ * PMS priced (OPERA prices only nights it sells: a closed night comes back
+ * with no rate, 0, which is no price at all). 0 when none was priced. */
 static int64_t average_price(const pms_nights_t *n)
 {
-    if (!n || n->count == 0)
-        return 0;
-    int64_t sum = 0;
-    for (size_t i = 0; i < n->count; i++)
-        sum += n->items[i].rate;
-    return (sum + (int64_t)n->count / 2) / (int64_t)n->count;
+    int64_t sum = 0, priced = 0;
+    for (size_t i = 0; n && i < n->count; i++)
+        if (n->items[i].rate > 0) {
+            sum += n->items[i].rate;
+            priced++;
+        }
+    return priced ? (sum + priced / 2) / priced : 0;
+}
+
+/* A price for the preview: null when the PMS stated none. */
+static struct json_object *price_json(int64_t minor)
+{
+    return minor > 0 ? json_object_new_int64(minor) : NULL;
 }
 
 /* The hotel's details and room types. Runs with the request's key override. */
@@ -392,7 +401,7 @@ static struct json_object *nights_json(const pms_nights_t *n)
         json_object_object_add(o, "date", json_object_new_string(day));
         json_object_object_add(o, "available", json_object_new_int(n->items[i].available));
         json_object_object_add(o, "total", json_object_new_int(n->items[i].total));
-        json_object_object_add(o, "price", json_object_new_int64(n->items[i].rate));
+        json_object_object_add(o, "price", price_json(n->items[i].rate));
         json_object_array_add(arr, o);
     }
     return arr;
@@ -445,8 +454,7 @@ static struct json_object *preview_json(inv_app_t *app, const target_t *t, const
         json_object_object_add(r, "maxOccupancy", json_object_new_int(rt->max_occupancy));
         json_object_object_add(r, "totalRooms", json_object_new_int(rt->total_rooms));
         json_object_object_add(r, "photos", photos_json(rt));
-        json_object_object_add(r, "averagePrice",
-                               json_object_new_int64(average_price(&s->nights[i])));
+        json_object_object_add(r, "averagePrice", price_json(average_price(&s->nights[i])));
         json_object_object_add(r, "nights", nights_json(&s->nights[i]));
         json_object_array_add(types, r);
     }
@@ -749,7 +757,9 @@ static db_err_t upsert_nights(db_t *db, save_ctx_t *c, size_t i)
                              DB_STR(room),        DB_STR(INV_BASE_RATE_PLAN_ID),
                              DB_STR(day),         DB_STR(price),
                              DB_STR(currency)};
-        if (e == DB_OK)
+        /* a night the PMS did not price (OPERA: not for sale) has no price
+         * to store: a row keeps its last known one, as the sync does */
+        if (e == DB_OK && n->items[k].rate > 0)
             e = db_exec(db,
                         "INSERT INTO rate_plan (vendor, hotel_id, room_type_id, rate_plan_id, "
                         "stay_date, price, currency) VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE "

@@ -185,6 +185,66 @@ START_TEST(test_an_opera_night_closed_by_a_restriction_shows_no_price_rather_tha
 }
 END_TEST
 
+/* The admin's onboarding preview of the OPERA hotel: a night OPERA does
+ * not sell has no price in the grid (null, never 0), and the room type's
+ * average is over the nights OPERA priced. */
+START_TEST(test_the_onboarding_preview_of_an_opera_hotel_prices_only_nights_for_sale)
+{
+    dates_day_t closed_day = dates_today_utc() + 3;
+    char closed[DATES_ISO_LEN + 1], json[256];
+    dates_format_iso(closed_day, closed);
+    snprintf(json, sizeof json,
+             "{\"hotelCode\":\"" OP_HOTEL "\",\"roomType\":\"" OP_ROOM
+             "\",\"from\":\"%s\",\"to\":\"%s\",\"available\":0}",
+             closed, closed);
+    ck_assert_int_eq(ts_sandbox_post(&op, "/_sandbox/frontdesk/availability", json), 200);
+    char admin[TS_AUTH_HEADER_MAX];
+    const char *url = f.mysql_url[0] ? f.mysql_url : ts_env("MYSQL_URL", TS_DEFAULT_MYSQL_URL);
+    ck_assert_int_eq(ts_api_key_header(url, "admin", NULL, admin, NULL), 0);
+    const char *headers[] = {"Content-Type: application/json", admin, NULL};
+    static const char body[] = "{\"vendor\":\"opera\",\"hotelId\":\"" OP_HOTEL "\"}";
+    http_client_response_t r;
+    ck_assert_int_eq(http_client_request(f.http, "POST", "/api/admin/pms/preview", NULL, headers,
+                                         body, strlen(body), &r),
+                     HTTP_CLIENT_OK);
+    ck_assert_msg(r.status == 200, "preview: %d %s", r.status, r.body ? r.body : "");
+    struct json_object *o = json_tokener_parse(r.body), *types, *v;
+    http_client_response_clear(&r);
+    ck_assert(json_object_object_get_ex(o, "roomTypes", &types));
+    struct json_object *type = NULL;
+    for (size_t i = 0; i < json_object_array_length(types); i++) {
+        struct json_object *t = json_object_array_get_idx(types, i);
+        if (strcmp(invfx_str(t, "roomTypeId"), OP_ROOM) == 0)
+            type = t;
+    }
+    ck_assert_msg(type != NULL, "no %s in %s", OP_ROOM, json_object_to_json_string(o));
+    struct json_object *nights;
+    ck_assert(json_object_object_get_ex(type, "nights", &nights));
+    int64_t sum = 0, priced = 0;
+    bool saw_closed = false;
+    for (size_t i = 0; i < json_object_array_length(nights); i++) {
+        struct json_object *n = json_object_array_get_idx(nights, i);
+        ck_assert(json_object_object_get_ex(n, "price", &v));
+        if (strcmp(invfx_str(n, "date"), closed) == 0) {
+            saw_closed = true;
+            ck_assert_msg(json_object_is_type(v, json_type_null), "closed night priced: %s",
+                          json_object_to_json_string(n));
+            continue;
+        }
+        if (json_object_is_type(v, json_type_null))
+            continue;
+        ck_assert_int_gt(json_object_get_int64(v), 0);
+        sum += json_object_get_int64(v);
+        priced++;
+    }
+    ck_assert(saw_closed);
+    ck_assert_int_gt(priced, 0);
+    ck_assert(json_object_object_get_ex(type, "averagePrice", &v));
+    ck_assert_int_eq(json_object_get_int64(v), (sum + priced / 2) / priced);
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read)
 {
     dates_day_t first = dates_today_utc() + 10;
@@ -216,6 +276,7 @@ int main(void)
     tcase_add_test(tc, test_the_cloudbeds_hotel_keeps_its_counts_and_opera_room_types_are_read);
     tcase_add_test(tc, test_opera_rates_list_its_plans_with_the_hotels_own_policies);
     tcase_add_test(tc, test_an_opera_night_closed_by_a_restriction_shows_no_price_rather_than_zero);
+    tcase_add_test(tc, test_the_onboarding_preview_of_an_opera_hotel_prices_only_nights_for_sale);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
