@@ -17,10 +17,13 @@
 #include "common/cancel_policy.h"
 #include "common/http_audit.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/pms_keys.h"
+#include "common/trace.h"
 #include "degraded.h"
 #include "fetch.h"
 #include "local_cache.h"
+#include "read_pool.h"
 #include "consumers.h"
 #include "query.h"
 #include "session_api.h"
@@ -529,6 +532,110 @@ static int local_key(const inv_range_query_t *q, char out[LOCAL_KEY_MAX])
     return 0;
 }
 
+/* The answer of a range read: its nights from pre (already read from the
+ * cache; NULL: fetched here, which may wait for the PMS) and, for an
+ * inventory read from Redis, a copy for the local cache under key (NULL:
+ * none) if no cache write came since gen. */
+static int answer_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind,
+                         const inv_range_query_t *q, const inv_party_t *party, const char *key,
+                         uint64_t gen, inv_nights_t *pre)
+{
+    inv_nights_t n;
+    if (pre) {
+        n = *pre;
+    } else {
+        char msg[512];
+        inv_fetch_status_t st = inv_fetch_nights(app, kind, q->hotel_id, q->room_type_id,
+                                                 q->first, q->nights, &n, msg, sizeof msg);
+        if (st != INV_FETCH_OK)
+            return respond_fetch_error(req, st, msg);
+    }
+    if (kind == INV_KIND_RATES) {
+        /* rates carry each night's plans and their cancellation policies:
+         * built as a tree; the hot inventory read is written directly */
+        struct json_object *o = nights_json(q->vendor, q->hotel_id, q->room_type_id, kind, &n);
+        inv_nights_free(&n);
+        attach_cancel_policies(app, q->hotel_id, o);
+        add_stay(app, q, party, o);
+        int rc = http_respond_json(req, 200, o);
+        json_object_put(o);
+        return rc;
+    }
+    size_t len = 0;
+    char *body = nights_body(q->vendor, q->hotel_id, q->room_type_id, &n, &len);
+    bool from_redis = n.source == INV_SOURCE_CACHE;
+    inv_nights_free(&n);
+    if (!body)
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+    if (key && from_redis)
+        lc_put(app->answers, key, gen, body, len);
+    return http_respond_take(req, 200, "application/json; charset=utf-8", body, len);
+}
+
+/* A range read handed to the read pool: what answer_nights needs, the
+ * request's strings included (valid until its answer), and the request's
+ * log and trace context for the pool thread. */
+typedef struct nights_job {
+    http_request_t *req;
+    inv_app_t *app;
+    inv_kind_t kind;
+    inv_range_query_t q;
+    inv_party_t party;
+    bool keep; /* key names the local cache's copy */
+    uint64_t gen;
+    char key[LOCAL_KEY_MAX];
+    char request_id[80];
+    trace_context_t trace;
+} nights_job_t;
+
+static void run_nights_job(void *arg, bool cancelled)
+{
+    nights_job_t *j = arg;
+    log_set_request_id(j->request_id);
+    trace_set_current(&j->trace);
+    if (cancelled)
+        http_respond_error(j->req, 503, "SHUTTING_DOWN", NULL,
+                           "서비스가 종료 중입니다 (the service is shutting down; retry)");
+    else
+        answer_nights(j->req, j->app, j->kind, &j->q, &j->party, j->keep ? j->key : NULL, j->gen,
+                      NULL);
+    trace_set_current(NULL);
+    log_set_request_id(NULL);
+    free(j);
+}
+
+/* Hands a read that may wait for the PMS to the read pool, so this HTTP
+ * worker's other connections are not held up meanwhile. 0 when the pool
+ * took it (answered later), -1 when it is to be answered here. */
+static int defer_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind,
+                        const inv_range_query_t *q, const inv_party_t *party, const char *key,
+                        uint64_t gen)
+{
+    if (!app->reads)
+        return -1;
+    nights_job_t *j = malloc(sizeof *j);
+    if (!j)
+        return -1;
+    *j = (nights_job_t){.req = req, .app = app, .kind = kind, .q = *q, .party = *party,
+                        .keep = key != NULL, .gen = gen};
+    if (key)
+        snprintf(j->key, sizeof j->key, "%s", key);
+    const char *id = http_request_id(req);
+    snprintf(j->request_id, sizeof j->request_id, "%s", id ? id : "");
+    const trace_context_t *t = trace_current();
+    if (t)
+        j->trace = *t;
+    else
+        trace_start(&j->trace);
+    if (http_request_defer(req) != 0) {
+        free(j);
+        return -1;
+    }
+    if (read_pool_submit(app->reads, run_nights_job, j) != 0)
+        run_nights_job(j, false); /* the pool is full or stopping: answered on this thread */
+    return 0;
+}
+
 static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
 {
     inv_range_query_t q;
@@ -557,32 +664,16 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     }
     if (!hotel_known(req, app, q.hotel_id))
         return 0;
+    /* An inventory read the cache answers whole is answered here, on the
+     * HTTP worker. One that may wait for the PMS (a miss to fill; rates,
+     * whose party price and policies may ask it) goes to the read pool. */
     inv_nights_t n;
-    char msg[512];
-    inv_fetch_status_t st = inv_fetch_nights(app, kind, q.hotel_id, q.room_type_id, q.first,
-                                             q.nights, &n, msg, sizeof msg);
-    if (st != INV_FETCH_OK)
-        return respond_fetch_error(req, st, msg);
-    if (kind == INV_KIND_RATES) {
-        /* rates carry each night's plans and their cancellation policies:
-         * built as a tree; the hot inventory read is written directly */
-        struct json_object *o = nights_json(q.vendor, q.hotel_id, q.room_type_id, kind, &n);
-        inv_nights_free(&n);
-        attach_cancel_policies(app, q.hotel_id, o);
-        add_stay(app, &q, &party, o);
-        int rc = http_respond_json(req, 200, o);
-        json_object_put(o);
-        return rc;
-    }
-    size_t len = 0;
-    char *body = nights_body(q.vendor, q.hotel_id, q.room_type_id, &n, &len);
-    bool from_redis = n.source == INV_SOURCE_CACHE;
-    inv_nights_free(&n);
-    if (!body)
-        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
-    if (local && from_redis)
-        lc_put(app->answers, key, gen, body, len);
-    return http_respond_take(req, 200, "application/json; charset=utf-8", body, len);
+    if (kind == INV_KIND_INVENTORY &&
+        inv_fetch_nights_cached(app, kind, q.hotel_id, q.room_type_id, q.first, q.nights, &n))
+        return answer_nights(req, app, kind, &q, &party, local ? key : NULL, gen, &n);
+    if (defer_nights(req, app, kind, &q, &party, local ? key : NULL, gen) == 0)
+        return 0;
+    return answer_nights(req, app, kind, &q, &party, local ? key : NULL, gen, NULL);
 }
 
 static int handle_inventory(http_request_t *req, void *ctx)

@@ -13,6 +13,7 @@
 #include "consumers.h"
 #include "degraded.h"
 #include "local_cache.h"
+#include "read_pool.h"
 #include "singleflight.h"
 #include "store.h"
 
@@ -38,6 +39,8 @@ static void read_settings(config_t *cfg, inv_settings_t *s)
                                                  INV_DEFAULT_ADJUST_MARKER_TTL_S, 60, 90 * 86400);
     s->local_cache_ms = (int)config_get_int(cfg, "INVENTORY_LOCAL_CACHE_MS",
                                             INV_DEFAULT_LOCAL_CACHE_MS, 0, INV_LOCAL_CACHE_MAX_MS);
+    s->read_threads = (int)config_get_int(cfg, "INVENTORY_READ_THREADS", INV_DEFAULT_READ_THREADS,
+                                          0, INV_MAX_READ_THREADS);
 }
 
 /* Logins, sessions and the admin API's limits. */
@@ -285,9 +288,13 @@ int inv_app_init(inv_app_t *app, config_t *cfg, const service_settings_t *ss)
                                                       .probe_interval_ms = probe_ms});
     app->flights = sf_group_new();
     app->answers = lc_new(app->settings.local_cache_ms, INV_LOCAL_CACHE_SLOTS, NULL);
+    app->reads = app->settings.read_threads > 0
+                     ? read_pool_new(app->settings.read_threads, INV_READ_QUEUE_MAX)
+                     : NULL;
     app->store = inv_store_new(ss->mysql_url, DB_POOL_SIZE);
     if (!app->degraded || !app->flights || !app->store ||
-        (app->settings.local_cache_ms > 0 && !app->answers))
+        (app->settings.local_cache_ms > 0 && !app->answers) ||
+        (app->settings.read_threads > 0 && !app->reads))
         goto done;
     /* The hotels' PMS budgets are shared with booking-svc, whose checkouts
      * go first: a read that would queue is refused at once and served from
@@ -325,6 +332,8 @@ int inv_app_start_consumers(inv_app_t *app)
 void inv_app_stop(void *arg)
 {
     inv_app_t *app = arg;
+    /* after the HTTP server's stop: the reads still queued get their 503 */
+    read_pool_stop(app->reads);
     inv_consumers_stop(app);
     if (app->degraded)
         degraded_stop(app->degraded);
@@ -348,6 +357,7 @@ void inv_app_free(inv_app_t *app)
     inv_store_free(app->store);
     sf_group_free(app->flights);
     lc_free(app->answers);
+    read_pool_free(app->reads);
     kafka_producer_free(app->producer);
     client_limit_free(app->limits); /* uses the Redis pool: before it */
     redis_pool_free(app->redis);

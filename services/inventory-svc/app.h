@@ -51,6 +51,12 @@ struct local_cache;
  * Redis: small against the 50 ms a change may take to be seen. */
 #define INV_DEFAULT_LOCAL_CACHE_MS 10
 #define INV_LOCAL_CACHE_MAX_MS 1000
+/* Threads that answer the reads which may wait for the PMS (read_pool.h),
+ * and how many such reads may wait for one; beyond that a read is answered
+ * on its HTTP worker, as with 0 threads. */
+#define INV_DEFAULT_READ_THREADS 8
+#define INV_MAX_READ_THREADS 256
+#define INV_READ_QUEUE_MAX 1024
 #define INV_LOCAL_CACHE_SLOTS 1024
 #define INV_REDIS_TIMEOUT_MS 300
 #define INV_TOPIC_MAX 160
@@ -76,6 +82,7 @@ typedef struct inv_settings {
     int fill_wait_ms;        /* CACHE_FILL_WAIT_MS: how long another replica's fill is awaited */
     int adjust_marker_ttl_s; /* ADJUST_MARKER_TTL_S */
     int local_cache_ms;      /* INVENTORY_LOCAL_CACHE_MS: 0 = every read asks Redis */
+    int read_threads;        /* INVENTORY_READ_THREADS: 0 = reads wait on their HTTP worker */
 } inv_settings_t;
 
 typedef struct inv_metrics {
@@ -114,6 +121,7 @@ typedef struct inv_app {
     struct degraded *degraded;
     struct sf_group *flights;
     struct local_cache *answers; /* recent inventory answers (local_cache.h); NULL = off */
+    struct read_pool *reads;     /* reads that may wait for the PMS (read_pool.h); NULL = off */
     kafka_producer_t *producer;
     kafka_consumer_t *pms_events_consumer;
     kafka_consumer_t *sync_jobs_consumer;

@@ -398,12 +398,25 @@ static inv_fetch_status_t status_of_pms_error(pms_err_t e)
 
 /* ------------------------------------------------------------- nights -- */
 
+/* The cache's hit and miss counters for a read of total nights. */
+static void count_reads(inv_app_t *app, inv_kind_t kind, int hits, int total)
+{
+    if (kind == INV_KIND_INVENTORY) {
+        metrics_series_add(app->metrics.inventory_hits, hits);
+        metrics_series_add(app->metrics.inventory_misses, total - hits);
+    } else {
+        metrics_counter_add(app->metrics.cache_hits, hits, inv_kind_name(kind));
+        metrics_counter_add(app->metrics.cache_misses, total - hits, inv_kind_name(kind));
+    }
+}
+
 /* Step 1: one MGET of the fresh keys into out (dates set for every night).
  * Returns the hits; *miss_first / *miss_last span the misses (-1 when none);
- * *redis_ok says whether Redis answered. -1 on OOM. */
+ * *redis_ok says whether Redis answered. -1 on OOM. counted: the hits and
+ * misses go to the metrics (a probe that may be read again does not). */
 static int read_fresh(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                       const char *room_type_id, inv_nights_t *out, bool *known, bool *redis_ok,
-                      int *miss_first, int *miss_last)
+                      int *miss_first, int *miss_last, bool counted)
 {
     size_t n = (size_t)out->count;
     dates_day_t first = out->items[0].date;
@@ -424,13 +437,8 @@ static int read_fresh(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
             }
         }
         redis_values_free(vals, n);
-        if (kind == INV_KIND_INVENTORY) {
-            metrics_series_add(app->metrics.inventory_hits, hits);
-            metrics_series_add(app->metrics.inventory_misses, out->count - hits);
-        } else {
-            metrics_counter_add(app->metrics.cache_hits, hits, inv_kind_name(kind));
-            metrics_counter_add(app->metrics.cache_misses, out->count - hits, inv_kind_name(kind));
-        }
+        if (counted)
+            count_reads(app, kind, hits, out->count);
     }
     free(vals);
     inv_keys_free(keys);
@@ -463,6 +471,33 @@ static inv_fetch_status_t serve_stale(inv_app_t *app, inv_kind_t kind, const cha
     return INV_FETCH_UNAVAILABLE;
 }
 
+bool inv_fetch_nights_cached(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                             const char *room_type_id, dates_day_t first, int count,
+                             inv_nights_t *out)
+{
+    memset(out, 0, sizeof *out);
+    bool *known = count > 0 ? calloc((size_t)count, sizeof *known) : NULL;
+    out->items = count > 0 ? calloc((size_t)count, sizeof *out->items) : NULL;
+    out->count = count;
+    bool redis_ok = false;
+    int miss_first = -1, miss_last = -1, hits = -1;
+    if (known && out->items) {
+        for (int i = 0; i < count; i++)
+            out->items[i].date = first + i;
+        hits = read_fresh(app, kind, hotel_id, room_type_id, out, known, &redis_ok, &miss_first,
+                          &miss_last, false);
+    }
+    free(known);
+    if (hits == count && count > 0)
+        count_reads(app, kind, hits, count); /* a miss is counted by the read that follows */
+    if (hits != count || count <= 0) {
+        inv_nights_free(out);
+        return false;
+    }
+    out->source = INV_SOURCE_CACHE;
+    return true;
+}
+
 inv_fetch_status_t inv_fetch_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                                     const char *room_type_id, dates_day_t first, int count,
                                     inv_nights_t *out, char *msg, size_t msg_size)
@@ -478,7 +513,7 @@ inv_fetch_status_t inv_fetch_nights(inv_app_t *app, inv_kind_t kind, const char 
         for (int i = 0; i < count; i++)
             out->items[i].date = first + i;
         hits = read_fresh(app, kind, hotel_id, room_type_id, out, known, &redis_ok, &miss_first,
-                          &miss_last);
+                          &miss_last, true);
     }
     if (hits < 0) {
         snprintf(msg, msg_size, "out of memory");

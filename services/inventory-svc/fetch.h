@@ -72,6 +72,12 @@ const char *inv_source_name(inv_source_t source);
 inv_fetch_status_t inv_fetch_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
                                     const char *room_type_id, dates_day_t first, int count,
                                     inv_nights_t *out, char *msg, size_t msg_size);
+/* The same read from the cache alone, never the PMS: true with *out filled
+ * (source cache) when every night is a fresh hit; false otherwise (*out
+ * empty) — the read then needs inv_fetch_nights, which may wait for the PMS. */
+bool inv_fetch_nights_cached(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                             const char *room_type_id, dates_day_t first, int count,
+                             inv_nights_t *out);
 void inv_nights_free(inv_nights_t *n);
 
 /* The hotel's room types (hotel:{id}:rooms, single-flight, shadow fallback). */

@@ -15,6 +15,8 @@
 static const char ENV_HELP[] =
     "  INVENTORY_TTL_S             inv: key TTL in seconds (90)\n"
     "  INVENTORY_LOCAL_CACHE_MS    reuse of an inventory answer in memory, ms; 0 = off (10)\n"
+    "  INVENTORY_READ_THREADS      threads for the reads that may wait for the PMS, off the\n"
+    "                              HTTP workers; 0 = they wait on their worker (8)\n"
     "  RATE_TTL_S                  rate: key TTL in seconds (300)\n"
     "  ROOMS_TTL_S                 hotel:{id}:rooms TTL in seconds (3600)\n"
     "  SHADOW_TTL_S                last-known copies for the stale fallback, seconds (604800)\n"
@@ -75,6 +77,9 @@ int main(int argc, char **argv)
         .port_env = "INVENTORY_SVC_PORT",
         .default_port = 8082,
         .env_help = ENV_HELP,
+        /* a read that waits for the PMS is answered from the read pool,
+         * not on the HTTP worker that also serves other connections */
+        .http_deferred_responses = true,
         .routes = INV_API_ROUTES,
         .route_count = INV_API_ROUTE_COUNT,
     };

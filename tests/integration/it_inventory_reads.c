@@ -6,6 +6,7 @@
  * test runs its own pms-sandbox, Redis database and service on free ports. */
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,56 @@ START_TEST(test_fifty_concurrent_cold_reads_make_exactly_one_pms_call)
     }
     ck_assert_int_ge(from_pms, 1);
     ck_assert_double_eq(invfx_metric(&f, INVFX_RATEPLANS_OK), 1);
+}
+END_TEST
+
+/* A cold read in its own thread, saying when it is done. */
+typedef struct slow_reader {
+    racer_t r;
+    atomic_bool done;
+} slow_reader_t;
+
+static void *slow_read(void *arg)
+{
+    slow_reader_t *s = arg;
+    race_read(&s->r);
+    atomic_store(&s->done, true);
+    return NULL;
+}
+
+/* One HTTP worker (HTTP_THREADS=1) serves every connection: a read that
+ * waits seconds for a slow PMS is answered from the read pool, so warm
+ * reads on other connections are answered meanwhile instead of queueing
+ * behind it. */
+START_TEST(test_a_read_waiting_for_the_pms_holds_up_no_other_read)
+{
+    dates_day_t warm = dates_today_utc() + 20, cold = dates_today_utc() + 70;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, warm, warm + 2, NULL), 200);
+    ts_sandbox_fault(&f.sb, "{\"op\":\"getRatePlans\",\"latencyMs\":6000}");
+    slow_reader_t slow = {.r = {.f = &f, .from = cold, .to = cold + 1}};
+    atomic_init(&slow.done, false);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, slow_read, &slow), 0);
+    /* the slow read is at the PMS once its fill lock is taken */
+    char lock[200], a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
+    dates_format_iso(cold, a);
+    dates_format_iso(cold + 1, b);
+    snprintf(lock, sizeof lock, "lock:{%s}:inventory:%s:%s:%s", INVFX_HOTEL, INVFX_ROOM, a, b);
+    ck_assert_msg(TS_POLL_UNTIL(invfx_key_exists(&f, lock) || atomic_load(&slow.done), 5000),
+                  "the cold read never reached the PMS");
+    ck_assert(!atomic_load(&slow.done));
+    for (int i = 0; i < 5; i++) {
+        struct json_object *o = NULL;
+        ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, warm, warm + 2, &o), 200);
+        ck_assert_str_eq(invfx_str(o, "source"), "cache");
+        json_object_put(o);
+        ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, warm + i % 2, warm + 2, NULL),
+                         200);
+    }
+    ck_assert_msg(!atomic_load(&slow.done), "the warm reads waited for the slow one");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(slow.r.status, 200);
+    ck_assert_str_eq(slow.r.source, "pms");
 }
 END_TEST
 
@@ -617,9 +668,21 @@ START_TEST(test_the_operator_switch_of_one_hotel_leaves_the_others_alone)
 }
 END_TEST
 
+static void setup_one_worker(void)
+{
+    log_init("it_inventory_reads", LOG_LEVEL_ERROR);
+    memset(&f, 0, sizeof f);
+    invfx_start(&f, (const char *[]){"HTTP_THREADS=1", "PMS_TIMEOUT_MS=20000", NULL});
+}
+
 int main(void)
 {
     Suite *s = suite_create("it_inventory_reads");
+    TCase *one = tcase_create("one_worker");
+    tcase_add_checked_fixture(one, setup_one_worker, teardown);
+    tcase_set_timeout(one, 60);
+    tcase_add_test(one, test_a_read_waiting_for_the_pms_holds_up_no_other_read);
+    suite_add_tcase(s, one);
     TCase *tc = tcase_create("reads");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
