@@ -159,6 +159,58 @@ static inline void bk_service_start(bk_fixture_t *f, const char *const *extra)
     }
 }
 
+/* An inventory-svc for a test that checks out through it. */
+typedef struct bk_inventory {
+    ts_proc_t *proc;        /* NULL: not running */
+    int port;
+    char log[256];
+    char base_url_env[64]; /* INVENTORY_BASE_URL=... for booking-svc */
+} bk_inventory_t;
+
+#define BK_INVENTORY_MAX_EXTRA 12
+
+/* Starts inventory-svc on the fixture's database, Redis, brokers, topics and
+ * pms-sandbox (PMS limit raised, the service token), with extra_env (the
+ * hotels' PMS keys and vendors; NULL-terminated, at most
+ * BK_INVENTORY_MAX_EXTRA), and waits until it is ready. */
+static inline void bk_inventory_start(bk_fixture_t *f, bk_inventory_t *inv,
+                                      const char *const *extra_env)
+{
+    inv->port = ts_free_port();
+    char v[6][300];
+    snprintf(v[0], sizeof v[0], "INVENTORY_SVC_PORT=%d", inv->port);
+    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f->db_url);
+    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f->redis_url);
+    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f->prefix);
+    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f->pms.base_url);
+    snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f->brokers);
+    snprintf(inv->base_url_env, sizeof inv->base_url_env, "INVENTORY_BASE_URL=http://127.0.0.1:%d",
+             inv->port);
+    const char *env[10 + BK_INVENTORY_MAX_EXTRA] = {
+        v[0], v[1], v[2], v[3], v[4], v[5], "PMS_RATE_LIMIT_PER_SECOND=1000", "LOG_LEVEL=warn",
+        TS_SERVICE_TOKEN_ENV};
+    size_t n = 9;
+    for (size_t i = 0; extra_env && extra_env[i]; i++) {
+        ck_assert(i < BK_INVENTORY_MAX_EXTRA);
+        env[n++] = extra_env[i];
+    }
+    env[n] = NULL;
+    snprintf(inv->log, sizeof inv->log, "%s/inventory-svc-%d.log", LODGING_BINARY_DIR, inv->port);
+    inv->proc =
+        ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env, inv->log);
+    ck_assert(inv->proc != NULL);
+    ck_assert_msg(ts_http_wait_ok(inv->port, "/readyz", 20000),
+                  "inventory-svc not ready (log: %s)", inv->log);
+}
+
+/* Stops it (a clean exit asserted) if it runs. */
+static inline void bk_inventory_stop(bk_inventory_t *inv)
+{
+    if (inv->proc)
+        ck_assert_int_eq(ts_proc_stop(inv->proc, SIGTERM, 15000), 0);
+    inv->proc = NULL;
+}
+
 /* SIGTERM (clean stop asserted) or SIGKILL. */
 static inline void bk_service_stop(bk_fixture_t *f, int sig)
 {

@@ -20,21 +20,17 @@
 #include "common/redis.h"
 
 static bk_fixture_t f;
-static ts_proc_t *inventory;
-static int inventory_port;
-static char inventory_log[256];
+static bk_inventory_t inventory;
 
 static void setup(void)
 {
     bk_setup(&f);
-    inventory = NULL;
+    memset(&inventory, 0, sizeof inventory);
 }
 
 static void teardown(void)
 {
-    if (inventory)
-        ck_assert_int_eq(ts_proc_stop(inventory, SIGTERM, 15000), 0);
-    inventory = NULL;
+    bk_inventory_stop(&inventory);
     bk_teardown(&f);
 }
 
@@ -49,34 +45,9 @@ static void start_with_inventory_svc(void)
 
 static void start_with_inventory_svc_env(const char *const *booking_extra)
 {
-    inventory_port = ts_free_port();
-    char v[7][300];
-    snprintf(v[0], sizeof v[0], "INVENTORY_SVC_PORT=%d", inventory_port);
-    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f.db_url);
-    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f.redis_url);
-    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f.prefix);
-    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f.pms.base_url);
-    snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f.brokers);
-    snprintf(v[6], sizeof v[6], "INVENTORY_BASE_URL=http://127.0.0.1:%d", inventory_port);
-    const char *env[] = {v[0],
-                         v[1],
-                         v[2],
-                         v[3],
-                         v[4],
-                         v[5],
-                         "PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123",
-                         "PMS_RATE_LIMIT_PER_SECOND=1000",
-                         "LOG_LEVEL=warn",
-                         TS_SERVICE_TOKEN_ENV,
-                         NULL};
-    snprintf(inventory_log, sizeof inventory_log, "%s/inventory-svc-%d.log", LODGING_BINARY_DIR,
-             inventory_port);
-    inventory = ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env,
-                              inventory_log);
-    ck_assert(inventory != NULL);
-    ck_assert_msg(ts_http_wait_ok(inventory_port, "/readyz", 20000),
-                  "inventory-svc not ready (log: %s)", inventory_log);
-    const char *extra[4] = {v[6], NULL};
+    bk_inventory_start(&f, &inventory,
+                       (const char *[]){"PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123", NULL});
+    const char *extra[4] = {inventory.base_url_env, NULL};
     for (int i = 0; booking_extra && booking_extra[i] && i < 2; i++)
         extra[i + 1] = booking_extra[i];
     bk_service_start(&f, extra);
@@ -236,7 +207,7 @@ static struct json_object *rates_read(const char *room, int offset, int nights)
     dates_day_t in = dates_today_utc() + offset;
     dates_format_iso(in, from);
     dates_format_iso(in + nights - 1, to);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory.port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *c = http_client_new(&cc);
     const char *q[] = {"vendor", "cloudbeds", "hotelId", BK_HOTEL, "roomTypeId", room,

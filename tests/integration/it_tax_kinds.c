@@ -21,21 +21,17 @@
 #define TX_KEY "PMS_hotel_gangnam_API_KEY=cbk_sandbox_hotel_gangnam"
 
 static bk_fixture_t f;
-static ts_proc_t *inventory;
-static int inventory_port;
-static char inventory_log[256];
+static bk_inventory_t inventory;
 
 static void setup(void)
 {
     bk_setup(&f);
-    inventory = NULL;
+    memset(&inventory, 0, sizeof inventory);
 }
 
 static void teardown(void)
 {
-    if (inventory)
-        ck_assert_int_eq(ts_proc_stop(inventory, SIGTERM, 15000), 0);
-    inventory = NULL;
+    bk_inventory_stop(&inventory);
     bk_teardown(&f);
 }
 
@@ -47,34 +43,8 @@ static void start_with_taxes(const char *entries)
     char body[2048];
     snprintf(body, sizeof body, "{\"propertyID\":\"" TX_HOTEL "\",\"taxesAndFees\":%s}", entries);
     ck_assert_int_eq(ts_sandbox_post(&f.pms, "/_sandbox/frontdesk/taxes", body), 200);
-    inventory_port = ts_free_port();
-    char v[7][300];
-    snprintf(v[0], sizeof v[0], "INVENTORY_SVC_PORT=%d", inventory_port);
-    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f.db_url);
-    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f.redis_url);
-    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f.prefix);
-    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f.pms.base_url);
-    snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f.brokers);
-    snprintf(v[6], sizeof v[6], "INVENTORY_BASE_URL=http://127.0.0.1:%d", inventory_port);
-    const char *env[] = {v[0],
-                         v[1],
-                         v[2],
-                         v[3],
-                         v[4],
-                         v[5],
-                         TX_KEY,
-                         "PMS_RATE_LIMIT_PER_SECOND=1000",
-                         "LOG_LEVEL=warn",
-                         TS_SERVICE_TOKEN_ENV,
-                         NULL};
-    snprintf(inventory_log, sizeof inventory_log, "%s/inventory-svc-%d.log", LODGING_BINARY_DIR,
-             inventory_port);
-    inventory = ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env,
-                              inventory_log);
-    ck_assert(inventory != NULL);
-    ck_assert_msg(ts_http_wait_ok(inventory_port, "/readyz", 20000),
-                  "inventory-svc not ready (log: %s)", inventory_log);
-    const char *extra[] = {v[6], TX_KEY, NULL};
+    bk_inventory_start(&f, &inventory, (const char *[]){TX_KEY, NULL});
+    const char *extra[] = {inventory.base_url_env, TX_KEY, NULL};
     bk_service_start(&f, extra);
 }
 
@@ -118,13 +88,13 @@ static struct json_object *rates_get(dates_day_t in, int nights, const char *par
              "/api/rates?vendor=cloudbeds&hotelId=" TX_HOTEL "&roomTypeId=" TX_ROOM
              "&from=%s&to=%s&%s",
              a, b, party);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory.port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 20000};
     http_client_t *http = http_client_new(&cc);
     http_client_response_t r;
     ck_assert_int_eq(http_client_get(http, path, NULL, NULL, &r), HTTP_CLIENT_OK);
     ck_assert_msg(r.status == want, "GET %s: %d %s (log: %s)", path, r.status, r.body,
-                  inventory_log);
+                  inventory.log);
     json_error_t je;
     struct json_object *o = json_parse_object(r.body, r.body_len, &je);
     http_client_response_clear(&r);
