@@ -61,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     inv_range_query_t q;
     json_error_t err;
     (void)inv_query_parse_range(param_get, &p, FUZZ_MAX_NIGHTS, &q, &err);
+    inv_party_t party;
+    (void)inv_query_parse_party(param_get, &p, &party, &err);
 
     struct json_object *o = json_parse_object(body, body_len, &err);
     if (o) {
