@@ -666,7 +666,9 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
         return 0;
     /* An inventory read the cache answers whole is answered here, on the
      * HTTP worker. One that may wait for the PMS (a miss to fill; rates,
-     * whose party price and policies may ask it) goes to the read pool. */
+     * whose party price and policies may ask it) goes to the read pool,
+     * whose read looks at the cache once more: a fill of the same nights
+     * may have ended meanwhile, and one MGET is nothing next to a PMS call. */
     inv_nights_t n;
     if (kind == INV_KIND_INVENTORY &&
         inv_fetch_nights_cached(app, kind, q.hotel_id, q.room_type_id, q.first, q.nights, &n))
