@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "booking_fixture.h"
 #include "check_run.h"
 #include "common/dates.h"
 #include "common/db.h"
@@ -49,7 +50,8 @@ static char prefix[64], db_name[96], db_url[512], db_env[640], redis_env[320], p
 static int redis_db = -1;
 static const char *brokers;
 static ts_sandbox_t pms, pay;
-static svc_t inv, wh, booking, poller;
+static svc_t wh, booking, poller;
+static bk_inventory_t inv;
 
 static const char *const TOPICS[] = {"booking.events",   "booking.compensations",
                                      "ops.alerts",       "pms.events",
@@ -144,17 +146,22 @@ static void setup(void)
     char pms_url[128], pay_url[128];
     snprintf(pms_url, sizeof pms_url, "PMS_BASE_URL=%s", pms.base_url);
     snprintf(pay_url, sizeof pay_url, "PAYMENT_BASE_URL=%s", pay.base_url);
-    const char *inv_env[] = {pms_url, "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
-                             "PMS_RATE_LIMIT_PER_SECOND=1000", NULL};
-    svc_start(&inv, "inventory-svc", "INVENTORY_SVC_PORT", 0, inv_env);
+    const char *inv_env[] = {"PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL, "LOG_LEVEL=debug", NULL};
+    bk_inventory_opts_t io = {.db_url = db_url,
+                              .redis_url = redis_url,
+                              .prefix = prefix,
+                              .brokers = brokers,
+                              .pms_base_url = pms.base_url,
+                              .extra_env = inv_env,
+                              .log_name = "it_e2e_trace",
+                              .ready_timeout_ms = START_TIMEOUT_MS};
+    bk_inventory_start_with(&inv, &io);
     const char *wh_env[] = {"PMS_WEBHOOK_SECRET=" SECRET, NULL};
     svc_start(&wh, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
 
-    char inv_base[96];
-    snprintf(inv_base, sizeof inv_base, "INVENTORY_BASE_URL=http://127.0.0.1:%d", inv.port);
     const char *bk_env[] = {pms_url,
                             pay_url,
-                            inv_base,
+                            inv.base_url_env,
                             "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
                             "PMS_RATE_LIMIT_PER_SECOND=1000",
                             "PAYMENT_API_KEY=sk_test_sandbox",
@@ -169,7 +176,7 @@ static void teardown(void)
     svc_stop(&booking);
     svc_stop(&poller);
     svc_stop(&wh);
-    svc_stop(&inv);
+    bk_inventory_stop(&inv);
     ts_sandbox_stop(&pms);
     ts_sandbox_stop(&pay);
     ts_redis_db_release(redis_db);
