@@ -3,7 +3,8 @@
  * service, every piece real: a checkout sent with a given traceparent is
  * logged under that trace id by booking-svc, by inventory-svc (the checkout's
  * inventory call, and the PMS event it consumes later), by webhook-ingest (the
- * pms-sandbox's webhook about the new reservation carries the trace on), and
+ * pms-sandbox's webhook about the new reservation carries the trace on; its
+ * handler's lines and the worker's that answers it after Kafka's ack), and
  * the booking events on Kafka carry it in ce_traceparent (CloudEvents
  * distributed tracing extension). A manual sync sent to the poller with a
  * traceparent is followed the same way: poller → sync.jobs → inventory-svc →
@@ -361,6 +362,8 @@ START_TEST(a_checkout_is_followed_by_its_trace_id_through_every_service_and_kafk
     ASSERT_LOGGED(inv, CHECKOUT_TRACE, "\"http request\"");
     /* webhook-ingest: the PMS's webhook about the new reservation, in the same trace */
     ASSERT_LOGGED(wh, CHECKOUT_TRACE, "/api/webhooks/pms/cloudbeds");
+    /* ...and by the worker thread that answered it once Kafka acknowledged */
+    ASSERT_LOGGED(wh, CHECKOUT_TRACE, "\"webhook published\"");
     /* ...published to pms.events with it, and consumed by inventory-svc within it */
     ck_assert_msg(poll_for(pc, &pms_events, "lodging.pms.booking.confirmed", HOTEL),
                   "no pms booking.confirmed (log: %s)", wh.log);
