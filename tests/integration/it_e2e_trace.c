@@ -147,16 +147,15 @@ static void setup(void)
     char pms_url[128], pay_url[128];
     snprintf(pms_url, sizeof pms_url, "PMS_BASE_URL=%s", pms.base_url);
     snprintf(pay_url, sizeof pay_url, "PAYMENT_BASE_URL=%s", pay.base_url);
-    const char *inv_env[] = {"PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL, "LOG_LEVEL=debug", NULL};
-    bk_inventory_opts_t io = {.db_url = db_url,
-                              .redis_url = redis_url,
-                              .prefix = prefix,
-                              .brokers = brokers,
-                              .pms_base_url = pms.base_url,
-                              .extra_env = inv_env,
-                              .log_name = "it_e2e_trace",
-                              .ready_timeout_ms = START_TIMEOUT_MS};
-    bk_inventory_start_with(&inv, &io);
+    const char *inv_env[] = {db_env,
+                             redis_env,
+                             prefix_env,
+                             brokers_env,
+                             pms_url,
+                             "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
+                             "LOG_LEVEL=debug",
+                             NULL};
+    bk_inventory_start_env(&inv, inv_env, "it_e2e_trace", START_TIMEOUT_MS);
     const char *wh_env[] = {"PMS_WEBHOOK_SECRET=" SECRET, NULL};
     svc_start(&wh, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
 

@@ -153,15 +153,9 @@ static void setup(void)
                              NULL, 0, NULL, NULL),
                      DB_OK);
     db_free(db);
-    const char *inv_env[] = {OPERA_ENV, "LOG_LEVEL=info", NULL};
-    bk_inventory_opts_t io = {.db_url = db_url,
-                              .redis_url = redis_url,
-                              .prefix = prefix,
-                              .brokers = brokers,
-                              .extra_env = inv_env,
-                              .log_name = "it_pms_opera_events",
-                              .ready_timeout_ms = START_TIMEOUT_MS};
-    bk_inventory_start_with(&inv, &io);
+    const char *inv_env[] = {db_env,    redis_env,        prefix_env, brokers_env,
+                             OPERA_ENV, "LOG_LEVEL=info", NULL};
+    bk_inventory_start_env(&inv, inv_env, "it_pms_opera_events", START_TIMEOUT_MS);
     inv_http = client_for(inv.port);
     ck_assert_int_eq(ts_api_key_header(db_url, "operator", NULL, auth_header, NULL), 0);
 }
