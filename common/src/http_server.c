@@ -537,6 +537,11 @@ const char *http_request_id(const http_request_t *req)
     return req->id;
 }
 
+const trace_context_t *http_request_trace(const http_request_t *req)
+{
+    return &req->trace;
+}
+
 const char *http_request_param(const http_request_t *req, const char *name)
 {
     for (int i = 0; i < req->param_count; i++)

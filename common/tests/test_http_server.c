@@ -83,15 +83,18 @@ static int handle_slow(http_request_t *req, void *ctx)
     return http_respond(req, 200, "text/plain", "done", 4);
 }
 
-/* Answers the trace the handler runs in. */
+/* Answers the trace the handler runs in, and the request's own (the one a
+ * thread answering it later takes on). */
 static int handle_trace(http_request_t *req, void *ctx)
 {
     (void)ctx;
-    const trace_context_t *t = trace_current();
+    const trace_context_t *t = trace_current(), *own = http_request_trace(req);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "traceId", json_object_new_string(t ? t->trace_id : ""));
     json_object_object_add(o, "spanId", json_object_new_string(t ? t->span_id : ""));
     json_object_object_add(o, "tracestate", json_object_new_string(t ? t->tracestate : ""));
+    json_object_object_add(o, "requestTraceId", json_object_new_string(own->trace_id));
+    json_object_object_add(o, "requestSpanId", json_object_new_string(own->span_id));
     int rc = http_respond_json(req, 200, o);
     json_object_put(o);
     return rc;
@@ -304,6 +307,10 @@ START_TEST(test_a_handler_continues_the_callers_traceparent_or_starts_a_trace)
     ck_assert_str_ne(json_member(&r, "spanId"), "00f067aa0ba902b7"); /* a span of its own */
     ck_assert_uint_eq(strlen(json_member(&r, "spanId")), TRACE_SPAN_ID_LEN);
     ck_assert_str_eq(json_member(&r, "tracestate"), "congo=t61rcWkgMzE");
+    ck_assert_str_eq(json_member(&r, "requestTraceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    char span[TRACE_SPAN_ID_LEN + 1]; /* json_member's answer is overwritten by the next call */
+    snprintf(span, sizeof span, "%s", json_member(&r, "spanId"));
+    ck_assert_str_eq(json_member(&r, "requestSpanId"), span);
     http_client_response_clear(&r);
 
     const char *malformed[] = {"traceparent: 00-xyz", "tracestate: a=b", NULL};

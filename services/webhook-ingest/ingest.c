@@ -30,6 +30,7 @@
 #include "common/cloudevents.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "envelope.h"
 #include "normalize.h"
 #include "signature.h"
@@ -235,20 +236,36 @@ static void on_delivered(void *opaque, int err, const char *errstr)
         free(p);
 }
 
-/* Marks the acknowledged webhooks of a batch seen, in one Redis call. */
+/* Makes the calling worker's log lines carry p's request id and trace, as
+ * its handler's did (the request's own, no copy kept per webhook); NULL
+ * clears them. */
+static void log_context(const pending_t *p)
+{
+    log_set_request_id(p ? http_request_id(p->req) : NULL);
+    trace_set_current(p ? http_request_trace(p->req) : NULL);
+}
+
+/* Marks the acknowledged webhooks of a batch seen, in one Redis call (whose
+ * one warning, when Redis fails, carries the webhook's ids if it is alone). */
 static void mark_batch(ingest_t *in, pending_t *const *batch, size_t n)
 {
     const char *vendors[INGEST_BATCH_MAX], *ids[INGEST_BATCH_MAX];
+    const pending_t *last = NULL;
     size_t marked = 0;
     for (size_t i = 0; i < n; i++) {
         if (batch[i]->ok && batch[i]->claim == DEDUP_NEW) {
             vendors[marked] = batch[i]->vendor;
             ids[marked] = batch[i]->event_id;
+            last = batch[i];
             marked++;
         }
     }
-    if (marked > 0)
-        dedup_mark_done_many(in->cfg.dedup, vendors, ids, marked);
+    if (marked == 0)
+        return;
+    if (marked == 1)
+        log_context(last);
+    dedup_mark_done_many(in->cfg.dedup, vendors, ids, marked);
+    log_context(NULL);
 }
 
 /* Releases the claim of a failed webhook, or (acknowledged: marked seen
@@ -256,7 +273,7 @@ static void mark_batch(ingest_t *in, pending_t *const *batch, size_t n)
 static void answer(ingest_t *in, pending_t *p)
 {
     http_request_t *req = p->req;
-    log_set_request_id(http_request_id(req));
+    log_context(p);
     metrics_histogram_observe(publish_metric(), (double)(clock_now_ms() - p->started_ms) / MS_PER_S,
                               p->ok ? "ok" : "error");
     if (!p->ok) {
@@ -274,7 +291,7 @@ static void answer(ingest_t *in, pending_t *p)
                "hotelId", p->hotel_id, "event", p->source_event, NULL);
         respond_received(req, p->event_id, p->event_count, false, false);
     }
-    log_set_request_id(NULL);
+    log_context(NULL);
 }
 
 /* Absolute CLOCK_MONOTONIC time of a clock_now_ms() instant. */

@@ -12,6 +12,10 @@
  *     bk_assert_ledgers_clean(&f, 1);       // one confirmed, no open hold or authorisation
  *     bk_teardown(&f);
  *
+ * inventory-svc beside it: bk_inventory_start(&f, &inv, env) on the fixture,
+ * or bk_inventory_start_env(&inv, env, ...) in a test with infrastructure of
+ * its own; bk_inventory_stop(&inv).
+ *
  * Header-only (static inline) so each test binary carries its own copy.
  */
 #ifndef BOOKING_FIXTURE_H
@@ -159,7 +163,8 @@ static inline void bk_service_start(bk_fixture_t *f, const char *const *extra)
     }
 }
 
-/* An inventory-svc for a test that checks out through it. */
+/* An inventory-svc beside booking-svc: on the fixture's infrastructure
+ * (bk_inventory_start), or on a test's own (bk_inventory_start_env). */
 typedef struct bk_inventory {
     ts_proc_t *proc;        /* NULL: not running */
     int port;
@@ -167,48 +172,82 @@ typedef struct bk_inventory {
     char base_url_env[64]; /* INVENTORY_BASE_URL=... for booking-svc */
 } bk_inventory_t;
 
+#define BK_INVENTORY_MAX_ENV 24
 #define BK_INVENTORY_MAX_EXTRA 12
+#define BK_INVENTORY_READY_TIMEOUT_MS 20000
 
-/* Starts inventory-svc on the fixture's database, Redis, brokers, topics and
- * pms-sandbox (PMS limit raised, the service token), with extra_env (the
- * hotels' PMS keys and vendors; NULL-terminated, at most
- * BK_INVENTORY_MAX_EXTRA), and waits until it is ready. */
+/* Starts inventory-svc on a free port with the PMS limit raised
+ * (PMS_RATE_LIMIT_PER_SECOND=1000), LOG_LEVEL=warn and the service token,
+ * then env ("NAME=value", NULL-terminated, at most BK_INVENTORY_MAX_ENV: the
+ * database, Redis, brokers, topic prefix and PMS, the hotels' PMS keys and
+ * vendors); later entries win, so env can also undo a default
+ * ("PMS_RATE_LIMIT_PER_SECOND=0": the vendor's own limit; "LOG_LEVEL=debug").
+ * It logs to Testing/<log_name>.inventory-svc.log, emptied first (beside the
+ * logs of a test's other services), or with log_name NULL appends to
+ * inventory-svc-<port>.log; waits up to ready_timeout_ms (0:
+ * BK_INVENTORY_READY_TIMEOUT_MS) until it is ready. */
+static inline void bk_inventory_start_env(bk_inventory_t *inv, const char *const *env,
+                                          const char *log_name, int ready_timeout_ms)
+{
+    inv->port = ts_free_port();
+    char port_var[40];
+    snprintf(port_var, sizeof port_var, "INVENTORY_SVC_PORT=%d", inv->port);
+    snprintf(inv->base_url_env, sizeof inv->base_url_env, "INVENTORY_BASE_URL=http://127.0.0.1:%d",
+             inv->port);
+    const char *all[5 + BK_INVENTORY_MAX_ENV] = {port_var, "PMS_RATE_LIMIT_PER_SECOND=1000",
+                                                 "LOG_LEVEL=warn", TS_SERVICE_TOKEN_ENV};
+    size_t n = 4;
+    for (size_t i = 0; env && env[i]; i++) {
+        ck_assert(i < BK_INVENTORY_MAX_ENV);
+        all[n++] = env[i];
+    }
+    all[n] = NULL;
+    if (log_name) {
+        snprintf(inv->log, sizeof inv->log, "%s/Testing/%s.inventory-svc.log", LODGING_BINARY_DIR,
+                 log_name);
+        remove(inv->log);
+    } else {
+        snprintf(inv->log, sizeof inv->log, "%s/inventory-svc-%d.log", LODGING_BINARY_DIR,
+                 inv->port);
+    }
+    inv->proc =
+        ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", all, inv->log);
+    ck_assert(inv->proc != NULL);
+    int wait_ms = ready_timeout_ms > 0 ? ready_timeout_ms : BK_INVENTORY_READY_TIMEOUT_MS;
+    ck_assert_msg(ts_http_wait_ok(inv->port, "/readyz", wait_ms),
+                  "inventory-svc not ready (log: %s)", inv->log);
+}
+
+/* bk_inventory_start_env on the fixture's database, Redis, brokers, topics
+ * and pms-sandbox, with extra_env (NULL-terminated, at most
+ * BK_INVENTORY_MAX_EXTRA). */
 static inline void bk_inventory_start(bk_fixture_t *f, bk_inventory_t *inv,
                                       const char *const *extra_env)
 {
-    inv->port = ts_free_port();
-    char v[6][300];
-    snprintf(v[0], sizeof v[0], "INVENTORY_SVC_PORT=%d", inv->port);
-    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f->db_url);
-    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f->redis_url);
-    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f->prefix);
-    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f->pms.base_url);
-    snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f->brokers);
-    snprintf(inv->base_url_env, sizeof inv->base_url_env, "INVENTORY_BASE_URL=http://127.0.0.1:%d",
-             inv->port);
-    const char *env[10 + BK_INVENTORY_MAX_EXTRA] = {
-        v[0], v[1], v[2], v[3], v[4], v[5], "PMS_RATE_LIMIT_PER_SECOND=1000", "LOG_LEVEL=warn",
-        TS_SERVICE_TOKEN_ENV};
-    size_t n = 9;
+    char v[5][300];
+    snprintf(v[0], sizeof v[0], "MYSQL_URL=%s", f->db_url);
+    snprintf(v[1], sizeof v[1], "REDIS_URL=%s", f->redis_url);
+    snprintf(v[2], sizeof v[2], "KAFKA_TOPIC_PREFIX=%s", f->prefix);
+    snprintf(v[3], sizeof v[3], "PMS_BASE_URL=%s", f->pms.base_url);
+    snprintf(v[4], sizeof v[4], "KAFKA_BROKERS=%s", f->brokers);
+    const char *env[6 + BK_INVENTORY_MAX_EXTRA] = {v[0], v[1], v[2], v[3], v[4]};
+    size_t n = 5;
     for (size_t i = 0; extra_env && extra_env[i]; i++) {
         ck_assert(i < BK_INVENTORY_MAX_EXTRA);
         env[n++] = extra_env[i];
     }
     env[n] = NULL;
-    snprintf(inv->log, sizeof inv->log, "%s/inventory-svc-%d.log", LODGING_BINARY_DIR, inv->port);
-    inv->proc =
-        ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env, inv->log);
-    ck_assert(inv->proc != NULL);
-    ck_assert_msg(ts_http_wait_ok(inv->port, "/readyz", 20000),
-                  "inventory-svc not ready (log: %s)", inv->log);
+    bk_inventory_start_env(inv, env, NULL, 0);
 }
 
 /* Stops it (a clean exit asserted) if it runs. */
 static inline void bk_inventory_stop(bk_inventory_t *inv)
 {
-    if (inv->proc)
-        ck_assert_int_eq(ts_proc_stop(inv->proc, SIGTERM, 15000), 0);
+    if (!inv->proc)
+        return;
+    int st = ts_proc_stop(inv->proc, SIGTERM, 15000);
     inv->proc = NULL;
+    ck_assert_msg(st == 0, "inventory-svc exit status %d (log: %s)", st, inv->log);
 }
 
 /* SIGTERM (clean stop asserted) or SIGKILL. */

@@ -439,41 +439,18 @@ static int inventory_svc_available(int port, const char *from, const char *to)
 
 START_TEST(test_inventory_svc_answers_the_check_and_takes_the_decrement)
 {
-    int port = ts_free_port();
-    char v[8][300];
-    snprintf(v[0], sizeof v[0], "INVENTORY_SVC_PORT=%d", port);
-    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f.db_url);
-    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f.redis_url);
-    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f.prefix);
-    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f.pms.base_url);
-    snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f.brokers);
-    snprintf(v[6], sizeof v[6], "%s/inventory-svc-%d.log", LODGING_BINARY_DIR, port);
-    snprintf(v[7], sizeof v[7], "INVENTORY_BASE_URL=http://127.0.0.1:%d", port);
-    const char *env[] = {v[0],
-                         v[1],
-                         v[2],
-                         v[3],
-                         v[4],
-                         v[5],
-                         "PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123",
-                         "PMS_RATE_LIMIT_PER_SECOND=1000",
-                         "LOG_LEVEL=warn",
-                         TS_SERVICE_TOKEN_ENV, /* booking-svc's decrement must present it */
-                         NULL};
-    ts_proc_t *inv =
-        ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env, v[6]);
-    ck_assert(inv != NULL);
-    ck_assert_msg(ts_http_wait_ok(port, "/readyz", 20000), "inventory-svc not ready (log: %s)",
-                  v[6]);
+    bk_inventory_t inv = {0};
+    bk_inventory_start(&f, &inv,
+                       (const char *[]){"PMS_hotel_123_API_KEY=cbk_sandbox_hotel_123", NULL});
     bk_service_stop(&f, SIGTERM);
-    const char *extra[] = {v[7], NULL};
+    const char *extra[] = {inv.base_url_env, NULL};
     bk_service_start(&f, extra);
 
     dates_day_t in = dates_today_utc() + 100;
     char from[DATES_ISO_LEN + 1], to[DATES_ISO_LEN + 1];
     dates_format_iso(in, from);
     dates_format_iso(in + 1, to);
-    ck_assert_int_eq(inventory_svc_available(port, from, to), 10); /* now cached */
+    ck_assert_int_eq(inventory_svc_available(inv.port, from, to), 10); /* now cached */
     char *body = bk_body(&f, BK_ROOM, 100, 2, "tok_visa", 0);
     int status;
     struct json_object *r = bk_checkout(&f, body, NULL, &status);
@@ -483,7 +460,8 @@ START_TEST(test_inventory_svc_answers_the_check_and_takes_the_decrement)
                                "= 'inventory_decrement' AND outcome = 'succeeded'",
                                bk_str(r, "bookingId")),
                      1);
-    ck_assert_int_eq(inventory_svc_available(port, from, to), 9); /* the cache took the booking */
+    /* the cache took the booking */
+    ck_assert_int_eq(inventory_svc_available(inv.port, from, to), 9);
     http_client_response_t m;
     ck_assert_int_eq(http_client_get(f.http, "/metrics", NULL, NULL, &m), HTTP_CLIENT_OK);
     ck_assert_msg(strstr(m.body, "booking_inventory_checks_total{answer=\"fresh\"} 1"),
@@ -491,7 +469,7 @@ START_TEST(test_inventory_svc_answers_the_check_and_takes_the_decrement)
     http_client_response_clear(&m);
     json_object_put(r);
     bk_assert_ledgers_clean(&f, 1);
-    ck_assert_int_eq(ts_proc_stop(inv, SIGTERM, 15000), 0);
+    bk_inventory_stop(&inv);
     free(body);
 }
 END_TEST

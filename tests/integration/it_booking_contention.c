@@ -44,42 +44,26 @@ static const char *const HOTEL_KEYS[] = {
 };
 
 static bk_fixture_t f;
-static ts_proc_t *inventory, *replica;
-static int inventory_port, replica_port;
-static char inventory_log[256], replica_log[256];
+static bk_inventory_t inventory;
+static ts_proc_t *replica;
+static int replica_port;
+static char replica_log[256];
 
 /* inventory-svc on the fixture's database, Redis and PMS sandbox, with the
- * vendor's own rate (no override). */
+ * vendor's own rate (0 undoes the helper's raised limit). */
 static void inventory_start(void)
 {
-    static char v[6][300];
-    inventory_port = ts_free_port();
-    snprintf(v[0], sizeof v[0], "INVENTORY_SVC_PORT=%d", inventory_port);
-    snprintf(v[1], sizeof v[1], "MYSQL_URL=%s", f.db_url);
-    snprintf(v[2], sizeof v[2], "REDIS_URL=%s", f.redis_url);
-    snprintf(v[3], sizeof v[3], "KAFKA_TOPIC_PREFIX=%s", f.prefix);
-    snprintf(v[4], sizeof v[4], "PMS_BASE_URL=%s", f.pms.base_url);
-    snprintf(v[5], sizeof v[5], "KAFKA_BROKERS=%s", f.brokers);
-    const char *env[] = {v[0],         v[1],         v[2],         v[3],           v[4], v[5],
-                         HOTEL_KEYS[0], HOTEL_KEYS[1], HOTEL_KEYS[2], "LOG_LEVEL=warn",
-                         TS_SERVICE_TOKEN_ENV, NULL};
-    snprintf(inventory_log, sizeof inventory_log, "%s/inventory-svc-%d.log", LODGING_BINARY_DIR,
-             inventory_port);
-    inventory = ts_proc_start(LODGING_BINARY_DIR "/services/inventory-svc/inventory-svc", env,
-                              inventory_log);
-    ck_assert(inventory != NULL);
-    ck_assert_msg(ts_http_wait_ok(inventory_port, "/readyz", 20000),
-                  "inventory-svc not ready (log: %s)", inventory_log);
+    bk_inventory_start(&f, &inventory,
+                       (const char *[]){HOTEL_KEYS[0], HOTEL_KEYS[1], HOTEL_KEYS[2],
+                                        "PMS_RATE_LIMIT_PER_SECOND=0", NULL});
 }
 
 /* The settings both booking-svc replicas run with: inventory-svc for the
  * checks, the vendor's real limit (the fixture's override undone). */
 static const char *const *booking_env(void)
 {
-    static char inv[96];
-    snprintf(inv, sizeof inv, "INVENTORY_BASE_URL=http://127.0.0.1:%d", inventory_port);
     static const char *env[9];
-    env[0] = inv;
+    env[0] = inventory.base_url_env;
     env[1] = "PMS_RATE_LIMIT_PER_SECOND=5";
     env[2] = "PMS_TIMEOUT_MS=5000";
     env[3] = HOTEL_KEYS[0];
@@ -109,9 +93,8 @@ static void teardown(void)
 {
     if (replica)
         ck_assert_int_eq(ts_proc_stop(replica, SIGTERM, 15000), 0);
-    if (inventory)
-        ck_assert_int_eq(ts_proc_stop(inventory, SIGTERM, 15000), 0);
-    replica = inventory = NULL;
+    replica = NULL;
+    bk_inventory_stop(&inventory);
     bk_teardown(&f);
 }
 
@@ -158,7 +141,7 @@ static int cache_available(const hot_hotel_t *h, dates_day_t in)
 {
     char day[DATES_ISO_LEN + 1], base[64];
     dates_format_iso(in, day);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory.port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *c = http_client_new(&cc);
     const char *q[] = {"vendor", "cloudbeds", "hotelId", h->id, "roomTypeId", h->room,
@@ -187,7 +170,7 @@ static void look_at(const hot_hotel_t *h, dates_day_t in, int nights)
     dates_format_iso(in, from);
     /* the departure day too: a checkout reads its closed-to-departure rule */
     dates_format_iso(in + nights, to);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory_port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", inventory.port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *c = http_client_new(&cc);
     const char *q[] = {"vendor", "cloudbeds", "hotelId", h->id, "roomTypeId", h->room,

@@ -3,7 +3,8 @@
  * service, every piece real: a checkout sent with a given traceparent is
  * logged under that trace id by booking-svc, by inventory-svc (the checkout's
  * inventory call, and the PMS event it consumes later), by webhook-ingest (the
- * pms-sandbox's webhook about the new reservation carries the trace on), and
+ * pms-sandbox's webhook about the new reservation carries the trace on; its
+ * handler's lines and the worker's that answers it after Kafka's ack), and
  * the booking events on Kafka carry it in ce_traceparent (CloudEvents
  * distributed tracing extension). A manual sync sent to the poller with a
  * traceparent is followed the same way: poller → sync.jobs → inventory-svc →
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "booking_fixture.h"
 #include "check_run.h"
 #include "common/dates.h"
 #include "common/db.h"
@@ -49,7 +51,8 @@ static char prefix[64], db_name[96], db_url[512], db_env[640], redis_env[320], p
 static int redis_db = -1;
 static const char *brokers;
 static ts_sandbox_t pms, pay;
-static svc_t inv, wh, booking, poller;
+static svc_t wh, booking, poller;
+static bk_inventory_t inv;
 
 static const char *const TOPICS[] = {"booking.events",   "booking.compensations",
                                      "ops.alerts",       "pms.events",
@@ -144,17 +147,21 @@ static void setup(void)
     char pms_url[128], pay_url[128];
     snprintf(pms_url, sizeof pms_url, "PMS_BASE_URL=%s", pms.base_url);
     snprintf(pay_url, sizeof pay_url, "PAYMENT_BASE_URL=%s", pay.base_url);
-    const char *inv_env[] = {pms_url, "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
-                             "PMS_RATE_LIMIT_PER_SECOND=1000", NULL};
-    svc_start(&inv, "inventory-svc", "INVENTORY_SVC_PORT", 0, inv_env);
+    const char *inv_env[] = {db_env,
+                             redis_env,
+                             prefix_env,
+                             brokers_env,
+                             pms_url,
+                             "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
+                             "LOG_LEVEL=debug",
+                             NULL};
+    bk_inventory_start_env(&inv, inv_env, "it_e2e_trace", START_TIMEOUT_MS);
     const char *wh_env[] = {"PMS_WEBHOOK_SECRET=" SECRET, NULL};
     svc_start(&wh, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
 
-    char inv_base[96];
-    snprintf(inv_base, sizeof inv_base, "INVENTORY_BASE_URL=http://127.0.0.1:%d", inv.port);
     const char *bk_env[] = {pms_url,
                             pay_url,
-                            inv_base,
+                            inv.base_url_env,
                             "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
                             "PMS_RATE_LIMIT_PER_SECOND=1000",
                             "PAYMENT_API_KEY=sk_test_sandbox",
@@ -169,7 +176,7 @@ static void teardown(void)
     svc_stop(&booking);
     svc_stop(&poller);
     svc_stop(&wh);
-    svc_stop(&inv);
+    bk_inventory_stop(&inv);
     ts_sandbox_stop(&pms);
     ts_sandbox_stop(&pay);
     ts_redis_db_release(redis_db);
@@ -354,6 +361,8 @@ START_TEST(a_checkout_is_followed_by_its_trace_id_through_every_service_and_kafk
     ASSERT_LOGGED(inv, CHECKOUT_TRACE, "\"http request\"");
     /* webhook-ingest: the PMS's webhook about the new reservation, in the same trace */
     ASSERT_LOGGED(wh, CHECKOUT_TRACE, "/api/webhooks/pms/cloudbeds");
+    /* ...and by the worker thread that answered it once Kafka acknowledged */
+    ASSERT_LOGGED(wh, CHECKOUT_TRACE, "\"webhook published\"");
     /* ...published to pms.events with it, and consumed by inventory-svc within it */
     ck_assert_msg(poll_for(pc, &pms_events, "lodging.pms.booking.confirmed", HOTEL),
                   "no pms booking.confirmed (log: %s)", wh.log);

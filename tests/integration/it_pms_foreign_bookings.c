@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "booking_fixture.h"
 #include "check_run.h"
 #include "common/cloudevents.h"
 #include "common/crypto.h"
@@ -48,7 +49,8 @@ static char prefix[64], db_name[96], db_url[512], db_env[640], redis_env[320], p
 static int redis_db = -1;
 static const char *brokers;
 static ts_sandbox_t pms, pay;
-static svc_t inv, wh, booking;
+static svc_t wh, booking;
+static bk_inventory_t inv;
 static http_client_t *inv_http, *wh_http, *bk_http;
 static char auth_header[TS_AUTH_HEADER_MAX];
 
@@ -143,16 +145,16 @@ static void setup(void)
     char pms_url[128], pay_url[128];
     snprintf(pms_url, sizeof pms_url, "PMS_BASE_URL=%s", pms.base_url);
     snprintf(pay_url, sizeof pay_url, "PAYMENT_BASE_URL=%s", pay.base_url);
-    const char *inv_env[] = {pms_url, "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
-                             "PMS_RATE_LIMIT_PER_SECOND=1000", NULL};
-    svc_start(&inv, "inventory-svc", "INVENTORY_SVC_PORT", 0, inv_env);
+    const char *inv_env[] = {db_env,           redis_env,
+                             prefix_env,       brokers_env,
+                             pms_url,          "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
+                             "LOG_LEVEL=info", NULL};
+    bk_inventory_start_env(&inv, inv_env, "it_pms_foreign_bookings", START_TIMEOUT_MS);
     const char *wh_env[] = {"PMS_WEBHOOK_SECRET=" SECRET, NULL};
     svc_start(&wh, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
-    char inv_base[96];
-    snprintf(inv_base, sizeof inv_base, "INVENTORY_BASE_URL=http://127.0.0.1:%d", inv.port);
     const char *bk_env[] = {pms_url,
                             pay_url,
-                            inv_base,
+                            inv.base_url_env,
                             "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL,
                             "PMS_RATE_LIMIT_PER_SECOND=1000",
                             "PAYMENT_API_KEY=sk_test_sandbox",
@@ -171,7 +173,7 @@ static void teardown(void)
     http_client_free(bk_http);
     svc_stop(&booking);
     svc_stop(&wh);
-    svc_stop(&inv);
+    bk_inventory_stop(&inv);
     ts_sandbox_stop(&pms);
     ts_sandbox_stop(&pay);
     ts_redis_db_release(redis_db);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "booking_fixture.h"
 #include "check_run.h"
 #include "common/cloudevents.h"
 #include "common/dates.h"
@@ -43,11 +44,12 @@ typedef struct svc {
 } svc_t;
 
 static char prefix[64], db_name[96], db_url[512], db_env[640], redis_env[320], prefix_env[128],
-    brokers_env[320], op_url[128], pay_url[128], inv_base[96];
+    brokers_env[320], op_url[128], pay_url[128];
 static int redis_db = -1;
 static const char *brokers;
 static ts_sandbox_t op, pay;
-static svc_t inv, booking;
+static svc_t booking;
+static bk_inventory_t inv;
 static bool booking_running;
 static http_client_t *inv_http, *bk_http;
 static char auth_header[TS_AUTH_HEADER_MAX];
@@ -151,9 +153,9 @@ static void setup(void)
                              NULL, 0, NULL, NULL),
                      DB_OK);
     db_free(db);
-    const char *inv_env[] = {OPERA_ENV, NULL};
-    svc_start(&inv, "inventory-svc", "INVENTORY_SVC_PORT", 0, inv_env);
-    snprintf(inv_base, sizeof inv_base, "INVENTORY_BASE_URL=http://127.0.0.1:%d", inv.port);
+    const char *inv_env[] = {db_env,    redis_env,        prefix_env, brokers_env,
+                             OPERA_ENV, "LOG_LEVEL=info", NULL};
+    bk_inventory_start_env(&inv, inv_env, "it_pms_opera_events", START_TIMEOUT_MS);
     inv_http = client_for(inv.port);
     ck_assert_int_eq(ts_api_key_header(db_url, "operator", NULL, auth_header, NULL), 0);
 }
@@ -165,7 +167,7 @@ static void booking_start(bool events)
     snprintf(property_url, sizeof property_url, "PMS_OPERA_EVENTS_BASE_URL=%s", op.base_url);
     const char *on[] = {OPERA_ENV,
                         pay_url,
-                        inv_base,
+                        inv.base_url_env,
                         "PAYMENT_API_KEY=sk_test_sandbox",
                         "BOOKING_PMS_FEED_INTERVAL_S=1",
                         "BOOKING_PMS_WATCH_INTERVAL_S=0",
@@ -194,7 +196,7 @@ static void teardown(void)
 {
     booking_stop();
     http_client_free(inv_http);
-    svc_stop(&inv);
+    bk_inventory_stop(&inv);
     ts_sandbox_stop(&op);
     ts_sandbox_stop(&pay);
     ts_redis_db_release(redis_db);

@@ -30,6 +30,7 @@
 #include "common/http_client.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "check_run.h"
 #include "testsupport.h"
 #include "ts_sandbox.h"
@@ -173,16 +174,22 @@ static void sign(const char *secret, long long t, const char *body, size_t len, 
     snprintf(out, out_size, "t=%lld,v1=%s", t, hex);
 }
 
-/* POSTs body to /api/webhooks/pms/<vendor> with `signature` (NULL: none). */
-static answer_t post_raw(ingest_proc_t *p, const char *vendor, const char *body, size_t len,
-                         const char *signature)
+/* POSTs body to /api/webhooks/pms/<vendor> with `signature` (NULL: none) and
+ * `extra` headers (NULL-terminated, at most 4; may be NULL). */
+static answer_t post_raw_with(ingest_proc_t *p, const char *vendor, const char *body, size_t len,
+                              const char *signature, const char *const *extra)
 {
     char path[128], header[256];
     snprintf(path, sizeof path, "/api/webhooks/pms/%s", vendor);
-    const char *headers[3] = {"Content-Type: application/json", NULL, NULL};
+    const char *headers[7] = {"Content-Type: application/json"};
+    size_t n = 1;
     if (signature) {
         snprintf(header, sizeof header, "x-pms-signature: %s", signature);
-        headers[1] = header;
+        headers[n++] = header;
+    }
+    for (size_t i = 0; extra && extra[i]; i++) {
+        ck_assert(n < 6);
+        headers[n++] = extra[i];
     }
     http_client_response_t r;
     http_client_err_t e = http_client_request(p->http, "POST", path, NULL, headers, body, len, &r);
@@ -190,6 +197,12 @@ static answer_t post_raw(ingest_proc_t *p, const char *vendor, const char *body,
     snprintf(a.body, sizeof a.body, "%s", r.body ? r.body : r.error);
     http_client_response_clear(&r);
     return a;
+}
+
+static answer_t post_raw(ingest_proc_t *p, const char *vendor, const char *body, size_t len,
+                         const char *signature)
+{
+    return post_raw_with(p, vendor, body, len, signature, NULL);
 }
 
 /* POSTs body signed now with `secret`. */
@@ -532,6 +545,83 @@ START_TEST(test_the_log_holds_no_secret_and_no_signature)
 }
 END_TEST
 
+/* The JSON log line of `path` with msg `msg` and request_id `request_id`
+ * (caller puts), or NULL. */
+static json_object *log_line_of(const char *path, const char *msg, const char *request_id)
+{
+    char *text = ts_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    json_object *found = NULL;
+    for (char *line = text, *next; line && *line && !found; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        json_object *o = line[0] == '{' ? json_tokener_parse(line) : NULL, *m, *r;
+        if (o && json_object_object_get_ex(o, "msg", &m) &&
+            strcmp(json_object_get_string(m), msg) == 0 &&
+            json_object_object_get_ex(o, "request_id", &r) &&
+            strcmp(json_object_get_string(r), request_id) == 0)
+            found = json_object_get(o);
+        json_object_put(o);
+    }
+    free(text);
+    return found;
+}
+
+static const char *member(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+/* A worker thread answers a webhook once Kafka acknowledged it (or did not in
+ * time): its line about the webhook carries the request id, trace id and span
+ * id the request's own lines (its access line) carry. */
+START_TEST(test_the_workers_line_about_a_webhook_carries_its_request_id_and_trace)
+{
+    char dead[64];
+    snprintf(dead, sizeof dead, "KAFKA_BROKERS=127.0.0.1:%d", ts_free_port());
+    const struct {
+        const char *env[4];
+        int status;
+        const char *line;
+    } cases[] = {{{"LOG_LEVEL=info", NULL}, 200, "webhook published"},
+                 {{"LOG_LEVEL=info", dead, PUBLISH_TIMEOUT_ENV, NULL},
+                  503,
+                  "webhook not published: Kafka unavailable"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ingest_proc_t p;
+        ingest_start(&p, cases[i].env);
+        char id[64], body[1024], sig[160], request_id[64], rid_header[96], tp_header[96], path[256];
+        inventory_body("sandbox", "hotel_123", id, sizeof id, body, sizeof body);
+        sign(SECRET, (long long)time(NULL), body, strlen(body), sig, sizeof sig);
+        ts_unique_name("whreq", request_id, sizeof request_id);
+        snprintf(rid_header, sizeof rid_header, "X-Request-Id: %s", request_id);
+        trace_context_t trace;
+        ck_assert_int_eq(trace_start(&trace), 0);
+        char traceparent[TRACE_TRACEPARENT_LEN + 1];
+        trace_format(&trace, traceparent);
+        snprintf(tp_header, sizeof tp_header, "traceparent: %s", traceparent);
+        const char *headers[] = {rid_header, tp_header, NULL};
+        answer_t a = post_raw_with(&p, "sandbox", body, strlen(body), sig, headers);
+        ck_assert_msg(a.status == cases[i].status, "%d %s", a.status, a.body);
+        snprintf(path, sizeof path, "%s", p.log_path);
+        ingest_stop_keep_log(&p, true); /* every line written */
+        json_object *worker = log_line_of(path, cases[i].line, request_id);
+        json_object *access = log_line_of(path, "http request", request_id);
+        ck_assert_msg(worker != NULL, "no \"%s\" line with request_id %s in %s", cases[i].line,
+                      request_id, path);
+        ck_assert_msg(access != NULL, "no access line of %s in %s", request_id, path);
+        ck_assert_str_eq(member(access, "trace_id"), trace.trace_id);
+        ck_assert_str_eq(member(worker, "trace_id"), trace.trace_id);
+        ck_assert_str_eq(member(worker, "span_id"), member(access, "span_id"));
+        json_object_put(worker);
+        json_object_put(access);
+        remove(path);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------ Kafka / Redis -- */
 
 START_TEST(test_kafka_down_answers_503_and_the_retry_after_recovery_is_published_once)
@@ -860,6 +950,7 @@ int main(void)
     tcase_add_test(alone, test_one_http_thread_serves_many_webhooks_waiting_for_their_acks);
     tcase_add_test(alone, test_kafka_down_webhooks_waiting_at_once_each_get_503_by_their_deadline);
     tcase_add_test(alone, test_the_log_holds_no_secret_and_no_signature);
+    tcase_add_test(alone, test_the_workers_line_about_a_webhook_carries_its_request_id_and_trace);
     tcase_add_test(alone, test_without_a_secret_it_refuses_to_start_with_exit_code_2);
     tcase_add_test(alone, test_unsigned_webhooks_are_accepted_only_when_explicitly_allowed);
     suite_add_tcase(s, alone);

@@ -49,6 +49,7 @@
 #include <stdio.h>
 
 #include "common/auth.h"
+#include "common/trace.h"
 
 struct json_object;
 
@@ -171,6 +172,11 @@ const char *http_server_match(http_server_t *srv, const char *method, const char
 const char *http_request_method(const http_request_t *req);
 const char *http_request_path(const http_request_t *req);
 const char *http_request_id(const http_request_t *req);
+/* The trace context the handler runs with (the caller's traceparent continued,
+ * or a new trace). A thread that answers a deferred request makes it current
+ * (trace_set_current), with the request id as its log request id, so its log
+ * lines carry the same ids as the handler's. */
+const trace_context_t *http_request_trace(const http_request_t *req);
 /* Path parameter by name (without ':'), or NULL. */
 const char *http_request_param(const http_request_t *req, const char *name);
 /* Query-string argument (URL-decoded), or NULL. */
