@@ -28,6 +28,13 @@ static const char MARK_DONE_SCRIPT[] = "redis.call('SET', KEYS[1], '1', 'EX', AR
 static const char MARK_DONE_MANY_SCRIPT[] =
     "for i = 1, #KEYS, 2 do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) "
     "redis.call('DEL', KEYS[i + 1]) end return 0";
+/* CLAIM_SCRIPT for every (seen, inflight) pair of KEYS: one digit per pair,
+ * in order. */
+static const char CLAIM_MANY_SCRIPT[] =
+    "local out = {} for i = 1, #KEYS, 2 do "
+    "if redis.call('EXISTS', KEYS[i]) == 1 then out[#out + 1] = '1' "
+    "elseif not redis.call('SET', KEYS[i + 1], '1', 'NX', 'EX', ARGV[1]) then out[#out + 1] = '2' "
+    "else out[#out + 1] = '0' end end return table.concat(out)";
 /* Pairs per script call (redis_eval's argument limit). */
 #define MARK_MANY_MAX 64
 
@@ -144,6 +151,58 @@ done:
     return result;
 }
 
+/* The pairs' keys of events [from, from + count) into keys (the buffers of
+ * this thread). */
+static void keys_of_many(const char *const *vendors, const char *const *event_ids, size_t from,
+                         size_t count, const char **keys)
+{
+    static _Thread_local char keys_buf[MARK_MANY_MAX * 2][DEDUP_KEY_MAX];
+    for (size_t i = 0; i < count; i++) {
+        key_of("seen", vendors[from + i], event_ids[from + i], keys_buf[2 * i], DEDUP_KEY_MAX);
+        key_of("inflight", vendors[from + i], event_ids[from + i], keys_buf[2 * i + 1],
+               DEDUP_KEY_MAX);
+        keys[2 * i] = keys_buf[2 * i];
+        keys[2 * i + 1] = keys_buf[2 * i + 1];
+    }
+}
+
+void dedup_claim_many(dedup_t *d, const char *const *vendors, const char *const *event_ids,
+                      size_t n, dedup_result_t *results)
+{
+    if (d->cluster) {
+        for (size_t i = 0; i < n; i++)
+            results[i] = dedup_claim(d, vendors[i], event_ids[i]);
+        return;
+    }
+    const char *keys[MARK_MANY_MAX * 2];
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", DEDUP_INFLIGHT_TTL_S);
+    const char *args[] = {ttl};
+    for (size_t from = 0; from < n; from += MARK_MANY_MAX) {
+        size_t count = n - from < MARK_MANY_MAX ? n - from : MARK_MANY_MAX;
+        keys_of_many(vendors, event_ids, from, count, keys);
+        redis_client_t *r = redis_pool_acquire(d->pool);
+        char *answer = NULL;
+        bool ok = redis_eval(r, CLAIM_MANY_SCRIPT, keys, 2 * count, args, 1, NULL, &answer) ==
+                      REDIS_CLIENT_OK &&
+                  answer && strlen(answer) == count;
+        for (size_t i = 0; i < count; i++) {
+            char c = ok ? answer[i] : '?';
+            results[from + i] = c == '0'   ? DEDUP_NEW
+                                : c == '1' ? DEDUP_DUPLICATE
+                                : c == '2' ? DEDUP_IN_PROGRESS
+                                           : DEDUP_UNAVAILABLE;
+        }
+        if (!ok) {
+            for (size_t i = 1; i < count; i++) /* one count per webhook, one log line */
+                metrics_counter_inc(unavailable_metric(), "claim");
+            warn_unavailable("claim", r);
+        }
+        free(answer);
+        redis_pool_release(d->pool, r);
+    }
+}
+
 void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id)
 {
     char seen[DEDUP_KEY_MAX], inflight[DEDUP_KEY_MAX];
@@ -175,20 +234,13 @@ void dedup_mark_done_many(dedup_t *d, const char *const *vendors, const char *co
             dedup_mark_done(d, vendors[i], event_ids[i]);
         return;
     }
-    static _Thread_local char keys_buf[MARK_MANY_MAX * 2][DEDUP_KEY_MAX];
     const char *keys[MARK_MANY_MAX * 2];
     char ttl[16];
     snprintf(ttl, sizeof ttl, "%d", DEDUP_SEEN_TTL_S);
     const char *args[] = {ttl};
     for (size_t from = 0; from < n; from += MARK_MANY_MAX) {
         size_t count = n - from < MARK_MANY_MAX ? n - from : MARK_MANY_MAX;
-        for (size_t i = 0; i < count; i++) {
-            key_of("seen", vendors[from + i], event_ids[from + i], keys_buf[2 * i], DEDUP_KEY_MAX);
-            key_of("inflight", vendors[from + i], event_ids[from + i], keys_buf[2 * i + 1],
-                   DEDUP_KEY_MAX);
-            keys[2 * i] = keys_buf[2 * i];
-            keys[2 * i + 1] = keys_buf[2 * i + 1];
-        }
+        keys_of_many(vendors, event_ids, from, count, keys);
         redis_client_t *r = redis_pool_acquire(d->pool);
         if (redis_eval(r, MARK_DONE_MANY_SCRIPT, keys, 2 * count, args, 1, NULL, NULL) !=
             REDIS_CLIENT_OK) {

@@ -48,6 +48,10 @@ dedup_t *dedup_new(const char *redis_url, size_t pool_size, char *err, size_t er
 void dedup_free(dedup_t *d); /* accepts NULL */
 
 dedup_result_t dedup_claim(dedup_t *d, const char *vendor, const char *event_id);
+/* dedup_claim for n events (vendors[i], event_ids[i]) into results[i]: one
+ * round trip per 64 on a single server. */
+void dedup_claim_many(dedup_t *d, const char *const *vendors, const char *const *event_ids,
+                      size_t n, dedup_result_t *results);
 /* After the Kafka ack: remember it (7 days) and drop the claim. */
 void dedup_mark_done(dedup_t *d, const char *vendor, const char *event_id);
 /* dedup_mark_done for n events (vendors[i], event_ids[i]): one round trip on

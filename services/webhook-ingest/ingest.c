@@ -6,8 +6,12 @@
  * peeked at for a hotel id, to pick a per-hotel secret). Secrets, the
  * signature header and the body never reach a log line.
  *
- * Publishing does not hold an HTTP thread: the handler claims the event,
- * queues its CloudEvents and defers the request (http_request_defer). The
+ * Publishing does not hold an HTTP thread: the handler defers the request
+ * (http_request_defer) and queues the webhook for a claim. One of
+ * INGEST_WORKERS threads claims every webhook queued by then in one Redis
+ * call (a single server's round trip per 64 webhooks instead of one each),
+ * answers duplicates and deliveries in progress, and queues the CloudEvents
+ * of the others in Kafka. The
  * producer's delivery reports count the acknowledgements down; when the last
  * arrives (or one fails) the webhook goes to the ready queue, where one of
  * INGEST_WORKERS threads marks it seen (or releases the claim) in Redis and
@@ -39,10 +43,11 @@
 
 /* A webhook whose events are queued in Kafka; guarded by ingest.lock. */
 typedef enum {
-    PENDING_WAITING = 1, /* reports outstanding, on the waiting list */
-    PENDING_READY,       /* every report in (or one failed), on the ready queue */
-    PENDING_ANSWERING,   /* a worker has it */
-    PENDING_ANSWERED,    /* answered; freed by whoever sees outstanding reach 0 */
+    PENDING_CLAIMING = 1, /* on the claiming list, or a worker is claiming it */
+    PENDING_WAITING,      /* reports outstanding, on the waiting list */
+    PENDING_READY,        /* every report in (or one failed), on the ready queue */
+    PENDING_ANSWERING,    /* a worker has it */
+    PENDING_ANSWERED,     /* answered; freed by whoever sees outstanding reach 0 */
 } pending_state_t;
 
 typedef struct pending {
@@ -53,6 +58,7 @@ typedef struct pending {
     char hotel_id[NORMALIZE_ID_MAX + 1];
     const char *source_event; /* static */
     size_t event_count;
+    normalized_t n; /* the events, each taken when it is queued in Kafka */
     dedup_result_t claim;
     int64_t started_ms, deadline_ms;
     size_t outstanding; /* delivery reports still to come */
@@ -71,7 +77,8 @@ struct ingest {
     ingest_config_t cfg;
     pthread_mutex_t lock; /* the lists and every pending_t's state */
     pthread_cond_t wake;  /* CLOCK_MONOTONIC: a webhook ready, or a deadline */
-    pending_list_t waiting, ready;
+    pending_list_t claiming, waiting, ready;
+    size_t claims_running; /* batches taken off claiming, not yet queued in Kafka */
     bool stopping;
     size_t worker_count;
     pthread_t workers[INGEST_WORKERS];
@@ -334,8 +341,12 @@ static size_t take_batch(ingest_t *in, pending_t **batch)
 }
 
 /* Answers ready webhooks (those that came in together in one batch, marked
- * seen in one Redis call) and expires the oldest waiting one at its
- * deadline; at stop, goes on until nothing is pending. */
+ * seen in one Redis call), expires the oldest waiting one at its deadline
+ * and claims the webhooks queued for it; at stop, goes on until nothing is
+ * pending. */
+static size_t take_claims(ingest_t *in, pending_t **batch);
+static void claim_batch(ingest_t *in, pending_t *const *batch, size_t n);
+
 static void *worker_loop(void *arg)
 {
     ingest_t *in = arg;
@@ -343,8 +354,15 @@ static void *worker_loop(void *arg)
     pthread_mutex_lock(&in->lock);
     for (;;) {
         size_t n = take_batch(in, batch);
+        if (n == 0 && (n = take_claims(in, batch)) > 0) {
+            pthread_mutex_unlock(&in->lock);
+            claim_batch(in, batch, n);
+            pthread_mutex_lock(&in->lock);
+            continue;
+        }
         if (n == 0) {
-            if (in->stopping && !in->waiting.head)
+            /* a batch being claimed may still add waiting webhooks */
+            if (in->stopping && !in->waiting.head && in->claims_running == 0)
                 break;
             if (in->waiting.head) {
                 struct timespec until = monotonic_at(in->waiting.head->deadline_ms);
@@ -375,18 +393,14 @@ static void *worker_loop(void *arg)
     return NULL;
 }
 
-/* Queues every event of n with a delivery report each and defers the
- * answer to the workers. */
-static int publish_deferred(ingest_t *in, http_request_t *req, normalized_t *n,
-                            dedup_result_t claim)
+/* A deferred webhook holding n's events (n keeps none); NULL when the
+ * answer cannot be deferred (the caller answers). */
+static pending_t *pending_new(ingest_t *in, http_request_t *req, normalized_t *n)
 {
     pending_t *p = calloc(1, sizeof *p);
     if (!p || http_request_defer(req) != 0) {
         free(p);
-        if (claim == DEDUP_NEW)
-            dedup_release(in->cfg.dedup, n->vendor, n->event_id);
-        log_error("webhook not published: cannot defer the answer");
-        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "internal error");
+        return NULL;
     }
     p->in = in;
     p->req = req;
@@ -395,20 +409,29 @@ static int publish_deferred(ingest_t *in, http_request_t *req, normalized_t *n,
     snprintf(p->hotel_id, sizeof p->hotel_id, "%s", n->hotel_id);
     p->source_event = n->source_event;
     p->event_count = n->event_count;
-    p->claim = claim;
+    p->n = *n;
+    n->event_count = 0; /* the events are p's now */
+    return p;
+}
+
+/* Queues every event of p with a delivery report each; a worker answers once
+ * they are in (or at the deadline). p may be gone when this returns. */
+static void publish(ingest_t *in, pending_t *p)
+{
     p->started_ms = clock_now_ms();
     p->deadline_ms = p->started_ms + in->cfg.publish_timeout_ms; /* for the whole webhook */
-    p->outstanding = n->event_count;
-    p->state = PENDING_WAITING;
+    p->outstanding = p->event_count;
     pthread_mutex_lock(&in->lock);
+    p->state = PENDING_WAITING;
     list_push(&in->waiting, p);
     if (in->waiting.head == p) /* the workers had no deadline to wait for */
         pthread_cond_signal(&in->wake);
     pthread_mutex_unlock(&in->lock);
-    for (size_t i = 0; i < n->event_count; i++) {
+    size_t count = p->event_count;
+    for (size_t i = 0; i < count; i++) {
         char err[256] = "";
-        cloudevent_t *ev = envelope_new(n, i);
-        int rc = ev ? cloudevent_send(in->cfg.producer, in->cfg.topic, n->hotel_id, ev,
+        cloudevent_t *ev = envelope_new(&p->n, i);
+        int rc = ev ? cloudevent_send(in->cfg.producer, in->cfg.topic, p->hotel_id, ev,
                                       on_delivered, p, err, sizeof err)
                     : -1;
         if (!ev)
@@ -416,7 +439,11 @@ static int publish_deferred(ingest_t *in, http_request_t *req, normalized_t *n,
         cloudevent_free(ev);
         if (rc != 0) { /* this one and the rest will never be reported */
             pthread_mutex_lock(&in->lock);
-            p->outstanding -= n->event_count - i;
+            for (size_t j = i + 1; j < count; j++) { /* p lives: its reports are not all in */
+                json_object_put(p->n.events[j].data);
+                p->n.events[j].data = NULL;
+            }
+            p->outstanding -= count - i;
             if (!p->failed) {
                 p->failed = true;
                 snprintf(p->err, sizeof p->err, "%s", err);
@@ -426,29 +453,91 @@ static int publish_deferred(ingest_t *in, http_request_t *req, normalized_t *n,
             break;
         }
     }
-    return 0; /* answered by a worker */
 }
 
-/* Claim → publish (deferred) → mark done (or release) and the answer. */
+/* Answers a webhook its claim settles (already published, or being
+ * published by another delivery) and frees it. On a worker thread. */
+static void answer_claimed(pending_t *p)
+{
+    if (p->claim == DEDUP_DUPLICATE) {
+        metrics_counter_inc(received_metric(), p->vendor, "duplicate");
+        metrics_counter_inc(duplicates_metric(), p->vendor);
+        log_kv(LOG_LEVEL_INFO, "webhook duplicate acknowledged", "vendor", p->vendor, "eventId",
+               p->event_id, NULL);
+        respond_received(p->req, p->event_id, p->event_count, true, false);
+    } else {
+        metrics_counter_inc(received_metric(), p->vendor, "in_progress");
+        http_response_header(p->req, "Retry-After", "1");
+        http_respond_error(p->req, 409, "IDEMPOTENCY_IN_PROGRESS", "eventId",
+                           "this event is being published by another delivery; retry");
+    }
+    normalized_clear(&p->n);
+    free(p);
+}
+
+/* Takes up to INGEST_BATCH_MAX webhooks to claim into batch; the caller
+ * holds in->lock. The count. */
+static size_t take_claims(ingest_t *in, pending_t **batch)
+{
+    size_t n = 0;
+    pending_t *p;
+    while (n < INGEST_BATCH_MAX && (p = list_pop(&in->claiming)))
+        batch[n++] = p;
+    if (n > 0)
+        in->claims_running++;
+    return n;
+}
+
+/* Claims a batch in one Redis call, answers the webhooks the claim settles
+ * and publishes the others. On a worker thread, without in->lock. */
+static void claim_batch(ingest_t *in, pending_t *const *batch, size_t n)
+{
+    const char *vendors[INGEST_BATCH_MAX], *ids[INGEST_BATCH_MAX];
+    dedup_result_t claims[INGEST_BATCH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        vendors[i] = batch[i]->vendor;
+        ids[i] = batch[i]->event_id;
+    }
+    if (n == 1) /* a Redis warning then names the webhook */
+        log_context(batch[0]);
+    dedup_claim_many(in->cfg.dedup, vendors, ids, n, claims);
+    for (size_t i = 0; i < n; i++) {
+        pending_t *p = batch[i];
+        p->claim = claims[i];
+        log_context(p); /* the answer's log lines and the events' trace */
+        if (p->claim == DEDUP_DUPLICATE || p->claim == DEDUP_IN_PROGRESS)
+            answer_claimed(p);
+        else
+            publish(in, p);
+    }
+    log_context(NULL);
+    pthread_mutex_lock(&in->lock);
+    in->claims_running--;
+    if (in->stopping && in->claims_running == 0) /* workers waiting to stop may go */
+        pthread_cond_broadcast(&in->wake);
+    pthread_mutex_unlock(&in->lock);
+}
+
+/* Defers the answer: a worker claims the event (with others that came in
+ * meanwhile) and publishes it; without de-duplication it is published here. */
 static int publish_and_answer(ingest_t *in, http_request_t *req, normalized_t *n)
 {
-    const char *vendor = n->vendor;
-    dedup_result_t claim =
-        in->cfg.dedup ? dedup_claim(in->cfg.dedup, vendor, n->event_id) : DEDUP_UNAVAILABLE;
-    if (claim == DEDUP_DUPLICATE) {
-        metrics_counter_inc(received_metric(), vendor, "duplicate");
-        metrics_counter_inc(duplicates_metric(), vendor);
-        log_kv(LOG_LEVEL_INFO, "webhook duplicate acknowledged", "vendor", vendor, "eventId",
-               n->event_id, NULL);
-        return respond_received(req, n->event_id, n->event_count, true, false);
+    pending_t *p = pending_new(in, req, n);
+    if (!p) {
+        log_error("webhook not published: cannot defer the answer");
+        return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "internal error");
     }
-    if (claim == DEDUP_IN_PROGRESS) {
-        metrics_counter_inc(received_metric(), vendor, "in_progress");
-        http_response_header(req, "Retry-After", "1");
-        return http_respond_error(req, 409, "IDEMPOTENCY_IN_PROGRESS", "eventId",
-                                  "this event is being published by another delivery; retry");
+    if (!in->cfg.dedup) {
+        p->claim = DEDUP_UNAVAILABLE;
+        publish(in, p);
+        return 0; /* answered by a worker */
     }
-    return publish_deferred(in, req, n, claim);
+    pthread_mutex_lock(&in->lock);
+    p->state = PENDING_CLAIMING;
+    list_push(&in->claiming, p);
+    pthread_cond_signal(&in->wake);
+    pthread_mutex_unlock(&in->lock);
+    return 0; /* answered by a worker */
 }
 
 /* ------------------------------------------------------------- public -- */
