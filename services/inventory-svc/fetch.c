@@ -524,8 +524,15 @@ inv_fetch_status_t inv_fetch_nights(inv_app_t *app, inv_kind_t kind, const char 
         status = INV_FETCH_OK;
         goto done;
     }
-    pms_err_t err = fill_span(app, kind, hotel_id, room_type_id, first + miss_first,
-                              miss_last - miss_first + 1, redis_ok, out, known, msg, msg_size);
+    int span = miss_last - miss_first + 1;
+    /* Rates: the day after the read too, in the same PMS call. A stay whose
+     * rates a guest reads is read again with its departure day when it is
+     * booked (the closed-to-departure rule), and that day would otherwise
+     * cost the checkout a PMS call of its own. */
+    if (kind == INV_KIND_RATES && miss_last == count - 1 && span < PMS_MAX_NIGHTS)
+        span++;
+    pms_err_t err = fill_span(app, kind, hotel_id, room_type_id, first + miss_first, span,
+                              redis_ok, out, known, msg, msg_size);
     bool all = true;
     for (int i = 0; i < count; i++)
         all = all && known[i];

@@ -284,6 +284,39 @@ static void assert_not_found(int status, struct json_object *o, const char *code
     json_object_put(o);
 }
 
+/* A guest reads a stay's rates before booking it; the checkout reads them
+ * again with the departure day (its closed-to-departure rule). The first
+ * read's PMS call brings that day too, so the second asks the PMS nothing.
+ * Availability is not read ahead. */
+START_TEST(test_a_stays_rates_read_brings_its_departure_day_for_the_checkout)
+{
+    dates_day_t in = dates_today_utc() + 60, last = in + 2; /* three nights */
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/rates", INVFX_ROOM, in, last, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    ck_assert_uint_eq(invfx_night_count(o), 3);
+    json_object_put(o);
+    double asked = pms_requests_made();
+    char key[128];
+    long long ttl = 0;
+    invfx_key(key, sizeof key, "rate", INVFX_ROOM, last + 1);
+    ck_assert_int_eq(redis_ttl(f.redis, key, &ttl), REDIS_CLIENT_OK);
+    ck_assert(ttl > 90 && ttl <= 300);
+
+    ck_assert_int_eq(invfx_read(&f, "/api/rates", INVFX_ROOM, in, last + 1, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    ck_assert_uint_eq(invfx_night_count(o), 4);
+    json_object_put(o);
+    ck_assert_double_eq(pms_requests_made(), asked);
+
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, in, last, &o), 200);
+    json_object_put(o);
+    invfx_key(key, sizeof key, "inv", INVFX_ROOM, last + 1);
+    ck_assert_int_eq(redis_ttl(f.redis, key, &ttl), REDIS_CLIENT_OK);
+    ck_assert_int_eq(ttl, -2);
+}
+END_TEST
+
 START_TEST(test_an_unknown_hotel_is_404_and_never_reaches_the_pms)
 {
     /* hotel_nowhere has no PMS credentials: it is not ours, which is a 404,
@@ -690,6 +723,7 @@ int main(void)
     tcase_add_test(tc, test_fifty_concurrent_cold_reads_make_exactly_one_pms_call);
     tcase_add_test(tc, test_two_replicas_cold_reads_share_one_pms_call);
     tcase_add_test(tc, test_rates_and_room_types_are_cached_too);
+    tcase_add_test(tc, test_a_stays_rates_read_brings_its_departure_day_for_the_checkout);
     tcase_add_test(tc, test_an_unknown_hotel_is_404_and_never_reaches_the_pms);
     tcase_add_test(tc, test_a_read_refused_by_the_pms_budget_is_503_pms_busy_not_an_outage);
     tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
