@@ -36,7 +36,7 @@ static const char CLAIM_MANY_SCRIPT[] =
     "elseif not redis.call('SET', KEYS[i + 1], '1', 'NX', 'EX', ARGV[1]) then out[#out + 1] = '2' "
     "else out[#out + 1] = '0' end end return table.concat(out)";
 /* Pairs per script call (redis_eval's argument limit). */
-#define MARK_MANY_MAX 64
+#define PAIRS_PER_CALL 64
 
 struct dedup {
     redis_pool_t *pool;
@@ -151,12 +151,17 @@ done:
     return result;
 }
 
-/* The pairs' keys of events [from, from + count) into keys (the buffers of
- * this thread). */
-static void keys_of_many(const char *const *vendors, const char *const *event_ids, size_t from,
-                         size_t count, const char **keys)
+/* Runs script over the (seen, inflight) key pairs of events [from, from +
+ * count), at most PAIRS_PER_CALL, with ARGV[1] = ttl_s; the reply string
+ * into *answer when answer is not NULL (one character per event). A failure
+ * (or an answer of the wrong length) is counted once per event under
+ * operation and logged once. True on success. */
+static bool eval_pairs(dedup_t *d, const char *script, int ttl_s, const char *operation,
+                       const char *const *vendors, const char *const *event_ids, size_t from,
+                       size_t count, char **answer)
 {
-    static _Thread_local char keys_buf[MARK_MANY_MAX * 2][DEDUP_KEY_MAX];
+    static _Thread_local char keys_buf[PAIRS_PER_CALL * 2][DEDUP_KEY_MAX];
+    const char *keys[PAIRS_PER_CALL * 2];
     for (size_t i = 0; i < count; i++) {
         key_of("seen", vendors[from + i], event_ids[from + i], keys_buf[2 * i], DEDUP_KEY_MAX);
         key_of("inflight", vendors[from + i], event_ids[from + i], keys_buf[2 * i + 1],
@@ -164,6 +169,19 @@ static void keys_of_many(const char *const *vendors, const char *const *event_id
         keys[2 * i] = keys_buf[2 * i];
         keys[2 * i + 1] = keys_buf[2 * i + 1];
     }
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    const char *args[] = {ttl};
+    redis_client_t *r = redis_pool_acquire(d->pool);
+    bool ok = redis_eval(r, script, keys, 2 * count, args, 1, NULL, answer) == REDIS_CLIENT_OK &&
+              (!answer || (*answer && strlen(*answer) == count));
+    if (!ok) {
+        for (size_t i = 1; i < count; i++) /* one count per webhook, one log line */
+            metrics_counter_inc(unavailable_metric(), operation);
+        warn_unavailable(operation, r);
+    }
+    redis_pool_release(d->pool, r);
+    return ok;
 }
 
 void dedup_claim_many(dedup_t *d, const char *const *vendors, const char *const *event_ids,
@@ -174,18 +192,11 @@ void dedup_claim_many(dedup_t *d, const char *const *vendors, const char *const 
             results[i] = dedup_claim(d, vendors[i], event_ids[i]);
         return;
     }
-    const char *keys[MARK_MANY_MAX * 2];
-    char ttl[16];
-    snprintf(ttl, sizeof ttl, "%d", DEDUP_INFLIGHT_TTL_S);
-    const char *args[] = {ttl};
-    for (size_t from = 0; from < n; from += MARK_MANY_MAX) {
-        size_t count = n - from < MARK_MANY_MAX ? n - from : MARK_MANY_MAX;
-        keys_of_many(vendors, event_ids, from, count, keys);
-        redis_client_t *r = redis_pool_acquire(d->pool);
+    for (size_t from = 0; from < n; from += PAIRS_PER_CALL) {
+        size_t count = n - from < PAIRS_PER_CALL ? n - from : PAIRS_PER_CALL;
         char *answer = NULL;
-        bool ok = redis_eval(r, CLAIM_MANY_SCRIPT, keys, 2 * count, args, 1, NULL, &answer) ==
-                      REDIS_CLIENT_OK &&
-                  answer && strlen(answer) == count;
+        bool ok = eval_pairs(d, CLAIM_MANY_SCRIPT, DEDUP_INFLIGHT_TTL_S, "claim", vendors,
+                             event_ids, from, count, &answer);
         for (size_t i = 0; i < count; i++) {
             char c = ok ? answer[i] : '?';
             results[from + i] = c == '0'   ? DEDUP_NEW
@@ -193,13 +204,7 @@ void dedup_claim_many(dedup_t *d, const char *const *vendors, const char *const 
                                 : c == '2' ? DEDUP_IN_PROGRESS
                                            : DEDUP_UNAVAILABLE;
         }
-        if (!ok) {
-            for (size_t i = 1; i < count; i++) /* one count per webhook, one log line */
-                metrics_counter_inc(unavailable_metric(), "claim");
-            warn_unavailable("claim", r);
-        }
         free(answer);
-        redis_pool_release(d->pool, r);
     }
 }
 
@@ -234,21 +239,10 @@ void dedup_mark_done_many(dedup_t *d, const char *const *vendors, const char *co
             dedup_mark_done(d, vendors[i], event_ids[i]);
         return;
     }
-    const char *keys[MARK_MANY_MAX * 2];
-    char ttl[16];
-    snprintf(ttl, sizeof ttl, "%d", DEDUP_SEEN_TTL_S);
-    const char *args[] = {ttl};
-    for (size_t from = 0; from < n; from += MARK_MANY_MAX) {
-        size_t count = n - from < MARK_MANY_MAX ? n - from : MARK_MANY_MAX;
-        keys_of_many(vendors, event_ids, from, count, keys);
-        redis_client_t *r = redis_pool_acquire(d->pool);
-        if (redis_eval(r, MARK_DONE_MANY_SCRIPT, keys, 2 * count, args, 1, NULL, NULL) !=
-            REDIS_CLIENT_OK) {
-            for (size_t i = 1; i < count; i++) /* one count per webhook, one log line */
-                metrics_counter_inc(unavailable_metric(), "mark_done");
-            warn_unavailable("mark_done", r);
-        }
-        redis_pool_release(d->pool, r);
+    for (size_t from = 0; from < n; from += PAIRS_PER_CALL) {
+        size_t count = n - from < PAIRS_PER_CALL ? n - from : PAIRS_PER_CALL;
+        eval_pairs(d, MARK_DONE_MANY_SCRIPT, DEDUP_SEEN_TTL_S, "mark_done", vendors, event_ids,
+                   from, count, NULL);
     }
 }
 
