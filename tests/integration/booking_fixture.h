@@ -486,4 +486,19 @@ static inline int64_t bk_toss_summary(bk_fixture_t *f, const char *field)
     return bk_summary(&f->toss, field);
 }
 
+/* o's member key; the test fails (naming o) when it has none. */
+static inline struct json_object *bk_member(struct json_object *o, const char *key)
+{
+    struct json_object *v = NULL;
+    ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
+                  json_object_to_json_string(o));
+    return v;
+}
+
+/* o's member key as an integer; the test fails when it has none. */
+static inline int64_t bk_int_of(struct json_object *o, const char *key)
+{
+    return json_object_get_int64(bk_member(o, key));
+}
+
 #endif /* BOOKING_FIXTURE_H */

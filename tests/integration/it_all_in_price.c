@@ -114,19 +114,6 @@ static struct json_object *rates_party(const char *vendor, const char *hotel, co
     return o;
 }
 
-static struct json_object *member(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
-                  json_object_to_json_string(o));
-    return v;
-}
-
-static int64_t int_of(struct json_object *o, const char *key)
-{
-    return json_object_get_int64(member(o, key));
-}
-
 /* The pms-sandbox's rate of a hotel_gangnam room for each night. */
 static void sandbox_room_rates(const char *room, dates_day_t in, int nights, int64_t *out)
 {
@@ -139,7 +126,7 @@ static void sandbox_room_rates(const char *room, dates_day_t in, int nights, int
         arr = x;
     ck_assert_int_eq(json_object_array_length(arr), nights);
     for (int i = 0; i < nights; i++)
-        out[i] = int_of(json_object_array_get_idx(arr, (size_t)i), "rate");
+        out[i] = bk_int_of(json_object_array_get_idx(arr, (size_t)i), "rate");
     json_object_put(o);
 }
 
@@ -203,30 +190,30 @@ START_TEST(test_cloudbeds_taxes_are_itemised_and_the_all_in_total_is_what_books)
     /* the read: the rate as the PMS states it, its VAT shown (in it), the
      * service charge added, the all-in total; the base plan says the same */
     struct json_object *o = rates("cloudbeds", TX_HOTEL, TX_ROOM, in, in + 1);
-    struct json_object *nights = member(o, "nights");
+    struct json_object *nights = bk_member(o, "nights");
     ck_assert_int_eq(json_object_array_length(nights), 2);
     int64_t all_in = 0, pre_tax = 0, vat = 0;
     for (size_t i = 0; i < 2; i++) {
         struct json_object *n = json_object_array_get_idx(nights, i);
         int64_t r = rate[i], v = r - llround((double)r * 100.0 / 110.0);
         int64_t fee = llround((double)r * 0.1);
-        ck_assert_int_eq(int_of(n, "amount"), r);
-        ck_assert_int_eq(int_of(n, "totalAmount"), r + fee);
-        struct json_object *taxes = member(n, "taxes");
+        ck_assert_int_eq(bk_int_of(n, "amount"), r);
+        ck_assert_int_eq(bk_int_of(n, "totalAmount"), r + fee);
+        struct json_object *taxes = bk_member(n, "taxes");
         ck_assert_int_eq(json_object_array_length(taxes), 2);
         struct json_object *t0 = json_object_array_get_idx(taxes, 0);
         struct json_object *t1 = json_object_array_get_idx(taxes, 1);
         ck_assert_str_eq(bk_str(t0, "name"), "VAT");
         ck_assert_str_eq(bk_str(t0, "type"), "tax");
-        ck_assert(json_object_get_boolean(member(t0, "inclusive")));
-        ck_assert_int_eq(int_of(t0, "amount"), v);
+        ck_assert(json_object_get_boolean(bk_member(t0, "inclusive")));
+        ck_assert_int_eq(bk_int_of(t0, "amount"), v);
         ck_assert_str_eq(bk_str(t1, "name"), "Service charge");
         ck_assert_str_eq(bk_str(t1, "type"), "fee");
-        ck_assert(!json_object_get_boolean(member(t1, "inclusive")));
-        ck_assert_int_eq(int_of(t1, "amount"), fee);
-        struct json_object *plan = json_object_array_get_idx(member(n, "ratePlans"), 0);
-        ck_assert_int_eq(int_of(plan, "totalAmount"), r + fee);
-        ck_assert_int_eq(json_object_array_length(member(plan, "taxes")), 2);
+        ck_assert(!json_object_get_boolean(bk_member(t1, "inclusive")));
+        ck_assert_int_eq(bk_int_of(t1, "amount"), fee);
+        struct json_object *plan = json_object_array_get_idx(bk_member(n, "ratePlans"), 0);
+        ck_assert_int_eq(bk_int_of(plan, "totalAmount"), r + fee);
+        ck_assert_int_eq(json_object_array_length(bk_member(plan, "taxes")), 2);
         all_in += r + fee;
         pre_tax += r;
         vat += v;
@@ -261,8 +248,8 @@ START_TEST(test_cloudbeds_taxes_are_itemised_and_the_all_in_total_is_what_books)
                   booking_id),
         vat);
     struct json_object *b = bk_get_booking(&f, booking_id, NULL);
-    ck_assert_int_eq(int_of(b, "amount"), all_in);
-    ck_assert_int_eq(int_of(b, "taxAmount"), vat);
+    ck_assert_int_eq(bk_int_of(b, "amount"), all_in);
+    ck_assert_int_eq(bk_int_of(b, "taxAmount"), vat);
     json_object_put(b);
     char like[64];
     snprintf(like, sizeof like, "%%\"taxAmount\":%lld%%", (long long)vat);
@@ -310,18 +297,18 @@ START_TEST(test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in)
 
     /* the rates read is the included occupancy's, all in */
     struct json_object *o = rates("cloudbeds", TX_HOTEL, TX_TRIPLE, in, in + 1);
-    struct json_object *nights = member(o, "nights");
-    ck_assert_int_eq(int_of(json_object_array_get_idx(nights, 0), "totalAmount") +
-                         int_of(json_object_array_get_idx(nights, 1), "totalAmount"),
+    struct json_object *nights = bk_member(o, "nights");
+    ck_assert_int_eq(bk_int_of(json_object_array_get_idx(nights, 0), "totalAmount") +
+                         bk_int_of(json_object_array_get_idx(nights, 1), "totalAmount"),
                      included);
-    ck_assert_int_eq(int_of(o, "totalAmount"), included); /* one adult, within the rate */
+    ck_assert_int_eq(bk_int_of(o, "totalAmount"), included); /* one adult, within the rate */
     json_object_put(o);
     /* asked for three adults, the read states the party's own price, all in
      * (the PMS's, as the checkout asks it): what the checkout will demand */
     o = rates_party("cloudbeds", TX_HOTEL, TX_TRIPLE, in, in + 1, "adults=3&children=0");
-    ck_assert_int_eq(int_of(o, "totalAmount"), all_in);
-    ck_assert_int_eq(int_of(o, "taxAmount"), vat);
-    ck_assert(json_object_get_boolean(member(o, "partyPriced")));
+    ck_assert_int_eq(bk_int_of(o, "totalAmount"), all_in);
+    ck_assert_int_eq(bk_int_of(o, "taxAmount"), vat);
+    ck_assert(json_object_get_boolean(bk_member(o, "partyPriced")));
     json_object_put(o);
 
     /* three adults: the PMS's pre-tax party price is refused, and so is
@@ -368,8 +355,8 @@ START_TEST(test_cloudbeds_a_party_beyond_the_rate_pays_its_price_all_in)
     struct json_object *c = json_parse_object(cr.body, cr.body_len, &je);
     http_client_response_clear(&cr);
     ck_assert_ptr_nonnull(c);
-    ck_assert_int_eq(int_of(c, "cancellationFee"), first);
-    ck_assert_int_eq(int_of(c, "refundedAmount"), all_in - first);
+    ck_assert_int_eq(bk_int_of(c, "cancellationFee"), first);
+    ck_assert_int_eq(bk_int_of(c, "refundedAmount"), all_in - first);
     json_object_put(c);
 }
 END_TEST
@@ -400,11 +387,11 @@ START_TEST(test_a_toss_payment_is_requested_with_the_tax_free_part)
      * lists it in feesCharged): the tax-free part of the price */
     int64_t fee = llround((double)rate[0] * 0.1), all_in = rate[0] + fee;
     struct json_object *o = rates_party("cloudbeds", TX_HOTEL, TX_ROOM, in, in, "adults=2");
-    ck_assert_int_eq(int_of(o, "totalAmount"), all_in);
-    ck_assert_int_eq(int_of(o, "taxFreeAmount"), fee);
-    struct json_object *n0 = json_object_array_get_idx(member(o, "nights"), 0);
-    struct json_object *svc = json_object_array_get_idx(member(n0, "taxes"), 1);
-    ck_assert(json_object_get_boolean(member(svc, "taxFree")));
+    ck_assert_int_eq(bk_int_of(o, "totalAmount"), all_in);
+    ck_assert_int_eq(bk_int_of(o, "taxFreeAmount"), fee);
+    struct json_object *n0 = json_object_array_get_idx(bk_member(o, "nights"), 0);
+    struct json_object *svc = json_object_array_get_idx(bk_member(n0, "taxes"), 1);
+    ck_assert(json_object_get_boolean(bk_member(svc, "taxFree")));
     json_object_put(o);
 
     /* the window requests the payment with that split: approved (confirm
@@ -421,8 +408,8 @@ START_TEST(test_a_toss_payment_is_requested_with_the_tax_free_part)
     free(body);
     struct json_object *p = toss_payment(order);
     ck_assert_ptr_nonnull(p);
-    ck_assert_int_eq(int_of(p, "totalAmount"), all_in);
-    ck_assert_int_eq(int_of(p, "taxFreeAmount"), fee);
+    ck_assert_int_eq(bk_int_of(p, "totalAmount"), all_in);
+    ck_assert_int_eq(bk_int_of(p, "taxFreeAmount"), fee);
     json_object_put(p);
     char path[200];
     snprintf(path, sizeof path, "/v1/payments/%s", key);
@@ -434,8 +421,8 @@ START_TEST(test_a_toss_payment_is_requested_with_the_tax_free_part)
     struct json_object *payment = json_parse_object(resp.body, resp.body_len, &je);
     http_client_response_clear(&resp);
     ck_assert_ptr_nonnull(payment);
-    ck_assert_int_eq(int_of(payment, "vat"), (all_in - fee + 5) / 11);
-    ck_assert_int_eq(int_of(payment, "taxFreeAmount"), fee);
+    ck_assert_int_eq(bk_int_of(payment, "vat"), (all_in - fee + 5) / 11);
+    ck_assert_int_eq(bk_int_of(payment, "taxFreeAmount"), fee);
     json_object_put(payment);
 
     /* a window that requested the payment as wholly taxable misstates the
@@ -479,7 +466,7 @@ static int64_t op_amount(dates_day_t in, int nights)
     struct json_object *o = ts_sandbox_get_json(&op, "/_sandbox/inventory", q);
     int64_t total = 0;
     for (size_t i = 0; i < json_object_array_length(o); i++)
-        total += int_of(json_object_array_get_idx(o, i), "rate");
+        total += bk_int_of(json_object_array_get_idx(o, i), "rate");
     json_object_put(o);
     return total;
 }
@@ -490,19 +477,19 @@ START_TEST(test_opera_after_tax_offers_read_with_their_vat_and_book_after_tax)
     dates_day_t in = dates_today_utc() + 30;
     int64_t after = op_amount(in, 2);
     struct json_object *o = rates("opera", OP_HOTEL, OP_ROOM, in, in + 1);
-    struct json_object *nights = member(o, "nights");
+    struct json_object *nights = bk_member(o, "nights");
     int64_t sum = 0, before = 0;
     for (size_t i = 0; i < 2; i++) {
         struct json_object *n = json_object_array_get_idx(nights, i);
-        int64_t amount = int_of(n, "amount"), vat = amount - llround((double)amount / 1.1);
+        int64_t amount = bk_int_of(n, "amount"), vat = amount - llround((double)amount / 1.1);
         /* the after-tax rate holds the VAT: shown, never added again */
-        ck_assert_int_eq(int_of(n, "totalAmount"), amount);
-        struct json_object *taxes = member(n, "taxes");
+        ck_assert_int_eq(bk_int_of(n, "totalAmount"), amount);
+        struct json_object *taxes = bk_member(n, "taxes");
         ck_assert_int_eq(json_object_array_length(taxes), 1);
         struct json_object *t = json_object_array_get_idx(taxes, 0);
         ck_assert_str_eq(bk_str(t, "name"), "VAT");
-        ck_assert(json_object_get_boolean(member(t, "inclusive")));
-        ck_assert_int_eq(int_of(t, "amount"), vat);
+        ck_assert(json_object_get_boolean(bk_member(t, "inclusive")));
+        ck_assert_int_eq(bk_int_of(t, "amount"), vat);
         sum += amount;
         before += amount - vat;
     }
@@ -511,8 +498,8 @@ START_TEST(test_opera_after_tax_offers_read_with_their_vat_and_book_after_tax)
     /* asked for the party (two adults), OPERA prices the stay itself, as the
      * checkout asks it: the same after-tax total */
     o = rates_party("opera", OP_HOTEL, OP_ROOM, in, in + 1, "adults=2");
-    ck_assert_int_eq(int_of(o, "totalAmount"), after);
-    ck_assert(json_object_get_boolean(member(o, "partyPriced")));
+    ck_assert_int_eq(bk_int_of(o, "totalAmount"), after);
+    ck_assert(json_object_get_boolean(bk_member(o, "partyPriced")));
     json_object_put(o);
 
     /* the before-tax total is refused, naming the after-tax one; that one books */

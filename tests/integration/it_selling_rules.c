@@ -578,14 +578,6 @@ static struct json_object *cancel_booking(const char *id, const char *body, int 
     return o;
 }
 
-static int64_t int_of(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
-                  json_object_to_json_string(o));
-    return json_object_get_int64(v);
-}
-
 /* Books `body`, returns its id (into id) and amount; asserts the answer
  * shows a policy of `type`. */
 static int64_t book(const char *body, const char *type, char *id, size_t size)
@@ -609,8 +601,8 @@ static void cancel_expect(const char *id, const char *body, int64_t fee, int64_t
     struct json_object *c = cancel_booking(id, body, &status);
     ck_assert_msg(status == 200, "cancel: %d %s", status, json_object_to_json_string(c));
     ck_assert_str_eq(bk_str(c, "status"), "cancelled");
-    ck_assert_int_eq(int_of(c, "cancellationFee"), fee);
-    ck_assert_int_eq(int_of(c, "refundedAmount"), refund);
+    ck_assert_int_eq(bk_int_of(c, "cancellationFee"), fee);
+    ck_assert_int_eq(bk_int_of(c, "refundedAmount"), refund);
     json_object_put(c);
     ck_assert_int_eq(bk_db_int(&f, "SELECT ROUND(cancel_fee) FROM booking WHERE booking_id = ?", id),
                      fee);

@@ -247,14 +247,6 @@ END_TEST
 
 /* ------------------------------------------------------- cancellation -- */
 
-static int64_t int_of(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
-                  json_object_to_json_string(o));
-    return json_object_get_int64(v);
-}
-
 /* Books body, asserting the answer shows a policy of `type`; its id into id. */
 static void book(const char *body, const char *type, char *id, size_t size)
 {
@@ -281,8 +273,8 @@ static void cancel_expect(const char *id, int64_t fee, int64_t refund)
     ck_assert_msg(r.status == 200 && c, "cancel: %d %s", r.status, r.body);
     http_client_response_clear(&r);
     ck_assert_str_eq(bk_str(c, "status"), "cancelled");
-    ck_assert_int_eq(int_of(c, "cancellationFee"), fee);
-    ck_assert_int_eq(int_of(c, "refundedAmount"), refund);
+    ck_assert_int_eq(bk_int_of(c, "cancellationFee"), fee);
+    ck_assert_int_eq(bk_int_of(c, "refundedAmount"), refund);
     json_object_put(c);
 }
 

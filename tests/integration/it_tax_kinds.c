@@ -48,19 +48,6 @@ static void start_with_taxes(const char *entries)
     bk_service_start(&f, extra);
 }
 
-static struct json_object *member(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
-                  json_object_to_json_string(o));
-    return v;
-}
-
-static int64_t int_of(struct json_object *o, const char *key)
-{
-    return json_object_get_int64(member(o, key));
-}
-
 /* The pms-sandbox's rate of the room for each night. */
 static void sandbox_rates(dates_day_t in, int nights, int64_t *out)
 {
@@ -73,7 +60,7 @@ static void sandbox_rates(dates_day_t in, int nights, int64_t *out)
         arr = x;
     ck_assert_int_eq(json_object_array_length(arr), nights);
     for (int i = 0; i < nights; i++)
-        out[i] = int_of(json_object_array_get_idx(arr, (size_t)i), "rate");
+        out[i] = bk_int_of(json_object_array_get_idx(arr, (size_t)i), "rate");
     json_object_put(o);
 }
 
@@ -112,19 +99,19 @@ static int64_t rates_total(dates_day_t in, int nights, int adults, int children,
     char party[96];
     snprintf(party, sizeof party, "adults=%d&children=%d&rooms=%d", adults, children, rooms);
     struct json_object *o = rates_get(in, nights, party, 200);
-    ck_assert_int_eq(int_of(o, "adults"), adults);
-    ck_assert_int_eq(int_of(o, "rooms"), rooms);
-    struct json_object *charges = member(o, "stayCharges");
+    ck_assert_int_eq(bk_int_of(o, "adults"), adults);
+    ck_assert_int_eq(bk_int_of(o, "rooms"), rooms);
+    struct json_object *charges = bk_member(o, "stayCharges");
     bool seen = false;
     for (size_t i = 0; i < json_object_array_length(charges); i++) {
         struct json_object *c = json_object_array_get_idx(charges, i);
         if (charge && strcmp(bk_str(c, "name"), charge) == 0) {
-            ck_assert_int_eq(int_of(c, "amount"), charge_amount);
+            ck_assert_int_eq(bk_int_of(c, "amount"), charge_amount);
             seen = true;
         }
     }
     ck_assert_msg(!charge || seen, "no %s in %s", charge, json_object_to_json_string(o));
-    int64_t total = int_of(o, "totalAmount");
+    int64_t total = bk_int_of(o, "totalAmount");
     json_object_put(o);
     return total;
 }
@@ -258,10 +245,10 @@ START_TEST(test_a_rate_based_tax_takes_the_percentage_of_the_nights_rate_tier)
     }
     char party[] = "adults=2";
     struct json_object *o = rates_get(in, 7, party, 200);
-    ck_assert_int_eq(int_of(o, "totalAmount"), want);
-    ck_assert_int_eq(int_of(o, "taxAmount"), tax);
-    struct json_object *n0 = json_object_array_get_idx(member(o, "nights"), 0);
-    struct json_object *t0 = json_object_array_get_idx(member(n0, "taxes"), 0);
+    ck_assert_int_eq(bk_int_of(o, "totalAmount"), want);
+    ck_assert_int_eq(bk_int_of(o, "taxAmount"), tax);
+    struct json_object *n0 = json_object_array_get_idx(bk_member(o, "nights"), 0);
+    struct json_object *t0 = json_object_array_get_idx(bk_member(n0, "taxes"), 0);
     ck_assert_str_eq(bk_str(t0, "basis"), "night");
     json_object_put(o);
     books_exactly(in, 7, 2, 0, 1, want);
