@@ -387,11 +387,17 @@ START_TEST(test_a_desk_cancel_of_our_booking_is_seen_and_refunded_once)
                                     bk_summary(&f.pay, "refunds") == 1,
                                 20000),
                   "the desk cancel was not applied (log: %s)", f.log_path);
-    ck_assert_int_eq(watch_checks("cancelled"), 1);
-    /* later passes: the cancelled booking is no longer watched, nothing more happens */
+    /* A pass that ran before our cancel landed may have seen it again (the
+     * same outbox row, by design). Two more passes of the other booking: the
+     * one running when the cancel landed is over, so no count is pending. */
     long live = watch_checks("live");
     ck_assert(TS_POLL_UNTIL(watch_checks("live") >= live + 2, 20000));
-    ck_assert_int_eq(watch_checks("cancelled"), 1);
+    long seen = watch_checks("cancelled");
+    ck_assert_int_ge(seen, 1);
+    /* later passes: the cancelled booking is no longer watched, nothing more happens */
+    live = watch_checks("live");
+    ck_assert(TS_POLL_UNTIL(watch_checks("live") >= live + 2, 20000));
+    ck_assert_int_eq(watch_checks("cancelled"), seen);
     ck_assert_int_eq(bk_summary(&f.pay, "refunds"), 1);
     ck_assert_int_eq(bk_db_int(&f, "SELECT COUNT(*) FROM booking WHERE status = 'cancelled'",
                                NULL),
