@@ -98,7 +98,11 @@ int api_fail(api_call_t *call, int status, const char *fmt, ...)
 
 int api_reply_raw(api_call_t *call, json_object *body)
 {
-    http_respond_json(call->req, 200, body);
+    /* an afterCommit fault acts on the answer the method has made: a late
+     * read answer still says what the ledger held when it was read */
+    if (!call->op || !sandbox_faults_apply_after(call->api->faults, call->req, call->op,
+                                                 cloudbeds_api_error, NULL))
+        http_respond_json(call->req, 200, body);
     json_object_put(body);
     return 0;
 }
@@ -433,7 +437,7 @@ static int handle_vendor(http_request_t *req, void *ctx)
     }
     if (sandbox_faults_apply(api->faults, req, m->name, cloudbeds_api_error, NULL))
         return 0;
-    api_call_t call = {.req = req, .api = api, .seed = ledger_seed(api->ledger)};
+    api_call_t call = {.req = req, .api = api, .seed = ledger_seed(api->ledger), .op = m->name};
     int rc = run_method(&call, m);
     sandbox_form_free(call.form);
     seed_unref(call.seed);

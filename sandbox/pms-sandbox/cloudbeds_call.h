@@ -45,6 +45,7 @@ typedef struct api_call {
     seed_t *seed;              /* a reference held for the call */
     const seed_hotel_t *hotel; /* the property, authenticated */
     sandbox_form_t *form;      /* POST/PUT body, NULL otherwise */
+    const char *op;            /* the vendor method's name (the fault-injection op) */
 } api_call_t;
 
 /* --- responses: each returns 0 (the handler's return value) --- */

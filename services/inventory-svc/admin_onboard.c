@@ -14,6 +14,7 @@
 
 #include "admin_api.h"
 #include "admin_hotels.h"
+#include "cache.h"
 #include "common/auth.h"
 #include "common/dates.h"
 #include "common/http_audit.h"
@@ -649,7 +650,9 @@ typedef struct save_ctx {
     const listing_form_t *f;
     const snapshot_t *s;
     const size_t *index;
-    const uint8_t *blob; /* NULL: keep the stored key */
+    const char (*gens)[INV_GEN_MAX]; /* per room type of s, read before its nights; "" */
+    const bool *gen_read;            /* false: Redis did not answer, nothing to warm */
+    const uint8_t *blob;             /* NULL: keep the stored key */
     size_t blob_len;
     const char *key_id;
     bool created;
@@ -916,8 +919,10 @@ static bool warm_cache(inv_app_t *app, const save_ctx_t *c)
         size_t k = c->index[i];
         const pms_nights_t *n = &c->s->nights[k];
         const char *id = c->s->rt.items[k].id;
-        if (inv_cache_store_nights(app, INV_KIND_INVENTORY, c->f->t.hotel_id, id, n) != 0 ||
-            inv_cache_store_nights(app, INV_KIND_RATES, c->f->t.hotel_id, id, n) != 0)
+        if (!c->gen_read[k] ||
+            inv_cache_store_nights(app, INV_KIND_INVENTORY, c->f->t.hotel_id, id, c->gens[k], n) !=
+                0 ||
+            inv_cache_store_nights(app, INV_KIND_RATES, c->f->t.hotel_id, id, c->gens[k], n) != 0)
             ok = false;
     }
     return ok;
@@ -933,7 +938,8 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
         return http_respond_error(req, 503, "KEY_ENCRYPTION_UNAVAILABLE", NULL,
                                   "no data key is configured to store API keys encrypted "
                                   "(PMS_CONFIG_ENCRYPTION_KEYS); nothing was saved");
-    bool *want = NULL;
+    bool *want = NULL, *gen_read = NULL;
+    char(*gens)[INV_GEN_MAX] = NULL;
     size_t index[ROOM_TYPES_MAX];
     snapshot_t s;
     pms_error_t e = {0};
@@ -943,13 +949,21 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
     pms_err_t pe = snapshot_read_meta(app, f->t.vendor, f->t.hotel_id, &s, deadline, &e);
     int rc = 0;
     if (pe == PMS_OK) {
-        want = calloc(s.rt.count ? s.rt.count : 1, sizeof *want);
-        if (!want || match_rooms(f, &s, want, index, &err) != 0) {
+        size_t rooms = s.rt.count ? s.rt.count : 1;
+        want = calloc(rooms, sizeof *want);
+        gen_read = calloc(rooms, sizeof *gen_read);
+        gens = calloc(rooms, sizeof *gens);
+        if (!want || !gen_read || !gens || match_rooms(f, &s, want, index, &err) != 0) {
             inv_app_key_override_clear();
-            rc = want ? http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message)
-                      : http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+            rc = want && gen_read && gens
+                     ? http_respond_error(req, 400, "VALIDATION_ERROR", err.field, err.message)
+                     : http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
             goto done;
         }
+        /* the cache is warmed only with nights no change overtook (cache.h) */
+        for (size_t i = 0; i < s.rt.count; i++)
+            gen_read[i] =
+                want[i] && inv_cache_generation(app, f->t.hotel_id, s.rt.items[i].id, gens[i]) == 0;
         pe = snapshot_read_nights(app, f->t.vendor, f->t.hotel_id, want, &s, deadline, &e);
     }
     inv_app_key_override_clear();
@@ -978,7 +992,13 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
         json_object_put(extra);
         goto done;
     }
-    save_ctx_t c = {.app = app, .req = req, .f = f, .s = &s, .index = index};
+    save_ctx_t c = {.app = app,
+                    .req = req,
+                    .f = f,
+                    .s = &s,
+                    .index = index,
+                    .gens = (const char(*)[INV_GEN_MAX])gens,
+                    .gen_read = gen_read};
     uint8_t *blob = NULL;
     char key_id[PMS_KEY_ID_MAX + 1] = "";
     if (f->t.api_key && pms_keystore_seal(app->keystore, f->t.vendor, f->t.hotel_id, f->t.api_key,
@@ -1007,6 +1027,8 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
     json_object_put(o);
 done:
     free(want);
+    free(gen_read);
+    free(gens);
     snapshot_free(&s);
     return rc;
 }

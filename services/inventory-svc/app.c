@@ -80,6 +80,9 @@ static void register_metrics(inv_metrics_t *m)
     m->coalesced =
         metrics_counter("inventory_fill_coalesced_total",
                         "Reads that waited for another fill instead of calling the PMS", 1, "kind");
+    m->superseded = metrics_counter(
+        "inventory_fill_superseded_total",
+        "PMS answers not cached because the nights changed while they travelled", 1, "kind");
     m->redis_errors =
         metrics_counter("inventory_redis_errors_total", "Failed Redis calls", 1, "op");
     m->adjustments =

@@ -92,6 +92,7 @@ typedef struct inv_metrics {
     metric_t *pms_errors;   /* inventory_pms_fetch_errors_total{vendor,kind,error} */
     metric_t *stale;        /* inventory_stale_serves_total{kind} */
     metric_t *coalesced;    /* inventory_fill_coalesced_total{kind} */
+    metric_t *superseded;   /* inventory_fill_superseded_total{kind} */
     metric_t *redis_errors; /* inventory_redis_errors_total{op} */
     metric_t *adjustments;  /* inventory_adjustments_total{direction,outcome} */
     metric_t *events;       /* inventory_events_total{topic,type,outcome} */

@@ -3,7 +3,9 @@
  */
 #include "cache.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "local_cache.h"
@@ -128,5 +130,103 @@ int inv_cache_eval(inv_app_t *app, const char *script, const char *const *keys, 
                  : failed(app, r, "eval");
     redis_pool_release(app->redis, r);
     lc_invalidate(app->answers);
+    return rc;
+}
+
+int inv_cache_generation(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                         char gen[INV_GEN_MAX])
+{
+    gen[0] = '\0';
+    char key[INV_KEY_MAX];
+    char *value = NULL;
+    if (inv_key_generation(key, sizeof key, hotel_id, room_type_id) != 0)
+        return -1;
+    redis_client_t *r = redis_pool_acquire(app->redis);
+    int rc = redis_get(r, key, &value) == REDIS_CLIENT_OK ? 0 : failed(app, r, "get");
+    redis_pool_release(app->redis, r);
+    if (rc == 0 && value && strlen(value) >= INV_GEN_MAX)
+        rc = -1; /* not ours: never equal to what a store would compare */
+    else if (rc == 0 && value)
+        snprintf(gen, INV_GEN_MAX, "%s", value);
+    free(value);
+    return rc;
+}
+
+/* KEYS[1] the generation, KEYS[2..n+1] shadow keys, KEYS[n+2..2n+1] fresh
+ * keys; ARGV[1] the generation read before the PMS was asked ("" = none
+ * yet), ARGV[2] shadow TTL s, ARGV[3] fresh TTL s, ARGV[4..n+3] values.
+ * 1 = stored, 0 = the generation moved (nothing stored). */
+static const char STORE_IF_SCRIPT[] =
+    "if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end\n"
+    "local n = (#KEYS - 1) / 2\n"
+    "for i = 1, n do\n"
+    "  redis.call('SET', KEYS[1 + i], ARGV[3 + i], 'EX', ARGV[2])\n"
+    "  redis.call('SET', KEYS[1 + n + i], ARGV[3 + i], 'EX', ARGV[3])\n"
+    "end\n"
+    "return 1\n";
+
+int inv_cache_store_if(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                       const char *gen, const char *const *shadow_keys,
+                       const char *const *fresh_keys, const char *const *values, size_t n,
+                       int shadow_ttl_s, int ttl_s, bool *stored)
+{
+    *stored = false;
+    if (n == 0)
+        return 0;
+    char gen_key[INV_KEY_MAX], shadow_ttl[16], ttl[16];
+    if (inv_key_generation(gen_key, sizeof gen_key, hotel_id, room_type_id) != 0)
+        return -1;
+    snprintf(shadow_ttl, sizeof shadow_ttl, "%d", shadow_ttl_s);
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    const char **keys = calloc(1 + 2 * n, sizeof *keys);
+    const char **args = calloc(3 + n, sizeof *args);
+    int rc = -1;
+    if (keys && args) {
+        keys[0] = gen_key;
+        args[0] = gen;
+        args[1] = shadow_ttl;
+        args[2] = ttl;
+        for (size_t i = 0; i < n; i++) {
+            keys[1 + i] = shadow_keys[i];
+            keys[1 + n + i] = fresh_keys[i];
+            args[3 + i] = values[i];
+        }
+        long long done = 0;
+        rc = inv_cache_eval(app, STORE_IF_SCRIPT, keys, 1 + 2 * n, args, 3 + n, &done, NULL);
+        *stored = rc == 0 && done == 1;
+    }
+    free(keys);
+    free(args);
+    return rc;
+}
+
+/* KEYS[1] the generation, KEYS[2..] the keys to drop; ARGV[1] the
+ * generation's TTL s. The number of keys that existed. */
+static const char INVALIDATE_SCRIPT[] = "redis.call('INCR', KEYS[1])\n"
+                                        "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+                                        "if #KEYS < 2 then return 0 end\n"
+                                        "return redis.call('DEL', unpack(KEYS, 2))\n";
+
+int inv_cache_invalidate(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                         const char *const *keys, size_t n, long long *deleted)
+{
+    if (deleted)
+        *deleted = 0;
+    char gen_key[INV_KEY_MAX], ttl[16];
+    if (inv_key_generation(gen_key, sizeof gen_key, hotel_id, room_type_id) != 0)
+        return -1;
+    snprintf(ttl, sizeof ttl, "%d", INV_GEN_TTL_S);
+    const char **all = calloc(1 + n, sizeof *all);
+    if (!all)
+        return -1;
+    all[0] = gen_key;
+    for (size_t i = 0; i < n; i++)
+        all[1 + i] = keys[i];
+    long long gone = 0;
+    int rc =
+        inv_cache_eval(app, INVALIDATE_SCRIPT, all, 1 + n, (const char *[]){ttl}, 1, &gone, NULL);
+    free(all);
+    if (rc == 0 && deleted)
+        *deleted = gone;
     return rc;
 }

@@ -55,4 +55,27 @@ int inv_cache_lock(inv_app_t *app, const char *key, int ttl_s, bool *acquired);
 int inv_cache_eval(inv_app_t *app, const char *script, const char *const *keys, size_t nkeys,
                    const char *const *args, size_t nargs, long long *int_out, char **str_out);
 
+/* The room type's cache generation (gen:{hotel}:<room type>, keys.h): every
+ * invalidation and every adjustment of its nights moves it. Whoever asks
+ * the PMS in order to cache the answer reads it first and stores with
+ * inv_cache_store_if: an answer the PMS gave before a change that was
+ * announced while it travelled would otherwise be cached over the change's
+ * invalidation and shown until its TTL. */
+#define INV_GEN_MAX 32
+#define INV_GEN_TTL_S 86400 /* far longer than any PMS call and its queue */
+/* 0 and gen ("" when none yet), or -1 (Redis failed: cache nothing). */
+int inv_cache_generation(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                         char gen[INV_GEN_MAX]);
+/* In one script call: when the room type's generation is still gen, SET EX
+ * each value under its shadow key (shadow_ttl_s) and its fresh key (ttl_s);
+ * else nothing. *stored says which. 0, or -1 when Redis failed. */
+int inv_cache_store_if(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                       const char *gen, const char *const *shadow_keys,
+                       const char *const *fresh_keys, const char *const *values, size_t n,
+                       int shadow_ttl_s, int ttl_s, bool *stored);
+/* DEL of night keys of one room type and a move of its generation, in one
+ * script call. *deleted (optional) = how many existed. 0 or -1. */
+int inv_cache_invalidate(inv_app_t *app, const char *hotel_id, const char *room_type_id,
+                         const char *const *keys, size_t n, long long *deleted);
+
 #endif /* INVENTORY_CACHE_H */

@@ -57,7 +57,8 @@ int inv_invalidate_nights(inv_app_t *app, inv_key_family_t family, const char *h
 {
     inv_keys_t *k = inv_keys_nights(family, hotel_id, room_type_id, first, (size_t)count);
     long long deleted = 0;
-    int rc = k ? inv_cache_del(app, k->ptrs, k->count, &deleted) : -1;
+    int rc =
+        k ? inv_cache_invalidate(app, hotel_id, room_type_id, k->ptrs, k->count, &deleted) : -1;
     inv_keys_free(k);
     char day[DATES_ISO_LEN + 1];
     dates_format_iso(first, day);
@@ -310,6 +311,10 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
     pms_rate_plans_t plans = {0};
     pms_error_t e = {0};
     int rc = -1;
+    /* read before the PMS is asked: a change announced meanwhile keeps its
+     * invalidation (the rows below are written either way) */
+    char gen[INV_GEN_MAX];
+    bool cache = inv_cache_generation(app, job->hotel_id, room_type_id, gen) == 0;
     if (pms_get_inventory(app->pms, job->hotel_id, room_type_id, job->from, count, &inv, &e) !=
             PMS_OK ||
         pms_get_rate_plans(app->pms, job->hotel_id, room_type_id, job->from, count, &plans, &e) !=
@@ -317,8 +322,10 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
         snprintf(err, err_size, "PMS %s: %s", room_type_id, e.message);
         goto done;
     }
-    inv_cache_store_nights(app, INV_KIND_INVENTORY, job->hotel_id, room_type_id, &inv);
-    inv_cache_store_rate_plans(app, job->hotel_id, room_type_id, &plans);
+    if (cache) {
+        inv_cache_store_nights(app, INV_KIND_INVENTORY, job->hotel_id, room_type_id, gen, &inv);
+        inv_cache_store_rate_plans(app, job->hotel_id, room_type_id, gen, &plans);
+    }
     if (inv_store_upsert_inventory(app->store, job->vendor, job->hotel_id, room_type_id, &inv) !=
             0 ||
         inv_store_upsert_rate_plans(app->store, job->vendor, job->hotel_id, room_type_id, &plans) !=

@@ -110,9 +110,11 @@ static void night_from_pms(inv_kind_t kind, const pms_night_t *n, const char *cu
     snprintf(out->currency, sizeof out->currency, "%s", kind == INV_KIND_RATES ? currency : "");
 }
 
-/* Writes nights (with each night's plans JSON when plans is not NULL). */
+/* Writes nights (with each night's plans JSON when plans is not NULL), fresh
+ * and shadow keys, unless the room type's generation moved from gen. */
 static int store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
-                        const char *room_type_id, const pms_nights_t *nights, char *const *plans)
+                        const char *room_type_id, const char *gen, const pms_nights_t *nights,
+                        char *const *plans)
 {
     size_t n = nights->count;
     if (n == 0)
@@ -137,11 +139,14 @@ static int store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
         sk[i] = shadow[i];
         vp[i] = vals[i];
     }
-    /* Shadow first: a fresh key never exists without its shadow. */
-    rc = inv_cache_set_many(app, sk, vp, n, app->settings.shadow_ttl_s) == 0 &&
-                 inv_cache_set_many(app, fk, vp, n, ttl_of(app, kind)) == 0
-             ? 0
-             : -1;
+    bool stored = false;
+    rc = inv_cache_store_if(app, hotel_id, room_type_id, gen, sk, fk, vp, n,
+                            app->settings.shadow_ttl_s, ttl_of(app, kind), &stored);
+    if (rc == 0 && !stored) {
+        metrics_counter_inc(app->metrics.superseded, inv_kind_name(kind));
+        log_kv(LOG_LEVEL_DEBUG, "PMS answer not cached: the nights changed while it travelled",
+               "hotelId", hotel_id, "roomTypeId", room_type_id, NULL);
+    }
 done:
     free(fresh);
     free(shadow);
@@ -155,7 +160,7 @@ done:
 }
 
 int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
-                           const char *room_type_id, const pms_nights_t *nights)
+                           const char *room_type_id, const char *gen, const pms_nights_t *nights)
 {
     /* A rate cached without its plans carries no taxes: it would read as
      * costing its rate alone, and the checkout would refuse the all-in
@@ -164,17 +169,17 @@ int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id
     for (size_t i = 0; kind == INV_KIND_RATES && i < nights->count; i++)
         if (nights->items[i].taxes.count > 0 || nights->items[i].taxes.total > 0)
             return 0;
-    return store_nights(app, kind, hotel_id, room_type_id, nights, NULL);
+    return store_nights(app, kind, hotel_id, room_type_id, gen, nights, NULL);
 }
 
 int inv_cache_store_rate_plans(inv_app_t *app, const char *hotel_id, const char *room_type_id,
-                               const pms_rate_plans_t *plans)
+                               const char *gen, const pms_rate_plans_t *plans)
 {
     pms_nights_t base;
     char **texts;
     if (inv_rate_plans_split(plans, &base, &texts) != 0)
         return -1;
-    int rc = store_nights(app, INV_KIND_RATES, hotel_id, room_type_id, &base, texts);
+    int rc = store_nights(app, INV_KIND_RATES, hotel_id, room_type_id, gen, &base, texts);
     inv_rate_plans_texts_free(texts, base.count);
     pms_nights_free(&base);
     return rc;
@@ -290,6 +295,10 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
         metrics_counter_inc(app->metrics.coalesced, inv_kind_name(kind));
         return r;
     }
+    /* read before the PMS is asked: a change announced while its answer
+     * travels moves it, and the answer is then not cached over the change */
+    char gen[INV_GEN_MAX];
+    bool cache = redis_ok && inv_cache_generation(app, hotel_id, room_type_id, gen) == 0;
     const char *vendor = pms_hotel_vendor(app->pms, hotel_id);
     pms_error_t e = {0};
     int64_t t0 = clock_now_ms();
@@ -306,7 +315,8 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
     metrics_histogram_observe(app->metrics.pms_fetch, (double)(clock_now_ms() - t0) / 1000.0,
                               vendor, inv_kind_name(kind));
     if (r->err == PMS_OK) {
-        store_nights(app, kind, hotel_id, room_type_id, &r->nights, r->plans);
+        if (cache)
+            store_nights(app, kind, hotel_id, room_type_id, gen, &r->nights, r->plans);
     } else {
         snprintf(r->message, sizeof r->message, "%s", e.message);
         metrics_counter_inc(app->metrics.pms_errors, vendor, inv_kind_name(kind),

@@ -55,6 +55,11 @@ int inv_key_adjust_marker(char *out, size_t size, const char *hotel_id, const ch
         size);
 }
 
+int inv_key_generation(char *out, size_t size, const char *hotel_id, const char *room_type_id)
+{
+    return fits(snprintf(out, size, "gen:{%s}:%s", hotel_id, room_type_id), size);
+}
+
 bool inv_id_valid(const char *id)
 {
     size_t n = id ? strlen(id) : 0;

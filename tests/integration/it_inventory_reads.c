@@ -458,6 +458,85 @@ static int cached_available(dates_day_t day)
     return available;
 }
 
+/* The number of afterCommit faults of getRatePlans that have acted so far. */
+static int late_answers_made(void)
+{
+    struct json_object *o = ts_sandbox_get_json(&f.sb, "/_sandbox/faults", NULL);
+    struct json_object *rows = json_object_object_get(o, "faults");
+    int hits = 0;
+    for (size_t i = 0; i < json_object_array_length(rows); i++) {
+        struct json_object *r = json_object_array_get_idx(rows, i);
+        if (strcmp(invfx_str(r, "op"), "getRatePlans") == 0 &&
+            json_object_get_boolean(json_object_object_get(r, "afterCommit")))
+            hits += json_object_get_int(json_object_object_get(r, "hits"));
+    }
+    json_object_put(o);
+    return hits;
+}
+
+/* Starts a cold read of night whose PMS answer is made at once and sent 3 s
+ * later; returns once the answer is made (the ledger has been read). */
+static void start_late_answer(slow_reader_t *slow, pthread_t *t, dates_day_t night)
+{
+    ts_sandbox_fault(&f.sb, "{\"op\":\"getRatePlans\",\"latencyMs\":3000,\"afterCommit\":true}");
+    *slow = (slow_reader_t){.r = {.f = &f, .from = night, .to = night}};
+    atomic_init(&slow->done, false);
+    ck_assert_int_eq(pthread_create(t, NULL, slow_read, slow), 0);
+    ck_assert_msg(TS_POLL_UNTIL(late_answers_made() >= 1, 10000),
+                  "the cold read never reached the PMS");
+    ts_sandbox_clear_faults(&f.sb);
+}
+
+/* A PMS answer read before a change and arriving after the change's
+ * invalidation (or a booking's adjustment) is not cached over it: cached, it
+ * would show the old count until its TTL. The reader still gets the answer
+ * (what the PMS said a moment ago); the next read asks the PMS again. */
+START_TEST(test_an_answer_overtaken_by_a_change_is_not_cached_over_it)
+{
+    dates_day_t night = dates_today_utc() + 150;
+    char day[DATES_ISO_LEN + 1], next[DATES_ISO_LEN + 1], json[512];
+    dates_format_iso(night, day);
+    dates_format_iso(night + 1, next);
+    slow_reader_t slow;
+    pthread_t t;
+    start_late_answer(&slow, &t, night);
+
+    /* the front desk sells 6 rooms; its webhook's event drops the night */
+    snprintf(json, sizeof json,
+             "{\"propertyID\":\"%s\",\"roomTypeID\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+             "\"available\":4}",
+             INVFX_HOTEL, INVFX_ROOM, day, day);
+    ck_assert_int_eq(ts_sandbox_post(&f.sb, "/_sandbox/frontdesk/availability", json), 200);
+    snprintf(json, sizeof json,
+             "{\"vendor\":\"cloudbeds\",\"hotelId\":\"%s\",\"roomTypeId\":\"%s\","
+             "\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"rooms\":1,\"bookingId\":\"bk_x\"}",
+             INVFX_HOTEL, INVFX_ROOM, day, next);
+    ck_assert_int_eq(invfx_send(&f, "POST", "/internal/inventory/invalidate", json, NULL), 200);
+    ck_assert_msg(!atomic_load(&slow.done), "the PMS answer came before the change");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(slow.r.status, 200);
+    ck_assert_str_eq(slow.r.source, "pms");
+    ck_assert_int_eq(slow.r.available, 10); /* the count when the PMS was asked */
+    ck_assert_int_eq(cached_available(night), -1);
+    ck_assert_double_eq(invfx_metric(&f, "inventory_fill_superseded_total{kind=\"inventory\"}"), 1);
+    struct json_object *o = NULL;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, night, night, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    ck_assert_int_eq(invfx_night_int(o, 0, "available"), 4);
+    json_object_put(o);
+    ck_assert_int_eq(cached_available(night), 4); /* an answer nothing overtook is cached */
+
+    /* a booking's adjustment while an answer travels: the same */
+    dates_day_t other = night + 10;
+    start_late_answer(&slow, &t, other);
+    ck_assert_int_eq(adjust("decrement", other, 1, 1, "bk_late", NULL), 200);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(slow.r.status, 200);
+    ck_assert_int_eq(cached_available(other), -1);
+    ck_assert_double_eq(invfx_metric(&f, "inventory_fill_superseded_total{kind=\"inventory\"}"), 2);
+}
+END_TEST
+
 START_TEST(test_decrement_and_increment_are_idempotent_per_booking_and_clamped)
 {
     dates_day_t in = dates_today_utc() + 30;
@@ -728,6 +807,7 @@ int main(void)
     tcase_add_test(tc, test_a_read_refused_by_the_pms_budget_is_503_pms_busy_not_an_outage);
     tcase_add_test(tc, test_bad_query_parameters_get_400_naming_the_field);
     tcase_add_test(tc, test_decrement_and_increment_are_idempotent_per_booking_and_clamped);
+    tcase_add_test(tc, test_an_answer_overtaken_by_a_change_is_not_cached_over_it);
     tcase_add_test(
         tc, test_the_in_process_copy_never_hides_this_replicas_writes_and_expires_for_others);
     tcase_add_test(tc, test_admin_degraded_mode_is_published_in_redis);

@@ -395,6 +395,18 @@ START_TEST(test_inventory_svc_serves_cache_first_reads_from_the_cluster)
     ck_assert_str_eq(v, "10/10");
     free(v);
     redis_client_free(n);
+    /* An invalidation (the DEL and the generation's move, one script) and
+     * the conditional fill after it, in the hotel's slot. */
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1], json[512];
+    dates_format_iso(from, a);
+    dates_format_iso(to + 1, b);
+    snprintf(json, sizeof json,
+             "{\"vendor\":\"cloudbeds\",\"hotelId\":\"%s\",\"roomTypeId\":\"%s\","
+             "\"checkIn\":\"%s\",\"checkOut\":\"%s\",\"rooms\":1,\"bookingId\":\"bk_c\"}",
+             INVFX_HOTEL, INVFX_ROOM, a, b);
+    ck_assert_int_eq(invfx_send(&f, "POST", "/internal/inventory/invalidate", json, NULL), 200);
+    ck_assert(source_is(from, to, "pms"));
+    ck_assert(source_is(from, to, "cache"));
     /* The hotel's operator switch: its two state keys (one MGET) and the
      * index of degraded hotels, wherever their slots are. */
     struct json_object *o = NULL;
@@ -416,6 +428,7 @@ START_TEST(test_inventory_svc_serves_cache_first_reads_from_the_cluster)
     ck_assert_double_eq(invfx_metric(&f, "inventory_redis_errors_total{op=\"mget\"}"), 0);
     ck_assert_double_eq(invfx_metric(&f, "inventory_redis_errors_total{op=\"set\"}"), 0);
     ck_assert_double_eq(invfx_metric(&f, "inventory_redis_errors_total{op=\"eval\"}"), 0);
+    ck_assert_double_eq(invfx_metric(&f, "inventory_redis_errors_total{op=\"get\"}"), 0);
     invfx_stop(&f);
 }
 END_TEST
