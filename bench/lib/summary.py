@@ -79,6 +79,10 @@ def table(a):
         add("webhooks accepted, acks=all (per s)", round(wh["rps"]),
             f"Kafka acks=all producer {records:.0f}/s" if records else "Kafka ceiling not measured",
             ratio(wh["rps"], records), "≥ 10 000/s")
+    for run in load(a.out_dir, "webhook-visible") or []:
+        add(f"front-desk change → visible p50 / p99 / max ms ({run['load'].split(' (')[0]})",
+            f"{run['p50_ms']:.1f} / {run['p99_ms']:.1f} / {run['max_ms']:.1f}", "target 50 ms p99",
+            ratio(run["p99_ms"], 50), "p99 ≤ 50 ms")
     for run in load(a.out_dir, "checkout") or []:
         ceiling = commits / CHECKOUT_TRANSACTIONS if commits else None
         name = f"checkouts/s, {run['latency_ms']} ms sandboxes, {run['label']}"
