@@ -152,6 +152,7 @@ struct http_request {
     bool deferred;
     defer_state_t defer_state;
     int defer_refs;
+    bool owner_answered;         /* the owner's respond call has been made */
     struct MHD_Response *parked; /* the answer, for the connection's thread to queue */
     unsigned parked_status;
     struct http_request *defer_prev, *defer_next; /* srv->waiting */
@@ -361,6 +362,7 @@ static int defer_answer(http_request_t *req, int status, struct MHD_Response *re
     http_server_t *srv = req->srv;
     pthread_mutex_lock(&srv->defer_lock);
     srv->deferred_owned--;
+    req->owner_answered = true;
     if (req->defer_state != DEFER_WAITING) { /* the server answered it at stop */
         bool last = defer_unref(req);
         pthread_mutex_unlock(&srv->defer_lock);
@@ -400,6 +402,33 @@ int http_request_defer(http_request_t *req)
     pthread_mutex_unlock(&srv->defer_lock);
     MHD_suspend_connection(req->conn);
     return 0;
+}
+
+void http_request_hold(http_request_t *req)
+{
+    http_server_t *srv = req->srv;
+    pthread_mutex_lock(&srv->defer_lock);
+    req->defer_refs++;
+    pthread_mutex_unlock(&srv->defer_lock);
+}
+
+void http_request_release(http_request_t *req, int rc)
+{
+    http_server_t *srv = req->srv;
+    pthread_mutex_lock(&srv->defer_lock);
+    bool answered = req->owner_answered;
+    pthread_mutex_unlock(&srv->defer_lock);
+    if (!answered) { /* as request_dispatch does for a handler on the worker */
+        if (rc == 0)
+            log_error("handler for %s %s returned without responding", req->method,
+                      req->route_pattern ? req->route_pattern : req->path);
+        http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "internal error");
+    }
+    pthread_mutex_lock(&srv->defer_lock);
+    bool last = defer_unref(req);
+    pthread_mutex_unlock(&srv->defer_lock);
+    if (last)
+        request_free(req);
 }
 
 /* At stop, after the drain timeout: every deferred request still waiting is

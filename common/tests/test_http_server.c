@@ -582,6 +582,18 @@ static int handle_deferred(http_request_t *req, void *ctx)
     return 0;
 }
 
+/* Deferred and held, as a handler run whole on another thread is. */
+static int handle_held(http_request_t *req, void *ctx)
+{
+    (void)ctx;
+    ck_assert_int_eq(http_request_defer(req), 0);
+    http_request_hold(req);
+    pthread_mutex_lock(&parked_lock);
+    parked[parked_count++] = req;
+    pthread_mutex_unlock(&parked_lock);
+    return 0;
+}
+
 static int parked_now(void)
 {
     pthread_mutex_lock(&parked_lock);
@@ -604,6 +616,7 @@ static void start_deferring_server(unsigned threads, bool per_connection, unsign
     srv = http_server_new(&cfg);
     ck_assert_int_eq(
         http_server_route(srv, "GET", "/deferred", AUTH_RULE_OPEN, handle_deferred, NULL), 0);
+    ck_assert_int_eq(http_server_route(srv, "POST", "/held", AUTH_RULE_OPEN, handle_held, NULL), 0);
     ck_assert_int_eq(http_server_start(srv), 0);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(srv));
@@ -616,6 +629,7 @@ static void start_deferring_server(unsigned threads, bool per_connection, unsign
 
 typedef struct deferred_call {
     int port;
+    bool held; /* POST /held with a body, not GET /deferred */
     http_client_response_t resp;
     http_client_err_t err;
 } deferred_call_t;
@@ -627,7 +641,10 @@ static void *call_deferred(void *arg)
     snprintf(base, sizeof base, "http://127.0.0.1:%d", c->port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = WAIT_MS};
     http_client_t *own = http_client_new(&cc);
-    c->err = http_client_get(own, "/deferred", NULL, NULL, &c->resp);
+    static const char body[] = "{\"secret\":\"wiped after the answer\"}";
+    c->err = c->held ? http_client_request(own, "POST", "/held", NULL, NULL, body, sizeof body - 1,
+                                           &c->resp)
+                     : http_client_get(own, "/deferred", NULL, NULL, &c->resp);
     http_client_free(own);
     return NULL;
 }
@@ -717,6 +734,41 @@ START_TEST(test_stop_drains_a_deferred_request_answered_in_time)
     ck_assert_int_eq(call.resp.status, 200);
     ck_assert_str_eq(call.resp.body, "in time");
     http_client_response_clear(&call.resp);
+}
+END_TEST
+
+/* A held request stays valid after its answer went out and the connection
+ * finished with it (the handler may still wipe its body, say), until its
+ * release; a held handler that answered nothing gets the worker's 500. */
+START_TEST(test_a_held_request_outlives_its_answer_until_released)
+{
+    start_deferring_server(1, false, 0);
+    deferred_call_t calls[2] = {{.port = http_server_port(srv), .held = true},
+                                {.port = http_server_port(srv), .held = true}};
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, call_deferred, &calls[0]);
+    wait_parked(1);
+    pthread_create(&t[1], NULL, call_deferred, &calls[1]);
+    wait_parked(2);
+    ck_assert_int_eq(http_respond(parked[0], 201, "text/plain", "answered", 8), 0);
+    pthread_join(t[0], NULL); /* the answer is out: libmicrohttpd is done with it */
+    ck_assert_int_eq(calls[0].err, HTTP_CLIENT_OK);
+    ck_assert_int_eq(calls[0].resp.status, 201);
+    ck_assert_str_eq(calls[0].resp.body, "answered");
+    http_client_response_clear(&calls[0].resp);
+    struct json_object *body = http_request_json_object(parked[0]); /* still ours */
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(body, "secret")),
+                     "wiped after the answer");
+    json_object_put(body);
+    http_request_wipe_body(parked[0]);
+    http_request_release(parked[0], 0);
+
+    http_request_release(parked[1], -1); /* returned without answering */
+    pthread_join(t[1], NULL);
+    ck_assert_int_eq(calls[1].err, HTTP_CLIENT_OK);
+    ck_assert_int_eq(calls[1].resp.status, 500);
+    ck_assert_str_eq(json_member(&calls[1].resp, "errorCode"), "INTERNAL_ERROR");
+    http_client_response_clear(&calls[1].resp);
 }
 END_TEST
 
@@ -957,6 +1009,7 @@ int main(void)
     tcase_add_test(tc, test_deferred_requests_hold_no_thread_and_are_answered_from_another_one);
     tcase_add_test(tc, test_stop_waits_for_a_deferred_request_then_answers_it_503_itself);
     tcase_add_test(tc, test_stop_drains_a_deferred_request_answered_in_time);
+    tcase_add_test(tc, test_a_held_request_outlives_its_answer_until_released);
     tcase_add_test(tc, test_deferral_is_refused_with_a_thread_per_connection);
     tcase_add_test(tc, test_client_reports_connection_refused_and_parses_retry_after);
     tcase_add_test(tc, test_form_encoding_escapes_reserved_and_utf8_characters);

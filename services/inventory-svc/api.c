@@ -931,10 +931,77 @@ static int handle_admin_asset(http_request_t *req, void *ctx)
     return admin_static_respond(app->admin_page, req, http_request_param(req, "asset"));
 }
 
+/* ------------------------------------------------- waits off the worker -- */
+
+/* A request whose handler may wait seconds for another system (the PMS, the
+ * payment gateway, booking-svc), run on the read pool like a cache miss: a
+ * libmicrohttpd worker serves its connections one request at a time, so on
+ * the worker the wait would hold up every other connection of that worker,
+ * guests' warm reads included. The handler answers the request itself. */
+typedef struct pooled_job {
+    http_request_t *req;
+    inv_app_t *app;
+    http_handler_fn fn;
+    char request_id[80];
+    trace_context_t trace;
+} pooled_job_t;
+
+static void run_pooled_job(void *arg, bool cancelled)
+{
+    pooled_job_t *j = arg;
+    log_set_request_id(j->request_id);
+    trace_set_current(&j->trace);
+    int rc = 0;
+    if (cancelled)
+        http_respond_error(j->req, 503, "SHUTTING_DOWN", NULL,
+                           "서비스가 종료 중입니다 (the service is shutting down; retry)");
+    else
+        rc = j->fn(j->req, j->app); /* may touch req after answering: held */
+    http_request_release(j->req, rc);
+    trace_set_current(NULL);
+    log_set_request_id(NULL);
+    free(j);
+}
+
+static int run_pooled(http_request_t *req, inv_app_t *app, http_handler_fn fn)
+{
+    pooled_job_t *j = app->reads ? malloc(sizeof *j) : NULL;
+    if (!j)
+        return fn(req, app); /* no pool (INVENTORY_READ_THREADS=0) or no memory: here */
+    *j = (pooled_job_t){.req = req, .app = app, .fn = fn};
+    const char *id = http_request_id(req);
+    snprintf(j->request_id, sizeof j->request_id, "%s", id ? id : "");
+    const trace_context_t *t = trace_current();
+    if (t)
+        j->trace = *t;
+    else
+        trace_start(&j->trace);
+    if (http_request_defer(req) != 0) {
+        free(j);
+        return fn(req, app);
+    }
+    http_request_hold(req);
+    if (read_pool_submit(app->reads, run_pooled_job, j) != 0)
+        run_pooled_job(j, false); /* the pool is full or stopping: answered on this thread */
+    return 0;
+}
+
+#define POOLED(fn)                                                                                 \
+    static int pooled_##fn(http_request_t *req, void *ctx)                                         \
+    {                                                                                              \
+        return run_pooled(req, ctx, fn);                                                           \
+    }
+POOLED(handle_room_types)    /* a miss asks the PMS */
+POOLED(admin_pms_preview)    /* reads the hotel from the PMS */
+POOLED(admin_listing_save)   /* reads it again to save it */
+POOLED(admin_booking_cancel) /* booking-svc cancels at the PMS and refunds */
+POOLED(admin_reconciliation) /* reads the PMS's and the gateway's ledgers */
+#undef POOLED
+
 const http_route_t INV_API_ROUTES[] = {
     {"GET", "/api/inventory", AUTH_RULE_PUBLIC, handle_inventory},
     {"GET", "/api/rates", AUTH_RULE_PUBLIC, handle_rates},
-    {"GET", "/api/hotels/:hotelId/room-types", AUTH_RULE_PUBLIC, handle_room_types},
+    {"GET", "/api/hotels/:hotelId/room-types", AUTH_RULE_PUBLIC, pooled_handle_room_types},
     {"POST", "/internal/inventory/decrement", AUTH_RULE_SERVICE, handle_decrement},
     {"POST", "/internal/inventory/increment", AUTH_RULE_SERVICE, handle_increment},
     {"POST", "/internal/inventory/invalidate", AUTH_RULE_SERVICE, handle_invalidate},
@@ -951,8 +1018,8 @@ const http_route_t INV_API_ROUTES[] = {
     {"DELETE", "/api/admin/accounts/:accountId", AUTH_RULE_ADMIN, admin_accounts_disable},
     /* onboarding a hotel from its PMS */
     {"GET", "/api/admin/vendors", AUTH_RULE_VIEWER, admin_vendors_list},
-    {"POST", "/api/admin/pms/preview", AUTH_RULE_ADMIN, admin_pms_preview},
-    {"POST", "/api/admin/listings", AUTH_RULE_ADMIN, admin_listing_save},
+    {"POST", "/api/admin/pms/preview", AUTH_RULE_ADMIN, pooled_admin_pms_preview},
+    {"POST", "/api/admin/listings", AUTH_RULE_ADMIN, pooled_admin_listing_save},
     /* the operator console */
     {"GET", "/api/admin/hotels", AUTH_RULE_VIEWER, admin_hotels_list},
     {"GET", "/api/admin/hotels/:hotelId", AUTH_RULE_VIEWER, admin_hotel_get},
@@ -960,11 +1027,12 @@ const http_route_t INV_API_ROUTES[] = {
     {"POST", "/api/admin/hotels/:hotelId/sync", AUTH_RULE_OPERATOR, admin_hotel_sync},
     {"GET", "/api/admin/bookings", AUTH_RULE_VIEWER, admin_bookings_search},
     {"GET", "/api/admin/bookings/:bookingId", AUTH_RULE_VIEWER, admin_booking_get},
-    {"POST", "/api/admin/bookings/:bookingId/cancel", AUTH_RULE_OPERATOR, admin_booking_cancel},
+    {"POST", "/api/admin/bookings/:bookingId/cancel", AUTH_RULE_OPERATOR,
+     pooled_admin_booking_cancel},
     {"GET", "/api/admin/compensations", AUTH_RULE_VIEWER, admin_compensations_list},
     {"POST", "/api/admin/compensations/:compensationId/retry", AUTH_RULE_OPERATOR,
      admin_compensation_retry},
-    {"GET", "/api/admin/reconciliation", AUTH_RULE_OPERATOR, admin_reconciliation},
+    {"GET", "/api/admin/reconciliation", AUTH_RULE_OPERATOR, pooled_admin_reconciliation},
     /* a login is for anyone; logout and "me" for whoever is logged in */
     {"POST", "/api/auth/login", AUTH_RULE_PUBLIC, session_api_login},
     {"POST", "/api/auth/logout", AUTH_RULE_VIEWER, session_api_logout},

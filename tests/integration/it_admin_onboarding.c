@@ -8,6 +8,7 @@
  * hotel scope and CSRF hold. */
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@
 #define PASSWORD "correct horse battery staple"
 
 static inv_fixture_t f;
+static const char *http_threads_env; /* NULL: the service's default */
 static char db_name[96];
 static char admin_header[TS_AUTH_HEADER_MAX];
 static db_t *db;
@@ -56,13 +58,10 @@ static void setup(void)
                   "%s", err);
     char kafka_env[160];
     snprintf(kafka_env, sizeof kafka_env, "KAFKA_BROKERS=%s", brokers);
-    const char *env[] = {KEYRING_ENV,
-                         "PMS_RATE_LIMIT_PER_SECOND=1000",
-                         "PMS_MAX_RETRIES=1",
-                         "PMS_RETRY_BASE_MS=10",
-                         "PMS_TIMEOUT_MS=1500",
-                         kafka_env,
-                         NULL};
+    const char *env[] = {KEYRING_ENV,           "PMS_RATE_LIMIT_PER_SECOND=1000",
+                         "PMS_MAX_RETRIES=1",   "PMS_RETRY_BASE_MS=10",
+                         "PMS_TIMEOUT_MS=1500", kafka_env,
+                         http_threads_env,      NULL};
     invfx_start(&f, env);
     ck_assert_int_eq(ts_api_key_header(f.mysql_url, "admin", NULL, admin_header, NULL), 0);
     db = db_new(f.mysql_url, err, sizeof err);
@@ -581,6 +580,72 @@ START_TEST(test_two_saves_at_once_make_one_listing)
 }
 END_TEST
 
+/* ------------------------------------------- one worker, a slow PMS -- */
+
+typedef struct previewer {
+    int status;
+    atomic_bool done;
+} previewer_t;
+
+static void *preview_thread(void *arg)
+{
+    previewer_t *p = arg;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", f.port);
+    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 30000};
+    http_client_t *c = http_client_new(&cc);
+    const char *headers[] = {"Content-Type: application/json", admin_header, NULL};
+    static const char body[] =
+        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"" HOTEL_KEY "\"}";
+    http_client_response_t r;
+    p->status = http_client_request(c, "POST", "/api/admin/pms/preview", NULL, headers, body,
+                                    strlen(body), &r) == HTTP_CLIENT_OK
+                    ? r.status
+                    : 0;
+    http_client_response_clear(&r);
+    http_client_free(c);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+/* One HTTP worker (HTTP_THREADS=1) serves every connection: a preview that
+ * waits for a slow PMS is answered off it, so the other connections'
+ * requests are answered meanwhile instead of queueing behind it. */
+START_TEST(test_a_preview_waiting_for_the_pms_holds_up_no_other_request)
+{
+    ts_sandbox_fault(&f.sb, "{\"op\":\"getRoomTypes\",\"latencyMs\":1200}");
+    previewer_t p = {0};
+    atomic_init(&p.done, false);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, preview_thread, &p), 0);
+    ck_assert_msg(
+        TS_POLL_UNTIL(ts_sandbox_fault_hits(&f.sb, "getRoomTypes") >= 1 || atomic_load(&p.done),
+                      10000),
+        "the preview never reached the PMS");
+    ck_assert(!atomic_load(&p.done));
+    for (int i = 0; i < 5; i++) {
+        struct json_object *o = NULL;
+        ck_assert_int_eq(send_as(admin_header, "GET", "/api/admin/vendors", NULL, &o), 200);
+        json_object_put(o);
+    }
+    ck_assert_msg(!atomic_load(&p.done), "the other requests waited for the preview");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(p.status, 200);
+}
+END_TEST
+
+static void setup_one_worker(void)
+{
+    http_threads_env = "HTTP_THREADS=1";
+    setup();
+}
+
+static void teardown_one_worker(void)
+{
+    teardown();
+    http_threads_env = NULL;
+}
+
 /* ------------------------------------------------------ who may do it -- */
 
 START_TEST(test_roles_scope_and_csrf)
@@ -698,5 +763,10 @@ int main(void)
     tcase_add_test(tc, test_roles_scope_and_csrf);
     tcase_add_test(tc, test_polling_switch_and_sync_now);
     suite_add_tcase(s, tc);
+    TCase *one = tcase_create("one_worker");
+    tcase_set_timeout(one, 120);
+    tcase_add_checked_fixture(one, setup_one_worker, teardown_one_worker);
+    tcase_add_test(one, test_a_preview_waiting_for_the_pms_holds_up_no_other_request);
+    suite_add_tcase(s, one);
     return check_run(s);
 }

@@ -178,6 +178,65 @@ START_TEST(test_a_read_waiting_for_the_pms_holds_up_no_other_read)
 }
 END_TEST
 
+/* A room types read in its own thread, saying when it is done. */
+typedef struct rooms_reader {
+    inv_fixture_t *f;
+    int status;
+    char source[16];
+    atomic_bool done;
+} rooms_reader_t;
+
+static void *rooms_read(void *arg)
+{
+    rooms_reader_t *r = arg;
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", r->f->port);
+    http_client_config_t hc = {.base_url = base, .total_timeout_ms = 30000};
+    http_client_t *c = http_client_new(&hc);
+    const char *q[] = {"vendor", "cloudbeds", NULL};
+    http_client_response_t resp;
+    if (http_client_get(c, "/api/hotels/" INVFX_HOTEL "/room-types", q, NULL, &resp) ==
+        HTTP_CLIENT_OK) {
+        r->status = resp.status;
+        struct json_object *o = resp.body ? json_tokener_parse(resp.body) : NULL;
+        snprintf(r->source, sizeof r->source, "%s", invfx_str(o, "source"));
+        json_object_put(o);
+    }
+    http_client_response_clear(&resp);
+    http_client_free(c);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+/* The same for the room types: a miss that waits for the PMS is answered
+ * off the HTTP worker. */
+START_TEST(test_a_room_types_miss_waiting_for_the_pms_holds_up_no_other_read)
+{
+    dates_day_t warm = dates_today_utc() + 20;
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, warm, warm + 2, NULL), 200);
+    ts_sandbox_fault(&f.sb, "{\"op\":\"getRoomTypes\",\"latencyMs\":6000}");
+    rooms_reader_t slow = {.f = &f};
+    atomic_init(&slow.done, false);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, rooms_read, &slow), 0);
+    ck_assert_msg(
+        TS_POLL_UNTIL(ts_sandbox_fault_hits(&f.sb, "getRoomTypes") >= 1 || atomic_load(&slow.done),
+                      5000),
+        "the room types read never reached the PMS");
+    ck_assert(!atomic_load(&slow.done));
+    for (int i = 0; i < 5; i++) {
+        struct json_object *o = NULL;
+        ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, warm, warm + 2, &o), 200);
+        ck_assert_str_eq(invfx_str(o, "source"), "cache");
+        json_object_put(o);
+    }
+    ck_assert_msg(!atomic_load(&slow.done), "the warm reads waited for the room types");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(slow.status, 200);
+    ck_assert_str_eq(slow.source, "pms");
+}
+END_TEST
+
 START_TEST(test_two_replicas_cold_reads_share_one_pms_call)
 {
     enum { RACERS = 20 };
@@ -458,22 +517,6 @@ static int cached_available(dates_day_t day)
     return available;
 }
 
-/* The number of afterCommit faults of getRatePlans that have acted so far. */
-static int late_answers_made(void)
-{
-    struct json_object *o = ts_sandbox_get_json(&f.sb, "/_sandbox/faults", NULL);
-    struct json_object *rows = json_object_object_get(o, "faults");
-    int hits = 0;
-    for (size_t i = 0; i < json_object_array_length(rows); i++) {
-        struct json_object *r = json_object_array_get_idx(rows, i);
-        if (strcmp(invfx_str(r, "op"), "getRatePlans") == 0 &&
-            json_object_get_boolean(json_object_object_get(r, "afterCommit")))
-            hits += json_object_get_int(json_object_object_get(r, "hits"));
-    }
-    json_object_put(o);
-    return hits;
-}
-
 /* Starts a cold read of night whose PMS answer is made at once and sent 3 s
  * later; returns once the answer is made (the ledger has been read). */
 static void start_late_answer(slow_reader_t *slow, pthread_t *t, dates_day_t night)
@@ -482,7 +525,7 @@ static void start_late_answer(slow_reader_t *slow, pthread_t *t, dates_day_t nig
     *slow = (slow_reader_t){.r = {.f = &f, .from = night, .to = night}};
     atomic_init(&slow->done, false);
     ck_assert_int_eq(pthread_create(t, NULL, slow_read, slow), 0);
-    ck_assert_msg(TS_POLL_UNTIL(late_answers_made() >= 1, 10000),
+    ck_assert_msg(TS_POLL_UNTIL(ts_sandbox_fault_hits(&f.sb, "getRatePlans") >= 1, 10000),
                   "the cold read never reached the PMS");
     ts_sandbox_clear_faults(&f.sb);
 }
@@ -794,6 +837,7 @@ int main(void)
     tcase_add_checked_fixture(one, setup_one_worker, teardown);
     tcase_set_timeout(one, 60);
     tcase_add_test(one, test_a_read_waiting_for_the_pms_holds_up_no_other_read);
+    tcase_add_test(one, test_a_room_types_miss_waiting_for_the_pms_holds_up_no_other_read);
     suite_add_tcase(s, one);
     TCase *tc = tcase_create("reads");
     tcase_add_checked_fixture(tc, setup, teardown);

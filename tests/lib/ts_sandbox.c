@@ -81,3 +81,17 @@ void ts_sandbox_clear_faults(ts_sandbox_t *sb)
     http_client_response_clear(&r);
     ck_assert_int_eq(status, 200);
 }
+
+int ts_sandbox_fault_hits(ts_sandbox_t *sb, const char *op)
+{
+    struct json_object *o = ts_sandbox_get_json(sb, "/_sandbox/faults", NULL);
+    struct json_object *rows = json_object_object_get(o, "faults");
+    int hits = 0;
+    for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+        struct json_object *row = json_object_array_get_idx(rows, i);
+        if (strcmp(json_object_get_string(json_object_object_get(row, "op")), op) == 0)
+            hits += json_object_get_int(json_object_object_get(row, "hits"));
+    }
+    json_object_put(o);
+    return hits;
+}

@@ -47,5 +47,7 @@ struct json_object *ts_sandbox_get_json(ts_sandbox_t *sb, const char *path,
 void ts_sandbox_fault(ts_sandbox_t *sb, const char *json);
 /* Clears every fault and "down"; asserts it was done. */
 void ts_sandbox_clear_faults(ts_sandbox_t *sb);
+/* How often the faults of op (before and afterCommit) have acted so far. */
+int ts_sandbox_fault_hits(ts_sandbox_t *sb, const char *op);
 
 #endif /* TS_SANDBOX_H */

@@ -238,6 +238,18 @@ int http_respond_error(http_request_t *req, int status, const char *code, const 
  * server does not allow deferral or the request was answered already (the
  * handler then answers as usual). */
 int http_request_defer(http_request_t *req);
+/* A whole handler run on another thread (a pool) after http_request_defer:
+ * http_request_hold, called before the handler may answer, keeps req and
+ * what it owns (the body, the path parameters, the principal) valid past
+ * its respond call, so a handler written for the worker (one that wipes the
+ * body after answering, say) runs there unchanged; the request line, query
+ * and headers are libmicrohttpd's and end with the answer, as before.
+ * The holder ends with http_request_release(req, the handler's return
+ * value), after which req must not be touched: it answers 500 for a handler
+ * that returned without answering, as the worker does, and drops the hold.
+ * Every hold is released before http_server_free. */
+void http_request_hold(http_request_t *req);
+void http_request_release(http_request_t *req, int rc);
 
 /* Closes the connection without any answer, as a peer that crashed mid-way
  * would (vendor sandboxes use it to play a response lost after the work was
