@@ -20,23 +20,21 @@
 #include "common/kafka.h"
 #include "testsupport.h"
 #include "ts_sandbox.h"
+#include "ts_service.h"
 
 #define SECRET "whsec_e2e_read_side"
 #define HOTEL "hotel_123"
 #define ROOM "room_456"
 #define UNITS 10
-#define START_TIMEOUT_MS 30000
 #define VISIBLE_TIMEOUT_MS 30000
-
-typedef struct svc {
-    ts_proc_t *proc;
-    int port;
-    char log[256];
-} svc_t;
 
 static char prefix[64], db_name[96], db_env[640], redis_env[320], prefix_env[128], brokers_env[320];
 static int redis_db = -1;
 static const char *brokers;
+/* What every service this test starts is given. */
+static const char *const run_env[] = {brokers_env, prefix_env,       redis_env,
+                                      db_env,      "LOG_LEVEL=info", NULL};
+static const ts_service_run_t run = {"it_e2e_read_side", run_env};
 
 static void create_topics(void)
 {
@@ -78,43 +76,6 @@ static void teardown(void)
 {
     ts_redis_db_release(redis_db);
     ts_db_drop(db_name);
-}
-
-/* Starts services/<name>/<name> on `port` with the run's isolation settings plus
- * `extra` (NULL-terminated). */
-static void svc_start(svc_t *s, const char *name, const char *port_env, int port,
-                      const char *const *extra)
-{
-    const char *env[24];
-    size_t n = 0;
-    static char port_entry[4][64];
-    static int slot;
-    char *pe = port_entry[slot++ % 4];
-    snprintf(pe, 64, "%s=%d", port_env, port);
-    env[n++] = pe;
-    env[n++] = brokers_env;
-    env[n++] = prefix_env;
-    env[n++] = redis_env;
-    env[n++] = db_env;
-    env[n++] = "LOG_LEVEL=info";
-    for (size_t i = 0; extra && extra[i] && n < 23; i++)
-        env[n++] = extra[i];
-    env[n] = NULL;
-    char path[512];
-    snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, name, name);
-    snprintf(s->log, sizeof s->log, "%s/Testing/it_e2e_read_side.%s.log", LODGING_BINARY_DIR, name);
-    remove(s->log);
-    s->port = port;
-    s->proc = ts_proc_start(path, env, s->log);
-    ck_assert_msg(s->proc != NULL, "cannot start %s", path);
-    ck_assert_msg(ts_http_wait_ok(port, "/readyz", START_TIMEOUT_MS), "%s not ready (log: %s)",
-                  name, s->log);
-}
-
-static void svc_stop(svc_t *s)
-{
-    int status = ts_proc_stop(s->proc, 0, 15000);
-    ck_assert_msg(status == 0, "service exited with status %d (log: %s)", status, s->log);
 }
 
 static void day_str(int offset, char *out, size_t size)
@@ -187,9 +148,9 @@ START_TEST(front_desk_change_is_visible_through_the_webhook_path)
     snprintf(pms_url, sizeof pms_url, "PMS_BASE_URL=%s", pms.base_url);
     const char *inv_env[] = {pms_url, "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL, NULL};
     const char *wh_env[] = {"PMS_WEBHOOK_SECRET=" SECRET, NULL};
-    svc_t inv, wh;
-    svc_start(&inv, "inventory-svc", "INVENTORY_SVC_PORT", inv_port, inv_env);
-    svc_start(&wh, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
+    ts_service_t inv, wh;
+    ts_service_start(&inv, &run, "inventory-svc", "INVENTORY_SVC_PORT", inv_port, inv_env);
+    ts_service_start(&wh, &run, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
 
     http_client_t *c = client_for(inv_port);
     char date[16], source[32] = "";
@@ -212,8 +173,8 @@ START_TEST(front_desk_change_is_visible_through_the_webhook_path)
     }
 
     http_client_free(c);
-    svc_stop(&wh);
-    svc_stop(&inv);
+    ts_service_stop(&wh);
+    ts_service_stop(&inv);
     ts_sandbox_stop(&pms);
 }
 END_TEST
@@ -245,9 +206,9 @@ START_TEST(hotel_without_webhooks_converges_after_a_manual_sync)
     char pms_url[96];
     snprintf(pms_url, sizeof pms_url, "PMS_BASE_URL=%s", pms.base_url);
     const char *inv_env[] = {pms_url, "PMS_" HOTEL "_API_KEY=cbk_sandbox_" HOTEL, NULL};
-    svc_t inv, poller;
-    svc_start(&inv, "inventory-svc", "INVENTORY_SVC_PORT", inv_port, inv_env);
-    svc_start(&poller, "poller", "POLLER_PORT", poll_port, NULL);
+    ts_service_t inv, poller;
+    ts_service_start(&inv, &run, "inventory-svc", "INVENTORY_SVC_PORT", inv_port, inv_env);
+    ts_service_start(&poller, &run, "poller", "POLLER_PORT", poll_port, NULL);
 
     http_client_t *c = client_for(inv_port), *p = client_for(poll_port);
     char date[16], source[32] = "";
@@ -284,8 +245,8 @@ START_TEST(hotel_without_webhooks_converges_after_a_manual_sync)
 
     http_client_free(p);
     http_client_free(c);
-    svc_stop(&poller);
-    svc_stop(&inv);
+    ts_service_stop(&poller);
+    ts_service_stop(&inv);
     ts_sandbox_stop(&pms);
 }
 END_TEST

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "testsupport.h"
 #include "ts_sandbox.h"
+#include "ts_service.h"
 
 #define SECRET "whsec_e2e_trace"
 #define HOTEL "hotel_123"
@@ -40,18 +41,16 @@
 #define SYNC_TRACE "0af7651916cd43dd8448eb211c80319c"
 #define SYNC_TRACEPARENT "00-" SYNC_TRACE "-b7ad6b7169203331-01"
 
-typedef struct svc {
-    ts_proc_t *proc;
-    int port;
-    char log[256];
-} svc_t;
-
 static char prefix[64], db_name[96], db_url[512], db_env[640], redis_env[320], prefix_env[128],
     brokers_env[320], auth_header[TS_AUTH_HEADER_MAX];
 static int redis_db = -1;
 static const char *brokers;
+/* What every service this test starts is given. */
+static const char *const run_env[] = {brokers_env,       prefix_env,           redis_env, db_env,
+                                      "LOG_LEVEL=debug", TS_SERVICE_TOKEN_ENV, NULL};
+static const ts_service_run_t run = {"it_e2e_trace", run_env};
 static ts_sandbox_t pms, pay;
-static svc_t wh, booking, poller;
+static ts_service_t wh, booking, poller;
 static bk_inventory_t inv;
 
 static const char *const TOPICS[] = {"booking.events",   "booking.compensations",
@@ -62,42 +61,6 @@ static const char *const TOPICS[] = {"booking.events",   "booking.compensations"
 #define TOPIC_COUNT (sizeof TOPICS / sizeof *TOPICS)
 
 /* ------------------------------------------------------------ services -- */
-
-/* Starts services/<name>/<name> on `port` (0: a free one) with the run's isolation settings,
- * LOG_LEVEL=debug and `extra` (NULL-terminated). */
-static void svc_start(svc_t *s, const char *name, const char *port_env, int port,
-                      const char *const *extra)
-{
-    const char *env[32];
-    size_t n = 0;
-    char port_entry[64];
-    s->port = port ? port : ts_free_port();
-    snprintf(port_entry, sizeof port_entry, "%s=%d", port_env, s->port);
-    env[n++] = port_entry;
-    env[n++] = brokers_env;
-    env[n++] = prefix_env;
-    env[n++] = redis_env;
-    env[n++] = db_env;
-    env[n++] = "LOG_LEVEL=debug";
-    env[n++] = TS_SERVICE_TOKEN_ENV;
-    for (size_t i = 0; extra && extra[i] && n < 31; i++)
-        env[n++] = extra[i];
-    env[n] = NULL;
-    char path[512];
-    snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, name, name);
-    snprintf(s->log, sizeof s->log, "%s/Testing/it_e2e_trace.%s.log", LODGING_BINARY_DIR, name);
-    remove(s->log);
-    s->proc = ts_proc_start(path, env, s->log);
-    ck_assert_msg(s->proc != NULL, "cannot start %s", path);
-    ck_assert_msg(ts_http_wait_ok(s->port, "/readyz", START_TIMEOUT_MS), "%s not ready (log: %s)",
-                  name, s->log);
-}
-
-static void svc_stop(svc_t *s)
-{
-    int status = ts_proc_stop(s->proc, 0, 15000);
-    ck_assert_msg(status == 0, "service exited with status %d (log: %s)", status, s->log);
-}
 
 static void setup(void)
 {
@@ -157,7 +120,7 @@ static void setup(void)
                              NULL};
     bk_inventory_start_env(&inv, inv_env, "it_e2e_trace", START_TIMEOUT_MS);
     const char *wh_env[] = {"PMS_WEBHOOK_SECRET=" SECRET, NULL};
-    svc_start(&wh, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
+    ts_service_start(&wh, &run, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
 
     const char *bk_env[] = {pms_url,
                             pay_url,
@@ -167,15 +130,15 @@ static void setup(void)
                             "PAYMENT_API_KEY=sk_test_sandbox",
                             "CHECKOUT_RATE_LIMIT_PER_MINUTE=0",
                             NULL};
-    svc_start(&booking, "booking-svc", "BOOKING_SVC_PORT", 0, bk_env);
-    svc_start(&poller, "poller", "POLLER_PORT", 0, NULL);
+    ts_service_start(&booking, &run, "booking-svc", "BOOKING_SVC_PORT", 0, bk_env);
+    ts_service_start(&poller, &run, "poller", "POLLER_PORT", 0, NULL);
 }
 
 static void teardown(void)
 {
-    svc_stop(&booking);
-    svc_stop(&poller);
-    svc_stop(&wh);
+    ts_service_stop(&booking);
+    ts_service_stop(&poller);
+    ts_service_stop(&wh);
     bk_inventory_stop(&inv);
     ts_sandbox_stop(&pms);
     ts_sandbox_stop(&pay);

@@ -29,6 +29,7 @@
 #include "common/kafka.h"
 #include "testsupport.h"
 #include "ts_sandbox.h"
+#include "ts_service.h"
 #include "events_seen.h"
 
 #define SECRET "whsec_foreign"
@@ -38,18 +39,16 @@
 #define START_TIMEOUT_MS 30000
 #define WAIT_MS 30000
 
-typedef struct svc {
-    ts_proc_t *proc;
-    int port;
-    char log[256];
-} svc_t;
-
 static char prefix[64], db_name[96], db_url[512], db_env[640], redis_env[320], prefix_env[128],
     brokers_env[320];
 static int redis_db = -1;
 static const char *brokers;
+/* What every service this test starts is given. */
+static const char *const run_env[] = {brokers_env,      prefix_env,           redis_env, db_env,
+                                      "LOG_LEVEL=info", TS_SERVICE_TOKEN_ENV, NULL};
+static const ts_service_run_t run = {"it_pms_foreign_bookings", run_env};
 static ts_sandbox_t pms, pay;
-static svc_t wh, booking;
+static ts_service_t wh, booking;
 static bk_inventory_t inv;
 static http_client_t *inv_http, *wh_http, *bk_http;
 static char auth_header[TS_AUTH_HEADER_MAX];
@@ -62,41 +61,6 @@ static const char *const TOPICS[] = {"booking.events",   "booking.compensations"
 #define TOPIC_COUNT (sizeof TOPICS / sizeof *TOPICS)
 
 /* ------------------------------------------------------------ services -- */
-
-static void svc_start(svc_t *s, const char *name, const char *port_env, int port,
-                      const char *const *extra)
-{
-    const char *env[32];
-    size_t n = 0;
-    char port_entry[64];
-    s->port = port ? port : ts_free_port();
-    snprintf(port_entry, sizeof port_entry, "%s=%d", port_env, s->port);
-    env[n++] = port_entry;
-    env[n++] = brokers_env;
-    env[n++] = prefix_env;
-    env[n++] = redis_env;
-    env[n++] = db_env;
-    env[n++] = "LOG_LEVEL=info";
-    env[n++] = TS_SERVICE_TOKEN_ENV;
-    for (size_t i = 0; extra && extra[i] && n < 31; i++)
-        env[n++] = extra[i];
-    env[n] = NULL;
-    char path[512];
-    snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, name, name);
-    snprintf(s->log, sizeof s->log, "%s/Testing/it_pms_foreign_bookings.%s.log", LODGING_BINARY_DIR,
-             name);
-    remove(s->log);
-    s->proc = ts_proc_start(path, env, s->log);
-    ck_assert_msg(s->proc != NULL, "cannot start %s", path);
-    ck_assert_msg(ts_http_wait_ok(s->port, "/readyz", START_TIMEOUT_MS), "%s not ready (log: %s)",
-                  name, s->log);
-}
-
-static void svc_stop(svc_t *s)
-{
-    int status = ts_proc_stop(s->proc, 0, 15000);
-    ck_assert_msg(status == 0, "service exited with status %d (log: %s)", status, s->log);
-}
 
 static http_client_t *client_for(int port)
 {
@@ -151,7 +115,7 @@ static void setup(void)
                              "LOG_LEVEL=info", NULL};
     bk_inventory_start_env(&inv, inv_env, "it_pms_foreign_bookings", START_TIMEOUT_MS);
     const char *wh_env[] = {"PMS_WEBHOOK_SECRET=" SECRET, NULL};
-    svc_start(&wh, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
+    ts_service_start(&wh, &run, "webhook-ingest", "WEBHOOK_INGEST_PORT", wh_port, wh_env);
     const char *bk_env[] = {pms_url,
                             pay_url,
                             inv.base_url_env,
@@ -159,7 +123,7 @@ static void setup(void)
                             "PMS_RATE_LIMIT_PER_SECOND=1000",
                             "PAYMENT_API_KEY=sk_test_sandbox",
                             NULL};
-    svc_start(&booking, "booking-svc", "BOOKING_SVC_PORT", 0, bk_env);
+    ts_service_start(&booking, &run, "booking-svc", "BOOKING_SVC_PORT", 0, bk_env);
     inv_http = client_for(inv.port);
     wh_http = client_for(wh.port);
     bk_http = client_for(booking.port);
@@ -171,8 +135,8 @@ static void teardown(void)
     http_client_free(inv_http);
     http_client_free(wh_http);
     http_client_free(bk_http);
-    svc_stop(&booking);
-    svc_stop(&wh);
+    ts_service_stop(&booking);
+    ts_service_stop(&wh);
     bk_inventory_stop(&inv);
     ts_sandbox_stop(&pms);
     ts_sandbox_stop(&pay);

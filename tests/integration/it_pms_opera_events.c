@@ -28,6 +28,7 @@
 #include "common/kafka.h"
 #include "testsupport.h"
 #include "ts_sandbox.h"
+#include "ts_service.h"
 #include "events_seen.h"
 
 #define HOTEL "opera_jeju"
@@ -37,18 +38,16 @@
 #define WAIT_MS 30000
 #define APP_KEY "41ecd082-8997-4c69-af34-2f72b83645ff"
 
-typedef struct svc {
-    ts_proc_t *proc;
-    int port;
-    char log[256];
-} svc_t;
-
 static char prefix[64], db_name[96], db_url[512], db_env[640], redis_env[320], prefix_env[128],
     brokers_env[320], op_url[128], pay_url[128];
 static int redis_db = -1;
 static const char *brokers;
+/* What every service this test starts is given. */
+static const char *const run_env[] = {brokers_env,      prefix_env,           redis_env, db_env,
+                                      "LOG_LEVEL=info", TS_SERVICE_TOKEN_ENV, NULL};
+static const ts_service_run_t run = {"it_pms_opera_events", run_env};
 static ts_sandbox_t op, pay;
-static svc_t booking;
+static ts_service_t booking;
 static bk_inventory_t inv;
 static bool booking_running;
 static http_client_t *inv_http, *bk_http;
@@ -69,41 +68,6 @@ static const char *const TOPICS[] = {"booking.events",   "booking.compensations"
         "PMS_OPERA_APP_KEY=" APP_KEY, "PMS_RATE_LIMIT_PER_SECOND=1000"
 
 /* ------------------------------------------------------------ services -- */
-
-static void svc_start(svc_t *s, const char *name, const char *port_env, int port,
-                      const char *const *extra)
-{
-    const char *env[32];
-    size_t n = 0;
-    char port_entry[64];
-    s->port = port ? port : ts_free_port();
-    snprintf(port_entry, sizeof port_entry, "%s=%d", port_env, s->port);
-    env[n++] = port_entry;
-    env[n++] = brokers_env;
-    env[n++] = prefix_env;
-    env[n++] = redis_env;
-    env[n++] = db_env;
-    env[n++] = "LOG_LEVEL=info";
-    env[n++] = TS_SERVICE_TOKEN_ENV;
-    for (size_t i = 0; extra && extra[i] && n < 31; i++)
-        env[n++] = extra[i];
-    env[n] = NULL;
-    char path[512];
-    snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, name, name);
-    snprintf(s->log, sizeof s->log, "%s/Testing/it_pms_opera_events.%s.log", LODGING_BINARY_DIR,
-             name);
-    remove(s->log);
-    s->proc = ts_proc_start(path, env, s->log);
-    ck_assert_msg(s->proc != NULL, "cannot start %s", path);
-    ck_assert_msg(ts_http_wait_ok(s->port, "/readyz", START_TIMEOUT_MS), "%s not ready (log: %s)",
-                  name, s->log);
-}
-
-static void svc_stop(svc_t *s)
-{
-    int status = ts_proc_stop(s->proc, 0, 15000);
-    ck_assert_msg(status == 0, "service exited with status %d (log: %s)", status, s->log);
-}
 
 static http_client_t *client_for(int port)
 {
@@ -177,7 +141,7 @@ static void booking_start(bool events)
                         "PMS_OPERA_EVENTS_CLIENT_SECRET=opera_sandbox_client_secret",
                         "PMS_OPERA_EVENTS_EXTERNAL_SYSTEM=LODGING",
                         NULL};
-    svc_start(&booking, "booking-svc", "BOOKING_SVC_PORT", 0, on);
+    ts_service_start(&booking, &run, "booking-svc", "BOOKING_SVC_PORT", 0, on);
     bk_http = client_for(booking.port);
     booking_running = true;
 }
@@ -189,7 +153,7 @@ static void booking_stop(void)
     http_client_free(bk_http);
     bk_http = NULL;
     booking_running = false;
-    svc_stop(&booking);
+    ts_service_stop(&booking);
 }
 
 static void teardown(void)
