@@ -10,11 +10,11 @@
 #include "cache.h"
 #include "common/log.h"
 
-/* KEYS[1] marker; KEYS[2..] inv: keys then invshadow: keys (same nights),
- * then the room type's cache generation, moved when the adjustment applies
- * (a PMS answer in flight, read before this booking, is then not cached).
- * ARGV[1] delta (signed rooms), ARGV[2] marker TTL s, ARGV[3] nights,
- * ARGV[4] the generation's TTL s.
+/* KEYS[1] marker; KEYS[2..] inv: keys, then invshadow: keys, then invgen:
+ * keys (same nights): the nights' cache generations, moved when the
+ * adjustment applies (a PMS answer in flight, read before this booking, is
+ * then not cached). ARGV[1] delta (signed rooms), ARGV[2] marker TTL s,
+ * ARGV[3] nights, ARGV[4] the generations' TTL s.
  * Returns "<applied 0|1>;<value of night 1>,<value of night 2>,..." with ""
  * for a night that is not cached. A "bookable, count unknown" night ("1/?")
  * cannot be counted down: it is dropped, so the next read asks the PMS. */
@@ -36,9 +36,9 @@ static const char ADJUST_SCRIPT[] =
     "local nights = tonumber(ARGV[3])\n"
     "local delta = tonumber(ARGV[1])\n"
     "local applied = redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[2]))\n"
-    "if applied then\n"
-    "  redis.call('INCR', KEYS[2 + 2 * nights])\n"
-    "  redis.call('EXPIRE', KEYS[2 + 2 * nights], tonumber(ARGV[4]))\n"
+    "for i = 1, applied and nights or 0 do\n"
+    "  redis.call('INCR', KEYS[1 + 2 * nights + i])\n"
+    "  redis.call('EXPIRE', KEYS[1 + 2 * nights + i], tonumber(ARGV[4]))\n"
     "end\n"
     "local out = {}\n"
     "for i = 1, nights do\n"
@@ -86,31 +86,33 @@ int inv_adjust(inv_app_t *app, const inv_adjustment_t *adj, bool decrement, bool
     *applied = false;
     size_t n = (size_t)adj->nights;
     int rc = -1;
-    char marker[INV_KEY_MAX], gen[INV_KEY_MAX];
+    char marker[INV_KEY_MAX];
     inv_keys_t *fresh =
         inv_keys_nights(INV_KEY_INVENTORY, adj->hotel_id, adj->room_type_id, adj->check_in, n);
     inv_keys_t *shadow = inv_keys_nights(INV_KEY_INVENTORY_SHADOW, adj->hotel_id, adj->room_type_id,
                                          adj->check_in, n);
-    const char **keys = calloc(2 + 2 * n, sizeof *keys);
+    inv_keys_t *gens =
+        inv_keys_nights(INV_KEY_INVENTORY_GEN, adj->hotel_id, adj->room_type_id, adj->check_in, n);
+    const char **keys = calloc(1 + 3 * n, sizeof *keys);
     char *answer = NULL;
-    if (!fresh || !shadow || !keys ||
+    if (!fresh || !shadow || !gens || !keys ||
         inv_key_adjust_marker(marker, sizeof marker, adj->hotel_id, adj->booking_id, decrement) !=
-            0 ||
-        inv_key_generation(gen, sizeof gen, adj->hotel_id, adj->room_type_id) != 0)
+            0)
         goto done;
     keys[0] = marker;
     for (size_t i = 0; i < n; i++) {
         keys[1 + i] = fresh->ptrs[i];
         keys[1 + n + i] = shadow->ptrs[i];
     }
-    keys[1 + 2 * n] = gen;
+    for (size_t i = 0; i < n; i++)
+        keys[1 + 2 * n + i] = gens->ptrs[i];
     char delta[16], ttl[16], nights[16], gen_ttl[16];
     snprintf(delta, sizeof delta, "%d", decrement ? -adj->rooms : adj->rooms);
     snprintf(ttl, sizeof ttl, "%d", app->settings.adjust_marker_ttl_s);
     snprintf(nights, sizeof nights, "%zu", n);
     snprintf(gen_ttl, sizeof gen_ttl, "%d", INV_GEN_TTL_S);
     const char *args[] = {delta, ttl, nights, gen_ttl};
-    if (inv_cache_eval(app, ADJUST_SCRIPT, keys, 2 + 2 * n, args, 4, NULL, &answer) != 0)
+    if (inv_cache_eval(app, ADJUST_SCRIPT, keys, 1 + 3 * n, args, 4, NULL, &answer) != 0)
         goto done;
     rc = parse_answer(answer, adj->check_in, adj->nights, applied, out);
 done:
@@ -124,5 +126,6 @@ done:
     free(keys);
     inv_keys_free(fresh);
     inv_keys_free(shadow);
+    inv_keys_free(gens);
     return rc;
 }

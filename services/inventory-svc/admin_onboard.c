@@ -650,9 +650,9 @@ typedef struct save_ctx {
     const listing_form_t *f;
     const snapshot_t *s;
     const size_t *index;
-    const char (*gens)[INV_GEN_MAX]; /* per room type of s, read before its nights; "" */
-    const bool *gen_read;            /* false: Redis did not answer, nothing to warm */
-    const uint8_t *blob;             /* NULL: keep the stored key */
+    const inv_gens_t *gens; /* per room type of s and kind, read before its nights */
+    const bool *gen_read;   /* false: Redis did not answer, nothing to warm */
+    const uint8_t *blob;    /* NULL: keep the stored key */
     size_t blob_len;
     const char *key_id;
     bool created;
@@ -920,9 +920,10 @@ static bool warm_cache(inv_app_t *app, const save_ctx_t *c)
         const pms_nights_t *n = &c->s->nights[k];
         const char *id = c->s->rt.items[k].id;
         if (!c->gen_read[k] ||
-            inv_cache_store_nights(app, INV_KIND_INVENTORY, c->f->t.hotel_id, id, c->gens[k], n) !=
-                0 ||
-            inv_cache_store_nights(app, INV_KIND_RATES, c->f->t.hotel_id, id, c->gens[k], n) != 0)
+            inv_cache_store_nights(app, INV_KIND_INVENTORY, c->f->t.hotel_id, id, &c->gens[2 * k],
+                                   n) != 0 ||
+            inv_cache_store_nights(app, INV_KIND_RATES, c->f->t.hotel_id, id, &c->gens[2 * k + 1],
+                                   n) != 0)
             ok = false;
     }
     return ok;
@@ -939,7 +940,7 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
                                   "no data key is configured to store API keys encrypted "
                                   "(PMS_CONFIG_ENCRYPTION_KEYS); nothing was saved");
     bool *want = NULL, *gen_read = NULL;
-    char(*gens)[INV_GEN_MAX] = NULL;
+    inv_gens_t *gens = NULL; /* two per room type: inventory, rates */
     size_t index[ROOM_TYPES_MAX];
     snapshot_t s;
     pms_error_t e = {0};
@@ -952,7 +953,7 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
         size_t rooms = s.rt.count ? s.rt.count : 1;
         want = calloc(rooms, sizeof *want);
         gen_read = calloc(rooms, sizeof *gen_read);
-        gens = calloc(rooms, sizeof *gens);
+        gens = calloc(2 * rooms, sizeof *gens);
         if (!want || !gen_read || !gens || match_rooms(f, &s, want, index, &err) != 0) {
             inv_app_key_override_clear();
             rc = want && gen_read && gens
@@ -963,7 +964,11 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
         /* the cache is warmed only with nights no change overtook (cache.h) */
         for (size_t i = 0; i < s.rt.count; i++)
             gen_read[i] =
-                want[i] && inv_cache_generation(app, f->t.hotel_id, s.rt.items[i].id, gens[i]) == 0;
+                want[i] &&
+                inv_cache_generations(app, INV_KIND_INVENTORY, f->t.hotel_id, s.rt.items[i].id,
+                                      s.first, ADMIN_ONBOARD_NIGHTS, &gens[2 * i]) == 0 &&
+                inv_cache_generations(app, INV_KIND_RATES, f->t.hotel_id, s.rt.items[i].id, s.first,
+                                      ADMIN_ONBOARD_NIGHTS, &gens[2 * i + 1]) == 0;
         pe = snapshot_read_nights(app, f->t.vendor, f->t.hotel_id, want, &s, deadline, &e);
     }
     inv_app_key_override_clear();
@@ -997,7 +1002,7 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
                     .f = f,
                     .s = &s,
                     .index = index,
-                    .gens = (const char(*)[INV_GEN_MAX])gens,
+                    .gens = gens,
                     .gen_read = gen_read};
     uint8_t *blob = NULL;
     char key_id[PMS_KEY_ID_MAX + 1] = "";
@@ -1028,6 +1033,8 @@ static int save(http_request_t *req, inv_app_t *app, listing_form_t *f)
 done:
     free(want);
     free(gen_read);
+    for (size_t i = 0; gens && i < 2 * (s.rt.count ? s.rt.count : 1); i++)
+        inv_gens_free(&gens[i]);
     free(gens);
     snapshot_free(&s);
     return rc;

@@ -82,7 +82,8 @@ static void register_metrics(inv_metrics_t *m)
                         "Reads that waited for another fill instead of calling the PMS", 1, "kind");
     m->superseded = metrics_counter(
         "inventory_fill_superseded_total",
-        "PMS answers not cached because the nights changed while they travelled", 1, "kind");
+        "Nights of PMS answers not cached because they changed while the answer travelled", 1,
+        "kind");
     m->redis_errors =
         metrics_counter("inventory_redis_errors_total", "Failed Redis calls", 1, "op");
     m->adjustments =

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "app.h"
+#include "fetch.h"
 #include "keys.h"
 
 /* A list of keys with a stable array of pointers for the redis.h calls. */
@@ -55,27 +56,42 @@ int inv_cache_lock(inv_app_t *app, const char *key, int ttl_s, bool *acquired);
 int inv_cache_eval(inv_app_t *app, const char *script, const char *const *keys, size_t nkeys,
                    const char *const *args, size_t nargs, long long *int_out, char **str_out);
 
-/* The room type's cache generation (gen:{hotel}:<room type>, keys.h): every
- * invalidation and every adjustment of its nights moves it. Whoever asks
- * the PMS in order to cache the answer reads it first and stores with
- * inv_cache_store_if: an answer the PMS gave before a change that was
- * announced while it travelled would otherwise be cached over the change's
- * invalidation and shown until its TTL. */
+/* The nights' cache generations (invgen: / rategen: keys, keys.h): every
+ * invalidation of a night moves its generation, and so does every applied
+ * adjustment of an inventory night. Whoever asks the PMS in order to cache
+ * the answer reads them first and stores with inv_cache_store_if: a night
+ * the PMS answered before a change that was announced while the answer
+ * travelled would otherwise be cached over the change's invalidation and
+ * shown until its TTL. Per night, so a booking of one night does not cost
+ * a fill of other nights its cache write. */
 #define INV_GEN_MAX 32
 #define INV_GEN_TTL_S 86400 /* far longer than any PMS call and its queue */
-/* 0 and gen ("" when none yet), or -1 (Redis failed: cache nothing). */
-int inv_cache_generation(inv_app_t *app, const char *hotel_id, const char *room_type_id,
-                         char gen[INV_GEN_MAX]);
-/* In one script call: when the room type's generation is still gen, SET EX
- * each value under its shadow key (shadow_ttl_s) and its fresh key (ttl_s);
- * else nothing. *stored says which. 0, or -1 when Redis failed. */
-int inv_cache_store_if(inv_app_t *app, const char *hotel_id, const char *room_type_id,
-                       const char *gen, const char *const *shadow_keys,
-                       const char *const *fresh_keys, const char *const *values, size_t n,
-                       int shadow_ttl_s, int ttl_s, bool *stored);
-/* DEL of night keys of one room type and a move of its generation, in one
- * script call. *deleted (optional) = how many existed. 0 or -1. */
-int inv_cache_invalidate(inv_app_t *app, const char *hotel_id, const char *room_type_id,
-                         const char *const *keys, size_t n, long long *deleted);
+typedef struct inv_gens {
+    dates_day_t first;
+    int count;
+    char (*values)[INV_GEN_MAX]; /* count entries; "" = none yet */
+} inv_gens_t;
+/* The generations of [first, first + count) of kind's family, in one MGET.
+ * 0, or -1 (Redis failed or no memory: cache nothing); free with
+ * inv_gens_free either way. */
+int inv_cache_generations(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                          const char *room_type_id, dates_day_t first, int count, inv_gens_t *g);
+void inv_gens_free(inv_gens_t *g);
+/* In one script call, for each of the n nights (dates[i], its value under
+ * shadow_keys[i] for shadow_ttl_s and fresh_keys[i] for ttl_s): SET EX both
+ * when the night's generation is still the one in g; a night whose
+ * generation moved, or that g does not cover, is left alone and counted in
+ * *skipped. 0, or -1 when Redis failed. */
+int inv_cache_store_if(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
+                       const char *room_type_id, const inv_gens_t *g, const dates_day_t *dates,
+                       const char *const *shadow_keys, const char *const *fresh_keys,
+                       const char *const *values, size_t n, int shadow_ttl_s, int ttl_s,
+                       int *skipped);
+/* DEL of the family's keys of [first, first + count) and a move of each
+ * night's generation, in one script call. *deleted (optional) = how many
+ * keys existed. 0 or -1. */
+int inv_cache_invalidate(inv_app_t *app, inv_key_family_t family, const char *hotel_id,
+                         const char *room_type_id, dates_day_t first, int count,
+                         long long *deleted);
 
 #endif /* INVENTORY_CACHE_H */

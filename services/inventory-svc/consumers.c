@@ -55,11 +55,8 @@ static int date_field(struct json_object *data, const char *name, dates_day_t *o
 int inv_invalidate_nights(inv_app_t *app, inv_key_family_t family, const char *hotel_id,
                           const char *room_type_id, dates_day_t first, int count)
 {
-    inv_keys_t *k = inv_keys_nights(family, hotel_id, room_type_id, first, (size_t)count);
     long long deleted = 0;
-    int rc =
-        k ? inv_cache_invalidate(app, hotel_id, room_type_id, k->ptrs, k->count, &deleted) : -1;
-    inv_keys_free(k);
+    int rc = inv_cache_invalidate(app, family, hotel_id, room_type_id, first, count, &deleted);
     char day[DATES_ISO_LEN + 1];
     dates_format_iso(first, day);
     log_kv(LOG_LEVEL_DEBUG, "cache invalidated", "hotelId", hotel_id, "roomTypeId", room_type_id,
@@ -313,8 +310,11 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
     int rc = -1;
     /* read before the PMS is asked: a change announced meanwhile keeps its
      * invalidation (the rows below are written either way) */
-    char gen[INV_GEN_MAX];
-    bool cache = inv_cache_generation(app, job->hotel_id, room_type_id, gen) == 0;
+    inv_gens_t inv_gens = {0}, rate_gens = {0};
+    bool cache = inv_cache_generations(app, INV_KIND_INVENTORY, job->hotel_id, room_type_id,
+                                       job->from, count, &inv_gens) == 0 &&
+                 inv_cache_generations(app, INV_KIND_RATES, job->hotel_id, room_type_id, job->from,
+                                       count, &rate_gens) == 0;
     if (pms_get_inventory(app->pms, job->hotel_id, room_type_id, job->from, count, &inv, &e) !=
             PMS_OK ||
         pms_get_rate_plans(app->pms, job->hotel_id, room_type_id, job->from, count, &plans, &e) !=
@@ -323,8 +323,9 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
         goto done;
     }
     if (cache) {
-        inv_cache_store_nights(app, INV_KIND_INVENTORY, job->hotel_id, room_type_id, gen, &inv);
-        inv_cache_store_rate_plans(app, job->hotel_id, room_type_id, gen, &plans);
+        inv_cache_store_nights(app, INV_KIND_INVENTORY, job->hotel_id, room_type_id, &inv_gens,
+                               &inv);
+        inv_cache_store_rate_plans(app, job->hotel_id, room_type_id, &rate_gens, &plans);
     }
     if (inv_store_upsert_inventory(app->store, job->vendor, job->hotel_id, room_type_id, &inv) !=
             0 ||
@@ -336,6 +337,8 @@ static int sync_room_type(inv_app_t *app, const sync_job_t *job, const char *roo
     }
     rc = count;
 done:
+    inv_gens_free(&inv_gens);
+    inv_gens_free(&rate_gens);
     pms_nights_free(&inv);
     pms_rate_plans_free(&plans);
     return rc;

@@ -111,10 +111,10 @@ static void night_from_pms(inv_kind_t kind, const pms_night_t *n, const char *cu
 }
 
 /* Writes nights (with each night's plans JSON when plans is not NULL), fresh
- * and shadow keys, unless the room type's generation moved from gen. */
+ * and shadow keys, each unless its generation moved from the one in gens. */
 static int store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
-                        const char *room_type_id, const char *gen, const pms_nights_t *nights,
-                        char *const *plans)
+                        const char *room_type_id, const inv_gens_t *gens,
+                        const pms_nights_t *nights, char *const *plans)
 {
     size_t n = nights->count;
     if (n == 0)
@@ -125,7 +125,8 @@ static int store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
     char **vals = calloc(n, sizeof *vals);
     const char **fk = calloc(n, sizeof *fk), **sk = calloc(n, sizeof *sk),
                **vp = calloc(n, sizeof *vp);
-    if (!fresh || !shadow || !vals || !fk || !sk || !vp)
+    dates_day_t *dates = calloc(n, sizeof *dates);
+    if (!fresh || !shadow || !vals || !fk || !sk || !vp || !dates)
         goto done;
     for (size_t i = 0; i < n; i++) {
         const pms_night_t *night = &nights->items[i];
@@ -138,16 +139,18 @@ static int store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
         fk[i] = fresh[i];
         sk[i] = shadow[i];
         vp[i] = vals[i];
+        dates[i] = night->date;
     }
-    bool stored = false;
-    rc = inv_cache_store_if(app, hotel_id, room_type_id, gen, sk, fk, vp, n,
-                            app->settings.shadow_ttl_s, ttl_of(app, kind), &stored);
-    if (rc == 0 && !stored) {
-        metrics_counter_inc(app->metrics.superseded, inv_kind_name(kind));
-        log_kv(LOG_LEVEL_DEBUG, "PMS answer not cached: the nights changed while it travelled",
-               "hotelId", hotel_id, "roomTypeId", room_type_id, NULL);
+    int skipped = 0;
+    rc = inv_cache_store_if(app, kind, hotel_id, room_type_id, gens, dates, sk, fk, vp, n,
+                            app->settings.shadow_ttl_s, ttl_of(app, kind), &skipped);
+    if (skipped > 0) {
+        metrics_counter_add(app->metrics.superseded, (double)skipped, inv_kind_name(kind));
+        log_kv(LOG_LEVEL_DEBUG, "PMS answer not cached: nights changed while it travelled",
+               "hotelId", hotel_id, "roomTypeId", room_type_id, LOG_INT("nights", skipped), NULL);
     }
 done:
+    free(dates);
     free(fresh);
     free(shadow);
     for (size_t i = 0; vals && i < n; i++)
@@ -160,7 +163,8 @@ done:
 }
 
 int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
-                           const char *room_type_id, const char *gen, const pms_nights_t *nights)
+                           const char *room_type_id, const inv_gens_t *gens,
+                           const pms_nights_t *nights)
 {
     /* A rate cached without its plans carries no taxes: it would read as
      * costing its rate alone, and the checkout would refuse the all-in
@@ -169,17 +173,17 @@ int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id
     for (size_t i = 0; kind == INV_KIND_RATES && i < nights->count; i++)
         if (nights->items[i].taxes.count > 0 || nights->items[i].taxes.total > 0)
             return 0;
-    return store_nights(app, kind, hotel_id, room_type_id, gen, nights, NULL);
+    return store_nights(app, kind, hotel_id, room_type_id, gens, nights, NULL);
 }
 
 int inv_cache_store_rate_plans(inv_app_t *app, const char *hotel_id, const char *room_type_id,
-                               const char *gen, const pms_rate_plans_t *plans)
+                               const inv_gens_t *gens, const pms_rate_plans_t *plans)
 {
     pms_nights_t base;
     char **texts;
     if (inv_rate_plans_split(plans, &base, &texts) != 0)
         return -1;
-    int rc = store_nights(app, INV_KIND_RATES, hotel_id, room_type_id, gen, &base, texts);
+    int rc = store_nights(app, INV_KIND_RATES, hotel_id, room_type_id, gens, &base, texts);
     inv_rate_plans_texts_free(texts, base.count);
     pms_nights_free(&base);
     return rc;
@@ -297,8 +301,9 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
     }
     /* read before the PMS is asked: a change announced while its answer
      * travels moves it, and the answer is then not cached over the change */
-    char gen[INV_GEN_MAX];
-    bool cache = redis_ok && inv_cache_generation(app, hotel_id, room_type_id, gen) == 0;
+    inv_gens_t gens = {0};
+    bool cache = redis_ok &&
+                 inv_cache_generations(app, kind, hotel_id, room_type_id, first, count, &gens) == 0;
     const char *vendor = pms_hotel_vendor(app->pms, hotel_id);
     pms_error_t e = {0};
     int64_t t0 = clock_now_ms();
@@ -316,12 +321,13 @@ static fill_result_t *fill_leader(inv_app_t *app, inv_kind_t kind, const char *h
                               vendor, inv_kind_name(kind));
     if (r->err == PMS_OK) {
         if (cache)
-            store_nights(app, kind, hotel_id, room_type_id, gen, &r->nights, r->plans);
+            store_nights(app, kind, hotel_id, room_type_id, &gens, &r->nights, r->plans);
     } else {
         snprintf(r->message, sizeof r->message, "%s", e.message);
         metrics_counter_inc(app->metrics.pms_errors, vendor, inv_kind_name(kind),
                             pms_err_name(r->err));
     }
+    inv_gens_free(&gens);
     if (locked)
         inv_cache_del(app, (const char *[]){lock}, 1, NULL);
     return r;

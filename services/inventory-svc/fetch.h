@@ -85,18 +85,20 @@ inv_fetch_status_t inv_fetch_room_types(inv_app_t *app, const char *hotel_id, in
                                         char *msg, size_t msg_size);
 void inv_room_types_free(inv_room_types_t *rt);
 
+struct inv_gens;
 /* Writes PMS nights to the fresh and shadow keys (sync jobs use it too),
- * unless the room type's cache generation moved from gen (read with
- * inv_cache_generation before the PMS was asked; cache.h). Rates that carry
+ * each unless its cache generation moved from the one in gens (read with
+ * inv_cache_generations before the PMS was asked; cache.h). Rates that carry
  * taxes are not written here (they need their plans: the next read caches
  * them). 0, or -1 when Redis failed. */
 int inv_cache_store_nights(inv_app_t *app, inv_kind_t kind, const char *hotel_id,
-                           const char *room_type_id, const char *gen, const pms_nights_t *nights);
+                           const char *room_type_id, const struct inv_gens *gens,
+                           const pms_nights_t *nights);
 /* Writes the rate plans of a span (each night's base price and its plans
  * JSON in the night's rate key, fresh and shadow), on the same condition.
  * 0 or -1. */
 int inv_cache_store_rate_plans(inv_app_t *app, const char *hotel_id, const char *room_type_id,
-                               const char *gen, const pms_rate_plans_t *plans);
+                               const struct inv_gens *gens, const pms_rate_plans_t *plans);
 /* The RoomType JSON array of a PMS answer; malloc'd, NULL on OOM. */
 char *inv_room_types_to_json(const pms_room_types_t *rt);
 /* Writes the room list to hotel:{id}:rooms and its shadow. 0 or -1. */

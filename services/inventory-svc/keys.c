@@ -14,6 +14,8 @@ static const char *const FAMILY_PREFIX[] = {
     [INV_KEY_INVENTORY_SHADOW] = "invshadow",
     [INV_KEY_RATE] = "rate",
     [INV_KEY_RATE_SHADOW] = "rateshadow",
+    [INV_KEY_INVENTORY_GEN] = "invgen",
+    [INV_KEY_RATE_GEN] = "rategen",
 };
 
 /* snprintf that reports truncation as -1. */
@@ -53,11 +55,6 @@ int inv_key_adjust_marker(char *out, size_t size, const char *hotel_id, const ch
     return fits(
         snprintf(out, size, "invadj:{%s}:%s:%s", hotel_id, booking_id, decrement ? "dec" : "inc"),
         size);
-}
-
-int inv_key_generation(char *out, size_t size, const char *hotel_id, const char *room_type_id)
-{
-    return fits(snprintf(out, size, "gen:{%s}:%s", hotel_id, room_type_id), size);
 }
 
 bool inv_id_valid(const char *id)

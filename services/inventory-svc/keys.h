@@ -14,11 +14,12 @@
  *     hotel:{hotel_123}:rooms:shadow               JSON array    SHADOW_TTL_S
  *     lock:{hotel_123}:inv:room_456:<from>:<to>    single-flight lock across replicas
  *     invadj:{hotel_123}:<bookingId>:dec|inc       adjustment applied (idempotency)
- *     gen:{hotel_123}:room_456                     "7" the room type's cache generation:
- *                                                  moved by every invalidation and
- *                                                  adjustment of its nights; a fill
- *                                                  stores only if it did not move
- *                                                  while the PMS was asked (1 day)
+ *     invgen:{hotel_123}:room_456:2025-11-01       "7"  the night's cache generation:
+ *     rategen:{hotel_123}:room_456:2025-11-01           moved by every invalidation (and,
+ *                                                       invgen:, adjustment) of the night;
+ *                                                       a fill stores the night only if it
+ *                                                       did not move while the PMS was
+ *                                                       asked (INV_GEN_TTL_S, 1 day)
  *
  * Usage:
  *     char key[INV_KEY_MAX];
@@ -47,6 +48,8 @@ typedef enum {
     INV_KEY_INVENTORY_SHADOW, /* invshadow: */
     INV_KEY_RATE,             /* rate: */
     INV_KEY_RATE_SHADOW,      /* rateshadow: */
+    INV_KEY_INVENTORY_GEN,    /* invgen: */
+    INV_KEY_RATE_GEN,         /* rategen: */
 } inv_key_family_t;
 
 /* The key of one night. Returns 0, or -1 when it does not fit. */
@@ -61,9 +64,6 @@ int inv_key_lock(char *out, size_t size, const char *what, const char *hotel_id,
 /* invadj:{hotelId}:<bookingId>:dec|inc */
 int inv_key_adjust_marker(char *out, size_t size, const char *hotel_id, const char *booking_id,
                           bool decrement);
-
-/* gen:{hotelId}:<roomTypeId> */
-int inv_key_generation(char *out, size_t size, const char *hotel_id, const char *room_type_id);
 
 /* True for an id we accept in keys and queries: 1..64 of [A-Za-z0-9_.-] (no
  * braces or colons, which would break the hash tag or the key layout). */

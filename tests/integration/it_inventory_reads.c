@@ -577,6 +577,15 @@ START_TEST(test_an_answer_overtaken_by_a_change_is_not_cached_over_it)
     ck_assert_int_eq(slow.r.status, 200);
     ck_assert_int_eq(cached_available(other), -1);
     ck_assert_double_eq(invfx_metric(&f, "inventory_fill_superseded_total{kind=\"inventory\"}"), 2);
+
+    /* per night: a booking of another night leaves a fill in flight alone */
+    dates_day_t third = night + 20;
+    start_late_answer(&slow, &t, third);
+    ck_assert_int_eq(adjust("decrement", third + 1, 1, 1, "bk_next_night", NULL), 200);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(slow.r.status, 200);
+    ck_assert_int_eq(cached_available(third), 10);
+    ck_assert_double_eq(invfx_metric(&f, "inventory_fill_superseded_total{kind=\"inventory\"}"), 2);
 }
 END_TEST
 
