@@ -27,12 +27,12 @@
 #include "common/http_client.h"
 #include "common/kafka.h"
 #include "testsupport.h"
+#include "ts_service.h"
 #include "ts_session.h"
 
 #define HOTEL "hotel_123"
 #define BOOKING_ID "bk_access_rules_1"
 #define MAX_ROUTES 64
-#define START_TIMEOUT_MS 20000
 #define SESSION_EMAIL "operator@access-rules.test"
 #define SESSION_PASSWORD "access-rules-password"
 
@@ -48,23 +48,39 @@ static const char *const EXPECT_NAMES[] = {"allowed", "401", "403", "404"};
 
 typedef struct svc {
     const char *name, *port_env;
-    int port;
-    ts_proc_t *proc;
-    char log[256];
+    ts_service_t service;
 } svc_t;
 
-static char db_name[96], db_url[256], redis_url[160], prefix[64];
+static char db_name[96], db_url[256], redis_url[160], prefix[64], db_env[320], redis_env[200],
+    prefix_env[128];
 static char compensation_id[24];
 static int redis_db;
 static char headers[CALLER_COUNT][TS_SESSION_HEADER_MAX]; /* the longest: a session cookie */
 /* a second header some callers send (a session's X-CSRF-Token) */
 static char extra_headers[CALLER_COUNT][TS_SESSION_HEADER_MAX];
 static svc_t services[] = {
-    {"booking-svc", "BOOKING_SVC_PORT", 0, NULL, ""},
-    {"inventory-svc", "INVENTORY_SVC_PORT", 0, NULL, ""},
-    {"poller", "POLLER_PORT", 0, NULL, ""},
-    {"webhook-ingest", "WEBHOOK_INGEST_PORT", 0, NULL, ""},
+    {"booking-svc", "BOOKING_SVC_PORT", {0}},
+    {"inventory-svc", "INVENTORY_SVC_PORT", {0}},
+    {"poller", "POLLER_PORT", {0}},
+    {"webhook-ingest", "WEBHOOK_INGEST_PORT", {0}},
 };
+/* What every service this test starts is given. */
+static const char *const run_env[] = {
+    db_env,
+    redis_env,
+    prefix_env,
+    TS_SERVICE_TOKEN_ENV,
+    "LOG_LEVEL=warn",
+    "LOGIN_RATE_LIMIT_PER_MINUTE=0", /* every caller tries the login */
+    "PMS_BASE_URL=http://127.0.0.1:9",
+    "PMS_MAX_RETRIES=0",
+    "PAYMENT_BASE_URL=http://127.0.0.1:9",
+    "PAYMENT_API_KEY=sk_test_unused",
+    "PMS_WEBHOOK_SECRET=whsec_access_rules",
+    "INVENTORY_BASE_URL=http://127.0.0.1:9",
+    "BOOKING_SVC_URL=http://127.0.0.1:9",
+    NULL};
+static const ts_service_run_t run = {"it_access_rules", run_env};
 #define SERVICE_COUNT (sizeof services / sizeof *services)
 
 /* ------------------------------------------------------------ setup -- */
@@ -121,40 +137,10 @@ static void make_credentials(void)
 static void session_login(void)
 {
     ts_session_t s;
-    ck_assert_int_eq(ts_session_login(services[1].port, SESSION_EMAIL, SESSION_PASSWORD, &s), 200);
+    ck_assert_int_eq(
+        ts_session_login(services[1].service.port, SESSION_EMAIL, SESSION_PASSWORD, &s), 200);
     snprintf(headers[CALLER_SESSION], sizeof headers[CALLER_SESSION], "%s", s.cookie_header);
     snprintf(extra_headers[CALLER_SESSION], TS_SESSION_HEADER_MAX, "%s", s.csrf_header);
-}
-
-static void start_service(svc_t *s)
-{
-    char port_env[64], db_env[320], redis_env[200], prefix_env[128], path[256];
-    s->port = ts_free_port();
-    snprintf(port_env, sizeof port_env, "%s=%d", s->port_env, s->port);
-    snprintf(db_env, sizeof db_env, "MYSQL_URL=%s", db_url);
-    snprintf(redis_env, sizeof redis_env, "REDIS_URL=%s", redis_url);
-    snprintf(prefix_env, sizeof prefix_env, "KAFKA_TOPIC_PREFIX=%s", prefix);
-    const char *env[] = {port_env,
-                         db_env,
-                         redis_env,
-                         prefix_env,
-                         TS_SERVICE_TOKEN_ENV,
-                         "LOG_LEVEL=warn",
-                         "LOGIN_RATE_LIMIT_PER_MINUTE=0", /* every caller tries the login */
-                         "PMS_BASE_URL=http://127.0.0.1:9",
-                         "PMS_MAX_RETRIES=0",
-                         "PAYMENT_BASE_URL=http://127.0.0.1:9",
-                         "PAYMENT_API_KEY=sk_test_unused",
-                         "PMS_WEBHOOK_SECRET=whsec_access_rules",
-                         "INVENTORY_BASE_URL=http://127.0.0.1:9",
-                         "BOOKING_SVC_URL=http://127.0.0.1:9",
-                         NULL};
-    snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, s->name, s->name);
-    snprintf(s->log, sizeof s->log, "%s/it_access_rules.%s.log", LODGING_BINARY_DIR, s->name);
-    s->proc = ts_proc_start(path, env, s->log);
-    ck_assert_msg(s->proc != NULL, "cannot start %s", s->name);
-    ck_assert_msg(ts_http_wait_ok(s->port, "/healthz", START_TIMEOUT_MS), "%s not up (log: %s)",
-                  s->name, s->log);
 }
 
 static void setup(void)
@@ -165,6 +151,9 @@ static void setup(void)
     ck_assert_int_gt(redis_db, 0);
     ts_unique_name("access", prefix, sizeof prefix);
     strcat(prefix, ".");
+    snprintf(db_env, sizeof db_env, "MYSQL_URL=%s", db_url);
+    snprintf(redis_env, sizeof redis_env, "REDIS_URL=%s", redis_url);
+    snprintf(prefix_env, sizeof prefix_env, "KAFKA_TOPIC_PREFIX=%s", prefix);
     /* the poller's sync and the services' producers need their topics */
     const char *bases[] = {"sync.jobs", "sync.results", "ops.alerts", "pms.events"};
     char names[4][128], err[256];
@@ -179,7 +168,8 @@ static void setup(void)
     seed();
     make_credentials();
     for (size_t i = 0; i < SERVICE_COUNT; i++)
-        start_service(&services[i]);
+        ts_service_start(&services[i].service, &run, services[i].name, services[i].port_env, 0,
+                         NULL);
     ck_assert_int_eq(ts_account_create(db_url, SESSION_EMAIL, "operator", NULL, SESSION_PASSWORD),
                      0);
     session_login();
@@ -187,10 +177,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    for (size_t i = 0; i < SERVICE_COUNT; i++) {
-        ts_proc_stop(services[i].proc, 0, 15000);
-        services[i].proc = NULL;
-    }
+    for (size_t i = 0; i < SERVICE_COUNT; i++)
+        ts_service_stop(&services[i].service);
     ts_redis_db_release(redis_db);
     ts_db_drop(db_name);
 }
@@ -309,7 +297,7 @@ static expect_t expect_for(const route_t *r, caller_t c)
 static int call(const svc_t *s, const route_t *r, caller_t c, char *code, size_t code_size)
 {
     char base[64], path[256];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", s->port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", s->service.port);
     concrete_path(r->path, path, sizeof path);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *h = http_client_new(&cc);
@@ -412,7 +400,7 @@ static int request(const svc_t *s, const char *method, const char *path, caller_
                    const char *body, const char *field, char *out, size_t out_size)
 {
     char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", s->port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", s->service.port);
     http_client_config_t cc = {.base_url = base, .total_timeout_ms = 10000};
     http_client_t *h = http_client_new(&cc);
     const char *hdrs[] = {"Content-Type: application/json", headers[c], NULL};

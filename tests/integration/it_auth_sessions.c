@@ -25,32 +25,44 @@
 #include "common/http_client.h"
 #include "common/kafka.h"
 #include "testsupport.h"
+#include "ts_service.h"
 #include "ts_session.h"
 
 #define HOTEL "hotel_123"
 #define OTHER_HOTEL "hotel_other"
 #define OTHER_BOOKING "bk_auth_sessions_other"
 #define PASSWORD "a-long-enough-password"
-#define START_TIMEOUT_MS 20000
 #define EXPIRY_TIMEOUT_MS 20000
 #define MAX_EXTRA_ENV 6
 
 typedef struct svc {
     const char *name, *port_env;
-    int port;
-    ts_proc_t *proc;
-    char log[256];
+    ts_service_t service;
 } svc_t;
 
 enum { INVENTORY, POLLER, BOOKING, SERVICE_COUNT };
 static svc_t services[SERVICE_COUNT] = {
-    [INVENTORY] = {"inventory-svc", "INVENTORY_SVC_PORT", 0, NULL, ""},
-    [POLLER] = {"poller", "POLLER_PORT", 0, NULL, ""},
-    [BOOKING] = {"booking-svc", "BOOKING_SVC_PORT", 0, NULL, ""},
+    [INVENTORY] = {"inventory-svc", "INVENTORY_SVC_PORT", {0}},
+    [POLLER] = {"poller", "POLLER_PORT", {0}},
+    [BOOKING] = {"booking-svc", "BOOKING_SVC_PORT", {0}},
 };
 
-static char db_name[96], db_url[256], redis_url[160], prefix[64];
+static char db_name[96], db_url[256], redis_url[160], prefix[64], db_env[320], redis_env[200],
+    prefix_env[128];
 static int redis_db;
+/* What every service this test starts is given. */
+static const char *const run_env[] = {db_env,
+                                      redis_env,
+                                      prefix_env,
+                                      TS_SERVICE_TOKEN_ENV,
+                                      "LOG_LEVEL=info",
+                                      "PMS_BASE_URL=http://127.0.0.1:9",
+                                      "PMS_MAX_RETRIES=0",
+                                      "PAYMENT_BASE_URL=http://127.0.0.1:9",
+                                      "PAYMENT_API_KEY=sk_test_unused",
+                                      "INVENTORY_BASE_URL=http://127.0.0.1:9",
+                                      NULL};
+static const ts_service_run_t run = {"it_auth_sessions", run_env};
 /* the settings a test case's services start with besides the common ones */
 static const char *extra_env[MAX_EXTRA_ENV + 1];
 
@@ -84,37 +96,6 @@ static void seed(void)
     db_free(db);
 }
 
-static void start_service(svc_t *s)
-{
-    char port_env[64], db_env[320], redis_env[200], prefix_env[128], path[256];
-    s->port = ts_free_port();
-    snprintf(port_env, sizeof port_env, "%s=%d", s->port_env, s->port);
-    snprintf(db_env, sizeof db_env, "MYSQL_URL=%s", db_url);
-    snprintf(redis_env, sizeof redis_env, "REDIS_URL=%s", redis_url);
-    snprintf(prefix_env, sizeof prefix_env, "KAFKA_TOPIC_PREFIX=%s", prefix);
-    const char *env[16 + MAX_EXTRA_ENV] = {port_env,
-                                           db_env,
-                                           redis_env,
-                                           prefix_env,
-                                           TS_SERVICE_TOKEN_ENV,
-                                           "LOG_LEVEL=info",
-                                           "PMS_BASE_URL=http://127.0.0.1:9",
-                                           "PMS_MAX_RETRIES=0",
-                                           "PAYMENT_BASE_URL=http://127.0.0.1:9",
-                                           "PAYMENT_API_KEY=sk_test_unused",
-                                           "INVENTORY_BASE_URL=http://127.0.0.1:9"};
-    size_t n = 11;
-    for (size_t i = 0; extra_env[i]; i++)
-        env[n++] = extra_env[i];
-    env[n] = NULL;
-    snprintf(path, sizeof path, "%s/services/%s/%s", LODGING_BINARY_DIR, s->name, s->name);
-    snprintf(s->log, sizeof s->log, "%s/it_auth_sessions.%s.log", LODGING_BINARY_DIR, s->name);
-    s->proc = ts_proc_start(path, env, s->log);
-    ck_assert_msg(s->proc != NULL, "cannot start %s", s->name);
-    ck_assert_msg(ts_http_wait_ok(s->port, "/healthz", START_TIMEOUT_MS), "%s not up (log: %s)",
-                  s->name, s->log);
-}
-
 static void setup(void)
 {
     ck_assert_int_eq(
@@ -123,6 +104,9 @@ static void setup(void)
     ck_assert_int_gt(redis_db, 0);
     ts_unique_name("authsess", prefix, sizeof prefix);
     strcat(prefix, ".");
+    snprintf(db_env, sizeof db_env, "MYSQL_URL=%s", db_url);
+    snprintf(redis_env, sizeof redis_env, "REDIS_URL=%s", redis_url);
+    snprintf(prefix_env, sizeof prefix_env, "KAFKA_TOPIC_PREFIX=%s", prefix);
     const char *bases[] = {"sync.jobs", "sync.results", "ops.alerts", "pms.events"};
     char names[4][128], err[256];
     const char *list[4];
@@ -135,7 +119,8 @@ static void setup(void)
                   "%s", err);
     seed();
     for (int i = 0; i < SERVICE_COUNT; i++)
-        start_service(&services[i]);
+        ts_service_start(&services[i].service, &run, services[i].name, services[i].port_env, 0,
+                         extra_env);
 }
 
 /* The login limit as shipped (LOGIN_RATE_LIMIT_* defaults). */
@@ -173,10 +158,8 @@ static void setup_short_lockout(void)
 
 static void teardown(void)
 {
-    for (int i = 0; i < SERVICE_COUNT; i++) {
-        ts_proc_stop(services[i].proc, 0, 15000);
-        services[i].proc = NULL;
-    }
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        ts_service_stop(&services[i].service);
     ts_redis_db_release(redis_db);
     ts_db_drop(db_name);
 }
@@ -201,7 +184,7 @@ static answer_t call(int svc, const char *method, const char *path, const char *
                      const char *body)
 {
     char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", services[svc].port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", services[svc].service.port);
     http_client_t *h =
         http_client_new(&(http_client_config_t){.base_url = base, .total_timeout_ms = 15000});
     const char *hdrs[4] = {"Content-Type: application/json", NULL, NULL, NULL};
@@ -239,7 +222,7 @@ static int status_of(int svc, const char *method, const char *path, const char *
 static ts_session_t login(const char *email, const char *password)
 {
     ts_session_t s;
-    ck_assert_int_eq(ts_session_login(services[INVENTORY].port, email, password, &s), 200);
+    ck_assert_int_eq(ts_session_login(services[INVENTORY].service.port, email, password, &s), 200);
     return s;
 }
 
@@ -361,7 +344,7 @@ END_TEST
 static int try_login(const char *email, const char *password)
 {
     ts_session_t s;
-    int status = ts_session_login(services[INVENTORY].port, email, password, &s);
+    int status = ts_session_login(services[INVENTORY].service.port, email, password, &s);
     ck_assert_msg(status == 200 || status == 401, "login answered %d", status);
     return status;
 }
@@ -427,7 +410,7 @@ START_TEST(test_guessing_from_one_address_gets_429_and_the_services_stay_healthy
     ck_assert_int_ge(limited, 24);
     for (int i = 0; i < SERVICE_COUNT; i++)
         ck_assert_int_eq(status_of(i, "GET", "/healthz", NULL, NULL, NULL), 200);
-    ck_assert(ts_proc_alive(services[INVENTORY].proc));
+    ck_assert(ts_proc_alive(services[INVENTORY].service.proc));
 }
 END_TEST
 
@@ -519,7 +502,7 @@ START_TEST(test_the_audit_log_records_logins_logouts_and_accounts_without_passwo
     ck_assert_int_eq(leaks, 0);
     db_free(db);
     /* nor in the service's log */
-    char *log = ts_read_file(services[INVENTORY].log, NULL);
+    char *log = ts_read_file(services[INVENTORY].service.log, NULL);
     ck_assert_ptr_nonnull(log);
     ck_assert_ptr_null(strstr(log, PASSWORD));
     ck_assert_ptr_null(strstr(log, new_password));
