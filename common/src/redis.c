@@ -712,13 +712,17 @@ redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char 
                               size_t nkeys, const char *const *args, size_t nargs,
                               long long *int_out, char **str_out)
 {
-    if (3 + nkeys + nargs > MAX_ARGS)
-        return REDIS_CLIENT_ERR_INVALID;
     redis_client_err_t rc;
     int slot = keys_slot(r, keys, nkeys, &rc);
     if (rc != REDIS_CLIENT_OK)
         return rc;
-    const char *argv[MAX_ARGS];
+    /* a script over a long stay's nights takes several keys per night:
+     * beyond the stack's array the argument list is allocated */
+    const char *stack_argv[MAX_ARGS];
+    const char **argv =
+        3 + nkeys + nargs <= MAX_ARGS ? stack_argv : malloc((3 + nkeys + nargs) * sizeof *argv);
+    if (!argv)
+        return REDIS_CLIENT_ERR_INVALID;
     char numkeys[16];
     snprintf(numkeys, sizeof numkeys, "%zu", nkeys);
     const char *sha = script_sha(r, script);
@@ -739,6 +743,8 @@ redis_client_err_t redis_eval(redis_client_t *r, const char *script, const char 
         rc = command(r, false, slot, argc, argv, NULL, &reply);
     }
     reduce_reply(rc, reply, int_out, str_out);
+    if (argv != stack_argv)
+        free(argv);
     return rc;
 }
 

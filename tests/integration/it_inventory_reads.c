@@ -67,6 +67,18 @@ START_TEST(test_a_cache_miss_goes_to_the_pms_and_the_next_read_is_served_from_ca
     ck_assert_uint_eq(invfx_night_count(o), 9);
     json_object_put(o);
     ck_assert_double_eq(invfx_metric(&f, INVFX_RATEPLANS_OK), 2);
+
+    /* The widest range there is (a year and a day), written in one script
+     * call with its nights' generations, is served from the cache next. */
+    dates_day_t wide = dates_today_utc() + 20; /* the sandbox has 400 days */
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, wide, wide + 365, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "pms");
+    json_object_put(o);
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, wide, wide + 365, &o), 200);
+    ck_assert_str_eq(invfx_str(o, "source"), "cache");
+    ck_assert_uint_eq(invfx_night_count(o), 366);
+    json_object_put(o);
+    ck_assert_double_eq(invfx_metric(&f, "inventory_redis_errors_total{op=\"eval\"}"), 0);
 }
 END_TEST
 
@@ -627,6 +639,14 @@ START_TEST(test_decrement_and_increment_are_idempotent_per_booking_and_clamped)
     ck_assert_uint_eq(invfx_night_count(o), 0);
     json_object_put(o);
     ck_assert_int_eq(cached_available(in + 100), -1);
+
+    /* The longest stay there is (365 nights) is adjusted in one script call. */
+    ck_assert_int_eq(invfx_read(&f, "/api/inventory", INVFX_ROOM, in + 4, in + 368, NULL), 200);
+    ck_assert_int_eq(adjust("decrement", in + 4, 365, 1, "bk_year", &o), 200);
+    ck_assert(json_object_get_boolean(json_object_object_get(o, "applied")));
+    ck_assert_uint_eq(invfx_night_count(o), 365);
+    json_object_put(o);
+    ck_assert_int_eq(cached_available(in + 368), 9);
 
     /* The cached value keeps its TTL. */
     char key[128];

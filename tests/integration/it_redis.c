@@ -103,6 +103,33 @@ START_TEST(test_lua_decrement_never_goes_below_zero)
 }
 END_TEST
 
+/* A script over more keys and arguments than fit the client's stack array
+ * (a long stay's nights, several keys each): 1 200 keys, 1 200 values. */
+START_TEST(test_a_script_takes_any_number_of_keys)
+{
+    enum { N = 1200 };
+    static char names[N][96];
+    const char *keys[N], *values[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "%s:many:%d", prefix, i);
+        keys[i] = names[i];
+        values[i] = "v";
+    }
+    static const char SET_ALL[] =
+        "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'EX', 60) end\n"
+        "return #KEYS + #ARGV\n";
+    long long out = 0;
+    ck_assert_int_eq(redis_eval(r, SET_ALL, keys, N, values, N, &out, NULL), REDIS_CLIENT_OK);
+    ck_assert_int_eq(out, 2 * N);
+    char *v = NULL;
+    ck_assert_int_eq(redis_get(r, keys[N - 1], &v), REDIS_CLIENT_OK);
+    ck_assert_str_eq(v, "v");
+    free(v);
+    for (int i = 0; i < N; i += 400)
+        ck_assert_int_eq(redis_del(r, keys + i, 400, NULL), REDIS_CLIENT_OK);
+}
+END_TEST
+
 START_TEST(test_a_killed_connection_is_replaced_on_the_next_call)
 {
     ck_assert_int_eq(redis_set_ex(r, k1, "before", 90), REDIS_CLIENT_OK);
@@ -150,6 +177,7 @@ int main(void)
     tcase_add_test(tc, test_mget_returns_hits_and_misses_in_one_call);
     tcase_add_test(tc, test_set_nx_ex_grants_a_lock_once);
     tcase_add_test(tc, test_lua_decrement_never_goes_below_zero);
+    tcase_add_test(tc, test_a_script_takes_any_number_of_keys);
     tcase_add_test(tc, test_a_killed_connection_is_replaced_on_the_next_call);
     tcase_add_test(tc, test_an_unreachable_server_is_a_connect_error_not_a_crash);
     suite_add_tcase(s, tc);
