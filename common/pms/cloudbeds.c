@@ -75,10 +75,23 @@ typedef struct room_units {
     int units;
 } room_units_t;
 
+/* One metadata read at a time per hotel and kind: callers that find it
+ * stale while another thread reads it wait for that read instead of asking
+ * the PMS too — after a restart or a TTL expiry, a busy hotel's concurrent
+ * checkouts would otherwise each spend a request of the hotel's budget
+ * (5 a second at Cloudbeds) on the same answer. Guarded by cb_state.mu. */
+typedef struct meta_flight {
+    bool busy;
+    unsigned round;     /* reads ended so far */
+    pms_err_t err;      /* how the last one ended */
+    pms_error_t detail; /* its error, when it failed */
+} meta_flight_t;
+
 typedef struct hotel_meta {
     char hotel_id[PMS_ID_MAX];
     char currency[4];
     int64_t currency_at_ms; /* 0 = unknown */
+    meta_flight_t currency_flight, taxes_flight;
     room_units_t *rooms;
     size_t room_count;
     int64_t rooms_at_ms;
@@ -90,14 +103,17 @@ typedef struct hotel_meta {
 
 typedef struct cb_state {
     pthread_mutex_t mu;
+    pthread_cond_t landed; /* a meta_flight ended */
     hotel_meta_t *hotels;
 } cb_state_t;
 
 static void *state_new(void)
 {
     cb_state_t *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->landed, NULL);
+    }
     return s;
 }
 
@@ -111,6 +127,7 @@ static void state_free(void *p)
         free(h->rooms);
         free(h);
     }
+    pthread_cond_destroy(&s->landed);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -132,6 +149,36 @@ static hotel_meta_t *meta_entry(cb_state_t *s, const char *hotel_id)
 static bool fresh(int64_t at_ms)
 {
     return at_ms > 0 && clock_now_ms() - at_ms < META_TTL_MS;
+}
+
+/* Caller holds s->mu and found the value stale. True: this thread reads it
+ * (the flight is taken; end it with flight_land). False: another thread's
+ * read ended meanwhile, *e says how (PMS_OK: the value is cached now; else
+ * *err is its error, shared rather than asked again at once). */
+static bool flight_take(cb_state_t *s, meta_flight_t *f, pms_err_t *e, pms_error_t *err)
+{
+    if (!f->busy) {
+        f->busy = true;
+        return true;
+    }
+    unsigned round = f->round;
+    while (f->busy && f->round == round)
+        pthread_cond_wait(&s->landed, &s->mu);
+    *e = f->err;
+    if (f->err != PMS_OK && err)
+        *err = f->detail;
+    return false;
+}
+
+/* Ends a flight (caller holds s->mu) and wakes its waiters. */
+static void flight_land(cb_state_t *s, meta_flight_t *f, pms_err_t e, const pms_error_t *err)
+{
+    f->busy = false;
+    f->round++;
+    f->err = e;
+    if (e != PMS_OK && err)
+        f->detail = *err;
+    pthread_cond_broadcast(&s->landed);
 }
 
 /* --- wire helpers --- */
@@ -1032,27 +1079,33 @@ static pms_err_t hotel_currency(pms_connector_t *c, const char *hotel_id, char c
 {
     cb_state_t *s = pms_vendor_state(c);
     pthread_mutex_lock(&s->mu);
-    hotel_meta_t *h = meta_entry(s, hotel_id);
+    hotel_meta_t *h = meta_entry(s, hotel_id); /* entries live as long as s */
+    pms_err_t e = PMS_OK;
+    while (h && !fresh(h->currency_at_ms) && !flight_take(s, &h->currency_flight, &e, err) &&
+           e == PMS_OK)
+        ; /* another thread's read ended: look at the cache again */
     bool cached = h && fresh(h->currency_at_ms);
     if (cached)
         memcpy(currency, h->currency, 4);
+    bool reader = h && !cached && e == PMS_OK; /* the flight is this thread's */
     pthread_mutex_unlock(&s->mu);
-    if (cached)
-        return PMS_OK;
+    if (cached || e != PMS_OK)
+        return e;
     const char *q[] = {"propertyID", hotel_id, NULL};
     pms_http_call_t hc = {hotel_id, "getHotelDetails", "GET", API "getHotelDetails", q, NULL};
     currency_ctx_t cc = {{0}};
-    pms_err_t e = call(c, &hc, parse_currency, &cc, err);
-    if (e != PMS_OK)
-        return e;
-    memcpy(currency, cc.currency, 4);
+    e = call(c, &hc, parse_currency, &cc, err);
+    if (e == PMS_OK)
+        memcpy(currency, cc.currency, 4);
     pthread_mutex_lock(&s->mu);
-    if ((h = meta_entry(s, hotel_id))) {
+    if (e == PMS_OK && h) {
         memcpy(h->currency, cc.currency, 4);
         h->currency_at_ms = clock_now_ms();
     }
+    if (reader)
+        flight_land(s, &h->currency_flight, e, err);
     pthread_mutex_unlock(&s->mu);
-    return PMS_OK;
+    return e;
 }
 
 typedef struct taxes_ctx {
@@ -1075,32 +1128,36 @@ static pms_err_t hotel_taxes(pms_connector_t *c, const char *hotel_id, const cha
 {
     cb_state_t *s = pms_vendor_state(c);
     pthread_mutex_lock(&s->mu);
-    hotel_meta_t *h = meta_entry(s, hotel_id);
+    hotel_meta_t *h = meta_entry(s, hotel_id); /* entries live as long as s */
+    pms_err_t e = PMS_OK;
+    while (h && !fresh(h->taxes_at_ms) && !flight_take(s, &h->taxes_flight, &e, err) && e == PMS_OK)
+        ; /* another thread's read ended: look at the cache again */
     bool cached = h && fresh(h->taxes_at_ms);
     if (cached) {
         memcpy(out->rules, h->taxes, sizeof out->rules);
         out->count = h->tax_count;
     }
+    bool reader = h && !cached && e == PMS_OK; /* the flight is this thread's */
     pthread_mutex_unlock(&s->mu);
-    if (cached)
-        return PMS_OK;
+    if (cached || e != PMS_OK)
+        return e;
     const char *q[] = {"propertyID", hotel_id, NULL};
     pms_http_call_t hc = {hotel_id, "getTaxesAndFees", "GET", API "getTaxesAndFees", q, NULL};
     out->currency = currency;
-    pms_err_t e = call(c, &hc, parse_taxes, out, err);
-    if (e != PMS_OK)
-        return e;
-    if (out->skipped > 0)
+    e = call(c, &hc, parse_taxes, out, err);
+    if (e == PMS_OK && out->skipped > 0)
         log_kv(LOG_LEVEL_WARN, "Cloudbeds taxes or fees of an unknown amountType left out", "hotel",
                hotel_id, NULL);
     pthread_mutex_lock(&s->mu);
-    if ((h = meta_entry(s, hotel_id))) {
+    if (e == PMS_OK && h) {
         memcpy(h->taxes, out->rules, sizeof h->taxes);
         h->tax_count = out->count;
         h->taxes_at_ms = clock_now_ms();
     }
+    if (reader)
+        flight_land(s, &h->taxes_flight, e, err);
     pthread_mutex_unlock(&s->mu);
-    return PMS_OK;
+    return e;
 }
 
 static pms_err_t parse_room_types(struct json_object *root, void *ctx, pms_error_t *err)

@@ -690,6 +690,80 @@ static void *race_for_a_room(void *arg)
     return NULL;
 }
 
+/* Requests the sandbox has counted for one method of the hotel. */
+static long method_requests(const char *method)
+{
+    const char *q[] = {"propertyID", HOTEL, NULL};
+    struct json_object *o = ts_sandbox_get_json(&sb, "/_sandbox/stats", q), *requests, *methods, *n;
+    long count = json_object_object_get_ex(o, "requests", &requests) &&
+                         json_object_object_get_ex(requests, HOTEL, &methods) &&
+                         json_object_object_get_ex(methods, method, &n)
+                     ? (long)json_object_get_int64(n)
+                     : 0;
+    json_object_put(o);
+    return count;
+}
+
+typedef struct rates_reader {
+    pms_connector_t *c;
+    dates_day_t night;
+    pms_err_t err;
+} rates_reader_t;
+
+static void *read_rates(void *arg)
+{
+    rates_reader_t *r = arg;
+    pms_nights_t n = {0};
+    pms_error_t e;
+    r->err = pms_get_rates(r->c, HOTEL, ROOM, r->night, 1, &n, &e);
+    pms_nights_free(&n);
+    return NULL;
+}
+
+/* Runs `count` concurrent rates reads of different nights on c. */
+static void read_rates_at_once(pms_connector_t *c, rates_reader_t *r, int count)
+{
+    pthread_t t[16];
+    for (int i = 0; i < count; i++) {
+        r[i] = (rates_reader_t){.c = c, .night = dates_today_utc() + 30 + i};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, read_rates, &r[i]), 0);
+    }
+    for (int i = 0; i < count; i++)
+        pthread_join(t[i], NULL);
+}
+
+/* Threads that find the hotel's currency and taxes unknown at once share one
+ * read of each: after a restart (or the cache's TTL), a busy hotel's
+ * concurrent checkouts do not each spend a request of its budget on the same
+ * answer. A failed read is shared too, not repeated by every waiter. */
+START_TEST(test_concurrent_calls_share_one_read_of_the_hotels_currency_and_taxes)
+{
+    enum { THREADS = 10 };
+    rates_reader_t r[THREADS];
+    ck_assert_int_eq(ts_sandbox_post(&sb, "/_sandbox/reset", "{}"), 200);
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"latencyMs\":400}");
+    ts_sandbox_fault(&sb, "{\"op\":\"getTaxesAndFees\",\"latencyMs\":400}");
+    pms_connector_t *c = connector(0, 1000);
+    read_rates_at_once(c, r, THREADS);
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_int_eq(r[i].err, PMS_OK);
+    ck_assert_int_eq(method_requests("getHotelDetails"), 1);
+    ck_assert_int_eq(method_requests("getTaxesAndFees"), 1);
+    ck_assert_int_eq(method_requests("getRatePlans"), THREADS);
+    pms_connector_free(c);
+
+    ts_sandbox_fault(&sb, "{\"op\":\"getHotelDetails\",\"latencyMs\":400,\"status\":503}");
+    c = connector(0, 1000); /* nothing cached */
+    read_rates_at_once(c, r, THREADS);
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_int_eq(r[i].err, PMS_ERR_TRANSIENT);
+    /* the sandbox counts an injected answer as the fault's, not the method's */
+    ck_assert_int_eq(ts_sandbox_fault_hits(&sb, "getHotelDetails"), 1);
+    pms_connector_free(c);
+    ts_sandbox_clear_faults(&sb);
+}
+END_TEST
+
 START_TEST(test_one_connector_shared_by_threads_never_overbooks)
 {
     enum { RACERS = 16, LEFT = 2 };
@@ -754,6 +828,7 @@ int main(void)
     tcase_add_test(tc, test_a_hold_whose_answer_was_lost_is_found_not_made_twice);
     tcase_add_test(tc, test_create_hold_is_not_retried_after_a_timeout);
     tcase_add_test(tc, test_one_connector_shared_by_threads_never_overbooks);
+    tcase_add_test(tc, test_concurrent_calls_share_one_read_of_the_hotels_currency_and_taxes);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
