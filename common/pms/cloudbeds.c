@@ -91,7 +91,7 @@ typedef struct hotel_meta {
     char hotel_id[PMS_ID_MAX];
     char currency[4];
     int64_t currency_at_ms; /* 0 = unknown */
-    meta_flight_t currency_flight, taxes_flight;
+    meta_flight_t currency_flight, taxes_flight, rooms_flight;
     room_units_t *rooms;
     size_t room_count;
     int64_t rooms_at_ms;
@@ -1220,9 +1220,25 @@ static pms_err_t room_units(pms_connector_t *c, const char *hotel_id, const char
         }
         if (cached && pass == 1)
             break;
+        bool reader = false;
+        pms_err_t fe = PMS_OK;
+        pthread_mutex_lock(&s->mu);
+        h = meta_entry(s, hotel_id); /* entries live as long as s */
+        bool joined = h && !(reader = flight_take(s, &h->rooms_flight, &fe, err));
+        pthread_mutex_unlock(&s->mu);
+        if (joined) {
+            if (fe != PMS_OK)
+                return fe;
+            continue; /* another thread's read ended: look again */
+        }
         pms_room_types_t rt = {0};
         pms_err_t e = fetch_room_types(c, hotel_id, &rt, err);
         pms_room_types_free(&rt);
+        if (reader) {
+            pthread_mutex_lock(&s->mu);
+            flight_land(s, &h->rooms_flight, e, err);
+            pthread_mutex_unlock(&s->mu);
+        }
         if (e != PMS_OK)
             return e;
     }
