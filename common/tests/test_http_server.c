@@ -772,6 +772,28 @@ START_TEST(test_a_held_request_outlives_its_answer_until_released)
 }
 END_TEST
 
+/* A held request whose handler is still running when the server stops: the
+ * server answers it 503 itself; the handler's late answer and the release
+ * afterwards only free it (no use after free under the sanitizers). */
+START_TEST(test_stop_answers_a_held_request_and_its_late_release_frees_it)
+{
+    start_deferring_server(2, false, 200);
+    deferred_call_t call = {.port = http_server_port(srv), .held = true};
+    pthread_t t;
+    pthread_create(&t, NULL, call_deferred, &call);
+    wait_parked(1);
+    http_server_stop(srv);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(call.err, HTTP_CLIENT_OK);
+    ck_assert_int_eq(call.resp.status, 503);
+    ck_assert_str_eq(json_member(&call.resp, "errorCode"), "SHUTTING_DOWN");
+    http_client_response_clear(&call.resp);
+    http_request_wipe_body(parked[0]); /* still held */
+    ck_assert_int_eq(http_respond(parked[0], 200, "text/plain", "late", 4), -1);
+    http_request_release(parked[0], 0);
+}
+END_TEST
+
 START_TEST(test_deferral_is_refused_with_a_thread_per_connection)
 {
     start_deferring_server(1, true, 0);
@@ -1010,6 +1032,7 @@ int main(void)
     tcase_add_test(tc, test_stop_waits_for_a_deferred_request_then_answers_it_503_itself);
     tcase_add_test(tc, test_stop_drains_a_deferred_request_answered_in_time);
     tcase_add_test(tc, test_a_held_request_outlives_its_answer_until_released);
+    tcase_add_test(tc, test_stop_answers_a_held_request_and_its_late_release_frees_it);
     tcase_add_test(tc, test_deferral_is_refused_with_a_thread_per_connection);
     tcase_add_test(tc, test_client_reports_connection_refused_and_parses_retry_after);
     tcase_add_test(tc, test_form_encoding_escapes_reserved_and_utf8_characters);
