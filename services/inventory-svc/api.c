@@ -572,9 +572,45 @@ static int answer_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind,
     return http_respond_take(req, 200, "application/json; charset=utf-8", body, len);
 }
 
+/* What a request handed to the read pool takes along: its request id and
+ * trace, for the pool thread's log lines and outgoing calls. */
+typedef struct pool_context {
+    char request_id[80];
+    trace_context_t trace;
+} pool_context_t;
+
+static void pool_context_capture(http_request_t *req, pool_context_t *c)
+{
+    const char *id = http_request_id(req);
+    snprintf(c->request_id, sizeof c->request_id, "%s", id ? id : "");
+    const trace_context_t *t = trace_current();
+    if (t)
+        c->trace = *t;
+    else
+        trace_start(&c->trace);
+}
+
+static void pool_context_enter(const pool_context_t *c)
+{
+    log_set_request_id(c->request_id);
+    trace_set_current(&c->trace);
+}
+
+static void pool_context_leave(void)
+{
+    trace_set_current(NULL);
+    log_set_request_id(NULL);
+}
+
+/* A pooled request still queued when the pool stops. */
+static void respond_shutting_down(http_request_t *req)
+{
+    http_respond_error(req, 503, "SHUTTING_DOWN", NULL,
+                       "서비스가 종료 중입니다 (the service is shutting down; retry)");
+}
+
 /* A range read handed to the read pool: what answer_nights needs, the
- * request's strings included (valid until its answer), and the request's
- * log and trace context for the pool thread. */
+ * request's strings included (valid until its answer). */
 typedef struct nights_job {
     http_request_t *req;
     inv_app_t *app;
@@ -584,23 +620,19 @@ typedef struct nights_job {
     bool keep; /* key names the local cache's copy */
     uint64_t gen;
     char key[LOCAL_KEY_MAX];
-    char request_id[80];
-    trace_context_t trace;
+    pool_context_t ctx;
 } nights_job_t;
 
 static void run_nights_job(void *arg, bool cancelled)
 {
     nights_job_t *j = arg;
-    log_set_request_id(j->request_id);
-    trace_set_current(&j->trace);
+    pool_context_enter(&j->ctx);
     if (cancelled)
-        http_respond_error(j->req, 503, "SHUTTING_DOWN", NULL,
-                           "서비스가 종료 중입니다 (the service is shutting down; retry)");
+        respond_shutting_down(j->req);
     else
         answer_nights(j->req, j->app, j->kind, &j->q, &j->party, j->keep ? j->key : NULL, j->gen,
                       NULL);
-    trace_set_current(NULL);
-    log_set_request_id(NULL);
+    pool_context_leave();
     free(j);
 }
 
@@ -620,13 +652,7 @@ static int defer_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind,
                         .keep = key != NULL, .gen = gen};
     if (key)
         snprintf(j->key, sizeof j->key, "%s", key);
-    const char *id = http_request_id(req);
-    snprintf(j->request_id, sizeof j->request_id, "%s", id ? id : "");
-    const trace_context_t *t = trace_current();
-    if (t)
-        j->trace = *t;
-    else
-        trace_start(&j->trace);
+    pool_context_capture(req, &j->ctx);
     if (http_request_defer(req) != 0) {
         free(j);
         return -1;
@@ -942,24 +968,20 @@ typedef struct pooled_job {
     http_request_t *req;
     inv_app_t *app;
     http_handler_fn fn;
-    char request_id[80];
-    trace_context_t trace;
+    pool_context_t ctx;
 } pooled_job_t;
 
 static void run_pooled_job(void *arg, bool cancelled)
 {
     pooled_job_t *j = arg;
-    log_set_request_id(j->request_id);
-    trace_set_current(&j->trace);
+    pool_context_enter(&j->ctx);
     int rc = 0;
     if (cancelled)
-        http_respond_error(j->req, 503, "SHUTTING_DOWN", NULL,
-                           "서비스가 종료 중입니다 (the service is shutting down; retry)");
+        respond_shutting_down(j->req);
     else
         rc = j->fn(j->req, j->app); /* may touch req after answering: held */
     http_request_release(j->req, rc);
-    trace_set_current(NULL);
-    log_set_request_id(NULL);
+    pool_context_leave();
     free(j);
 }
 
@@ -969,13 +991,7 @@ static int run_pooled(http_request_t *req, inv_app_t *app, http_handler_fn fn)
     if (!j)
         return fn(req, app); /* no pool (INVENTORY_READ_THREADS=0) or no memory: here */
     *j = (pooled_job_t){.req = req, .app = app, .fn = fn};
-    const char *id = http_request_id(req);
-    snprintf(j->request_id, sizeof j->request_id, "%s", id ? id : "");
-    const trace_context_t *t = trace_current();
-    if (t)
-        j->trace = *t;
-    else
-        trace_start(&j->trace);
+    pool_context_capture(req, &j->ctx);
     if (http_request_defer(req) != 0) {
         free(j);
         return fn(req, app);

@@ -171,6 +171,24 @@ static inline int invfx_get(inv_fixture_t *f, const char *path, const char *cons
     return st;
 }
 
+/* invfx_get on a client of the caller's own, for a test's other threads
+ * (the fixture's client serves one thread at a time); no credential. */
+static inline int invfx_get_own(const inv_fixture_t *f, const char *path, const char *const *query,
+                                struct json_object **out)
+{
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", f->port);
+    http_client_config_t hc = {.base_url = base, .total_timeout_ms = 30000};
+    http_client_t *c = http_client_new(&hc);
+    http_client_response_t r;
+    int st = http_client_get(c, path, query, NULL, &r) == HTTP_CLIENT_OK ? r.status : 0;
+    if (out)
+        *out = st && r.body ? json_tokener_parse(r.body) : NULL;
+    http_client_response_clear(&r);
+    http_client_free(c);
+    return st;
+}
+
 static inline int invfx_send(inv_fixture_t *f, const char *method, const char *path,
                              const char *json, struct json_object **out)
 {

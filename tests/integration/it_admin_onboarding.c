@@ -540,13 +540,16 @@ END_TEST
 
 /* ------------------------------------------------------ double click -- */
 
-typedef struct saver {
+/* An admin's POST made from a thread of its own. */
+typedef struct admin_post {
+    const char *path, *body;
     int status;
-} saver_t;
+    atomic_bool done;
+} admin_post_t;
 
-static void *save_thread(void *arg)
+static void *admin_post_thread(void *arg)
 {
-    saver_t *s = arg;
+    admin_post_t *p = arg;
     /* a client of its own: the fixture's is used by one thread at a time */
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", f.port);
@@ -554,21 +557,23 @@ static void *save_thread(void *arg)
     http_client_t *c = http_client_new(&cc);
     const char *headers[] = {"Content-Type: application/json", admin_header, NULL};
     http_client_response_t r;
-    s->status = http_client_request(c, "POST", "/api/admin/listings", NULL, headers, SAVE_BODY,
-                                    strlen(SAVE_BODY), &r) == HTTP_CLIENT_OK
+    p->status = http_client_request(c, "POST", p->path, NULL, headers, p->body, strlen(p->body),
+                                    &r) == HTTP_CLIENT_OK
                     ? r.status
                     : 0;
     http_client_response_clear(&r);
     http_client_free(c);
+    atomic_store(&p->done, true);
     return NULL;
 }
 
 START_TEST(test_two_saves_at_once_make_one_listing)
 {
-    saver_t s[2] = {{0}, {0}};
+    admin_post_t s[2] = {{.path = "/api/admin/listings", .body = SAVE_BODY},
+                         {.path = "/api/admin/listings", .body = SAVE_BODY}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, save_thread, &s[i]), 0);
+        ck_assert_int_eq(pthread_create(&t[i], NULL, admin_post_thread, &s[i]), 0);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     ck_assert_msg((s[0].status == 201 && s[1].status == 200) ||
@@ -582,42 +587,18 @@ END_TEST
 
 /* ------------------------------------------- one worker, a slow PMS -- */
 
-typedef struct previewer {
-    int status;
-    atomic_bool done;
-} previewer_t;
-
-static void *preview_thread(void *arg)
-{
-    previewer_t *p = arg;
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", f.port);
-    http_client_config_t cc = {.base_url = base, .total_timeout_ms = 30000};
-    http_client_t *c = http_client_new(&cc);
-    const char *headers[] = {"Content-Type: application/json", admin_header, NULL};
-    static const char body[] =
-        "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL "\",\"apiKey\":\"" HOTEL_KEY "\"}";
-    http_client_response_t r;
-    p->status = http_client_request(c, "POST", "/api/admin/pms/preview", NULL, headers, body,
-                                    strlen(body), &r) == HTTP_CLIENT_OK
-                    ? r.status
-                    : 0;
-    http_client_response_clear(&r);
-    http_client_free(c);
-    atomic_store(&p->done, true);
-    return NULL;
-}
-
 /* One HTTP worker (HTTP_THREADS=1) serves every connection: a preview that
  * waits for a slow PMS is answered off it, so the other connections'
  * requests are answered meanwhile instead of queueing behind it. */
 START_TEST(test_a_preview_waiting_for_the_pms_holds_up_no_other_request)
 {
     ts_sandbox_fault(&f.sb, "{\"op\":\"getRoomTypes\",\"latencyMs\":1200}");
-    previewer_t p = {0};
+    admin_post_t p = {.path = "/api/admin/pms/preview",
+                      .body = "{\"vendor\":\"cloudbeds\",\"hotelId\":\"" HOTEL
+                              "\",\"apiKey\":\"" HOTEL_KEY "\"}"};
     atomic_init(&p.done, false);
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, preview_thread, &p), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, admin_post_thread, &p), 0);
     ck_assert_msg(
         TS_POLL_UNTIL(ts_sandbox_fault_hits(&f.sb, "getRoomTypes") >= 1 || atomic_load(&p.done),
                       10000),

@@ -93,25 +93,16 @@ typedef struct racer {
 static void *race_read(void *arg)
 {
     racer_t *r = arg;
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", r->f->port);
-    http_client_config_t hc = {.base_url = base, .total_timeout_ms = 30000};
-    http_client_t *c = http_client_new(&hc);
     char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
     dates_format_iso(r->from, a);
     dates_format_iso(r->to, b);
     const char *q[] = {"vendor", "cloudbeds", "hotelId", INVFX_HOTEL, "roomTypeId", INVFX_ROOM,
                        "from",   a,           "to",      b,           NULL};
-    http_client_response_t resp;
-    if (http_client_get(c, "/api/inventory", q, NULL, &resp) == HTTP_CLIENT_OK) {
-        r->status = resp.status;
-        struct json_object *o = resp.body ? json_tokener_parse(resp.body) : NULL;
-        snprintf(r->source, sizeof r->source, "%s", invfx_str(o, "source"));
-        r->available = invfx_night_int(o, 0, "available");
-        json_object_put(o);
-    }
-    http_client_response_clear(&resp);
-    http_client_free(c);
+    struct json_object *o = NULL;
+    r->status = invfx_get_own(r->f, "/api/inventory", q, &o);
+    snprintf(r->source, sizeof r->source, "%s", invfx_str(o, "source"));
+    r->available = invfx_night_int(o, 0, "available");
+    json_object_put(o);
     return NULL;
 }
 
@@ -201,21 +192,11 @@ typedef struct rooms_reader {
 static void *rooms_read(void *arg)
 {
     rooms_reader_t *r = arg;
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", r->f->port);
-    http_client_config_t hc = {.base_url = base, .total_timeout_ms = 30000};
-    http_client_t *c = http_client_new(&hc);
     const char *q[] = {"vendor", "cloudbeds", NULL};
-    http_client_response_t resp;
-    if (http_client_get(c, "/api/hotels/" INVFX_HOTEL "/room-types", q, NULL, &resp) ==
-        HTTP_CLIENT_OK) {
-        r->status = resp.status;
-        struct json_object *o = resp.body ? json_tokener_parse(resp.body) : NULL;
-        snprintf(r->source, sizeof r->source, "%s", invfx_str(o, "source"));
-        json_object_put(o);
-    }
-    http_client_response_clear(&resp);
-    http_client_free(c);
+    struct json_object *o = NULL;
+    r->status = invfx_get_own(r->f, "/api/hotels/" INVFX_HOTEL "/room-types", q, &o);
+    snprintf(r->source, sizeof r->source, "%s", invfx_str(o, "source"));
+    json_object_put(o);
     atomic_store(&r->done, true);
     return NULL;
 }
