@@ -81,7 +81,8 @@ def table(a):
             ratio(run["rps"], records), "≥ 10 000/s")
     for run in load(a.out_dir, "webhook-visible") or []:
         add(f"front-desk change → visible p50 / p99 / max ms ({run['load'].split(' (')[0]})",
-            f"{run['p50_ms']:.1f} / {run['p99_ms']:.1f} / {run['max_ms']:.1f}"
+            " / ".join("—" if run.get(k) is None else f"{run[k]:.1f}"
+                       for k in ("p50_ms", "p99_ms", "max_ms"))
             + (f" ({run['timeouts']} never seen)" if run.get("timeouts") else ""), "target 50 ms p99",
             ratio(run["p99_ms"], 50), "p99 ≤ 50 ms")
     for run in load(a.out_dir, "checkout") or []:
