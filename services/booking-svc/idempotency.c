@@ -73,16 +73,6 @@ idem_outcome_t idempotency_begin(db_t *db, const char *scope, const char *key,
     return read_existing(db, scope, key, request_hash, status, body);
 }
 
-int idempotency_attach_booking(db_t *db, const char *scope, const char *key, const char *booking_id)
-{
-    db_param_t p[] = {DB_STR(booking_id), DB_STR(scope), DB_STR(key)};
-    return db_exec(db,
-                   "UPDATE idempotency_keys SET booking_id = ? WHERE scope = ? AND idem_key = ?", p,
-                   3, NULL, NULL) == DB_OK
-               ? 0
-               : -1;
-}
-
 int idempotency_complete(db_t *db, const char *scope, const char *key, int status, const char *body)
 {
     db_param_t p[] = {DB_INT(status), DB_STR(body), DB_STR(scope), DB_STR(key)};

@@ -7,7 +7,8 @@
  *
  * Usage:
  *     idem_outcome_t o = idempotency_begin(db, "checkout", key, body_hash, 24, &status, &body);
- *     IDEM_NEW: run the saga, idempotency_attach_booking(...), then idempotency_complete(...)
+ *     IDEM_NEW: run the saga (its first write names the key's booking), then
+ *               idempotency_complete(...)
  *     IDEM_REPLAY: answer status + body (free body)
  *
  * A request whose process died keeps its key in_progress: recovery completes
@@ -31,8 +32,6 @@ typedef enum {
 
 idem_outcome_t idempotency_begin(db_t *db, const char *scope, const char *key,
                                  const char *request_hash, int ttl_h, int *status, char **body);
-int idempotency_attach_booking(db_t *db, const char *scope, const char *key,
-                               const char *booking_id);
 int idempotency_complete(db_t *db, const char *scope, const char *key, int status,
                          const char *body);
 /* Completes a key still in progress for this booking (recovery). 0 or -1. */

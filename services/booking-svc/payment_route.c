@@ -20,20 +20,6 @@ payment_connector_t *booking_pay(const booking_app_t *app, const char *provider)
     return app->pay;
 }
 
-int booking_payment_bind(db_t *tx, const char *booking_id, const char *provider,
-                         const char *order_id)
-{
-    db_param_t p[] = {DB_STR(booking_id), DB_STR(provider),
-                      DB_STR(order_id && order_id[0] ? order_id : NULL)};
-    db_err_t rc = db_exec(tx,
-                          "INSERT INTO booking_payment (booking_id, provider, order_id) "
-                          "VALUES (?, ?, ?)",
-                          p, 3, NULL, NULL);
-    if (rc == DB_ERR_DUPLICATE)
-        return 1;
-    return rc == DB_OK ? 0 : -1;
-}
-
 static void cell(const db_result_t *res, size_t col, char *out, size_t size)
 {
     const char *v = db_result_text(res, 0, col);

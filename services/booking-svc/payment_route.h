@@ -6,7 +6,7 @@
  * message for a payment failure.
  *
  *     payment_connector_t *pay = booking_pay(app, rec->payment_provider);
- *     booking_payment_bind(tx, "bk_…", "toss", "bk_…-order");  // in the booking's transaction
+ *     booking_payment_load(db, "bk_…", &route);  // written with the booking (saga_open)
  *     const char *msg = booking_pay_guest_message(PAY_ERR_INSUFFICIENT_FUNDS, "REJECT_CARD_PAYMENT");
  *
  * Bookings without a booking_payment row (made before it existed) are Stripe's.
@@ -37,10 +37,6 @@ bool booking_provider_known(const char *provider);
  * configured on this service. */
 payment_connector_t *booking_pay(const booking_app_t *app, const char *provider);
 
-/* Records the booking's provider and order id in the caller's transaction.
- * 0, 1 when the order id already belongs to another booking, -1. */
-int booking_payment_bind(db_t *tx, const char *booking_id, const char *provider,
-                         const char *order_id);
 /* 0 found, 1 none (a Stripe booking from before: out says "stripe"), -1. */
 int booking_payment_load(db_t *db, const char *booking_id, booking_payment_t *out);
 /* The booking whose payment has this provider id (payment_auth_id). 0, 1 none, -1. */

@@ -734,11 +734,8 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     char *saga_data = NULL;
     int rc = -1;
     db_t *db = NULL;
+    outbox_event_t ev = {0};
     if (seal(app, rq, rec->booking_id, &guest, &guest_len, &saga_data) != 0)
-        goto out;
-    db = db_pool_acquire(app->db);
-    int64_t asked = clock_now_ms();
-    if (!db || db_begin(db) != DB_OK)
         goto out;
     /* the checks made before (their step rows) and, when they passed, the
      * hold's "started": the booking's first write is its first step boundary */
@@ -747,31 +744,49 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     size_t nrows = step_rows(run, NULL, NULL, NULL, next, rows);
     snprintf(rec->current_step, sizeof rec->current_step, "%s",
              next ? next : (nrows ? rows[nrows - 1].step : "inventory_check"));
-    int bound = -1;
-    if (store_booking_insert(db, rec, guest, guest_len, saga_data, run->owner, app->saga_lease_s) !=
-            0 ||
-        (bound = booking_payment_bind(db, rec->booking_id, rec->payment_provider,
-                                      rec->payment_order_id)) != 0 ||
-        store_steps(db, rec->booking_id, rows, nrows) != 0 ||
-        (idem_key && idempotency_attach_booking(db, IDEMPOTENCY_SCOPE_CHECKOUT, idem_key,
-                                                rec->booking_id) != 0) ||
-        saga_append_event(db, rec, "requested", NULL) != 0) {
-        db_rollback(db);
-        if (bound == 1)
-            rc = -2; /* the orderId already pays for another booking */
+    struct json_object *d = saga_event_data(rec);
+    int built = outbox_event_build(BOOKING_EVENTS_TOPIC, rec->booking_id,
+                                   "lodging.booking.requested", d, &ev);
+    json_object_put(d);
+    if (built != 0)
         goto out;
-    }
-    rc = db_commit(db) == DB_OK ? 0 : -1;
-    if (rc == 0) {
-        count_transaction();
-        run->lease_written_ms = asked;
-        run->note_count = 0;
-        snprintf(run->started, sizeof run->started, "%s", next ? next : "");
-        outbox_relay_kick(app->relay);
-    }
+    db = db_pool_acquire(app->db);
+    int64_t asked = clock_now_ms();
+    if (!db)
+        goto out;
+    /* the booking, its leased saga, the payment route, the step rows, the
+     * key's booking and the 'requested' event: one transaction, one round trip */
+    store_open_t o = {.guest_enc = guest,
+                      .guest_len = guest_len,
+                      .saga_data = saga_data,
+                      .owner = run->owner,
+                      .lease_s = app->saga_lease_s,
+                      .provider = rec->payment_provider,
+                      .order_id = rec->payment_order_id,
+                      .rows = rows,
+                      .row_count = nrows,
+                      .idem_scope = IDEMPOTENCY_SCOPE_CHECKOUT,
+                      .idem_key = idem_key,
+                      .event_id = ev.event_id,
+                      .aggregate_type = ev.aggregate_type,
+                      .topic = BOOKING_EVENTS_TOPIC,
+                      .event_type = "lodging.booking.requested",
+                      .event_payload = ev.payload};
+    int opened = store_saga_open_call(db, rec, &o);
+    if (opened == 1)
+        rc = -2; /* the orderId already pays for another booking */
+    if (opened != 0)
+        goto out;
+    rc = 0;
+    count_transaction();
+    run->lease_written_ms = asked;
+    run->note_count = 0;
+    snprintf(run->started, sizeof run->started, "%s", next ? next : "");
+    outbox_relay_kick(app->relay);
 out:
     if (db)
         db_pool_release(app->db, db);
+    outbox_event_clear(&ev);
     free(guest);
     if (saga_data)
         crypto_wipe(saga_data, strlen(saga_data));

@@ -76,55 +76,6 @@ int store_amount_from_decimal(const char *text, const char *currency, int64_t *o
 
 /* ------------------------------------------------------------ booking -- */
 
-int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *guest_enc,
-                         size_t guest_len, const char *saga_data, const char *owner, int lease_s)
-{
-    char price[32], tax[32], tax_free[32];
-    if (money_to_decimal_text(rec->amount, rec->currency, price, sizeof price) != 0 ||
-        (rec->tax_amount >= 0 &&
-         money_to_decimal_text(rec->tax_amount, rec->currency, tax, sizeof tax) != 0) ||
-        (rec->tax_free_amount >= 0 && money_to_decimal_text(rec->tax_free_amount, rec->currency,
-                                                            tax_free, sizeof tax_free) != 0))
-        return -1;
-    db_param_t b[] = {DB_STR(rec->booking_id),
-                      DB_STR(rec->vendor),
-                      DB_STR(rec->hotel_id),
-                      DB_STR(rec->room_type_id),
-                      DB_STR(rec->check_in_text),
-                      DB_STR(rec->check_out_text),
-                      DB_INT(rec->adults),
-                      DB_INT(rec->children),
-                      DB_STR(price),
-                      DB_STR(rec->currency),
-                      DB_BLOB(guest_enc, guest_len),
-                      DB_STR(rec->token_hash[0] ? rec->token_hash : NULL),
-                      opt_str(rec->rate_plan_id),
-                      DB_INT(rec->rooms > 0 ? rec->rooms : 1),
-                      opt_str(rec->cancel_policy),
-                      rec->tax_amount >= 0 ? DB_STR(tax) : DB_NULL,
-                      rec->tax_free_amount >= 0 ? DB_STR(tax_free) : DB_NULL};
-    if (check(db,
-              db_exec(db,
-                      "INSERT INTO booking (booking_id, vendor, hotel_id, room_type_id, check_in, "
-                      "check_out, adults, children, status, total_price, currency, guest_enc, "
-                      "token_hash, rate_plan_id, rooms, cancel_policy, tax_amount, "
-                      "tax_free_amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, "
-                      "?, ?, ?, ?)",
-                      b, sizeof b / sizeof b[0], NULL, NULL),
-              "insert booking") != 0)
-        return -1;
-    db_param_t s[] = {DB_STR(rec->booking_id),
-                      DB_STR(rec->current_step[0] ? rec->current_step : "inventory_check"),
-                      opt_str(saga_data), DB_STR(owner), DB_INT(lease_s)};
-    return check(db,
-                 db_exec(db,
-                         "INSERT INTO saga_instance (booking_id, saga_type, state, current_step, "
-                         "data, locked_by, locked_until) VALUES (?, 'checkout', 'running', "
-                         "?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
-                         s, 5, NULL, NULL),
-                 "insert saga_instance");
-}
-
 int store_booking_update(db_t *db, const booking_record_t *rec)
 {
     char expires[DATES_RFC3339_LEN + 1] = "";
@@ -444,6 +395,88 @@ int store_saga_advance_call(db_t *db, const booking_record_t *rec, const store_a
     if (e == DB_ERR_QUERY && db_errno(db) == DB_ERRNO_SIGNAL)
         return 0; /* SQLSTATE 45000 'saga lease lost': rolled back */
     return check(db, e, "advance saga (procedure)") == 0 ? 1 : -1;
+}
+
+/* The step rows as saga_open takes them: [{"step","outcome","detail"?}, …]. */
+static char *steps_json(const store_step_row_t *rows, size_t count)
+{
+    struct json_object *a = json_object_new_array();
+    if (!a)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        struct json_object *o = json_object_new_object();
+        if (!o || json_object_array_add(a, o) != 0) {
+            json_object_put(o);
+            json_object_put(a);
+            return NULL;
+        }
+        json_object_object_add(o, "step", json_object_new_string(rows[i].step));
+        json_object_object_add(o, "outcome", json_object_new_string(rows[i].outcome));
+        if (rows[i].detail) {
+            char d[BOOKING_MESSAGE_MAX]; /* the column's size, as store_steps cuts it */
+            snprintf(d, sizeof d, "%s", rows[i].detail);
+            json_object_object_add(o, "detail", json_object_new_string(d));
+        }
+    }
+    const char *text = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
+    char *copy = text ? strdup(text) : NULL;
+    json_object_put(a);
+    return copy;
+}
+
+int store_saga_open_call(db_t *db, const booking_record_t *rec, const store_open_t *o)
+{
+    char price[32], tax[32], tax_free[32];
+    if (money_to_decimal_text(rec->amount, rec->currency, price, sizeof price) != 0 ||
+        (rec->tax_amount >= 0 &&
+         money_to_decimal_text(rec->tax_amount, rec->currency, tax, sizeof tax) != 0) ||
+        (rec->tax_free_amount >= 0 && money_to_decimal_text(rec->tax_free_amount, rec->currency,
+                                                            tax_free, sizeof tax_free) != 0))
+        return -1;
+    char *steps = o->row_count ? steps_json(o->rows, o->row_count) : NULL;
+    if (o->row_count && !steps)
+        return -1;
+    bool ev = o->event_payload != NULL;
+    bool idem = o->idem_key != NULL;
+    db_param_t p[] = {DB_STR(rec->booking_id),
+                      DB_STR(rec->vendor),
+                      DB_STR(rec->hotel_id),
+                      DB_STR(rec->room_type_id),
+                      DB_STR(rec->check_in_text),
+                      DB_STR(rec->check_out_text),
+                      DB_INT(rec->adults),
+                      DB_INT(rec->children),
+                      DB_STR(price),
+                      DB_STR(rec->currency),
+                      DB_BLOB(o->guest_enc, o->guest_len),
+                      DB_STR(rec->token_hash[0] ? rec->token_hash : NULL),
+                      opt_str(rec->rate_plan_id),
+                      DB_INT(rec->rooms > 0 ? rec->rooms : 1),
+                      opt_str(rec->cancel_policy),
+                      rec->tax_amount >= 0 ? DB_STR(tax) : DB_NULL,
+                      rec->tax_free_amount >= 0 ? DB_STR(tax_free) : DB_NULL,
+                      DB_STR(rec->current_step[0] ? rec->current_step : "inventory_check"),
+                      opt_str(o->saga_data),
+                      DB_STR(o->owner),
+                      DB_INT(o->lease_s),
+                      DB_STR(o->provider),
+                      DB_STR(o->order_id && o->order_id[0] ? o->order_id : NULL),
+                      steps ? DB_STR(steps) : DB_NULL,
+                      idem ? DB_STR(o->idem_scope) : DB_NULL,
+                      idem ? DB_STR(o->idem_key) : DB_NULL,
+                      ev ? DB_STR(o->event_id) : DB_NULL,
+                      ev ? DB_STR(o->aggregate_type) : DB_NULL,
+                      ev ? DB_STR(o->topic) : DB_NULL,
+                      ev ? DB_STR(o->event_type) : DB_NULL,
+                      ev ? DB_STR(o->event_payload) : DB_NULL};
+    db_err_t e = db_exec(db,
+                         "CALL saga_open(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         p, sizeof p / sizeof p[0], NULL, NULL);
+    free(steps);
+    if (e == DB_ERR_QUERY && db_errno(db) == DB_ERRNO_SIGNAL)
+        return 1; /* SQLSTATE 45000 'payment order id taken': rolled back */
+    return check(db, e, "open saga (procedure)");
 }
 
 int store_steps(db_t *db, const char *booking_id, const store_step_row_t *rows, size_t count)

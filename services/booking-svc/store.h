@@ -5,10 +5,8 @@
  * step's row change and its outbox event in one).
  *
  * Usage:
- *     db_begin(db);
- *     store_booking_insert(db, &rec, guest_blob, n, card_blob_b64, owner, lease_s);
- *     store_step(db, rec.booking_id, "hold", "started", NULL);
- *     db_commit(db);
+ *     store_saga_open_call(db, &rec, &(store_open_t){.owner = owner, ...});
+ *     store_saga_advance_call(db, &rec, &(store_advance_t){.owner = owner, ...});
  *     store_booking_load(db, "bk_...", &rec);
  *
  * Thread-safety: as db_t (one thread per connection). Ownership: records are
@@ -21,12 +19,6 @@
 #include <stdint.h>
 
 #include "booking.h"
-
-/* Inserts the booking row (status pending) and its saga_instance (running,
- * leased to owner for lease_s seconds, `saga_data` JSON text or NULL).
- * 0, or -1 (DB_ERR_* logged). */
-int store_booking_insert(db_t *db, const booking_record_t *rec, const uint8_t *guest_enc,
-                         size_t guest_len, const char *saga_data, const char *owner, int lease_s);
 
 /* Writes every mutable column of the booking row from rec. 0 or -1. */
 int store_booking_update(db_t *db, const booking_record_t *rec);
@@ -91,6 +83,25 @@ typedef struct store_advance {
     int idem_status;
 } store_advance_t;
 int store_saga_advance_call(db_t *db, const booking_record_t *rec, const store_advance_t *a);
+
+/* A checkout's first write in one round trip (the saga_open procedure, one
+ * transaction on the server): the booking row from rec (guest_enc sealed),
+ * its saga instance leased to owner, the payment route, the step rows, the
+ * Idempotency-Key's booking (when idem_key is set) and the outbox event
+ * (when event_payload is set). 0 done, 1 the payment route's order id
+ * already pays for another booking, -1 error; nothing is written unless 0. */
+typedef struct store_open {
+    const uint8_t *guest_enc;
+    size_t guest_len;
+    const char *saga_data, *owner;
+    int lease_s;
+    const char *provider, *order_id;
+    const store_step_row_t *rows;
+    size_t row_count;
+    const char *idem_scope, *idem_key;
+    const char *event_id, *aggregate_type, *topic, *event_type, *event_payload;
+} store_open_t;
+int store_saga_open_call(db_t *db, const booking_record_t *rec, const store_open_t *o);
 
 /* Extends the lease when owner still holds it and it has neither ended
  * nor lapsed: 1 held, 0 lost (or ended), -1 error. */

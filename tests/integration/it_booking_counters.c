@@ -25,13 +25,13 @@ static const char *const QUIET_ENV[] = {
 /* The database work of one successful checkout with an Idempotency-Key,
  * statements prepared once per connection not counted: the key (1); the
  * rate plan's cancellation policy, snapshotted into the booking (1); the
- * booking's first transaction (begin, booking, saga, payment provider, step
- * rows, key -> booking, event, commit: 8); five step boundaries, each one
- * call of the saga_advance procedure (5); the outbox relay, woken by each of
+ * booking's first transaction (booking, saga, payment provider, step rows,
+ * key -> booking, event), one call of the saga_open procedure (1); five step
+ * boundaries, each one call of the saga_advance procedure (5); the outbox relay, woken by each of
  * the 5 writes that carry an event, at most one read and one mark each, and
  * one more read when a wake-up came during its last pass (11); the hotel's
  * vendor, asked again only when the warm-up's answer has expired (1). */
-#define MAX_ROUND_TRIPS (1 + 1 + 8 + 5 + 11 + 1)
+#define MAX_ROUND_TRIPS (1 + 1 + 1 + 5 + 11 + 1)
 #define MAX_TRANSACTIONS 6 /* the booking's first write and five step boundaries */
 #define EVENTS 5           /* requested, held, payment_authorized, confirmed, captured */
 #define MAX_PMS_CALLS 2    /* hold, confirm (the hotel's currency is cached by the first) */
