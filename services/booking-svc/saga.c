@@ -166,6 +166,32 @@ static int store_response(saga_run_t *run, db_t *tx)
     return rc;
 }
 
+static void booking_row_of(const booking_record_t *rec, saga_booking_row_t *row)
+{
+    memset(row, 0, sizeof *row); /* compared whole: no bytes left over */
+    snprintf(row->status, sizeof row->status, "%s", rec->status);
+    snprintf(row->hold_id, sizeof row->hold_id, "%s", rec->hold_id);
+    row->hold_expires_at_ms = rec->hold_expires_at_ms;
+    snprintf(row->payment_auth_id, sizeof row->payment_auth_id, "%s", rec->payment_auth_id);
+    snprintf(row->payment_status, sizeof row->payment_status, "%s", rec->payment_status);
+    snprintf(row->reservation_id, sizeof row->reservation_id, "%s", rec->reservation_id);
+    snprintf(row->confirmation_number, sizeof row->confirmation_number, "%s",
+             rec->confirmation_number);
+    snprintf(row->error_code, sizeof row->error_code, "%s", rec->error_code);
+    snprintf(row->error_message, sizeof row->error_message, "%s", rec->error_message);
+}
+
+/* Whether rec's row columns differ from what this drive last wrote (true
+ * when it does not know: a recovered drive writes them). */
+static bool booking_row_changed(const saga_run_t *run)
+{
+    if (!run->written_known)
+        return true;
+    saga_booking_row_t now;
+    booking_row_of(&run->rec, &now);
+    return memcmp(&now, &run->written, sizeof now) != 0;
+}
+
 /* The boundary as five statements (begin, conditional write, step rows,
  * event, commit): when it has more step rows than the procedure takes. */
 static int record_by_statements(saga_run_t *run, db_t *db, const store_step_row_t *rows,
@@ -246,6 +272,8 @@ int saga_record_next(saga_run_t *run, const char *step, const char *outcome, con
     store_step_row_t rows[STORE_STEPS_MAX];
     size_t nrows = step_rows(run, step, outcome, detail, next_step, rows);
     const char *current = next_step ? next_step : step;
+    if (update_booking && !booking_row_changed(run))
+        update_booking = false;
     int64_t asked = clock_now_ms(); /* the renewed lease runs from here at the latest */
     /* the lease check, its renewal, the state and the booking row in one
      * conditional write first: a drive that lost its lease writes nothing */
@@ -263,6 +291,10 @@ int saga_record_next(saga_run_t *run, const char *step, const char *outcome, con
     if (held != 1)
         return -1;
     count_transaction();
+    if (update_booking) {
+        booking_row_of(&run->rec, &run->written);
+        run->written_known = true;
+    }
     run->lease_written_ms = asked;
     run->note_count = 0;
     snprintf(run->started, sizeof run->started, "%s", next_step ? next_step : "");
@@ -779,6 +811,10 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
         goto out;
     rc = 0;
     count_transaction();
+    /* what the booking's insert wrote of the row's step columns */
+    memset(&run->written, 0, sizeof run->written);
+    snprintf(run->written.status, sizeof run->written.status, "pending");
+    run->written_known = true;
     run->lease_written_ms = asked;
     run->note_count = 0;
     snprintf(run->started, sizeof run->started, "%s", next ? next : "");

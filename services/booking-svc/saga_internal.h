@@ -15,6 +15,19 @@
 #define SAGA_NOTES_MAX 8
 
 /* One drive of one saga by this thread. */
+/* The booking row's columns a step boundary may change ("" = NULL). */
+typedef struct saga_booking_row {
+    char status[16];
+    char hold_id[PMS_ID_MAX + 1];
+    int64_t hold_expires_at_ms;
+    char payment_auth_id[PAY_ID_MAX];
+    char payment_status[32];
+    char reservation_id[PMS_ID_MAX + 1];
+    char confirmation_number[PMS_ID_MAX + 1];
+    char error_code[BOOKING_CODE_MAX];
+    char error_message[BOOKING_MESSAGE_MAX];
+} saga_booking_row_t;
+
 typedef struct saga_run {
     booking_app_t *app;
     booking_record_t rec;
@@ -46,6 +59,11 @@ typedef struct saga_run {
      * Copied, since a check's verdict lives in its own frame. */
     char early_code[48], early_field[64];
     char early_message[BOOKING_MESSAGE_MAX];
+    /* The booking row as this drive last wrote it (written_known): a step
+     * boundary that changes none of its columns leaves the row alone, and
+     * the boundary's conditional write is then saga_instance's alone. */
+    saga_booking_row_t written;
+    bool written_known;
 } saga_run_t;
 
 /* Retry-After when the PMS could not be asked: its budget spent (the queue
