@@ -501,9 +501,10 @@ static void add_stay(inv_app_t *app, const inv_range_query_t *q, const inv_party
 }
 
 /* The local cache's key of a range read: vendor, ids, first night and
- * count, each ended by a newline (which no id contains). -1 when too long. */
+ * count, each ended by a newline (which no id contains), and a rates read's
+ * party. -1 when too long. */
 #define LOCAL_KEY_MAX 320
-static int local_key(const inv_range_query_t *q, char out[LOCAL_KEY_MAX])
+static int local_key(const inv_range_query_t *q, const inv_party_t *party, char out[LOCAL_KEY_MAX])
 {
     char first[DATES_ISO_LEN + 1];
     dates_format_iso(q->first, first);
@@ -529,13 +530,19 @@ static int local_key(const inv_range_query_t *q, char out[LOCAL_KEY_MAX])
     while (n > 0)
         b.buf[b.len++] = digits[--n];
     b.buf[b.len] = '\0';
+    if (party) { /* a rates read (an inventory key ends at the digits) */
+        int w = snprintf(b.buf + b.len, b.cap - b.len, "\nr%d,%d,%d,%d", party->adults,
+                         party->children, party->rooms, party->given ? 1 : 0);
+        if (w < 0 || (size_t)w >= b.cap - b.len)
+            return -1;
+    }
     return 0;
 }
 
 /* The answer of a range read: its nights from pre (already read from the
- * cache; NULL: fetched here, which may wait for the PMS) and, for an
- * inventory read from Redis, a copy for the local cache under key (NULL:
- * none) if no cache write came since gen. */
+ * cache; NULL: fetched here, which may wait for the PMS) and, for a read
+ * from Redis, a copy for the local cache under key (NULL: none) if no cache
+ * write came since gen. */
 static int answer_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind,
                          const inv_range_query_t *q, const inv_party_t *party, const char *key,
                          uint64_t gen, inv_nights_t *pre)
@@ -554,10 +561,20 @@ static int answer_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind,
         /* rates carry each night's plans and their cancellation policies:
          * built as a tree; the hot inventory read is written directly */
         struct json_object *o = nights_json(q->vendor, q->hotel_id, q->room_type_id, kind, &n);
+        bool from_redis = n.source == INV_SOURCE_CACHE;
         inv_nights_free(&n);
         attach_cancel_policies(app, q->hotel_id, o);
         add_stay(app, q, party, o);
-        int rc = http_respond_json(req, 200, o);
+        size_t len = 0;
+        const char *text = json_object_to_json_string_length(
+            o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        if (!text) {
+            json_object_put(o);
+            return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");
+        }
+        if (key && from_redis)
+            lc_put(app->answers, key, gen, text, len);
+        int rc = http_respond(req, 200, "application/json; charset=utf-8", text, len);
         json_object_put(o);
         return rc;
     }
@@ -670,20 +687,28 @@ static int handle_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind)
     if (inv_query_parse_range(request_query, req, app->settings.max_nights, &q, &err) != 0 ||
         (kind == INV_KIND_RATES && inv_query_parse_party(request_query, req, &party, &err) != 0))
         return respond_validation(req, &err);
-    /* the hot inventory read: the same range again within a few
+    /* the hot reads: the same range (and party) again within a few
      * milliseconds is answered from memory (local_cache.h), before the
      * hotel's credentials are looked up again: an answer is only ever kept
      * for a hotel that had them a few milliseconds ago (and their lookup is
-     * itself cached for far longer) */
+     * itself cached for far longer). A rates answer also carries the
+     * platform's cancellation policies, read from MariaDB: an edit shows
+     * INVENTORY_LOCAL_CACHE_MS later at most. */
     char key[LOCAL_KEY_MAX];
-    bool local = kind == INV_KIND_INVENTORY && app->answers && local_key(&q, key) == 0;
+    bool rates = kind == INV_KIND_RATES;
+    bool local = app->answers && local_key(&q, rates ? &party : NULL, key) == 0;
     uint64_t gen = local ? lc_generation(app->answers) : 0;
     if (local) {
         char *cached = NULL;
         size_t cached_len = 0;
         if (lc_get(app->answers, key, &cached, &cached_len)) {
-            metrics_series_add(app->metrics.inventory_local_hits, 1);
-            metrics_series_add(app->metrics.inventory_hits, q.nights);
+            if (rates) {
+                metrics_series_add(app->metrics.rates_local_hits, 1);
+                metrics_series_add(app->metrics.rates_hits, q.nights);
+            } else {
+                metrics_series_add(app->metrics.inventory_local_hits, 1);
+                metrics_series_add(app->metrics.inventory_hits, q.nights);
+            }
             return http_respond_take(req, 200, "application/json; charset=utf-8", cached,
                                      cached_len);
         }

@@ -97,6 +97,8 @@ static void register_metrics(inv_metrics_t *m)
     m->inventory_hits = metrics_series(m->cache_hits, "inventory");
     m->inventory_misses = metrics_series(m->cache_misses, "inventory");
     m->inventory_local_hits = metrics_series(m->local_hits, "inventory");
+    m->rates_hits = metrics_series(m->cache_hits, "rates");
+    m->rates_local_hits = metrics_series(m->local_hits, "rates");
 }
 
 /* ------------------------------------------------------ PMS API keys -- */

@@ -97,8 +97,9 @@ typedef struct inv_metrics {
     metric_t *adjustments;  /* inventory_adjustments_total{direction,outcome} */
     metric_t *events;       /* inventory_events_total{topic,type,outcome} */
     metric_t *local_hits;   /* inventory_local_cache_hits_total{kind} */
-    /* the inventory read's series, resolved once for the hot path */
+    /* the reads' series, resolved once for the hot path */
     metric_series_t *inventory_hits, *inventory_misses, *inventory_local_hits;
+    metric_series_t *rates_hits, *rates_local_hits;
 } inv_metrics_t;
 
 typedef struct inv_app {

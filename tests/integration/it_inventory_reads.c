@@ -698,6 +698,58 @@ START_TEST(test_the_in_process_copy_never_hides_this_replicas_writes_and_expires
 }
 END_TEST
 
+/* A rates read of [in, in + 2] for a party of `adults`: its status, and
+ * its source and the party it states. */
+static int read_rates(dates_day_t in, const char *adults, char *source, size_t size, int *party)
+{
+    char a[DATES_ISO_LEN + 1], b[DATES_ISO_LEN + 1];
+    dates_format_iso(in, a);
+    dates_format_iso(in + 2, b);
+    const char *q[] = {"vendor",   "cloudbeds", "hotelId", INVFX_HOTEL, "roomTypeId",
+                       INVFX_ROOM, "from",      a,         "to",        b,
+                       "adults",   adults,      NULL};
+    struct json_object *o = NULL;
+    int st = invfx_get(&f, "/api/rates", q, &o);
+    snprintf(source, size, "%s", st == 200 ? invfx_str(o, "source") : "");
+    *party = st == 200 ? invfx_int(o, "adults") : -1;
+    json_object_put(o);
+    return st;
+}
+
+START_TEST(test_the_in_process_copy_of_a_rates_answer_is_per_party_and_never_hides_own_writes)
+{
+    invfx_stop_service(&f);
+    const char *env[] = {"INVENTORY_LOCAL_CACHE_MS=1000", NULL};
+    invfx_start(&f, env);
+    dates_day_t in = dates_today_utc() + 48;
+    char source[16];
+    int party = 0;
+    ck_assert_int_eq(read_rates(in, "1", source, sizeof source, &party), 200);
+    ck_assert_str_eq(source, "pms");
+    ck_assert(
+        TS_POLL_UNTIL(read_rates(in, "1", source, sizeof source, &party) == 200 && party == 1 &&
+                          invfx_metric(&f, "inventory_local_cache_hits_total{kind=\"rates\"}") >= 1,
+                      5000));
+
+    /* another party is another answer, never the copy of the first */
+    ck_assert_int_eq(read_rates(in, "2", source, sizeof source, &party), 200);
+    ck_assert_int_eq(party, 2);
+
+    /* a night gone from Redis behind this process's back, then a write of
+     * its own (a decrement): the next read asks again, finds the night
+     * missing and goes to the PMS, instead of answering the copy */
+    char key[128];
+    invfx_key(key, sizeof key, "rate", INVFX_ROOM, in);
+    const char *keys[] = {key};
+    ck_assert_int_eq(redis_del(f.redis, keys, 1, NULL), REDIS_CLIENT_OK);
+    struct json_object *o = NULL;
+    ck_assert_int_eq(adjust("decrement", in, 1, 1, "bk_rates_local", &o), 200);
+    json_object_put(o);
+    ck_assert_int_eq(read_rates(in, "1", source, sizeof source, &party), 200);
+    ck_assert_str_eq(source, "pms");
+}
+END_TEST
+
 START_TEST(test_admin_degraded_mode_is_published_in_redis)
 {
     struct json_object *o = NULL;
@@ -864,6 +916,8 @@ int main(void)
     tcase_add_test(tc, test_an_answer_overtaken_by_a_change_is_not_cached_over_it);
     tcase_add_test(
         tc, test_the_in_process_copy_never_hides_this_replicas_writes_and_expires_for_others);
+    tcase_add_test(
+        tc, test_the_in_process_copy_of_a_rates_answer_is_per_party_and_never_hides_own_writes);
     tcase_add_test(tc, test_admin_degraded_mode_is_published_in_redis);
     tcase_add_test(tc, test_the_operator_switch_of_one_hotel_leaves_the_others_alone);
     suite_add_tcase(s, tc);
