@@ -18,19 +18,26 @@ def fields(s):
     return float(rps), float(p50), float(p99), int(non2xx), int(total)
 
 
-def inventory_read(svc, ngx, size, threads, conns, duration):
+def inventory_read(svc, ngx, size, threads, conns, duration, rates_svc, rates_ngx, rates_size):
     s, n = fields(svc), fields(ngx)
-    print(header("inventory-read: GET /api/inventory, 30 nights, warm cache"))
-    print(f"wrk -t{threads} -c{conns} -d{duration}s; response {size} bytes; both servers on this machine, "
-          "one after the other.\n")
+    rs, rn = fields(rates_svc), fields(rates_ngx)
+    print(header("inventory-read: GET /api/inventory and /api/rates, 30 nights, warm cache"))
+    print(f"wrk -t{threads} -c{conns} -d{duration}s; responses {size} bytes (inventory) and "
+          f"{rates_size} bytes (rates); both servers on this machine, one after the other.\n")
     print("| server | req/s | p50 ms | p99 ms | non-2xx |")
     print("|---|---:|---:|---:|---:|")
-    print(f"| inventory-svc, warm cache (Redis, and its answer kept INVENTORY_LOCAL_CACHE_MS in memory) | {s[0]:.0f} | {s[1]:.2f} | {s[2]:.2f} | {s[3]} |")
+    print(f"| inventory-svc, `/api/inventory`, warm cache (Redis, and its answer kept INVENTORY_LOCAL_CACHE_MS in memory) | {s[0]:.0f} | {s[1]:.2f} | {s[2]:.2f} | {s[3]} |")
     print(f"| nginx, same JSON as a static file | {n[0]:.0f} | {n[1]:.2f} | {n[2]:.2f} | {n[3]} |")
+    print(f"| inventory-svc, `/api/rates`, warm cache (each night's plans and cancellation policies) | {rs[0]:.0f} | {rs[1]:.2f} | {rs[2]:.2f} | {rs[3]} |")
+    print(f"| nginx, same rates JSON as a static file | {rn[0]:.0f} | {rn[1]:.2f} | {rn[2]:.2f} | {rn[3]} |")
     ratio = s[0] / n[0] if n[0] else float("nan")
-    print(f"\ninventory-svc reaches **{ratio:.0%}** of the static-file ceiling.\n")
+    rates_ratio = rs[0] / rn[0] if rn[0] else float("nan")
+    print(f"\ninventory-svc reaches **{ratio:.0%}** of the static-file ceiling for inventory, "
+          f"**{rates_ratio:.0%}** for rates.\n")
     write_json("inventory-read", {"rps": s[0], "p50_ms": s[1], "p99_ms": s[2], "non2xx": s[3],
-                                  "ceiling_rps": n[0], "ceiling": "nginx, the same JSON static"})
+                                  "ceiling_rps": n[0], "ceiling": "nginx, the same JSON static",
+                                  "rates": {"rps": rs[0], "p50_ms": rs[1], "p99_ms": rs[2],
+                                            "non2xx": rs[3], "ceiling_rps": rn[0]}})
 
 
 def webhook_ingest(threads, duration, count, *runs):

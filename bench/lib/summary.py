@@ -74,6 +74,11 @@ def table(a):
         add("GET /api/inventory, 30 nights, warm (req/s)", round(inv["rps"]),
             f"nginx static {inv['ceiling_rps']:.0f}", ratio(inv["rps"], inv["ceiling_rps"]),
             "≥ 0.6")
+        rates = inv.get("rates")
+        if rates:
+            add("GET /api/rates, 30 nights, warm (req/s)", round(rates["rps"]),
+                f"nginx static {rates['ceiling_rps']:.0f}",
+                ratio(rates["rps"], rates["ceiling_rps"]), "—")
     wh = load(a.out_dir, "webhook-ingest") or []
     for run in wh if isinstance(wh, list) else []:
         add(f"webhooks accepted, acks=all, {run['connections']} senders (per s)", round(run["rps"]),
