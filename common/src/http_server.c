@@ -527,11 +527,16 @@ int http_respond_take(http_request_t *req, int status, const char *content_type,
     return respond_buffer(req, status, content_type, body, len, MHD_RESPMEM_MUST_FREE);
 }
 
+const char *http_json_text(struct json_object *obj, size_t *len)
+{
+    return json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
 int http_respond_json(http_request_t *req, int status, struct json_object *obj)
 {
     size_t len = 0;
-    const char *text = json_object_to_json_string_length(
-        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    const char *text = http_json_text(obj, &len);
     return http_respond(req, status, "application/json; charset=utf-8", text, len);
 }
 

@@ -261,6 +261,16 @@ out:
     return rc;
 }
 
+/* After a step boundary's transaction committed: the lease it renewed
+ * (asked: when it was sent), the notes it wrote, the step it started. */
+static void boundary_written(saga_run_t *run, int64_t asked, const char *next_step)
+{
+    count_transaction();
+    run->lease_written_ms = asked;
+    run->note_count = 0;
+    snprintf(run->started, sizeof run->started, "%s", next_step ? next_step : "");
+}
+
 int saga_record_next(saga_run_t *run, const char *step, const char *outcome, const char *detail,
                      bool update_booking, const char *state, const char *event_suffix,
                      const char *next_step, bool finish)
@@ -290,14 +300,11 @@ int saga_record_next(saga_run_t *run, const char *step, const char *outcome, con
     }
     if (held != 1)
         return -1;
-    count_transaction();
+    boundary_written(run, asked, next_step);
     if (update_booking) {
         booking_row_of(&run->rec, &run->written);
         run->written_known = true;
     }
-    run->lease_written_ms = asked;
-    run->note_count = 0;
-    snprintf(run->started, sizeof run->started, "%s", next_step ? next_step : "");
     if (finish) {
         run->finished = true;
         run->out->response_stored = run->idem_key != NULL;
@@ -810,14 +817,11 @@ static int saga_begin(saga_run_t *run, const booking_request_t *rq, const char *
     if (opened != 0)
         goto out;
     rc = 0;
-    count_transaction();
+    boundary_written(run, asked, next);
     /* what the booking's insert wrote of the row's step columns */
     memset(&run->written, 0, sizeof run->written);
     snprintf(run->written.status, sizeof run->written.status, "pending");
     run->written_known = true;
-    run->lease_written_ms = asked;
-    run->note_count = 0;
-    snprintf(run->started, sizeof run->started, "%s", next ? next : "");
     outbox_relay_kick(app->relay);
 out:
     if (db)

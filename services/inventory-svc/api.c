@@ -566,8 +566,7 @@ static int answer_nights(http_request_t *req, inv_app_t *app, inv_kind_t kind,
         attach_cancel_policies(app, q->hotel_id, o);
         add_stay(app, q, party, o);
         size_t len = 0;
-        const char *text = json_object_to_json_string_length(
-            o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        const char *text = http_json_text(o, &len);
         if (!text) {
             json_object_put(o);
             return http_respond_error(req, 500, "INTERNAL_ERROR", NULL, "out of memory");

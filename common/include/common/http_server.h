@@ -222,6 +222,9 @@ int http_respond_take(http_request_t *req, int status, const char *content_type,
                       size_t len);
 /* Serialises `obj` (not consumed: the caller still owns it). */
 int http_respond_json(http_request_t *req, int status, struct json_object *obj);
+/* The text http_respond_json sends for obj, its length in *len; owned by
+ * obj (valid until it changes or is put), NULL when out of memory. */
+const char *http_json_text(struct json_object *obj, size_t *len);
 /* {"success":false,"error":message,"errorCode":code[,"field":field]} */
 int http_respond_error(http_request_t *req, int status, const char *code, const char *field,
                        const char *message);
