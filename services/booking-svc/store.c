@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/log.h"
 #include "common/money.h"
 
@@ -418,10 +419,9 @@ static char *steps_json(const store_step_row_t *rows, size_t count)
             json_object_object_add(o, "detail", json_object_new_string(d));
         }
     }
-    const char *text = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
-    char *copy = text ? strdup(text) : NULL;
+    char *text = json_to_string_dup(a);
     json_object_put(a);
-    return copy;
+    return text;
 }
 
 int store_saga_open_call(db_t *db, const booking_record_t *rec, const store_open_t *o)
